@@ -1,0 +1,26 @@
+// Where audit bytes come from. Every origin (file, stdin, kubelet /logs proxy, debug pod) is a
+// LogSource; the reading pipeline knows nothing else about it.
+
+export interface ByteRange {
+  /** First byte to read, 0-based. */
+  readonly start: number
+  /** One past the last byte to read; undefined reads to the end. */
+  readonly end?: number
+}
+
+export interface LogSource {
+  /** Shown to users and recorded in each change's `source`: a path, `-`, or `node/NAME:PATH`. */
+  readonly name: string
+  /**
+   * When the file was rotated, from its lumberjack name (`audit-2026-11-24T10-00-00.000.log`):
+   * roughly the time of its newest event. null for the active log, stdin and unknown names.
+   */
+  readonly rotatedAt: Date | null
+  /** Total size in bytes when the source can be read at an offset (files, HTTP Range); else null. */
+  size(): Promise<number | null>
+  /**
+   * Raw bytes, compressed or not (gzip is detected by the reader from the magic bytes).
+   * A range is only passed when size() returned a number.
+   */
+  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer>
+}
