@@ -2,14 +2,17 @@
 // paths, bearer-token auth, Status errors, the kubelet /logs proxy and pod exec over WebSocket.
 // Tests talk to it exactly as the CLI talks to a cluster; nothing in client-node is stubbed.
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
 
+import {ExecServer, type ExecSettings, matchExec} from './exec.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
+import {matchNodeLogs, serveNodeLogs} from './node-logs.js'
+import {PodLifecycle, type PodSettings} from './pods.js'
 import {failureStatus, reasonFor} from './status.js'
 import {groupOf, type KubeObject, ObjectStore, pluralOf, type ResourceAddress} from './store.js'
 import {testCertificates} from './tls.js'
@@ -32,6 +35,10 @@ export interface FakeApiserverOptions {
   version?: {gitVersion: string; major?: string; minor?: string}
   /** Bearer token required on every request (generated if absent). */
   token?: string
+  /** How new pods start (default: Running after 50 ms). */
+  pods?: Partial<PodSettings>
+  /** Exec subprotocols and speed (default: v5 then v4, no delay). */
+  exec?: Partial<ExecSettings>
 }
 
 export interface FailRule {
@@ -67,6 +74,10 @@ export interface FakeApiserver {
   requests: RecordedRequest[]
   /** Body bytes sent for /proxy/logs/ requests (and exec stdout). */
   bytesServed: number
+  /** Pod startup behaviour; change it between requests to script a scenario. */
+  pods: PodSettings
+  /** Exec protocols and speed; changeable too. */
+  exec: ExecSettings
   close(): Promise<void>
 }
 
@@ -74,6 +85,7 @@ export interface FakeApiserver {
 export interface ServerState {
   store: ObjectStore
   nodes: Map<string, FakeNode>
+  lifecycle: PodLifecycle
   countBytes(n: number): void
 }
 
@@ -84,6 +96,12 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const store = new ObjectStore()
   const nodes = new Map<string, FakeNode>()
   const failRules: FailRule[] = []
+  const pods: PodSettings = {startup: 'running', startDelayMs: 50, ...opts.pods}
+  const lifecycle = new PodLifecycle(store, pods)
+  const containerRoot = join(tempDir, 'container-root')
+  mkdirSync(containerRoot)
+  const countBytes = (n: number) => { fake.bytesServed += n }
+  const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, ...opts.exec}, containerRoot, countBytes)
   const version = {
     major: opts.version?.major ?? '1',
     minor: opts.version?.minor ?? '35',
@@ -120,7 +138,11 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     fail: (rule) => failRules.push({...rule}),
     requests: [],
     bytesServed: 0,
+    pods,
+    exec: execServer.settings,
     close: async () => {
+      lifecycle.close()
+      execServer.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -128,19 +150,24 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       rmSync(tempDir, {recursive: true, force: true})
     },
   }
-  const state: ServerState = {store, nodes, countBytes: (n) => { fake.bytesServed += n }}
+  const state: ServerState = {store, nodes, lifecycle, countBytes}
 
-  /** Auth and configured failures, shared by plain requests and WebSocket upgrades. */
-  const refuse = (req: IncomingMessage, pathname: string): {code: number; body: object} | undefined => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      return {code: 401, body: failureStatus(401, 'Unauthorized')}
-    }
+  /**
+   * Auth and configured failures, shared by plain requests and WebSocket upgrades. The kubelet's
+   * own refusals (404, 405 on /proxy/logs/) come back as its plain text, relayed by the proxy.
+   */
+  const refuse = (req: IncomingMessage, pathname: string): Refusal | undefined => {
+    if (req.headers.authorization !== `Bearer ${token}`) return jsonRefusal(401, failureStatus(401, 'Unauthorized'))
     const rule = failRules.find((r) => (!r.method || r.method === req.method) && r.path.test(pathname)
       && (r.times === undefined || r.times > 0))
     if (!rule) return undefined
     if (rule.times !== undefined) rule.times--
+    if (matchNodeLogs(pathname) && (rule.code === 404 || rule.code === 405)) {
+      const text = rule.message ?? (rule.code === 404 ? '404 page not found' : 'logs endpoint is disabled.')
+      return {code: rule.code, contentType: 'text/plain; charset=utf-8', body: `${text}\n`}
+    }
     const message = rule.message ?? defaultFailureMessage(rule.code, req.method ?? 'GET', pathname)
-    return {code: rule.code, body: failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code))}
+    return jsonRefusal(rule.code, failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code)))
   }
 
   const server: Server = createServer({cert: certs.certPem, key: certs.keyPem}, (req, res) => {
@@ -148,7 +175,8 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}})
     const refusal = refuse(req, url.pathname)
     if (refusal) {
-      sendJson(res, refusal.code, refusal.body)
+      res.writeHead(refusal.code, {'Content-Type': refusal.contentType, 'Content-Length': Buffer.byteLength(refusal.body)})
+      res.end(refusal.body)
       return
     }
     handleRequest(state, version, req, res, url).catch((error: unknown) => {
@@ -156,10 +184,31 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       else res.destroy()
     })
   })
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    // Filled in by the exec module; until then upgrades are refused like an old apiserver would.
-    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')
-    void req
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}})
+    const reject = (refusal: Refusal) => {
+      socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n`
+        + `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`)
+    }
+    const refusal = refuse(req, url.pathname)
+    if (refusal) return reject(refusal)
+    const target = matchExec(url.pathname)
+    if (!target) return reject(jsonRefusal(404, failureStatus(404, 'the server could not find the requested resource')))
+    const pod = store.get({group: '', version: 'v1', plural: 'pods', namespace: target.namespace, name: target.pod})
+    if (!pod) return reject(jsonRefusal(404, failureStatus(404, `pods "${target.pod}" not found`, 'NotFound', {name: target.pod, kind: 'pods'})))
+    const phase = (pod.status as {phase?: string} | undefined)?.phase
+    const container = url.searchParams.get('container')
+    const containers = (pod.spec as {containers?: Array<{name: string}>} | undefined)?.containers ?? []
+    if (container && !containers.some((c) => c.name === container)) {
+      return reject(jsonRefusal(400, failureStatus(400, `container ${container} is not valid for pod ${target.pod}`)))
+    }
+    if (phase !== 'Running') {
+      return reject(jsonRefusal(400, failureStatus(400, `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`)))
+    }
+    const node = nodes.get((pod.spec as {nodeName?: string} | undefined)?.nodeName ?? '')
+    if (!node) return reject(jsonRefusal(400, failureStatus(400, `pod ${target.pod} does not have a host assigned`)))
+    execServer.upgrade(req, socket, head, pod, node, url)
   })
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -170,9 +219,25 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   return fake
 }
 
+interface Refusal {
+  code: number
+  contentType: string
+  body: string
+}
+
+function jsonRefusal(code: number, status: object): Refusal {
+  return {code, contentType: 'application/json', body: JSON.stringify(status)}
+}
+
 async function handleRequest(state: ServerState, version: object, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const {pathname} = url
   if (pathname === '/version') return sendJson(res, 200, version)
+  const logs = matchNodeLogs(pathname)
+  if (logs && (req.method === 'GET' || req.method === 'HEAD')) {
+    const node = state.nodes.get(logs.node)
+    if (!node) return sendJson(res, 404, failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}))
+    return serveNodeLogs(node, logs.path, req, res, state.countBytes)
+  }
   if (pathname === '/api') return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
   if (pathname === '/apis') return sendJson(res, 200, apiGroupList(state.store))
 
@@ -212,7 +277,9 @@ async function handleResource(state: ServerState, address: ResourceAddress, req:
       return sendJson(res, 409, failureStatus(409, `${qualified(address)} "${metadata.name}" already exists`, 'AlreadyExists',
         {name: metadata.name, group: address.group || undefined, kind: address.plural}))
     }
-    return sendJson(res, 201, store.add(body))
+    const stored = store.add(body)
+    if (stored.kind === 'Pod') state.lifecycle.started(stored)
+    return sendJson(res, 201, stored)
   }
   if (method === 'PUT' && address.name) {
     const body = await readJson(req)
