@@ -1,0 +1,255 @@
+// From audit events to policy changes: which events are writes to watched resources, one change
+// per request (latest stage wins), outcome and dry-run, tier, and the Calico aggregated-API join.
+
+import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
+import type {AuditEvent, UserInfo} from './event.js'
+
+export type Outcome = 'succeeded' | 'failed' | 'unknown'
+
+/** One write request on a watched resource: the unit of every report. */
+export interface PolicyChange {
+  time: string
+  auditID: string
+  user: string
+  impersonatedUser: string | null
+  verb: string
+  apiGroup: string
+  resource: string
+  kind: string
+  namespace: string | null
+  name: string | null
+  tier: string | null
+  code: number | null
+  /** `unknown` when only the RequestReceived stage was logged. */
+  outcome: Outcome
+  dryRun: boolean
+  userAgent: string | null
+  sourceIPs: string[]
+  source: string
+}
+
+interface Pending {
+  change: PolicyChange
+  timeMs: number
+  stageRank: number
+  subresource: string
+  /** The tier came from the body or a name prefix, not the "default" fallback. */
+  tierKnown: boolean
+  hasBody: boolean
+  user: UserInfo
+}
+
+const STAGE_RANK: Record<string, number> = {RequestReceived: 1, ResponseStarted: 2, ResponseComplete: 3, Panic: 3}
+
+/** How long after the user's request the Calico API server's CRD write may land to be joined. */
+export const CALICO_JOIN_WINDOW_MS = 5000
+
+/** The Calico API server's own identity when it writes the crd.projectcalico.org backing objects. */
+const CALICO_APISERVER_USER = /^system:serviceaccount:[^:]+:(calico-apiserver|tigera-apiserver|calico-api)$/
+
+export interface ChangeFilter {
+  sinceMs: number | null
+  untilMs: number | null
+  includeDryRun: boolean
+  includeSubresources: boolean
+}
+
+/**
+ * Collects the changes in a stream of events from several sources. Add events in any order;
+ * `finish()` applies the stage dedupe and the Calico join and returns changes sorted by time.
+ */
+export class ChangeCollector {
+  private readonly pending = new Map<string, Pending>()
+  private anonymous = 0
+
+  constructor(private readonly filter: ChangeFilter) {}
+
+  /** Returns true when the event is a write to a watched resource (whatever the window). */
+  add(event: AuditEvent, source: string): boolean {
+    const ref = event.objectRef
+    if (!ref || !isWriteVerb(event.verb)) return false
+    const watched = findWatchedResource(ref.apiGroup, ref.resource)
+    if (!watched) return false
+    if (ref.subresource !== '' && !this.filter.includeSubresources) return true
+    const dryRun = isDryRun(event.requestURI)
+    if (dryRun && !this.filter.includeDryRun) return true
+    const key = event.auditID === '' ? `#${this.anonymous++}` : `${source}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
+    const rank = STAGE_RANK[event.stage] ?? 0
+    const existing = this.pending.get(key)
+    if (existing && existing.stageRank > rank) return true
+    this.pending.set(key, toPending(event, watched, source, dryRun, rank))
+    return true
+  }
+
+  finish(): PolicyChange[] {
+    const all = mergeCalicoAuditIDs([...this.pending.values()])
+    const joined = joinCalicoBackingWrites(all)
+    const {sinceMs, untilMs} = this.filter
+    return joined
+      .filter((p) => (sinceMs === null || p.timeMs >= sinceMs) && (untilMs === null || p.timeMs <= untilMs))
+      .sort(compareByTime)
+      .map((p) => p.change)
+  }
+}
+
+function compareByTime(a: Pending, b: Pending): number {
+  if (a.timeMs !== b.timeMs) return a.timeMs - b.timeMs
+  if (a.change.time !== b.change.time) return a.change.time < b.change.time ? -1 : 1
+  return a.change.auditID < b.change.auditID ? -1 : a.change.auditID > b.change.auditID ? 1 : 0
+}
+
+export function isDryRun(requestURI: string): boolean {
+  const q = requestURI.indexOf('?')
+  if (q === -1) return false
+  return new URLSearchParams(requestURI.slice(q + 1)).getAll('dryRun').includes('All')
+}
+
+function toPending(event: AuditEvent, watched: WatchedResource, source: string, dryRun: boolean, stageRank: number): Pending {
+  const ref = event.objectRef!
+  const name = ref.name || bodyName(event) || ''
+  const {tier, known} = deriveTier(watched, name, bodyTier(event))
+  const code = event.code
+  const outcome: Outcome = code === null ? (stageRank >= 3 ? 'succeeded' : 'unknown') : code >= 400 ? 'failed' : 'succeeded'
+  return {
+    change: {
+      time: event.time,
+      auditID: event.auditID,
+      user: event.user.username,
+      impersonatedUser: event.impersonatedUser?.username || null,
+      verb: event.verb,
+      apiGroup: ref.apiGroup,
+      resource: ref.resource,
+      kind: watched.kind,
+      namespace: ref.namespace || null,
+      name: name || null,
+      tier,
+      code,
+      outcome,
+      dryRun,
+      userAgent: event.userAgent,
+      sourceIPs: [...event.sourceIPs],
+      source,
+    },
+    timeMs: event.timeMs,
+    stageRank,
+    subresource: ref.subresource,
+    tierKnown: known,
+    hasBody: event.requestObject !== undefined || event.responseObject !== undefined,
+    user: event.user,
+  }
+}
+
+function bodyField(event: AuditEvent, pick: (body: Record<string, unknown>) => unknown): string | undefined {
+  for (const body of [event.responseObject, event.requestObject]) {
+    if (typeof body !== 'object' || body === null) continue
+    const value = pick(body as Record<string, unknown>)
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return undefined
+}
+
+const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined)
+
+function bodyTier(event: AuditEvent): string | undefined {
+  return bodyField(event, (b) => (b.kind === 'Status' ? undefined : field(b.spec, 'tier')))
+}
+
+function bodyName(event: AuditEvent): string | undefined {
+  return bodyField(event, (b) => (b.kind === 'Status' ? undefined : field(b.metadata, 'name')))
+}
+
+/** Tier rules: ARCHITECTURE.md, "What counts as a policy change". */
+export function deriveTier(watched: WatchedResource, name: string, fromBody: string | undefined): {tier: string | null; known: boolean} {
+  switch (watched.tiering) {
+    case 'none':
+      return {tier: null, known: true}
+    case 'self':
+      return {tier: name || null, known: true}
+    case 'fixed':
+      return {tier: watched.fixedTier ?? null, known: true}
+    case 'default':
+      return fromBody ? {tier: fromBody, known: true} : {tier: 'default', known: false}
+    case 'tiered': {
+      if (fromBody) return {tier: fromBody, known: true}
+      const dot = name.indexOf('.')
+      if (watched.apiGroup === CALICO_CRD_GROUP && dot > 0) return {tier: name.slice(0, dot), known: true}
+      return {tier: name ? 'default' : null, known: false}
+    }
+  }
+}
+
+/**
+ * With Calico Enterprise, the Calico API server logs the same request as kube-apiserver, under the
+ * same auditID and with the bodies. Keep one change per auditID, the one with the most detail.
+ */
+function mergeCalicoAuditIDs(all: Pending[]): Pending[] {
+  const byID = new Map<string, Pending>()
+  const out: Pending[] = []
+  for (const p of all) {
+    if (p.change.apiGroup !== CALICO_GROUP || p.change.auditID === '') {
+      out.push(p)
+      continue
+    }
+    const id = `${p.change.auditID}|${p.change.verb}|${p.change.resource}`
+    const seen = byID.get(id)
+    if (!seen) {
+      byID.set(id, p)
+      continue
+    }
+    const better = richness(p) > richness(seen) ? p : seen
+    const other = better === p ? seen : p
+    if (!better.tierKnown && other.tierKnown) {
+      better.change.tier = other.change.tier
+      better.tierKnown = true
+    }
+    byID.set(id, better)
+  }
+  return [...out, ...byID.values()]
+}
+
+const richness = (p: Pending): number => p.stageRank * 2 + (p.hasBody ? 1 : 0)
+
+/**
+ * In aggregated mode kube-apiserver logs the user's projectcalico.org request at Metadata only,
+ * and the Calico API server then writes the crd.projectcalico.org object as its own service
+ * account. That backing write is the same change: attach it to the user's request (taking its
+ * tier and name) instead of counting it again.
+ */
+function joinCalicoBackingWrites(all: Pending[]): Pending[] {
+  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP).sort((a, b) => a.timeMs - b.timeMs)
+  const taken = new Set<Pending>()
+  const dropped = new Set<Pending>()
+  for (const backing of all) {
+    if (backing.change.apiGroup !== CALICO_CRD_GROUP || !CALICO_APISERVER_USER.test(backing.change.user)) continue
+    const match = requests.find(
+      (r) =>
+        !taken.has(r) &&
+        r.change.resource === backing.change.resource &&
+        r.change.namespace === backing.change.namespace &&
+        sameVerbFamily(r.change.verb, backing.change.verb) &&
+        Math.abs(backing.timeMs - r.timeMs) <= CALICO_JOIN_WINDOW_MS &&
+        namesMatch(r.change.name, backing.change.name),
+    )
+    if (!match) continue
+    taken.add(match)
+    dropped.add(backing)
+    if (!match.tierKnown && backing.tierKnown) match.change.tier = backing.change.tier
+    if (match.change.name === null && backing.change.name !== null) {
+      const dot = backing.change.name.indexOf('.')
+      match.change.name = match.change.resource === 'tiers' || dot === -1 ? backing.change.name : backing.change.name.slice(dot + 1)
+    }
+  }
+  return all.filter((p) => !dropped.has(p))
+}
+
+/** The Calico API server turns a v3 patch or update into a GET and a PUT on the CRD. */
+function sameVerbFamily(userVerb: string, backingVerb: string): boolean {
+  const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v)
+  return family(userVerb) === family(backingVerb)
+}
+
+/** A v3 name `foo` is stored as `foo`, `default.foo` or `<tier>.foo` in the CRD. */
+function namesMatch(v3: string | null, crd: string | null): boolean {
+  if (v3 === null || crd === null) return true
+  return crd === v3 || crd.endsWith(`.${v3}`)
+}

@@ -1,0 +1,164 @@
+// The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
+// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
+
+export interface UserInfo {
+  readonly username: string
+  readonly groups: readonly string[]
+}
+
+export interface ObjectRef {
+  readonly apiGroup: string
+  readonly apiVersion: string
+  readonly resource: string
+  readonly subresource: string
+  readonly namespace: string
+  readonly name: string
+}
+
+export interface AuditEvent {
+  readonly auditID: string
+  readonly stage: string
+  readonly level: string
+  readonly verb: string
+  readonly requestURI: string
+  readonly user: UserInfo
+  readonly impersonatedUser: UserInfo | null
+  readonly sourceIPs: readonly string[]
+  readonly userAgent: string | null
+  readonly objectRef: ObjectRef | null
+  readonly code: number | null
+  /** RFC3339 in UTC, as precise as the log (microseconds for v1). */
+  readonly time: string
+  /** `time` in epoch milliseconds, for windows and ordering. */
+  readonly timeMs: number
+  readonly requestObject?: unknown
+  readonly responseObject?: unknown
+}
+
+/** Why a JSON value is not an audit event, for the malformed count. */
+export type DecodeResult = {events: AuditEvent[]} | {error: string}
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+/**
+ * Turns one parsed JSON document into audit events. An EventList yields its items; a wrapper
+ * (`{"event": {...}}` from SIEM exports, `{"_source": {...}}` from Elasticsearch hits) yields the
+ * event inside. Anything that is not recognisably an audit event is an error, never a guess.
+ */
+export function decodeDocument(value: unknown): DecodeResult {
+  if (Array.isArray(value)) return decodeMany(value)
+  if (!isObject(value)) return {error: 'not a JSON object'}
+  if (Array.isArray(value.items) && (value.kind === 'EventList' || str(value.apiVersion).startsWith('audit.k8s.io/'))) {
+    return decodeMany(value.items)
+  }
+  for (const key of ['event', '_source']) {
+    const inner = value[key]
+    if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
+  }
+  return decodeOne(value)
+}
+
+function decodeMany(items: unknown[]): DecodeResult {
+  const events: AuditEvent[] = []
+  for (const item of items) {
+    const one = decodeDocument(item)
+    if ('error' in one) return {error: `list item: ${one.error}`}
+    events.push(...one.events)
+  }
+  return {events}
+}
+
+function looksLikeEvent(v: Json): boolean {
+  return v.kind === 'Event' || (typeof v.auditID === 'string' && typeof v.verb === 'string')
+}
+
+function decodeOne(raw: Json): DecodeResult {
+  if (raw.kind !== undefined && raw.kind !== 'Event') return {error: `kind is ${JSON.stringify(raw.kind)}, not "Event"`}
+  if (!looksLikeEvent(raw)) return {error: 'not an audit event (no kind "Event", auditID or verb)'}
+  const apiVersion = str(raw.apiVersion)
+  if (apiVersion !== '' && !apiVersion.startsWith('audit.k8s.io/')) return {error: `unknown apiVersion ${apiVersion}`}
+  const time = eventTime(raw)
+  if (time === undefined) return {error: 'no usable timestamp'}
+  const status = isObject(raw.responseStatus) ? raw.responseStatus : undefined
+  const event: AuditEvent = {
+    auditID: str(raw.auditID),
+    stage: str(raw.stage),
+    level: str(raw.level),
+    verb: str(raw.verb),
+    requestURI: str(raw.requestURI),
+    user: userInfo(raw.user) ?? {username: '', groups: []},
+    impersonatedUser: userInfo(raw.impersonatedUser),
+    sourceIPs: Array.isArray(raw.sourceIPs) ? raw.sourceIPs.filter((ip): ip is string => typeof ip === 'string') : [],
+    userAgent: typeof raw.userAgent === 'string' ? raw.userAgent : null,
+    objectRef: objectRef(raw.objectRef, apiVersion),
+    code: typeof status?.code === 'number' ? status.code : null,
+    time: time.text,
+    timeMs: time.ms,
+    requestObject: raw.requestObject,
+    responseObject: raw.responseObject,
+  }
+  return {events: [event]}
+}
+
+function userInfo(v: unknown): UserInfo | null {
+  if (!isObject(v)) return null
+  const groups = Array.isArray(v.groups) ? v.groups.filter((g): g is string => typeof g === 'string') : []
+  return {username: str(v.username), groups}
+}
+
+function objectRef(v: unknown, eventApiVersion: string): ObjectRef | null {
+  if (!isObject(v)) return null
+  let apiGroup = str(v.apiGroup)
+  let apiVersion = str(v.apiVersion)
+  // audit.k8s.io/v1alpha1 has no apiGroup: its objectRef.apiVersion is "group/version" ("v1" for core).
+  // Version-less events from old clusters can have the same shape, so decide by the value, not the version.
+  if (v.apiGroup === undefined && apiVersion.includes('/')) {
+    const slash = apiVersion.lastIndexOf('/')
+    apiGroup = apiVersion.slice(0, slash)
+    apiVersion = apiVersion.slice(slash + 1)
+  } else if (eventApiVersion === 'audit.k8s.io/v1alpha1' && v.apiGroup === undefined) {
+    apiGroup = ''
+  }
+  return {
+    apiGroup,
+    apiVersion,
+    resource: str(v.resource),
+    subresource: str(v.subresource),
+    namespace: str(v.namespace),
+    name: str(v.name),
+  }
+}
+
+/** stageTimestamp first (what the contract reports), then the older fields that carry a time. */
+function eventTime(raw: Json): {text: string; ms: number} | undefined {
+  const metadata = isObject(raw.metadata) ? raw.metadata : undefined
+  for (const candidate of [raw.stageTimestamp, raw.requestReceivedTimestamp, raw.timestamp, metadata?.creationTimestamp]) {
+    if (typeof candidate !== 'string') continue
+    const parsed = parseTimestamp(candidate)
+    if (parsed) return parsed
+  }
+  return undefined
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i
+
+/**
+ * Parses RFC3339 (and the "2022-11-29 22:40:02.903" form some exporters write, read as UTC).
+ * Returns the time normalised to UTC with the original sub-second digits (up to microseconds).
+ */
+export function parseTimestamp(text: string): {text: string; ms: number} | undefined {
+  const m = RFC3339.exec(text.trim())
+  if (!m) return undefined
+  const [, date, clock, fraction = '', zoneRaw] = m
+  const zone = zoneRaw === undefined || zoneRaw.toUpperCase() === 'Z' ? 'Z' : zoneRaw.includes(':') ? zoneRaw : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`
+  const ms = Date.parse(`${date}T${clock}${fraction.slice(0, 4)}${zone}`)
+  if (Number.isNaN(ms)) return undefined
+  const digits = fraction.slice(1, 7)
+  if (zone === 'Z') return {text: `${date}T${clock}${digits ? `.${digits}` : ''}Z`, ms}
+  const utc = new Date(ms).toISOString().slice(0, 19)
+  // Keep the digits below a millisecond that Date cannot hold.
+  return {text: `${utc}${digits ? `.${digits}` : ''}Z`, ms}
+}

@@ -1,0 +1,113 @@
+// Coverage: what the policy records for each resource × verb, for one identity. A namespaced
+// resource is probed in `default` and in every namespace a rule names; a named write is probed
+// with a neutral name and with every name a rule lists. The row reports the lowest level found
+// and lists the probes that differ from it.
+import {evaluatePolicy, type RequestUser, type Verdict} from './evaluate.js'
+import {type Level, levelRank, type Policy} from './types.js'
+
+export interface CoverageTarget {
+  readonly apiGroup: string
+  readonly resource: string
+  readonly subresource?: string
+  /** Undefined when unknown: probed both cluster-wide ("") and in namespaces. */
+  readonly namespaced?: boolean
+}
+
+export interface CoverageProbe {
+  readonly namespace: string | null
+  readonly name: string | null
+  readonly level: Level
+  readonly omitStages: readonly string[]
+  readonly rule: number | null
+}
+
+export interface CoverageRow {
+  readonly apiGroup: string
+  /** `pods/log` for a subresource. */
+  readonly resource: string
+  readonly verb: string
+  readonly level: Level
+  readonly omitStages: readonly string[]
+  readonly rule: number | null
+  /** Probes (namespace, name) whose verdict differs from the one reported. */
+  readonly differences: readonly CoverageProbe[]
+}
+
+export interface CoverageOptions {
+  readonly user: RequestUser
+  readonly verbs: readonly string[]
+  readonly targets: readonly CoverageTarget[]
+}
+
+/** A name no policy is expected to list, standing for "any object". */
+const NEUTRAL_NAME = 'kubectl-audit-probe'
+
+/** Verbs whose requests carry no object name, so resourceNames never match them. */
+const UNNAMED_VERBS = new Set(['create', 'list', 'watch', 'deletecollection'])
+
+export function computeCoverage(policy: Policy, options: CoverageOptions): CoverageRow[] {
+  const namedNamespaces = [...new Set(policy.rules.flatMap((r) => r.namespaces).filter((ns) => ns !== ''))]
+  const rows: CoverageRow[] = []
+  for (const target of options.targets) {
+    const namespaces = probeNamespaces(target, namedNamespaces)
+    const names = probeNames(policy, target)
+    for (const verb of options.verbs) {
+      const probes: CoverageProbe[] = []
+      for (const namespace of namespaces) {
+        for (const name of UNNAMED_VERBS.has(verb) ? [''] : names) {
+          const verdict = evaluatePolicy(policy, {
+            user: options.user,
+            verb,
+            resourceRequest: true,
+            namespace,
+            apiGroup: target.apiGroup,
+            resource: target.resource,
+            subresource: target.subresource ?? '',
+            name,
+          })
+          probes.push(toProbe(verdict, namespace, name))
+        }
+      }
+      rows.push(toRow(target, verb, probes))
+    }
+  }
+  return rows
+}
+
+function probeNamespaces(target: CoverageTarget, namedNamespaces: readonly string[]): string[] {
+  if (target.namespaced === false) return ['']
+  const namespaced = ['default', ...namedNamespaces.filter((ns) => ns !== 'default')]
+  return target.namespaced ? namespaced : ['', ...namespaced]
+}
+
+function probeNames(policy: Policy, target: CoverageTarget): string[] {
+  const listed = policy.rules.flatMap((rule) =>
+    rule.resources.filter((gr) => gr.group === target.apiGroup || gr.group === '*').flatMap((gr) => gr.resourceNames),
+  )
+  return [NEUTRAL_NAME, ...new Set(listed.filter((n) => n !== NEUTRAL_NAME))]
+}
+
+function toProbe(verdict: Verdict, namespace: string, name: string): CoverageProbe {
+  return {
+    namespace: namespace === '' ? null : namespace,
+    name: name === '' || name === NEUTRAL_NAME ? null : name,
+    level: verdict.level,
+    omitStages: verdict.omitStages,
+    rule: verdict.ruleIndex,
+  }
+}
+
+function toRow(target: CoverageTarget, verb: string, probes: CoverageProbe[]): CoverageRow {
+  // The lowest level wins; among equals, the first probe (default namespace, neutral name).
+  const reported = probes.reduce((low, p) => (levelRank(p.level) < levelRank(low.level) ? p : low))
+  const same = (p: CoverageProbe) => p.level === reported.level && p.rule === reported.rule && p.omitStages.join() === reported.omitStages.join()
+  return {
+    apiGroup: target.apiGroup,
+    resource: target.subresource ? `${target.resource}/${target.subresource}` : target.resource,
+    verb,
+    level: reported.level,
+    omitStages: reported.omitStages,
+    rule: reported.rule,
+    differences: probes.filter((p) => !same(p)),
+  }
+}

@@ -1,0 +1,36 @@
+// The PolicyChangeReport: the versioned JSON contract of `kubectl audit policies` (ARCHITECTURE.md).
+
+import type {PolicyChange} from './changes.js'
+import {summarize, type SummaryRow} from './summary.js'
+import type {TimeWindow} from './window.js'
+
+export interface SourceSummary {
+  name: string
+  bytesRead: number
+  events: number
+  malformed: number
+}
+
+export interface PolicyChangeReport {
+  apiVersion: 'kubectl-audit/v1'
+  kind: 'PolicyChangeReport'
+  window: {since: string | null; until: string | null}
+  sources: SourceSummary[]
+  summary: SummaryRow[]
+  changes: PolicyChange[]
+}
+
+export function buildReport(window: TimeWindow, sources: readonly SourceSummary[], changes: PolicyChange[]): PolicyChangeReport {
+  return {
+    apiVersion: 'kubectl-audit/v1',
+    kind: 'PolicyChangeReport',
+    window: {since: rfc3339(window.sinceMs), until: rfc3339(window.untilMs)},
+    sources: sources.map(({name, bytesRead, events, malformed}) => ({name, bytesRead, events, malformed})),
+    summary: summarize(changes),
+    changes,
+  }
+}
+
+function rfc3339(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace('.000Z', 'Z')
+}

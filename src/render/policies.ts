@@ -1,0 +1,123 @@
+// The human views of a PolicyChangeReport: table (summary matrix + recent changes) and wide.
+import type {ChalkInstance} from 'chalk'
+
+import {WRITE_VERBS} from '../audit/catalog.js'
+import type {PolicyChange} from '../audit/changes.js'
+import type {PolicyChangeReport} from '../audit/report.js'
+import {renderTable, type Column} from './table.js'
+
+export interface PoliciesView {
+  wide: boolean
+  /** How many of the most recent changes to list; 0 = all. */
+  limit: number
+  /** Times of the first and last events the input holds, for the empty-window message. */
+  inputSpan: {firstMs: number | null; lastMs: number | null}
+  chalk: ChalkInstance
+}
+
+export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesView): string {
+  const {chalk} = view
+  const events = report.sources.reduce((n, s) => n + s.events, 0)
+  const out: string[] = []
+  out.push(chalk.bold(`Policy changes ${describeWindow(report.window)}`) + chalk.dim(`  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`))
+  if (report.changes.length === 0) {
+    out.push('', 'No network policy or tier changes in this window.')
+    const {firstMs, lastMs} = view.inputSpan
+    if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
+    if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
+    return out.join('\n') + '\n'
+  }
+  out.push('', summaryMatrix(report, chalk))
+  const shown = view.limit === 0 ? report.changes : report.changes.slice(-view.limit)
+  const title = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
+  out.push('', chalk.bold(title), changeList(shown, view))
+  return out.join('\n') + '\n'
+}
+
+function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string {
+  const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
+  const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
+  const allVerbs = [...verbs, ...extraVerbs]
+  const users = new Map<string, Map<string, number>>()
+  const failed = new Map<string, number>()
+  const unknown = new Map<string, number>()
+  for (const row of report.summary) {
+    const cells = users.get(row.user) ?? new Map<string, number>()
+    cells.set(row.verb, (cells.get(row.verb) ?? 0) + row.succeeded + row.failed + row.unknown)
+    users.set(row.user, cells)
+    failed.set(row.user, (failed.get(row.user) ?? 0) + row.failed)
+    unknown.set(row.user, (unknown.get(row.user) ?? 0) + row.unknown)
+  }
+  const showUnknown = [...unknown.values()].some((n) => n > 0)
+  const columns: Column[] = [{header: 'USER'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const})), {header: 'FAILED', align: 'right'}]
+  if (showUnknown) columns.push({header: 'UNKNOWN', align: 'right'})
+  columns.push({header: 'TOTAL', align: 'right'})
+  const rows = [...users.entries()].map(([user, cells]) => {
+    const total = [...cells.values()].reduce((a, b) => a + b, 0)
+    const row: Array<string | number> = [user || '(unauthenticated)', ...allVerbs.map((v) => cells.get(v) ?? 0), failed.get(user) ?? 0]
+    if (showUnknown) row.push(unknown.get(user) ?? 0)
+    row.push(total)
+    return row
+  })
+  rows.sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)))
+  const failedCol = allVerbs.length + 1
+  return renderTable(columns, rows, (_r, c, text) => {
+    if (c >= 1 && text === '0') return chalk.dim(text)
+    if (c === failedCol) return chalk.red(text)
+    return text
+  })
+}
+
+function changeList(changes: readonly PolicyChange[], view: PoliciesView): string {
+  const {chalk, wide} = view
+  const columns: Column[] = [{header: 'TIME'}, {header: 'USER'}, {header: 'VERB'}, {header: 'KIND'}, {header: 'NAMESPACE'}, {header: 'NAME'}, {header: 'TIER'}, {header: 'RESULT'}]
+  if (wide) columns.push({header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
+  const rows = changes.map((c) => {
+    const row = [
+      c.time.replace(/\.\d+Z$/, 'Z'),
+      c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user || '(unauthenticated)',
+      c.dryRun ? `${c.verb} (dry run)` : c.verb,
+      displayKind(c),
+      c.namespace ?? '',
+      c.name ?? '',
+      c.tier ?? '',
+      result(c),
+    ]
+    if (wide) row.push(c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
+    return row
+  })
+  return renderTable(columns, rows, (r, col, text) => {
+    if (col !== 7) return text
+    const outcome = changes[r].outcome
+    return outcome === 'failed' ? chalk.red(text) : outcome === 'unknown' ? chalk.yellow(text) : text
+  })
+}
+
+/** Kinds that exist in more than one group get the group's short name. */
+export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string {
+  if (c.apiGroup === 'crd.projectcalico.org') return `${c.kind} (crd)`
+  if (c.kind === 'NetworkPolicy') return c.apiGroup === 'projectcalico.org' ? 'NetworkPolicy (calico)' : 'NetworkPolicy (k8s)'
+  return c.kind
+}
+
+const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
+
+function result(c: PolicyChange): string {
+  if (c.code === null) return c.outcome === 'unknown' ? 'unknown' : 'ok'
+  if (c.code < 400) return c.code === 200 || c.code === 201 ? 'ok' : `ok (${c.code})`
+  return `${c.code} ${REASONS[c.code] ?? 'Failed'}`
+}
+
+function describeWindow(window: PolicyChangeReport['window']): string {
+  if (window.since === null && window.until === null) return 'in the whole input'
+  const since = window.since === null ? 'the start' : window.since
+  return `from ${since} to ${window.until ?? 'now'}`
+}
+
+function shortTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
+}

@@ -1,0 +1,29 @@
+// What went wrong or was unusual while reading the sources: one line each, for stderr.
+import type {SourceStats} from '../sources/read.js'
+
+export function sourceWarnings(stats: readonly SourceStats[]): string[] {
+  const lines: string[] = []
+  for (const s of stats) {
+    if (s.format === 'legacy') {
+      lines.push(`${s.name}: legacy audit format (${s.events} lines) cannot be summarized: it has no object reference or bodies; run kube-apiserver with --audit-log-format=json`)
+    }
+    if (s.malformed > 0) {
+      const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
+      lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)
+    }
+    if (s.error !== null) lines.push(`${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
+  }
+  return lines
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let value = n / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
