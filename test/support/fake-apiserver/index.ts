@@ -11,7 +11,7 @@ import type {Duplex} from 'node:stream'
 
 import {ExecServer, type ExecSettings, matchExec} from './exec.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
-import {matchNodeLogs, serveNodeLogs} from './node-logs.js'
+import {matchNodeLogs, type NodeLogSettings, serveNodeLogs} from './node-logs.js'
 import {PodLifecycle, type PodSettings} from './pods.js'
 import {failureStatus, reasonFor} from './status.js'
 import {groupOf, type KubeObject, ObjectStore, pluralOf, type ResourceAddress} from './store.js'
@@ -39,6 +39,8 @@ export interface FakeApiserverOptions {
   pods?: Partial<PodSettings>
   /** Exec subprotocols and speed (default: v5 then v4, no delay). */
   exec?: Partial<ExecSettings>
+  /** Kubelet /logs/ behaviour (default: Range honoured). */
+  logs?: Partial<NodeLogSettings>
 }
 
 export interface FailRule {
@@ -78,6 +80,8 @@ export interface FakeApiserver {
   pods: PodSettings
   /** Exec protocols and speed; changeable too. */
   exec: ExecSettings
+  /** Kubelet /logs/ behaviour; changeable too. */
+  logs: NodeLogSettings
   close(): Promise<void>
 }
 
@@ -86,6 +90,7 @@ export interface ServerState {
   store: ObjectStore
   nodes: Map<string, FakeNode>
   lifecycle: PodLifecycle
+  logs: NodeLogSettings
   countBytes(n: number): void
 }
 
@@ -101,6 +106,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const containerRoot = join(tempDir, 'container-root')
   mkdirSync(containerRoot)
   const countBytes = (n: number) => { fake.bytesServed += n }
+  const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
   const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, ...opts.exec}, containerRoot, countBytes)
   const version = {
     major: opts.version?.major ?? '1',
@@ -140,6 +146,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     bytesServed: 0,
     pods,
     exec: execServer.settings,
+    logs,
     close: async () => {
       lifecycle.close()
       execServer.close()
@@ -150,7 +157,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       rmSync(tempDir, {recursive: true, force: true})
     },
   }
-  const state: ServerState = {store, nodes, lifecycle, countBytes}
+  const state: ServerState = {store, nodes, lifecycle, logs, countBytes}
 
   /**
    * Auth and configured failures, shared by plain requests and WebSocket upgrades. The kubelet's
@@ -236,7 +243,7 @@ async function handleRequest(state: ServerState, version: object, req: IncomingM
   if (logs && (req.method === 'GET' || req.method === 'HEAD')) {
     const node = state.nodes.get(logs.node)
     if (!node) return sendJson(res, 404, failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}))
-    return serveNodeLogs(node, logs.path, req, res, state.countBytes)
+    return serveNodeLogs(node, logs.path, req, res, state.logs, state.countBytes)
   }
   if (pathname === '/api') return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
   if (pathname === '/apis') return sendJson(res, 200, apiGroupList(state.store))

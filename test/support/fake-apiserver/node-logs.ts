@@ -16,8 +16,13 @@ export function matchNodeLogs(pathname: string): {node: string; path: string} | 
   return {node: decodeURIComponent(match[1]!), path: match[2] ?? ''}
 }
 
+export interface NodeLogSettings {
+  /** false plays a proxy on the way that drops the Range header. */
+  honourRange: boolean
+}
+
 export async function serveNodeLogs(node: FakeNode, logPath: string, req: IncomingMessage, res: ServerResponse,
-  countBytes: (n: number) => void): Promise<void> {
+  settings: NodeLogSettings, countBytes: (n: number) => void): Promise<void> {
   // The kubelet mounts the handler at /logs/; /logs itself is redirected there.
   if (logPath === '') return redirect(res, 'logs/')
   const clean = posix.normalize(decodeURIComponent(logPath))
@@ -34,7 +39,7 @@ export async function serveNodeLogs(node: FakeNode, logPath: string, req: Incomi
     'Content-Type': clean.endsWith('.gz') ? 'application/gzip' : 'text/plain; charset=utf-8',
     'Last-Modified': info.mtime.toUTCString(),
   }
-  const range = parseRange(req.headers.range, size)
+  const range = settings.honourRange ? parseRange(req.headers.range, size) : undefined
   if (range === 'unsatisfiable') {
     res.writeHead(416, {'Content-Range': `bytes */${size}`, 'Content-Type': 'text/plain; charset=utf-8'})
     res.end('invalid range: failed to overlap\n')

@@ -1,0 +1,61 @@
+// Raw streamed GETs against the API server with the kubeconfig's credentials and TLS settings,
+// for bodies client-node would buffer whole (kubelet logs through the node proxy).
+import type {IncomingMessage} from 'node:http'
+import https from 'node:https'
+
+import type {KubeConfig} from '@kubernetes/client-node'
+
+import {HttpStatusError} from './api-errors.js'
+import {serverOf} from './kubeconfig.js'
+
+export class ApiHttp {
+  readonly server: string
+  private options?: Promise<https.RequestOptions>
+
+  constructor(private readonly kc: KubeConfig, private readonly requestTimeoutMs: number) {
+    this.server = serverOf(kc)
+  }
+
+  /**
+   * GET `path` (already escaped) and resolve with the response once headers arrive. Non-2xx
+   * answers other than those in `accept` reject with HttpStatusError carrying the body.
+   */
+  async get(path: string, headers: Record<string, string>, signal?: AbortSignal, accept: number[] = []): Promise<IncomingMessage> {
+    const base = await this.requestOptions()
+    return new Promise((resolve, reject) => {
+      const req = https.get(new URL(path, this.server), {...base, headers: {...base.headers, ...headers}, signal}, (res) => {
+        const status = res.statusCode ?? 0
+        if ((status >= 200 && status < 300) || accept.includes(status)) {
+          resolve(res)
+          return
+        }
+        readText(res, 64 * 1024).then((body) => reject(new HttpStatusError(status, body)), reject)
+      })
+      req.on('error', reject)
+      if (this.requestTimeoutMs > 0) {
+        // Bounds the wait for the answer and any stall mid-body, as kubectl's --request-timeout does.
+        req.setTimeout(this.requestTimeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), {code: 'ETIMEDOUT'})))
+      }
+    })
+  }
+
+  /** Credentials are resolved once: exec plugins and token files are not re-run per request. */
+  private requestOptions(): Promise<https.RequestOptions> {
+    this.options ??= (async () => {
+      const opts: https.RequestOptions = {headers: {}}
+      await this.kc.applyToHTTPSOptions(opts)
+      return opts
+    })()
+    return this.options
+  }
+}
+
+export async function readText(res: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of res) {
+    if (size < limit) chunks.push(chunk as Buffer)
+    size += (chunk as Buffer).length
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8')
+}

@@ -1,0 +1,147 @@
+// Audit logs read through the API server's node proxy to the kubelet's /logs/ handler, which
+// serves the node's /var/log with Go's http.FileServer: HTTP Range for seeks and --since
+// bisection, streamed (never buffered whole), and HTML directory listings for rotated siblings.
+import type {IncomingMessage} from 'node:http'
+import {posix} from 'node:path'
+
+import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {type ApiHttp, readText} from '../cluster/api-http.js'
+import {UserError} from '../errors.js'
+import {rotationTime} from './file.js'
+import type {ByteRange, LogSource} from './source.js'
+
+const VAR_LOG = '/var/log/'
+
+/** Only files under /var/log are reachable through the kubelet (facts §5.1). */
+export function isUnderVarLog(hostPath: string): boolean {
+  const clean = posix.normalize(hostPath)
+  return clean.startsWith(VAR_LOG) && clean.length > VAR_LOG.length
+}
+
+/** The API path for a host path under /var/log (a directory keeps its trailing slash). */
+export function kubeletLogsPath(node: string, hostPath: string): string {
+  const relative = posix.normalize(hostPath).slice(VAR_LOG.length)
+  const escaped = relative.split('/').map((segment) => encodeURIComponent(segment)).join('/')
+  return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/${escaped}${hostPath.endsWith('/') && !escaped.endsWith('/') ? '/' : ''}`
+}
+
+export class KubeletLogSource implements LogSource {
+  readonly name: string
+  readonly rotatedAt: Date | null
+  private readonly apiPath: string
+
+  constructor(private readonly http: ApiHttp, readonly node: string, readonly hostPath: string) {
+    this.name = `node/${node}:${hostPath}`
+    this.rotatedAt = rotationTime(posix.basename(hostPath))
+    this.apiPath = kubeletLogsPath(node, hostPath)
+  }
+
+  /** From the Content-Range of a one-byte Range request (416 for an empty file says `*\/0`). */
+  async size(): Promise<number | null> {
+    const res = await this.call(() => this.http.get(this.apiPath, {Range: 'bytes=0-0'}, undefined, [416]))
+    res.destroy()
+    const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))
+    if (total) return Number(total[1])
+    // Range not honoured on the way: a full answer's length is still the size.
+    const length = res.headers['content-length']
+    return res.statusCode === 200 && length !== undefined ? Number(length) : null
+  }
+
+  async *read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
+    const start = range?.start ?? 0
+    const end = range?.end
+    if (end !== undefined && end <= start) return
+    const headers: Record<string, string> = {}
+    if (start > 0 || end !== undefined) headers.Range = `bytes=${start}-${end === undefined ? '' : end - 1}`
+    const res = await this.call(() => this.http.get(this.apiPath, headers, signal, [416]))
+    try {
+      if (res.statusCode === 416) return
+      // 200 to a Range request means a proxy dropped the header: skip and cut here instead.
+      const skip = res.statusCode === 200 ? start : 0
+      const limit = end === undefined ? Number.POSITIVE_INFINITY : end - start
+      yield* slice(res, skip, limit)
+    } finally {
+      res.destroy()
+    }
+  }
+
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request()
+    } catch (error) {
+      throw kubeletError(error, this.node, this.hostPath, this.http.server)
+    }
+  }
+}
+
+/** One line for a failed kubelet read: the permission, the disabled handler, or the missing file. */
+export function kubeletError(error: unknown, node: string, hostPath: string, server: string): UserError {
+  const code = statusCodeOf(error)
+  if (code === 404) return new UserError(`node/${node}:${hostPath}: not found through the kubelet /logs/ handler`, {cause: error})
+  if (code === 405) {
+    return new UserError(`the kubelet on node ${node} has its /logs/ handler disabled (enableSystemLogHandler or enableDebuggingHandlers is false)`, {
+      hint: 'read through a pod instead with --via pod', cause: error,
+    })
+  }
+  return apiErrorToUserError(error, {verb: 'get', resource: 'nodes/proxy', purpose: `read node/${node}:${hostPath} through the kubelet`, server})
+}
+
+/** Bytes [skip, skip + limit) of a response body, stopping as soon as the limit is reached. */
+async function* slice(res: IncomingMessage, skip: number, limit: number): AsyncIterable<Buffer> {
+  let toSkip = skip
+  let left = limit
+  for await (const data of res) {
+    let chunk = data as Buffer
+    if (toSkip > 0) {
+      const dropped = Math.min(toSkip, chunk.length)
+      toSkip -= dropped
+      chunk = chunk.subarray(dropped)
+    }
+    if (chunk.length === 0) continue
+    if (chunk.length >= left) {
+      yield chunk.subarray(0, left)
+      return
+    }
+    left -= chunk.length
+    yield chunk
+  }
+}
+
+/** Names in a kubelet directory listing; subdirectories end with `/`. */
+export async function listKubeletDirectory(http: ApiHttp, node: string, hostDir: string): Promise<string[]> {
+  const dir = hostDir.endsWith('/') ? hostDir : `${hostDir}/`
+  let res: IncomingMessage
+  try {
+    res = await http.get(kubeletLogsPath(node, dir), {})
+  } catch (error) {
+    throw kubeletError(error, node, dir, http.server)
+  }
+  return parseFileServerListing(await readText(res, 4 * 1024 * 1024))
+}
+
+/**
+ * Go's http.FileServer listing: `<a href="ESCAPED">TEXT</a>` lines inside <pre>. The href is
+ * the URL-escaped name (with `./` before a name holding a colon), so it is decoded, not the text.
+ */
+export function parseFileServerListing(html: string): string[] {
+  const names: string[] = []
+  for (const match of html.matchAll(/<a href="([^"]*)">/g)) {
+    let href = unescapeHtml(match[1]!)
+    if (href.startsWith('./')) href = href.slice(2)
+    let name: string
+    try {
+      name = decodeURIComponent(href)
+    } catch {
+      continue
+    }
+    // A listing never links outside the directory; anything else is not an entry.
+    if (name === '' || name === '.' || name === '..' || name.startsWith('/') || name.includes('://') || name.split('/').filter(Boolean).length !== 1) continue
+    names.push(name)
+  }
+  return names
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#34|#39);/g, (_, entity: string) =>
+    ({amp: '&', lt: '<', gt: '>', quot: '"', '#34': '"', '#39': "'"})[entity] ?? '')
+}
