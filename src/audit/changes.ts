@@ -30,7 +30,7 @@ export interface PolicyChange {
 
 interface Pending {
   change: PolicyChange
-  timeMs: number
+  timeUs: number
   stageRank: number
   subresource: string
   /** The tier came from the body or a name prefix, not the "default" fallback. */
@@ -84,17 +84,17 @@ export class ChangeCollector {
   finish(): PolicyChange[] {
     const all = mergeCalicoAuditIDs([...this.pending.values()])
     const joined = joinCalicoBackingWrites(all)
-    const {sinceMs, untilMs} = this.filter
+    const sinceUs = this.filter.sinceMs === null ? null : this.filter.sinceMs * 1000
+    const untilUs = this.filter.untilMs === null ? null : this.filter.untilMs * 1000
     return joined
-      .filter((p) => (sinceMs === null || p.timeMs >= sinceMs) && (untilMs === null || p.timeMs <= untilMs))
+      .filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs))
       .sort(compareByTime)
       .map((p) => p.change)
   }
 }
 
 function compareByTime(a: Pending, b: Pending): number {
-  if (a.timeMs !== b.timeMs) return a.timeMs - b.timeMs
-  if (a.change.time !== b.change.time) return a.change.time < b.change.time ? -1 : 1
+  if (a.timeUs !== b.timeUs) return a.timeUs - b.timeUs
   return a.change.auditID < b.change.auditID ? -1 : a.change.auditID > b.change.auditID ? 1 : 0
 }
 
@@ -130,7 +130,7 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
       sourceIPs: [...event.sourceIPs],
       source,
     },
-    timeMs: event.timeMs,
+    timeUs: event.timeUs,
     stageRank,
     subresource: ref.subresource,
     tierKnown: known,
@@ -216,7 +216,7 @@ const richness = (p: Pending): number => p.stageRank * 2 + (p.hasBody ? 1 : 0)
  * tier and name) instead of counting it again.
  */
 function joinCalicoBackingWrites(all: Pending[]): Pending[] {
-  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP).sort((a, b) => a.timeMs - b.timeMs)
+  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP).sort((a, b) => a.timeUs - b.timeUs)
   const taken = new Set<Pending>()
   const dropped = new Set<Pending>()
   for (const backing of all) {
@@ -227,7 +227,7 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
         r.change.resource === backing.change.resource &&
         r.change.namespace === backing.change.namespace &&
         sameVerbFamily(r.change.verb, backing.change.verb) &&
-        Math.abs(backing.timeMs - r.timeMs) <= CALICO_JOIN_WINDOW_MS &&
+        Math.abs(backing.timeUs - r.timeUs) <= CALICO_JOIN_WINDOW_MS * 1000 &&
         namesMatch(r.change.name, backing.change.name),
     )
     if (!match) continue

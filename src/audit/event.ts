@@ -29,8 +29,8 @@ export interface AuditEvent {
   readonly code: number | null
   /** RFC3339 in UTC, as precise as the log (microseconds for v1). */
   readonly time: string
-  /** `time` in epoch milliseconds, for windows and ordering. */
-  readonly timeMs: number
+  /** `time` in epoch microseconds (the log's precision), for windows and ordering. */
+  readonly timeUs: number
   readonly requestObject?: unknown
   readonly responseObject?: unknown
 }
@@ -78,6 +78,7 @@ function looksLikeEvent(v: Json): boolean {
 function decodeOne(raw: Json): DecodeResult {
   if (raw.kind !== undefined && raw.kind !== 'Event') return {error: `kind is ${JSON.stringify(raw.kind)}, not "Event"`}
   if (!looksLikeEvent(raw)) return {error: 'not an audit event (no kind "Event", auditID or verb)'}
+  if (typeof raw.verb !== 'string' || raw.verb === '') return {error: 'event has no verb'}
   const apiVersion = str(raw.apiVersion)
   if (apiVersion !== '' && !apiVersion.startsWith('audit.k8s.io/')) return {error: `unknown apiVersion ${apiVersion}`}
   const time = eventTime(raw)
@@ -96,7 +97,7 @@ function decodeOne(raw: Json): DecodeResult {
     objectRef: objectRef(raw.objectRef, apiVersion),
     code: typeof status?.code === 'number' ? status.code : null,
     time: time.text,
-    timeMs: time.ms,
+    timeUs: time.us,
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
@@ -133,7 +134,7 @@ function objectRef(v: unknown, eventApiVersion: string): ObjectRef | null {
 }
 
 /** stageTimestamp first (what the contract reports), then the older fields that carry a time. */
-function eventTime(raw: Json): {text: string; ms: number} | undefined {
+function eventTime(raw: Json): {text: string; ms: number; us: number} | undefined {
   const metadata = isObject(raw.metadata) ? raw.metadata : undefined
   for (const candidate of [raw.stageTimestamp, raw.requestReceivedTimestamp, raw.timestamp, metadata?.creationTimestamp]) {
     if (typeof candidate !== 'string') continue
@@ -147,9 +148,10 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}
 
 /**
  * Parses RFC3339 (and the "2022-11-29 22:40:02.903" form some exporters write, read as UTC).
- * Returns the time normalised to UTC with the original sub-second digits (up to microseconds).
+ * Returns the time normalised to UTC with the original sub-second digits (up to microseconds),
+ * in epoch ms and µs.
  */
-export function parseTimestamp(text: string): {text: string; ms: number} | undefined {
+export function parseTimestamp(text: string): {text: string; ms: number; us: number} | undefined {
   const m = RFC3339.exec(text.trim())
   if (!m) return undefined
   const [, date, clock, fraction = '', zoneRaw] = m
@@ -157,8 +159,9 @@ export function parseTimestamp(text: string): {text: string; ms: number} | undef
   const ms = Date.parse(`${date}T${clock}${fraction.slice(0, 4)}${zone}`)
   if (Number.isNaN(ms)) return undefined
   const digits = fraction.slice(1, 7)
-  if (zone === 'Z') return {text: `${date}T${clock}${digits ? `.${digits}` : ''}Z`, ms}
+  const us = ms * 1000 + Number(digits.padEnd(6, '0').slice(3))
+  if (zone === 'Z') return {text: `${date}T${clock}${digits ? `.${digits}` : ''}Z`, ms, us}
   const utc = new Date(ms).toISOString().slice(0, 19)
   // Keep the digits below a millisecond that Date cannot hold.
-  return {text: `${utc}${digits ? `.${digits}` : ''}Z`, ms}
+  return {text: `${utc}${digits ? `.${digits}` : ''}Z`, ms, us}
 }

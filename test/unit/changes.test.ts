@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict'
+
+import {ChangeCollector, type ChangeFilter, isDryRun, type PolicyChange} from '../../src/audit/changes.js'
+import {decodeDocument} from '../../src/audit/event.js'
+import {auditEvent, type EventSpec} from '../support/events.js'
+
+const ALL: ChangeFilter = {sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}
+
+function changesOf(specs: Array<EventSpec & {source?: string}>, filter: ChangeFilter = ALL): PolicyChange[] {
+  const collector = new ChangeCollector(filter)
+  for (const spec of specs) {
+    const decoded = decodeDocument(auditEvent(spec))
+    if ('error' in decoded) throw new Error(decoded.error)
+    for (const event of decoded.events) collector.add(event, spec.source ?? 'audit.log')
+  }
+  return collector.finish()
+}
+
+const gnp = {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', apiVersion: 'v3'}
+const gnpCRD = {apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', apiVersion: 'v1'}
+const knp = {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'}
+const calicoSA = 'system:serviceaccount:calico-apiserver:calico-apiserver'
+
+describe('changes: what counts', () => {
+  it('keeps writes to watched resources only', () => {
+    const got = changesOf([
+      {...knp, verb: 'create', name: 'web'},
+      {...knp, verb: 'get', name: 'web'},
+      {verb: 'update', resource: 'leases'},
+      {apiGroup: '', resource: 'networkpolicies', verb: 'create', name: 'core-group-does-not-exist'},
+      {apiGroup: 'projectcalico.org', resource: 'ippools', verb: 'create', name: 'not-watched'},
+    ])
+    assert.deepEqual(got.map((c) => `${c.verb} ${c.resource}.${c.apiGroup}/${c.name}`), ['create networkpolicies.networking.k8s.io/web'])
+  })
+
+  it('keeps one change per request: the latest stage wins', () => {
+    const got = changesOf([
+      {...knp, verb: 'patch', name: 'web', auditID: 'a1', stage: 'RequestReceived', time: '2026-11-24T10:00:00.000001Z'},
+      {...knp, verb: 'patch', name: 'web', auditID: 'a1', stage: 'ResponseComplete', code: 200, time: '2026-11-24T10:00:00.020000Z'},
+      {...knp, verb: 'delete', name: 'old', auditID: 'a2', stage: 'ResponseComplete', code: 200, time: '2026-11-24T10:00:01Z'},
+      {...knp, verb: 'delete', name: 'old', auditID: 'a2', stage: 'RequestReceived', time: '2026-11-24T10:00:00.9Z'},
+    ])
+    assert.deepEqual(got.map((c) => [c.auditID, c.outcome, c.time]), [
+      ['a1', 'succeeded', '2026-11-24T10:00:00.020000Z'],
+      ['a2', 'succeeded', '2026-11-24T10:00:01Z'],
+    ])
+  })
+
+  it('marks a request seen only at RequestReceived as unknown', () => {
+    const [c] = changesOf([{...knp, verb: 'create', name: 'web', stage: 'RequestReceived'}])
+    assert.equal(c.outcome, 'unknown')
+    assert.equal(c.code, null)
+  })
+
+  it('keeps failed attempts with their code', () => {
+    const got = changesOf([
+      {...knp, verb: 'create', name: 'a', code: 403},
+      {...knp, verb: 'create', name: 'b', code: 409},
+      {...knp, verb: 'create', name: 'c', code: 422},
+      {...knp, verb: 'create', name: 'd', code: 201},
+    ])
+    assert.deepEqual(got.map((c) => `${c.name}:${c.outcome}:${c.code}`).sort(), ['a:failed:403', 'b:failed:409', 'c:failed:422', 'd:succeeded:201'])
+  })
+
+  it('leaves out dry runs and subresource writes unless asked', () => {
+    const specs = [
+      {...knp, verb: 'create', name: 'dry', requestURI: '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies?dryRun=All&fieldManager=kubectl'},
+      {...gnp, resource: 'tiers', verb: 'update', name: 'security', subresource: 'status'},
+    ]
+    assert.equal(changesOf(specs).length, 0)
+    const all = changesOf(specs, {...ALL, includeDryRun: true, includeSubresources: true})
+    assert.deepEqual(all.map((c) => [c.name, c.dryRun]), [
+      ['dry', true],
+      ['security', false],
+    ])
+  })
+
+  it('applies the time window on stageTimestamp, bounds included', () => {
+    const specs = ['09:59:59.999999', '10:00:00', '10:30:00', '11:00:00', '11:00:00.000001'].map((t, i) => ({...knp, verb: 'create', name: `p${i}`, time: `2026-11-24T${t}Z`}))
+    const got = changesOf(specs, {...ALL, sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T11:00:00Z')})
+    assert.deepEqual(got.map((c) => c.name), ['p1', 'p2', 'p3'])
+  })
+
+  it('sorts by time, then auditID', () => {
+    const got = changesOf([
+      {...knp, verb: 'create', name: 'x', auditID: 'b', time: '2026-11-24T10:00:00Z'},
+      {...knp, verb: 'create', name: 'y', auditID: 'a', time: '2026-11-24T10:00:00Z'},
+      {...knp, verb: 'create', name: 'z', auditID: 'c', time: '2026-11-24T09:00:00Z'},
+    ])
+    assert.deepEqual(got.map((c) => c.auditID), ['c', 'a', 'b'])
+  })
+
+  it('records impersonation and the authenticated user separately', () => {
+    const [c] = changesOf([{...knp, verb: 'patch', name: 'web', user: 'admin', impersonatedUser: 'dev-bob'}])
+    assert.equal(c.user, 'admin')
+    assert.equal(c.impersonatedUser, 'dev-bob')
+  })
+
+  it('recognises dryRun=All among other parameters only', () => {
+    assert.equal(isDryRun('/apis/x?fieldManager=a&dryRun=All'), true)
+    assert.equal(isDryRun('/apis/x?dryRun=None'), false)
+    assert.equal(isDryRun('/apis/dryRun=All'), false)
+  })
+})
+
+describe('changes: tiers', () => {
+  const cases: Array<[string, EventSpec, string | null]> = [
+    ['spec.tier from the body', {...gnp, verb: 'create', name: 'security.allow-dns', responseObject: {kind: 'GlobalNetworkPolicy', spec: {tier: 'security'}}}, 'security'],
+    ['name prefix on the CRD', {...gnpCRD, verb: 'update', name: 'platform.allow-dns', user: 'ops'}, 'platform'],
+    ['no body, v3 name: default', {...gnp, verb: 'patch', name: 'allow-dns'}, 'default'],
+    ['Kubernetes NetworkPolicy', {...knp, verb: 'create', name: 'web'}, 'default'],
+    ['a tier is its own tier', {...gnp, resource: 'tiers', verb: 'create', name: 'security'}, 'security'],
+    ['network sets have none', {...gnp, resource: 'globalnetworksets', verb: 'create', name: 'blocklist'}, null],
+    ['host endpoints have none', {...gnp, resource: 'hostendpoints', verb: 'delete', name: 'eth0'}, null],
+    ['admin network policy tier', {apiGroup: 'policy.networking.k8s.io', resource: 'adminnetworkpolicies', verb: 'create', name: 'a'}, 'adminnetworkpolicy'],
+    ['patch body carries spec.tier', {...gnp, verb: 'patch', name: 'x', requestObject: {spec: {tier: 'edge'}}}, 'edge'],
+  ]
+  for (const [title, spec, tier] of cases) {
+    it(title, () => assert.equal(changesOf([spec])[0].tier, tier))
+  }
+})
+
+describe('changes: Calico aggregated API join', () => {
+  it('joins the Calico API server CRD write to the user request and takes its tier', () => {
+    const got = changesOf([
+      {...gnp, verb: 'patch', name: 'allow-dns', user: 'alice', auditID: 'u1', time: '2026-11-24T10:00:00.100000Z'},
+      {...gnpCRD, verb: 'update', name: 'security.allow-dns', user: calicoSA, auditID: 'b1', time: '2026-11-24T10:00:00.180000Z', level: 'RequestResponse', responseObject: {spec: {tier: 'security'}}},
+    ])
+    assert.equal(got.length, 1)
+    assert.equal(got[0].user, 'alice')
+    assert.equal(got[0].tier, 'security')
+    assert.equal(got[0].apiGroup, 'projectcalico.org')
+  })
+
+  it('does not join writes that are too far apart, or on another object', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', name: 'a', user: 'alice', time: '2026-11-24T10:00:00Z'},
+      {...gnpCRD, verb: 'create', name: 'default.a', user: calicoSA, time: '2026-11-24T10:00:30Z'},
+      {...gnpCRD, verb: 'create', name: 'default.b', user: calicoSA, time: '2026-11-24T10:00:00.5Z'},
+    ])
+    assert.deepEqual(got.map((c) => `${c.user}:${c.name}`), [`alice:a`, `${calicoSA}:default.b`, `${calicoSA}:default.a`])
+  })
+
+  it('counts calicoctl writes straight to the CRDs as the user changes they are', () => {
+    const got = changesOf([
+      {...gnpCRD, verb: 'create', name: 'default.x', user: 'bob', code: 409, time: '2026-11-24T10:00:00Z'},
+      {...gnpCRD, verb: 'update', name: 'default.x', user: 'bob', code: 200, time: '2026-11-24T10:00:00.2Z'},
+    ])
+    assert.deepEqual(got.map((c) => `${c.verb}:${c.outcome}:${c.tier}`), ['create:failed:default', 'update:succeeded:default'])
+  })
+
+  it('merges the Calico API server log with kube-apiserver on auditID', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', name: 'x', user: 'alice', auditID: 'same', source: 'node/cp1:/var/log/kubernetes/audit/audit.log'},
+      {...gnp, verb: 'create', name: 'x', user: 'alice', auditID: 'same', level: 'RequestResponse', requestObject: {spec: {tier: 'security'}}, source: 'node/cp1:/var/log/calico/audit/tsee-audit.log'},
+    ])
+    assert.equal(got.length, 1)
+    assert.equal(got[0].tier, 'security')
+  })
+})

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+
+import {decodeDocument, parseTimestamp} from '../../src/audit/event.js'
+
+const FIXTURES = '../shared/fixtures/real/logs'
+
+describe('decodeDocument', () => {
+  it('decodes a v1 line from a real log (audit2rbac demo) with impersonation', () => {
+    const lines = readFileSync(`${FIXTURES}/audit2rbac-demo.log`, 'utf8').trim().split('\n')
+    const withImpersonation = lines.map((l) => JSON.parse(l)).find((e) => e.impersonatedUser)
+    assert.ok(withImpersonation, 'the fixture has an impersonated request')
+    const result = decodeDocument(withImpersonation)
+    assert.ok('events' in result)
+    const [event] = result.events
+    assert.equal(event.user.username, withImpersonation.user.username)
+    assert.equal(event.impersonatedUser?.username, withImpersonation.impersonatedUser.username)
+    assert.equal(event.objectRef?.resource, withImpersonation.objectRef.resource)
+  })
+
+  it('decodes v1beta1 events, taking stageTimestamp over timestamp', () => {
+    const line = readFileSync(`${FIXTURES}/k8s-docs-v1beta1-events.jsonl`, 'utf8').split('\n')[0]
+    const raw = JSON.parse(line)
+    const result = decodeDocument(raw)
+    assert.ok('events' in result)
+    assert.equal(result.events[0].objectRef?.apiGroup, 'rbac.authorization.k8s.io')
+    assert.equal(result.events[0].stage, raw.stage)
+  })
+
+  it('unrolls a webhook EventList', () => {
+    const raw = JSON.parse(readFileSync(`${FIXTURES}/k8s-docs-webhook-eventlist-v1beta1.json`, 'utf8'))
+    const result = decodeDocument(raw)
+    assert.ok('events' in result)
+    assert.equal(result.events.length, raw.items.length)
+  })
+
+  it('unwraps an event inside {"event": …} (SIEM export)', () => {
+    const lines = readFileSync(`${FIXTURES}/eks-panther-test-events.jsonl`, 'utf8').trim().split('\n')
+    const raw = lines.map((l) => JSON.parse(l)).find((r) => r.event.verb && r.event.requestReceivedTimestamp)
+    const result = decodeDocument(raw)
+    assert.ok('events' in result, JSON.stringify(result))
+    assert.equal(result.events[0].verb, raw.event.verb)
+  })
+
+  it('derives apiGroup from a v1alpha1 objectRef.apiVersion', () => {
+    const result = decodeDocument({kind: 'Event', apiVersion: 'audit.k8s.io/v1alpha1', auditID: 'x', verb: 'create', stage: 'ResponseComplete', timestamp: '2018-01-01T00:00:00Z', objectRef: {resource: 'networkpolicies', apiVersion: 'networking.k8s.io/v1', name: 'a'}})
+    assert.ok('events' in result)
+    assert.equal(result.events[0].objectRef?.apiGroup, 'networking.k8s.io')
+    assert.equal(result.events[0].objectRef?.apiVersion, 'v1')
+  })
+
+  const bad: Array<[string, unknown]> = [
+    ['the malformed {"kind": 0} from Falco', JSON.parse(readFileSync(`${FIXTURES}/falco/fal_01_003.json`, 'utf8'))],
+    ['a number', 42],
+    ['another kind', {kind: 'Pod', apiVersion: 'v1'}],
+    ['no timestamp', {kind: 'Event', auditID: 'x', verb: 'get'}],
+    ['no verb (partial test data)', {kind: 'Event', auditID: 'x', stageTimestamp: '2026-01-01T00:00:00Z'}],
+    ['an EventList with a bad item', {kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [{kind: 0}]}],
+  ]
+  for (const [title, value] of bad) {
+    it(`rejects ${title}`, () => assert.ok('error' in decodeDocument(value)))
+  }
+})
+
+describe('parseTimestamp', () => {
+  const cases: Array<[string, string | undefined]> = [
+    ['2021-03-08T18:02:04.086545Z', '2021-03-08T18:02:04.086545Z'],
+    ['2021-03-08T18:02:04Z', '2021-03-08T18:02:04Z'],
+    ['2017-03-21T03:57:09.106841886-04:00', '2017-03-21T07:57:09.106841Z'],
+    ['2022-11-29 22:40:02.903', '2022-11-29T22:40:02.903Z'],
+    ['yesterday', undefined],
+  ]
+  for (const [input, expected] of cases) {
+    it(input, () => assert.equal(parseTimestamp(input)?.text, expected))
+  }
+
+  it('keeps microseconds for ordering', () => {
+    assert.equal(parseTimestamp('2026-01-01T00:00:00.000002Z')!.us - parseTimestamp('2026-01-01T00:00:00.000001Z')!.us, 1)
+  })
+})

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+
+import {type Candidate, detectFormat, DocumentSplitter, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
+import {auditLine} from '../support/events.js'
+
+function scanInChunks(text: string | Buffer, chunkSize: number) {
+  const candidates: Candidate[] = []
+  const scanner = new LineScanner((c) => candidates.push({...c, bytes: Buffer.from(c.bytes)}))
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text)
+  for (let i = 0; i < bytes.length; i += chunkSize) scanner.push(bytes.subarray(i, i + chunkSize))
+  scanner.end()
+  return {scanner, candidates: candidates.map((c) => ({line: c.line, text: c.bytes.toString()}))}
+}
+
+const noise = auditLine({verb: 'update', resource: 'leases'})
+const gnpPatch = auditLine({verb: 'patch', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'deny-all'})
+const knpGet = auditLine({verb: 'get', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', name: 'web'})
+const tierCreate = auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'tiers', name: 'security'})
+
+describe('LineScanner', () => {
+  const log = [noise, gnpPatch, '', noise, knpGet, tierCreate, noise].join('\n') + '\n'
+
+  it('passes only lines with a watched resource and a write verb', () => {
+    const {scanner, candidates} = scanInChunks(log, 1 << 20)
+    assert.deepEqual(candidates, [
+      {line: 2, text: gnpPatch},
+      {line: 6, text: tierCreate},
+    ])
+    assert.equal(scanner.lines, 6, 'blank lines are not events')
+    assert.equal(scanner.malformed, 0)
+  })
+
+  it('gives the same answer whatever the chunk boundaries', () => {
+    const whole = scanInChunks(log, 1 << 20)
+    for (const size of [1, 2, 3, 7, 64, 333, 1000]) {
+      const chunked = scanInChunks(log, size)
+      assert.deepEqual(chunked.candidates, whole.candidates, `chunk size ${size}`)
+      assert.equal(chunked.scanner.lines, whole.scanner.lines, `chunk size ${size}`)
+    }
+  })
+
+  it('handles CRLF line ends and a byte-order mark', () => {
+    const crlf = '\uFEFF' + [noise, gnpPatch, noise].join('\r\n') + '\r\n'
+    const {scanner, candidates} = scanInChunks(crlf, 50)
+    assert.deepEqual(candidates, [{line: 2, text: gnpPatch}])
+    assert.equal(scanner.malformed, 0)
+  })
+
+  it('counts lines that are not events as malformed, with the first line number', () => {
+    const {scanner} = scanInChunks([noise, '{"kind": 0}', 'garbage', noise, '\u0000\u0001\u0002'].join('\n') + '\n', 16)
+    assert.equal(scanner.malformed, 3)
+    assert.equal(scanner.firstMalformedLine, 2)
+    assert.equal(scanner.lines, 5)
+  })
+
+  it('treats a cut-off last line as a log being written, and a whole one without newline as a line', () => {
+    const cut = scanInChunks(`${noise}\n${gnpPatch.slice(0, 80)}`, 1 << 20)
+    assert.equal(cut.scanner.unterminated, true)
+    assert.equal(cut.scanner.malformed, 0)
+    assert.equal(cut.scanner.lines, 1)
+    const whole = scanInChunks(`${noise}\n${gnpPatch}`, 1 << 20)
+    assert.deepEqual(whole.candidates, [{line: 2, text: gnpPatch}])
+    assert.equal(whole.scanner.unterminated, false)
+  })
+
+  it('survives a huge line split over many chunks', () => {
+    const huge = auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'a', name: 'big', requestObject: {pad: 'x'.repeat(20 * 1024 * 1024)}})
+    const {candidates, scanner} = scanInChunks(`${noise}\n${huge}\n${noise}\n`, 1024 * 1024)
+    assert.equal(candidates.length, 1)
+    assert.equal(candidates[0].text.length, huge.length)
+    assert.equal(scanner.lines, 3)
+  })
+
+  it('finds candidates behind a host-name prefix', () => {
+    const prefixed = `master-0.example.internal ${gnpPatch}`
+    const {candidates, scanner} = scanInChunks(prefixed + '\n', 100)
+    assert.equal(candidates.length, 1)
+    assert.equal(scanner.malformed, 0)
+    assert.equal(jsonTextOf(Buffer.from(candidates[0].text)), gnpPatch)
+  })
+})
+
+describe('detectFormat', () => {
+  const cases: Array<[string, string]> = [
+    [`${noise}\n${noise}\n`, 'lines'],
+    [`\uFEFF${noise}\n`, 'lines'],
+    [`host-1 ${noise}\n`, 'lines'],
+    ['{\n  "kind": "Event",\n', 'documents'],
+    ['{"kind":"EventList",\n "items": [\n', 'documents'],
+    ['[\n{"kind":"Event"}]', 'documents'],
+    ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" ip="127.0.0.1" method="GET"\n', 'legacy'],
+  ]
+  for (const [input, expected] of cases) {
+    it(`${JSON.stringify(input.slice(0, 30))} is ${expected}`, () => assert.equal(detectFormat(Buffer.from(input)), expected))
+  }
+})
+
+describe('DocumentSplitter', () => {
+  it('splits pretty-printed documents, braces inside strings included, across chunks', () => {
+    const docs = [JSON.stringify({kind: 'Event', note: 'a } and { and \\" quote'}, null, 2), JSON.stringify({kind: 'EventList', items: [{a: 1}]}, null, 4)]
+    const text = docs.join('\n') + '\n'
+    for (const size of [1, 5, 1000]) {
+      const got: string[] = []
+      const splitter = new DocumentSplitter((c) => got.push(c.bytes.toString()))
+      for (let i = 0; i < text.length; i += size) splitter.push(Buffer.from(text.slice(i, i + size)))
+      splitter.end()
+      assert.deepEqual(got, docs, `chunk size ${size}`)
+      assert.equal(splitter.garbage, 0)
+    }
+  })
+})

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+
+import {BISECT_GRANULARITY, filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, parseDuration, resolveWindow} from '../../src/audit/window.js'
+import {UserError} from '../../src/errors.js'
+
+describe('parseDuration', () => {
+  const cases: Array<[string, number]> = [
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['2d', 172_800_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['0', 0],
+  ]
+  for (const [input, ms] of cases) it(`${input} = ${ms} ms`, () => assert.equal(parseDuration(input), ms))
+  for (const bad of ['', '1', 'h', '1x', '1h junk', '-1h']) {
+    it(`rejects ${JSON.stringify(bad)}`, () => assert.throws(() => parseDuration(bad), UserError))
+  }
+})
+
+describe('resolveWindow', () => {
+  const now = Date.parse('2026-11-25T12:00:00Z')
+  it('defaults to the last 24 hours', () => assert.deepEqual(resolveWindow({}, now), {sinceMs: now - 86_400_000, untilMs: null}))
+  it('--since all has no lower bound', () => assert.deepEqual(resolveWindow({since: 'all'}, now), {sinceMs: null, untilMs: null}))
+  it('takes RFC3339 bounds', () => {
+    assert.deepEqual(resolveWindow({sinceTime: '2026-11-24T10:00:00Z', untilTime: '2026-11-24T11:00:00+01:00'}, now), {sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')})
+  })
+  it('rejects conflicting or inverted bounds, and times without a zone', () => {
+    assert.throws(() => resolveWindow({since: '1h', sinceTime: '2026-11-24T10:00:00Z'}, now), /cannot be used together/)
+    assert.throws(() => resolveWindow({sinceTime: '2026-11-24T10:00:00Z', untilTime: '2026-11-24T09:00:00Z'}, now), /before the start/)
+    assert.throws(() => resolveWindow({sinceTime: '2026-11-24T10:00:00'}, now), /invalid --since-time/)
+  })
+})
+
+describe('findWindowStart', () => {
+  // A log of 1,000,000 "lines" of 100 bytes, one second apart, with times jittered by up to ±2 minutes.
+  const lineBytes = 100
+  const lines = 1_000_000
+  const base = Date.parse('2026-11-24T00:00:00Z')
+  const jitter = (i: number) => (((i * 7919) % 241) - 120) * 1000
+  const timeOf = (i: number) => base + i * 1000 + jitter(i)
+  const probe = async (offset: number) => {
+    const next = Math.floor(offset / lineBytes) + 1
+    return next < lines ? timeOf(next) : undefined
+  }
+
+  for (const [title, targetLine] of [
+    ['inside the log', 600_000],
+    ['at the very start', 0],
+    ['before the log', -5000],
+    ['after the log', lines + 5000],
+  ] as const) {
+    it(`never skips a line at or after the target (${title})`, async () => {
+      const target = base + targetLine * 1000
+      const start = await findWindowStart(lines * lineBytes, target, probe)
+      const firstRead = Math.ceil(start / lineBytes)
+      for (let i = 0; i < firstRead; i++) assert.ok(timeOf(i) < target, `line ${i} was skipped but is in the window`)
+      if (targetLine > 100_000 && targetLine < lines) {
+        // and it skips most of what lies before: within slack + granularity of the target line
+        const slackLines = ORDER_SLACK_MS / 1000 + BISECT_GRANULARITY / lineBytes + 240
+        assert.ok(firstRead > targetLine - slackLines, `started at line ${firstRead}, target ${targetLine}`)
+      }
+    })
+  }
+
+  it('reads from the start when probes cannot tell', async () => {
+    assert.equal(await findWindowStart(10 * BISECT_GRANULARITY, base, async () => undefined), 0)
+  })
+})
+
+describe('lineTime', () => {
+  it('finds stageTimestamp, and older fields when it is missing', () => {
+    assert.equal(lineTime(Buffer.from('{"stageTimestamp":"2026-11-24T10:00:00.5Z"}')), Date.parse('2026-11-24T10:00:00.5Z'))
+    assert.equal(lineTime(Buffer.from('{"timestamp": "2017-09-11T19:55:05Z"}')), Date.parse('2017-09-11T19:55:05Z'))
+    assert.equal(lineTime(Buffer.from('{"verb":"get"}')), undefined)
+  })
+})
+
+describe('filesInWindow', () => {
+  const t = (h: number) => Date.parse('2026-11-24T00:00:00Z') + h * 3_600_000
+  it('skips rotated files that end before the window and those that start after it', () => {
+    // files rotated at 02:00, 04:00, 06:00, then the active log
+    const rotated = [t(2), t(4), t(6), null]
+    assert.deepEqual(filesInWindow(rotated, {sinceMs: t(4.5), untilMs: null}), [false, false, true, true])
+    assert.deepEqual(filesInWindow(rotated, {sinceMs: t(1), untilMs: t(3)}), [true, true, false, false])
+    assert.deepEqual(filesInWindow(rotated, {sinceMs: null, untilMs: null}), [true, true, true, true])
+  })
+  it('keeps a file that ends just before the window, within the ordering slack', () => {
+    assert.deepEqual(filesInWindow([t(2), null], {sinceMs: t(2) + ORDER_SLACK_MS / 2, untilMs: null}), [true, true])
+  })
+})
