@@ -171,8 +171,11 @@ export function deriveTier(watched: WatchedResource, name: string, fromBody: str
       return fromBody ? {tier: fromBody, known: true} : {tier: 'default', known: false}
     case 'tiered': {
       if (fromBody) return {tier: fromBody, known: true}
+      // CRD names always carry the tier (`<tier>.<name>`). Through the v3 API a policy outside the
+      // default tier had to be named that way up to Calico 3.31, so the prefix is a good guess
+      // there too, but a guess: a joined backing write or a body overrides it.
       const dot = name.indexOf('.')
-      if (watched.apiGroup === CALICO_CRD_GROUP && dot > 0) return {tier: name.slice(0, dot), known: true}
+      if (dot > 0) return {tier: name.slice(0, dot), known: watched.apiGroup === CALICO_CRD_GROUP}
       return {tier: name ? 'default' : null, known: false}
     }
   }
@@ -231,8 +234,11 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
         namesMatch(r.change.name, backing.change.name),
     )
     if (!match) continue
-    taken.add(match)
     dropped.add(backing)
+    // One deletecollection through the v3 API becomes a delete per object on the CRDs: it stays
+    // open for the others, and names no single object or tier.
+    if (match.change.verb === 'deletecollection') continue
+    taken.add(match)
     if (!match.tierKnown && backing.tierKnown) match.change.tier = backing.change.tier
     if (match.change.name === null && backing.change.name !== null) {
       const dot = backing.change.name.indexOf('.')
@@ -242,9 +248,9 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
   return all.filter((p) => !dropped.has(p))
 }
 
-/** The Calico API server turns a v3 patch or update into a GET and a PUT on the CRD. */
+/** The Calico API server turns a v3 patch or update into a GET and a PUT on the CRD, a deletecollection into deletes. */
 function sameVerbFamily(userVerb: string, backingVerb: string): boolean {
-  const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v)
+  const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v === 'deletecollection' ? 'delete' : v)
   return family(userVerb) === family(backingVerb)
 }
 

@@ -108,6 +108,7 @@ describe('changes: tiers', () => {
     ['spec.tier from the body', {...gnp, verb: 'create', name: 'security.allow-dns', responseObject: {kind: 'GlobalNetworkPolicy', spec: {tier: 'security'}}}, 'security'],
     ['name prefix on the CRD', {...gnpCRD, verb: 'update', name: 'platform.allow-dns', user: 'ops'}, 'platform'],
     ['no body, v3 name: default', {...gnp, verb: 'patch', name: 'allow-dns'}, 'default'],
+    ['no body, v3 name with a tier prefix (Calico <= 3.31 naming)', {...gnp, verb: 'delete', name: 'security.allow-dns', code: 403}, 'security'],
     ['Kubernetes NetworkPolicy', {...knp, verb: 'create', name: 'web'}, 'default'],
     ['a tier is its own tier', {...gnp, resource: 'tiers', verb: 'create', name: 'security'}, 'security'],
     ['network sets have none', {...gnp, resource: 'globalnetworksets', verb: 'create', name: 'blocklist'}, null],
@@ -147,6 +148,16 @@ describe('changes: Calico aggregated API join', () => {
       {...gnpCRD, verb: 'update', name: 'default.x', user: 'bob', code: 200, time: '2026-11-24T10:00:00.2Z'},
     ])
     assert.deepEqual(got.map((c) => `${c.verb}:${c.outcome}:${c.tier}`), ['create:failed:default', 'update:succeeded:default'])
+  })
+
+  it('joins the per-object CRD deletes to one deletecollection', () => {
+    const ns = {namespace: 'sandbox', resource: 'networkpolicies'}
+    const got = changesOf([
+      {...gnp, ...ns, verb: 'deletecollection', user: 'system:serviceaccount:kube-system:namespace-controller', time: '2026-11-24T10:00:00Z'},
+      {...gnpCRD, ...ns, verb: 'delete', name: 'default.a', user: calicoSA, time: '2026-11-24T10:00:00.1Z'},
+      {...gnpCRD, ...ns, verb: 'delete', name: 'security.b', user: calicoSA, time: '2026-11-24T10:00:00.2Z'},
+    ])
+    assert.deepEqual(got.map((c) => c.verb), ['deletecollection'])
   })
 
   it('merges the Calico API server log with kube-apiserver on auditID', () => {
