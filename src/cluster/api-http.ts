@@ -59,3 +59,17 @@ export async function readText(res: IncomingMessage, limit: number): Promise<str
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8')
 }
+
+/** Bounds a client-node call by --request-timeout (0 = none); the error maps to "did not answer in time". */
+export async function withRequestTimeout<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+  if (timeoutMs <= 0) return call
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('request timed out'), {code: 'ETIMEDOUT'})), timeoutMs)
+  })
+  try {
+    return await Promise.race([call, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,375 @@
+// The fallback reader: a short-lived pod pinned to the node, mounting only the needed host
+// directories read-only, with bytes coming back over exec. Pods are deleted on every exit path
+// (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends them if we are killed.
+import {posix} from 'node:path'
+import {Writable} from 'node:stream'
+
+import type {CoreV1Api, KubeConfig, V1Pod, V1Status} from '@kubernetes/client-node'
+
+import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {withRequestTimeout} from '../cluster/api-http.js'
+import {serverOf} from '../cluster/kubeconfig.js'
+import {UserError} from '../errors.js'
+import {rotationTime} from './file.js'
+import type {ByteRange, LogSource} from './source.js'
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+export const MANAGED_BY = 'kubectl-audit'
+/** Host directories appear under this prefix in the pod, as with `kubectl debug node`. */
+const HOST_ROOT = '/host'
+const CONTAINER = 'reader'
+const POLL_MS = 250
+/** Pause the socket when this much output waits for the reader; resume under a quarter of it. */
+const HIGH_WATER = 8 * 1024 * 1024
+const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'])
+const CONTAINER_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
+
+export interface ReaderPodSettings {
+  image: string
+  namespace: string
+  /** activeDeadlineSeconds: the pod's hard end even if nobody deletes it. */
+  timeoutSeconds: number
+  requestTimeoutMs: number
+  /** How long to wait for the pod to run (default: the smaller of 2 minutes and the timeout). */
+  startTimeoutMs?: number
+}
+
+/** Creates reader pods and guarantees their deletion; one per run, shared by all nodes. */
+export class ReaderPods {
+  private readonly pods = new Set<ReaderPod>()
+  private readonly creating = new Set<Promise<unknown>>()
+  private closed = false
+  private signalsHooked = false
+  private core?: Promise<CoreV1Api>
+  readonly server: string
+
+  constructor(private readonly kc: KubeConfig, readonly settings: ReaderPodSettings, private readonly warn: (line: string) => void) {
+    this.server = serverOf(kc)
+  }
+
+  /** Starts a pod on `node` that can read the given host directories, and waits until it runs. */
+  async open(node: string, hostDirs: string[]): Promise<ReaderPod> {
+    if (this.closed) throw new UserError('reading was cancelled')
+    this.hookSignals()
+    const core = await this.coreApi()
+    const {namespace} = this.settings
+    const creation = withRequestTimeout(core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)}), this.settings.requestTimeoutMs)
+    this.creating.add(creation)
+    let created: V1Pod
+    try {
+      created = await creation
+    } catch (error) {
+      throw apiErrorToUserError(error, {verb: 'create', resource: 'pods', namespace, purpose: `start a reader pod on node ${node}`, server: this.server})
+    } finally {
+      this.creating.delete(creation)
+    }
+    const pod = new ReaderPod(this.kc, core, created.metadata!.name!, namespace, node, this.server, this.settings.requestTimeoutMs)
+    this.pods.add(pod)
+    // A Ctrl-C while the create was in flight: close() may already have run.
+    if (this.closed) {
+      await this.close()
+      throw new UserError('reading was cancelled')
+    }
+    const startTimeoutMs = this.settings.startTimeoutMs ?? Math.min(120_000, this.settings.timeoutSeconds * 1000)
+    try {
+      await pod.waitUntilRunning(startTimeoutMs, this.settings.image)
+    } catch (error) {
+      await this.release(pod)
+      throw error
+    }
+    return pod
+  }
+
+  /** Warns about pods an earlier, killed run left behind (they end at their deadline anyway). */
+  async warnAboutLeftovers(): Promise<void> {
+    const {namespace} = this.settings
+    try {
+      const core = await this.coreApi()
+      const list = await withRequestTimeout(core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`}), this.settings.requestTimeoutMs)
+      const mine = new Set([...this.pods].map((p) => p.name))
+      const leftovers = list.items.map((p) => p.metadata?.name ?? '').filter((name) => name && !mine.has(name))
+      if (leftovers.length > 0) {
+        this.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
+          + `remove them with: kubectl delete pod -n ${namespace} -l ${MANAGED_BY_LABEL}=${MANAGED_BY}`)
+      }
+    } catch {
+      // Listing pods is a courtesy; lacking that permission must not stop the read.
+    }
+  }
+
+  /** Deletes every pod this run created. Idempotent; safe to call from a signal handler. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.allSettled([...this.creating])
+    await Promise.all([...this.pods].map((pod) => this.release(pod)))
+    this.unhookSignals()
+  }
+
+  private async release(pod: ReaderPod): Promise<void> {
+    this.pods.delete(pod)
+    try {
+      await pod.delete()
+    } catch (error) {
+      this.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+    }
+  }
+
+  private coreApi(): Promise<CoreV1Api> {
+    this.core ??= import('@kubernetes/client-node').then((k8s) => this.kc.makeApiClient(k8s.CoreV1Api))
+    return this.core
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    // Second Ctrl-C: the default handler is back and ends the process at once.
+    this.unhookSignals()
+    void this.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+  }
+
+  private hookSignals(): void {
+    if (this.signalsHooked) return
+    this.signalsHooked = true
+    process.once('SIGINT', this.onSignal)
+    process.once('SIGTERM', this.onSignal)
+  }
+
+  private unhookSignals(): void {
+    if (!this.signalsHooked) return
+    this.signalsHooked = false
+    process.removeListener('SIGINT', this.onSignal)
+    process.removeListener('SIGTERM', this.onSignal)
+  }
+
+  private podSpec(node: string, hostDirs: string[]): V1Pod {
+    const {image, namespace, timeoutSeconds} = this.settings
+    const dirs = [...new Set(hostDirs.map((d) => posix.normalize(d).replace(/(.)\/$/, '$1')))]
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: 'kubectl-audit-reader-',
+        namespace,
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY, 'app.kubernetes.io/name': 'kubectl-audit-reader'},
+      },
+      spec: {
+        nodeName: node,
+        restartPolicy: 'Never',
+        activeDeadlineSeconds: timeoutSeconds,
+        terminationGracePeriodSeconds: 0,
+        tolerations: [{operator: 'Exists'}],
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        // Audit logs are root's, mode 0600.
+        securityContext: {runAsUser: 0, runAsGroup: 0, runAsNonRoot: false},
+        containers: [{
+          name: CONTAINER,
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', String(timeoutSeconds)],
+          securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: {drop: ['ALL'], add: ['DAC_READ_SEARCH']},
+          },
+          resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {memory: '128Mi'}},
+          volumeMounts: dirs.map((dir, i) => ({name: `host-${i}`, mountPath: containerPath(dir), readOnly: true})),
+        }],
+        volumes: dirs.map((dir, i) => ({name: `host-${i}`, hostPath: {path: dir, type: 'Directory'}})),
+      },
+    }
+  }
+}
+
+/** Where a host path is seen inside the reader pod. */
+export function containerPath(hostPath: string): string {
+  return posix.join(HOST_ROOT, posix.normalize(hostPath))
+}
+
+export class ReaderPod {
+  private deleted?: Promise<void>
+
+  constructor(private readonly kc: KubeConfig, private readonly core: CoreV1Api, readonly name: string, readonly namespace: string,
+    readonly node: string, private readonly server: string, private readonly requestTimeoutMs: number) {}
+
+  async waitUntilRunning(timeoutMs: number, image: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const where = `reader pod ${this.namespace}/${this.name} on node ${this.node}`
+    for (;;) {
+      let pod: V1Pod
+      try {
+        pod = await withRequestTimeout(this.core.readNamespacedPod({name: this.name, namespace: this.namespace}), this.requestTimeoutMs)
+      } catch (error) {
+        throw apiErrorToUserError(error, {verb: 'get', resource: 'pods', namespace: this.namespace, purpose: `watch the ${where} start`, server: this.server})
+      }
+      const phase = pod.status?.phase
+      if (phase === 'Running') return
+      const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting
+      if (waiting?.reason && IMAGE_PULL_FAILURES.has(waiting.reason)) {
+        throw new UserError(`node ${this.node} cannot pull the reader image "${image}" (${waiting.reason})`, {
+          hint: 'pass an image the node can pull with --image (any image with sh, cat, tail, head and ls, e.g. from your registry mirror)',
+        })
+      }
+      if (waiting?.reason && CONTAINER_FAILURES.has(waiting.reason)) {
+        throw new UserError(`the ${where} cannot start: ${waiting.reason}: ${waiting.message ?? ''}`.trim())
+      }
+      if (phase === 'Failed' || phase === 'Succeeded') {
+        throw new UserError(`the ${where} ended before reading (${pod.status?.reason ?? phase}: ${pod.status?.message ?? 'no message'})`)
+      }
+      if (Date.now() >= deadline) {
+        throw new UserError(`the ${where} did not start within ${Math.round(timeoutMs / 1000)}s (phase ${phase ?? 'unknown'})`, {
+          hint: `see why with: kubectl describe pod -n ${this.namespace} ${this.name}`,
+        })
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+  }
+
+  /** The command's stdout, streamed; a non-zero exit rejects with its stderr. */
+  async *exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
+    const {Exec} = await import('@kubernetes/client-node')
+    const queue: Buffer[] = []
+    let queued = 0
+    let stderr = ''
+    let status: V1Status | undefined
+    let ended = false
+    let wake: (() => void) | undefined
+    const notify = () => {
+      const w = wake
+      wake = undefined
+      w?.()
+    }
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        queue.push(chunk)
+        queued += chunk.length
+        notify()
+        callback()
+      },
+    })
+    const stderrSink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (stderr.length < 4096) stderr += chunk.toString('utf8')
+        callback()
+      },
+    })
+    const what = `run ${command[0]} in the reader pod on node ${this.node}`
+    let ws: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>
+    try {
+      ws = await new Exec(this.kc).exec(this.namespace, this.name, CONTAINER, command, stdout, stderrSink, null, false, (s) => {
+        status = s
+        ended = true
+        notify()
+      })
+    } catch (error) {
+      throw apiErrorToUserError(error, {verb: 'get,create', resource: 'pods/exec', namespace: this.namespace, purpose: what, server: this.server})
+    }
+    let closeCode: number | undefined
+    ws.on('close', (code: number) => {
+      closeCode = code
+      ended = true
+      notify()
+    })
+    const abort = () => ws.close()
+    signal?.addEventListener('abort', abort, {once: true})
+    let paused = false
+    try {
+      for (;;) {
+        const chunk = queue.shift()
+        if (chunk) {
+          queued -= chunk.length
+          if (paused && queued < HIGH_WATER / 4) {
+            paused = false
+            ws.resume()
+          }
+          yield chunk
+          continue
+        }
+        if (ended) break
+        if (!paused && queued >= HIGH_WATER) {
+          paused = true
+          ws.pause()
+        }
+        await new Promise<void>((resolve) => { wake = resolve })
+      }
+      if (signal?.aborted) throw signal.reason
+      if (status ? status.status !== 'Success' : closeCode !== 1000) {
+        const exitCode = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message
+        const cause = stderr.trim().split('\n')[0] || status?.message || `connection closed (${closeCode ?? 'no status'})`
+        throw new ExecFailure(`${command[0]} failed on node ${this.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`, Number(exitCode ?? -1))
+      }
+    } finally {
+      signal?.removeEventListener('abort', abort)
+      // Stops the command on the node when the reader leaves early.
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close()
+    }
+  }
+
+  /** The whole stdout of a short command. */
+  async run(command: string[], signal?: AbortSignal): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of this.exec(command, signal)) chunks.push(chunk)
+    return Buffer.concat(chunks)
+  }
+
+  delete(): Promise<void> {
+    this.deleted ??= (async () => {
+      try {
+        await withRequestTimeout(this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0}), this.requestTimeoutMs || 30_000)
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error
+      }
+    })()
+    return this.deleted
+  }
+}
+
+/** A command that ran in the pod and failed: its exit status, or -1 when the stream broke. */
+export class ExecFailure extends UserError {
+  constructor(message: string, readonly commandExitStatus: number) {
+    super(message)
+  }
+}
+
+/** A file on the node read through a reader pod: stat for the size, tail/head for ranges. */
+export class PodFileSource implements LogSource {
+  readonly name: string
+  readonly rotatedAt: Date | null
+  private readonly path: string
+
+  constructor(private readonly pod: ReaderPod, readonly hostPath: string) {
+    this.name = `node/${pod.node}:${hostPath}`
+    this.rotatedAt = rotationTime(posix.basename(hostPath))
+    this.path = containerPath(hostPath)
+  }
+
+  async size(): Promise<number> {
+    const out = (await this.pod.run(['stat', '-L', '-c', '%s', this.path])).toString('utf8').trim()
+    const size = Number(out)
+    if (!/^\d+$/.test(out) || !Number.isSafeInteger(size)) throw new UserError(`unexpected size "${out.slice(0, 40)}" for ${this.name}`)
+    return size
+  }
+
+  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
+    return this.pod.exec(readCommand(this.path, range), signal)
+  }
+}
+
+/** cat, tail -c +N, head -c N, or both through sh, with the path passed as an argument (no quoting). */
+export function readCommand(path: string, range?: ByteRange): string[] {
+  const start = range?.start ?? 0
+  const end = range?.end
+  if (end === undefined) return start === 0 ? ['cat', path] : ['tail', '-c', `+${start + 1}`, path]
+  const length = Math.max(0, end - start)
+  if (start === 0) return ['head', '-c', String(length), path]
+  return ['sh', '-c', 'tail -c +"$1" "$3" | head -c "$2"', 'sh', String(start + 1), String(length), path]
+}
+
+/** Names in a directory on the node, as `ls -1` prints them (directories get no slash). */
+export async function listPodDirectory(pod: ReaderPod, hostDir: string): Promise<string[]> {
+  const out = await pod.run(['ls', '-1', containerPath(hostDir)])
+  return out.toString('utf8').split('\n').filter((name) => name !== '')
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+}

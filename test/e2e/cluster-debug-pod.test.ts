@@ -1,0 +1,141 @@
+// Reader pods against the fake apiserver: the pod they create, reading through exec, and the
+// cleanup and error paths (image pull, Pod Security, a pod that never starts, RBAC).
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import type {KubeConfig} from '@kubernetes/client-node'
+
+import {loadKubeConfig} from '../../src/cluster/kubeconfig.js'
+import {UserError} from '../../src/errors.js'
+import {listPodDirectory, PodFileSource, ReaderPods, readCommand} from '../../src/sources/debug-pod.js'
+import type {ByteRange, LogSource} from '../../src/sources/source.js'
+import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
+
+async function readAll(source: LogSource, range?: ByteRange): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of source.read(range)) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+const dir = '/var/lib/rancher/rke2/server/logs'
+
+describe('reader pods', () => {
+  let fake: FakeApiserver
+  let root: string
+  let kc: KubeConfig
+  let warnings: string[]
+  const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
+  const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600, requestTimeoutMs: 0}
+  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, (w) => warnings.push(w))
+  /** Pods as plain JSON (client-node returns model classes). */
+  const listPods = async () => {
+    const k8s = await import('@kubernetes/client-node')
+    const list = await kc.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces()
+    return JSON.parse(JSON.stringify(list.items)) as typeof list.items
+  }
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'reader-pod-'))
+    mkdirSync(join(root, dir), {recursive: true})
+    writeFileSync(join(root, dir, 'audit.log'), content)
+    writeFileSync(join(root, dir, 'audit-2026-11-24T10-00-00.000.log.gz'), '')
+    fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
+    kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
+    warnings = []
+  })
+  afterEach(async () => {
+    await fake.close()
+    rmSync(root, {recursive: true, force: true})
+  })
+
+  it('creates a pinned, read-only, deadline-bound pod, reads through it, and deletes it', async () => {
+    const readers = pods()
+    const pod = await readers.open('cp-1', [dir])
+    const [spec] = await listPods()
+    assert.equal(spec?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kubectl-audit')
+    assert.equal(spec?.spec?.nodeName, 'cp-1')
+    assert.equal(spec?.spec?.activeDeadlineSeconds, 600)
+    assert.deepEqual(spec?.spec?.tolerations, [{operator: 'Exists'}])
+    assert.deepEqual(spec?.spec?.volumes, [{name: 'host-0', hostPath: {path: dir, type: 'Directory'}}])
+    assert.deepEqual(spec?.spec?.containers[0]?.volumeMounts, [{name: 'host-0', mountPath: `/host${dir}`, readOnly: true}])
+    assert.equal(spec?.spec?.containers[0]?.image, 'busybox:1.37')
+
+    const source = new PodFileSource(pod, `${dir}/audit.log`)
+    assert.equal(source.name, `node/cp-1:${dir}/audit.log`)
+    assert.equal(await source.size(), content.length)
+    assert.deepEqual(await readAll(source), content)
+    assert.deepEqual(await readAll(source, {start: 0, end: 64}), content.subarray(0, 64))
+    assert.deepEqual(await readAll(source, {start: 1000, end: 1500}), content.subarray(1000, 1500))
+    assert.deepEqual(await readAll(source, {start: 30000}), content.subarray(30000))
+    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+
+    await readers.close()
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('stops the command on the node when the reader leaves early', async () => {
+    const readers = pods()
+    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    for await (const chunk of source.read()) {
+      assert.ok(chunk.length > 0)
+      break
+    }
+    assert.deepEqual(await readAll(source, {start: 10, end: 20}), content.subarray(10, 20))
+    await readers.close()
+  })
+
+  it('reports a missing file with the command and its exit status', async () => {
+    const readers = pods()
+    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
+    await assert.rejects(source.size(), (error: unknown) => error instanceof UserError
+      && /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message))
+    await readers.close()
+  })
+
+  const failures: Array<[string, () => void, Partial<typeof settings & {startTimeoutMs: number}>, RegExp]> = [
+    ['an image the node cannot pull', () => { fake.pods.startup = 'image-pull-error' }, {},
+      /^node cp-1 cannot pull the reader image "busybox:1.37" \(ImagePullBackOff\)$/],
+    ['a pod that never starts', () => { fake.pods.startup = 'pending' }, {startTimeoutMs: 300},
+      /^the reader pod kube-system\/kubectl-audit-reader-\w+ on node cp-1 did not start within 0s \(phase Pending\)$/],
+    ['Pod Security admission', () => fake.fail({method: 'POST', path: /\/pods$/, code: 403,
+      message: 'pods "kubectl-audit-reader-x" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "host-0")'}), {},
+    /^Pod Security admission refused the reader pod in namespace "kube-system": violates PodSecurity "baseline:latest": hostPath volumes \(volume "host-0"\)$/],
+    ['no permission to create pods', () => fake.fail({method: 'POST', path: /\/pods$/, code: 403}), {},
+      /^permission denied: "create pods" in namespace "kube-system" is needed to start a reader pod on node cp-1$/],
+  ]
+  for (const [what, arrange, overrides, message] of failures) {
+    it(`reports ${what} in one line and leaves no pod behind`, async () => {
+      arrange()
+      const readers = pods(overrides)
+      await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && message.test(error.message))
+      await readers.close()
+      assert.deepEqual(await listPods(), [])
+    })
+  }
+
+  it('reports a refused exec with the exact permissions', async () => {
+    fake.fail({method: 'GET', path: /\/exec$/, code: 403})
+    const readers = pods()
+    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
+      && error.message === `permission denied: "get,create pods/exec" in namespace "kube-system" is needed to run cat in the reader pod on node cp-1`)
+    await readers.close()
+  })
+
+  it('warns about reader pods left by an earlier run', async () => {
+    fake.add({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kubectl-audit-reader-old', namespace: 'kube-system', labels: {'app.kubernetes.io/managed-by': 'kubectl-audit'}}})
+    await pods().warnAboutLeftovers()
+    assert.deepEqual(warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
+      + 'remove them with: kubectl delete pod -n kube-system -l app.kubernetes.io/managed-by=kubectl-audit'])
+  })
+
+  it('builds read commands that pass the path as an argument', () => {
+    assert.deepEqual(readCommand('/host/a.log'), ['cat', '/host/a.log'])
+    assert.deepEqual(readCommand('/host/a.log', {start: 10}), ['tail', '-c', '+11', '/host/a.log'])
+    assert.deepEqual(readCommand('/host/a.log', {start: 0, end: 5}), ['head', '-c', '5', '/host/a.log'])
+    assert.deepEqual(readCommand("/host/it's.log", {start: 3, end: 5}), ['sh', '-c', 'tail -c +"$1" "$3" | head -c "$2"', 'sh', '4', '2', "/host/it's.log"])
+  })
+})
