@@ -194,21 +194,21 @@ const rbacReconcile: NoiseBuilder = (ctx, at) => {
 }
 
 const NOISE: readonly (readonly [NoiseBuilder, number])[] = [
-  [kubeletLease, 30],
-  [leaderElection, 12],
+  [kubeletLease, 40],
+  [leaderElection, 6],
   [nodeStatus, 4],
-  [podGet, 8],
+  [podGet, 10],
   [podStatus, 4],
-  [configMapGet, 8],
-  [secretGet, 3],
+  [configMapGet, 4],
+  [secretGet, 1],
   [list, 6],
   [coreWatch, 6],
   [calicoPolicyWatch, 3],
   [calicoPolicyList, 1],
   [calicoIpam, 2],
-  [eventCreate, 6],
+  [eventCreate, 8],
   [podChurn, 2],
-  [endpointSliceUpdate, 3],
+  [endpointSliceUpdate, 2],
   [policyReads, 1],
   [rbacReconcile, 0.05],
 ]

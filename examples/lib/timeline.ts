@@ -19,11 +19,14 @@ export interface Timeline {
   /** Mean gap between bursts of background traffic, in microseconds. */
   readonly meanNoiseGap: number
   readonly scheduled: readonly ScheduledRequests[]
+  /** One burst of background traffic; the noise of noise.ts unless set. */
+  readonly background?: (ctx: GenerationContext, at: number) => ApiRequest[]
 }
 
 /** Yields the log's lines in file order. */
 export function* timelineLines(ctx: GenerationContext, timeline: Timeline): Generator<string> {
   const queue = new LineQueue()
+  const background = timeline.background ?? noiseRequests
   const scheduled = [...timeline.scheduled].sort((a, b) => a.at - b.at)
   let next = 0
   let t = timeline.start
@@ -32,7 +35,7 @@ export function* timelineLines(ctx: GenerationContext, timeline: Timeline): Gene
       const step = scheduled[next++]!
       for (const req of step.build(ctx, step.at)) enqueue(ctx, queue, req)
     }
-    for (const req of noiseRequests(ctx, t)) enqueue(ctx, queue, req)
+    for (const req of background(ctx, t)) enqueue(ctx, queue, req)
     yield* queue.drain(t)
     // Exponential gaps: arrivals of independent clients.
     t += Math.max(1, Math.round(-Math.log(1 - ctx.rng.next()) * timeline.meanNoiseGap))
