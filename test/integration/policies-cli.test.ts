@@ -1,0 +1,222 @@
+// The policies command end to end, as a user runs it: real fixture logs, files, directories, gzip,
+// stdin, bad input. Expected counts come from jq or from reading the fixtures, never from our code.
+
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+
+import type {PolicyChangeReport} from '../../src/commands/policies.js'
+import {runCli} from '../support/cli.js'
+import {auditLine} from '../support/events.js'
+
+const LOGS = '../shared/fixtures/real/logs'
+const EXAMPLE = 'examples/audit.log'
+
+const jq = (filter: string, file: string, slurp = false): string => execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
+
+async function json(args: string[], stdin?: string | Buffer): Promise<{report: PolicyChangeReport; stderr: string}> {
+  const result = await runCli([...args, '-o', 'json'], {stdin})
+  assert.equal(result.code, 0, result.stderr)
+  return {report: JSON.parse(result.stdout) as PolicyChangeReport, stderr: result.stderr}
+}
+
+describe('policies on real-world logs', () => {
+  // [file, expected events, expected malformed, how the expectation was derived]
+  const cases: Array<[string, () => number, () => number, string]> = [
+    ['audit2rbac-demo.log', () => Number(jq('length', `${LOGS}/audit2rbac-demo.log`, true)), () => 0, 'jq -s length'],
+    ['k8s-docs-v1beta1-events.jsonl', () => Number(jq('length', `${LOGS}/k8s-docs-v1beta1-events.jsonl`, true)), () => 0, 'jq -s length'],
+    ['k8s-docs-webhook-eventlist-v1beta1.json', () => Number(jq('.items | length', `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`)), () => 0, 'EventList items'],
+    ['openshift-node-logs-hostname-prefixed.log', () => 1, () => 0, 'one host-prefixed line'],
+    // Panther's test cases wrap each event in {"event": …}; seven of them have no verb at all.
+    ['eks-panther-test-events.jsonl', () => Number(jq('map(select(.event.verb != null)) | length', `${LOGS}/eks-panther-test-events.jsonl`, true)), () => Number(jq('map(select(.event.verb == null)) | length', `${LOGS}/eks-panther-test-events.jsonl`, true)), 'jq on .event.verb'],
+  ]
+  for (const [file, events, malformed, how] of cases) {
+    it(`reads ${file} (${how})`, async () => {
+      const {report, stderr} = await json(['policies', '-f', `${LOGS}/${file}`, '--since', 'all'])
+      assert.equal(report.sources[0].events, events())
+      assert.equal(report.sources[0].malformed, malformed())
+      assert.deepEqual(report.changes, [], 'none of these logs holds a network policy write')
+      if (malformed() > 0) assert.match(stderr, /skipped \d+ malformed lines? \(first at line \d+\)/)
+    })
+  }
+
+  it('reads every Falco capture through a glob, and counts the malformed {"kind": 0}', async () => {
+    const {report, stderr} = await json(['policies', '-f', `${LOGS}/falco/*.json`, '--since', 'all'])
+    const files = execFileSync('sh', ['-c', `ls ${LOGS}/falco/*.json | wc -l`], {encoding: 'utf8'}).trim()
+    assert.equal(report.sources.length, Number(files))
+    const bad = report.sources.filter((s) => s.malformed > 0)
+    assert.deepEqual(bad.map((s) => [s.name.split('/').pop(), s.malformed]), [['fal_01_003.json', 1]])
+    assert.match(stderr, /fal_01_003\.json: skipped 1 malformed line \(first at line 1\)/)
+  })
+
+  it('recognises the legacy text format and says how to fix it', async () => {
+    const result = await runCli(['policies', '-f', `${LOGS}/k8s-docs-legacy-format.log`, '--since', 'all'])
+    assert.equal(result.code, 0)
+    assert.match(result.stderr, /legacy audit format \(4 lines\).*--audit-log-format=json/)
+  })
+})
+
+describe('policies on the example log', () => {
+  it('prints a readable table, aligned, with the failed column', async () => {
+    const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    const lines = result.stdout.split('\n')
+    assert.match(lines[0], /^Policy changes in the whole input {2}· {2}1 source, [\d,]+ events read$/)
+    const header = lines.find((l) => l.startsWith('USER'))!
+    assert.match(header, /USER +CREATE +UPDATE +PATCH +DELETE +DELETECOLLECTION +FAILED +TOTAL/)
+    const listHeader = lines.find((l) => l.startsWith('TIME'))!
+    // Every row of the change list starts its RESULT column where the header does.
+    const col = listHeader.indexOf('RESULT')
+    const rows = lines.slice(lines.indexOf(listHeader) + 1).filter((l) => l !== '')
+    assert.equal(rows.length, 20, 'the default --limit')
+    for (const row of rows) assert.match(row.slice(col), /^(ok|\d{3} \w+)/, row)
+    assert.doesNotMatch(result.stdout, /\u001b/, 'no colour when stdout is not a terminal')
+  })
+
+  it('says when the window is empty, what the input covers, and what to try', async () => {
+    const result = await runCli(['policies', '-f', EXAMPLE, '--since', '1h'])
+    assert.equal(result.code, 0)
+    assert.match(result.stdout, /No network policy or tier changes in this window\./)
+    assert.match(result.stdout, /The input covers 2026-11-24T07:00:\d\dZ to 2026-11-24T0?9:59:\d\dZ\./)
+    assert.match(result.stdout, /Try --since all/)
+  })
+
+  it('gives the same report as YAML and as JSON', async () => {
+    const {parse} = await import('yaml')
+    const yaml = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'yaml'])
+    const {report} = await json(['policies', '-f', EXAMPLE, '--since', 'all'])
+    assert.deepEqual(parse(yaml.stdout), report)
+  })
+
+  it('lists everything with --limit 0 and adds audit IDs with -o wide', async () => {
+    const {report} = await json(['policies', '-f', EXAMPLE, '--since', 'all'])
+    const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'wide', '--limit', '0'])
+    assert.match(result.stdout, /AUDIT-ID +SOURCE-IP +USER-AGENT +SOURCE/)
+    for (const change of report.changes) assert.ok(result.stdout.includes(change.auditID), change.auditID)
+  })
+
+  it('filters by kind, user, verb, outcome and tier', async () => {
+    const args = ['policies', '-f', EXAMPLE, '--since', 'all']
+    const all = (await json(args)).report.changes
+    const cases: Array<[string[], (c: PolicyChangeReport['changes'][number]) => boolean]> = [
+      [['--kind', 'knp'], (c) => c.apiGroup === 'networking.k8s.io' && c.resource === 'networkpolicies'],
+      [['--kind', 'gnp,tier'], (c) => ['globalnetworkpolicies', 'tiers'].includes(c.resource)],
+      [['--user', 'system:serviceaccount:*'], (c) => c.user.startsWith('system:serviceaccount:')],
+      [['--verb', 'delete,deletecollection'], (c) => c.verb.startsWith('delete')],
+      [['--outcome', 'failed'], (c) => c.outcome === 'failed'],
+      [['--tier', 'security'], (c) => c.tier === 'security'],
+      [['-n', 'shop'], (c) => c.namespace === 'shop'],
+    ]
+    for (const [flags, keep] of cases) {
+      const got = (await json([...args, ...flags])).report.changes
+      assert.deepEqual(got, all.filter(keep), flags.join(' '))
+      assert.ok(got.length > 0, `${flags.join(' ')} selects something in the example`)
+    }
+  })
+})
+
+describe('policies input handling', () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-'))
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('reads gzip by its magic bytes, whatever the name', async () => {
+    const plain = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
+    const gz = join(dir, 'audit-copy.log')
+    writeFileSync(gz, gzipSync(readFileSync(EXAMPLE)))
+    const zipped = (await json(['policies', '-f', gz, '--since', 'all'])).report
+    assert.deepEqual(zipped.summary, plain.summary)
+    assert.deepEqual(zipped.changes.map((c) => c.auditID), plain.changes.map((c) => c.auditID))
+    assert.equal(zipped.sources[0].bytesRead, readFileSync(gz).length)
+  })
+
+  it('reads stdin with -f -', async () => {
+    const plain = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
+    const piped = (await json(['policies', '-f', '-', '--since', 'all'], readFileSync(EXAMPLE))).report
+    assert.deepEqual(piped.summary, plain.summary)
+    assert.equal(piped.sources[0].name, '-')
+  })
+
+  it('reads a directory of rotated logs oldest first, and skips files before the window unopened', async () => {
+    const rotated = join(dir, 'rotated')
+    mkdirSync(rotated)
+    const lines = readFileSync(EXAMPLE, 'utf8').trimEnd().split('\n')
+    const third = Math.floor(lines.length / 3)
+    const parts = [lines.slice(0, third), lines.slice(third, 2 * third), lines.slice(2 * third)]
+    const stamp = (part: string[]) => JSON.parse(part.at(-1)!).stageTimestamp.replace(/:/g, '-').replace(/\.(\d{3})\d*Z$/, '.$1')
+    writeFileSync(join(rotated, `audit-${stamp(parts[0])}.log.gz`), gzipSync(parts[0].join('\n') + '\n'))
+    writeFileSync(join(rotated, `audit-${stamp(parts[1])}.log`), parts[1].join('\n') + '\n')
+    writeFileSync(join(rotated, 'audit.log'), parts[2].join('\n') + '\n')
+    const whole = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
+    const fromDir = (await json(['policies', '-f', rotated, '--since', 'all'])).report
+    assert.deepEqual(fromDir.changes.map((c) => c.auditID), whole.changes.map((c) => c.auditID))
+    assert.deepEqual(fromDir.sources.map((s) => s.name.split('/').pop()!.replace(/\d/g, 'N')), ['audit-NNNN-NN-NNTNN-NN-NN.NNN.log.gz', 'audit-NNNN-NN-NNTNN-NN-NN.NNN.log', 'audit.log'])
+    // A window starting after the first file's rotation time (plus the ordering slack) skips it.
+    const since = new Date(Date.parse(JSON.parse(parts[1][0]).stageTimestamp) + 10 * 60_000).toISOString()
+    const windowed = (await json(['policies', '-f', rotated, '--since-time', since])).report
+    assert.equal(windowed.sources[0].bytesRead, 0, 'the first rotated file was not opened')
+    assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
+  })
+
+  it('names a corrupt .gz on stderr and still counts the other sources', async () => {
+    const bad = join(dir, 'audit-2026-11-24T08-00-00.000.log.gz')
+    const full = gzipSync(readFileSync(EXAMPLE))
+    writeFileSync(bad, full.subarray(0, Math.floor(full.length / 2)))
+    const result = await runCli(['policies', '-f', bad, '-f', EXAMPLE, '--since', 'all', '-o', 'json'])
+    assert.equal(result.code, 0)
+    assert.match(result.stderr, /audit-2026-11-24T08-00-00\.000\.log\.gz: .*gzip.*after [\d.]+ KiB read/)
+    const report = JSON.parse(result.stdout) as PolicyChangeReport
+    assert.ok(report.sources[0].events > 0, 'what was read before the damage counts')
+    assert.ok(report.sources[1].events > 0)
+  })
+
+  it('survives garbage: binary bytes, a 30 MB line, CRLF, a BOM, a half-written last line', async () => {
+    const file = join(dir, 'messy.log')
+    const change = auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: 'after-garbage', code: 201})
+    const huge = auditLine({verb: 'update', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'a', name: 'huge', requestObject: {pad: 'x'.repeat(30 * 1024 * 1024)}})
+    const binary = Buffer.from(Array.from({length: 4096}, (_, i) => (i * 7919) % 256).filter((b) => b !== 10))
+    writeFileSync(file, Buffer.concat([Buffer.from('\uFEFF'), binary, Buffer.from(`\r\n${huge}\r\n${change}\r\n{"kind":"Event","verb":"cre`)]))
+    const {report, stderr} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.deepEqual(report.changes.map((c) => c.name).sort(), ['after-garbage', 'huge'])
+    assert.equal(report.sources[0].malformed, 1)
+    assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
+  })
+
+  it('never prints terminal control characters from the log in a table; JSON keeps them, escaped', async () => {
+    const file = join(dir, 'evil.log')
+    const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp'
+    writeFileSync(file, auditLine({verb: 'delete', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: `deny\u001b[31m`, user: evil, code: 200}) + '\n')
+    const table = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'wide', '--color', 'never'])
+    assert.equal(table.code, 0)
+    assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/)
+    assert.match(table.stdout, /mallory\\u202egnp/)
+    const {report} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.equal(report.changes[0].user, evil)
+  })
+
+  const badRuns: Array<[string, string[], RegExp]> = [
+    ['a missing file', ['-f', 'no/such/audit.log'], /^error: cannot read no\/such\/audit\.log: no such file or directory\n$/],
+    ['an empty glob', ['-f', 'no-such-dir/*.log'], /^error: no file matches no-such-dir\/\*\.log\n/],
+    ['a bad duration', ['-f', EXAMPLE, '--since', '5x'], /^error: invalid duration "5x"\nhint: /],
+    ['an unknown kind', ['-f', EXAMPLE, '--kind', 'pods'], /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /],
+    ['a read verb', ['-f', EXAMPLE, '--verb', 'get'], /^error: --verb get is not a write verb/],
+    ['--since with --since-time', ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'], /cannot be used together/],
+    ['no input at all', [], /^error: no audit log to read\nhint: /],
+    ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /Expected --output=xml to be one of: table, wide, json, yaml/],
+  ]
+  for (const [title, args, stderr] of badRuns) {
+    it(`exits 2 with one clear line for ${title}`, async () => {
+      const result = await runCli(['policies', ...args])
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(result.stderr, stderr)
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+      assert.equal(result.stdout, '')
+    })
+  }
+})
