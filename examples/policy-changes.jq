@@ -6,7 +6,7 @@
 #   jq -n --arg since 2026-11-24T08:00:00Z --arg until 2026-11-24T09:00:00Z -f examples/policy-changes.jq examples/audit.log
 #
 # Prints {events, summary, changes}: summary as in `policies -o json`, and per change the fields the
-# rules decide. The optional window keeps changes whose time (stageTimestamp) is in [since, until).
+# rules decide. The optional window keeps changes whose time (stageTimestamp) is in [since, until].
 
 def calico_groups: ["projectcalico.org", "crd.projectcalico.org"];
 def calico_resources: ["globalnetworkpolicies", "networkpolicies", "stagedglobalnetworkpolicies",
@@ -60,7 +60,7 @@ reduce (inputs | select(type == "object")) as $e ({events: 0, writes: []};
 | map(select((.dryRun | not) and .subresource == ""))
 | ($ARGS.named.since // null | if . then micros else null end) as $since
 | ($ARGS.named.until // null | if . then micros else null end) as $until
-| map(select(($since == null or .t >= $since) and ($until == null or .t < $until)))
+| map(select(($since == null or .t >= $since) and ($until == null or .t <= $until)))
 | map(. + {outcome: (if .code == null then "unknown" elif .code >= 400 then "failed" else "succeeded" end)})
 | {
     events: $events,

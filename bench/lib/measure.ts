@@ -1,0 +1,85 @@
+// Runs a command several times and keeps what the benchmark reports: wall time of each run, the
+// peak RSS of the process tree, and the stdout of the last run (to check its answer).
+
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const GNU_TIME = '/usr/bin/time'
+const RSS_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'report-rss.ts')
+
+/** How peak RSS is measured on this machine, for the report's header. */
+export const RSS_METHOD = existsSync(GNU_TIME) ? `${GNU_TIME} (max RSS of the process tree)` : 'process.resourceUsage().maxRSS of node children (others: n/a)'
+
+export interface Measurement {
+  readonly seconds: readonly number[]
+  /** KiB; null when it could not be measured. */
+  readonly peakRssKiB: number | null
+  readonly stdout: string
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+interface RunResult {
+  seconds: number
+  stdout: string
+}
+
+function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      if (code !== 0) {
+        const tail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-5).join('\n')
+        reject(new Error(`${argv.join(' ')} exited with ${code ?? signal}\n${tail}`))
+        return
+      }
+      resolve({seconds, stdout: Buffer.concat(out).toString('utf8')})
+    })
+  })
+}
+
+/** Runs `command` `runs` times, one after another. Throws if any run fails. */
+export async function measure(command: readonly string[], runs: number): Promise<Measurement> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kubectl-audit-bench-'))
+  const rssFile = path.join(dir, 'rss')
+  try {
+    const seconds: number[] = []
+    let peak: number | null = null
+    let stdout = ''
+    for (let i = 0; i < runs; i++) {
+      let argv = [...command]
+      const env = {...process.env}
+      if (existsSync(GNU_TIME)) argv = [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv]
+      else if (argv[0] === process.execPath) {
+        argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
+        env.BENCH_RSS_FILE = rssFile
+      }
+      const result = await runOnce(argv, env)
+      seconds.push(result.seconds)
+      stdout = result.stdout
+      const rss = await readFile(rssFile, 'utf8').then(
+        (text) => Number.parseInt(text.trim().split('\n').pop() ?? '', 10),
+        () => Number.NaN,
+      )
+      if (Number.isFinite(rss)) peak = Math.max(peak ?? 0, rss)
+    }
+    return {seconds, peakRssKiB: peak, stdout}
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}

@@ -1,0 +1,249 @@
+// `npm run bench`: how fast `kubectl audit policies` reads large audit logs, next to what people
+// use today, on the same file in the same run. Prints Markdown tables; exits 1 if any variant's
+// answer differs from the others (a fast wrong answer is a bug).
+//
+//   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
+//
+// --big adds the 4 GB log. Logs are generated once and cached in bench/.cache.
+
+import {execFileSync, spawnSync} from 'node:child_process'
+import {open, stat} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {RESOURCE_NEEDLES} from '../src/audit/scan.js'
+import {ensureBenchLog, pruneCache} from './generate-log.js'
+import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const NODE = process.execPath
+const CLI = path.join(ROOT, 'bin', 'run.js')
+const JQ_PROGRAM = path.join(ROOT, 'examples', 'policy-changes.jq')
+const NAIVE = path.join(ROOT, 'bench', 'naive-baseline.ts')
+const TINY_LOG = path.join(ROOT, 'examples', 'tiny.log')
+
+interface SummaryRow {
+  user: string
+  verb: string
+  succeeded: number
+  failed: number
+}
+
+/** What a variant answered, in a form every variant can produce. */
+interface Answer {
+  changes: number
+  summary: SummaryRow[]
+  /** Share of the file's bytes the variant read, when it says. */
+  bytesRead?: number
+}
+
+interface Variant {
+  readonly name: string
+  readonly command: readonly string[]
+  readonly runs: number
+  /** Uncompressed bytes the variant stands for (MB/s is computed on these). */
+  readonly bytes: number
+  readonly answer?: (stdout: string) => Answer
+  /** Name of the variant whose answer this one must equal. */
+  readonly sameAs?: string
+}
+
+interface Row {
+  readonly variant: Variant
+  readonly measurement: Measurement
+  readonly answer?: Answer
+}
+
+const project = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map(({user, verb, succeeded, failed}) => ({user, verb, succeeded, failed}))
+
+function oursAnswer(stdout: string): Answer {
+  const report = JSON.parse(stdout) as {summary: SummaryRow[]; changes: unknown[]; sources: {bytesRead: number}[]}
+  return {changes: report.changes.length, summary: project(report.summary), bytesRead: report.sources.reduce((n, s) => n + s.bytesRead, 0)}
+}
+
+function baselineAnswer(stdout: string): Answer {
+  const out = JSON.parse(stdout) as {summary: SummaryRow[]; changes: number | unknown[]}
+  return {changes: typeof out.changes === 'number' ? out.changes : out.changes.length, summary: project(out.summary)}
+}
+
+/** First and last stageTimestamp of a roughly time-ordered JSON-lines file. */
+async function timeSpan(file: string, size: number): Promise<{first: number; last: number}> {
+  const handle = await open(file)
+  try {
+    const read = async (position: number) => {
+      const buf = Buffer.alloc(Math.min(256 * 1024, size))
+      const {bytesRead} = await handle.read(buf, 0, buf.length, position)
+      return [...buf.subarray(0, bytesRead).toString('utf8').matchAll(/"stageTimestamp":"([^"]+)"/g)].map((m) => Date.parse(m[1]!))
+    }
+    const head = await read(0)
+    const tail = await read(Math.max(0, size - 256 * 1024))
+    return {first: Math.min(...head), last: Math.max(...tail)}
+  } finally {
+    await handle.close()
+  }
+}
+
+const HOUR_MS = 3_600_000
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
+
+function fmtSeconds(s: number): string {
+  return s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3)
+}
+
+function fmtMiB(kib: number | null): string {
+  return kib === null ? 'n/a' : (kib / 1024).toFixed(0)
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const lines = [header, header.map((h) => (/^(variant|command)$/.test(h) ? '---' : '---:')), ...rows]
+  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+}
+
+function toolVersion(command: string, args: string[]): string {
+  const result = spawnSync(command, args, {encoding: 'utf8'})
+  return result.status === 0 ? result.stdout.split('\n')[0]!.trim() : 'missing'
+}
+
+async function benchSize(size: string, opts: {runs: number; baselineRuns: number}, problems: string[]): Promise<{log: string; gz: string}> {
+  const progress = (m: string) => process.stderr.write(`${m}\n`)
+  const paths = await ensureBenchLog(size, {gzip: true, progress})
+  const bytes = (await stat(paths.log)).size
+  const gzBytes = (await stat(paths.gz)).size
+  const span = await timeSpan(paths.log, bytes)
+  // One hour in the middle of the file, on whole hours, from the file's own times: cached logs are not "now".
+  const since = Math.floor((span.first + (span.last - span.first) / 2) / HOUR_MS) * HOUR_MS
+  const window = ['--since-time', rfc3339(since), '--until-time', rfc3339(since + HOUR_MS)]
+  const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, ...args, '-o', 'json']
+  const needles = RESOURCE_NEEDLES.flatMap((n) => ['-e', n.toString()])
+
+  const variants: Variant[] = [
+    {name: 'kubectl-audit policies --since all', command: ours(paths.log, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer},
+    {name: '`grep -c -F` same needles (floor)', command: ['grep', '-c', '-F', ...needles, paths.log], runs: opts.runs, bytes},
+    {name: '`jq` (examples/policy-changes.jq)', command: ['jq', '-n', '-f', JQ_PROGRAM, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
+    {name: 'node readline + JSON.parse', command: [NODE, '--no-warnings', NAIVE, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
+    {name: 'kubectl-audit, 1 h of 16 h', command: ours(paths.log, ...window), runs: opts.runs, bytes, answer: oursAnswer},
+    {name: 'node readline, 1 h of 16 h', command: [NODE, '--no-warnings', NAIVE, paths.log, rfc3339(since), rfc3339(since + HOUR_MS)], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit, 1 h of 16 h'},
+    {name: 'kubectl-audit, .gz input', command: ours(paths.gz, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all'},
+    {name: '`gzip -dc` (floor for .gz)', command: ['gzip', '-dc', paths.gz], runs: opts.runs, bytes},
+  ]
+
+  // Warm the page cache so the first variant does not pay for the disk.
+  execFileSync('cat', [paths.log, paths.gz], {stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 0})
+  const rows: Row[] = []
+  for (const variant of variants) {
+    progress(`  ${size}: ${variant.name} ×${variant.runs}`)
+    const measurement = await measure(variant.command, variant.runs)
+    rows.push({variant, measurement, answer: variant.answer?.(measurement.stdout)})
+  }
+
+  const byName = new Map(rows.map((r) => [r.variant.name, r]))
+  const oursFull = byName.get('kubectl-audit policies --since all')!
+  const oursSeconds = median(oursFull.measurement.seconds)
+  const mismatches: string[] = []
+  for (const row of rows) {
+    const reference = row.variant.sameAs ? byName.get(row.variant.sameAs) : undefined
+    if (!reference?.answer || !row.answer) continue
+    if (JSON.stringify(reference.answer.summary) !== JSON.stringify(row.answer.summary)) {
+      mismatches.push(`${size}: "${row.variant.name}" disagrees with "${reference.variant.name}":\n  ${JSON.stringify(row.answer.summary)}\n  ${JSON.stringify(reference.answer.summary)}`)
+    }
+  }
+  problems.push(...mismatches)
+
+  const mb = bytes / 1e6
+  console.log(`\n### ${size}: ${mb.toFixed(0)} MB, ${oursFull.answer?.changes ?? '?'} changes over ${((span.last - span.first) / HOUR_MS).toFixed(1)} h (.gz: ${(gzBytes / 1e6).toFixed(0)} MB)\n`)
+  console.log(
+    table(
+      ['variant', 'runs', 'median s', 'MB/s', '× ours', 'peak RSS MiB', 'changes', 'same answer'],
+      rows.map((r) => {
+        const s = median(r.measurement.seconds)
+        const same = r.variant.sameAs ? (mismatches.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓') : ''
+        const grepLines = r.variant.command[0] === 'grep' ? `(${r.measurement.stdout.trim()} lines)` : ''
+        return [r.variant.name, String(r.variant.runs), fmtSeconds(s), (r.variant.bytes / 1e6 / s).toFixed(0), (s / oursSeconds).toFixed(2), fmtMiB(r.measurement.peakRssKiB), r.answer ? String(r.answer.changes) : grepLines, same]
+      }),
+    ),
+  )
+
+  const grep = median(byName.get('`grep -c -F` same needles (floor)')!.measurement.seconds)
+  const jq = median(byName.get('`jq` (examples/policy-changes.jq)')!.measurement.seconds)
+  const win = byName.get('kubectl-audit, 1 h of 16 h')!
+  const gz = median(byName.get('kubectl-audit, .gz input')!.measurement.seconds)
+  const check = (ok: boolean) => (ok ? '✓' : '✗')
+  const winRead = (win.answer?.bytesRead ?? bytes) / bytes
+  const winTime = median(win.measurement.seconds) / oursSeconds
+  console.log(`
+Targets (issue 3) on ${size}:
+- full scan vs \`grep -c -F\`: ${(oursSeconds / grep).toFixed(2)}× the time (target ≤ 1.5×) ${check(oursSeconds / grep <= 1.5)}
+- full scan vs \`jq\`: ${(jq / oursSeconds).toFixed(1)}× faster (target ≥ 10×) ${check(jq / oursSeconds >= 10)}
+- peak RSS: ${fmtMiB(oursFull.measurement.peakRssKiB)} MiB (target ≤ 150 MiB) ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= 150 * 1024)}
+- 1 h of 16 h (${window[1]} – ${window[3]}): read ${(winRead * 100).toFixed(1)}% of the bytes (target ≤ 10%) ${check(winRead <= 0.1)}, ${(winTime * 100).toFixed(0)}% of the full-scan time (target ≤ 15%) ${check(winTime <= 0.15)}
+- .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}`)
+  return paths
+}
+
+async function benchStartup(runs: number): Promise<void> {
+  const commands: [string, string[]][] = [
+    ['`node -e 0` (bare node)', [NODE, '-e', '0']],
+    ['`kubectl-audit --version`', [NODE, CLI, '--version']],
+    ['`kubectl-audit --help`', [NODE, CLI, '--help']],
+    ['`kubectl-audit policies -f examples/tiny.log --since all`', [NODE, CLI, 'policies', '-f', TINY_LOG, '--since', 'all']],
+  ]
+  const rows: string[][] = []
+  const medians = new Map<string, number>()
+  for (const [name, command] of commands) {
+    process.stderr.write(`  start-up: ${name} ×${runs}\n`)
+    await measure(command, 1) // warm-up: file cache, compile cache
+    const m = await measure(command, runs)
+    medians.set(name, median(m.seconds))
+    rows.push([name, String(runs), (median(m.seconds) * 1000).toFixed(0), fmtMiB(m.peakRssKiB)])
+  }
+  console.log('\n### Start-up\n')
+  console.log(table(['command', 'runs', 'median ms', 'peak RSS MiB'], rows))
+  const tiny = medians.get(commands[3]![0])! * 1000
+  const help = medians.get(commands[2]![0])! * 1000
+  console.log(`
+Targets (issue 3): \`policies -f tiny.log\` ${tiny.toFixed(0)} ms (target ≤ 150) ${tiny <= 150 ? '✓' : '✗'}; \`--help\` ${help.toFixed(0)} ms (target ≤ 120) ${help <= 120 ? '✓' : '✗'}`)
+}
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({
+    options: {
+      sizes: {type: 'string', default: '100M,1G'},
+      big: {type: 'boolean', default: false},
+      runs: {type: 'string', default: '3'},
+      'baseline-runs': {type: 'string', default: '1'},
+      'startup-runs': {type: 'string', default: '15'},
+      'no-startup': {type: 'boolean', default: false},
+    },
+  })
+  const sizes = values.sizes.split(',').map((s) => s.trim()).filter(Boolean)
+  if (values.big && !sizes.includes('4G')) sizes.push('4G')
+  const count = (text: string, flag: string) => {
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
+    return n
+  }
+  const opts = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs')}
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  console.log(`## kubectl-audit benchmark\n`)
+  console.log(`${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; node ${process.version}; ${toolVersion('grep', ['--version'])}; ${toolVersion('jq', ['--version'])}; ${toolVersion('gzip', ['--version'])}.`)
+  console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`.`)
+
+  const problems: string[] = []
+  const kept: string[] = []
+  for (const size of sizes) {
+    const paths = await benchSize(size, opts, problems)
+    kept.push(paths.log)
+  }
+  if (!values['no-startup']) await benchStartup(count(values['startup-runs'], '--startup-runs'))
+  await pruneCache(kept)
+
+  if (problems.length > 0) {
+    console.error(`\nFAILED: variants disagree on the answer:\n${problems.join('\n')}`)
+    process.exitCode = 1
+  }
+}
+
+await main()
