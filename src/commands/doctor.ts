@@ -1,9 +1,76 @@
-import {Command} from '@oclif/core'
+import {stringify} from 'yaml'
 
-export default class Doctor extends Command {
-  static override summary = 'Check that the control plane records network policy and tier changes.'
+import {recommendedPolicyYaml} from '../audit/policy/recommend.js'
+import {doctorFlags, doctorOptions} from '../flags/doctor.js'
+import {outputFlags} from '../flags/output.js'
+import {makeChalk} from '../render/color.js'
+import type {DoctorFacts} from '../doctor/facts.js'
+import {gatherOfflineFacts} from '../doctor/offline-facts.js'
+import {buildReport, exitCodeOf} from '../doctor/report.js'
+import {renderDoctorTable} from '../doctor/table.js'
+import {BaseCommand} from './base.js'
 
-  async run(): Promise<void> {
-    this.log('not implemented yet')
+export type {DoctorReport} from '../doctor/report.js'
+import type {DoctorReport} from '../doctor/report.js'
+
+export default class Doctor extends BaseCommand {
+  static override summary = 'Check that the control plane records network policy and tier changes, and at what level.'
+  static override description = `Finds the kube-apiserver (kubeadm, kops, RKE2, k3s; managed providers are recognised), checks its audit flags and mounts, and evaluates its audit policy exactly as the apiserver does: first matching rule wins, API groups matter, "*" is literal where the apiserver takes it literally.
+
+The coverage matrix shows, for every network policy, tier, network set and host endpoint resource in every API group that serves it, the level each write verb is recorded at and the rule that decides it.
+
+Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run.`
+
+  static override examples = [
+    {description: 'Check the current cluster', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Check a policy file against the cluster, for a given user', command: '<%= config.bin %> <%= command.id %> --policy-file audit-policy.yaml --policy-user alice --policy-group ops'},
+    {
+      description: 'Offline, on a control-plane node',
+      command: '<%= config.bin %> <%= command.id %> --manifest /etc/kubernetes/manifests/kube-apiserver.yaml --policy-file /etc/kubernetes/audit-policy.yaml',
+    },
+    {description: 'Print a recommended policy', command: '<%= config.bin %> <%= command.id %> --print-policy > audit-policy.yaml'},
+    {description: 'Add rows for other resources', command: '<%= config.bin %> <%= command.id %> --resource pods/exec --resource clusterroles.rbac.authorization.k8s.io'},
+  ]
+
+  static override flags = {...doctorFlags, ...outputFlags}
+
+  async run(): Promise<DoctorReport | undefined> {
+    const {flags} = await this.parse(Doctor)
+    const options = doctorOptions(flags)
+    if (options.printPolicy) {
+      process.stdout.write(recommendedPolicyYaml())
+      return undefined
+    }
+    const facts: DoctorFacts = options.offline
+      ? await gatherOfflineFacts(options)
+      : await (await import('../doctor/cluster-facts.js')).gatherClusterFacts(options)
+    const report = buildReport(facts)
+    const out = process.stdout
+    switch (options.output) {
+      case 'json':
+        out.write(JSON.stringify(report, null, 2) + '\n')
+        break
+      case 'yaml':
+        out.write(stringify(report))
+        break
+      default:
+        out.write(
+          renderDoctorTable(report, {
+            chalk: makeChalk(options.color, out),
+            wide: options.output === 'wide',
+            relevantGroups: facts.coverage.relevantGroups,
+            context: contextLines(facts),
+          }),
+        )
+    }
+    process.exitCode = exitCodeOf(report)
+    return report
   }
+}
+
+function contextLines(facts: DoctorFacts): string[] {
+  const lines = [`Apiserver flags from ${facts.apiserverSource}`]
+  if (facts.versionSource) lines.push(`Kubernetes version from ${facts.versionSource}`)
+  if (facts.policy.state === 'loaded') lines.push(`Policy from ${facts.policy.location}`)
+  return lines
 }

@@ -1,0 +1,155 @@
+// The audit policy itself: readable, loadable, and what it records for policy writes.
+import {computeCoverage, type CoverageProbe, type CoverageRow} from '../../audit/policy/coverage.js'
+import {findPitfalls} from '../../audit/policy/pitfalls.js'
+import {formatProblem} from '../../audit/policy/problems.js'
+import {levelRank, type Policy} from '../../audit/policy/types.js'
+import type {LoadedPolicy} from '../../audit/policy/load.js'
+import {type Check, fail, pass, skip, type Verdict, warn} from '../check.js'
+import {listSome, resourceKey, ruleText, summarizeWrites} from '../describe.js'
+import type {DoctorFacts} from '../facts.js'
+
+const PRINT_POLICY = 'kubectl audit doctor --print-policy'
+
+/** The loaded policy, or the skip verdict that says why there is none. */
+function withPolicy(facts: DoctorFacts, verdictOf: (loaded: LoadedPolicy, location: string) => Verdict): Verdict {
+  const {policy} = facts
+  if (policy.state === 'not-configured') return skip('no audit policy to check')
+  if (policy.state === 'unavailable') return skip('the policy file was not read (see policy-readable)')
+  return verdictOf(policy.loaded, policy.location)
+}
+
+function withDecoded(facts: DoctorFacts, verdictOf: (policy: Policy) => Verdict): Verdict {
+  return withPolicy(facts, (loaded) => (loaded.policy ? verdictOf(loaded.policy) : skip('the policy does not decode (see policy-valid)')))
+}
+
+export const policyReadable: Check = {
+  id: 'policy-readable',
+  title: 'Policy file read',
+  run(facts) {
+    const {policy} = facts
+    if (policy.state === 'loaded') return pass(`read from ${policy.location}`)
+    if (policy.state === 'unavailable') return skip(policy.reason, policy.command)
+    return skip('no --audit-policy-file and no --policy-file: there is no policy to read', 'check a policy file with --policy-file FILE')
+  },
+}
+
+export const policyApiVersion: Check = {
+  id: 'policy-api-version',
+  title: 'Policy apiVersion',
+  run: (facts) =>
+    withDecoded(facts, (policy) => {
+      const loaded = (facts.policy as {loaded: LoadedPolicy}).loaded
+      const problem = loaded.apiVersionProblem
+      if (!problem) return pass(policy.apiVersion)
+      const remedy = 'set apiVersion: audit.k8s.io/v1 (nothing else changes)'
+      return problem.severity === 'error' ? fail(problem.message, remedy) : warn(problem.message, remedy)
+    }),
+}
+
+export const policyValid: Check = {
+  id: 'policy-valid',
+  title: 'Policy loads',
+  run: (facts) =>
+    withPolicy(facts, (loaded) => {
+      const errors = loaded.problems.filter((p) => p.severity === 'error')
+      const warnings = loaded.problems.filter((p) => p.severity === 'warning')
+      if (errors.length > 0) {
+        return fail(
+          `kube-apiserver refuses it: ${errors.map(formatProblem).join('; ')}${warnings.length > 0 ? `; also ${warnings.map(formatProblem).join('; ')}` : ''}`,
+          'fix these fields: kube-apiserver does not start with an invalid policy',
+        )
+      }
+      if (warnings.length > 0) return warn(`loads with warnings: ${warnings.map(formatProblem).join('; ')}`, 'fix or remove these fields: kube-apiserver ignores them')
+      const count = loaded.policy?.rules.length ?? 0
+      return pass(`${count} ${count === 1 ? 'rule' : 'rules'}, valid`)
+    }),
+}
+
+/** What a coverage row means for a write: nothing kept, no bodies, or all of it. */
+export type Recording = 'none' | 'partial' | 'full'
+
+export function recordingOf(row: Pick<CoverageRow, 'level' | 'omitStages'>): Recording {
+  // A write is not long-running: only RequestReceived and ResponseComplete (or Panic) are emitted.
+  const keepsComplete = !row.omitStages.includes('ResponseComplete')
+  if (row.level === 'None' || (!keepsComplete && row.omitStages.includes('RequestReceived'))) return 'none'
+  return row.level === 'RequestResponse' && keepsComplete ? 'full' : 'partial'
+}
+
+export const policyCoverage: Check = {
+  id: 'policy-coverage',
+  title: 'Policy writes recorded',
+  run: (facts) =>
+    withDecoded(facts, (policy) => {
+      const {rows, none, partial} = writesByRecording(policy, facts, facts.coverage.relevantGroups)
+      if (rows.length === 0) return skip('no watched resource is served here')
+      const remedy = `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})`
+      if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
+      if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
+      return pass(`all ${rows.length} writes recorded at RequestResponse`)
+    }),
+}
+
+const SENSITIVE_TARGETS = [
+  {apiGroup: '', resource: 'secrets', namespaced: true},
+  {apiGroup: '', resource: 'configmaps', namespaced: true},
+  {apiGroup: 'authentication.k8s.io', resource: 'tokenreviews', namespaced: false},
+]
+const SENSITIVE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']
+
+export const policySensitive: Check = {
+  id: 'policy-sensitive',
+  title: 'Sensitive bodies kept out',
+  run: (facts) =>
+    withDecoded(facts, (policy) => {
+      const rows = computeCoverage(policy, {user: facts.coverage.user, verbs: SENSITIVE_VERBS, targets: SENSITIVE_TARGETS})
+      // Report the highest level any probe found: one namespace at Request is enough to leak.
+      const exposed = new Map<string, string[]>()
+      for (const row of rows) {
+        const probes: CoverageProbe[] = [{namespace: null, name: null, level: row.level, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
+        const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
+        if (levelRank(highest.level) <= levelRank('Metadata')) continue
+        const what = `${resourceKey(row)}${highest.namespace ? ` in ${highest.namespace}` : ''} at ${highest.level} (${ruleText(highest.rule)})`
+        exposed.set(what, [...(exposed.get(what) ?? []), row.verb])
+      }
+      if (exposed.size === 0) return pass('secrets, configmaps and tokenreviews at Metadata or below')
+      const phrases = [...exposed].map(([what, verbs]) => `${what} for ${verbs.length === SENSITIVE_VERBS.length ? 'every verb' : verbs.join(', ')}`)
+      return warn(`bodies of sensitive resources are logged: ${listSome(phrases, 3)}`, 'log secrets, configmaps and tokenreviews at Metadata, in a rule before the broader ones (CIS 3.2.2)')
+    }),
+}
+
+export const policyRequestReceived: Check = {
+  id: 'policy-request-received',
+  title: 'RequestReceived omitted',
+  run: (facts) =>
+    withDecoded(facts, (policy) => {
+      const emitting = policy.rules
+        .map((rule, i) => ({rule, i}))
+        .filter(({rule}) => rule.level !== 'None' && !policy.omitStages.includes('RequestReceived') && !rule.omitStages.includes('RequestReceived'))
+        .map(({i}) => i)
+      if (emitting.length === 0) return pass('no rule records the RequestReceived stage')
+      return warn(
+        `${emitting.length === 1 ? 'rule' : 'rules'} ${listSome(emitting.map(String), 6)} also record every request at RequestReceived: twice the volume, nothing the ResponseComplete event lacks`,
+        'add omitStages: [RequestReceived] at the top level of the policy',
+      )
+    }),
+}
+
+export const policyPitfalls: Check = {
+  id: 'policy-pitfalls',
+  title: 'Rules match what they name',
+  run: (facts) =>
+    withDecoded(facts, (policy) => {
+      const pitfalls = findPitfalls(policy)
+      if (pitfalls.length === 0) return pass('no rule names something it cannot match')
+      return warn(
+        `${pitfalls.length === 1 ? '1 entry cannot match what it names' : `${pitfalls.length} entries cannot match what they name`}: ${pitfalls.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        'fix the group or resource names, or remove the entries',
+      )
+    }),
+}
+
+/** Coverage rows of the given groups, split by what they record (also used for Calico Enterprise's policy). */
+export function writesByRecording(policy: Policy, facts: DoctorFacts, groups: ReadonlySet<string>): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
+  const rows = computeCoverage(policy, {...facts.coverage, targets: facts.coverage.targets.filter((t) => groups.has(t.apiGroup))})
+  return {rows, none: rows.filter((r) => recordingOf(r) === 'none'), partial: rows.filter((r) => recordingOf(r) === 'partial')}
+}

@@ -1,0 +1,163 @@
+// Facts from the cluster: server version, the apiserver instances and their flags, the managed
+// provider when none is visible, how Calico is served, and Calico Enterprise's audit policy.
+import type {KubeConfig} from '@kubernetes/client-node'
+
+import {CALICO_CRD_GROUP, CALICO_GROUP} from '../audit/catalog.js'
+import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import {loadPolicy} from '../audit/policy/load.js'
+import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {withRequestTimeout} from '../cluster/api-http.js'
+import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
+import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
+import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
+import type {DoctorOptions} from '../flags/doctor.js'
+import {coverageInputs} from './coverage-inputs.js'
+import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
+import {fetchPolicyCommand, readPolicyFile} from './policy-file.js'
+
+/** Where Calico Enterprise keeps its API server's audit policy: operator installs, then Helm. */
+const ENTERPRISE_POLICY_CONFIGMAPS = [
+  {namespace: 'tigera-system', name: 'tigera-audit-policy'},
+  {namespace: 'kube-system', name: 'audit-policy-ee'},
+]
+
+export async function gatherClusterFacts(options: DoctorOptions): Promise<DoctorFacts> {
+  const kc = await loadKubeConfig(options.connection)
+  const server = serverOf(kc)
+  const timeoutMs = options.connection.requestTimeoutMs
+  const {VersionApi} = await import('@kubernetes/client-node')
+
+  // /version first: it proves the address and the credentials before anything else.
+  const info = await call(kc.makeApiClient(VersionApi).getCode(), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
+  const parsed = parseKubernetesVersion(info.gitVersion)
+  const version = options.kubernetesVersion ?? parsed
+  const versionSource = options.kubernetesVersion ? '--kubernetes-version' : `/version (${info.gitVersion})`
+
+  const discovery: ApiserverDiscovery = await call(findApiservers(kc), timeoutMs, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
+  const managedProvider = discovery.instances.length === 0 ? await findManagedProvider(kc, info.gitVersion, timeoutMs, server) : undefined
+  const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
+
+  return {
+    mode: 'cluster',
+    kubernetesVersion: version,
+    versionSource,
+    apiserverSource: `the cluster at ${server}`,
+    apiservers: discovery.instances,
+    discoveryFailures: discovery.failures,
+    managedProvider,
+    policy: await clusterPolicy(options, discovery, managedProvider, version),
+    calico,
+    coverage: coverageInputs(options, version, servedGroups),
+  }
+}
+
+interface Attempt {
+  verb: string
+  resource: string
+  namespace?: string
+  purpose: string
+  server: string
+}
+
+/** An API call doctor cannot do without: any failure becomes one actionable line (exit 2). */
+async function call<T>(promise: Promise<T>, timeoutMs: number, context: Attempt): Promise<T> {
+  try {
+    return await withRequestTimeout(promise, timeoutMs)
+  } catch (error) {
+    throw apiErrorToUserError(error, context)
+  }
+}
+
+/** An API call whose refusal (403, 404, ...) is a fact to report; network errors still stop the run. */
+async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: string, context: Attempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
+  try {
+    return {value: await withRequestTimeout(promise, timeoutMs)}
+  } catch (error) {
+    if (statusCodeOf(error) !== undefined) return {failure: discoveryFailure(request, error)}
+    throw apiErrorToUserError(error, context)
+  }
+}
+
+async function findManagedProvider(kc: KubeConfig, gitVersion: string, timeoutMs: number, server: string): Promise<ManagedProvider | undefined> {
+  const {CoreV1Api} = await import('@kubernetes/client-node')
+  const nodes = await attempt(kc.makeApiClient(CoreV1Api).listNode(), timeoutMs, 'list nodes', {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
+  return detectManagedProvider(gitVersion, 'value' in nodes ? (nodes.value.items as NodeLike[]) : [])
+}
+
+async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, timeoutMs: number, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
+  const {ApiregistrationV1Api, CoreV1Api} = await import('@kubernetes/client-node')
+  const failures: DiscoveryFailure[] = []
+  // Every served group has an APIService: built-in and CRD groups locally, aggregated ones with a Service.
+  const listed = await attempt(kc.makeApiClient(ApiregistrationV1Api).listAPIService(), timeoutMs, 'list apiservices.apiregistration.k8s.io', {
+    verb: 'list',
+    resource: 'apiservices.apiregistration.k8s.io',
+    purpose: 'see how Calico is served',
+    server,
+  })
+  let servedGroups: Set<string> | undefined
+  let apiService: CalicoFacts['apiService'] = {state: 'absent'}
+  if ('failure' in listed) {
+    failures.push(listed.failure)
+  } else {
+    servedGroups = new Set()
+    for (const item of listed.value.items) {
+      const group = item.spec?.group ?? item.metadata?.name?.split('.').slice(1).join('.') ?? ''
+      servedGroups.add(group)
+      if (group === CALICO_GROUP) {
+        const service = item.spec?.service
+        apiService = service?.name ? {state: 'aggregated', service: `${service.namespace}/${service.name}`} : {state: 'local'}
+      }
+    }
+  }
+  const enterprise = apiService.state === 'aggregated' && apiService.service.startsWith('tigera-system/')
+
+  const core = kc.makeApiClient(CoreV1Api)
+  let enterprisePolicy: CalicoFacts['enterprisePolicy']
+  for (const {namespace, name} of ENTERPRISE_POLICY_CONFIGMAPS) {
+    const read = await attempt(core.readNamespacedConfigMap({name, namespace}), timeoutMs, `get configmaps ${name} -n ${namespace}`, {
+      verb: 'get',
+      resource: 'configmaps',
+      namespace,
+      purpose: "read Calico Enterprise's audit policy",
+      server,
+    })
+    if ('failure' in read) {
+      if (read.failure.status !== 404) failures.push(read.failure)
+      continue
+    }
+    const data = read.value.data ?? {}
+    const text = data.config ?? Object.values(data).find((v) => /kind:\s*Policy/.test(v))
+    if (text !== undefined) {
+      enterprisePolicy = {location: `ConfigMap ${namespace}/${name}`, loaded: loadPolicy(text, version)}
+      break
+    }
+  }
+  return {
+    calico: {
+      apiService,
+      nativeCrds: apiService.state === 'local',
+      backingCrds: servedGroups?.has(CALICO_CRD_GROUP) ?? false,
+      enterprise,
+      ...(enterprisePolicy ? {enterprisePolicy} : {}),
+      failures,
+    },
+    servedGroups,
+  }
+}
+
+async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined): Promise<PolicyFacts> {
+  if (options.policyFile) return readPolicyFile(options.policyFile, version)
+  if (provider) return {state: 'unavailable', reason: `${provider.name} sets the audit policy of its control plane; it cannot be read`, command: null}
+  if (discovery.instances.length === 0) {
+    return {state: 'unavailable', reason: 'no kube-apiserver found, so the policy file is unknown', command: 'kubectl audit doctor --policy-file FILE'}
+  }
+  const apiserver = discovery.instances.find((a) => a.policyFile)
+  if (!apiserver?.policyFile) return {state: 'not-configured'}
+  const {policyFile} = apiserver
+  if (!policyFile.hostPath) {
+    return {state: 'unavailable', reason: `${policyFile.path} is not on a hostPath volume, so it cannot be read from the node`, command: null}
+  }
+  const command = fetchPolicyCommand(apiserver.nodeName, policyFile.hostPath)
+  if (!options.nodeAccess) return {state: 'unavailable', reason: `--no-node-access: ${policyFile.hostPath} on ${apiserver.nodeName ?? 'the node'} was not read`, command}
+  return {state: 'unavailable', reason: `reading ${policyFile.hostPath} from node ${apiserver.nodeName ?? '?'} is not supported yet`, command}
+}

@@ -1,0 +1,49 @@
+// Short, readable phrases for check details: lists, rules, and groups of coverage rows.
+import type {CoverageRow} from '../audit/policy/coverage.js'
+
+export function listSome(items: readonly string[], max = 4): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`
+}
+
+export function ruleText(rule: number | null): string {
+  return rule === null ? 'no rule matches' : `rule ${rule}`
+}
+
+/** `networkpolicies.networking.k8s.io`, `pods/log`, `tiers.projectcalico.org/status`. */
+export function resourceKey(row: Pick<CoverageRow, 'apiGroup' | 'resource'>): string {
+  const [resource, subresource] = row.resource.split('/')
+  const group = row.apiGroup === '' ? '' : `.${row.apiGroup}`
+  return `${resource}${group}${subresource ? `/${subresource}` : ''}`
+}
+
+/**
+ * Describes `rows` (a subset of `all`) by verdict, folding what it can: "every projectcalico.org
+ * write", "tiers.projectcalico.org", "update/patch networkpolicies.networking.k8s.io".
+ */
+export function summarizeWrites(rows: readonly CoverageRow[], all: readonly CoverageRow[]): string {
+  const verdicts = groupBy(rows, (r) => `${r.level}|${r.rule}|${r.omitStages.join(',')}`)
+  const parts: string[] = []
+  for (const verdictRows of verdicts.values()) {
+    const subjects: string[] = []
+    for (const [group, groupRows] of groupBy(verdictRows, (r) => r.apiGroup)) {
+      if (groupRows.length === all.filter((r) => r.apiGroup === group).length) {
+        subjects.push(`every ${group === '' ? 'core' : group} write`)
+        continue
+      }
+      for (const [key, resourceRows] of groupBy(groupRows, resourceKey)) {
+        const verbs = all.filter((r) => resourceKey(r) === key).length
+        subjects.push(resourceRows.length === verbs ? key : `${resourceRows.map((r) => r.verb).join('/')} ${key}`)
+      }
+    }
+    const [first] = verdictRows
+    const stages = first.omitStages.includes('ResponseComplete') ? `, omitting ${first.omitStages.join(', ')}` : ''
+    parts.push(`${listSome(subjects, 5)} at ${first.level} (${ruleText(first.rule)}${stages})`)
+  }
+  return parts.join('; ')
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return groups
+}

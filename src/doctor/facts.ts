@@ -1,0 +1,54 @@
+// What doctor knows about the target, gathered once (from the cluster or from files) before any
+// check runs. Checks are pure functions of these facts.
+import type {CoverageTarget} from '../audit/policy/coverage.js'
+import type {RequestUser} from '../audit/policy/evaluate.js'
+import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import type {LoadedPolicy} from '../audit/policy/load.js'
+import type {ApiserverInstance, DiscoveryFailure} from '../cluster/apiservers.js'
+import type {ManagedProvider} from '../cluster/managed-provider.js'
+
+export interface DoctorFacts {
+  readonly mode: 'cluster' | 'offline'
+  readonly kubernetesVersion?: KubernetesVersion
+  /** Where the version came from: `--kubernetes-version`, `/version (v1.31.2)`, an image tag. */
+  readonly versionSource?: string
+  /** Where the apiserver flags came from: a manifest file, or the cluster. */
+  readonly apiserverSource: string
+  readonly apiservers: readonly ApiserverInstance[]
+  readonly discoveryFailures: readonly DiscoveryFailure[]
+  /** Set in cluster mode when no apiserver is visible and the nodes or version give a provider away. */
+  readonly managedProvider?: ManagedProvider
+  readonly policy: PolicyFacts
+  /** Undefined offline: Calico is only seen through the API. */
+  readonly calico?: CalicoFacts
+  readonly coverage: CoverageInputs
+}
+
+export type PolicyFacts =
+  | {readonly state: 'loaded'; readonly location: string; readonly loaded: LoadedPolicy}
+  /** Not read: why, and the exact command that would get it. */
+  | {readonly state: 'unavailable'; readonly reason: string; readonly command: string | null}
+  | {readonly state: 'not-configured'}
+
+export interface CoverageInputs {
+  readonly user: RequestUser
+  readonly verbs: readonly string[]
+  readonly targets: readonly CoverageTarget[]
+  /** API groups whose coverage matters here (served by this cluster, or all when unknown). */
+  readonly relevantGroups: ReadonlySet<string>
+}
+
+export interface CalicoFacts {
+  /** The v3.projectcalico.org APIService: backed by a Service (aggregated) or local (CRDs). */
+  readonly apiService: {readonly state: 'aggregated'; readonly service: string} | {readonly state: 'local'} | {readonly state: 'absent'}
+  /** CRD globalnetworkpolicies.projectcalico.org exists (Calico 3.32+ native v3 CRDs). */
+  readonly nativeCrds: boolean
+  /** CRD globalnetworkpolicies.crd.projectcalico.org exists. */
+  readonly backingCrds: boolean
+  /** Calico Enterprise's own API server audit policy (ConfigMap), when found. */
+  readonly enterprisePolicy?: {readonly location: string; readonly loaded: LoadedPolicy}
+  /** True when a Tigera Calico Enterprise install is visible (tigera-system namespace). */
+  readonly enterprise: boolean
+  /** Lookups that failed, e.g. 403 on APIServices. */
+  readonly failures: readonly DiscoveryFailure[]
+}

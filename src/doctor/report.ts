@@ -1,0 +1,107 @@
+// Runs every check on the facts and assembles the DoctorReport (the JSON contract).
+import {computeCoverage, type CoverageRow} from '../audit/policy/coverage.js'
+import {formatKubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import type {ApiserverInstance, MappedPath} from '../cluster/apiservers.js'
+import type {Check, CheckResult} from './check.js'
+import {calicoApiMode, calicoApiserverPolicy} from './checks/calico.js'
+import {controlPlaneVisible} from './checks/control-plane.js'
+import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
+import {auditLogMount, auditPolicyMount} from './checks/mounts.js'
+import {
+  policyApiVersion,
+  policyCoverage,
+  policyPitfalls,
+  policyReadable,
+  policyRequestReceived,
+  policySensitive,
+  policyValid,
+} from './checks/policy.js'
+import type {DoctorFacts} from './facts.js'
+
+/** Every check, in report order. */
+export const CHECKS: readonly Check[] = [
+  controlPlaneVisible,
+  auditPolicyFile,
+  auditBackend,
+  auditLogFormat,
+  auditLogRetention,
+  auditLogMount,
+  auditPolicyMount,
+  policyReadable,
+  policyApiVersion,
+  policyValid,
+  policyCoverage,
+  policySensitive,
+  policyRequestReceived,
+  policyPitfalls,
+  calicoApiMode,
+  calicoApiserverPolicy,
+]
+
+export interface ApiserverSummary {
+  readonly name: string
+  readonly node: string | null
+  readonly source: 'pod' | 'node-args' | 'manifest'
+  readonly distribution: string
+  /** The audit-* flags only. */
+  readonly auditFlags: Readonly<Record<string, string>>
+  readonly flagProblems: readonly string[]
+  readonly policyFile: {readonly path: string; readonly hostPath: string | null} | null
+  readonly auditLog: {readonly path: string; readonly hostPath: string | null} | null
+}
+
+export interface DoctorReport {
+  readonly apiVersion: 'kubectl-audit/v1'
+  readonly kind: 'DoctorReport'
+  readonly target: {
+    readonly mode: 'cluster' | 'offline'
+    readonly kubernetesVersion: string | null
+    readonly apiservers: readonly ApiserverSummary[]
+    /** Where the policy was read from; null when it was not. */
+    readonly policy: string | null
+    /** The identity coverage is evaluated for. */
+    readonly identity: {readonly user: string; readonly groups: readonly string[]}
+  }
+  readonly checks: readonly CheckResult[]
+  readonly coverage: readonly CoverageRow[]
+}
+
+export function buildReport(facts: DoctorFacts): DoctorReport {
+  const checks = CHECKS.map((check): CheckResult => {
+    const verdict = check.run(facts)
+    return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
+  })
+  const policy = facts.policy.state === 'loaded' ? facts.policy.loaded.policy : undefined
+  return {
+    apiVersion: 'kubectl-audit/v1',
+    kind: 'DoctorReport',
+    target: {
+      mode: facts.mode,
+      kubernetesVersion: facts.kubernetesVersion ? formatKubernetesVersion(facts.kubernetesVersion) : null,
+      apiservers: facts.apiservers.map(summarize),
+      policy: facts.policy.state === 'loaded' ? facts.policy.location : null,
+      identity: {user: facts.coverage.user.name, groups: facts.coverage.user.groups},
+    },
+    checks,
+    coverage: policy ? computeCoverage(policy, facts.coverage) : [],
+  }
+}
+
+/** 1 when a check failed, else 0 (2 is for "could not run", raised as a UserError). */
+export function exitCodeOf(report: DoctorReport): 0 | 1 {
+  return report.checks.some((c) => c.status === 'fail') ? 1 : 0
+}
+
+function summarize(apiserver: ApiserverInstance): ApiserverSummary {
+  const path = (mapped: MappedPath | null) => (mapped ? {path: mapped.path, hostPath: mapped.hostPath} : null)
+  return {
+    name: apiserver.name,
+    node: apiserver.nodeName,
+    source: apiserver.source,
+    distribution: apiserver.distribution,
+    auditFlags: Object.fromEntries(Object.entries(apiserver.flags).filter(([name]) => name.startsWith('audit-'))),
+    flagProblems: apiserver.flagProblems,
+    policyFile: path(apiserver.policyFile),
+    auditLog: path(apiserver.auditLog),
+  }
+}

@@ -1,0 +1,106 @@
+// Doctor's table output: the target, each check with its mark, detail and remedy, then the
+// coverage matrix (resources × verbs). Every string from a manifest, a policy or the API goes
+// through renderTable/sanitize before it reaches the terminal.
+import type {ChalkInstance} from 'chalk'
+
+import type {CoverageRow} from '../audit/policy/coverage.js'
+import type {Level} from '../audit/policy/types.js'
+import {renderTable} from '../render/table.js'
+import {sanitize} from '../render/sanitize.js'
+import type {CheckStatus} from './check.js'
+import {recordingOf} from './checks/policy.js'
+import {resourceKey} from './describe.js'
+import type {DoctorReport} from './report.js'
+
+export interface DoctorTableOptions {
+  readonly chalk: ChalkInstance
+  /** -o wide: omitStages and the probes that differ, under the matrix. */
+  readonly wide: boolean
+  /** Groups whose rows matter here; the others are dimmed. */
+  readonly relevantGroups: ReadonlySet<string>
+  /** Extra header lines (version source, where the flags came from). */
+  readonly context: readonly string[]
+}
+
+const MARKS: Record<CheckStatus, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '- skip'}
+const SHORT_LEVEL: Record<Level, string> = {None: 'None', Metadata: 'Meta', Request: 'Req', RequestResponse: 'RR'}
+
+export function renderDoctorTable(report: DoctorReport, options: DoctorTableOptions): string {
+  const {chalk} = options
+  const statusColour: Record<CheckStatus, (s: string) => string> = {pass: chalk.green, warn: chalk.yellow, fail: chalk.red, skip: chalk.dim}
+  const out: string[] = []
+
+  const version = report.target.kubernetesVersion ? `Kubernetes ${report.target.kubernetesVersion}` : 'Kubernetes version unknown'
+  out.push(chalk.bold(`Target: ${report.target.mode}, ${version}`))
+  for (const line of options.context) out.push(sanitize(line))
+  const {identity} = report.target
+  out.push(sanitize(`Coverage evaluated for user ${identity.user} in groups ${identity.groups.join(', ')}`))
+  out.push('')
+
+  const checkRows: string[][] = []
+  const rowStatus: Array<CheckStatus | 'remedy'> = []
+  for (const check of report.checks) {
+    checkRows.push([check.id, MARKS[check.status], check.detail])
+    rowStatus.push(check.status)
+    if (check.remedy && check.status !== 'pass') {
+      checkRows.push(['', '', `→ ${check.remedy}`])
+      rowStatus.push('remedy')
+    }
+  }
+  out.push(
+    renderTable([{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL'}], checkRows, (row, col, text) => {
+      const status = rowStatus[row]
+      if (status === 'remedy') return chalk.cyan(text)
+      return col === 1 ? statusColour[status](text) : text
+    }),
+  )
+  const counts = (['pass', 'warn', 'fail', 'skip'] as const).map((s) => `${report.checks.filter((c) => c.status === s).length} ${s}`)
+  out.push('', `${report.checks.length} checks: ${counts.join(', ')}`)
+
+  if (report.coverage.length > 0) out.push('', ...renderCoverage(report.coverage, options))
+  return out.join('\n') + '\n'
+}
+
+function renderCoverage(coverage: readonly CoverageRow[], options: DoctorTableOptions): string[] {
+  const {chalk} = options
+  const verbs = [...new Set(coverage.map((r) => r.verb))]
+  const keys = [...new Set(coverage.map(resourceKey))]
+  const byKey = new Map(coverage.map((r) => [`${resourceKey(r)} ${r.verb}`, r]))
+  const cells: Array<Array<CoverageRow | undefined>> = keys.map((key) => verbs.map((verb) => byKey.get(`${key} ${verb}`)))
+  const rows = keys.map((key, i) => [key, ...cells[i].map((row) => (row ? cellText(row) : ''))])
+  const colour = (row: CoverageRow, text: string): string => {
+    if (!options.relevantGroups.has(row.apiGroup)) return chalk.dim(text)
+    const recording = recordingOf(row)
+    return recording === 'full' ? chalk.green(text) : recording === 'partial' ? chalk.yellow(text) : chalk.red(text)
+  }
+  const lines = [
+    chalk.bold('Coverage: the level each write is recorded at, and the first matching rule'),
+    renderTable([{header: 'RESOURCE'}, ...verbs.map((v) => ({header: v.toUpperCase()}))], rows, (r, c, text) => {
+      const row = c === 0 ? cells[r].find(Boolean) : cells[r][c - 1]
+      if (!row) return text
+      return c === 0 && options.relevantGroups.has(row.apiGroup) ? text : colour(row, text)
+    }),
+    chalk.dim('RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); * differs by namespace or name (see -o wide); dimmed: group not served here'),
+  ]
+  if (options.wide) lines.push('', ...renderDifferences(coverage))
+  return lines
+}
+
+function cellText(row: CoverageRow): string {
+  const rule = row.rule === null ? '' : ` #${row.rule}`
+  const omitted = row.omitStages.includes('ResponseComplete') ? ' -RC' : ''
+  return `${SHORT_LEVEL[row.level]}${rule}${omitted}${row.differences.length > 0 ? '*' : ''}`
+}
+
+function renderDifferences(coverage: readonly CoverageRow[]): string[] {
+  const rows: string[][] = []
+  for (const row of coverage) {
+    const base = [resourceKey(row), row.verb]
+    rows.push([...base, '(reported)', row.level, row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
+    for (const probe of row.differences) {
+      const where = [probe.namespace ? `ns ${probe.namespace}` : '', probe.name ? `name ${probe.name}` : ''].filter(Boolean).join(', ') || 'cluster-wide'
+      rows.push(['', '', where, probe.level, probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
+    }
+  }
+  return [renderTable([{header: 'RESOURCE'}, {header: 'VERB'}, {header: 'WHERE'}, {header: 'LEVEL'}, {header: 'RULE'}, {header: 'OMITSTAGES'}], rows)]
+}
