@@ -32,13 +32,13 @@ interface RunResult {
   stdout: string
 }
 
-function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout: boolean): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env})
+    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'], env})
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stdout?.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code, signal) => {
@@ -53,8 +53,11 @@ function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<RunRe
   })
 }
 
-/** Runs `command` `runs` times, one after another. Throws if any run fails. */
-export async function measure(command: readonly string[], runs: number): Promise<Measurement> {
+/**
+ * Runs `command` `runs` times, one after another. Throws if any run fails. `discardStdout` sends
+ * stdout to /dev/null (for commands whose output is the whole input, like `gzip -dc`).
+ */
+export async function measure(command: readonly string[], runs: number, discardStdout = false): Promise<Measurement> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kubectl-audit-bench-'))
   const rssFile = path.join(dir, 'rss')
   try {
@@ -69,7 +72,7 @@ export async function measure(command: readonly string[], runs: number): Promise
         argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
         env.BENCH_RSS_FILE = rssFile
       }
-      const result = await runOnce(argv, env)
+      const result = await runOnce(argv, env, discardStdout)
       seconds.push(result.seconds)
       stdout = result.stdout
       const rss = await readFile(rssFile, 'utf8').then(
