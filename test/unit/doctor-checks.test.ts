@@ -1,0 +1,146 @@
+// The flag and mount checks, row by row, on kubeadm-shaped apiserver pods: each row is the flags
+// and volumes a pod has, the Kubernetes version, and the status (and words) expected.
+import assert from 'node:assert/strict'
+
+import {parseKubernetesVersion} from '../../src/audit/policy/kubernetes-version.js'
+import {apiserverFromPod, type PodLike} from '../../src/cluster/apiservers.js'
+import type {CheckResult} from '../../src/doctor/check.js'
+import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
+import type {DoctorFacts} from '../../src/doctor/facts.js'
+import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
+import {doctorOptions} from '../../src/flags/doctor.js'
+
+interface Volume {
+  name: string
+  mountPath: string
+  hostPath: string
+  type?: string
+  readOnly?: boolean
+}
+
+const LOG_DIR: Volume = {name: 'audit-log', mountPath: '/var/log/kubernetes/audit', hostPath: '/var/log/kubernetes/audit', type: 'DirectoryOrCreate'}
+const POLICY: Volume = {name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', hostPath: '/etc/kubernetes/audit-policy.yaml', type: 'File', readOnly: true}
+const GOOD_FLAGS = [
+  '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
+  '--audit-log-path=/var/log/kubernetes/audit/audit.log',
+  '--audit-log-maxage=30',
+  '--audit-log-maxbackup=10',
+  '--audit-log-maxsize=100',
+]
+
+function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): PodLike {
+  return {
+    metadata: {name: 'kube-apiserver-cp-1', namespace: 'kube-system', labels: {component: 'kube-apiserver'}, annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.1:6443'}},
+    spec: {
+      nodeName: 'cp-1',
+      containers: [{name: 'kube-apiserver', command: ['kube-apiserver', ...flags], volumeMounts: volumes.map((v) => ({name: v.name, mountPath: v.mountPath, readOnly: v.readOnly}))}],
+      volumes: volumes.map((v) => ({name: v.name, hostPath: {path: v.hostPath, type: v.type}})),
+    },
+  }
+}
+
+function factsFor(pods: PodLike[], version?: string): DoctorFacts {
+  const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined
+  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, 'print-policy': false, output: 'json', color: 'never'})
+  return {
+    mode: 'offline',
+    kubernetesVersion,
+    apiserverSource: 'test',
+    apiservers: pods.map((p) => apiserverFromPod(p, 'manifest')),
+    discoveryFailures: [],
+    policy: {state: 'not-configured'},
+    coverage: coverageInputs(options, kubernetesVersion),
+  }
+}
+
+function check(facts: DoctorFacts, id: string): CheckResult {
+  const found = buildReport(facts).checks.find((c) => c.id === id)
+  assert.ok(found, id)
+  return found
+}
+
+// [name, flags, volumes, version, check id, status, phrase]
+type Row = [string, string[], Volume[] | undefined, string | undefined, string, string, RegExp?]
+
+const rows: Row[] = [
+  ['a good kubeadm setup: policy file set', GOOD_FLAGS, undefined, '1.31', 'audit-policy-file', 'pass'],
+  ['no --audit-policy-file: no events at all', GOOD_FLAGS.slice(1), undefined, '1.31', 'audit-policy-file', 'fail', /no audit events at all/],
+  ['a log file', GOOD_FLAGS, undefined, '1.31', 'audit-backend', 'pass', /log file \/var\/log\/kubernetes\/audit\/audit\.log/],
+  ['no backend at all', [GOOD_FLAGS[0]], undefined, '1.31', 'audit-backend', 'fail', /written nowhere/],
+  ['stdout', [GOOD_FLAGS[0], '--audit-log-path=-'], undefined, '1.31', 'audit-backend', 'warn', /stdout/],
+  ['a webhook only', [GOOD_FLAGS[0], '--audit-webhook-config-file=/etc/kubernetes/webhook.yaml'], undefined, '1.31', 'audit-backend', 'warn', /only to a webhook/],
+  ['a malformed log path flag', [GOOD_FLAGS[0], '--audit-log-path', '=/var/log/a.log'], undefined, '1.31', 'audit-backend', 'fail', /malformed flag/],
+  ['json is the default format', GOOD_FLAGS, undefined, '1.31', 'audit-log-format', 'pass', /the default/],
+  ['legacy format cannot be read', [...GOOD_FLAGS, '--audit-log-format=legacy'], undefined, '1.31', 'audit-log-format', 'fail', /legacy/],
+  ['no log backend: format does not apply', [GOOD_FLAGS[0]], undefined, '1.31', 'audit-log-format', 'skip'],
+  ['CIS values', GOOD_FLAGS, undefined, '1.31', 'audit-log-retention', 'pass', /maxage 30d, maxbackup 10, maxsize 100 MB/],
+  ['short retention', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=7', '--audit-log-maxbackup=3', '--audit-log-maxsize=50'], undefined, '1.31', 'audit-log-retention', 'warn', /7 days.*only 3 rotated.*50 MB/],
+  ['no retention flags before 1.36: nothing is ever deleted', GOOD_FLAGS.slice(0, 2), undefined, '1.35', 'audit-log-retention', 'warn', /never deleted/],
+  ['no retention flags from 1.36: the new defaults pass', GOOD_FLAGS.slice(0, 2), undefined, '1.36', 'audit-log-retention', 'pass', /maxage 366d \(default\), maxbackup 100 \(default\), maxsize 100 MB \(default\)/],
+  ['maxsize 0 before 1.36 means 100 MB', [...GOOD_FLAGS.slice(0, 4), '--audit-log-maxsize=0'], undefined, '1.35', 'audit-log-retention', 'pass', /maxsize 100 MB/],
+  ['maxsize 0 from 1.36 means never rotate', [...GOOD_FLAGS.slice(0, 4), '--audit-log-maxsize=0'], undefined, '1.36', 'audit-log-retention', 'warn', /no rotation/],
+  ['an unknown version uses the newest defaults, and says so', GOOD_FLAGS.slice(0, 2), undefined, undefined, 'audit-log-retention', 'pass', /defaults of Kubernetes 1\.36\+/],
+  ['a retention value that is not a number', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=30d'], undefined, '1.31', 'audit-log-retention', 'fail', /not a whole number/],
+  ['"--audit-log-maxage =30" is reported, not guessed', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage', '=30'], undefined, '1.31', 'audit-log-retention', 'fail', /space before "="/],
+  ['the log directory on a hostPath', GOOD_FLAGS, undefined, '1.31', 'audit-log-mount', 'pass', /is \/var\/log\/kubernetes\/audit\/audit\.log on the node/],
+  ['no mount: the log is lost', GOOD_FLAGS, [POLICY], '1.31', 'audit-log-mount', 'fail', /stays inside the container/],
+  [
+    'the log file itself mounted: rotation fails',
+    GOOD_FLAGS,
+    [{name: 'audit-log', mountPath: '/var/log/kubernetes/audit/audit.log', hostPath: '/var/log/kubernetes/audit/audit.log', type: 'FileOrCreate'}, POLICY],
+    '1.31',
+    'audit-log-mount',
+    'fail',
+    /rotation renames it/,
+  ],
+  [
+    'a file mount with rotation off (1.36, maxsize 0) only warns',
+    [...GOOD_FLAGS.slice(0, 4), '--audit-log-maxsize=0'],
+    [{name: 'audit-log', mountPath: '/var/log/kubernetes/audit/audit.log', hostPath: '/var/log/kubernetes/audit/audit.log'}, POLICY],
+    '1.36',
+    'audit-log-mount',
+    'warn',
+  ],
+  ['a read-only log directory', GOOD_FLAGS, [{...LOG_DIR, readOnly: true}, POLICY], '1.31', 'audit-log-mount', 'fail', /read-only/],
+  [
+    'a log outside /var/log cannot be served by the kubelet',
+    [GOOD_FLAGS[0], '--audit-log-path=/srv/audit/audit.log'],
+    [{name: 'audit-log', mountPath: '/srv/audit', hostPath: '/srv/audit'}, POLICY],
+    '1.31',
+    'audit-log-mount',
+    'pass',
+    /outside \/var\/log/,
+  ],
+  ['the policy file mounted', GOOD_FLAGS, undefined, '1.31', 'audit-policy-mount', 'pass'],
+  ['the policy file not mounted', GOOD_FLAGS, [LOG_DIR], '1.31', 'audit-policy-mount', 'fail', /cannot read it/],
+]
+
+describe('doctor flag and mount checks', () => {
+  for (const [name, flags, volumes, version, id, status, phrase] of rows) {
+    it(`${id}: ${name}`, () => {
+      const result = check(factsFor([kubeadmPod(flags, volumes)], version), id)
+      assert.equal(result.status, status, result.detail)
+      if (phrase) assert.match(result.detail, phrase)
+      if (status === 'pass') assert.equal(result.remedy, null)
+      else if (status !== 'skip') assert.ok(result.remedy, 'a warning or failure says what to change')
+    })
+  }
+
+  it('HA: apiservers that disagree are named, and the worst status wins', () => {
+    const other = kubeadmPod([...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=7', '--audit-log-maxbackup=10', '--audit-log-maxsize=100'])
+    const facts = factsFor([kubeadmPod(GOOD_FLAGS), {...other, spec: {...other.spec, nodeName: 'cp-2'}}], '1.31')
+    const result = check(facts, 'audit-log-retention')
+    assert.equal(result.status, 'warn')
+    assert.match(result.detail, /^cp-1: maxage 30d.*; cp-2: rotated files are kept 7 days/)
+  })
+
+  it('exits 1 when a check fails, 0 otherwise', () => {
+    assert.equal(exitCodeOf(buildReport(factsFor([kubeadmPod(GOOD_FLAGS.slice(1))], '1.31'))), 1)
+    assert.equal(exitCodeOf(buildReport(factsFor([kubeadmPod(GOOD_FLAGS)], '1.31'))), 0)
+  })
+
+  it('without an apiserver, the flag checks skip', () => {
+    const result = check(factsFor([], '1.31'), 'audit-backend')
+    assert.equal(result.status, 'skip')
+  })
+})
