@@ -43,15 +43,24 @@ export class FileSource implements LogSource {
     try {
       let position = range?.start ?? 0
       const end = range?.end ?? Number.POSITIVE_INFINITY
-      while (position < end && !signal?.aborted) {
-        const want = Math.min(FILE_CHUNK_BYTES, end - position)
+      const readAt = async (at: number): Promise<Buffer> => {
+        const want = Math.min(FILE_CHUNK_BYTES, end - at)
+        if (want <= 0) return Buffer.alloc(0)
         // A fresh buffer each time: the scanner may keep a slice of the last line.
         const buffer = Buffer.allocUnsafe(want)
-        const {bytesRead} = await handle.read(buffer, 0, want, position)
-        if (bytesRead === 0) break
-        position += bytesRead
-        yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead)
+        const {bytesRead} = await handle.read(buffer, 0, want, at)
+        return bytesRead === want ? buffer : buffer.subarray(0, bytesRead)
       }
+      // Keep one read in flight while the caller scans the previous chunk.
+      let pending = readAt(position)
+      while (!signal?.aborted) {
+        const chunk = await pending
+        if (chunk.length === 0) break
+        position += chunk.length
+        pending = readAt(position)
+        yield chunk
+      }
+      await pending.catch(() => {})
     } finally {
       await handle.close()
     }

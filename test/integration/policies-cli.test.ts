@@ -207,9 +207,15 @@ describe('policies input handling', () => {
     ['an unknown kind', ['-f', EXAMPLE, '--kind', 'pods'], /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /],
     ['a read verb', ['-f', EXAMPLE, '--verb', 'get'], /^error: --verb get is not a write verb/],
     ['--since with --since-time', ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'], /cannot be used together/],
-    ['no input at all', [], /^error: no audit log to read\nhint: /],
     ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /Expected --output=xml to be one of: table, wide, json, yaml/],
   ]
+  it('exits 2 pointing at -f and the kubeconfig when there is no log and no cluster', async () => {
+    const result = await runCli(['policies'], {env: {KUBECONFIG: join(dir, 'missing-kubeconfig'), HOME: dir}})
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^error: .*kubeconfig.*\nhint: .*-f/)
+    assert.doesNotMatch(result.stderr, /\n\s+at /)
+  })
+
   for (const [title, args, stderr] of badRuns) {
     it(`exits 2 with one clear line for ${title}`, async () => {
       const result = await runCli(['policies', ...args])
