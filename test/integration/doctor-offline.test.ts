@@ -1,0 +1,187 @@
+// doctor offline, as a user runs it on a control-plane node: manifests and policies from files,
+// the real kubescape apiserver pods, exit codes, output formats, colour, and hostile input.
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {parse as parseYaml} from 'yaml'
+
+import type {DoctorReport} from '../../src/commands/doctor.js'
+import {runCli} from '../support/cli.js'
+
+const PODS = '../shared/fixtures/real/apiserver-pods'
+const POLICIES = '../shared/fixtures/real/policies'
+
+/** A kubeadm static pod manifest as kubeadm writes it, with the audit recipe from kubernetes.io. */
+function kubeadmManifest(policyHostPath: string, extraFlags: string[] = []): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: kube-apiserver
+  namespace: kube-system
+  labels: {component: kube-apiserver, tier: control-plane}
+  annotations: {kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint: "10.0.0.10:6443"}
+spec:
+  hostNetwork: true
+  containers:
+  - name: kube-apiserver
+    image: registry.k8s.io/kube-apiserver:v1.31.2
+    command:
+    - kube-apiserver
+    - --advertise-address=10.0.0.10
+    - --audit-log-maxage=30
+    - --audit-log-maxbackup=10
+    - --audit-log-maxsize=100
+    - --audit-log-path=/var/log/kubernetes/audit/audit.log
+    - --audit-policy-file=/etc/kubernetes/audit-policy.yaml
+${extraFlags.map((f) => `    - ${f}`).join('\n')}
+    volumeMounts:
+    - {name: audit, mountPath: /etc/kubernetes/audit-policy.yaml, readOnly: true}
+    - {name: audit-log, mountPath: /var/log/kubernetes/audit/}
+  volumes:
+  - name: audit
+    hostPath: {path: ${policyHostPath}, type: File}
+  - name: audit-log
+    hostPath: {path: /var/log/kubernetes/audit/, type: DirectoryOrCreate}
+`
+}
+
+describe('doctor offline (CLI)', () => {
+  let dir: string
+  let recommended: string
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'doctor-offline-'))
+    const printed = await runCli(['doctor', '--print-policy'])
+    assert.equal(printed.code, 0, printed.stderr)
+    recommended = join(dir, 'recommended.yaml')
+    writeFileSync(recommended, printed.stdout)
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  const write = (name: string, text: string): string => {
+    const file = join(dir, name)
+    writeFileSync(file, text)
+    return file
+  }
+  const statusOf = (report: DoctorReport, id: string) => report.checks.find((c) => c.id === id)?.status
+
+  it('--print-policy: a policy doctor passes with full coverage and no failing check', async () => {
+    const manifest = write('kube-apiserver.yaml', kubeadmManifest('/etc/kubernetes/audit-policy.yaml'))
+    const result = await runCli(['doctor', '--manifest', manifest, '--policy-file', recommended, '-o', 'json'])
+    assert.equal(result.code, 0, result.stdout)
+    const report = JSON.parse(result.stdout) as DoctorReport
+    assert.deepEqual(report.checks.filter((c) => c.status === 'fail' || c.status === 'warn'), [])
+    assert.ok(report.coverage.length >= 110)
+    assert.ok(report.coverage.every((row) => row.level === 'RequestResponse' && row.omitStages.join() === 'RequestReceived'))
+    assert.equal(report.target.kubernetesVersion, '1.31', 'read from the image tag')
+    assert.equal(report.target.apiservers[0].auditLog?.hostPath, '/var/log/kubernetes/audit/audit.log')
+  })
+
+  it('matches the copy kept in examples/policies', () => {
+    assert.equal(readFileSync(recommended, 'utf8'), readFileSync('examples/policies/recommended.yaml', 'utf8'))
+  })
+
+  it('reads the policy the manifest names when it is on this machine', async () => {
+    const manifest = write('named.yaml', kubeadmManifest(recommended))
+    const result = await runCli(['doctor', '--manifest', manifest, '-o', 'json'])
+    const report = JSON.parse(result.stdout) as DoctorReport
+    assert.equal(statusOf(report, 'policy-readable'), 'pass')
+    assert.match(report.target.policy ?? '', /named by the manifest/)
+    assert.equal(result.code, 0)
+  })
+
+  it('says how to get the policy when the file is on another machine', async () => {
+    const manifest = write('elsewhere.yaml', kubeadmManifest('/nonexistent/audit-policy.yaml'))
+    const result = await runCli(['doctor', '--manifest', manifest, '-o', 'json'])
+    const check = (JSON.parse(result.stdout) as DoctorReport).checks.find((c) => c.id === 'policy-readable')
+    assert.equal(check?.status, 'skip')
+    assert.match(check?.remedy ?? '', /copy \/nonexistent\/audit-policy\.yaml .*--policy-file/)
+  })
+
+  // The real pods: [file, exit code, failing checks]
+  const pods: Array<[string, number, string[]]> = [
+    ['kubescape-test-failed.json', 1, ['audit-policy-file', 'audit-backend']],
+    ['kubescape-test-passed.json', 1, ['audit-backend', 'audit-policy-mount']],
+    ['kubescape-rke2-args-fail.json', 1, ['audit-policy-file', 'audit-backend']],
+    ['kubescape-rke2-args.json', 1, ['audit-backend', 'audit-policy-mount']],
+  ]
+  for (const [file, code, failing] of pods) {
+    it(`${file}: fails ${failing.join(', ')}`, async () => {
+      const result = await runCli(['doctor', '--manifest', `${PODS}/${file}`, '-o', 'json'])
+      assert.equal(result.code, code, result.stderr)
+      const report = JSON.parse(result.stdout) as DoctorReport
+      assert.deepEqual(report.checks.filter((c) => c.status === 'fail').map((c) => c.id), failing)
+    })
+  }
+
+  it('reads `kubectl get pods -o yaml` output (a List of several apiservers)', async () => {
+    const pod = JSON.parse(readFileSync(`${PODS}/kubescape-rke2-args.json`, 'utf8')) as {metadata: {name: string}; spec: {nodeName: string}}
+    const second = {...pod, metadata: {...pod.metadata, name: 'kube-apiserver-rke2-server-2'}, spec: {...pod.spec, nodeName: 'rke2-server-2'}}
+    const list = write('list.yaml', `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`)
+    const report = JSON.parse((await runCli(['doctor', '--manifest', list, '-o', 'json'])).stdout) as DoctorReport
+    assert.deepEqual(report.target.apiservers.map((a) => a.node), ['rke2-server', 'rke2-server-2'])
+  })
+
+  it('exits 1 on a policy that records nothing (RKE2 default)', async () => {
+    const result = await runCli(['doctor', '--offline', '--policy-file', `${POLICIES}/rke2-default.yaml`])
+    assert.equal(result.code, 1)
+    assert.match(result.stdout, /policy-coverage\s+✗ fail\s+110 of 110 writes not recorded/)
+  })
+
+  it('prints YAML that is the same document as the JSON', async () => {
+    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`]
+    const json = JSON.parse((await runCli([...args, '-o', 'json'])).stdout) as unknown
+    const yaml = parseYaml((await runCli([...args, '-o', 'yaml'])).stdout) as unknown
+    assert.deepEqual(yaml, json)
+  })
+
+  it('table: marks, remedies and the coverage matrix; colour only when asked', async () => {
+    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/k8s-website-example.yaml`]
+    const plain = await runCli(args)
+    assert.match(plain.stdout, /^CHECK\s+STATUS\s+DETAIL$/m)
+    assert.match(plain.stdout, /^policy-coverage\s+! warn\s+110 of 110 writes recorded without bodies/m)
+    assert.match(plain.stdout, /^\s+→ put a RequestResponse rule/m)
+    assert.match(plain.stdout, /^networkpolicies\.networking\.k8s\.io\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8$/m)
+    assert.doesNotMatch(plain.stdout, /\u001b\[/, 'no colour when not a terminal (and NO_COLOR is set)')
+    const coloured = await runCli([...args, '--color', 'always'])
+    assert.match(coloured.stdout, /\u001b\[33m! warn\u001b\[39m/)
+    const never = await runCli([...args, '--color', 'never'], {env: {NO_COLOR: ''}})
+    assert.doesNotMatch(never.stdout, /\u001b\[/)
+  })
+
+  it('-o wide lists the probes that differ', async () => {
+    const result = await runCli(['doctor', '--offline', '--policy-file', write('ns.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n'), '-o', 'wide'])
+    assert.match(result.stdout, /networkpolicies\.networking\.k8s\.io\s+None #0\*/)
+    assert.match(result.stdout, /ns default\s+RequestResponse\s+1\s+-/)
+  })
+
+  it('never prints terminal control characters from a policy or a manifest', async () => {
+    const policy = write('evil-policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  "bad\\e[2J\\u202efield": 1\n')
+    const manifest = write('evil-manifest.yaml', kubeadmManifest('/x', ['"--audit-log-format=\\e]0;owned\\a"']))
+    const result = await runCli(['doctor', '--manifest', manifest, '--policy-file', policy])
+    assert.doesNotMatch(result.stdout, /[\u001b\u0007\u202e]/)
+    // Escape sequences are dropped; other controls are shown escaped.
+    assert.match(result.stdout, /unknown field "bad\\u202efield"/)
+    assert.match(result.stdout, /^audit-log-format\s+✗ fail\s+--audit-log-format= is not a format/m)
+  })
+
+  // Bad input: one line, exit 2, no stack.
+  const bad: Array<[string, string[], RegExp]> = [
+    ['a missing manifest', ['--manifest', 'nope.yaml'], /cannot read the manifest "nope\.yaml": no such file/],
+    ['a manifest without an apiserver', ['--manifest', `${POLICIES}/talos-default.yaml`], /no kube-apiserver Pod in the manifest/],
+    ['a missing policy file', ['--offline', '--policy-file', 'nope.yaml'], /cannot read the policy file "nope\.yaml"/],
+    ['a bad version', ['--offline', '--kubernetes-version', 'latest'], /--kubernetes-version "latest" is not a version/],
+    ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
+    ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
+  ]
+  for (const [name, args, message] of bad) {
+    it(`exits 2 on ${name}`, async () => {
+      const result = await runCli(['doctor', ...args])
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(result.stderr, message)
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace')
+      assert.equal(result.stdout, '')
+    })
+  }
+})
