@@ -100,7 +100,8 @@ export function apiserverFromPod(pod: PodLike, source: 'pod' | 'manifest' = 'pod
     if (!hostPath?.path || !mount.mountPath) continue
     mounts.push({
       volume: mount.name ?? '',
-      mountPath: posix.normalize(mount.mountPath),
+      // The audit docs' recipe writes `mountPath: /var/log/kubernetes/audit/`: drop the slash.
+      mountPath: posix.normalize(mount.mountPath).replace(/(.)\/+$/, '$1'),
       hostPath: posix.normalize(mount.subPath ? posix.join(hostPath.path, mount.subPath) : hostPath.path),
       type: hostPath.type ?? '',
       readOnly: mount.readOnly ?? false,

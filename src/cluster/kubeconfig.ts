@@ -26,10 +26,17 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
   } else if (env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
     kc.loadFromCluster()
   } else {
-    throw new UserError('no kubeconfig found ($KUBECONFIG is unset or lists no existing file, and ~/.kube/config does not exist)', {hint: HINT})
+    throw new NoKubeconfigError()
   }
   applyOverrides(kc, opts)
   return kc
+}
+
+/** Nothing says which cluster to use: callers with another way in (-f) can say so instead. */
+export class NoKubeconfigError extends UserError {
+  constructor() {
+    super('no kubeconfig found ($KUBECONFIG is unset or lists no existing file, and ~/.kube/config does not exist)', {hint: HINT})
+  }
 }
 
 /** The files to load, in kubectl's order of precedence. */

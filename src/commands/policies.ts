@@ -4,6 +4,7 @@ import {ChangeCollector} from '../audit/changes.js'
 import {buildReport, type PolicyChangeReport} from '../audit/report.js'
 import {selectChanges} from '../audit/select.js'
 import {UserError} from '../errors.js'
+import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {makeChalk} from '../render/color.js'
@@ -11,6 +12,7 @@ import {renderPoliciesTable} from '../render/policies.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
 import {sourceWarnings} from '../render/sources.js'
+import {openClusterSources} from '../sources/cluster.js'
 import {fileSources} from '../sources/file.js'
 import {readSources} from '../sources/read.js'
 import type {LogSource} from '../sources/source.js'
@@ -31,19 +33,24 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
   ]
 
-  static override flags = {...policiesFlags, ...outputFlags}
+  static override flags = {...policiesFlags, ...clusterReadFlags, ...outputFlags}
 
   async run(): Promise<PolicyChangeReport> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
-    if (options.files.length === 0) {
-      throw new UserError('no audit log to read', {hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin)'})
+    if (options.files.length > 0 && (flags.node !== undefined || flags['log-path'] !== undefined)) {
+      throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
     }
-    const sources: LogSource[] = await fileSources(options.files)
+    // Without -f, the logs are read where they are, on the control-plane nodes.
+    const cluster = options.files.length === 0 ? await openClusterSources(clusterReadOptions(flags), process.stderr) : undefined
+    const sources: LogSource[] = cluster ? cluster.sources : await fileSources(options.files)
+    for (const warning of cluster?.warnings ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, collector, onProgress: (s) => progress.update(s)})
+    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, onProgress: (s) => progress.update(s)})
+      // Reader pods are deleted however reading ends.
+      .finally(() => cluster?.close())
     progress.done()
 
     for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)

@@ -1,0 +1,178 @@
+// Where the audit logs are: (node, host path) pairs for every kube-apiserver (and, with Calico
+// Enterprise, its API server), from --node/--log-path or from apiserver discovery. Nodes that are
+// NotReady are reported and left out; nothing found is one line saying what was looked for.
+import {posix} from 'node:path'
+
+import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node'
+
+import {UserError} from '../errors.js'
+import {apiErrorToUserError, statusCodeOf} from './api-errors.js'
+import {withRequestTimeout} from './api-http.js'
+import {APISERVER_LABEL_SELECTORS, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
+import {serverOf} from './kubeconfig.js'
+import {detectManagedProvider, managedAuditAdvice} from './managed-provider.js'
+
+export interface AuditLogTarget {
+  node: string
+  /** The active log's path on the node. */
+  path: string
+  /** What writes it: `kube-apiserver`, `calico-apiserver`. */
+  writer: string
+  /** A guessed location: a missing file is expected, not worth a warning. */
+  optional: boolean
+}
+
+export interface TargetQuery {
+  nodes: readonly string[]
+  logPath?: string
+  requestTimeoutMs: number
+}
+
+/** Calico's own audit log, where the operator puts it for Calico Enterprise (peers.md §5). */
+export const CALICO_AUDIT_LOG = '/var/log/calico/audit/tsee-audit.log'
+const CALICO_APISERVER_NAMESPACES = ['tigera-system', 'calico-apiserver', 'calico-system']
+const CALICO_APISERVER_CONTAINERS = /^(tigera|calico)-apiserver$/
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']
+
+export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): Promise<{targets: AuditLogTarget[]; warnings: string[]}> {
+  const k8s = await import('@kubernetes/client-node')
+  const core = kc.makeApiClient(k8s.CoreV1Api)
+  const server = serverOf(kc)
+  const warnings: string[] = []
+  const nodes = await listNodes(core, server, query.requestTimeoutMs)
+
+  let targets: AuditLogTarget[]
+  if (query.logPath !== undefined) {
+    const onNodes = query.nodes.length > 0 ? [...query.nodes] : await controlPlaneNodes(kc, nodes)
+    targets = onNodes.map((node) => ({node, path: query.logPath!, writer: 'kube-apiserver', optional: false}))
+  } else {
+    targets = await discoverApiserverLogs(kc, server, query, nodes, warnings)
+    targets.push(...await calicoLogs(core, query.requestTimeoutMs))
+  }
+  if (query.nodes.length > 0) targets = targets.filter((t) => query.nodes.includes(t.node))
+  if (nodes) {
+    for (const name of query.nodes) {
+      if (!nodes.has(name)) warnings.push(`node ${name} does not exist`)
+    }
+    targets = targets.filter((t) => {
+      const node = nodes.get(t.node)
+      if (!node || isReady(node)) return true
+      if (!t.optional) warnings.push(`node ${t.node} is NotReady: its audit log cannot be read now`)
+      return false
+    })
+  }
+  return {targets: dedupe(targets), warnings: [...new Set(warnings)]}
+}
+
+async function discoverApiserverLogs(kc: KubeConfig, server: string, query: TargetQuery, nodes: Map<string, V1Node> | undefined,
+  warnings: string[]): Promise<AuditLogTarget[]> {
+  let discovery
+  try {
+    discovery = await withRequestTimeout(findApiservers(kc), query.requestTimeoutMs)
+  } catch (error) {
+    throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
+  }
+  const targets: AuditLogTarget[] = []
+  for (const instance of discovery.instances) {
+    if (query.nodes.length > 0 && !query.nodes.includes(instance.nodeName ?? '')) continue
+    const flag = instance.flags['audit-log-path']
+    if (flag === undefined || flag === '') {
+      warnings.push(`${instance.name} does not write an audit log (no --audit-log-path); see kubectl audit doctor`)
+    } else if (flag === '-') {
+      warnings.push(`${instance.name} writes audit events to its stdout (--audit-log-path=-), which is not read; capture its log to a file and use -f`)
+    } else if (!instance.nodeName) {
+      warnings.push(`${instance.name} runs on no known node`)
+    } else if (!instance.auditLog?.hostPath) {
+      warnings.push(`${instance.name} writes ${flag} inside its container, on no hostPath volume; pass --log-path with the path on the node`)
+    } else {
+      targets.push({node: instance.nodeName, path: instance.auditLog.hostPath, writer: 'kube-apiserver', optional: false})
+    }
+  }
+  if (targets.length > 0) return targets
+
+  const lookedFor = `kube-system pods labelled ${APISERVER_LABEL_SELECTORS.join(' or ')}, and k3s/RKE2 node-args annotations`
+  const refused = discovery.failures.map((f) => `${f.request}: ${f.status}`).join('; ')
+  const managed = detectManagedProvider((await serverVersion(kc))?.gitVersion, nodes ? [...nodes.values()] : [])
+  if (managed) {
+    throw new UserError(`this is ${managed.name} (${managed.evidence}): its control plane and audit log are not on any node you can read`, {
+      hint: managedAuditAdvice(managed),
+    })
+  }
+  if (warnings.length > 0) throw new UserError(warnings[0]!, {hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f'})
+  throw new UserError(`found no kube-apiserver audit log: looked for ${lookedFor}${refused ? ` (refused: ${refused})` : ''}`, {
+    hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+  })
+}
+
+/** Calico Enterprise's API server log, read alongside so Calico changes carry the real user. */
+async function calicoLogs(core: CoreV1Api, requestTimeoutMs: number): Promise<AuditLogTarget[]> {
+  const targets: AuditLogTarget[] = []
+  for (const namespace of CALICO_APISERVER_NAMESPACES) {
+    let pods: V1Pod[]
+    try {
+      pods = (await withRequestTimeout(core.listNamespacedPod({namespace}), requestTimeoutMs)).items
+    } catch {
+      // Calico is optional and so is the permission to look for it.
+      continue
+    }
+    for (const pod of pods) {
+      const container = pod.spec?.containers.find((c) => CALICO_APISERVER_CONTAINERS.test(c.name))
+      const node = pod.spec?.nodeName
+      if (!container || !node) continue
+      const instance = apiserverFromPod({...pod, spec: {...pod.spec, containers: [container]}} as PodLike)
+      const hostPath = instance.auditLog?.hostPath
+      targets.push(hostPath
+        ? {node, path: hostPath, writer: 'calico-apiserver', optional: false}
+        : {node, path: CALICO_AUDIT_LOG, writer: 'calico-apiserver', optional: true})
+    }
+  }
+  return targets
+}
+
+/** Nodes that run an apiserver; else those labelled control-plane (or master). */
+async function controlPlaneNodes(kc: KubeConfig, nodes: Map<string, V1Node> | undefined): Promise<string[]> {
+  let fromApiservers: string[] = []
+  try {
+    fromApiservers = (await findApiservers(kc)).instances.map((i) => i.nodeName).filter((n): n is string => n !== null)
+  } catch {
+    // Fall back on node labels below.
+  }
+  if (fromApiservers.length > 0) return [...new Set(fromApiservers)]
+  const labelled = [...(nodes?.values() ?? [])].filter((n) => CONTROL_PLANE_LABELS.some((l) => l in (n.metadata?.labels ?? {})))
+  if (labelled.length > 0) return labelled.map((n) => n.metadata!.name!)
+  throw new UserError('found no control-plane node to read --log-path on', {hint: 'name the node(s) with --node'})
+}
+
+/** All nodes by name; undefined when listing them is not allowed (the checks that need it are skipped). */
+async function listNodes(core: CoreV1Api, server: string, requestTimeoutMs: number): Promise<Map<string, V1Node> | undefined> {
+  try {
+    const list = await withRequestTimeout(core.listNode(), requestTimeoutMs)
+    return new Map(list.items.map((n) => [n.metadata?.name ?? '', n]))
+  } catch (error) {
+    if (statusCodeOf(error) !== undefined) return undefined
+    throw apiErrorToUserError(error, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
+  }
+}
+
+async function serverVersion(kc: KubeConfig): Promise<{gitVersion?: string} | undefined> {
+  try {
+    const k8s = await import('@kubernetes/client-node')
+    return await kc.makeApiClient(k8s.VersionApi).getCode()
+  } catch {
+    return undefined
+  }
+}
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+}
+
+function dedupe(targets: AuditLogTarget[]): AuditLogTarget[] {
+  const seen = new Map<string, AuditLogTarget>()
+  for (const t of targets) {
+    const key = `${t.node}\u0000${posix.normalize(t.path)}`
+    const known = seen.get(key)
+    if (!known || (known.optional && !t.optional)) seen.set(key, t)
+  }
+  return [...seen.values()]
+}

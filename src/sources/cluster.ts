@@ -1,0 +1,168 @@
+// Audit logs read where they are, on the control-plane nodes, through the Kubernetes API: each
+// log and its rotated siblings become LogSources named `node/NAME:PATH`, read through the kubelet
+// /logs/ proxy or, when that is refused or cannot reach the path, through a reader pod.
+import {posix} from 'node:path'
+
+import {statusCodeOf} from '../cluster/api-errors.js'
+import {ApiHttp} from '../cluster/api-http.js'
+import {type AuditLogTarget, findAuditLogTargets} from '../cluster/audit-log-targets.js'
+import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
+import {UserError} from '../errors.js'
+import type {KubeConnectionOptions} from '../flags/kube.js'
+import {sanitize} from '../render/sanitize.js'
+import {listPodDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
+import {orderLogFiles, rotationTime} from './file.js'
+import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import type {LogSource} from './source.js'
+
+export interface ClusterReadOptions extends KubeConnectionOptions {
+  nodes: string[]
+  logPath?: string
+  via: 'auto' | 'kubelet' | 'pod'
+  image: string
+  podNamespace: string
+  podTimeoutSeconds: number
+}
+
+export interface ClusterSources {
+  sources: LogSource[]
+  warnings: string[]
+  /** Deletes the reader pods; idempotent. */
+  close(): Promise<void>
+}
+
+/** Nodes prepared at once: each costs a listing, maybe a pod start. */
+const NODE_CONCURRENCY = 8
+/** Kubelet answers that mean "try a pod": forbidden, not found (or outside /var/log), disabled. */
+const FALLBACK_CODES = new Set([403, 404, 405])
+
+export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJS.WritableStream): Promise<ClusterSources> {
+  const kc = await loadKubeConfig(opts).catch((error: unknown) => {
+    if (!(error instanceof NoKubeconfigError)) throw error
+    throw new UserError('no audit log to read', {
+      hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or a kubeconfig (--kubeconfig, KUBECONFIG) to read it from the cluster',
+    })
+  })
+  const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath, requestTimeoutMs: opts.requestTimeoutMs})
+  const warnings = [...found.warnings]
+  const readers = new ReaderPods(kc, {
+    image: opts.image,
+    namespace: opts.podNamespace,
+    timeoutSeconds: opts.podTimeoutSeconds,
+    requestTimeoutMs: opts.requestTimeoutMs,
+  }, (line) => stderr.write(`warning: ${sanitize(line)}\n`))
+  const reader = new NodeReader(new ApiHttp(kc, opts.requestTimeoutMs), readers, opts.via, warnings)
+
+  const byNode = new Map<string, AuditLogTarget[]>()
+  for (const target of found.targets) byNode.set(target.node, [...(byNode.get(target.node) ?? []), target])
+  const perNode: LogSource[][] = []
+  try {
+    await forEachLimited([...byNode], NODE_CONCURRENCY, async ([node, targets], i) => {
+      try {
+        perNode[i] = await reader.sourcesOn(node, targets)
+      } catch (error) {
+        perNode[i] = []
+        warnings.push(`node ${node}: ${(error as Error).message}`)
+      }
+    })
+  } catch (error) {
+    await readers.close()
+    throw error
+  }
+  const sources = perNode.flat()
+  if (sources.length === 0) {
+    await readers.close()
+    throw new UserError(`no audit log could be read from the cluster${warnings.length > 0 ? `: ${warnings.join('; ')}` : ''}`, {
+      hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+    })
+  }
+  return {sources, warnings, close: () => readers.close()}
+}
+
+/** Finds a node's log files (the active one and its rotated siblings) and how to read them. */
+class NodeReader {
+  constructor(private readonly http: ApiHttp, private readonly readers: ReaderPods,
+    private readonly via: ClusterReadOptions['via'], private readonly warnings: string[]) {}
+
+  async sourcesOn(node: string, targets: AuditLogTarget[]): Promise<LogSource[]> {
+    const sources: LogSource[] = []
+    const throughPod: AuditLogTarget[] = []
+    let kubeletRefusal: string | undefined
+    for (const target of targets) {
+      if (this.via === 'pod' || (this.via === 'auto' && !isUnderVarLog(target.path))) {
+        throughPod.push(target)
+        continue
+      }
+      if (this.via === 'kubelet' && !isUnderVarLog(target.path)) {
+        throw new UserError(`${target.path} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`)
+      }
+      try {
+        const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
+        sources.push(...this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path)))
+      } catch (error) {
+        const code = statusCodeOf(error instanceof UserError ? error.cause : error)
+        if (this.via === 'kubelet' || code === undefined || !FALLBACK_CODES.has(code)) throw error
+        // A guessed location that the kubelet does not have is simply absent.
+        if (target.optional && code === 404) continue
+        kubeletRefusal ??= (error as Error).message
+        throughPod.push(target)
+      }
+    }
+    if (throughPod.length > 0) {
+      try {
+        const pod = await this.readers.open(node, throughPod.map((t) => posix.dirname(t.path)))
+        for (const target of throughPod) {
+          const names = await this.listWithPod(pod, target)
+          sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
+        }
+      } catch (error) {
+        // Both ways failed: say why for each, the kubelet's first.
+        if (kubeletRefusal && error instanceof UserError) {
+          throw new UserError(`through the kubelet: ${kubeletRefusal}; through a reader pod: ${error.message}`, {hint: error.hint, cause: error})
+        }
+        throw error
+      }
+    }
+    return sources
+  }
+
+  private async listWithPod(pod: ReaderPod, target: AuditLogTarget): Promise<string[]> {
+    try {
+      return await listPodDirectory(pod, posix.dirname(target.path))
+    } catch (error) {
+      if (target.optional) return []
+      throw error
+    }
+  }
+
+  /** The active log and its rotated siblings among a directory's names, oldest first. */
+  private pick(node: string, target: AuditLogTarget, names: string[], open: (path: string) => LogSource): LogSource[] {
+    const dir = posix.dirname(target.path)
+    const base = posix.basename(target.path)
+    const files = names.filter((name) => name === base || isRotatedSibling(name, base))
+    if (!files.includes(base) && !target.optional) {
+      this.warnings.push(`node ${node}: ${target.path} does not exist${files.length > 0 ? ' (reading its rotated files)' : ''}`)
+    }
+    return orderLogFiles(files.map((name) => posix.join(dir, name))).map(open)
+  }
+}
+
+/** lumberjack's rotated names for `audit.log`: `audit-2006-01-02T15-04-05.000.log`, maybe `.gz`. */
+export function isRotatedSibling(name: string, activeName: string): boolean {
+  const ext = posix.extname(activeName)
+  const stem = activeName.slice(0, activeName.length - ext.length)
+  if (!name.startsWith(`${stem}-`) || rotationTime(name) === null) return false
+  const suffix = name.slice(stem.length + 1 + '2006-01-02T15-04-05.000'.length)
+  return suffix === ext || suffix === `${ext}.gz`
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      await run(items[i]!, i)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}

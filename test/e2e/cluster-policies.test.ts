@@ -1,0 +1,329 @@
+// `kubectl audit policies` without -f: the audit logs read from the nodes through the fake
+// apiserver. The oracle is the same command reading the same bytes from local files.
+import assert from 'node:assert/strict'
+import {execFile, spawn} from 'node:child_process'
+import {accessSync, constants, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {delimiter, join} from 'node:path'
+import {promisify} from 'node:util'
+
+import type {PolicyChangeReport} from '../../src/commands/policies.js'
+import {ROOT, RUN, runCli} from '../support/cli.js'
+import {exampleLines, EXAMPLE_LOG, gzipLines, joinLines, KUBEADM_LOG, recentLog, RKE2_LOG, rotatedName, splitByRequest, splitByRotation,
+  writeOnNode} from '../support/cluster-logs.js'
+import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
+
+type Change = PolicyChangeReport['changes'][number]
+
+/** Changes without their source, in report order: what must not depend on where bytes came from. */
+const withoutSource = (report: PolicyChangeReport) => report.changes.map(({source: _source, ...rest}) => rest)
+
+async function fromFiles(files: string[], extra: string[] = ['--since', 'all']): Promise<PolicyChangeReport> {
+  const result = await runCli(['policies', ...files.flatMap((f) => ['-f', f]), ...extra, '-o', 'json'])
+  assert.equal(result.code, 0, result.stderr)
+  return JSON.parse(result.stdout) as PolicyChangeReport
+}
+
+describe('policies from the cluster', function () {
+  this.timeout(60_000)
+  let fake: FakeApiserver | undefined
+  const roots: string[] = []
+
+  const node = (name: string): FakeNode => {
+    const root = mkdtempSync(join(tmpdir(), `node-${name}-`))
+    roots.push(root)
+    return {name, root, labels: {'node-role.kubernetes.io/control-plane': ''}}
+  }
+  const start = async (nodes: FakeNode[]) => {
+    fake = await startFakeApiserver({nodes})
+    return fake
+  }
+  const policies = (f: FakeApiserver, args: string[]) => runCli(['policies', '--kubeconfig', f.kubeconfigPath, '-o', 'json', ...args])
+  const report = (stdout: string) => JSON.parse(stdout) as PolicyChangeReport
+  const podsLeft = (f: FakeApiserver) => f.requests.length >= 0 && podNames(f)
+  const podNames = async (f: FakeApiserver) => {
+    const result = await fetchJson(f, '/api/v1/pods')
+    return (result.items as Array<{metadata: {name: string}}>).map((p) => p.metadata.name)
+  }
+
+  afterEach(async () => {
+    await fake?.close()
+    fake = undefined
+    for (const root of roots.splice(0)) rmSync(root, {recursive: true, force: true})
+  })
+
+  it('reads a node log through the kubelet proxy, as the file reader reads it', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.equal(got.changes.length, 21)
+    assert.ok(got.changes.every((c: Change) => c.source === `node/cp-1:${KUBEADM_LOG}`))
+    assert.deepEqual(got.sources.map((s) => s.name), [`node/cp-1:${KUBEADM_LOG}`])
+    assert.ok(f.requests.some((r) => r.path === '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'))
+    assert.ok(!f.requests.some((r) => r.path.endsWith('/pods')), 'no pod was created')
+  })
+
+  it('falls back to a reader pod when nodes/proxy is forbidden, and deletes it', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    f.fail({path: /\/proxy\/logs\//, code: 403})
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(withoutSource(report(result.stdout)), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.ok(f.requests.some((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/kube-system/pods'))
+    assert.ok(f.requests.some((r) => r.path.endsWith('/exec')))
+    assert.deepEqual(await podsLeft(f), [])
+  })
+
+  it('reads a path outside /var/log (RKE2) through a reader pod, without asking the kubelet', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, RKE2_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', RKE2_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.equal(got.changes[0]?.source, `node/cp-1:${RKE2_LOG}`)
+    assert.ok(!f.requests.some((r) => r.path.includes('/proxy/')))
+    assert.deepEqual(await podsLeft(f), [])
+  })
+
+  it('merges three control-plane nodes in time order, each change naming its node', async () => {
+    const nodes = [node('cp-1'), node('cp-2'), node('cp-3')]
+    const parts = splitByRequest(exampleLines(), 3)
+    const local = parts.map((lines, i) => writeOnNode(nodes[i]!.root, KUBEADM_LOG, joinLines(lines)))
+    const f = await start(nodes)
+    const result = await policies(f, ['--node', 'cp-1,cp-2', '--node', 'cp-3', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles(local)))
+    assert.equal(got.changes.length, 21)
+    const times = got.changes.map((c: Change) => c.time)
+    assert.deepEqual(times, [...times].sort())
+    assert.deepEqual(new Set(got.changes.map((c: Change) => c.source.split(':')[0])), new Set(['node/cp-1', 'node/cp-2', 'node/cp-3']))
+  })
+
+  it('reads rotated and gzipped siblings next to the active log', async () => {
+    const cp1 = node('cp-1')
+    const [h7, h8, h9] = splitByRotation(exampleLines(), [Date.parse('2026-11-24T08:00:00Z'), Date.parse('2026-11-24T09:00:00Z')])
+    const dir = '/var/log/kubernetes/audit'
+    writeOnNode(cp1.root, `${dir}/${rotatedName('audit.log', Date.parse('2026-11-24T08:00:00Z'))}.gz`, gzipLines(h7!))
+    writeOnNode(cp1.root, `${dir}/${rotatedName('audit.log', Date.parse('2026-11-24T09:00:00Z'))}`, joinLines(h8!))
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(h9!))
+    // Not the audit log's: another log in the same folder, and a directory.
+    writeOnNode(cp1.root, `${dir}/kube-apiserver.log`, 'not an audit log\n')
+    writeOnNode(cp1.root, `${dir}/old/audit.log`, 'also not read\n')
+    const f = await start([cp1])
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(got.sources.map((s) => s.name), [
+      `node/cp-1:${dir}/audit-2026-11-24T08-00-00.000.log.gz`,
+      `node/cp-1:${dir}/audit-2026-11-24T09-00-00.000.log`,
+      `node/cp-1:${KUBEADM_LOG}`,
+    ])
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+  })
+
+  it('moves only a fraction of a long log for --since 1h, through the kubelet and through a pod', async () => {
+    const cp1 = node('cp-1')
+    // Twelve hours ending five minutes ago: the last hour is about a twelfth of the bytes.
+    const file = writeOnNode(cp1.root, KUBEADM_LOG, recentLog(4, 5 * 60_000))
+    const size = Buffer.byteLength(recentLog(1, 0)) * 4
+    const expected = withoutSource(await fromFiles([file], ['--since', '1h']))
+    assert.equal(expected.length, 8)
+    const f = await start([cp1])
+    for (const via of ['kubelet', 'pod']) {
+      const before = f.bytesServed
+      const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', '1h', '--via', via])
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(withoutSource(report(result.stdout)), expected)
+      const moved = f.bytesServed - before
+      assert.ok(moved < size / 5, `${via}: moved ${moved} of ${size} bytes`)
+    }
+  })
+
+  it('goes on when one node fails, and says which', async () => {
+    const nodes = [node('cp-1'), node('cp-2'), node('cp-3')]
+    const parts = splitByRequest(exampleLines(), 3)
+    parts.forEach((lines, i) => writeOnNode(nodes[i]!.root, KUBEADM_LOG, joinLines(lines)))
+    const f = await start(nodes)
+    f.fail({path: /^\/api\/v1\/nodes\/cp-2\/proxy\//, code: 503, message: 'error trying to reach service: dial tcp 10.0.0.2:10250: connect: connection refused'})
+    const result = await policies(f, ['--node', 'cp-1,cp-2,cp-3', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stderr, /^warning: node cp-2: could not read node\/cp-2:\/var\/log\/kubernetes\/audit\/ through the kubelet: 503 error trying to reach service/m)
+    const got = report(result.stdout)
+    const expected = await fromFiles([1, 3].map((i) => writeOnNode(nodes[i - 1]!.root, '/copy.log', joinLines(parts[i - 1]!))))
+    assert.deepEqual(withoutSource(got), withoutSource(expected))
+    assert.ok(!got.changes.some((c: Change) => c.source.startsWith('node/cp-2:')))
+  })
+
+  it('exits 2 with one line per node when no node can be read', async () => {
+    const cp1 = node('cp-1')
+    const f = await start([cp1, {...node('cp-2'), ready: false}])
+    f.fail({path: /\/proxy\//, code: 405})
+    f.fail({method: 'POST', path: /\/pods$/, code: 403})
+    const result = await policies(f, ['--node', 'cp-1,cp-2', '--log-path', KUBEADM_LOG])
+    assert.equal(result.code, 2)
+    assert.equal(result.stdout, '')
+    assert.equal(result.stderr.split('\n').filter(Boolean).length, 2, result.stderr)
+    assert.match(result.stderr, /^error: no audit log could be read from the cluster: node cp-2 is NotReady: its audit log cannot be read now; node cp-1: through the kubelet: the kubelet on node cp-1 has its \/logs\/ handler disabled .*; through a reader pod: permission denied: "create pods" in namespace "kube-system" is needed to start a reader pod on node cp-1\n/)
+    assert.match(result.stderr, /^hint: /m)
+  })
+
+  it('leaves no reader pod behind when interrupted with Ctrl-C mid-read', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    f.exec.chunkDelayMs = 200
+    const child = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', f.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'],
+      {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    // Interrupt once bytes are flowing out of the pod.
+    while (!f.requests.some((r) => r.path.endsWith('/exec') && r.query.includes('command=cat'))) await new Promise((r) => setTimeout(r, 20))
+    while (f.bytesServed === 0) await new Promise((r) => setTimeout(r, 20))
+    assert.equal((await podNames(f)).length, 1)
+    child.kill('SIGINT')
+    assert.equal(await exited, 130, stderr)
+    assert.deepEqual(await podNames(f), [])
+    assert.ok(f.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/api/v1/namespaces/kube-system/pods/kubectl-audit-reader-')))
+  })
+
+  it('reads the Calico Enterprise API server log too, and joins it on auditID', async () => {
+    const cp1 = node('cp-1')
+    const auditID = '5b1c0f8e-9f3d-4c56-a0a8-3f7e2c1d9a10'
+    const user = {username: 'alice', groups: ['developers', 'system:authenticated']}
+    const common = {kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID, stage: 'ResponseComplete', verb: 'create', user, sourceIPs: ['10.0.0.50'],
+      userAgent: 'kubectl/v1.34.2 (linux/amd64) kubernetes/8cc511e', requestReceivedTimestamp: '2026-11-24T07:15:31.907000Z'}
+    // kube-apiserver proxies the aggregated request: Metadata, and no name (it never decodes the body).
+    writeOnNode(cp1.root, KUBEADM_LOG, `${JSON.stringify({...common, level: 'Metadata', requestURI: '/apis/projectcalico.org/v3/globalnetworkpolicies',
+      objectRef: {resource: 'globalnetworkpolicies', apiGroup: 'projectcalico.org', apiVersion: 'v3'}, responseStatus: {metadata: {}, code: 201},
+      stageTimestamp: '2026-11-24T07:15:31.951000Z'})}\n`)
+    const body = {apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: {name: 'security.allow-dns'}, spec: {tier: 'security', order: 100}}
+    writeOnNode(cp1.root, '/var/log/calico/audit/tsee-audit.log', `${JSON.stringify({...common, level: 'RequestResponse',
+      requestURI: '/apis/projectcalico.org/v3/globalnetworkpolicies',
+      objectRef: {resource: 'globalnetworkpolicies', name: 'security.allow-dns', apiGroup: 'projectcalico.org', apiVersion: 'v3'},
+      responseStatus: {metadata: {}, code: 201}, requestObject: body, responseObject: body, stageTimestamp: '2026-11-24T07:15:31.949000Z'})}\n`)
+    const f = await start([cp1])
+    const kubeOnly = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', 'all'])
+    assert.equal(kubeOnly.code, 0, kubeOnly.stderr)
+    assert.equal(report(kubeOnly.stdout).changes[0]?.name, null)
+
+    f.add(kubeApiserverPod('cp-1'))
+    f.add(tigeraApiserverPod('cp-1'))
+    const result = await policies(f, ['--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(got.sources.map((s) => s.name).sort(), ['node/cp-1:/var/log/calico/audit/tsee-audit.log', `node/cp-1:${KUBEADM_LOG}`])
+    assert.equal(got.changes.length, 1)
+    assert.deepEqual({...got.changes[0], source: undefined}, {
+      time: '2026-11-24T07:15:31.949000Z', auditID, user: 'alice', impersonatedUser: null, verb: 'create', apiGroup: 'projectcalico.org',
+      resource: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespace: null, name: 'security.allow-dns', tier: 'security', code: 201,
+      outcome: 'succeeded', dryRun: false, userAgent: common.userAgent, sourceIPs: ['10.0.0.50'], source: undefined,
+    })
+  })
+
+  it('finds the apiservers and their log on the nodes by itself', async () => {
+    const nodes = [node('cp-1'), node('cp-2')]
+    const parts = splitByRequest(exampleLines(), 2)
+    parts.forEach((lines, i) => writeOnNode(nodes[i]!.root, KUBEADM_LOG, joinLines(lines)))
+    const f = await start(nodes)
+    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeApiserverPod('cp-2'))
+    const result = await policies(f, ['--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    const got = report(result.stdout)
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.deepEqual(got.sources.map((s) => s.name).sort(), [`node/cp-1:${KUBEADM_LOG}`, `node/cp-2:${KUBEADM_LOG}`])
+  })
+
+  it('says what it looked for when it finds no apiserver', async () => {
+    const f = await start([node('cp-1')])
+    const result = await policies(f, [])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^error: found no kube-apiserver audit log: looked for kube-system pods labelled component=kube-apiserver or k8s-app=kube-apiserver/)
+    assert.match(result.stderr, /^hint: point at the log with --node NAME --log-path PATH, or read a copy with -f$/m)
+  })
+
+  it('runs as `kubectl audit policies` through the real kubectl, against the cluster', async function () {
+    const kubectl = findOnPath('kubectl')
+    if (!kubectl) {
+      console.log('      (kubectl is not installed here: the cluster read through kubectl is not exercised)')
+      return
+    }
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    const bin = mkdtempSync(join(tmpdir(), 'kubectl-audit-bin-'))
+    roots.push(bin)
+    symlinkSync(RUN, join(bin, 'kubectl-audit'))
+    const env = {...process.env, NO_COLOR: '1', PATH: [bin, join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter)}
+    const {stdout} = await promisify(execFile)(kubectl, ['audit', 'policies', '--kubeconfig', f.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG,
+      '--since', 'all', '-o', 'json'], {cwd: ROOT, env, maxBuffer: 1 << 26})
+    assert.deepEqual(withoutSource(report(stdout)), withoutSource(await fromFiles([EXAMPLE_LOG])))
+  })
+})
+
+/** A kubeadm mirror pod: flags in `command`, the log directory mounted from the host. */
+function kubeApiserverPod(nodeName: string): object {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {name: `kube-apiserver-${nodeName}`, namespace: 'kube-system', labels: {component: 'kube-apiserver', tier: 'control-plane'},
+      annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.1:6443'}},
+    spec: {
+      nodeName,
+      containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.34.2',
+        command: ['kube-apiserver', '--advertise-address=10.0.0.1', '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
+          '--audit-log-path=/var/log/kubernetes/audit/audit.log', '--audit-log-maxbackup=10'],
+        volumeMounts: [{name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', readOnly: true}, {name: 'audit-log', mountPath: '/var/log/kubernetes/audit/'}]}],
+      volumes: [{name: 'audit', hostPath: {path: '/etc/kubernetes/audit-policy.yaml', type: 'File'}},
+        {name: 'audit-log', hostPath: {path: '/var/log/kubernetes/audit/', type: 'DirectoryOrCreate'}}],
+    },
+  }
+}
+
+/** The Calico Enterprise API server as the Tigera operator renders it (peers.md §5). */
+function tigeraApiserverPod(nodeName: string): object {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {name: 'tigera-apiserver-7d9c8b6f5-x2x9q', namespace: 'tigera-system', labels: {'k8s-app': 'tigera-apiserver', apiserver: 'true'}},
+    spec: {
+      nodeName,
+      containers: [{name: 'tigera-apiserver', image: 'quay.io/tigera/cnx-apiserver:v3.21.0',
+        args: ['--secure-port=5443', '--audit-policy-file=/etc/tigera/audit/policy.conf', '--audit-log-path=/var/log/calico/audit/tsee-audit.log'],
+        volumeMounts: [{name: 'tigera-audit-logs', mountPath: '/var/log/calico/audit'}, {name: 'tigera-audit-policy', mountPath: '/etc/tigera/audit'}]},
+      {name: 'tigera-queryserver', image: 'quay.io/tigera/cnx-queryserver:v3.21.0'}],
+      volumes: [{name: 'tigera-audit-logs', hostPath: {path: '/var/log/calico/audit', type: 'DirectoryOrCreate'}},
+        {name: 'tigera-audit-policy', configMap: {name: 'tigera-audit-policy'}}],
+    },
+  }
+}
+
+async function fetchJson(f: FakeApiserver, path: string): Promise<{items: unknown[]}> {
+  const https = await import('node:https')
+  return new Promise((resolve, reject) => {
+    https.get(`${f.url}${path}`, {ca: f.caPem, headers: {Authorization: `Bearer ${f.token}`}}, (res) => {
+      let text = ''
+      res.on('data', (d: Buffer) => { text += d.toString() })
+      res.on('end', () => resolve(JSON.parse(text) as {items: unknown[]}))
+    }).on('error', reject)
+  })
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, name), constants.X_OK)
+      return join(dir, name)
+    } catch {}
+  }
+  return undefined
+}
+
