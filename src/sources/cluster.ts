@@ -39,8 +39,8 @@ const FALLBACK_CODES = new Set([403, 404, 405])
 export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJS.WritableStream): Promise<ClusterSources> {
   const kc = await loadKubeConfig(opts).catch((error: unknown) => {
     if (!(error instanceof NoKubeconfigError)) throw error
-    throw new UserError('no audit log to read', {
-      hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or a kubeconfig (--kubeconfig, KUBECONFIG) to read it from the cluster',
+    throw new UserError('no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster', {
+      hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
     })
   })
   const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath, requestTimeoutMs: opts.requestTimeoutMs})
