@@ -1,0 +1,136 @@
+// Installs the release archives the way krew does (sha256, extract, `files`, a relative symlink in
+// krew's bin folder) and runs the result the way users do: through the real kubectl when it is
+// installed, else by the symlink itself. linux/amd64 is the single executable; the macOS archive
+// (bundle + launcher) runs here too, since only its launcher's Node is platform-specific.
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {delimiter, dirname, isAbsolute, join} from 'node:path'
+import {runCli} from '../support/cli.js'
+import {type KrewInstallation, krewInstall} from './krew-install.js'
+import {isLicenseFile} from './krew-rules.js'
+import {PACKAGE_VERSION, builtArchive, findOnPath, manifestPlatform, pathWith, readPluginManifest, runProgram} from './support.js'
+
+const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
+
+/** A Node.js older than 22 somewhere on PATH outside the project (the machine's own), if any. */
+async function oldNode(): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules'))) {
+    const node = findOnPath('node', dir)
+    if (!node) continue
+    const version = await runProgram(node, ['-p', 'process.versions.node'])
+    if (Number(version.stdout.split('.')[0]) < 22) return node
+  }
+  return undefined
+}
+
+describe('krew-style install of the release archives', () => {
+  const plugin = readPluginManifest()
+  const kubectl = findOnPath('kubectl')
+  let root: string
+  before(() => (root = mkdtempSync(join(tmpdir(), 'kubectl-audit-krew-'))))
+  after(() => rmSync(root, {recursive: true, force: true}))
+
+  it('refuses an archive whose sha256 is not the manifest\'s, as krew does', async () => {
+    const platform = manifestPlatform(plugin, 'darwin', 'arm64')
+    await assert.rejects(
+      krewInstall({...platform, sha256: '0'.repeat(64)}, builtArchive(platform), {krewRoot: join(root, 'refused'), name: 'audit', version: 'v0'}),
+      /checksum of .* is [a-f0-9]{64}, the manifest says 0{64}/,
+    )
+  })
+
+  describe('linux/amd64: the single executable', () => {
+    let installation: KrewInstallation
+    let krewBin: string
+    before(async () => {
+      const krewRoot = join(root, 'linux')
+      installation = await krewInstall(manifestPlatform(plugin, 'linux', 'amd64'), builtArchive(manifestPlatform(plugin, 'linux', 'amd64')), {
+        krewRoot,
+        name: 'audit',
+        version: `v${PACKAGE_VERSION}`,
+      })
+      krewBin = join(krewRoot, 'bin')
+    })
+
+    it('installs the manifest\'s files, a license among them, and links bin relatively as kubectl-audit', () => {
+      const installed = readdirSync(installation.installDir).sort()
+      assert.deepEqual(installed, (manifestPlatform(plugin, 'linux', 'amd64').files ?? []).map((file) => file.from).sort())
+      assert.ok(installed.some(isLicenseFile))
+      assert.equal(installation.link, join(krewBin, 'kubectl-audit'))
+      assert.equal(isAbsolute(readlinkSync(installation.link)), false)
+    })
+
+    it('runs with no Node.js on PATH at all', async () => {
+      const result = await runProgram(installation.link, ['--version'], {env: {PATH: krewBin}})
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`^kubectl-audit/${PACKAGE_VERSION} linux-x64 node-v\\d+`))
+      assert.equal(result.stderr, '', 'no warnings (SEA, engine, require) on stderr')
+    })
+
+    it('gives the same policies report as the compiled CLI', async () => {
+      const result = await runProgram(installation.link, POLICIES, {env: {PATH: krewBin}})
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+    })
+
+    it('fails on a missing file with exit code 2 and no stack trace', async () => {
+      const result = await runProgram(installation.link, ['policies', '-f', join(root, 'missing.log')], {env: {PATH: krewBin}})
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /missing\.log/)
+      assert.doesNotMatch(result.stderr, /^\s+at /m)
+    })
+
+    it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async () => {
+      if (!kubectl) {
+        console.log('      (kubectl is not installed here: the tests above ran the installed link directly)')
+        assert.equal(kubectl, undefined)
+        return
+      }
+      const env = {PATH: [krewBin, process.env.PATH].join(delimiter)}
+      const list = await runProgram(kubectl, ['plugin', 'list'], {env})
+      assert.ok(list.stdout.split('\n').includes(installation.link), list.stdout + list.stderr)
+      const version = await runProgram(kubectl, ['audit', '--version'], {env})
+      assert.match(version.stdout, new RegExp(`^kubectl-audit/${PACKAGE_VERSION} linux-x64`))
+      const help = await runProgram(kubectl, ['audit', '--help'], {env})
+      assert.equal(help.code, 0, help.stderr)
+      assert.match(help.stdout, /\$ kubectl audit /)
+      const policies = await runProgram(kubectl, ['audit', ...POLICIES], {env})
+      assert.equal(policies.code, 0, policies.stderr)
+      assert.deepEqual(JSON.parse(policies.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+    })
+  })
+
+  describe('darwin/arm64: the portable bundle and its launcher', () => {
+    let installation: KrewInstallation
+    before(async () => {
+      // Under a folder whose package.json says "type": "module": the launcher must not care.
+      const krewRoot = join(root, 'esm-scope', 'krew')
+      mkdirSync(join(root, 'esm-scope'))
+      writeFileSync(join(root, 'esm-scope', 'package.json'), '{"type": "module"}\n')
+      const platform = manifestPlatform(plugin, 'darwin', 'arm64')
+      installation = await krewInstall(platform, builtArchive(platform), {krewRoot, name: 'audit', version: `v${PACKAGE_VERSION}`})
+    })
+
+    it('runs through its symlink with the Node.js on PATH, as the compiled CLI does', async () => {
+      const env = {PATH: pathWith()}
+      const version = await runProgram(installation.link, ['--version'], {env})
+      assert.equal(version.code, 0, version.stderr)
+      assert.match(version.stdout, new RegExp(`^kubectl-audit/${PACKAGE_VERSION} `))
+      const result = await runProgram(installation.link, POLICIES, {env})
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+    })
+
+    it('says which Node.js it needs when the one on PATH is too old', async () => {
+      const node = await oldNode()
+      if (!node) {
+        console.log('      (no Node.js older than 22 on this machine: the version check was not exercised)')
+        assert.equal(node, undefined)
+        return
+      }
+      const result = await runProgram(installation.link, ['--version'], {env: {PATH: [dirname(node), process.env.PATH].join(delimiter)}})
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /^kubectl-audit needs Node\.js 22 or newer on PATH; this one is v\d+/)
+    })
+  })
+})

@@ -1,0 +1,84 @@
+// The npm package as users get it: `npm pack`, then `npm install -g --prefix <tmp>` of that tarball,
+// then `kubectl audit …` from the prefix's bin. `npm run dist` has just built what prepack would, so
+// packing skips the scripts rather than rebuild dist/ under other tests' feet.
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {runCli} from '../support/cli.js'
+import {PACKAGE_VERSION, ROOT, findOnPath, pathWith, runProgram} from './support.js'
+
+const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
+// What runs, and nothing else: compiled code, entry points, the command manifest, README, LICENSE.
+const SHIPPED = /^(package\.json|README\.md|LICENSE|oclif\.manifest\.json|bin\/run\.js|bin\/kubectl_complete-audit|dist\/[\w/.-]+\.js)$/
+
+describe('npm package', () => {
+  const kubectl = findOnPath('kubectl')
+  let dir: string
+  let files: string[]
+  let prefixBin: string
+  let packageDir: string
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-npm-'))
+    const pack = await runProgram('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--json'], {env: {PATH: pathWith()}})
+    assert.equal(pack.code, 0, pack.stderr)
+    const [packed] = JSON.parse(pack.stdout) as {filename: string; files: {path: string}[]}[]
+    files = packed!.files.map((file) => file.path).sort()
+    const prefix = join(dir, 'prefix')
+    const install = await runProgram('npm', ['install', '-g', '--prefix', prefix, join(dir, packed!.filename), '--no-audit', '--no-fund', '--prefer-offline'], {
+      env: {PATH: pathWith()},
+    })
+    assert.equal(install.code, 0, install.stderr)
+    prefixBin = join(prefix, 'bin')
+    packageDir = join(prefix, 'lib', 'node_modules', 'kubectl-audit')
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('packs only what runs', () => {
+    assert.deepEqual(files.filter((file) => !SHIPPED.test(file)), [])
+    for (const needed of ['bin/run.js', 'bin/kubectl_complete-audit', 'dist/index.js', 'oclif.manifest.json', 'LICENSE', 'README.md']) {
+      assert.ok(files.includes(needed), `${needed} is missing from the package`)
+    }
+  })
+
+  it('installs no development dependencies', () => {
+    const installed = readdirSync(join(packageDir, 'node_modules'))
+    for (const dev of ['typescript', 'tsx', 'mocha', 'esbuild', 'oclif', 'postject']) assert.ok(!installed.includes(dev), `${dev} was installed`)
+    assert.ok(existsSync(join(packageDir, 'node_modules', '@oclif', 'core')))
+  })
+
+  it('puts kubectl-audit and kubectl_complete-audit on PATH', async () => {
+    assert.deepEqual(readdirSync(prefixBin).sort(), ['kubectl-audit', 'kubectl_complete-audit'])
+    const env = {PATH: pathWith(prefixBin)}
+    const version = await runProgram('kubectl-audit', ['--version'], {env})
+    assert.equal(version.code, 0, version.stderr)
+    assert.match(version.stdout, new RegExp(`^kubectl-audit/${PACKAGE_VERSION} `))
+    const completion = await runProgram('kubectl_complete-audit', [''], {env})
+    assert.match(completion.stdout, /^policies\t/m)
+  })
+
+  it('gives the same policies report as the working tree\'s CLI', async () => {
+    const result = await runProgram('kubectl-audit', POLICIES, {env: {PATH: pathWith(prefixBin)}, cwd: ROOT})
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+  })
+
+  it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async () => {
+    if (!kubectl) {
+      console.log('      (kubectl is not installed here: the tests above ran the installed bin directly)')
+      assert.equal(kubectl, undefined)
+      return
+    }
+    const env = {PATH: pathWith(prefixBin)}
+    const list = await runProgram(kubectl, ['plugin', 'list'], {env})
+    assert.ok(list.stdout.split('\n').includes(join(prefixBin, 'kubectl-audit')), list.stdout + list.stderr)
+    const help = await runProgram(kubectl, ['audit', '--help'], {env})
+    assert.equal(help.code, 0, help.stderr)
+    assert.match(help.stdout, /\$ kubectl audit /)
+    const policies = await runProgram(kubectl, ['audit', ...POLICIES], {env})
+    assert.equal(policies.code, 0, policies.stderr)
+    assert.ok((JSON.parse(policies.stdout) as {changes: unknown[]}).changes.length > 0)
+    const completion = await runProgram(kubectl, ['__complete', 'audit', 'pol'], {env})
+    assert.deepEqual(completion.stdout.split('\n').filter(Boolean).map((line) => line.split('\t')[0]), ['policies', ':4'])
+  })
+})
