@@ -102,6 +102,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
 }
 
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(', ')
+}
+
 function toolVersion(command: string, args: string[]): string {
   const result = spawnSync(command, args, {encoding: 'utf8'})
   return result.status === 0 ? result.stdout.split('\n')[0]!.trim() : 'missing'
@@ -156,12 +160,13 @@ async function benchSize(size: string, opts: {runs: number; baselineRuns: number
   console.log(`\n### ${size}: ${mb.toFixed(0)} MB, ${oursFull.answer?.changes ?? '?'} changes over ${((span.last - span.first) / HOUR_MS).toFixed(1)} h (.gz: ${(gzBytes / 1e6).toFixed(0)} MB)\n`)
   console.log(
     table(
-      ['variant', 'runs', 'median s', 'MB/s', '× ours', 'peak RSS MiB', 'changes', 'same answer'],
+      ['variant', 'runs', 'median s', 'CPU s', 'MB/s', '× ours', 'peak RSS MiB', 'changes', 'same answer'],
       rows.map((r) => {
         const s = median(r.measurement.seconds)
+        const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
         const same = r.variant.sameAs ? (mismatches.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓') : ''
         const grepLines = r.variant.command[0] === 'grep' ? `(${r.measurement.stdout.trim()} lines)` : ''
-        return [r.variant.name, String(r.variant.runs), fmtSeconds(s), (r.variant.bytes / 1e6 / s).toFixed(0), (s / oursSeconds).toFixed(2), fmtMiB(r.measurement.peakRssKiB), r.answer ? String(r.answer.changes) : grepLines, same]
+        return [r.variant.name, String(r.variant.runs), fmtSeconds(s), cpu, (r.variant.bytes / 1e6 / s).toFixed(0), (s / oursSeconds).toFixed(2), fmtMiB(r.measurement.peakRssKiB), r.answer ? String(r.answer.changes) : grepLines, same]
       }),
     ),
   )
@@ -197,10 +202,11 @@ async function benchStartup(runs: number): Promise<void> {
     await measure(command, 1) // warm-up: file cache, compile cache
     const m = await measure(command, runs)
     medians.set(name, median(m.seconds))
-    rows.push([name, String(runs), (median(m.seconds) * 1000).toFixed(0), fmtMiB(m.peakRssKiB)])
+    const cpu = m.cpuSeconds.length > 0 ? (median(m.cpuSeconds) * 1000).toFixed(0) : 'n/a'
+    rows.push([name, String(runs), (median(m.seconds) * 1000).toFixed(0), cpu, fmtMiB(m.peakRssKiB)])
   }
   console.log('\n### Start-up\n')
-  console.log(table(['command', 'runs', 'median ms', 'peak RSS MiB'], rows))
+  console.log(table(['command', 'runs', 'median ms', 'CPU ms', 'peak RSS MiB'], rows))
   const tiny = medians.get(commands[3]![0])! * 1000
   const help = medians.get(commands[2]![0])! * 1000
   console.log(`
@@ -230,7 +236,8 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   console.log(`## kubectl-audit benchmark\n`)
   console.log(`${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; node ${process.version}; ${toolVersion('grep', ['--version'])}; ${toolVersion('jq', ['--version'])}; ${toolVersion('gzip', ['--version'])}.`)
-  console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`.`)
+  console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`; CPU s = user + system.`)
+  console.log(`Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`)
 
   const problems: string[] = []
   const kept: string[] = []
@@ -241,6 +248,7 @@ async function main(): Promise<void> {
   if (!values['no-startup']) await benchStartup(count(values['startup-runs'], '--startup-runs'))
   await pruneCache(kept)
 
+  console.log(`\nLoad average at end: ${loadAverage()}.`)
   if (problems.length > 0) {
     console.error(`\nFAILED: variants disagree on the answer:\n${problems.join('\n')}`)
     process.exitCode = 1

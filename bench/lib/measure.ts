@@ -1,5 +1,6 @@
-// Runs a command several times and keeps what the benchmark reports: wall time of each run, the
-// peak RSS of the process tree, and the stdout of the last run (to check its answer).
+// Runs a command several times and keeps what the benchmark reports: wall time and CPU time of
+// each run, the peak RSS of the process tree, and the stdout of the last run (to check its answer).
+// CPU time is reported too because a shared machine stretches wall time but not CPU time.
 
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -16,6 +17,8 @@ export const RSS_METHOD = existsSync(GNU_TIME) ? `${GNU_TIME} (max RSS of the pr
 
 export interface Measurement {
   readonly seconds: readonly number[]
+  /** User + system CPU seconds of each run; empty when they could not be measured. */
+  readonly cpuSeconds: readonly number[]
   /** KiB; null when it could not be measured. */
   readonly peakRssKiB: number | null
   readonly stdout: string
@@ -39,7 +42,7 @@ function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout:
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.stderr?.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -62,12 +65,13 @@ export async function measure(command: readonly string[], runs: number, discardS
   const rssFile = path.join(dir, 'rss')
   try {
     const seconds: number[] = []
+    const cpuSeconds: number[] = []
     let peak: number | null = null
     let stdout = ''
     for (let i = 0; i < runs; i++) {
       let argv = [...command]
       const env = {...process.env}
-      if (existsSync(GNU_TIME)) argv = [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv]
+      if (existsSync(GNU_TIME)) argv = [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...argv]
       else if (argv[0] === process.execPath) {
         argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
         env.BENCH_RSS_FILE = rssFile
@@ -75,13 +79,17 @@ export async function measure(command: readonly string[], runs: number, discardS
       const result = await runOnce(argv, env, discardStdout)
       seconds.push(result.seconds)
       stdout = result.stdout
-      const rss = await readFile(rssFile, 'utf8').then(
-        (text) => Number.parseInt(text.trim().split('\n').pop() ?? '', 10),
-        () => Number.NaN,
+      // The last line: GNU time writes a status line first when the command fails.
+      const usage = await readFile(rssFile, 'utf8').then(
+        (text) => (text.trim().split('\n').pop() ?? '').split(' ').map(Number),
+        () => [],
       )
-      if (Number.isFinite(rss)) peak = Math.max(peak ?? 0, rss)
+      const [rss, user, system] = usage
+      if (rss !== undefined && Number.isFinite(rss)) peak = Math.max(peak ?? 0, rss)
+      if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds.push(user + system)
+      await rm(rssFile, {force: true})
     }
-    return {seconds, peakRssKiB: peak, stdout}
+    return {seconds, cpuSeconds, peakRssKiB: peak, stdout}
   } finally {
     await rm(dir, {recursive: true, force: true})
   }
