@@ -10,10 +10,15 @@ import {withRequestTimeout} from '../cluster/api-http.js'
 import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
 import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
 import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
+import {UserError} from '../errors.js'
 import type {DoctorOptions} from '../flags/doctor.js'
+import {sanitize} from '../render/sanitize.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
 import {fetchPolicyCommand, readPolicyFile} from './policy-file.js'
+
+/** The reader pod's hard deadline when the policy file is read through one: it only runs cat. */
+const NODE_READ_TIMEOUT_SECONDS = 120
 
 /** Where Calico Enterprise keeps its API server's audit policy: operator installs, then Helm. */
 const ENTERPRISE_POLICY_CONFIGMAPS = [
@@ -45,7 +50,7 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
     apiservers: discovery.instances,
     discoveryFailures: discovery.failures,
     managedProvider,
-    policy: await clusterPolicy(options, discovery, managedProvider, version),
+    policy: await clusterPolicy(kc, options, discovery, managedProvider, version),
     calico,
     coverage: coverageInputs(options, version, servedGroups),
   }
@@ -145,7 +150,7 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
   }
 }
 
-async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined): Promise<PolicyFacts> {
+async function clusterPolicy(kc: KubeConfig, options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined): Promise<PolicyFacts> {
   if (options.policyFile) return readPolicyFile(options.policyFile, version)
   if (provider) return {state: 'unavailable', reason: `${provider.name} sets the audit policy of its control plane; it cannot be read`, command: null}
   if (discovery.instances.length === 0) {
@@ -159,5 +164,22 @@ async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscove
   }
   const command = fetchPolicyCommand(apiserver.nodeName, policyFile.hostPath)
   if (!options.nodeAccess) return {state: 'unavailable', reason: `--no-node-access: ${policyFile.hostPath} on ${apiserver.nodeName ?? 'the node'} was not read`, command}
-  return {state: 'unavailable', reason: `reading ${policyFile.hostPath} from node ${apiserver.nodeName ?? '?'} is not supported yet`, command}
+  if (!apiserver.nodeName) return {state: 'unavailable', reason: `the kube-apiserver pod ${apiserver.name} has no node`, command}
+  const location = `node ${apiserver.nodeName}:${policyFile.hostPath}`
+  try {
+    const {readNodeFile} = await import('../sources/node-files.js')
+    const bytes = await readNodeFile(kc, apiserver.nodeName, policyFile.hostPath, {
+      via: options.nodeRead.via,
+      image: options.nodeRead.image,
+      namespace: options.nodeRead.namespace,
+      timeoutSeconds: NODE_READ_TIMEOUT_SECONDS,
+      requestTimeoutMs: options.connection.requestTimeoutMs,
+      warn: (line) => process.stderr.write(`warning: ${sanitize(line)}\n`),
+    })
+    return {state: 'loaded', location, loaded: loadPolicy(bytes.toString('utf8'), version)}
+  } catch (error) {
+    // Not being allowed to read a node file is a finding, not a reason to stop.
+    if (!(error instanceof UserError)) throw error
+    return {state: 'unavailable', reason: `could not read ${location}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`, command}
+  }
 }

@@ -8,6 +8,7 @@ import {findKnownResource, groupsServing} from '../audit/policy/known-resources.
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
+import {DEFAULT_READER_IMAGE} from './cluster-read.js'
 import {kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
@@ -30,6 +31,14 @@ export const doctorFlags = {
     allowNo: true,
     helpGroup: 'POLICY',
   }),
+  via: Flags.option({
+    options: ['auto', 'kubelet', 'pod'] as const,
+    default: 'auto',
+    summary: 'How to read the policy file on the node: the kubelet /logs/ proxy (paths under /var/log only), a short-lived reader pod, or auto.',
+    helpGroup: 'POLICY',
+  })(),
+  image: Flags.string({default: DEFAULT_READER_IMAGE, summary: 'Image of the reader pod (needs sh, cat, stat).', helpGroup: 'POLICY'}),
+  'pod-namespace': Flags.string({default: 'kube-system', summary: 'Namespace of the reader pod; its Pod Security level must allow hostPath volumes.', helpGroup: 'POLICY'}),
   'policy-user': Flags.string({summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`, helpGroup: 'COVERAGE'}),
   'policy-group': Flags.string({multiple: true, summary: `Group of that user; repeatable. [default: ${DEFAULT_POLICY_GROUPS.join(', ')}]`, helpGroup: 'COVERAGE'}),
   resource: Flags.string({
@@ -52,6 +61,9 @@ export interface DoctorFlagValues {
   'policy-file'?: string
   'kubernetes-version'?: string
   'node-access': boolean
+  via: 'auto' | 'kubelet' | 'pod'
+  image: string
+  'pod-namespace': string
   'policy-user'?: string
   'policy-group'?: string[]
   resource?: string[]
@@ -67,6 +79,8 @@ export interface DoctorOptions {
   readonly policyFile?: string
   readonly kubernetesVersion?: KubernetesVersion
   readonly nodeAccess: boolean
+  /** How the policy file is read from the node. */
+  readonly nodeRead: {readonly via: 'auto' | 'kubelet' | 'pod'; readonly image: string; readonly namespace: string}
   readonly connection: KubeConnectionOptions
   readonly identity: RequestUser
   readonly verbs: readonly string[]
@@ -98,6 +112,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     policyFile: flags['policy-file'],
     kubernetesVersion,
     nodeAccess: flags['node-access'],
+    nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
     connection: {
       kubeconfig: flags.kubeconfig,
       context: flags.context,

@@ -41,7 +41,7 @@ function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): Pod
 
 function factsFor(pods: PodLike[], version?: string): DoctorFacts {
   const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined
-  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, 'print-policy': false, output: 'json', color: 'never'})
+  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'})
   return {
     mode: 'offline',
     kubernetesVersion,
