@@ -56,6 +56,7 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
   const byNode = new Map<string, AuditLogTarget[]>()
   for (const target of found.targets) byNode.set(target.node, [...(byNode.get(target.node) ?? []), target])
   const perNode: LogSource[][] = []
+  const hints = new Set<string>()
   try {
     await forEachLimited([...byNode], NODE_CONCURRENCY, async ([node, targets], i) => {
       try {
@@ -63,6 +64,7 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
       } catch (error) {
         perNode[i] = []
         warnings.push(`node ${node}: ${(error as Error).message}`)
+        if (error instanceof UserError && error.hint) hints.add(error.hint)
       }
     })
   } catch (error) {
@@ -72,8 +74,9 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
   const sources = perNode.flat()
   if (sources.length === 0) {
     await readers.close()
+    // When every node failed the same way, its remedy is the one to give.
     throw new UserError(`no audit log could be read from the cluster${warnings.length > 0 ? `: ${warnings.join('; ')}` : ''}`, {
-      hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+      hint: hints.size === 1 ? [...hints][0] : 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
     })
   }
   return {sources, warnings, close: () => readers.close()}

@@ -176,6 +176,18 @@ describe('policies from the cluster', function () {
     assert.match(result.stderr, /^hint: /m)
   })
 
+  it('gives the remedy for the permission that is missing when nothing else was tried', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    f.fail({path: /\/proxy\//, code: 403})
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'kubelet'])
+    assert.equal(result.code, 2)
+    assert.equal(result.stderr, 'error: no audit log could be read from the cluster: node cp-1: permission denied: "get nodes/proxy" (cluster-wide) '
+      + 'is needed to read node/cp-1:/var/log/kubernetes/audit/ through the kubelet\nhint: check with: kubectl auth can-i get nodes/proxy\n')
+    assert.ok(!f.requests.some((r) => r.path.endsWith('/pods')), '--via kubelet never starts a pod')
+  })
+
   it('leaves no reader pod behind when interrupted with Ctrl-C mid-read', async () => {
     const cp1 = node('cp-1')
     writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
