@@ -61,8 +61,11 @@ export function renderDoctorTable(report: DoctorReport, options: DoctorTableOpti
   return out.join('\n') + '\n'
 }
 
-function renderCoverage(coverage: readonly CoverageRow[], options: DoctorTableOptions): string[] {
+function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions): string[] {
   const {chalk} = options
+  // Rows of groups this cluster does not serve only matter in -o wide (and JSON).
+  const coverage = options.wide ? all : all.filter((r) => options.relevantGroups.has(r.apiGroup))
+  const hidden = new Set(all.filter((r) => !coverage.includes(r)).map(resourceKey)).size
   const verbs = [...new Set(coverage.map((r) => r.verb))]
   const keys = [...new Set(coverage.map(resourceKey))]
   const byKey = new Map(coverage.map((r) => [`${resourceKey(r)} ${r.verb}`, r]))
@@ -80,7 +83,11 @@ function renderCoverage(coverage: readonly CoverageRow[], options: DoctorTableOp
       if (!row) return text
       return c === 0 && options.relevantGroups.has(row.apiGroup) ? text : colour(row, text)
     }),
-    chalk.dim('RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); * differs by namespace or name (see -o wide); dimmed: group not served here'),
+    chalk.dim(
+      `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); * differs by namespace or name (see -o wide)${
+        options.wide ? '; dimmed: group not served here' : hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
+      }`,
+    ),
   ]
   if (options.wide) lines.push('', ...renderDifferences(coverage))
   return lines

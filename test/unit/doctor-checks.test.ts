@@ -82,7 +82,7 @@ const rows: Row[] = [
   ['an unknown version uses the newest defaults, and says so', GOOD_FLAGS.slice(0, 2), undefined, undefined, 'audit-log-retention', 'pass', /defaults of Kubernetes 1\.36\+/],
   ['a retention value that is not a number', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=30d'], undefined, '1.31', 'audit-log-retention', 'fail', /not a whole number/],
   ['"--audit-log-maxage =30" is reported, not guessed', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage', '=30'], undefined, '1.31', 'audit-log-retention', 'fail', /space before "="/],
-  ['the log directory on a hostPath', GOOD_FLAGS, undefined, '1.31', 'audit-log-mount', 'pass', /is \/var\/log\/kubernetes\/audit\/audit\.log on the node/],
+  ['the log directory on a hostPath', GOOD_FLAGS, undefined, '1.31', 'audit-log-mount', 'pass', /audit\.log is on the node at the same path \(hostPath volume audit-log, a directory\)/],
   ['no mount: the log is lost', GOOD_FLAGS, [POLICY], '1.31', 'audit-log-mount', 'fail', /stays inside the container/],
   [
     'the log file itself mounted: rotation fails',
@@ -101,6 +101,7 @@ const rows: Row[] = [
     'audit-log-mount',
     'warn',
   ],
+  ['Kubespray: the container path differs from the node path', [GOOD_FLAGS[0], '--audit-log-path=/var/log/audit/kube-apiserver-audit.log'], [{name: 'audit-log', mountPath: '/var/log/audit', hostPath: '/var/log/kubernetes/audit'}, POLICY], '1.31', 'audit-log-mount', 'pass', /^\/var\/log\/audit\/kube-apiserver-audit\.log is \/var\/log\/kubernetes\/audit\/kube-apiserver-audit\.log on the node/],
   ['a read-only log directory', GOOD_FLAGS, [{...LOG_DIR, readOnly: true}, POLICY], '1.31', 'audit-log-mount', 'fail', /read-only/],
   [
     'a log outside /var/log cannot be served by the kubelet',

@@ -6,6 +6,10 @@ import {isAtLeast} from '../../audit/policy/kubernetes-version.js'
 import type {MappedPath} from '../../cluster/apiservers.js'
 import {type Check, fail, pass, perApiserver, skip, warn} from '../check.js'
 
+function onNode(mapped: MappedPath): string {
+  return mapped.hostPath === mapped.path ? `${mapped.path} is on the node at the same path` : `${mapped.path} is ${mapped.hostPath} on the node`
+}
+
 function notInContainer(mapped: MappedPath, what: string): string {
   return `${what} ${mapped.path} is a path on the node (the apiserver does not run in a pod here)`
 }
@@ -34,7 +38,7 @@ export const auditLogMount: Check = {
           : fail(`${detail} and fails, so events are lost once it reaches maxsize`, mountDirectory)
       }
       const reachable = log.hostPath?.startsWith('/var/log/') ? '' : '; outside /var/log, so the kubelet /logs endpoint cannot serve it (a debug pod can)'
-      return pass(`${log.path} is ${log.hostPath} on the node (volume ${log.mount.volume})${reachable}`)
+      return pass(`${onNode(log)} (hostPath volume ${log.mount.volume}, a directory)${reachable}`)
     }),
 }
 
@@ -49,6 +53,6 @@ export const auditPolicyMount: Check = {
       const mountIt = `mount ${posix.isAbsolute(policy.path) ? policy.path : 'the policy file'} from the host (hostPath, type File, readOnly)`
       if (!posix.isAbsolute(policy.path)) return fail(`--audit-policy-file=${policy.path} is relative: it resolves inside the container`, `use an absolute path and ${mountIt}`)
       if (!policy.mount) return fail(`${policy.path} is on no hostPath volume: kube-apiserver cannot read it unless it is baked into the image`, mountIt)
-      return pass(`${policy.path} is ${policy.hostPath} on the node (volume ${policy.mount.volume})`)
+      return pass(`${onNode(policy)} (hostPath volume ${policy.mount.volume})`)
     }),
 }
