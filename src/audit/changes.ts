@@ -150,6 +150,16 @@ function bodyField(event: AuditEvent, pick: (body: Record<string, unknown>) => u
 
 const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined)
 
+/**
+ * The only parts of a request or response body that changes use (kind, metadata.name, spec.tier):
+ * lets a worker thread send events without their full bodies.
+ */
+export function slimBody(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return undefined
+  const b = body as Record<string, unknown>
+  return {kind: b.kind, metadata: {name: field(b.metadata, 'name')}, spec: {tier: field(b.spec, 'tier')}}
+}
+
 function bodyTier(event: AuditEvent): string | undefined {
   return bodyField(event, (b) => (b.kind === 'Status' ? undefined : field(b.spec, 'tier')))
 }

@@ -81,6 +81,11 @@ export class LineScanner {
 
   constructor(private readonly onCandidate: (candidate: Candidate) => void) {}
 
+  /** Lines seen so far, blank and unterminated ones included. */
+  get lineCount(): number {
+    return this.lineNo - 1 + (this.unterminated ? 1 : 0)
+  }
+
   /** Call for a candidate that turned out not to decode, so it is counted with the rest. */
   reportMalformed(line: number): void {
     this.malformed++

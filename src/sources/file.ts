@@ -8,8 +8,8 @@ import {basename, join} from 'node:path'
 import {UserError} from '../errors.js'
 import type {ByteRange, LogSource} from './source.js'
 
-/** Big reads: the scanner's cost is per chunk, and the kernel's readahead likes them. */
-export const FILE_CHUNK_BYTES = 4 * 1024 * 1024
+/** Big enough that per-chunk costs vanish, small enough that chunks in flight (two per thread) stay cheap. */
+export const FILE_CHUNK_BYTES = 1024 * 1024
 
 /** lumberjack's rotated name: `<base>-2006-01-02T15-04-05.000<ext>`, maybe `.gz` (facts §3). */
 const ROTATED_NAME = /^(.*)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})(\.[^.]+)?(\.gz)?$/
@@ -31,6 +31,10 @@ export class FileSource implements LogSource {
   }
 
   get name(): string {
+    return this.path
+  }
+
+  get localPath(): string {
     return this.path
   }
 

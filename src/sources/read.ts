@@ -5,9 +5,10 @@ import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
 import type {ChangeCollector} from '../audit/changes.js'
-import {decodeDocument, type DecodeResult} from '../audit/event.js'
+import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
 import {type Candidate, detectFormat, DocumentSplitter, isLegacyLine, jsonTextOf, LineScanner, type LogFormat} from '../audit/scan.js'
 import {filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, type TimeWindow} from '../audit/window.js'
+import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import type {LogSource} from './source.js'
 
 export interface SourceStats {
@@ -83,16 +84,21 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
   let raw: AsyncIterable<Buffer>
   let gzip: boolean
   let startOffset = 0
+  let second: {cut: number; scan: RunningScan} | null = null
   if (size !== null) {
     const head = await readRange(source, 0, Math.min(size, HEAD_BYTES), signal)
     gzip = isGzip(head)
-    if (!gzip && head.length > 0) {
+    const lines = !gzip && head.length > 0 && detectFormat(head) === 'lines'
+    if (lines) {
       stats.firstTimeMs = firstLineTime(head)
-      if (options.window.sinceMs !== null && size > BISECT_MIN_SIZE && detectFormat(head) === 'lines') {
+      if (options.window.sinceMs !== null && size > BISECT_MIN_SIZE) {
         startOffset = await findWindowStart(size, options.window.sinceMs, (offset) => timeAfter(source, offset, size, signal))
       }
+      if (source.localPath !== undefined && size - startOffset >= PARALLEL_MIN_BYTES) {
+        second = await startSecondHalf(source, source.localPath, startOffset, size, stopAfterOf(options.window), signal)
+      }
     }
-    raw = source.read(startOffset > 0 ? {start: startOffset} : undefined, signal)
+    raw = source.read({start: startOffset, end: second?.cut}, signal)
   } else {
     const peeked = await peek(source.read(undefined, signal))
     gzip = isGzip(peeked.first)
@@ -101,68 +107,165 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
   stats.startOffset = startOffset
   const counted = countBytes(raw, stats, options.onProgress)
   const bytes = gzip ? gunzip(counted) : counted
-  await scan(startOffset > 0 ? dropFirstLine(bytes) : bytes, source.name, stats, options, size !== null && !gzip)
+  let first: {lineCount: number; stoppedEarly: boolean}
+  try {
+    first = await scan(startOffset > 0 ? dropFirstLine(bytes) : bytes, source.name, stats, options, size !== null && !gzip)
+  } catch (error) {
+    await second?.scan.terminate()
+    throw error
+  }
+  if (second === null) return
+  if (first.stoppedEarly) {
+    // A sequential read would have stopped here too: the second half is past the window.
+    await second.scan.terminate()
+    return
+  }
+  await mergeSecondHalf(second, first.lineCount, source, stats, options)
 }
 
-async function scan(bytes: AsyncIterable<Buffer>, sourceName: string, stats: SourceStats, options: ReadOptions, seekable: boolean): Promise<void> {
-  const {collector, window} = options
-  let format: LogFormat | null = null
-  let lines: LineScanner | undefined
-  let documents: DocumentSplitter | undefined
-  let legacy = 0
-  const accept = (candidate: Candidate, onError: () => void) => {
-    const decoded = decodeCandidate(candidate)
-    if ('error' in decoded) {
-      if (candidate.unterminated) stats.unterminated = true
-      else onError()
-      return
-    }
-    stats.events += lines ? 0 : decoded.events.length
-    for (const event of decoded.events) collector.add(event, sourceName)
-  }
-  const stopAfter = window.untilMs === null ? null : window.untilMs + ORDER_SLACK_MS
-  let failure: unknown
+function stopAfterOf(window: TimeWindow): number | null {
+  return window.untilMs === null ? null : window.untilMs + ORDER_SLACK_MS
+}
+
+/** Splits [start, size) at a line boundary near the middle and scans the second part on a worker. */
+async function startSecondHalf(source: LogSource, path: string, start: number, size: number, stopAfter: number | null, signal?: AbortSignal): Promise<{cut: number; scan: RunningScan} | null> {
+  const middle = start + Math.floor((size - start) / 2)
+  const probe = await readRange(source, middle, Math.min(size, middle + 16 * HEAD_BYTES), signal)
+  const nl = probe.indexOf(0x0a)
+  if (nl === -1) return null
+  const cut = middle + nl + 1
+  const scan = startScanWorker({path, start: cut, end: size, stopAfter})
+  return scan && {cut, scan}
+}
+
+/** Adds the worker's half as if it had been read after the first: line numbers, counts, events in order. */
+async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLineCount: number, source: LogSource, stats: SourceStats, options: ReadOptions): Promise<void> {
+  let outcome: ScanJobResult
   try {
-  for await (const chunk of bytes) {
-    if (format === null) {
-      format = detectFormat(chunk)
-      stats.format = format
-      if (format === 'documents') {
-        documents = new DocumentSplitter((c) => accept(c, () => reportMalformed(stats, c.line)))
-      } else if (format === 'lines') {
-        lines = new LineScanner((c) => accept(c, () => lines!.reportMalformed(c.line)))
-      }
-      if (stats.firstTimeMs === null && format === 'lines') stats.firstTimeMs = firstLineTime(chunk)
-    }
-    if (lines) {
-      lines.push(chunk)
-      const last = lastLineTime(chunk)
-      if (last !== undefined) stats.lastTimeMs = last
-      // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
-      if (seekable && stopAfter !== null && last !== undefined && last > stopAfter) break
-    } else if (documents) {
-      documents.push(chunk)
-    } else {
-      legacy += countLegacyLines(chunk)
-    }
+    outcome = await second.scan.result
+  } catch {
+    // The worker could not run: read the second half here instead.
+    const {cut} = second
+    const events: AuditEvent[] = []
+    const result = await scanJsonLines(source.read({start: cut}, options.signal), (e) => events.push(...e), stopAfterOf(options.window))
+    outcome = {events, bytesRead: (stats.size ?? cut) - cut, result}
   }
+  const {result, events, bytesRead} = outcome
+  stats.bytesRead += bytesRead
+  options.onProgress?.(stats)
+  stats.events += result.lines - result.malformed
+  stats.malformed += result.malformed
+  if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
+  stats.unterminated ||= result.unterminated
+  if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
+  for (const event of events) options.collector.add(event, source.name)
+  if (result.failure !== undefined) throw new Error(String(result.failure))
+}
+
+async function scan(bytes: AsyncIterable<Buffer>, sourceName: string, stats: SourceStats, options: ReadOptions, seekable: boolean): Promise<{lineCount: number; stoppedEarly: boolean}> {
+  const {collector, window} = options
+  const addAll = (events: readonly AuditEvent[]) => {
+    for (const event of events) collector.add(event, sourceName)
+  }
+  const peeked = await peek(bytes)
+  const format = peeked.first.length === 0 ? null : detectFormat(peeked.first)
+  stats.format = format
+  if (format === 'lines') {
+    if (stats.firstTimeMs === null) stats.firstTimeMs = firstLineTime(peeked.first)
+    const result = await scanJsonLines(peeked.all, addAll, seekable ? stopAfterOf(window) : null)
+    stats.events = result.lines - result.malformed
+    stats.malformed = result.malformed
+    stats.firstMalformedLine = result.firstMalformedLine
+    stats.unterminated ||= result.unterminated
+    if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
+    if (result.failure !== undefined) throw result.failure
+    return {lineCount: result.lineCount, stoppedEarly: result.stoppedEarly}
+  }
+  let failure: unknown
+  let legacy = 0
+  const documents = new DocumentSplitter((candidate) => {
+    const decoded = decodeCandidate(candidate)
+    if (!('error' in decoded)) {
+      stats.events += decoded.events.length
+      addAll(decoded.events)
+    } else if (candidate.unterminated) stats.unterminated = true
+    else reportMalformed(stats, candidate.line)
+  })
+  try {
+    for await (const chunk of peeked.all) {
+      if (format === 'documents') documents.push(chunk)
+      else legacy += countLegacyLines(chunk)
+    }
   } catch (error) {
-    // Keep what was read before the failure (a truncated .gz, a dropped connection).
     failure = error
   }
-  if (lines) {
-    lines.end()
-    stats.events = lines.lines - lines.malformed
-    stats.malformed = lines.malformed
-    stats.firstMalformedLine = lines.firstMalformedLine
-    stats.unterminated ||= lines.unterminated
-  } else if (documents) {
+  if (format === 'documents') {
     documents.end()
     stats.malformed += documents.garbage
   } else if (format === 'legacy') {
     stats.events = legacy
   }
   if (failure !== undefined) throw failure
+  return {lineCount: 0, stoppedEarly: false}
+}
+
+/** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
+export interface LinesResult {
+  /** Non-blank lines, malformed included. */
+  lines: number
+  /** All lines, blank included: where the next stretch's line numbers start. */
+  lineCount: number
+  malformed: number
+  firstMalformedLine: number | null
+  unterminated: boolean
+  lastTimeMs: number | null
+  /** Reading stopped because lines went past this time (a window's end plus slack). */
+  stoppedEarly: boolean
+  failure?: unknown
+}
+
+/**
+ * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
+ * With `stopAfter`, stops at the first chunk whose last line is later than it. A read failure
+ * is returned, not thrown, so what was read before it still counts.
+ */
+export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, stopAfter: number | null): Promise<LinesResult> {
+  let unterminated = false
+  const scanner: LineScanner = new LineScanner((candidate) => {
+    const decoded = decodeCandidate(candidate)
+    if (!('error' in decoded)) onEvents(decoded.events)
+    else if (candidate.unterminated) unterminated = true
+    else scanner.reportMalformed(candidate.line)
+  })
+  let lastTimeMs: number | null = null
+  let stoppedEarly = false
+  let failure: unknown
+  try {
+    for await (const chunk of bytes) {
+      scanner.push(chunk)
+      const last = lastLineTime(chunk)
+      if (last !== undefined) lastTimeMs = last
+      // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
+      if (stopAfter !== null && last !== undefined && last > stopAfter) {
+        stoppedEarly = true
+        break
+      }
+    }
+  } catch (error) {
+    // Keep what was read before the failure (a truncated .gz, a dropped connection).
+    failure = error
+  }
+  scanner.end()
+  return {
+    lines: scanner.lines,
+    lineCount: scanner.lineCount,
+    malformed: scanner.malformed,
+    firstMalformedLine: scanner.firstMalformedLine,
+    unterminated: unterminated || scanner.unterminated,
+    lastTimeMs,
+    stoppedEarly,
+    failure,
+  }
 }
 
 function reportMalformed(stats: SourceStats, line: number): void {

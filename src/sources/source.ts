@@ -16,6 +16,8 @@ export interface LogSource {
    * roughly the time of its newest event. null for the active log, stdin and unknown names.
    */
   readonly rotatedAt: Date | null
+  /** Set when the bytes are a local file: lets the reader scan parts of a big file on other threads. */
+  readonly localPath?: string
   /** Total size in bytes when the source can be read at an offset (files, HTTP Range); else null. */
   size(): Promise<number | null>
   /**

@@ -11,12 +11,18 @@ import {runCli} from '../support/cli.js'
 import {auditLine} from '../support/events.js'
 
 const BASE = Date.parse('2026-11-24T00:00:00Z')
-const LINES = 60_000 // one per second: about 16.7 hours, ~45 MB
+const LINES = 100_000 // one per second: about 28 hours, ~75 MB: big enough to be split across two threads
 
-/** Noise with a policy write every 97 lines; every 13th line is a RequestReceived written up to 90 s late. */
+const GARBAGE_AT = 80_000
+
+/**
+ * Noise with a policy write every 97 lines; every 13th line is a RequestReceived written up to
+ * 90 s late; one garbage line in the second half, to check line numbers across the split.
+ */
 function makeLog(): string {
   const out: string[] = []
   for (let i = 0; i < LINES; i++) {
+    if (i === GARBAGE_AT) out.push('\u0000garbage')
     const late = i % 13 === 0 ? ((i * 31) % 90) * 1000 : 0
     const time = new Date(BASE + i * 1000 - late).toISOString().replace('Z', '123Z')
     if (i % 97 === 0) {
@@ -28,7 +34,7 @@ function makeLog(): string {
   return out.join('\n')
 }
 
-describe('time windows on a 16-hour file', function () {
+describe('time windows on a 28-hour file', function () {
   this.timeout(120_000)
   let dir: string
   let file: string
@@ -42,13 +48,23 @@ describe('time windows on a 16-hour file', function () {
   })
   after(() => rmSync(dir, {recursive: true, force: true}))
 
-  async function both(args: string[]): Promise<{seek: PolicyChangeReport; full: PolicyChangeReport}> {
+  async function both(args: string[]): Promise<{seek: PolicyChangeReport; full: PolicyChangeReport; seekErr: string; fullErr: string}> {
     const seek = await runCli(['policies', '-f', file, ...args, '-o', 'json'])
     const full = await runCli(['policies', '-f', '-', ...args, '-o', 'json'], {stdin: readFileSync(file)})
     assert.equal(seek.code, 0, seek.stderr)
     assert.equal(full.code, 0, full.stderr)
-    return {seek: JSON.parse(seek.stdout), full: JSON.parse(full.stdout)}
+    return {seek: JSON.parse(seek.stdout), full: JSON.parse(full.stdout), seekErr: seek.stderr, fullErr: full.stderr}
   }
+
+  it('a full read of the whole file on two threads: same counts, changes and malformed line number', async () => {
+    const {seek, full, seekErr, fullErr} = await both(['--since', 'all'])
+    assert.deepEqual({...seek.sources[0], name: '-'}, full.sources[0])
+    assert.equal(seek.sources[0].malformed, 1)
+    assert.equal(seek.changes.length, Math.ceil(LINES / 97))
+    assert.deepEqual(seek.changes.map((c) => c.auditID), full.changes.map((c) => c.auditID))
+    assert.match(fullErr, new RegExp(`first at line ${GARBAGE_AT + 1}\\)`))
+    assert.equal(seekErr.replace(file, '-'), fullErr)
+  })
 
   const at = (second: number) => new Date(BASE + second * 1000).toISOString()
   const cases: Array<[string, string[], (r: PolicyChangeReport) => void]> = [

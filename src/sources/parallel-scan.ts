@@ -1,0 +1,55 @@
+// Runs the scan of the second half of a big local file on a worker thread. Falls back to the
+// calling thread (returns null) wherever workers cannot load our code, e.g. in a single bundle.
+import {existsSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
+
+import type {AuditEvent} from '../audit/event.js'
+import type {LinesResult} from './read.js'
+
+export interface ScanJob {
+  path: string
+  start: number
+  end: number
+  stopAfter: number | null
+}
+
+export interface ScanJobResult {
+  result: LinesResult
+  events: AuditEvent[]
+  bytesRead: number
+}
+
+export interface RunningScan {
+  readonly result: Promise<ScanJobResult>
+  terminate(): Promise<void>
+}
+
+/** Files at least this big are split in two and scanned on two threads. */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+
+function workerEntry(): {url: URL; execArgv: string[]} | null {
+  // Compiled: dist/sources/scan-worker.js beside this file. From TypeScript sources (tests, bin/dev.js): tsx loads the .ts.
+  const fromSources = import.meta.url.endsWith('.ts')
+  const url = new URL(fromSources ? './scan-worker.ts' : './scan-worker.js', import.meta.url)
+  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null
+  return {url, execArgv: fromSources ? ['--import', 'tsx'] : []}
+}
+
+export function startScanWorker(job: ScanJob): RunningScan | null {
+  const entry = workerEntry()
+  if (!entry) return null
+  let worker: Worker
+  try {
+    worker = new Worker(entry.url, {workerData: job, execArgv: entry.execArgv})
+  } catch {
+    return null
+  }
+  const result = new Promise<ScanJobResult>((resolve, reject) => {
+    worker.once('message', (message: ScanJobResult) => resolve(message))
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`scan worker exited with code ${code}`)))
+  })
+  result.catch(() => {})
+  return {result, terminate: async () => void (await worker.terminate())}
+}

@@ -1,0 +1,25 @@
+// Worker thread entry: scans one byte range of a local file (JSON lines), so a big file is read
+// on both cores. Posts the LinesResult, the decoded events and the bytes it read.
+import {parentPort, workerData} from 'node:worker_threads'
+
+import {slimBody} from '../audit/changes.js'
+import type {AuditEvent} from '../audit/event.js'
+import {FileSource} from './file.js'
+import {scanJsonLines} from './read.js'
+import type {ScanJob, ScanJobResult} from './parallel-scan.js'
+
+const job = workerData as ScanJob
+const events: AuditEvent[] = []
+let bytesRead = 0
+async function* counted(chunks: AsyncIterable<Buffer>) {
+  for await (const chunk of chunks) {
+    bytesRead += chunk.length
+    yield chunk
+  }
+}
+// Bodies can be large; only the fields changes read cross back to the main thread.
+const slim = (e: AuditEvent): AuditEvent => ({...e, requestObject: slimBody(e.requestObject), responseObject: slimBody(e.responseObject)})
+const result = await scanJsonLines(counted(new FileSource(job.path).read({start: job.start, end: job.end})), (e) => events.push(...e.map(slim)), job.stopAfter)
+const failure = result.failure === undefined ? undefined : (result.failure as Error).message
+const message: ScanJobResult = {result: {...result, failure}, events, bytesRead}
+parentPort!.postMessage(message)
