@@ -1,5 +1,3 @@
-import {stringify} from 'yaml'
-
 import {ChangeCollector} from '../audit/changes.js'
 import {buildReport, type PolicyChangeReport} from '../audit/report.js'
 import {selectChanges} from '../audit/select.js'
@@ -7,12 +5,9 @@ import {UserError} from '../errors.js'
 import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
-import {makeChalk} from '../render/color.js'
-import {renderPoliciesTable} from '../render/policies.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
 import {sourceWarnings} from '../render/sources.js'
-import {openClusterSources} from '../sources/cluster.js'
 import {fileSources} from '../sources/file.js'
 import {readSources} from '../sources/read.js'
 import type {LogSource} from '../sources/source.js'
@@ -41,8 +36,9 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     if (options.files.length > 0 && (flags.node !== undefined || flags['log-path'] !== undefined)) {
       throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
     }
-    // Without -f, the logs are read where they are, on the control-plane nodes.
-    const cluster = options.files.length === 0 ? await openClusterSources(clusterReadOptions(flags), process.stderr) : undefined
+    // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
+    // file-only runs stay fast to start (as do yaml and the table renderer below).
+    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources(clusterReadOptions(flags), process.stderr) : undefined
     const sources: LogSource[] = cluster ? cluster.sources : await fileSources(options.files)
     for (const warning of cluster?.warnings ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
@@ -67,9 +63,10 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
         out.write(JSON.stringify(report, null, 2) + '\n')
         break
       case 'yaml':
-        out.write(stringify(report))
+        out.write((await import('yaml')).stringify(report))
         break
       default: {
+        const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
         const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
         const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
         out.write(
