@@ -226,3 +226,29 @@ describe('policies input handling', () => {
     })
   }
 })
+
+describe('policies on a real log rewritten to policy writes', () => {
+  // audit2rbac's demo log is real apiserver output with impersonation and 403s, but only reads.
+  // jq turns its resource requests into NetworkPolicy creates (everything else untouched), and
+  // computes the expected outcome counts from the rewritten file itself.
+  const rewrite = 'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
+  let dir: string
+  let file: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-rewrite-'))
+    file = join(dir, 'audit.log')
+    writeFileSync(file, execFileSync('jq', ['-c', rewrite, `${LOGS}/audit2rbac-demo.log`], {encoding: 'utf8'}))
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('keeps impersonation and denied attempts, counted as jq counts them', async () => {
+    const {report} = await json(['policies', '-f', file, '--since', 'all'])
+    const failed = Number(jq('map(select(.responseStatus.code >= 400)) | length', file, true))
+    const succeeded = Number(jq('map(select(.responseStatus.code < 400)) | length', file, true))
+    const user = jq('.[0].user.username', file, true)
+    assert.deepEqual(report.summary, [{user, verb: 'create', succeeded, failed, unknown: 0}])
+    const impersonated = jq('map(.impersonatedUser.username) | sort | join(",")', file, true)
+    assert.equal(report.changes.map((c) => c.impersonatedUser).sort().join(','), impersonated)
+    assert.ok(failed > 0 && report.changes.some((c) => c.code === 403 && c.outcome === 'failed'))
+  })
+})
