@@ -41,6 +41,7 @@ export class ReaderPods {
   private closed = false
   private signalsHooked = false
   private core?: Promise<CoreV1Api>
+  private leftoversChecked?: Promise<void>
   readonly server: string
 
   constructor(private readonly kc: KubeConfig, readonly settings: ReaderPodSettings, private readonly warn: (line: string) => void) {
@@ -51,6 +52,8 @@ export class ReaderPods {
   async open(node: string, hostDirs: string[]): Promise<ReaderPod> {
     if (this.closed) throw new UserError('reading was cancelled')
     this.hookSignals()
+    this.leftoversChecked ??= this.warnAboutLeftovers()
+    await this.leftoversChecked
     const core = await this.coreApi()
     const {namespace} = this.settings
     const creation = withRequestTimeout(core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)}), this.settings.requestTimeoutMs)
