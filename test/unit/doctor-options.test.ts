@@ -1,0 +1,53 @@
+// doctor's flags, validated once into its options.
+import assert from 'node:assert/strict'
+
+import {WRITE_VERBS} from '../../src/audit/catalog.js'
+import {DEFAULT_POLICY_GROUPS, DEFAULT_POLICY_USER, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+
+const base: DoctorFlagValues = {
+  'request-timeout': '0',
+  offline: false,
+  'node-access': true,
+  via: 'auto',
+  image: 'busybox',
+  'pod-namespace': 'kube-system',
+  'print-policy': false,
+  output: 'table',
+  color: 'auto',
+}
+
+describe('doctor options', () => {
+  it('defaults: cluster mode, an ordinary user, the write verbs', () => {
+    const options = doctorOptions(base)
+    assert.equal(options.offline, false)
+    assert.deepEqual(options.identity, {name: DEFAULT_POLICY_USER, groups: DEFAULT_POLICY_GROUPS})
+    assert.deepEqual(options.verbs, [...WRITE_VERBS])
+    assert.equal(options.connection.requestTimeoutMs, 0)
+  })
+
+  it('--manifest implies offline', () => {
+    assert.equal(doctorOptions({...base, manifest: 'kube-apiserver.yaml'}).offline, true)
+  })
+
+  it('--verbs is a comma list and replaces the verbs', () => {
+    assert.deepEqual(doctorOptions({...base, verbs: ['get,list', ' watch ']}).verbs, ['get', 'list', 'watch'])
+    assert.throws(() => doctorOptions({...base, verbs: [',']}), /--verbs is empty/)
+  })
+
+  it('--policy-user and repeated --policy-group name the identity', () => {
+    const options = doctorOptions({...base, 'policy-user': 'alice', 'policy-group': ['ops', 'system:authenticated']})
+    assert.deepEqual(options.identity, {name: 'alice', groups: ['ops', 'system:authenticated']})
+    assert.throws(() => doctorOptions({...base, 'policy-user': ' '}), /--policy-user is empty/)
+  })
+
+  it('--request-timeout as kubectl takes it: a bare number is seconds', () => {
+    const timeout = (text: string) => doctorOptions({...base, 'request-timeout': text}).connection.requestTimeoutMs
+    assert.deepEqual(['5', '10s', '1m', '250ms', '1.5s'].map(timeout), [5000, 10_000, 60_000, 250, 1500])
+    assert.throws(() => timeout('soon'), /--request-timeout "soon" is not a duration/)
+  })
+
+  it('--kubernetes-version takes X.Y and v-prefixed releases', () => {
+    assert.deepEqual(doctorOptions({...base, 'kubernetes-version': 'v1.29.3'}).kubernetesVersion, {major: 1, minor: 29})
+    assert.throws(() => doctorOptions({...base, 'kubernetes-version': '1'}), /not a version/)
+  })
+})
