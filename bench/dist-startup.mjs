@@ -23,9 +23,9 @@ const RUNS = Number(values.runs)
 
 function milliseconds(command, args) {
   const start = process.hrtime.bigint()
-  const result = spawnSync(command, args, {cwd: ROOT, stdio: 'ignore', env: {...process.env, NO_COLOR: '1'}})
+  const result = spawnSync(command, args, {cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`)
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}: ${result.stderr}`)
   return elapsed
 }
 
