@@ -35,7 +35,7 @@ export const skip = (detail: string, remedy: string | null = null): Verdict => (
 
 const SEVERITY: Record<CheckStatus, number> = {skip: 0, pass: 1, warn: 2, fail: 3}
 
-export function worse(a: CheckStatus, b: CheckStatus): CheckStatus {
+function worse(a: CheckStatus, b: CheckStatus): CheckStatus {
   return SEVERITY[a] >= SEVERITY[b] ? a : b
 }
 

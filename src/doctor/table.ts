@@ -8,7 +8,7 @@ import type {Level} from '../audit/policy/types.js'
 import {renderTable} from '../render/table.js'
 import {sanitize} from '../render/sanitize.js'
 import type {CheckStatus} from './check.js'
-import {recordingOf} from './checks/policy.js'
+import {recordingOf} from './recording.js'
 import {resourceKey} from './describe.js'
 import type {DoctorReport} from './report.js'
 

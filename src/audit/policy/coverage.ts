@@ -2,7 +2,7 @@
 // resource is probed in `default` and in every namespace a rule names; a named write is probed
 // with a neutral name and with every name a rule lists. The row reports the lowest level found
 // and lists the probes that differ from it.
-import {evaluatePolicy, type RequestUser, type Verdict} from './evaluate.js'
+import {evaluatePolicy, type PolicyDecision, type RequestUser} from './evaluate.js'
 import {type Level, levelRank, type Policy} from './types.js'
 
 export interface CoverageTarget {
@@ -55,7 +55,7 @@ export function computeCoverage(policy: Policy, options: CoverageOptions): Cover
       const probes: CoverageProbe[] = []
       for (const namespace of namespaces) {
         for (const name of UNNAMED_VERBS.has(verb) ? [''] : names) {
-          const verdict = evaluatePolicy(policy, {
+          const decision = evaluatePolicy(policy, {
             user: options.user,
             verb,
             resourceRequest: true,
@@ -65,7 +65,7 @@ export function computeCoverage(policy: Policy, options: CoverageOptions): Cover
             subresource: target.subresource ?? '',
             name,
           })
-          probes.push(toProbe(verdict, namespace, name))
+          probes.push(toProbe(decision, namespace, name))
         }
       }
       rows.push(toRow(target, verb, probes))
@@ -87,13 +87,13 @@ function probeNames(policy: Policy, target: CoverageTarget): string[] {
   return [NEUTRAL_NAME, ...new Set(listed.filter((n) => n !== NEUTRAL_NAME))]
 }
 
-function toProbe(verdict: Verdict, namespace: string, name: string): CoverageProbe {
+function toProbe(decision: PolicyDecision, namespace: string, name: string): CoverageProbe {
   return {
     namespace: namespace === '' ? null : namespace,
     name: name === '' || name === NEUTRAL_NAME ? null : name,
-    level: verdict.level,
-    omitStages: verdict.omitStages,
-    rule: verdict.ruleIndex,
+    level: decision.level,
+    omitStages: decision.omitStages,
+    rule: decision.ruleIndex,
   }
 }
 

@@ -26,7 +26,7 @@ export interface RequestAttributes {
   readonly path?: string
 }
 
-export interface Verdict {
+export interface PolicyDecision {
   readonly level: Level
   readonly omitStages: readonly string[]
   readonly omitManagedFields: boolean
@@ -34,7 +34,7 @@ export interface Verdict {
   readonly ruleIndex: number | null
 }
 
-export function evaluatePolicy(policy: Policy, request: RequestAttributes): Verdict {
+export function evaluatePolicy(policy: Policy, request: RequestAttributes): PolicyDecision {
   const ruleIndex = policy.rules.findIndex((rule) => ruleMatches(rule, request))
   if (ruleIndex === -1) {
     return {level: 'None', omitStages: orderStages(policy.omitStages), omitManagedFields: policy.omitManagedFields, ruleIndex: null}
@@ -56,7 +56,7 @@ function orderStages(stages: readonly string[]): string[] {
   return [...known, ...unique.filter((s) => !(STAGES as readonly string[]).includes(s))]
 }
 
-export function ruleMatches(rule: PolicyRule, request: RequestAttributes): boolean {
+function ruleMatches(rule: PolicyRule, request: RequestAttributes): boolean {
   const {user} = request
   if (rule.users.length > 0 && (!user || !rule.users.includes(user.name))) return false
   if (rule.userGroups.length > 0 && (!user || !user.groups.some((g) => rule.userGroups.includes(g)))) return false

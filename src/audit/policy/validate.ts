@@ -4,7 +4,7 @@ import {isAtLeast, type KubernetesVersion} from './kubernetes-version.js'
 import {type PolicyProblem, policyError, policyWarning} from './problems.js'
 import {isLevel, isStage, LEVELS, type Policy, type PolicyRule, STAGES} from './types.js'
 
-export const POLICY_API_VERSION = 'audit.k8s.io/v1'
+const POLICY_API_VERSION = 'audit.k8s.io/v1'
 const RETIRED_API_VERSIONS = ['audit.k8s.io/v1beta1', 'audit.k8s.io/v1alpha1']
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/

@@ -4,7 +4,7 @@ import {CALICO_CRD_GROUP, CALICO_GROUP} from '../../audit/catalog.js'
 import {formatProblem} from '../../audit/policy/problems.js'
 import {type Check, fail, pass, skip, warn} from '../check.js'
 import {summarizeWrites} from '../describe.js'
-import {writesByRecording} from './policy.js'
+import {writesByRecording} from '../recording.js'
 
 export const calicoApiMode: Check = {
   id: 'calico-api-mode',

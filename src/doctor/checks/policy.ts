@@ -1,5 +1,5 @@
 // The audit policy itself: readable, loadable, and what it records for policy writes.
-import {computeCoverage, type CoverageProbe, type CoverageRow} from '../../audit/policy/coverage.js'
+import {computeCoverage, type CoverageProbe} from '../../audit/policy/coverage.js'
 import {findPitfalls} from '../../audit/policy/pitfalls.js'
 import {formatProblem} from '../../audit/policy/problems.js'
 import {levelRank, type Policy} from '../../audit/policy/types.js'
@@ -7,19 +7,21 @@ import type {LoadedPolicy} from '../../audit/policy/load.js'
 import {type Check, fail, pass, skip, type Verdict, warn} from '../check.js'
 import {listSome, resourceKey, ruleText, summarizeWrites} from '../describe.js'
 import type {DoctorFacts} from '../facts.js'
+import {writesByRecording} from '../recording.js'
 
 const PRINT_POLICY = 'kubectl audit doctor --print-policy'
 
 /** The loaded policy, or the skip verdict that says why there is none. */
-function withPolicy(facts: DoctorFacts, verdictOf: (loaded: LoadedPolicy, location: string) => Verdict): Verdict {
+function withPolicy(facts: DoctorFacts, verdictOf: (loaded: LoadedPolicy) => Verdict): Verdict {
   const {policy} = facts
   if (policy.state === 'not-configured') return skip('no audit policy to check')
   if (policy.state === 'unavailable') return skip('the policy file was not read (see policy-readable)')
-  return verdictOf(policy.loaded, policy.location)
+  return verdictOf(policy.loaded)
 }
 
-function withDecoded(facts: DoctorFacts, verdictOf: (policy: Policy) => Verdict): Verdict {
-  return withPolicy(facts, (loaded) => (loaded.policy ? verdictOf(loaded.policy) : skip('the policy does not decode (see policy-valid)')))
+/** The decoded rules (even when invalid: they show what the rest would do), or why there are none. */
+function withDecoded(facts: DoctorFacts, verdictOf: (policy: Policy, loaded: LoadedPolicy) => Verdict): Verdict {
+  return withPolicy(facts, (loaded) => (loaded.policy ? verdictOf(loaded.policy, loaded) : skip('the policy does not decode (see policy-valid)')))
 }
 
 export const policyReadable: Check = {
@@ -37,8 +39,7 @@ export const policyApiVersion: Check = {
   id: 'policy-api-version',
   title: 'Policy apiVersion',
   run: (facts) =>
-    withDecoded(facts, (policy) => {
-      const loaded = (facts.policy as {loaded: LoadedPolicy}).loaded
+    withDecoded(facts, (policy, loaded) => {
       const problem = loaded.apiVersionProblem
       if (!problem) return pass(policy.apiVersion)
       const remedy = 'set apiVersion: audit.k8s.io/v1 (nothing else changes)'
@@ -63,16 +64,6 @@ export const policyValid: Check = {
       const count = loaded.policy?.rules.length ?? 0
       return pass(`${count} ${count === 1 ? 'rule' : 'rules'}, valid`)
     }),
-}
-
-/** What a coverage row means for a write: nothing kept, no bodies, or all of it. */
-export type Recording = 'none' | 'partial' | 'full'
-
-export function recordingOf(row: Pick<CoverageRow, 'level' | 'omitStages'>): Recording {
-  // A write is not long-running: only RequestReceived and ResponseComplete (or Panic) are emitted.
-  const keepsComplete = !row.omitStages.includes('ResponseComplete')
-  if (row.level === 'None' || (!keepsComplete && row.omitStages.includes('RequestReceived'))) return 'none'
-  return row.level === 'RequestResponse' && keepsComplete ? 'full' : 'partial'
 }
 
 export const policyCoverage: Check = {
@@ -146,10 +137,4 @@ export const policyPitfalls: Check = {
         'fix the group or resource names, or remove the entries',
       )
     }),
-}
-
-/** Coverage rows of the given groups, split by what they record (also used for Calico Enterprise's policy). */
-export function writesByRecording(policy: Policy, facts: DoctorFacts, groups: ReadonlySet<string>): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
-  const rows = computeCoverage(policy, {...facts.coverage, targets: facts.coverage.targets.filter((t) => groups.has(t.apiGroup))})
-  return {rows, none: rows.filter((r) => recordingOf(r) === 'none'), partial: rows.filter((r) => recordingOf(r) === 'partial')}
 }
