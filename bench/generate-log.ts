@@ -107,12 +107,12 @@ export async function ensureBenchLog(size: string, options: {gzip: boolean; prog
   return {log, gz}
 }
 
-/** Removes cached logs made by older versions of the generator. */
-export async function pruneCache(keep: readonly string[]): Promise<void> {
+/** Removes cached logs made by other versions of the generator; keeps every size of this one. */
+export async function pruneCache(): Promise<void> {
   if (!(await exists(CACHE_DIR))) return
+  const version = await generatorVersion()
   for (const f of await readdir(CACHE_DIR)) {
-    const full = path.join(CACHE_DIR, f)
-    if (!keep.some((k) => full === k || full === `${k}.gz`)) await rm(full, {force: true})
+    if (!f.includes(`-${version}.`)) await rm(path.join(CACHE_DIR, f), {force: true})
   }
 }
 

@@ -111,7 +111,7 @@ function toolVersion(command: string, args: string[]): string {
   return result.status === 0 ? result.stdout.split('\n')[0]!.trim() : 'missing'
 }
 
-async function benchSize(size: string, opts: {runs: number; baselineRuns: number}, problems: string[]): Promise<{log: string; gz: string}> {
+async function benchSize(size: string, opts: {runs: number; baselineRuns: number}, problems: string[]): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
   const paths = await ensureBenchLog(size, {gzip: true, progress})
   const bytes = (await stat(paths.log)).size
@@ -185,7 +185,6 @@ Targets (issue 3) on ${size}:
 - peak RSS: ${fmtMiB(oursFull.measurement.peakRssKiB)} MiB (target ≤ 150 MiB) ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= 150 * 1024)}
 - 1 h of 16 h (${window[1]} – ${window[3]}): read ${(winRead * 100).toFixed(1)}% of the bytes (target ≤ 10%) ${check(winRead <= 0.1)}, ${(winTime * 100).toFixed(0)}% of the full-scan time (target ≤ 15%) ${check(winTime <= 0.15)}
 - .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}`)
-  return paths
 }
 
 async function benchStartup(runs: number): Promise<void> {
@@ -240,13 +239,9 @@ async function main(): Promise<void> {
   console.log(`Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`)
 
   const problems: string[] = []
-  const kept: string[] = []
-  for (const size of sizes) {
-    const paths = await benchSize(size, opts, problems)
-    kept.push(paths.log)
-  }
+  await pruneCache()
+  for (const size of sizes) await benchSize(size, opts, problems)
   if (!values['no-startup']) await benchStartup(count(values['startup-runs'], '--startup-runs'))
-  await pruneCache(kept)
 
   console.log(`\nLoad average at end: ${loadAverage()}.`)
   if (problems.length > 0) {
