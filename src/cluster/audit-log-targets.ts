@@ -89,6 +89,12 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
     }
   }
   if (targets.length > 0) return targets
+  const elsewhere = discovery.instances.map((i) => i.nodeName).filter((n): n is string => n !== null && !query.nodes.includes(n))
+  if (query.nodes.length > 0 && warnings.length === 0 && elsewhere.length > 0) {
+    throw new UserError(`no kube-apiserver runs on ${query.nodes.join(', ')}; they run on ${[...new Set(elsewhere)].join(', ')}`, {
+      hint: 'pick those nodes with --node, or give the log\'s path on your nodes with --log-path',
+    })
+  }
 
   const lookedFor = `kube-system pods labelled ${APISERVER_LABEL_SELECTORS.join(' or ')}, and k3s/RKE2 node-args annotations`
   const refused = discovery.failures.map((f) => `${f.request}: ${f.status}`).join('; ')

@@ -259,6 +259,15 @@ describe('policies from the cluster', function () {
     assert.deepEqual(got.sources.map((s) => s.name).sort(), [`node/cp-1:${KUBEADM_LOG}`, `node/cp-2:${KUBEADM_LOG}`])
   })
 
+  it('says where the apiservers are when --node names another node', async () => {
+    const f = await start([node('cp-1'), node('worker-1')])
+    f.add(kubeApiserverPod('cp-1'))
+    const result = await policies(f, ['--node', 'worker-1'])
+    assert.equal(result.code, 2)
+    assert.equal(result.stderr, 'error: no kube-apiserver runs on worker-1; they run on cp-1\n'
+      + "hint: pick those nodes with --node, or give the log's path on your nodes with --log-path\n")
+  })
+
   it('says what it looked for when it finds no apiserver', async () => {
     const f = await start([node('cp-1')])
     const result = await policies(f, [])
