@@ -16,8 +16,6 @@ export interface AuditLogTarget {
   node: string
   /** The active log's path on the node. */
   path: string
-  /** What writes it: `kube-apiserver`, `calico-apiserver`. */
-  writer: string
   /** A guessed location: a missing file is expected, not worth a warning. */
   optional: boolean
 }
@@ -44,7 +42,7 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
   let targets: AuditLogTarget[]
   if (query.logPath !== undefined) {
     const onNodes = query.nodes.length > 0 ? [...query.nodes] : await controlPlaneNodes(kc, nodes)
-    targets = onNodes.map((node) => ({node, path: query.logPath!, writer: 'kube-apiserver', optional: false}))
+    targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
     targets = await discoverApiserverLogs(kc, server, query, nodes, warnings)
     targets.push(...await calicoLogs(core, query.requestTimeoutMs))
@@ -56,7 +54,8 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
     }
     targets = targets.filter((t) => {
       const node = nodes.get(t.node)
-      if (!node || isReady(node)) return true
+      if (!node) return false
+      if (isReady(node)) return true
       if (!t.optional) warnings.push(`node ${t.node} is NotReady: its audit log cannot be read now`)
       return false
     })
@@ -85,7 +84,7 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
     } else if (!instance.auditLog?.hostPath) {
       warnings.push(`${instance.name} writes ${flag} inside its container, on no hostPath volume; pass --log-path with the path on the node`)
     } else {
-      targets.push({node: instance.nodeName, path: instance.auditLog.hostPath, writer: 'kube-apiserver', optional: false})
+      targets.push({node: instance.nodeName, path: instance.auditLog.hostPath, optional: false})
     }
   }
   if (targets.length > 0) return targets
@@ -128,8 +127,8 @@ async function calicoLogs(core: CoreV1Api, requestTimeoutMs: number): Promise<Au
       const instance = apiserverFromPod({...pod, spec: {...pod.spec, containers: [container]}} as PodLike)
       const hostPath = instance.auditLog?.hostPath
       targets.push(hostPath
-        ? {node, path: hostPath, writer: 'calico-apiserver', optional: false}
-        : {node, path: CALICO_AUDIT_LOG, writer: 'calico-apiserver', optional: true})
+        ? {node, path: hostPath, optional: false}
+        : {node, path: CALICO_AUDIT_LOG, optional: true})
     }
   }
   return targets

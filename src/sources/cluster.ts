@@ -57,20 +57,16 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
   for (const target of found.targets) byNode.set(target.node, [...(byNode.get(target.node) ?? []), target])
   const perNode: LogSource[][] = []
   const hints = new Set<string>()
-  try {
-    await forEachLimited([...byNode], NODE_CONCURRENCY, async ([node, targets], i) => {
-      try {
-        perNode[i] = await reader.sourcesOn(node, targets)
-      } catch (error) {
-        perNode[i] = []
-        warnings.push(`node ${node}: ${(error as Error).message}`)
-        if (error instanceof UserError && error.hint) hints.add(error.hint)
-      }
-    })
-  } catch (error) {
-    await readers.close()
-    throw error
-  }
+  // One node failing does not lose the others: it becomes a warning.
+  await forEachLimited([...byNode], NODE_CONCURRENCY, async ([node, targets], i) => {
+    try {
+      perNode[i] = await reader.sourcesOn(node, targets)
+    } catch (error) {
+      perNode[i] = []
+      warnings.push(`node ${node}: ${(error as Error).message}`)
+      if (error instanceof UserError && error.hint) hints.add(error.hint)
+    }
+  })
   const sources = perNode.flat()
   if (sources.length === 0) {
     await readers.close()
