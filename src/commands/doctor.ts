@@ -1,13 +1,6 @@
-import {stringify} from 'yaml'
-
-import {recommendedPolicyYaml} from '../audit/policy/recommend.js'
+import type {DoctorFacts} from '../doctor/facts.js'
 import {doctorFlags, doctorOptions} from '../flags/doctor.js'
 import {outputFlags} from '../flags/output.js'
-import {makeChalk} from '../render/color.js'
-import type {DoctorFacts} from '../doctor/facts.js'
-import {gatherOfflineFacts} from '../doctor/offline-facts.js'
-import {buildReport, exitCodeOf} from '../doctor/report.js'
-import {renderDoctorTable} from '../doctor/table.js'
 import {BaseCommand} from './base.js'
 
 export type {DoctorReport} from '../doctor/report.js'
@@ -38,12 +31,15 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     const {flags} = await this.parse(Doctor)
     const options = doctorOptions(flags)
     if (options.printPolicy) {
-      process.stdout.write(recommendedPolicyYaml())
+      process.stdout.write((await import('../audit/policy/recommend.js')).recommendedPolicyYaml())
       return undefined
     }
+    // Everything past flag parsing loads on use: `policies` shares this module graph at start-up,
+    // and offline runs never load the cluster client.
     const facts: DoctorFacts = options.offline
-      ? await gatherOfflineFacts(options)
+      ? await (await import('../doctor/offline-facts.js')).gatherOfflineFacts(options)
       : await (await import('../doctor/cluster-facts.js')).gatherClusterFacts(options)
+    const {buildReport, exitCodeOf} = await import('../doctor/report.js')
     const report = buildReport(facts)
     const out = process.stdout
     switch (options.output) {
@@ -51,9 +47,10 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
         out.write(JSON.stringify(report, null, 2) + '\n')
         break
       case 'yaml':
-        out.write(stringify(report))
+        out.write((await import('yaml')).stringify(report))
         break
-      default:
+      default: {
+        const [{renderDoctorTable}, {makeChalk}] = await Promise.all([import('../doctor/table.js'), import('../render/color.js')])
         out.write(
           renderDoctorTable(report, {
             chalk: makeChalk(options.color, out),
@@ -62,6 +59,7 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
             context: contextLines(facts),
           }),
         )
+      }
     }
     process.exitCode = exitCodeOf(report)
     return report
