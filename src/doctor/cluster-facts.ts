@@ -5,7 +5,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {CALICO_CRD_GROUP, CALICO_GROUP} from '../audit/catalog.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {loadPolicy} from '../audit/policy/load.js'
-import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {type ApiAttempt, apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
 import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
 import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
@@ -56,16 +56,8 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   }
 }
 
-interface Attempt {
-  verb: string
-  resource: string
-  namespace?: string
-  purpose: string
-  server: string
-}
-
 /** An API call doctor cannot do without: any failure becomes one actionable line (exit 2). */
-async function call<T>(promise: Promise<T>, timeoutMs: number, context: Attempt): Promise<T> {
+async function call<T>(promise: Promise<T>, timeoutMs: number, context: ApiAttempt): Promise<T> {
   try {
     return await withRequestTimeout(promise, timeoutMs)
   } catch (error) {
@@ -74,7 +66,7 @@ async function call<T>(promise: Promise<T>, timeoutMs: number, context: Attempt)
 }
 
 /** An API call whose refusal (403, 404, ...) is a fact to report; network errors still stop the run. */
-async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: string, context: Attempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
+async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: string, context: ApiAttempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
   try {
     return {value: await withRequestTimeout(promise, timeoutMs)}
   } catch (error) {
@@ -140,7 +132,6 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
   return {
     calico: {
       apiService,
-      nativeCrds: apiService.state === 'local',
       backingCrds: servedGroups?.has(CALICO_CRD_GROUP) ?? false,
       enterprise,
       ...(enterprisePolicy ? {enterprisePolicy} : {}),

@@ -39,11 +39,12 @@ export interface CoverageInputs {
 }
 
 export interface CalicoFacts {
-  /** The v3.projectcalico.org APIService: backed by a Service (aggregated) or local (CRDs). */
+  /**
+   * The v3.projectcalico.org APIService: backed by a Service (the Calico API server, aggregated) or
+   * local (kube-apiserver registers one for every CRD group: Calico 3.32+ native v3 CRDs).
+   */
   readonly apiService: {readonly state: 'aggregated'; readonly service: string} | {readonly state: 'local'} | {readonly state: 'absent'}
-  /** CRD globalnetworkpolicies.projectcalico.org exists (Calico 3.32+ native v3 CRDs). */
-  readonly nativeCrds: boolean
-  /** CRD globalnetworkpolicies.crd.projectcalico.org exists. */
+  /** crd.projectcalico.org is served (Calico's CRD storage, written by calicoctl and the Calico API server). */
   readonly backingCrds: boolean
   /** Calico Enterprise's own API server audit policy (ConfigMap), when found. */
   readonly enterprisePolicy?: {readonly location: string; readonly loaded: LoadedPolicy}

@@ -145,3 +145,31 @@ describe('doctor flag and mount checks', () => {
     assert.equal(result.status, 'skip')
   })
 })
+
+describe('doctor Calico checks', () => {
+  const calico = (fields: Partial<NonNullable<DoctorFacts['calico']>>): DoctorFacts => ({
+    ...factsFor([], '1.31'),
+    mode: 'cluster',
+    calico: {apiService: {state: 'absent'}, backingCrds: false, enterprise: false, failures: [], ...fields},
+  })
+  // [name, calico facts, status of calico-api-mode, phrase]
+  const rows: Array<[string, DoctorFacts, string, RegExp]> = [
+    ['aggregated (Calico API server)', calico({apiService: {state: 'aggregated', service: 'calico-apiserver/calico-api'}, backingCrds: true}), 'warn', /Metadata only.*crd\.projectcalico\.org/],
+    ['native v3 CRDs (3.32+)', calico({apiService: {state: 'local'}}), 'pass', /served as CRDs/],
+    ['CRDs only, no API server', calico({backingCrds: true}), 'pass', /calicoctl and kubectl write crd\.projectcalico\.org directly/],
+    ['no Calico', calico({}), 'skip', /not installed/],
+    ['offline', factsFor([], '1.31'), 'skip', /offline/],
+  ]
+  for (const [name, facts, status, phrase] of rows) {
+    it(`calico-api-mode: ${name}`, () => {
+      const result = check(facts, 'calico-api-mode')
+      assert.equal(result.status, status)
+      assert.match(result.detail, phrase)
+    })
+  }
+
+  it('calico-apiserver-policy: Calico Enterprise without its policy ConfigMap warns', () => {
+    const result = check(calico({apiService: {state: 'aggregated', service: 'tigera-system/tigera-api'}, enterprise: true}), 'calico-apiserver-policy')
+    assert.equal(result.status, 'warn')
+  })
+})

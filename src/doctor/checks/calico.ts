@@ -21,7 +21,7 @@ export const calicoApiMode: Check = {
         `record ${CALICO_CRD_GROUP} writes at RequestResponse (kubectl audit policies joins them to the user's request)${calico.enterprise ? '; Calico Enterprise also keeps its own API server audit log' : ''}`,
       )
     }
-    if (apiService.state === 'local' || calico.nativeCrds) {
+    if (apiService.state === 'local') {
       return pass(`projectcalico.org/v3 is served as CRDs by kube-apiserver (Calico 3.32+): writes are recorded at the policy's level, with bodies`)
     }
     if (calico.backingCrds) {
