@@ -70,7 +70,8 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
   const keys = [...new Set(coverage.map(resourceKey))]
   const byKey = new Map(coverage.map((r) => [`${resourceKey(r)} ${r.verb}`, r]))
   const cells: Array<Array<CoverageRow | undefined>> = keys.map((key) => verbs.map((verb) => byKey.get(`${key} ${verb}`)))
-  const rows = keys.map((key, i) => [key, ...cells[i].map((row) => (row ? cellText(row) : ''))])
+  const served = (i: number) => cells[i].some((row) => row && options.relevantGroups.has(row.apiGroup))
+  const rows = keys.map((key, i) => [served(i) ? key : `${key} (not served)`, ...cells[i].map((row) => (row ? cellText(row) : ''))])
   const colour = (row: CoverageRow, text: string): string => {
     if (!options.relevantGroups.has(row.apiGroup)) return chalk.dim(text)
     const recording = recordingOf(row)
@@ -84,8 +85,8 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
       return c === 0 && options.relevantGroups.has(row.apiGroup) ? text : colour(row, text)
     }),
     chalk.dim(
-      `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); * differs by namespace or name (see -o wide)${
-        options.wide ? '; dimmed: group not served here' : hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
+      `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); -RC ResponseComplete omitted; * differs by namespace or name (see -o wide)${
+        hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
       }`,
     ),
   ]
