@@ -1,30 +1,35 @@
-// `npm run dist`: builds every release artifact from the compiled project (run `npm run build`
-// first): the bundle, single executables, archives with checksums, the krew manifest plugin.yaml,
-// and the shell completion executable bin/kubectl_complete-audit.
-import {createHash} from 'node:crypto'
+// `npm run dist`: builds every release artifact into build/ (run `npm run build` first, for
+// oclif.manifest.json): the bundle, single executables, archives and checksums.txt, plus the krew
+// manifest plugin.yaml and the completion executable bin/kubectl_complete-audit.
 import {execFileSync} from 'node:child_process'
-import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {ArchiveEntry} from './dist/archive-entry.js'
 import {bundleCli} from './dist/bundle.js'
 import {COMPLETION_FILE, writeCompletionExecutable} from './dist/completion.js'
 import {type ManifestPlatform, renderKrewManifest} from './dist/krew-manifest.js'
-import {type NodeBinary, fetchNodeBinary} from './dist/node-binary.js'
-import {bundledPackageNotices, renderNotices} from './dist/notices.js'
+import {fetchNodeBinary} from './dist/node-binary.js'
+import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/notices.js'
 import {BUNDLE_FILE, PORTABLE_LAUNCHER} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
-import {RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName} from './dist/targets.js'
+import {RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
 import {zip} from './dist/zip.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const buildDir = join(root, 'build')
 const workDir = join(buildDir, 'work')
 
-interface PackageJson {
-  version: string
-  homepage?: string
+/** What every archive is made from. */
+interface Inputs {
+  bundleFile: string
+  bundle: Buffer
+  bundleNotices: NoticeSource[]
+  completion: Buffer
+  license: Buffer
+  nodeVersion: string
 }
 
 function sha256(data: Buffer): string {
@@ -35,7 +40,7 @@ function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
-/** The time of the commit being built, so archives of one commit are byte-identical. */
+/** The time of the commit being built, so the archives of one commit hold the same bytes. */
 function sourceDateEpoch(): number {
   if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH)
   try {
@@ -45,58 +50,68 @@ function sourceDateEpoch(): number {
   }
 }
 
+async function singleExecutableEntries(target: ReleaseTarget, nodePackage: string, inputs: Inputs): Promise<ArchiveEntry[]> {
+  const node = await fetchNodeBinary(nodePackage, inputs.nodeVersion, join(workDir, 'node'))
+  // Node's license is the same for every platform of one version; the Windows package lacks it.
+  const licenseFile = node.license ?? (await fetchNodeBinary(hostNodePackage(), inputs.nodeVersion, join(workDir, 'node'))).license
+  if (!licenseFile) throw new Error(`no LICENSE in the Node.js ${inputs.nodeVersion} packages`)
+  const nodeNotice = {name: 'Node.js', version: inputs.nodeVersion, license: 'MIT', text: await readFile(licenseFile, 'utf8')}
+
+  const label = `${target.os}_${target.arch}`
+  const executable = join(workDir, label, executableName(target))
+  await mkdir(dirname(executable), {recursive: true})
+  await buildSingleExecutable({
+    bundle: inputs.bundleFile,
+    nodeBinary: node.executable,
+    outFile: executable,
+    workDir,
+    label,
+    useCodeCache: nodePackage === hostNodePackage(),
+  })
+  return [
+    {name: executableName(target), data: await readFile(executable), mode: 0o755},
+    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices([nodeNotice, ...inputs.bundleNotices])), mode: 0o644},
+  ]
+}
+
+function portableEntries(target: ReleaseTarget, inputs: Inputs): ArchiveEntry[] {
+  return [
+    {name: executableName(target), data: Buffer.from(PORTABLE_LAUNCHER), mode: 0o755},
+    {name: BUNDLE_FILE, data: inputs.bundle, mode: 0o644},
+    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices(inputs.bundleNotices)), mode: 0o644},
+  ]
+}
+
 async function main(): Promise<void> {
-  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as PackageJson
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {version: string; homepage?: string}
   if (!pkg.homepage) throw new Error('package.json has no homepage: the krew manifest needs it, and release URLs derive from it')
   const releaseBase = `${pkg.homepage}/releases/download/v${pkg.version}`
-  const nodeVersion = process.versions.node
 
   await rm(buildDir, {recursive: true, force: true})
   await mkdir(workDir, {recursive: true})
-
-  const completion = await writeCompletionExecutable(root)
-  const bundle = await bundleCli(root, join(workDir, BUNDLE_FILE))
-  const bundleNotices = await bundledPackageNotices(bundle.packages)
-  const bundleData = await readFile(bundle.file)
-  const license = await readFile(join(root, 'LICENSE'))
+  const bundled = await bundleCli(root, join(workDir, BUNDLE_FILE))
+  const inputs: Inputs = {
+    bundleFile: bundled.file,
+    bundle: await readFile(bundled.file),
+    bundleNotices: await bundledPackageNotices(bundled.packages),
+    completion: await writeCompletionExecutable(root),
+    license: await readFile(join(root, 'LICENSE')),
+    // A blob runs only in the Node version that wrote it: every binary is of this one.
+    nodeVersion: process.versions.node,
+  }
   const mtime = sourceDateEpoch()
 
-  const nodeBinaries = new Map<ReleaseTarget, NodeBinary>()
-  for (const target of RELEASE_TARGETS) {
-    if (target.build.kind !== 'single-executable') continue
-    nodeBinaries.set(target, await fetchNodeBinary(target.build.nodePackage, nodeVersion, join(workDir, 'node')))
-  }
-  // One Node version, one license text; not every platform's package carries it.
-  const nodeLicense = [...nodeBinaries.values()].find((binary) => binary.license)?.license
-  const nodeNotice = nodeLicense && {name: 'Node.js', version: nodeVersion, license: 'MIT', text: await readFile(nodeLicense, 'utf8')}
-
   const platforms: ManifestPlatform[] = []
-  const summary: string[] = []
+  const report = [`bundle ${BUNDLE_FILE}: ${mebibytes(inputs.bundle.length)} (Node ${inputs.nodeVersion})`]
   for (const target of RELEASE_TARGETS) {
-    const label = `${target.os}_${target.arch}`
-    const entries: ArchiveEntry[] = [{name: 'LICENSE', data: license, mode: 0o644}]
-    if (target.os !== 'windows') entries.push({name: COMPLETION_FILE, data: completion, mode: 0o755})
-    let executableSize: number
-    const node = nodeBinaries.get(target)
-    if (node) {
-      if (!nodeNotice) throw new Error(`no Node.js ${nodeVersion} package carried Node's LICENSE`)
-      const executable = join(workDir, label, executableName(target))
-      await mkdir(dirname(executable), {recursive: true})
-      await buildSingleExecutable({bundle: bundle.file, nodeBinary: node.executable, outFile: executable, workDir, label})
-      const data = await readFile(executable)
-      executableSize = data.length
-      entries.push(
-        {name: executableName(target), data, mode: 0o755},
-        {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices([nodeNotice, ...bundleNotices])), mode: 0o644},
-      )
-    } else {
-      executableSize = bundleData.length
-      entries.push(
-        {name: executableName(target), data: Buffer.from(PORTABLE_LAUNCHER), mode: 0o755},
-        {name: BUNDLE_FILE, data: bundleData, mode: 0o644},
-        {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices(bundleNotices)), mode: 0o644},
-      )
-    }
+    const entries: ArchiveEntry[] = [
+      {name: 'LICENSE', data: inputs.license, mode: 0o644},
+      // kubectl looks plugin completion up on PATH as an executable; a shell script is none on Windows.
+      ...(target.os === 'windows' ? [] : [{name: COMPLETION_FILE, data: inputs.completion, mode: 0o755}]),
+      ...(target.build.kind === 'single-executable'
+        ? await singleExecutableEntries(target, target.build.nodePackage, inputs)
+        : portableEntries(target, inputs)),
+    ]
     const archive = archiveName(target)
     const archiveData = target.os === 'windows' ? zip(entries, mtime) : tarGzip(entries, mtime)
     await writeFile(join(buildDir, archive), archiveData)
@@ -107,23 +122,15 @@ async function main(): Promise<void> {
       bin: executableName(target),
       files: entries.map((entry) => entry.name).sort(),
     })
-    summary.push(describe(target, archive, archiveData.length, executableSize))
+    const executable = entries.find((entry) => entry.name === (target.build.kind === 'portable' ? BUNDLE_FILE : executableName(target)))!
+    const kind = target.build.kind === 'portable' ? `portable, Node >= 22 on PATH; bundle` : 'single executable'
+    report.push(`${archive}: ${mebibytes(archiveData.length)} (${kind} ${mebibytes(executable.data.length)})`)
   }
 
-  await writeFile(
-    join(buildDir, 'checksums.txt'),
-    platforms.map((platform) => `${platform.sha256}  ${archiveName(platform.target)}\n`).join(''),
-  )
+  await writeFile(join(buildDir, 'checksums.txt'), platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''))
   await writeFile(join(root, 'plugin.yaml'), renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}))
-  const bundleSize = (await stat(bundle.file)).size
-  process.stdout.write(
-    [`bundle ${BUNDLE_FILE}: ${mebibytes(bundleSize)} (Node ${nodeVersion})`, ...summary, 'wrote build/checksums.txt, plugin.yaml, bin/' + COMPLETION_FILE].join('\n') + '\n',
-  )
-}
-
-function describe(target: ReleaseTarget, archive: string, archiveSize: number, executableSize: number): string {
-  const kind = target.build.kind === 'single-executable' ? 'single executable' : 'portable, Node on PATH'
-  return `${archive}: ${mebibytes(archiveSize)} (${kind}; executable ${mebibytes(executableSize)})`
+  report.push(`wrote build/checksums.txt, plugin.yaml, bin/${COMPLETION_FILE}`)
+  process.stdout.write(report.join('\n') + '\n')
 }
 
 await main()

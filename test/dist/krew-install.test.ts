@@ -3,13 +3,14 @@
 // installed, else by the symlink itself. linux/amd64 is the single executable; the macOS archive
 // (bundle + launcher) runs here too, since only its launcher's Node is platform-specific.
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, dirname, isAbsolute, join} from 'node:path'
+import {PARALLEL_MIN_BYTES} from '../../src/sources/parallel-scan.js'
 import {runCli} from '../support/cli.js'
 import {type KrewInstallation, krewInstall} from './krew-install.js'
 import {isLicenseFile} from './krew-rules.js'
-import {PACKAGE_VERSION, builtArchive, findOnPath, manifestPlatform, pathWith, readPluginManifest, runProgram} from './support.js'
+import {PACKAGE_VERSION, ROOT, builtArchive, findOnPath, manifestPlatform, pathWith, readPluginManifest, runProgram} from './support.js'
 
 const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
 
@@ -71,6 +72,18 @@ describe('krew-style install of the release archives', () => {
       const result = await runProgram(installation.link, POLICIES, {env: {PATH: krewBin}})
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+    })
+
+    it('reads a log big enough for the two-thread scan, as the compiled CLI does', async () => {
+      // Workers load code from files beside the module, which a single executable does not have.
+      const log = readFileSync(join(ROOT, 'examples', 'audit.log'))
+      const big = join(root, 'big.log')
+      writeFileSync(big, Buffer.concat(Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1}, () => log)))
+      const args = ['policies', '-f', big, '--since', 'all', '-o', 'json']
+      const result = await runProgram(installation.link, args, {env: {PATH: krewBin}})
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stderr, '')
+      assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(args)).stdout))
     })
 
     it('fails on a missing file with exit code 2 and no stack trace', async () => {

@@ -1,0 +1,41 @@
+// The third-party notices that ship with every archive: the licenses of the packages inside the
+// bundle (and of Node.js inside a single executable), which their licenses require us to pass on.
+import {readdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+export interface NoticeSource {
+  name: string
+  version: string
+  license: string
+  text: string | null
+}
+
+const LICENSE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i
+
+async function packageNotice(name: string, folder: string): Promise<NoticeSource> {
+  const pjson = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {version?: string; license?: string}
+  const files = (await readdir(folder)).filter((file) => LICENSE_FILE.test(file)).sort()
+  const texts = await Promise.all(files.map((file) => readFile(join(folder, file), 'utf8')))
+  return {
+    name,
+    version: pjson.version ?? 'unknown',
+    license: pjson.license ?? 'unknown',
+    text: texts.length > 0 ? texts.map((text) => text.trim()).join('\n\n') : null,
+  }
+}
+
+export async function bundledPackageNotices(packages: ReadonlyMap<string, string>): Promise<NoticeSource[]> {
+  const names = [...packages.keys()].sort()
+  return Promise.all(names.map((name) => packageNotice(name, packages.get(name)!)))
+}
+
+export function renderNotices(sources: readonly NoticeSource[]): string {
+  const sections = sources.map((source) =>
+    [
+      `${source.name} ${source.version} (${source.license})`,
+      '-'.repeat(78),
+      source.text ?? `No license file in the package; its package.json declares ${source.license}.`,
+    ].join('\n'),
+  )
+  return ['kubectl-audit includes the following third-party software.', ...sections].join('\n\n' + '='.repeat(78) + '\n\n') + '\n'
+}
