@@ -3,6 +3,7 @@
 
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent, UserInfo} from './event.js'
+import {logStreamName} from './rotation.js'
 
 export type Outcome = 'succeeded' | 'failed' | 'unknown'
 
@@ -73,7 +74,8 @@ export class ChangeCollector {
     if (ref.subresource !== '' && !this.filter.includeSubresources) return true
     const dryRun = isDryRun(event.requestURI)
     if (dryRun && !this.filter.includeDryRun) return true
-    const key = event.auditID === '' ? `#${this.anonymous++}` : `${source}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
+    // Keyed by the log stream, not the file: rotation can put a request's stages in two files.
+    const key = event.auditID === '' ? `#${this.anonymous++}` : `${logStreamName(source)}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
     const rank = STAGE_RANK[event.stage] ?? 0
     const existing = this.pending.get(key)
     if (existing && existing.stageRank > rank) return true

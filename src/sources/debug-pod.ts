@@ -10,7 +10,7 @@ import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
 import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
-import {rotationTime} from './file.js'
+import {rotationTime} from '../audit/rotation.js'
 import type {ByteRange, LogSource} from './source.js'
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'

@@ -3,31 +3,20 @@
 
 import {constants} from 'node:fs'
 import {access, open, readdir, stat} from 'node:fs/promises'
-import {basename, join} from 'node:path'
+import {join} from 'node:path'
 
+import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
 import type {ByteRange, LogSource} from './source.js'
 
 /** Big enough that per-chunk costs vanish, small enough that chunks in flight (two per thread) stay cheap. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
 
-/** lumberjack's rotated name: `<base>-2006-01-02T15-04-05.000<ext>`, maybe `.gz` (facts §3). */
-const ROTATED_NAME = /^(.*)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})(\.[^.]+)?(\.gz)?$/
-
-/** The rotation time in a lumberjack file name (UTC), or null. */
-export function rotationTime(fileName: string): Date | null {
-  const m = ROTATED_NAME.exec(fileName)
-  if (!m) return null
-  const [, , date, hh, mm, ss, frac] = m
-  const ms = Date.parse(`${date}T${hh}:${mm}:${ss}.${frac}Z`)
-  return Number.isNaN(ms) ? null : new Date(ms)
-}
-
 export class FileSource implements LogSource {
   readonly rotatedAt: Date | null
 
   constructor(readonly path: string) {
-    this.rotatedAt = rotationTime(basename(path))
+    this.rotatedAt = rotationTime(path)
   }
 
   get name(): string {
@@ -129,8 +118,8 @@ export async function fileSources(paths: readonly string[], stdin?: NodeJS.Reada
 /** Rotated files by rotation time, oldest first; files without a rotation time after them, by name. */
 export function orderLogFiles(files: readonly string[]): string[] {
   return [...files].sort((a, b) => {
-    const ta = rotationTime(basename(a))?.getTime() ?? Number.POSITIVE_INFINITY
-    const tb = rotationTime(basename(b))?.getTime() ?? Number.POSITIVE_INFINITY
+    const ta = rotationTime(a)?.getTime() ?? Number.POSITIVE_INFINITY
+    const tb = rotationTime(b)?.getTime() ?? Number.POSITIVE_INFINITY
     if (ta !== tb) return ta - tb
     return a < b ? -1 : a > b ? 1 : 0
   })

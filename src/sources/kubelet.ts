@@ -7,7 +7,7 @@ import {posix} from 'node:path'
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {type ApiHttp, readText} from '../cluster/api-http.js'
 import {UserError} from '../errors.js'
-import {rotationTime} from './file.js'
+import {rotationTime} from '../audit/rotation.js'
 import type {ByteRange, LogSource} from './source.js'
 
 const VAR_LOG = '/var/log/'

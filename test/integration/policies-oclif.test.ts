@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import Policies, {type PolicyChangeReport} from '../../src/commands/policies.js'
 import {ROOT} from '../support/cli.js'
 
-async function capture<T>(fn: () => Promise<T>): Promise<{result: T; stdout: string}> {
+async function capture<T>(fn: () => Promise<T>): Promise<{result: Awaited<T>; stdout: string}> {
   const write = process.stdout.write.bind(process.stdout)
   let stdout = ''
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -22,7 +22,7 @@ async function capture<T>(fn: () => Promise<T>): Promise<{result: T; stdout: str
 describe('policies through oclif', () => {
   it('returns the report it prints', async () => {
     const {result, stdout} = await capture(() => Policies.run(['-f', 'examples/audit.log', '--since', 'all', '-o', 'json'], ROOT))
-    const report = result as PolicyChangeReport
+    const report = result as unknown as PolicyChangeReport
     assert.deepEqual(JSON.parse(stdout), report)
     assert.equal(report.apiVersion, 'kubectl-audit/v1')
     assert.equal(report.kind, 'PolicyChangeReport')
@@ -32,7 +32,7 @@ describe('policies through oclif', () => {
 
   it('sorts the summary by count, user, verb and the changes by time, auditID', async () => {
     const {result} = await capture(() => Policies.run(['-f', 'examples/audit.log', '--since', 'all', '-o', 'json'], ROOT))
-    const report = result as PolicyChangeReport
+    const report = result as unknown as PolicyChangeReport
     const total = (r: PolicyChangeReport['summary'][number]) => r.succeeded + r.failed + r.unknown
     for (let i = 1; i < report.summary.length; i++) {
       const [a, b] = [report.summary[i - 1], report.summary[i]]

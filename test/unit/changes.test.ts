@@ -46,6 +46,22 @@ describe('changes: what counts', () => {
     ])
   })
 
+  it('keeps one change when rotation split its stages across two files of one log', () => {
+    const got = changesOf([
+      {...knp, verb: 'create', name: 'web', auditID: 'r1', stage: 'RequestReceived', source: '/logs/audit-2026-11-24T10-00-00.000.log.gz'},
+      {...knp, verb: 'create', name: 'web', auditID: 'r1', stage: 'ResponseComplete', code: 201, source: '/logs/audit.log'},
+    ])
+    assert.deepEqual(got.map((c) => [c.outcome, c.source]), [['succeeded', '/logs/audit.log']])
+  })
+
+  it('keeps requests apart that share an auditID but come from two apiservers', () => {
+    const got = changesOf([
+      {...knp, verb: 'create', name: 'web', auditID: 'same', source: 'node/cp-1:/var/log/audit.log'},
+      {...knp, verb: 'create', name: 'web', auditID: 'same', source: 'node/cp-2:/var/log/audit.log'},
+    ])
+    assert.equal(got.length, 2)
+  })
+
   it('marks a request seen only at RequestReceived as unknown', () => {
     const [c] = changesOf([{...knp, verb: 'create', name: 'web', stage: 'RequestReceived'}])
     assert.equal(c.outcome, 'unknown')
