@@ -237,7 +237,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
     await server.close()
     fake = undefined
     const result = await runCli(['doctor', '--kubeconfig', kubeconfig])
-    assert.equal(result.code, 2)
+    assert.equal(result.code, 2, result.stderr + result.stdout)
     assert.match(result.stderr, /cannot connect to the API server .*connection refused/)
   })
 })
