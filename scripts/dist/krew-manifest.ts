@@ -64,8 +64,8 @@ function caveats(version: string, portable: readonly ReleaseTarget[]): string {
     )
   }
   paragraphs.push(
-    'Reading audit logs from a cluster needs `get nodes/proxy`, or for the fallback `create pods` ' +
-      'and `create pods/exec`, on the control-plane nodes.',
+    'Reading audit logs from a cluster needs RBAC `get nodes/proxy`, or, for the fallback reader ' +
+      'pod, `create pods` and `create pods/exec` (see the README).',
     'Shell completion (kubectl 1.26+, not on Windows): krew links only the plugin itself, so link ' +
       'its completion executable next to it:',
     [

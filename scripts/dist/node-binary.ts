@@ -15,7 +15,16 @@ export interface NodeBinary {
   license: string | null
 }
 
-export async function fetchNodeBinary(nodePackage: string, version: string, workDir: string): Promise<NodeBinary> {
+const fetched = new Map<string, Promise<NodeBinary>>()
+
+/** The binary of `nodePackage`@`version`, unpacked under `workDir`; fetched once per build. */
+export function fetchNodeBinary(nodePackage: string, version: string, workDir: string): Promise<NodeBinary> {
+  const key = `${nodePackage}@${version}`
+  if (!fetched.has(key)) fetched.set(key, unpack(nodePackage, version, workDir))
+  return fetched.get(key)!
+}
+
+async function unpack(nodePackage: string, version: string, workDir: string): Promise<NodeBinary> {
   const into = join(workDir, `${nodePackage}-${version}`)
   await mkdir(into, {recursive: true})
   const {stdout} = await run('npm', ['pack', `${nodePackage}@${version}`, '--prefer-offline', '--silent'], {

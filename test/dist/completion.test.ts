@@ -66,7 +66,7 @@ describe('kubectl_complete-audit', () => {
     const flags = Object.values(command.flags ?? {}).filter((flag) => !flag.hidden)
 
     it(`${command.id}: offers each of its flags, and --help`, async () => {
-      const expected = [...flags.map((flag) => `--${flag.name}`), '--help'].sort()
+      const expected = [...new Set([...flags.map((flag) => `--${flag.name}`), '--help'])].sort()
       const {words, directive} = await complete(command.id, '--')
       assert.deepEqual({words: words.sort(), directive}, {words: expected, directive: ':4'})
     })
