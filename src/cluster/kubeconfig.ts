@@ -10,7 +10,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {UserError} from '../errors.js'
 import type {KubeConnectionOptions} from '../flags/kube.js'
 
-const HINT = 'point at a cluster with --kubeconfig or KUBECONFIG, or read a log file with -f'
+const HINT = 'point at a cluster with --kubeconfig or KUBECONFIG (doctor also works offline: --manifest and --policy-file)'
 
 export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env): Promise<KubeConfig> {
   const {KubeConfig} = await import('@kubernetes/client-node')

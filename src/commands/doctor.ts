@@ -1,6 +1,7 @@
 import type {DoctorFacts} from '../doctor/facts.js'
 import {doctorFlags, doctorOptions} from '../flags/doctor.js'
 import {outputFlags} from '../flags/output.js'
+import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
 export type {DoctorReport} from '../doctor/report.js'
@@ -42,24 +43,16 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     const {buildReport, exitCodeOf} = await import('../doctor/report.js')
     const report = buildReport(facts)
     const out = process.stdout
-    switch (options.output) {
-      case 'json':
-        out.write(JSON.stringify(report, null, 2) + '\n')
-        break
-      case 'yaml':
-        out.write((await import('yaml')).stringify(report))
-        break
-      default: {
-        const [{renderDoctorTable}, {makeChalk}] = await Promise.all([import('../doctor/table.js'), import('../render/color.js')])
-        out.write(
-          renderDoctorTable(report, {
-            chalk: makeChalk(options.color, out),
-            wide: options.output === 'wide',
-            relevantGroups: facts.coverage.relevantGroups,
-            context: contextLines(facts),
-          }),
-        )
-      }
+    if (!(await writeDocument(out, options.output, report))) {
+      const [{renderDoctorTable}, {makeChalk}] = await Promise.all([import('../doctor/table.js'), import('../render/color.js')])
+      out.write(
+        renderDoctorTable(report, {
+          chalk: makeChalk(options.color, out),
+          wide: options.output === 'wide',
+          relevantGroups: facts.coverage.relevantGroups,
+          context: contextLines(facts),
+        }),
+      )
     }
     process.exitCode = exitCodeOf(report)
     return report

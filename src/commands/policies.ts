@@ -11,6 +11,7 @@ import {sourceWarnings} from '../render/sources.js'
 import {fileSources} from '../sources/file.js'
 import {readSources} from '../sources/read.js'
 import type {LogSource} from '../sources/source.js'
+import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
@@ -37,7 +38,7 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
       throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
     }
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
-    // file-only runs stay fast to start (as do yaml and the table renderer below).
+    // file-only runs stay fast to start (as do yaml and the table renderer).
     const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources(clusterReadOptions(flags), process.stderr) : undefined
     const sources: LogSource[] = cluster ? cluster.sources : await fileSources(options.files)
     for (const warning of cluster?.warnings ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
@@ -58,26 +59,18 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     const changes = selectChanges(collector.finish(), options.selection)
     const report = buildReport(options.window, stats, changes)
     const out = process.stdout
-    switch (options.output) {
-      case 'json':
-        out.write(JSON.stringify(report, null, 2) + '\n')
-        break
-      case 'yaml':
-        out.write((await import('yaml')).stringify(report))
-        break
-      default: {
-        const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
-        const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
-        const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
-        out.write(
-          renderPoliciesTable(report, {
-            wide: options.output === 'wide',
-            limit: options.limit,
-            inputSpan: {firstMs: firsts.length > 0 ? Math.min(...firsts) : null, lastMs: lasts.length > 0 ? Math.max(...lasts) : null},
-            chalk: makeChalk(options.color, out),
-          }),
-        )
-      }
+    if (!(await writeDocument(out, options.output, report))) {
+      const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
+      const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
+      const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
+      out.write(
+        renderPoliciesTable(report, {
+          wide: options.output === 'wide',
+          limit: options.limit,
+          inputSpan: {firstMs: firsts.length > 0 ? Math.min(...firsts) : null, lastMs: lasts.length > 0 ? Math.max(...lasts) : null},
+          chalk: makeChalk(options.color, out),
+        }),
+      )
     }
     return report
   }

@@ -5,7 +5,7 @@ import {Flags} from '@oclif/core'
 import {parseDuration} from '../audit/window.js'
 import {UserError} from '../errors.js'
 import type {ClusterReadOptions} from '../sources/cluster.js'
-import {kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
+import {kubeConnectionOptions, kubeFlags, kubeUserFlag} from './kube.js'
 
 /** Small, multi-arch, and has sh, cat, tail, head, stat and ls. Fully qualified for CRI-O. */
 export const DEFAULT_READER_IMAGE = 'docker.io/library/busybox:1.37'
@@ -51,24 +51,13 @@ export function clusterReadOptions(flags: ClusterReadFlagValues): ClusterReadOpt
   if (podTimeoutMs < 10_000) throw new UserError(`--pod-timeout ${flags['pod-timeout']} is too short`, {hint: 'the reader pod needs time to start: use at least 10s, e.g. 10m'})
   if (!flags.image.trim()) throw new UserError('--image is empty')
   return {
-    ...kubeConnectionOptions(flags),
+    ...kubeConnectionOptions(flags, flags['kube-user']),
     nodes: [...new Set(nodes)],
     logPath,
     via: flags.via,
     image: flags.image.trim(),
     podNamespace: flags['pod-namespace'],
     podTimeoutSeconds: Math.ceil(podTimeoutMs / 1000),
-  }
-}
-
-function kubeConnectionOptions(flags: ClusterReadFlagValues): KubeConnectionOptions {
-  return {
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    cluster: flags.cluster,
-    user: flags['kube-user'],
-    // kubectl reads a bare number as seconds.
-    requestTimeoutMs: /^\d+$/.test(flags['request-timeout'].trim()) ? Number(flags['request-timeout']) * 1000 : duration(flags['request-timeout'], '--request-timeout'),
   }
 }
 

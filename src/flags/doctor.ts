@@ -9,7 +9,7 @@ import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/ku
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
 import {DEFAULT_READER_IMAGE} from './cluster-read.js'
-import {kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
+import {kubeConnectionOptions, kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
@@ -113,13 +113,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     kubernetesVersion,
     nodeAccess: flags['node-access'],
     nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
-    connection: {
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      cluster: flags.cluster,
-      user: flags.user,
-      requestTimeoutMs: parseRequestTimeout(flags['request-timeout']),
-    },
+    connection: kubeConnectionOptions(flags, flags.user),
     identity: {name: user, groups},
     verbs,
     extraTargets: (flags.resource ?? []).map(parseResourceArg),
@@ -127,14 +121,6 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     output: flags.output,
     color: flags.color,
   }
-}
-
-/** kubectl's --request-timeout: a bare number is seconds; 0 means none. */
-function parseRequestTimeout(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
-  if (!match) throw new UserError(`--request-timeout "${text}" is not a duration`, {hint: 'e.g. 10s, 1m, or 0 for no timeout'})
-  const unit = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[match[2] ?? 's'] ?? 1000
-  return Math.round(Number(match[1]) * unit)
 }
 
 /**

@@ -1,6 +1,9 @@
 // kubectl-compatible connection flags, shared by every command that talks to a cluster.
 import {Flags} from '@oclif/core'
 
+import {parseDuration} from '../audit/window.js'
+import {UserError} from '../errors.js'
+
 export const kubeFlags = {
   kubeconfig: Flags.string({
     summary: 'Path to the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config).',
@@ -29,4 +32,27 @@ export interface KubeConnectionOptions {
   readonly user?: string
   /** Milliseconds; 0 means no timeout. */
   readonly requestTimeoutMs: number
+}
+
+export interface KubeFlagValues {
+  kubeconfig?: string
+  context?: string
+  cluster?: string
+  'request-timeout': string
+}
+
+/** The validated connection settings; `user` is whichever name the command gave kubectl's --user. */
+export function kubeConnectionOptions(flags: KubeFlagValues, user: string | undefined): KubeConnectionOptions {
+  return {kubeconfig: flags.kubeconfig, context: flags.context, cluster: flags.cluster, user, requestTimeoutMs: parseRequestTimeout(flags['request-timeout'])}
+}
+
+/** kubectl's --request-timeout: a duration, or a bare number of seconds; 0 means none. */
+export function parseRequestTimeout(text: string): number {
+  const trimmed = text.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  try {
+    return parseDuration(trimmed)
+  } catch {
+    throw new UserError(`--request-timeout "${text}" is not a duration`, {hint: 'e.g. 10s, 1m, or 0 for no timeout'})
+  }
 }
