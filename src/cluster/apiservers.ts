@@ -55,6 +55,8 @@ export interface ApiserverInstance {
   readonly source: 'pod' | 'node-args' | 'manifest'
   readonly distribution: ApiserverDistribution
   readonly image: string | null
+  /** The container that runs it, in a pod; null for a host process (k3s, RKE2 node-args). */
+  readonly container: string | null
   /** Flag name without dashes → value, as the apiserver parsed them. */
   readonly flags: Readonly<Record<string, string>>
   /** Malformed flags, one line each. */
@@ -115,6 +117,7 @@ export function apiserverFromPod(pod: PodLike, source: 'pod' | 'manifest' = 'pod
     source,
     distribution: distributionOfPod(pod, container?.image),
     image: container?.image ?? null,
+    container: container?.name ?? null,
     flags,
     flagProblems: problems,
     inContainer: true,
@@ -169,6 +172,7 @@ export function apiserverFromNodeArgs(node: NodeLike): ApiserverInstance | undef
     source: 'node-args',
     distribution,
     image: null,
+    container: null,
     flags,
     flagProblems: parsed.problems,
     // k3s runs the apiserver in its own process; RKE2 mounts its paths at the same place.

@@ -1,6 +1,7 @@
 // Where the audit logs are: (node, host path) pairs for every kube-apiserver (and, with Calico
-// Enterprise, its API server), from --node/--log-path or from apiserver discovery. Nodes that are
-// NotReady are reported and left out; nothing found is one line saying what was looked for.
+// Enterprise, its API server), from --node/--log-path or from apiserver discovery, and the pods
+// whose stdout carries the events (--audit-log-path=-). Nodes that are NotReady are reported and
+// left out; nothing found is one line saying what was looked for.
 import {posix} from 'node:path'
 
 import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node'
@@ -8,7 +9,7 @@ import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node
 import {UserError} from '../errors.js'
 import {apiErrorToUserError, statusCodeOf} from './api-errors.js'
 import {withRequestTimeout} from './api-http.js'
-import {APISERVER_LABEL_SELECTORS, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
+import {APISERVER_LABEL_SELECTORS, type ApiserverInstance, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
 import {serverOf} from './kubeconfig.js'
 import {detectManagedProvider, managedAuditAdvice} from './managed-provider.js'
 
@@ -18,6 +19,14 @@ export interface AuditLogTarget {
   path: string
   /** A guessed location: a missing file is expected, not worth a warning. */
   optional: boolean
+}
+
+/** A kube-apiserver that writes its audit events to its stdout (--audit-log-path=-), read through its pod's log. */
+export interface StdoutAuditLog {
+  node: string
+  namespace: string
+  pod: string
+  container: string
 }
 
 export interface TargetQuery {
@@ -32,7 +41,13 @@ const CALICO_APISERVER_NAMESPACES = ['tigera-system', 'calico-apiserver', 'calic
 const CALICO_APISERVER_CONTAINERS = /^(tigera|calico)-apiserver$/
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']
 
-export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): Promise<{targets: AuditLogTarget[]; warnings: string[]}> {
+export interface FoundAuditLogs {
+  targets: AuditLogTarget[]
+  stdoutLogs: StdoutAuditLog[]
+  warnings: string[]
+}
+
+export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): Promise<FoundAuditLogs> {
   const k8s = await import('@kubernetes/client-node')
   const core = kc.makeApiClient(k8s.CoreV1Api)
   const server = serverOf(kc)
@@ -40,31 +55,37 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
   const nodes = await listNodes(core, server, query.requestTimeoutMs)
 
   let targets: AuditLogTarget[]
+  let stdoutLogs: StdoutAuditLog[] = []
   if (query.logPath !== undefined) {
     const onNodes = query.nodes.length > 0 ? [...query.nodes] : await controlPlaneNodes(kc, nodes)
     targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
-    targets = await discoverApiserverLogs(kc, server, query, nodes, warnings)
+    ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(kc, server, query, nodes, warnings))
     targets.push(...await calicoLogs(core, query.requestTimeoutMs))
   }
-  if (query.nodes.length > 0) targets = targets.filter((t) => query.nodes.includes(t.node))
+  if (query.nodes.length > 0) {
+    targets = targets.filter((t) => query.nodes.includes(t.node))
+    stdoutLogs = stdoutLogs.filter((l) => query.nodes.includes(l.node))
+  }
   if (nodes) {
     for (const name of query.nodes) {
       if (!nodes.has(name)) warnings.push(`node ${name} does not exist`)
     }
-    targets = targets.filter((t) => {
-      const node = nodes.get(t.node)
+    const readable = (name: string, optional: boolean) => {
+      const node = nodes.get(name)
       if (!node) return false
       if (isReady(node)) return true
-      if (!t.optional) warnings.push(`node ${t.node} is NotReady: its audit log cannot be read now`)
+      if (!optional) warnings.push(`node ${name} is NotReady: its audit log cannot be read now`)
       return false
-    })
+    }
+    targets = targets.filter((t) => readable(t.node, t.optional))
+    stdoutLogs = stdoutLogs.filter((l) => readable(l.node, false))
   }
-  return {targets: dedupe(targets), warnings: [...new Set(warnings)]}
+  return {targets: dedupe(targets), stdoutLogs, warnings: [...new Set(warnings)]}
 }
 
 async function discoverApiserverLogs(kc: KubeConfig, server: string, query: TargetQuery, nodes: Map<string, V1Node> | undefined,
-  warnings: string[]): Promise<AuditLogTarget[]> {
+  warnings: string[]): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
   let discovery
   try {
     discovery = await withRequestTimeout(findApiservers(kc), query.requestTimeoutMs)
@@ -72,13 +93,16 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
     throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
   }
   const targets: AuditLogTarget[] = []
+  const stdout: StdoutAuditLog[] = []
   for (const instance of discovery.instances) {
     if (query.nodes.length > 0 && !query.nodes.includes(instance.nodeName ?? '')) continue
     const flag = instance.flags['audit-log-path']
     if (flag === undefined || flag === '') {
       warnings.push(`${instance.name} does not write an audit log (no --audit-log-path); see kubectl audit doctor`)
     } else if (flag === '-') {
-      warnings.push(`${instance.name} writes audit events to its stdout (--audit-log-path=-), which is not read; capture its log to a file and use -f`)
+      const log = stdoutLogOf(instance)
+      if (log) stdout.push(log)
+      else warnings.push(`${instance.name} writes audit events to the stdout of a process outside any pod (--audit-log-path=-), which the API cannot read; capture that output to a file and use -f`)
     } else if (!instance.nodeName) {
       warnings.push(`${instance.name} runs on no known node`)
     } else if (!instance.auditLog?.hostPath) {
@@ -87,7 +111,7 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
       targets.push({node: instance.nodeName, path: instance.auditLog.hostPath, optional: false})
     }
   }
-  if (targets.length > 0) return targets
+  if (targets.length > 0 || stdout.length > 0) return {files: targets, stdout}
   const elsewhere = discovery.instances.map((i) => i.nodeName).filter((n): n is string => n !== null && !query.nodes.includes(n))
   if (query.nodes.length > 0 && warnings.length === 0 && elsewhere.length > 0) {
     throw new UserError(`no kube-apiserver runs on ${query.nodes.join(', ')}; they run on ${[...new Set(elsewhere)].join(', ')}`, {
@@ -107,6 +131,13 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
   throw new UserError(`found no kube-apiserver audit log: looked for ${lookedFor}${refused ? ` (refused: ${refused})` : ''}`, {
     hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
   })
+}
+
+/** Where the stdout of an apiserver pod is read: its pod, container and node (a k3s process has none). */
+function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
+  const slash = instance.name.indexOf('/')
+  if (instance.source !== 'pod' || !instance.nodeName || !instance.container || slash === -1) return undefined
+  return {node: instance.nodeName, namespace: instance.name.slice(0, slash), pod: instance.name.slice(slash + 1), container: instance.container}
 }
 
 /** Calico Enterprise's API server log, read alongside so Calico changes carry the real user. */

@@ -1,11 +1,12 @@
 // Audit logs read where they are, on the control-plane nodes, through the Kubernetes API: each
 // log and its rotated siblings become LogSources named `node/NAME:PATH`, read through the kubelet
-// /logs/ proxy or, when that is refused or cannot reach the path, through a reader pod.
+// /logs/ proxy or, when that is refused or cannot reach the path, through a reader pod. An
+// apiserver that writes its events to stdout is read through its pod's log (`pod/NS/NAME`).
 import {posix} from 'node:path'
 
 import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
-import {type AuditLogTarget, findAuditLogTargets} from '../cluster/audit-log-targets.js'
+import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
 import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
@@ -14,6 +15,7 @@ import {sanitize} from '../render/sanitize.js'
 import {listPodDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
 import {orderLogFiles} from './file.js'
 import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import {PodLogSource} from './pod-log.js'
 import type {LogSource} from './source.js'
 
 export interface ClusterReadOptions extends KubeConnectionOptions {
@@ -23,6 +25,8 @@ export interface ClusterReadOptions extends KubeConnectionOptions {
   image: string
   podNamespace: string
   podTimeoutSeconds: number
+  /** Start of the time window (epoch ms): a log that cannot seek (pods/log) is asked only from there. */
+  sinceMs?: number | null
 }
 
 export interface ClusterSources {
@@ -52,23 +56,28 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
     timeoutSeconds: opts.podTimeoutSeconds,
     requestTimeoutMs: opts.requestTimeoutMs,
   }, (line) => stderr.write(`warning: ${sanitize(line)}\n`))
-  const reader = new NodeReader(new ApiHttp(kc, opts.requestTimeoutMs), readers, opts.via, warnings)
+  const http = new ApiHttp(kc, opts.requestTimeoutMs)
+  const reader = new NodeReader(http, readers, opts.via, warnings)
 
   const byNode = new Map<string, AuditLogTarget[]>()
   for (const target of found.targets) byNode.set(target.node, [...(byNode.get(target.node) ?? []), target])
-  const perNode: LogSource[][] = []
+  const jobs: Array<{node: string; open: () => Promise<LogSource[]>}> = [
+    ...[...byNode].map(([node, targets]) => ({node, open: () => reader.sourcesOn(node, targets)})),
+    ...found.stdoutLogs.map((log) => ({node: log.node, open: () => openStdoutLog(http, log, opts.sinceMs ?? null)})),
+  ]
+  const perJob: LogSource[][] = []
   const hints = new Set<string>()
   // One node failing does not lose the others: it becomes a warning.
-  await forEachLimited([...byNode], NODE_CONCURRENCY, async ([node, targets], i) => {
+  await forEachLimited(jobs, NODE_CONCURRENCY, async ({node, open}, i) => {
     try {
-      perNode[i] = await reader.sourcesOn(node, targets)
+      perJob[i] = await open()
     } catch (error) {
-      perNode[i] = []
+      perJob[i] = []
       warnings.push(`node ${node}: ${(error as Error).message}`)
       if (error instanceof UserError && error.hint) hints.add(error.hint)
     }
   })
-  const sources = perNode.flat()
+  const sources = perJob.flat()
   if (sources.length === 0) {
     await readers.close()
     // When every node failed the same way, its remedy is the one to give.
@@ -77,6 +86,13 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
     })
   }
   return {sources, warnings, close: () => readers.close()}
+}
+
+/** The stdout of an apiserver pod, once one small read has shown it can be read. */
+async function openStdoutLog(http: ApiHttp, log: StdoutAuditLog, sinceMs: number | null): Promise<LogSource[]> {
+  const source = new PodLogSource(http, log, sinceMs)
+  await source.probe()
+  return [source]
 }
 
 /** Finds a node's log files (the active one and its rotated siblings) and how to read them. */

@@ -1,5 +1,5 @@
 // A loopback HTTPS Kubernetes API server for tests: a generic object store behind the real REST
-// paths, bearer-token auth, Status errors, the kubelet /logs proxy and pod exec over WebSocket.
+// paths, bearer-token auth, Status errors, the kubelet /logs proxy, pod logs and pod exec over WebSocket.
 // Tests talk to it exactly as the CLI talks to a cluster; nothing in client-node is stubbed.
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
@@ -12,6 +12,7 @@ import type {Duplex} from 'node:stream'
 import {ExecServer, type ExecSettings, matchExec} from './exec.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
 import {matchNodeLogs, type NodeLogSettings, serveNodeLogs} from './node-logs.js'
+import {matchPodLog, servePodLog} from './pod-logs.js'
 import {PodLifecycle, type PodSettings} from './pods.js'
 import {failureStatus, reasonFor} from './status.js'
 import {groupOf, type KubeObject, ObjectStore, pluralOf, type ResourceAddress} from './store.js'
@@ -41,6 +42,11 @@ export interface FakeApiserverOptions {
   exec?: Partial<ExecSettings>
   /** Kubelet /logs/ behaviour (default: Range honoured). */
   logs?: Partial<NodeLogSettings>
+  /**
+   * Container log files in the CRI format, served by pods/log, by `NAMESPACE/POD/CONTAINER`
+   * (podLogKey). The pod itself must be in the store.
+   */
+  podLogs?: Record<string, string>
 }
 
 export interface FailRule {
@@ -74,7 +80,7 @@ export interface FakeApiserver {
   /** Answer matching requests with a Status error: e.g. fail({method:'GET', path:/\/pods$/, code:403}). */
   fail(rule: FailRule): void
   requests: RecordedRequest[]
-  /** Body bytes sent for /proxy/logs/ requests (and exec stdout). */
+  /** Body bytes sent for /proxy/logs/ and pods/log requests (and exec stdout). */
   bytesServed: number
   /** Pod startup behaviour; change it between requests to script a scenario. */
   pods: PodSettings
@@ -82,6 +88,8 @@ export interface FakeApiserver {
   exec: ExecSettings
   /** Kubelet /logs/ behaviour; changeable too. */
   logs: NodeLogSettings
+  /** Container log files by `NAMESPACE/POD/CONTAINER`; changeable too. */
+  podLogs: Record<string, string>
   close(): Promise<void>
 }
 
@@ -91,6 +99,7 @@ export interface ServerState {
   nodes: Map<string, FakeNode>
   lifecycle: PodLifecycle
   logs: NodeLogSettings
+  podLogs: Record<string, string>
   countBytes(n: number): void
 }
 
@@ -107,6 +116,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   mkdirSync(containerRoot)
   const countBytes = (n: number) => { fake.bytesServed += n }
   const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
+  const podLogs: Record<string, string> = {...opts.podLogs}
   const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, ...opts.exec}, containerRoot, countBytes)
   const version = {
     major: opts.version?.major ?? '1',
@@ -147,6 +157,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     pods,
     exec: execServer.settings,
     logs,
+    podLogs,
     close: async () => {
       lifecycle.close()
       execServer.close()
@@ -157,7 +168,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       rmSync(tempDir, {recursive: true, force: true})
     },
   }
-  const state: ServerState = {store, nodes, lifecycle, logs, countBytes}
+  const state: ServerState = {store, nodes, lifecycle, logs, podLogs, countBytes}
 
   /**
    * Auth and configured failures, shared by plain requests and WebSocket upgrades. The kubelet's
@@ -245,6 +256,8 @@ async function handleRequest(state: ServerState, version: object, req: IncomingM
     if (!node) return sendJson(res, 404, failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}))
     return serveNodeLogs(node, logs.path, req, res, state.logs, state.countBytes)
   }
+  const podLog = matchPodLog(pathname)
+  if (podLog && req.method === 'GET') return servePodLog(state, podLog, url, res)
   if (pathname === '/api') return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
   if (pathname === '/apis') return sendJson(res, 200, apiGroupList(state.store))
 
