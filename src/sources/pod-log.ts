@@ -74,7 +74,7 @@ export class PodLogSource implements LogSource {
 }
 
 /** One line for a refused pods/log read, with the permission it needs. */
-export function podLogError(error: unknown, log: StdoutAuditLog, server: string): UserError {
+function podLogError(error: unknown, log: StdoutAuditLog, server: string): UserError {
   return apiErrorToUserError(error, {
     verb: 'get', resource: 'pods/log', namespace: log.namespace, server,
     purpose: `read the audit events ${log.namespace}/${log.pod} writes to its stdout`,
