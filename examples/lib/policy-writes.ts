@@ -111,8 +111,6 @@ export interface CalicoApiWrite {
   readonly subresource?: 'status'
   /** For deletecollection: the v3 names of the objects the collection held. */
   readonly members?: readonly string[]
-  /** kubectl sends no name on create: kube-apiserver never decodes an aggregated body. */
-  readonly clientSide?: 'kubectl-apply' | 'kubectl-create' | 'kubectl-delete' | 'controller'
 }
 
 /**
@@ -123,6 +121,8 @@ export interface CalicoApiWrite {
 export function calicoApiWrite(ctx: GenerationContext, w: CalicoApiWrite): ApiRequest[] {
   const {rng, cluster} = ctx
   const namespace = CALICO_KINDS[w.resource]!.namespaced ? w.namespace : undefined
+  // A create names its object only in the body, which kube-apiserver never decodes for an
+  // aggregated API: its objectRef has no name.
   const named = w.verb !== 'create' && w.verb !== 'deletecollection'
   const path = collectionPath('projectcalico.org', 'v3', w.resource, namespace) + (named ? `/${w.name}` : '') + (w.subresource ? `/${w.subresource}` : '')
   const apply = w.verb === 'create' || w.verb === 'patch' ? ['fieldManager=kubectl-client-side-apply', 'fieldValidation=Strict'] : []
