@@ -10,7 +10,7 @@ export interface NoticeSource {
   text: string | null
 }
 
-const LICENSE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i
+const LICENSE_FILE = /^((un)?licen[cs]e|copying|notice)([.-][\w.-]+)?$/i
 
 async function packageNotice(name: string, folder: string): Promise<NoticeSource> {
   const pjson = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {version?: string; license?: string}
