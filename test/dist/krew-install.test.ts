@@ -45,11 +45,8 @@ describe('krew-style install of the release archives', () => {
     let krewBin: string
     before(async () => {
       const krewRoot = join(root, 'linux')
-      installation = await krewInstall(manifestPlatform(plugin, 'linux', 'amd64'), builtArchive(manifestPlatform(plugin, 'linux', 'amd64')), {
-        krewRoot,
-        name: 'audit',
-        version: `v${PACKAGE_VERSION}`,
-      })
+      const platform = manifestPlatform(plugin, 'linux', 'amd64')
+      installation = await krewInstall(platform, builtArchive(platform), {krewRoot, name: 'audit', version: `v${PACKAGE_VERSION}`})
       krewBin = join(krewRoot, 'bin')
     })
 
