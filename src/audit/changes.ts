@@ -252,10 +252,7 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
     if (match.change.verb === 'deletecollection') continue
     taken.add(match)
     if (!match.tierKnown && backing.tierKnown) match.change.tier = backing.change.tier
-    if (match.change.name === null && backing.change.name !== null) {
-      const dot = backing.change.name.indexOf('.')
-      match.change.name = match.change.resource === 'tiers' || dot === -1 ? backing.change.name : backing.change.name.slice(dot + 1)
-    }
+    if (match.change.name === null && backing.change.name !== null) match.change.name = v3Name(backing.change.name)
   }
   return all.filter((p) => !dropped.has(p))
 }
@@ -264,6 +261,14 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
 function sameVerbFamily(userVerb: string, backingVerb: string): boolean {
   const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v === 'deletecollection' ? 'delete' : v)
   return family(userVerb) === family(backingVerb)
+}
+
+/**
+ * The name the v3 API shows for a CRD name: the default tier's `default.` storage prefix is
+ * dropped; another tier's prefix is part of the v3 name too (`security.allow-dns`).
+ */
+function v3Name(crdName: string): string {
+  return crdName.startsWith('default.') ? crdName.slice('default.'.length) : crdName
 }
 
 /** A v3 name `foo` is stored as `foo`, `default.foo` or `<tier>.foo` in the CRD. */

@@ -149,6 +149,19 @@ describe('changes: Calico aggregated API join', () => {
     assert.equal(got[0].apiGroup, 'projectcalico.org')
   })
 
+  it('names an aggregated create by its v3 name, from the backing write', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', user: 'alice', time: '2026-11-24T10:00:00Z'},
+      {...gnpCRD, verb: 'create', name: 'security.allow-dns', user: calicoSA, time: '2026-11-24T10:00:00.2Z'},
+      {...gnp, verb: 'create', user: 'alice', time: '2026-11-24T11:00:00Z'},
+      {...gnpCRD, verb: 'create', name: 'default.allow-ntp', user: calicoSA, time: '2026-11-24T11:00:00.2Z'},
+    ])
+    assert.deepEqual(got.map((c) => [c.name, c.tier]), [
+      ['security.allow-dns', 'security'],
+      ['allow-ntp', 'default'],
+    ])
+  })
+
   it('does not join writes that are too far apart, or on another object', () => {
     const got = changesOf([
       {...gnp, verb: 'create', name: 'a', user: 'alice', time: '2026-11-24T10:00:00Z'},
