@@ -50,7 +50,7 @@ function isSpace(byte: number | undefined): boolean {
 }
 
 export interface Candidate {
-  /** The bytes of the line (or document), without the newline. */
+  /** The bytes of the line (or document), without the newline: valid only during the callback. */
   readonly bytes: Buffer
   /** 1-based line number where it starts. */
   readonly line: number
@@ -127,7 +127,8 @@ export class LineScanner {
       this.pending = [Buffer.alloc(0)]
       return
     }
-    this.pending.push(piece)
+    // A copy: the chunk's buffer may be reused for the next chunk.
+    this.pending.push(Buffer.from(piece))
     this.pendingBytes += piece.length
   }
 

@@ -5,6 +5,15 @@ import {UserError} from '../errors.js'
 import {sanitize} from '../render/sanitize.js'
 
 export abstract class BaseCommand extends Command {
+  override async init(): Promise<void> {
+    await super.init()
+    // `… -o json | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0)
+      throw error
+    })
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
     if (error instanceof UserError) {
       process.stderr.write(`error: ${sanitize(error.message)}\n`)

@@ -31,32 +31,45 @@ export class FileSource implements LogSource {
     return (await stat(this.path)).size
   }
 
-  async *read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
-    const handle = await open(this.path, 'r')
-    try {
-      let position = range?.start ?? 0
-      const end = range?.end ?? Number.POSITIVE_INFINITY
-      const readAt = async (at: number): Promise<Buffer> => {
-        const want = Math.min(FILE_CHUNK_BYTES, end - at)
-        if (want <= 0) return Buffer.alloc(0)
-        // A fresh buffer each time: the scanner may keep a slice of the last line.
-        const buffer = Buffer.allocUnsafe(want)
-        const {bytesRead} = await handle.read(buffer, 0, want, at)
-        return bytesRead === want ? buffer : buffer.subarray(0, bytesRead)
-      }
-      // Keep one read in flight while the caller scans the previous chunk.
-      let pending = readAt(position)
-      while (!signal?.aborted) {
-        const chunk = await pending
-        if (chunk.length === 0) break
-        position += chunk.length
-        pending = readAt(position)
-        yield chunk
-      }
-      await pending.catch(() => {})
-    } finally {
-      await handle.close()
+  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
+    return readFileChunks(this.path, range, signal, false)
+  }
+}
+
+/** Buffers in use at once when reusing: the one being scanned, the one being read, one spare. */
+const REUSED_BUFFERS = 3
+
+/**
+ * Reads a file in FILE_CHUNK_BYTES chunks, keeping one read in flight while the caller works on
+ * the previous chunk. With `reuse`, the same few buffers come back round: far less garbage on a
+ * multi-GB file, but each chunk is only valid until the next one is asked for, so only a caller
+ * that copies what it keeps (the line scanner) may ask for it.
+ */
+export async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean): AsyncIterable<Buffer> {
+  const handle = await open(path, 'r')
+  const pool = reuse ? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES)) : []
+  let turn = 0
+  try {
+    let position = range?.start ?? 0
+    const end = range?.end ?? Number.POSITIVE_INFINITY
+    const readAt = async (at: number): Promise<Buffer> => {
+      const want = Math.min(FILE_CHUNK_BYTES, end - at)
+      if (want <= 0) return Buffer.alloc(0)
+      const buffer = reuse ? pool[turn++ % REUSED_BUFFERS] : Buffer.allocUnsafe(want)
+      const {bytesRead} = await handle.read(buffer, 0, want, at)
+      return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead)
     }
+    let pending = readAt(position)
+    while (!signal?.aborted) {
+      const chunk = await pending
+      if (chunk.length === 0) break
+      position += chunk.length
+      pending = readAt(position)
+      yield chunk
+    }
+    await pending.catch(() => {})
+  } finally {
+    await handle.close()
   }
 }
 

@@ -8,6 +8,7 @@ import type {ChangeCollector} from '../audit/changes.js'
 import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
 import {type Candidate, detectFormat, DocumentSplitter, isLegacyLine, jsonTextOf, LineScanner, type LogFormat} from '../audit/scan.js'
 import {filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, type TimeWindow} from '../audit/window.js'
+import {readFileChunks} from './file.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import type {LogSource} from './source.js'
 
@@ -98,7 +99,9 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
         second = await startSecondHalf(source, source.localPath, startOffset, size, stopAfterOf(options.window), signal)
       }
     }
-    raw = source.read({start: startOffset, end: second?.cut}, signal)
+    const range = {start: startOffset, end: second?.cut}
+    // JSON lines from a local file go only to the line scanner, which copies what it keeps.
+    raw = lines && source.localPath !== undefined ? readFileChunks(source.localPath, range, signal, true) : source.read(range, signal)
   } else {
     const peeked = await peek(source.read(undefined, signal))
     gzip = isGzip(peeked.first)

@@ -4,7 +4,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {slimBody} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
-import {FileSource} from './file.js'
+import {readFileChunks} from './file.js'
 import {scanJsonLines} from './read.js'
 import type {ScanJob, ScanJobResult} from './parallel-scan.js'
 
@@ -19,7 +19,7 @@ async function* counted(chunks: AsyncIterable<Buffer>) {
 }
 // Bodies can be large; only the fields changes read cross back to the main thread.
 const slim = (e: AuditEvent): AuditEvent => ({...e, requestObject: slimBody(e.requestObject), responseObject: slimBody(e.responseObject)})
-const result = await scanJsonLines(counted(new FileSource(job.path).read({start: job.start, end: job.end})), (e) => events.push(...e.map(slim)), job.stopAfter)
+const result = await scanJsonLines(counted(readFileChunks(job.path, {start: job.start, end: job.end}, undefined, true)), (e) => events.push(...e.map(slim)), job.stopAfter)
 const failure = result.failure === undefined ? undefined : (result.failure as Error).message
 const message: ScanJobResult = {result: {...result, failure}, events, bytesRead}
 parentPort!.postMessage(message)

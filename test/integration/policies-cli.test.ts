@@ -252,3 +252,22 @@ describe('policies on a real log rewritten to policy writes', () => {
     assert.ok(failed > 0 && report.changes.some((c) => c.code === 403 && c.outcome === 'failed'))
   })
 })
+
+describe('policies output into a pipe closed early', () => {
+  it('exits 0 quietly when the reader stops (… -o json | head)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-pipe-'))
+    const file = join(dir, 'audit.log')
+    const lines = Array.from({length: 3000}, (_, i) => auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time: new Date(Date.parse('2026-11-24T00:00:00Z') + i * 1000).toISOString()}))
+    writeFileSync(file, lines.join('\n') + '\n')
+    const {spawn} = await import('node:child_process')
+    const {RUN} = await import('../support/cli.js')
+    const child = spawn(process.execPath, [RUN, 'policies', '-f', file, '--since', 'all', '-o', 'json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    rmSync(dir, {recursive: true, force: true})
+    assert.equal(stderr, '')
+    assert.equal(code, 0)
+  })
+})
