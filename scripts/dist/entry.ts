@@ -3,6 +3,9 @@
 import {type Interfaces, Plugin, execute} from '@oclif/core'
 import pkg from '../../package.json' with {type: 'json'}
 import {COMMANDS} from '../../src/index.js'
+import {tuneHeap} from '../../src/runtime.js'
+
+tuneHeap()
 
 // oclif's explicit strategy import()s its target file from disk, which a single executable cannot
 // do; the commands are already in this bundle. This replaces an internal method, so a change of

@@ -41,7 +41,7 @@ export function startScanWorker(job: ScanJob): RunningScan | null {
   if (!entry) return null
   let worker: Worker
   try {
-    // Like the main thread (bin/run.js): a small young generation keeps peak memory down.
+    // Like the main thread (src/runtime.ts): a small young generation keeps peak memory down.
     worker = new Worker(entry.url, {workerData: job, execArgv: entry.execArgv, resourceLimits: {maxYoungGenerationSizeMb: 3}})
   } catch {
     return null
