@@ -2,7 +2,7 @@
 // per request (latest stage wins), outcome and dry-run, tier, and the Calico aggregated-API join.
 
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
-import type {AuditEvent, UserInfo} from './event.js'
+import type {AuditEvent} from './event.js'
 import {logStreamName} from './rotation.js'
 
 export type Outcome = 'succeeded' | 'failed' | 'unknown'
@@ -33,11 +33,9 @@ interface Pending {
   change: PolicyChange
   timeUs: number
   stageRank: number
-  subresource: string
   /** The tier came from the body or a name prefix, not the "default" fallback. */
   tierKnown: boolean
   hasBody: boolean
-  user: UserInfo
 }
 
 const STAGE_RANK: Record<string, number> = {RequestReceived: 1, ResponseStarted: 2, ResponseComplete: 3, Panic: 3}
@@ -134,10 +132,8 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
     },
     timeUs: event.timeUs,
     stageRank,
-    subresource: ref.subresource,
     tierKnown: known,
     hasBody: event.requestObject !== undefined || event.responseObject !== undefined,
-    user: event.user,
   }
 }
 
