@@ -124,15 +124,27 @@ export function lineTime(line: Buffer): number | undefined {
 
 /**
  * Rotated files carry their rotation time (about their newest event) in the name. Given the
- * rotation times of a set ordered oldest first (null for the active log, last), says which files
- * can hold events inside the window: a file ends at its rotation time and starts after the
- * previous one's.
+ * rotation time of each source (null for an active log, stdin and unknown names) and the log
+ * stream it belongs to, says which can hold events inside the window: a file ends at its rotation
+ * time and starts after the rotation before it in the same stream. Sources may come in any order
+ * and from several streams (two `-f` in the wrong order, a glob over two logs, several nodes).
  */
-export function filesInWindow(rotatedAt: ReadonlyArray<number | null>, window: TimeWindow): boolean[] {
+export function filesInWindow(rotatedAt: ReadonlyArray<number | null>, window: TimeWindow, streams: readonly string[] = rotatedAt.map(() => '')): boolean[] {
   return rotatedAt.map((end, i) => {
-    const previousEnd = i > 0 ? rotatedAt[i - 1] : null
     if (window.sinceMs !== null && end !== null && end < window.sinceMs - ORDER_SLACK_MS) return false
-    if (window.untilMs !== null && previousEnd !== null && previousEnd > window.untilMs + ORDER_SLACK_MS) return false
+    const start = previousRotation(rotatedAt, streams, i)
+    if (window.untilMs !== null && start !== null && start > window.untilMs + ORDER_SLACK_MS) return false
     return true
   })
+}
+
+/** The latest rotation in the same stream before source i's own (any, for the active log). */
+function previousRotation(rotatedAt: ReadonlyArray<number | null>, streams: readonly string[], i: number): number | null {
+  const end = rotatedAt[i]
+  let latest: number | null = null
+  rotatedAt.forEach((other, j) => {
+    if (other === null || streams[j] !== streams[i] || (end !== null && other >= end)) return
+    if (latest === null || other > latest) latest = other
+  })
+  return latest
 }

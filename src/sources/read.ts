@@ -6,6 +6,7 @@ import {createGunzip} from 'node:zlib'
 
 import type {ChangeCollector} from '../audit/changes.js'
 import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
+import {logStreamName} from '../audit/rotation.js'
 import {type Candidate, detectFormat, DocumentSplitter, isLegacyLine, jsonTextOf, LineScanner, type LogFormat} from '../audit/scan.js'
 import {filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, type TimeWindow} from '../audit/window.js'
 import {readFileChunks} from './file.js'
@@ -54,6 +55,7 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
   const inWindow = filesInWindow(
     sources.map((s) => s.rotatedAt?.getTime() ?? null),
     options.window,
+    sources.map((s) => logStreamName(s.name)),
   )
   let next = 0
   const worker = async () => {

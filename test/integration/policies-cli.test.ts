@@ -164,6 +164,20 @@ describe('policies input handling', () => {
     assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
   })
 
+  it('reads every rotated file that reaches into --until-time, whatever order -f names them in', async () => {
+    const write = (rotatedAt: string, name: string, time: string) => {
+      const path = join(dir, `audit-${rotatedAt}.log`)
+      writeFileSync(path, auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, time, code: 201}) + '\n')
+      return path
+    }
+    const older = write('2026-11-24T10-30-00.000', 'in-window', '2026-11-24T10:00:00.000000Z')
+    const newer = write('2026-11-24T12-30-00.000', 'after-window', '2026-11-24T12:00:00.000000Z')
+    for (const files of [[older, newer], [newer, older]]) {
+      const {report} = await json(['policies', ...files.flatMap((f) => ['-f', f]), '--since', 'all', '--until-time', '2026-11-24T11:00:00Z'])
+      assert.deepEqual(report.changes.map((c) => c.name), ['in-window'], files.join(' '))
+    }
+  })
+
   it('names a corrupt .gz on stderr and still counts the other sources', async () => {
     const bad = join(dir, 'audit-2026-11-24T08-00-00.000.log.gz')
     const full = gzipSync(readFileSync(EXAMPLE))

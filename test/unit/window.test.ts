@@ -89,4 +89,13 @@ describe('filesInWindow', () => {
   it('keeps a file that ends just before the window, within the ordering slack', () => {
     assert.deepEqual(filesInWindow([t(2), null], {sinceMs: t(2) + ORDER_SLACK_MS / 2, untilMs: null}), [true, true])
   })
+  it('finds where a file starts whatever order the files come in', () => {
+    // the same set as above, given newest first: only the active log starts after 03:00
+    assert.deepEqual(filesInWindow([t(6), t(2), t(4), null], {sinceMs: null, untilMs: t(3)}), [false, true, true, false])
+  })
+  it('takes the rotation before a file from its own log stream only', () => {
+    // two logs in one glob, sorted together: a-04:00 starts at a-02:00, not at b-05:00
+    const streams = ['a.log', 'b.log', 'a.log', 'a.log', 'b.log']
+    assert.deepEqual(filesInWindow([t(2), t(5), t(4), null, null], {sinceMs: null, untilMs: t(3)}, streams), [true, true, true, false, false])
+  })
 })
