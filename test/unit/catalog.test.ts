@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 
-import {findWatchedResource, resolveKind, WATCHED_RESOURCE_NAMES} from '../../src/audit/catalog.js'
+import {findWatchedResource, resolveKind, WATCHED_RESOURCE_NAMES, WATCHED_RESOURCES} from '../../src/audit/catalog.js'
+import {RESOURCE_NEEDLES} from '../../src/audit/scan.js'
 
 describe('catalog', () => {
   const cases: Array<[string, string[]]> = [
@@ -34,5 +35,8 @@ describe('catalog', () => {
 
   it('prefilter needles cover every watched resource name', () => {
     for (const name of WATCHED_RESOURCE_NAMES) assert.ok(name.length > 3)
+    // What the scanner really searches for: a resource no needle finds would never be decoded.
+    const needles = RESOURCE_NEEDLES.map((n) => n.toString())
+    for (const {resource} of WATCHED_RESOURCES) assert.ok(needles.some((n) => resource.includes(n)), `no needle finds ${resource}`)
   })
 })
