@@ -51,9 +51,6 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
 /** Every resource name we watch, in any group: the byte-level prefilter searches for these. */
 export const WATCHED_RESOURCE_NAMES: readonly string[] = [...new Set(WATCHED_RESOURCES.map((r) => r.resource))]
 
-/** API groups that serve at least one watched resource. */
-export const WATCHED_GROUPS: readonly string[] = [...new Set(WATCHED_RESOURCES.map((r) => r.apiGroup))]
-
 const byKey = new Map(WATCHED_RESOURCES.map((r) => [`${r.resource}.${r.apiGroup}`, r]))
 
 export function findWatchedResource(apiGroup: string, resource: string): WatchedResource | undefined {

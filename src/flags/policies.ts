@@ -1,7 +1,7 @@
 // The policies command's flags, and their validation into one options object before any work.
 import {Flags} from '@oclif/core'
 
-import {resolveKind, WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
+import {KIND_SHORT_NAMES, resolveKind, WRITE_VERBS} from '../audit/catalog.js'
 import type {ChangeFilter} from '../audit/changes.js'
 import type {ChangeSelection} from '../audit/select.js'
 import {resolveWindow, type TimeWindow} from '../audit/window.js'
@@ -69,8 +69,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     for (const kind of kinds) {
       const matched = resolveKind(kind)
       if (!matched) {
-        const names = [...new Set(WATCHED_RESOURCES.flatMap((r) => r.shortNames.slice(0, 1)))].join(', ')
-        throw new UserError(`--kind ${kind} is not a watched kind`, {hint: `use one of: ${names}`})
+        throw new UserError(`--kind ${kind} is not a watched kind`, {hint: `use one of: ${KIND_SHORT_NAMES.join(', ')}`})
       }
       for (const r of matched) resources.add(`${r.resource}.${r.apiGroup}`)
     }
