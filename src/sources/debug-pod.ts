@@ -36,7 +36,10 @@ export interface ReaderPodSettings {
 
 /** Creates reader pods and guarantees their deletion; one per run, shared by all nodes. */
 export class ReaderPods {
+  /** Every pod this run created, deleted or not. */
   private readonly pods = new Set<ReaderPod>()
+  /** Each pod's deletion, once started (by close, or by open when the pod fails to start). */
+  private readonly deletions = new Map<ReaderPod, Promise<void>>()
   private readonly creating = new Set<Promise<unknown>>()
   private closed = false
   private signalsHooked = false
@@ -55,6 +58,8 @@ export class ReaderPods {
     this.leftoversChecked ??= this.warnAboutLeftovers()
     await this.leftoversChecked
     const core = await this.coreApi()
+    // A Ctrl-C during the awaits above: close() has returned and the process is exiting.
+    if (this.closed) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
     const creation = withRequestTimeout(core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)}), this.settings.requestTimeoutMs)
     this.creating.add(creation)
@@ -100,7 +105,10 @@ export class ReaderPods {
     }
   }
 
-  /** Deletes every pod this run created. Idempotent; safe to call from a signal handler. */
+  /**
+   * Deletes every pod this run created, and returns once they are gone: the signal handler exits
+   * right after. Idempotent.
+   */
   async close(): Promise<void> {
     this.closed = true
     await Promise.allSettled([...this.creating])
@@ -108,13 +116,15 @@ export class ReaderPods {
     this.unhookSignals()
   }
 
-  private async release(pod: ReaderPod): Promise<void> {
-    this.pods.delete(pod)
-    try {
-      await pod.delete()
-    } catch (error) {
-      this.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+  private release(pod: ReaderPod): Promise<void> {
+    let deletion = this.deletions.get(pod)
+    if (!deletion) {
+      deletion = pod.delete().catch((error: unknown) => {
+        this.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+      })
+      this.deletions.set(pod, deletion)
     }
+    return deletion
   }
 
   private coreApi(): Promise<CoreV1Api> {

@@ -116,6 +116,35 @@ describe('reader pods', () => {
     })
   }
 
+  // The Ctrl-C handler exits as soon as close() resolves: by then no pod may exist or be on its way.
+  it('creates no pod once closed while opening one', async () => {
+    const readers = pods()
+    const opening = readers.open('cp-1', [dir])
+    opening.catch(() => {})
+    await readers.close()
+    const creates = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length
+    const createdBeforeClose = creates()
+    await assert.rejects(opening, (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.equal(creates(), createdBeforeClose, 'a pod was created after close() returned')
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('has deleted a pod whose create was in flight when close() returns', async () => {
+    const readers = pods()
+    let closing: Promise<void> | undefined
+    const record = fake.requests.push.bind(fake.requests)
+    fake.requests.push = (...requests) => {
+      // Closes while the server holds the create, as a Ctrl-C at that moment would.
+      if (!closing && requests.some((r) => r.method === 'POST' && r.path.endsWith('/pods'))) closing = readers.close()
+      return record(...requests)
+    }
+    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.ok(closing)
+    await closing
+    assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes('/pods/kubectl-audit-reader-')), 'close() returned before the pod was deleted')
+    assert.deepEqual(await listPods(), [])
+  })
+
   it('reports a refused exec with the exact permissions', async () => {
     fake.fail({method: 'GET', path: /\/exec$/, code: 403})
     const readers = pods()
