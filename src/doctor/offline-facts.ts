@@ -41,9 +41,16 @@ export async function readManifest(path: string): Promise<ApiserverInstance[]> {
   }
   const objects: unknown[] = []
   for (const document of parseAllDocuments(text)) {
+    const invalid = (message: string) => new UserError(`the manifest "${path}" is not valid YAML or JSON: ${message.split('\n')[0]}`)
     const error = document.errors[0]
-    if (error) throw new UserError(`the manifest "${path}" is not valid YAML or JSON: ${error.message.split('\n')[0]}`)
-    const value: unknown = document.toJS()
+    if (error) throw invalid(error.message)
+    let value: unknown
+    try {
+      value = document.toJS()
+    } catch (aliasError) {
+      // An alias without its anchor, or too many aliases.
+      throw invalid((aliasError as Error).message)
+    }
     // `kubectl get pods -o yaml` wraps them in a List.
     const items = (value as {items?: unknown} | null)?.items
     objects.push(...(Array.isArray(items) ? items : [value]))

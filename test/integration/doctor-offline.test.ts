@@ -166,6 +166,13 @@ describe('doctor offline (CLI)', () => {
     assert.match(result.stdout, /^audit-log-format\s+✗ fail\s+--audit-log-format= is not a format/m)
   })
 
+  it('exits 2 on a manifest whose YAML aliases cannot be resolved, naming the file', async () => {
+    const result = await runCli(['doctor', '--manifest', write('alias.yaml', 'apiVersion: v1\nkind: Pod\nspec: *nowhere\n')])
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(result.stderr, /^error: the manifest ".*alias\.yaml" is not valid YAML or JSON: .*alias/)
+    assert.equal(result.stdout, '')
+  })
+
   // Bad input: one line, exit 2, no stack.
   const bad: Array<[string, string[], RegExp]> = [
     ['a missing manifest', ['--manifest', 'nope.yaml'], /cannot read the manifest "nope\.yaml": no such file/],

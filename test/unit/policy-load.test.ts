@@ -83,6 +83,13 @@ const rows: Row[] = [
   {name: 'omitManagedFields must be a boolean', text: v1('omitManagedFields: "yes please"\nrules:\n- level: Metadata\n'), problems: [['omitManagedFields', 'error', /a boolean/]], rejected: true},
   {name: 'broken YAML', text: 'rules: [\n', problems: [['', 'error', /YAML syntax error/]], rejected: true},
   {name: 'an empty file', text: '', problems: [['', 'error', /empty/]], rejected: true},
+  {name: 'an alias with no anchor', text: v1('rules:\n- level: Metadata\n  verbs: *writes\n'), problems: [['', 'error', /YAML.*alias/]], rejected: true},
+  {
+    name: 'an alias bomb',
+    text: v1(`a: &a [x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`).join('\n')}\nrules:\n- level: Metadata\n`),
+    problems: [['', 'error', /YAML.*alias/]],
+    rejected: true,
+  },
   {name: 'a list instead of a Policy', text: '- level: Metadata\n', problems: [['', 'error', /not a Policy object/]], rejected: true},
   {name: 'only the first YAML document is read', text: v1('rules:\n- level: Metadata\n---\nkind: Other\n'), problems: [['', 'warning', /2 YAML documents/]], rejected: false},
   {name: 'JSON is YAML', text: '{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"RequestResponse"}]}', problems: [], rejected: false},

@@ -143,8 +143,15 @@ export function decodePolicy(text: string): DecodedPolicy {
   if (documents.length > 1) {
     problems.push(policyWarning('', `the file has ${documents.length} YAML documents: only the first is read`))
   }
+  let value: unknown
+  try {
+    value = first.toJS({maxAliasCount: 1000})
+  } catch (error) {
+    // An alias without its anchor, or an alias bomb: the apiserver's YAML reader refuses both.
+    return {problems: [policyError('', `YAML error: ${firstLine((error as Error).message)}`)]}
+  }
   const decoder = new Decoder()
-  const policy = decoder.policy(first.toJS({maxAliasCount: 1000}))
+  const policy = decoder.policy(value)
   problems.push(...decoder.problems)
   return decoder.failed ? {problems} : {policy, problems}
 }
