@@ -172,7 +172,8 @@ export function deriveTier(watched: WatchedResource, name: string, fromBody: str
     case 'none':
       return {tier: null, known: true}
     case 'self':
-      return {tier: name || null, known: true}
+      // A tier created through the aggregated API has no name yet: the backing write gives both.
+      return {tier: name || null, known: name !== ''}
     case 'fixed':
       return {tier: watched.fixedTier ?? null, known: true}
     case 'default':

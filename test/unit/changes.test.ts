@@ -162,6 +162,15 @@ describe('changes: Calico aggregated API join', () => {
     ])
   })
 
+  it('takes an aggregated tier create\'s name and tier from the backing write', () => {
+    const tier = {resource: 'tiers'}
+    const got = changesOf([
+      {...gnp, ...tier, verb: 'create', user: 'alice', time: '2026-11-24T10:00:00.3Z'},
+      {...gnpCRD, ...tier, verb: 'create', name: 'security', user: calicoSA, time: '2026-11-24T10:00:00.2Z'},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.name, c.tier]), [['alice', 'security', 'security']])
+  })
+
   it('does not join writes that are too far apart, or on another object', () => {
     const got = changesOf([
       {...gnp, verb: 'create', name: 'a', user: 'alice', time: '2026-11-24T10:00:00Z'},
