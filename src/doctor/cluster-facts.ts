@@ -8,6 +8,7 @@ import {loadPolicy} from '../audit/policy/load.js'
 import {type ApiAttempt, apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
 import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
+import {listApiServices, listNodes, readConfigMap, readServerVersion} from '../cluster/doctor-reads.js'
 import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
 import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
@@ -30,10 +31,9 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   const kc = await loadKubeConfig(options.connection)
   const server = serverOf(kc)
   const timeoutMs = options.connection.requestTimeoutMs
-  const {VersionApi} = await import('@kubernetes/client-node')
 
   // /version first: it proves the address and the credentials before anything else.
-  const info = await call(kc.makeApiClient(VersionApi).getCode(), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
+  const info = await call(readServerVersion(kc), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
   const parsed = parseKubernetesVersion(info.gitVersion)
   const version = options.kubernetesVersion ?? parsed
   const versionSource = options.kubernetesVersion ? '--kubernetes-version' : `/version (${info.gitVersion})`
@@ -76,16 +76,14 @@ async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: strin
 }
 
 async function findManagedProvider(kc: KubeConfig, gitVersion: string, timeoutMs: number, server: string): Promise<ManagedProvider | undefined> {
-  const {CoreV1Api} = await import('@kubernetes/client-node')
-  const nodes = await attempt(kc.makeApiClient(CoreV1Api).listNode(), timeoutMs, 'list nodes', {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
-  return detectManagedProvider(gitVersion, 'value' in nodes ? (nodes.value.items as NodeLike[]) : [])
+  const nodes = await attempt(listNodes(kc), timeoutMs, 'list nodes', {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
+  return detectManagedProvider(gitVersion, 'value' in nodes ? (nodes.value as NodeLike[]) : [])
 }
 
 async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, timeoutMs: number, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
-  const {ApiregistrationV1Api, CoreV1Api} = await import('@kubernetes/client-node')
   const failures: DiscoveryFailure[] = []
   // Every served group has an APIService: built-in and CRD groups locally, aggregated ones with a Service.
-  const listed = await attempt(kc.makeApiClient(ApiregistrationV1Api).listAPIService(), timeoutMs, 'list apiservices.apiregistration.k8s.io', {
+  const listed = await attempt(listApiServices(kc), timeoutMs, 'list apiservices.apiregistration.k8s.io', {
     verb: 'list',
     resource: 'apiservices.apiregistration.k8s.io',
     purpose: 'see how Calico is served',
@@ -97,7 +95,7 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
     failures.push(listed.failure)
   } else {
     servedGroups = new Set()
-    for (const item of listed.value.items) {
+    for (const item of listed.value) {
       const group = item.spec?.group ?? item.metadata?.name?.split('.').slice(1).join('.') ?? ''
       servedGroups.add(group)
       if (group === CALICO_GROUP) {
@@ -108,10 +106,9 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
   }
   const enterprise = apiService.state === 'aggregated' && apiService.service.startsWith('tigera-system/')
 
-  const core = kc.makeApiClient(CoreV1Api)
   let enterprisePolicy: CalicoFacts['enterprisePolicy']
   for (const {namespace, name} of ENTERPRISE_POLICY_CONFIGMAPS) {
-    const read = await attempt(core.readNamespacedConfigMap({name, namespace}), timeoutMs, `get configmaps ${name} -n ${namespace}`, {
+    const read = await attempt(readConfigMap(kc, namespace, name), timeoutMs, `get configmaps ${name} -n ${namespace}`, {
       verb: 'get',
       resource: 'configmaps',
       namespace,
