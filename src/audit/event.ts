@@ -155,6 +155,7 @@ export function parseTimestamp(text: string): {text: string; ms: number; us: num
   const m = RFC3339.exec(text.trim())
   if (!m) return undefined
   const [, date, clock, fraction = '', zoneRaw] = m
+  if (!isCalendarTime(date, clock)) return undefined
   const zone = zoneRaw === undefined || zoneRaw.toUpperCase() === 'Z' ? 'Z' : zoneRaw.includes(':') ? zoneRaw : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`
   const ms = Date.parse(`${date}T${clock}${fraction.slice(0, 4)}${zone}`)
   if (Number.isNaN(ms)) return undefined
@@ -164,4 +165,12 @@ export function parseTimestamp(text: string): {text: string; ms: number; us: num
   const utc = new Date(ms).toISOString().slice(0, 19)
   // Keep the digits below a millisecond that Date cannot hold.
   return {text: `${utc}${digits ? `.${digits}` : ''}Z`, ms, us}
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2; Go's RFC3339 parser (and so the apiserver) refuses it. */
+function isCalendarTime(date: string, clock: string): boolean {
+  const [y, mo, d] = date.split('-').map(Number)
+  const [h, mi, sec] = clock.split(':').map(Number)
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, sec))
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === sec
 }

@@ -69,6 +69,10 @@ describe('parseTimestamp', () => {
     ['2017-03-21T03:57:09.106841886-04:00', '2017-03-21T07:57:09.106841Z'],
     ['2022-11-29 22:40:02.903', '2022-11-29T22:40:02.903Z'],
     ['yesterday', undefined],
+    ['2026-02-30T00:00:00Z', undefined],
+    ['2026-11-24T24:00:00Z', undefined],
+    ['2026-11-24T10:61:00Z', undefined],
+    ['2028-02-29T00:00:00Z', '2028-02-29T00:00:00Z'],
   ]
   for (const [input, expected] of cases) {
     it(input, () => assert.equal(parseTimestamp(input)?.text, expected))
