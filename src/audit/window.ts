@@ -56,7 +56,8 @@ export function resolveWindow(flags: WindowFlags, now: number): TimeWindow {
     const since = flags.since ?? '24h'
     if (since.trim().toLowerCase() !== 'all') {
       const ms = parseDuration(since)
-      sinceMs = ms === 0 ? null : now - ms
+      // A duration reaching back past what a Date holds (±8.64e15 ms) means everything.
+      sinceMs = ms === 0 || now - ms < -8.64e15 ? null : now - ms
     }
   }
   const untilMs = flags.untilTime === undefined ? null : parseTime(flags.untilTime, '--until-time')

@@ -23,6 +23,7 @@ describe('resolveWindow', () => {
   const now = Date.parse('2026-11-25T12:00:00Z')
   it('defaults to the last 24 hours', () => assert.deepEqual(resolveWindow({}, now), {sinceMs: now - 86_400_000, untilMs: null}))
   it('--since all has no lower bound', () => assert.deepEqual(resolveWindow({since: 'all'}, now), {sinceMs: null, untilMs: null}))
+  it('a --since longer than a Date can reach has no lower bound', () => assert.deepEqual(resolveWindow({since: '999999999d'}, now), {sinceMs: null, untilMs: null}))
   it('takes RFC3339 bounds', () => {
     assert.deepEqual(resolveWindow({sinceTime: '2026-11-24T10:00:00Z', untilTime: '2026-11-24T11:00:00+01:00'}, now), {sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')})
   })
