@@ -47,7 +47,8 @@ describe('kubectl plugin discovery', () => {
       // Nothing to drive: say so in the output rather than pretend. The symlink test above still ran.
       console.log('      (kubectl is not installed here: plugin discovery through kubectl not exercised)')
       assert.equal(kubectl, undefined)
-      return
+      // Reported as skipped, not as a pass that proved nothing.
+      this.skip()
     }
     const list = await run(kubectl, ['plugin', 'list'], {env}).catch((e: {stdout: string}) => e)
     assert.match(list.stdout, /kubectl-audit/)
