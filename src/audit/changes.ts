@@ -228,20 +228,26 @@ const richness = (p: Pending): number => p.stageRank * 2 + (p.hasBody ? 1 : 0)
  * tier and name) instead of counting it again.
  */
 function joinCalicoBackingWrites(all: Pending[]): Pending[] {
-  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP).sort((a, b) => a.timeUs - b.timeUs)
+  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP)
+  const backings = all.filter((p) => p.change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(p.change.user)).sort((a, b) => a.timeUs - b.timeUs)
   const taken = new Set<Pending>()
   const dropped = new Set<Pending>()
-  for (const backing of all) {
-    if (backing.change.apiGroup !== CALICO_CRD_GROUP || !CALICO_APISERVER_USER.test(backing.change.user)) continue
-    const match = requests.find(
-      (r) =>
-        !taken.has(r) &&
-        r.change.resource === backing.change.resource &&
-        r.change.namespace === backing.change.namespace &&
-        sameVerbFamily(r.change.verb, backing.change.verb) &&
-        Math.abs(backing.timeUs - r.timeUs) <= CALICO_JOIN_WINDOW_MS * 1000 &&
-        namesMatch(r.change.name, backing.change.name),
-    )
+  for (const backing of backings) {
+    // Of the requests it could belong to, the one that names the object, then the nearest in time:
+    // two quick edits of one object must each get their own backing write.
+    let match: Pending | undefined
+    let best = Number.POSITIVE_INFINITY
+    for (const r of requests) {
+      const distance = Math.abs(backing.timeUs - r.timeUs)
+      if (taken.has(r) || distance > CALICO_JOIN_WINDOW_MS * 1000) continue
+      if (r.change.resource !== backing.change.resource || r.change.namespace !== backing.change.namespace) continue
+      if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name)) continue
+      const score = (r.change.name === null ? CALICO_JOIN_WINDOW_MS * 1000 : 0) + distance
+      if (score < best) {
+        best = score
+        match = r
+      }
+    }
     if (!match) continue
     dropped.add(backing)
     // One deletecollection through the v3 API becomes a delete per object on the CRDs: it stays

@@ -48,11 +48,13 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '')
  * (`{"event": {...}}` from SIEM exports, `{"_source": {...}}` from Elasticsearch hits) yields the
  * event inside. Anything that is not recognisably an audit event is an error, never a guess.
  */
-export function decodeDocument(value: unknown): DecodeResult {
-  if (Array.isArray(value)) return decodeMany(value)
+export function decodeDocument(value: unknown, depth = 0): DecodeResult {
+  // A list of lists is as deep as real input goes; deeper nesting is garbage, not a stack overflow.
+  if (depth > 2) return {error: 'nested too deeply'}
+  if (Array.isArray(value)) return decodeMany(value, depth)
   if (!isObject(value)) return {error: 'not a JSON object'}
   if (Array.isArray(value.items) && (value.kind === 'EventList' || str(value.apiVersion).startsWith('audit.k8s.io/'))) {
-    return decodeMany(value.items)
+    return decodeMany(value.items, depth)
   }
   for (const key of ['event', '_source']) {
     const inner = value[key]
@@ -61,10 +63,10 @@ export function decodeDocument(value: unknown): DecodeResult {
   return decodeOne(value)
 }
 
-function decodeMany(items: unknown[]): DecodeResult {
+function decodeMany(items: unknown[], depth: number): DecodeResult {
   const events: AuditEvent[] = []
   for (const item of items) {
-    const one = decodeDocument(item)
+    const one = decodeDocument(item, depth + 1)
     if ('error' in one) return {error: `list item: ${one.error}`}
     events.push(...one.events)
   }

@@ -41,6 +41,8 @@ export function detectFormat(head: Buffer): LogFormat {
   const nl = head.indexOf(NEWLINE, start)
   const first = head.subarray(start, nl === -1 ? head.length : nl).toString('utf8').trim()
   if (LEGACY_LINE.test(first)) return 'legacy'
+  // Pretty-printed documents break lines early; a first line longer than what we have is a line.
+  if (nl === -1) return 'lines'
   if (first === '{' || (first.startsWith('{') && /[,{[]$/.test(first))) return 'documents'
   return 'lines'
 }

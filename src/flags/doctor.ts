@@ -10,6 +10,7 @@ import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
 import {DEFAULT_READER_IMAGE} from './cluster-read.js'
 import {kubeConnectionOptions, kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
+import {commaList} from './comma-list.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
@@ -91,8 +92,6 @@ export interface DoctorOptions {
   readonly color: ColorMode
 }
 
-const commaList = (values: readonly string[] | undefined): string[] =>
-  (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. */
 export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {

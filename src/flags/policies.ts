@@ -7,6 +7,7 @@ import type {ChangeSelection} from '../audit/select.js'
 import {resolveWindow, type TimeWindow} from '../audit/window.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
+import {commaList} from './comma-list.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of rotated logs, a glob, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
@@ -53,8 +54,6 @@ export interface PoliciesOptions {
   limit: number
 }
 
-const commaList = (values: readonly string[] | undefined): string[] =>
-  (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. */
 export function policiesOptions(flags: PoliciesFlagValues, now: number): PoliciesOptions {

@@ -158,7 +158,7 @@ async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLi
   const {result, events, bytesRead} = outcome
   stats.bytesRead += bytesRead
   options.onProgress?.(stats)
-  stats.events += result.lines - result.malformed
+  stats.events += result.events
   stats.malformed += result.malformed
   if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
   stats.unterminated ||= result.unterminated
@@ -178,7 +178,7 @@ async function scan(bytes: AsyncIterable<Buffer>, sourceName: string, stats: Sou
   if (format === 'lines') {
     if (stats.firstTimeMs === null) stats.firstTimeMs = firstLineTime(peeked.first)
     const result = await scanJsonLines(peeked.all, addAll, seekable ? stopAfterOf(window) : null)
-    stats.events = result.lines - result.malformed
+    stats.events = result.events
     stats.malformed = result.malformed
     stats.firstMalformedLine = result.firstMalformedLine
     stats.unterminated ||= result.unterminated
@@ -216,6 +216,8 @@ async function scan(bytes: AsyncIterable<Buffer>, sourceName: string, stats: Sou
 
 /** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
 export interface LinesResult {
+  /** Events read: well-formed lines, and every item of an EventList on one line. */
+  events: number
   /** Non-blank lines, malformed included. */
   lines: number
   /** All lines, blank included: where the next stretch's line numbers start. */
@@ -236,9 +238,14 @@ export interface LinesResult {
  */
 export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, stopAfter: number | null): Promise<LinesResult> {
   let unterminated = false
+  // A line is one event, except a decoded webhook EventList written on one line.
+  let extraEvents = 0
   const scanner: LineScanner = new LineScanner((candidate) => {
     const decoded = decodeCandidate(candidate)
-    if (!('error' in decoded)) onEvents(decoded.events)
+    if (!('error' in decoded)) {
+      extraEvents += Math.max(0, decoded.events.length - 1)
+      onEvents(decoded.events)
+    }
     else if (candidate.unterminated) unterminated = true
     else scanner.reportMalformed(candidate.line)
   })
@@ -262,6 +269,7 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
   }
   scanner.end()
   return {
+    events: scanner.lines - scanner.malformed + extraEvents,
     lines: scanner.lines,
     lineCount: scanner.lineCount,
     malformed: scanner.malformed,

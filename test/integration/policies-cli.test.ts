@@ -202,6 +202,16 @@ describe('policies input handling', () => {
     assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
   })
 
+  it('counts every item of an EventList written on one line', async () => {
+    const file = join(dir, 'eventlist.jsonl')
+    const {auditEvent} = await import('../support/events.js')
+    const items = ['a', 'b', 'c'].map((name) => auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name}))
+    writeFileSync(file, JSON.stringify({kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items}) + '\n' + auditLine() + '\n')
+    const {report} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.equal(report.sources[0].events, 4)
+    assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c'])
+  })
+
   it('never prints terminal control characters from the log in a table; JSON keeps them, escaped', async () => {
     const file = join(dir, 'evil.log')
     const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp'

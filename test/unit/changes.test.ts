@@ -171,6 +171,20 @@ describe('changes: Calico aggregated API join', () => {
     assert.deepEqual(got.map((c) => [c.user, c.name, c.tier]), [['alice', 'security', 'security']])
   })
 
+  it('gives each of two quick edits of one object its own backing write, the nearest in time', () => {
+    const got = changesOf([
+      {...gnp, verb: 'patch', name: 'x', user: 'alice', auditID: 'u1', time: '2026-11-24T10:00:00.300Z'},
+      {...gnp, verb: 'patch', name: 'x', user: 'bob', auditID: 'u2', time: '2026-11-24T10:00:01.300Z'},
+      // listed out of time order, as two apiservers' logs may be
+      {...gnpCRD, verb: 'update', name: 'edge.x', user: calicoSA, time: '2026-11-24T10:00:01.200Z', responseObject: {spec: {tier: 'edge'}}},
+      {...gnpCRD, verb: 'update', name: 'default.x', user: calicoSA, time: '2026-11-24T10:00:00.200Z', responseObject: {spec: {tier: 'default'}}},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.tier]), [
+      ['alice', 'default'],
+      ['bob', 'edge'],
+    ])
+  })
+
   it('does not join writes that are too far apart, or on another object', () => {
     const got = changesOf([
       {...gnp, verb: 'create', name: 'a', user: 'alice', time: '2026-11-24T10:00:00Z'},

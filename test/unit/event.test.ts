@@ -55,6 +55,7 @@ describe('decodeDocument', () => {
     ['another kind', {kind: 'Pod', apiVersion: 'v1'}],
     ['no timestamp', {kind: 'Event', auditID: 'x', verb: 'get'}],
     ['no verb (partial test data)', {kind: 'Event', auditID: 'x', stageTimestamp: '2026-01-01T00:00:00Z'}],
+    ['arrays nested beyond any real input', JSON.parse('['.repeat(5000) + ']'.repeat(5000))],
     ['an EventList with a bad item', {kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [{kind: 0}]}],
   ]
   for (const [title, value] of bad) {

@@ -88,6 +88,7 @@ describe('detectFormat', () => {
     ['{\n  "kind": "Event",\n', 'documents'],
     ['{"kind":"EventList",\n "items": [\n', 'documents'],
     ['[\n{"kind":"Event"}]', 'documents'],
+    ['{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","requestObject":{', 'lines'],
     ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" ip="127.0.0.1" method="GET"\n', 'legacy'],
   ]
   for (const [input, expected] of cases) {
