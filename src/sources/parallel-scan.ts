@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {AuditEvent} from '../audit/event.js'
-import type {LinesResult} from './read.js'
+import type {LinesResult} from './scan-lines.js'
 
 export interface ScanJob {
   path: string

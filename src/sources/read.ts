@@ -1,16 +1,16 @@
 // Reads LogSources into the change collector: gzip by magic bytes, format detection, bisection to
-// the start of a time window on seekable sources, scanning, decoding only the candidates.
-
-import {Readable} from 'node:stream'
-import {createGunzip} from 'node:zlib'
+// the start of a time window on seekable sources, the second half of a big file on a worker.
 
 import type {ChangeCollector} from '../audit/changes.js'
-import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
+import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
-import {type Candidate, detectFormat, DocumentSplitter, isLegacyLine, jsonTextOf, LineScanner, type LogFormat} from '../audit/scan.js'
-import {filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, type TimeWindow} from '../audit/window.js'
+import {detectFormat, DocumentSplitter, type LogFormat} from '../audit/scan.js'
+import {filesInWindow, findWindowStart, ORDER_SLACK_MS, type TimeWindow} from '../audit/window.js'
+import {dropFirstLine, gunzip, isGzip, peek, readRange, tap} from './byte-streams.js'
 import {readFileChunks} from './file.js'
+import {firstLineTime, PROBE_BYTES, timeAfter} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
+import {decodeCandidate, scanJsonLines} from './scan-lines.js'
 import type {LogSource} from './source.js'
 
 export interface SourceStats {
@@ -45,8 +45,6 @@ export interface ReadOptions {
   onProgress?: (stats: SourceStats) => void
 }
 
-const GZIP_MAGIC = [0x1f, 0x8b]
-const HEAD_BYTES = 64 * 1024
 /** Bisection only pays off on sources bigger than this. */
 const BISECT_MIN_SIZE = 8 * 1024 * 1024
 
@@ -89,7 +87,7 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
   let startOffset = 0
   let second: {cut: number; scan: RunningScan} | null = null
   if (size !== null) {
-    const head = await readRange(source, 0, Math.min(size, HEAD_BYTES), signal)
+    const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
     gzip = isGzip(head)
     const lines = !gzip && head.length > 0 && detectFormat(head) === 'lines'
     if (lines) {
@@ -110,7 +108,10 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
     raw = peeked.all
   }
   stats.startOffset = startOffset
-  const counted = countBytes(raw, stats, options.onProgress)
+  const counted = tap(raw, (chunk) => {
+    stats.bytesRead += chunk.length
+    options.onProgress?.(stats)
+  })
   const bytes = gzip ? gunzip(counted) : counted
   let first: {lineCount: number; stoppedEarly: boolean}
   try {
@@ -135,7 +136,7 @@ function stopAfterOf(window: TimeWindow): number | null {
 /** Splits [start, size) at a line boundary near the middle and scans the second part on a worker. */
 async function startSecondHalf(source: LogSource, path: string, start: number, size: number, stopAfter: number | null, signal?: AbortSignal): Promise<{cut: number; scan: RunningScan} | null> {
   const middle = start + Math.floor((size - start) / 2)
-  const probe = await readRange(source, middle, Math.min(size, middle + 16 * HEAD_BYTES), signal)
+  const probe = await readRange(source, middle, Math.min(size, middle + 16 * PROBE_BYTES), signal)
   const nl = probe.indexOf(0x0a)
   if (nl === -1) return null
   const cut = middle + nl + 1
@@ -214,88 +215,9 @@ async function scan(bytes: AsyncIterable<Buffer>, sourceName: string, stats: Sou
   return {lineCount: 0, stoppedEarly: false}
 }
 
-/** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
-export interface LinesResult {
-  /** Events read: well-formed lines, and every item of an EventList on one line. */
-  events: number
-  /** Non-blank lines, malformed included. */
-  lines: number
-  /** All lines, blank included: where the next stretch's line numbers start. */
-  lineCount: number
-  malformed: number
-  firstMalformedLine: number | null
-  unterminated: boolean
-  lastTimeMs: number | null
-  /** Reading stopped because lines went past this time (a window's end plus slack). */
-  stoppedEarly: boolean
-  failure?: unknown
-}
-
-/**
- * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
- * With `stopAfter`, stops at the first chunk whose last line is later than it. A read failure
- * is returned, not thrown, so what was read before it still counts.
- */
-export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, stopAfter: number | null): Promise<LinesResult> {
-  let unterminated = false
-  // A line is one event, except a decoded webhook EventList written on one line.
-  let extraEvents = 0
-  const scanner: LineScanner = new LineScanner((candidate) => {
-    const decoded = decodeCandidate(candidate)
-    if (!('error' in decoded)) {
-      extraEvents += Math.max(0, decoded.events.length - 1)
-      onEvents(decoded.events)
-    }
-    else if (candidate.unterminated) unterminated = true
-    else scanner.reportMalformed(candidate.line)
-  })
-  let lastTimeMs: number | null = null
-  let stoppedEarly = false
-  let failure: unknown
-  try {
-    for await (const chunk of bytes) {
-      scanner.push(chunk)
-      const last = lastLineTime(chunk)
-      if (last !== undefined) lastTimeMs = last
-      // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
-      if (stopAfter !== null && last !== undefined && last > stopAfter) {
-        stoppedEarly = true
-        break
-      }
-    }
-  } catch (error) {
-    // Keep what was read before the failure (a truncated .gz, a dropped connection).
-    failure = error
-  }
-  scanner.end()
-  return {
-    events: scanner.lines - scanner.malformed + extraEvents,
-    lines: scanner.lines,
-    lineCount: scanner.lineCount,
-    malformed: scanner.malformed,
-    firstMalformedLine: scanner.firstMalformedLine,
-    unterminated: unterminated || scanner.unterminated,
-    lastTimeMs,
-    stoppedEarly,
-    failure,
-  }
-}
-
 function reportMalformed(stats: SourceStats, line: number): void {
   stats.malformed++
   if (stats.firstMalformedLine === null || line < stats.firstMalformedLine) stats.firstMalformedLine = line
-}
-
-export function decodeCandidate(candidate: Candidate): DecodeResult {
-  const text = jsonTextOf(candidate.bytes)
-  if (text === undefined) return {error: isLegacyLine(candidate.bytes) ? 'legacy format line' : 'not JSON'}
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return {error: 'invalid JSON'}
-  }
-  return decodeDocument(value)
 }
 
 function countLegacyLines(chunk: Buffer): number {
@@ -304,87 +226,3 @@ function countLegacyLines(chunk: Buffer): number {
   return n
 }
 
-function isGzip(head: Buffer): boolean {
-  return head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
-}
-
-async function readRange(source: LogSource, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for await (const chunk of source.read({start, end}, signal)) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-/** The time of the first whole line after `offset` (bisection probe). Reads a little more when lines are long. */
-async function timeAfter(source: LogSource, offset: number, size: number, signal?: AbortSignal): Promise<number | undefined> {
-  for (let span = HEAD_BYTES; span <= 16 * HEAD_BYTES; span *= 4) {
-    const buf = await readRange(source, offset, Math.min(size, offset + span), signal)
-    const nl = buf.indexOf(0x0a)
-    if (nl === -1) {
-      if (offset + span >= size) return undefined
-      continue
-    }
-    const end = buf.indexOf(0x0a, nl + 1)
-    if (end === -1 && offset + span < size) continue
-    return lineTime(buf.subarray(nl + 1, end === -1 ? buf.length : end))
-  }
-  return undefined
-}
-
-function firstLineTime(chunk: Buffer): number | null {
-  const nl = chunk.indexOf(0x0a)
-  return lineTime(chunk.subarray(0, nl === -1 ? chunk.length : nl)) ?? null
-}
-
-function lastLineTime(chunk: Buffer): number | undefined {
-  const last = chunk.lastIndexOf(0x0a)
-  if (last <= 0) return undefined
-  const before = chunk.lastIndexOf(0x0a, last - 1)
-  return lineTime(chunk.subarray(before + 1, last))
-}
-
-async function peek(iterable: AsyncIterable<Buffer>): Promise<{first: Buffer; all: AsyncIterable<Buffer>}> {
-  const iterator = iterable[Symbol.asyncIterator]()
-  const head = await iterator.next()
-  const first = head.done ? Buffer.alloc(0) : head.value
-  async function* all() {
-    if (!head.done) yield first
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value
-  }
-  return {first, all: all()}
-}
-
-async function* countBytes(iterable: AsyncIterable<Buffer>, stats: SourceStats, onProgress?: (s: SourceStats) => void): AsyncIterable<Buffer> {
-  for await (const chunk of iterable) {
-    stats.bytesRead += chunk.length
-    onProgress?.(stats)
-    yield chunk
-  }
-}
-
-async function* gunzip(iterable: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  const inflate = createGunzip({chunkSize: 1024 * 1024})
-  const input = Readable.from(iterable)
-  input.on('error', (error) => inflate.destroy(error))
-  input.pipe(inflate)
-  try {
-    for await (const chunk of inflate) yield chunk as Buffer
-  } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'gzip stream ends early (truncated .gz)' : `corrupt gzip data: ${(error as Error).message}`
-    throw new Error(message)
-  }
-}
-
-/** After a seek the first line is usually cut: skip to the first newline. */
-async function* dropFirstLine(iterable: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  let dropping = true
-  for await (const chunk of iterable) {
-    if (!dropping) {
-      yield chunk
-      continue
-    }
-    const nl = chunk.indexOf(0x0a)
-    if (nl === -1) continue
-    dropping = false
-    if (nl + 1 < chunk.length) yield chunk.subarray(nl + 1)
-  }
-}

@@ -5,7 +5,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {slimBody} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {readFileChunks} from './file.js'
-import {scanJsonLines} from './read.js'
+import {scanJsonLines} from './scan-lines.js'
 import type {ScanJob, ScanJobResult} from './parallel-scan.js'
 
 const job = workerData as ScanJob

@@ -1,0 +1,36 @@
+// Times of raw, undecoded lines: for bisecting to a window's start, stopping after its end, and
+// saying what time span the input covers.
+import {lineTime} from '../audit/window.js'
+import {readRange} from './byte-streams.js'
+import type {LogSource} from './source.js'
+
+/** How much a bisection probe reads at first. */
+export const PROBE_BYTES = 64 * 1024
+
+/** The time of the first whole line after `offset` (bisection probe). Reads a little more when lines are long. */
+export async function timeAfter(source: LogSource, offset: number, size: number, signal?: AbortSignal): Promise<number | undefined> {
+  for (let span = PROBE_BYTES; span <= 16 * PROBE_BYTES; span *= 4) {
+    const buf = await readRange(source, offset, Math.min(size, offset + span), signal)
+    const nl = buf.indexOf(0x0a)
+    if (nl === -1) {
+      if (offset + span >= size) return undefined
+      continue
+    }
+    const end = buf.indexOf(0x0a, nl + 1)
+    if (end === -1 && offset + span < size) continue
+    return lineTime(buf.subarray(nl + 1, end === -1 ? buf.length : end))
+  }
+  return undefined
+}
+
+export function firstLineTime(chunk: Buffer): number | null {
+  const nl = chunk.indexOf(0x0a)
+  return lineTime(chunk.subarray(0, nl === -1 ? chunk.length : nl)) ?? null
+}
+
+export function lastLineTime(chunk: Buffer): number | undefined {
+  const last = chunk.lastIndexOf(0x0a)
+  if (last <= 0) return undefined
+  const before = chunk.lastIndexOf(0x0a, last - 1)
+  return lineTime(chunk.subarray(before + 1, last))
+}

@@ -1,0 +1,83 @@
+// Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
+import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
+import {type Candidate, isLegacyLine, jsonTextOf, LineScanner} from '../audit/scan.js'
+import {lastLineTime} from './line-times.js'
+
+/** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
+export interface LinesResult {
+  /** Events read: well-formed lines, and every item of an EventList on one line. */
+  events: number
+  /** Non-blank lines, malformed included. */
+  lines: number
+  /** All lines, blank included: where the next stretch's line numbers start. */
+  lineCount: number
+  malformed: number
+  firstMalformedLine: number | null
+  unterminated: boolean
+  lastTimeMs: number | null
+  /** Reading stopped because lines went past this time (a window's end plus slack). */
+  stoppedEarly: boolean
+  failure?: unknown
+}
+
+/**
+ * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
+ * With `stopAfter`, stops at the first chunk whose last line is later than it. A read failure
+ * is returned, not thrown, so what was read before it still counts.
+ */
+export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, stopAfter: number | null): Promise<LinesResult> {
+  let unterminated = false
+  // A line is one event, except a decoded webhook EventList written on one line.
+  let extraEvents = 0
+  const scanner: LineScanner = new LineScanner((candidate) => {
+    const decoded = decodeCandidate(candidate)
+    if (!('error' in decoded)) {
+      extraEvents += Math.max(0, decoded.events.length - 1)
+      onEvents(decoded.events)
+    }
+    else if (candidate.unterminated) unterminated = true
+    else scanner.reportMalformed(candidate.line)
+  })
+  let lastTimeMs: number | null = null
+  let stoppedEarly = false
+  let failure: unknown
+  try {
+    for await (const chunk of bytes) {
+      scanner.push(chunk)
+      const last = lastLineTime(chunk)
+      if (last !== undefined) lastTimeMs = last
+      // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
+      if (stopAfter !== null && last !== undefined && last > stopAfter) {
+        stoppedEarly = true
+        break
+      }
+    }
+  } catch (error) {
+    // Keep what was read before the failure (a truncated .gz, a dropped connection).
+    failure = error
+  }
+  scanner.end()
+  return {
+    events: scanner.lines - scanner.malformed + extraEvents,
+    lines: scanner.lines,
+    lineCount: scanner.lineCount,
+    malformed: scanner.malformed,
+    firstMalformedLine: scanner.firstMalformedLine,
+    unterminated: unterminated || scanner.unterminated,
+    lastTimeMs,
+    stoppedEarly,
+    failure,
+  }
+}
+
+export function decodeCandidate(candidate: Candidate): DecodeResult {
+  const text = jsonTextOf(candidate.bytes)
+  if (text === undefined) return {error: isLegacyLine(candidate.bytes) ? 'legacy format line' : 'not JSON'}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return {error: 'invalid JSON'}
+  }
+  return decodeDocument(value)
+}
