@@ -1,6 +1,7 @@
 // The fallback reader: a short-lived pod pinned to the node, mounting only the needed host
 // directories read-only, with bytes coming back over exec. Pods are deleted on every exit path
 // (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends them if we are killed.
+import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 import {Writable} from 'node:stream'
 
@@ -15,6 +16,8 @@ import type {ByteRange, LogSource} from './source.js'
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'kubectl-audit'
+/** Set to one random id per run, so a run finds its own pods even when it never learnt their names. */
+export const RUN_LABEL = 'kubectl-audit.io/run'
 /** Host directories appear under this prefix in the pod, as with `kubectl debug node`. */
 const HOST_ROOT = '/host'
 const CONTAINER = 'reader'
@@ -41,6 +44,11 @@ export class ReaderPods {
   /** Each pod's deletion, once started (by close, or by open when the pod fails to start). */
   private readonly deletions = new Map<ReaderPod, Promise<void>>()
   private readonly creating = new Set<Promise<unknown>>()
+  private readonly runId = randomBytes(6).toString('hex')
+  private createSent = false
+  /** A create failed without an answer (timeout, broken connection): a pod may exist all the same. */
+  private createUnanswered = false
+  private unseenDeleted?: Promise<void>
   private closed = false
   private signalsHooked = false
   private core?: Promise<CoreV1Api>
@@ -62,11 +70,13 @@ export class ReaderPods {
     if (this.closed) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
     const creation = withRequestTimeout(core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)}), this.settings.requestTimeoutMs)
+    this.createSent = true
     this.creating.add(creation)
     let created: V1Pod
     try {
       created = await creation
     } catch (error) {
+      if (statusCodeOf(error) === undefined) this.createUnanswered = true
       throw apiErrorToUserError(error, {verb: 'create', resource: 'pods', namespace, purpose: `start a reader pod on node ${node}`, server: this.server})
     } finally {
       this.creating.delete(creation)
@@ -94,8 +104,7 @@ export class ReaderPods {
     try {
       const core = await this.coreApi()
       const list = await withRequestTimeout(core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`}), this.settings.requestTimeoutMs)
-      const mine = new Set([...this.pods].map((p) => p.name))
-      const leftovers = list.items.map((p) => p.metadata?.name ?? '').filter((name) => name && !mine.has(name))
+      const leftovers = list.items.filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId).map((p) => p.metadata?.name ?? '').filter(Boolean)
       if (leftovers.length > 0) {
         this.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
           + `remove them with: kubectl delete pod -n ${namespace} -l ${MANAGED_BY_LABEL}=${MANAGED_BY}`)
@@ -113,7 +122,38 @@ export class ReaderPods {
     this.closed = true
     await Promise.allSettled([...this.creating])
     await Promise.all([...this.pods].map((pod) => this.release(pod)))
+    if (this.createSent) {
+      this.unseenDeleted ??= this.deleteUnseenPods()
+      await this.unseenDeleted
+    }
     this.unhookSignals()
+  }
+
+  /**
+   * Deletes this run's pods whose names it never learnt: a create that timed out (or lost its
+   * answer) may have made one all the same. They carry this run's label.
+   */
+  private async deleteUnseenPods(): Promise<void> {
+    const {namespace, timeoutSeconds} = this.settings
+    const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY},${RUN_LABEL}=${this.runId}`
+    let found: V1Pod[]
+    try {
+      const core = await this.coreApi()
+      found = (await withRequestTimeout(core.listNamespacedPod({namespace, labelSelector: selector}), this.settings.requestTimeoutMs)).items
+    } catch (error) {
+      // Without `list pods` the check is skipped; it only matters when a create went unanswered.
+      if (this.createUnanswered) {
+        const why = apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace, purpose: 'look for a reader pod whose create went unanswered', server: this.server})
+        this.warn(`${why.message}; if there is one, it ends by itself within ${timeoutSeconds}s, or remove it with: kubectl delete pod -n ${namespace} -l ${RUN_LABEL}=${this.runId}`)
+      }
+      return
+    }
+    const known = new Set([...this.pods].map((pod) => pod.name))
+    const core = await this.coreApi()
+    const unseen = found.filter((p) => p.metadata?.name && !known.has(p.metadata.name))
+      .map((p) => new ReaderPod(this.kc, core, p.metadata!.name!, namespace, p.spec?.nodeName ?? 'unknown', this.server, this.settings.requestTimeoutMs))
+    for (const pod of unseen) this.pods.add(pod)
+    await Promise.all(unseen.map((pod) => this.release(pod)))
   }
 
   private release(pod: ReaderPod): Promise<void> {
@@ -161,7 +201,7 @@ export class ReaderPods {
       metadata: {
         generateName: 'kubectl-audit-reader-',
         namespace,
-        labels: {[MANAGED_BY_LABEL]: MANAGED_BY, 'app.kubernetes.io/name': 'kubectl-audit-reader'},
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY, [RUN_LABEL]: this.runId, 'app.kubernetes.io/name': 'kubectl-audit-reader'},
       },
       spec: {
         nodeName: node,

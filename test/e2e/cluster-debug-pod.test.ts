@@ -55,6 +55,7 @@ describe('reader pods', () => {
     const pod = await readers.open('cp-1', [dir])
     const [spec] = await listPods()
     assert.equal(spec?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kubectl-audit')
+    assert.match(spec?.metadata?.labels?.['kubectl-audit.io/run'] ?? '', /^[0-9a-f]{12}$/)
     assert.equal(spec?.spec?.nodeName, 'cp-1')
     assert.equal(spec?.spec?.activeDeadlineSeconds, 600)
     assert.deepEqual(spec?.spec?.tolerations, [{operator: 'Exists'}])
@@ -143,6 +144,27 @@ describe('reader pods', () => {
     await closing
     assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes('/pods/kubectl-audit-reader-')), 'close() returned before the pod was deleted')
     assert.deepEqual(await listPods(), [])
+  })
+
+  // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
+  it('deletes a pod whose create timed out but landed', async () => {
+    fake.pods.createAnswerDelayMs = 3000
+    const readers = pods({requestTimeoutMs: 300})
+    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && /did not answer in time/.test(error.message))
+    assert.equal((await listPods()).length, 1, 'the create landed')
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('says how to remove a pod whose create timed out when it may not look for it', async () => {
+    fake.pods.createAnswerDelayMs = 3000
+    fake.fail({method: 'GET', path: /^\/api\/v1\/namespaces\/kube-system\/pods$/, code: 403})
+    const readers = pods({requestTimeoutMs: 300})
+    await assert.rejects(readers.open('cp-1', [dir]), UserError)
+    await readers.close()
+    assert.deepEqual(warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
+      + 'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: '
+      + 'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID'])
   })
 
   it('reports a refused exec with the exact permissions', async () => {

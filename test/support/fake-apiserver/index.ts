@@ -36,7 +36,7 @@ export interface FakeApiserverOptions {
   version?: {gitVersion: string; major?: string; minor?: string}
   /** Bearer token required on every request (generated if absent). */
   token?: string
-  /** How new pods start (default: Running after 50 ms). */
+  /** How new pods start (default: Running after 50 ms; creates answered at once). */
   pods?: Partial<PodSettings>
   /** Exec subprotocols and speed (default: v5 then v4, no delay). */
   exec?: Partial<ExecSettings>
@@ -110,7 +110,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const store = new ObjectStore()
   const nodes = new Map<string, FakeNode>()
   const failRules: FailRule[] = []
-  const pods: PodSettings = {startup: 'running', startDelayMs: 50, ...opts.pods}
+  const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
   const lifecycle = new PodLifecycle(store, pods)
   const containerRoot = join(tempDir, 'container-root')
   mkdirSync(containerRoot)
@@ -298,7 +298,12 @@ async function handleResource(state: ServerState, address: ResourceAddress, req:
         {name: metadata.name, group: address.group || undefined, kind: address.plural}))
     }
     const stored = store.add(body)
-    if (stored.kind === 'Pod') state.lifecycle.started(stored)
+    if (stored.kind === 'Pod') {
+      state.lifecycle.started(stored)
+      const delay = state.lifecycle.settings.createAnswerDelayMs
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref())
+      if (res.destroyed) return
+    }
     return sendJson(res, 201, stored)
   }
   if (method === 'PUT' && address.name) {
