@@ -36,15 +36,17 @@ export class KubeletLogSource implements LogSource {
     this.apiPath = kubeletLogsPath(node, hostPath)
   }
 
-  /** From the Content-Range of a one-byte Range request (416 for an empty file says `*\/0`). */
+  /**
+   * From the Content-Range of a one-byte Range request (416 for an empty file says `*\/0`).
+   * null when the whole file comes back (200): a proxy on the way drops Range, so every read at an
+   * offset would stream from byte 0, and bisecting would move the file several times over.
+   */
   async size(): Promise<number | null> {
     const res = await this.call(() => this.http.get(this.apiPath, {Range: 'bytes=0-0'}, undefined, [416]))
     res.destroy()
+    if (res.statusCode === 200) return null
     const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))
-    if (total) return Number(total[1])
-    // Range not honoured on the way: a full answer's length is still the size.
-    const length = res.headers['content-length']
-    return res.statusCode === 200 && length !== undefined ? Number(length) : null
+    return total ? Number(total[1]) : null
   }
 
   async *read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {

@@ -45,12 +45,28 @@ export async function readNodeFile(kc: KubeConfig, node: string, hostPath: strin
 }
 
 async function readSmall(source: LogSource, opts: NodeFileOptions): Promise<Buffer> {
-  const size = await source.size()
-  if (size === null) throw new UserError(`cannot tell the size of ${source.name}`)
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  const size = await source.size()
+  if (size === null) return readFromStart(source, maxBytes, opts.tailBytes)
   const start = opts.tailBytes === undefined ? 0 : Math.max(0, size - opts.tailBytes)
   if (size - start > maxBytes) throw new UserError(`${source.name} is ${size} bytes, more than the ${maxBytes} expected`)
   const chunks: Buffer[] = []
   for await (const chunk of source.read({start, end: size})) chunks.push(chunk)
   return Buffer.concat(chunks)
+}
+
+/** A source that cannot seek (a proxy dropped Range): read from byte 0, keeping only the tail when one is asked for. */
+async function readFromStart(source: LogSource, maxBytes: number, tailBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let kept = 0
+  let total = 0
+  for await (const chunk of source.read()) {
+    chunks.push(chunk)
+    kept += chunk.length
+    total += chunk.length
+    while (kept - chunks[0]!.length >= tailBytes) kept -= chunks.shift()!.length
+    if (Math.min(total, tailBytes) > maxBytes) throw new UserError(`${source.name} is more than the ${maxBytes} bytes expected`)
+  }
+  const bytes = Buffer.concat(chunks)
+  return bytes.subarray(Math.max(0, bytes.length - tailBytes))
 }

@@ -51,6 +51,15 @@ describe('reading one file from a node', () => {
     assert.deepEqual(await pods(), [])
   })
 
+  it('reads from the start when a proxy on the way drops the Range header', async () => {
+    fake.logs.honourRange = false
+    assert.deepEqual(await readNodeFile(kc, 'cp-1', KUBEADM_LOG, {...opts, tailBytes: 100}), log.subarray(log.length - 100))
+    assert.deepEqual(await readNodeFile(kc, 'cp-1', KUBEADM_LOG, opts), log)
+    await assert.rejects(readNodeFile(kc, 'cp-1', KUBEADM_LOG, {...opts, maxBytes: 1000}),
+      (error: unknown) => error instanceof UserError && error.message === `node/cp-1:${KUBEADM_LOG} is more than the 1000 bytes expected`)
+    assert.ok(!fake.requests.some((r) => r.path.endsWith('/pods')))
+  })
+
   it('refuses a file larger than expected, and a path the kubelet cannot serve with --via kubelet', async () => {
     await assert.rejects(readNodeFile(kc, 'cp-1', KUBEADM_LOG, {...opts, maxBytes: 1000}),
       (error: unknown) => error instanceof UserError && error.message === `node/cp-1:${KUBEADM_LOG} is ${log.length} bytes, more than the 1000 expected`)

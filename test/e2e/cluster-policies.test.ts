@@ -2,7 +2,7 @@
 // apiserver. The oracle is the same command reading the same bytes from local files.
 import assert from 'node:assert/strict'
 import {execFile, spawn} from 'node:child_process'
-import {accessSync, constants, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {accessSync, constants, mkdtempSync, rmSync, statSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {promisify} from 'node:util'
@@ -149,6 +149,20 @@ describe('policies from the cluster', function () {
       const moved = f.bytesServed - before
       assert.ok(moved < size / 5, `${via}: moved ${moved} of ${size} bytes`)
     }
+  })
+
+  // Each bisection probe would stream from byte 0: the log is read once, from the start, instead.
+  it('reads a log once when a proxy on the way drops the Range header, with the answer -f gives', async () => {
+    const cp1 = node('cp-1')
+    const file = writeOnNode(cp1.root, KUBEADM_LOG, recentLog(4, 5 * 60_000))
+    const size = statSync(file).size
+    const expected = withoutSource(await fromFiles([file], ['--since', '1h']))
+    const f = await start([cp1])
+    f.logs.honourRange = false
+    const result = await policies(f, ['--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', '1h', '--via', 'kubelet'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(withoutSource(report(result.stdout)), expected)
+    assert.ok(f.bytesServed < size * 1.5, `moved ${f.bytesServed} bytes for a log of ${size}`)
   })
 
   it('goes on when one node fails, and says which', async () => {
