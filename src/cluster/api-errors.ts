@@ -116,9 +116,10 @@ function networkError(error: unknown, attempt: ApiAttempt): UserError {
 function networkCodeOf(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const {code, name, cause, error: inner} = current as {code?: unknown; name?: unknown; cause?: unknown; error?: unknown}
+    const {code, name, message, cause, error: inner} = current as {code?: unknown; name?: unknown; message?: unknown; cause?: unknown; error?: unknown}
     if (typeof code === 'string') return code
-    if (name === 'TimeoutError') return 'TimeoutError'
+    // An aborted fetch (AbortSignal.timeout), and ws's handshakeTimeout, which says it only in words.
+    if (name === 'TimeoutError' || message === 'Opening handshake has timed out') return 'TimeoutError'
     current = cause ?? inner
   }
   return undefined

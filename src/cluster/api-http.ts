@@ -60,7 +60,11 @@ export async function readText(res: IncomingMessage, limit: number): Promise<str
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8')
 }
 
-/** Bounds a client-node call by --request-timeout (0 = none); the error maps to "did not answer in time". */
+/**
+ * Stops waiting for a client-node call after `timeoutMs` (0 = none); the error maps to "did not
+ * answer in time". The request itself is not aborted: loadKubeConfig's kubeconfig does that with
+ * --request-timeout. This is for a wait that must end even without it (deleting reader pods).
+ */
 export async function withRequestTimeout<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
   if (timeoutMs <= 0) return call
   let timer: NodeJS.Timeout | undefined

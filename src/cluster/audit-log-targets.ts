@@ -8,7 +8,6 @@ import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node
 
 import {UserError} from '../errors.js'
 import {apiErrorToUserError, statusCodeOf} from './api-errors.js'
-import {withRequestTimeout} from './api-http.js'
 import {APISERVER_LABEL_SELECTORS, type ApiserverInstance, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
 import {serverOf} from './kubeconfig.js'
 import {detectManagedProvider, managedAuditAdvice} from './managed-provider.js'
@@ -32,7 +31,6 @@ export interface StdoutAuditLog {
 export interface TargetQuery {
   nodes: readonly string[]
   logPath?: string
-  requestTimeoutMs: number
 }
 
 /** Calico's own audit log, where the operator puts it for Calico Enterprise (peers.md §5). */
@@ -52,7 +50,7 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
   const core = kc.makeApiClient(k8s.CoreV1Api)
   const server = serverOf(kc)
   const warnings: string[] = []
-  const nodes = await listNodes(core, server, query.requestTimeoutMs)
+  const nodes = await listNodes(core, server)
 
   let targets: AuditLogTarget[]
   let stdoutLogs: StdoutAuditLog[] = []
@@ -61,7 +59,7 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
     targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
     ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(kc, server, query, nodes, warnings))
-    targets.push(...await calicoLogs(core, query.requestTimeoutMs))
+    targets.push(...await calicoLogs(core))
   }
   if (query.nodes.length > 0) {
     targets = targets.filter((t) => query.nodes.includes(t.node))
@@ -88,7 +86,7 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
   warnings: string[]): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
   let discovery
   try {
-    discovery = await withRequestTimeout(findApiservers(kc), query.requestTimeoutMs)
+    discovery = await findApiservers(kc)
   } catch (error) {
     throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
   }
@@ -141,12 +139,12 @@ function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
 }
 
 /** Calico Enterprise's API server log, read alongside so Calico changes carry the real user. */
-async function calicoLogs(core: CoreV1Api, requestTimeoutMs: number): Promise<AuditLogTarget[]> {
+async function calicoLogs(core: CoreV1Api): Promise<AuditLogTarget[]> {
   const targets: AuditLogTarget[] = []
   for (const namespace of CALICO_APISERVER_NAMESPACES) {
     let pods: V1Pod[]
     try {
-      pods = (await withRequestTimeout(core.listNamespacedPod({namespace}), requestTimeoutMs)).items
+      pods = (await core.listNamespacedPod({namespace})).items
     } catch {
       // Calico is optional and so is the permission to look for it.
       continue
@@ -180,9 +178,9 @@ async function controlPlaneNodes(kc: KubeConfig, nodes: Map<string, V1Node> | un
 }
 
 /** All nodes by name; undefined when listing them is not allowed (the checks that need it are skipped). */
-async function listNodes(core: CoreV1Api, server: string, requestTimeoutMs: number): Promise<Map<string, V1Node> | undefined> {
+async function listNodes(core: CoreV1Api, server: string): Promise<Map<string, V1Node> | undefined> {
   try {
-    const list = await withRequestTimeout(core.listNode(), requestTimeoutMs)
+    const list = await core.listNode()
     return new Map(list.items.map((n) => [n.metadata?.name ?? '', n]))
   } catch (error) {
     if (statusCodeOf(error) !== undefined) return undefined

@@ -1,11 +1,12 @@
 // Builds a client-node KubeConfig the way kubectl resolves one: --kubeconfig, else $KUBECONFIG
 // (a path list, missing files ignored, first one wins on conflicts), else ~/.kube/config,
-// else in-cluster; then --context, --cluster and --user override the current context.
+// else in-cluster; then --context, --cluster and --user override the current context, and
+// --request-timeout bounds every request made with it.
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {delimiter, join} from 'node:path'
 
-import type {KubeConfig} from '@kubernetes/client-node'
+import type {KubeConfig, RequestContext} from '@kubernetes/client-node'
 
 import {UserError} from '../errors.js'
 import type {KubeConnectionOptions} from '../flags/kube.js'
@@ -29,7 +30,29 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
     throw new NoKubeconfigError()
   }
   applyOverrides(kc, opts)
-  return kc
+  return boundedByRequestTimeout(kc, opts.requestTimeoutMs)
+}
+
+/**
+ * The kubeconfig with kubectl's --request-timeout on every client made from it (0 = none): a REST
+ * request is aborted after `timeoutMs`, reading the answer included, and a WebSocket (exec) must
+ * open within it. Aborting, not just ceasing to wait, is what lets the process end and the run go on.
+ */
+function boundedByRequestTimeout(kc: KubeConfig, timeoutMs: number): KubeConfig {
+  if (timeoutMs <= 0) return kc
+  // A view on kc (same clusters, users, credentials) overriding the two hooks client-node calls
+  // for every REST request and every WebSocket.
+  const bounded = Object.create(kc) as KubeConfig
+  bounded.applySecurityAuthentication = async (context: RequestContext) => {
+    await kc.applySecurityAuthentication(context)
+    context.setSignal(AbortSignal.timeout(timeoutMs))
+  }
+  bounded.applyToHTTPSOptions = async (opts) => {
+    await kc.applyToHTTPSOptions(opts)
+    // ws's own option; https requests ignore it.
+    Object.assign(opts, {handshakeTimeout: timeoutMs})
+  }
+  return bounded
 }
 
 /** Nothing says which cluster to use: callers with another way in (-f) can say so instead. */

@@ -48,7 +48,7 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
       hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
     })
   })
-  const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath, requestTimeoutMs: opts.requestTimeoutMs})
+  const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath})
   const warnings = [...found.warnings]
   const readers = new ReaderPods(kc, {
     image: opts.image,

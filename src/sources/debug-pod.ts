@@ -69,7 +69,7 @@ export class ReaderPods {
     // A Ctrl-C during the awaits above: close() has returned and the process is exiting.
     if (this.closed) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
-    const creation = withRequestTimeout(core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)}), this.settings.requestTimeoutMs)
+    const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)})
     this.createSent = true
     this.creating.add(creation)
     let created: V1Pod
@@ -103,7 +103,7 @@ export class ReaderPods {
     const {namespace} = this.settings
     try {
       const core = await this.coreApi()
-      const list = await withRequestTimeout(core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`}), this.settings.requestTimeoutMs)
+      const list = await core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`})
       const leftovers = list.items.filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId).map((p) => p.metadata?.name ?? '').filter(Boolean)
       if (leftovers.length > 0) {
         this.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
@@ -139,7 +139,7 @@ export class ReaderPods {
     let found: V1Pod[]
     try {
       const core = await this.coreApi()
-      found = (await withRequestTimeout(core.listNamespacedPod({namespace, labelSelector: selector}), this.settings.requestTimeoutMs)).items
+      found = (await core.listNamespacedPod({namespace, labelSelector: selector})).items
     } catch (error) {
       // Without `list pods` the check is skipped; it only matters when a create went unanswered.
       if (this.createUnanswered) {
@@ -250,7 +250,7 @@ export class ReaderPod {
     for (;;) {
       let pod: V1Pod
       try {
-        pod = await withRequestTimeout(this.core.readNamespacedPod({name: this.name, namespace: this.namespace}), this.requestTimeoutMs)
+        pod = await this.core.readNamespacedPod({name: this.name, namespace: this.namespace})
       } catch (error) {
         throw apiErrorToUserError(error, {verb: 'get', resource: 'pods', namespace: this.namespace, purpose: `watch the ${where} start`, server: this.server})
       }

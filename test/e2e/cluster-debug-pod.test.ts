@@ -29,6 +29,9 @@ describe('reader pods', () => {
   const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
   const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600, requestTimeoutMs: 0}
   const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, (w) => warnings.push(w))
+  /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit too. */
+  const timedPods = async (requestTimeoutMs: number) =>
+    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, (w) => warnings.push(w))
   /** Pods as plain JSON (client-node returns model classes). */
   const listPods = async () => {
     const k8s = await import('@kubernetes/client-node')
@@ -149,7 +152,7 @@ describe('reader pods', () => {
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000
-    const readers = pods({requestTimeoutMs: 300})
+    const readers = await timedPods(300)
     await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && /did not answer in time/.test(error.message))
     assert.equal((await listPods()).length, 1, 'the create landed')
     await readers.close()
@@ -159,12 +162,22 @@ describe('reader pods', () => {
   it('says how to remove a pod whose create timed out when it may not look for it', async () => {
     fake.pods.createAnswerDelayMs = 3000
     fake.fail({method: 'GET', path: /^\/api\/v1\/namespaces\/kube-system\/pods$/, code: 403})
-    const readers = pods({requestTimeoutMs: 300})
+    const readers = await timedPods(300)
     await assert.rejects(readers.open('cp-1', [dir]), UserError)
     await readers.close()
     assert.deepEqual(warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
       + 'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: '
       + 'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID'])
+  })
+
+  it('gives up on an exec the API server never answers at the request timeout', async () => {
+    const readers = await timedPods(500)
+    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    fake.stall({path: /\/exec$/})
+    await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
+      && error.message === `the API server at ${fake.url} did not answer in time`)
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
   })
 
   it('reports a refused exec with the exact permissions', async () => {

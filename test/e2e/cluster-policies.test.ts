@@ -182,6 +182,25 @@ describe('policies from the cluster', function () {
     assert.ok(!got.changes.some((c: Change) => c.source.startsWith('node/cp-2:')))
   })
 
+  // A request left unanswered ends at --request-timeout, and the run goes on without its answer.
+  it('gives up on the apiserver lookup at --request-timeout and finds the control plane by node label', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    f.stall({method: 'GET', path: /^\/api\/v1\/namespaces\/kube-system\/pods$/})
+    const result = await policies(f, ['--log-path', KUBEADM_LOG, '--since', 'all', '--request-timeout', '1s'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(withoutSource(report(result.stdout)), withoutSource(await fromFiles([EXAMPLE_LOG])))
+  })
+
+  it('gives up on the server version at --request-timeout when it looks for a managed control plane', async () => {
+    const f = await start([node('cp-1')])
+    f.stall({method: 'GET', path: /^\/version$/})
+    const result = await policies(f, ['--request-timeout', '1s'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^error: found no kube-apiserver audit log: looked for kube-system pods/)
+  })
+
   it('exits 2 with one line per node when no node can be read', async () => {
     const cp1 = node('cp-1')
     const f = await start([cp1, {...node('cp-2'), ready: false}])

@@ -59,6 +59,11 @@ export interface FailRule {
   times?: number
 }
 
+export interface StallRule {
+  method?: string
+  path: RegExp
+}
+
 export interface RecordedRequest {
   method: string
   path: string
@@ -79,6 +84,8 @@ export interface FakeApiserver {
   remove(apiVersion: string, kind: string, name: string, namespace?: string): void
   /** Answer matching requests with a Status error: e.g. fail({method:'GET', path:/\/pods$/, code:403}). */
   fail(rule: FailRule): void
+  /** Never answer matching requests (they are held until close): an apiserver or a proxy that hangs. */
+  stall(rule: StallRule): void
   requests: RecordedRequest[]
   /** Body bytes sent for /proxy/logs/ and pods/log requests (and exec stdout). */
   bytesServed: number
@@ -110,6 +117,10 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const store = new ObjectStore()
   const nodes = new Map<string, FakeNode>()
   const failRules: FailRule[] = []
+  const stallRules: StallRule[] = []
+  const stalled = (req: IncomingMessage, pathname: string) => stallRules.some((r) => (!r.method || r.method === req.method) && r.path.test(pathname))
+  /** Upgrade sockets left unanswered: the server no longer tracks them, so close() ends them. */
+  const heldSockets = new Set<Duplex>()
   const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
   const lifecycle = new PodLifecycle(store, pods)
   const containerRoot = join(tempDir, 'container-root')
@@ -152,6 +163,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       if (kind === 'Node') nodes.delete(name)
     },
     fail: (rule) => failRules.push({...rule}),
+    stall: (rule) => stallRules.push({...rule}),
     requests: [],
     bytesServed: 0,
     pods,
@@ -161,6 +173,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     close: async () => {
       lifecycle.close()
       execServer.close()
+      for (const socket of heldSockets) socket.destroy()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -191,6 +204,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const server: Server = createServer({cert: certs.certPem, key: certs.keyPem}, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}})
+    if (stalled(req, url.pathname)) return
     const refusal = refuse(req, url.pathname)
     if (refusal) {
       res.writeHead(refusal.code, {'Content-Type': refusal.contentType, 'Content-Length': Buffer.byteLength(refusal.body)})
@@ -208,6 +222,10 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     const reject = (refusal: Refusal) => {
       socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n`
         + `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`)
+    }
+    if (stalled(req, url.pathname)) {
+      heldSockets.add(socket)
+      return
     }
     const refusal = refuse(req, url.pathname)
     if (refusal) return reject(refusal)
