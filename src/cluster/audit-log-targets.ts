@@ -16,7 +16,7 @@ export interface AuditLogTarget {
   node: string
   /** The active log's path on the node. */
   path: string
-  /** A guessed location: a missing file is expected, not worth a warning. */
+  /** A guessed location: looked for only through the kubelet, and a missing file is expected, not worth a warning. */
   optional: boolean
 }
 
@@ -59,7 +59,7 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
     targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
     ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(kc, server, query, nodes, warnings))
-    targets.push(...await calicoLogs(core))
+    targets.push(...await calicoLogs(core, warnings))
   }
   if (query.nodes.length > 0) {
     targets = targets.filter((t) => query.nodes.includes(t.node))
@@ -138,8 +138,12 @@ function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
   return {node: instance.nodeName, namespace: instance.name.slice(0, slash), pod: instance.name.slice(slash + 1), container: instance.container}
 }
 
-/** Calico Enterprise's API server log, read alongside so Calico changes carry the real user. */
-async function calicoLogs(core: CoreV1Api): Promise<AuditLogTarget[]> {
+/**
+ * Calico Enterprise's API server log, read alongside so Calico changes carry the real user, where
+ * its pods say it is written (--audit-log-path on a hostPath volume). OSS Calico's API server
+ * writes none (peers.md §5): for a pod without the flag, the usual place is only a guess.
+ */
+async function calicoLogs(core: CoreV1Api, warnings: string[]): Promise<AuditLogTarget[]> {
   const targets: AuditLogTarget[] = []
   for (const namespace of CALICO_APISERVER_NAMESPACES) {
     let pods: V1Pod[]
@@ -154,10 +158,11 @@ async function calicoLogs(core: CoreV1Api): Promise<AuditLogTarget[]> {
       const node = pod.spec?.nodeName
       if (!container || !node) continue
       const instance = apiserverFromPod({...pod, spec: {...pod.spec, containers: [container]}} as PodLike)
+      const flag = instance.flags['audit-log-path']
       const hostPath = instance.auditLog?.hostPath
-      targets.push(hostPath
-        ? {node, path: hostPath, optional: false}
-        : {node, path: CALICO_AUDIT_LOG, optional: true})
+      if (hostPath) targets.push({node, path: hostPath, optional: false})
+      else if (flag === undefined || flag === '') targets.push({node, path: CALICO_AUDIT_LOG, optional: true})
+      else warnings.push(`${instance.name} writes its audit log to ${flag}, on no hostPath volume: it cannot be read from the node`)
     }
   }
   return targets

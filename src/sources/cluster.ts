@@ -12,7 +12,7 @@ import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
 import type {KubeConnectionOptions} from '../flags/kube.js'
 import {sanitize} from '../render/sanitize.js'
-import {listPodDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
+import {listPodDirectory, NoSuchHostDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
 import {orderLogFiles} from './file.js'
 import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
 import {PodLogSource} from './pod-log.js'
@@ -105,50 +105,56 @@ class NodeReader {
     const throughPod: AuditLogTarget[] = []
     let kubeletRefusal: string | undefined
     for (const target of targets) {
-      if (this.via === 'pod' || (this.via === 'auto' && !isUnderVarLog(target.path))) {
+      const kubeletServes = isUnderVarLog(target.path)
+      // A guessed location is only looked at where the kubelet shows it: never a pod for a guess.
+      if (target.optional && (this.via === 'pod' || !kubeletServes)) continue
+      if (this.via === 'pod' || (this.via === 'auto' && !kubeletServes)) {
         throughPod.push(target)
         continue
       }
-      if (this.via === 'kubelet' && !isUnderVarLog(target.path)) {
+      if (this.via === 'kubelet' && !kubeletServes) {
         throw new UserError(`${target.path} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`)
       }
       try {
         const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
         sources.push(...this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path)))
       } catch (error) {
+        // A guess the kubelet does not show, for whatever reason, is simply absent.
+        if (target.optional) continue
         const code = statusCodeOf(error instanceof UserError ? error.cause : error)
         if (this.via === 'kubelet' || code === undefined || !FALLBACK_CODES.has(code)) throw error
-        // A guessed location that the kubelet does not have is simply absent.
-        if (target.optional && code === 404) continue
         kubeletRefusal ??= (error as Error).message
         throughPod.push(target)
       }
     }
-    if (throughPod.length > 0) {
-      try {
-        const pod = await this.readers.open(node, throughPod.map((t) => posix.dirname(t.path)))
-        for (const target of throughPod) {
-          const names = await this.listWithPod(pod, target)
-          sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
-        }
-      } catch (error) {
-        // Both ways failed: say why for each, the kubelet's first.
-        if (kubeletRefusal && error instanceof UserError) {
-          throw new UserError(`through the kubelet: ${kubeletRefusal}; through a reader pod: ${error.message}`, {hint: error.hint, cause: error})
-        }
-        throw error
-      }
-    }
+    if (throughPod.length > 0) sources.push(...await this.readThroughPod(node, throughPod, kubeletRefusal))
     return sources
   }
 
-  private async listWithPod(pod: ReaderPod, target: AuditLogTarget): Promise<string[]> {
+  /** The targets' files through one reader pod; a directory the node does not have is a warning, not a failure. */
+  private async readThroughPod(node: string, targets: AuditLogTarget[], kubeletRefusal: string | undefined): Promise<LogSource[]> {
+    let pod: ReaderPod
     try {
-      return await listPodDirectory(pod, posix.dirname(target.path))
+      pod = await this.readers.open(node, targets.map((t) => posix.dirname(t.path)))
     } catch (error) {
-      if (target.optional) return []
+      if (error instanceof NoSuchHostDirectory) {
+        this.warnings.push(error.message)
+        return []
+      }
+      // Both ways failed: say why for each, the kubelet's first.
+      if (kubeletRefusal && error instanceof UserError) {
+        throw new UserError(`through the kubelet: ${kubeletRefusal}; through a reader pod: ${error.message}`, {hint: error.hint, cause: error})
+      }
       throw error
     }
+    if (pod.missingDirs.length > 0) this.warnings.push(new NoSuchHostDirectory(node, pod.missingDirs).message)
+    const sources: LogSource[] = []
+    for (const target of targets) {
+      if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
+      const names = await listPodDirectory(pod, posix.dirname(target.path))
+      sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
+    }
+    return sources
   }
 
   /** The active log and its rotated siblings among a directory's names, oldest first. */

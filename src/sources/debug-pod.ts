@@ -5,7 +5,7 @@ import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 import {Writable} from 'node:stream'
 
-import type {CoreV1Api, KubeConfig, V1Pod, V1Status} from '@kubernetes/client-node'
+import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod, V1Status} from '@kubernetes/client-node'
 
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
@@ -26,6 +26,11 @@ const POLL_MS = 250
 const HIGH_WATER = 8 * 1024 * 1024
 const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'])
 const CONTAINER_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
+/**
+ * The kubelet's FailedMount event for a hostPath volume: `MountVolume.SetUp failed for volume
+ * "host-0" : hostPath type check failed: /var/log/x is not a directory` (pkg/volume/hostpath).
+ */
+const MOUNT_FAILURE = /^MountVolume\.SetUp failed for volume "([^"]+)" : (?:hostPath type check failed: .* is not a directory$|(.*))/s
 
 export interface ReaderPodSettings {
   image: string
@@ -59,8 +64,29 @@ export class ReaderPods {
     this.server = serverOf(kc)
   }
 
-  /** Starts a pod on `node` that can read the given host directories, and waits until it runs. */
+  /**
+   * Starts a pod on `node` that can read the given host directories, and waits until it runs. A
+   * directory the node does not have cannot be mounted: the pod is started again without it, and
+   * it is listed in the pod's `missingDirs`; when none of them exists, NoSuchHostDirectory.
+   */
   async open(node: string, hostDirs: string[]): Promise<ReaderPod> {
+    let dirs = [...new Set(hostDirs.map((d) => posix.normalize(d).replace(/(.)\/$/, '$1')))]
+    const missing: string[] = []
+    for (;;) {
+      try {
+        const pod = await this.start(node, dirs)
+        pod.missingDirs = missing
+        return pod
+      } catch (error) {
+        if (!(error instanceof NoSuchHostDirectory)) throw error
+        missing.push(...error.dirs)
+        dirs = dirs.filter((d) => !error.dirs.includes(d))
+        if (dirs.length === 0) throw new NoSuchHostDirectory(node, missing)
+      }
+    }
+  }
+
+  private async start(node: string, dirs: string[]): Promise<ReaderPod> {
     if (this.closed) throw new UserError('reading was cancelled')
     this.hookSignals()
     this.leftoversChecked ??= this.warnAboutLeftovers()
@@ -69,7 +95,7 @@ export class ReaderPods {
     // A Ctrl-C during the awaits above: close() has returned and the process is exiting.
     if (this.closed) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
-    const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, hostDirs)})
+    const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, dirs)})
     this.createSent = true
     this.creating.add(creation)
     let created: V1Pod
@@ -81,7 +107,7 @@ export class ReaderPods {
     } finally {
       this.creating.delete(creation)
     }
-    const pod = new ReaderPod(this.kc, core, created.metadata!.name!, namespace, node, this.server, this.settings.requestTimeoutMs)
+    const pod = new ReaderPod(this.kc, core, created.metadata!.name!, namespace, node, this.server, this.settings.requestTimeoutMs, dirs)
     this.pods.add(pod)
     // A Ctrl-C while the create was in flight: close() may already have run.
     if (this.closed) {
@@ -151,7 +177,7 @@ export class ReaderPods {
     const known = new Set([...this.pods].map((pod) => pod.name))
     const core = await this.coreApi()
     const unseen = found.filter((p) => p.metadata?.name && !known.has(p.metadata.name))
-      .map((p) => new ReaderPod(this.kc, core, p.metadata!.name!, namespace, p.spec?.nodeName ?? 'unknown', this.server, this.settings.requestTimeoutMs))
+      .map((p) => new ReaderPod(this.kc, core, p.metadata!.name!, namespace, p.spec?.nodeName ?? 'unknown', this.server, this.settings.requestTimeoutMs, []))
     for (const pod of unseen) this.pods.add(pod)
     await Promise.all(unseen.map((pod) => this.release(pod)))
   }
@@ -192,9 +218,9 @@ export class ReaderPods {
     process.removeListener('SIGTERM', this.onSignal)
   }
 
-  private podSpec(node: string, hostDirs: string[]): V1Pod {
+  /** Volume `host-N` mounts dirs[N]: a mount failure names the volume. */
+  private podSpec(node: string, dirs: string[]): V1Pod {
     const {image, namespace, timeoutSeconds} = this.settings
-    const dirs = [...new Set(hostDirs.map((d) => posix.normalize(d).replace(/(.)\/$/, '$1')))]
     return {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -225,12 +251,16 @@ export class ReaderPods {
             capabilities: {drop: ['ALL'], add: ['DAC_READ_SEARCH']},
           },
           resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {memory: '128Mi'}},
-          volumeMounts: dirs.map((dir, i) => ({name: `host-${i}`, mountPath: containerPath(dir), readOnly: true})),
+          volumeMounts: dirs.map((dir, i) => ({name: volumeName(i), mountPath: containerPath(dir), readOnly: true})),
         }],
-        volumes: dirs.map((dir, i) => ({name: `host-${i}`, hostPath: {path: dir, type: 'Directory'}})),
+        volumes: dirs.map((dir, i) => ({name: volumeName(i), hostPath: {path: dir, type: 'Directory'}})),
       },
     }
   }
+}
+
+function volumeName(index: number): string {
+  return `host-${index}`
 }
 
 /** Where a host path is seen inside the reader pod. */
@@ -239,10 +269,15 @@ export function containerPath(hostPath: string): string {
 }
 
 export class ReaderPod {
+  /** Host directories asked for that the node does not have (not mounted). */
+  missingDirs: readonly string[] = []
   private deleted?: Promise<void>
+  /** False once listing events was refused: mount failures are then seen only as a pod that does not start. */
+  private eventsReadable = true
 
+  /** `dirs`: the host directories mounted, volume `host-N` holding dirs[N]. */
   constructor(private readonly kc: KubeConfig, private readonly core: CoreV1Api, readonly name: string, readonly namespace: string,
-    readonly node: string, private readonly server: string, private readonly requestTimeoutMs: number) {}
+    readonly node: string, private readonly server: string, private readonly requestTimeoutMs: number, readonly dirs: readonly string[]) {}
 
   async waitUntilRunning(timeoutMs: number, image: string): Promise<void> {
     const deadline = Date.now() + timeoutMs
@@ -268,6 +303,8 @@ export class ReaderPod {
       if (phase === 'Failed' || phase === 'Succeeded') {
         throw new UserError(`the ${where} ended before reading (${pod.status?.reason ?? phase}: ${pod.status?.message ?? 'no message'})`)
       }
+      // The kubelet says why a volume cannot be mounted only in events; the container waits in ContainerCreating.
+      if (phase === 'Pending' && pod.spec?.nodeName) await this.checkMounts(where)
       if (Date.now() >= deadline) {
         throw new UserError(`the ${where} did not start within ${Math.round(timeoutMs / 1000)}s (phase ${phase ?? 'unknown'})`, {
           hint: `see why with: kubectl describe pod -n ${this.namespace} ${this.name}`,
@@ -275,6 +312,32 @@ export class ReaderPod {
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
+  }
+
+  /**
+   * Throws when the kubelet could not mount a volume: NoSuchHostDirectory for directories the node
+   * does not have (hostPath type Directory), a UserError with the kubelet's words otherwise.
+   */
+  private async checkMounts(where: string): Promise<void> {
+    if (!this.eventsReadable) return
+    let events: CoreV1EventList
+    try {
+      events = await this.core.listNamespacedEvent({namespace: this.namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${this.name},reason=FailedMount`})
+    } catch {
+      // Events are a help, not a need (`list events` may be refused): the pod is then just waited for.
+      this.eventsReadable = false
+      return
+    }
+    const missing = new Set<string>()
+    for (const event of events.items) {
+      const failure = MOUNT_FAILURE.exec(event.message ?? '')
+      const dir = failure ? this.dirs[this.dirs.findIndex((_, i) => volumeName(i) === failure[1])] : undefined
+      if (dir === undefined) continue
+      if (failure![2] === undefined) missing.add(dir)
+      else throw new UserError(`the ${where} cannot mount ${dir}: ${firstLine(failure![2])}`)
+    }
+    if (missing.size > 0) throw new NoSuchHostDirectory(this.node, this.dirs.filter((d) => missing.has(d)))
   }
 
   /** The command's stdout, streamed; a non-zero exit rejects with its stderr. */
@@ -373,6 +436,13 @@ export class ReaderPod {
       }
     })()
     return this.deleted
+  }
+}
+
+/** Host directories that do not exist on the node (a reader pod could not mount them). */
+export class NoSuchHostDirectory extends UserError {
+  constructor(readonly node: string, readonly dirs: readonly string[]) {
+    super(`no such directory on node ${node}: ${dirs.join(', ')}`)
   }
 }
 

@@ -9,7 +9,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 
 import {loadKubeConfig} from '../../src/cluster/kubeconfig.js'
 import {UserError} from '../../src/errors.js'
-import {listPodDirectory, PodFileSource, ReaderPods, readCommand} from '../../src/sources/debug-pod.js'
+import {listPodDirectory, NoSuchHostDirectory, PodFileSource, ReaderPods, readCommand} from '../../src/sources/debug-pod.js'
 import type {ByteRange, LogSource} from '../../src/sources/source.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
 
@@ -97,6 +97,34 @@ describe('reader pods', () => {
     await assert.rejects(source.size(), (error: unknown) => error instanceof UserError
       && /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message))
     await readers.close()
+  })
+
+  it('starts again without a directory the node does not have, and says which it left out', async () => {
+    const readers = pods()
+    const pod = await readers.open('cp-1', ['/var/log/calico/audit', dir, '/var/log/nope/'])
+    assert.deepEqual(pod.missingDirs, ['/var/log/calico/audit', '/var/log/nope'])
+    assert.deepEqual(pod.dirs, [dir])
+    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+    assert.equal(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length, 2)
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('reports at once that none of the directories exists on the node', async () => {
+    const readers = pods()
+    await assert.rejects(readers.open('cp-1', ['/var/log/calico/audit']), (error: unknown) => error instanceof NoSuchHostDirectory
+      && error.message === 'no such directory on node cp-1: /var/log/calico/audit')
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('waits for the pod as before when it may not list events', async () => {
+    fake.fail({method: 'GET', path: /\/events$/, code: 403})
+    const readers = pods({startTimeoutMs: 500})
+    await assert.rejects(readers.open('cp-1', ['/var/log/calico/audit']), (error: unknown) => error instanceof UserError
+      && /did not start within 1s \(phase Pending\)$/.test(error.message))
+    await readers.close()
+    assert.deepEqual(await listPods(), [])
   })
 
   const failures: Array<[string, () => void, Partial<typeof settings & {startTimeoutMs: number}>, RegExp]> = [

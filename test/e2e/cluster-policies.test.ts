@@ -280,6 +280,44 @@ describe('policies from the cluster', function () {
     })
   })
 
+  // OSS Calico's API server writes no audit log: its usual place is only asked of the kubelet.
+  it('starts no reader pod for a guessed Calico log (OSS Calico on every node, nodes/proxy forbidden)', async () => {
+    const [cp1, worker1] = [node('cp-1'), node('worker-1')]
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1, worker1])
+    f.add(kubeApiserverPod('cp-1'))
+    f.add(calicoApiserverPod('cp-1'))
+    f.add(calicoApiserverPod('worker-1'))
+    f.fail({path: /\/proxy\/logs\//, code: 403})
+    const result = await policies(f, ['--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    const got = report(result.stdout)
+    assert.deepEqual(got.sources.map((s) => s.name), [`node/cp-1:${KUBEADM_LOG}`])
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.equal(f.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length, 1, 'one reader pod, for the kube-apiserver log')
+    assert.deepEqual((await podNames(f)).filter((name) => name.startsWith('kubectl-audit-reader-')), [])
+  })
+
+  it('reports a log directory missing on the node at once, and still reads the other logs there', async () => {
+    const cp1 = node('cp-1')
+    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+    const f = await start([cp1])
+    f.add(kubeApiserverPod('cp-1'))
+    // Its pod says where the log is, but the directory is not on the node.
+    f.add(tigeraApiserverPod('cp-1'))
+    f.fail({path: /\/proxy\/logs\//, code: 403})
+    const started = Date.now()
+    const result = await policies(f, ['--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, 'warning: no such directory on node cp-1: /var/log/calico/audit\n')
+    assert.ok(Date.now() - started < 20_000, 'did not wait for the pod to start')
+    const got = report(result.stdout)
+    assert.deepEqual(got.sources.map((s) => s.name), [`node/cp-1:${KUBEADM_LOG}`])
+    assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
+    assert.deepEqual((await podNames(f)).filter((name) => name.startsWith('kubectl-audit-reader-')), [])
+  })
+
   it('finds the apiservers and their log on the nodes by itself', async () => {
     const nodes = [node('cp-1'), node('cp-2')]
     const parts = splitByRequest(exampleLines(), 2)
@@ -344,6 +382,18 @@ function kubeApiserverPod(nodeName: string): object {
         volumeMounts: [{name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', readOnly: true}, {name: 'audit-log', mountPath: '/var/log/kubernetes/audit/'}]}],
       volumes: [{name: 'audit', hostPath: {path: '/etc/kubernetes/audit-policy.yaml', type: 'File'}},
         {name: 'audit-log', hostPath: {path: '/var/log/kubernetes/audit/', type: 'DirectoryOrCreate'}}],
+    },
+  }
+}
+
+/** The OSS Calico API server as the Tigera operator renders it: no audit flags (peers.md §5). */
+function calicoApiserverPod(nodeName: string): object {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {name: `calico-apiserver-5f7d8c9b4-${nodeName}`, namespace: 'calico-apiserver', labels: {'k8s-app': 'calico-apiserver', apiserver: 'true'}},
+    spec: {
+      nodeName,
+      containers: [{name: 'calico-apiserver', image: 'quay.io/calico/apiserver:v3.30.0', args: ['--secure-port=5443', '--tls-private-key-file=/calico-apiserver-certs/tls.key']}],
     },
   }
 }

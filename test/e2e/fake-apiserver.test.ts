@@ -264,6 +264,20 @@ describe('fake apiserver: node logs and exec', () => {
       (error: {message?: string}) => error.message === 'Unexpected server response: 400')
   })
 
+  it('leaves a pod in ContainerCreating with a FailedMount event when a hostPath Directory is missing on the node', async () => {
+    const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
+    await core.createNamespacedPod({namespace: 'default', body: {metadata: {name: 'p'}, spec: {nodeName: 'cp-1',
+      containers: [{name: 'c', image: 'busybox', volumeMounts: [{name: 'a', mountPath: '/a'}, {name: 'b', mountPath: '/b'}]}],
+      volumes: [{name: 'a', hostPath: {path: '/var/log/kubernetes/audit', type: 'Directory'}}, {name: 'b', hostPath: {path: '/var/log/calico/audit', type: 'Directory'}}]}}})
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const pod = await core.readNamespacedPod({name: 'p', namespace: 'default'})
+    assert.equal(pod.status?.phase, 'Pending')
+    assert.equal(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating')
+    const events = await core.listNamespacedEvent({namespace: 'default', fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=p,reason=FailedMount'})
+    assert.deepEqual(events.items.map((e) => [e.type, e.message]),
+      [['Warning', 'MountVolume.SetUp failed for volume "b" : hostPath type check failed: /var/log/calico/audit is not a directory']])
+  })
+
   it('fails pods whose activeDeadlineSeconds ran out', async () => {
     const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
     await core.createNamespacedPod({namespace: 'default', body: {metadata: {name: 'p'}, spec: {activeDeadlineSeconds: 1, nodeName: 'cp-1', containers: [{name: 'c', image: 'busybox'}]}}})

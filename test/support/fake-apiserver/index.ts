@@ -122,7 +122,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   /** Upgrade sockets left unanswered: the server no longer tracks them, so close() ends them. */
   const heldSockets = new Set<Duplex>()
   const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
-  const lifecycle = new PodLifecycle(store, pods)
+  const lifecycle = new PodLifecycle(store, pods, (name) => nodes.get(name)?.root)
   const containerRoot = join(tempDir, 'container-root')
   mkdirSync(containerRoot)
   const countBytes = (n: number) => { fake.bytesServed += n }
