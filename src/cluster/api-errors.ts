@@ -42,6 +42,15 @@ export function statusCodeOf(error: unknown): number | undefined {
   return upgrade ? Number(upgrade[1]) : undefined
 }
 
+/**
+ * The status of a refused request that a lookup can go on without (403, 404, ...). Not 401: wrong
+ * credentials fail every request, and are reported as such rather than as one lookup's refusal.
+ */
+export function refusalCodeOf(error: unknown): number | undefined {
+  const code = statusCodeOf(error)
+  return code === 401 ? undefined : code
+}
+
 /** The Status `message` (or plain text) the server sent with a failure. */
 export function serverMessageOf(error: unknown): string | undefined {
   const body = error instanceof HttpStatusError ? error.body : (error as {body?: unknown} | null)?.body

@@ -6,7 +6,7 @@ import {posix} from 'node:path'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {serverMessageOf, statusCodeOf} from './api-errors.js'
+import {refusalCodeOf, serverMessageOf} from './api-errors.js'
 import {parseApiserverCommand} from './apiserver-flags.js'
 import type {NodeLike} from './managed-provider.js'
 
@@ -233,7 +233,8 @@ function splitOnce(text: string, separator: string): [string, string | undefined
 /**
  * Lists the apiserver instances through the API: kube-system pods by label, then the node-args
  * annotation of server nodes that have no such pod. Refused lookups (403, 404, ...) are returned
- * as failures; network errors are thrown, for the caller to turn into a message.
+ * as failures; network errors and rejected credentials (401) are thrown, for the caller to turn
+ * into a message.
  */
 export async function findApiservers(kc: KubeConfig): Promise<ApiserverDiscovery> {
   const {CoreV1Api} = await import('@kubernetes/client-node')
@@ -270,9 +271,9 @@ export async function findApiservers(kc: KubeConfig): Promise<ApiserverDiscovery
   return {instances, failures}
 }
 
-/** An API refusal as a failure record; anything that is not an HTTP answer is rethrown. */
+/** An API refusal as a failure record; anything else (no HTTP answer, a 401) is rethrown. */
 export function discoveryFailure(request: string, error: unknown): DiscoveryFailure {
-  const status = statusCodeOf(error)
+  const status = refusalCodeOf(error)
   if (status === undefined) throw error
   return {request, status, message: serverMessageOf(error) ?? `HTTP ${status}`}
 }

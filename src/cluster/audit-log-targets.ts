@@ -7,7 +7,7 @@ import {posix} from 'node:path'
 import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node'
 
 import {UserError} from '../errors.js'
-import {apiErrorToUserError, statusCodeOf} from './api-errors.js'
+import {apiErrorToUserError, refusalCodeOf} from './api-errors.js'
 import {APISERVER_LABEL_SELECTORS, type ApiserverInstance, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
 import {serverOf} from './kubeconfig.js'
 import {detectManagedProvider, managedAuditAdvice} from './managed-provider.js'
@@ -188,7 +188,7 @@ async function listNodes(core: CoreV1Api, server: string): Promise<Map<string, V
     const list = await core.listNode()
     return new Map(list.items.map((n) => [n.metadata?.name ?? '', n]))
   } catch (error) {
-    if (statusCodeOf(error) !== undefined) return undefined
+    if (refusalCodeOf(error) !== undefined) return undefined
     throw apiErrorToUserError(error, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
   }
 }

@@ -5,7 +5,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {CALICO_CRD_GROUP, CALICO_GROUP} from '../audit/catalog.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {loadPolicy} from '../audit/policy/load.js'
-import {type ApiAttempt, apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
 import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
 import {listApiServices, listNodes, readConfigMap, readServerVersion} from '../cluster/doctor-reads.js'
@@ -65,12 +65,12 @@ async function call<T>(promise: Promise<T>, timeoutMs: number, context: ApiAttem
   }
 }
 
-/** An API call whose refusal (403, 404, ...) is a fact to report; network errors still stop the run. */
+/** An API call whose refusal (403, 404, ...) is a fact to report; network errors and a 401 still stop the run. */
 async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: string, context: ApiAttempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
   try {
     return {value: await withRequestTimeout(promise, timeoutMs)}
   } catch (error) {
-    if (statusCodeOf(error) !== undefined) return {failure: discoveryFailure(request, error)}
+    if (refusalCodeOf(error) !== undefined) return {failure: discoveryFailure(request, error)}
     throw apiErrorToUserError(error, context)
   }
 }

@@ -341,6 +341,19 @@ describe('policies from the cluster', function () {
       + "hint: pick those nodes with --node, or give the log's path on your nodes with --log-path\n")
   })
 
+  it('says the credentials were rejected (401) in one line, whether it finds the logs or is told where they are', async () => {
+    const f = await start([node('cp-1')])
+    f.add(kubeApiserverPod('cp-1'))
+    const kubeconfig = f.writeKubeconfig({token: 'expired'})
+    for (const args of [[], ['--node', 'cp-1', '--log-path', KUBEADM_LOG]]) {
+      const result = await runCli(['policies', '--kubeconfig', kubeconfig, ...args])
+      assert.equal(result.code, 2)
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `error: the API server at ${f.url} rejected the credentials (401 Unauthorized)\n`
+        + 'hint: log in again or refresh the kubeconfig credentials (they may have expired), or choose another context\n')
+    }
+  })
+
   it('says what it looked for when it finds no apiserver', async () => {
     const f = await start([node('cp-1')])
     const result = await policies(f, [])
