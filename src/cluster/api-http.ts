@@ -1,6 +1,7 @@
 // Raw streamed GETs against the API server with the kubeconfig's credentials and TLS settings,
-// for bodies client-node would buffer whole (kubelet logs through the node proxy).
-import type {IncomingMessage} from 'node:http'
+// for bodies client-node would buffer whole (kubelet logs through the node proxy). The kubeconfig's
+// agent carries its proxy-url, as for client-node's own requests.
+import http, {type IncomingMessage} from 'node:http'
 import https from 'node:https'
 
 import type {KubeConfig} from '@kubernetes/client-node'
@@ -23,7 +24,9 @@ export class ApiHttp {
   async get(path: string, headers: Record<string, string>, signal?: AbortSignal, accept: number[] = []): Promise<IncomingMessage> {
     const base = await this.requestOptions()
     return new Promise((resolve, reject) => {
-      const req = https.get(new URL(path, this.server), {...base, headers: {...base.headers, ...headers}, signal}, (res) => {
+      const url = apiUrl(this.server, path)
+      const client = url.protocol === 'http:' ? http : https
+      const req = client.get(url, {...base, headers: {...base.headers, ...headers}, signal}, (res) => {
         const status = res.statusCode ?? 0
         if ((status >= 200 && status < 300) || accept.includes(status)) {
           resolve(res)
@@ -48,6 +51,14 @@ export class ApiHttp {
     })()
     return this.options
   }
+}
+
+/**
+ * `path` (absolute, maybe with a query) under the server URL, keeping the server's own path: a
+ * server at https://rancher/k8s/clusters/c-1 serves /api/v1/nodes at /k8s/clusters/c-1/api/v1/nodes.
+ */
+export function apiUrl(server: string, path: string): URL {
+  return new URL(server.replace(/\/+$/, '') + path)
 }
 
 export async function readText(res: IncomingMessage, limit: number): Promise<string> {

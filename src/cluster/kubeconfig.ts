@@ -30,7 +30,22 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
     throw new NoKubeconfigError()
   }
   applyOverrides(kc, opts)
+  allowPlainHttp(kc)
   return boundedByRequestTimeout(kc, opts.requestTimeoutMs)
+}
+
+/**
+ * kubectl talks plain HTTP to an `http://` server (`kubectl proxy`); client-node refuses to unless
+ * the cluster says insecure-skip-tls-verify. Without TLS there is nothing to verify, so say it.
+ */
+function allowPlainHttp(kc: KubeConfig): void {
+  if (!kc.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify)) return
+  kc.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.server.startsWith('http:') ? {...c, skipTLSVerify: true} : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  })
 }
 
 /**

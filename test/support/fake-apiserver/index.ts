@@ -78,8 +78,11 @@ export interface FakeApiserver {
   caPem: string
   /** A temp kubeconfig (context "fake") pointing at the server with CA + token. */
   kubeconfigPath: string
-  /** Another kubeconfig, e.g. with a bad token or another context name. */
-  writeKubeconfig(opts?: {token?: string; context?: string}): string
+  /**
+   * Another kubeconfig, e.g. with a bad token (null: none), another context name, another server
+   * (a proxy in front of this one), or a proxy-url.
+   */
+  writeKubeconfig(opts?: {token?: string | null; context?: string; server?: string; proxyUrl?: string}): string
   add(obj: object): void
   remove(apiVersion: string, kind: string, name: string, namespace?: string): void
   /** Answer matching requests with a Status error: e.g. fail({method:'GET', path:/\/pods$/, code:403}). */
@@ -153,7 +156,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     caPem: certs.caPem,
     kubeconfigPath: '',
     writeKubeconfig: (o = {}) => writeKubeconfigFile(tempDir, `kubeconfig-${randomBytes(4).toString('hex')}.yaml`, {
-      server: fake.url, caPem: certs.caPem, token: o.token ?? token, context: o.context ?? 'fake',
+      server: o.server ?? fake.url, caPem: certs.caPem, token: o.token === undefined ? token : o.token, context: o.context ?? 'fake', proxyUrl: o.proxyUrl,
     }),
     add: (obj) => {
       store.add(obj)

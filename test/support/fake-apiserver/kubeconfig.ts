@@ -6,16 +6,24 @@ import {stringify} from 'yaml'
 export interface KubeconfigSpec {
   server: string
   caPem: string
-  token: string
+  /** Left out when null: a front such as kubectl proxy adds the credentials itself. */
+  token: string | null
   context: string
+  /** The cluster's `proxy-url`. */
+  proxyUrl?: string
 }
 
 export function writeKubeconfigFile(dir: string, fileName: string, spec: KubeconfigSpec): string {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{name: spec.context, cluster: {server: spec.server, 'certificate-authority-data': Buffer.from(spec.caPem).toString('base64')}}],
-    users: [{name: spec.context, user: {token: spec.token}}],
+    clusters: [{name: spec.context, cluster: {
+      server: spec.server,
+      // Plain HTTP has no certificate to check.
+      ...(spec.server.startsWith('https:') ? {'certificate-authority-data': Buffer.from(spec.caPem).toString('base64')} : {}),
+      ...(spec.proxyUrl ? {'proxy-url': spec.proxyUrl} : {}),
+    }}],
+    users: [{name: spec.context, user: spec.token === null ? {} : {token: spec.token}}],
     contexts: [{name: spec.context, context: {cluster: spec.context, user: spec.context}}],
     'current-context': spec.context,
     preferences: {},
