@@ -45,7 +45,7 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, onProgress: (s) => progress.update(s)})
+    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
     progress.done()

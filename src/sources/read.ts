@@ -34,6 +34,8 @@ export interface SourceStats {
   lastTimeMs: number | null
   /** Why reading stopped early (corrupt gzip, a node that went away), after what was read. */
   error: string | null
+  /** Nothing more will be read from it: read to the end, skipped, or failed. */
+  finished: boolean
 }
 
 export interface ReadOptions {
@@ -42,7 +44,8 @@ export interface ReadOptions {
   /** Sources read at once (network sources gain from more). */
   concurrency?: number
   signal?: AbortSignal
-  onProgress?: (stats: SourceStats) => void
+  /** Called as bytes arrive and as each source finishes, with every source's stats. */
+  onProgress?: (all: readonly SourceStats[]) => void
 }
 
 /** Bisection only pays off on sources bigger than this. */
@@ -55,19 +58,23 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
     options.window,
     sources.map((s) => logStreamName(s.name)),
   )
+  const changed = () => options.onProgress?.(stats)
   let next = 0
   const worker = async () => {
     while (next < sources.length) {
       const i = next++
       if (!inWindow[i]) {
         stats[i].skipped = true
+        stats[i].finished = true
         continue
       }
       try {
-        await readSource(sources[i], stats[i], options)
+        await readSource(sources[i], stats[i], options, changed)
       } catch (error) {
         stats[i].error = (error as Error).message
       }
+      stats[i].finished = true
+      changed()
     }
   }
   await Promise.all(Array.from({length: Math.min(options.concurrency ?? 2, sources.length)}, worker))
@@ -75,10 +82,10 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
 }
 
 function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, firstTimeMs: null, lastTimeMs: null, error: null}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, firstTimeMs: null, lastTimeMs: null, error: null, finished: false}
 }
 
-async function readSource(source: LogSource, stats: SourceStats, options: ReadOptions): Promise<void> {
+async function readSource(source: LogSource, stats: SourceStats, options: ReadOptions, changed: () => void): Promise<void> {
   const {signal} = options
   const size = await source.size()
   stats.size = size
@@ -110,7 +117,7 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
   stats.startOffset = startOffset
   const counted = tap(raw, (chunk) => {
     stats.bytesRead += chunk.length
-    options.onProgress?.(stats)
+    changed()
   })
   const bytes = gzip ? gunzip(counted) : counted
   let first: {lineCount: number; stoppedEarly: boolean}
@@ -126,7 +133,7 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
     await second.scan.terminate()
     return
   }
-  await mergeSecondHalf(second, first.lineCount, source, stats, options)
+  await mergeSecondHalf(second, first.lineCount, source, stats, options, changed)
 }
 
 function stopAfterOf(window: TimeWindow): number | null {
@@ -145,7 +152,8 @@ async function startSecondHalf(source: LogSource, path: string, start: number, s
 }
 
 /** Adds the worker's half as if it had been read after the first: line numbers, counts, events in order. */
-async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLineCount: number, source: LogSource, stats: SourceStats, options: ReadOptions): Promise<void> {
+async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLineCount: number, source: LogSource, stats: SourceStats, options: ReadOptions,
+  changed: () => void): Promise<void> {
   let outcome: ScanJobResult
   try {
     outcome = await second.scan.result
@@ -158,7 +166,7 @@ async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLi
   }
   const {result, events, bytesRead} = outcome
   stats.bytesRead += bytesRead
-  options.onProgress?.(stats)
+  changed()
   stats.events += result.events
   stats.malformed += result.malformed
   if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
