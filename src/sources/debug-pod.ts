@@ -22,6 +22,8 @@ export const RUN_LABEL = 'kubectl-audit.io/run'
 const HOST_ROOT = '/host'
 const CONTAINER = 'reader'
 const POLL_MS = 250
+/** Exec subprotocols with a status channel (older ones end with the socket alone). */
+const STATUS_PROTOCOLS = new Set(['v4.channel.k8s.io', 'v5.channel.k8s.io'])
 /** Pause the socket when this much output waits for the reader; resume under a quarter of it. */
 const HIGH_WATER = 8 * 1024 * 1024
 const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'])
@@ -263,6 +265,12 @@ function volumeName(index: number): string {
   return `host-${index}`
 }
 
+/** What a read command reads: its last argument, as the node sees it. */
+function subjectOf(command: readonly string[]): string {
+  const last = command.at(-1) ?? ''
+  return last.startsWith(`${HOST_ROOT}/`) ? last.slice(HOST_ROOT.length) : command[0] ?? 'the command'
+}
+
 /** Where a host path is seen inside the reader pod. */
 export function containerPath(hostPath: string): string {
   return posix.join(HOST_ROOT, posix.normalize(hostPath))
@@ -408,6 +416,10 @@ export class ReaderPod {
         await new Promise<void>((resolve) => { wake = resolve })
       }
       if (signal?.aborted) throw signal.reason
+      // v4 and v5 always send the exit status before closing: a close without it is a stream cut on the way.
+      if (!status && closeCode === 1000 && STATUS_PROTOCOLS.has(ws.protocol)) {
+        throw new ExecFailure(`reading ${subjectOf(command)} on node ${this.node} was cut short: the exec stream closed without the command's exit status`, -1)
+      }
       if (status ? status.status !== 'Success' : closeCode !== 1000) {
         const exitCode = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message
         const cause = stderr.trim().split('\n')[0] || status?.message || `connection closed (${closeCode ?? 'no status'})`

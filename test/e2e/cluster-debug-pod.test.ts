@@ -91,6 +91,22 @@ describe('reader pods', () => {
     await readers.close()
   })
 
+  for (const protocol of ['v5.channel.k8s.io', 'v4.channel.k8s.io']) {
+    it(`reports a read cut short (closed without the exit status, ${protocol}) naming the node and path`, async () => {
+      fake.exec.protocols = [protocol]
+      const readers = pods()
+      const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+      fake.exec.cutStdout = {afterBytes: 1000}
+      const read: Buffer[] = []
+      await assert.rejects((async () => { for await (const chunk of source.read()) read.push(chunk) })(), (error: unknown) => error instanceof UserError
+        && error.message === `reading ${dir}/audit.log on node cp-1 was cut short: the exec stream closed without the command's exit status`)
+      assert.deepEqual(Buffer.concat(read), content.subarray(0, 1000))
+      // A command whose output ends before the cut still ends with its status.
+      assert.deepEqual(await readAll(source, {start: 0, end: 10}), content.subarray(0, 10))
+      await readers.close()
+    })
+  }
+
   it('reports a missing file with the command and its exit status', async () => {
     const readers = pods()
     const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)

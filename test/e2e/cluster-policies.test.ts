@@ -182,6 +182,19 @@ describe('policies from the cluster', function () {
     assert.ok(!got.changes.some((c: Change) => c.source.startsWith('node/cp-2:')))
   })
 
+  it('reports a read through a reader pod cut short on the way like any node failure, and goes on', async () => {
+    const nodes = [node('cp-1'), node('cp-2')]
+    splitByRequest(exampleLines(), 2).forEach((lines, i) => writeOnNode(nodes[i]!.root, KUBEADM_LOG, joinLines(lines)))
+    const f = await start(nodes)
+    f.exec.cutStdout = {afterBytes: 256 * 1024, nodes: ['cp-2']}
+    const result = await policies(f, ['--node', 'cp-1,cp-2', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, `warning: node/cp-2:${KUBEADM_LOG}: reading ${KUBEADM_LOG} on node cp-2 was cut short: the exec stream closed without `
+      + "the command's exit status, after 256 KiB read; the rest of this source is missing\n")
+    assert.ok(report(result.stdout).changes.some((c: Change) => c.source === `node/cp-1:${KUBEADM_LOG}`))
+    assert.deepEqual(await podNames(f), [])
+  })
+
   // A request left unanswered ends at --request-timeout, and the run goes on without its answer.
   it('gives up on the apiserver lookup at --request-timeout and finds the control plane by node label', async () => {
     const cp1 = node('cp-1')

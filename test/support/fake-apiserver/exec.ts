@@ -25,6 +25,12 @@ export interface ExecSettings {
   protocols: string[]
   /** Pause between stdout chunks, to make a read slow enough to interrupt. */
   chunkDelayMs: number
+  /**
+   * Close the socket normally (1000) once this many stdout bytes are sent, with no status message:
+   * a stream ended early on the way (on the pods of `nodes` only, when given). A command whose
+   * output is shorter ends as usual.
+   */
+  cutStdout: {afterBytes: number; nodes?: string[]} | null
 }
 
 export function matchExec(pathname: string): {namespace: string; pod: string} | undefined {
@@ -105,8 +111,18 @@ export class ExecServer {
     ws.on('close', () => { for (const child of children) child.kill('SIGKILL') })
 
     const last = children.at(-1)!
+    const cut = this.settings.cutStdout
+    let cutLeft = cut && (!cut.nodes || cut.nodes.includes(node.name)) ? cut.afterBytes : Number.POSITIVE_INFINITY
     let queued = 0
-    last.stdout!.on('data', (chunk: Buffer) => {
+    last.stdout!.on('data', (data: Buffer) => {
+      if (cutLeft <= 0) return
+      const chunk = data.subarray(0, cutLeft)
+      cutLeft -= chunk.length
+      if (cutLeft <= 0) {
+        this.countBytes(chunk.length)
+        send(STDOUT, chunk, () => ws.close(1000))
+        return
+      }
       this.countBytes(chunk.length)
       queued += chunk.length
       if (queued > HIGH_WATER || this.settings.chunkDelayMs > 0) last.stdout!.pause()
@@ -118,7 +134,7 @@ export class ExecServer {
       })
     })
     const exited = new Promise<number>((resolve) => last.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1))))
-    void exited.then((code) => { if (ws.readyState === ws.OPEN) finish(code) })
+    void exited.then((code) => { if (ws.readyState === ws.OPEN && cutLeft > 0) finish(code) })
   }
 
   /** An absolute container path as the node folder (mounted) or the empty container fs (not). */

@@ -131,7 +131,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const countBytes = (n: number) => { fake.bytesServed += n }
   const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
   const podLogs: Record<string, string> = {...opts.podLogs}
-  const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, ...opts.exec}, containerRoot, countBytes)
+  const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, cutStdout: null, ...opts.exec}, containerRoot, countBytes)
   const version = {
     major: opts.version?.major ?? '1',
     minor: opts.version?.minor ?? '35',
