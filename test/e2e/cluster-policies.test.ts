@@ -239,25 +239,28 @@ describe('policies from the cluster', function () {
     assert.ok(!f.requests.some((r) => r.path.endsWith('/pods')), '--via kubelet never starts a pod')
   })
 
-  it('leaves no reader pod behind when interrupted with Ctrl-C mid-read', async () => {
-    const cp1 = node('cp-1')
-    writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
-    const f = await start([cp1])
-    f.exec.chunkDelayMs = 200
-    const child = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', f.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'],
-      {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-    // Interrupt once bytes are flowing out of the pod.
-    while (!f.requests.some((r) => r.path.endsWith('/exec') && r.query.includes('command=cat'))) await new Promise((r) => setTimeout(r, 20))
-    while (f.bytesServed === 0) await new Promise((r) => setTimeout(r, 20))
-    assert.equal((await podNames(f)).length, 1)
-    child.kill('SIGINT')
-    assert.equal(await exited, 130, stderr)
-    assert.deepEqual(await podNames(f), [])
-    assert.ok(f.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/api/v1/namespaces/kube-system/pods/kubectl-audit-reader-')))
-  })
+  // Ctrl-C, and SIGTERM as from `timeout`, a CI runner or a container stop.
+  for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`leaves no reader pod behind on ${signal} mid-read, and exits ${exitCode}`, async () => {
+      const cp1 = node('cp-1')
+      writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
+      const f = await start([cp1])
+      f.exec.chunkDelayMs = 200
+      const child = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', f.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'],
+        {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+      // Interrupt once bytes are flowing out of the pod.
+      while (!f.requests.some((r) => r.path.endsWith('/exec') && r.query.includes('command=cat'))) await new Promise((r) => setTimeout(r, 20))
+      while (f.bytesServed === 0) await new Promise((r) => setTimeout(r, 20))
+      assert.equal((await podNames(f)).length, 1)
+      child.kill(signal)
+      assert.equal(await exited, exitCode, stderr)
+      assert.deepEqual(await podNames(f), [])
+      assert.ok(f.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/api/v1/namespaces/kube-system/pods/kubectl-audit-reader-')))
+    })
+  }
 
   it('reads the Calico Enterprise API server log too, and joins it on auditID', async () => {
     const cp1 = node('cp-1')
