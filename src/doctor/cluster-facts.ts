@@ -42,6 +42,8 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   const managedProvider = discovery.instances.length === 0 ? await findManagedProvider(kc, info.gitVersion, timeoutMs, server) : undefined
   const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
 
+  const policy = await clusterPolicy(kc, options, discovery, managedProvider, version)
+  const {readClusterLogTails} = await import('./log-tails.js')
   return {
     mode: 'cluster',
     kubernetesVersion: version,
@@ -50,9 +52,10 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
     apiservers: discovery.instances,
     discoveryFailures: discovery.failures,
     managedProvider,
-    policy: await clusterPolicy(kc, options, discovery, managedProvider, version),
+    policy,
     calico,
     coverage: coverageInputs(options, version, servedGroups),
+    logTails: await readClusterLogTails(kc, options, discovery.instances),
   }
 }
 

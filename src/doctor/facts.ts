@@ -22,7 +22,18 @@ export interface DoctorFacts {
   /** Undefined offline: Calico is only seen through the API. */
   readonly calico?: CalicoFacts
   readonly coverage: CoverageInputs
+  /** The end of each apiserver's audit log, by apiserver name; absent when there is no log to read. */
+  readonly logTails: ReadonlyMap<string, AuditLogTail>
 }
+
+/** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */
+export type AuditLogTail =
+  /** `bytes` kept from the end (from a pod log: its audit lines only); `newestMs` null when none is an event. */
+  | {readonly state: 'read'; readonly location: string; readonly stdout: boolean; readonly bytes: number; readonly newestMs: number | null; readonly readAtMs: number}
+  /** The log file is not there: nothing was ever written to it. */
+  | {readonly state: 'missing'; readonly location: string}
+  /** Not read: why, and the exact command that would check it. */
+  | {readonly state: 'unavailable'; readonly reason: string; readonly command: string | null}
 
 export type PolicyFacts =
   | {readonly state: 'loaded'; readonly location: string; readonly loaded: LoadedPolicy}

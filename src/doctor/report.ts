@@ -6,6 +6,7 @@ import type {Check, CheckResult} from './check.js'
 import {calicoApiMode, calicoApiserverPolicy} from './checks/calico.js'
 import {controlPlaneVisible} from './checks/control-plane.js'
 import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
+import {auditLogFresh} from './checks/log-fresh.js'
 import {auditLogMount, auditPolicyMount} from './checks/mounts.js'
 import {
   policyApiVersion,
@@ -26,6 +27,7 @@ export const CHECKS: readonly Check[] = [
   auditLogFormat,
   auditLogRetention,
   auditLogMount,
+  auditLogFresh,
   auditPolicyMount,
   policyReadable,
   policyApiVersion,

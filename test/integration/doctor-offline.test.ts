@@ -1,7 +1,7 @@
 // doctor offline, as a user runs it on a control-plane node: manifests and policies from files,
 // the real kubescape apiserver pods, exit codes, output formats, colour, and hostile input.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -9,12 +9,16 @@ import {parse as parseYaml} from 'yaml'
 
 import type {DoctorReport} from '../../src/commands/doctor.js'
 import {runCli} from '../support/cli.js'
+import {recentLog, stageTimeOf} from '../support/cluster-logs.js'
 
 const PODS = '../shared/fixtures/real/apiserver-pods'
 const POLICIES = '../shared/fixtures/real/policies'
 
-/** A kubeadm static pod manifest as kubeadm writes it, with the audit recipe from kubernetes.io. */
-function kubeadmManifest(policyHostPath: string, extraFlags: string[] = []): string {
+/**
+ * A kubeadm static pod manifest as kubeadm writes it, with the audit recipe from kubernetes.io;
+ * the log directory is mounted from `logHostDir` (Kubespray's differs from the container's).
+ */
+function kubeadmManifest(policyHostPath: string, extraFlags: string[] = [], logHostDir = '/var/log/kubernetes/audit/'): string {
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -43,7 +47,7 @@ ${extraFlags.map((f) => `    - ${f}`).join('\n')}
   - name: audit
     hostPath: {path: ${policyHostPath}, type: File}
   - name: audit-log
-    hostPath: {path: /var/log/kubernetes/audit/, type: DirectoryOrCreate}
+    hostPath: {path: ${logHostDir}, type: DirectoryOrCreate}
 `
 }
 
@@ -97,6 +101,24 @@ describe('doctor offline (CLI)', () => {
     const check = (JSON.parse(result.stdout) as DoctorReport).checks.find((c) => c.id === 'policy-readable')
     assert.equal(check?.status, 'skip')
     assert.match(check?.remedy ?? '', /copy \/nonexistent\/audit-policy\.yaml .*--policy-file/)
+  })
+
+  it('audit-log-fresh: reads the end of the log the manifest names when it is on this machine', async () => {
+    const logDir = join(dir, 'audit-logs')
+    mkdirSync(logDir)
+    const manifest = write('with-log.yaml', kubeadmManifest('/etc/kubernetes/audit-policy.yaml', [], logDir))
+    const fresh = async () => (JSON.parse((await runCli(['doctor', '--manifest', manifest, '-o', 'json'])).stdout) as DoctorReport).checks.find((c) => c.id === 'audit-log-fresh')
+    const notHere = await fresh()
+    assert.equal(notHere?.status, 'skip')
+    assert.equal(notHere?.detail, `offline: ${logDir}/audit.log is not on this machine`)
+    assert.equal(notHere?.remedy, `on the control-plane node: sudo tail -n 1 ${logDir}/audit.log`)
+    const stale = recentLog(1, 2 * 3600_000)
+    writeFileSync(join(logDir, 'audit.log'), stale)
+    const newest = new Date(Math.max(...stale.split('\n').filter(Boolean).map(stageTimeOf))).toISOString()
+    const result = await fresh()
+    assert.equal(result?.status, 'warn')
+    assert.match(result?.detail ?? '', /^newest event 2h0[01]m old/)
+    assert.ok(result?.detail.endsWith(`(${newest}) in ${logDir}/audit.log: nothing written for over an hour`), result?.detail)
   })
 
   // The real pods: [file, exit code, failing checks]

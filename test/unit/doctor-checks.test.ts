@@ -6,7 +6,7 @@ import {parseKubernetesVersion} from '../../src/audit/policy/kubernetes-version.
 import {apiserverFromPod, type PodLike} from '../../src/cluster/apiservers.js'
 import type {CheckResult} from '../../src/doctor/check.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
-import type {DoctorFacts} from '../../src/doctor/facts.js'
+import type {AuditLogTail, DoctorFacts} from '../../src/doctor/facts.js'
 import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
 import {doctorOptions} from '../../src/flags/doctor.js'
 
@@ -39,7 +39,7 @@ function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): Pod
   }
 }
 
-function factsFor(pods: PodLike[], version?: string): DoctorFacts {
+function factsFor(pods: PodLike[], version?: string, logTails: ReadonlyMap<string, AuditLogTail> = new Map()): DoctorFacts {
   const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined
   const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'})
   return {
@@ -50,6 +50,7 @@ function factsFor(pods: PodLike[], version?: string): DoctorFacts {
     discoveryFailures: [],
     policy: {state: 'not-configured'},
     coverage: coverageInputs(options, kubernetesVersion),
+    logTails,
   }
 }
 
@@ -171,5 +172,38 @@ describe('doctor Calico checks', () => {
   it('calico-apiserver-policy: Calico Enterprise without its policy ConfigMap warns', () => {
     const result = check(calico({apiService: {state: 'aggregated', service: 'tigera-system/tigera-api'}, enterprise: true}), 'calico-apiserver-policy')
     assert.equal(result.status, 'warn')
+  })
+})
+
+describe('doctor audit-log-fresh', () => {
+  const now = Date.parse('2026-11-24T10:00:00Z')
+  const pod = kubeadmPod(GOOD_FLAGS)
+  const read = (fields: Partial<Extract<AuditLogTail, {state: 'read'}>>): AuditLogTail => ({
+    state: 'read', location: 'node cp-1:/var/log/kubernetes/audit/audit.log', stdout: false, bytes: 4096, newestMs: now - 10_000, readAtMs: now, ...fields,
+  })
+  // [name, the tail read, status, phrase]
+  const rows: Array<[string, AuditLogTail | undefined, string, RegExp]> = [
+    ['an event 10 seconds old', read({}), 'pass', /^newest event 10s ago in node cp-1:\/var\/log\/kubernetes\/audit\/audit\.log$/],
+    ['an event 59 minutes old is still fresh', read({newestMs: now - 59 * 60_000}), 'pass', /59m ago/],
+    ['an event over an hour old is stale', read({newestMs: now - (3 * 60 + 5) * 60_000}), 'warn', /^newest event 3h05m old \(2026-11-24T06:55:00\.000Z\) in node cp-1:.*nothing written for over an hour/],
+    ['an empty file', read({bytes: 0, newestMs: null}), 'warn', /audit\.log is empty: kube-apiserver has written no event/],
+    ['no event in the tail', read({newestMs: null}), 'warn', /no JSON audit event in the last 4096 bytes/],
+    ['no event in the last lines of stdout', read({stdout: true, bytes: 0, newestMs: null, location: 'the last 200 lines of the stdout of pod/kube-system/kube-apiserver-cp-1'}), 'warn', /^no audit event in the last 200 lines of the stdout/],
+    ['a file that does not exist', {state: 'missing', location: 'node cp-1:/var/log/kubernetes/audit/audit.log'}, 'warn', /does not exist: kube-apiserver has written no event there/],
+    ['a node clock ahead of ours', read({newestMs: now + 20 * 60_000}), 'pass', /newest event 0s ago .*dated 20m ahead of this machine's clock/],
+    ['not read', {state: 'unavailable', reason: '--no-node-access: /var/log/kubernetes/audit/audit.log on cp-1 was not read', command: 'kubectl debug node/cp-1 …'}, 'skip', /--no-node-access/],
+  ]
+  for (const [name, tail, status, phrase] of rows) {
+    it(name, () => {
+      const result = check(factsFor([pod], '1.31', new Map(tail ? [['kube-system/kube-apiserver-cp-1', tail]] : [])), 'audit-log-fresh')
+      assert.equal(result.status, status, result.detail)
+      assert.match(result.detail, phrase)
+      if (status === 'warn') assert.match(result.remedy ?? '', /on node cp-1: crictl logs \$\(crictl ps -q --name kube-apiserver\) 2>&1 \| grep -i audit/)
+      if (status === 'skip') assert.equal(result.remedy, 'kubectl debug node/cp-1 …')
+    })
+  }
+
+  it('skips without a log file', () => {
+    assert.equal(check(factsFor([kubeadmPod([GOOD_FLAGS[0]])], '1.31'), 'audit-log-fresh').detail, 'no log file')
   })
 })
