@@ -121,6 +121,17 @@ describe('doctor offline (CLI)', () => {
     assert.ok(result?.detail.endsWith(`(${newest}) in ${logDir}/audit.log: nothing written for over an hour`), result?.detail)
   })
 
+  it('reports "- --audit-log-maxage =30" (one YAML list item), as kube-apiserver would refuse it', async () => {
+    const manifest = write('space.yaml', kubeadmManifest('/etc/kubernetes/audit-policy.yaml', ['--audit-log-maxage =30']))
+    const result = await runCli(['doctor', '--manifest', manifest, '-o', 'json'])
+    const report = JSON.parse(result.stdout) as DoctorReport
+    const [apiserver] = report.target.apiservers
+    assert.deepEqual(Object.keys(apiserver!.auditFlags).filter((name) => /\s/.test(name)), [])
+    assert.deepEqual(apiserver!.flagProblems, ['"--audit-log-maxage =30": kube-apiserver does not start: unknown flag "--audit-log-maxage " (a space inside one argument); write --audit-log-maxage=30'])
+    assert.equal(statusOf(report, 'audit-log-retention'), 'fail')
+    assert.equal(result.code, 1)
+  })
+
   // The real pods: [file, exit code, failing checks]
   const pods: Array<[string, number, string[]]> = [
     ['kubescape-test-failed.json', 1, ['audit-policy-file', 'audit-backend']],

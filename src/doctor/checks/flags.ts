@@ -1,5 +1,6 @@
 // The kube-apiserver audit flags: policy file, backend, log format, retention (CIS 1.2.x).
 import {isAtLeast, type KubernetesVersion} from '../../audit/policy/kubernetes-version.js'
+import {parseIntFlag} from '../../cluster/apiserver-flags.js'
 import type {ApiserverInstance} from '../../cluster/apiservers.js'
 import {type Check, fail, pass, perApiserver, skip, type Verdict, warn} from '../check.js'
 
@@ -112,12 +113,15 @@ export const auditLogRetention: Check = {
       for (const name of names) {
         const raw = apiserver.flags[name]
         const key = name.replace('audit-log-', '') as keyof typeof defaults
+        const parsed = raw === undefined ? undefined : parseIntFlag(raw)
         if (raw === undefined) {
           values[name] = {value: defaults[key], fromDefault: true}
-        } else if (/^\d+$/.test(raw.trim())) {
-          values[name] = {value: Number(raw.trim()), fromDefault: false}
+        } else if (parsed === undefined) {
+          return fail(`--${name}="${raw}" is not a whole number: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+        } else if (parsed < 0) {
+          return fail(`--${name}=${raw} is negative: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
         } else {
-          return fail(`--${name}=${raw} is not a whole number: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+          values[name] = {value: parsed, fromDefault: false}
         }
       }
       return retentionVerdict(values['audit-log-maxage']!, values['audit-log-maxbackup']!, values['audit-log-maxsize']!, facts.kubernetesVersion)
