@@ -30,7 +30,7 @@ export interface DoctorFacts {
 export type AuditLogTail =
   /** `bytes` kept from the end (from a pod log: its audit lines only); `newestMs` null when none is an event. */
   | {readonly state: 'read'; readonly location: string; readonly stdout: boolean; readonly bytes: number; readonly newestMs: number | null; readonly readAtMs: number}
-  /** The log file is not there: nothing was ever written to it. */
+  /** The log file is not there, though kube-apiserver creates it when it starts. */
   | {readonly state: 'missing'; readonly location: string}
   /** Not read: why, and the exact command that would check it. */
   | {readonly state: 'unavailable'; readonly reason: string; readonly command: string | null}

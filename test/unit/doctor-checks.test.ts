@@ -193,7 +193,7 @@ describe('doctor audit-log-fresh', () => {
     ['an empty file', read({bytes: 0, newestMs: null}), 'warn', /audit\.log is empty: kube-apiserver has written no event/],
     ['no event in the tail', read({newestMs: null}), 'warn', /no JSON audit event in the last 4096 bytes/],
     ['no event in the last lines of stdout', read({stdout: true, bytes: 0, newestMs: null, location: 'the last 200 lines of the stdout of pod/kube-system/kube-apiserver-cp-1'}), 'warn', /^no audit event in the last 200 lines of the stdout/],
-    ['a file that does not exist', {state: 'missing', location: 'node cp-1:/var/log/kubernetes/audit/audit.log'}, 'warn', /does not exist: kube-apiserver has written no event there/],
+    ['a file that does not exist', {state: 'missing', location: 'node cp-1:/var/log/kubernetes/audit/audit.log'}, 'warn', /does not exist: kube-apiserver, which creates it at start, is not running with this path/],
     ['a node clock ahead of ours', read({newestMs: now + 20 * 60_000}), 'pass', /newest event 0s ago .*dated 20m ahead of this machine's clock/],
     ['not read', {state: 'unavailable', reason: '--no-node-access: /var/log/kubernetes/audit/audit.log on cp-1 was not read', command: 'kubectl debug node/cp-1 …'}, 'skip', /--no-node-access/],
   ]

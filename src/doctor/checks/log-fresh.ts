@@ -37,7 +37,8 @@ export const auditLogFresh: Check = {
 function freshness(tail: AuditLogTail, apiserver: ApiserverInstance): Verdict {
   if (tail.state === 'unavailable') return skip(tail.reason, tail.command)
   const remedy = `check that kube-apiserver runs and what its own log says about audit (${ownLogCommand(apiserver)}); a policy that records nothing also leaves the log empty (see policy-coverage)`
-  if (tail.state === 'missing') return warn(`${tail.location} does not exist: kube-apiserver has written no event there`, remedy)
+  // kube-apiserver creates the file (0600) when it starts, before any event.
+  if (tail.state === 'missing') return warn(`${tail.location} does not exist: kube-apiserver, which creates it at start, is not running with this path, or its volume maps it elsewhere`, remedy)
   if (tail.bytes === 0 && tail.stdout) return warn(`no audit event in ${tail.location}`, remedy)
   if (tail.bytes === 0) return warn(`${tail.location} is empty: kube-apiserver has written no event to it`, remedy)
   if (tail.newestMs === null) return warn(`no JSON audit event in the last ${tail.bytes} bytes of ${tail.location} (see audit-log-format)`, remedy)
