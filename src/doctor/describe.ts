@@ -16,12 +16,25 @@ export function resourceKey(row: Pick<CoverageRow, 'apiGroup' | 'resource'>): st
   return `${resource}${group}${subresource ? `/${subresource}` : ''}`
 }
 
+/** `ns kube-system, name default`, `cluster-wide`: where a probe was made. */
+export function probeWhere(where: {readonly namespace: string | null; readonly name: string | null}): string {
+  return [where.namespace ? `ns ${where.namespace}` : '', where.name ? `name ${where.name}` : ''].filter(Boolean).join(', ') || 'cluster-wide'
+}
+
+/** ` in kube-system`, ` named default`: where a row's verdict holds, when other probes differ. */
+function whereText(row: CoverageRow): string {
+  if (row.differences.length === 0) return ''
+  const {namespace, name} = row.where
+  return `${namespace ? ` in ${namespace}` : ''}${name ? ` named ${name}` : ''}`
+}
+
 /**
  * Describes `rows` (a subset of `all`) by verdict, folding what it can: "every projectcalico.org
- * write", "tiers.projectcalico.org", "update/patch networkpolicies.networking.k8s.io".
+ * write", "tiers.projectcalico.org", "update/patch networkpolicies.networking.k8s.io", with where
+ * the verdict holds when it differs elsewhere ("… in kube-system at None (rule 0)").
  */
 export function summarizeWrites(rows: readonly CoverageRow[], all: readonly CoverageRow[]): string {
-  const verdicts = groupBy(rows, (r) => `${r.level}|${r.rule}|${r.omitStages.join(',')}`)
+  const verdicts = groupBy(rows, (r) => `${r.level}|${r.rule}|${r.omitStages.join(',')}|${whereText(r)}`)
   const parts: string[] = []
   for (const verdictRows of verdicts.values()) {
     const subjects: string[] = []
@@ -37,7 +50,7 @@ export function summarizeWrites(rows: readonly CoverageRow[], all: readonly Cove
     }
     const [first] = verdictRows
     const stages = first.omitStages.includes('ResponseComplete') ? `, omitting ${first.omitStages.join(', ')}` : ''
-    parts.push(`${listSome(subjects, 5)} at ${first.level} (${ruleText(first.rule)}${stages})`)
+    parts.push(`${listSome(subjects, 5)}${whereText(first)} at ${first.level} (${ruleText(first.rule)}${stages})`)
   }
   return parts.join('; ')
 }

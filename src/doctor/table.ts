@@ -9,7 +9,7 @@ import {renderTable} from '../render/table.js'
 import {sanitize} from '../render/sanitize.js'
 import type {CheckStatus} from './check.js'
 import {recordingOf} from './recording.js'
-import {resourceKey} from './describe.js'
+import {probeWhere, resourceKey} from './describe.js'
 import type {DoctorReport} from './report.js'
 
 export interface DoctorTableOptions {
@@ -104,10 +104,10 @@ function renderDifferences(coverage: readonly CoverageRow[]): string[] {
   const rows: string[][] = []
   for (const row of coverage) {
     const base = [resourceKey(row), row.verb]
-    rows.push([...base, '(reported)', row.level, row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
+    const reported = row.differences.length > 0 ? `${probeWhere(row.where)} (reported)` : '(reported)'
+    rows.push([...base, reported, row.level, row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
     for (const probe of row.differences) {
-      const where = [probe.namespace ? `ns ${probe.namespace}` : '', probe.name ? `name ${probe.name}` : ''].filter(Boolean).join(', ') || 'cluster-wide'
-      rows.push(['', '', where, probe.level, probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
+      rows.push(['', '', probeWhere(probe), probe.level, probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
     }
   }
   return [renderTable([{header: 'RESOURCE'}, {header: 'VERB'}, {header: 'WHERE'}, {header: 'LEVEL'}, {header: 'RULE'}, {header: 'OMITSTAGES'}], rows)]

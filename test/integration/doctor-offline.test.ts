@@ -183,10 +183,18 @@ describe('doctor offline (CLI)', () => {
     assert.doesNotMatch(never.stdout, /\u001b\[/)
   })
 
-  it('-o wide lists the probes that differ', async () => {
-    const result = await runCli(['doctor', '--offline', '--policy-file', write('ns.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n'), '-o', 'wide'])
+  it('-o wide lists the probes that differ, and every output says where the lowest level was found', async () => {
+    const policy = write('ns.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n')
+    const result = await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'wide'])
     assert.match(result.stdout, /networkpolicies\.networking\.k8s\.io\s+None #0\*/)
+    assert.match(result.stdout, /^networkpolicies\.networking\.k8s\.io\s+create\s+ns kube-system \(reported\)\s+None\s+0\s+-$/m)
     assert.match(result.stdout, /ns default\s+RequestResponse\s+1\s+-/)
+    // Cluster-scoped resources do not differ: no namespace to name.
+    assert.match(result.stdout, /^tiers\.projectcalico\.org\s+create\s+\(reported\)\s+RequestResponse\s+1\s+-$/m)
+    assert.match(result.stdout, /^policy-coverage\s+✗ fail\s+45 of 110 writes not recorded: .* in kube-system at None \(rule 0\)$/m)
+    const report = JSON.parse((await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'json'])).stdout) as DoctorReport
+    const row = report.coverage.find((r) => r.apiGroup === 'networking.k8s.io' && r.verb === 'create')
+    assert.deepEqual(row?.where, {namespace: 'kube-system', name: null})
   })
 
   it('never prints terminal control characters from a policy or a manifest', async () => {

@@ -7,6 +7,7 @@ import {isRejected, loadPolicy} from '../../src/audit/policy/load.js'
 import {findPitfalls} from '../../src/audit/policy/pitfalls.js'
 import {recommendedPolicyYaml} from '../../src/audit/policy/recommend.js'
 import type {Policy} from '../../src/audit/policy/types.js'
+import {summarizeWrites} from '../../src/doctor/describe.js'
 import {parseResourceArg} from '../../src/flags/doctor.js'
 
 const user = {name: 'jane', groups: ['system:authenticated']}
@@ -23,7 +24,7 @@ describe('coverage', () => {
   it('reports the lowest level over every namespace a rule names, and lists the others', () => {
     const p = policy(`- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n`)
     const [row] = computeCoverage(p, {user, verbs: ['update'], targets: [knp]})
-    assert.deepEqual([row.level, row.rule], ['None', 0])
+    assert.deepEqual([row.level, row.rule, row.where], ['None', 0, {namespace: 'kube-system', name: null}])
     assert.deepEqual(row.differences.map((d) => [d.namespace, d.level, d.rule]), [['default', 'RequestResponse', 1]])
   })
 
@@ -36,9 +37,9 @@ describe('coverage', () => {
   it('probes the names a rule lists, for named verbs only', () => {
     const p = policy(`- level: None\n  resources: [{group: projectcalico.org, resources: [tiers], resourceNames: [default]}]\n- level: RequestResponse\n`)
     const rows = computeCoverage(p, {user, verbs: ['create', 'update'], targets: [tiers]})
-    assert.deepEqual(rows.map((r) => [r.verb, r.level, r.differences.map((d) => [d.name, d.level])]), [
-      ['create', 'RequestResponse', []],
-      ['update', 'None', [[null, 'RequestResponse']]],
+    assert.deepEqual(rows.map((r) => [r.verb, r.level, r.where, r.differences.map((d) => [d.name, d.level])]), [
+      ['create', 'RequestResponse', {namespace: null, name: null}, []],
+      ['update', 'None', {namespace: null, name: 'default'}, [[null, 'RequestResponse']]],
     ])
   })
 
@@ -53,6 +54,21 @@ describe('coverage', () => {
     const p = policy(`- level: Request\n  resources: [{group: "", resources: [pods/exec]}]\n`)
     const [row] = computeCoverage(p, {user, verbs: ['create'], targets: [parseResourceArg('pods/exec')]})
     assert.deepEqual([row.apiGroup, row.resource, row.level], ['', 'pods/exec', 'Request'])
+  })
+})
+
+describe('coverage phrases', () => {
+  it('say where the lowest level holds when other probes differ: a namespace, an object name', () => {
+    const p = policy(`- level: None\n  namespaces: [kube-system]\n- level: Metadata\n  verbs: [update]\n  resources: [{group: projectcalico.org, resources: [tiers], resourceNames: [default]}]\n- level: RequestResponse\n`)
+    const all = computeCoverage(p, {user, verbs: ['create', 'update'], targets: [knp, tiers]})
+    assert.equal(summarizeWrites(all.filter((r) => r.level !== 'RequestResponse'), all),
+      'every networking.k8s.io write in kube-system at None (rule 0); update tiers.projectcalico.org named default at Metadata (rule 1)')
+  })
+
+  it('say nothing of where when every probe agrees', () => {
+    const p = policy(`- level: RequestResponse\n  namespaces: [kube-system]\n  verbs: [get]\n- level: Metadata\n`)
+    const all = computeCoverage(p, {user, verbs: ['create'], targets: [knp]})
+    assert.equal(summarizeWrites(all, all), 'every networking.k8s.io write at Metadata (rule 1)')
   })
 })
 

@@ -29,6 +29,11 @@ export interface CoverageRow {
   readonly level: Level
   readonly omitStages: readonly string[]
   readonly rule: number | null
+  /**
+   * The probe the reported verdict comes from: its namespace (null cluster-wide) and object name
+   * (null for any name). It matters when `differences` is not empty.
+   */
+  readonly where: {readonly namespace: string | null; readonly name: string | null}
   /** Probes (namespace, name) whose verdict differs from the one reported. */
   readonly differences: readonly CoverageProbe[]
 }
@@ -108,6 +113,7 @@ function toRow(target: CoverageTarget, verb: string, probes: CoverageProbe[]): C
     level: reported.level,
     omitStages: reported.omitStages,
     rule: reported.rule,
+    where: {namespace: reported.namespace, name: reported.name},
     differences: probes.filter((p) => !same(p)),
   }
 }

@@ -96,7 +96,7 @@ export const policySensitive: Check = {
       // Report the highest level any probe found: one namespace at Request is enough to leak.
       const exposed = new Map<string, string[]>()
       for (const row of rows) {
-        const probes: CoverageProbe[] = [{namespace: null, name: null, level: row.level, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
+        const probes: CoverageProbe[] = [{...row.where, level: row.level, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
         const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
         if (levelRank(highest.level) <= levelRank('Metadata')) continue
         const what = `${resourceKey(row)}${highest.namespace ? ` in ${highest.namespace}` : ''} at ${highest.level} (${ruleText(highest.rule)})`
