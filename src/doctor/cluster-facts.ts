@@ -54,7 +54,7 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
     managedProvider,
     policy,
     calico,
-    coverage: coverageInputs(options, version, servedGroups),
+    coverage: coverageInputs(options, version, servedGroups, calico),
     logTails: await readClusterLogTails(kc, options, discovery.instances),
   }
 }

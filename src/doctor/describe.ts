@@ -34,7 +34,7 @@ function whereText(row: CoverageRow): string {
  * the verdict holds when it differs elsewhere ("… in kube-system at None (rule 0)").
  */
 export function summarizeWrites(rows: readonly CoverageRow[], all: readonly CoverageRow[]): string {
-  const verdicts = groupBy(rows, (r) => `${r.level}|${r.rule}|${r.omitStages.join(',')}|${whereText(r)}`)
+  const verdicts = groupBy(rows, (r) => `${r.level}|${r.policyLevel}|${r.rule}|${r.omitStages.join(',')}|${whereText(r)}`)
   const parts: string[] = []
   for (const verdictRows of verdicts.values()) {
     const subjects: string[] = []
@@ -50,7 +50,8 @@ export function summarizeWrites(rows: readonly CoverageRow[], all: readonly Cove
     }
     const [first] = verdictRows
     const stages = first.omitStages.includes('ResponseComplete') ? `, omitting ${first.omitStages.join(', ')}` : ''
-    parts.push(`${listSome(subjects, 5)}${whereText(first)} at ${first.level} (${ruleText(first.rule)}${stages})`)
+    const capped = first.policyLevel === first.level ? '' : ` asks for ${first.policyLevel}; kube-apiserver records an aggregated API at ${first.level} at most`
+    parts.push(`${listSome(subjects, 5)}${whereText(first)} at ${first.level} (${ruleText(first.rule)}${capped}${stages})`)
   }
   return parts.join('; ')
 }

@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {LoadedPolicy} from '../audit/policy/load.js'
+import type {Level} from '../audit/policy/types.js'
 import type {ApiserverInstance, DiscoveryFailure} from '../cluster/apiservers.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 
@@ -47,6 +48,8 @@ export interface CoverageInputs {
   readonly targets: readonly CoverageTarget[]
   /** API groups whose coverage matters here (served by this cluster, or all when unknown). */
   readonly relevantGroups: ReadonlySet<string>
+  /** The most kube-apiserver can record per API group (projectcalico.org when aggregated: Metadata). */
+  readonly levelCaps: ReadonlyMap<string, Level>
 }
 
 export interface CalicoFacts {

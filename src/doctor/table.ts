@@ -86,6 +86,8 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
     }),
     chalk.dim(
       `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); -RC ResponseComplete omitted; * differs by namespace or name (see -o wide)${
+        coverage.some((r) => r.level !== r.policyLevel) ? '; Meta<RR the rule asks for RR, but an aggregated API is recorded at Meta at most' : ''
+      }${
         hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
       }`,
     ),
@@ -97,7 +99,8 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
 function cellText(row: CoverageRow): string {
   const rule = row.rule === null ? '' : ` #${row.rule}`
   const omitted = row.omitStages.includes('ResponseComplete') ? ' -RC' : ''
-  return `${SHORT_LEVEL[row.level]}${rule}${omitted}${row.differences.length > 0 ? '*' : ''}`
+  const capped = row.policyLevel === row.level ? '' : `<${SHORT_LEVEL[row.policyLevel]}`
+  return `${SHORT_LEVEL[row.level]}${capped}${rule}${omitted}${row.differences.length > 0 ? '*' : ''}`
 }
 
 function renderDifferences(coverage: readonly CoverageRow[]): string[] {
@@ -105,10 +108,14 @@ function renderDifferences(coverage: readonly CoverageRow[]): string[] {
   for (const row of coverage) {
     const base = [resourceKey(row), row.verb]
     const reported = row.differences.length > 0 ? `${probeWhere(row.where)} (reported)` : '(reported)'
-    rows.push([...base, reported, row.level, row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
+    rows.push([...base, reported, levelText(row), row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
     for (const probe of row.differences) {
-      rows.push(['', '', probeWhere(probe), probe.level, probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
+      rows.push(['', '', probeWhere(probe), levelText(probe), probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
     }
   }
   return [renderTable([{header: 'RESOURCE'}, {header: 'VERB'}, {header: 'WHERE'}, {header: 'LEVEL'}, {header: 'RULE'}, {header: 'OMITSTAGES'}], rows)]
+}
+
+function levelText(probe: Pick<CoverageRow, 'level' | 'policyLevel'>): string {
+  return probe.policyLevel === probe.level ? probe.level : `${probe.level} (rule: ${probe.policyLevel})`
 }

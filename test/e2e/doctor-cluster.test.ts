@@ -133,8 +133,16 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.equal(check(report, 'audit-log-mount').status, 'pass')
     assert.equal(check(report, 'policy-readable').status, 'pass', check(report, 'policy-readable').detail)
     assert.equal(report.target.policy, 'node cp-1:/etc/kubernetes/audit-policy.yaml')
-    assert.equal(check(report, 'policy-coverage').status, 'pass')
-    // Aggregated: kube-apiserver cannot record projectcalico.org bodies, whatever its policy says.
+    // Aggregated: kube-apiserver cannot record projectcalico.org bodies, whatever its policy says
+    // (facts §6.1): the rule asks for RequestResponse, the writes are recorded at Metadata, and
+    // no policy change can raise them; the bodies are in the crd.projectcalico.org writes.
+    const coverage = check(report, 'policy-coverage')
+    assert.equal(coverage.status, 'warn')
+    assert.equal(coverage.detail, '45 of 95 writes recorded without bodies, so without diffs: every projectcalico.org write at Metadata (rule 0 asks for RequestResponse; kube-apiserver records an aggregated API at Metadata at most)')
+    assert.match(coverage.remedy ?? '', /^no rule raises projectcalico\.org above Metadata: its bodies are in the crd\.projectcalico\.org writes, recorded in full here/)
+    const levels = (group: string) => [...new Set(report.coverage.filter((r) => r.apiGroup === group).map((r) => `${r.level}/${r.policyLevel}`))]
+    assert.deepEqual(levels('projectcalico.org'), ['Metadata/RequestResponse'])
+    assert.deepEqual(levels('crd.projectcalico.org'), ['RequestResponse/RequestResponse'])
     assert.equal(check(report, 'calico-api-mode').status, 'warn')
     assert.match(check(report, 'calico-api-mode').detail, /aggregated API \(Service tigera-system\/tigera-api\).*Metadata only/)
     // The operator's policy leaves out deletecollection.

@@ -1,14 +1,16 @@
 // The flag and mount checks, row by row, on kubeadm-shaped apiserver pods: each row is the flags
 // and volumes a pod has, the Kubernetes version, and the status (and words) expected.
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
 
 import {parseKubernetesVersion} from '../../src/audit/policy/kubernetes-version.js'
+import {loadPolicy} from '../../src/audit/policy/load.js'
 import {apiserverFromPod, type PodLike} from '../../src/cluster/apiservers.js'
 import type {CheckResult} from '../../src/doctor/check.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import type {AuditLogTail, DoctorFacts} from '../../src/doctor/facts.js'
 import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
-import {doctorOptions} from '../../src/flags/doctor.js'
+import {doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 
 interface Volume {
   name: string
@@ -39,9 +41,11 @@ function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): Pod
   }
 }
 
+const FLAGS: DoctorFlagValues = {'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'}
+
 function factsFor(pods: PodLike[], version?: string, logTails: ReadonlyMap<string, AuditLogTail> = new Map()): DoctorFacts {
   const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined
-  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'})
+  const options = doctorOptions(FLAGS)
   return {
     mode: 'offline',
     kubernetesVersion,
@@ -172,6 +176,22 @@ describe('doctor Calico checks', () => {
       assert.match(result.detail, phrase)
     })
   }
+
+  it('policy-coverage: rules cannot raise an aggregated projectcalico.org, but they can raise the rest', () => {
+    const aggregated: NonNullable<DoctorFacts['calico']> = {apiService: {state: 'aggregated', service: 'calico-apiserver/calico-api'}, backingCrds: true, enterprise: false, failures: []}
+    const version = parseKubernetesVersion('1.31')
+    const text = readFileSync('../shared/fixtures/real/policies/k8s-website-example.yaml', 'utf8')
+    const facts: DoctorFacts = {
+      ...calico(aggregated),
+      policy: {state: 'loaded', location: 'test', loaded: loadPolicy(text, version)},
+      coverage: coverageInputs(doctorOptions(FLAGS), version, new Set(['projectcalico.org', 'crd.projectcalico.org', 'networking.k8s.io']), aggregated),
+    }
+    const result = check(facts, 'policy-coverage')
+    assert.equal(result.status, 'warn')
+    // The website example puts everything but core and extensions at Metadata (rule 8).
+    assert.match(result.detail, /^95 of 95 writes recorded without bodies, so without diffs: every projectcalico\.org write, every crd\.projectcalico\.org write, every networking\.k8s\.io write at Metadata \(rule 8\)$/)
+    assert.equal(result.remedy, 'put a RequestResponse rule for these writes before the others (see kubectl audit doctor --print-policy); for projectcalico.org, record crd.projectcalico.org writes at RequestResponse: the Calico API server\'s writes there carry the bodies, and kubectl audit policies joins them to the user\'s request')
+  })
 
   it('calico-apiserver-policy: Calico Enterprise without its policy ConfigMap warns', () => {
     const result = check(calico({apiService: {state: 'aggregated', service: 'tigera-system/tigera-api'}, enterprise: true}), 'calico-apiserver-policy')

@@ -50,6 +50,20 @@ describe('coverage', () => {
     assert.equal(computeCoverage(p, {user: {name: 'jane', groups: ['ops']}, verbs, targets: [knp]})[0].level, 'RequestResponse')
   })
 
+  it('caps a group at the most its apiserver records, keeping the rule\'s level visible', () => {
+    const cnp = {apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespaced: true}
+    const p = policy(`- level: Metadata\n  namespaces: [calico-system]\n- level: RequestResponse\n`)
+    const levelCaps = new Map([['projectcalico.org', 'Metadata' as const]])
+    const [capped, free] = computeCoverage(p, {user, verbs: ['create'], targets: [cnp, knp], levelCaps})
+    // Both probes record Metadata; the one whose rule asks for Metadata is reported.
+    assert.deepEqual([capped.level, capped.policyLevel, capped.rule, capped.where.namespace], ['Metadata', 'Metadata', 0, 'calico-system'])
+    assert.deepEqual(capped.differences.map((d) => [d.namespace, d.level, d.policyLevel, d.rule]), [['default', 'Metadata', 'RequestResponse', 1]])
+    assert.deepEqual([free.level, free.policyLevel], ['Metadata', 'Metadata'])
+    assert.deepEqual(free.differences.map((d) => [d.namespace, d.level, d.policyLevel]), [['default', 'RequestResponse', 'RequestResponse']])
+    const [none] = computeCoverage(policy(`- level: None\n`), {user, verbs: ['create'], targets: [cnp], levelCaps})
+    assert.deepEqual([none.level, none.policyLevel], ['None', 'None'], 'a cap never raises a level')
+  })
+
   it('names subresource rows resource/subresource', () => {
     const p = policy(`- level: Request\n  resources: [{group: "", resources: [pods/exec]}]\n`)
     const [row] = computeCoverage(p, {user, verbs: ['create'], targets: [parseResourceArg('pods/exec')]})

@@ -1,5 +1,6 @@
 // The audit policy itself: readable, loadable, and what it records for policy writes.
-import {computeCoverage, type CoverageProbe} from '../../audit/policy/coverage.js'
+import {CALICO_CRD_GROUP, CALICO_GROUP} from '../../audit/catalog.js'
+import {computeCoverage, type CoverageProbe, type CoverageRow} from '../../audit/policy/coverage.js'
 import {findPitfalls} from '../../audit/policy/pitfalls.js'
 import {formatProblem} from '../../audit/policy/problems.js'
 import {levelRank, type Policy} from '../../audit/policy/types.js'
@@ -7,7 +8,7 @@ import type {LoadedPolicy} from '../../audit/policy/load.js'
 import {type Check, fail, pass, skip, type Verdict, warn} from '../check.js'
 import {listSome, resourceKey, ruleText, summarizeWrites} from '../describe.js'
 import type {DoctorFacts} from '../facts.js'
-import {writesByRecording} from '../recording.js'
+import {recordingOf, writesByRecording} from '../recording.js'
 
 const PRINT_POLICY = 'kubectl audit doctor --print-policy'
 
@@ -71,13 +72,33 @@ export const policyCoverage: Check = {
   title: 'Policy writes recorded',
   run: (facts) =>
     withDecoded(facts, (policy) => {
-      const {rows, none, partial} = writesByRecording(policy, facts, facts.coverage.relevantGroups)
+      const {rows, none, partial} = writesByRecording(policy, facts.coverage, facts.coverage.relevantGroups)
       if (rows.length === 0) return skip('no watched resource is served here')
-      const remedy = `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})`
+      // Writes already at the most their group can be recorded at: no rule helps them.
+      const atCap = (r: CoverageRow) => {
+        const cap = facts.coverage.levelCaps.get(r.apiGroup)
+        return cap !== undefined && levelRank(r.level) >= levelRank(cap)
+      }
+      const remedy = [
+        [...none, ...partial].some((r) => !atCap(r)) ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})` : '',
+        partial.some(atCap) ? aggregatedRemedy(rows) : '',
+      ].filter(Boolean).join('; ')
       if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
       if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
       return pass(`all ${rows.length} writes recorded at RequestResponse`)
     }),
+}
+
+/**
+ * No rule raises an aggregated projectcalico.org above Metadata; its bodies are in the Calico API
+ * server's own writes to crd.projectcalico.org, which the policy can record in full.
+ */
+function aggregatedRemedy(rows: readonly CoverageRow[]): string {
+  const backing = rows.filter((r) => r.apiGroup === CALICO_CRD_GROUP)
+  if (backing.length > 0 && backing.every((r) => recordingOf(r) === 'full')) {
+    return `no rule raises ${CALICO_GROUP} above Metadata: its bodies are in the ${CALICO_CRD_GROUP} writes, recorded in full here, which kubectl audit policies joins to the user's request; or serve ${CALICO_GROUP} as CRDs (Calico 3.32+)`
+  }
+  return `for ${CALICO_GROUP}, record ${CALICO_CRD_GROUP} writes at RequestResponse: the Calico API server's writes there carry the bodies, and kubectl audit policies joins them to the user's request`
 }
 
 const SENSITIVE_TARGETS = [
@@ -96,7 +117,7 @@ export const policySensitive: Check = {
       // Report the highest level any probe found: one namespace at Request is enough to leak.
       const exposed = new Map<string, string[]>()
       for (const row of rows) {
-        const probes: CoverageProbe[] = [{...row.where, level: row.level, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
+        const probes: CoverageProbe[] = [{...row.where, level: row.level, policyLevel: row.policyLevel, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
         const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
         if (levelRank(highest.level) <= levelRank('Metadata')) continue
         const what = `${resourceKey(row)}${highest.namespace ? ` in ${highest.namespace}` : ''} at ${highest.level} (${ruleText(highest.rule)})`
