@@ -120,7 +120,9 @@ export const policySensitive: Check = {
         const probes: CoverageProbe[] = [{...row.where, level: row.level, policyLevel: row.policyLevel, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
         const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
         if (levelRank(highest.level) <= levelRank('Metadata')) continue
-        const what = `${resourceKey(row)}${highest.namespace ? ` in ${highest.namespace}` : ''} at ${highest.level} (${ruleText(highest.rule)})`
+        // The namespace matters only when the probes disagree.
+        const where = highest.namespace && row.differences.length > 0 ? ` in ${highest.namespace}` : ''
+        const what = `${resourceKey(row)}${where} at ${highest.level} (${ruleText(highest.rule)})`
         exposed.set(what, [...(exposed.get(what) ?? []), row.verb])
       }
       if (exposed.size === 0) return pass('secrets, configmaps and tokenreviews at Metadata or below')
