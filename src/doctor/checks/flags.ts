@@ -132,9 +132,16 @@ function retentionVerdict(maxage: RetentionValue, maxbackup: RetentionValue, max
   const newest = isAtLeast(version, 1, 36)
   const gaps: string[] = []
   const mark = (v: RetentionValue) => (v.fromDefault ? ' (default)' : '')
-  if (maxage.value > 0 && maxage.value < 30) gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
-  if (maxbackup.value > 0 && maxbackup.value < 10) gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
-  if (maxage.value === 0 && maxbackup.value === 0) gaps.push(`maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk`)
+  // CIS 1.2.x asks for maxage >= 30 and maxbackup >= 10, as benchmark scanners read them: 0 (no
+  // removal by age, or no limit on the count, the defaults before 1.36) does not meet it.
+  if (maxage.value === 0 && maxbackup.value === 0) {
+    gaps.push(`maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk (CIS: maxage at least 30, maxbackup at least 10)`)
+  } else {
+    if (maxage.value === 0) gaps.push(`maxage 0${mark(maxage)}: rotated files are never deleted by age, only by count (CIS: --audit-log-maxage of at least 30)`)
+    else if (maxage.value < 30) gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
+    if (maxbackup.value === 0) gaps.push(`maxbackup 0${mark(maxbackup)}: no limit on the number of rotated files, only on their age (CIS: --audit-log-maxbackup of at least 10)`)
+    else if (maxbackup.value < 10) gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
+  }
   // lumberjack reads maxsize 0 as 100 MB; from 1.36 kube-apiserver reads it as "never rotate".
   const size = maxsize.value === 0 && !newest ? 100 : maxsize.value
   if (maxsize.value === 0 && newest) gaps.push(`maxsize 0${mark(maxsize)} means no rotation from Kubernetes 1.36: one file grows without bound`)
