@@ -14,7 +14,8 @@ import {commaList} from './comma-list.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
-export const DEFAULT_POLICY_GROUPS = ['system:authenticated']
+const ANONYMOUS_USER = 'system:anonymous'
+const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:'
 
 export const doctorFlags = {
   ...kubeFlags,
@@ -41,7 +42,11 @@ export const doctorFlags = {
   image: Flags.string({default: DEFAULT_READER_IMAGE, summary: 'Image of the reader pod (needs sh, cat, stat).', helpGroup: 'POLICY'}),
   'pod-namespace': Flags.string({default: 'kube-system', summary: 'Namespace of the reader pod; its Pod Security level must allow hostPath volumes.', helpGroup: 'POLICY'}),
   'policy-user': Flags.string({summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`, helpGroup: 'COVERAGE'}),
-  'policy-group': Flags.string({multiple: true, summary: `Group of that user; repeatable. [default: ${DEFAULT_POLICY_GROUPS.join(', ')}]`, helpGroup: 'COVERAGE'}),
+  'policy-group': Flags.string({
+    multiple: true,
+    summary: 'Another group of that user; repeatable. The groups the apiserver always adds are added too: system:authenticated (system:unauthenticated for system:anonymous), and a service account\'s.',
+    helpGroup: 'COVERAGE',
+  }),
   resource: Flags.string({
     multiple: true,
     summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
@@ -102,7 +107,6 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
   }
   const user = flags['policy-user'] ?? DEFAULT_POLICY_USER
   if (user.trim() === '') throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
-  const groups = flags['policy-group'] && flags['policy-group'].length > 0 ? flags['policy-group'] : DEFAULT_POLICY_GROUPS
   const verbs = flags.verbs ? commaList(flags.verbs) : [...WRITE_VERBS]
   if (verbs.length === 0) throw new UserError('--verbs is empty', {hint: `e.g. --verbs ${WRITE_VERBS.join(',')}`})
   return {
@@ -113,13 +117,36 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     nodeAccess: flags['node-access'],
     nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
     connection: kubeConnectionOptions(flags, flags.user),
-    identity: {name: user, groups},
+    identity: {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])},
     verbs,
     extraTargets: (flags.resource ?? []).map(parseResourceArg),
     printPolicy: flags['print-policy'],
     output: flags.output,
     color: flags.color,
   }
+}
+
+/**
+ * The groups a request of `user` carries: those named, plus those the apiserver's authenticators
+ * always add (an authenticated user gets system:authenticated; a service account token also
+ * system:serviceaccounts and system:serviceaccounts:NAMESPACE; an anonymous request has only
+ * system:unauthenticated), so `--policy-group ops` cannot drop a group a rule may match on.
+ */
+export function identityGroups(user: string, named: readonly string[]): string[] {
+  const empty = named.find((g) => g.trim() === '')
+  if (empty !== undefined) throw new UserError('--policy-group is empty', {hint: 'name a group, e.g. --policy-group system:masters; system:authenticated is always included'})
+  if (user === ANONYMOUS_USER) {
+    if (named.some((g) => g !== 'system:unauthenticated')) {
+      throw new UserError(`${ANONYMOUS_USER} is in no group but system:unauthenticated`, {hint: 'drop --policy-group, or pick another --policy-user'})
+    }
+    return ['system:unauthenticated']
+  }
+  const implied = ['system:authenticated']
+  if (user.startsWith(SERVICE_ACCOUNT_PREFIX)) {
+    const namespace = user.slice(SERVICE_ACCOUNT_PREFIX.length).split(':')[0]
+    implied.push('system:serviceaccounts', ...(namespace ? [`system:serviceaccounts:${namespace}`] : []))
+  }
+  return [...new Set([...named, ...implied])]
 }
 
 /**

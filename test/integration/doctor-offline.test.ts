@@ -197,6 +197,14 @@ describe('doctor offline (CLI)', () => {
     assert.deepEqual(row?.where, {namespace: 'kube-system', name: null})
   })
 
+  it('--policy-group adds a group: the user stays in system:authenticated, as the apiserver makes it', async () => {
+    const policy = write('authenticated.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  userGroups: [system:authenticated]\n- level: None\n')
+    const result = await runCli(['doctor', '--offline', '--policy-file', policy, '--policy-group', 'ops', '-o', 'json'])
+    const report = JSON.parse(result.stdout) as DoctorReport
+    assert.deepEqual(report.target.identity.groups, ['ops', 'system:authenticated'])
+    assert.equal(statusOf(report, 'policy-coverage'), 'pass')
+  })
+
   it('never prints terminal control characters from a policy or a manifest', async () => {
     const policy = write('evil-policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  "bad\\e[2J\\u202efield": 1\n')
     const manifest = write('evil-manifest.yaml', kubeadmManifest('/x', ['"--audit-log-format=\\e]0;owned\\a"']))
@@ -222,6 +230,7 @@ describe('doctor offline (CLI)', () => {
     ['a bad version', ['--offline', '--kubernetes-version', 'latest'], /--kubernetes-version "latest" is not a version/],
     ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
     ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
+    ['an empty --policy-group', ['--offline', '--policy-group', ''], /^error: --policy-group is empty$/m],
   ]
   for (const [name, args, message] of bad) {
     it(`exits 2 on ${name}`, async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 
 import {WRITE_VERBS} from '../../src/audit/catalog.js'
-import {DEFAULT_POLICY_GROUPS, DEFAULT_POLICY_USER, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {DEFAULT_POLICY_USER, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 
 const base: DoctorFlagValues = {
   'request-timeout': '0',
@@ -20,7 +20,7 @@ describe('doctor options', () => {
   it('defaults: cluster mode, an ordinary user, the write verbs', () => {
     const options = doctorOptions(base)
     assert.equal(options.offline, false)
-    assert.deepEqual(options.identity, {name: DEFAULT_POLICY_USER, groups: DEFAULT_POLICY_GROUPS})
+    assert.deepEqual(options.identity, {name: DEFAULT_POLICY_USER, groups: ['system:authenticated']})
     assert.deepEqual(options.verbs, [...WRITE_VERBS])
     assert.equal(options.connection.requestTimeoutMs, 0)
   })
@@ -38,6 +38,16 @@ describe('doctor options', () => {
     const options = doctorOptions({...base, 'policy-user': 'alice', 'policy-group': ['ops', 'system:authenticated']})
     assert.deepEqual(options.identity, {name: 'alice', groups: ['ops', 'system:authenticated']})
     assert.throws(() => doctorOptions({...base, 'policy-user': ' '}), /--policy-user is empty/)
+  })
+
+  it('--policy-group adds to the groups the apiserver always adds, never replaces them', () => {
+    const groups = (user: string | undefined, named?: string[]) => doctorOptions({...base, 'policy-user': user, 'policy-group': named}).identity.groups
+    assert.deepEqual(groups('alice', ['ops']), ['ops', 'system:authenticated'])
+    assert.deepEqual(groups('system:serviceaccount:calico-apiserver:calico-apiserver', ['ops']),
+      ['ops', 'system:authenticated', 'system:serviceaccounts', 'system:serviceaccounts:calico-apiserver'])
+    assert.deepEqual(groups('system:anonymous'), ['system:unauthenticated'])
+    assert.throws(() => groups('system:anonymous', ['ops']), /system:anonymous is in no group but system:unauthenticated/)
+    assert.throws(() => groups('alice', ['']), /--policy-group is empty/)
   })
 
   it('--request-timeout as kubectl takes it: a bare number is seconds', () => {
