@@ -1,6 +1,6 @@
 // Which rows the coverage matrix has, for whom, and which of them matter in this cluster.
 import {CALICO_GROUP, WATCHED_RESOURCES} from '../audit/catalog.js'
-import type {CoverageTarget} from '../audit/policy/coverage.js'
+import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import {isAtLeast, type KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import type {Level} from '../audit/policy/types.js'
@@ -24,7 +24,8 @@ export function coverageInputs(options: DoctorOptions, version: KubernetesVersio
     const served = servedGroups ? servedGroups.has(apiGroup) || apiGroup === 'networking.k8s.io' : servedWithoutDiscovery(apiGroup, version)
     if (served) relevant.add(apiGroup)
   }
-  for (const target of options.extraTargets) relevant.add(target.apiGroup)
+  const extra = options.extraTargets.filter((target) => !watched.some((w) => sameTarget(w, target)))
+  for (const target of extra) relevant.add(target.apiGroup)
   const levelCaps = new Map<string, Level>(calico?.apiService.state === 'aggregated' ? [[CALICO_GROUP, 'Metadata']] : [])
-  return {user: options.identity, verbs: options.verbs, targets: [...watched, ...options.extraTargets], relevantGroups: relevant, levelCaps}
+  return {user: options.identity, verbs: options.verbs, targets: [...watched, ...extra], relevantGroups: relevant, levelCaps}
 }

@@ -1,10 +1,10 @@
 // The doctor command's flags, and their validation into one options object before any work.
 import {Flags} from '@oclif/core'
 
-import {WRITE_VERBS} from '../audit/catalog.js'
-import type {CoverageTarget} from '../audit/policy/coverage.js'
+import {WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
+import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
-import {findKnownResource, groupsServing} from '../audit/policy/known-resources.js'
+import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
@@ -49,7 +49,7 @@ export const doctorFlags = {
   }),
   resource: Flags.string({
     multiple: true,
-    summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
+    summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, po, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
     helpGroup: 'COVERAGE',
   }),
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
@@ -119,7 +119,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     connection: kubeConnectionOptions(flags, flags.user),
     identity: {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])},
     verbs,
-    extraTargets: (flags.resource ?? []).map(parseResourceArg),
+    extraTargets: distinctTargets((flags.resource ?? []).map(parseResourceArg)),
     printPolicy: flags['print-policy'],
     output: flags.output,
     color: flags.color,
@@ -150,24 +150,34 @@ export function identityGroups(user: string, named: readonly string[]): string[]
 }
 
 /**
- * `pods`, `pods/log`, `clusterroles.rbac.authorization.k8s.io`,
+ * `pods`, `po`, `pod`, `pods/log`, `clusterroles.rbac.authorization.k8s.io`,
  * `globalnetworkpolicies.projectcalico.org/status`: resource[.group][/subresource], as
- * `kubectl auth can-i` takes them. A bare name must belong to exactly one known group.
+ * `kubectl auth can-i` takes them, case-insensitively. A short name is one of Kubernetes' own
+ * (kubectl finds them by discovery; this table stands in for it); a bare name must belong to
+ * exactly one known group.
  */
 export function parseResourceArg(text: string): CoverageTarget {
-  const [qualified, subresource, extra] = text.trim().split('/')
+  const [qualified, subresource, extra] = text.trim().toLowerCase().split('/')
   if (!qualified || extra !== undefined || subresource === '') {
     throw new UserError(`--resource "${text}" is not a resource`, {hint: 'write resource[.group][/subresource], e.g. pods/log or clusterroles.rbac.authorization.k8s.io'})
   }
   const dot = qualified.indexOf('.')
-  const resource = (dot === -1 ? qualified : qualified.slice(0, dot)).toLowerCase()
+  const name = dot === -1 ? qualified : qualified.slice(0, dot)
   let apiGroup: string
+  let resource: string
+  const short = dot === -1 ? expandShortName(name) : undefined
   if (dot !== -1) {
-    apiGroup = qualified.slice(dot + 1).toLowerCase()
+    apiGroup = qualified.slice(dot + 1)
+    resource = findKnownResource(apiGroup, pluralOf(name)) ? pluralOf(name) : name
+  } else if (short) {
+    ;({apiGroup, resource} = short)
   } else {
+    resource = pluralOf(name)
     const groups = groupsServing(resource)
     if (groups.length === 0) {
-      throw new UserError(`--resource "${text}": no built-in resource of that name`, {hint: `name its group: ${resource}.GROUP`})
+      const named = WATCHED_RESOURCES.filter((r) => r.shortNames.includes(name)).map((r) => `${r.resource}.${r.apiGroup}`)
+      const hint = named.length > 0 ? `"${name}" is not a Kubernetes short name; write the resource with its group: ${named.join(', ')}` : `name its group: ${resource}.GROUP`
+      throw new UserError(`--resource "${text}": no built-in resource or short name of that name`, {hint})
     }
     if (groups.length > 1) {
       const choices = groups.map((g) => (g === '' ? resource : `${resource}.${g}`)).join(', ')
@@ -177,4 +187,9 @@ export function parseResourceArg(text: string): CoverageTarget {
   }
   const known = findKnownResource(apiGroup, resource)
   return {apiGroup, resource, ...(subresource ? {subresource} : {}), ...(known ? {namespaced: known.namespaced} : {})}
+}
+
+/** The same target named twice (`po`, `Pods`, `pods`) makes one row. */
+function distinctTargets(targets: readonly CoverageTarget[]): CoverageTarget[] {
+  return targets.filter((target, i) => targets.findIndex((other) => sameTarget(target, other)) === i)
 }

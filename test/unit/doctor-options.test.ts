@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 
 import {WRITE_VERBS} from '../../src/audit/catalog.js'
+import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import {DEFAULT_POLICY_USER, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 
 const base: DoctorFlagValues = {
@@ -59,5 +60,14 @@ describe('doctor options', () => {
   it('--kubernetes-version takes X.Y and v-prefixed releases', () => {
     assert.deepEqual(doctorOptions({...base, 'kubernetes-version': 'v1.29.3'}).kubernetesVersion, {major: 1, minor: 29})
     assert.throws(() => doctorOptions({...base, 'kubernetes-version': '1'}), /not a version/)
+  })
+
+  it('--resource repeated in other spellings makes one row, and none twice with the watched ones', () => {
+    const options = doctorOptions({...base, resource: ['pods', 'Po', 'POD', 'pods/log', 'netpol', 'networkpolicies.networking.k8s.io']})
+    assert.deepEqual(options.extraTargets.map((t) => [t.apiGroup, t.resource, t.subresource]), [
+      ['', 'pods', undefined], ['', 'pods', 'log'], ['networking.k8s.io', 'networkpolicies', undefined],
+    ])
+    const targets = coverageInputs(options, undefined).targets
+    assert.equal(targets.filter((t) => t.apiGroup === 'networking.k8s.io' && t.resource === 'networkpolicies').length, 1)
   })
 })

@@ -8,6 +8,7 @@ import {findPitfalls} from '../../src/audit/policy/pitfalls.js'
 import {recommendedPolicyYaml} from '../../src/audit/policy/recommend.js'
 import type {Policy} from '../../src/audit/policy/types.js'
 import {summarizeWrites} from '../../src/doctor/describe.js'
+import {UserError} from '../../src/errors.js'
 import {parseResourceArg} from '../../src/flags/doctor.js'
 
 const user = {name: 'jane', groups: ['system:authenticated']}
@@ -94,6 +95,15 @@ describe('--resource, as kubectl auth can-i takes it', () => {
     ['globalnetworkpolicies.projectcalico.org/status', {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', subresource: 'status', namespaced: false}],
     ['widgets.example.com', {apiGroup: 'example.com', resource: 'widgets'}],
     ['deployments', {apiGroup: 'apps', resource: 'deployments', namespaced: true}],
+    // Kubernetes' own short names, singulars and any case, as kubectl resolves them.
+    ['po', {apiGroup: '', resource: 'pods', namespaced: true}],
+    ['PO/Log', {apiGroup: '', resource: 'pods', subresource: 'log', namespaced: true}],
+    ['netpol', {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespaced: true}],
+    ['deploy', {apiGroup: 'apps', resource: 'deployments', namespaced: true}],
+    ['pod', {apiGroup: '', resource: 'pods', namespaced: true}],
+    ['NetworkPolicy.networking.k8s.io', {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespaced: true}],
+    ['ingress', {apiGroup: 'networking.k8s.io', resource: 'ingresses', namespaced: true}],
+    ['tier.projectcalico.org', {apiGroup: 'projectcalico.org', resource: 'tiers', namespaced: false}],
   ]
   for (const [text, expected] of rows) {
     it(text, () => assert.deepEqual(parseResourceArg(text), expected))
@@ -107,6 +117,10 @@ describe('--resource, as kubectl auth can-i takes it', () => {
   for (const [text, message] of bad) {
     it(`refuses ${text}`, () => assert.throws(() => parseResourceArg(text), message))
   }
+  it('refuses a name that is calicoctl\'s, not Kubernetes\', saying which resources it means', () => {
+    assert.throws(() => parseResourceArg('np'), (error: UserError) =>
+      /no built-in resource or short name/.test(error.message) && error.hint === '"np" is not a Kubernetes short name; write the resource with its group: networkpolicies.projectcalico.org, networkpolicies.crd.projectcalico.org')
+  })
 })
 
 describe('pitfalls', () => {

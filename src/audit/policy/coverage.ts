@@ -13,6 +13,11 @@ export interface CoverageTarget {
   readonly namespaced?: boolean
 }
 
+/** Whether two targets name the same resource (and subresource) of the same group. */
+export function sameTarget(a: CoverageTarget, b: CoverageTarget): boolean {
+  return a.apiGroup === b.apiGroup && a.resource === b.resource && (a.subresource ?? '') === (b.subresource ?? '')
+}
+
 export interface CoverageProbe {
   readonly namespace: string | null
   readonly name: string | null
