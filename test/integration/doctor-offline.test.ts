@@ -197,6 +197,24 @@ describe('doctor offline (CLI)', () => {
     assert.deepEqual(row?.where, {namespace: 'kube-system', name: null})
   })
 
+  it('a policy kube-apiserver refuses gets no coverage verdict and no matrix, only what it would do once it loads', async () => {
+    const policy = write('wildcard-group.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  resources: [{group: "*", resources: ["*"]}]\n- level: Metadata\n')
+    const run = (version: string, ...extra: string[]) => runCli(['doctor', '--offline', '--policy-file', policy, '--kubernetes-version', version, ...extra])
+    const refused = JSON.parse((await run('1.35', '-o', 'json')).stdout) as DoctorReport
+    assert.equal(statusOf(refused, 'policy-valid'), 'fail')
+    const coverage = refused.checks.find((c) => c.id === 'policy-coverage')
+    assert.equal(coverage?.status, 'skip')
+    assert.equal(coverage?.detail, 'kube-apiserver would not start with this policy (see policy-valid), so nothing is recorded; once it loads: all 110 writes recorded at RequestResponse')
+    assert.deepEqual(refused.coverage, [])
+    const table = await run('1.35')
+    assert.equal(table.code, 1)
+    assert.doesNotMatch(table.stdout, /^Coverage:/m)
+    // From 1.36 the "*" group is valid: the same policy loads and records everything.
+    const loaded = JSON.parse((await run('1.36', '-o', 'json')).stdout) as DoctorReport
+    assert.equal(statusOf(loaded, 'policy-coverage'), 'pass')
+    assert.ok(loaded.coverage.length >= 110 && loaded.coverage.every((r) => r.level === 'RequestResponse'))
+  })
+
   it('--policy-group adds a group: the user stays in system:authenticated, as the apiserver makes it', async () => {
     const policy = write('authenticated.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  userGroups: [system:authenticated]\n- level: None\n')
     const result = await runCli(['doctor', '--offline', '--policy-file', policy, '--policy-group', 'ops', '-o', 'json'])

@@ -4,7 +4,7 @@ import {computeCoverage, type CoverageProbe, type CoverageRow} from '../../audit
 import {findPitfalls} from '../../audit/policy/pitfalls.js'
 import {formatProblem} from '../../audit/policy/problems.js'
 import {levelRank, type Policy} from '../../audit/policy/types.js'
-import type {LoadedPolicy} from '../../audit/policy/load.js'
+import {isRejected, type LoadedPolicy} from '../../audit/policy/load.js'
 import {type Check, fail, pass, skip, type Verdict, warn} from '../check.js'
 import {listSome, resourceKey, ruleText, summarizeWrites} from '../describe.js'
 import type {DoctorFacts} from '../facts.js'
@@ -71,22 +71,32 @@ export const policyCoverage: Check = {
   id: 'policy-coverage',
   title: 'Policy writes recorded',
   run: (facts) =>
-    withDecoded(facts, (policy) => {
-      const {rows, none, partial} = writesByRecording(policy, facts.coverage, facts.coverage.relevantGroups)
-      if (rows.length === 0) return skip('no watched resource is served here')
-      // Writes already at the most their group can be recorded at: no rule helps them.
-      const atCap = (r: CoverageRow) => {
-        const cap = facts.coverage.levelCaps.get(r.apiGroup)
-        return cap !== undefined && levelRank(r.level) >= levelRank(cap)
-      }
-      const remedy = [
-        [...none, ...partial].some((r) => !atCap(r)) ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})` : '',
-        partial.some(atCap) ? aggregatedRemedy(rows) : '',
-      ].filter(Boolean).join('; ')
-      if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
-      if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
-      return pass(`all ${rows.length} writes recorded at RequestResponse`)
+    withDecoded(facts, (policy, loaded) => {
+      const verdict = coverageVerdict(policy, facts)
+      if (!isRejected(loaded)) return verdict
+      // Nothing is recorded while kube-apiserver refuses to start; what the rules would do once
+      // the policy loads is still worth knowing.
+      const refusedBy = loaded.apiVersionProblem?.severity === 'error' ? 'policy-api-version' : 'policy-valid'
+      return skip(`kube-apiserver would not start with this policy (see ${refusedBy}), so nothing is recorded; once it loads: ${verdict.detail}`, verdict.remedy ?? null)
     }),
+}
+
+/** What the policy records of writes to the watched resources, as if it loads. */
+function coverageVerdict(policy: Policy, facts: DoctorFacts): Verdict {
+  const {rows, none, partial} = writesByRecording(policy, facts.coverage, facts.coverage.relevantGroups)
+  if (rows.length === 0) return skip('no watched resource is served here')
+  // Writes already at the most their group can be recorded at: no rule helps them.
+  const atCap = (r: CoverageRow) => {
+    const cap = facts.coverage.levelCaps.get(r.apiGroup)
+    return cap !== undefined && levelRank(r.level) >= levelRank(cap)
+  }
+  const remedy = [
+    [...none, ...partial].some((r) => !atCap(r)) ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})` : '',
+    partial.some(atCap) ? aggregatedRemedy(rows) : '',
+  ].filter(Boolean).join('; ')
+  if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
+  if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
+  return pass(`all ${rows.length} writes recorded at RequestResponse`)
 }
 
 /**
