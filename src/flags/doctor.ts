@@ -109,6 +109,14 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
   if (user.trim() === '') throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
   const verbs = flags.verbs ? commaList(flags.verbs) : [...WRITE_VERBS]
   if (verbs.length === 0) throw new UserError('--verbs is empty', {hint: `e.g. --verbs ${WRITE_VERBS.join(',')}`})
+  const identity = {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])}
+  const extraTargets = distinctTargets((flags.resource ?? []).map(parseResourceArg))
+  if (flags.offline && flags.manifest === undefined && flags['policy-file'] === undefined && !flags['print-policy']) {
+    // Every check would skip: that is no answer.
+    throw new UserError('--offline needs something to check: neither --manifest nor --policy-file is given', {
+      hint: 'on a control-plane node: kubectl audit doctor --manifest /etc/kubernetes/manifests/kube-apiserver.yaml (--policy-file FILE checks a policy alone)',
+    })
+  }
   return {
     offline: flags.offline || flags.manifest !== undefined,
     manifest: flags.manifest,
@@ -117,9 +125,9 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     nodeAccess: flags['node-access'],
     nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
     connection: kubeConnectionOptions(flags, flags.user),
-    identity: {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])},
+    identity,
     verbs,
-    extraTargets: distinctTargets((flags.resource ?? []).map(parseResourceArg)),
+    extraTargets,
     printPolicy: flags['print-policy'],
     output: flags.output,
     color: flags.color,

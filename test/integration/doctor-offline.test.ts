@@ -249,6 +249,7 @@ describe('doctor offline (CLI)', () => {
     ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
     ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
     ['an empty --policy-group', ['--offline', '--policy-group', ''], /^error: --policy-group is empty$/m],
+    ['--offline with nothing to check', ['--offline'], /^error: --offline needs something to check: neither --manifest nor --policy-file is given\n.*--manifest \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/m],
   ]
   for (const [name, args, message] of bad) {
     it(`exits 2 on ${name}`, async () => {

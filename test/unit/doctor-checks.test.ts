@@ -41,7 +41,7 @@ function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): Pod
   }
 }
 
-const FLAGS: DoctorFlagValues = {'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'}
+const FLAGS: DoctorFlagValues = {'request-timeout': '0', offline: false, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'}
 
 function factsFor(pods: PodLike[], version?: string, logTails: ReadonlyMap<string, AuditLogTail> = new Map()): DoctorFacts {
   const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined

@@ -30,6 +30,11 @@ describe('doctor options', () => {
     assert.equal(doctorOptions({...base, manifest: 'kube-apiserver.yaml'}).offline, true)
   })
 
+  it('--offline needs a manifest or a policy file: otherwise every check would skip', () => {
+    assert.throws(() => doctorOptions({...base, offline: true}), /^UserError: --offline needs something to check: neither --manifest nor --policy-file is given$/)
+    assert.equal(doctorOptions({...base, offline: true, 'policy-file': 'p.yaml'}).offline, true)
+  })
+
   it('--verbs is a comma list and replaces the verbs', () => {
     assert.deepEqual(doctorOptions({...base, verbs: ['get,list', ' watch ']}).verbs, ['get', 'list', 'watch'])
     assert.throws(() => doctorOptions({...base, verbs: [',']}), /--verbs is empty/)
