@@ -88,7 +88,7 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
       `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); -RC ResponseComplete omitted; * differs by namespace or name (see -o wide)${
         coverage.some((r) => r.level !== r.policyLevel) ? '; Meta<RR the rule asks for RR, but an aggregated API is recorded at Meta at most' : ''
       }${
-        hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
+        hidden === 1 ? '; 1 resource of a group not served here is left out (see -o wide)' : hidden > 1 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
       }`,
     ),
   ]

@@ -107,6 +107,7 @@ const rows: Row[] = [
     why: 'v1beta1, one Metadata rule without omitStages',
     checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'skip', 'policy-sensitive': 'pass', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
     rejected: true,
+    phrases: {'policy-request-received': /^rule 0 also records every request at RequestReceived/},
   },
   {
     file: 'k8s-docs-v1beta1-3.yaml',
@@ -158,7 +159,7 @@ const rows: Row[] = [
     why: 'catch-all RequestResponse (rule 3); configmaps are not in its Metadata rule; rule 2 has the "resource:" typo',
     checks: {'policy-api-version': 'pass', 'policy-valid': 'warn', 'policy-coverage': 'pass', 'policy-sensitive': 'warn', 'policy-request-received': 'pass', 'policy-pitfalls': 'pass'},
     coverage: [['crd.projectcalico.org', 'tiers', 'delete', 'RequestResponse', 3]],
-    phrases: {'policy-valid': /rules\[2\]\.resources\[4\]\.resource: unknown field "resource"/},
+    phrases: {'policy-valid': /rules\[2\]\.resources\[4\]\.resource: unknown field "resource", ignored \(did you mean "resources"\?\): this entry then names no resources, so it matches every resource of the group "machineconfiguration\.openshift\.io"/},
   },
   {
     file: 'openshift-default.yaml',

@@ -152,7 +152,7 @@ export const policyRequestReceived: Check = {
         .map(({i}) => i)
       if (emitting.length === 0) return pass('no rule records the RequestReceived stage')
       return warn(
-        `${emitting.length === 1 ? 'rule' : 'rules'} ${listSome(emitting.map(String), 6)} also record every request at RequestReceived: twice the volume, nothing the ResponseComplete event lacks`,
+        `${emitting.length === 1 ? 'rule' : 'rules'} ${listSome(emitting.map(String), 6)} also ${emitting.length === 1 ? 'records' : 'record'} every request at RequestReceived: twice the volume, nothing the ResponseComplete event lacks`,
         'add omitStages: [RequestReceived] at the top level of the policy',
       )
     }),
