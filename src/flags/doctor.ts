@@ -53,7 +53,7 @@ export const doctorFlags = {
     helpGroup: 'COVERAGE',
   }),
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
-  'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) and exit.'}),
+  'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
 }
 
 export interface DoctorFlagValues {
@@ -107,8 +107,13 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
   }
   const user = flags['policy-user'] ?? DEFAULT_POLICY_USER
   if (user.trim() === '') throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
-  const verbs = flags.verbs ? commaList(flags.verbs) : [...WRITE_VERBS]
+  const verbs = flags.verbs ? [...new Set(commaList(flags.verbs))] : [...WRITE_VERBS]
   if (verbs.length === 0) throw new UserError('--verbs is empty', {hint: `e.g. --verbs ${WRITE_VERBS.join(',')}`})
+  if (verbs.includes('*')) {
+    // A request has one verb, and a policy's "*" verb is a literal string: no request matches it.
+    throw new UserError('--verbs "*" is not a verb: every request carries one verb, and "*" is no wildcard in an audit policy', {hint: `list them, e.g. --verbs ${WRITE_VERBS.join(',')},get,list,watch`})
+  }
+  if (flags['print-policy']) checkPrintPolicyFlags(flags)
   const identity = {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])}
   const extraTargets = distinctTargets((flags.resource ?? []).map(parseResourceArg))
   if (flags.offline && flags.manifest === undefined && flags['policy-file'] === undefined && !flags['print-policy']) {
@@ -132,6 +137,20 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     output: flags.output,
     color: flags.color,
   }
+}
+
+/** Flags that ask for a check, which --print-policy does not run. */
+const CHECK_FLAGS = ['manifest', 'policy-file', 'offline', 'kubernetes-version', 'policy-user', 'policy-group', 'resource', 'verbs'] as const
+
+/** --print-policy prints one fixed policy, as YAML or (-o json) JSON: anything else is refused, not ignored. */
+function checkPrintPolicyFlags(flags: DoctorFlagValues): void {
+  const given = CHECK_FLAGS.filter((name) => flags[name] !== undefined && flags[name] !== false)
+  if (given.length > 0) {
+    throw new UserError(`--print-policy does not check anything, so it takes no ${given.map((name) => `--${name}`).join(', ')}`, {
+      hint: 'print it, then check it: kubectl audit doctor --print-policy > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml',
+    })
+  }
+  if (flags.output === 'wide') throw new UserError('--print-policy prints YAML, or JSON with -o json: -o wide does not apply', {hint: 'drop -o wide'})
 }
 
 /**

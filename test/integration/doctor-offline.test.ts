@@ -82,6 +82,13 @@ describe('doctor offline (CLI)', () => {
     assert.equal(report.target.apiservers[0].auditLog?.hostPath, '/var/log/kubernetes/audit/audit.log')
   })
 
+  it('--print-policy -o json prints the same policy as JSON; -o yaml as the default YAML', async () => {
+    const json = await runCli(['doctor', '--print-policy', '-o', 'json'])
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual(JSON.parse(json.stdout), parseYaml(readFileSync(recommended, 'utf8')))
+    assert.equal((await runCli(['doctor', '--print-policy', '-o', 'yaml'])).stdout, readFileSync(recommended, 'utf8'))
+  })
+
   it('matches the copy kept in examples/policies', () => {
     assert.equal(readFileSync(recommended, 'utf8'), readFileSync('examples/policies/recommended.yaml', 'utf8'))
   })
@@ -251,6 +258,9 @@ describe('doctor offline (CLI)', () => {
     ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
     ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
     ['an empty --policy-group', ['--offline', '--policy-group', ''], /^error: --policy-group is empty$/m],
+    ['--verbs "*"', ['--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`, '--verbs', '*'], /^error: --verbs "\*" is not a verb/m],
+    ['--print-policy with a manifest', ['--print-policy', '--manifest', 'kube-apiserver.yaml'], /^error: --print-policy does not check anything, so it takes no --manifest\nhint: .*--policy-file audit-policy\.yaml$/m],
+    ['--print-policy -o wide', ['--print-policy', '-o', 'wide'], /^error: --print-policy prints YAML, or JSON with -o json: -o wide does not apply$/m],
     ['--offline with nothing to check', ['--offline'], /^error: --offline needs something to check: neither --manifest nor --policy-file is given\n.*--manifest \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/m],
   ]
   for (const [name, args, message] of bad) {

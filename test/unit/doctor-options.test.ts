@@ -38,6 +38,8 @@ describe('doctor options', () => {
   it('--verbs is a comma list and replaces the verbs', () => {
     assert.deepEqual(doctorOptions({...base, verbs: ['get,list', ' watch ']}).verbs, ['get', 'list', 'watch'])
     assert.throws(() => doctorOptions({...base, verbs: [',']}), /--verbs is empty/)
+    assert.throws(() => doctorOptions({...base, verbs: ['create,*']}), /--verbs "\*" is not a verb/)
+    assert.deepEqual(doctorOptions({...base, verbs: ['update', 'update,patch']}).verbs, ['update', 'patch'])
   })
 
   it('--policy-user and repeated --policy-group name the identity', () => {
@@ -74,5 +76,11 @@ describe('doctor options', () => {
     ])
     const targets = coverageInputs(options, undefined).targets
     assert.equal(targets.filter((t) => t.apiGroup === 'networking.k8s.io' && t.resource === 'networkpolicies').length, 1)
+  })
+
+  it('--print-policy refuses what it would ignore', () => {
+    assert.equal(doctorOptions({...base, 'print-policy': true, output: 'json', kubeconfig: 'k'}).printPolicy, true)
+    assert.throws(() => doctorOptions({...base, 'print-policy': true, 'policy-file': 'p.yaml', resource: ['pods']}), /takes no --policy-file, --resource$/)
+    assert.throws(() => doctorOptions({...base, 'print-policy': true, offline: true}), /takes no --offline$/)
   })
 })
