@@ -7,8 +7,8 @@ import type {ApiserverInstance} from '../cluster/apiservers.js'
 import {stdoutLogOf} from '../cluster/audit-log-targets.js'
 import {UserError} from '../errors.js'
 import type {DoctorOptions} from '../flags/doctor.js'
-import {sanitize} from '../render/sanitize.js'
 import {newestLineTime} from '../sources/line-times.js'
+import type {NodeFileReader} from './cluster-facts.js'
 import type {AuditLogTail} from './facts.js'
 import {debugNodeCommand} from './node-commands.js'
 
@@ -17,12 +17,9 @@ export const TAIL_BYTES = 256 * 1024
 /** Lines of an apiserver's stdout to look at: its audit events far outnumber its klog lines. */
 export const STDOUT_TAIL_LINES = 200
 
-/** The reader pod's hard deadline when a log's tail is read through one: it only runs stat and tail. */
-const NODE_READ_TIMEOUT_SECONDS = 120
-
 /** Cluster mode: every apiserver's log, concurrently (one per control-plane node). */
-export async function readClusterLogTails(kc: KubeConfig, options: DoctorOptions, apiservers: readonly ApiserverInstance[]): Promise<Map<string, AuditLogTail>> {
-  const tails = await Promise.all(apiservers.map(async (apiserver) => [apiserver.name, await clusterTail(kc, options, apiserver)] as const))
+export async function readClusterLogTails(kc: KubeConfig, options: DoctorOptions, apiservers: readonly ApiserverInstance[], readFile: NodeFileReader): Promise<Map<string, AuditLogTail>> {
+  const tails = await Promise.all(apiservers.map(async (apiserver) => [apiserver.name, await clusterTail(kc, options, apiserver, readFile)] as const))
   return new Map(tails.filter((entry): entry is readonly [string, AuditLogTail] => entry[1] !== undefined))
 }
 
@@ -56,7 +53,7 @@ export async function readLocalLogTails(apiservers: readonly ApiserverInstance[]
   return tails
 }
 
-async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance): Promise<AuditLogTail | undefined> {
+async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, readFile: NodeFileReader): Promise<AuditLogTail | undefined> {
   const flag = apiserver.flags['audit-log-path']
   if (flag === '-') return stdoutTail(kc, options, apiserver)
   const log = apiserver.auditLog
@@ -68,17 +65,7 @@ async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: Ap
   if (!node) return {state: 'unavailable', reason: `${apiserver.name} runs on no known node`, command}
   const location = `node ${node}:${log.hostPath}`
   try {
-    const {readNodeFile} = await import('../sources/node-files.js')
-    const bytes = await readNodeFile(kc, node, log.hostPath, {
-      via: options.nodeRead.via,
-      image: options.nodeRead.image,
-      namespace: options.nodeRead.namespace,
-      timeoutSeconds: NODE_READ_TIMEOUT_SECONDS,
-      requestTimeoutMs: options.connection.requestTimeoutMs,
-      tailBytes: TAIL_BYTES,
-      warn: (line) => process.stderr.write(`warning: ${sanitize(line)}\n`),
-    })
-    return tailOf(location, bytes)
+    return tailOf(location, await readFile(node, log.hostPath, {tailBytes: TAIL_BYTES}))
   } catch (error) {
     // Not being allowed to read a node file is a finding, not a reason to stop.
     if (!(error instanceof UserError)) throw error

@@ -8,7 +8,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {UserError} from '../errors.js'
-import {PodFileSource, ReaderPods, type ReaderPodSettings} from './debug-pod.js'
+import {PodFileSource, type ReaderPod, ReaderPods, type ReaderPodSettings} from './debug-pod.js'
 import {readSmallSource, type SmallReadLimits} from './byte-streams.js'
 import {isUnderVarLog, KubeletLogSource} from './kubelet.js'
 
@@ -16,6 +16,12 @@ export interface NodeFileOptions extends ReaderPodSettings, SmallReadLimits {
   via: 'auto' | 'kubelet' | 'pod'
   /** Where notices go (leftover or undeletable reader pods). */
   warn?: (line: string) => void
+  /**
+   * The reader pods of the whole run, when it reads several files: one leftover check, one
+   * signal handler, and the caller's close() as the last cleanup. The pod is deleted after the
+   * read either way.
+   */
+  readers?: ReaderPods
 }
 
 export async function readNodeFile(kc: KubeConfig, node: string, hostPath: string, opts: NodeFileOptions): Promise<Buffer> {
@@ -29,11 +35,13 @@ export async function readNodeFile(kc: KubeConfig, node: string, hostPath: strin
   } else if (opts.via === 'kubelet') {
     throw new UserError(`${hostPath} is outside /var/log, which is all the kubelet serves`, {hint: 'read it through a reader pod (--via pod or auto)'})
   }
-  const readers = new ReaderPods(kc, opts, opts.warn ?? (() => undefined))
+  const readers = opts.readers ?? new ReaderPods(kc, opts, opts.warn ?? (() => undefined))
+  let pod: ReaderPod | undefined
   try {
-    const pod = await readers.open(node, [posix.dirname(hostPath)])
+    pod = await readers.open(node, [posix.dirname(hostPath)])
     return await readSmallSource(new PodFileSource(pod, hostPath), opts)
   } finally {
-    await readers.close()
+    if (!opts.readers) await readers.close()
+    else if (pod) await readers.release(pod)
   }
 }

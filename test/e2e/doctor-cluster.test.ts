@@ -211,6 +211,26 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.ok(!server.requests.some((r) => r.method === 'POST'))
   })
 
+  it('reads the files of several nodes through reader pods of one run: no pod is taken for a leftover, none is left', async () => {
+    const policy = readFileSync('examples/policies/recommended.yaml', 'utf8')
+    const nodes = ['cp-1', 'cp-2', 'cp-3']
+    // Without the kubelet /logs/ handler every read takes a reader pod, the three logs at once.
+    const server = await start({nodes: nodes.map((name) => ({name, files: {'etc/kubernetes/audit-policy.yaml': policy, [KUBEADM_LOG]: recentLog(1, 5000)}})), objects: nodes.map((n) => kubeadmMirrorPod(n))})
+    server.fail({path: /\/proxy\/logs\//, code: 405})
+    const {report, result} = await json(server)
+    assert.equal(check(report, 'audit-log-fresh').status, 'pass', check(report, 'audit-log-fresh').detail)
+    assert.doesNotMatch(result.stderr, /earlier run/)
+    // One run looks for leftovers once, before its first pod: a pod of its own is never one.
+    const leftoverChecks = server.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/kube-system/pods' && new URLSearchParams(r.query).get('labelSelector') === 'app.kubernetes.io/managed-by=kubectl-audit')
+    assert.equal(leftoverChecks.length, 1)
+    const created = server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/kube-system/pods').length
+    assert.equal(created, 4, 'one for the policy file, one per log')
+    const {CoreV1Api} = await import('@kubernetes/client-node')
+    const {loadKubeConfig} = await import('../../src/cluster/kubeconfig.js')
+    const kc = await loadKubeConfig({kubeconfig: server.kubeconfigPath, requestTimeoutMs: 0})
+    assert.deepEqual((await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace: 'kube-system'})).items.map((p) => p.metadata?.name).filter((n) => !n?.startsWith('kube-apiserver-')), [])
+  })
+
   it('audit-log-fresh: a log file that is not there warns; one that cannot be read is skipped with the command', async () => {
     const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
     const missing = check((await json(server, '--policy-file', 'examples/policies/recommended.yaml')).report, 'audit-log-fresh')
