@@ -165,6 +165,13 @@ function parseFlagTokens(tokens: readonly string[], context: {shell: boolean}): 
       problems.push(`"${token}" has no flag name`)
       continue
     }
+    if (/\s/.test(name)) {
+      // One YAML list item `- --audit-log-maxage =30`: pflag looks up "audit-log-maxage " and fails.
+      const flagName = name.split(/\s/)[0]!
+      const rest = body.slice(flagName.length).replace(/^\s*=?\s*/, '')
+      problems.push(`"${token}": kube-apiserver does not start: unknown flag "--${name}" (a space inside one argument); write --${flagName}${rest ? `=${rest}` : ''}`)
+      continue
+    }
     if (eq !== -1) {
       value = body.slice(eq + 1)
     } else if (BOOLEAN_FLAGS.has(name)) {
@@ -191,4 +198,19 @@ function parseFlagTokens(tokens: readonly string[], context: {shell: boolean}): 
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1)
+}
+
+/**
+ * An int flag's value as pflag reads it (strconv.ParseInt(s, 0, 64)): an optional sign, then
+ * decimal, 0x hex, 0o or leading-0 octal, or 0b binary, with `_` between digits. No spaces.
+ * Undefined when kube-apiserver would refuse it and not start.
+ */
+export function parseIntFlag(value: string): number | undefined {
+  const match = /^([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])+|[1-9](?:_?\d)*|0)$/.exec(value)
+  if (!match) return undefined
+  const digits = match[2]!.replaceAll('_', '')
+  const prefixed = /^0[xXoObB]/.test(digits)
+  const magnitude = prefixed ? Number(digits.toLowerCase()) : digits.length > 1 && digits.startsWith('0') ? Number.parseInt(digits, 8) : Number(digits)
+  const parsed = match[1] === '-' ? -magnitude : magnitude
+  return Number.isSafeInteger(parsed) ? parsed : undefined
 }

@@ -132,7 +132,7 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
 }
 
 /** Where the stdout of an apiserver pod is read: its pod, container and node (a k3s process has none). */
-function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
+export function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
   const slash = instance.name.indexOf('/')
   if (instance.source !== 'pod' || !instance.nodeName || !instance.container || slash === -1) return undefined
   return {node: instance.nodeName, namespace: instance.name.slice(0, slash), pod: instance.name.slice(slash + 1), container: instance.container}

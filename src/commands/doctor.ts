@@ -32,7 +32,9 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     const {flags} = await this.parse(Doctor)
     const options = doctorOptions(flags)
     if (options.printPolicy) {
-      process.stdout.write((await import('../audit/policy/recommend.js')).recommendedPolicyYaml())
+      const {recommendedPolicy, recommendedPolicyYaml} = await import('../audit/policy/recommend.js')
+      // YAML keeps the comments that say why each rule is there; -o json is the same policy.
+      process.stdout.write(options.output === 'json' ? `${JSON.stringify(recommendedPolicy(), null, 2)}\n` : recommendedPolicyYaml())
       return undefined
     }
     // Everything past flag parsing loads on use: `policies` shares this module graph at start-up,

@@ -12,13 +12,14 @@ import {listApiServices, listNodes, readConfigMap, readServerVersion} from '../c
 import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
 import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
+import type {SmallReadLimits} from '../sources/byte-streams.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {sanitize} from '../render/sanitize.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
 import {fetchPolicyCommand, readPolicyFile} from './policy-file.js'
 
-/** The reader pod's hard deadline when the policy file is read through one: it only runs cat. */
+/** The reader pods' hard deadline: they only run stat, cat and tail on small files. */
 const NODE_READ_TIMEOUT_SECONDS = 120
 
 /** Where Calico Enterprise keeps its API server's audit policy: operator installs, then Helm. */
@@ -42,6 +43,24 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   const managedProvider = discovery.instances.length === 0 ? await findManagedProvider(kc, info.gitVersion, timeoutMs, server) : undefined
   const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
 
+  // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
+  const {ReaderPods} = await import('../sources/debug-pod.js')
+  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, warnLine)
+  const readFile: NodeFileReader = async (node, hostPath, limits = {}) => {
+    const {readNodeFile} = await import('../sources/node-files.js')
+    return readNodeFile(kc, node, hostPath, {
+      via: options.nodeRead.via, ...readers.settings, ...limits, readers, warn: warnLine,
+    })
+  }
+  let policy: PolicyFacts
+  let logTails: DoctorFacts['logTails']
+  try {
+    policy = await clusterPolicy(options, discovery, managedProvider, version, readFile)
+    const {readClusterLogTails} = await import('./log-tails.js')
+    logTails = await readClusterLogTails(kc, options, discovery.instances, readFile)
+  } finally {
+    await readers.close()
+  }
   return {
     mode: 'cluster',
     kubernetesVersion: version,
@@ -50,9 +69,10 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
     apiservers: discovery.instances,
     discoveryFailures: discovery.failures,
     managedProvider,
-    policy: await clusterPolicy(kc, options, discovery, managedProvider, version),
+    policy,
     calico,
-    coverage: coverageInputs(options, version, servedGroups),
+    coverage: coverageInputs(options, version, servedGroups, calico),
+    logTails,
   }
 }
 
@@ -138,7 +158,14 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
   }
 }
 
-async function clusterPolicy(kc: KubeConfig, options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined): Promise<PolicyFacts> {
+/** Reads a small file (or the end of one) from a node: through the kubelet, else a reader pod of the run. */
+export type NodeFileReader = (node: string, hostPath: string, limits?: SmallReadLimits) => Promise<Buffer>
+
+function warnLine(line: string): void {
+  process.stderr.write(`warning: ${sanitize(line)}\n`)
+}
+
+async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined, readFile: NodeFileReader): Promise<PolicyFacts> {
   if (options.policyFile) return readPolicyFile(options.policyFile, version)
   if (provider) return {state: 'unavailable', reason: `${provider.name} sets the audit policy of its control plane; it cannot be read`, command: null}
   if (discovery.instances.length === 0) {
@@ -155,15 +182,7 @@ async function clusterPolicy(kc: KubeConfig, options: DoctorOptions, discovery: 
   if (!apiserver.nodeName) return {state: 'unavailable', reason: `the kube-apiserver pod ${apiserver.name} has no node`, command}
   const location = `node ${apiserver.nodeName}:${policyFile.hostPath}`
   try {
-    const {readNodeFile} = await import('../sources/node-files.js')
-    const bytes = await readNodeFile(kc, apiserver.nodeName, policyFile.hostPath, {
-      via: options.nodeRead.via,
-      image: options.nodeRead.image,
-      namespace: options.nodeRead.namespace,
-      timeoutSeconds: NODE_READ_TIMEOUT_SECONDS,
-      requestTimeoutMs: options.connection.requestTimeoutMs,
-      warn: (line) => process.stderr.write(`warning: ${sanitize(line)}\n`),
-    })
+    const bytes = await readFile(apiserver.nodeName, policyFile.hostPath)
     return {state: 'loaded', location, loaded: loadPolicy(bytes.toString('utf8'), version)}
   } catch (error) {
     // Not being allowed to read a node file is a finding, not a reason to stop.

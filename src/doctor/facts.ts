@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {LoadedPolicy} from '../audit/policy/load.js'
+import type {Level} from '../audit/policy/types.js'
 import type {ApiserverInstance, DiscoveryFailure} from '../cluster/apiservers.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 
@@ -22,7 +23,18 @@ export interface DoctorFacts {
   /** Undefined offline: Calico is only seen through the API. */
   readonly calico?: CalicoFacts
   readonly coverage: CoverageInputs
+  /** The end of each apiserver's audit log, by apiserver name; absent when there is no log to read. */
+  readonly logTails: ReadonlyMap<string, AuditLogTail>
 }
+
+/** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */
+export type AuditLogTail =
+  /** `bytes` kept from the end (from a pod log: its audit lines only); `newestMs` null when none is an event. */
+  | {readonly state: 'read'; readonly location: string; readonly stdout: boolean; readonly bytes: number; readonly newestMs: number | null; readonly readAtMs: number}
+  /** The log file is not there, though kube-apiserver creates it when it starts. */
+  | {readonly state: 'missing'; readonly location: string}
+  /** Not read: why, and the exact command that would check it. */
+  | {readonly state: 'unavailable'; readonly reason: string; readonly command: string | null}
 
 export type PolicyFacts =
   | {readonly state: 'loaded'; readonly location: string; readonly loaded: LoadedPolicy}
@@ -36,6 +48,8 @@ export interface CoverageInputs {
   readonly targets: readonly CoverageTarget[]
   /** API groups whose coverage matters here (served by this cluster, or all when unknown). */
   readonly relevantGroups: ReadonlySet<string>
+  /** The most kube-apiserver can record per API group (projectcalico.org when aggregated: Metadata). */
+  readonly levelCaps: ReadonlyMap<string, Level>
 }
 
 export interface CalicoFacts {

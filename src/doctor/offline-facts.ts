@@ -11,6 +11,7 @@ import {UserError} from '../errors.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {DoctorFacts, PolicyFacts} from './facts.js'
+import {readLocalLogTails} from './log-tails.js'
 import {readPolicyFile} from './policy-file.js'
 
 export async function gatherOfflineFacts(options: DoctorOptions): Promise<DoctorFacts> {
@@ -27,6 +28,7 @@ export async function gatherOfflineFacts(options: DoctorOptions): Promise<Doctor
     discoveryFailures: [],
     policy: await offlinePolicy(options, apiservers, version),
     coverage: coverageInputs(options, version),
+    logTails: await readLocalLogTails(apiservers),
   }
 }
 

@@ -5,6 +5,7 @@ import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {loadPolicy} from '../audit/policy/load.js'
 import {UserError} from '../errors.js'
 import type {PolicyFacts} from './facts.js'
+import {debugNodeCommand} from './node-commands.js'
 
 /** Loads the file the user named; an unreadable file is bad input (exit 2). */
 export async function readPolicyFile(path: string, version: KubernetesVersion | undefined, location = path): Promise<PolicyFacts> {
@@ -20,6 +21,5 @@ export async function readPolicyFile(path: string, version: KubernetesVersion | 
 
 /** The command that fetches a policy file from a node, for when we could not. */
 export function fetchPolicyCommand(node: string | null, hostPath: string): string {
-  const target = node ?? 'NODE'
-  return `kubectl debug node/${target} -i -q --profile=sysadmin --image=busybox -- cat /host${hostPath} > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml`
+  return `${debugNodeCommand(node, `cat /host${hostPath}`)} > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml`
 }

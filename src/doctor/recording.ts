@@ -1,7 +1,6 @@
 // What a coverage row means for a write request: nothing kept, kept without bodies, or in full.
-import {computeCoverage, type CoverageRow} from '../audit/policy/coverage.js'
+import {computeCoverage, type CoverageOptions, type CoverageRow} from '../audit/policy/coverage.js'
 import type {Policy} from '../audit/policy/types.js'
-import type {DoctorFacts} from './facts.js'
 
 /** What a coverage row means for a write: nothing kept, no bodies, or all of it. */
 export type Recording = 'none' | 'partial' | 'full'
@@ -13,8 +12,11 @@ export function recordingOf(row: Pick<CoverageRow, 'level' | 'omitStages'>): Rec
   return row.level === 'RequestResponse' && keepsComplete ? 'full' : 'partial'
 }
 
-/** Coverage rows of the given groups, split by what they record (also used for Calico Enterprise's policy). */
-export function writesByRecording(policy: Policy, facts: DoctorFacts, groups: ReadonlySet<string>): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
-  const rows = computeCoverage(policy, {...facts.coverage, targets: facts.coverage.targets.filter((t) => groups.has(t.apiGroup))})
+/**
+ * Coverage rows of the given groups, split by what they record. `coverage` carries the level
+ * caps of the apiserver whose policy this is (none for the Calico API server's own policy).
+ */
+export function writesByRecording(policy: Policy, coverage: CoverageOptions, groups: ReadonlySet<string>): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
+  const rows = computeCoverage(policy, {...coverage, targets: coverage.targets.filter((t) => groups.has(t.apiGroup))})
   return {rows, none: rows.filter((r) => recordingOf(r) === 'none'), partial: rows.filter((r) => recordingOf(r) === 'partial')}
 }

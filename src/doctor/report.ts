@@ -1,11 +1,13 @@
 // Runs every check on the facts and assembles the DoctorReport (the JSON contract).
 import {computeCoverage, type CoverageRow} from '../audit/policy/coverage.js'
 import {formatKubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import {isRejected} from '../audit/policy/load.js'
 import type {ApiserverInstance, MappedPath} from '../cluster/apiservers.js'
 import type {Check, CheckResult} from './check.js'
 import {calicoApiMode, calicoApiserverPolicy} from './checks/calico.js'
 import {controlPlaneVisible} from './checks/control-plane.js'
 import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
+import {auditLogFresh} from './checks/log-fresh.js'
 import {auditLogMount, auditPolicyMount} from './checks/mounts.js'
 import {
   policyApiVersion,
@@ -26,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   auditLogFormat,
   auditLogRetention,
   auditLogMount,
+  auditLogFresh,
   auditPolicyMount,
   policyReadable,
   policyApiVersion,
@@ -71,7 +74,8 @@ export function buildReport(facts: DoctorFacts): DoctorReport {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
   })
-  const policy = facts.policy.state === 'loaded' ? facts.policy.loaded.policy : undefined
+  // A policy kube-apiserver refuses records nothing: no matrix that would say otherwise.
+  const policy = facts.policy.state === 'loaded' && !isRejected(facts.policy.loaded) ? facts.policy.loaded.policy : undefined
   return {
     apiVersion: 'kubectl-audit/v1',
     kind: 'DoctorReport',

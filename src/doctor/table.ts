@@ -9,7 +9,7 @@ import {renderTable} from '../render/table.js'
 import {sanitize} from '../render/sanitize.js'
 import type {CheckStatus} from './check.js'
 import {recordingOf} from './recording.js'
-import {resourceKey} from './describe.js'
+import {probeWhere, resourceKey} from './describe.js'
 import type {DoctorReport} from './report.js'
 
 export interface DoctorTableOptions {
@@ -86,7 +86,9 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
     }),
     chalk.dim(
       `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); -RC ResponseComplete omitted; * differs by namespace or name (see -o wide)${
-        hidden > 0 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
+        coverage.some((r) => r.level !== r.policyLevel) ? '; Meta<RR the rule asks for RR, but an aggregated API is recorded at Meta at most' : ''
+      }${
+        hidden === 1 ? '; 1 resource of a group not served here is left out (see -o wide)' : hidden > 1 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''
       }`,
     ),
   ]
@@ -97,18 +99,23 @@ function renderCoverage(all: readonly CoverageRow[], options: DoctorTableOptions
 function cellText(row: CoverageRow): string {
   const rule = row.rule === null ? '' : ` #${row.rule}`
   const omitted = row.omitStages.includes('ResponseComplete') ? ' -RC' : ''
-  return `${SHORT_LEVEL[row.level]}${rule}${omitted}${row.differences.length > 0 ? '*' : ''}`
+  const capped = row.policyLevel === row.level ? '' : `<${SHORT_LEVEL[row.policyLevel]}`
+  return `${SHORT_LEVEL[row.level]}${capped}${rule}${omitted}${row.differences.length > 0 ? '*' : ''}`
 }
 
 function renderDifferences(coverage: readonly CoverageRow[]): string[] {
   const rows: string[][] = []
   for (const row of coverage) {
     const base = [resourceKey(row), row.verb]
-    rows.push([...base, '(reported)', row.level, row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
+    const reported = row.differences.length > 0 ? `${probeWhere(row.where)} (reported)` : '(reported)'
+    rows.push([...base, reported, levelText(row), row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
     for (const probe of row.differences) {
-      const where = [probe.namespace ? `ns ${probe.namespace}` : '', probe.name ? `name ${probe.name}` : ''].filter(Boolean).join(', ') || 'cluster-wide'
-      rows.push(['', '', where, probe.level, probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
+      rows.push(['', '', probeWhere(probe), levelText(probe), probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
     }
   }
   return [renderTable([{header: 'RESOURCE'}, {header: 'VERB'}, {header: 'WHERE'}, {header: 'LEVEL'}, {header: 'RULE'}, {header: 'OMITSTAGES'}], rows)]
+}
+
+function levelText(probe: Pick<CoverageRow, 'level' | 'policyLevel'>): string {
+  return probe.policyLevel === probe.level ? probe.level : `${probe.level} (rule: ${probe.policyLevel})`
 }

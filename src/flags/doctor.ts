@@ -1,10 +1,10 @@
 // The doctor command's flags, and their validation into one options object before any work.
 import {Flags} from '@oclif/core'
 
-import {WRITE_VERBS} from '../audit/catalog.js'
-import type {CoverageTarget} from '../audit/policy/coverage.js'
+import {WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
+import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
-import {findKnownResource, groupsServing} from '../audit/policy/known-resources.js'
+import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
@@ -14,7 +14,8 @@ import {commaList} from './comma-list.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
-export const DEFAULT_POLICY_GROUPS = ['system:authenticated']
+const ANONYMOUS_USER = 'system:anonymous'
+const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:'
 
 export const doctorFlags = {
   ...kubeFlags,
@@ -41,14 +42,18 @@ export const doctorFlags = {
   image: Flags.string({default: DEFAULT_READER_IMAGE, summary: 'Image of the reader pod (needs sh, cat, stat).', helpGroup: 'POLICY'}),
   'pod-namespace': Flags.string({default: 'kube-system', summary: 'Namespace of the reader pod; its Pod Security level must allow hostPath volumes.', helpGroup: 'POLICY'}),
   'policy-user': Flags.string({summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`, helpGroup: 'COVERAGE'}),
-  'policy-group': Flags.string({multiple: true, summary: `Group of that user; repeatable. [default: ${DEFAULT_POLICY_GROUPS.join(', ')}]`, helpGroup: 'COVERAGE'}),
+  'policy-group': Flags.string({
+    multiple: true,
+    summary: 'Another group of that user; repeatable. The groups the apiserver always adds are added too: system:authenticated (system:unauthenticated for system:anonymous), and a service account\'s.',
+    helpGroup: 'COVERAGE',
+  }),
   resource: Flags.string({
     multiple: true,
-    summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
+    summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, po, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
     helpGroup: 'COVERAGE',
   }),
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
-  'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) and exit.'}),
+  'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
 }
 
 export interface DoctorFlagValues {
@@ -102,9 +107,21 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
   }
   const user = flags['policy-user'] ?? DEFAULT_POLICY_USER
   if (user.trim() === '') throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
-  const groups = flags['policy-group'] && flags['policy-group'].length > 0 ? flags['policy-group'] : DEFAULT_POLICY_GROUPS
-  const verbs = flags.verbs ? commaList(flags.verbs) : [...WRITE_VERBS]
+  const verbs = flags.verbs ? [...new Set(commaList(flags.verbs))] : [...WRITE_VERBS]
   if (verbs.length === 0) throw new UserError('--verbs is empty', {hint: `e.g. --verbs ${WRITE_VERBS.join(',')}`})
+  if (verbs.includes('*')) {
+    // A request has one verb, and a policy's "*" verb is a literal string: no request matches it.
+    throw new UserError('--verbs "*" is not a verb: every request carries one verb, and "*" is no wildcard in an audit policy', {hint: `list them, e.g. --verbs ${WRITE_VERBS.join(',')},get,list,watch`})
+  }
+  if (flags['print-policy']) checkPrintPolicyFlags(flags)
+  const identity = {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])}
+  const extraTargets = distinctTargets((flags.resource ?? []).map(parseResourceArg))
+  if (flags.offline && flags.manifest === undefined && flags['policy-file'] === undefined && !flags['print-policy']) {
+    // Every check would skip: that is no answer.
+    throw new UserError('--offline needs something to check: neither --manifest nor --policy-file is given', {
+      hint: 'on a control-plane node: kubectl audit doctor --manifest /etc/kubernetes/manifests/kube-apiserver.yaml (--policy-file FILE checks a policy alone)',
+    })
+  }
   return {
     offline: flags.offline || flags.manifest !== undefined,
     manifest: flags.manifest,
@@ -113,34 +130,81 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
     nodeAccess: flags['node-access'],
     nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
     connection: kubeConnectionOptions(flags, flags.user),
-    identity: {name: user, groups},
+    identity,
     verbs,
-    extraTargets: (flags.resource ?? []).map(parseResourceArg),
+    extraTargets,
     printPolicy: flags['print-policy'],
     output: flags.output,
     color: flags.color,
   }
 }
 
+/** Flags that ask for a check, which --print-policy does not run. */
+const CHECK_FLAGS = ['manifest', 'policy-file', 'offline', 'kubernetes-version', 'policy-user', 'policy-group', 'resource', 'verbs'] as const
+
+/** --print-policy prints one fixed policy, as YAML or (-o json) JSON: anything else is refused, not ignored. */
+function checkPrintPolicyFlags(flags: DoctorFlagValues): void {
+  const given = CHECK_FLAGS.filter((name) => flags[name] !== undefined && flags[name] !== false)
+  if (given.length > 0) {
+    throw new UserError(`--print-policy does not check anything, so it takes no ${given.map((name) => `--${name}`).join(', ')}`, {
+      hint: 'print it, then check it: kubectl audit doctor --print-policy > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml',
+    })
+  }
+  if (flags.output === 'wide') throw new UserError('--print-policy prints YAML, or JSON with -o json: -o wide does not apply', {hint: 'drop -o wide'})
+}
+
 /**
- * `pods`, `pods/log`, `clusterroles.rbac.authorization.k8s.io`,
+ * The groups a request of `user` carries: those named, plus those the apiserver's authenticators
+ * always add (an authenticated user gets system:authenticated; a service account token also
+ * system:serviceaccounts and system:serviceaccounts:NAMESPACE; an anonymous request has only
+ * system:unauthenticated), so `--policy-group ops` cannot drop a group a rule may match on.
+ */
+export function identityGroups(user: string, named: readonly string[]): string[] {
+  const empty = named.find((g) => g.trim() === '')
+  if (empty !== undefined) throw new UserError('--policy-group is empty', {hint: 'name a group, e.g. --policy-group system:masters; system:authenticated is always included'})
+  if (user === ANONYMOUS_USER) {
+    if (named.some((g) => g !== 'system:unauthenticated')) {
+      throw new UserError(`${ANONYMOUS_USER} is in no group but system:unauthenticated`, {hint: 'drop --policy-group, or pick another --policy-user'})
+    }
+    return ['system:unauthenticated']
+  }
+  const implied = ['system:authenticated']
+  if (user.startsWith(SERVICE_ACCOUNT_PREFIX)) {
+    const namespace = user.slice(SERVICE_ACCOUNT_PREFIX.length).split(':')[0]
+    implied.push('system:serviceaccounts', ...(namespace ? [`system:serviceaccounts:${namespace}`] : []))
+  }
+  return [...new Set([...named, ...implied])]
+}
+
+/**
+ * `pods`, `po`, `pod`, `pods/log`, `clusterroles.rbac.authorization.k8s.io`,
  * `globalnetworkpolicies.projectcalico.org/status`: resource[.group][/subresource], as
- * `kubectl auth can-i` takes them. A bare name must belong to exactly one known group.
+ * `kubectl auth can-i` takes them, case-insensitively. A short name is one of Kubernetes' own
+ * (kubectl finds them by discovery; this table stands in for it); a bare name must belong to
+ * exactly one known group.
  */
 export function parseResourceArg(text: string): CoverageTarget {
-  const [qualified, subresource, extra] = text.trim().split('/')
+  const [qualified, subresource, extra] = text.trim().toLowerCase().split('/')
   if (!qualified || extra !== undefined || subresource === '') {
     throw new UserError(`--resource "${text}" is not a resource`, {hint: 'write resource[.group][/subresource], e.g. pods/log or clusterroles.rbac.authorization.k8s.io'})
   }
   const dot = qualified.indexOf('.')
-  const resource = (dot === -1 ? qualified : qualified.slice(0, dot)).toLowerCase()
+  const name = dot === -1 ? qualified : qualified.slice(0, dot)
   let apiGroup: string
+  let resource: string
+  const short = dot === -1 ? expandShortName(name) : undefined
   if (dot !== -1) {
-    apiGroup = qualified.slice(dot + 1).toLowerCase()
+    apiGroup = qualified.slice(dot + 1)
+    resource = findKnownResource(apiGroup, pluralOf(name)) ? pluralOf(name) : name
+  } else if (short) {
+    ;({apiGroup, resource} = short)
   } else {
+    resource = pluralOf(name)
     const groups = groupsServing(resource)
     if (groups.length === 0) {
-      throw new UserError(`--resource "${text}": no built-in resource of that name`, {hint: `name its group: ${resource}.GROUP`})
+      const named = WATCHED_RESOURCES.filter((r) => r.shortNames.includes(name)).map((r) => `${r.resource}.${r.apiGroup}`)
+      const hint = named.length > 0 ? `"${name}" is not a Kubernetes short name; write the resource with its group: ${named.join(', ')}` : `name its group: ${resource}.GROUP`
+      throw new UserError(`--resource "${text}": no built-in resource or short name of that name`, {hint})
     }
     if (groups.length > 1) {
       const choices = groups.map((g) => (g === '' ? resource : `${resource}.${g}`)).join(', ')
@@ -150,4 +214,9 @@ export function parseResourceArg(text: string): CoverageTarget {
   }
   const known = findKnownResource(apiGroup, resource)
   return {apiGroup, resource, ...(subresource ? {subresource} : {}), ...(known ? {namespaced: known.namespaced} : {})}
+}
+
+/** The same target named twice (`po`, `Pods`, `pods`) makes one row. */
+function distinctTargets(targets: readonly CoverageTarget[]): CoverageTarget[] {
+  return targets.filter((target, i) => targets.findIndex((other) => sameTarget(target, other)) === i)
 }

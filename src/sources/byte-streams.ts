@@ -1,7 +1,9 @@
-// Small tools on streams of Buffers: peeking, tapping, gunzip, skipping a cut first line, ranges.
+// Small tools on streams of Buffers: peeking, tapping, gunzip, skipping a cut first line, ranges,
+// and small sources (or the tail of a big one) read whole.
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
+import {UserError} from '../errors.js'
 import type {LogSource} from './source.js'
 
 const GZIP_MAGIC = [0x1f, 0x8b]
@@ -61,4 +63,42 @@ export async function* dropFirstLine(iterable: AsyncIterable<Buffer>): AsyncIter
     dropping = false
     if (nl + 1 < chunk.length) yield chunk.subarray(nl + 1)
   }
+}
+
+/** Limits on what readSmallSource keeps: the whole source up to maxBytes, or its last tailBytes. */
+export interface SmallReadLimits {
+  /** Refuse sources larger than this (default 1 MiB): a policy file is a few KiB. */
+  maxBytes?: number
+  /** Keep only the last bytes (the newest events of a log). */
+  tailBytes?: number
+}
+
+const DEFAULT_MAX_BYTES = 1024 * 1024
+
+/** A small source (or the tail of a large one) in one Buffer; seeks when the source can. */
+export async function readSmallSource(source: LogSource, opts: SmallReadLimits): Promise<Buffer> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  const size = await source.size()
+  if (size === null) return readFromStart(source, maxBytes, opts.tailBytes)
+  const start = opts.tailBytes === undefined ? 0 : Math.max(0, size - opts.tailBytes)
+  if (size - start > maxBytes) throw new UserError(`${source.name} is ${size} bytes, more than the ${maxBytes} expected`)
+  const chunks: Buffer[] = []
+  for await (const chunk of source.read({start, end: size})) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+/** A source that cannot seek (a proxy dropped Range): read from byte 0, keeping only the tail when one is asked for. */
+async function readFromStart(source: LogSource, maxBytes: number, tailBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let kept = 0
+  let total = 0
+  for await (const chunk of source.read()) {
+    chunks.push(chunk)
+    kept += chunk.length
+    total += chunk.length
+    while (kept - chunks[0]!.length >= tailBytes) kept -= chunks.shift()!.length
+    if (Math.min(total, tailBytes) > maxBytes) throw new UserError(`${source.name} is more than the ${maxBytes} bytes expected`)
+  }
+  const bytes = Buffer.concat(chunks)
+  return bytes.subarray(Math.max(0, bytes.length - tailBytes))
 }

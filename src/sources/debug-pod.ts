@@ -184,7 +184,8 @@ export class ReaderPods {
     await Promise.all(unseen.map((pod) => this.release(pod)))
   }
 
-  private release(pod: ReaderPod): Promise<void> {
+  /** Deletes one pod of this run (idempotent); close() deletes them all. */
+  release(pod: ReaderPod): Promise<void> {
     let deletion = this.deletions.get(pod)
     if (!deletion) {
       deletion = pod.delete().catch((error: unknown) => {

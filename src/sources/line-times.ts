@@ -34,3 +34,25 @@ export function lastLineTime(chunk: Buffer): number | undefined {
   const before = chunk.lastIndexOf(0x0a, last - 1)
   return lineTime(chunk.subarray(before + 1, last))
 }
+
+/**
+ * The newest event time among the lines of a log's last bytes, and how many lines carry one.
+ * Lines are only roughly in time order (facts §1.5), hence the maximum rather than the last. A
+ * line cut at the start of the tail still counts: stageTimestamp sits near the end of a line,
+ * after the bodies, so the tail of one huge event still tells its time.
+ */
+export function newestLineTime(tail: Buffer): {newestMs: number | null; events: number} {
+  let newestMs: number | null = null
+  let events = 0
+  for (let start = 0; start < tail.length;) {
+    const nl = tail.indexOf(0x0a, start)
+    const end = nl === -1 ? tail.length : nl
+    const time = lineTime(tail.subarray(start, end))
+    if (time !== undefined) {
+      events++
+      if (newestMs === null || time > newestMs) newestMs = time
+    }
+    start = end + 1
+  }
+  return {newestMs, events}
+}

@@ -14,12 +14,15 @@
 // it is older than the window anyway).
 import type {IncomingMessage} from 'node:http'
 
+import type {KubeConfig} from '@kubernetes/client-node'
+
 import {apiErrorToUserError} from '../cluster/api-errors.js'
-import type {ApiHttp} from '../cluster/api-http.js'
+import {ApiHttp} from '../cluster/api-http.js'
 import type {StdoutAuditLog} from '../cluster/audit-log-targets.js'
 import type {UserError} from '../errors.js'
 import {isLegacyLine} from '../audit/scan.js'
 import {ORDER_SLACK_MS} from '../audit/window.js'
+import {readSmallSource} from './byte-streams.js'
 import type {ByteRange, LogSource} from './source.js'
 
 const NEWLINE = 0x0a
@@ -36,11 +39,15 @@ export class PodLogSource implements LogSource {
   readonly rotatedAt = null
   private readonly apiPath: string
 
-  /** `sinceMs`: the window's start; the API is asked only for what was written after it (less slack). */
-  constructor(private readonly http: ApiHttp, readonly log: StdoutAuditLog, sinceMs: number | null) {
+  /**
+   * `sinceMs`: the window's start; the API is asked only for what was written after it (less
+   * slack). `tailLines`: only the last lines of the log (the kubelet counts the runtime's records).
+   */
+  constructor(private readonly http: ApiHttp, readonly log: StdoutAuditLog, sinceMs: number | null, tailLines?: number) {
     this.name = `pod/${log.namespace}/${log.pod}`
     const query = new URLSearchParams({container: log.container, timestamps: 'false'})
     if (sinceMs !== null) query.set('sinceTime', wholeSeconds(sinceMs - ORDER_SLACK_MS))
+    if (tailLines !== undefined) query.set('tailLines', String(tailLines))
     this.apiPath = `/api/v1/namespaces/${encodeURIComponent(log.namespace)}/pods/${encodeURIComponent(log.pod)}/log?${query}`
   }
 
@@ -167,4 +174,10 @@ function isAuditLine(start: Buffer): boolean {
 /** metav1.Time in a query: RFC3339 in whole seconds (rounded down, so nothing is lost). */
 function wholeSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}
+
+/** The audit lines among the last `tailLines` lines of a pod's log, at most their last `tailBytes`. */
+export async function readPodLogTail(kc: KubeConfig, log: StdoutAuditLog, opts: {tailLines: number; tailBytes: number; requestTimeoutMs: number}): Promise<Buffer> {
+  const source = new PodLogSource(new ApiHttp(kc, opts.requestTimeoutMs), log, null, opts.tailLines)
+  return readSmallSource(source, {tailBytes: opts.tailBytes, maxBytes: opts.tailBytes})
 }

@@ -8,11 +8,14 @@ import {dirname, join} from 'node:path'
 
 import type {DoctorReport} from '../../src/commands/doctor.js'
 import {type CliResult, runCli} from '../support/cli.js'
+import {KUBEADM_LOG, recentLog, stageTimeOf} from '../support/cluster-logs.js'
+import {criLog, klogLine} from '../support/container-logs.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
 
 const POLICIES = '../shared/fixtures/real/policies'
 
-function kubeadmMirrorPod(node: string): object {
+function kubeadmMirrorPod(node: string, auditLogPath = KUBEADM_LOG): object {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -33,7 +36,7 @@ function kubeadmMirrorPod(node: string): object {
             '--audit-log-maxage=30',
             '--audit-log-maxbackup=10',
             '--audit-log-maxsize=100',
-            '--audit-log-path=/var/log/kubernetes/audit/audit.log',
+            `--audit-log-path=${auditLogPath}`,
             '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
           ],
           volumeMounts: [
@@ -77,14 +80,21 @@ describe('doctor against a cluster (fake apiserver)', () => {
     for (const root of roots.splice(0)) rmSync(root, {recursive: true, force: true})
   })
 
-  async function start(options: {nodes?: Array<Omit<FakeNode, 'root'> & {files?: Record<string, string>}>; objects?: object[]; gitVersion?: string}): Promise<FakeApiserver> {
+  /** `podLogs`: CRI log files by `NAMESPACE/POD/CONTAINER`, as the kubelet keeps them. */
+  async function start(options: {nodes?: Array<Omit<FakeNode, 'root'> & {files?: Record<string, string>}>; objects?: object[]; gitVersion?: string; podLogs?: Record<string, Buffer>}): Promise<FakeApiserver> {
     const nodes = (options.nodes ?? []).map(({files, ...node}) => {
       const root = nodeRoot(files ?? {})
       roots.push(root)
       return {...node, root}
     })
+    const logDir = nodeRoot({})
+    roots.push(logDir)
+    const podLogs = Object.fromEntries(Object.entries(options.podLogs ?? {}).map(([key, bytes], i) => {
+      writeFileSync(join(logDir, `${i}.log`), bytes)
+      return [key, join(logDir, `${i}.log`)]
+    }))
     const gitVersion = options.gitVersion ?? 'v1.31.2'
-    fake = await startFakeApiserver({nodes, objects: options.objects, version: {gitVersion, major: '1', minor: gitVersion.split('.')[1]}})
+    fake = await startFakeApiserver({nodes, objects: options.objects, podLogs, version: {gitVersion, major: '1', minor: gitVersion.split('.')[1]}})
     return fake
   }
 
@@ -102,7 +112,11 @@ describe('doctor against a cluster (fake apiserver)', () => {
 
   it('kubeadm with Calico Enterprise: reads the policy from the node and both API paths', async () => {
     const server = await start({
-      nodes: [{name: 'cp-1', labels: {'node-role.kubernetes.io/control-plane': ''}, files: {'etc/kubernetes/audit-policy.yaml': readFileSync('examples/policies/recommended.yaml', 'utf8')}}],
+      nodes: [{
+        name: 'cp-1',
+        labels: {'node-role.kubernetes.io/control-plane': ''},
+        files: {'etc/kubernetes/audit-policy.yaml': readFileSync('examples/policies/recommended.yaml', 'utf8'), [KUBEADM_LOG]: recentLog(1, 5000)},
+      }],
       objects: [
         kubeadmMirrorPod('cp-1'),
         apiService('projectcalico.org', 'v3', {namespace: 'tigera-system', name: 'tigera-api'}),
@@ -119,8 +133,16 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.equal(check(report, 'audit-log-mount').status, 'pass')
     assert.equal(check(report, 'policy-readable').status, 'pass', check(report, 'policy-readable').detail)
     assert.equal(report.target.policy, 'node cp-1:/etc/kubernetes/audit-policy.yaml')
-    assert.equal(check(report, 'policy-coverage').status, 'pass')
-    // Aggregated: kube-apiserver cannot record projectcalico.org bodies, whatever its policy says.
+    // Aggregated: kube-apiserver cannot record projectcalico.org bodies, whatever its policy says
+    // (facts §6.1): the rule asks for RequestResponse, the writes are recorded at Metadata, and
+    // no policy change can raise them; the bodies are in the crd.projectcalico.org writes.
+    const coverage = check(report, 'policy-coverage')
+    assert.equal(coverage.status, 'warn')
+    assert.equal(coverage.detail, '45 of 95 writes recorded without bodies, so without diffs: every projectcalico.org write at Metadata (rule 0 asks for RequestResponse; kube-apiserver records an aggregated API at Metadata at most)')
+    assert.match(coverage.remedy ?? '', /^no rule raises projectcalico\.org above Metadata: its bodies are in the crd\.projectcalico\.org writes, recorded in full here/)
+    const levels = (group: string) => [...new Set(report.coverage.filter((r) => r.apiGroup === group).map((r) => `${r.level}/${r.policyLevel}`))]
+    assert.deepEqual(levels('projectcalico.org'), ['Metadata/RequestResponse'])
+    assert.deepEqual(levels('crd.projectcalico.org'), ['RequestResponse/RequestResponse'])
     assert.equal(check(report, 'calico-api-mode').status, 'warn')
     assert.match(check(report, 'calico-api-mode').detail, /aggregated API \(Service tigera-system\/tigera-api\).*Metadata only/)
     // The operator's policy leaves out deletecollection.
@@ -141,7 +163,84 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.equal(readable.status, 'skip')
     assert.match(readable.detail, /--no-node-access/)
     assert.equal(readable.remedy, 'kubectl debug node/cp-1 -i -q --profile=sysadmin --image=busybox -- cat /host/etc/kubernetes/audit-policy.yaml > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml')
+    const fresh = check(report, 'audit-log-fresh')
+    assert.equal(fresh.status, 'skip')
+    assert.equal(fresh.detail, `--no-node-access: ${KUBEADM_LOG} on cp-1 was not read`)
+    assert.equal(fresh.remedy, `kubectl debug node/cp-1 -i -q --profile=sysadmin --image=busybox -- tail -n 1 /host${KUBEADM_LOG}`)
     assert.equal(server.requests.filter((r) => r.method === 'POST').length, 0)
+  })
+
+  it('audit-log-fresh: the newest event of each apiserver, from the tail of its log or its stdout', async () => {
+    const fresh = recentLog(1, 30_000)
+    const stale = recentLog(1, (3 * 60 + 5) * 60_000)
+    const newest = (log: string) => Math.max(...log.split('\n').filter(Boolean).map(stageTimeOf))
+    // cp-4 writes to stdout: its last lines are klog lines after its events.
+    const stdoutEvents = recentLog(1, 20_000).split('\n').filter(Boolean).slice(-150)
+    const stdoutTime = stageTimeOf(stdoutEvents.at(-1)!)
+    const stdout = criLog([
+      ...stdoutEvents.map((text) => ({timeMs: stageTimeOf(text), stream: 'stdout' as const, text})),
+      ...Array.from({length: 20}, (_, i) => ({timeMs: stdoutTime, stream: 'stderr' as const, text: klogLine(stdoutTime, 'I', 'trace.go:236', `Trace[${i}]: "Update"`)})),
+    ])
+    const controlPlane = {'node-role.kubernetes.io/control-plane': ''}
+    const server = await start({
+      nodes: [
+        {name: 'cp-1', labels: controlPlane, files: {[KUBEADM_LOG]: fresh}},
+        {name: 'cp-2', labels: controlPlane, files: {[KUBEADM_LOG]: stale}},
+        {name: 'cp-3', labels: controlPlane, files: {[KUBEADM_LOG]: ''}},
+        {name: 'cp-4', labels: controlPlane},
+      ],
+      objects: [kubeadmMirrorPod('cp-1'), kubeadmMirrorPod('cp-2'), kubeadmMirrorPod('cp-3'), kubeadmMirrorPod('cp-4', '-')],
+      podLogs: {[podLogKey('kube-system', 'kube-apiserver-cp-4', 'kube-apiserver')]: stdout},
+    })
+    const {report} = await json(server, '--policy-file', 'examples/policies/recommended.yaml')
+    const result = check(report, 'audit-log-fresh')
+    assert.equal(result.status, 'warn')
+    const parts = result.detail.split('; ')
+    assert.match(parts[0]!, new RegExp(`^cp-1: newest event \\d+s ago in node cp-1:${KUBEADM_LOG}$`))
+    assert.equal(parts[1], `cp-2: newest event 3h05m old (${new Date(newest(stale)).toISOString()}) in node cp-2:${KUBEADM_LOG}: nothing written for over an hour`)
+    assert.equal(parts[2], `cp-3: node cp-3:${KUBEADM_LOG} is empty: kube-apiserver has written no event to it`)
+    assert.match(parts[3]!, /^cp-4: newest event \d+s ago in the last 200 lines of the stdout of pod\/kube-system\/kube-apiserver-cp-4$/)
+    assert.match(result.remedy ?? '', /kubectl logs -n kube-system kube-apiserver-cp-\d -c kube-apiserver \| grep -i audit/)
+    // Only the tails move: Range requests through the kubelet, tailLines on the pod log, no reader pod.
+    const logReads = server.requests.filter((r) => r.path.includes('/proxy/logs/') && r.headers.range !== 'bytes=0-0')
+    assert.deepEqual(logReads.map((r) => r.headers.range), [`bytes=${fresh.length - 256 * 1024}-${fresh.length - 1}`, `bytes=${stale.length - 256 * 1024}-${stale.length - 1}`])
+    const podLog = server.requests.find((r) => r.path === '/api/v1/namespaces/kube-system/pods/kube-apiserver-cp-4/log')
+    assert.equal(new URLSearchParams(podLog?.query).get('tailLines'), '200')
+    // Two 256 KiB tails and about 200 short lines, of two 5 MB logs.
+    assert.ok(server.bytesServed < 1024 * 1024, `${server.bytesServed} bytes served`)
+    assert.ok(!server.requests.some((r) => r.method === 'POST'))
+  })
+
+  it('reads the files of several nodes through reader pods of one run: no pod is taken for a leftover, none is left', async () => {
+    const policy = readFileSync('examples/policies/recommended.yaml', 'utf8')
+    const nodes = ['cp-1', 'cp-2', 'cp-3']
+    // Without the kubelet /logs/ handler every read takes a reader pod, the three logs at once.
+    const server = await start({nodes: nodes.map((name) => ({name, files: {'etc/kubernetes/audit-policy.yaml': policy, [KUBEADM_LOG]: recentLog(1, 5000)}})), objects: nodes.map((n) => kubeadmMirrorPod(n))})
+    server.fail({path: /\/proxy\/logs\//, code: 405})
+    const {report, result} = await json(server)
+    assert.equal(check(report, 'audit-log-fresh').status, 'pass', check(report, 'audit-log-fresh').detail)
+    assert.doesNotMatch(result.stderr, /earlier run/)
+    // One run looks for leftovers once, before its first pod: a pod of its own is never one.
+    const leftoverChecks = server.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/kube-system/pods' && new URLSearchParams(r.query).get('labelSelector') === 'app.kubernetes.io/managed-by=kubectl-audit')
+    assert.equal(leftoverChecks.length, 1)
+    const created = server.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/kube-system/pods').length
+    assert.equal(created, 4, 'one for the policy file, one per log')
+    const {CoreV1Api} = await import('@kubernetes/client-node')
+    const {loadKubeConfig} = await import('../../src/cluster/kubeconfig.js')
+    const kc = await loadKubeConfig({kubeconfig: server.kubeconfigPath, requestTimeoutMs: 0})
+    assert.deepEqual((await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace: 'kube-system'})).items.map((p) => p.metadata?.name).filter((n) => !n?.startsWith('kube-apiserver-')), [])
+  })
+
+  it('audit-log-fresh: a log file that is not there warns; one that cannot be read is skipped with the command', async () => {
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const missing = check((await json(server, '--policy-file', 'examples/policies/recommended.yaml')).report, 'audit-log-fresh')
+    assert.equal(missing.status, 'warn')
+    assert.equal(missing.detail, `node cp-1:${KUBEADM_LOG} does not exist: kube-apiserver, which creates it at start, is not running with this path, or its volume maps it elsewhere`)
+    server.fail({method: 'POST', path: /\/pods$/, code: 403})
+    const refused = check((await json(server, '--policy-file', 'examples/policies/recommended.yaml')).report, 'audit-log-fresh')
+    assert.equal(refused.status, 'skip')
+    assert.match(refused.detail, new RegExp(`^could not read node cp-1:${KUBEADM_LOG}: .*create pods`))
+    assert.equal(refused.remedy, `kubectl debug node/cp-1 -i -q --profile=sysadmin --image=busybox -- tail -n 1 /host${KUBEADM_LOG}`)
   })
 
   it('--policy-file checks a local policy against the cluster (Calico served as CRDs)', async () => {

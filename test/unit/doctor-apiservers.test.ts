@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 
-import {parseApiserverCommand, splitShellWords} from '../../src/cluster/apiserver-flags.js'
+import {parseApiserverCommand, parseIntFlag, splitShellWords} from '../../src/cluster/apiserver-flags.js'
 import {apiserverFromNodeArgs, apiserverFromPod, type HostPathMount, mapContainerPath, type PodLike} from '../../src/cluster/apiservers.js'
 import {detectManagedProvider, type NodeLike} from '../../src/cluster/managed-provider.js'
 
@@ -24,6 +24,9 @@ describe('apiserver flags, as pflag reads them', () => {
     ['hyperkube with its subcommand', ['/hyperkube', 'kube-apiserver', '--audit-log-path=/x'], [], {'audit-log-path': '/x'}, []],
     ['klog -v is a real shorthand', ['kube-apiserver', '-v=2', '--audit-log-path=/x'], [], {'audit-log-path': '/x'}, []],
     ['a space before "=" is reported, not guessed', ['kube-apiserver', '--audit-log-maxage', '=30'], [], {'audit-log-maxage': undefined}, [/space before "=".*--audit-log-maxage=30/]],
+    ['a space before "=" inside one argument: pflag looks up an unknown flag', ['kube-apiserver', '--audit-log-maxage =30'], [], {'audit-log-maxage': undefined, 'audit-log-maxage ': undefined}, [/^"--audit-log-maxage =30": kube-apiserver does not start: unknown flag "--audit-log-maxage " \(a space inside one argument\); write --audit-log-maxage=30$/]],
+    ['"--k v" as one argument', ['kube-apiserver', '--audit-log-path /var/log/a.log'], [], {'audit-log-path': undefined}, [/unknown flag "--audit-log-path \/var\/log\/a\.log".*write --audit-log-path=\/var\/log\/a\.log$/]],
+    ['a space after "=" stays in the value (an int flag then fails to parse)', ['kube-apiserver', '--audit-log-maxage= 30'], [], {'audit-log-maxage': ' 30'}, []],
     ['one dash is not a long flag', ['kube-apiserver', '-audit-log-path=/x'], [], {'audit-log-path': undefined}, [/one dash/]],
     ['a flag without a value at the end', ['kube-apiserver', '--audit-log-path'], [], {'audit-log-path': undefined}, [/needs a value/]],
     ['quotes without a shell stay in the value', ['kube-apiserver', '--audit-log-path="/var/log/a.log"'], [], {'audit-log-path': '"/var/log/a.log"'}, [/quotes are part of the value/]],
@@ -183,4 +186,12 @@ describe('managed providers', () => {
   for (const [name, version, nodes, expected] of rows) {
     it(name, () => assert.equal(detectManagedProvider(version, nodes)?.id, expected))
   }
+})
+
+describe('int flag values, as pflag parses them (strconv.ParseInt base 0)', () => {
+  const rows: Array<[string, number | undefined]> = [
+    ['30', 30], ['0', 0], ['+30', 30], ['-1', -1], ['0x1e', 30], ['0X1E', 30], ['0o36', 30], ['036', 30], ['0b11110', 30], ['1_000', 1000],
+    [' 30', undefined], ['30 ', undefined], ['30d', undefined], ['', undefined], ['3_', undefined], ['_3', undefined], ['08', undefined], ['1e3', undefined],
+  ]
+  for (const [text, value] of rows) it(`"${text}" → ${value}`, () => assert.equal(parseIntFlag(text), value))
 })

@@ -1,14 +1,16 @@
 // The flag and mount checks, row by row, on kubeadm-shaped apiserver pods: each row is the flags
 // and volumes a pod has, the Kubernetes version, and the status (and words) expected.
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
 
 import {parseKubernetesVersion} from '../../src/audit/policy/kubernetes-version.js'
+import {loadPolicy} from '../../src/audit/policy/load.js'
 import {apiserverFromPod, type PodLike} from '../../src/cluster/apiservers.js'
 import type {CheckResult} from '../../src/doctor/check.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
-import type {DoctorFacts} from '../../src/doctor/facts.js'
+import type {AuditLogTail, DoctorFacts} from '../../src/doctor/facts.js'
 import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
-import {doctorOptions} from '../../src/flags/doctor.js'
+import {doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 
 interface Volume {
   name: string
@@ -39,9 +41,11 @@ function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): Pod
   }
 }
 
-function factsFor(pods: PodLike[], version?: string): DoctorFacts {
+const FLAGS: DoctorFlagValues = {'request-timeout': '0', offline: false, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'}
+
+function factsFor(pods: PodLike[], version?: string, logTails: ReadonlyMap<string, AuditLogTail> = new Map()): DoctorFacts {
   const kubernetesVersion = version ? parseKubernetesVersion(version) : undefined
-  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'})
+  const options = doctorOptions(FLAGS)
   return {
     mode: 'offline',
     kubernetesVersion,
@@ -50,6 +54,7 @@ function factsFor(pods: PodLike[], version?: string): DoctorFacts {
     discoveryFailures: [],
     policy: {state: 'not-configured'},
     coverage: coverageInputs(options, kubernetesVersion),
+    logTails,
   }
 }
 
@@ -76,11 +81,19 @@ const rows: Row[] = [
   ['CIS values', GOOD_FLAGS, undefined, '1.31', 'audit-log-retention', 'pass', /maxage 30d, maxbackup 10, maxsize 100 MB/],
   ['short retention', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=7', '--audit-log-maxbackup=3', '--audit-log-maxsize=50'], undefined, '1.31', 'audit-log-retention', 'warn', /7 days.*only 3 rotated.*50 MB/],
   ['no retention flags before 1.36: nothing is ever deleted', GOOD_FLAGS.slice(0, 2), undefined, '1.35', 'audit-log-retention', 'warn', /never deleted/],
+  ['maxage unset before 1.36: 0, never deleted by age, below CIS', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxbackup=10', '--audit-log-maxsize=100'], undefined, '1.31', 'audit-log-retention', 'warn', /^maxage 0 \(default\): rotated files are never deleted by age, only by count \(CIS: --audit-log-maxage of at least 30\)$/],
+  ['maxage unset from 1.36: 366 by default meets CIS', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxbackup=10', '--audit-log-maxsize=100'], undefined, '1.36', 'audit-log-retention', 'pass', /^maxage 366d \(default\), maxbackup 10, maxsize 100 MB$/],
+  ['maxage=0 set by hand is below CIS too', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=0', '--audit-log-maxbackup=10', '--audit-log-maxsize=100'], undefined, '1.36', 'audit-log-retention', 'warn', /^maxage 0: rotated files are never deleted by age/],
+  ['maxbackup 0 is below CIS when maxage is set', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=30', '--audit-log-maxbackup=0', '--audit-log-maxsize=100'], undefined, '1.31', 'audit-log-retention', 'warn', /^maxbackup 0: no limit on the number of rotated files.*CIS: --audit-log-maxbackup of at least 10/],
   ['no retention flags from 1.36: the new defaults pass', GOOD_FLAGS.slice(0, 2), undefined, '1.36', 'audit-log-retention', 'pass', /maxage 366d \(default\), maxbackup 100 \(default\), maxsize 100 MB \(default\)/],
   ['maxsize 0 before 1.36 means 100 MB', [...GOOD_FLAGS.slice(0, 4), '--audit-log-maxsize=0'], undefined, '1.35', 'audit-log-retention', 'pass', /maxsize 100 MB/],
   ['maxsize 0 from 1.36 means never rotate', [...GOOD_FLAGS.slice(0, 4), '--audit-log-maxsize=0'], undefined, '1.36', 'audit-log-retention', 'warn', /no rotation/],
   ['an unknown version uses the newest defaults, and says so', GOOD_FLAGS.slice(0, 2), undefined, undefined, 'audit-log-retention', 'pass', /defaults of Kubernetes 1\.36\+/],
   ['a retention value that is not a number', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=30d'], undefined, '1.31', 'audit-log-retention', 'fail', /not a whole number/],
+  ['"--audit-log-maxage= 30": pflag does not trim', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage= 30'], undefined, '1.31', 'audit-log-retention', 'fail', /^--audit-log-maxage=" 30" is not a whole number: kube-apiserver does not start$/],
+  ['"--audit-log-maxage =30" as one argument: an unknown flag', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage =30'], undefined, '1.31', 'audit-log-retention', 'fail', /malformed flag: .*unknown flag "--audit-log-maxage "/],
+  ['a negative retention value stops the apiserver', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=-1', '--audit-log-maxbackup=10', '--audit-log-maxsize=100'], undefined, '1.31', 'audit-log-retention', 'fail', /--audit-log-maxage=-1 is negative/],
+  ['retention values in the bases pflag reads: 0x1e is 30, 012 is 10', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage=0x1e', '--audit-log-maxbackup=012', '--audit-log-maxsize=100'], undefined, '1.31', 'audit-log-retention', 'pass', /maxage 30d, maxbackup 10,/],
   ['"--audit-log-maxage =30" is reported, not guessed', [...GOOD_FLAGS.slice(0, 2), '--audit-log-maxage', '=30'], undefined, '1.31', 'audit-log-retention', 'fail', /space before "="/],
   ['the log directory on a hostPath', GOOD_FLAGS, undefined, '1.31', 'audit-log-mount', 'pass', /audit\.log is on the node at the same path \(hostPath volume audit-log, a directory\)/],
   ['no mount: the log is lost', GOOD_FLAGS, [POLICY], '1.31', 'audit-log-mount', 'fail', /stays inside the container/],
@@ -168,8 +181,57 @@ describe('doctor Calico checks', () => {
     })
   }
 
+  it('policy-coverage: rules cannot raise an aggregated projectcalico.org, but they can raise the rest', () => {
+    const aggregated: NonNullable<DoctorFacts['calico']> = {apiService: {state: 'aggregated', service: 'calico-apiserver/calico-api'}, backingCrds: true, enterprise: false, failures: []}
+    const version = parseKubernetesVersion('1.31')
+    const text = readFileSync('../shared/fixtures/real/policies/k8s-website-example.yaml', 'utf8')
+    const facts: DoctorFacts = {
+      ...calico(aggregated),
+      policy: {state: 'loaded', location: 'test', loaded: loadPolicy(text, version)},
+      coverage: coverageInputs(doctorOptions(FLAGS), version, new Set(['projectcalico.org', 'crd.projectcalico.org', 'networking.k8s.io']), aggregated),
+    }
+    const result = check(facts, 'policy-coverage')
+    assert.equal(result.status, 'warn')
+    // The website example puts everything but core and extensions at Metadata (rule 8).
+    assert.match(result.detail, /^95 of 95 writes recorded without bodies, so without diffs: every projectcalico\.org write, every crd\.projectcalico\.org write, every networking\.k8s\.io write at Metadata \(rule 8\)$/)
+    assert.equal(result.remedy, 'put a RequestResponse rule for these writes before the others (see kubectl audit doctor --print-policy); for projectcalico.org, record crd.projectcalico.org writes at RequestResponse: the Calico API server\'s writes there carry the bodies, and kubectl audit policies joins them to the user\'s request')
+  })
+
   it('calico-apiserver-policy: Calico Enterprise without its policy ConfigMap warns', () => {
     const result = check(calico({apiService: {state: 'aggregated', service: 'tigera-system/tigera-api'}, enterprise: true}), 'calico-apiserver-policy')
     assert.equal(result.status, 'warn')
+  })
+})
+
+describe('doctor audit-log-fresh', () => {
+  const now = Date.parse('2026-11-24T10:00:00Z')
+  const pod = kubeadmPod(GOOD_FLAGS)
+  const read = (fields: Partial<Extract<AuditLogTail, {state: 'read'}>>): AuditLogTail => ({
+    state: 'read', location: 'node cp-1:/var/log/kubernetes/audit/audit.log', stdout: false, bytes: 4096, newestMs: now - 10_000, readAtMs: now, ...fields,
+  })
+  // [name, the tail read, status, phrase]
+  const rows: Array<[string, AuditLogTail | undefined, string, RegExp]> = [
+    ['an event 10 seconds old', read({}), 'pass', /^newest event 10s ago in node cp-1:\/var\/log\/kubernetes\/audit\/audit\.log$/],
+    ['an event 59 minutes old is still fresh', read({newestMs: now - 59 * 60_000}), 'pass', /59m ago/],
+    ['an event over an hour old is stale', read({newestMs: now - (3 * 60 + 5) * 60_000}), 'warn', /^newest event 3h05m old \(2026-11-24T06:55:00\.000Z\) in node cp-1:.*nothing written for over an hour/],
+    ['an empty file', read({bytes: 0, newestMs: null}), 'warn', /audit\.log is empty: kube-apiserver has written no event/],
+    ['no event in the tail', read({newestMs: null}), 'warn', /no JSON audit event in the last 4096 bytes/],
+    ['no event in the last lines of stdout', read({stdout: true, bytes: 0, newestMs: null, location: 'the last 200 lines of the stdout of pod/kube-system/kube-apiserver-cp-1'}), 'warn', /^no audit event in the last 200 lines of the stdout/],
+    ['a file that does not exist', {state: 'missing', location: 'node cp-1:/var/log/kubernetes/audit/audit.log'}, 'warn', /does not exist: kube-apiserver, which creates it at start, is not running with this path/],
+    ['a node clock ahead of ours', read({newestMs: now + 20 * 60_000}), 'pass', /newest event 0s ago .*dated 20m ahead of this machine's clock/],
+    ['not read', {state: 'unavailable', reason: '--no-node-access: /var/log/kubernetes/audit/audit.log on cp-1 was not read', command: 'kubectl debug node/cp-1 …'}, 'skip', /--no-node-access/],
+  ]
+  for (const [name, tail, status, phrase] of rows) {
+    it(name, () => {
+      const result = check(factsFor([pod], '1.31', new Map(tail ? [['kube-system/kube-apiserver-cp-1', tail]] : [])), 'audit-log-fresh')
+      assert.equal(result.status, status, result.detail)
+      assert.match(result.detail, phrase)
+      if (status === 'warn') assert.match(result.remedy ?? '', /on node cp-1: crictl logs \$\(crictl ps -q --name kube-apiserver\) 2>&1 \| grep -i audit/)
+      if (status === 'skip') assert.equal(result.remedy, 'kubectl debug node/cp-1 …')
+    })
+  }
+
+  it('skips without a log file', () => {
+    assert.equal(check(factsFor([kubeadmPod([GOOD_FLAGS[0]])], '1.31'), 'audit-log-fresh').detail, 'no log file')
   })
 })

@@ -31,6 +31,8 @@ interface Row {
   /** Phrases the detail of a check must contain. */
   phrases?: Partial<Record<keyof PolicyChecks, RegExp>>
   flags?: Partial<DoctorFlagValues>
+  /** kube-apiserver would not start with it: no coverage rows at all. */
+  rejected?: true
 }
 
 const rows: Row[] = [
@@ -74,28 +76,44 @@ const rows: Row[] = [
   },
   {
     file: 'k8s-docs-v1beta1-1.yaml',
-    why: 'v1beta1 (removed in 1.24); no omitStages, so rules 2-5 emit RequestReceived; configmaps in kube-system at Request (rule 2); catch-all Metadata (rule 5)',
-    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'warn', 'policy-sensitive': 'warn', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
-    coverage: [['networking.k8s.io', 'networkpolicies', 'create', 'Metadata', 5]],
-    phrases: {'policy-request-received': /rules 2, 3, 4, 5 /},
+    why: 'v1beta1 (removed in 1.24): kube-apiserver does not start, so coverage is what it would be once it loads; no omitStages, so rules 2-5 emit RequestReceived; configmaps in kube-system at Request (rule 2)',
+    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'skip', 'policy-sensitive': 'warn', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
+    rejected: true,
+    phrases: {'policy-request-received': /rules 2, 3, 4, 5 /, 'policy-coverage': /^kube-apiserver would not start with this policy \(see policy-api-version\), so nothing is recorded; once it loads: 110 of 110 writes recorded without bodies.* at Metadata \(rule 5\)$/},
   },
   {
     file: 'k8s-docs-v1beta1-1.yaml',
-    why: 'the same policy on Kubernetes 1.23: v1beta1 is only deprecated there',
+    why: 'the same policy on Kubernetes 1.23: v1beta1 is only deprecated there; catch-all Metadata (rule 5)',
     flags: {'kubernetes-version': '1.23'},
-    checks: {'policy-api-version': 'warn'},
+    checks: {'policy-api-version': 'warn', 'policy-coverage': 'warn'},
+    coverage: [['networking.k8s.io', 'networkpolicies', 'create', 'Metadata', 5]],
   },
   {
     file: 'k8s-docs-v1beta1-2.yaml',
     why: 'v1beta1; rules 0 and 1 emit RequestReceived (rule 2 is None); controller-leader configmap at None only for named requests',
-    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'warn', 'policy-sensitive': 'pass', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
-    coverage: [['crd.projectcalico.org', 'tiers', 'update', 'Metadata', 3]],
+    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'skip', 'policy-sensitive': 'pass', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
+    rejected: true,
     phrases: {'policy-request-received': /rules 0, 1 /},
+  },
+  {
+    file: 'k8s-docs-v1beta1-2.yaml',
+    why: 'on 1.23, where it loads: Calico falls to the Metadata rule 3',
+    flags: {'kubernetes-version': '1.23'},
+    checks: {'policy-coverage': 'warn'},
+    coverage: [['crd.projectcalico.org', 'tiers', 'update', 'Metadata', 3]],
   },
   {
     file: 'k8s-docs-v1beta1-3.yaml',
     why: 'v1beta1, one Metadata rule without omitStages',
-    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'warn', 'policy-sensitive': 'pass', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
+    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'skip', 'policy-sensitive': 'pass', 'policy-request-received': 'warn', 'policy-pitfalls': 'pass'},
+    rejected: true,
+    phrases: {'policy-request-received': /^rule 0 also records every request at RequestReceived/},
+  },
+  {
+    file: 'k8s-docs-v1beta1-3.yaml',
+    why: 'on 1.23, where it loads: everything at Metadata by rule 0',
+    flags: {'kubernetes-version': '1.23'},
+    checks: {'policy-coverage': 'warn'},
     coverage: [['networking.k8s.io', 'networkpolicies', 'delete', 'Metadata', 0]],
   },
   {
@@ -141,7 +159,7 @@ const rows: Row[] = [
     why: 'catch-all RequestResponse (rule 3); configmaps are not in its Metadata rule; rule 2 has the "resource:" typo',
     checks: {'policy-api-version': 'pass', 'policy-valid': 'warn', 'policy-coverage': 'pass', 'policy-sensitive': 'warn', 'policy-request-received': 'pass', 'policy-pitfalls': 'pass'},
     coverage: [['crd.projectcalico.org', 'tiers', 'delete', 'RequestResponse', 3]],
-    phrases: {'policy-valid': /rules\[2\]\.resources\[4\]\.resource: unknown field "resource"/},
+    phrases: {'policy-valid': /rules\[2\]\.resources\[4\]\.resource: unknown field "resource", ignored \(did you mean "resources"\?\): this entry then names no resources, so it matches every resource of the group "machineconfiguration\.openshift\.io"/},
   },
   {
     file: 'openshift-default.yaml',
@@ -175,8 +193,16 @@ const rows: Row[] = [
   },
   {
     file: 'tigera-docs-kube-audit-sample-v1beta1.yaml',
-    why: 'v1beta1; one RequestResponse rule for create/patch/update/delete on Kubernetes network policies only: no Calico group, so calicoctl\'s updates to crd.projectcalico.org are not recorded, nor any deletecollection',
-    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'fail', 'policy-sensitive': 'pass', 'policy-request-received': 'pass', 'policy-pitfalls': 'pass'},
+    why: 'v1beta1: refused from 1.24; what it would record once it loads still shows: no Calico group, so calicoctl\'s updates to crd.projectcalico.org, nor any deletecollection',
+    checks: {'policy-api-version': 'fail', 'policy-valid': 'pass', 'policy-coverage': 'skip', 'policy-sensitive': 'pass', 'policy-request-received': 'pass', 'policy-pitfalls': 'pass'},
+    rejected: true,
+    phrases: {'policy-coverage': /would not start.*once it loads: \d+ of 110 writes not recorded: .*every crd\.projectcalico\.org write.*deletecollection networkpolicies\.networking\.k8s\.io/},
+  },
+  {
+    file: 'tigera-docs-kube-audit-sample-v1beta1.yaml',
+    why: 'on 1.23, where v1beta1 loads: one RequestResponse rule for create/patch/update/delete on Kubernetes network policies only: no Calico group, so calicoctl\'s updates to crd.projectcalico.org are not recorded, nor any deletecollection',
+    flags: {'kubernetes-version': '1.23'},
+    checks: {'policy-api-version': 'warn', 'policy-coverage': 'fail'},
     coverage: [
       ['networking.k8s.io', 'networkpolicies', 'update', 'RequestResponse', 0],
       ['networking.k8s.io', 'networkpolicies', 'deletecollection', 'None', null],
@@ -205,6 +231,7 @@ describe('doctor on every real-world policy (expected verdicts read by hand)', (
         const found = report.coverage.find((c) => c.apiGroup === group && c.resource === resource && c.verb === verb)
         assert.deepEqual([found?.level, found?.rule], [level, rule], `${verb} ${resource}.${group}`)
       }
+      if (row.rejected) assert.deepEqual(report.coverage, [])
       for (const [id, phrase] of Object.entries(row.phrases ?? {})) {
         assert.match(report.checks.find((c) => c.id === id)?.detail ?? '', phrase)
       }

@@ -7,6 +7,8 @@ import {isRejected, loadPolicy} from '../../src/audit/policy/load.js'
 import {findPitfalls} from '../../src/audit/policy/pitfalls.js'
 import {recommendedPolicyYaml} from '../../src/audit/policy/recommend.js'
 import type {Policy} from '../../src/audit/policy/types.js'
+import {summarizeWrites} from '../../src/doctor/describe.js'
+import {UserError} from '../../src/errors.js'
 import {parseResourceArg} from '../../src/flags/doctor.js'
 
 const user = {name: 'jane', groups: ['system:authenticated']}
@@ -23,7 +25,7 @@ describe('coverage', () => {
   it('reports the lowest level over every namespace a rule names, and lists the others', () => {
     const p = policy(`- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n`)
     const [row] = computeCoverage(p, {user, verbs: ['update'], targets: [knp]})
-    assert.deepEqual([row.level, row.rule], ['None', 0])
+    assert.deepEqual([row.level, row.rule, row.where], ['None', 0, {namespace: 'kube-system', name: null}])
     assert.deepEqual(row.differences.map((d) => [d.namespace, d.level, d.rule]), [['default', 'RequestResponse', 1]])
   })
 
@@ -36,9 +38,9 @@ describe('coverage', () => {
   it('probes the names a rule lists, for named verbs only', () => {
     const p = policy(`- level: None\n  resources: [{group: projectcalico.org, resources: [tiers], resourceNames: [default]}]\n- level: RequestResponse\n`)
     const rows = computeCoverage(p, {user, verbs: ['create', 'update'], targets: [tiers]})
-    assert.deepEqual(rows.map((r) => [r.verb, r.level, r.differences.map((d) => [d.name, d.level])]), [
-      ['create', 'RequestResponse', []],
-      ['update', 'None', [[null, 'RequestResponse']]],
+    assert.deepEqual(rows.map((r) => [r.verb, r.level, r.where, r.differences.map((d) => [d.name, d.level])]), [
+      ['create', 'RequestResponse', {namespace: null, name: null}, []],
+      ['update', 'None', {namespace: null, name: 'default'}, [[null, 'RequestResponse']]],
     ])
   })
 
@@ -49,10 +51,39 @@ describe('coverage', () => {
     assert.equal(computeCoverage(p, {user: {name: 'jane', groups: ['ops']}, verbs, targets: [knp]})[0].level, 'RequestResponse')
   })
 
+  it('caps a group at the most its apiserver records, keeping the rule\'s level visible', () => {
+    const cnp = {apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespaced: true}
+    const p = policy(`- level: Metadata\n  namespaces: [calico-system]\n- level: RequestResponse\n`)
+    const levelCaps = new Map([['projectcalico.org', 'Metadata' as const]])
+    const [capped, free] = computeCoverage(p, {user, verbs: ['create'], targets: [cnp, knp], levelCaps})
+    // Both probes record Metadata; the one whose rule asks for Metadata is reported.
+    assert.deepEqual([capped.level, capped.policyLevel, capped.rule, capped.where.namespace], ['Metadata', 'Metadata', 0, 'calico-system'])
+    assert.deepEqual(capped.differences.map((d) => [d.namespace, d.level, d.policyLevel, d.rule]), [['default', 'Metadata', 'RequestResponse', 1]])
+    assert.deepEqual([free.level, free.policyLevel], ['Metadata', 'Metadata'])
+    assert.deepEqual(free.differences.map((d) => [d.namespace, d.level, d.policyLevel]), [['default', 'RequestResponse', 'RequestResponse']])
+    const [none] = computeCoverage(policy(`- level: None\n`), {user, verbs: ['create'], targets: [cnp], levelCaps})
+    assert.deepEqual([none.level, none.policyLevel], ['None', 'None'], 'a cap never raises a level')
+  })
+
   it('names subresource rows resource/subresource', () => {
     const p = policy(`- level: Request\n  resources: [{group: "", resources: [pods/exec]}]\n`)
     const [row] = computeCoverage(p, {user, verbs: ['create'], targets: [parseResourceArg('pods/exec')]})
     assert.deepEqual([row.apiGroup, row.resource, row.level], ['', 'pods/exec', 'Request'])
+  })
+})
+
+describe('coverage phrases', () => {
+  it('say where the lowest level holds when other probes differ: a namespace, an object name', () => {
+    const p = policy(`- level: None\n  namespaces: [kube-system]\n- level: Metadata\n  verbs: [update]\n  resources: [{group: projectcalico.org, resources: [tiers], resourceNames: [default]}]\n- level: RequestResponse\n`)
+    const all = computeCoverage(p, {user, verbs: ['create', 'update'], targets: [knp, tiers]})
+    assert.equal(summarizeWrites(all.filter((r) => r.level !== 'RequestResponse'), all),
+      'every networking.k8s.io write in kube-system at None (rule 0); update tiers.projectcalico.org named default at Metadata (rule 1)')
+  })
+
+  it('say nothing of where when every probe agrees', () => {
+    const p = policy(`- level: RequestResponse\n  namespaces: [kube-system]\n  verbs: [get]\n- level: Metadata\n`)
+    const all = computeCoverage(p, {user, verbs: ['create'], targets: [knp]})
+    assert.equal(summarizeWrites(all, all), 'every networking.k8s.io write at Metadata (rule 1)')
   })
 })
 
@@ -64,6 +95,15 @@ describe('--resource, as kubectl auth can-i takes it', () => {
     ['globalnetworkpolicies.projectcalico.org/status', {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', subresource: 'status', namespaced: false}],
     ['widgets.example.com', {apiGroup: 'example.com', resource: 'widgets'}],
     ['deployments', {apiGroup: 'apps', resource: 'deployments', namespaced: true}],
+    // Kubernetes' own short names, singulars and any case, as kubectl resolves them.
+    ['po', {apiGroup: '', resource: 'pods', namespaced: true}],
+    ['PO/Log', {apiGroup: '', resource: 'pods', subresource: 'log', namespaced: true}],
+    ['netpol', {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespaced: true}],
+    ['deploy', {apiGroup: 'apps', resource: 'deployments', namespaced: true}],
+    ['pod', {apiGroup: '', resource: 'pods', namespaced: true}],
+    ['NetworkPolicy.networking.k8s.io', {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespaced: true}],
+    ['ingress', {apiGroup: 'networking.k8s.io', resource: 'ingresses', namespaced: true}],
+    ['tier.projectcalico.org', {apiGroup: 'projectcalico.org', resource: 'tiers', namespaced: false}],
   ]
   for (const [text, expected] of rows) {
     it(text, () => assert.deepEqual(parseResourceArg(text), expected))
@@ -77,6 +117,10 @@ describe('--resource, as kubectl auth can-i takes it', () => {
   for (const [text, message] of bad) {
     it(`refuses ${text}`, () => assert.throws(() => parseResourceArg(text), message))
   }
+  it('refuses a name that is calicoctl\'s, not Kubernetes\', saying which resources it means', () => {
+    assert.throws(() => parseResourceArg('np'), (error: UserError) =>
+      /no built-in resource or short name/.test(error.message) && error.hint === '"np" is not a Kubernetes short name; write the resource with its group: networkpolicies.projectcalico.org, networkpolicies.crd.projectcalico.org')
+  })
 })
 
 describe('pitfalls', () => {

@@ -3,7 +3,7 @@
 // with a neutral name and with every name a rule lists. The row reports the lowest level found
 // and lists the probes that differ from it.
 import {evaluatePolicy, type PolicyDecision, type RequestUser} from './evaluate.js'
-import {type Level, levelRank, type Policy} from './types.js'
+import {type Level, LEVELS, levelRank, type Policy} from './types.js'
 
 export interface CoverageTarget {
   readonly apiGroup: string
@@ -13,10 +13,18 @@ export interface CoverageTarget {
   readonly namespaced?: boolean
 }
 
+/** Whether two targets name the same resource (and subresource) of the same group. */
+export function sameTarget(a: CoverageTarget, b: CoverageTarget): boolean {
+  return a.apiGroup === b.apiGroup && a.resource === b.resource && (a.subresource ?? '') === (b.subresource ?? '')
+}
+
 export interface CoverageProbe {
   readonly namespace: string | null
   readonly name: string | null
+  /** What is recorded: the policy's level, capped for the group (see CoverageOptions.levelCaps). */
   readonly level: Level
+  /** What the matching rule asks for. */
+  readonly policyLevel: Level
   readonly omitStages: readonly string[]
   readonly rule: number | null
 }
@@ -26,9 +34,17 @@ export interface CoverageRow {
   /** `pods/log` for a subresource. */
   readonly resource: string
   readonly verb: string
+  /** The level the write is recorded at. */
   readonly level: Level
+  /** The level the matching rule asks for; above `level` when the group's level is capped. */
+  readonly policyLevel: Level
   readonly omitStages: readonly string[]
   readonly rule: number | null
+  /**
+   * The probe the reported verdict comes from: its namespace (null cluster-wide) and object name
+   * (null for any name). It matters when `differences` is not empty.
+   */
+  readonly where: {readonly namespace: string | null; readonly name: string | null}
   /** Probes (namespace, name) whose verdict differs from the one reported. */
   readonly differences: readonly CoverageProbe[]
 }
@@ -37,6 +53,12 @@ export interface CoverageOptions {
   readonly user: RequestUser
   readonly verbs: readonly string[]
   readonly targets: readonly CoverageTarget[]
+  /**
+   * The highest level the apiserver can record for an API group, whatever its policy says: an
+   * aggregated API (projectcalico.org served by the Calico API server) is recorded at Metadata
+   * at most, as kube-apiserver only proxies it (facts §6.1).
+   */
+  readonly levelCaps?: ReadonlyMap<string, Level>
 }
 
 /** A name no policy is expected to list, standing for "any object". */
@@ -68,7 +90,7 @@ export function computeCoverage(policy: Policy, options: CoverageOptions): Cover
           probes.push(toProbe(decision, namespace, name))
         }
       }
-      rows.push(toRow(target, verb, probes))
+      rows.push(toRow(target, verb, probes, options.levelCaps?.get(target.apiGroup)))
     }
   }
   return rows
@@ -92,22 +114,28 @@ function toProbe(decision: PolicyDecision, namespace: string, name: string): Cov
     namespace: namespace === '' ? null : namespace,
     name: name === '' || name === NEUTRAL_NAME ? null : name,
     level: decision.level,
+    policyLevel: decision.level,
     omitStages: decision.omitStages,
     rule: decision.ruleIndex,
   }
 }
 
-function toRow(target: CoverageTarget, verb: string, probes: CoverageProbe[]): CoverageRow {
-  // The lowest level wins; among equals, the first probe (default namespace, neutral name).
-  const reported = probes.reduce((low, p) => (levelRank(p.level) < levelRank(low.level) ? p : low))
-  const same = (p: CoverageProbe) => p.level === reported.level && p.rule === reported.rule && p.omitStages.join() === reported.omitStages.join()
+function toRow(target: CoverageTarget, verb: string, uncapped: CoverageProbe[], cap: Level | undefined): CoverageRow {
+  const probes = cap === undefined ? uncapped : uncapped.map((p) => (levelRank(p.level) > levelRank(cap) ? {...p, level: cap} : p))
+  // The lowest recorded level wins, then the lowest policy level; among equals, the first probe
+  // (default namespace, neutral name).
+  const rank = (p: CoverageProbe) => levelRank(p.level) * LEVELS.length + levelRank(p.policyLevel)
+  const reported = probes.reduce((low, p) => (rank(p) < rank(low) ? p : low))
+  const same = (p: CoverageProbe) => p.policyLevel === reported.policyLevel && p.rule === reported.rule && p.omitStages.join() === reported.omitStages.join()
   return {
     apiGroup: target.apiGroup,
     resource: target.subresource ? `${target.resource}/${target.subresource}` : target.resource,
     verb,
     level: reported.level,
+    policyLevel: reported.policyLevel,
     omitStages: reported.omitStages,
     rule: reported.rule,
+    where: {namespace: reported.namespace, name: reported.name},
     differences: probes.filter((p) => !same(p)),
   }
 }

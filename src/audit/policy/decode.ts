@@ -28,14 +28,15 @@ class Decoder {
     this.problems.push(policyError(path, `cannot decode ${describe(value)} into ${expected}`))
   }
 
-  checkFields(path: string, object: Record<string, unknown>, known: readonly string[]): void {
+  /** Warns on unknown fields; `consequence` says what ignoring them does, when it matters. */
+  checkFields(path: string, object: Record<string, unknown>, known: readonly string[], consequence?: string): void {
     for (const field of Object.keys(object)) {
       if (known.includes(field)) continue
       const hint = known.find((k) => k.toLowerCase() === field.toLowerCase() || k === `${field}s`)
       this.problems.push(
         policyWarning(
           join(path, field),
-          `unknown field "${field}", ignored${hint ? ` (did you mean "${hint}"?)` : ''}`,
+          `unknown field "${field}", ignored${hint ? ` (did you mean "${hint}"?)` : ''}${consequence ? `: ${consequence}` : ''}`,
         ),
       )
     }
@@ -80,12 +81,12 @@ class Decoder {
 
   groupResources(path: string, value: unknown): GroupResources {
     const object = this.object(path, value) ?? {}
-    this.checkFields(path, object, GROUP_RESOURCES_FIELDS)
-    return {
-      group: this.string(join(path, 'group'), object.group),
-      resources: this.strings(join(path, 'resources'), object.resources),
-      resourceNames: this.strings(join(path, 'resourceNames'), object.resourceNames),
-    }
+    const group = this.string(join(path, 'group'), object.group)
+    const resources = this.strings(join(path, 'resources'), object.resources)
+    // A misspelt `resources` (OpenShift's `resource:`) leaves the entry naming no resource at all.
+    const widened = resources.length === 0 ? `this entry then names no resources, so it matches every resource of ${group === '' ? 'the core group' : `the group "${group}"`}` : undefined
+    this.checkFields(path, object, GROUP_RESOURCES_FIELDS, widened)
+    return {group, resources, resourceNames: this.strings(join(path, 'resourceNames'), object.resourceNames)}
   }
 
   rule(path: string, value: unknown): PolicyRule {

@@ -46,6 +46,60 @@ export const KNOWN_RESOURCES: readonly KnownResource[] = [
   ...WATCHED_RESOURCES.map(({apiGroup, resource, namespaced}) => ({apiGroup, resource, namespaced})),
 ]
 
+/**
+ * Kubernetes' own short names, as its API registries declare them; kubectl learns them through
+ * discovery, and so does `kubectl auth can-i`. Offline, this table stands in for discovery.
+ */
+const SHORT_NAMES: Readonly<Record<string, {apiGroup: string; resource: string}>> = {
+  cm: {apiGroup: '', resource: 'configmaps'},
+  cs: {apiGroup: '', resource: 'componentstatuses'},
+  ep: {apiGroup: '', resource: 'endpoints'},
+  ev: {apiGroup: '', resource: 'events'},
+  limits: {apiGroup: '', resource: 'limitranges'},
+  no: {apiGroup: '', resource: 'nodes'},
+  ns: {apiGroup: '', resource: 'namespaces'},
+  po: {apiGroup: '', resource: 'pods'},
+  pv: {apiGroup: '', resource: 'persistentvolumes'},
+  pvc: {apiGroup: '', resource: 'persistentvolumeclaims'},
+  quota: {apiGroup: '', resource: 'resourcequotas'},
+  rc: {apiGroup: '', resource: 'replicationcontrollers'},
+  sa: {apiGroup: '', resource: 'serviceaccounts'},
+  svc: {apiGroup: '', resource: 'services'},
+  deploy: {apiGroup: 'apps', resource: 'deployments'},
+  ds: {apiGroup: 'apps', resource: 'daemonsets'},
+  rs: {apiGroup: 'apps', resource: 'replicasets'},
+  sts: {apiGroup: 'apps', resource: 'statefulsets'},
+  cj: {apiGroup: 'batch', resource: 'cronjobs'},
+  hpa: {apiGroup: 'autoscaling', resource: 'horizontalpodautoscalers'},
+  pdb: {apiGroup: 'policy', resource: 'poddisruptionbudgets'},
+  ing: {apiGroup: 'networking.k8s.io', resource: 'ingresses'},
+  netpol: {apiGroup: 'networking.k8s.io', resource: 'networkpolicies'},
+  sc: {apiGroup: 'storage.k8s.io', resource: 'storageclasses'},
+  csr: {apiGroup: 'certificates.k8s.io', resource: 'certificatesigningrequests'},
+  pc: {apiGroup: 'scheduling.k8s.io', resource: 'priorityclasses'},
+  crd: {apiGroup: 'apiextensions.k8s.io', resource: 'customresourcedefinitions'},
+  crds: {apiGroup: 'apiextensions.k8s.io', resource: 'customresourcedefinitions'},
+  anp: {apiGroup: 'policy.networking.k8s.io', resource: 'adminnetworkpolicies'},
+  banp: {apiGroup: 'policy.networking.k8s.io', resource: 'baselineadminnetworkpolicies'},
+}
+
+/** The resource a Kubernetes short name stands for (`po`, `netpol`), if it is one. */
+export function expandShortName(name: string): {apiGroup: string; resource: string} | undefined {
+  return Object.hasOwn(SHORT_NAMES, name) ? SHORT_NAMES[name] : undefined
+}
+
+/** `networkpolicy` → `networkpolicies`: the plural a singular name stands for, when this table knows one. */
+export function pluralOf(name: string): string {
+  if (KNOWN_RESOURCES.some((r) => r.resource === name)) return name
+  return KNOWN_RESOURCES.find((r) => singularOf(r.resource) === name)?.resource ?? name
+}
+
+function singularOf(plural: string): string {
+  if (plural.endsWith('ies')) return `${plural.slice(0, -3)}y`
+  if (/(ss|x|ch|sh)es$/.test(plural)) return plural.slice(0, -2)
+  return plural.endsWith('s') ? plural.slice(0, -1) : plural
+}
+
 /** The groups that serve a resource of this plural name, as far as this table knows. */
 export function groupsServing(resource: string): string[] {
   return [...new Set(KNOWN_RESOURCES.filter((r) => r.resource === resource).map((r) => r.apiGroup))]

@@ -62,17 +62,22 @@ function recommendedRules(): RecommendedRule[] {
   ]
 }
 
-/** The recommended policy as YAML, with comments that say why each rule is there. */
-export function recommendedPolicyYaml(): string {
-  const rules = recommendedRules()
-  const document = new Document({
+/** The recommended policy as a plain object (what -o json prints). */
+export function recommendedPolicy(): Record<string, unknown> {
+  return {
     apiVersion: 'audit.k8s.io/v1',
     kind: 'Policy',
     // The RequestReceived event carries nothing the ResponseComplete event lacks: it only doubles the log.
     omitStages: ['RequestReceived'],
     omitManagedFields: true,
-    rules: rules.map((r) => r.rule),
-  })
+    rules: recommendedRules().map((r) => r.rule),
+  }
+}
+
+/** The recommended policy as YAML, with comments that say why each rule is there. */
+export function recommendedPolicyYaml(): string {
+  const rules = recommendedRules()
+  const document = new Document(recommendedPolicy())
   document.commentBefore =
     ' Audit policy recommended by kubectl-audit: records every change to network policies and tiers\n' +
     ' with its request and response bodies. Use with --audit-policy-file on kube-apiserver.'

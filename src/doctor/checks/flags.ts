@@ -1,5 +1,6 @@
 // The kube-apiserver audit flags: policy file, backend, log format, retention (CIS 1.2.x).
 import {isAtLeast, type KubernetesVersion} from '../../audit/policy/kubernetes-version.js'
+import {parseIntFlag} from '../../cluster/apiserver-flags.js'
 import type {ApiserverInstance} from '../../cluster/apiservers.js'
 import {type Check, fail, pass, perApiserver, skip, type Verdict, warn} from '../check.js'
 
@@ -112,12 +113,15 @@ export const auditLogRetention: Check = {
       for (const name of names) {
         const raw = apiserver.flags[name]
         const key = name.replace('audit-log-', '') as keyof typeof defaults
+        const parsed = raw === undefined ? undefined : parseIntFlag(raw)
         if (raw === undefined) {
           values[name] = {value: defaults[key], fromDefault: true}
-        } else if (/^\d+$/.test(raw.trim())) {
-          values[name] = {value: Number(raw.trim()), fromDefault: false}
+        } else if (parsed === undefined) {
+          return fail(`--${name}="${raw}" is not a whole number: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+        } else if (parsed < 0) {
+          return fail(`--${name}=${raw} is negative: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
         } else {
-          return fail(`--${name}=${raw} is not a whole number: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+          values[name] = {value: parsed, fromDefault: false}
         }
       }
       return retentionVerdict(values['audit-log-maxage']!, values['audit-log-maxbackup']!, values['audit-log-maxsize']!, facts.kubernetesVersion)
@@ -128,9 +132,16 @@ function retentionVerdict(maxage: RetentionValue, maxbackup: RetentionValue, max
   const newest = isAtLeast(version, 1, 36)
   const gaps: string[] = []
   const mark = (v: RetentionValue) => (v.fromDefault ? ' (default)' : '')
-  if (maxage.value > 0 && maxage.value < 30) gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
-  if (maxbackup.value > 0 && maxbackup.value < 10) gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
-  if (maxage.value === 0 && maxbackup.value === 0) gaps.push(`maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk`)
+  // CIS 1.2.x asks for maxage >= 30 and maxbackup >= 10, as benchmark scanners read them: 0 (no
+  // removal by age, or no limit on the count, the defaults before 1.36) does not meet it.
+  if (maxage.value === 0 && maxbackup.value === 0) {
+    gaps.push(`maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk (CIS: maxage at least 30, maxbackup at least 10)`)
+  } else {
+    if (maxage.value === 0) gaps.push(`maxage 0${mark(maxage)}: rotated files are never deleted by age, only by count (CIS: --audit-log-maxage of at least 30)`)
+    else if (maxage.value < 30) gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
+    if (maxbackup.value === 0) gaps.push(`maxbackup 0${mark(maxbackup)}: no limit on the number of rotated files, only on their age (CIS: --audit-log-maxbackup of at least 10)`)
+    else if (maxbackup.value < 10) gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
+  }
   // lumberjack reads maxsize 0 as 100 MB; from 1.36 kube-apiserver reads it as "never rotate".
   const size = maxsize.value === 0 && !newest ? 100 : maxsize.value
   if (maxsize.value === 0 && newest) gaps.push(`maxsize 0${mark(maxsize)} means no rotation from Kubernetes 1.36: one file grows without bound`)

@@ -1,13 +1,14 @@
 // The audit policy itself: readable, loadable, and what it records for policy writes.
-import {computeCoverage, type CoverageProbe} from '../../audit/policy/coverage.js'
+import {CALICO_CRD_GROUP, CALICO_GROUP} from '../../audit/catalog.js'
+import {computeCoverage, type CoverageProbe, type CoverageRow} from '../../audit/policy/coverage.js'
 import {findPitfalls} from '../../audit/policy/pitfalls.js'
 import {formatProblem} from '../../audit/policy/problems.js'
 import {levelRank, type Policy} from '../../audit/policy/types.js'
-import type {LoadedPolicy} from '../../audit/policy/load.js'
+import {isRejected, type LoadedPolicy} from '../../audit/policy/load.js'
 import {type Check, fail, pass, skip, type Verdict, warn} from '../check.js'
 import {listSome, resourceKey, ruleText, summarizeWrites} from '../describe.js'
 import type {DoctorFacts} from '../facts.js'
-import {writesByRecording} from '../recording.js'
+import {recordingOf, writesByRecording} from '../recording.js'
 
 const PRINT_POLICY = 'kubectl audit doctor --print-policy'
 
@@ -70,14 +71,44 @@ export const policyCoverage: Check = {
   id: 'policy-coverage',
   title: 'Policy writes recorded',
   run: (facts) =>
-    withDecoded(facts, (policy) => {
-      const {rows, none, partial} = writesByRecording(policy, facts, facts.coverage.relevantGroups)
-      if (rows.length === 0) return skip('no watched resource is served here')
-      const remedy = `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})`
-      if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
-      if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
-      return pass(`all ${rows.length} writes recorded at RequestResponse`)
+    withDecoded(facts, (policy, loaded) => {
+      const verdict = coverageVerdict(policy, facts)
+      if (!isRejected(loaded)) return verdict
+      // Nothing is recorded while kube-apiserver refuses to start; what the rules would do once
+      // the policy loads is still worth knowing.
+      const refusedBy = loaded.apiVersionProblem?.severity === 'error' ? 'policy-api-version' : 'policy-valid'
+      return skip(`kube-apiserver would not start with this policy (see ${refusedBy}), so nothing is recorded; once it loads: ${verdict.detail}`, verdict.remedy ?? null)
     }),
+}
+
+/** What the policy records of writes to the watched resources, as if it loads. */
+function coverageVerdict(policy: Policy, facts: DoctorFacts): Verdict {
+  const {rows, none, partial} = writesByRecording(policy, facts.coverage, facts.coverage.relevantGroups)
+  if (rows.length === 0) return skip('no watched resource is served here')
+  // Writes already at the most their group can be recorded at: no rule helps them.
+  const atCap = (r: CoverageRow) => {
+    const cap = facts.coverage.levelCaps.get(r.apiGroup)
+    return cap !== undefined && levelRank(r.level) >= levelRank(cap)
+  }
+  const remedy = [
+    [...none, ...partial].some((r) => !atCap(r)) ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})` : '',
+    partial.some(atCap) ? aggregatedRemedy(rows) : '',
+  ].filter(Boolean).join('; ')
+  if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
+  if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
+  return pass(`all ${rows.length} writes recorded at RequestResponse`)
+}
+
+/**
+ * No rule raises an aggregated projectcalico.org above Metadata; its bodies are in the Calico API
+ * server's own writes to crd.projectcalico.org, which the policy can record in full.
+ */
+function aggregatedRemedy(rows: readonly CoverageRow[]): string {
+  const backing = rows.filter((r) => r.apiGroup === CALICO_CRD_GROUP)
+  if (backing.length > 0 && backing.every((r) => recordingOf(r) === 'full')) {
+    return `no rule raises ${CALICO_GROUP} above Metadata: its bodies are in the ${CALICO_CRD_GROUP} writes, recorded in full here, which kubectl audit policies joins to the user's request; or serve ${CALICO_GROUP} as CRDs (Calico 3.32+)`
+  }
+  return `for ${CALICO_GROUP}, record ${CALICO_CRD_GROUP} writes at RequestResponse: the Calico API server's writes there carry the bodies, and kubectl audit policies joins them to the user's request`
 }
 
 const SENSITIVE_TARGETS = [
@@ -96,10 +127,12 @@ export const policySensitive: Check = {
       // Report the highest level any probe found: one namespace at Request is enough to leak.
       const exposed = new Map<string, string[]>()
       for (const row of rows) {
-        const probes: CoverageProbe[] = [{namespace: null, name: null, level: row.level, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
+        const probes: CoverageProbe[] = [{...row.where, level: row.level, policyLevel: row.policyLevel, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
         const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
         if (levelRank(highest.level) <= levelRank('Metadata')) continue
-        const what = `${resourceKey(row)}${highest.namespace ? ` in ${highest.namespace}` : ''} at ${highest.level} (${ruleText(highest.rule)})`
+        // The namespace matters only when the probes disagree.
+        const where = highest.namespace && row.differences.length > 0 ? ` in ${highest.namespace}` : ''
+        const what = `${resourceKey(row)}${where} at ${highest.level} (${ruleText(highest.rule)})`
         exposed.set(what, [...(exposed.get(what) ?? []), row.verb])
       }
       if (exposed.size === 0) return pass('secrets, configmaps and tokenreviews at Metadata or below')
@@ -119,7 +152,7 @@ export const policyRequestReceived: Check = {
         .map(({i}) => i)
       if (emitting.length === 0) return pass('no rule records the RequestReceived stage')
       return warn(
-        `${emitting.length === 1 ? 'rule' : 'rules'} ${listSome(emitting.map(String), 6)} also record every request at RequestReceived: twice the volume, nothing the ResponseComplete event lacks`,
+        `${emitting.length === 1 ? 'rule' : 'rules'} ${listSome(emitting.map(String), 6)} also ${emitting.length === 1 ? 'records' : 'record'} every request at RequestReceived: twice the volume, nothing the ResponseComplete event lacks`,
         'add omitStages: [RequestReceived] at the top level of the policy',
       )
     }),

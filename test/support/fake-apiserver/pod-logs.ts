@@ -1,7 +1,8 @@
 // `GET /api/v1/namespaces/NS/pods/NAME/log` as the kubelet answers it: the container's log file
 // in the CRI format (`<RFC3339Nano> <stdout|stderr> <P|F> <bytes>`), partial (P) records joined
 // back into lines, stdout and stderr in one stream, filtered by sinceTime/sinceSeconds per
-// record, with timestamps=true (once per line) and limitBytes. A container without a log file
+// record, tailLines (the last records of the file, as the kubelet counts them), with
+// timestamps=true (once per line) and limitBytes. A container without a log file
 // is one that has not started.
 import {readFile} from 'node:fs/promises'
 import type {ServerResponse} from 'node:http'
@@ -73,16 +74,19 @@ interface LogOptions {
   sinceMs: number | null
   timestamps: boolean
   limitBytes: number | null
+  tailLines: number | null
 }
 
 function logOptions(query: URLSearchParams): LogOptions {
   const sinceTime = query.get('sinceTime')
   const sinceSeconds = query.get('sinceSeconds')
   const limitBytes = query.get('limitBytes')
+  const tailLines = query.get('tailLines')
   return {
     sinceMs: sinceTime !== null ? Date.parse(sinceTime) : sinceSeconds !== null ? Date.now() - Number(sinceSeconds) * 1000 : null,
     timestamps: query.get('timestamps') === 'true',
     limitBytes: limitBytes === null ? null : Number(limitBytes),
+    tailLines: tailLines === null ? null : Number(tailLines),
   }
 }
 
@@ -90,7 +94,7 @@ function logOptions(query: URLSearchParams): LogOptions {
 function* kubeletOutput(file: Buffer, options: LogOptions): Generator<Buffer> {
   let left = options.limitBytes ?? Number.POSITIVE_INFINITY
   let atLineStart = true
-  for (let start = 0; start < file.length && left > 0;) {
+  for (let start = tailStart(file, options.tailLines); start < file.length && left > 0;) {
     const nl = file.indexOf(NEWLINE, start)
     const end = nl === -1 ? file.length : nl
     const record = parseRecord(file.subarray(start, end))
@@ -103,6 +107,20 @@ function* kubeletOutput(file: Buffer, options: LogOptions): Generator<Buffer> {
     left -= out.length
     yield out
   }
+}
+
+/** Where the last `lines` records of the file start (the kubelet's tail.FindTailLineStartIndex). */
+function tailStart(file: Buffer, lines: number | null): number {
+  if (lines === null) return 0
+  let start = file.length
+  if (file[start - 1] === NEWLINE) start--
+  for (let n = 0; n < lines; n++) {
+    // A negative offset would count from the end.
+    const nl = start === 0 ? -1 : file.lastIndexOf(NEWLINE, start - 1)
+    if (nl === -1) return 0
+    start = nl
+  }
+  return start + 1
 }
 
 function parseRecord(line: Buffer): {time: string; timeMs: number; partial: boolean; text: Buffer} | undefined {
