@@ -158,6 +158,11 @@ export function slimBody(body: unknown): unknown {
   return {kind: b.kind, metadata: {name: field(b.metadata, 'name')}, spec: {tier: field(b.spec, 'tier')}}
 }
 
+/** An event with only the body fields changes read: what a worker sends, what a held-back read keeps. */
+export function slimEvent(event: AuditEvent): AuditEvent {
+  return {...event, requestObject: slimBody(event.requestObject), responseObject: slimBody(event.responseObject)}
+}
+
 function bodyTier(event: AuditEvent): string | undefined {
   return bodyField(event, (b) => (b.kind === 'Status' ? undefined : field(b.spec, 'tier')))
 }

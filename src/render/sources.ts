@@ -7,6 +7,9 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     if (s.format === 'legacy') {
       lines.push(`${s.name}: legacy audit format (${s.events} lines) cannot be summarized: it has no object reference or bodies; run kube-apiserver with --audit-log-format=json`)
     }
+    if (s.disordered) {
+      lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
+    }
     if (s.malformed > 0) {
       const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
       lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)

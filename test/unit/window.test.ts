@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {BISECT_GRANULARITY, filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, parseDuration, resolveWindow} from '../../src/audit/window.js'
+import {BISECT_GRANULARITY, filesInWindow, findWindowStart, isRoughlyOrdered, lineTime, ORDER_SLACK_MS, OrderWatch, parseDuration, resolveWindow, type TimeProbe, windowStartBounds} from '../../src/audit/window.js'
 import {UserError} from '../../src/errors.js'
 
 describe('parseDuration', () => {
@@ -65,8 +65,43 @@ describe('findWindowStart', () => {
     })
   }
 
+  it('never skips a line in the window when started from the bounds that ordered probes give', async () => {
+    const size = lines * lineBytes
+    const probes: TimeProbe[] = await Promise.all(Array.from({length: 32}, async (_, i) => ({offset: (size * i) / 32, timeMs: await probe((size * i) / 32)})))
+    assert.ok(isRoughlyOrdered(probes))
+    for (const targetLine of [0, 31_250, 600_000, 999_000, lines + 5000]) {
+      const target = base + targetLine * 1000
+      const bounds = windowStartBounds(probes, size, target)
+      assert.ok(bounds.hi - bounds.lo <= size / 32, `bounds ${bounds.lo}..${bounds.hi}`)
+      const firstRead = Math.ceil((await findWindowStart(size, target, probe, bounds)) / lineBytes)
+      for (let i = 0; i < firstRead; i++) assert.ok(timeOf(i) < target, `line ${i} was skipped but is in the window (target ${targetLine})`)
+    }
+  })
+
   it('reads from the start when probes cannot tell', async () => {
     assert.equal(await findWindowStart(10 * BISECT_GRANULARITY, base, async () => undefined), 0)
+  })
+})
+
+describe('time order', () => {
+  const minute = 60_000
+  const probes = (...minutes: Array<number | undefined>): TimeProbe[] => minutes.map((m, i) => ({offset: i * 1000, timeMs: m === undefined ? undefined : m * minute}))
+  const cases: Array<[string, TimeProbe[], boolean]> = [
+    ['rising', probes(0, 10, 20, 30), true],
+    ['behind by less than the slack', probes(0, 10, 6, 30), true],
+    ['probes without a time are ignored', probes(0, undefined, 20, undefined), true],
+    ['two logs of the same hours concatenated', probes(0, 60, 120, 0, 60, 120), false],
+    ['behind an earlier probe, not just the previous one, by more than the slack', probes(0, 30, 28, 26, 24, 22, 40), false],
+  ]
+  for (const [title, input, ordered] of cases) it(`${title}: ${ordered ? 'ordered' : 'not ordered'}`, () => assert.equal(isRoughlyOrdered(input), ordered))
+
+  it('OrderWatch stays out of order once a line falls behind', () => {
+    const watch = new OrderWatch()
+    assert.equal(watch.see(10 * minute), true)
+    assert.equal(watch.see(10 * minute - ORDER_SLACK_MS), true)
+    assert.equal(watch.see(10 * minute - ORDER_SLACK_MS - 1), false)
+    assert.equal(watch.see(20 * minute), false)
+    assert.equal(watch.disordered, true)
   })
 })
 
