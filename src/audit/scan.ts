@@ -47,6 +47,10 @@ export function detectFormat(head: Buffer): LogFormat {
   return 'lines'
 }
 
+function isBomByte(byte: number): boolean {
+  return byte === 0xef || byte === 0xbb || byte === 0xbf
+}
+
 function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === CR
 }
@@ -300,6 +304,10 @@ function hasVerb(buf: Buffer, start: number, end: number): boolean {
  * Splits pretty-printed JSON documents that follow one another (`{…}\n{…}` or one EventList)
  * by tracking nesting outside strings. Every document is a candidate: such files are small
  * (webhook dumps, hand-saved events), and an EventList must be decoded to be counted.
+ *
+ * A document cut short (a damaged file) never closes, and would swallow every document after it.
+ * Pretty printers indent what is nested, so inside an indented object that began at column 0, a
+ * `{` at column 0 starts the next document: the cut one is handed on as it is (malformed).
  */
 export class DocumentSplitter {
   /** Bytes outside any document that are not white space (each run counts once). */
@@ -312,6 +320,10 @@ export class DocumentSplitter {
   private docLine = 1
   private inGarbage = false
   private size = 0
+  private atLineStart = true
+  /** The current document is an object that began at column 0 and has indented lines. */
+  private docAtColumn0 = false
+  private docIndented = false
 
   constructor(private readonly onDocument: (candidate: Candidate) => void) {}
 
@@ -319,14 +331,27 @@ export class DocumentSplitter {
     let docStart = this.depth > 0 ? 0 : -1
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]
+      const lineStart = this.atLineStart
+      // A BOM keeps the column at 0.
+      this.atLineStart = b === NEWLINE || (lineStart && isBomByte(b))
       if (b === NEWLINE) this.lineNo++
+      if (this.depth > 0 && lineStart) {
+        if (b === 0x20 || b === 0x09) this.docIndented = true
+        else if (b === 0x7b && this.docAtColumn0 && this.docIndented) {
+          // No string runs across a line break in JSON: the document before was cut short.
+          this.take(chunk.subarray(docStart, i))
+          this.emit(false)
+        }
+      }
       if (this.depth === 0) {
         if (b === 0x7b || b === 0x5b) {
           this.depth = 1
           docStart = i
           this.docLine = this.lineNo
           this.inGarbage = false
-        } else if (!isSpace(b) && !(b === 0xef || b === 0xbb || b === 0xbf)) {
+          this.docAtColumn0 = lineStart && b === 0x7b
+          this.docIndented = false
+        } else if (!isSpace(b) && !isBomByte(b)) {
           if (!this.inGarbage) this.garbage++
           this.inGarbage = true
         }

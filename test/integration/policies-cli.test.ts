@@ -202,6 +202,18 @@ describe('policies input handling', () => {
     assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
   })
 
+  it('keeps the pretty-printed events after one cut in half, and counts that one malformed', async () => {
+    const file = join(dir, 'pretty-damaged.json')
+    const {auditEvent} = await import('../support/events.js')
+    const pretty = ['cut', 'a', 'b', 'c', 'd', 'e'].map((name) => JSON.stringify(auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name, code: 201}), null, 2))
+    pretty[0] = pretty[0].slice(0, Math.floor(pretty[0].length / 2))
+    writeFileSync(file, pretty.join('\n') + '\n')
+    const {report, stderr} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c', 'd', 'e'])
+    assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [5, 1])
+    assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
+  })
+
   it('counts every item of an EventList written on one line', async () => {
     const file = join(dir, 'eventlist.jsonl')
     const {auditEvent} = await import('../support/events.js')

@@ -109,4 +109,32 @@ describe('DocumentSplitter', () => {
       assert.equal(splitter.garbage, 0)
     }
   })
+
+  const split = (text: string, size: number) => {
+    const got: Array<{text: string; line: number; unterminated: boolean}> = []
+    const splitter = new DocumentSplitter((c) => got.push({text: c.bytes.toString(), line: c.line, unterminated: c.unterminated}))
+    for (let i = 0; i < text.length; i += size) splitter.push(Buffer.from(text.slice(i, i + size)))
+    splitter.end()
+    return got
+  }
+  const event = (n: number) => JSON.stringify({kind: 'Event', auditID: `a${n}`, user: {username: 'alice'}}, null, 2)
+
+  it('starts again at the next document when one is cut short, in a string or between fields', () => {
+    for (const cut of [event(0).indexOf('alice') + 2, event(0).indexOf('"user"')]) {
+      const broken = event(0).slice(0, cut)
+      const text = [broken, event(1), event(2)].join('\n') + '\n'
+      for (const size of [1, 7, 1000]) {
+        const got = split(text, size)
+        assert.deepEqual(got.map((d) => d.text), [`${broken}\n`, event(1), event(2)], `cut at ${cut}, chunk size ${size}`)
+        assert.deepEqual(got.map((d) => [d.line, d.unterminated]), [[1, false], [broken.split('\n').length + 1, false], [broken.split('\n').length + 1 + event(1).split('\n').length, false]])
+      }
+    }
+  })
+
+  it('does not split where a { at column 0 can be part of the document', () => {
+    // Not indented at all (Python's indent=0), and an array whose items start at column 0.
+    for (const text of ['{\n"items": [\n{\n"a": 1\n}\n]\n}', '[\n{\n  "a": 1\n},\n{\n  "b": 2\n}\n]']) {
+      assert.deepEqual(split(text + '\n', 3).map((d) => d.text), [text])
+    }
+  })
 })
