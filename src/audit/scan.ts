@@ -29,8 +29,19 @@ function minimalNeedles(names: readonly string[]): string[] {
 /** A legacy-format line: `<time> AUDIT: id="…" …` (facts §1.4). */
 const LEGACY_LINE = /^\S+ AUDIT: id="/
 
+/** detectFormat looks at most this far into a source. */
+export const FORMAT_HEAD_BYTES = 64 * 1024
+
+/** True once `head` holds the first line with something on it: enough for detectFormat. */
+export function hasFirstLine(head: Buffer): boolean {
+  let i = 0
+  while (i < head.length && (isSpace(head[i]) || isBomByte(head[i]))) i++
+  return head.indexOf(NEWLINE, i) !== -1
+}
+
 /**
- * Decides how a source is laid out from its first bytes (at least the first line, when it fits).
+ * Decides how a source is laid out from its first bytes: the first line with something on it, or
+ * FORMAT_HEAD_BYTES of it (see hasFirstLine).
  * JSON lines is the apiserver's own format; "documents" are pretty-printed events or EventLists
  * one after another; "legacy" is the old text format, which we recognise but cannot summarise.
  */

@@ -4,9 +4,9 @@
 import {type ChangeCollector, slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
-import {detectFormat, DocumentSplitter, type LogFormat} from '../audit/scan.js'
+import {detectFormat, DocumentSplitter, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from '../audit/scan.js'
 import {filesInWindow, findWindowStart, isRoughlyOrdered, ORDER_PROBES, ORDER_SLACK_MS, type TimeWindow, windowStartBounds} from '../audit/window.js'
-import {dropFirstLine, gunzip, isGzip, peek, readRange, tap} from './byte-streams.js'
+import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from './byte-streams.js'
 import {readFileChunks} from './file.js'
 import {firstLineTime, PROBE_BYTES, probeTimes, timeAfter} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
@@ -100,9 +100,9 @@ async function readSource(source: LogSource, stats: SourceStats, options: ReadOp
   const size = await source.size()
   stats.size = size
   if (size === null) {
-    const peeked = await peek(source.read(undefined, signal))
+    const peeked = await peekHead(source.read(undefined, signal), FORMAT_HEAD_BYTES, (head) => head.length >= 2)
     const counted = countBytes(peeked.all, stats, options)
-    await scan(isGzip(peeked.first) ? gunzip(counted) : counted, stats, addTo(options.collector, source.name), WHOLE)
+    await scan(isGzip(peeked.head) ? gunzip(counted) : counted, stats, addTo(options.collector, source.name), WHOLE)
     return
   }
   const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
@@ -236,11 +236,11 @@ interface ScanEnd {
 
 /** Detects the format and scans; JSON lines as the plan says, other formats whole. */
 async function scan(bytes: AsyncIterable<Buffer>, stats: SourceStats, addAll: AddEvents, plan: ReadPlan): Promise<ScanEnd> {
-  const peeked = await peek(bytes)
-  const format = peeked.first.length === 0 ? null : detectFormat(peeked.first)
+  const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, hasFirstLine)
+  const format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
   stats.format = format
   if (format === 'lines') {
-    if (stats.firstTimeMs === null) stats.firstTimeMs = firstLineTime(peeked.first)
+    if (stats.firstTimeMs === null) stats.firstTimeMs = firstLineTime(peeked.head)
     const result = await scanJsonLines(peeked.all, addAll, {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
     stats.events = result.events
     stats.malformed = result.malformed

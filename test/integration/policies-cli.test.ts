@@ -143,6 +143,22 @@ describe('policies input handling', () => {
     assert.equal(piped.sources[0].name, '-')
   })
 
+  it('detects the format of stdin when a slow pipe delivers one byte first', async () => {
+    const pretty = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    for (const file of [pretty, legacy, EXAMPLE]) {
+      const whole = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
+      const bytes = readFileSync(file)
+      for (const input of [bytes, gzipSync(bytes)]) {
+        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {stdin: [input.subarray(0, 1), input.subarray(1)]})
+        assert.equal(piped.code, 0, piped.stderr)
+        const [a, b] = [JSON.parse(whole.stdout), JSON.parse(piped.stdout)] as PolicyChangeReport[]
+        assert.deepEqual([b.sources[0].events, b.sources[0].malformed, b.changes.length], [a.sources[0].events, a.sources[0].malformed, a.changes.length], file)
+        assert.equal(piped.stderr, whole.stderr.replaceAll(file, '-'))
+      }
+    }
+  })
+
   it('reads a directory of rotated logs oldest first, and skips files before the window unopened', async () => {
     const rotated = join(dir, 'rotated')
     mkdirSync(rotated)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {type Candidate, detectFormat, DocumentSplitter, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
+import {type Candidate, detectFormat, DocumentSplitter, hasFirstLine, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
 import {auditLine} from '../support/events.js'
 
 function scanInChunks(text: string | Buffer, chunkSize: number) {
@@ -94,6 +94,19 @@ describe('detectFormat', () => {
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input.slice(0, 30))} is ${expected}`, () => assert.equal(detectFormat(Buffer.from(input)), expected))
   }
+})
+
+describe('hasFirstLine', () => {
+  const cases: Array<[string, boolean]> = [
+    ['', false],
+    ['{', false],
+    ['\n\r\n  ', false],
+    ['\uFEFF\n{"kind":"Event"', false],
+    ['{"kind":"Event"}\n', true],
+    ['\n\n{\n', true],
+    ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7"\n', true],
+  ]
+  for (const [input, expected] of cases) it(`${JSON.stringify(input)}: ${expected}`, () => assert.equal(hasFirstLine(Buffer.from(input)), expected))
 })
 
 describe('DocumentSplitter', () => {
