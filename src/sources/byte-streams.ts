@@ -24,7 +24,7 @@ export async function readRange(source: LogSource, start: number, end: number, s
 export async function peekHead(iterable: AsyncIterable<Buffer>, maxBytes: number, enough: (head: Buffer) => boolean): Promise<{head: Buffer; all: AsyncIterable<Buffer>}> {
   const iterator = iterable[Symbol.asyncIterator]()
   const parts: Buffer[] = []
-  let head = Buffer.alloc(0)
+  let head: Buffer = Buffer.alloc(0)
   let done = false
   while (!done && head.length < maxBytes && (parts.length === 0 || !enough(head))) {
     const next = await iterator.next()
