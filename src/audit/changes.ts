@@ -239,12 +239,15 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
   const dropped = new Set<Pending>()
   for (const backing of backings) {
     // Of the requests it could belong to, the one that names the object, then the nearest in time:
-    // two quick edits of one object must each get their own backing write.
+    // two quick edits of one object must each get their own backing write. A request that failed
+    // (denied before it reached the Calico API server, or refused by it) only gets a backing write
+    // that failed too, and a successful one only a write that did not fail.
     let match: Pending | undefined
     let best = Number.POSITIVE_INFINITY
     for (const r of requests) {
       const distance = Math.abs(backing.timeUs - r.timeUs)
       if (taken.has(r) || distance > CALICO_JOIN_WINDOW_MS * 1000) continue
+      if ((r.change.outcome === 'failed') !== (backing.change.outcome === 'failed')) continue
       if (r.change.resource !== backing.change.resource || r.change.namespace !== backing.change.namespace) continue
       if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name)) continue
       const score = (r.change.name === null ? CALICO_JOIN_WINDOW_MS * 1000 : 0) + distance

@@ -185,6 +185,31 @@ describe('changes: Calico aggregated API join', () => {
     ])
   })
 
+  it('never gives a failed request the backing write of a successful one, however near', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', user: 'alice', code: 201, auditID: 'alice', time: '2026-11-24T09:00:00Z'},
+      {...gnp, verb: 'create', user: 'bob', code: 403, auditID: 'bob', time: '2026-11-24T09:00:01.2Z'},
+      {...gnpCRD, verb: 'create', name: 'security.allow-x', user: calicoSA, code: 201, time: '2026-11-24T09:00:01.3Z', responseObject: {spec: {tier: 'security'}}},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.name, c.tier, c.outcome]), [
+      ['alice', 'security.allow-x', 'security', 'succeeded'],
+      ['bob', null, null, 'failed'],
+    ])
+  })
+
+  it('joins a failed backing write to the request that failed with it, not to a successful one', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', user: 'alice', code: 409, auditID: 'alice', time: '2026-11-24T09:00:00.5Z'},
+      {...gnp, verb: 'create', user: 'bob', code: 201, auditID: 'bob', time: '2026-11-24T09:00:01Z'},
+      {...gnpCRD, verb: 'create', name: 'default.exists', user: calicoSA, code: 409, time: '2026-11-24T09:00:01.05Z'},
+      {...gnpCRD, verb: 'create', name: 'edge.new', user: calicoSA, code: 201, time: '2026-11-24T09:00:01.1Z'},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.name, c.outcome]), [
+      ['alice', 'exists', 'failed'],
+      ['bob', 'edge.new', 'succeeded'],
+    ])
+  })
+
   it('does not join writes that are too far apart, or on another object', () => {
     const got = changesOf([
       {...gnp, verb: 'create', name: 'a', user: 'alice', time: '2026-11-24T10:00:00Z'},
