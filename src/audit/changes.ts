@@ -109,7 +109,7 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
   const code = event.code
-  const outcome: Outcome = code === null ? (stageRank >= 3 ? 'succeeded' : 'unknown') : code >= 400 ? 'failed' : 'succeeded'
+  const outcome = outcomeOf(event.stage, code)
   return {
     change: {
       time: event.time,
@@ -135,6 +135,15 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
     tierKnown: known,
     hasBody: event.requestObject !== undefined || event.responseObject !== undefined,
   }
+}
+
+/**
+ * `failed` for a code >= 400, and for a Panic whatever it says (the apiserver answers 500);
+ * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone).
+ */
+function outcomeOf(stage: string, code: number | null): Outcome {
+  if (stage === 'Panic' || (code !== null && code >= 400)) return 'failed'
+  return code !== null || (STAGE_RANK[stage] ?? 0) >= 3 ? 'succeeded' : 'unknown'
 }
 
 function bodyField(event: AuditEvent, pick: (body: Record<string, unknown>) => unknown): string | undefined {

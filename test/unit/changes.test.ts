@@ -68,6 +68,19 @@ describe('changes: what counts', () => {
     assert.equal(c.code, null)
   })
 
+  it('marks a request that ended in a Panic as failed, with or without a code (the apiserver answers 500)', () => {
+    const got = changesOf([
+      {...knp, verb: 'patch', name: 'a', stage: 'Panic', code: null},
+      {...knp, verb: 'patch', name: 'b', stage: 'Panic', code: 500},
+      {...knp, verb: 'patch', name: 'c', stage: 'ResponseComplete', code: null},
+    ])
+    assert.deepEqual(got.map((c) => [c.name, c.code, c.outcome]), [
+      ['a', null, 'failed'],
+      ['b', 500, 'failed'],
+      ['c', null, 'succeeded'],
+    ])
+  })
+
   it('keeps failed attempts with their code', () => {
     const got = changesOf([
       {...knp, verb: 'create', name: 'a', code: 403},
