@@ -154,11 +154,22 @@ export async function findWindowStart(
 
 const TIME_KEYS = ['"stageTimestamp"', '"requestReceivedTimestamp"', '"timestamp"'].map((k) => Buffer.from(k))
 
+const LEGACY_MARK = Buffer.from(' AUDIT: ')
+
 /**
  * The time of an undecoded line, found with a byte search (for bisection, early stops and the
- * span of the input): stageTimestamp, else the older fields that carry a time.
+ * span of the input): stageTimestamp, else the older fields that carry a time, else the time
+ * that starts a legacy-format line (`<time> AUDIT: id="…" …`).
  */
 export function lineTime(line: Buffer): number | undefined {
+  const json = jsonLineTime(line)
+  if (json !== undefined) return json
+  const space = line.indexOf(0x20)
+  if (space <= 0 || space > 64 || line.compare(LEGACY_MARK, 0, LEGACY_MARK.length, space, space + LEGACY_MARK.length) !== 0) return undefined
+  return parseTimestamp(line.toString('latin1', 0, space))?.ms
+}
+
+function jsonLineTime(line: Buffer): number | undefined {
   for (const key of TIME_KEYS) {
     const at = line.indexOf(key)
     if (at === -1) continue

@@ -49,6 +49,8 @@ export interface PoliciesOptions {
   window: TimeWindow
   filter: ChangeFilter
   selection: ChangeSelection
+  /** The selection as given on the command line (`--user bob`, `--kind gnp,knp`), for messages. */
+  selectionFlags: string[]
   output: 'table' | 'wide' | 'json' | 'yaml'
   color: ColorMode
   limit: number
@@ -73,6 +75,15 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
       for (const r of matched) resources.add(`${r.resource}.${r.apiGroup}`)
     }
   }
+  const tiers = commaList(flags.tier)
+  const selectionFlags = [
+    ...(flags.user ?? []).map((u) => `--user ${u}`),
+    ...(verbs.length > 0 ? [`--verb ${verbs.join(',')}`] : []),
+    ...(kinds.length > 0 ? [`--kind ${kinds.join(',')}`] : []),
+    ...(flags.namespace ?? []).map((n) => `-n ${n}`),
+    ...(tiers.length > 0 ? [`--tier ${tiers.join(',')}`] : []),
+    ...(flags.outcome === 'all' ? [] : [`--outcome ${flags.outcome}`]),
+  ]
   return {
     files: flags.file ?? [],
     window,
@@ -82,9 +93,10 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
       verbs,
       resources,
       namespaces: flags.namespace ?? [],
-      tiers: commaList(flags.tier),
+      tiers,
       outcome: flags.outcome,
     },
+    selectionFlags,
     output: flags.output,
     color: flags.color,
     limit: flags.limit,

@@ -10,8 +10,10 @@ export interface PoliciesView {
   wide: boolean
   /** How many of the most recent changes to list; 0 = all. */
   limit: number
-  /** Times of the first and last events the input holds, for the empty-window message. */
-  inputSpan: {firstMs: number | null; lastMs: number | null}
+  /** Times of the first and last events the input holds, and rotated files not opened, for the empty-window message. */
+  inputSpan: {firstMs: number | null; lastMs: number | null; skipped: number}
+  /** Changes in the window that --user, --verb, --kind, -n, --tier or --outcome left out. */
+  unselected: {count: number; flags: readonly string[]}
   chalk: ChalkInstance
 }
 
@@ -21,10 +23,7 @@ export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesVi
   const out: string[] = []
   out.push(chalk.bold(`Policy changes ${describeWindow(report.window)}`) + chalk.dim(`  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`))
   if (report.changes.length === 0) {
-    out.push('', 'No network policy or tier changes in this window.')
-    const {firstMs, lastMs} = view.inputSpan
-    if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
-    if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
+    out.push('', ...emptyWindow(report, view))
     return out.join('\n') + '\n'
   }
   out.push('', summaryMatrix(report, chalk))
@@ -32,6 +31,20 @@ export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesVi
   const title = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
   out.push('', chalk.bold(title), changeList(shown, view))
   return out.join('\n') + '\n'
+}
+
+function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
+  const {chalk, unselected} = view
+  if (unselected.count > 0) {
+    return ['No network policy or tier changes in this window match the filters.', `${plural(unselected.count, 'change')} in this window did not match ${unselected.flags.join(' ')}.`]
+  }
+  const out = ['No network policy or tier changes in this window.']
+  const {firstMs, lastMs, skipped} = view.inputSpan
+  if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
+  else if (lastMs !== null) out.push(`The input ends at about ${shortTime(lastMs)} (the time in the newest rotated file's name).`)
+  if (skipped > 0) out.push(`${plural(skipped, 'rotated file')} that end${skipped === 1 ? 's' : ''} before the window ${skipped === 1 ? 'was' : 'were'} not read.`)
+  if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
+  return out
 }
 
 function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string {

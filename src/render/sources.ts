@@ -30,3 +30,14 @@ export function formatBytes(n: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
+
+/** What time span the input covers, for "nothing in the window", and how many rotated files were not opened. */
+export function inputSpan(stats: readonly SourceStats[]): {firstMs: number | null; lastMs: number | null; skipped: number} {
+  const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
+  const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
+  return {
+    firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
+    lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
+    skipped: stats.filter((s) => s.skipped).length,
+  }
+}

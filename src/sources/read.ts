@@ -8,7 +8,7 @@ import {detectFormat, DocumentSplitter, FORMAT_HEAD_BYTES, hasFirstLine, type Lo
 import {filesInWindow, findWindowStart, isRoughlyOrdered, ORDER_PROBES, ORDER_SLACK_MS, type TimeWindow, windowStartBounds} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from './byte-streams.js'
 import {readFileChunks} from './file.js'
-import {firstLineTime, PROBE_BYTES, probeTimes, timeAfter} from './line-times.js'
+import {firstLineTime, lastLineTime, PROBE_BYTES, probeTimes, timeAfter} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import {decodeCandidate, scanJsonLines} from './scan-lines.js'
 import type {LogSource} from './source.js'
@@ -31,7 +31,10 @@ export interface SourceStats {
   unterminated: boolean
   /** Lines are not in time order, so the source was read whole instead of seeking to the window. */
   disordered: boolean
-  /** Times of the first and last event lines seen (epoch ms), for "nothing in the window". */
+  /**
+   * Times of the first and last event lines seen (epoch ms), for "nothing in the window"; for a
+   * skipped rotated file, the last is the rotation time in its name.
+   */
   firstTimeMs: number | null
   lastTimeMs: number | null
   /** Why reading stopped early (corrupt gzip, a node that went away), after what was read. */
@@ -63,6 +66,8 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
       const i = next++
       if (!inWindow[i]) {
         stats[i].skipped = true
+        // Its name says about when it ends: the input's span still shows when nothing is read.
+        stats[i].lastTimeMs = sources[i].rotatedAt?.getTime() ?? null
         continue
       }
       try {
@@ -256,14 +261,19 @@ async function scan(bytes: AsyncIterable<Buffer>, stats: SourceStats, addAll: Ad
     const decoded = decodeCandidate(candidate)
     if (!('error' in decoded)) {
       stats.events += decoded.events.length
+      for (const event of decoded.events) widenSpan(stats, event.timeUs / 1000)
       addAll(decoded.events)
     } else if (candidate.unterminated) stats.unterminated = true
     else reportMalformed(stats, candidate.line)
   })
+  if (format === 'legacy') stats.firstTimeMs ??= firstLineTime(peeked.head)
   try {
     for await (const chunk of peeked.all) {
       if (format === 'documents') documents.push(chunk)
-      else legacy += countLegacyLines(chunk)
+      else {
+        legacy += countLegacyLines(chunk)
+        stats.lastTimeMs = lastLineTime(chunk) ?? stats.lastTimeMs
+      }
     }
   } catch (error) {
     failure = error
@@ -276,6 +286,12 @@ async function scan(bytes: AsyncIterable<Buffer>, stats: SourceStats, addAll: Ad
   }
   if (failure !== undefined) throw failure
   return {lineCount: 0, stoppedEarly: false, disordered: false}
+}
+
+/** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */
+function widenSpan(stats: SourceStats, ms: number): void {
+  if (stats.firstTimeMs === null || ms < stats.firstTimeMs) stats.firstTimeMs = ms
+  if (stats.lastTimeMs === null || ms > stats.lastTimeMs) stats.lastTimeMs = ms
 }
 
 function reportMalformed(stats: SourceStats, line: number): void {

@@ -85,6 +85,36 @@ describe('policies on the example log', () => {
     assert.match(result.stdout, /Try --since all/)
   })
 
+  it('says what time span EventList, pretty-printed and legacy input covers when the window is empty', async () => {
+    const eventList = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    const pretty = join(tmpdir(), `kubectl-audit-pretty-${process.pid}.json`)
+    writeFileSync(pretty, [auditLine({time: '2026-11-24T10:00:05.000000Z'}), auditLine({time: '2026-11-24T09:00:00.000000Z'})].map((l) => JSON.stringify(JSON.parse(l), null, 2)).join('\n'))
+    const shortTime = (t: string) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')
+    const legacyTimes = readFileSync(legacy, 'utf8').trim().split('\n').map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
+    const cases: Array<[string, string, string]> = [
+      [eventList, shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)), shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList))],
+      [pretty, '2026-11-24T09:00:00Z', '2026-11-24T10:00:05Z'],
+      [legacy, legacyTimes[0], legacyTimes.at(-1)!],
+    ]
+    try {
+      for (const [file, first, last] of cases) {
+        const result = await runCli(['policies', '-f', file, '--since-time', '2030-01-01T00:00:00Z'])
+        assert.equal(result.code, 0)
+        assert.match(result.stdout, new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`), file)
+      }
+    } finally {
+      rmSync(pretty)
+    }
+  })
+
+  it('says how many changes in the window the filters left out, and which filters', async () => {
+    const all = JSON.parse(execFileSync('jq', ['-n', '-f', 'examples/policy-changes.jq', EXAMPLE], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})).changes.length
+    const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '--user', 'nobody', '--kind', 'gnp'])
+    assert.equal(result.code, 0)
+    assert.match(result.stdout, new RegExp(`\nNo network policy or tier changes in this window match the filters\\.\n${all} changes in this window did not match --user nobody --kind gnp\\.\n$`))
+  })
+
   it('gives the same report as YAML and as JSON', async () => {
     const {parse} = await import('yaml')
     const yaml = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'yaml'])
@@ -178,6 +208,16 @@ describe('policies input handling', () => {
     const windowed = (await json(['policies', '-f', rotated, '--since-time', since])).report
     assert.equal(windowed.sources[0].bytesRead, 0, 'the first rotated file was not opened')
     assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
+  })
+
+  it('says when the input ends when every rotated file ends before the window', async () => {
+    const old = join(dir, 'all-old')
+    mkdirSync(old)
+    writeFileSync(join(old, 'audit-2026-11-24T08-00-00.000.log.gz'), gzipSync(auditLine({time: '2026-11-24T07:59:00.000000Z'}) + '\n'))
+    writeFileSync(join(old, 'audit-2026-11-24T09-00-00.000.log'), auditLine({time: '2026-11-24T08:59:00.000000Z'}) + '\n')
+    const result = await runCli(['policies', '-f', old, '--since-time', '2026-11-25T00:00:00Z'])
+    assert.equal(result.code, 0)
+    assert.match(result.stdout, /\nThe input ends at about 2026-11-24T09:00:00Z \(the time in the newest rotated file's name\)\.\n2 rotated files that end before the window were not read\.\n/)
   })
 
   it('reads every rotated file that reaches into --until-time, whatever order -f names them in', async () => {

@@ -111,6 +111,10 @@ describe('lineTime', () => {
     assert.equal(lineTime(Buffer.from('{"timestamp": "2017-09-11T19:55:05Z"}')), Date.parse('2017-09-11T19:55:05Z'))
     assert.equal(lineTime(Buffer.from('{"verb":"get"}')), undefined)
   })
+  it('reads the time that starts a legacy-format line', () => {
+    assert.equal(lineTime(Buffer.from('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" response="200"')), Date.parse('2017-03-21T07:57:09.106Z'))
+    assert.equal(lineTime(Buffer.from('not-a-time AUDIT: id="x"')), undefined)
+  })
 })
 
 describe('filesInWindow', () => {
