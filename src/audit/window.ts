@@ -45,14 +45,18 @@ export interface WindowFlags {
   untilTime?: string
 }
 
-/** Resolves the window flags against `now`. `--since all` (or 0) means no lower bound. */
+/**
+ * Resolves the window flags against `now`. `--since all` (or 0) means no lower bound, and so does
+ * `--until-time` alone: the default `--since 24h` counts back from now, and would empty any
+ * window that ends before yesterday.
+ */
 export function resolveWindow(flags: WindowFlags, now: number): TimeWindow {
   if (flags.since !== undefined && flags.sinceTime !== undefined) {
     throw new UserError('--since and --since-time cannot be used together', {hint: 'pick one: a duration back from now, or a point in time'})
   }
   let sinceMs: number | null = null
   if (flags.sinceTime !== undefined) sinceMs = parseTime(flags.sinceTime, '--since-time')
-  else {
+  else if (flags.since !== undefined || flags.untilTime === undefined) {
     const since = flags.since ?? '24h'
     if (since.trim().toLowerCase() !== 'all') {
       const ms = parseDuration(since)

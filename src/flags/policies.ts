@@ -11,7 +11,7 @@ import {commaList} from './comma-list.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of rotated logs, a glob, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
-  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h]', helpGroup: 'WINDOW'}),
+  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
   'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
   'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable.', helpGroup: 'FILTER'}),

@@ -24,6 +24,12 @@ describe('resolveWindow', () => {
   it('defaults to the last 24 hours', () => assert.deepEqual(resolveWindow({}, now), {sinceMs: now - 86_400_000, untilMs: null}))
   it('--since all has no lower bound', () => assert.deepEqual(resolveWindow({since: 'all'}, now), {sinceMs: null, untilMs: null}))
   it('a --since longer than a Date can reach has no lower bound', () => assert.deepEqual(resolveWindow({since: '999999999d'}, now), {sinceMs: null, untilMs: null}))
+  it('--until-time alone has no lower bound; with --since, the duration still counts back from now', () => {
+    const until = '2026-11-20T10:00:00Z'
+    assert.deepEqual(resolveWindow({untilTime: until}, now), {sinceMs: null, untilMs: Date.parse(until)})
+    assert.deepEqual(resolveWindow({untilTime: until, since: '30d'}, now), {sinceMs: now - 30 * 86_400_000, untilMs: Date.parse(until)})
+    assert.throws(() => resolveWindow({untilTime: until, since: '1h'}, now), /before the start/)
+  })
   it('takes RFC3339 bounds', () => {
     assert.deepEqual(resolveWindow({sinceTime: '2026-11-24T10:00:00Z', untilTime: '2026-11-24T11:00:00+01:00'}, now), {sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')})
   })
