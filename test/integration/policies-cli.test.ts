@@ -345,6 +345,26 @@ describe('policies on a real log rewritten to policy writes', () => {
   })
 })
 
+describe('colour of oclif\'s own output (help, flag errors)', () => {
+  // ansis, oclif's colour library, reads argv and took `--color never` for a bare `--color`.
+  const env = {NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color'}
+  const ESC = '\u001b'
+  const cases: Array<[string[], boolean]> = [
+    [['--color', 'never', '--help'], false],
+    [['policies', '--color', 'never', '--help'], false],
+    [['policies', '--color', 'auto', '--help'], false],
+    [['policies', '--color=never', '--help'], false],
+    [['policies', '--color', 'always', '--help'], true],
+  ]
+  for (const [args, coloured] of cases) {
+    it(`${args.join(' ')} into a pipe: ${coloured ? 'coloured' : 'plain'}`, async () => {
+      const result = await runCli(args, {env})
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout.includes(ESC), coloured)
+    })
+  }
+})
+
 describe('policies output into a pipe closed early', () => {
   it('exits 0 quietly when the reader stops (… -o json | head)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-pipe-'))
