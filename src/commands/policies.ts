@@ -40,8 +40,9 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
     const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
-    const sources: LogSource[] = cluster ? cluster.sources : await fileSources(options.files)
-    for (const warning of cluster?.warnings ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    const files = cluster ? undefined : await fileSources(options.files)
+    const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
+    for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')

@@ -2,14 +2,14 @@
 // stdin, bad input. Expected counts come from jq or from reading the fixtures, never from our code.
 
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
-import {runCli} from '../support/cli.js'
+import {RUN, runCli} from '../support/cli.js'
 import {auditLine} from '../support/events.js'
 
 const LOGS = '../shared/fixtures/real/logs'
@@ -208,6 +208,65 @@ describe('policies input handling', () => {
     const windowed = (await json(['policies', '-f', rotated, '--since-time', since])).report
     assert.equal(windowed.sources[0].bytesRead, 0, 'the first rotated file was not opened')
     assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
+  })
+
+  it('reads the audit logs of a directory by name, links included, and leaves its other logs alone', async () => {
+    const logs = join(dir, 'by-name')
+    const elsewhere = join(dir, 'elsewhere.log')
+    mkdirSync(logs)
+    const write = (name: string, time: string) => auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, time, code: 201}) + '\n'
+    writeFileSync(elsewhere, write('active', '2026-11-24T10:30:00.000000Z'))
+    symlinkSync(elsewhere, join(logs, 'audit.log'))
+    writeFileSync(join(logs, 'audit-2026-11-24T10-00-00.000.log.gz'), gzipSync(write('rotated', '2026-11-24T09:30:00.000000Z')))
+    writeFileSync(join(logs, 'tsee-audit.log'), write('calico', '2026-11-24T10:15:00.000000Z'))
+    writeFileSync(join(logs, 'kube-apiserver.log'), 'I1124 10:00:00.000000       1 server.go:100] starting\n')
+    writeFileSync(join(logs, 'config.json'), '{"apiVersion": "v1"}\n')
+    symlinkSync(join(dir, 'missing.log'), join(logs, 'audit-2026-11-24T08-00-00.000.log'))
+    const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
+    assert.deepEqual(report.sources.map((s) => [s.name.slice(logs.length + 1), s.events, s.malformed]), [
+      ['audit-2026-11-24T10-00-00.000.log.gz', 1, 0],
+      ['audit.log', 1, 0],
+      ['tsee-audit.log', 1, 0],
+    ])
+    assert.deepEqual(report.changes.map((c) => c.name), ['rotated', 'calico', 'active'])
+    assert.equal(stderr, '')
+  })
+
+  it('reads the JSON-looking files of a directory with no audit log by name, and says which', async () => {
+    const logs = join(dir, 'unnamed')
+    mkdirSync(logs)
+    writeFileSync(join(logs, 'events.jsonl'), auditLine() + '\n')
+    writeFileSync(join(logs, 'notes.txt'), 'not a log\n')
+    const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
+    assert.deepEqual(report.sources.map((s) => s.name), [join(logs, 'events.jsonl')])
+    assert.equal(stderr, `warning: ${logs}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading events.jsonl\n`)
+  })
+
+  it('reads a file named twice once, and says so once', async () => {
+    const once = join(dir, 'once')
+    mkdirSync(once)
+    writeFileSync(join(once, 'audit.log'), auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: 'x', code: 201}) + '\n')
+    const file = join(once, 'audit.log')
+    for (const args of [['-f', file, '-f', join(once, '.', 'audit.log')], ['-f', once, '-f', file]]) {
+      const {report, stderr} = await json(['policies', ...args, '--since', 'all'])
+      assert.equal(report.sources.length, 1, args.join(' '))
+      assert.equal(report.changes.length, 1)
+      assert.equal(stderr, `warning: ${args[3]} is the same file as ${report.sources[0].name}: read once\n`)
+    }
+  })
+
+  it('reads a process substitution (-f <(zcat …)) as a stream', async function () {
+    if (spawnSync('bash', ['-c', 'true']).status !== 0) this.skip()
+    const gz = join(dir, 'substituted.log.gz')
+    writeFileSync(gz, gzipSync(readFileSync(EXAMPLE)))
+    const whole = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
+    for (const command of ['zcat', 'cat']) {
+      const result = spawnSync('bash', ['-c', `"$0" "$1" policies -f <(${command} "$2") --since all -o json`, process.execPath, RUN, gz], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}})
+      assert.equal(result.status, 0, result.stderr)
+      const report = JSON.parse(result.stdout) as PolicyChangeReport
+      assert.match(report.sources[0].name, /^\/dev\/fd\/\d+$|^\/proc\//)
+      assert.deepEqual(report.summary, whole.summary, command)
+    }
   })
 
   it('says when the input ends when every rotated file ends before the window', async () => {
