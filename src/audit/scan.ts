@@ -94,7 +94,6 @@ export class LineScanner {
   private lineNo = 1
   private pending: Buffer[] = []
   private pendingBytes = 0
-  private started = false
 
   constructor(private readonly onCandidate: (candidate: Candidate) => void) {}
 
@@ -111,10 +110,6 @@ export class LineScanner {
 
   push(chunk: Buffer): void {
     let start = 0
-    if (!this.started) {
-      this.started = true
-      if (chunk.subarray(0, 3).equals(BOM)) start = 3
-    }
     if (this.pending.length > 0) {
       const nl = chunk.indexOf(NEWLINE, start)
       if (nl === -1) {
@@ -166,8 +161,9 @@ export class LineScanner {
   /** A line assembled across chunks (or the unterminated last one): search it on its own. */
   private scanOneLine(line: Buffer, unterminated: boolean): void {
     const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length
-    if (isBlank(line, 0, end)) return
-    const body = line.subarray(0, end)
+    const start = line.subarray(0, 3).equals(BOM) ? 3 : 0
+    if (isBlank(line, start, end)) return
+    const body = line.subarray(start, end)
     // An unterminated last line that is a whole object is just missing its newline; one cut
     // short is a log still being written: normal, neither an event nor malformed.
     if (unterminated && !endsWithBrace(body)) {
@@ -175,8 +171,8 @@ export class LineScanner {
       return
     }
     this.lines++
-    if (!looksLikeEvent(body, 0, end)) this.reportMalformed(this.lineNo)
-    else if (RESOURCE_NEEDLES.some((n) => body.indexOf(n) !== -1) && hasVerb(body, 0, end)) {
+    if (!looksLikeEvent(body, 0, body.length)) this.reportMalformed(this.lineNo)
+    else if (RESOURCE_NEEDLES.some((n) => body.indexOf(n) !== -1) && hasVerb(body, 0, body.length)) {
       this.onCandidate({bytes: body, line: this.lineNo, unterminated})
     }
   }
@@ -217,16 +213,18 @@ export class LineScanner {
       if (found === null) return
       // pos is now the start of the line holding the match; nl ends it.
       const end = text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
+      const start = pos + bomLength(text, pos)
       this.lines++
-      if (!textLooksLikeEvent(text, pos, end)) this.reportMalformed(this.lineNo)
-      else if (hasVerbText(text, pos, end)) this.onCandidate({bytes: chunk.subarray(base + pos, base + end), line: this.lineNo, unterminated: false})
+      if (!textLooksLikeEvent(text, start, end)) this.reportMalformed(this.lineNo)
+      else if (hasVerbText(text, start, end)) this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated: false})
       this.lineNo++
       pos = nl + 1
       needles.lastIndex = pos
     }
   }
 
-  private countTextLine(text: string, start: number, nl: number): void {
+  private countTextLine(text: string, lineStart: number, nl: number): void {
+    const start = lineStart + bomLength(text, lineStart)
     const end = nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
     if (end > start && !isBlankText(text, start, end)) {
       this.lines++
@@ -238,6 +236,14 @@ export class LineScanner {
 }
 
 const VERB_KEY = Buffer.from('"verb"')
+
+/**
+ * A BOM starts the input of a file saved by some editors, and so starts a line anywhere two such
+ * files were concatenated (or two gzip members were): it is skipped at the start of every line.
+ */
+function bomLength(text: string, lineStart: number): number {
+  return text.charCodeAt(lineStart) === 0xef && text.charCodeAt(lineStart + 1) === 0xbb && text.charCodeAt(lineStart + 2) === 0xbf ? 3 : 0
+}
 
 function endsWithBrace(buf: Buffer): boolean {
   let last = buf.length - 1

@@ -329,6 +329,15 @@ describe('policies input handling', () => {
     assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
   })
 
+  it('keeps the change after a byte-order mark in the middle: two files with one, gzipped one after the other', async () => {
+    const file = join(dir, 'members.log.gz')
+    const line = (name: string) => '\uFEFF' + auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, code: 201}) + '\n'
+    writeFileSync(file, Buffer.concat([gzipSync(line('first')), gzipSync(line('second'))]))
+    const {report} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.deepEqual(report.changes.map((c) => c.name), ['first', 'second'])
+    assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [2, 0])
+  })
+
   it('counts every item of an EventList written on one line', async () => {
     const file = join(dir, 'eventlist.jsonl')
     const {auditEvent} = await import('../support/events.js')

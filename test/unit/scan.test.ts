@@ -46,6 +46,15 @@ describe('LineScanner', () => {
     assert.equal(scanner.malformed, 0)
   })
 
+  it('skips a byte-order mark at the start of any line (files or gzip members concatenated)', () => {
+    const text = ['\uFEFF' + noise, gnpPatch, '\uFEFF' + tierCreate, '\uFEFF' + noise, '\uFEFF'].join('\n') + '\n'
+    for (const size of [1, 5, 64, 1 << 20]) {
+      const {scanner, candidates} = scanInChunks(text, size)
+      assert.deepEqual(candidates, [{line: 2, text: gnpPatch}, {line: 3, text: tierCreate}], `chunk size ${size}`)
+      assert.deepEqual([scanner.lines, scanner.malformed], [4, 0], `chunk size ${size}`)
+    }
+  })
+
   it('counts lines that are not events as malformed, with the first line number', () => {
     const {scanner} = scanInChunks([noise, '{"kind": 0}', 'garbage', noise, '\u0000\u0001\u0002'].join('\n') + '\n', 16)
     assert.equal(scanner.malformed, 3)
