@@ -65,14 +65,15 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
   const columns: Column[] = [{header: 'USER'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const})), {header: 'FAILED', align: 'right'}]
   if (showUnknown) columns.push({header: 'UNKNOWN', align: 'right'})
   columns.push({header: 'TOTAL', align: 'right'})
-  const rows = [...users.entries()].map(([user, cells]) => {
-    const total = [...cells.values()].reduce((a, b) => a + b, 0)
+  const totals = [...users.entries()].map(([user, cells]) => ({user, cells, total: [...cells.values()].reduce((a, b) => a + b, 0)}))
+  // As the summary is ordered: by count, then by user.
+  totals.sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+  const rows = totals.map(({user, cells, total}) => {
     const row: Array<string | number> = [user || '(unauthenticated)', ...allVerbs.map((v) => cells.get(v) ?? 0), failed.get(user) ?? 0]
     if (showUnknown) row.push(unknown.get(user) ?? 0)
     row.push(total)
     return row
   })
-  rows.sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)))
   const failedCol = allVerbs.length + 1
   return renderTable(columns, rows, (_r, c, text) => {
     if (c >= 1 && text === '0') return chalk.dim(text)
@@ -84,7 +85,7 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
 function changeList(changes: readonly PolicyChange[], view: PoliciesView): string {
   const {chalk, wide} = view
   const columns: Column[] = [{header: 'TIME'}, {header: 'USER'}, {header: 'VERB'}, {header: 'KIND'}, {header: 'NAMESPACE'}, {header: 'NAME'}, {header: 'TIER'}, {header: 'RESULT'}]
-  if (wide) columns.push({header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
+  if (wide) columns.push({header: 'CODE', align: 'right'}, {header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
   const rows = changes.map((c) => {
     const row = [
       c.time.replace(/\.\d+Z$/, 'Z'),
@@ -96,7 +97,7 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): strin
       c.tier ?? '',
       result(c),
     ]
-    if (wide) row.push(c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
+    if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
   })
   return renderTable(columns, rows, (r, col, text) => {

@@ -75,6 +75,12 @@ describe('policies on the example log', () => {
     assert.equal(rows.length, 20, 'the default --limit')
     for (const row of rows) assert.match(row.slice(col), /^(ok|\d{3} \w+)/, row)
     assert.doesNotMatch(result.stdout, /\u001b/, 'no colour when stdout is not a terminal')
+    // The matrix: most changes first, ties by user (the example has three users with 2).
+    const matrix = lines.slice(lines.indexOf(header) + 1, lines.indexOf('', lines.indexOf(header)))
+    const byUser = matrix.map((l) => ({user: l.split(/ +/)[0], total: Number(l.split(/ +/).at(-1))}))
+    const expected = [...byUser].sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : 1))
+    assert.deepEqual(byUser, expected)
+    assert.ok(new Set(byUser.map((r) => r.total)).size < byUser.length, 'the example has ties')
   })
 
   it('says when the window is empty, what the input covers, and what to try', async () => {
@@ -125,8 +131,15 @@ describe('policies on the example log', () => {
   it('lists everything with --limit 0 and adds audit IDs with -o wide', async () => {
     const {report} = await json(['policies', '-f', EXAMPLE, '--since', 'all'])
     const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'wide', '--limit', '0'])
-    assert.match(result.stdout, /AUDIT-ID +SOURCE-IP +USER-AGENT +SOURCE/)
+    assert.match(result.stdout, /RESULT +CODE +AUDIT-ID +SOURCE-IP +USER-AGENT +SOURCE/)
     for (const change of report.changes) assert.ok(result.stdout.includes(change.auditID), change.auditID)
+    // The CODE column tells a 201 from a 200; it is right-aligned under its header.
+    const lines = result.stdout.split('\n')
+    const listHeader = lines.find((l) => l.startsWith('TIME'))!
+    const codeEnd = listHeader.indexOf('CODE') + 'CODE'.length
+    const rows = lines.slice(lines.indexOf(listHeader) + 1).filter((l) => l !== '')
+    assert.deepEqual(rows.map((row) => row.slice(codeEnd - 3, codeEnd)), report.changes.map((c) => (c.code === null ? '   ' : String(c.code))))
+    assert.ok(report.changes.some((c) => c.code === 201) && report.changes.some((c) => c.code === 200))
   })
 
   it('filters by kind, user, verb, outcome and tier', async () => {
