@@ -169,7 +169,8 @@ export function lineTime(line: Buffer): number | undefined {
   const json = jsonLineTime(line)
   if (json !== undefined) return json
   const space = line.indexOf(0x20)
-  if (space <= 0 || space > 64 || line.compare(LEGACY_MARK, 0, LEGACY_MARK.length, space, space + LEGACY_MARK.length) !== 0) return undefined
+  if (space <= 0 || space > 64 || space + LEGACY_MARK.length > line.length) return undefined
+  if (line.compare(LEGACY_MARK, 0, LEGACY_MARK.length, space, space + LEGACY_MARK.length) !== 0) return undefined
   return parseTimestamp(line.toString('latin1', 0, space))?.ms
 }
 

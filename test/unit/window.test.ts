@@ -120,6 +120,7 @@ describe('lineTime', () => {
   it('reads the time that starts a legacy-format line', () => {
     assert.equal(lineTime(Buffer.from('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" response="200"')), Date.parse('2017-03-21T07:57:09.106Z'))
     assert.equal(lineTime(Buffer.from('not-a-time AUDIT: id="x"')), undefined)
+    assert.equal(lineTime(Buffer.from('{"kind": 0}')), undefined, 'a space near the end of a short line')
   })
 })
 
