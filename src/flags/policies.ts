@@ -10,7 +10,7 @@ import type {ColorMode} from '../render/color.js'
 import {commaList} from './comma-list.js'
 
 export const policiesFlags = {
-  file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of rotated logs, a glob, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
+  file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
   since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
   'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
   'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),
