@@ -61,14 +61,16 @@ reduce (inputs | select(type == "object")) as $e ({events: 0, writes: []};
 | ($ARGS.named.since // null | if . then micros else null end) as $since
 | ($ARGS.named.until // null | if . then micros else null end) as $until
 | map(select(($since == null or .t >= $since) and ($until == null or .t <= $until)))
-| map(. + {outcome: (if .code == null then "unknown" elif .code >= 400 then "failed" else "succeeded" end)})
+| map(. + {outcome: (if .stage == "Panic" or (.code // 0) >= 400 then "failed"
+                     elif .code != null or .stage == "ResponseComplete" then "succeeded" else "unknown" end)})
 | {
     events: $events,
     summary: (group_by([.user, .verb])
       | map({user: .[0].user, verb: .[0].verb,
              succeeded: map(select(.outcome == "succeeded")) | length,
-             failed: map(select(.outcome == "failed")) | length})
-      | sort_by(-(.succeeded + .failed), .user, .verb)),
+             failed: map(select(.outcome == "failed")) | length,
+             unknown: map(select(.outcome == "unknown")) | length})
+      | sort_by(-(.succeeded + .failed + .unknown), .user, .verb)),
     changes: (sort_by(.t, .auditID)
       | map({time, auditID, user, impersonatedUser, verb, apiGroup, resource, namespace, name, code, outcome}))
   }

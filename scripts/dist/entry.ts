@@ -1,5 +1,6 @@
 // Entry point of the single-file bundle that the release archives ship, either inside a Node single
 // executable or next to a launcher: runs the CLI with no package.json and no node_modules on disk.
+import './before-oclif.js'
 import {type Interfaces, Plugin, execute} from '@oclif/core'
 import pkg from '../../package.json' with {type: 'json'}
 import {COMMANDS} from '../../src/index.js'

@@ -109,7 +109,7 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
   const code = event.code
-  const outcome: Outcome = code === null ? (stageRank >= 3 ? 'succeeded' : 'unknown') : code >= 400 ? 'failed' : 'succeeded'
+  const outcome = outcomeOf(event.stage, code)
   return {
     change: {
       time: event.time,
@@ -137,6 +137,15 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
   }
 }
 
+/**
+ * `failed` for a code >= 400, and for a Panic whatever it says (the apiserver answers 500);
+ * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone).
+ */
+function outcomeOf(stage: string, code: number | null): Outcome {
+  if (stage === 'Panic' || (code !== null && code >= 400)) return 'failed'
+  return code !== null || (STAGE_RANK[stage] ?? 0) >= 3 ? 'succeeded' : 'unknown'
+}
+
 function bodyField(event: AuditEvent, pick: (body: Record<string, unknown>) => unknown): string | undefined {
   for (const body of [event.responseObject, event.requestObject]) {
     if (typeof body !== 'object' || body === null) continue
@@ -156,6 +165,11 @@ export function slimBody(body: unknown): unknown {
   if (typeof body !== 'object' || body === null) return undefined
   const b = body as Record<string, unknown>
   return {kind: b.kind, metadata: {name: field(b.metadata, 'name')}, spec: {tier: field(b.spec, 'tier')}}
+}
+
+/** An event with only the body fields changes read: what a worker sends, what a held-back read keeps. */
+export function slimEvent(event: AuditEvent): AuditEvent {
+  return {...event, requestObject: slimBody(event.requestObject), responseObject: slimBody(event.responseObject)}
 }
 
 function bodyTier(event: AuditEvent): string | undefined {
@@ -234,12 +248,15 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
   const dropped = new Set<Pending>()
   for (const backing of backings) {
     // Of the requests it could belong to, the one that names the object, then the nearest in time:
-    // two quick edits of one object must each get their own backing write.
+    // two quick edits of one object must each get their own backing write. A request that failed
+    // (denied before it reached the Calico API server, or refused by it) only gets a backing write
+    // that failed too, and a successful one only a write that did not fail.
     let match: Pending | undefined
     let best = Number.POSITIVE_INFINITY
     for (const r of requests) {
       const distance = Math.abs(backing.timeUs - r.timeUs)
       if (taken.has(r) || distance > CALICO_JOIN_WINDOW_MS * 1000) continue
+      if ((r.change.outcome === 'failed') !== (backing.change.outcome === 'failed')) continue
       if (r.change.resource !== backing.change.resource || r.change.namespace !== backing.change.namespace) continue
       if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name)) continue
       const score = (r.change.name === null ? CALICO_JOIN_WINDOW_MS * 1000 : 0) + distance

@@ -28,3 +28,15 @@ export function logStreamName(name: string): string {
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1)
 }
+
+/** The active file of an audit log: a name that says audit, with the extension of a JSON log. */
+const AUDIT_LOG_NAME = /audit[^/]*\.(log|jsonl?)$/i
+
+/**
+ * True for an audit log's file name: the active `<base>.log` (or .json, .jsonl) of a base that
+ * says audit (`audit.log`, `tsee-audit.log`, `kube-apiserver-audit.log`), or one of its rotated
+ * files, `<base>-<UTC time>.log[.gz]`. A directory's other logs (`kube-apiserver.log`) are not.
+ */
+export function isAuditLogName(name: string): boolean {
+  return AUDIT_LOG_NAME.test(baseName(logStreamName(baseName(name))))
+}

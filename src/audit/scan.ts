@@ -29,8 +29,19 @@ function minimalNeedles(names: readonly string[]): string[] {
 /** A legacy-format line: `<time> AUDIT: id="…" …` (facts §1.4). */
 const LEGACY_LINE = /^\S+ AUDIT: id="/
 
+/** detectFormat looks at most this far into a source. */
+export const FORMAT_HEAD_BYTES = 64 * 1024
+
+/** True once `head` holds the first line with something on it: enough for detectFormat. */
+export function hasFirstLine(head: Buffer): boolean {
+  let i = 0
+  while (i < head.length && (isSpace(head[i]) || isBomByte(head[i]))) i++
+  return head.indexOf(NEWLINE, i) !== -1
+}
+
 /**
- * Decides how a source is laid out from its first bytes (at least the first line, when it fits).
+ * Decides how a source is laid out from its first bytes: the first line with something on it, or
+ * FORMAT_HEAD_BYTES of it (see hasFirstLine).
  * JSON lines is the apiserver's own format; "documents" are pretty-printed events or EventLists
  * one after another; "legacy" is the old text format, which we recognise but cannot summarise.
  */
@@ -45,6 +56,10 @@ export function detectFormat(head: Buffer): LogFormat {
   if (nl === -1) return 'lines'
   if (first === '{' || (first.startsWith('{') && /[,{[]$/.test(first))) return 'documents'
   return 'lines'
+}
+
+function isBomByte(byte: number): boolean {
+  return byte === 0xef || byte === 0xbb || byte === 0xbf
 }
 
 function isSpace(byte: number | undefined): boolean {
@@ -79,7 +94,6 @@ export class LineScanner {
   private lineNo = 1
   private pending: Buffer[] = []
   private pendingBytes = 0
-  private started = false
 
   constructor(private readonly onCandidate: (candidate: Candidate) => void) {}
 
@@ -96,10 +110,6 @@ export class LineScanner {
 
   push(chunk: Buffer): void {
     let start = 0
-    if (!this.started) {
-      this.started = true
-      if (chunk.subarray(0, 3).equals(BOM)) start = 3
-    }
     if (this.pending.length > 0) {
       const nl = chunk.indexOf(NEWLINE, start)
       if (nl === -1) {
@@ -151,8 +161,9 @@ export class LineScanner {
   /** A line assembled across chunks (or the unterminated last one): search it on its own. */
   private scanOneLine(line: Buffer, unterminated: boolean): void {
     const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length
-    if (isBlank(line, 0, end)) return
-    const body = line.subarray(0, end)
+    const start = line.subarray(0, 3).equals(BOM) ? 3 : 0
+    if (isBlank(line, start, end)) return
+    const body = line.subarray(start, end)
     // An unterminated last line that is a whole object is just missing its newline; one cut
     // short is a log still being written: normal, neither an event nor malformed.
     if (unterminated && !endsWithBrace(body)) {
@@ -160,8 +171,8 @@ export class LineScanner {
       return
     }
     this.lines++
-    if (!looksLikeEvent(body, 0, end)) this.reportMalformed(this.lineNo)
-    else if (RESOURCE_NEEDLES.some((n) => body.indexOf(n) !== -1) && hasVerb(body, 0, end)) {
+    if (!looksLikeEvent(body, 0, body.length)) this.reportMalformed(this.lineNo)
+    else if (RESOURCE_NEEDLES.some((n) => body.indexOf(n) !== -1) && hasVerb(body, 0, body.length)) {
       this.onCandidate({bytes: body, line: this.lineNo, unterminated})
     }
   }
@@ -202,16 +213,18 @@ export class LineScanner {
       if (found === null) return
       // pos is now the start of the line holding the match; nl ends it.
       const end = text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
+      const start = pos + bomLength(text, pos)
       this.lines++
-      if (!textLooksLikeEvent(text, pos, end)) this.reportMalformed(this.lineNo)
-      else if (hasVerbText(text, pos, end)) this.onCandidate({bytes: chunk.subarray(base + pos, base + end), line: this.lineNo, unterminated: false})
+      if (!textLooksLikeEvent(text, start, end)) this.reportMalformed(this.lineNo)
+      else if (hasVerbText(text, start, end)) this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated: false})
       this.lineNo++
       pos = nl + 1
       needles.lastIndex = pos
     }
   }
 
-  private countTextLine(text: string, start: number, nl: number): void {
+  private countTextLine(text: string, lineStart: number, nl: number): void {
+    const start = lineStart + bomLength(text, lineStart)
     const end = nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
     if (end > start && !isBlankText(text, start, end)) {
       this.lines++
@@ -223,6 +236,14 @@ export class LineScanner {
 }
 
 const VERB_KEY = Buffer.from('"verb"')
+
+/**
+ * A BOM starts the input of a file saved by some editors, and so starts a line anywhere two such
+ * files were concatenated (or two gzip members were): it is skipped at the start of every line.
+ */
+function bomLength(text: string, lineStart: number): number {
+  return text.charCodeAt(lineStart) === 0xef && text.charCodeAt(lineStart + 1) === 0xbb && text.charCodeAt(lineStart + 2) === 0xbf ? 3 : 0
+}
 
 function endsWithBrace(buf: Buffer): boolean {
   let last = buf.length - 1
@@ -300,6 +321,10 @@ function hasVerb(buf: Buffer, start: number, end: number): boolean {
  * Splits pretty-printed JSON documents that follow one another (`{…}\n{…}` or one EventList)
  * by tracking nesting outside strings. Every document is a candidate: such files are small
  * (webhook dumps, hand-saved events), and an EventList must be decoded to be counted.
+ *
+ * A document cut short (a damaged file) never closes, and would swallow every document after it.
+ * Pretty printers indent what is nested, so inside an indented object that began at column 0, a
+ * `{` at column 0 starts the next document: the cut one is handed on as it is (malformed).
  */
 export class DocumentSplitter {
   /** Bytes outside any document that are not white space (each run counts once). */
@@ -312,6 +337,10 @@ export class DocumentSplitter {
   private docLine = 1
   private inGarbage = false
   private size = 0
+  private atLineStart = true
+  /** The current document is an object that began at column 0 and has indented lines. */
+  private docAtColumn0 = false
+  private docIndented = false
 
   constructor(private readonly onDocument: (candidate: Candidate) => void) {}
 
@@ -319,14 +348,27 @@ export class DocumentSplitter {
     let docStart = this.depth > 0 ? 0 : -1
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]
+      const lineStart = this.atLineStart
+      // A BOM keeps the column at 0.
+      this.atLineStart = b === NEWLINE || (lineStart && isBomByte(b))
       if (b === NEWLINE) this.lineNo++
+      if (this.depth > 0 && lineStart) {
+        if (b === 0x20 || b === 0x09) this.docIndented = true
+        else if (b === 0x7b && this.docAtColumn0 && this.docIndented) {
+          // No string runs across a line break in JSON: the document before was cut short.
+          this.take(chunk.subarray(docStart, i))
+          this.emit(false)
+        }
+      }
       if (this.depth === 0) {
         if (b === 0x7b || b === 0x5b) {
           this.depth = 1
           docStart = i
           this.docLine = this.lineNo
           this.inGarbage = false
-        } else if (!isSpace(b) && !(b === 0xef || b === 0xbb || b === 0xbf)) {
+          this.docAtColumn0 = lineStart && b === 0x7b
+          this.docIndented = false
+        } else if (!isSpace(b) && !isBomByte(b)) {
           if (!this.inGarbage) this.garbage++
           this.inGarbage = true
         }

@@ -21,11 +21,24 @@ export abstract class BaseCommand extends Command {
       process.exitCode = error.exitCode
       return
     }
-    // oclif's own errors (unknown flag, bad value) already read well; keep their exit code (2).
-    if (error instanceof Errors.CLIError || 'oclif' in error) throw error
+    if (error instanceof Errors.ExitError) throw error
+    // oclif's own errors (an unknown flag, a bad value): one line and where to look, instead of
+    // the whole help on stderr; keep their exit code (2).
+    if (error instanceof Errors.CLIError || 'oclif' in error) {
+      process.stderr.write(`error: ${sanitize(oneLine(error.message))}\n`)
+      process.stderr.write(`hint: see ${this.config.bin} ${this.id} --help\n`)
+      process.exitCode = (error as {oclif?: {exit?: number}}).oclif?.exit ?? 2
+      return
+    }
     if (process.env.DEBUG) process.stderr.write(`${error.stack}\n`)
     process.stderr.write(`error: ${sanitize(error.message)}\n`)
     if (!process.env.DEBUG) process.stderr.write('hint: run again with DEBUG=1 for details\n')
     process.exitCode = 2
   }
+}
+
+/** oclif's multi-line messages (`Parsing --limit` / `Expected an integer…`) as one line, without its own pointer to --help. */
+function oneLine(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== 'See more help with --help')
+  return lines.reduce((text, line) => (text === '' ? line : /[:.]$/.test(text) ? `${text} ${line}` : `${text}: ${line}`), '')
 }

@@ -7,7 +7,7 @@ import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
-import {sourceWarnings} from '../render/sources.js'
+import {inputSpan, sourceWarnings} from '../render/sources.js'
 import {fileSources} from '../sources/file.js'
 import {readSources} from '../sources/read.js'
 import type {LogSource} from '../sources/source.js'
@@ -40,8 +40,9 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
     const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
-    const sources: LogSource[] = cluster ? cluster.sources : await fileSources(options.files)
-    for (const warning of cluster?.warnings ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    const files = cluster ? undefined : await fileSources(options.files)
+    const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
+    for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
@@ -56,18 +57,18 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }
 
-    const changes = selectChanges(collector.finish(), options.selection)
+    const inWindow = collector.finish()
+    const changes = selectChanges(inWindow, options.selection)
     const report = buildReport(options.window, stats, changes)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
       const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
-      const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
-      const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
       out.write(
         renderPoliciesTable(report, {
           wide: options.output === 'wide',
           limit: options.limit,
-          inputSpan: {firstMs: firsts.length > 0 ? Math.min(...firsts) : null, lastMs: lasts.length > 0 ? Math.max(...lasts) : null},
+          inputSpan: inputSpan(stats),
+          unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
         }),
       )

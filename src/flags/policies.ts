@@ -10,8 +10,8 @@ import type {ColorMode} from '../render/color.js'
 import {commaList} from './comma-list.js'
 
 export const policiesFlags = {
-  file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of rotated logs, a glob, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
-  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h]', helpGroup: 'WINDOW'}),
+  file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
+  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
   'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
   'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable.', helpGroup: 'FILTER'}),
@@ -49,6 +49,8 @@ export interface PoliciesOptions {
   window: TimeWindow
   filter: ChangeFilter
   selection: ChangeSelection
+  /** The selection as given on the command line (`--user bob`, `--kind gnp,knp`), for messages. */
+  selectionFlags: string[]
   output: 'table' | 'wide' | 'json' | 'yaml'
   color: ColorMode
   limit: number
@@ -73,6 +75,15 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
       for (const r of matched) resources.add(`${r.resource}.${r.apiGroup}`)
     }
   }
+  const tiers = commaList(flags.tier)
+  const selectionFlags = [
+    ...(flags.user ?? []).map((u) => `--user ${u}`),
+    ...(verbs.length > 0 ? [`--verb ${verbs.join(',')}`] : []),
+    ...(kinds.length > 0 ? [`--kind ${kinds.join(',')}`] : []),
+    ...(flags.namespace ?? []).map((n) => `-n ${n}`),
+    ...(tiers.length > 0 ? [`--tier ${tiers.join(',')}`] : []),
+    ...(flags.outcome === 'all' ? [] : [`--outcome ${flags.outcome}`]),
+  ]
   return {
     files: flags.file ?? [],
     window,
@@ -82,9 +93,10 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
       verbs,
       resources,
       namespaces: flags.namespace ?? [],
-      tiers: commaList(flags.tier),
+      tiers,
       outcome: flags.outcome,
     },
+    selectionFlags,
     output: flags.output,
     color: flags.color,
     limit: flags.limit,

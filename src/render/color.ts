@@ -1,10 +1,10 @@
-// Colour is on only for a terminal, unless --color says otherwise; NO_COLOR always wins for auto.
+// The chalk instance for table output, coloured as --color, NO_COLOR and the terminal say.
 import {Chalk, type ChalkInstance} from 'chalk'
 
-export type ColorMode = 'auto' | 'always' | 'never'
+import {colorEnabled, type ColorMode} from './color-mode.js'
+
+export type {ColorMode} from './color-mode.js'
 
 export function makeChalk(mode: ColorMode, stream: {isTTY?: boolean} = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== ''
-  const on = mode === 'always' || (mode === 'auto' && !noColor && stream.isTTY === true)
-  return new Chalk({level: on ? 1 : 0})
+  return new Chalk({level: colorEnabled(mode, stream, env) ? 1 : 0})
 }

@@ -10,8 +10,10 @@ export interface PoliciesView {
   wide: boolean
   /** How many of the most recent changes to list; 0 = all. */
   limit: number
-  /** Times of the first and last events the input holds, for the empty-window message. */
-  inputSpan: {firstMs: number | null; lastMs: number | null}
+  /** Times of the first and last events the input holds, and rotated files not opened, for the empty-window message. */
+  inputSpan: {firstMs: number | null; lastMs: number | null; skipped: number}
+  /** Changes in the window that --user, --verb, --kind, -n, --tier or --outcome left out. */
+  unselected: {count: number; flags: readonly string[]}
   chalk: ChalkInstance
 }
 
@@ -21,10 +23,7 @@ export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesVi
   const out: string[] = []
   out.push(chalk.bold(`Policy changes ${describeWindow(report.window)}`) + chalk.dim(`  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`))
   if (report.changes.length === 0) {
-    out.push('', 'No network policy or tier changes in this window.')
-    const {firstMs, lastMs} = view.inputSpan
-    if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
-    if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
+    out.push('', ...emptyWindow(report, view))
     return out.join('\n') + '\n'
   }
   out.push('', summaryMatrix(report, chalk))
@@ -32,6 +31,20 @@ export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesVi
   const title = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
   out.push('', chalk.bold(title), changeList(shown, view))
   return out.join('\n') + '\n'
+}
+
+function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
+  const {chalk, unselected} = view
+  if (unselected.count > 0) {
+    return ['No network policy or tier changes in this window match the filters.', `${plural(unselected.count, 'change')} in this window did not match ${unselected.flags.join(' ')}.`]
+  }
+  const out = ['No network policy or tier changes in this window.']
+  const {firstMs, lastMs, skipped} = view.inputSpan
+  if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
+  else if (lastMs !== null) out.push(`The input ends at about ${shortTime(lastMs)} (the time in the newest rotated file's name).`)
+  if (skipped > 0) out.push(`${plural(skipped, 'rotated file')} that end${skipped === 1 ? 's' : ''} before the window ${skipped === 1 ? 'was' : 'were'} not read.`)
+  if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
+  return out
 }
 
 function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string {
@@ -52,14 +65,15 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
   const columns: Column[] = [{header: 'USER'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const})), {header: 'FAILED', align: 'right'}]
   if (showUnknown) columns.push({header: 'UNKNOWN', align: 'right'})
   columns.push({header: 'TOTAL', align: 'right'})
-  const rows = [...users.entries()].map(([user, cells]) => {
-    const total = [...cells.values()].reduce((a, b) => a + b, 0)
+  const totals = [...users.entries()].map(([user, cells]) => ({user, cells, total: [...cells.values()].reduce((a, b) => a + b, 0)}))
+  // As the summary is ordered: by count, then by user.
+  totals.sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+  const rows = totals.map(({user, cells, total}) => {
     const row: Array<string | number> = [user || '(unauthenticated)', ...allVerbs.map((v) => cells.get(v) ?? 0), failed.get(user) ?? 0]
     if (showUnknown) row.push(unknown.get(user) ?? 0)
     row.push(total)
     return row
   })
-  rows.sort((a, b) => Number(b.at(-1)) - Number(a.at(-1)))
   const failedCol = allVerbs.length + 1
   return renderTable(columns, rows, (_r, c, text) => {
     if (c >= 1 && text === '0') return chalk.dim(text)
@@ -71,7 +85,7 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
 function changeList(changes: readonly PolicyChange[], view: PoliciesView): string {
   const {chalk, wide} = view
   const columns: Column[] = [{header: 'TIME'}, {header: 'USER'}, {header: 'VERB'}, {header: 'KIND'}, {header: 'NAMESPACE'}, {header: 'NAME'}, {header: 'TIER'}, {header: 'RESULT'}]
-  if (wide) columns.push({header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
+  if (wide) columns.push({header: 'CODE', align: 'right'}, {header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
   const rows = changes.map((c) => {
     const row = [
       c.time.replace(/\.\d+Z$/, 'Z'),
@@ -83,7 +97,7 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): strin
       c.tier ?? '',
       result(c),
     ]
-    if (wide) row.push(c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
+    if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
   })
   return renderTable(columns, rows, (r, col, text) => {
@@ -103,7 +117,7 @@ export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string 
 const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
 
 function result(c: PolicyChange): string {
-  if (c.code === null) return c.outcome === 'unknown' ? 'unknown' : 'ok'
+  if (c.code === null) return c.outcome === 'succeeded' ? 'ok' : c.outcome
   if (c.code < 400) return c.code === 200 || c.code === 201 ? 'ok' : `ok (${c.code})`
   return `${c.code} ${REASONS[c.code] ?? 'Failed'}`
 }

@@ -7,6 +7,9 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     if (s.format === 'legacy') {
       lines.push(`${s.name}: legacy audit format (${s.events} lines) cannot be summarized: it has no object reference or bodies; run kube-apiserver with --audit-log-format=json`)
     }
+    if (s.disordered) {
+      lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
+    }
     if (s.malformed > 0) {
       const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
       lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)
@@ -26,4 +29,15 @@ export function formatBytes(n: number): string {
     unit++
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
+/** What time span the input covers, for "nothing in the window", and how many rotated files were not opened. */
+export function inputSpan(stats: readonly SourceStats[]): {firstMs: number | null; lastMs: number | null; skipped: number} {
+  const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
+  const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
+  return {
+    firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
+    lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
+    skipped: stats.filter((s) => s.skipped).length,
+  }
 }

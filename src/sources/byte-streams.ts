@@ -18,15 +18,30 @@ export async function readRange(source: LogSource, start: number, end: number, s
   return Buffer.concat(parts)
 }
 
-export async function peek(iterable: AsyncIterable<Buffer>): Promise<{first: Buffer; all: AsyncIterable<Buffer>}> {
+/**
+ * Reads ahead until `enough(head)` holds, `maxBytes` are in, or the stream ends (a pipe may deliver
+ * one byte first), and gives back what was read and the whole stream, from its first byte. Chunks
+ * read ahead are handed on as one copy: a reader that reuses its buffers may not keep two.
+ */
+export async function peekHead(iterable: AsyncIterable<Buffer>, maxBytes: number, enough: (head: Buffer) => boolean): Promise<{head: Buffer; all: AsyncIterable<Buffer>}> {
   const iterator = iterable[Symbol.asyncIterator]()
-  const head = await iterator.next()
-  const first = head.done ? Buffer.alloc(0) : head.value
+  const parts: Buffer[] = []
+  let head: Buffer = Buffer.alloc(0)
+  let done = false
+  while (!done && head.length < maxBytes && (parts.length === 0 || !enough(head))) {
+    const next = await iterator.next()
+    if (next.done) done = true
+    else {
+      parts.push(next.value)
+      head = parts.length === 1 ? next.value : Buffer.concat(parts)
+    }
+  }
   async function* all() {
-    if (!head.done) yield first
+    if (head.length > 0) yield head
+    if (done) return
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value
   }
-  return {first, all: all()}
+  return {head, all: all()}
 }
 
 /** Passes chunks through, telling `onChunk` about each (byte counts, progress). */

@@ -1,11 +1,11 @@
-// Local files, mounted volumes and stdin as LogSources: `-f` takes a file, a directory (an audit
-// log and its rotated siblings), a glob, or `-`.
+// Local files, mounted volumes, pipes and stdin as LogSources: `-f` takes a file, a directory (its
+// audit logs and their rotated files), a glob, a FIFO, or `-`.
 
-import {constants} from 'node:fs'
-import {access, open, readdir, stat} from 'node:fs/promises'
+import {constants, createReadStream} from 'node:fs'
+import {access, open, readdir, realpath, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {rotationTime} from '../audit/rotation.js'
+import {isAuditLogName, rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
 import type {ByteRange, LogSource} from './source.js'
 
@@ -73,59 +73,101 @@ export async function* readFileChunks(path: string, range: ByteRange | undefined
   }
 }
 
-export class StdinSource implements LogSource {
-  readonly name = '-'
+/**
+ * A source read once, from start to end: stdin, a FIFO, a process substitution (`-f <(zcat …)`),
+ * a character device.
+ */
+export class StreamSource implements LogSource {
   readonly rotatedAt = null
 
-  constructor(private readonly stream: NodeJS.ReadableStream = process.stdin) {}
+  constructor(readonly name: string, private readonly open: () => NodeJS.ReadableStream) {}
 
   async size(): Promise<null> {
     return null
   }
 
   async *read(): AsyncIterable<Buffer> {
-    for await (const chunk of this.stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    for await (const chunk of this.open()) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk
   }
+}
+
+/** What -f names: the sources, and what the user should know about the choice (on stderr). */
+export interface FileSources {
+  sources: LogSource[]
+  notices: string[]
 }
 
 const LOG_FILE = /\.(log|jsonl?|gz)$/i
 
 /**
- * Turns the `-f` values into sources, in the order given. A directory contributes its log files,
+ * Turns the `-f` values into sources, in the order given. A directory contributes its audit logs,
  * each rotated set oldest first with the active file last; a glob its matches in the same order.
- * Unreadable or missing paths fail here, before any reading starts.
+ * A file named twice (also through a directory, a glob or a link) is read once. Unreadable or
+ * missing paths fail here, before any reading starts.
  */
-export async function fileSources(paths: readonly string[], stdin?: NodeJS.ReadableStream): Promise<LogSource[]> {
+export async function fileSources(paths: readonly string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<FileSources> {
   const sources: LogSource[] = []
-  const seen = new Set<string>()
-  const add = (source: LogSource) => {
-    if (seen.has(source.name)) return
-    seen.add(source.name)
+  const notices: string[] = []
+  const seen = new Map<string, string>()
+  const add = async (source: LogSource) => {
+    const key = source.name === '-' ? '-' : await realpath(source.name).catch(() => source.name)
+    const first = seen.get(key)
+    if (first !== undefined) {
+      notices.push(`${source.name} is the same file as ${first}: read once`)
+      return
+    }
+    seen.set(key, source.name)
     sources.push(source)
   }
   if (paths.filter((p) => p === '-').length > 1) throw new UserError('stdin (-) can be given only once')
   for (const path of paths) {
     if (path === '-') {
-      add(new StdinSource(stdin))
+      await add(new StreamSource('-', () => stdin))
       continue
     }
     if (/[*?[\]{}]/.test(path) && !(await exists(path))) {
       const {glob} = await import('tinyglobby')
       const matches = await glob(path, {onlyFiles: true, absolute: false, expandDirectories: false})
       if (matches.length === 0) throw new UserError(`no file matches ${path}`, {hint: 'check the pattern; quote it so the shell does not expand it first'})
-      for (const file of orderLogFiles(matches)) add(await readableFile(file))
+      for (const file of orderLogFiles(matches)) await add(await readableFile(file))
       continue
     }
     const info = await statOrFail(path)
     if (info.isDirectory()) {
-      const names = (await readdir(path, {withFileTypes: true})).filter((d) => d.isFile() && !d.name.startsWith('.') && (LOG_FILE.test(d.name) || rotationTime(d.name)))
-      if (names.length === 0) throw new UserError(`no audit log files in directory ${path}`, {hint: 'expected audit.log and rotated audit-<time>.log[.gz] files'})
-      for (const file of orderLogFiles(names.map((d) => join(path, d.name)))) add(await readableFile(file))
+      const {files, notice} = await directoryLogs(path)
+      if (notice !== undefined) notices.push(notice)
+      for (const file of orderLogFiles(files.map((name) => join(path, name)))) await add(await readableFile(file))
     } else {
-      add(await readableFile(path))
+      await add(await readableFile(path))
     }
   }
-  return sources
+  return {sources, notices}
+}
+
+/**
+ * The audit logs in a directory, by name (see isAuditLogName): not the apiserver's own log or a
+ * config file beside them. Links are followed. A directory with no audit log by name gives its
+ * JSON-looking files instead, and says so.
+ */
+async function directoryLogs(dir: string): Promise<{files: string[]; notice?: string}> {
+  const names: string[] = []
+  for (const entry of await readdir(dir, {withFileTypes: true})) {
+    if (entry.name.startsWith('.')) continue
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isFileBehind(join(dir, entry.name))))) names.push(entry.name)
+  }
+  const audit = names.filter(isAuditLogName)
+  if (audit.length > 0) return {files: audit}
+  const others = names.filter((name) => LOG_FILE.test(name) || rotationTime(name)).sort()
+  if (others.length === 0) throw new UserError(`no audit log files in directory ${dir}`, {hint: 'expected audit.log and rotated audit-<time>.log[.gz] files'})
+  return {files: others, notice: `${dir}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading ${others.join(', ')}`}
+}
+
+async function isFileBehind(link: string): Promise<boolean> {
+  try {
+    return (await stat(link)).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** Rotated files by rotation time, oldest first; files without a rotation time after them, by name. */
@@ -155,11 +197,13 @@ async function statOrFail(path: string) {
   }
 }
 
-async function readableFile(path: string): Promise<FileSource> {
+/** A regular file, seekable; a FIFO or character device (`-f <(zcat …)`, /dev/stdin), read as a stream. */
+async function readableFile(path: string): Promise<LogSource> {
   try {
     await access(path, constants.R_OK)
     const info = await stat(path)
-    if (!info.isFile()) throw new UserError(`${path} is not a regular file`)
+    if (info.isFIFO() || info.isCharacterDevice()) return new StreamSource(path, () => createReadStream(path, {highWaterMark: FILE_CHUNK_BYTES}))
+    if (!info.isFile()) throw new UserError(`${path} is not a file, a pipe or a directory`)
   } catch (error) {
     if (error instanceof UserError) throw error
     throw fileError(path, error)

@@ -1,6 +1,6 @@
 // Times of raw, undecoded lines: for bisecting to a window's start, stopping after its end, and
 // saying what time span the input covers.
-import {lineTime} from '../audit/window.js'
+import {lineTime, type TimeProbe} from '../audit/window.js'
 import {readRange} from './byte-streams.js'
 import type {LogSource} from './source.js'
 
@@ -21,6 +21,21 @@ export async function timeAfter(source: LogSource, offset: number, size: number,
     return lineTime(buf.subarray(nl + 1, end === -1 ? buf.length : end))
   }
   return undefined
+}
+
+/** Probes read at once: over HTTP a round trip costs more than the bytes. */
+const PROBES_IN_FLIGHT = 8
+
+/** The times after `count` evenly spaced offsets of a seekable source, in offset order. */
+export async function probeTimes(source: LogSource, size: number, count: number, signal?: AbortSignal): Promise<TimeProbe[]> {
+  const offsets = Array.from({length: count}, (_, i) => Math.floor((size * i) / count))
+  const probes: TimeProbe[] = []
+  for (let i = 0; i < offsets.length; i += PROBES_IN_FLIGHT) {
+    const batch = offsets.slice(i, i + PROBES_IN_FLIGHT)
+    const times = await Promise.all(batch.map((offset) => timeAfter(source, offset, size, signal)))
+    batch.forEach((offset, j) => probes.push({offset, timeMs: times[j]}))
+  }
+  return probes
 }
 
 export function firstLineTime(chunk: Buffer): number | null {

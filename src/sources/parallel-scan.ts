@@ -12,6 +12,7 @@ export interface ScanJob {
   start: number
   end: number
   stopAfter: number | null
+  watchOrder: boolean
 }
 
 export interface ScanJobResult {

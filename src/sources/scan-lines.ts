@@ -1,6 +1,7 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
 import {type Candidate, isLegacyLine, jsonTextOf, LineScanner} from '../audit/scan.js'
+import {OrderWatch} from '../audit/window.js'
 import {lastLineTime} from './line-times.js'
 
 /** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
@@ -17,15 +18,27 @@ export interface LinesResult {
   lastTimeMs: number | null
   /** Reading stopped because lines went past this time (a window's end plus slack). */
   stoppedEarly: boolean
+  /** Reading stopped because, watching the order, a line came out of it: read again, whole. */
+  disordered: boolean
   failure?: unknown
+}
+
+export interface LinesScanOptions {
+  /** Stop at the first chunk whose last line is later than this (a window's end plus slack). */
+  readonly stopAfter: number | null
+  /**
+   * The read skipped part of the log, or may stop early, on the strength of its time order:
+   * check that order on the way, and stop as soon as it does not hold (`disordered`).
+   */
+  readonly watchOrder: boolean
 }
 
 /**
  * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
- * With `stopAfter`, stops at the first chunk whose last line is later than it. A read failure
- * is returned, not thrown, so what was read before it still counts.
+ * A read failure is returned, not thrown, so what was read before it still counts.
  */
-export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, stopAfter: number | null): Promise<LinesResult> {
+export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder}: LinesScanOptions): Promise<LinesResult> {
+  const order = watchOrder ? new OrderWatch() : null
   let unterminated = false
   // A line is one event, except a decoded webhook EventList written on one line.
   let extraEvents = 0
@@ -33,6 +46,7 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     const decoded = decodeCandidate(candidate)
     if (!('error' in decoded)) {
       extraEvents += Math.max(0, decoded.events.length - 1)
+      if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
       onEvents(decoded.events)
     }
     else if (candidate.unterminated) unterminated = true
@@ -45,7 +59,11 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     for await (const chunk of bytes) {
       scanner.push(chunk)
       const last = lastLineTime(chunk)
-      if (last !== undefined) lastTimeMs = last
+      if (last !== undefined) {
+        lastTimeMs = last
+        order?.see(last)
+      }
+      if (order?.disordered) break
       // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
       if (stopAfter !== null && last !== undefined && last > stopAfter) {
         stoppedEarly = true
@@ -66,6 +84,7 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     unterminated: unterminated || scanner.unterminated,
     lastTimeMs,
     stoppedEarly,
+    disordered: order?.disordered ?? false,
     failure,
   }
 }

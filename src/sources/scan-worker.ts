@@ -2,7 +2,7 @@
 // on both cores. Posts the LinesResult, the decoded events and the bytes it read.
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {slimBody} from '../audit/changes.js'
+import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {readFileChunks} from './file.js'
 import {scanJsonLines} from './scan-lines.js'
@@ -18,8 +18,7 @@ async function* counted(chunks: AsyncIterable<Buffer>) {
   }
 }
 // Bodies can be large; only the fields changes read cross back to the main thread.
-const slim = (e: AuditEvent): AuditEvent => ({...e, requestObject: slimBody(e.requestObject), responseObject: slimBody(e.responseObject)})
-const result = await scanJsonLines(counted(readFileChunks(job.path, {start: job.start, end: job.end}, undefined, true)), (e) => events.push(...e.map(slim)), job.stopAfter)
+const result = await scanJsonLines(counted(readFileChunks(job.path, {start: job.start, end: job.end}, undefined, true)), (e) => events.push(...e.map(slimEvent)), job)
 const failure = result.failure === undefined ? undefined : (result.failure as Error).message
 const message: ScanJobResult = {result: {...result, failure}, events, bytesRead}
 parentPort!.postMessage(message)

@@ -27,7 +27,7 @@ interface OracleChange {
 
 interface OracleReport {
   events: number
-  summary: {user: string; verb: string; succeeded: number; failed: number}[]
+  summary: {user: string; verb: string; succeeded: number; failed: number; unknown: number}[]
   changes: OracleChange[]
 }
 
@@ -72,8 +72,7 @@ describe('policies on the example logs agrees with jq', () => {
 
       it('has the same summary, in the same order', () => {
         assert.ok(expected.summary.length > 0, 'the oracle found no change: the jq filter is broken')
-        const summary = ours.summary.map(({user, verb, succeeded, failed}) => ({user, verb, succeeded, failed}))
-        assert.deepEqual(summary, expected.summary)
+        assert.deepEqual(ours.summary, expected.summary)
       })
 
       it('has the same changes, in the same order', () => {

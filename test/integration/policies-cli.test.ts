@@ -2,14 +2,14 @@
 // stdin, bad input. Expected counts come from jq or from reading the fixtures, never from our code.
 
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
-import {runCli} from '../support/cli.js'
+import {RUN, runCli} from '../support/cli.js'
 import {auditLine} from '../support/events.js'
 
 const LOGS = '../shared/fixtures/real/logs'
@@ -75,6 +75,12 @@ describe('policies on the example log', () => {
     assert.equal(rows.length, 20, 'the default --limit')
     for (const row of rows) assert.match(row.slice(col), /^(ok|\d{3} \w+)/, row)
     assert.doesNotMatch(result.stdout, /\u001b/, 'no colour when stdout is not a terminal')
+    // The matrix: most changes first, ties by user (the example has three users with 2).
+    const matrix = lines.slice(lines.indexOf(header) + 1, lines.indexOf('', lines.indexOf(header)))
+    const byUser = matrix.map((l) => ({user: l.split(/ +/)[0], total: Number(l.split(/ +/).at(-1))}))
+    const expected = [...byUser].sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : 1))
+    assert.deepEqual(byUser, expected)
+    assert.ok(new Set(byUser.map((r) => r.total)).size < byUser.length, 'the example has ties')
   })
 
   it('says when the window is empty, what the input covers, and what to try', async () => {
@@ -83,6 +89,36 @@ describe('policies on the example log', () => {
     assert.match(result.stdout, /No network policy or tier changes in this window\./)
     assert.match(result.stdout, /The input covers 2026-11-24T07:00:\d\dZ to 2026-11-24T0?9:59:\d\dZ\./)
     assert.match(result.stdout, /Try --since all/)
+  })
+
+  it('says what time span EventList, pretty-printed and legacy input covers when the window is empty', async () => {
+    const eventList = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    const pretty = join(tmpdir(), `kubectl-audit-pretty-${process.pid}.json`)
+    writeFileSync(pretty, [auditLine({time: '2026-11-24T10:00:05.000000Z'}), auditLine({time: '2026-11-24T09:00:00.000000Z'})].map((l) => JSON.stringify(JSON.parse(l), null, 2)).join('\n'))
+    const shortTime = (t: string) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')
+    const legacyTimes = readFileSync(legacy, 'utf8').trim().split('\n').map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
+    const cases: Array<[string, string, string]> = [
+      [eventList, shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)), shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList))],
+      [pretty, '2026-11-24T09:00:00Z', '2026-11-24T10:00:05Z'],
+      [legacy, legacyTimes[0], legacyTimes.at(-1)!],
+    ]
+    try {
+      for (const [file, first, last] of cases) {
+        const result = await runCli(['policies', '-f', file, '--since-time', '2030-01-01T00:00:00Z'])
+        assert.equal(result.code, 0)
+        assert.match(result.stdout, new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`), file)
+      }
+    } finally {
+      rmSync(pretty)
+    }
+  })
+
+  it('says how many changes in the window the filters left out, and which filters', async () => {
+    const all = JSON.parse(execFileSync('jq', ['-n', '-f', 'examples/policy-changes.jq', EXAMPLE], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})).changes.length
+    const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '--user', 'nobody', '--kind', 'gnp'])
+    assert.equal(result.code, 0)
+    assert.match(result.stdout, new RegExp(`\nNo network policy or tier changes in this window match the filters\\.\n${all} changes in this window did not match --user nobody --kind gnp\\.\n$`))
   })
 
   it('gives the same report as YAML and as JSON', async () => {
@@ -95,8 +131,15 @@ describe('policies on the example log', () => {
   it('lists everything with --limit 0 and adds audit IDs with -o wide', async () => {
     const {report} = await json(['policies', '-f', EXAMPLE, '--since', 'all'])
     const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'wide', '--limit', '0'])
-    assert.match(result.stdout, /AUDIT-ID +SOURCE-IP +USER-AGENT +SOURCE/)
+    assert.match(result.stdout, /RESULT +CODE +AUDIT-ID +SOURCE-IP +USER-AGENT +SOURCE/)
     for (const change of report.changes) assert.ok(result.stdout.includes(change.auditID), change.auditID)
+    // The CODE column tells a 201 from a 200; it is right-aligned under its header.
+    const lines = result.stdout.split('\n')
+    const listHeader = lines.find((l) => l.startsWith('TIME'))!
+    const codeEnd = listHeader.indexOf('CODE') + 'CODE'.length
+    const rows = lines.slice(lines.indexOf(listHeader) + 1).filter((l) => l !== '')
+    assert.deepEqual(rows.map((row) => row.slice(codeEnd - 3, codeEnd)), report.changes.map((c) => (c.code === null ? '   ' : String(c.code))))
+    assert.ok(report.changes.some((c) => c.code === 201) && report.changes.some((c) => c.code === 200))
   })
 
   it('filters by kind, user, verb, outcome and tier', async () => {
@@ -143,6 +186,22 @@ describe('policies input handling', () => {
     assert.equal(piped.sources[0].name, '-')
   })
 
+  it('detects the format of stdin when a slow pipe delivers one byte first', async () => {
+    const pretty = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    for (const file of [pretty, legacy, EXAMPLE]) {
+      const whole = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
+      const bytes = readFileSync(file)
+      for (const input of [bytes, gzipSync(bytes)]) {
+        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {stdin: [input.subarray(0, 1), input.subarray(1)]})
+        assert.equal(piped.code, 0, piped.stderr)
+        const [a, b] = [JSON.parse(whole.stdout), JSON.parse(piped.stdout)] as PolicyChangeReport[]
+        assert.deepEqual([b.sources[0].events, b.sources[0].malformed, b.changes.length], [a.sources[0].events, a.sources[0].malformed, a.changes.length], file)
+        assert.equal(piped.stderr, whole.stderr.replaceAll(file, '-'))
+      }
+    }
+  })
+
   it('reads a directory of rotated logs oldest first, and skips files before the window unopened', async () => {
     const rotated = join(dir, 'rotated')
     mkdirSync(rotated)
@@ -162,6 +221,75 @@ describe('policies input handling', () => {
     const windowed = (await json(['policies', '-f', rotated, '--since-time', since])).report
     assert.equal(windowed.sources[0].bytesRead, 0, 'the first rotated file was not opened')
     assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
+  })
+
+  it('reads the audit logs of a directory by name, links included, and leaves its other logs alone', async () => {
+    const logs = join(dir, 'by-name')
+    const elsewhere = join(dir, 'elsewhere.log')
+    mkdirSync(logs)
+    const write = (name: string, time: string) => auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, time, code: 201}) + '\n'
+    writeFileSync(elsewhere, write('active', '2026-11-24T10:30:00.000000Z'))
+    symlinkSync(elsewhere, join(logs, 'audit.log'))
+    writeFileSync(join(logs, 'audit-2026-11-24T10-00-00.000.log.gz'), gzipSync(write('rotated', '2026-11-24T09:30:00.000000Z')))
+    writeFileSync(join(logs, 'tsee-audit.log'), write('calico', '2026-11-24T10:15:00.000000Z'))
+    writeFileSync(join(logs, 'kube-apiserver.log'), 'I1124 10:00:00.000000       1 server.go:100] starting\n')
+    writeFileSync(join(logs, 'config.json'), '{"apiVersion": "v1"}\n')
+    symlinkSync(join(dir, 'missing.log'), join(logs, 'audit-2026-11-24T08-00-00.000.log'))
+    const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
+    assert.deepEqual(report.sources.map((s) => [s.name.slice(logs.length + 1), s.events, s.malformed]), [
+      ['audit-2026-11-24T10-00-00.000.log.gz', 1, 0],
+      ['audit.log', 1, 0],
+      ['tsee-audit.log', 1, 0],
+    ])
+    assert.deepEqual(report.changes.map((c) => c.name), ['rotated', 'calico', 'active'])
+    assert.equal(stderr, '')
+  })
+
+  it('reads the JSON-looking files of a directory with no audit log by name, and says which', async () => {
+    const logs = join(dir, 'unnamed')
+    mkdirSync(logs)
+    writeFileSync(join(logs, 'events.jsonl'), auditLine() + '\n')
+    writeFileSync(join(logs, 'notes.txt'), 'not a log\n')
+    const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
+    assert.deepEqual(report.sources.map((s) => s.name), [join(logs, 'events.jsonl')])
+    assert.equal(stderr, `warning: ${logs}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading events.jsonl\n`)
+  })
+
+  it('reads a file named twice once, and says so once', async () => {
+    const once = join(dir, 'once')
+    mkdirSync(once)
+    writeFileSync(join(once, 'audit.log'), auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: 'x', code: 201}) + '\n')
+    const file = join(once, 'audit.log')
+    for (const args of [['-f', file, '-f', join(once, '.', 'audit.log')], ['-f', once, '-f', file]]) {
+      const {report, stderr} = await json(['policies', ...args, '--since', 'all'])
+      assert.equal(report.sources.length, 1, args.join(' '))
+      assert.equal(report.changes.length, 1)
+      assert.equal(stderr, `warning: ${args[3]} is the same file as ${report.sources[0].name}: read once\n`)
+    }
+  })
+
+  it('reads a process substitution (-f <(zcat …)) as a stream', async function () {
+    if (spawnSync('bash', ['-c', 'true']).status !== 0) this.skip()
+    const gz = join(dir, 'substituted.log.gz')
+    writeFileSync(gz, gzipSync(readFileSync(EXAMPLE)))
+    const whole = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
+    for (const command of ['zcat', 'cat']) {
+      const result = spawnSync('bash', ['-c', `"$0" "$1" policies -f <(${command} "$2") --since all -o json`, process.execPath, RUN, gz], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}})
+      assert.equal(result.status, 0, result.stderr)
+      const report = JSON.parse(result.stdout) as PolicyChangeReport
+      assert.match(report.sources[0].name, /^\/dev\/fd\/\d+$|^\/proc\//)
+      assert.deepEqual(report.summary, whole.summary, command)
+    }
+  })
+
+  it('says when the input ends when every rotated file ends before the window', async () => {
+    const old = join(dir, 'all-old')
+    mkdirSync(old)
+    writeFileSync(join(old, 'audit-2026-11-24T08-00-00.000.log.gz'), gzipSync(auditLine({time: '2026-11-24T07:59:00.000000Z'}) + '\n'))
+    writeFileSync(join(old, 'audit-2026-11-24T09-00-00.000.log'), auditLine({time: '2026-11-24T08:59:00.000000Z'}) + '\n')
+    const result = await runCli(['policies', '-f', old, '--since-time', '2026-11-25T00:00:00Z'])
+    assert.equal(result.code, 0)
+    assert.match(result.stdout, /\nThe input ends at about 2026-11-24T09:00:00Z \(the time in the newest rotated file's name\)\.\n2 rotated files that end before the window were not read\.\n/)
   })
 
   it('reads every rotated file that reaches into --until-time, whatever order -f names them in', async () => {
@@ -202,6 +330,27 @@ describe('policies input handling', () => {
     assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
   })
 
+  it('keeps the pretty-printed events after one cut in half, and counts that one malformed', async () => {
+    const file = join(dir, 'pretty-damaged.json')
+    const {auditEvent} = await import('../support/events.js')
+    const pretty = ['cut', 'a', 'b', 'c', 'd', 'e'].map((name) => JSON.stringify(auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name, code: 201}), null, 2))
+    pretty[0] = pretty[0].slice(0, Math.floor(pretty[0].length / 2))
+    writeFileSync(file, pretty.join('\n') + '\n')
+    const {report, stderr} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c', 'd', 'e'])
+    assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [5, 1])
+    assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
+  })
+
+  it('keeps the change after a byte-order mark in the middle: two files with one, gzipped one after the other', async () => {
+    const file = join(dir, 'members.log.gz')
+    const line = (name: string) => '\uFEFF' + auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, code: 201}) + '\n'
+    writeFileSync(file, Buffer.concat([gzipSync(line('first')), gzipSync(line('second'))]))
+    const {report} = await json(['policies', '-f', file, '--since', 'all'])
+    assert.deepEqual(report.changes.map((c) => c.name), ['first', 'second'])
+    assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [2, 0])
+  })
+
   it('counts every item of an EventList written on one line', async () => {
     const file = join(dir, 'eventlist.jsonl')
     const {auditEvent} = await import('../support/events.js')
@@ -231,7 +380,9 @@ describe('policies input handling', () => {
     ['an unknown kind', ['-f', EXAMPLE, '--kind', 'pods'], /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /],
     ['a read verb', ['-f', EXAMPLE, '--verb', 'get'], /^error: --verb get is not a write verb/],
     ['--since with --since-time', ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'], /cannot be used together/],
-    ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /Expected --output=xml to be one of: table, wide, json, yaml/],
+    ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /^error: Expected --output=xml to be one of: table, wide, json, yaml\nhint: see kubectl audit policies --help\n$/],
+    ['an unknown flag', ['-f', EXAMPLE, '--bogus'], /^error: Nonexistent flag: --bogus\nhint: see kubectl audit policies --help\n$/],
+    ['a flag value out of range', ['-f', EXAMPLE, '--limit', '-1'], /^error: Parsing --limit: Expected an integer greater than or equal to 0 but received: -1\nhint: see kubectl audit policies --help\n$/],
   ]
   it('exits 2 pointing at -f and the kubeconfig when there is no log and no cluster', async () => {
     const result = await runCli(['policies'], {env: {KUBECONFIG: join(dir, 'missing-kubeconfig'), HOME: dir}})
@@ -275,6 +426,26 @@ describe('policies on a real log rewritten to policy writes', () => {
     assert.equal(report.changes.map((c) => c.impersonatedUser).sort().join(','), impersonated)
     assert.ok(failed > 0 && report.changes.some((c) => c.code === 403 && c.outcome === 'failed'))
   })
+})
+
+describe('colour of oclif\'s own output (help, flag errors)', () => {
+  // ansis, oclif's colour library, reads argv and took `--color never` for a bare `--color`.
+  const env = {NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color'}
+  const ESC = '\u001b'
+  const cases: Array<[string[], boolean]> = [
+    [['--color', 'never', '--help'], false],
+    [['policies', '--color', 'never', '--help'], false],
+    [['policies', '--color', 'auto', '--help'], false],
+    [['policies', '--color=never', '--help'], false],
+    [['policies', '--color', 'always', '--help'], true],
+  ]
+  for (const [args, coloured] of cases) {
+    it(`${args.join(' ')} into a pipe: ${coloured ? 'coloured' : 'plain'}`, async () => {
+      const result = await runCli(args, {env})
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout.includes(ESC), coloured)
+    })
+  }
 })
 
 describe('policies output into a pipe closed early', () => {

@@ -11,7 +11,10 @@ export interface CliResult {
   stderr: string
 }
 
-export function runCli(args: readonly string[], options: {stdin?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<CliResult> {
+/** Pieces of stdin written apart, as a slow pipe delivers them. */
+const PIECE_PAUSE_MS = 300
+
+export function runCli(args: readonly string[], options: {stdin?: string | Buffer | Array<string | Buffer>; env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [RUN, ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, NO_COLOR: '1', ...options.env}, stdio: ['pipe', 'pipe', 'pipe']})
     const out: Buffer[] = []
@@ -21,6 +24,11 @@ export function runCli(args: readonly string[], options: {stdin?: string | Buffe
     child.on('error', reject)
     child.on('close', (code) => resolve({code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
     child.stdin.on('error', () => {})
-    child.stdin.end(options.stdin ?? '')
+    const pieces = Array.isArray(options.stdin) ? options.stdin : [options.stdin ?? '']
+    const writeFrom = (i: number) => {
+      if (i === pieces.length - 1) child.stdin.end(pieces[i])
+      else child.stdin.write(pieces[i], () => setTimeout(() => writeFrom(i + 1), PIECE_PAUSE_MS))
+    }
+    writeFrom(0)
   })
 }

@@ -15,7 +15,8 @@ export interface EventSpec {
   subresource?: string
   namespace?: string
   name?: string
-  code?: number
+  /** null: no responseStatus at all. */
+  code?: number | null
   time?: string
   requestURI?: string
   userAgent?: string
@@ -46,7 +47,7 @@ export function auditEvent(spec: EventSpec = {}): Record<string, unknown> {
   event.sourceIPs = ['10.0.0.1']
   event.userAgent = spec.userAgent ?? 'kubectl/v1.31.0 (linux/amd64) kubernetes/abcdef'
   event.objectRef = objectRef
-  if (stage !== 'RequestReceived') event.responseStatus = {metadata: {}, code: spec.code ?? 200}
+  if (stage !== 'RequestReceived' && spec.code !== null) event.responseStatus = {metadata: {}, code: spec.code ?? 200}
   if (spec.requestObject !== undefined) event.requestObject = spec.requestObject
   if (spec.responseObject !== undefined) event.responseObject = spec.responseObject
   event.requestReceivedTimestamp = time

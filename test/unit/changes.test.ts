@@ -68,6 +68,19 @@ describe('changes: what counts', () => {
     assert.equal(c.code, null)
   })
 
+  it('marks a request that ended in a Panic as failed, with or without a code (the apiserver answers 500)', () => {
+    const got = changesOf([
+      {...knp, verb: 'patch', name: 'a', stage: 'Panic', code: null},
+      {...knp, verb: 'patch', name: 'b', stage: 'Panic', code: 500},
+      {...knp, verb: 'patch', name: 'c', stage: 'ResponseComplete', code: null},
+    ])
+    assert.deepEqual(got.map((c) => [c.name, c.code, c.outcome]), [
+      ['a', null, 'failed'],
+      ['b', 500, 'failed'],
+      ['c', null, 'succeeded'],
+    ])
+  })
+
   it('keeps failed attempts with their code', () => {
     const got = changesOf([
       {...knp, verb: 'create', name: 'a', code: 403},
@@ -182,6 +195,31 @@ describe('changes: Calico aggregated API join', () => {
     assert.deepEqual(got.map((c) => [c.user, c.tier]), [
       ['alice', 'default'],
       ['bob', 'edge'],
+    ])
+  })
+
+  it('never gives a failed request the backing write of a successful one, however near', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', user: 'alice', code: 201, auditID: 'alice', time: '2026-11-24T09:00:00Z'},
+      {...gnp, verb: 'create', user: 'bob', code: 403, auditID: 'bob', time: '2026-11-24T09:00:01.2Z'},
+      {...gnpCRD, verb: 'create', name: 'security.allow-x', user: calicoSA, code: 201, time: '2026-11-24T09:00:01.3Z', responseObject: {spec: {tier: 'security'}}},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.name, c.tier, c.outcome]), [
+      ['alice', 'security.allow-x', 'security', 'succeeded'],
+      ['bob', null, null, 'failed'],
+    ])
+  })
+
+  it('joins a failed backing write to the request that failed with it, not to a successful one', () => {
+    const got = changesOf([
+      {...gnp, verb: 'create', user: 'alice', code: 409, auditID: 'alice', time: '2026-11-24T09:00:00.5Z'},
+      {...gnp, verb: 'create', user: 'bob', code: 201, auditID: 'bob', time: '2026-11-24T09:00:01Z'},
+      {...gnpCRD, verb: 'create', name: 'default.exists', user: calicoSA, code: 409, time: '2026-11-24T09:00:01.05Z'},
+      {...gnpCRD, verb: 'create', name: 'edge.new', user: calicoSA, code: 201, time: '2026-11-24T09:00:01.1Z'},
+    ])
+    assert.deepEqual(got.map((c) => [c.user, c.name, c.outcome]), [
+      ['alice', 'exists', 'failed'],
+      ['bob', 'edge.new', 'succeeded'],
     ])
   })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {logStreamName, rotationTime} from '../../src/audit/rotation.js'
+import {isAuditLogName, logStreamName, rotationTime} from '../../src/audit/rotation.js'
 
 describe('rotation names', () => {
   const times: Array<[string, string | null]> = [
@@ -20,4 +20,19 @@ describe('rotation names', () => {
     ['-', '-'],
   ]
   for (const [name, stream] of streams) it(`stream of ${name}`, () => assert.equal(logStreamName(name), stream))
+
+  const auditNames: Array<[string, boolean]> = [
+    ['audit.log', true],
+    ['audit-2024-01-02T03-04-05.678.log.gz', true],
+    ['tsee-audit.log', true],
+    ['tsee-audit-2024-01-02T03-04-05.678.log', true],
+    ['kube-apiserver-audit.json', true],
+    ['/var/log/kubernetes/audit/audit.jsonl', true],
+    ['kube-apiserver.log', false],
+    ['kube-apiserver-2024-01-02T03-04-05.678.log', false],
+    ['config.json', false],
+    ['audit-policy.yaml', false],
+    ['audit.log.swp', false],
+  ]
+  for (const [name, expected] of auditNames) it(`${name} is ${expected ? '' : 'not '}an audit log by name`, () => assert.equal(isAuditLogName(name), expected))
 })

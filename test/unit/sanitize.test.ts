@@ -13,6 +13,10 @@ describe('sanitize', () => {
     ['C1 CSI', 'a\u009b31mb', 'ab'],
     ['bidi override', 'user\u202Etxt.exe', 'user\\u202etxt.exe'],
     ['non-ASCII letters stay', 'José Müller', 'José Müller'],
+    ['zero-width space, joiners and marks', 'a\u200bb\u200cc\u200dd\u200ee\u200ff', 'a\\u200bb\\u200cc\\u200dd\\u200ee\\u200ff'],
+    ['word joiner and invisible operators', 'a\u2060b\u2064c', 'a\\u2060b\\u2064c'],
+    ['a byte-order mark inside text', 'ali\ufeffce', 'ali\\ufeffce'],
+    ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
   ]
   for (const [title, input, expected] of cases) it(title, () => assert.equal(sanitize(input), expected))
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {type Candidate, detectFormat, DocumentSplitter, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
+import {type Candidate, detectFormat, DocumentSplitter, hasFirstLine, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
 import {auditLine} from '../support/events.js'
 
 function scanInChunks(text: string | Buffer, chunkSize: number) {
@@ -44,6 +44,15 @@ describe('LineScanner', () => {
     const {scanner, candidates} = scanInChunks(crlf, 50)
     assert.deepEqual(candidates, [{line: 2, text: gnpPatch}])
     assert.equal(scanner.malformed, 0)
+  })
+
+  it('skips a byte-order mark at the start of any line (files or gzip members concatenated)', () => {
+    const text = ['\uFEFF' + noise, gnpPatch, '\uFEFF' + tierCreate, '\uFEFF' + noise, '\uFEFF'].join('\n') + '\n'
+    for (const size of [1, 5, 64, 1 << 20]) {
+      const {scanner, candidates} = scanInChunks(text, size)
+      assert.deepEqual(candidates, [{line: 2, text: gnpPatch}, {line: 3, text: tierCreate}], `chunk size ${size}`)
+      assert.deepEqual([scanner.lines, scanner.malformed], [4, 0], `chunk size ${size}`)
+    }
   })
 
   it('counts lines that are not events as malformed, with the first line number', () => {
@@ -96,6 +105,19 @@ describe('detectFormat', () => {
   }
 })
 
+describe('hasFirstLine', () => {
+  const cases: Array<[string, boolean]> = [
+    ['', false],
+    ['{', false],
+    ['\n\r\n  ', false],
+    ['\uFEFF\n{"kind":"Event"', false],
+    ['{"kind":"Event"}\n', true],
+    ['\n\n{\n', true],
+    ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7"\n', true],
+  ]
+  for (const [input, expected] of cases) it(`${JSON.stringify(input)}: ${expected}`, () => assert.equal(hasFirstLine(Buffer.from(input)), expected))
+})
+
 describe('DocumentSplitter', () => {
   it('splits pretty-printed documents, braces inside strings included, across chunks', () => {
     const docs = [JSON.stringify({kind: 'Event', note: 'a } and { and \\" quote'}, null, 2), JSON.stringify({kind: 'EventList', items: [{a: 1}]}, null, 4)]
@@ -107,6 +129,34 @@ describe('DocumentSplitter', () => {
       splitter.end()
       assert.deepEqual(got, docs, `chunk size ${size}`)
       assert.equal(splitter.garbage, 0)
+    }
+  })
+
+  const split = (text: string, size: number) => {
+    const got: Array<{text: string; line: number; unterminated: boolean}> = []
+    const splitter = new DocumentSplitter((c) => got.push({text: c.bytes.toString(), line: c.line, unterminated: c.unterminated}))
+    for (let i = 0; i < text.length; i += size) splitter.push(Buffer.from(text.slice(i, i + size)))
+    splitter.end()
+    return got
+  }
+  const event = (n: number) => JSON.stringify({kind: 'Event', auditID: `a${n}`, user: {username: 'alice'}}, null, 2)
+
+  it('starts again at the next document when one is cut short, in a string or between fields', () => {
+    for (const cut of [event(0).indexOf('alice') + 2, event(0).indexOf('"user"')]) {
+      const broken = event(0).slice(0, cut)
+      const text = [broken, event(1), event(2)].join('\n') + '\n'
+      for (const size of [1, 7, 1000]) {
+        const got = split(text, size)
+        assert.deepEqual(got.map((d) => d.text), [`${broken}\n`, event(1), event(2)], `cut at ${cut}, chunk size ${size}`)
+        assert.deepEqual(got.map((d) => [d.line, d.unterminated]), [[1, false], [broken.split('\n').length + 1, false], [broken.split('\n').length + 1 + event(1).split('\n').length, false]])
+      }
+    }
+  })
+
+  it('does not split where a { at column 0 can be part of the document', () => {
+    // Not indented at all (Python's indent=0), and an array whose items start at column 0.
+    for (const text of ['{\n"items": [\n{\n"a": 1\n}\n]\n}', '[\n{\n  "a": 1\n},\n{\n  "b": 2\n}\n]']) {
+      assert.deepEqual(split(text + '\n', 3).map((d) => d.text), [text])
     }
   })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {BISECT_GRANULARITY, filesInWindow, findWindowStart, lineTime, ORDER_SLACK_MS, parseDuration, resolveWindow} from '../../src/audit/window.js'
+import {BISECT_GRANULARITY, filesInWindow, findWindowStart, isRoughlyOrdered, lineTime, ORDER_SLACK_MS, OrderWatch, parseDuration, resolveWindow, type TimeProbe, windowStartBounds} from '../../src/audit/window.js'
 import {UserError} from '../../src/errors.js'
 
 describe('parseDuration', () => {
@@ -24,6 +24,12 @@ describe('resolveWindow', () => {
   it('defaults to the last 24 hours', () => assert.deepEqual(resolveWindow({}, now), {sinceMs: now - 86_400_000, untilMs: null}))
   it('--since all has no lower bound', () => assert.deepEqual(resolveWindow({since: 'all'}, now), {sinceMs: null, untilMs: null}))
   it('a --since longer than a Date can reach has no lower bound', () => assert.deepEqual(resolveWindow({since: '999999999d'}, now), {sinceMs: null, untilMs: null}))
+  it('--until-time alone has no lower bound; with --since, the duration still counts back from now', () => {
+    const until = '2026-11-20T10:00:00Z'
+    assert.deepEqual(resolveWindow({untilTime: until}, now), {sinceMs: null, untilMs: Date.parse(until)})
+    assert.deepEqual(resolveWindow({untilTime: until, since: '30d'}, now), {sinceMs: now - 30 * 86_400_000, untilMs: Date.parse(until)})
+    assert.throws(() => resolveWindow({untilTime: until, since: '1h'}, now), /before the start/)
+  })
   it('takes RFC3339 bounds', () => {
     assert.deepEqual(resolveWindow({sinceTime: '2026-11-24T10:00:00Z', untilTime: '2026-11-24T11:00:00+01:00'}, now), {sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')})
   })
@@ -65,8 +71,43 @@ describe('findWindowStart', () => {
     })
   }
 
+  it('never skips a line in the window when started from the bounds that ordered probes give', async () => {
+    const size = lines * lineBytes
+    const probes: TimeProbe[] = await Promise.all(Array.from({length: 32}, async (_, i) => ({offset: (size * i) / 32, timeMs: await probe((size * i) / 32)})))
+    assert.ok(isRoughlyOrdered(probes))
+    for (const targetLine of [0, 31_250, 600_000, 999_000, lines + 5000]) {
+      const target = base + targetLine * 1000
+      const bounds = windowStartBounds(probes, size, target)
+      assert.ok(bounds.hi - bounds.lo <= size / 32, `bounds ${bounds.lo}..${bounds.hi}`)
+      const firstRead = Math.ceil((await findWindowStart(size, target, probe, bounds)) / lineBytes)
+      for (let i = 0; i < firstRead; i++) assert.ok(timeOf(i) < target, `line ${i} was skipped but is in the window (target ${targetLine})`)
+    }
+  })
+
   it('reads from the start when probes cannot tell', async () => {
     assert.equal(await findWindowStart(10 * BISECT_GRANULARITY, base, async () => undefined), 0)
+  })
+})
+
+describe('time order', () => {
+  const minute = 60_000
+  const probes = (...minutes: Array<number | undefined>): TimeProbe[] => minutes.map((m, i) => ({offset: i * 1000, timeMs: m === undefined ? undefined : m * minute}))
+  const cases: Array<[string, TimeProbe[], boolean]> = [
+    ['rising', probes(0, 10, 20, 30), true],
+    ['behind by less than the slack', probes(0, 10, 6, 30), true],
+    ['probes without a time are ignored', probes(0, undefined, 20, undefined), true],
+    ['two logs of the same hours concatenated', probes(0, 60, 120, 0, 60, 120), false],
+    ['behind an earlier probe, not just the previous one, by more than the slack', probes(0, 30, 28, 26, 24, 22, 40), false],
+  ]
+  for (const [title, input, ordered] of cases) it(`${title}: ${ordered ? 'ordered' : 'not ordered'}`, () => assert.equal(isRoughlyOrdered(input), ordered))
+
+  it('OrderWatch stays out of order once a line falls behind', () => {
+    const watch = new OrderWatch()
+    assert.equal(watch.see(10 * minute), true)
+    assert.equal(watch.see(10 * minute - ORDER_SLACK_MS), true)
+    assert.equal(watch.see(10 * minute - ORDER_SLACK_MS - 1), false)
+    assert.equal(watch.see(20 * minute), false)
+    assert.equal(watch.disordered, true)
   })
 })
 
@@ -75,6 +116,11 @@ describe('lineTime', () => {
     assert.equal(lineTime(Buffer.from('{"stageTimestamp":"2026-11-24T10:00:00.5Z"}')), Date.parse('2026-11-24T10:00:00.5Z'))
     assert.equal(lineTime(Buffer.from('{"timestamp": "2017-09-11T19:55:05Z"}')), Date.parse('2017-09-11T19:55:05Z'))
     assert.equal(lineTime(Buffer.from('{"verb":"get"}')), undefined)
+  })
+  it('reads the time that starts a legacy-format line', () => {
+    assert.equal(lineTime(Buffer.from('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" response="200"')), Date.parse('2017-03-21T07:57:09.106Z'))
+    assert.equal(lineTime(Buffer.from('not-a-time AUDIT: id="x"')), undefined)
+    assert.equal(lineTime(Buffer.from('{"kind": 0}')), undefined, 'a space near the end of a short line')
   })
 })
 
