@@ -6,6 +6,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import {stdoutLogOf} from '../cluster/audit-log-targets.js'
 import {UserError} from '../errors.js'
+import {NoSuchHostDirectory} from '../sources/debug-pod.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {newestLineTime} from '../sources/line-times.js'
 import type {NodeFileReader} from './cluster-facts.js'
@@ -97,8 +98,9 @@ function tailOf(location: string, bytes: Buffer, stdout = false): AuditLogTail {
 }
 
 /** The reader pod's stat (busybox or coreutils) says so when the file is not there. */
+/** The file is not there: `tail` said so, or its directory is not even on the node. */
 function isMissingFile(error: UserError): boolean {
-  return /No such file or directory/.test(error.message)
+  return error instanceof NoSuchHostDirectory || /No such file or directory/.test(error.message)
 }
 
 /** What shows an apiserver's newest stdout event. */
