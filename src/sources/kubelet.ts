@@ -71,15 +71,19 @@ export class KubeletLogSource implements LogSource {
     try {
       return await request()
     } catch (error) {
-      throw kubeletError(error, this.node, this.hostPath, this.http.server)
+      // Warnings about a source start with its name, which already says node and path.
+      throw kubeletError(error, this.node, this.hostPath, this.http.server, null)
     }
   }
 }
 
-/** One line for a failed kubelet read: the permission, the disabled handler, or the missing file. */
-export function kubeletError(error: unknown, node: string, hostPath: string, server: string): UserError {
+/**
+ * One line for a failed kubelet read: the permission, the disabled handler, or the missing file
+ * (named by `subject`, unless the line will be shown after the file's name anyway).
+ */
+export function kubeletError(error: unknown, node: string, hostPath: string, server: string, subject: string | null = `node/${node}:${hostPath}`): UserError {
   const code = statusCodeOf(error)
-  if (code === 404) return new UserError(`node/${node}:${hostPath}: not found through the kubelet /logs/ handler`, {cause: error})
+  if (code === 404) return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {cause: error})
   if (code === 405) {
     return new UserError(`the kubelet on node ${node} has its /logs/ handler disabled (enableSystemLogHandler or enableDebuggingHandlers is false)`, {
       hint: 'read through a pod instead with --via pod', cause: error,

@@ -77,7 +77,7 @@ describe('kubelet log source', () => {
     ['RBAC', () => fake.fail({path: /\/proxy\//, code: 403}), path,
       /^permission denied: "get nodes\/proxy" \(cluster-wide\) is needed to read node\/cp-1:\/var\/log\/kubernetes\/audit\/audit.log through the kubelet$/],
     ['a disabled handler', () => fake.fail({path: /\/proxy\//, code: 405}), path, /^the kubelet on node cp-1 has its \/logs\/ handler disabled/],
-    ['a missing file', null, '/var/log/missing.log', /^node\/cp-1:\/var\/log\/missing.log: not found/],
+    ['a missing file (its name is said by whoever shows the line)', null, '/var/log/missing.log', /^not found through the kubelet \/logs\/ handler$/],
   ]
   for (const [what, arrange, hostPath, message] of refusals) {
     it(`reports ${what} as one line`, async () => {
