@@ -142,12 +142,17 @@ esac
 `
 }
 
-/** Writes bin/kubectl_complete-audit from the project's oclif.manifest.json; returns its bytes. */
-export async function writeCompletionExecutable(projectRoot: string): Promise<Buffer> {
+/** The completion executable for the project's oclif.manifest.json. */
+export async function renderCompletionExecutable(projectRoot: string): Promise<Buffer> {
   const manifestText = await readFile(join(projectRoot, 'oclif.manifest.json'), 'utf8').catch(() => {
     throw new Error('oclif.manifest.json is missing: run `npm run build` first')
   })
-  const script = Buffer.from(renderCompletionScript(JSON.parse(manifestText) as OclifManifest))
+  return Buffer.from(renderCompletionScript(JSON.parse(manifestText) as OclifManifest))
+}
+
+/** Writes bin/kubectl_complete-audit from the project's oclif.manifest.json; returns its bytes. */
+export async function writeCompletionExecutable(projectRoot: string): Promise<Buffer> {
+  const script = await renderCompletionExecutable(projectRoot)
   const file = join(projectRoot, 'bin', COMPLETION_FILE)
   await writeFile(file, script)
   await chmod(file, 0o755)
