@@ -21,7 +21,7 @@ import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/no
 import {BUNDLE_FILE, PORTABLE_LAUNCHER} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
-import {RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
+import {MIN_NODE_VERSION, RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
 import {zip} from './dist/zip.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       files: entries.map((entry) => entry.name).sort(),
     })
     const executable = entries.find((entry) => entry.name === (target.build.kind === 'portable' ? BUNDLE_FILE : executableName(target)))!
-    const kind = target.build.kind === 'portable' ? `portable, Node >= 22 on PATH; bundle` : 'single executable'
+    const kind = target.build.kind === 'portable' ? `portable, Node >= ${MIN_NODE_VERSION} on PATH; bundle` : 'single executable'
     report.push(`${archive}: ${mebibytes(archiveData.length)} (${kind} ${mebibytes(executable.data.length)})`)
   }
 
