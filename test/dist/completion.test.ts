@@ -96,12 +96,11 @@ describe('kubectl_complete-audit', () => {
     assert.deepEqual(await complete('*'), {words: [], directive: ':4'})
   })
 
-  it('is what the real kubectl runs for `kubectl audit <TAB>` when kubectl is installed', async () => {
+  it('is what the real kubectl runs for `kubectl audit <TAB>` when kubectl is installed', async function () {
     const kubectl = findOnPath('kubectl')
     if (!kubectl) {
       console.log('      (kubectl is not installed here: plugin completion through kubectl not exercised)')
-      assert.equal(kubectl, undefined)
-      return
+      this.skip()
     }
     const bin = mkdtempSync(join(tmpdir(), 'kubectl-audit-completion-'))
     try {

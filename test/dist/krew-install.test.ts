@@ -97,11 +97,10 @@ describe('krew-style install of the release archives', () => {
       assert.doesNotMatch(result.stderr, /^\s+at /m)
     })
 
-    it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async () => {
+    it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async function () {
       if (!kubectl) {
         console.log('      (kubectl is not installed here: the tests above ran the installed link directly)')
-        assert.equal(kubectl, undefined)
-        return
+        this.skip()
       }
       const env = {PATH: [krewBin, process.env.PATH].join(delimiter)}
       const list = await runProgram(kubectl, ['plugin', 'list'], {env})

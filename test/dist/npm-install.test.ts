@@ -63,11 +63,10 @@ describe('npm package', () => {
     assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
   })
 
-  it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async () => {
+  it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async function () {
     if (!kubectl) {
       console.log('      (kubectl is not installed here: the tests above ran the installed bin directly)')
-      assert.equal(kubectl, undefined)
-      return
+      this.skip()
     }
     const env = {PATH: pathWith(prefixBin)}
     const list = await runProgram(kubectl, ['plugin', 'list'], {env})

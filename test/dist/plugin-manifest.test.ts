@@ -47,8 +47,7 @@ describe('plugin.yaml (krew manifest)', () => {
     const sha256sum = findOnPath('sha256sum')
     if (!sha256sum) {
       console.log('      (no sha256sum here: checked by the test above only)')
-      assert.equal(sha256sum, undefined)
-      return
+      this.skip()
     }
     const result = await runProgram(sha256sum, ['--check', 'checksums.txt'], {cwd: BUILD})
     assert.equal(result.code, 0, result.stdout + result.stderr)
