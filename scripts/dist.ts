@@ -1,6 +1,7 @@
 // `npm run dist`: builds every release artifact into build/ (run `npm run build` first, for
-// oclif.manifest.json): the bundle, single executables, archives, checksums.txt and the krew manifest
-// plugin.yaml, then copies plugin.yaml to the project root and writes bin/kubectl_complete-audit.
+// oclif.manifest.json and dist/): the bundle, single executables, archives, checksums.txt, the krew
+// manifest plugin.yaml and the npm package; then copies plugin.yaml to the project root and writes
+// bin/kubectl_complete-audit.
 //
 //   node --import tsx scripts/dist.ts [--out DIR]
 //
@@ -8,7 +9,7 @@
 // to compare with the first, byte for byte.
 import {createHash} from 'node:crypto'
 import {copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {dirname, join, resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import type {ArchiveEntry} from './dist/archive-entry.js'
@@ -17,6 +18,7 @@ import {bundleCli} from './dist/bundle.js'
 import {COMPLETION_FILE, renderCompletionExecutable, writeCompletionExecutable} from './dist/completion.js'
 import {type ManifestPlatform, renderKrewManifest} from './dist/krew-manifest.js'
 import {fetchNodeBinary} from './dist/node-binary.js'
+import {packNpmPackage} from './dist/npm-package.js'
 import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/notices.js'
 import {BUNDLE_FILE, PORTABLE_LAUNCHER} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
@@ -142,6 +144,8 @@ async function main(): Promise<void> {
 
   await writeFile(join(buildDir, 'checksums.txt'), platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''))
   await writeFile(join(buildDir, 'plugin.yaml'), renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}))
+  const npmPackage = await packNpmPackage(root, buildDir)
+  report.push(`${basename(npmPackage.file)}: ${(npmPackage.bytes / 1000).toFixed(1)} kB (npm package; ${(npmPackage.unpackedBytes / 1000).toFixed(1)} kB unpacked, dependencies not counted)`)
   if (options.out === undefined) {
     await copyFile(join(buildDir, 'plugin.yaml'), join(root, 'plugin.yaml'))
     report.push(`wrote build/checksums.txt, plugin.yaml, bin/${COMPLETION_FILE}`)
