@@ -19,7 +19,7 @@ const ABSENT_OPTIONAL_MODULES = ['bufferutil', 'utf-8-validate', 'encoding']
  * The package.json fields oclif reads, which entry.ts gets as PACKAGE_JSON: only these, so that
  * editing a script or a dev dependency leaves every archive, and plugin.yaml, unchanged.
  */
-export const BUNDLED_PACKAGE_FIELDS = ['name', 'version', 'oclif'] as const
+export const BUNDLED_PACKAGE_FIELDS = ['name', 'version', 'description', 'oclif'] as const
 
 export async function bundleCli(projectRoot: string, outFile: string): Promise<BundleResult> {
   await mkdir(dirname(outFile), {recursive: true})

@@ -72,6 +72,14 @@ describe('krew-style install of the release archives', () => {
       assert.equal(result.stderr, '', 'no warnings (SEA, engine, require) on stderr')
     })
 
+    it('shows the same --help as the compiled CLI, the package description first', async () => {
+      const result = await runProgram(installation.link, ['--help'], {env: {PATH: krewBin}})
+      assert.equal(result.code, 0, result.stderr)
+      const {description} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {description: string}
+      assert.ok(result.stdout.startsWith(`${description}\n`), result.stdout)
+      assert.equal(result.stdout, (await runCli(['--help'])).stdout)
+    })
+
     it('gives the same policies report as the compiled CLI', async () => {
       const result = await runProgram(installation.link, POLICIES, {env: {PATH: krewBin}})
       assert.equal(result.code, 0, result.stderr)
