@@ -2,7 +2,7 @@
 // then `kubectl audit …` from the prefix's bin. `npm run dist` has just built what prepack would, so
 // packing skips the scripts rather than rebuild dist/ under other tests' feet.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../support/cli.js'
@@ -38,6 +38,28 @@ describe('npm package', () => {
     assert.deepEqual(files.filter((file) => !SHIPPED.test(file)), [])
     for (const needed of ['bin/run.js', 'bin/kubectl_complete-audit', 'dist/index.js', 'oclif.manifest.json', 'LICENSE', 'README.md']) {
       assert.ok(files.includes(needed), `${needed} is missing from the package`)
+    }
+  })
+
+  it('packs compiled modules of the current sources only, none left from an older build', () => {
+    const modules = files.filter((file) => file.startsWith('dist/'))
+    assert.ok(modules.length > 0)
+    assert.deepEqual(modules.filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')))), [])
+  })
+
+  it('compiles dist/ afresh in prepack, so a module left there by an older build is never packed', async () => {
+    const leftOver = join(ROOT, 'dist', 'left-by-an-older-build.js')
+    writeFileSync(leftOver, 'export {}\n')
+    try {
+      // With scripts, as `npm pack` and `npm publish` run them: prepack builds.
+      const pack = await runProgram('npm', ['pack', '--dry-run', '--json'], {env: {PATH: pathWith()}})
+      assert.equal(pack.code, 0, pack.stderr)
+      const [packed] = JSON.parse(pack.stdout) as {files: {path: string}[]}[]
+      const paths = packed!.files.map((file) => file.path)
+      assert.ok(paths.includes('dist/index.js'))
+      assert.ok(!paths.includes('dist/left-by-an-older-build.js'), 'the left-over module was packed')
+    } finally {
+      rmSync(leftOver, {force: true})
     }
   })
 
