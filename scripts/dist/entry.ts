@@ -2,7 +2,6 @@
 // executable or next to a launcher: runs the CLI with no package.json and no node_modules on disk.
 import './before-oclif.js'
 import {type Interfaces, Plugin, execute} from '@oclif/core'
-import pkg from '../../package.json' with {type: 'json'}
 import {COMMANDS} from '../../src/index.js'
 import {tuneHeap} from '../../src/runtime.js'
 
@@ -14,9 +13,10 @@ tuneHeap()
 const pluginInternals = Plugin.prototype as unknown as {loadCommandsFromTarget(): Promise<typeof COMMANDS>}
 pluginInternals.loadCommandsFromTarget = async () => COMMANDS
 
-// Only what oclif reads: the package manifest itself is not shipped.
-const pjson: Interfaces.PJSON = {name: pkg.name, version: pkg.version, oclif: pkg.oclif as Interfaces.PJSON['oclif']}
+// The package.json fields oclif reads (BUNDLED_PACKAGE_FIELDS in bundle.ts), put here by esbuild's
+// define: package.json itself is not shipped, and the rest of it must not change the bundle.
+declare const PACKAGE_JSON: Interfaces.PJSON
 
 // No top-level await in a CommonJS bundle. __dirname is the executable's folder in a single
 // executable and the bundle's folder otherwise: nothing oclif looks for is there, as intended.
-void execute({loadOptions: {root: __dirname, pjson}})
+void execute({loadOptions: {root: __dirname, pjson: PACKAGE_JSON}})

@@ -1,7 +1,7 @@
 // Writes the krew plugin manifest (plugin.yaml) for the archives a build produced: every platform's
 // uri and sha256 come from the files on disk, never from hand-typed values.
 import {stringify} from 'yaml'
-import {PORTABLE_MIN_NODE_MAJOR, type ReleaseTarget} from './targets.js'
+import {MIN_NODE_VERSION, type ReleaseTarget} from './targets.js'
 
 export const PLUGIN_NAME = 'audit'
 
@@ -60,7 +60,7 @@ function caveats(version: string, portable: readonly ReleaseTarget[]): string {
     const where = portable.map((target) => `${target.os}/${target.arch}`).join(' and ')
     paragraphs.push(
       `On ${where}, this plugin runs with the Node.js found on PATH, which must be version ` +
-        `${PORTABLE_MIN_NODE_MAJOR} or newer (https://nodejs.org).`,
+        `${MIN_NODE_VERSION} or newer (https://nodejs.org).`,
     )
   }
   paragraphs.push(

@@ -3,7 +3,7 @@
 import {execFile} from 'node:child_process'
 import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 import {promisify} from 'node:util'
 import {withoutAuthenticodeSignature} from './pe-signature.js'
 
@@ -22,11 +22,15 @@ export interface SingleExecutableOptions {
   label: string
   /**
    * Compile the bundle into the blob (V8 code cache). Only when the target runs on this machine's
-   * platform: the cache is platform-specific. Halves start-up (measured: --version 85 ms instead of
-   * 168 ms), but the cache differs from run to run, so that archive is not byte-reproducible.
+   * platform: the cache is platform-specific. Halves start-up (--version: see README).
    */
   useCodeCache: boolean
 }
+
+// V8 seeds the code cache's hashes from a random seed, so each build wrote a different cache. A fixed
+// seed makes it the same every time, and V8 leaves --random-seed out of the flag hash that a cache is
+// checked against, so the executable still accepts it ("to allow predictable code caching").
+const CODE_CACHE_V8_FLAGS = ['--random-seed=1']
 
 export async function buildSingleExecutable(options: SingleExecutableOptions): Promise<void> {
   const blob = join(options.workDir, `${options.label}.blob`)
@@ -35,14 +39,15 @@ export async function buildSingleExecutable(options: SingleExecutableOptions): P
   await writeFile(
     config,
     JSON.stringify({
-      main: options.bundle,
+      // The blob records the main script's path as given: relative, so the folder built in is not in it.
+      main: relative(options.workDir, options.bundle),
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: options.useCodeCache,
       useSnapshot: false,
     }),
   )
-  await run(process.execPath, ['--experimental-sea-config', config])
+  await run(process.execPath, [...CODE_CACHE_V8_FLAGS, '--experimental-sea-config', config], {cwd: options.workDir})
 
   const node = await readFile(options.nodeBinary)
   const isWindows = node.readUInt16LE(0) === 0x5a4d

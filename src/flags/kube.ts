@@ -3,9 +3,11 @@ import {Flags} from '@oclif/core'
 
 import {parseDuration} from '../audit/window.js'
 import {UserError} from '../errors.js'
+import {FILE_VALUE} from './help-values.js'
 
 export const kubeFlags = {
   kubeconfig: Flags.string({
+    helpValue: FILE_VALUE,
     summary: 'Path to the kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config).',
     helpGroup: 'CONNECTION',
   }),

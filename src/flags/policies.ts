@@ -8,9 +8,10 @@ import {resolveWindow, type TimeWindow} from '../audit/window.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
 import {commaList} from './comma-list.js'
+import {FILE_VALUE} from './help-values.js'
 
 export const policiesFlags = {
-  file: Flags.string({char: 'f', multiple: true, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
+  file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
   since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
   'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
   'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),

@@ -5,6 +5,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} f
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {ArchiveEntry} from '../../scripts/dist/archive-entry.js'
+import {DEFAULT_ARCHIVE_MTIME, archiveMtime} from '../../scripts/dist/archive-mtime.js'
 import {tarGzip} from '../../scripts/dist/tar.js'
 import {zip} from '../../scripts/dist/zip.js'
 import {runProgram} from './support.js'
@@ -56,5 +57,13 @@ describe('archive writers', () => {
     const result = await runProgram('unzip', ['-t', archive])
     assert.equal(result.code, 0, result.stdout)
     assert.match(result.stdout, /No errors detected/)
+  })
+
+  it('stamps archives with a fixed time, or SOURCE_DATE_EPOCH when set, never the build\'s or a commit\'s', () => {
+    assert.equal(new Date(DEFAULT_ARCHIVE_MTIME * 1000).toISOString(), '1980-01-01T00:00:00.000Z')
+    assert.equal(archiveMtime({}), DEFAULT_ARCHIVE_MTIME)
+    assert.equal(archiveMtime({SOURCE_DATE_EPOCH: ''}), DEFAULT_ARCHIVE_MTIME)
+    assert.equal(archiveMtime({SOURCE_DATE_EPOCH: '1795600000'}), 1_795_600_000)
+    for (const bad of ['yesterday', '-1', '1.5', '1e9']) assert.throws(() => archiveMtime({SOURCE_DATE_EPOCH: bad}), /SOURCE_DATE_EPOCH must be whole seconds/)
   })
 })

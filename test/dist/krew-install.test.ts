@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, dirname, isAbsolute, join} from 'node:path'
+import {MIN_NODE_VERSION} from '../../scripts/dist/targets.js'
 import {PARALLEL_MIN_BYTES} from '../../src/sources/parallel-scan.js'
 import {runCli} from '../support/cli.js'
 import {type KrewInstallation, krewInstall} from './krew-install.js'
@@ -14,13 +15,19 @@ import {PACKAGE_VERSION, ROOT, builtArchive, findOnPath, manifestPlatform, pathW
 
 const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
 
-/** A Node.js older than 22 somewhere on PATH outside the project (the machine's own), if any. */
-async function oldNode(): Promise<string | undefined> {
+/** Whether Node.js version a.b.c is older than x.y.z. */
+function olderThan(version: string, minimum: string): boolean {
+  const [have, need] = [version, minimum].map((v) => v.split('.').map(Number)) as [number[], number[]]
+  return (have[0]! - need[0]! || have[1]! - need[1]! || have[2]! - need[2]!) < 0
+}
+
+/** A Node.js older than the minimum somewhere on PATH outside the project (the machine's own), if any. */
+async function oldNode(): Promise<{node: string; version: string} | undefined> {
   for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules'))) {
     const node = findOnPath('node', dir)
     if (!node) continue
-    const version = await runProgram(node, ['-p', 'process.versions.node'])
-    if (Number(version.stdout.split('.')[0]) < 22) return node
+    const version = (await runProgram(node, ['-p', 'process.versions.node'])).stdout.trim()
+    if (olderThan(version, MIN_NODE_VERSION)) return {node, version}
   }
   return undefined
 }
@@ -65,6 +72,14 @@ describe('krew-style install of the release archives', () => {
       assert.equal(result.stderr, '', 'no warnings (SEA, engine, require) on stderr')
     })
 
+    it('shows the same --help as the compiled CLI, the package description first', async () => {
+      const result = await runProgram(installation.link, ['--help'], {env: {PATH: krewBin}})
+      assert.equal(result.code, 0, result.stderr)
+      const {description} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {description: string}
+      assert.ok(result.stdout.startsWith(`${description}\n`), result.stdout)
+      assert.equal(result.stdout, (await runCli(['--help'])).stdout)
+    })
+
     it('gives the same policies report as the compiled CLI', async () => {
       const result = await runProgram(installation.link, POLICIES, {env: {PATH: krewBin}})
       assert.equal(result.code, 0, result.stderr)
@@ -90,11 +105,10 @@ describe('krew-style install of the release archives', () => {
       assert.doesNotMatch(result.stderr, /^\s+at /m)
     })
 
-    it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async () => {
+    it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async function () {
       if (!kubectl) {
         console.log('      (kubectl is not installed here: the tests above ran the installed link directly)')
-        assert.equal(kubectl, undefined)
-        return
+        this.skip()
       }
       const env = {PATH: [krewBin, process.env.PATH].join(delimiter)}
       const list = await runProgram(kubectl, ['plugin', 'list'], {env})
@@ -131,16 +145,29 @@ describe('krew-style install of the release archives', () => {
       assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
     })
 
-    it('says which Node.js it needs when the one on PATH is too old', async () => {
-      const node = await oldNode()
-      if (!node) {
-        console.log('      (no Node.js older than 22 on this machine: the version check was not exercised)')
-        assert.equal(node, undefined)
-        return
+    it(`refuses, with one line saying which it needs, a Node.js older than ${MIN_NODE_VERSION}, and runs on that one and newer`, async () => {
+      // The Node on PATH, told to report another version: the launcher reads nothing else.
+      const fakeVersion = join(root, 'fake-node-version.cjs')
+      const refused = new Set(['22.12.0', '22.18.9', '21.99.99', '20.20.2'])
+      for (const version of [...refused, MIN_NODE_VERSION, '22.20.0', '23.0.0', '24.21.0']) {
+        writeFileSync(fakeVersion, `Object.defineProperty(process, 'versions', {value: {...process.versions, node: '${version}'}})\n` +
+          `Object.defineProperty(process, 'version', {value: 'v${version}'})\n`)
+        const result = await runProgram(installation.link, ['--version'], {env: {PATH: pathWith(), NODE_OPTIONS: `--require ${fakeVersion}`}})
+        if (refused.has(version)) {
+          assert.deepEqual([result.code, result.stdout, result.stderr], [2, '', `kubectl-audit needs Node.js ${MIN_NODE_VERSION} or newer on PATH; this one is v${version}.\n`], version)
+        } else {
+          assert.equal(result.code, 0, `${version}: ${result.stderr}`)
+          assert.match(result.stdout, new RegExp(`^kubectl-audit/${PACKAGE_VERSION} .* node-v${version.replaceAll('.', '\\.')}\n$`), version)
+        }
       }
-      const result = await runProgram(installation.link, ['--version'], {env: {PATH: [dirname(node), process.env.PATH].join(delimiter)}})
+    })
+
+    it('refuses the machine\'s own Node.js when it is too old', async function () {
+      const old = await oldNode()
+      if (!old) this.skip()
+      const result = await runProgram(installation.link, ['--version'], {env: {PATH: [dirname(old.node), process.env.PATH].join(delimiter)}})
       assert.equal(result.code, 2)
-      assert.match(result.stderr, /^kubectl-audit needs Node\.js 22 or newer on PATH; this one is v\d+/)
+      assert.equal(result.stderr, `kubectl-audit needs Node.js ${MIN_NODE_VERSION} or newer on PATH; this one is v${old.version}.\n`)
     })
   })
 })
