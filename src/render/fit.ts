@@ -3,7 +3,7 @@
 // the gaps between columns, from three spaces to two; the widest free text (users, names), cut in
 // the middle; prose (doctor's details), wrapped inside its column; and last, one row per block of
 // `key: value` lines. Pure: the caller says how wide the screen is.
-import {narrowestDistinctWidth, shortenDistinct, shortenMiddle} from './shorten.js'
+import {DistinctValues, shortenMiddle} from './shorten.js'
 import {textWidth} from './text-width.js'
 
 export interface Column {
@@ -69,8 +69,8 @@ export function naturalLayout(spec: TableSpec): TableLayout {
  * kind of free text they share (a user reads the same in the summary and in the change list).
  */
 export function fitTables(specs: readonly TableSpec[], width: number): {layouts: Layout[]; shortenings: Shortenings} {
-  const domains = valuesByDomain(specs)
-  const floors = new Map([...domains].map(([domain, values]) => [domain, narrowestDistinctWidth(values, MIN_SHORTENED)]))
+  const domains = new Map([...valuesByDomain(specs)].map(([domain, values]) => [domain, new DistinctValues(values)]))
+  const floors = new Map([...domains].map(([domain, values]) => [domain, values.narrowest(MIN_SHORTENED)]))
   const layouts = specs.map((spec) => fitOne(spec, columnWidths(spec), width, floors))
   const shortenings = new Map<string, ReadonlyMap<string, string>>()
   for (const [domain, values] of domains) {
@@ -121,7 +121,7 @@ export function blockKeyWidth(spec: TableSpec): number {
   return spec.columns.reduce((max, c) => Math.max(max, textWidth(c.header) + 2), 0)
 }
 
-function valuesByDomain(specs: readonly TableSpec[]): Map<string, string[]> {
+function valuesByDomain(specs: readonly TableSpec[]): Map<string, Set<string>> {
   const sets = new Map<string, Set<string>>()
   for (const spec of specs) {
     spec.columns.forEach((column, c) => {
@@ -131,7 +131,7 @@ function valuesByDomain(specs: readonly TableSpec[]): Map<string, string[]> {
       sets.set(column.shorten, values)
     })
   }
-  return new Map([...sets].map(([domain, values]) => [domain, [...values]]))
+  return sets
 }
 
 /** The columns a layout leaves for one kind of free text. */
@@ -146,17 +146,13 @@ function roomFor(domain: string, spec: TableSpec, layout: Layout): number {
 }
 
 /**
- * Values to at most `room` columns, told apart: as wide as the room allows, never narrower than
- * the floor at which they can be told apart. Below that (a screen too narrow even for blocks), cut
- * without the guarantee.
+ * Values to at most `room` columns, told apart. At or above the floor that is always possible (a
+ * cut that works at one width works at any wider one); below it (a screen too narrow even for
+ * blocks), values are cut without that guarantee.
  */
-function shortenWithin(values: readonly string[], room: number, floor: number): Map<string, string> {
-  if (values.every((v) => textWidth(v) <= room)) return new Map()
-  for (let width = room; width >= floor; width--) {
-    const shortened = shortenDistinct(values, width)
-    if (shortened) return shortened
-  }
-  return new Map(values.map((v) => [v, shortenMiddle(v, room)]))
+function shortenWithin(values: DistinctValues, room: number, floor: number): Map<string, string> {
+  if (room >= floor) return values.shorten(room)!
+  return new Map(values.values.map((v) => [v, shortenMiddle(v, room)]))
 }
 
 /** Columns of free text as wide as their shortened values (a shared shortening may leave room). */

@@ -10,6 +10,7 @@ export function textWidth(text: string): number {
 
 /** The characters (code points) of text with the columns each takes. */
 export function measuredCharacters(text: string): {chars: string[]; widths: number[]} {
+  if (PRINTABLE_ASCII.test(text)) return {chars: text.split(''), widths: new Array<number>(text.length).fill(1)}
   const chars = Array.from(text)
   return {chars, widths: chars.map((c) => (c >= ' ' && c <= '~' ? 1 : stringWidth(c)))}
 }
