@@ -60,10 +60,15 @@ export function* renderTable(spec: TableSpec, options: TableOptions = {}): Gener
   }
 }
 
-/** One row per block of `key: value` lines, for a screen too narrow for the columns; empty values left out. */
+/**
+ * One row per block of `key: value` lines, for a screen too narrow for the columns; empty values
+ * left out. A row with nothing in its first column (doctor's remedy under its check) continues
+ * the block above.
+ */
 function* renderBlocks(spec: TableSpec, keyWidth: number, width: number, options: TableOptions): Generator<string> {
   const valueWidth = Math.max(1, width - keyWidth)
   for (let r = 0; r < spec.rows.length; r++) {
+    const continues = r > 0 && spec.rows[r]![0] === ''
     const lines: string[] = []
     spec.columns.forEach((column, c) => {
       const raw = spec.rows[r]![c] ?? ''
@@ -74,7 +79,7 @@ function* renderBlocks(spec: TableSpec, keyWidth: number, width: number, options
         lines.push(key.padEnd(keyWidth) + (options.style ? options.style(r, c, piece) : piece))
       })
     })
-    yield `${r > 0 ? '\n' : ''}${lines.join('\n')}\n`
+    yield `${r > 0 && !continues ? '\n' : ''}${lines.join('\n')}\n`
   }
 }
 

@@ -142,6 +142,16 @@ describe('tables that fit the terminal (tmux)', function () {
     })
   }
 
+  it('matches --user globs against full names, whatever the screen shows of them', async () => {
+    const screen = await inTerminal(80, cli([...POLICIES, '--user', 'system:serviceaccount:*:*-controller']))
+    assertFits(screen, 80)
+    const users = [...new Set(policies.summary.map((r) => r.user))]
+    const accounts = users.filter((u) => /^system:serviceaccount:.*-controller$/.test(u))
+    assert.ok(accounts.length >= 2)
+    assertToldApart(screen, accounts, users, 'service accounts')
+    for (const person of users.filter((u) => !accounts.includes(u))) assert.ok(!cells(screen).includes(person), `${person} is not selected`)
+  })
+
   it('takes its width from COLUMNS when it is set', async () => {
     const screen = await inTerminal(200, cli(POLICIES), {COLUMNS: '100'})
     assertFits(screen, 100)

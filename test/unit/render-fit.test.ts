@@ -244,6 +244,34 @@ describe('fitTables: what gives way, in order', () => {
     )
   })
 
+  it('in blocks, a row with nothing in its first column continues the block above', () => {
+    const spec = tableSpec([{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL', wrap: true}], [
+      ['audit-log-fresh', '- skip', 'offline: the log is not on this machine'],
+      ['', '', '→ on the node: sudo tail -n 1 /var/log/kubernetes/audit/audit.log'],
+      ['policy-valid', '✓ pass', '6 rules, valid'],
+    ])
+    const {layouts, shortenings} = fitTables([spec], 36)
+    assert.equal(layouts[0]!.kind, 'blocks')
+    assert.equal(
+      tableText(spec, {layout: layouts[0], shortenings}),
+      [
+        'check:  audit-log-fresh',
+        'status: - skip',
+        'detail: offline: the log is not on',
+        '        this machine',
+        'detail: → on the node: sudo tail -n',
+        '        1',
+        '        /var/log/kubernetes/audit/au',
+        '        dit.log',
+        '',
+        'check:  policy-valid',
+        'status: ✓ pass',
+        'detail: 6 rules, valid',
+        '',
+      ].join('\n'),
+    )
+  })
+
   it('cuts a user one way in every table of an output, at the narrowest room any leaves', () => {
     const list = tableSpec(
       [{header: 'TIME'}, {header: 'USER', shorten: 'user'}, {header: 'VERB'}],
