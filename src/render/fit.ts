@@ -69,13 +69,19 @@ export function naturalLayout(spec: TableSpec): TableLayout {
  * kind of free text they share (a user reads the same in the summary and in the change list).
  */
 export function fitTables(specs: readonly TableSpec[], width: number): {layouts: Layout[]; shortenings: Shortenings} {
-  const domains = new Map([...valuesByDomain(specs)].map(([domain, values]) => [domain, new DistinctValues(values)]))
-  const floors = new Map([...domains].map(([domain, values]) => [domain, values.narrowest(MIN_SHORTENED)]))
-  const layouts = specs.map((spec) => fitOne(spec, columnWidths(spec), width, floors))
+  const values = valuesByDomain(specs)
+  // Worked out only for the kinds of text that must be cut: a long list that fits costs nothing more.
+  const distinct = new Map<string, DistinctValues>()
+  const distinctOf = (domain: string) => distinct.get(domain) ?? distinct.set(domain, new DistinctValues(values.get(domain)!)).get(domain)!
+  const floors = new Map<string, number>()
+  const floorOf = (domain: string) => floors.get(domain) ?? floors.set(domain, distinctOf(domain).narrowest(MIN_SHORTENED)).get(domain)!
+  const layouts = specs.map((spec) => fitOne(spec, columnWidths(spec), width, floorOf))
   const shortenings = new Map<string, ReadonlyMap<string, string>>()
-  for (const [domain, values] of domains) {
+  for (const [domain, texts] of values) {
     const room = layouts.reduce((min, layout, i) => Math.min(min, roomFor(domain, specs[i]!, layout)), Number.POSITIVE_INFINITY)
-    shortenings.set(domain, shortenWithin(values, room, floors.get(domain)!))
+    let fits = true
+    for (const text of texts) fits &&= textWidth(text) <= room
+    if (!fits) shortenings.set(domain, shortenWithin(distinctOf(domain), room, floorOf(domain)))
   }
   return {layouts: layouts.map((layout, i) => (layout.kind === 'table' ? tighten(layout, specs[i]!, shortenings) : layout)), shortenings}
 }
@@ -85,7 +91,7 @@ export function shownText(column: Column, text: string, shortenings: Shortenings
   return (column.shorten !== undefined && shortenings?.get(column.shorten)?.get(text)) || text
 }
 
-function fitOne(spec: TableSpec, natural: readonly number[], width: number, floors: ReadonlyMap<string, number>): Layout {
+function fitOne(spec: TableSpec, natural: readonly number[], width: number, floorOf: (domain: string) => number): Layout {
   const widths = [...natural]
   let columns = spec.columns.map((_, i) => i)
   let gap = GAP
@@ -108,7 +114,7 @@ function fitOne(spec: TableSpec, natural: readonly number[], width: number, floo
   gap = NARROW_GAP
   if (total() <= width) return table()
   const shortened = columns.filter((c) => spec.columns[c]!.shorten !== undefined)
-  giveWay(shortened, (c) => Math.max(header(c), Math.min(natural[c]!, floors.get(spec.columns[c]!.shorten!)!)))
+  giveWay(shortened, (c) => Math.max(header(c), Math.min(natural[c]!, floorOf(spec.columns[c]!.shorten!))))
   if (total() <= width) return table()
   const wrapped = columns.filter((c) => spec.columns[c]!.wrap)
   giveWay(wrapped, (c) => Math.max(header(c), Math.min(natural[c]!, MIN_WRAPPED)))
@@ -151,8 +157,7 @@ function roomFor(domain: string, spec: TableSpec, layout: Layout): number {
  * blocks), values are cut without that guarantee.
  */
 function shortenWithin(values: DistinctValues, room: number, floor: number): Map<string, string> {
-  if (room >= floor) return values.shorten(room)!
-  return new Map(values.values.map((v) => [v, shortenMiddle(v, room)]))
+  return (room >= floor ? values.shorten(room) : undefined) ?? new Map(values.values.map((v) => [v, shortenMiddle(v, room)]))
 }
 
 /** Columns of free text as wide as their shortened values (a shared shortening may leave room). */
