@@ -4,7 +4,7 @@ import {ChangeCollector} from '../../src/audit/changes.js'
 import {readSources} from '../../src/reading/read.js'
 import type {SourceStats} from '../../src/reading/stats.js'
 import {formatRatio, makeProgress, progressLine} from '../../src/render/progress.js'
-import type {ByteRange, LogSource} from '../../src/sources/source.js'
+import {MemorySource} from '../support/memory-source.js'
 
 const MiB = 1024 * 1024
 
@@ -17,20 +17,6 @@ function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
 function fakeTty(columns: number) {
   const writes: string[] = []
   return {isTTY: true, columns, writes, write: (s: string) => writes.push(s)}
-}
-
-/** A node log held in memory, read in 64 KiB chunks. */
-class MemorySource implements LogSource {
-  readonly rotatedAt = null
-  constructor(readonly name: string, private readonly bytes: Buffer) {}
-  async size() {
-    return this.bytes.length
-  }
-
-  async *read(range?: ByteRange) {
-    const end = range?.end ?? this.bytes.length
-    for (let at = range?.start ?? 0; at < end; at += 64 * 1024) yield this.bytes.subarray(at, Math.min(end, at + 64 * 1024))
-  }
 }
 
 describe('progress', () => {
