@@ -4,7 +4,7 @@
 import {logStreamName} from '../audit/rotation.js'
 import type {SourceStats} from '../reading/stats.js'
 import {sanitize} from './sanitize.js'
-import {formatBytes} from './sources.js'
+import {formatBytes} from './source-warnings.js'
 
 export interface Progress {
   update(all: readonly SourceStats[]): void
