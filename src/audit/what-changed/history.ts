@@ -66,10 +66,8 @@ export class VersionHistory {
 
   /** A deletecollection does not say which objects went: none of them has a known version any more. */
   private forgetCollection(ref: ObjectRefLike): void {
-    const prefix = `${groupFamily(ref.apiGroup)}|${ref.resource}|${ref.namespace ?? ''}|`
-    const all = ref.namespace === null
-    for (const key of [...this.last.keys()]) {
-      if (all ? key.startsWith(`${groupFamily(ref.apiGroup)}|${ref.resource}|`) : key.startsWith(prefix)) this.last.delete(key)
-    }
+    // Across all namespaces when the request named none.
+    const prefix = `${groupFamily(ref.apiGroup)}|${ref.resource}|${ref.namespace === null ? '' : `${ref.namespace}|`}`
+    for (const key of [...this.last.keys()]) if (key.startsWith(prefix)) this.last.delete(key)
   }
 }

@@ -16,7 +16,7 @@ export type PolicyFamily = 'kubernetes' | 'calico' | 'admin' | 'tier'
 
 /** A part of a rule's line. `text` is empty when the rule does not set it; `unset` says what that means. */
 export interface RulePart {
-  readonly key: 'name' | 'action' | 'ipVersion' | 'ports' | 'icmp' | 'from' | 'to' | 'http'
+  readonly key: 'name' | 'ipVersion' | 'ports' | 'icmp' | 'from' | 'to' | 'http'
   readonly text: string
   readonly unset: string
 }
