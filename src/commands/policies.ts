@@ -62,14 +62,16 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     const report = buildReport(options.window, stats, changes)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
-      const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
-      out.write(
+      const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
+      await writeChunks(
+        out,
         renderPoliciesTable(report, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
           unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
+          width: terminalWidth(out, process.env),
         }),
       )
     }

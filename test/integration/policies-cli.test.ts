@@ -364,16 +364,21 @@ describe('policies input handling', () => {
     assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c'])
   })
 
-  it('never prints terminal control characters from the log in a table; JSON keeps them, escaped', async () => {
+  it('never prints terminal control characters from the log in a table; JSON and YAML keep them, escaped', async () => {
     const file = join(dir, 'evil.log')
-    const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp'
+    const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp\u009b2J\u2028'
     writeFileSync(file, auditLine({verb: 'delete', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: `deny\u001b[31m`, user: evil, code: 200}) + '\n')
     const table = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'wide', '--color', 'never'])
     assert.equal(table.code, 0)
-    assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/)
-    assert.match(table.stdout, /mallory\\u202egnp/)
+    assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028]/)
+    // Shown, not deleted: the reader sees that the value was tampered with.
+    assert.match(table.stdout, /mallory\\x1b\[2J\\x1b\]0;owned\\x07\\u202egnp\\x9b2J\\u2028/)
     const {report} = await json(['policies', '-f', file, '--since', 'all'])
     assert.equal(report.changes[0].user, evil)
+    for (const format of ['json', 'yaml']) {
+      const document = await runCli(['policies', '-f', file, '--since', 'all', '-o', format])
+      assert.doesNotMatch(document.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028]/, format)
+    }
   })
 
   const badRuns: Array<[string, string[], RegExp]> = [
