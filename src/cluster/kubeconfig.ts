@@ -10,6 +10,8 @@ import {delimiter, join, resolve} from 'node:path'
 
 import type {Cluster, KubeConfig, RequestContext, User} from '@kubernetes/client-node'
 
+import type {Dispatcher} from 'undici'
+
 import {UserError} from '../errors.js'
 import {credentialError} from './credential-errors.js'
 import {logRequests} from './request-log.js'
@@ -39,6 +41,7 @@ export interface KubeConnectionOptions {
 const HINT = 'point at a cluster with --kubeconfig or KUBECONFIG (doctor also works offline: --manifest and --policy-file)'
 /** The names given to a cluster, user and context made from the flags alone (--server without a kubeconfig). */
 const FROM_FLAGS = 'command-line'
+const IMPERSONATE_GROUP = 'Impersonate-Group'
 
 export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr): Promise<KubeConfig> {
   const {KubeConfig} = await import('@kubernetes/client-node')
@@ -91,7 +94,7 @@ function allowPlainHttp(kc: KubeConfig): void {
  * - kubectl's --request-timeout (0 = none): a REST request is aborted after it, reading the answer
  *   included, and a WebSocket (exec) must open within it. Aborting, not just ceasing to wait, is
  *   what lets the process end and the run go on;
- * - --as-group: one Impersonate-Group header per group (client-node knows only Impersonate-User);
+ * - --as-group: one Impersonate-Group header line per group (client-node knows only Impersonate-User);
  * - a credential plugin that cannot run, said as what to install rather than as `spawn … ENOENT`.
  */
 function withRequestSettings(kc: KubeConfig, opts: KubeConnectionOptions): KubeConfig {
@@ -105,20 +108,35 @@ function withRequestSettings(kc: KubeConfig, opts: KubeConnectionOptions): KubeC
   view.applySecurityAuthentication = async (context: RequestContext) => {
     await credentials(kc.applySecurityAuthentication(context))
     if (timeoutMs > 0) context.setSignal(AbortSignal.timeout(timeoutMs))
-    if (groups.length > 0) {
-      // A header object holds one value per name; fetch takes a list of pairs, which holds several.
-      const headers = context.getHeaders.bind(context)
-      context.getHeaders = () => [...Object.entries(headers()), ...groups.map((group) => ['Impersonate-Group', group])] as unknown as Record<string, string>
-    }
+    if (groups.length > 0) await addGroupHeaders(context, groups)
   }
   view.applyToHTTPSOptions = async (options) => {
     await credentials(kc.applyToHTTPSOptions(options))
     // ws's own option; https requests ignore it.
     if (timeoutMs > 0) Object.assign(options, {handshakeTimeout: timeoutMs})
     // node:http sends an array as one header line per value.
-    if (groups.length > 0) options.headers = {...options.headers, 'Impersonate-Group': [...groups]}
+    if (groups.length > 0) options.headers = {...options.headers, [IMPERSONATE_GROUP]: [...groups]}
   }
   return view
+}
+
+/**
+ * One Impersonate-Group header line per group: the API server reads each line as one group, and
+ * fetch's Headers join repeated names into one line ("ops, dev": a group of that name). Below
+ * fetch, an undici request takes several values for a name, so the lines are added there.
+ */
+async function addGroupHeaders(context: RequestContext, groups: readonly string[]): Promise<void> {
+  // client-node sets a dispatcher whenever the cluster has TLS settings; without any, a plain agent.
+  const dispatcher = context.getDispatcher() ?? new (await import('undici')).Agent()
+  const interceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
+    // As a flat list of name, value, name, value: the form that holds a name twice.
+    const given = options.headers ?? []
+    const flat = Array.isArray(given)
+      ? (given as string[])
+      : Object.entries(given as Record<string, string | string[] | undefined>).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().flatMap((v) => [name, v])))
+    return dispatch({...options, headers: [...flat, ...groups.flatMap((group) => [IMPERSONATE_GROUP, group])]}, handler)
+  }
+  context.setDispatcher(dispatcher.compose(interceptor))
 }
 
 /** Nothing says which cluster to use: callers with another way in (-f) can say so instead. */
