@@ -57,7 +57,7 @@ describe('the CLI on a Node older than it needs', () => {
     for (const args of [['policies', '-f', EXAMPLE], ['doctor'], ['--help']]) {
       const result = await run(node, [...preload, RUN, ...args])
       assertUserError(result, new RegExp(`^kubectl-audit needs Node >= ${REQUIRED_NODE.replaceAll('.', '\\.')}; this is Node ${version.replaceAll('.', '\\.')}$`),
-        /self-contained binary.*kubectl krew install audit.*current Node \(https:\/\/nodejs\.org/)
+        /^install the self-contained build with krew, which brings its own Node \(https:\/\/github\.com\/kubectl-audit\/kubectl-audit#with-krew\), or a current Node \(https:\/\/nodejs\.org/)
     }
   })
 
