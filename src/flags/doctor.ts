@@ -3,10 +3,9 @@ import {Flags} from '@oclif/core'
 
 import {WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
 import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
-import type {RequestUser} from '../audit/policy/evaluate.js'
 import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
-import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {DoctorOptions} from '../doctor/options.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
@@ -78,26 +77,15 @@ export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues {
   'print-policy'?: boolean
 }
 
-export interface DoctorOptions {
-  readonly offline: boolean
-  readonly manifest?: string
-  readonly policyFile?: string
-  readonly kubernetesVersion?: KubernetesVersion
-  readonly nodeAccess: boolean
-  /** How the policy file is read from the node. */
-  readonly nodeRead: {readonly via: 'auto' | 'kubelet' | 'pod'; readonly image: string; readonly namespace: string}
-  readonly connection: KubeConnectionOptions
-  readonly identity: RequestUser
-  readonly verbs: readonly string[]
-  /** Rows added with --resource. */
-  readonly extraTargets: readonly CoverageTarget[]
+/** What the command itself does with the options: print the policy, and how to render. */
+export interface DoctorCommandOptions extends DoctorOptions {
   readonly printPolicy: boolean
   readonly output: OutputFormat
   readonly color: ColorMode
 }
 
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
-export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
+export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   if (flags.user !== undefined) {
     throw new UserError('doctor has no --user: it could mean two things', {
       hint: `the kubeconfig user to connect as is --kube-user ${flags.user}; the user whose writes the coverage is evaluated for is --policy-user ${flags.user}`,

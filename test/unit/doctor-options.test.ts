@@ -7,7 +7,7 @@ import {WRITE_VERBS} from '../../src/audit/catalog.js'
 import Doctor from '../../src/commands/doctor.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import {UserError} from '../../src/errors.js'
-import {DEFAULT_POLICY_USER, type DoctorOptions, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {DEFAULT_POLICY_USER, type DoctorCommandOptions, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 import {DEFAULT_READER_IMAGE} from '../../src/flags/reader-pod.js'
 
 /** No flags given: oclif fills in only the flags with a default. */
@@ -88,13 +88,13 @@ describe('doctor options', () => {
 })
 
 describe('doctor options from the command line', () => {
-  async function compile(argv: string[]): Promise<DoctorOptions> {
+  async function compile(argv: string[]): Promise<DoctorCommandOptions> {
     const {flags} = await Parser.parse(argv, {flags: Doctor.flags, args: {}, strict: true})
     return doctorOptions(flags as DoctorFlagValues)
   }
 
   /** A bare `kubectl audit doctor`: every default, in one place. */
-  const DEFAULTS: DoctorOptions = {
+  const DEFAULTS: DoctorCommandOptions = {
     offline: false,
     manifest: undefined,
     policyFile: undefined,
@@ -112,14 +112,14 @@ describe('doctor options from the command line', () => {
     output: 'table',
     color: 'auto',
   }
-  const connection = (changes: Partial<DoctorOptions['connection']>): Partial<DoctorOptions> => ({connection: {...DEFAULTS.connection, ...changes}})
+  const connection = (changes: Partial<DoctorCommandOptions['connection']>): Partial<DoctorCommandOptions> => ({connection: {...DEFAULTS.connection, ...changes}})
 
   it('compiles no flags to the defaults: the current cluster, an ordinary user, the write verbs', async () => {
     assert.deepEqual(await compile([]), DEFAULTS)
   })
 
   // [command line, the options that differ from DEFAULTS]
-  const rows: Array<[string[], Partial<DoctorOptions>]> = [
+  const rows: Array<[string[], Partial<DoctorCommandOptions>]> = [
     [['--kube-user', 'admin', '--context', 'prod'], connection({kubeUser: 'admin', context: 'prod'})],
     [['--kubeconfig', 'kc.yaml', '--cluster', 'c', '--request-timeout', '10s'], connection({kubeconfig: 'kc.yaml', cluster: 'c', requestTimeoutMs: 10_000})],
     [['--server', 'https://10.0.0.1:6443', '--token', 't0k3n', '--certificate-authority', 'ca.pem'], connection({server: 'https://10.0.0.1:6443', token: 't0k3n', certificateAuthority: 'ca.pem'})],
