@@ -6,7 +6,6 @@ import {flush, handle, type Interfaces, run, settings} from '@oclif/core'
 import {writeUserError} from './commands/base.js'
 import {unexpectedArgument, unknownCommand} from './commands/usage-errors.js'
 import {UserError} from './errors.js'
-import {COMMANDS} from './index.js'
 
 /** What oclif takes for help: --help, and -h (package.json's oclif.additionalHelpFlags). */
 const HELP_FLAGS = new Set(['--help', '-h'])
@@ -32,7 +31,8 @@ export async function runCli({loadOptions, argv: given = process.argv.slice(2), 
     throw error
   })
   try {
-    const mistake = wrongCommand(argv)
+    // The commands are loaded only to check a command line that names one: not for --version or --help.
+    const mistake = await wrongCommand(argv, async () => (await import('./index.js')).COMMANDS)
     if (mistake) throw mistake
     await run(argv, loadOptions)
     await flush()
@@ -61,20 +61,24 @@ export function kubectlVerbosity(argv: readonly string[]): string[] {
   return out
 }
 
+/** What the check needs to know of each command. */
+type CommandMap = Readonly<Record<string, {readonly args?: object; readonly flags: object}>>
+
 /**
  * What oclif would answer with `command policies:audit.log not found`: an unknown first word, or
  * a word right after a command that takes no arguments (oclif reads it as a subcommand).
  */
-export function wrongCommand(argv: readonly string[]): UserError | undefined {
+export async function wrongCommand(argv: readonly string[], loadCommands: () => Promise<CommandMap>): Promise<UserError | undefined> {
   const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
   const [first, second] = words
   if (first === undefined || words.some((word) => HELP_FLAGS.has(word)) || VERSION_FLAGS.has(first)) return undefined
-  const commands = Object.keys(COMMANDS)
+  const commands = await loadCommands()
+  const ids = Object.keys(commands)
   if (first.startsWith('-')) {
-    return new UserError(`${first} comes before any command`, {hint: `flags follow the command: ${BIN} policies ${argv.join(' ')} (commands: ${commands.join(', ')})`})
+    return new UserError(`${first} comes before any command`, {hint: `flags follow the command: ${BIN} policies ${argv.join(' ')} (commands: ${ids.join(', ')})`})
   }
-  if (!Object.hasOwn(COMMANDS, first)) return unknownCommand(BIN, first, commands)
-  const command = COMMANDS[first as keyof typeof COMMANDS]
+  const command = Object.hasOwn(commands, first) ? commands[first] : undefined
+  if (command === undefined) return unknownCommand(BIN, first, ids)
   if (second === undefined || second.startsWith('-') || Object.keys(command.args ?? {}).length > 0) return undefined
   return unexpectedArgument(BIN, first, second, 'file' in command.flags)
 }
