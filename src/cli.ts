@@ -75,7 +75,11 @@ export async function wrongCommand(argv: readonly string[], loadCommands: () => 
   const commands = await loadCommands()
   const ids = Object.keys(commands)
   if (first.startsWith('-')) {
-    return new UserError(`${first} comes before any command`, {hint: `flags follow the command: ${BIN} policies ${argv.join(' ')} (commands: ${ids.join(', ')})`})
+    // `--since 1h policies`: the same words, the command first.
+    const named = words.findIndex((word) => Object.hasOwn(commands, word))
+    const command = named === -1 ? 'policies' : words[named]!
+    const rest = argv.filter((_, i) => i !== named)
+    return new UserError(`${first} comes before any command`, {hint: `the command comes first: ${BIN} ${command} ${rest.join(' ')}${named === -1 ? ` (commands: ${ids.join(', ')})` : ''}`})
   }
   const command = Object.hasOwn(commands, first) ? commands[first] : undefined
   if (command === undefined) return unknownCommand(BIN, first, ids)
