@@ -17,7 +17,7 @@ describe('reading one file from a node', () => {
   let fake: FakeApiserver
   let root: string
   let kc: KubeConfig
-  const policy = readFileSync('../shared/fixtures/real/policies/k8s-website-example.yaml')
+  const policy = readFileSync('test/fixtures/policies/metadata-for-the-rest.yaml')
   const log = Buffer.from(Array.from({length: 2000}, (_, i) => `{"n":${i}}\n`).join(''))
   const opts = {via: 'auto' as const, image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 120, requestTimeoutMs: 0}
   const pods = async () => {

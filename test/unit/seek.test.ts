@@ -1,6 +1,10 @@
+// Where reading may start and stop: bisection to a window's start, the order checks that make it
+// safe, and rotated files skipped by the time in their name.
 import assert from 'node:assert/strict'
 
-import {BISECT_GRANULARITY, filesInWindow, findWindowStart, isRoughlyOrdered, lineTime, ORDER_SLACK_MS, OrderWatch, type TimeProbe, windowStartBounds} from '../../src/audit/window.js'
+import {ORDER_SLACK_MS} from '../../src/audit/window.js'
+import type {TimeProbe} from '../../src/reading/line-times.js'
+import {BISECT_GRANULARITY, filesInWindow, findWindowStart, isRoughlyOrdered, OrderWatch, windowStartBounds} from '../../src/reading/seek.js'
 
 describe('findWindowStart', () => {
   // A log of 1,000,000 "lines" of 100 bytes, one second apart, with times jittered by up to ±2 minutes.
@@ -70,19 +74,6 @@ describe('time order', () => {
     assert.equal(watch.see(10 * minute - ORDER_SLACK_MS - 1), false)
     assert.equal(watch.see(20 * minute), false)
     assert.equal(watch.disordered, true)
-  })
-})
-
-describe('lineTime', () => {
-  it('finds stageTimestamp, and older fields when it is missing', () => {
-    assert.equal(lineTime(Buffer.from('{"stageTimestamp":"2026-11-24T10:00:00.5Z"}')), Date.parse('2026-11-24T10:00:00.5Z'))
-    assert.equal(lineTime(Buffer.from('{"timestamp": "2017-09-11T19:55:05Z"}')), Date.parse('2017-09-11T19:55:05Z'))
-    assert.equal(lineTime(Buffer.from('{"verb":"get"}')), undefined)
-  })
-  it('reads the time that starts a legacy-format line', () => {
-    assert.equal(lineTime(Buffer.from('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" response="200"')), Date.parse('2017-03-21T07:57:09.106Z'))
-    assert.equal(lineTime(Buffer.from('not-a-time AUDIT: id="x"')), undefined)
-    assert.equal(lineTime(Buffer.from('{"kind": 0}')), undefined, 'a space near the end of a short line')
   })
 })
 
