@@ -2,7 +2,7 @@ import {ChangeCollector} from '../audit/changes.js'
 import {buildReport, type PolicyChangeReport} from '../audit/report.js'
 import {selectChanges} from '../audit/select.js'
 import {UserError} from '../errors.js'
-import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
+import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {readSources} from '../reading/read.js'
@@ -34,13 +34,12 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
   async run(): Promise<PolicyChangeReport> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
-    if (options.files.length > 0 && (flags.node !== undefined || flags['log-path'] !== undefined)) {
-      throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
-    }
+    const {input} = options
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
-    const files = cluster ? undefined : await fileSources(options.files)
+    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, process.stderr) : undefined
+    if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
+    const files = input.from === 'files' ? await fileSources(input.files) : undefined
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
     for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
@@ -77,4 +76,14 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     }
     return report
   }
+}
+
+/**
+ * `-f -` with nobody typing into a pipe waits for input: at a terminal, that looks like a hang, so
+ * say once what it waits for and how to end it.
+ */
+function announceTerminalStdin(files: readonly string[], stdin: {isTTY?: boolean}, stderr: NodeJS.WritableStream): void {
+  if (!files.includes('-') || !stdin.isTTY) return
+  const end = process.platform === 'win32' ? 'Ctrl-Z then Enter' : 'Ctrl-D'
+  stderr.write(`reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`)
 }
