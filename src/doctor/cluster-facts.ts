@@ -44,7 +44,7 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
-  const {ReaderPods} = await import('../sources/debug-pod.js')
+  const {ReaderPods} = await import('../sources/reader-pods.js')
   const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, warnLine)
   const readFile: NodeFileReader = async (node, hostPath, limits = {}) => {
     const {readNodeFile} = await import('../sources/node-files.js')

@@ -12,7 +12,8 @@ import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
 import type {KubeConnectionOptions} from '../flags/kube.js'
 import {sanitize} from '../render/sanitize.js'
-import {listPodDirectory, NoSuchHostDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
+import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
+import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import {orderLogFiles} from './file.js'
 import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
 import {PodLogSource} from './pod-log.js'
@@ -151,8 +152,8 @@ class NodeReader {
     const sources: LogSource[] = []
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
-      const names = await listPodDirectory(pod, posix.dirname(target.path))
-      sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
+      const names = await listReaderPodDirectory(pod, posix.dirname(target.path))
+      sources.push(...this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path)))
     }
     return sources
   }

@@ -8,7 +8,8 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {UserError} from '../errors.js'
-import {PodFileSource, type ReaderPod, ReaderPods, type ReaderPodSettings} from './debug-pod.js'
+import {ReaderPodFileSource} from './reader-pod-files.js'
+import {type ReaderPod, ReaderPods, type ReaderPodSettings} from './reader-pods.js'
 import {readSmallSource, type SmallReadLimits} from './byte-streams.js'
 import {isUnderVarLog, KubeletLogSource} from './kubelet.js'
 
@@ -39,7 +40,7 @@ export async function readNodeFile(kc: KubeConfig, node: string, hostPath: strin
   let pod: ReaderPod | undefined
   try {
     pod = await readers.open(node, [posix.dirname(hostPath)])
-    return await readSmallSource(new PodFileSource(pod, hostPath), opts)
+    return await readSmallSource(new ReaderPodFileSource(pod, hostPath), opts)
   } finally {
     if (!opts.readers) await readers.close()
     else if (pod) await readers.release(pod)

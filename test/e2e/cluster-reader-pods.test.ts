@@ -9,7 +9,8 @@ import type {KubeConfig} from '@kubernetes/client-node'
 
 import {loadKubeConfig} from '../../src/cluster/kubeconfig.js'
 import {UserError} from '../../src/errors.js'
-import {listPodDirectory, NoSuchHostDirectory, PodFileSource, ReaderPods, readCommand} from '../../src/sources/debug-pod.js'
+import {listReaderPodDirectory, ReaderPodFileSource, readCommand} from '../../src/sources/reader-pod-files.js'
+import {NoSuchHostDirectory, ReaderPods} from '../../src/sources/reader-pods.js'
 import type {ByteRange, LogSource} from '../../src/sources/source.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
 
@@ -66,14 +67,14 @@ describe('reader pods', () => {
     assert.deepEqual(spec?.spec?.containers[0]?.volumeMounts, [{name: 'host-0', mountPath: `/host${dir}`, readOnly: true}])
     assert.equal(spec?.spec?.containers[0]?.image, 'busybox:1.37')
 
-    const source = new PodFileSource(pod, `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(pod, `${dir}/audit.log`)
     assert.equal(source.name, `node/cp-1:${dir}/audit.log`)
     assert.equal(await source.size(), content.length)
     assert.deepEqual(await readAll(source), content)
     assert.deepEqual(await readAll(source, {start: 0, end: 64}), content.subarray(0, 64))
     assert.deepEqual(await readAll(source, {start: 1000, end: 1500}), content.subarray(1000, 1500))
     assert.deepEqual(await readAll(source, {start: 30000}), content.subarray(30000))
-    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+    assert.deepEqual(await listReaderPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
 
     await readers.close()
     await readers.close()
@@ -82,7 +83,7 @@ describe('reader pods', () => {
 
   it('stops the command on the node when the reader leaves early', async () => {
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     for await (const chunk of source.read()) {
       assert.ok(chunk.length > 0)
       break
@@ -95,7 +96,7 @@ describe('reader pods', () => {
     it(`reports a read cut short (closed without the exit status, ${protocol}) naming the node and path`, async () => {
       fake.exec.protocols = [protocol]
       const readers = pods()
-      const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+      const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
       fake.exec.cutStdout = {afterBytes: 1000}
       const read: Buffer[] = []
       await assert.rejects((async () => { for await (const chunk of source.read()) read.push(chunk) })(), (error: unknown) => error instanceof UserError
@@ -109,7 +110,7 @@ describe('reader pods', () => {
 
   it('reports a missing file with the command and its exit status', async () => {
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
     await assert.rejects(source.size(), (error: unknown) => error instanceof UserError
       && /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message))
     await readers.close()
@@ -120,7 +121,7 @@ describe('reader pods', () => {
     const pod = await readers.open('cp-1', ['/var/log/calico/audit', dir, '/var/log/nope/'])
     assert.deepEqual(pod.missingDirs, ['/var/log/calico/audit', '/var/log/nope'])
     assert.deepEqual(pod.dirs, [dir])
-    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+    assert.deepEqual(await listReaderPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
     assert.equal(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length, 2)
     await readers.close()
     assert.deepEqual(await listPods(), [])
@@ -216,7 +217,7 @@ describe('reader pods', () => {
 
   it('gives up on an exec the API server never answers at the request timeout', async () => {
     const readers = await timedPods(500)
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     fake.stall({path: /\/exec$/})
     await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
       && error.message === `the API server at ${fake.url} did not answer in time`)
@@ -227,7 +228,7 @@ describe('reader pods', () => {
   it('reports a refused exec with the exact permissions', async () => {
     fake.fail({method: 'GET', path: /\/exec$/, code: 403})
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
       && error.message === `permission denied: "get,create pods/exec" in namespace "kube-system" is needed to run cat in the reader pod on node cp-1`)
     await readers.close()

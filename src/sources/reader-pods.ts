@@ -1,18 +1,17 @@
-// The fallback reader: a short-lived pod pinned to the node, mounting only the needed host
-// directories read-only, with bytes coming back over exec. Pods are deleted on every exit path
-// (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends them if we are killed.
+// Reader pods: short-lived pods pinned to a node, mounting only the needed host directories
+// read-only, that files on the node are read through (pod-exec.ts carries the bytes). Pods are
+// deleted on every exit path (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends
+// them if we are killed.
 import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
-import {Writable} from 'node:stream'
 
-import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod, V1Status} from '@kubernetes/client-node'
+import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
 import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
-import {rotationTime} from '../audit/rotation.js'
-import type {ByteRange, LogSource} from './source.js'
+import {execStdout} from './pod-exec.js'
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'kubectl-audit'
@@ -22,10 +21,6 @@ export const RUN_LABEL = 'kubectl-audit.io/run'
 const HOST_ROOT = '/host'
 const CONTAINER = 'reader'
 const POLL_MS = 250
-/** Exec subprotocols with a status channel (older ones end with the socket alone). */
-const STATUS_PROTOCOLS = new Set(['v4.channel.k8s.io', 'v5.channel.k8s.io'])
-/** Pause the socket when this much output waits for the reader; resume under a quarter of it. */
-const HIGH_WATER = 8 * 1024 * 1024
 const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'])
 const CONTAINER_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
 /**
@@ -350,87 +345,9 @@ export class ReaderPod {
   }
 
   /** The command's stdout, streamed; a non-zero exit rejects with its stderr. */
-  async *exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
-    const {Exec} = await import('@kubernetes/client-node')
-    const queue: Buffer[] = []
-    let queued = 0
-    let stderr = ''
-    let status: V1Status | undefined
-    let ended = false
-    let wake: (() => void) | undefined
-    const notify = () => {
-      const w = wake
-      wake = undefined
-      w?.()
-    }
-    const stdout = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        queue.push(chunk)
-        queued += chunk.length
-        notify()
-        callback()
-      },
-    })
-    const stderrSink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        if (stderr.length < 4096) stderr += chunk.toString('utf8')
-        callback()
-      },
-    })
-    const what = `run ${command[0]} in the reader pod on node ${this.node}`
-    let ws: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>
-    try {
-      ws = await new Exec(this.kc).exec(this.namespace, this.name, CONTAINER, command, stdout, stderrSink, null, false, (s) => {
-        status = s
-        ended = true
-        notify()
-      })
-    } catch (error) {
-      throw apiErrorToUserError(error, {verb: 'get,create', resource: 'pods/exec', namespace: this.namespace, purpose: what, server: this.server})
-    }
-    let closeCode: number | undefined
-    ws.on('close', (code: number) => {
-      closeCode = code
-      ended = true
-      notify()
-    })
-    const abort = () => ws.close()
-    signal?.addEventListener('abort', abort, {once: true})
-    let paused = false
-    try {
-      for (;;) {
-        const chunk = queue.shift()
-        if (chunk) {
-          queued -= chunk.length
-          if (paused && queued < HIGH_WATER / 4) {
-            paused = false
-            ws.resume()
-          }
-          yield chunk
-          continue
-        }
-        if (ended) break
-        if (!paused && queued >= HIGH_WATER) {
-          paused = true
-          ws.pause()
-        }
-        await new Promise<void>((resolve) => { wake = resolve })
-      }
-      if (signal?.aborted) throw signal.reason
-      // v4 and v5 always send the exit status before closing: a close without it is a stream cut on the way.
-      if (!status && closeCode === 1000 && STATUS_PROTOCOLS.has(ws.protocol)) {
-        throw new ExecFailure(`reading ${subjectOf(command)} on node ${this.node} was cut short: the exec stream closed without the command's exit status`, -1)
-      }
-      if (status ? status.status !== 'Success' : closeCode !== 1000) {
-        const exitCode = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message
-        const cause = stderr.trim().split('\n')[0] || status?.message || `connection closed (${closeCode ?? 'no status'})`
-        throw new ExecFailure(`${command[0]} failed on node ${this.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`, Number(exitCode ?? -1))
-      }
-    } finally {
-      signal?.removeEventListener('abort', abort)
-      // Stops the command on the node when the reader leaves early.
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close()
-    }
+  exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
+    const target = {namespace: this.namespace, pod: this.name, container: CONTAINER, node: this.node, description: `the reader pod on node ${this.node}`, server: this.server}
+    return execStdout(this.kc, target, command, {subject: subjectOf(command), signal})
   }
 
   /** The whole stdout of a short command. */
@@ -457,53 +374,6 @@ export class NoSuchHostDirectory extends UserError {
   constructor(readonly node: string, readonly dirs: readonly string[]) {
     super(`no such directory on node ${node}: ${dirs.join(', ')}`)
   }
-}
-
-/** A command that ran in the pod and failed: its exit status, or -1 when the stream broke. */
-export class ExecFailure extends UserError {
-  constructor(message: string, readonly commandExitStatus: number) {
-    super(message)
-  }
-}
-
-/** A file on the node read through a reader pod: stat for the size, tail/head for ranges. */
-export class PodFileSource implements LogSource {
-  readonly name: string
-  readonly rotatedAt: Date | null
-  private readonly path: string
-
-  constructor(private readonly pod: ReaderPod, readonly hostPath: string) {
-    this.name = `node/${pod.node}:${hostPath}`
-    this.rotatedAt = rotationTime(posix.basename(hostPath))
-    this.path = containerPath(hostPath)
-  }
-
-  async size(): Promise<number> {
-    const out = (await this.pod.run(['stat', '-L', '-c', '%s', this.path])).toString('utf8').trim()
-    const size = Number(out)
-    if (!/^\d+$/.test(out) || !Number.isSafeInteger(size)) throw new UserError(`unexpected size "${out.slice(0, 40)}" for ${this.name}`)
-    return size
-  }
-
-  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
-    return this.pod.exec(readCommand(this.path, range), signal)
-  }
-}
-
-/** cat, tail -c +N, head -c N, or both through sh, with the path passed as an argument (no quoting). */
-export function readCommand(path: string, range?: ByteRange): string[] {
-  const start = range?.start ?? 0
-  const end = range?.end
-  if (end === undefined) return start === 0 ? ['cat', path] : ['tail', '-c', `+${start + 1}`, path]
-  const length = Math.max(0, end - start)
-  if (start === 0) return ['head', '-c', String(length), path]
-  return ['sh', '-c', 'tail -c +"$1" "$3" | head -c "$2"', 'sh', String(start + 1), String(length), path]
-}
-
-/** Names in a directory on the node, as `ls -1` prints them (directories get no slash). */
-export async function listPodDirectory(pod: ReaderPod, hostDir: string): Promise<string[]> {
-  const out = await pod.run(['ls', '-1', containerPath(hostDir)])
-  return out.toString('utf8').split('\n').filter((name) => name !== '')
 }
 
 function firstLine(error: unknown): string {
