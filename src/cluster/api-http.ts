@@ -88,3 +88,23 @@ export async function withRequestTimeout<T>(call: Promise<T>, timeoutMs: number)
     clearTimeout(timer)
   }
 }
+
+/**
+ * Stops waiting for a client-node call when the run is interrupted: rejects with the signal's
+ * reason. The request itself may still land; what must happen anyway (deleting reader pods) is
+ * not waited for through this.
+ */
+export async function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, {once: true})
+  })
+  try {
+    return await Promise.race([call, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort!)
+  }
+}

@@ -7,10 +7,10 @@ import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/ku
 import {loadPolicy} from '../audit/policy/load.js'
 import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/api-errors.js'
 import {withRequestTimeout} from '../cluster/api-http.js'
-import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
-import {listApiServices, listNodes, readConfigMap, readServerVersion} from '../cluster/doctor-reads.js'
-import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
-import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
+import {listApiServices, readConfigMap} from '../cluster/calico-reads.js'
+import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryFailure} from '../cluster/control-plane.js'
+import {loadKubeConfig} from '../cluster/kubeconfig.js'
+import type {ManagedProvider} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
 import type {SmallReadLimits} from '../sources/byte-streams.js'
 import type {DoctorOptions} from '../flags/doctor.js'
@@ -30,17 +30,20 @@ const ENTERPRISE_POLICY_CONFIGMAPS = [
 
 export async function gatherClusterFacts(options: DoctorOptions): Promise<DoctorFacts> {
   const kc = await loadKubeConfig(options.connection)
-  const server = serverOf(kc)
+  const controlPlane = new ControlPlane(kc)
+  const {server} = controlPlane
   const timeoutMs = options.connection.requestTimeoutMs
 
   // /version first: it proves the address and the credentials before anything else.
-  const info = await call(readServerVersion(kc), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
+  const info = await call(controlPlane.version(), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
   const parsed = parseKubernetesVersion(info.gitVersion)
   const version = options.kubernetesVersion ?? parsed
   const versionSource = options.kubernetesVersion ? '--kubernetes-version' : `/version (${info.gitVersion})`
 
-  const discovery: ApiserverDiscovery = await call(findApiservers(kc), timeoutMs, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
-  const managedProvider = discovery.instances.length === 0 ? await findManagedProvider(kc, info.gitVersion, timeoutMs, server) : undefined
+  const discovery: ApiserverDiscovery = await call(controlPlane.apiservers(), timeoutMs, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
+  const managedProvider = discovery.instances.length === 0
+    ? await call(controlPlane.managedProvider(), timeoutMs, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
+    : undefined
   const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
@@ -93,11 +96,6 @@ async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: strin
     if (refusalCodeOf(error) !== undefined) return {failure: discoveryFailure(request, error)}
     throw apiErrorToUserError(error, context)
   }
-}
-
-async function findManagedProvider(kc: KubeConfig, gitVersion: string, timeoutMs: number, server: string): Promise<ManagedProvider | undefined> {
-  const nodes = await attempt(listNodes(kc), timeoutMs, 'list nodes', {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
-  return detectManagedProvider(gitVersion, 'value' in nodes ? (nodes.value as NodeLike[]) : [])
 }
 
 async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, timeoutMs: number, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {

@@ -7,6 +7,7 @@ import {posix} from 'node:path'
 import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
+import {ControlPlane} from '../cluster/control-plane.js'
 import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
@@ -49,7 +50,7 @@ export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJ
       hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
     })
   })
-  const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath})
+  const found = await findAuditLogTargets(new ControlPlane(kc), {nodes: opts.nodes, logPath: opts.logPath})
   const warnings = [...found.warnings]
   const readers = new ReaderPods(kc, {
     image: opts.image,
