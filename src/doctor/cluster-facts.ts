@@ -12,7 +12,7 @@ import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryF
 import {loadKubeConfig} from '../cluster/kubeconfig.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
-import type {SmallReadLimits} from '../sources/byte-streams.js'
+import type {NodeFileReader} from '../sources/node-files.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {sanitize} from '../render/sanitize.js'
 import {coverageInputs} from './coverage-inputs.js'
@@ -47,14 +47,9 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
   const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
-  const {ReaderPods} = await import('../sources/reader-pods.js')
+  const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
   const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, warnLine)
-  const readFile: NodeFileReader = async (node, hostPath, limits = {}) => {
-    const {readNodeFile} = await import('../sources/node-files.js')
-    return readNodeFile(kc, node, hostPath, {
-      via: options.nodeRead.via, ...readers.settings, ...limits, readers, warn: warnLine,
-    })
-  }
+  const readFile = nodeFileReader(kc, options.nodeRead.via, readers)
   let policy: PolicyFacts
   let logTails: DoctorFacts['logTails']
   try {
@@ -155,9 +150,6 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
     servedGroups,
   }
 }
-
-/** Reads a small file (or the end of one) from a node: through the kubelet, else a reader pod of the run. */
-export type NodeFileReader = (node: string, hostPath: string, limits?: SmallReadLimits) => Promise<Buffer>
 
 function warnLine(line: string): void {
   process.stderr.write(`warning: ${sanitize(line)}\n`)

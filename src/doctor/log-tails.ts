@@ -9,7 +9,7 @@ import {UserError} from '../errors.js'
 import {NoSuchHostDirectory} from '../sources/reader-pods.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {newestLineTime} from '../sources/line-times.js'
-import type {NodeFileReader} from './cluster-facts.js'
+import type {NodeFileReader} from '../sources/node-files.js'
 import type {AuditLogTail} from './facts.js'
 import {debugNodeCommand} from './node-commands.js'
 

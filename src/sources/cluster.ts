@@ -4,7 +4,6 @@
 // apiserver that writes its events to stdout is read through its pod's log (`pod/NS/NAME`).
 import {posix} from 'node:path'
 
-import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
 import {ControlPlane} from '../cluster/control-plane.js'
@@ -16,14 +15,15 @@ import {sanitize} from '../render/sanitize.js'
 import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
 import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import {orderLogFiles} from './file.js'
-import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import {KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import {kubeletIsAsked, kubeletOrReaderPod, type NodeReadVia} from './kubelet-or-pod.js'
 import {PodLogSource} from './pod-log.js'
 import type {LogSource} from './source.js'
 
 export interface ClusterReadOptions extends KubeConnectionOptions {
   nodes: string[]
   logPath?: string
-  via: 'auto' | 'kubelet' | 'pod'
+  via: NodeReadVia
   image: string
   podNamespace: string
   podTimeoutSeconds: number
@@ -40,8 +40,6 @@ export interface ClusterSources {
 
 /** Nodes prepared at once: each costs a listing, maybe a pod start. */
 const NODE_CONCURRENCY = 8
-/** Kubelet answers that mean "try a pod": forbidden, not found (or outside /var/log), disabled. */
-const FALLBACK_CODES = new Set([403, 404, 405])
 
 export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJS.WritableStream): Promise<ClusterSources> {
   const kc = await loadKubeConfig(opts).catch((error: unknown) => {
@@ -107,30 +105,29 @@ class NodeReader {
     const throughPod: AuditLogTarget[] = []
     let kubeletRefusal: string | undefined
     for (const target of targets) {
-      const kubeletServes = isUnderVarLog(target.path)
-      // A guessed location is only looked at where the kubelet shows it: never a pod for a guess.
-      if (target.optional && (this.via === 'pod' || !kubeletServes)) continue
-      if (this.via === 'pod' || (this.via === 'auto' && !kubeletServes)) {
-        throughPod.push(target)
+      if (target.optional) {
+        // A guessed location is only looked at where the kubelet shows it: never a pod for a guess,
+        // and a guess the kubelet does not show, for whatever reason, is simply absent.
+        if (kubeletIsAsked(this.via, target.path)) sources.push(...await this.throughKubelet(node, target).catch(() => []))
         continue
       }
-      if (this.via === 'kubelet' && !kubeletServes) {
-        throw new UserError(`${target.path} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`)
-      }
-      try {
-        const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
-        sources.push(...this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path)))
-      } catch (error) {
-        // A guess the kubelet does not show, for whatever reason, is simply absent.
-        if (target.optional) continue
-        const code = statusCodeOf(error instanceof UserError ? error.cause : error)
-        if (this.via === 'kubelet' || code === undefined || !FALLBACK_CODES.has(code)) throw error
-        kubeletRefusal ??= (error as Error).message
-        throughPod.push(target)
-      }
+      sources.push(...await kubeletOrReaderPod(this.via, target.path, {
+        kubelet: () => this.throughKubelet(node, target),
+        // Every file a pod reads on this node is read through one pod, opened below.
+        readerPod: async (refusal) => {
+          kubeletRefusal ??= refusal?.message
+          throughPod.push(target)
+          return []
+        },
+      }))
     }
     if (throughPod.length > 0) sources.push(...await this.readThroughPod(node, throughPod, kubeletRefusal))
     return sources
+  }
+
+  private async throughKubelet(node: string, target: AuditLogTarget): Promise<LogSource[]> {
+    const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
+    return this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path))
   }
 
   /** The targets' files through one reader pod; a directory the node does not have is a warning, not a failure. */
