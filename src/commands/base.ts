@@ -3,10 +3,16 @@ import {Command, Errors} from '@oclif/core'
 
 import {UserError} from '../errors.js'
 import {sanitize} from '../render/sanitize.js'
+import type {RunContext} from '../run-context.js'
+import {Interrupt} from './interrupt.js'
 
 export abstract class BaseCommand extends Command {
+  /** Ctrl-C and SIGTERM for this run: one AbortSignal, and the cleanups that run before the exit. */
+  protected readonly interrupt = new Interrupt()
+
   override async init(): Promise<void> {
     await super.init()
+    this.interrupt.listen()
     // `… -o json | head` closes the pipe early: that is the reader's choice, not an error.
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(0)
@@ -15,6 +21,8 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    // Whatever failed once the run was interrupted, the exit is the signal's, after the cleanups.
+    if (this.interrupt.interrupted) return this.interrupt.untilExit()
     if (error instanceof UserError) {
       process.stderr.write(`error: ${sanitize(error.message)}\n`)
       if (error.hint) process.stderr.write(`hint: ${sanitize(error.hint)}\n`)
@@ -34,6 +42,20 @@ export abstract class BaseCommand extends Command {
     process.stderr.write(`error: ${sanitize(error.message)}\n`)
     if (!process.env.DEBUG) process.stderr.write('hint: run again with DEBUG=1 for details\n')
     process.exitCode = 2
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    this.interrupt.stop()
+    return super.finally(error)
+  }
+
+  /** What the code working for this run gets: its cancellation, its cleanups, and stderr for warnings. */
+  protected runContext(): RunContext {
+    return {
+      signal: this.interrupt.signal,
+      onCleanup: (cleanup) => this.interrupt.onCleanup(cleanup),
+      warn: (line) => process.stderr.write(`warning: ${sanitize(line)}\n`),
+    }
   }
 }
 

@@ -39,16 +39,19 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     }
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
+    const run = this.runContext()
+    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, run) : undefined
     const files = cluster ? undefined : await fileSources(options.files)
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
     for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
+    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
+    // An interrupted read is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     progress.done()
 
     for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)

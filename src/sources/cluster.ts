@@ -11,7 +11,7 @@ import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
 import type {KubeConnectionOptions} from '../flags/kube.js'
-import {sanitize} from '../render/sanitize.js'
+import type {RunContext} from '../run-context.js'
 import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
 import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import {orderLogFiles} from './file.js'
@@ -41,22 +41,26 @@ export interface ClusterSources {
 /** Nodes prepared at once: each costs a listing, maybe a pod start. */
 const NODE_CONCURRENCY = 8
 
-export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJS.WritableStream): Promise<ClusterSources> {
+/**
+ * Finds the audit logs of the cluster and opens each as a LogSource. Reader pods are the run's:
+ * deleted by close(), or by the run's cleanup if it is interrupted.
+ */
+export async function openClusterSources(opts: ClusterReadOptions, run: RunContext): Promise<ClusterSources> {
   const kc = await loadKubeConfig(opts).catch((error: unknown) => {
     if (!(error instanceof NoKubeconfigError)) throw error
     throw new UserError('no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster', {
       hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
     })
   })
-  const found = await findAuditLogTargets(new ControlPlane(kc), {nodes: opts.nodes, logPath: opts.logPath})
+  const found = await findAuditLogTargets(new ControlPlane(kc, run.signal), {nodes: opts.nodes, logPath: opts.logPath}, run.signal)
   const warnings = [...found.warnings]
   const readers = new ReaderPods(kc, {
     image: opts.image,
     namespace: opts.podNamespace,
     timeoutSeconds: opts.podTimeoutSeconds,
     requestTimeoutMs: opts.requestTimeoutMs,
-  }, (line) => stderr.write(`warning: ${sanitize(line)}\n`))
-  const http = new ApiHttp(kc, opts.requestTimeoutMs)
+  }, run)
+  const http = new ApiHttp(kc, opts.requestTimeoutMs, run.signal)
   const reader = new NodeReader(http, readers, opts.via, warnings)
 
   const byNode = new Map<string, AuditLogTarget[]>()

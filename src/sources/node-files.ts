@@ -17,10 +17,11 @@ export type NodeFileReader = (node: string, hostPath: string, limits?: SmallRead
 
 /**
  * The node file reader of a run: every file it reads through a pod goes through `readers`, the
- * run's reader pods (one leftover check; whatever is left is deleted when they close).
+ * run's reader pods (one leftover check; whatever is left is deleted when they close). `signal`:
+ * the run's, which ends the kubelet's reads too.
  */
-export function nodeFileReader(kc: KubeConfig, via: NodeReadVia, readers: ReaderPods): NodeFileReader {
-  const http = new ApiHttp(kc, readers.settings.requestTimeoutMs)
+export function nodeFileReader(kc: KubeConfig, via: NodeReadVia, readers: ReaderPods, signal?: AbortSignal): NodeFileReader {
+  const http = new ApiHttp(kc, readers.settings.requestTimeoutMs, signal)
   return (node, hostPath, limits = {}) => kubeletOrReaderPod(via, hostPath, {
     kubelet: () => readSmallSource(new KubeletLogSource(http, node, hostPath), limits),
     readerPod: async () => {

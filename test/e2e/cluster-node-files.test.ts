@@ -14,6 +14,7 @@ import {type NodeFileReader, nodeFileReader} from '../../src/sources/node-files.
 import {ReaderPods} from '../../src/sources/reader-pods.js'
 import {KUBEADM_LOG, writeOnNode} from '../support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {testRun} from '../support/run-context.js'
 
 describe('reading one file from a node', () => {
   let fake: FakeApiserver
@@ -35,7 +36,7 @@ describe('reading one file from a node', () => {
     writeOnNode(root, KUBEADM_LOG, log)
     fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
     kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
-    readers = new ReaderPods(kc, {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 120, requestTimeoutMs: 0}, () => {})
+    readers = new ReaderPods(kc, {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 120, requestTimeoutMs: 0}, testRun())
   })
   afterEach(async () => {
     await readers.close()

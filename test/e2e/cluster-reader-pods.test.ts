@@ -13,6 +13,7 @@ import {listReaderPodDirectory, ReaderPodFileSource, readCommand} from '../../sr
 import {NoSuchHostDirectory, ReaderPods} from '../../src/sources/reader-pods.js'
 import type {ByteRange, LogSource} from '../../src/sources/source.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {testRun, type TestRun} from '../support/run-context.js'
 
 async function readAll(source: LogSource, range?: ByteRange): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -26,13 +27,13 @@ describe('reader pods', () => {
   let fake: FakeApiserver
   let root: string
   let kc: KubeConfig
-  let warnings: string[]
+  let run: TestRun
   const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
   const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600, requestTimeoutMs: 0}
-  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, (w) => warnings.push(w))
+  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, run)
   /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit too. */
   const timedPods = async (requestTimeoutMs: number) =>
-    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, (w) => warnings.push(w))
+    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, run)
   /** Pods as plain JSON (client-node returns model classes). */
   const listPods = async () => {
     const k8s = await import('@kubernetes/client-node')
@@ -47,7 +48,7 @@ describe('reader pods', () => {
     writeFileSync(join(root, dir, 'audit-2026-11-24T10-00-00.000.log.gz'), '')
     fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
     kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
-    warnings = []
+    run = testRun()
   })
   afterEach(async () => {
     await fake.close()
@@ -194,6 +195,30 @@ describe('reader pods', () => {
     assert.deepEqual(await listPods(), [])
   })
 
+  // What Ctrl-C does to a run: its signal aborts, then its cleanups run before the exit.
+  it('stops reading when the run is interrupted, and its cleanup deletes the pod', async () => {
+    // Big enough to come in many pieces, each held back a while.
+    const big = Buffer.alloc(4 * 1024 * 1024, 'x\n')
+    writeFileSync(join(root, dir, 'big.log'), big)
+    fake.exec.chunkDelayMs = 200
+    const source = new ReaderPodFileSource(await pods().open('cp-1', [dir]), `${dir}/big.log`)
+    const read: Buffer[] = []
+    const reading = (async () => { for await (const chunk of source.read()) read.push(chunk) })()
+    reading.catch(() => {})
+    while (read.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    await run.interrupt()
+    await assert.rejects(reading, (error: unknown) => error === run.signal.reason)
+    assert.ok(Buffer.concat(read).length < big.length)
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('starts no pod once the run is interrupted', async () => {
+    const readers = pods()
+    await run.interrupt()
+    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.ok(!fake.requests.some((r) => r.method === 'POST'))
+  })
+
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000
@@ -210,7 +235,7 @@ describe('reader pods', () => {
     const readers = await timedPods(300)
     await assert.rejects(readers.open('cp-1', [dir]), UserError)
     await readers.close()
-    assert.deepEqual(warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
+    assert.deepEqual(run.warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
       + 'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: '
       + 'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID'])
   })
@@ -237,7 +262,7 @@ describe('reader pods', () => {
   it('warns about reader pods left by an earlier run', async () => {
     fake.add({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kubectl-audit-reader-old', namespace: 'kube-system', labels: {'app.kubernetes.io/managed-by': 'kubectl-audit'}}})
     await pods().warnAboutLeftovers()
-    assert.deepEqual(warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
+    assert.deepEqual(run.warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
       + 'remove them with: kubectl delete pod -n kube-system -l app.kubernetes.io/managed-by=kubectl-audit'])
   })
 

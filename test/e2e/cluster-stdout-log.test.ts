@@ -15,6 +15,7 @@ import {apiserverStderrNoise, CRI_MAX_LINE_BYTES, criLog, klogLine, type OutputL
 import {auditLine} from '../support/events.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
 import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
+import {testRun} from '../support/run-context.js'
 import {withoutSource} from '../support/reports.js'
 
 describe('policies from an apiserver that writes audit events to stdout', function () {
@@ -116,7 +117,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const f = await startWithStdout([log])
     const sinceMs = Date.now() - 3600_000
     const cluster = await openClusterSources({kubeconfig: f.kubeconfigPath, requestTimeoutMs: 10_000, nodes: [], via: 'auto',
-      image: 'busybox', podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs}, process.stderr)
+      image: 'busybox', podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs}, testRun())
     assert.equal(cluster.sources.length, 1)
     const read: Buffer[] = []
     for await (const chunk of cluster.sources[0]!.read()) read.push(chunk)
