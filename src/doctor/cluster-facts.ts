@@ -15,9 +15,10 @@ import {UserError} from '../errors.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import type {RunContext} from '../run-context.js'
 import type {NodeFileReader} from '../sources/node-files.js'
+import {fetchPolicyCommand} from './by-hand-commands.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
-import {fetchPolicyCommand, readPolicyFile} from './policy-file.js'
+import {readPolicyFile} from './policy-file.js'
 
 /** The reader pods' hard deadline: they only run stat, cat and tail on small files. */
 const NODE_READ_TIMEOUT_SECONDS = 120

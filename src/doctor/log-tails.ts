@@ -6,12 +6,12 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import {stdoutLogOf} from '../cluster/audit-log-targets.js'
 import {UserError} from '../errors.js'
-import {NoSuchHostDirectory} from '../sources/reader-pods.js'
 import type {DoctorOptions} from '../flags/doctor.js'
 import {newestLineTime} from '../sources/line-times.js'
 import type {NodeFileReader} from '../sources/node-files.js'
+import {NoSuchHostDirectory} from '../sources/reader-pods.js'
+import {debugNodeCommand} from './by-hand-commands.js'
 import type {AuditLogTail} from './facts.js'
-import {debugNodeCommand} from './node-commands.js'
 
 /** Enough for the last few events even at RequestResponse; stageTimestamp ends even a cut one. */
 export const TAIL_BYTES = 256 * 1024
@@ -99,7 +99,7 @@ function tailOf(location: string, bytes: Buffer, stdout = false): AuditLogTail {
   return {state: 'read', location, stdout, bytes: bytes.length, newestMs: newestLineTime(bytes).newestMs, readAtMs: Date.now()}
 }
 
-/** The file is not there: `tail` said so, or its directory is not even on the node. */
+/** The file is not there: the reader pod's stat (busybox or coreutils) said so, or its directory is not even on the node. */
 function isMissingFile(error: UserError): boolean {
   return error instanceof NoSuchHostDirectory || /No such file or directory/.test(error.message)
 }
