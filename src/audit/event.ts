@@ -135,10 +135,15 @@ function objectRef(v: unknown, eventApiVersion: string): ObjectRef | null {
   }
 }
 
-/** stageTimestamp first (what the contract reports), then the older fields that carry a time. */
+/**
+ * The top-level fields that carry an event's time, in the order they are preferred: stageTimestamp
+ * (what the contract reports), then the older ones. The time of a raw line is found by the same list.
+ */
+export const TIME_FIELDS = ['stageTimestamp', 'requestReceivedTimestamp', 'timestamp'] as const
+
 function eventTime(raw: Json): {text: string; ms: number; us: number} | undefined {
   const metadata = isObject(raw.metadata) ? raw.metadata : undefined
-  for (const candidate of [raw.stageTimestamp, raw.requestReceivedTimestamp, raw.timestamp, metadata?.creationTimestamp]) {
+  for (const candidate of [...TIME_FIELDS.map((field) => raw[field]), metadata?.creationTimestamp]) {
     if (typeof candidate !== 'string') continue
     const parsed = parseTimestamp(candidate)
     if (parsed) return parsed

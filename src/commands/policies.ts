@@ -5,11 +5,11 @@ import {UserError} from '../errors.js'
 import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
+import {readSources} from '../reading/read.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
-import {inputSpan, sourceWarnings} from '../render/sources.js'
+import {inputSpan, sourceWarnings} from '../render/source-warnings.js'
 import {fileSources} from '../sources/file.js'
-import {readSources} from '../sources/read.js'
 import type {LogSource} from '../sources/source.js'
 import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
@@ -47,7 +47,7 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
+    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
     // An interrupted read is not an answer: no report, the exit is the signal's.

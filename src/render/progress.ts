@@ -2,9 +2,9 @@
 // log, when reading files) the bytes read of those it will read, `done` once it is finished, e.g.
 // `cp-1 4.1/21 MiB · cp-2 2.0/20 MiB · cp-3 done`, cut to the terminal's width.
 import {logStreamName} from '../audit/rotation.js'
-import type {SourceStats} from '../sources/read.js'
+import type {SourceStats} from '../reading/stats.js'
 import {sanitize} from './sanitize.js'
-import {formatBytes} from './sources.js'
+import {formatBytes} from './source-warnings.js'
 
 export interface Progress {
   update(all: readonly SourceStats[]): void

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {isAuditLogName, rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
-import type {ByteRange, LogSource} from './source.js'
+import type {ByteRange, LogSource, ReadHints} from './source.js'
 
 /** Big enough that per-chunk costs vanish, small enough that chunks in flight (two per thread) stay cheap. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
@@ -31,8 +31,8 @@ export class FileSource implements LogSource {
     return (await stat(this.path)).size
   }
 
-  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
-    return readFileChunks(this.path, range, signal, false)
+  read(range?: ByteRange, signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer> {
+    return readFileChunks(this.path, range, signal, hints?.reuseBuffers === true)
   }
 }
 
@@ -41,11 +41,10 @@ const REUSED_BUFFERS = 3
 
 /**
  * Reads a file in FILE_CHUNK_BYTES chunks, keeping one read in flight while the caller works on
- * the previous chunk. With `reuse`, the same few buffers come back round: far less garbage on a
- * multi-GB file, but each chunk is only valid until the next one is asked for, so only a caller
- * that copies what it keeps (the line scanner) may ask for it.
+ * the previous chunk. With `reuse` (ReadHints.reuseBuffers), the same few buffers come back round,
+ * each chunk valid only until the next one is asked for.
  */
-export async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean): AsyncIterable<Buffer> {
+async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean): AsyncIterable<Buffer> {
   const handle = await open(path, 'r')
   const pool = reuse ? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES)) : []
   let turn = 0

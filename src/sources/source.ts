@@ -16,7 +16,7 @@ export interface LogSource {
    * roughly the time of its newest event. null for the active log, stdin and unknown names.
    */
   readonly rotatedAt: Date | null
-  /** Set when the bytes are a local file: lets the reader scan parts of a big file on other threads. */
+  /** Set when the bytes are a local file: the reader may open it again on another thread, to scan part of a big file there. */
   readonly localPath?: string
   /** Total size in bytes when the source can be read at an offset (files, HTTP Range); else null. */
   size(): Promise<number | null>
@@ -24,5 +24,14 @@ export interface LogSource {
    * Raw bytes, compressed or not (gzip is detected by the reader from the magic bytes).
    * A range is only passed when size() returned a number.
    */
-  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer>
+  read(range?: ByteRange, signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer>
+}
+
+/** What a caller of read() promises, so a source may read more cheaply. Sources that cannot use a hint ignore it. */
+export interface ReadHints {
+  /**
+   * The caller copies what it keeps from a chunk before it asks for the next one: the source may
+   * hand the same few buffers back round (far less garbage on a multi-GB file).
+   */
+  readonly reuseBuffers?: boolean
 }

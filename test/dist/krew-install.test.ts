@@ -7,7 +7,7 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import {tmpdir} from 'node:os'
 import {delimiter, dirname, isAbsolute, join} from 'node:path'
 import {MIN_NODE_VERSION} from '../../scripts/dist/targets.js'
-import {PARALLEL_MIN_BYTES} from '../../src/sources/parallel-scan.js'
+import {PARALLEL_MIN_BYTES} from '../../src/reading/parallel-scan.js'
 import {runCli} from '../support/cli.js'
 import {type KrewInstallation, krewInstall} from './krew-install.js'
 import {isLicenseFile} from './krew-rules.js'

@@ -20,7 +20,7 @@ describe('reading one file from a node', () => {
   let fake: FakeApiserver
   let root: string
   let kc: KubeConfig
-  const policy = readFileSync('../shared/fixtures/real/policies/k8s-website-example.yaml')
+  const policy = readFileSync('test/fixtures/policies/metadata-for-the-rest.yaml')
   const log = Buffer.from(Array.from({length: 2000}, (_, i) => `{"n":${i}}\n`).join(''))
   let readers: ReaderPods
   /** A reader as doctor makes one for its run. */

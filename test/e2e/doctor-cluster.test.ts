@@ -14,7 +14,7 @@ import {criLog, klogLine} from '../support/container-logs.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
 import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
 
-const POLICIES = '../shared/fixtures/real/policies'
+const POLICIES = 'test/fixtures/policies'
 
 const apiService = (group: string, version: string, service?: {namespace: string; name: string}) => ({
   apiVersion: 'apiregistration.k8s.io/v1',
@@ -84,7 +84,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
         apiService('projectcalico.org', 'v3', {namespace: 'tigera-system', name: 'tigera-api'}),
         apiService('crd.projectcalico.org', 'v1'),
         apiService('networking.k8s.io', 'v1'),
-        {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-audit-policy', namespace: 'tigera-system'}, data: {config: readFileSync(`${POLICIES}/tigera-ee-apiserver.yaml`, 'utf8')}},
+        {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-audit-policy', namespace: 'tigera-system'}, data: {config: readFileSync(`${POLICIES}/calico-apiserver.yaml`, 'utf8')}},
       ],
     })
     const {report, result} = await json(server)
@@ -107,7 +107,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.deepEqual(levels('crd.projectcalico.org'), ['RequestResponse/RequestResponse'])
     assert.equal(check(report, 'calico-api-mode').status, 'warn')
     assert.match(check(report, 'calico-api-mode').detail, /aggregated API \(Service tigera-system\/tigera-api\).*Metadata only/)
-    // The operator's policy leaves out deletecollection.
+    // The Calico API server's policy leaves out deletecollection.
     const enterprise = check(report, 'calico-apiserver-policy')
     assert.equal(enterprise.status, 'fail')
     assert.match(enterprise.detail, /ConfigMap tigera-system\/tigera-audit-policy: 9 of 45 projectcalico\.org writes not recorded: deletecollection/)
@@ -210,11 +210,11 @@ describe('doctor against a cluster (fake apiserver)', () => {
       nodes: [{name: 'cp-1'}],
       objects: [kubeadmApiserverPod('cp-1'), apiService('projectcalico.org', 'v3'), apiService('policy.networking.k8s.io', 'v1alpha1')],
     })
-    const {report, result} = await json(server, '--policy-file', `${POLICIES}/gce-rendered.yaml`)
+    const {report, result} = await json(server, '--policy-file', `${POLICIES}/known-groups-request-response.yaml`)
     assert.equal(check(report, 'calico-api-mode').status, 'pass')
     assert.match(check(report, 'calico-api-mode').detail, /served as CRDs/)
     // Served here: projectcalico.org (9 resources), networking.k8s.io (1), policy.networking.k8s.io (3):
-    // 13 × 5 verbs = 65 rows; only networking.k8s.io's 5 are at RequestResponse (GCE's rule 15).
+    // 13 × 5 verbs = 65 rows; only networking.k8s.io's 5 are at RequestResponse (the policy's rule 4).
     assert.match(check(report, 'policy-coverage').detail, /^60 of 65 writes recorded without bodies/)
     assert.equal(check(report, 'calico-apiserver-policy').status, 'skip')
     assert.equal(result.code, 0)
@@ -236,7 +236,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
     const args = ['server', '--kube-apiserver-arg', 'audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log', '--kube-apiserver-arg', 'audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml']
     const server = await start({
       gitVersion: 'v1.31.4+k3s1',
-      nodes: [{name: 'k3s-1', annotations: {'k3s.io/node-args': JSON.stringify(args)}, files: {'var/lib/rancher/k3s/server/audit.yaml': readFileSync(`${POLICIES}/k8s-website-example.yaml`, 'utf8')}}],
+      nodes: [{name: 'k3s-1', annotations: {'k3s.io/node-args': JSON.stringify(args)}, files: {'var/lib/rancher/k3s/server/audit.yaml': readFileSync(`${POLICIES}/metadata-for-the-rest.yaml`, 'utf8')}}],
     })
     const {report} = await json(server)
     assert.deepEqual(report.target.apiservers.map((a) => [a.name, a.source, a.distribution]), [['node/k3s-1', 'node-args', 'k3s']])
@@ -263,7 +263,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   it('403 on APIServices: Calico checks skip with the permission, all groups count', async () => {
     const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     server.fail({method: 'GET', path: /apiservices$/, code: 403})
-    const {report} = await json(server, '--policy-file', `${POLICIES}/gce-rendered.yaml`)
+    const {report} = await json(server, '--policy-file', `${POLICIES}/known-groups-request-response.yaml`)
     assert.equal(check(report, 'calico-api-mode').status, 'skip')
     assert.match(check(report, 'calico-api-mode').remedy ?? '', /list apiservices/)
     // Unknown served groups: every watched group but extensions counts, 22 resources × 5 verbs.

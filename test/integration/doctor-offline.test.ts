@@ -1,5 +1,6 @@
 // doctor offline, as a user runs it on a control-plane node: manifests and policies from files,
-// the real kubescape apiserver pods, exit codes, output formats, colour, and hostile input.
+// apiserver pods as the API returns them, exit codes, output formats, colour, and hostile input.
+// (The same runs on real third-party pods and policies: test/real.)
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -11,8 +12,8 @@ import type {DoctorReport} from '../../src/commands/doctor.js'
 import {runCli} from '../support/cli.js'
 import {recentLog, stageTimeOf} from '../support/cluster-logs.js'
 
-const PODS = '../shared/fixtures/real/apiserver-pods'
-const POLICIES = '../shared/fixtures/real/policies'
+const PODS = 'test/fixtures/apiserver-pods'
+const POLICIES = 'test/fixtures/policies'
 
 /**
  * A kubeadm static pod manifest as kubeadm writes it, with the audit recipe from kubernetes.io;
@@ -139,12 +140,12 @@ describe('doctor offline (CLI)', () => {
     assert.equal(result.code, 1)
   })
 
-  // The real pods: [file, exit code, failing checks]
+  // Pods as `kubectl get pod -o json` prints them: [file, exit code, failing checks]
   const pods: Array<[string, number, string[]]> = [
-    ['kubescape-test-failed.json', 1, ['audit-policy-file', 'audit-backend']],
-    ['kubescape-test-passed.json', 1, ['audit-backend', 'audit-policy-mount']],
-    ['kubescape-rke2-args-fail.json', 1, ['audit-policy-file', 'audit-backend']],
-    ['kubescape-rke2-args.json', 1, ['audit-backend', 'audit-policy-mount']],
+    ['kubeadm-no-audit.json', 1, ['audit-policy-file', 'audit-backend']],
+    ['kubeadm-relative-policy.json', 1, ['audit-backend', 'audit-policy-mount']],
+    ['rke2-args-no-audit.json', 1, ['audit-policy-file', 'audit-backend']],
+    ['rke2-args-policy-unmounted.json', 1, ['audit-backend', 'audit-policy-mount']],
   ]
   for (const [file, code, failing] of pods) {
     it(`${file}: fails ${failing.join(', ')}`, async () => {
@@ -156,33 +157,33 @@ describe('doctor offline (CLI)', () => {
   }
 
   it('reads `kubectl get pods -o yaml` output (a List of several apiservers)', async () => {
-    const pod = JSON.parse(readFileSync(`${PODS}/kubescape-rke2-args.json`, 'utf8')) as {metadata: {name: string}; spec: {nodeName: string}}
-    const second = {...pod, metadata: {...pod.metadata, name: 'kube-apiserver-rke2-server-2'}, spec: {...pod.spec, nodeName: 'rke2-server-2'}}
+    const pod = JSON.parse(readFileSync(`${PODS}/rke2-args-policy-unmounted.json`, 'utf8')) as {metadata: {name: string}; spec: {nodeName: string}}
+    const second = {...pod, metadata: {...pod.metadata, name: 'kube-apiserver-srv-2'}, spec: {...pod.spec, nodeName: 'srv-2'}}
     const list = write('list.yaml', `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`)
     const report = JSON.parse((await runCli(['doctor', '--manifest', list, '-o', 'json'])).stdout) as DoctorReport
-    assert.deepEqual(report.target.apiservers.map((a) => a.node), ['rke2-server', 'rke2-server-2'])
+    assert.deepEqual(report.target.apiservers.map((a) => a.node), ['srv-1', 'srv-2'])
   })
 
-  it('exits 1 on a policy that records nothing (RKE2 default)', async () => {
-    const result = await runCli(['doctor', '--offline', '--policy-file', `${POLICIES}/rke2-default.yaml`])
+  it('exits 1 on a policy that records nothing', async () => {
+    const result = await runCli(['doctor', '--offline', '--policy-file', `${POLICIES}/records-nothing.yaml`])
     assert.equal(result.code, 1)
     assert.match(result.stdout, /policy-coverage\s+✗ fail\s+110 of 110 writes not recorded/)
   })
 
   it('prints YAML that is the same document as the JSON', async () => {
-    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`]
+    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/known-groups-request-response.yaml`]
     const json = JSON.parse((await runCli([...args, '-o', 'json'])).stdout) as unknown
     const yaml = parseYaml((await runCli([...args, '-o', 'yaml'])).stdout) as unknown
     assert.deepEqual(yaml, json)
   })
 
   it('table: marks, remedies and the coverage matrix; colour only when asked', async () => {
-    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/k8s-website-example.yaml`]
+    const args = ['doctor', '--offline', '--policy-file', `${POLICIES}/metadata-for-the-rest.yaml`]
     const plain = await runCli(args)
     assert.match(plain.stdout, /^CHECK\s+STATUS\s+DETAIL$/m)
     assert.match(plain.stdout, /^policy-coverage\s+! warn\s+110 of 110 writes recorded without bodies/m)
     assert.match(plain.stdout, /^\s+→ put a RequestResponse rule/m)
-    assert.match(plain.stdout, /^networkpolicies\.networking\.k8s\.io\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8$/m)
+    assert.match(plain.stdout, /^networkpolicies\.networking\.k8s\.io\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6$/m)
     // extensions stopped serving network policies in 1.16: its one resource is left out.
     assert.match(plain.stdout, /; 1 resource of a group not served here is left out \(see -o wide\)$/m)
     assert.doesNotMatch(plain.stdout, /\u001b\[/, 'no colour when not a terminal (and NO_COLOR is set)')
@@ -252,13 +253,13 @@ describe('doctor offline (CLI)', () => {
   // Bad input: one line, exit 2, no stack.
   const bad: Array<[string, string[], RegExp]> = [
     ['a missing manifest', ['--manifest', 'nope.yaml'], /cannot read the manifest "nope\.yaml": no such file/],
-    ['a manifest without an apiserver', ['--manifest', `${POLICIES}/talos-default.yaml`], /no kube-apiserver Pod in the manifest/],
+    ['a manifest without an apiserver', ['--manifest', `${POLICIES}/one-metadata-rule.yaml`], /no kube-apiserver Pod in the manifest/],
     ['a missing policy file', ['--offline', '--policy-file', 'nope.yaml'], /cannot read the policy file "nope\.yaml"/],
     ['a bad version', ['--offline', '--kubernetes-version', 'latest'], /--kubernetes-version "latest" is not a version/],
     ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
     ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
     ['an empty --policy-group', ['--offline', '--policy-group', ''], /^error: --policy-group is empty$/m],
-    ['--verbs "*"', ['--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`, '--verbs', '*'], /^error: --verbs "\*" is not a verb/m],
+    ['--verbs "*"', ['--offline', '--policy-file', `${POLICIES}/known-groups-request-response.yaml`, '--verbs', '*'], /^error: --verbs "\*" is not a verb/m],
     ['--print-policy with a manifest', ['--print-policy', '--manifest', 'kube-apiserver.yaml'], /^error: --print-policy does not check anything, so it takes no --manifest\nhint: .*--policy-file audit-policy\.yaml$/m],
     ['--print-policy -o wide', ['--print-policy', '-o', 'wide'], /^error: --print-policy prints YAML, or JSON with -o json: -o wide does not apply$/m],
     ['--offline with nothing to check', ['--offline'], /^error: --offline needs something to check: neither --manifest nor --policy-file is given\n.*--manifest \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/m],

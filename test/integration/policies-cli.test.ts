@@ -1,5 +1,7 @@
-// The policies command end to end, as a user runs it: real fixture logs, files, directories, gzip,
-// stdin, bad input. Expected counts come from jq or from reading the fixtures, never from our code.
+// The policies command end to end, as a user runs it: logs in every format it reads (written for
+// these tests from the documented formats; the same runs on real third-party logs are in test/real),
+// files, directories, gzip, stdin, bad input. Expected counts come from jq or from reading the
+// fixtures, never from our code.
 
 import assert from 'node:assert/strict'
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -12,7 +14,7 @@ import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {RUN, runCli} from '../support/cli.js'
 import {auditLine} from '../support/events.js'
 
-const LOGS = '../shared/fixtures/real/logs'
+const LOGS = 'test/fixtures/logs'
 const EXAMPLE = 'examples/audit.log'
 
 const jq = (filter: string, file: string, slurp = false): string => execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
@@ -23,15 +25,15 @@ async function json(args: string[], stdin?: string | Buffer): Promise<{report: P
   return {report: JSON.parse(result.stdout) as PolicyChangeReport, stderr: result.stderr}
 }
 
-describe('policies on real-world logs', () => {
+describe('policies on logs in every format it reads', () => {
   // [file, expected events, expected malformed, how the expectation was derived]
   const cases: Array<[string, () => number, () => number, string]> = [
-    ['audit2rbac-demo.log', () => Number(jq('length', `${LOGS}/audit2rbac-demo.log`, true)), () => 0, 'jq -s length'],
-    ['k8s-docs-v1beta1-events.jsonl', () => Number(jq('length', `${LOGS}/k8s-docs-v1beta1-events.jsonl`, true)), () => 0, 'jq -s length'],
-    ['k8s-docs-webhook-eventlist-v1beta1.json', () => Number(jq('.items | length', `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`)), () => 0, 'EventList items'],
-    ['openshift-node-logs-hostname-prefixed.log', () => 1, () => 0, 'one host-prefixed line'],
-    // Panther's test cases wrap each event in {"event": …}; seven of them have no verb at all.
-    ['eks-panther-test-events.jsonl', () => Number(jq('map(select(.event.verb != null)) | length', `${LOGS}/eks-panther-test-events.jsonl`, true)), () => Number(jq('map(select(.event.verb == null)) | length', `${LOGS}/eks-panther-test-events.jsonl`, true)), 'jq on .event.verb'],
+    ['impersonation.log', () => Number(jq('length', `${LOGS}/impersonation.log`, true)), () => 0, 'jq -s length'],
+    ['v1beta1-events.jsonl', () => Number(jq('length', `${LOGS}/v1beta1-events.jsonl`, true)), () => 0, 'jq -s length'],
+    ['webhook-eventlist-v1beta1.json', () => Number(jq('.items | length', `${LOGS}/webhook-eventlist-v1beta1.json`)), () => 0, 'EventList items'],
+    ['hostname-prefixed.log', () => 1, () => 0, 'one host-prefixed line'],
+    // A SIEM export wraps each event in {"event": …}; two of its records have no verb at all.
+    ['wrapped-events.jsonl', () => Number(jq('map(select(.event.verb != null)) | length', `${LOGS}/wrapped-events.jsonl`, true)), () => Number(jq('map(select(.event.verb == null)) | length', `${LOGS}/wrapped-events.jsonl`, true)), 'jq on .event.verb'],
   ]
   for (const [file, events, malformed, how] of cases) {
     it(`reads ${file} (${how})`, async () => {
@@ -43,17 +45,18 @@ describe('policies on real-world logs', () => {
     })
   }
 
-  it('reads every Falco capture through a glob, and counts the malformed {"kind": 0}', async () => {
-    const {report, stderr} = await json(['policies', '-f', `${LOGS}/falco/*.json`, '--since', 'all'])
-    const files = execFileSync('sh', ['-c', `ls ${LOGS}/falco/*.json | wc -l`], {encoding: 'utf8'}).trim()
+  it('reads every capture through a glob, and counts the malformed {"kind": 0}', async () => {
+    const {report, stderr} = await json(['policies', '-f', `${LOGS}/captures/*.json`, '--since', 'all'])
+    const files = execFileSync('sh', ['-c', `ls ${LOGS}/captures/*.json | wc -l`], {encoding: 'utf8'}).trim()
     assert.equal(report.sources.length, Number(files))
     const bad = report.sources.filter((s) => s.malformed > 0)
-    assert.deepEqual(bad.map((s) => [s.name.split('/').pop(), s.malformed]), [['fal_01_003.json', 1]])
-    assert.match(stderr, /fal_01_003\.json: skipped 1 malformed line \(first at line 1\)/)
+    assert.deepEqual(bad.map((s) => [s.name.split('/').pop(), s.malformed]), [['malformed.json', 1]])
+    assert.match(stderr, /malformed\.json: skipped 1 malformed line \(first at line 1\)/)
+    assert.equal(report.sources.reduce((n, s) => n + s.events, 0), Number(execFileSync('sh', ['-c', `cat ${LOGS}/captures/*.json | grep -c '"kind":"Event"'`], {encoding: 'utf8'})))
   })
 
   it('recognises the legacy text format and says how to fix it', async () => {
-    const result = await runCli(['policies', '-f', `${LOGS}/k8s-docs-legacy-format.log`, '--since', 'all'])
+    const result = await runCli(['policies', '-f', `${LOGS}/legacy-format.log`, '--since', 'all'])
     assert.equal(result.code, 0)
     assert.match(result.stderr, /legacy audit format \(4 lines\).*--audit-log-format=json/)
   })
@@ -92,8 +95,8 @@ describe('policies on the example log', () => {
   })
 
   it('says what time span EventList, pretty-printed and legacy input covers when the window is empty', async () => {
-    const eventList = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
-    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    const eventList = `${LOGS}/webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/legacy-format.log`
     const pretty = join(tmpdir(), `kubectl-audit-pretty-${process.pid}.json`)
     writeFileSync(pretty, [auditLine({time: '2026-11-24T10:00:05.000000Z'}), auditLine({time: '2026-11-24T09:00:00.000000Z'})].map((l) => JSON.stringify(JSON.parse(l), null, 2)).join('\n'))
     const shortTime = (t: string) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')
@@ -187,8 +190,8 @@ describe('policies input handling', () => {
   })
 
   it('detects the format of stdin when a slow pipe delivers one byte first', async () => {
-    const pretty = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
-    const legacy = `${LOGS}/k8s-docs-legacy-format.log`
+    const pretty = `${LOGS}/webhook-eventlist-v1beta1.json`
+    const legacy = `${LOGS}/legacy-format.log`
     for (const file of [pretty, legacy, EXAMPLE]) {
       const whole = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
       const bytes = readFileSync(file)
@@ -402,8 +405,8 @@ describe('policies input handling', () => {
   }
 })
 
-describe('policies on a real log rewritten to policy writes', () => {
-  // audit2rbac's demo log is real apiserver output with impersonation and 403s, but only reads.
+describe('policies on a log of impersonated reads rewritten to policy writes', () => {
+  // The impersonation log has impersonated requests and 403s, but only reads.
   // jq turns its resource requests into NetworkPolicy creates (everything else untouched), and
   // computes the expected outcome counts from the rewritten file itself.
   const rewrite = 'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
@@ -412,7 +415,7 @@ describe('policies on a real log rewritten to policy writes', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-rewrite-'))
     file = join(dir, 'audit.log')
-    writeFileSync(file, execFileSync('jq', ['-c', rewrite, `${LOGS}/audit2rbac-demo.log`], {encoding: 'utf8'}))
+    writeFileSync(file, execFileSync('jq', ['-c', rewrite, `${LOGS}/impersonation.log`], {encoding: 'utf8'}))
   })
   after(() => rmSync(dir, {recursive: true, force: true}))
 

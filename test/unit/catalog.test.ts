@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {findWatchedResource, resolveKind, WATCHED_RESOURCE_NAMES, WATCHED_RESOURCES} from '../../src/audit/catalog.js'
-import {RESOURCE_NEEDLES} from '../../src/audit/scan.js'
+import {RESOURCE_NEEDLES} from '../../src/audit/prefilter.js'
 
 describe('catalog', () => {
   const cases: Array<[string, string[]]> = [

@@ -1,6 +1,6 @@
 // Reading kube-apiserver instances: flags from command and args as pflag parses them (also inside
 // `/bin/sh -c`), container paths mapped to node paths, k3s/RKE2 node-args, managed providers, and
-// the real apiserver pods from ../shared/fixtures/real/apiserver-pods.
+// apiserver pods as the API returns them (test/fixtures/apiserver-pods; real ones in test/real).
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 
@@ -8,7 +8,7 @@ import {parseApiserverCommand, parseIntFlag, splitShellWords} from '../../src/cl
 import {apiserverFromNodeArgs, apiserverFromPod, type HostPathMount, mapContainerPath, type PodLike} from '../../src/cluster/apiservers.js'
 import {detectManagedProvider, type NodeLike} from '../../src/cluster/managed-provider.js'
 
-const PODS = '../shared/fixtures/real/apiserver-pods'
+const PODS = 'test/fixtures/apiserver-pods'
 const pod = (file: string) => JSON.parse(readFileSync(`${PODS}/${file}`, 'utf8')) as PodLike
 
 describe('apiserver flags, as pflag reads them', () => {
@@ -101,19 +101,20 @@ describe('container paths on the node', () => {
   })
 })
 
-describe('the real apiserver pods (kubescape regolibrary fixtures)', () => {
-  // [file, distribution, --audit-policy-file, where the flags are]
-  const rows: Array<[string, string, string | undefined, string]> = [
-    ['kubescape-test-failed.json', 'kubeadm', undefined, 'command (minikube, kubeadm annotations)'],
-    ['kubescape-test-passed.json', 'kubeadm', 'randomfile', 'command'],
-    ['kubescape-rke2-args-fail.json', 'rke2', undefined, 'args (command is just kube-apiserver)'],
-    ['kubescape-rke2-args.json', 'rke2', 'randomfile', 'args'],
+describe('apiserver pods as kubectl get -o json prints them (test/fixtures/apiserver-pods)', () => {
+  // [file, distribution, --audit-policy-file, its path on the node, where the flags are]
+  const rows: Array<[string, string, string | undefined, string | null | undefined, string]> = [
+    ['kubeadm-no-audit.json', 'kubeadm', undefined, undefined, 'command (kubeadm annotations)'],
+    ['kubeadm-relative-policy.json', 'kubeadm', 'audit-policy.yaml', null, 'command'],
+    ['rke2-args-no-audit.json', 'rke2', undefined, undefined, 'args (command is just kube-apiserver)'],
+    ['rke2-args-policy-unmounted.json', 'rke2', '/etc/rancher/rke2/audit-policy.yaml', null, 'args'],
   ]
-  for (const [file, distribution, policyFile, where] of rows) {
+  for (const [file, distribution, policyFile, policyHostPath, where] of rows) {
     it(`${file}: flags in ${where}`, () => {
       const apiserver = apiserverFromPod(pod(file))
       assert.equal(apiserver.distribution, distribution)
       assert.equal(apiserver.flags['audit-policy-file'], policyFile)
+      assert.equal(apiserver.policyFile?.hostPath, policyHostPath)
       assert.equal(apiserver.flags['authorization-mode'], 'Node,RBAC')
       assert.deepEqual(apiserver.flagProblems, [])
       assert.equal(apiserver.auditLog, null)
@@ -121,10 +122,10 @@ describe('the real apiserver pods (kubescape regolibrary fixtures)', () => {
     })
   }
 
-  it('maps the minikube certificate directory through its hostPath volume', () => {
-    const apiserver = apiserverFromPod(pod('kubescape-test-passed.json'))
-    assert.equal(mapContainerPath(apiserver.mounts, '/var/lib/minikube/certs/ca.crt').hostPath, '/var/lib/minikube/certs/ca.crt')
-    // "randomfile" is relative: it names a file inside the container's working directory.
+  it('maps the kubeadm certificate directory through its hostPath volume', () => {
+    const apiserver = apiserverFromPod(pod('kubeadm-relative-policy.json'))
+    assert.equal(mapContainerPath(apiserver.mounts, '/etc/kubernetes/pki/ca.crt').hostPath, '/etc/kubernetes/pki/ca.crt')
+    // "audit-policy.yaml" is relative: it names a file inside the container's working directory.
     assert.equal(apiserver.policyFile?.hostPath, null)
   })
 })

@@ -169,7 +169,7 @@ describe('doctor Calico checks', () => {
   it('policy-coverage: rules cannot raise an aggregated projectcalico.org, but they can raise the rest', () => {
     const aggregated: NonNullable<DoctorFacts['calico']> = {apiService: {state: 'aggregated', service: 'calico-apiserver/calico-api'}, backingCrds: true, enterprise: false, failures: []}
     const version = parseKubernetesVersion('1.31')
-    const text = readFileSync('../shared/fixtures/real/policies/k8s-website-example.yaml', 'utf8')
+    const text = readFileSync('test/fixtures/policies/metadata-for-the-rest.yaml', 'utf8')
     const facts: DoctorFacts = {
       ...calico(aggregated),
       policy: {state: 'loaded', location: 'test', loaded: loadPolicy(text, version)},
@@ -177,8 +177,8 @@ describe('doctor Calico checks', () => {
     }
     const result = check(facts, 'policy-coverage')
     assert.equal(result.status, 'warn')
-    // The website example puts everything but core and extensions at Metadata (rule 8).
-    assert.match(result.detail, /^95 of 95 writes recorded without bodies, so without diffs: every projectcalico\.org write, every crd\.projectcalico\.org write, every networking\.k8s\.io write at Metadata \(rule 8\)$/)
+    // The policy puts everything but core and apps writes at Metadata (rule 6).
+    assert.match(result.detail, /^95 of 95 writes recorded without bodies, so without diffs: every projectcalico\.org write, every crd\.projectcalico\.org write, every networking\.k8s\.io write at Metadata \(rule 6\)$/)
     assert.equal(result.remedy, 'put a RequestResponse rule for these writes before the others (see kubectl audit doctor --print-policy); for projectcalico.org, record crd.projectcalico.org writes at RequestResponse: the Calico API server\'s writes there carry the bodies, and kubectl audit policies joins them to the user\'s request')
   })
 

@@ -3,12 +3,12 @@ import {readFileSync} from 'node:fs'
 
 import {decodeDocument, parseTimestamp} from '../../src/audit/event.js'
 
-const FIXTURES = '../shared/fixtures/real/logs'
+const FIXTURES = 'test/fixtures/logs'
 
 describe('decodeDocument', () => {
-  it('decodes a v1 line from a real log (audit2rbac demo) with impersonation', () => {
-    const lines = readFileSync(`${FIXTURES}/audit2rbac-demo.log`, 'utf8').trim().split('\n')
-    const withImpersonation = lines.map((l) => JSON.parse(l)).find((e) => e.impersonatedUser)
+  it('decodes a v1 line with impersonation', () => {
+    const lines = readFileSync(`${FIXTURES}/impersonation.log`, 'utf8').trim().split('\n')
+    const withImpersonation = lines.map((l) => JSON.parse(l)).find((e) => e.impersonatedUser && e.objectRef)
     assert.ok(withImpersonation, 'the fixture has an impersonated request')
     const result = decodeDocument(withImpersonation)
     assert.ok('events' in result)
@@ -19,7 +19,7 @@ describe('decodeDocument', () => {
   })
 
   it('decodes v1beta1 events, taking stageTimestamp over timestamp', () => {
-    const line = readFileSync(`${FIXTURES}/k8s-docs-v1beta1-events.jsonl`, 'utf8').split('\n')[0]
+    const line = readFileSync(`${FIXTURES}/v1beta1-events.jsonl`, 'utf8').split('\n')[0]
     const raw = JSON.parse(line)
     const result = decodeDocument(raw)
     assert.ok('events' in result)
@@ -28,14 +28,14 @@ describe('decodeDocument', () => {
   })
 
   it('unrolls a webhook EventList', () => {
-    const raw = JSON.parse(readFileSync(`${FIXTURES}/k8s-docs-webhook-eventlist-v1beta1.json`, 'utf8'))
+    const raw = JSON.parse(readFileSync(`${FIXTURES}/webhook-eventlist-v1beta1.json`, 'utf8'))
     const result = decodeDocument(raw)
     assert.ok('events' in result)
     assert.equal(result.events.length, raw.items.length)
   })
 
   it('unwraps an event inside {"event": …} (SIEM export)', () => {
-    const lines = readFileSync(`${FIXTURES}/eks-panther-test-events.jsonl`, 'utf8').trim().split('\n')
+    const lines = readFileSync(`${FIXTURES}/wrapped-events.jsonl`, 'utf8').trim().split('\n')
     const raw = lines.map((l) => JSON.parse(l)).find((r) => r.event.verb && r.event.requestReceivedTimestamp)
     const result = decodeDocument(raw)
     assert.ok('events' in result, JSON.stringify(result))
@@ -50,7 +50,7 @@ describe('decodeDocument', () => {
   })
 
   const bad: Array<[string, unknown]> = [
-    ['the malformed {"kind": 0} from Falco', JSON.parse(readFileSync(`${FIXTURES}/falco/fal_01_003.json`, 'utf8'))],
+    ['a document whose kind is a number', JSON.parse(readFileSync(`${FIXTURES}/captures/malformed.json`, 'utf8'))],
     ['a number', 42],
     ['another kind', {kind: 'Pod', apiVersion: 'v1'}],
     ['no timestamp', {kind: 'Event', auditID: 'x', verb: 'get'}],

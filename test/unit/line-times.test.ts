@@ -1,7 +1,7 @@
-// The newest event time in the last bytes of a log, as audit-log-fresh reads it.
+// Times of raw lines: of one line, and the newest in the last bytes of a log (as audit-log-fresh reads it).
 import assert from 'node:assert/strict'
 
-import {newestLineTime} from '../../src/sources/line-times.js'
+import {lineTime, newestLineTime} from '../../src/reading/line-times.js'
 import {auditLine} from '../support/events.js'
 
 describe('newestLineTime', () => {
@@ -22,5 +22,18 @@ describe('newestLineTime', () => {
   it('nothing to tell: empty, klog lines, a line still being written', () => {
     assert.deepEqual(newestLineTime(Buffer.alloc(0)), {newestMs: null, events: 0})
     assert.deepEqual(newestLineTime(Buffer.from('I1124 10:00:00.000000       1 server.go:144] Version: v1.34.2\n{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Met')), {newestMs: null, events: 0})
+  })
+})
+
+describe('lineTime', () => {
+  it('finds stageTimestamp, and older fields when it is missing', () => {
+    assert.equal(lineTime(Buffer.from('{"stageTimestamp":"2026-11-24T10:00:00.5Z"}')), Date.parse('2026-11-24T10:00:00.5Z'))
+    assert.equal(lineTime(Buffer.from('{"timestamp": "2017-09-11T19:55:05Z"}')), Date.parse('2017-09-11T19:55:05Z'))
+    assert.equal(lineTime(Buffer.from('{"verb":"get"}')), undefined)
+  })
+  it('reads the time that starts a legacy-format line', () => {
+    assert.equal(lineTime(Buffer.from('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" response="200"')), Date.parse('2017-03-21T07:57:09.106Z'))
+    assert.equal(lineTime(Buffer.from('not-a-time AUDIT: id="x"')), undefined)
+    assert.equal(lineTime(Buffer.from('{"kind": 0}')), undefined, 'a space near the end of a short line')
   })
 })

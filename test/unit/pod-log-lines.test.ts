@@ -8,7 +8,7 @@ import {apiserverStderrNoise, klogLine} from '../support/container-logs.js'
 import {auditLine} from '../support/events.js'
 
 const T = Date.parse('2026-11-24T10:00:00Z')
-const LEGACY = readFileSync('../shared/fixtures/real/logs/k8s-docs-legacy-format.log', 'utf8').split('\n').filter(Boolean)
+const LEGACY = readFileSync('test/fixtures/logs/legacy-format.log', 'utf8').split('\n').filter(Boolean)
 
 const events = [
   auditLine({verb: 'create', resource: 'networkpolicies', apiGroup: 'networking.k8s.io', namespace: 'prod', name: 'deny-all'}),

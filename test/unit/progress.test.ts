@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 
 import {ChangeCollector} from '../../src/audit/changes.js'
+import {readSources} from '../../src/reading/read.js'
+import type {SourceStats} from '../../src/reading/stats.js'
 import {formatRatio, makeProgress, progressLine} from '../../src/render/progress.js'
-import {readSources, type SourceStats} from '../../src/sources/read.js'
-import type {ByteRange, LogSource} from '../../src/sources/source.js'
+import {MemorySource} from '../support/memory-source.js'
 
 const MiB = 1024 * 1024
 
@@ -16,20 +17,6 @@ function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
 function fakeTty(columns: number) {
   const writes: string[] = []
   return {isTTY: true, columns, writes, write: (s: string) => writes.push(s)}
-}
-
-/** A node log held in memory, read in 64 KiB chunks. */
-class MemorySource implements LogSource {
-  readonly rotatedAt = null
-  constructor(readonly name: string, private readonly bytes: Buffer) {}
-  async size() {
-    return this.bytes.length
-  }
-
-  async *read(range?: ByteRange) {
-    const end = range?.end ?? this.bytes.length
-    for (let at = range?.start ?? 0; at < end; at += 64 * 1024) yield this.bytes.subarray(at, Math.min(end, at + 64 * 1024))
-  }
 }
 
 describe('progress', () => {
@@ -92,7 +79,7 @@ describe('progress', () => {
     const progress = makeProgress(tty, true, () => (now += 1000))
     const log = Buffer.from('{"kind":"Event","apiVersion":"audit.k8s.io/v1"}\n'.repeat(20_000))
     const sources = ['cp-1', 'cp-2', 'cp-3'].map((node) => new MemorySource(`node/${node}:/var/log/kubernetes/audit/audit.log`, log))
-    await readSources(sources, {window: {sinceMs: null, untilMs: null}, collector: new ChangeCollector({sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}), concurrency: 1,
+    await readSources(sources, {window: {sinceMs: null, untilMs: null}, sink: new ChangeCollector({sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}), concurrency: 1,
       onProgress: (all) => progress.update(all)})
     progress.done()
     const frames = tty.writes.map((w) => w.replace('\r\u001b[2K', ''))

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 
-import {type Candidate, detectFormat, DocumentSplitter, hasFirstLine, jsonTextOf, LineScanner} from '../../src/audit/scan.js'
+import {type Candidate, jsonTextOf} from '../../src/reading/decode.js'
+import {DocumentSplitter} from '../../src/reading/document-splitter.js'
+import {detectFormat, hasFirstLine} from '../../src/reading/format.js'
+import {LineScanner} from '../../src/reading/line-scanner.js'
 import {auditLine} from '../support/events.js'
 
 function scanInChunks(text: string | Buffer, chunkSize: number) {

@@ -4,9 +4,9 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
-import {readFileChunks} from './file.js'
-import {scanJsonLines} from './scan-lines.js'
+import {FileSource} from '../sources/file.js'
 import type {ScanJob, ScanJobResult} from './parallel-scan.js'
+import {scanJsonLines} from './scan-lines.js'
 
 const job = workerData as ScanJob
 const events: AuditEvent[] = []
@@ -17,8 +17,10 @@ async function* counted(chunks: AsyncIterable<Buffer>) {
     yield chunk
   }
 }
+// The line scanner copies what it keeps: the file may reuse its buffers.
+const bytes = new FileSource(job.path).read({start: job.start, end: job.end}, undefined, {reuseBuffers: true})
 // Bodies can be large; only the fields changes read cross back to the main thread.
-const result = await scanJsonLines(counted(readFileChunks(job.path, {start: job.start, end: job.end}, undefined, true)), (e) => events.push(...e.map(slimEvent)), job)
+const result = await scanJsonLines(counted(bytes), (e) => events.push(...e.map(slimEvent)), job)
 const failure = result.failure === undefined ? undefined : (result.failure as Error).message
 const message: ScanJobResult = {result: {...result, failure}, events, bytesRead}
 parentPort!.postMessage(message)

@@ -1,5 +1,5 @@
 // What went wrong or was unusual while reading the sources: one line each, for stderr.
-import type {SourceStats} from '../sources/read.js'
+import type {SourceStats} from '../reading/stats.js'
 
 export function sourceWarnings(stats: readonly SourceStats[]): string[] {
   const lines: string[] = []

@@ -1,8 +1,9 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
-import {type AuditEvent, decodeDocument, type DecodeResult} from '../audit/event.js'
-import {type Candidate, isLegacyLine, jsonTextOf, LineScanner} from '../audit/scan.js'
-import {OrderWatch} from '../audit/window.js'
+import type {AuditEvent} from '../audit/event.js'
+import {decodeCandidate} from './decode.js'
+import {LineScanner} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
+import {OrderWatch} from './seek.js'
 
 /** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
 export interface LinesResult {
@@ -87,16 +88,4 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     disordered: order?.disordered ?? false,
     failure,
   }
-}
-
-export function decodeCandidate(candidate: Candidate): DecodeResult {
-  const text = jsonTextOf(candidate.bytes)
-  if (text === undefined) return {error: isLegacyLine(candidate.bytes) ? 'legacy format line' : 'not JSON'}
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return {error: 'invalid JSON'}
-  }
-  return decodeDocument(value)
 }

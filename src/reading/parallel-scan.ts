@@ -30,7 +30,7 @@ export interface RunningScan {
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
 function workerEntry(): {url: URL; execArgv: string[]} | null {
-  // Compiled: dist/sources/scan-worker.js beside this file. From TypeScript sources (tests, bin/dev.js): tsx loads the .ts.
+  // Compiled: dist/reading/scan-worker.js beside this file. From TypeScript sources (tests, bin/dev.js): tsx loads the .ts.
   const fromSources = import.meta.url.endsWith('.ts')
   const url = new URL(fromSources ? './scan-worker.ts' : './scan-worker.js', import.meta.url)
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null

@@ -1,0 +1,165 @@
+// Regenerates every command output shown in README.md from the current code (`npm run readme`);
+// test/integration/readme-examples.test.ts fails when the README differs from what this writes.
+//
+// An example is a marker, the block it owns, and an end marker:
+//
+//   <!-- example: policies -f examples/audit.log --since all --limit 6 -->
+//   ```console
+//   $ kubectl audit policies -f examples/audit.log --since all --limit 6
+//   …what that prints…
+//   ```
+//   <!-- end example -->
+//
+// The marker holds the arguments of the command that is run (through bin/run.js, as built, from
+// the project root, stdout a pipe, NO_COLOR, COLUMNS=100). A command listed in SPECIAL is run and
+// shown its own way (input files set out under the names shown, a fake cluster, a shortened JSON
+// document); any other marker just shows the command and what it prints on stdout and stderr.
+import {spawn} from 'node:child_process'
+import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const README = join(ROOT, 'README.md')
+
+const ENV = {NO_COLOR: '1', COLUMNS: '100', FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig')}
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, ...ENV, ...options.env}, stdio: ['ignore', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
+  })
+}
+
+/** Splits a marker's arguments as a shell would, for the simple quoting a README uses. */
+function argsOf(command: string): string[] {
+  return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!)
+}
+
+const consoleBlock = (command: string, output: string) => ['```console', `$ kubectl audit ${command}`, output.trimEnd(), '```'].join('\n')
+
+/** Keeps the rows of a table (below its header line, up to a blank line) that start with one of `keep`; "…" stands for each run of rows left out. */
+function elideRows(text: string, header: RegExp, keep: readonly string[]): string {
+  const lines = text.split('\n')
+  const start = lines.findIndex((l) => header.test(l)) + 1
+  if (start === 0) throw new Error(`no line matches ${header}`)
+  const out = lines.slice(0, start)
+  let i = start
+  for (; i < lines.length && lines[i] !== '' && /^\S+\s{2,}/.test(lines[i]!); i++) {
+    if (keep.some((k) => lines[i]!.startsWith(`${k} `))) out.push(lines[i]!)
+    else if (out.at(-1) !== '…') out.push('…')
+  }
+  return [...out, ...lines.slice(i)].join('\n')
+}
+
+/** JSON the way the README shows it: one top-level field a line, nested values on one line, long objects wrapped. */
+function shortJson(document: Record<string, unknown>): string {
+  const inline = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`
+    if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(', ')}}`
+    return JSON.stringify(value)
+  }
+  const wrapped = (object: Record<string, unknown>, indent: string): string => {
+    const lines: string[] = []
+    for (const pair of Object.entries(object).map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`)) {
+      const last = lines.length - 1
+      if (last >= 0 && indent.length + lines[last]!.length + 2 + pair.length <= 100) lines[last] += `, ${pair}`
+      else lines.push(pair)
+    }
+    return `{\n${lines.map((l, i) => `${indent}${l}${i < lines.length - 1 ? ',' : ''}`).join('\n')}\n${indent.slice(2)}}`
+  }
+  const fields = Object.entries(document).map(([key, value]) => {
+    const text = inline(value)
+    if (text.length + key.length + 6 <= 100) return `  ${JSON.stringify(key)}: ${text}`
+    const items = value as Array<Record<string, unknown>>
+    return `  ${JSON.stringify(key)}: [${items.map((item) => wrapped(item, '    ')).join(', ')}]`
+  })
+  return `{\n${fields.join(',\n')}\n}`
+}
+
+const SPECIAL: Record<string, (command: string) => Promise<string>> = {
+  /** The contract: the real document, with the first entry of each list. */
+  'policies -f examples/audit.log --since-time 2026-11-24T07:00:00Z -o json': async (command) => {
+    const run = await runCli(argsOf(command))
+    if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+    const report = JSON.parse(run.stdout) as Record<string, unknown>
+    const counts = (['summary', 'changes'] as const).map((key) => {
+      const list = report[key] as unknown[]
+      report[key] = list.slice(0, 1)
+      return `${list.length} ${key === 'summary' ? 'summary rows' : 'changes'}`
+    })
+    return [`\`kubectl audit ${command}\` prints this (of its ${counts.join(' and ')}, the first of each):`, '', '```json', shortJson(report), '```'].join('\n')
+  },
+
+  /** doctor offline on a kubeadm manifest and a policy, under the names a user would give them. */
+  'doctor --manifest kube-apiserver.yaml --policy-file audit-policy.yaml': async (command) => {
+    const dir = mkdtempSync(join(tmpdir(), 'readme-doctor-'))
+    try {
+      copyFileSync(join(ROOT, 'test/fixtures/readme/kube-apiserver.yaml'), join(dir, 'kube-apiserver.yaml'))
+      copyFileSync(join(ROOT, 'test/fixtures/policies/metadata-for-the-rest.yaml'), join(dir, 'audit-policy.yaml'))
+      const run = await runCli(argsOf(command), {cwd: dir})
+      if (run.stderr !== '') throw new Error(`${command}: ${run.stderr}`)
+      return consoleBlock(command, elideRows(run.stdout, /^RESOURCE\s/, ['globalnetworkpolicies.projectcalico.org', 'networkpolicies.networking.k8s.io']))
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  },
+
+  /** A cluster whose kubelet proxy refuses this user (403 on nodes/proxy). */
+  'policies --node cp-1 --log-path /var/log/kubernetes/audit/audit.log --via kubelet': async (command) => {
+    const root = mkdtempSync(join(tmpdir(), 'readme-node-'))
+    const fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
+    try {
+      fake.fail({path: /\/proxy\//, code: 403})
+      const run = await runCli(argsOf(command), {env: {KUBECONFIG: fake.kubeconfigPath}})
+      if (run.code !== 2) throw new Error(`${command}: exit ${run.code}, expected 2: ${run.stderr}`)
+      return consoleBlock(command, run.stdout + run.stderr)
+    } finally {
+      await fake.close()
+      rmSync(root, {recursive: true, force: true})
+    }
+  },
+}
+
+async function render(command: string): Promise<string> {
+  const special = SPECIAL[command]
+  if (special) return special(command)
+  const run = await runCli(argsOf(command))
+  return consoleBlock(command, run.stdout + run.stderr)
+}
+
+const EXAMPLE = /^<!-- example: (.+?) -->\n[\s\S]*?^<!-- end example -->$/gm
+
+/** The README with every example block regenerated. */
+export async function regenerate(readme: string): Promise<string> {
+  const examples = [...readme.matchAll(EXAMPLE)]
+  const blocks = new Map<string, string>()
+  for (const [, command] of examples) blocks.set(command!, await render(command!))
+  const unused = Object.keys(SPECIAL).filter((command) => !blocks.has(command))
+  if (unused.length > 0) throw new Error(`README.md has no example marker for: ${unused.join('; ')}`)
+  return readme.replace(EXAMPLE, (_, command: string) => `<!-- example: ${command} -->\n${blocks.get(command)}\n<!-- end example -->`)
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const before = readFileSync(README, 'utf8')
+  const after = await regenerate(before)
+  if (after === before) console.log('README.md: every example is up to date')
+  else {
+    writeFileSync(README, after)
+    console.log('README.md: examples regenerated')
+  }
+}

@@ -1,0 +1,201 @@
+// Reading as a stage: takes LogSources and hands every decoded audit event to a sink, with the
+// name of its source; returns what was read from each. Per source: open (size, gzip, format from
+// the head), plan (whole, or bisected to a window and stopped after it), scan, decode, hand on.
+
+import {slimEvent} from '../audit/changes.js'
+import type {AuditEvent} from '../audit/event.js'
+import {logStreamName} from '../audit/rotation.js'
+import type {TimeWindow} from '../audit/window.js'
+import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
+import type {LogSource} from '../sources/source.js'
+import {detectFormat, type LogFormat} from './format.js'
+import {firstLineTime, PROBE_BYTES} from './line-times.js'
+import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
+import {planRead, type ReadPlan, WHOLE} from './plan.js'
+import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
+import {scanJsonLines} from './scan-lines.js'
+import {filesInWindow} from './seek.js'
+import {emptyStats, type SourceStats} from './stats.js'
+
+/**
+ * Where the events go. An event may come with its request and response bodies cut down to what
+ * changes read (slimEvent): when it was held back, or decoded on another thread.
+ */
+export interface EventSink {
+  add(event: AuditEvent, sourceName: string): void
+}
+
+export interface ReadOptions {
+  window: TimeWindow
+  sink: EventSink
+  /** Sources read at once (network sources gain from more). */
+  concurrency?: number
+  signal?: AbortSignal
+  /** Called as bytes arrive and as each source finishes, with every source's stats. */
+  onProgress?: (all: readonly SourceStats[]) => void
+}
+
+/** The options as one source's reading uses them: progress is only "something changed". */
+type SourceReading = Omit<ReadOptions, 'onProgress'> & {changed: () => void}
+
+export async function readSources(sources: readonly LogSource[], options: ReadOptions): Promise<SourceStats[]> {
+  const stats = sources.map((s) => emptyStats(s.name))
+  const inWindow = filesInWindow(
+    sources.map((s) => s.rotatedAt?.getTime() ?? null),
+    options.window,
+    sources.map((s) => logStreamName(s.name)),
+  )
+  const reading: SourceReading = {...options, changed: () => options.onProgress?.(stats)}
+  let next = 0
+  const worker = async () => {
+    while (next < sources.length) {
+      const i = next++
+      if (!inWindow[i]) {
+        stats[i].skipped = true
+        // Its name says about when it ends: the input's span still shows when nothing is read.
+        stats[i].lastTimeMs = sources[i].rotatedAt?.getTime() ?? null
+        stats[i].finished = true
+        continue
+      }
+      try {
+        await readSource(sources[i], stats[i], reading)
+      } catch (error) {
+        stats[i].error = (error as Error).message
+      }
+      stats[i].finished = true
+      reading.changed()
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(options.concurrency ?? 2, sources.length)}, worker))
+  return stats
+}
+
+/** What the head of a seekable source told. */
+interface Shape {
+  size: number
+  gzip: boolean
+  /** undefined until the scan sees the first line: a .gz is inflated first, an empty head may yet grow. */
+  format: LogFormat | undefined
+}
+
+async function readSource(source: LogSource, stats: SourceStats, reading: SourceReading): Promise<void> {
+  const {signal} = reading
+  const size = await source.size()
+  stats.size = size
+  if (size === null) return readOnce(source, stats, reading)
+  const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
+  const gzip = isGzip(head)
+  const shape: Shape = {size, gzip, format: gzip || head.length === 0 ? undefined : detectFormat(head)}
+  let plan = WHOLE
+  if (shape.format === 'lines') {
+    stats.firstTimeMs = firstLineTime(head)
+    const planned = await planRead(source, size, reading.window, signal)
+    plan = planned.plan
+    stats.disordered = planned.disordered
+  }
+  if (!(await readSeekable(source, shape, plan, stats, reading))) {
+    // Out of order after all: what was held back is dropped, and the source is read again, whole.
+    Object.assign(stats, {...emptyStats(source.name), size, firstTimeMs: stats.firstTimeMs, disordered: true})
+    await readSeekable(source, shape, WHOLE, stats, reading)
+  }
+}
+
+/** A source that cannot seek (stdin, a pipe, a pod's log stream): read once, from its start. */
+async function readOnce(source: LogSource, stats: SourceStats, reading: SourceReading): Promise<void> {
+  const peeked = await peekHead(source.read(undefined, reading.signal), 2, (head) => head.length >= 2)
+  const counted = countBytes(peeked.all, stats, reading)
+  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source), {stopAfter: null, watchOrder: false})
+}
+
+/**
+ * Reads a seekable source as planned, the second half of a big local file on a worker. Returns
+ * false, having added nothing, when a plan that trusts the time order found it broken.
+ */
+async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, stats: SourceStats, reading: SourceReading): Promise<boolean> {
+  const {signal} = reading
+  const {size, gzip, format} = shape
+  const lines = format === 'lines'
+  const held: AuditEvent[] = []
+  const add: AddEvents = plan.trustsOrder ? (events) => held.push(...events.map(slimEvent)) : sinkFor(reading, source)
+  const commit = () => sinkFor(reading, source)(held)
+  const second = lines && source.localPath !== undefined && size - plan.start >= PARALLEL_MIN_BYTES ? await startSecondHalf(source, source.localPath, plan, size, signal) : null
+  stats.startOffset = plan.start
+  // JSON lines go only to the line scanner, which copies what it keeps.
+  const raw = source.read({start: plan.start, end: second?.cut}, signal, {reuseBuffers: lines})
+  const counted = countBytes(raw, stats, reading)
+  const bytes = gzip ? gunzip(counted) : counted
+  let first: ScanEnd
+  try {
+    first = await scanBytes(plan.start > 0 ? dropFirstLine(bytes) : bytes, format, stats, add, {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
+  } catch (error) {
+    await second?.scan.terminate()
+    // What was read before a failure still counts, as on a source that cannot seek.
+    commit()
+    throw error
+  }
+  if (first.disordered) {
+    await second?.scan.terminate()
+    return false
+  }
+  // After an early stop, a sequential read would not have reached the second half either.
+  if (second !== null && first.stoppedEarly) await second.scan.terminate()
+  else if (second !== null && !(await mergeSecondHalf(second, first.lineCount, source, plan, stats, add, reading, commit))) return false
+  commit()
+  return true
+}
+
+function sinkFor(reading: SourceReading, source: LogSource): AddEvents {
+  return (events) => {
+    for (const event of events) reading.sink.add(event, source.name)
+  }
+}
+
+function countBytes(raw: AsyncIterable<Buffer>, stats: SourceStats, reading: SourceReading): AsyncIterable<Buffer> {
+  return tap(raw, (chunk) => {
+    stats.bytesRead += chunk.length
+    reading.changed()
+  })
+}
+
+/** Splits [start, size) at a line boundary near the middle and scans the second part on a worker. */
+async function startSecondHalf(source: LogSource, path: string, plan: ReadPlan, size: number, signal?: AbortSignal): Promise<{cut: number; scan: RunningScan} | null> {
+  const middle = plan.start + Math.floor((size - plan.start) / 2)
+  const probe = await readRange(source, middle, Math.min(size, middle + 16 * PROBE_BYTES), signal)
+  const nl = probe.indexOf(0x0a)
+  if (nl === -1) return null
+  const cut = middle + nl + 1
+  const scan = startScanWorker({path, start: cut, end: size, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
+  return scan && {cut, scan}
+}
+
+/**
+ * Adds the worker's half as if it had been read after the first: line numbers, counts, events in
+ * order. Returns false when it found the time order broken.
+ */
+async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLineCount: number, source: LogSource, plan: ReadPlan, stats: SourceStats, add: AddEvents, reading: SourceReading, commit: () => void): Promise<boolean> {
+  let outcome: ScanJobResult
+  try {
+    outcome = await second.scan.result
+  } catch {
+    // The worker could not run: read the second half here instead.
+    const {cut} = second
+    const events: AuditEvent[] = []
+    const result = await scanJsonLines(source.read({start: cut}, reading.signal), (e) => events.push(...e), {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
+    outcome = {events, bytesRead: (stats.size ?? cut) - cut, result}
+  }
+  const {result, events, bytesRead} = outcome
+  if (result.disordered) return false
+  stats.bytesRead += bytesRead
+  reading.changed()
+  stats.events += result.events
+  stats.malformed += result.malformed
+  if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
+  stats.unterminated ||= result.unterminated
+  if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
+  add(events)
+  if (result.failure !== undefined) {
+    commit()
+    throw new Error(String(result.failure))
+  }
+  return true
+}

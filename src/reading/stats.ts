@@ -1,0 +1,38 @@
+// What reading one source found and how far it got: counts, time span, where it started, why it
+// stopped. One per source, updated while reading (progress), then reported (sources[] in JSON).
+
+import type {LogFormat} from './format.js'
+
+export interface SourceStats {
+  name: string
+  /** Bytes taken from the source (compressed bytes for .gz). */
+  bytesRead: number
+  /** Size of the source when known. */
+  size: number | null
+  events: number
+  malformed: number
+  firstMalformedLine: number | null
+  format: LogFormat | null
+  /** Where reading started when bisection skipped the part before the window. */
+  startOffset: number
+  /** Not opened: a rotated file whose name says it ends before the window. */
+  skipped: boolean
+  /** The last line was still being written. */
+  unterminated: boolean
+  /** Lines are not in time order, so the source was read whole instead of seeking to the window. */
+  disordered: boolean
+  /**
+   * Times of the first and last event lines seen (epoch ms), for "nothing in the window"; for a
+   * skipped rotated file, the last is the rotation time in its name.
+   */
+  firstTimeMs: number | null
+  lastTimeMs: number | null
+  /** Why reading stopped early (corrupt gzip, a node that went away), after what was read. */
+  error: string | null
+  /** Nothing more will be read from it: read to the end, skipped, or failed. */
+  finished: boolean
+}
+
+export function emptyStats(name: string): SourceStats {
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, finished: false}
+}
