@@ -4,22 +4,25 @@
 // apiserver that writes its events to stdout is read through its pod's log (`pod/NS/NAME`).
 import {posix} from 'node:path'
 
+import {rotationTime} from '../audit/rotation.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
 import {ControlPlane} from '../cluster/control-plane.js'
 import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
-import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
-import type {KubeConnectionOptions} from '../flags/kube.js'
 import type {RunContext} from '../run-context.js'
-import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
-import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import {orderLogFiles} from './file.js'
 import {KubeletLogSource, listKubeletDirectory} from './kubelet.js'
 import {kubeletIsAsked, kubeletOrReaderPod, type NodeReadVia} from './kubelet-or-pod.js'
 import {PodLogSource} from './pod-log.js'
+import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
+import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import type {LogSource} from './source.js'
 
+/** How to reach the cluster: what loadKubeConfig takes (kubectl's connection flags, validated). */
+type KubeConnectionOptions = Parameters<typeof loadKubeConfig>[0]
+
+/** What the cluster-read flags compile to (src/flags/cluster-read.ts). */
 export interface ClusterReadOptions extends KubeConnectionOptions {
   nodes: string[]
   logPath?: string
