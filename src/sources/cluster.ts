@@ -41,7 +41,7 @@ export interface ClusterSources {
   close(): Promise<void>
 }
 
-/** Nodes prepared at once: each costs a listing, maybe a pod start. */
+/** Nodes prepared at once: each costs a listing, maybe a reader pod start. */
 const NODE_CONCURRENCY = 8
 
 /**
@@ -113,14 +113,14 @@ class NodeReader {
     let kubeletRefusal: string | undefined
     for (const target of targets) {
       if (target.optional) {
-        // A guessed location is only looked at where the kubelet shows it: never a pod for a guess,
-        // and a guess the kubelet does not show, for whatever reason, is simply absent.
+        // A guessed location is only looked at where the kubelet shows it (never a reader pod
+        // for a guess), and one the kubelet does not show, for whatever reason, is simply absent.
         if (kubeletIsAsked(this.via, target.path)) sources.push(...await this.throughKubelet(node, target).catch(() => []))
         continue
       }
       sources.push(...await kubeletOrReaderPod(this.via, target.path, {
         kubelet: () => this.throughKubelet(node, target),
-        // Every file a pod reads on this node is read through one pod, opened below.
+        // The files a reader pod reads on this node are all read through one pod, opened below.
         readerPod: async (refusal) => {
           kubeletRefusal ??= refusal?.message
           throughPod.push(target)
