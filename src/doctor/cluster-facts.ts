@@ -12,12 +12,12 @@ import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryF
 import {loadKubeConfig} from '../cluster/kubeconfig.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
-import type {DoctorOptions} from '../flags/doctor.js'
 import type {RunContext} from '../run-context.js'
 import type {NodeFileReader} from '../sources/node-files.js'
 import {fetchPolicyCommand} from './by-hand-commands.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
+import type {DoctorOptions} from './options.js'
 import {readPolicyFile} from './policy-file.js'
 
 /** The reader pods' hard deadline: they only run stat, cat and tail on small files. */

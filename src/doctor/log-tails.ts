@@ -6,12 +6,12 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import {stdoutLogOf} from '../cluster/audit-log-targets.js'
 import {UserError} from '../errors.js'
-import type {DoctorOptions} from '../flags/doctor.js'
 import {newestLineTime} from '../reading/line-times.js'
 import type {NodeFileReader} from '../sources/node-files.js'
 import {NoSuchHostDirectory} from '../sources/reader-pods.js'
 import {debugNodeCommand} from './by-hand-commands.js'
 import type {AuditLogTail} from './facts.js'
+import type {DoctorOptions} from './options.js'
 
 /** Enough for the last few events even at RequestResponse; stageTimestamp ends even a cut one. */
 export const TAIL_BYTES = 256 * 1024

@@ -8,7 +8,7 @@ import {rotationTime} from '../audit/rotation.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
 import {ControlPlane} from '../cluster/control-plane.js'
-import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
+import {type KubeConnectionOptions, loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import {orderLogFiles} from './file.js'
@@ -18,9 +18,6 @@ import {PodLogSource} from './pod-log.js'
 import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
 import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import type {LogSource} from './source.js'
-
-/** How to reach the cluster: what loadKubeConfig takes (kubectl's connection flags, validated). */
-type KubeConnectionOptions = Parameters<typeof loadKubeConfig>[0]
 
 /** What the cluster-read flags compile to (src/flags/cluster-read.ts). */
 export interface ClusterReadOptions extends KubeConnectionOptions {
