@@ -37,7 +37,8 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     const {input} = options
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, process.stderr) : undefined
+    const run = this.runContext()
+    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, run) : undefined
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     const files = input.from === 'files' ? await fileSources(input.files) : undefined
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
@@ -45,9 +46,11 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
+    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
+    // An interrupted read is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     progress.done()
 
     for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
