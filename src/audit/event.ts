@@ -68,7 +68,8 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
     if ('error' in one) return {error: `list item: ${one.error}`}
-    events.push(...one.events)
+    // One at a time: a spread of a long list would put every item on the call stack.
+    for (const event of one.events) events.push(event)
   }
   return {events}
 }

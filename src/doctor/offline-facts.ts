@@ -55,7 +55,8 @@ export async function readManifest(path: string): Promise<ApiserverInstance[]> {
     }
     // `kubectl get pods -o yaml` wraps them in a List.
     const items = (value as {items?: unknown} | null)?.items
-    objects.push(...(Array.isArray(items) ? items : [value]))
+    // One at a time: a spread of a List of 200,000 items would put every item on the call stack.
+    for (const object of Array.isArray(items) ? items : [value]) objects.push(object)
   }
   const pods = objects.filter((o): o is PodLike => (o as {kind?: unknown} | null)?.kind === 'Pod' && isApiserverPod(o as PodLike))
   if (pods.length === 0) {

@@ -116,7 +116,10 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   const {size, gzip, format} = shape
   const lines = format === 'lines'
   const held: AuditEvent[] = []
-  const add: AddEvents = plan.trustsOrder ? (events) => held.push(...events.map(slimEvent)) : sinkFor(reading, source)
+  // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
+  const add: AddEvents = plan.trustsOrder ? (events) => {
+    for (const event of events) held.push(slimEvent(event))
+  } : sinkFor(reading, source)
   const commit = () => sinkFor(reading, source)(held)
   const second = lines && source.localPath !== undefined && size - plan.start >= PARALLEL_MIN_BYTES ? await startSecondHalf(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start

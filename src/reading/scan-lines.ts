@@ -24,6 +24,9 @@ export interface LinesResult {
   failure?: unknown
 }
 
+/** At most this many events are handed on in one call. */
+export const EVENT_BATCH = 10_000
+
 export interface LinesScanOptions {
   /** Stop at the first chunk whose last line is later than this (a window's end plus slack). */
   readonly stopAfter: number | null
@@ -48,7 +51,10 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     if (!('error' in decoded)) {
       extraEvents += Math.max(0, decoded.events.length - 1)
       if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
-      onEvents(decoded.events)
+      // A one-line EventList can hold 300,000 events: hand them on in bounded batches, so no
+      // consumer's push(...batch) can overflow the call stack.
+      const all = decoded.events
+      for (let i = 0; i < all.length; i += EVENT_BATCH) onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
     }
     else if (candidate.unterminated) unterminated = true
     else scanner.reportMalformed(candidate.line)

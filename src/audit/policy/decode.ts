@@ -153,7 +153,7 @@ export function decodePolicy(text: string): DecodedPolicy {
   }
   const decoder = new Decoder()
   const policy = decoder.policy(value)
-  problems.push(...decoder.problems)
+  for (const problem of decoder.problems) problems.push(problem)
   return decoder.failed ? {problems} : {policy, problems}
 }
 
