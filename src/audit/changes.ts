@@ -109,7 +109,7 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
   const code = event.code
-  const outcome = outcomeOf(event.stage, code)
+  const outcome = event.codeUnreadable === true && event.stage !== 'Panic' ? 'unknown' : outcomeOf(event.stage, code)
   return {
     change: {
       time: event.time,
@@ -139,7 +139,8 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
 
 /**
  * `failed` for a code >= 400, and for a Panic whatever it says (the apiserver answers 500);
- * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone).
+ * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone), or its
+ * code is not an HTTP status (see AuditEvent.codeUnreadable).
  */
 function outcomeOf(stage: string, code: number | null): Outcome {
   if (stage === 'Panic' || (code !== null && code >= 400)) return 'failed'

@@ -26,7 +26,10 @@ export interface AuditEvent {
   readonly sourceIPs: readonly string[]
   readonly userAgent: string | null
   readonly objectRef: ObjectRef | null
+  /** responseStatus.code when it is an HTTP status (an integer 100-599); else null. */
   readonly code: number | null
+  /** There was a responseStatus.code, but not an HTTP status (`1e999`, `"403"`, 4.5): the outcome is not known. */
+  readonly codeUnreadable?: boolean
   /** RFC3339 in UTC, as precise as the log (microseconds for v1). */
   readonly time: string
   /** `time` in epoch microseconds (the log's precision), for windows and ordering. */
@@ -98,13 +101,18 @@ function decodeOne(raw: Json): DecodeResult {
     sourceIPs: Array.isArray(raw.sourceIPs) ? raw.sourceIPs.filter((ip): ip is string => typeof ip === 'string') : [],
     userAgent: typeof raw.userAgent === 'string' ? raw.userAgent : null,
     objectRef: objectRef(raw.objectRef, apiVersion),
-    code: typeof status?.code === 'number' ? status.code : null,
+    code: isHttpStatus(status?.code) ? status.code : null,
     time: time.text,
     timeUs: time.us,
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
+  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...event, codeUnreadable: true}]}
   return {events: [event]}
+}
+
+function isHttpStatus(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599
 }
 
 function userInfo(v: unknown): UserInfo | null {

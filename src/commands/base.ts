@@ -8,9 +8,12 @@ export abstract class BaseCommand extends Command {
   override async init(): Promise<void> {
     await super.init()
     // `… -o json | head` closes the pipe early: that is the reader's choice, not an error.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // First in line: oclif's own listener rethrows anything but EPIPE, as a stack trace.
+    process.stdout.prependListener('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(0)
-      throw error
+      // `> /dev/full` (ENOSPC), a failing disk (EIO): the output is lost, and that is said in one line.
+      process.stderr.write(`error: cannot write the output: ${error.code ?? error.message}${error.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`)
+      process.exit(2)
     })
   }
 

@@ -33,6 +33,11 @@ export class LineScanner {
     return this.lineNo - 1 + (this.unterminated ? 1 : 0)
   }
 
+  /** The first line has run past MAX_LINE_BYTES and has not ended: no line break so far. */
+  get firstLineOverlong(): boolean {
+    return this.lineNo === 1 && this.pendingBytes === Number.POSITIVE_INFINITY
+  }
+
   /** Call for a candidate that turned out not to decode, so it is counted with the rest. */
   reportMalformed(line: number): void {
     this.malformed++

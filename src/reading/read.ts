@@ -8,6 +8,7 @@ import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
 import type {LogSource} from '../sources/source.js'
+import {contentProblem, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
 import {firstLineTime, PROBE_BYTES} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
@@ -61,6 +62,7 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
         await readSource(sources[i], stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
+        stats[i].refused = error instanceof NotAuditText
       }
       stats[i].finished = true
       reading.changed()
@@ -85,6 +87,9 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
   if (size === null) return readOnce(source, stats, reading)
   const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
   const gzip = isGzip(head)
+  // A .gz is checked once inflated, by the scan.
+  const problem = gzip ? null : contentProblem(head, source.name)
+  if (problem) throw problem
   const shape: Shape = {size, gzip, format: gzip || head.length === 0 ? undefined : detectFormat(head)}
   let plan = WHOLE
   if (shape.format === 'lines') {
@@ -98,6 +103,9 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
     Object.assign(stats, {...emptyStats(source.name), size, firstTimeMs: stats.firstTimeMs, disordered: true})
     await readSeekable(source, shape, WHOLE, stats, reading)
   }
+  // Truncated while it was read (logrotate's copytruncate): the read ended at the new end.
+  const after = await source.size()
+  if (after !== null && after < size) throw new Error(`the file shrank from ${size} to ${after} bytes while it was read (truncated, or rotated by copytruncate)`)
 }
 
 /** A source that cannot seek (stdin, a pipe, a pod's log stream): read once, from its start. */

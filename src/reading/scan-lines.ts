@@ -1,5 +1,6 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import type {AuditEvent} from '../audit/event.js'
+import {noLineBreak} from './content-check.js'
 import {decodeCandidate} from './decode.js'
 import {LineScanner} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
@@ -65,6 +66,8 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
   try {
     for await (const chunk of bytes) {
       scanner.push(chunk)
+      // /dev/zero, or text with no line break: nothing will ever come of it.
+      if (scanner.firstLineOverlong) throw noLineBreak()
       const last = lastLineTime(chunk)
       if (last !== undefined) {
         lastTimeMs = last

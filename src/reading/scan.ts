@@ -4,6 +4,7 @@
 
 import type {AuditEvent} from '../audit/event.js'
 import {peekHead} from '../sources/byte-streams.js'
+import {CONTENT_SAMPLE_BYTES, contentProblem} from './content-check.js'
 import {decodeCandidate} from './decode.js'
 import {DocumentSplitter} from './document-splitter.js'
 import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
@@ -29,9 +30,15 @@ export async function scanBytes(bytes: AsyncIterable<Buffer>, format: LogFormat 
   // The first line read tells the format when the source's head could not, and the time the
   // input starts when the head had none (a first line longer than the head).
   if (format === undefined || ((format === 'lines' || format === 'legacy') && stats.firstTimeMs === null)) {
-    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, hasFirstLine)
+    // Enough of the head to tell binary data from text, too, where the source has that much.
+    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, (head) => hasFirstLine(head) && head.length >= CONTENT_SAMPLE_BYTES)
     bytes = peeked.all
-    if (format === undefined) format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
+    if (format === undefined) {
+      // Not checked before: inflated from a .gz, or a stream.
+      const problem = contentProblem(peeked.head, stats.name)
+      if (problem) throw problem
+      format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
+    }
     if (format === 'lines' || format === 'legacy') stats.firstTimeMs ??= firstLineTime(peeked.head)
   }
   stats.format = format

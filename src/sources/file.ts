@@ -127,7 +127,11 @@ export async function fileSources(paths: readonly string[], stdin: NodeJS.Readab
     if (/[*?[\]{}]/.test(path) && !(await exists(path))) {
       const {glob} = await import('tinyglobby')
       const matches = await glob(path, {onlyFiles: true, absolute: false, expandDirectories: false})
-      if (matches.length === 0) throw new UserError(`no file matches ${path}`, {hint: 'check the pattern; quote it so the shell does not expand it first'})
+      if (matches.length === 0) {
+        // `audit[1].log` is more likely a name than a pattern: say first that no such file exists.
+        if (!/[*?{}]/.test(path)) throw new UserError(`cannot read ${path}: no such file or directory`, {hint: 'nor does any file match it as a pattern ([…] is a set of characters)'})
+        throw new UserError(`no file matches ${path}`, {hint: 'check the pattern; quote it so the shell does not expand it first'})
+      }
       for (const file of orderLogFiles(matches)) await add(await readableFile(file))
       continue
     }
