@@ -22,6 +22,8 @@ export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesVi
   const events = report.sources.reduce((n, s) => n + s.events, 0)
   const out: string[] = []
   out.push(chalk.bold(`Policy changes ${describeWindow(report.window)}`) + chalk.dim(`  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`))
+  const incomplete = report.sources.filter((s) => !s.complete).length
+  if (incomplete > 0) out.push(chalk.yellow(`Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`))
   if (report.changes.length === 0) {
     out.push('', ...emptyWindow(report, view))
     return out.join('\n') + '\n'
