@@ -271,6 +271,19 @@ describe('policies input handling', () => {
     }
   })
 
+  it('counts the same events read from two copies once, and still joins the Calico backing writes', async () => {
+    const one = await json(['policies', '-f', EXAMPLE, '--since', 'all'])
+    for (const copy of ['a', 'b']) {
+      mkdirSync(join(dir, copy), {recursive: true})
+      writeFileSync(join(dir, copy, 'audit.log'), readFileSync(EXAMPLE))
+    }
+    const two = await json(['policies', '-f', join(dir, 'a', 'audit.log'), '-f', join(dir, 'b', 'audit.log'), '--since', 'all'])
+    assert.equal(two.report.sources.length, 2)
+    assert.deepEqual(two.report.summary, one.report.summary)
+    assert.equal(two.report.changes.length, one.report.changes.length)
+    assert.ok(!two.report.summary.some((row) => /calico-apiserver|tigera-apiserver/.test(row.user)), 'backing writes are joined, not counted')
+  })
+
   it('reads a process substitution (-f <(zcat …)) as a stream', async function () {
     if (spawnSync('bash', ['-c', 'true']).status !== 0) this.skip()
     const gz = join(dir, 'substituted.log.gz')
