@@ -38,8 +38,11 @@ export interface AuditEvent {
   readonly responseObject?: unknown
 }
 
-/** Why a JSON value is not an audit event, for the malformed count. */
-export type DecodeResult = {events: AuditEvent[]} | {error: string}
+/**
+ * The events in a JSON value, or why it is not an audit event (for the malformed count). A known
+ * wrapper of many (an Elasticsearch response) may hold items that are no event: `notUnderstood`.
+ */
+export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number} | {error: string}
 
 type Json = Record<string, unknown>
 
@@ -59,6 +62,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (Array.isArray(value.items) && (value.kind === 'EventList' || str(value.apiVersion).startsWith('audit.k8s.io/'))) {
     return decodeMany(value.items, depth)
   }
+  // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
+  if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -75,6 +80,19 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
     for (const event of one.events) events.push(event)
   }
   return {events}
+}
+
+/** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */
+function decodeHits(hits: unknown[]): DecodeResult {
+  const events: AuditEvent[] = []
+  let notUnderstood = 0
+  for (const hit of hits) {
+    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const one = inner === undefined ? undefined : decodeOne(inner)
+    if (one === undefined || 'error' in one) notUnderstood++
+    else for (const event of one.events) events.push(event)
+  }
+  return {events, notUnderstood}
 }
 
 function looksLikeEvent(v: Json): boolean {

@@ -9,13 +9,15 @@ import {readSources} from '../reading/read.js'
 import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
-import {inputSpan, sourceWarnings} from '../render/source-warnings.js'
+import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
 import {fileSources} from '../sources/file.js'
 import type {LogSource} from '../sources/source.js'
 import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
+
+const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
 
 /** Ran and printed results, but at least one source could not be read to its end. */
 export const INCOMPLETE_EXIT = 3
@@ -61,7 +63,14 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const incomplete = read.filter((s) => !isComplete(s))
     // Nothing came of any source: that is bad input (exit 2), not an incomplete answer (exit 3).
     if (read.length === 1 && incomplete.length === 1 && read[0].events === 0) throw new UserError(`${read[0].name}: ${read[0].error}`)
+    // Lines, but not one audit event anywhere (README.md, the apiserver's own log): not an answer.
+    const eventless = read.filter(holdsNoEvents)
+    const noEvents = eventless.length > 0 && read.every((s) => s.events === 0)
+    if (noEvents && eventless.length === 1 && incomplete.length === 0) {
+      throw new UserError(noEventsMessage(eventless[0]), {hint: eventless[0].klog ? KLOG_HINT : AUDIT_LOG_HINT})
+    }
     for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    if (noEvents) throw new UserError('no source holds an audit event', {hint: 'see the warnings above'})
     if (read.length > 0 && incomplete.length === read.length && read.every((s) => s.events === 0)) {
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }

@@ -61,6 +61,15 @@ function formatSize(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`
 }
 
+/** klog's line header: `I1124 10:00:00.123456       1 server.go:123] …` (the severity, date, time, thread, file:line). */
+const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ [^ \]]+:\d+\] /
+
+/** True when the first line of `head` is a klog line: kube-apiserver's own log, the common mix-up with its audit log. */
+export function looksLikeKlog(head: Buffer): boolean {
+  const nl = head.indexOf(0x0a)
+  return KLOG_LINE.test(head.toString('latin1', 0, Math.min(nl === -1 ? head.length : nl, 512)))
+}
+
 /** UTF-16 by its byte-order mark, or (without one) by text whose every other byte is NUL. */
 function utf16Of(head: Buffer): string | null {
   // With a byte-order mark, iconv finds the byte order itself.

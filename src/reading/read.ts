@@ -8,9 +8,10 @@ import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
 import type {LogSource} from '../sources/source.js'
-import {contentProblem, NotAuditText} from './content-check.js'
+import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
-import {firstLineTime, PROBE_BYTES} from './line-times.js'
+import {firstEventTime} from './decode.js'
+import {PROBE_BYTES} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
@@ -90,10 +91,11 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
   // A .gz is checked once inflated, by the scan.
   const problem = gzip ? null : contentProblem(head, source.name)
   if (problem) throw problem
+  stats.klog = looksLikeKlog(head)
   const shape: Shape = {size, gzip, format: gzip || head.length === 0 ? undefined : detectFormat(head)}
   let plan = WHOLE
   if (shape.format === 'lines') {
-    stats.firstTimeMs = firstLineTime(head)
+    stats.firstTimeMs = firstEventTime(head)
     const planned = await planRead(source, size, reading.window, signal)
     plan = planned.plan
     stats.disordered = planned.disordered

@@ -32,6 +32,8 @@ export interface SourceStats {
    * truncated while read), after what was read; null when it was read to its end (or skipped).
    */
   error: string | null
+  /** Its first line is in klog's format: the apiserver's own log, not its audit log. */
+  klog: boolean
   /** The error is what the source holds (bzip2, UTF-16, binary data, no line break), not a failed read. */
   refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
@@ -44,5 +46,5 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, refused: false, finished: false}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
 }

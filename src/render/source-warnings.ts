@@ -10,13 +10,27 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     if (s.disordered) {
       lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
     }
-    if (s.malformed > 0) {
+    if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
+    else if (s.malformed > 0) {
       const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
       lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)
     }
     if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
   }
   return lines
+}
+
+/** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */
+export const KLOG_HINT = "it looks like kube-apiserver's own log; the audit log is the file named by its --audit-log-path"
+
+/** Read to its end, with lines, but not one of them an audit event: README.md, random text, klog. */
+export function holdsNoEvents(s: SourceStats): boolean {
+  return s.error === null && !s.skipped && s.format !== 'legacy' && s.events === 0 && s.malformed > 0
+}
+
+export function noEventsMessage(s: SourceStats): string {
+  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.malformed === 1 ? 'line' : 'lines'
+  return `${s.name} holds no audit events (${s.malformed.toLocaleString('en-US')} ${what}, ${s.malformed === 1 ? 'not' : 'none of them'} an audit event)`
 }
 
 export function formatBytes(n: number): string {
