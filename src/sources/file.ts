@@ -90,6 +90,38 @@ export class StreamSource implements LogSource {
   }
 }
 
+/** Local policy files and manifests are read whole, and are a few KiB: past this, it is the wrong file. */
+export const MAX_LOCAL_TEXT_BYTES = 1024 * 1024
+
+/**
+ * A small local file as text (a policy, a manifest), or a pipe (`--manifest <(kubectl get pod …)`):
+ * never more than `maxBytes`, so /dev/zero or a log given by mistake cannot fill memory.
+ * Throws `TooLarge` past it; other errors are the file system's.
+ */
+export async function readLocalText(path: string, maxBytes = MAX_LOCAL_TEXT_BYTES): Promise<string> {
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(maxBytes + 1)
+    let filled = 0
+    for (;;) {
+      const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, null)
+      if (bytesRead === 0) break
+      filled += bytesRead
+      if (filled > maxBytes) throw new TooLarge(path, maxBytes)
+    }
+    return buffer.toString('utf8', 0, filled)
+  } finally {
+    await handle.close()
+  }
+}
+
+export class TooLarge extends Error {
+  constructor(readonly path: string, readonly maxBytes: number) {
+    super(`${path} is larger than ${maxBytes / (1024 * 1024)} MiB`)
+    this.name = 'TooLarge'
+  }
+}
+
 /** What -f names: the sources, and what the user should know about the choice (on stderr). */
 export interface FileSources {
   sources: LogSource[]
