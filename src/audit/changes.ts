@@ -1,6 +1,7 @@
 // From audit events to policy changes: which events are writes to watched resources, one change
 // per request (latest stage wins), outcome and dry-run, tier, and the Calico aggregated-API join.
 
+import {namesMatch, v3Name} from './calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent} from './event.js'
 
@@ -316,18 +317,4 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
 function sameVerbFamily(userVerb: string, backingVerb: string): boolean {
   const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v === 'deletecollection' ? 'delete' : v)
   return family(userVerb) === family(backingVerb)
-}
-
-/**
- * The name the v3 API shows for a CRD name: the default tier's `default.` storage prefix is
- * dropped; another tier's prefix is part of the v3 name too (`security.allow-dns`).
- */
-function v3Name(crdName: string): string {
-  return crdName.startsWith('default.') ? crdName.slice('default.'.length) : crdName
-}
-
-/** A v3 name `foo` is stored as `foo`, `default.foo` or `<tier>.foo` in the CRD. */
-function namesMatch(v3: string | null, crd: string | null): boolean {
-  if (v3 === null || crd === null) return true
-  return crd === v3 || crd.endsWith(`.${v3}`)
 }

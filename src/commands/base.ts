@@ -3,34 +3,15 @@ import {Command, Errors} from '@oclif/core'
 
 import {UserError} from '../errors.js'
 import {sanitize} from '../render/sanitize.js'
+import {unexpectedArgument, unknownFlag} from './usage-errors.js'
 
 export abstract class BaseCommand extends Command {
-  override async init(): Promise<void> {
-    await super.init()
-    // `… -o json | head` closes the pipe early: that is the reader's choice, not an error.
-    // First in line: oclif's own listener rethrows anything but EPIPE, as a stack trace.
-    process.stdout.prependListener('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(0)
-      // `> /dev/full` (ENOSPC), a failing disk (EIO): the output is lost, and that is said in one line.
-      process.stderr.write(`error: cannot write the output: ${error.code ?? error.message}${error.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`)
-      process.exit(2)
-    })
-  }
-
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
-    if (error instanceof UserError) {
-      process.stderr.write(`error: ${sanitize(error.message)}\n`)
-      if (error.hint) process.stderr.write(`hint: ${sanitize(error.hint)}\n`)
-      process.exitCode = error.exitCode
-      return
-    }
     if (error instanceof Errors.ExitError) throw error
-    // oclif's own errors (an unknown flag, a bad value): one line and where to look, instead of
-    // the whole help on stderr; keep their exit code (2).
-    if (error instanceof Errors.CLIError || 'oclif' in error) {
-      process.stderr.write(`error: ${sanitize(oneLine(error.message))}\n`)
-      process.stderr.write(`hint: see ${this.config.bin} ${this.id} --help\n`)
-      process.exitCode = (error as {oclif?: {exit?: number}}).oclif?.exit ?? 2
+    const userError = error instanceof UserError ? error : this.parseError(error)
+    if (userError) {
+      writeUserError(userError, process.stderr)
+      process.exitCode = userError.exitCode
       return
     }
     if (process.env.DEBUG) process.stderr.write(`${error.stack}\n`)
@@ -38,6 +19,29 @@ export abstract class BaseCommand extends Command {
     if (!process.env.DEBUG) process.stderr.write('hint: run again with DEBUG=1 for details\n')
     process.exitCode = 2
   }
+
+  /** oclif's own errors (an unknown flag, a bad value, a stray word) in our form, with its exit code (2). */
+  private parseError(error: Error): UserError | undefined {
+    if (!(error instanceof Errors.CLIError) && !('oclif' in error)) return undefined
+    const bin = this.config.bin
+    const id = this.id ?? ''
+    const flags = Object.keys(this.ctor.flags ?? {})
+    // The parser's errors carry what they refused; their classes are not exported.
+    const {args, flags: unknown} = error as {args?: unknown; flags?: unknown}
+    if (Array.isArray(args) && typeof args[0] === 'string' && error.message.startsWith('Unexpected argument')) {
+      return unexpectedArgument(bin, id, args[0], flags.includes('file'))
+    }
+    if (Array.isArray(unknown) && typeof unknown[0] === 'string' && error.message.startsWith('Nonexistent flag')) {
+      return unknownFlag(bin, id, unknown[0], flags.filter((name) => !this.ctor.flags[name]?.hidden))
+    }
+    return new UserError(oneLine(error.message), {hint: `see ${bin} ${id} --help`, exitCode: (error as {oclif?: {exit?: number}}).oclif?.exit ?? 2})
+  }
+}
+
+/** The one form of every error a user can cause: `error: …` and, when there is one, `hint: …`. */
+export function writeUserError(error: UserError, stderr: NodeJS.WritableStream): void {
+  stderr.write(`error: ${sanitize(error.message)}\n`)
+  if (error.hint) stderr.write(`hint: ${sanitize(error.hint)}\n`)
 }
 
 /** oclif's multi-line messages (`Parsing --limit` / `Expected an integer…`) as one line, without its own pointer to --help. */

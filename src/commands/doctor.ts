@@ -46,13 +46,14 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     const report = buildReport(facts)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
-      const [{renderDoctorTable}, {makeChalk}] = await Promise.all([import('../doctor/table.js'), import('../render/color.js')])
+      const [{renderDoctorTable}, {makeChalk}, {terminalWidth}] = await Promise.all([import('../render/doctor-table.js'), import('../render/color.js'), import('../render/output.js')])
       out.write(
         renderDoctorTable(report, {
           chalk: makeChalk(options.color, out),
           wide: options.output === 'wide',
           relevantGroups: facts.coverage.relevantGroups,
           context: contextLines(facts),
+          width: terminalWidth(out, process.env),
         }),
       )
     }

@@ -2,7 +2,7 @@ import {ChangeCollector} from '../audit/changes.js'
 import {buildReport, type PolicyChangeReport} from '../audit/report.js'
 import {selectChanges} from '../audit/select.js'
 import {UserError} from '../errors.js'
-import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
+import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {readSources} from '../reading/read.js'
@@ -42,13 +42,12 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
   async run(): Promise<PolicyChangeReport> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
-    if (options.files.length > 0 && (flags.node !== undefined || flags['log-path'] !== undefined)) {
-      throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
-    }
+    const {input} = options
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
-    const files = cluster ? undefined : await fileSources(options.files)
+    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, process.stderr) : undefined
+    if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
+    const files = input.from === 'files' ? await fileSources(input.files) : undefined
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
     for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
@@ -80,14 +79,16 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const report = buildReport(options.window, stats, changes)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
-      const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
-      out.write(
+      const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
+      await writeChunks(
+        out,
         renderPoliciesTable(report, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
           unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
+          width: terminalWidth(out, process.env),
         }),
       )
     }
@@ -95,4 +96,14 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
     return report
   }
+}
+
+/**
+ * `-f -` with nobody typing into a pipe waits for input: at a terminal, that looks like a hang, so
+ * say once what it waits for and how to end it.
+ */
+function announceTerminalStdin(files: readonly string[], stdin: {isTTY?: boolean}, stderr: NodeJS.WritableStream): void {
+  if (!files.includes('-') || !stdin.isTTY) return
+  const end = process.platform === 'win32' ? 'Ctrl-Z then Enter' : 'Ctrl-D'
+  stderr.write(`reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`)
 }

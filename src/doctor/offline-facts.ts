@@ -9,7 +9,7 @@ import {formatKubernetesVersion, type KubernetesVersion, parseKubernetesVersion}
 import {type ApiserverInstance, apiserverFromPod, type PodLike} from '../cluster/apiservers.js'
 import {UserError} from '../errors.js'
 import {readLocalText, TooLarge} from '../sources/file.js'
-import type {DoctorOptions} from '../flags/doctor.js'
+import type {DoctorOptions} from './options.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {DoctorFacts, PolicyFacts} from './facts.js'
 import {readLocalLogTails} from './log-tails.js'

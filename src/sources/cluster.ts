@@ -10,7 +10,7 @@ import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../
 import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
-import type {KubeConnectionOptions} from '../flags/kube.js'
+import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
 import {sanitize} from '../render/sanitize.js'
 import {listPodDirectory, NoSuchHostDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
 import {orderLogFiles} from './file.js'

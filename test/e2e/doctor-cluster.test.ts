@@ -337,6 +337,6 @@ describe('doctor against a cluster (fake apiserver)', () => {
     fake = undefined
     const result = await runCli(['doctor', '--kubeconfig', kubeconfig])
     assert.equal(result.code, 2, result.stderr + result.stdout)
-    assert.match(result.stderr, /cannot connect to the API server .*connection refused/)
+    assert.match(result.stderr, /^error: the API server at https:\/\/127\.0\.0\.1:\d+ cannot be reached: connection refused$/m)
   })
 })

@@ -238,9 +238,9 @@ describe('doctor offline (CLI)', () => {
     const manifest = write('evil-manifest.yaml', kubeadmManifest('/x', ['"--audit-log-format=\\e]0;owned\\a"']))
     const result = await runCli(['doctor', '--manifest', manifest, '--policy-file', policy])
     assert.doesNotMatch(result.stdout, /[\u001b\u0007\u202e]/)
-    // Escape sequences are dropped; other controls are shown escaped.
-    assert.match(result.stdout, /unknown field "bad\\u202efield"/)
-    assert.match(result.stdout, /^audit-log-format\s+✗ fail\s+--audit-log-format= is not a format/m)
+    // Shown escaped, never deleted: what was hidden in the value stays in sight.
+    assert.match(result.stdout, /unknown field "bad\\x1b\[2J\\u202efield"/)
+    assert.match(result.stdout, /^audit-log-format\s+✗ fail\s+--audit-log-format=\\x1b\]0;owned\\x07 is not a format/m)
   })
 
   it('exits 2 on a manifest whose YAML aliases cannot be resolved, naming the file', async () => {

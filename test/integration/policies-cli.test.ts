@@ -380,27 +380,32 @@ describe('policies input handling', () => {
     assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c'])
   })
 
-  it('never prints terminal control characters from the log in a table; JSON keeps them, escaped', async () => {
+  it('never prints terminal control characters from the log in a table; JSON and YAML keep them, escaped', async () => {
     const file = join(dir, 'evil.log')
-    const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp'
+    const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp\u009b2J\u2028'
     writeFileSync(file, auditLine({verb: 'delete', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: `deny\u001b[31m`, user: evil, code: 200}) + '\n')
     const table = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'wide', '--color', 'never'])
     assert.equal(table.code, 0)
-    assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/)
-    assert.match(table.stdout, /mallory\\u202egnp/)
+    assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028]/)
+    // Shown, not deleted: the reader sees that the value was tampered with.
+    assert.match(table.stdout, /mallory\\x1b\[2J\\x1b\]0;owned\\x07\\u202egnp\\x9b2J\\u2028/)
     const {report} = await json(['policies', '-f', file, '--since', 'all'])
     assert.equal(report.changes[0].user, evil)
+    for (const format of ['json', 'yaml']) {
+      const document = await runCli(['policies', '-f', file, '--since', 'all', '-o', format])
+      assert.doesNotMatch(document.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028]/, format)
+    }
   })
 
   const badRuns: Array<[string, string[], RegExp]> = [
     ['a missing file', ['-f', 'no/such/audit.log'], /^error: cannot read no\/such\/audit\.log: no such file or directory\n$/],
     ['an empty glob', ['-f', 'no-such-dir/*.log'], /^error: no file matches no-such-dir\/\*\.log\n/],
-    ['a bad duration', ['-f', EXAMPLE, '--since', '5x'], /^error: invalid duration "5x"\nhint: /],
+    ['a bad duration', ['-f', EXAMPLE, '--since', '5x'], /^error: --since "5x" is not a duration\nhint: /],
     ['an unknown kind', ['-f', EXAMPLE, '--kind', 'pods'], /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /],
     ['a read verb', ['-f', EXAMPLE, '--verb', 'get'], /^error: --verb get is not a write verb/],
     ['--since with --since-time', ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'], /cannot be used together/],
     ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /^error: Expected --output=xml to be one of: table, wide, json, yaml\nhint: see kubectl audit policies --help\n$/],
-    ['an unknown flag', ['-f', EXAMPLE, '--bogus'], /^error: Nonexistent flag: --bogus\nhint: see kubectl audit policies --help\n$/],
+    ['an unknown flag', ['-f', EXAMPLE, '--bogus'], /^error: unknown flag: --bogus\nhint: see kubectl audit policies --help\n$/],
     ['a flag value out of range', ['-f', EXAMPLE, '--limit', '-1'], /^error: Parsing --limit: Expected an integer greater than or equal to 0 but received: -1\nhint: see kubectl audit policies --help\n$/],
   ]
   it('exits 2 pointing at -f and the kubeconfig when there is no log and no cluster', async () => {

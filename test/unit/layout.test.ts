@@ -26,4 +26,14 @@ describe('layout', () => {
       }
     }
   })
+
+  it('imports point down: nothing below the commands imports them, the flags or the CLI entry', () => {
+    const below = files.filter((f) => /^src\/(audit|cluster|doctor|reading|render|sources)\//.test(f.path))
+    assert.ok(below.length > 0)
+    for (const {path, text} of below) {
+      for (const line of text.split('\n').filter((l) => /^import .* from '\.\.\/(flags|commands)\/|^import .* from '\.\.\/cli\.js'/.test(l))) {
+        assert.fail(`${path}: ${line}`)
+      }
+    }
+  })
 })

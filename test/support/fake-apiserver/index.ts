@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
 
 import {ExecServer, type ExecSettings, matchExec} from './exec.js'
+import {type Impersonation, impersonationOf} from './impersonation.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
 import {matchNodeLogs, type NodeLogSettings, serveNodeLogs} from './node-logs.js'
 import {matchPodLog, servePodLog} from './pod-logs.js'
@@ -69,6 +70,8 @@ export interface RecordedRequest {
   path: string
   query: string
   headers: Record<string, string | string[] | undefined>
+  /** Impersonate-User and every Impersonate-Group sent, when any was. */
+  impersonation?: Impersonation
 }
 
 export interface FakeApiserver {
@@ -206,7 +209,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
 
   const server: Server = createServer({cert: certs.certPem, key: certs.keyPem}, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}})
+    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
     if (stalled(req, url.pathname)) return
     const refusal = refuse(req, url.pathname)
     if (refusal) {
@@ -221,7 +224,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}})
+    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
     const reject = (refusal: Refusal) => {
       socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n`
         + `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`)
