@@ -4,6 +4,7 @@
 import {namesMatch, v3Name} from './calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent} from './event.js'
+import {boundUs} from './window.js'
 
 export type Outcome = 'succeeded' | 'failed' | 'unknown'
 
@@ -89,8 +90,8 @@ export class ChangeCollector {
   finish(): PolicyChange[] {
     const all = mergeCalicoAuditIDs([...this.pending.values()])
     const joined = joinCalicoBackingWrites(all)
-    const sinceUs = this.filter.sinceMs === null ? null : this.filter.sinceMs * 1000
-    const untilUs = this.filter.untilMs === null ? null : this.filter.untilMs * 1000
+    const sinceUs = boundUs(this.filter.sinceMs)
+    const untilUs = boundUs(this.filter.untilMs)
     return joined
       .filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs))
       .sort(compareByTime)

@@ -2,7 +2,7 @@
 
 import type {PolicyChange} from './changes.js'
 import {summarize, type SummaryRow} from './summary.js'
-import type {TimeWindow} from './window.js'
+import {boundUs, type TimeWindow} from './window.js'
 
 export interface SourceSummary {
   name: string
@@ -44,6 +44,12 @@ export function buildReport(window: TimeWindow, sources: readonly SourceOutcome[
   }
 }
 
+/** A bound as RFC3339 in UTC, as precise as it was given: whole seconds, milliseconds or microseconds. */
 function rfc3339(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace('.000Z', 'Z')
+  const us = boundUs(ms)
+  if (us === null) return null
+  const seconds = Math.floor(us / 1_000_000)
+  const fraction = String(us - seconds * 1_000_000).padStart(6, '0')
+  const text = new Date(seconds * 1000).toISOString().replace('.000Z', '')
+  return fraction === '000000' ? `${text}Z` : fraction.endsWith('000') ? `${text}.${fraction.slice(0, 3)}Z` : `${text}.${fraction}Z`
 }

@@ -147,3 +147,37 @@ describe('inputs that are not what the user thinks', function () {
     })
   })
 })
+
+describe('time bounds to the microsecond', function () {
+  this.timeout(60_000)
+  let file: string
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-us-'))
+    file = join(dir, 'audit.log')
+    const times = ['2026-11-24T10:00:00.123455Z', '2026-11-24T10:00:00.123456Z', '2026-11-24T10:00:00.123457Z']
+    writeFileSync(file, times.map((time, i) => JSON.stringify(write(`p${i}`, time))).join('\n') + '\n')
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  const cases: Array<[string[], string[], {since: string | null; until: string | null}]> = [
+    [['--until-time', '2026-11-24T10:00:00.123456Z'], ['p0', 'p1'], {since: null, until: '2026-11-24T10:00:00.123456Z'}],
+    [['--since-time', '2026-11-24T10:00:00.123456Z'], ['p1', 'p2'], {since: '2026-11-24T10:00:00.123456Z', until: null}],
+    [['--since-time', '2026-11-24T10:00:00.123456Z', '--until-time', '2026-11-24T10:00:00.123456Z'], ['p1'], {since: '2026-11-24T10:00:00.123456Z', until: '2026-11-24T10:00:00.123456Z'}],
+    [['--since-time', '2026-11-24T11:00:00.123456+01:00', '--until-time', '2026-11-24T10:00:00.124Z'], ['p1', 'p2'], {since: '2026-11-24T10:00:00.123456Z', until: '2026-11-24T10:00:00.124Z'}],
+    [['--until-time', '2026-11-24T10:00:00Z'], [], {since: null, until: '2026-11-24T10:00:00Z'}],
+  ]
+  for (const [args, names, window] of cases) {
+    it(`${args.join(' ')}: ${names.join(', ') || 'nothing'}, and the window echoed as given`, async () => {
+      const {report, code, stderr} = await jsonReport(['policies', '-f', file, ...args])
+      assert.equal(code, 0, stderr)
+      assert.deepEqual(report.changes.map((c) => c.name), names)
+      assert.deepEqual(report.window, window)
+    })
+  }
+
+  it('shows the bound to the microsecond in the table title', async () => {
+    const result = await runCli(['policies', '-f', file, '--until-time', '2026-11-24T10:00:00.123456Z'])
+    assert.match(result.stdout, /^Policy changes from the start to 2026-11-24T10:00:00\.123456Z/)
+  })
+})
