@@ -117,7 +117,8 @@ class NodeReader {
       }
       try {
         const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
-        sources.push(...this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path)))
+        // One at a time: a directory of 130,000 rotated files spread into push() overflows the call stack.
+        for (const source of this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path))) sources.push(source)
       } catch (error) {
         // A guess the kubelet does not show, for whatever reason, is simply absent.
         if (target.optional) continue
@@ -127,7 +128,7 @@ class NodeReader {
         throughPod.push(target)
       }
     }
-    if (throughPod.length > 0) sources.push(...await this.readThroughPod(node, throughPod, kubeletRefusal))
+    if (throughPod.length > 0) for (const source of await this.readThroughPod(node, throughPod, kubeletRefusal)) sources.push(source)
     return sources
   }
 
@@ -152,7 +153,7 @@ class NodeReader {
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
       const names = await listPodDirectory(pod, posix.dirname(target.path))
-      sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
+      for (const source of this.pick(node, target, names, (path) => new PodFileSource(pod, path))) sources.push(source)
     }
     return sources
   }
