@@ -136,7 +136,7 @@ export class LineScanner {
     this.lines++
     let verdict: Verdict
     if (!looksLikeEvent(text, start, end)) verdict = 'malformed'
-    else if (wanted || !text.startsWith(APISERVER_LINE, start)) verdict = this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn: wanted})
+    else if (wanted || !isApiserverLine(text, start)) verdict = this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn: wanted})
     else verdict = 'event'
     if (verdict === 'malformed') this.reportMalformed(this.lineNo)
     else if (verdict === 'partial') {
@@ -220,6 +220,15 @@ function bomLength(text: string, lineStart: number): number {
 function isBlank(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isSpace(text.charCodeAt(i))) return false
   return true
+}
+
+/** In kube-apiserver's own shape, after a host-name prefix too (`oc adm node-logs`). */
+function isApiserverLine(text: string, start: number): boolean {
+  if (text.startsWith(APISERVER_LINE, start)) return true
+  if (text.charCodeAt(start) === 0x7b) return false
+  // Searched within the prefix only, never on through the rest of the slice.
+  const brace = text.substring(start, start + 258).indexOf(' {')
+  return brace !== -1 && text.startsWith(APISERVER_LINE, start + brace + 1)
 }
 
 function endsWithBrace(text: string, start: number, end: number): boolean {
