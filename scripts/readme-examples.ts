@@ -46,8 +46,8 @@ function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.Pr
     const child = spawn(argv[0]!, argv.slice(1), {cwd: options.cwd ?? ROOT, env: {...process.env, ...ENV, ...options.env}, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => err.push(d))
     ;(child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => err.push(d))
     child.on('error', reject)
     // A terminal ends lines with CR LF.

@@ -45,7 +45,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const {input} = options
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, process.stderr) : undefined
+    const run = this.runContext()
+    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, run) : undefined
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     const files = input.from === 'files' ? await fileSources(input.files) : undefined
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
@@ -53,9 +54,11 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
+    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
+    // An interrupted read is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     progress.done()
 
     const read = stats.filter((s) => !s.skipped)

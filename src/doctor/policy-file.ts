@@ -4,7 +4,6 @@ import {loadPolicy} from '../audit/policy/load.js'
 import {UserError} from '../errors.js'
 import {readLocalText, TooLarge} from '../sources/file.js'
 import type {PolicyFacts} from './facts.js'
-import {debugNodeCommand} from './node-commands.js'
 
 /** Loads the file the user named; an unreadable file is bad input (exit 2). */
 export async function readPolicyFile(path: string, version: KubernetesVersion | undefined, location = path): Promise<PolicyFacts> {
@@ -17,9 +16,4 @@ export async function readPolicyFile(path: string, version: KubernetesVersion | 
     throw new UserError(`cannot read the policy file "${path}": ${reason}`, {cause: error})
   }
   return {state: 'loaded', location, loaded: loadPolicy(text, version)}
-}
-
-/** The command that fetches a policy file from a node, for when we could not. */
-export function fetchPolicyCommand(node: string | null, hostPath: string): string {
-  return `${debugNodeCommand(node, `cat /host${hostPath}`)} > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml`
 }
