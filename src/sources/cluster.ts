@@ -111,10 +111,11 @@ class NodeReader {
       if (target.optional) {
         // A guessed location is only looked at where the kubelet shows it (never a reader pod
         // for a guess), and one the kubelet does not show, for whatever reason, is simply absent.
-        if (kubeletIsAsked(this.via, target.path)) sources.push(...await this.throughKubelet(node, target).catch(() => []))
+        if (kubeletIsAsked(this.via, target.path)) for (const source of await this.throughKubelet(node, target).catch(() => [])) sources.push(source)
         continue
       }
-      sources.push(...await kubeletOrReaderPod(this.via, target.path, {
+      // One at a time, here and below: a directory of 130,000 rotated files spread into push() overflows the call stack.
+      const found = await kubeletOrReaderPod(this.via, target.path, {
         kubelet: () => this.throughKubelet(node, target),
         // The files a reader pod reads on this node are all read through one pod, opened below.
         readerPod: async (refusal) => {
@@ -122,9 +123,10 @@ class NodeReader {
           throughPod.push(target)
           return []
         },
-      }))
+      })
+      for (const source of found) sources.push(source)
     }
-    if (throughPod.length > 0) sources.push(...await this.readThroughPod(node, throughPod, kubeletRefusal))
+    if (throughPod.length > 0) for (const source of await this.readThroughPod(node, throughPod, kubeletRefusal)) sources.push(source)
     return sources
   }
 
@@ -154,7 +156,7 @@ class NodeReader {
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
       const names = await listReaderPodDirectory(pod, posix.dirname(target.path))
-      sources.push(...this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path)))
+      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path))) sources.push(source)
     }
     return sources
   }
