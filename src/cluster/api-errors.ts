@@ -31,7 +31,17 @@ export class HttpStatusError extends Error {
 }
 
 /** Go's net/http answers a plain-HTTP request on a TLS port with this (a 400). */
-const HTTP_TO_HTTPS = 'Client sent an HTTP request to an HTTPS server'
+export const HTTP_TO_HTTPS = 'Client sent an HTTP request to an HTTPS server'
+
+/** That answer, to a REST call: a connection that could not be made rather than an API answer. */
+export class PlainHttpToTls extends Error {
+  readonly code = 'ERR_PLAIN_HTTP_TO_TLS'
+
+  constructor() {
+    super(HTTP_TO_HTTPS)
+    this.name = 'PlainHttpToTls'
+  }
+}
 /** What a TLS client sees when the server answers in plain HTTP. */
 const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST'])
 const WAIT_LONGER = 'it may be overloaded, or something on the way holds requests; to wait longer, give --request-timeout (e.g. --request-timeout 2m)'
@@ -162,6 +172,7 @@ function networkError(error: unknown, attempt: ApiAttempt): UserError {
   if (stall) return stallError(stall, attempt, error)
   const code = chain.map((e) => e.code).find((c): c is string => typeof c === 'string')
   const server = attempt.server
+  if (code === 'ERR_PLAIN_HTTP_TO_TLS') return speaksHttps(server, error)
   const unreachable = (cause: string, hint: string) => new UserError(`the API server at ${server} cannot be reached: ${cause}`, {hint, cause: error})
   const timedOut = chain.some((e) => e.name === 'TimeoutError' || e.message === 'Opening handshake has timed out')
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || (code === undefined && timedOut)) {

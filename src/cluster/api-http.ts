@@ -65,11 +65,13 @@ export class ApiHttp {
       })
       limit(new RequestStall('connect', connectMs))
       req.on('socket', (socket: Socket) => {
-        const answer = () => limit(new RequestStall('first-byte', firstByteMs))
+        const answer = () => {
+          connected.add(socket)
+          limit(new RequestStall('first-byte', firstByteMs))
+        }
         // Connecting takes TCP and, for https, TLS (as undici counts it); a kept-alive socket has done both.
-        if (socket instanceof TLSSocket && !/^(TLS|SSL)/.test(socket.getProtocol() ?? '')) socket.once('secureConnect', answer)
-        else if (socket.connecting) socket.once('connect', answer)
-        else answer()
+        if (connected.has(socket)) answer()
+        else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', answer)
       })
       req.on('error', (error) => {
         clearTimeout(timer)
@@ -88,6 +90,9 @@ export class ApiHttp {
     return this.options
   }
 }
+
+/** Sockets seen connected (TLS included): a kept-alive one that serves the next request is. */
+const connected = new WeakSet<Socket>()
 
 /**
  * Ends `res` with a RequestStall once a whole `idleMs` passes with no byte from the server while

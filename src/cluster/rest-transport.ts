@@ -5,6 +5,7 @@
 import type {HttpLibrary, RequestContext, ResponseBody, ResponseContext} from '@kubernetes/client-node'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {HTTP_TO_HTTPS, PlainHttpToTls} from './api-errors.js'
 import {throttleRetryDelayMs} from './throttle.js'
 import {RequestStall, type WaitLimits} from './wait-limits.js'
 
@@ -22,9 +23,12 @@ export function boundedTransport(k8s: ClientNode, limits: WaitLimits): HttpLibra
           throw stallOf(error, limits) ?? error
         }
         const delay = throttleRetryDelayMs(response.httpStatusCode, response.headers['retry-after'], retries)
-        if (delay === undefined) return new k8s.ResponseContext(response.httpStatusCode, response.headers, boundedBody(response.body, limits))
+        if (delay === undefined) {
+          if (response.httpStatusCode === 400) return notPlainHttpToTls(k8s, response, limits)
+          return new k8s.ResponseContext(response.httpStatusCode, response.headers, boundedBody(response.body, limits))
+        }
         // Read to the end, so the connection serves the retry.
-        await response.body.binary().catch(() => undefined)
+        await response.body.text().catch(() => undefined)
         try {
           await sleep(delay, undefined, {signal: request.getSignal()})
         } catch (error) {
@@ -33,6 +37,17 @@ export function boundedTransport(k8s: ClientNode, limits: WaitLimits): HttpLibra
       }
     },
   })
+}
+
+/**
+ * A 400 is read here: Go's net/http answers a plain-HTTP request on its TLS port with one, and that
+ * is no API answer (nothing was asked of the API) but a connection that could not be made.
+ */
+async function notPlainHttpToTls(k8s: ClientNode, response: ResponseContext, limits: WaitLimits): Promise<ResponseContext> {
+  const text = await boundedBody(response.body, limits).text()
+  if (text.includes(HTTP_TO_HTTPS)) throw new PlainHttpToTls()
+  const body: ResponseBody = {text: async () => text, binary: async () => Buffer.from(text), stream: () => null}
+  return new k8s.ResponseContext(response.httpStatusCode, response.headers, body)
 }
 
 /** The body, whose read fails with a RequestStall when the server stops sending. */

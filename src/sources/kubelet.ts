@@ -89,14 +89,16 @@ export class KubeletLogSource implements LogSource {
 export function kubeletError(error: unknown, node: string, hostPath: string, server: string, subject: string | null = `node/${node}:${hostPath}`): UserError {
   if (error instanceof UserError) return error
   const stall = stallIn(error)
+  // After the file's name (subject null), the path goes without saying.
+  const forPath = subject === null ? '' : ` for ${hostPath}`
   if (stall?.phase === 'first-byte') {
-    return new UserError(`the kubelet on node ${node} sent no answer within ${formatLimit(stall.limitMs)} for ${hostPath} (asked through the API server at ${server})`, {
+    return new UserError(`the kubelet on node ${node} sent no answer within ${formatLimit(stall.limitMs)}${forPath} (asked through the API server at ${server})`, {
       hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m), or read through a reader pod with --via pod',
       cause: error,
     })
   }
   if (stall?.phase === 'idle') {
-    return new UserError(`the kubelet on node ${node} stopped sending ${hostPath}: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
+    return new UserError(`the kubelet on node ${node} stopped sending${subject === null ? '' : ` ${hostPath}`}: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
   }
   const code = statusCodeOf(error)
   if (code === 404) return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {cause: error})
