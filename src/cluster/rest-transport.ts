@@ -66,7 +66,7 @@ function boundedBody(body: ResponseBody, limits: WaitLimits): ResponseBody {
 export function stallOf(error: unknown, limits: WaitLimits): RequestStall | undefined {
   for (let current = error, depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
     const {code, message} = current as {code?: unknown; message?: unknown}
-    // A signal made by stallSignal (--request-timeout, a cleanup's limit) aborts with one.
+    // A signal made by stallSignal (--request-timeout) aborts with one.
     if (current instanceof RequestStall) return current
     if (code === 'UND_ERR_CONNECT_TIMEOUT') {
       // undici's connect limit is its agent's (client-node makes the agent): the message says which.

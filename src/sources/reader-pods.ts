@@ -2,8 +2,8 @@
 // read-only, that files on the node are read through (pod-exec.ts carries the bytes). Pods are
 // deleted on every exit path (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends
 // them if we are killed. A create still unanswered when the run ends is aborted, and the pod it may
-// have made is found by this run's label. Deleting is bounded too: a DELETE that gets no answer is
-// aborted, and the pod is left to its deadline with a warning.
+// have made is found by this run's label. Deleting is bounded as every request is (the kubeconfig's
+// limits abort a DELETE that gets no answer), and the pod is then left to its deadline with a warning.
 import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -12,8 +12,7 @@ import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod} from '@kubernetes/cl
 
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
 import {abortable, abortingOn} from '../cluster/api-http.js'
-import {handshakeMs, limitsOf, serverOf} from '../cluster/kubeconfig.js'
-import {stallSignal} from '../cluster/wait-limits.js'
+import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import {execStdout} from './pod-exec.js'
@@ -177,7 +176,7 @@ export class ReaderPods {
     let found: V1Pod[]
     try {
       const core = await this.coreApi()
-      found = (await core.listNamespacedPod({namespace, labelSelector: selector}, await abortingOn(stallSignal('first-byte', this.cleanupMs())))).items
+      found = (await core.listNamespacedPod({namespace, labelSelector: selector})).items
     } catch (error) {
       // Without `list pods` the check is skipped; it only matters when a create went unanswered.
       if (this.createUnanswered) {
@@ -198,18 +197,13 @@ export class ReaderPods {
   release(pod: ReaderPod): Promise<void> {
     let deletion = this.deletions.get(pod)
     if (!deletion) {
-      deletion = pod.delete(this.cleanupMs()).catch((error: unknown) => {
+      deletion = pod.delete().catch((error: unknown) => {
         const why = apiErrorToUserError(error, {verb: 'delete', resource: 'pods', namespace: pod.namespace, purpose: `delete reader pod ${pod.name}`, server: this.server})
         this.run.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(why)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
       })
       this.deletions.set(pod, deletion)
     }
     return deletion
-  }
-
-  /** How long one cleanup request (a list, a delete) may take: connecting and the answer. */
-  private cleanupMs(): number {
-    return handshakeMs(limitsOf(this.kc))
   }
 
   private coreApi(): Promise<CoreV1Api> {
@@ -378,12 +372,12 @@ export class ReaderPod {
     return Buffer.concat(chunks)
   }
 
-  /** Deletes the pod; a DELETE with no answer within `limitMs` is aborted (and rejects). */
-  delete(limitMs: number): Promise<void> {
+  /** Deletes the pod; a DELETE with no answer within the kubeconfig's limits is aborted (and rejects). */
+  delete(): Promise<void> {
     this.deleted ??= (async () => {
       try {
         // Not on the run's signal: deleting is what an interrupted run still has to do.
-        await this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0}, await abortingOn(stallSignal('first-byte', limitMs)))
+        await this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0})
       } catch (error) {
         if (statusCodeOf(error) !== 404) throw error
       }

@@ -219,6 +219,29 @@ describe('reader pods', () => {
     assert.ok(!fake.requests.some((r) => r.method === 'POST'))
   })
 
+  // Ctrl-C while the create waits for an answer that never comes: the pod was stored all the same.
+  it('ends a run interrupted while a create is unanswered, and deletes the pod it made', async () => {
+    fake.pods.createAnswerDelayMs = 'never'
+    const opening = pods().open('cp-1', [dir])
+    opening.catch(() => {})
+    while ((await listPods()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    await run.interrupt()
+    await assert.rejects(opening, (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.deepEqual(await listPods(), [])
+    assert.ok(fake.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/kube-system/pods' && r.query.includes('kubectl-audit.io%2Frun%3D')))
+    assert.deepEqual(run.warnings, [])
+  })
+
+  it('gives up on a DELETE that is never answered, aborting it, and says how long the pod has', async () => {
+    const limited = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: {firstByteMs: 300}})
+    const readers = new ReaderPods(limited, settings, run)
+    const pod = await readers.open('cp-1', [dir])
+    fake.stall({method: 'DELETE', path: /\/pods\//})
+    await readers.close()
+    assert.deepEqual(run.warnings, [`could not delete reader pod kube-system/${pod.name} (the API server at ${fake.url} accepted the connection but sent no answer `
+      + `within 300ms when asked to delete reader pod ${pod.name}); it ends by itself within 600s`])
+  })
+
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000

@@ -5,6 +5,7 @@
 // limits (the defaults are 10s, 30s and 60s), and through the CLI with --request-timeout. A hang
 // would show as mocha's timeout, never as a timing assertion.
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -24,7 +25,7 @@ import {ReaderPodFileSource} from '../../src/sources/reader-pod-files.js'
 import {ReaderPods} from '../../src/sources/reader-pods.js'
 import type {LogSource} from '../../src/sources/source.js'
 import {type BlackHole, startBlackHole} from '../support/black-hole.js'
-import {runCli} from '../support/cli.js'
+import {ROOT, RUN, runCli} from '../support/cli.js'
 import {exampleLines, joinLines, KUBEADM_LOG, writeOnNode} from '../support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
 import {testRun} from '../support/run-context.js'
@@ -196,6 +197,37 @@ describe('servers that stall', function () {
       assert.match(result.stderr, new RegExp(`^warning: node/cp-1:${KUBEADM_LOG}: the kubelet on node cp-1 stopped sending: nothing for 1s, after [0-9.]+ MiB read; the rest of this source is missing\n`))
       const report = JSON.parse(result.stdout) as PolicyChangeReport & {sources: Array<{complete: boolean}>}
       assert.equal(report.sources[0]?.complete, false)
+    })
+
+    const podNames = async () => {
+      const k8s = await import('@kubernetes/client-node')
+      const kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
+      return (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({namespace: 'kube-system'})).items.map((p) => p.metadata!.name!)
+    }
+
+    for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      it(`ends on ${signal} while a reader pod's create is unanswered (exit ${exitCode}), and deletes the pod it made`, async () => {
+        fake.pods.createAnswerDelayMs = 'never'
+        const child = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', fake.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'],
+          {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+        let stderr = ''
+        child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+        const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+        while ((await podNames()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+        child.kill(signal)
+        assert.equal(await exited, exitCode, stderr)
+        assert.deepEqual(await podNames(), [])
+      })
+    }
+
+    // The DELETE is aborted at the first-byte limit (30s): the process does not outlive it.
+    it('exits once the report is out when a reader pod\'s DELETE is never answered, with the warning', async () => {
+      fake.stall({method: 'DELETE', path: /\/pods\//})
+      const result = await policies(['--via', 'pod'])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stderr, new RegExp(`^warning: could not delete reader pod kube-system/kubectl-audit-reader-\\w+ \\(the API server at ${fake.url} accepted the connection `
+        + 'but sent no answer within 30s when asked to delete reader pod kubectl-audit-reader-\\w+\\); it ends by itself within 600s\n$'))
+      assert.ok((JSON.parse(result.stdout) as PolicyChangeReport).changes.length > 0)
     })
 
     it('an API server that speaks HTTPS, asked in plain HTTP', async () => {
