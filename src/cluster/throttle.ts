@@ -27,6 +27,8 @@ export function retryAfterMs(value: string | undefined, now: number = Date.now()
   const text = value?.trim()
   if (!text) return undefined
   if (/^\d+$/.test(text)) return Number(text) * 1000
+  // An HTTP date has a day and a month by name (Date.parse would take "-1" for a year).
+  if (!/^[A-Za-z]{3}, /.test(text)) return undefined
   const at = Date.parse(text)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
