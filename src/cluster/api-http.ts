@@ -56,7 +56,8 @@ export class ApiHttp {
       let timer: NodeJS.Timeout | undefined
       const limit = (stall: RequestStall) => {
         clearTimeout(timer)
-        timer = setTimeout(() => req.destroy(stall), stall.limitMs)
+        // Unref'd: a request in flight keeps the process alive by its socket, not by its limit.
+        timer = setTimeout(() => req.destroy(stall), stall.limitMs).unref()
       }
       const req: ClientRequest = client.get(url, options, (res) => {
         clearTimeout(timer)
@@ -65,13 +66,12 @@ export class ApiHttp {
       })
       limit(new RequestStall('connect', connectMs))
       req.on('socket', (socket: Socket) => {
-        const answer = () => {
-          connected.add(socket)
-          limit(new RequestStall('first-byte', firstByteMs))
-        }
-        // Connecting takes TCP and, for https, TLS (as undici counts it); a kept-alive socket has done both.
-        if (connected.has(socket)) answer()
-        else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', answer)
+        const answer = () => limit(new RequestStall('first-byte', firstByteMs))
+        // Connecting takes TCP and, for https, TLS (as undici counts it): a TLS socket has a cipher
+        // once its handshake is done. A kept-alive socket has done both.
+        const tls = socket instanceof TLSSocket
+        if (tls ? (socket.getCipher() as unknown) !== undefined : !socket.connecting) answer()
+        else socket.once(tls ? 'secureConnect' : 'connect', answer)
       })
       req.on('error', (error) => {
         clearTimeout(timer)
@@ -91,9 +91,6 @@ export class ApiHttp {
   }
 }
 
-/** Sockets seen connected (TLS included): a kept-alive one that serves the next request is. */
-const connected = new WeakSet<Socket>()
-
 /**
  * Ends `res` with a RequestStall once a whole `idleMs` passes with no byte from the server while
  * none waits for its reader (a reader that is behind is not a server that stalled).
@@ -106,12 +103,12 @@ function watchIdle(res: IncomingMessage, idleMs: number): void {
     if (res.complete || res.destroyed) return
     if (socket.bytesRead !== seen || res.readableLength > 0 || socket.readableLength > 0) {
       seen = socket.bytesRead
-      timer = setTimeout(check, idleMs)
+      timer = setTimeout(check, idleMs).unref()
       return
     }
     res.destroy(new RequestStall('idle', idleMs))
   }
-  let timer = setTimeout(check, idleMs)
+  let timer = setTimeout(check, idleMs).unref()
   res.once('close', () => clearTimeout(timer))
 }
 
