@@ -37,7 +37,7 @@ interface Wait {
 
 /** `run`: where reader pods register their deletion, and where their notices go. */
 export async function gatherClusterFacts(options: DoctorOptions, run: RunContext): Promise<DoctorFacts> {
-  const kc = await loadKubeConfig(options.connection)
+  const kc = await loadKubeConfig(options.connection, process.env, process.stderr, run.signal)
   const controlPlane = new ControlPlane(kc, run.signal)
   const {server} = controlPlane
   const timeoutMs = options.connection.requestTimeoutMs
