@@ -2,6 +2,7 @@
 import type {AuditEvent} from '../audit/event.js'
 import {decodeCandidate} from './decode.js'
 import {LineScanner} from './line-scanner.js'
+import {NEWLINE} from './bytes.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
 
@@ -21,6 +22,12 @@ export interface LinesResult {
   stoppedEarly: boolean
   /** Reading stopped because, watching the order, a line came out of it: read again, whole. */
   disordered: boolean
+  /**
+   * When watching the order: the earliest and latest times it saw, so that stretches scanned
+   * apart can be checked against each other when they are put back in order.
+   */
+  earliestMs: number | null
+  latestMs: number | null
   failure?: unknown
 }
 
@@ -39,7 +46,19 @@ export interface LinesScanOptions {
  * A read failure is returned, not thrown, so what was read before it still counts.
  */
 export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder}: LinesScanOptions): Promise<LinesResult> {
-  const order = watchOrder ? new OrderWatch() : null
+  const watch = watchOrder ? new OrderWatch() : null
+  let earliestMs: number | null = null
+  let latestMs: number | null = null
+  const order = watch && {
+    get disordered() {
+      return watch.disordered
+    },
+    see(ms: number) {
+      if (earliestMs === null || ms < earliestMs) earliestMs = ms
+      if (latestMs === null || ms > latestMs) latestMs = ms
+      watch.see(ms)
+    },
+  }
   let unterminated = false
   // A line is one event, except a decoded webhook EventList written on one line.
   let extraEvents = 0
@@ -59,7 +78,7 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
   try {
     for await (const chunk of bytes) {
       scanner.push(chunk)
-      const last = lastLineTime(chunk)
+      const last = lastWholeLineTime(chunk)
       if (last !== undefined) {
         lastTimeMs = last
         order?.see(last)
@@ -86,6 +105,23 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     lastTimeMs,
     stoppedEarly,
     disordered: order?.disordered ?? false,
+    earliestMs,
+    latestMs,
     failure,
   }
+}
+
+/** A stretch that stopped early, found disorder or failed ends the read: nothing after it counts. */
+export function endsRead(result: LinesResult): boolean {
+  return result.stoppedEarly || result.disordered || result.failure !== undefined
+}
+
+/**
+ * The time of the last line that starts and ends in `chunk`. A piece holding only the end of a
+ * line begun before it tells nothing: the line's time was not all read, and a read cut into
+ * chunks (parallel-scan.ts) must stop where one reading the whole would.
+ */
+function lastWholeLineTime(chunk: Buffer): number | undefined {
+  const last = chunk.lastIndexOf(NEWLINE)
+  return last > 0 && chunk.lastIndexOf(NEWLINE, last - 1) !== -1 ? lastLineTime(chunk) : undefined
 }
