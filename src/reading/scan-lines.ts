@@ -1,8 +1,8 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import type {AuditEvent} from '../audit/event.js'
+import {NEWLINE} from './bytes.js'
 import {decodeCandidate} from './decode.js'
 import {LineScanner} from './line-scanner.js'
-import {NEWLINE} from './bytes.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
 
