@@ -1,4 +1,4 @@
 #!/usr/bin/env -S node --import tsx
-import {execute} from '@oclif/core'
+import {runCli} from '../src/cli.ts'
 
-await execute({development: true, dir: import.meta.url})
+await runCli({loadOptions: import.meta.url, development: true})

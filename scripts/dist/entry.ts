@@ -1,7 +1,8 @@
 // Entry point of the single-file bundle that the release archives ship, either inside a Node single
 // executable or next to a launcher: runs the CLI with no package.json and no node_modules on disk.
 import './before-oclif.js'
-import {type Interfaces, Plugin, execute} from '@oclif/core'
+import {type Interfaces, Plugin} from '@oclif/core'
+import {runCli} from '../../src/cli.js'
 import {COMMANDS} from '../../src/index.js'
 import {tuneHeap} from '../../src/runtime.js'
 
@@ -19,4 +20,4 @@ declare const PACKAGE_JSON: Interfaces.PJSON
 
 // No top-level await in a CommonJS bundle. __dirname is the executable's folder in a single
 // executable and the bundle's folder otherwise: nothing oclif looks for is there, as intended.
-void execute({loadOptions: {root: __dirname, pjson: PACKAGE_JSON}})
+void runCli({loadOptions: {root: __dirname, pjson: PACKAGE_JSON}})

@@ -2,6 +2,7 @@
 // and what to do about it. Works on client-node ApiExceptions, raw HTTP answers (HttpStatusError),
 // WebSocket upgrade refusals and Node network/TLS errors.
 import {UserError} from '../errors.js'
+import {credentialError} from './credential-errors.js'
 
 /** What we were doing when a call failed: the RBAC permission it needs and why. */
 export interface ApiAttempt {
@@ -97,41 +98,83 @@ export function apiErrorToUserError(error: unknown, attempt: ApiAttempt): UserEr
 }
 
 function networkError(error: unknown, attempt: ApiAttempt): UserError {
-  const code = networkCodeOf(error)
+  const credentials = credentialError(error, null)
+  if (credentials) return credentials
+  const chain = causeChain(error)
+  const code = chain.map((e) => e.code).find((c): c is string => typeof c === 'string')
   const server = attempt.server
-  if (code === 'ECONNREFUSED') {
-    return new UserError(`cannot connect to the API server at ${server}: connection refused`, {
-      hint: 'is the cluster running, and is the server address in the kubeconfig right? (kubectl cluster-info)', cause: error,
-    })
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new UserError(`cannot resolve the API server host of ${server}`, {hint: 'check the server address in the kubeconfig and your DNS', cause: error})
-  }
-  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'TimeoutError') {
+  const unreachable = (cause: string, hint: string) => new UserError(`the API server at ${server} cannot be reached: ${cause}`, {hint, cause: error})
+  const timedOut = chain.some((e) => e.name === 'TimeoutError' || e.message === 'Opening handshake has timed out')
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || (code === undefined && timedOut)) {
     return new UserError(`the API server at ${server} did not answer in time`, {hint: 'check connectivity, or raise --request-timeout', cause: error})
   }
+  if (code === 'ECONNREFUSED') {
+    return unreachable('connection refused', 'is the cluster running, and is the server address right? (kubectl cluster-info; --server or the kubeconfig)')
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return unreachable(`cannot resolve the host ${hostOf(server)}`, 'check the server address in the kubeconfig (or --server) and your DNS')
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
+    return unreachable(`no route to ${hostOf(server)} (${code})`, 'check the server address, your network and VPN')
+  }
   if (code && TLS_CODES.has(code)) {
-    return new UserError(`TLS verification of the API server at ${server} failed (${code})`, {
-      hint: "the kubeconfig's certificate-authority does not match the server's certificate", cause: error,
-    })
+    return unreachable(`TLS verification failed (${code}${tlsReason(chain)})`, "the kubeconfig's certificate-authority (or --certificate-authority) does not match the server's certificate")
   }
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new UserError(`the connection to the API server at ${server} was reset while trying to ${attempt.purpose}`, {cause: error})
   }
+  if (chain.some((e) => e.message === 'bad port')) {
+    // fetch (undici) refuses ports browsers block, such as 1, 6000 and 10080, before connecting.
+    return unreachable(`port ${portOf(server)} is one that fetch refuses to connect to (a "bad port")`, 'serve or forward the API server on another port, e.g. kubectl proxy --port 8001')
+  }
+  if (chain.length > 1 && chain[0]!.message === 'fetch failed') {
+    // fetch's own message says nothing: the cause, deepest first, is what went wrong.
+    const inner = chain.at(-1)!
+    return unreachable(firstLine(inner) || 'fetch failed', 'check the server address and your connection to it')
+  }
   return new UserError(`could not ${attempt.purpose}: ${firstLine(error)}`, {cause: error})
 }
 
-/** Node's error code, wherever fetch/ws wrapped it (cause chain, ErrorEvent.error). */
-function networkCodeOf(error: unknown): string | undefined {
+interface ChainLink {
+  code?: unknown
+  name?: unknown
+  message?: unknown
+  reason?: unknown
+}
+
+/** The error and what it wraps (fetch's cause, ws's ErrorEvent.error), outermost first. */
+function causeChain(error: unknown): ChainLink[] {
+  const chain: ChainLink[] = []
   let current: unknown = error
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const {code, name, message, cause, error: inner} = current as {code?: unknown; name?: unknown; message?: unknown; cause?: unknown; error?: unknown}
-    if (typeof code === 'string') return code
-    // An aborted fetch (AbortSignal.timeout), and ws's handshakeTimeout, which says it only in words.
-    if (name === 'TimeoutError' || message === 'Opening handshake has timed out') return 'TimeoutError'
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    chain.push(current as ChainLink)
+    const {cause, error: inner} = current as {cause?: unknown; error?: unknown}
     current = cause ?? inner
   }
-  return undefined
+  return chain
+}
+
+/** Node's TLS errors say why in words after the code (`self-signed certificate in certificate chain`). */
+function tlsReason(chain: ChainLink[]): string {
+  const message = chain.map((e) => e.message).find((m): m is string => typeof m === 'string' && m !== 'fetch failed' && m !== '')
+  return message ? `: ${message.split('\n')[0]}` : ''
+}
+
+function hostOf(server: string): string {
+  try {
+    return new URL(server).hostname
+  } catch {
+    return server
+  }
+}
+
+function portOf(server: string): string {
+  try {
+    const url = new URL(server)
+    return url.port || (url.protocol === 'http:' ? '80' : '443')
+  } catch {
+    return '?'
+  }
 }
 
 function afterColon(message: string): string {

@@ -2,25 +2,32 @@ import {ChangeCollector} from '../audit/changes.js'
 import {buildReport, type PolicyChangeReport} from '../audit/report.js'
 import {selectChanges} from '../audit/select.js'
 import {UserError} from '../errors.js'
-import {clusterReadFlags, clusterReadOptions} from '../flags/cluster-read.js'
+import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {readSources} from '../reading/read.js'
+import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
-import {inputSpan, sourceWarnings} from '../render/source-warnings.js'
-import {fileSources} from '../sources/file.js'
-import type {LogSource} from '../sources/source.js'
+import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
+import {openSources} from '../sources/open.js'
 import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 
+const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
+
+/** Ran and printed results, but at least one source could not be read to its end. */
+export const INCOMPLETE_EXIT = 3
+
 export default class Policies extends BaseCommand {
   static override summary = 'Who changed network policies and tiers: a summary by user and verb, from audit logs.'
   static override description = `Reads kube-apiserver audit logs (and Calico Enterprise's API server audit log) and lists every write to Calico and Kubernetes network policies, tiers, network sets and host endpoints: who, which verb, which object, and whether it was allowed.
 
-Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied policy write is security-relevant. Dry runs and subresource writes are left out unless asked for. A Calico change made through the aggregated API is counted once, with the tier taken from the Calico API server's write.`
+Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied policy write is security-relevant. Dry runs and subresource writes are left out unless asked for. A Calico change made through the aggregated API is counted once, with the tier taken from the Calico API server's write.
+
+Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreachable); 3 ran and printed results, but at least one source could not be read to its end (a damaged .gz, a node that went away, a file truncated while read, data that is not an audit log): the answer may miss changes, and the warnings (and sources[].complete in JSON) say which.`
 
   static override examples = [
     {description: 'Changes in the last hour, from a copy of the log', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h'},
@@ -34,26 +41,36 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
   async run(): Promise<PolicyChangeReport> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
-    if (options.files.length > 0 && (flags.node !== undefined || flags['log-path'] !== undefined)) {
-      throw new UserError('--node and --log-path read from the cluster; they cannot be combined with -f')
-    }
-    // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
-    // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = options.files.length === 0 ? await (await import('../sources/cluster.js')).openClusterSources({...clusterReadOptions(flags), sinceMs: options.window.sinceMs}, process.stderr) : undefined
-    const files = cluster ? undefined : await fileSources(options.files)
-    const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
-    for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    const {input} = options
+    const run = this.runContext()
+    if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
+    // Without -f, the log is read where it is; each origin's code loads only then, so file-only
+    // runs stay fast to start (as do yaml and the table renderer).
+    const opened = await openSources(input, run)
+    for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
-      // Reader pods are deleted however reading ends.
-      .finally(() => cluster?.close())
+    const reading = {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
+    // Reader pods are deleted however reading ends.
+    const stats = await readSources(opened.sources, reading).finally(() => opened.close())
+    // An interrupted read is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     progress.done()
 
-    for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
     const read = stats.filter((s) => !s.skipped)
-    if (read.length > 0 && read.every((s) => s.error !== null && s.bytesRead === 0)) {
+    const incomplete = read.filter((s) => !isComplete(s))
+    // Nothing came of any source: that is bad input (exit 2), not an incomplete answer (exit 3).
+    if (read.length === 1 && incomplete.length === 1 && read[0].events === 0) throw new UserError(`${read[0].name}: ${read[0].error}`)
+    // Lines, but not one audit event anywhere (README.md, the apiserver's own log): not an answer.
+    const eventless = read.filter(holdsNoEvents)
+    const noEvents = eventless.length > 0 && read.every((s) => s.events === 0)
+    if (noEvents && eventless.length === 1 && incomplete.length === 0) {
+      throw new UserError(noEventsMessage(eventless[0]), {hint: eventless[0].klog ? KLOG_HINT : AUDIT_LOG_HINT})
+    }
+    for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    if (noEvents) throw new UserError('no source holds an audit event', {hint: 'see the warnings above'})
+    if (read.length > 0 && incomplete.length === read.length && read.every((s) => s.events === 0)) {
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }
 
@@ -62,17 +79,31 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     const report = buildReport(options.window, stats, changes)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
-      const [{renderPoliciesTable}, {makeChalk}] = await Promise.all([import('../render/policies.js'), import('../render/color.js')])
-      out.write(
+      const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
+      await writeChunks(
+        out,
         renderPoliciesTable(report, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
           unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
+          width: terminalWidth(out, process.env),
         }),
       )
     }
+    // The report is out, but it may miss changes: a script must be able to tell.
+    if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
     return report
   }
+}
+
+/**
+ * `-f -` with nobody typing into a pipe waits for input: at a terminal, that looks like a hang, so
+ * say once what it waits for and how to end it.
+ */
+function announceTerminalStdin(files: readonly string[], stdin: {isTTY?: boolean}, stderr: NodeJS.WritableStream): void {
+  if (!files.includes('-') || !stdin.isTTY) return
+  const end = process.platform === 'win32' ? 'Ctrl-Z then Enter' : 'Ctrl-D'
+  stderr.write(`reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`)
 }

@@ -2,7 +2,7 @@
 import {CALICO_GROUP, WATCHED_RESOURCES} from '../audit/catalog.js'
 import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import {isAtLeast, type KubernetesVersion} from '../audit/policy/kubernetes-version.js'
-import type {DoctorOptions} from '../flags/doctor.js'
+import type {DoctorOptions} from './options.js'
 import type {Level} from '../audit/policy/types.js'
 import type {CalicoFacts, CoverageInputs} from './facts.js'
 

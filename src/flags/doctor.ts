@@ -3,15 +3,16 @@ import {Flags} from '@oclif/core'
 
 import {WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
 import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
-import type {RequestUser} from '../audit/policy/evaluate.js'
 import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import type {DoctorOptions} from '../doctor/options.js'
 import {UserError} from '../errors.js'
-import type {ColorMode} from '../render/color.js'
-import {DEFAULT_READER_IMAGE} from './cluster-read.js'
-import {FILE_VALUE} from './help-values.js'
-import {kubeConnectionOptions, kubeFlags, type KubeConnectionOptions, kubeUserFlag} from './kube.js'
+import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
+import {FILE_VALUE} from './help-values.js'
+import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
+import type {OutputFlagValues, OutputFormat} from './output.js'
+import {DEFAULT_POD_NAMESPACE, DEFAULT_READER_IMAGE, imageSummary, POD_NAMESPACE_SUMMARY} from './reader-pod.js'
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
@@ -20,7 +21,8 @@ const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:'
 
 export const doctorFlags = {
   ...kubeFlags,
-  user: kubeUserFlag,
+  // Not a flag of doctor: there to say which of two it means (--kube-user or --policy-user).
+  user: Flags.string({hidden: true}),
   offline: Flags.boolean({summary: 'Do not contact a cluster: check only --manifest and --policy-file.', helpGroup: 'OFFLINE'}),
   manifest: Flags.string({
     helpValue: FILE_VALUE,
@@ -37,12 +39,12 @@ export const doctorFlags = {
   }),
   via: Flags.option({
     options: ['auto', 'kubelet', 'pod'] as const,
-    default: 'auto',
-    summary: 'How to read the policy file on the node: the kubelet /logs/ proxy (paths under /var/log only), a short-lived reader pod, or auto.',
+    summary: 'How to read the policy file on the node: the kubelet /logs/ proxy (paths under /var/log only), a short-lived reader pod, or auto. [default: auto]',
     helpGroup: 'POLICY',
   })(),
-  image: Flags.string({default: DEFAULT_READER_IMAGE, summary: 'Image of the reader pod (needs sh, cat, stat).', helpGroup: 'POLICY'}),
-  'pod-namespace': Flags.string({default: 'kube-system', summary: 'Namespace of the reader pod; its Pod Security level must allow hostPath volumes.', helpGroup: 'POLICY'}),
+  // Doctor's reads are whole small files and tails: stat for the size, head and tail for the bytes.
+  image: Flags.string({summary: imageSummary(['sleep', 'sh', 'stat', 'head', 'tail']), helpGroup: 'POLICY'}),
+  'pod-namespace': Flags.string({summary: POD_NAMESPACE_SUMMARY, helpGroup: 'POLICY'}),
   'policy-user': Flags.string({summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`, helpGroup: 'COVERAGE'}),
   'policy-group': Flags.string({
     multiple: true,
@@ -58,50 +60,42 @@ export const doctorFlags = {
   'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
 }
 
-export interface DoctorFlagValues {
-  kubeconfig?: string
-  context?: string
-  cluster?: string
+export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues {
   user?: string
-  'request-timeout': string
-  offline: boolean
+  offline?: boolean
   manifest?: string
   'policy-file'?: string
   'kubernetes-version'?: string
   'node-access': boolean
-  via: 'auto' | 'kubelet' | 'pod'
-  image: string
-  'pod-namespace': string
+  via?: 'auto' | 'kubelet' | 'pod'
+  image?: string
+  'pod-namespace'?: string
   'policy-user'?: string
   'policy-group'?: string[]
   resource?: string[]
   verbs?: string[]
-  'print-policy': boolean
-  output: 'table' | 'wide' | 'json' | 'yaml'
-  color: ColorMode
+  'print-policy'?: boolean
 }
 
-export interface DoctorOptions {
-  readonly offline: boolean
-  readonly manifest?: string
-  readonly policyFile?: string
-  readonly kubernetesVersion?: KubernetesVersion
-  readonly nodeAccess: boolean
-  /** How the policy file is read from the node. */
-  readonly nodeRead: {readonly via: 'auto' | 'kubelet' | 'pod'; readonly image: string; readonly namespace: string}
-  readonly connection: KubeConnectionOptions
-  readonly identity: RequestUser
-  readonly verbs: readonly string[]
-  /** Rows added with --resource. */
-  readonly extraTargets: readonly CoverageTarget[]
+/** What the command itself does with the options: print the policy, and how to render. */
+export interface DoctorCommandOptions extends DoctorOptions {
   readonly printPolicy: boolean
-  readonly output: 'table' | 'wide' | 'json' | 'yaml'
+  readonly output: OutputFormat
   readonly color: ColorMode
 }
 
-
-/** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. */
-export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
+/** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
+export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
+  if (flags.user !== undefined) {
+    throw new UserError('doctor has no --user: it could mean two things', {
+      hint: `the kubeconfig user to connect as is --kube-user ${flags.user}; the user whose writes the coverage is evaluated for is --policy-user ${flags.user}`,
+    })
+  }
+  const connection = kubeConnectionOptions(flags)
+  const image = (flags.image ?? DEFAULT_READER_IMAGE).trim()
+  if (image === '') throw new UserError('--image is empty', {hint: `name an image the nodes can pull, e.g. ${DEFAULT_READER_IMAGE}`})
+  const podNamespace = (flags['pod-namespace'] ?? DEFAULT_POD_NAMESPACE).trim()
+  if (podNamespace === '') throw new UserError('--pod-namespace is empty', {hint: `e.g. --pod-namespace ${DEFAULT_POD_NAMESPACE}`})
   let kubernetesVersion: KubernetesVersion | undefined
   if (flags['kubernetes-version'] !== undefined) {
     kubernetesVersion = parseKubernetesVersion(flags['kubernetes-version'])
@@ -124,21 +118,34 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorOptions {
       hint: 'on a control-plane node: kubectl audit doctor --manifest /etc/kubernetes/manifests/kube-apiserver.yaml (--policy-file FILE checks a policy alone)',
     })
   }
+  const offline = flags.offline === true || flags.manifest !== undefined
+  if (offline) checkOfflineFlags(flags)
   return {
-    offline: flags.offline || flags.manifest !== undefined,
+    offline,
     manifest: flags.manifest,
     policyFile: flags['policy-file'],
     kubernetesVersion,
     nodeAccess: flags['node-access'],
-    nodeRead: {via: flags.via, image: flags.image.trim(), namespace: flags['pod-namespace']},
-    connection: kubeConnectionOptions(flags, flags.user),
+    nodeRead: {via: flags.via ?? 'auto', image, namespace: podNamespace},
+    connection,
     identity,
     verbs,
     extraTargets,
-    printPolicy: flags['print-policy'],
+    printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
     color: flags.color,
   }
+}
+
+/** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
+function checkOfflineFlags(flags: DoctorFlagValues): void {
+  const nodeRead = (['via', 'image', 'pod-namespace'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  const given = [...givenKubeFlags(flags), ...nodeRead]
+  if (given.length === 0) return
+  const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
+  throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {
+    hint: `drop ${given.join(' ')}, or drop ${flags.offline ? '--offline' : '--manifest'} to check the cluster`,
+  })
 }
 
 /** Flags that ask for a check, which --print-policy does not run. */

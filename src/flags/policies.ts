@@ -1,21 +1,27 @@
-// The policies command's flags, and their validation into one options object before any work.
+// The policies command's flags, and their validation into one options object before any work:
+// every flag is checked, those for reading from the cluster too when -f reads files instead.
 import {Flags} from '@oclif/core'
 
-import {KIND_SHORT_NAMES, resolveKind, WRITE_VERBS} from '../audit/catalog.js'
+import {CALICO_CRD_GROUP, CALICO_GROUP, KIND_SHORT_NAMES, resolveKind, WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
 import type {ChangeFilter} from '../audit/changes.js'
 import type {ChangeSelection} from '../audit/select.js'
-import {resolveWindow, type TimeWindow} from '../audit/window.js'
+import type {TimeWindow} from '../audit/window.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
+import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
+import type {QueryFilter} from '../sources/source.js'
+import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
 import {commaList} from './comma-list.js'
 import {FILE_VALUE} from './help-values.js'
+import {givenKubeFlags} from './kube.js'
+import type {OutputFlagValues, OutputFormat} from './output.js'
+import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
-  file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable.', helpGroup: 'INPUT'}),
-  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
-  'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
-  'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),
-  user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable.', helpGroup: 'FILTER'}),
+  file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the cluster; nodes reads the control-plane nodes' log files. [default: auto]", helpGroup: 'INPUT'})(),
+  ...windowFlags,
+  user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
   kind: Flags.string({multiple: true, summary: 'Only these kinds (comma list): gnp, np, knp, sgnp, snp, sknp, tier, gns, netset, hep, anp, banp, cnp, or kind names.', helpGroup: 'FILTER'}),
   namespace: Flags.string({char: 'n', multiple: true, summary: 'Only changes in this namespace. Repeatable.', helpGroup: 'FILTER'}),
@@ -27,40 +33,41 @@ export const policiesFlags = {
   limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
 }
 
-export interface PoliciesFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues {
   file?: string[]
-  since?: string
-  'since-time'?: string
-  'until-time'?: string
+  source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
   verb?: string[]
   kind?: string[]
   namespace?: string[]
   tier?: string[]
   outcome: 'succeeded' | 'failed' | 'all'
-  'include-dry-run': boolean
-  'include-subresources': boolean
+  'include-dry-run'?: boolean
+  'include-subresources'?: boolean
   limit: number
-  output: 'table' | 'wide' | 'json' | 'yaml'
-  color: ColorMode
 }
 
 export interface PoliciesOptions {
-  files: string[]
+  input: LogInput
+  /** The one window of the run; the filter and a cluster read take their bounds from it. */
   window: TimeWindow
   filter: ChangeFilter
+  /** What a log store is asked for, when the log is queried where it is. */
+  query: QueryFilter
   selection: ChangeSelection
   /** The selection as given on the command line (`--user bob`, `--kind gnp,knp`), for messages. */
   selectionFlags: string[]
-  output: 'table' | 'wide' | 'json' | 'yaml'
+  output: OutputFormat
   color: ColorMode
   limit: number
 }
 
-
-/** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. */
+/** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
 export function policiesOptions(flags: PoliciesFlagValues, now: number): PoliciesOptions {
-  const window = resolveWindow({since: flags.since, sinceTime: flags['since-time'], untilTime: flags['until-time']}, now)
+  const window = windowOptions(flags, now)
+  for (const [flag, values] of [['--user', flags.user], ['-n', flags.namespace]] as const) {
+    if (values?.some((value) => value.trim() === '')) throw new UserError(`${flag} is empty`, {hint: `give it a value, or leave ${flag} out`})
+  }
   const verbs = commaList(flags.verb).map((v) => v.toLowerCase())
   const badVerb = verbs.find((v) => !(WRITE_VERBS as readonly string[]).includes(v))
   if (badVerb) throw new UserError(`--verb ${badVerb} is not a write verb`, {hint: `use one of: ${WRITE_VERBS.join(', ')}`})
@@ -85,10 +92,29 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     ...(tiers.length > 0 ? [`--tier ${tiers.join(',')}`] : []),
     ...(flags.outcome === 'all' ? [] : [`--outcome ${flags.outcome}`]),
   ]
+  // Checked with -f too: a bad value is a mistake whichever way the logs are read.
+  const cluster = clusterReadOptions(flags)
+  const files = flags.file ?? []
+  if (files.length > 0) {
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
+    if (clusterFlags.length > 0) {
+      throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
+        hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
+      })
+    }
+  }
   return {
-    files: flags.file ?? [],
+    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}},
     window,
-    filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'], includeSubresources: flags['include-subresources']},
+    filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
+    query: {
+      sinceMs: window.sinceMs,
+      untilMs: window.untilMs,
+      resources: queriedResources(resources),
+      verbs: verbs.length > 0 ? verbs : [...WRITE_VERBS],
+      users: flags.user ?? [],
+      namespaces: flags.namespace ?? [],
+    },
     selection: {
       users: flags.user ?? [],
       verbs,
@@ -102,4 +128,16 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     color: flags.color,
     limit: flags.limit,
   }
+}
+
+/**
+ * The resources a log store is asked for: those --kind names, or all watched ones. A Calico kind
+ * asked through the v3 API brings its crd.projectcalico.org twin: the Calico API server's backing
+ * write carries the tier and the object of the user's request.
+ */
+function queriedResources(selected: ReadonlySet<string> | null): QueryFilter['resources'] {
+  return WATCHED_RESOURCES.filter((r) => {
+    if (selected === null || selected.has(`${r.resource}.${r.apiGroup}`)) return true
+    return r.apiGroup === CALICO_CRD_GROUP && selected.has(`${r.resource}.${CALICO_GROUP}`)
+  }).map(({apiGroup, resource}) => ({apiGroup, resource}))
 }

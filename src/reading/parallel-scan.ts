@@ -246,7 +246,7 @@ export class ParallelScan {
         else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event))
       }
       if (inTurn) this.handOn(state, handlers)
-    }, this.job)
+    }, {...this.job, continues: true})
     if (endsRead(result)) this.claims.stopAt(index + 1)
     state.end = {result: {...result, failure: failureMessage(result.failure)}, bytes}
   }

@@ -1,17 +1,21 @@
-// Reading as a stage: takes LogSources and hands every decoded audit event to a sink, with the
-// name of its source; returns what was read from each. Per source: open (size, gzip, format from
+// Reading as a stage: takes sources and hands every decoded audit event to a sink, with the name
+// of its source; returns what was read from each. Per byte source: open (size, gzip, format from
 // the head), plan (whole, or bisected to a window and stopped after it), scan, decode, hand on.
+// A query source is asked with the run's filter, and its records are decoded (reading/query.ts).
 
 import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
-import type {LogSource} from '../sources/source.js'
+import {isQuerySource, type LogSource, type QueryFilter, type Source} from '../sources/source.js'
+import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
-import {firstLineTime, PROBE_BYTES, timeAfter} from './line-times.js'
+import {firstEventTime} from './decode.js'
+import {PROBE_BYTES, timeAfter} from './line-times.js'
 import {PARALLEL_SCAN, ParallelScan} from './parallel-scan.js'
 import {planRead, type ReadPlan, WHOLE} from './plan.js'
+import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {filesInWindow, OrderWatch} from './seek.js'
 import {emptyStats, type SourceStats} from './stats.js'
@@ -26,6 +30,8 @@ export interface EventSink {
 
 export interface ReadOptions {
   window: TimeWindow
+  /** What query sources are asked for (the window, the watched resources, the user's selection). */
+  query?: QueryFilter
   sink: EventSink
   /** Sources read at once (network sources gain from more). */
   concurrency?: number
@@ -37,10 +43,10 @@ export interface ReadOptions {
 /** The options as one source's reading uses them: progress is only "something changed". */
 type SourceReading = Omit<ReadOptions, 'onProgress'> & {changed: () => void}
 
-export async function readSources(sources: readonly LogSource[], options: ReadOptions): Promise<SourceStats[]> {
+export async function readSources(sources: readonly Source[], options: ReadOptions): Promise<SourceStats[]> {
   const stats = sources.map((s) => emptyStats(s.name))
   const inWindow = filesInWindow(
-    sources.map((s) => s.rotatedAt?.getTime() ?? null),
+    sources.map((s) => (isQuerySource(s) ? null : s.rotatedAt?.getTime() ?? null)),
     options.window,
     sources.map((s) => logStreamName(s.name)),
   )
@@ -52,14 +58,19 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
       if (!inWindow[i]) {
         stats[i].skipped = true
         // Its name says about when it ends: the input's span still shows when nothing is read.
-        stats[i].lastTimeMs = sources[i].rotatedAt?.getTime() ?? null
+        stats[i].lastTimeMs = (sources[i] as LogSource).rotatedAt?.getTime() ?? null
         stats[i].finished = true
         continue
       }
       try {
-        await readSource(sources[i], stats[i], reading)
+        const source = sources[i]
+        if (isQuerySource(source)) {
+          if (!options.query) throw new Error(`${source.name} is a query source, and no query was given`)
+          await readQuery(source, options.query, stats[i], sinkFor(reading, source), reading.changed, reading.signal)
+        } else await readSource(source, stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
+        stats[i].refused = error instanceof NotAuditText
       }
       stats[i].finished = true
       reading.changed()
@@ -84,10 +95,14 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
   if (size === null) return readOnce(source, stats, reading)
   const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
   const gzip = isGzip(head)
+  // A .gz is checked once inflated, by the scan.
+  const problem = gzip ? null : contentProblem(head, source.name)
+  if (problem) throw problem
+  stats.klog = looksLikeKlog(head)
   const shape: Shape = {size, gzip, format: gzip || head.length === 0 ? undefined : detectFormat(head)}
   let plan = WHOLE
   if (shape.format === 'lines') {
-    stats.firstTimeMs = firstLineTime(head)
+    stats.firstTimeMs = firstEventTime(head)
     const planned = await planRead(source, size, reading.window, signal)
     plan = planned.plan
     stats.disordered = planned.disordered
@@ -97,6 +112,9 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
     Object.assign(stats, {...emptyStats(source.name), size, firstTimeMs: stats.firstTimeMs, disordered: true})
     await readSeekable(source, shape, WHOLE, stats, reading)
   }
+  // Truncated while it was read (logrotate's copytruncate): the read ended at the new end.
+  const after = await source.size()
+  if (after !== null && after < size) throw new Error(`the file shrank from ${size} to ${after} bytes while it was read (truncated, or rotated by copytruncate)`)
 }
 
 /** A source that cannot seek (stdin, a pipe, a pod's log stream): read once, from its start. */
@@ -115,7 +133,10 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   const {size, gzip, format} = shape
   const lines = format === 'lines'
   const held: AuditEvent[] = []
-  const add: AddEvents = plan.trustsOrder ? (events) => held.push(...events.map(slimEvent)) : sinkFor(reading, source)
+  // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
+  const add: AddEvents = plan.trustsOrder ? (events) => {
+    for (const event of events) held.push(slimEvent(event))
+  } : sinkFor(reading, source)
   const commit = () => sinkFor(reading, source)(held)
   const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start
@@ -143,7 +164,7 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   return true
 }
 
-function sinkFor(reading: SourceReading, source: LogSource): AddEvents {
+function sinkFor(reading: SourceReading, source: Source): AddEvents {
   return (events) => {
     for (const event of events) reading.sink.add(event, source.name)
   }
@@ -196,6 +217,7 @@ async function mergeParallelChunks(parallel: ParallelScan, firstLineCount: numbe
       if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = lineCount + result.firstMalformedLine
       lineCount += result.lineCount
       stats.unterminated ||= result.unterminated
+      stats.firstTimeMs ??= result.firstTimeMs
       if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
       failure = result.failure === undefined ? undefined : String(result.failure)
       return true

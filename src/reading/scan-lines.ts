@@ -1,8 +1,9 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import type {AuditEvent} from '../audit/event.js'
 import {NEWLINE} from './bytes.js'
-import {decodeCandidate} from './decode.js'
-import {LineScanner} from './line-scanner.js'
+import {noLineBreak} from './content-check.js'
+import {decodeCandidate, INVALID_JSON} from './decode.js'
+import {LineScanner, type Verdict} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
 
@@ -17,6 +18,8 @@ export interface LinesResult {
   malformed: number
   firstMalformedLine: number | null
   unterminated: boolean
+  /** Times of the first and last lines counted as events: what span the input covers. */
+  firstTimeMs: number | null
   lastTimeMs: number | null
   /** Reading stopped because lines went past this time (a window's end plus slack). */
   stoppedEarly: boolean
@@ -31,6 +34,9 @@ export interface LinesResult {
   failure?: unknown
 }
 
+/** At most this many events are handed on in one call. */
+export const EVENT_BATCH = 10_000
+
 export interface LinesScanOptions {
   /** Stop at the first chunk whose last line is later than this (a window's end plus slack). */
   readonly stopAfter: number | null
@@ -39,13 +45,18 @@ export interface LinesScanOptions {
    * check that order on the way, and stop as soon as it does not hold (`disordered`).
    */
   readonly watchOrder: boolean
+  /**
+   * The stretch continues a read begun before it (a chunk of a file scanned on two threads): its
+   * first line is not the input's, and one too long to hold is malformed, as anywhere else.
+   */
+  readonly continues?: boolean
 }
 
 /**
  * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
  * A read failure is returned, not thrown, so what was read before it still counts.
  */
-export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder}: LinesScanOptions): Promise<LinesResult> {
+export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder, continues = false}: LinesScanOptions): Promise<LinesResult> {
   const watch = watchOrder ? new OrderWatch() : null
   let earliestMs: number | null = null
   let latestMs: number | null = null
@@ -59,30 +70,33 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
       watch.see(ms)
     },
   }
-  let unterminated = false
-  // A line is one event, except a decoded webhook EventList written on one line.
+  // A line is one event, except a decoded list (a webhook EventList, an Elasticsearch response)
+  // written on one line: as many as it holds, and its items that are no event are not understood.
   let extraEvents = 0
-  const scanner: LineScanner = new LineScanner((candidate) => {
+  let notUnderstood = 0
+  const scanner: LineScanner = new LineScanner((candidate): Verdict => {
     const decoded = decodeCandidate(candidate)
-    if (!('error' in decoded)) {
-      extraEvents += Math.max(0, decoded.events.length - 1)
-      if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
-      onEvents(decoded.events)
-    }
-    else if (candidate.unterminated) unterminated = true
-    else scanner.reportMalformed(candidate.line)
+    // Cut short while being written; a whole document that is no event is malformed, even last.
+    if ('error' in decoded) return candidate.unterminated && decoded.error === INVALID_JSON ? 'partial' : 'malformed'
+    extraEvents += decoded.events.length - 1
+    notUnderstood += decoded.notUnderstood ?? 0
+    if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
+    if (candidate.handOn === false) return 'event'
+    // A one-line EventList can hold 300,000 events: hand them on in bounded batches, so no
+    // consumer's push(...batch) can overflow the call stack.
+    const all = decoded.events
+    for (let i = 0; i < all.length; i += EVENT_BATCH) onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
+    return 'event'
   })
-  let lastTimeMs: number | null = null
   let stoppedEarly = false
   let failure: unknown
   try {
     for await (const chunk of bytes) {
       scanner.push(chunk)
+      // /dev/zero, or text with no line break: nothing will ever come of it.
+      if (scanner.firstLineOverlong && !continues) throw noLineBreak()
       const last = lastWholeLineTime(chunk)
-      if (last !== undefined) {
-        lastTimeMs = last
-        order?.see(last)
-      }
+      if (last !== undefined) order?.see(last)
       if (order?.disordered) break
       // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
       if (stopAfter !== null && last !== undefined && last > stopAfter) {
@@ -99,10 +113,11 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     events: scanner.lines - scanner.malformed + extraEvents,
     lines: scanner.lines,
     lineCount: scanner.lineCount,
-    malformed: scanner.malformed,
+    malformed: scanner.malformed + notUnderstood,
     firstMalformedLine: scanner.firstMalformedLine,
-    unterminated: unterminated || scanner.unterminated,
-    lastTimeMs,
+    unterminated: scanner.unterminated,
+    firstTimeMs: scanner.firstEventMs,
+    lastTimeMs: scanner.lastEventMs,
     stoppedEarly,
     disordered: order?.disordered ?? false,
     earliestMs,

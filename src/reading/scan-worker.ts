@@ -36,7 +36,7 @@ for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDu
       batch.push(keptOfWaitingEvent(event))
       if (batch.length >= BATCH_EVENTS) send()
     }
-  }, job)
+  }, {...job, continues: true})
   send()
   if (endsRead(result)) claims.stopAt(chunk + 1)
   const failure = result.failure === undefined ? undefined : result.failure instanceof Error ? result.failure.message : String(result.failure)

@@ -3,6 +3,9 @@
 
 import type {LogFormat} from './format.js'
 
+/** A query source's own name for its records (QuerySource.format). */
+export type QueryFormat = string & {}
+
 export interface SourceStats {
   name: string
   /** Bytes taken from the source (compressed bytes for .gz). */
@@ -12,7 +15,8 @@ export interface SourceStats {
   events: number
   malformed: number
   firstMalformedLine: number | null
-  format: LogFormat | null
+  /** How the bytes are laid out, or what a query source's records are (`cloudwatch`, `elasticsearch`, …). */
+  format: LogFormat | QueryFormat | null
   /** Where reading started when bisection skipped the part before the window. */
   startOffset: number
   /** Not opened: a rotated file whose name says it ends before the window. */
@@ -27,12 +31,30 @@ export interface SourceStats {
    */
   firstTimeMs: number | null
   lastTimeMs: number | null
-  /** Why reading stopped early (corrupt gzip, a node that went away), after what was read. */
+  /**
+   * Why the source could not be read to its end (corrupt gzip, a node that went away, a file
+   * truncated while read), after what was read; null when it was read to its end (or skipped).
+   */
   error: string | null
+  /** Its first line is in klog's format: the apiserver's own log, not its audit log. */
+  klog: boolean
+  /** The error is what the source holds (bzip2, UTF-16, binary data, no line break), not a failed read. */
+  refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
   finished: boolean
 }
 
+/** Read to its end, or not needed (a rotated file before the window). */
+export function isComplete(stats: SourceStats): boolean {
+  return stats.error === null
+}
+
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, finished: false}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
+}
+
+/** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */
+export function widenSpan(stats: SourceStats, ms: number): void {
+  if (stats.firstTimeMs === null || ms < stats.firstTimeMs) stats.firstTimeMs = ms
+  if (stats.lastTimeMs === null || ms > stats.lastTimeMs) stats.lastTimeMs = ms
 }

@@ -1,10 +1,14 @@
-// The human views of a PolicyChangeReport: table (summary matrix + recent changes) and wide.
+// The human views of a PolicyChangeReport: table (summary matrix + recent changes) and wide; on a
+// terminal, -o table is fitted to its width (see fit.ts for what gives way).
 import type {ChalkInstance} from 'chalk'
 
 import {WRITE_VERBS} from '../audit/catalog.js'
 import type {PolicyChange} from '../audit/changes.js'
 import type {PolicyChangeReport} from '../audit/report.js'
-import {renderTable, type Column} from './table.js'
+import {fitTables} from './fit.js'
+import {type CellStyle, type Column, renderTable, tableSpec, type TableSpec} from './table.js'
+import {textWidth} from './text-width.js'
+import {wrapText} from './wrap.js'
 
 export interface PoliciesView {
   wide: boolean
@@ -15,22 +19,39 @@ export interface PoliciesView {
   /** Changes in the window that --user, --verb, --kind, -n, --tier or --outcome left out. */
   unselected: {count: number; flags: readonly string[]}
   chalk: ChalkInstance
+  /** The terminal's columns, to fit -o table to; undefined (a pipe, a file) prints every value whole. */
+  width?: number
 }
 
-export function renderPoliciesTable(report: PolicyChangeReport, view: PoliciesView): string {
+/** The report as chunks of lines, written as they are drawn (a --limit 0 list can be long). */
+export function* renderPoliciesTable(report: PolicyChangeReport, view: PoliciesView): Generator<string> {
   const {chalk} = view
+  const width = view.wide ? undefined : view.width
+  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
   const events = report.sources.reduce((n, s) => n + s.events, 0)
-  const out: string[] = []
-  out.push(chalk.bold(`Policy changes ${describeWindow(report.window)}`) + chalk.dim(`  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`))
+  const heading = `Policy changes ${describeWindow(report.window)}`
+  const read = `${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
+  const title = width === undefined || textWidth(`${heading}  ·  ${read}`) <= width ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)] : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
+  const incomplete = report.sources.filter((s) => !s.complete).length
+  if (incomplete > 0) title.push(...prose(`Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`, chalk.yellow))
   if (report.changes.length === 0) {
-    out.push('', ...emptyWindow(report, view))
-    return out.join('\n') + '\n'
+    yield [...title, '', ...emptyWindow(report, view).flatMap((line) => prose(line))].join('\n') + '\n'
+    return
   }
-  out.push('', summaryMatrix(report, chalk))
+  const summary = summaryMatrix(report, chalk)
   const shown = view.limit === 0 ? report.changes : report.changes.slice(-view.limit)
-  const title = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
-  out.push('', chalk.bold(title), changeList(shown, view))
-  return out.join('\n') + '\n'
+  const list = changeList(shown, view)
+  const fitted = width === undefined ? undefined : fitTables([summary.spec, list.spec], width)
+  yield `${title.join('\n')}\n\n`
+  yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
+  const listTitle = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
+  yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
+  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style})
+}
+
+interface StyledTable {
+  spec: TableSpec
+  style: CellStyle
 }
 
 function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
@@ -47,7 +68,7 @@ function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
   return out
 }
 
-function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string {
+function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): StyledTable {
   const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
   const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
   const allVerbs = [...verbs, ...extraVerbs]
@@ -62,7 +83,8 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
     unknown.set(row.user, (unknown.get(row.user) ?? 0) + row.unknown)
   }
   const showUnknown = [...unknown.values()].some((n) => n > 0)
-  const columns: Column[] = [{header: 'USER'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const})), {header: 'FAILED', align: 'right'}]
+  // On a narrow screen a verb nobody used gives way first; users are cut the same way as in the list.
+  const columns: Column[] = [{header: 'USER', shorten: 'user'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const, droppable: true})), {header: 'FAILED', align: 'right'}]
   if (showUnknown) columns.push({header: 'UNKNOWN', align: 'right'})
   columns.push({header: 'TOTAL', align: 'right'})
   const totals = [...users.entries()].map(([user, cells]) => ({user, cells, total: [...cells.values()].reduce((a, b) => a + b, 0)}))
@@ -75,16 +97,28 @@ function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): string
     return row
   })
   const failedCol = allVerbs.length + 1
-  return renderTable(columns, rows, (_r, c, text) => {
-    if (c >= 1 && text === '0') return chalk.dim(text)
-    if (c === failedCol) return chalk.red(text)
-    return text
-  })
+  return {
+    spec: tableSpec(columns, rows),
+    style: (_r, c, text) => {
+      if (c >= 1 && text === '0') return chalk.dim(text)
+      if (c === failedCol) return chalk.red(text)
+      return text
+    },
+  }
 }
 
-function changeList(changes: readonly PolicyChange[], view: PoliciesView): string {
+function changeList(changes: readonly PolicyChange[], view: PoliciesView): StyledTable {
   const {chalk, wide} = view
-  const columns: Column[] = [{header: 'TIME'}, {header: 'USER'}, {header: 'VERB'}, {header: 'KIND'}, {header: 'NAMESPACE'}, {header: 'NAME'}, {header: 'TIER'}, {header: 'RESULT'}]
+  const columns: Column[] = [
+    {header: 'TIME'},
+    {header: 'USER', shorten: 'user'},
+    {header: 'VERB'},
+    {header: 'KIND'},
+    {header: 'NAMESPACE', shorten: 'namespace', droppable: true},
+    {header: 'NAME', shorten: 'name', droppable: true},
+    {header: 'TIER', shorten: 'tier', droppable: true},
+    {header: 'RESULT'},
+  ]
   if (wide) columns.push({header: 'CODE', align: 'right'}, {header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
   const rows = changes.map((c) => {
     const row = [
@@ -100,11 +134,14 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): strin
     if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
   })
-  return renderTable(columns, rows, (r, col, text) => {
-    if (col !== 7) return text
-    const outcome = changes[r].outcome
-    return outcome === 'failed' ? chalk.red(text) : outcome === 'unknown' ? chalk.yellow(text) : text
-  })
+  return {
+    spec: tableSpec(columns, rows),
+    style: (r, col, text) => {
+      if (col !== 7) return text
+      const outcome = changes[r]!.outcome
+      return outcome === 'failed' ? chalk.red(text) : outcome === 'unknown' ? chalk.yellow(text) : text
+    },
+  }
 }
 
 /** Kinds that exist in more than one group get the group's short name. */

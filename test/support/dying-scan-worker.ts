@@ -17,7 +17,7 @@ if (chunk !== null) {
   const events: AuditEvent[] = []
   await scanJsonLines(chunkLines(new FileSource(job.path), job.grid, chunk, {}), (decoded) => {
     for (const event of decoded) events.push(keptOfWaitingEvent(event))
-  }, job)
+  }, {...job, continues: true})
   const inTurn = new ChunkClaims(job.claims, 1)
   while (inTurn.tooFarAhead(chunk)) await sleep(5)
   const message: WorkerMessage = {type: 'events', chunk, events: events.slice(0, Math.ceil(events.length / 2))}

@@ -1,17 +1,19 @@
 // doctor's flags, validated once into its options.
 import assert from 'node:assert/strict'
 
-import {WRITE_VERBS} from '../../src/audit/catalog.js'
-import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
-import {DEFAULT_POLICY_USER, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {Parser} from '@oclif/core'
 
+import {WRITE_VERBS} from '../../src/audit/catalog.js'
+import Doctor from '../../src/commands/doctor.js'
+import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
+import {UserError} from '../../src/errors.js'
+import {DEFAULT_POLICY_USER, type DoctorCommandOptions, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {DEFAULT_READER_IMAGE} from '../../src/flags/reader-pod.js'
+
+/** No flags given: oclif fills in only the flags with a default. */
 const base: DoctorFlagValues = {
-  'request-timeout': '0',
   offline: false,
   'node-access': true,
-  via: 'auto',
-  image: 'busybox',
-  'pod-namespace': 'kube-system',
   'print-policy': false,
   output: 'table',
   color: 'auto',
@@ -83,4 +85,71 @@ describe('doctor options', () => {
     assert.throws(() => doctorOptions({...base, 'print-policy': true, 'policy-file': 'p.yaml', resource: ['pods']}), /takes no --policy-file, --resource$/)
     assert.throws(() => doctorOptions({...base, 'print-policy': true, offline: true}), /takes no --offline$/)
   })
+})
+
+describe('doctor options from the command line', () => {
+  async function compile(argv: string[]): Promise<DoctorCommandOptions> {
+    const {flags} = await Parser.parse(argv, {flags: Doctor.flags, args: {}, strict: true})
+    return doctorOptions(flags as DoctorFlagValues)
+  }
+
+  /** A bare `kubectl audit doctor`: every default, in one place. */
+  const DEFAULTS: DoctorCommandOptions = {
+    offline: false,
+    manifest: undefined,
+    policyFile: undefined,
+    kubernetesVersion: undefined,
+    nodeAccess: true,
+    nodeRead: {via: 'auto', image: DEFAULT_READER_IMAGE, namespace: 'kube-system'},
+    connection: {
+      kubeconfig: undefined, context: undefined, cluster: undefined, kubeUser: undefined, server: undefined, certificateAuthority: undefined,
+      insecureSkipTlsVerify: false, token: undefined, impersonate: undefined, requestTimeoutMs: 0, verbose: false,
+    },
+    identity: {name: DEFAULT_POLICY_USER, groups: ['system:authenticated']},
+    verbs: [...WRITE_VERBS],
+    extraTargets: [],
+    printPolicy: false,
+    output: 'table',
+    color: 'auto',
+  }
+  const connection = (changes: Partial<DoctorCommandOptions['connection']>): Partial<DoctorCommandOptions> => ({connection: {...DEFAULTS.connection, ...changes}})
+
+  it('compiles no flags to the defaults: the current cluster, an ordinary user, the write verbs', async () => {
+    assert.deepEqual(await compile([]), DEFAULTS)
+  })
+
+  // [command line, the options that differ from DEFAULTS]
+  const rows: Array<[string[], Partial<DoctorCommandOptions>]> = [
+    [['--kube-user', 'admin', '--context', 'prod'], connection({kubeUser: 'admin', context: 'prod'})],
+    [['--kubeconfig', 'kc.yaml', '--cluster', 'c', '--request-timeout', '10s'], connection({kubeconfig: 'kc.yaml', cluster: 'c', requestTimeoutMs: 10_000})],
+    [['--server', 'https://10.0.0.1:6443', '--token', 't0k3n', '--certificate-authority', 'ca.pem'], connection({server: 'https://10.0.0.1:6443', token: 't0k3n', certificateAuthority: 'ca.pem'})],
+    [['--insecure-skip-tls-verify', '--as', 'alice', '--as-group', 'ops', '-v'], connection({insecureSkipTlsVerify: true, impersonate: {user: 'alice', groups: ['ops']}, verbose: true})],
+    [['--via', 'pod', '--image', 'registry.local/busybox', '--pod-namespace', 'audit'], {nodeRead: {via: 'pod', image: 'registry.local/busybox', namespace: 'audit'}}],
+    [['--no-node-access'], {nodeAccess: false}],
+    [['--policy-user', 'alice', '--policy-group', 'ops'], {identity: {name: 'alice', groups: ['ops', 'system:authenticated']}}],
+    [['--manifest', 'kube-apiserver.yaml', '--kubernetes-version', '1.31'], {offline: true, manifest: 'kube-apiserver.yaml', kubernetesVersion: {major: 1, minor: 31}}],
+    [['--offline', '--policy-file', 'p.yaml', '-o', 'json'], {offline: true, policyFile: 'p.yaml', output: 'json'}],
+    [['--print-policy'], {printPolicy: true}],
+  ]
+  for (const [argv, changes] of rows) {
+    it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
+  }
+
+  // [command line, error, hint]
+  const refused: Array<[string[], RegExp, RegExp]> = [
+    [['--user', 'alice'], /^doctor has no --user: it could mean two things$/, /--kube-user alice; .* --policy-user alice$/],
+    [['--offline', '--policy-file', 'p.yaml', '--kube-user', 'alice'], /^--kube-user is for checking a cluster, which --offline does not contact$/, /^drop --kube-user, or drop --offline/],
+    [['--manifest', 'm.yaml', '--context', 'prod', '--image', 'x'], /^--context, --image are for checking a cluster, which --manifest \(which implies --offline\) does not contact$/, /^drop --context --image, or drop --manifest/],
+    [['--image', ''], /^--image is empty$/, /name an image/],
+    [['--pod-namespace', ' '], /^--pod-namespace is empty$/, /kube-system/],
+    [['--request-timeout', 'soon'], /^--request-timeout "soon" is not a duration$/, /0 for no timeout/],
+    [['--as-group', 'ops'], /^--as-group needs --as/, /--as alice --as-group ops/],
+    [['--server', 'localhost:6443'], /^--server "localhost:6443" is not an http\(s\) URL$/, /https:\/\/localhost:6443/],
+    [['--certificate-authority', 'ca.pem', '--insecure-skip-tls-verify'], /cannot be used together/, /not both/],
+  ]
+  for (const [argv, message, hint] of refused) {
+    it(`refuses ${argv.join(' ')}`, async () => {
+      await assert.rejects(compile(argv), (error: unknown) => error instanceof UserError && message.test(error.message) && hint.test(error.hint ?? '') && error.exitCode === 2)
+    })
+  }
 })

@@ -14,7 +14,7 @@ import {doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 const POLICIES = 'test/fixtures/policies'
 
 async function offlineReport(flags: Partial<DoctorFlagValues>): Promise<DoctorReport> {
-  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never', ...flags})
+  const options = doctorOptions({offline: true, 'node-access': true, 'print-policy': false, output: 'json', color: 'never', ...flags})
   return buildReport(await gatherOfflineFacts(options))
 }
 

@@ -10,7 +10,7 @@ const MiB = 1024 * 1024
 
 function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
   return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false,
-    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, finished: false, ...over}
+    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, ...over}
 }
 
 /** A terminal as makeProgress sees process.stderr. */
@@ -39,7 +39,7 @@ describe('progress', () => {
       stats('/logs/audit-2026-11-24T08-00-00.000.log.gz', {skipped: true, finished: true}),
       stats('/logs/audit.log', {size: 900, bytesRead: 300}),
     ], '/logs/audit.log 300/900 B'],
-    ['node names as plain text', [stats('node/cp\u001b[31m-1:/var/log/a.log', {finished: true})], 'cp-1 done'],
+    ['node names as plain text', [stats('node/cp\u001b[31m-1:/var/log/a.log', {finished: true})], 'cp\\x1b[31m-1 done'],
   ]
   for (const [what, all, expected] of lines) it(what, () => assert.equal(progressLine(all), expected))
 

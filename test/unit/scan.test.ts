@@ -8,7 +8,10 @@ import {auditLine} from '../support/events.js'
 
 function scanInChunks(text: string | Buffer, chunkSize: number) {
   const candidates: Candidate[] = []
-  const scanner = new LineScanner((c) => candidates.push({...c, bytes: Buffer.from(c.bytes)}))
+  const scanner = new LineScanner((c) => {
+    candidates.push({...c, bytes: Buffer.from(c.bytes)})
+    return 'event'
+  })
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text)
   for (let i = 0; i < bytes.length; i += chunkSize) scanner.push(bytes.subarray(i, i + chunkSize))
   scanner.end()
@@ -156,8 +159,15 @@ describe('LineScanner', () => {
     const want = oracle(text)
     assert.ok(want.candidates.length > 100 && want.malformed > 100, `the corpus has both: ${JSON.stringify([want.candidates.length, want.malformed, want.lines])}`)
     for (const size of [1 << 20, 65_536, 4093, 97]) {
-      const {scanner, candidates} = scanInChunks(text, size)
-      assert.deepEqual(candidates.map((c) => c.line), want.candidates, `chunk size ${size}`)
+      const handedOn: number[] = []
+      const scanner = new LineScanner((c) => {
+        if (c.handOn) handedOn.push(c.line)
+        return 'event'
+      })
+      const bytes = Buffer.from(text)
+      for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size))
+      scanner.end()
+      assert.deepEqual(handedOn, want.candidates, `chunk size ${size}`)
       assert.deepEqual([scanner.lines, scanner.malformed, scanner.firstMalformedLine], [want.lines, want.malformed, want.firstMalformed], `chunk size ${size}`)
     }
   })

@@ -1,0 +1,21 @@
+// What a doctor run checks, and how it reaches the cluster and its nodes: compiled from the
+// command line by src/flags/doctor.ts, before any work.
+import type {CoverageTarget} from '../audit/policy/coverage.js'
+import type {RequestUser} from '../audit/policy/evaluate.js'
+import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
+import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+
+export interface DoctorOptions {
+  readonly offline: boolean
+  readonly manifest?: string
+  readonly policyFile?: string
+  readonly kubernetesVersion?: KubernetesVersion
+  readonly nodeAccess: boolean
+  /** How the policy file is read from the node. */
+  readonly nodeRead: {readonly via: 'auto' | 'kubelet' | 'pod'; readonly image: string; readonly namespace: string}
+  readonly connection: KubeConnectionOptions
+  readonly identity: RequestUser
+  readonly verbs: readonly string[]
+  /** Rows added with --resource. */
+  readonly extraTargets: readonly CoverageTarget[]
+}

@@ -1,0 +1,91 @@
+// The policies table as a terminal and a pipe get it: long lists drawn in time linear in their rows
+// (bounded by mocha's timeout, not timed), columns aligned from the first row to the last, and on a
+// terminal every line within its width, colour or not.
+import assert from 'node:assert/strict'
+
+import {Chalk} from 'chalk'
+
+import type {PolicyChange} from '../../src/audit/changes.js'
+import {buildReport} from '../../src/audit/report.js'
+import {renderPoliciesTable, type PoliciesView} from '../../src/render/policies.js'
+import {ELLIPSIS} from '../../src/render/shorten.js'
+import {textWidth} from '../../src/render/text-width.js'
+
+const ANSI = /\u001b\[[0-9;]*m/g
+const USERS = ['alice', 'bob', 'system:serviceaccount:argocd:argocd-application-controller', 'system:serviceaccount:kube-system:namespace-controller', 'system:serviceaccount:flux-system:kustomize-controller']
+
+function change(i: number): PolicyChange {
+  const time = new Date(Date.parse('2026-11-24T00:00:00Z') + i * 1000).toISOString()
+  return {
+    time,
+    auditID: `id-${i}`,
+    user: USERS[i % USERS.length]!,
+    impersonatedUser: i % 101 === 0 ? 'carol' : null,
+    verb: ['create', 'update', 'patch', 'delete'][i % 4]!,
+    apiGroup: 'networking.k8s.io',
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    namespace: `team-${i % 37}`,
+    name: `allow-ingress-from-monitoring-${i}`,
+    tier: 'default',
+    code: i % 13 === 0 ? 403 : 200,
+    outcome: i % 13 === 0 ? 'failed' : 'succeeded',
+    dryRun: false,
+    userAgent: 'kubectl/v1.31.2',
+    sourceIPs: ['10.0.0.10'],
+    source: 'audit.log',
+  }
+}
+
+function render(changes: PolicyChange[], view: Partial<PoliciesView>): string[] {
+  const report = buildReport({sinceMs: null, untilMs: null}, [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0, error: null}], changes)
+  const full: PoliciesView = {wide: false, limit: 0, inputSpan: {firstMs: null, lastMs: null, skipped: 0}, unselected: {count: 0, flags: []}, chalk: new Chalk({level: 0}), ...view}
+  let text = ''
+  for (const chunk of renderPoliciesTable(report, full)) text += chunk
+  return text.replace(/\n$/, '').split('\n')
+}
+
+/** The change list: its header line and the lines after it. */
+function changeLines(lines: readonly string[]): {header: string; rows: string[]} {
+  const at = lines.findIndex((l) => l.startsWith('TIME'))
+  assert.ok(at > 0, 'the change list has a header')
+  return {header: lines[at]!, rows: lines.slice(at + 1)}
+}
+
+describe('policies table, long and narrow', () => {
+  it('draws 100,000 changes (--limit 0) with every sampled row aligned under its header', function () {
+    this.timeout(600_000)
+    const changes = Array.from({length: 100_000}, (_, i) => change(i))
+    const {header, rows} = changeLines(render(changes, {}))
+    assert.equal(rows.length, changes.length)
+    const starts = ['TIME', 'USER', 'VERB', 'KIND', 'NAMESPACE', 'NAME', 'TIER', 'RESULT'].map((h) => header.search(new RegExp(`\\b${h}\\b`)))
+    for (let i = 0; i < rows.length; i += 997) {
+      const c = changes[i]!
+      const expected = [c.time.replace(/\.\d+Z$/, 'Z'), c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user, c.verb, 'NetworkPolicy (k8s)', c.namespace!, c.name!, 'default', c.code === 403 ? '403 Forbidden' : 'ok']
+      expected.forEach((value, col) => assert.equal(rows[i]!.slice(starts[col], starts[col]! + value.length), value, `row ${i}, ${value}: ${rows[i]}`))
+    }
+  })
+
+  for (const width of [80, 110, 200]) {
+    it(`fits ${width} columns, coloured, and shortens users the same way everywhere`, () => {
+      const changes = Array.from({length: 300}, (_, i) => change(i))
+      const lines = render(changes, {width, limit: 20, chalk: new Chalk({level: 1})})
+      for (const line of lines) assert.ok(textWidth(line.replace(ANSI, '')) <= width, `${textWidth(line.replace(ANSI, ''))} > ${width}: ${line}`)
+      const plain = lines.map((l) => l.replace(ANSI, ''))
+      // Each long user is shown one way throughout: in the summary, and in the list (a table or blocks).
+      for (const user of USERS.filter((u) => u.length > 40)) {
+        const shown = new Set(plain.flatMap((l) => l.split(/\s{2,}|^user:\s+/).filter((cell) => cell !== '' && (cell === user || (cell.includes(ELLIPSIS) && user.startsWith(cell.split(ELLIPSIS)[0]!) && user.endsWith(cell.split(ELLIPSIS)[1]!))))))
+        assert.equal(shown.size, 1, `${user}: ${[...shown].join(' | ')}`)
+      }
+    })
+  }
+
+  it('never shortens into a pipe, nor in -o wide', () => {
+    const changes = Array.from({length: 30}, (_, i) => change(i))
+    for (const view of [{}, {wide: true, width: 80}]) {
+      const text = render(changes, view).join('\n')
+      for (const user of USERS) assert.ok(text.includes(user), user)
+      assert.ok(!text.includes(ELLIPSIS))
+    }
+  })
+})
