@@ -159,6 +159,23 @@ describe('reading a big local file on two threads', function () {
     }
   })
 
+  it('a log of nothing but changes: every one counted, however many a chunk holds', async () => {
+    // About 260 bytes a line: a 4 MiB chunk holds some 16,000 changes, all held until the read
+    // is over (a window trusts the order), and handed on in bounded batches.
+    const count = 120_000
+    const lines = Array.from({length: count}, (_, i) => `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"c-${i}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${new Date(at(i / 10)).toISOString()}"}`)
+    const bytes = text(lines)
+    Object.assign(PARALLEL_SCAN, {chunkBytes: 4 * 1024 * 1024})
+    try {
+      const window = {sinceMs: at(600), untilMs: null}
+      const got = await read([new MemorySource(file('changes.log', bytes), bytes, {localPath: join(dir, 'changes.log'), chunkBytes: 1024 * 1024, chunkDelayMs: 100})], window)
+      assert.equal(got.changes.length, count - 6000)
+      assert.deepEqual([got.stats[0].disordered, got.stats[0].malformed], [false, 0])
+    } finally {
+      Object.assign(PARALLEL_SCAN, {chunkBytes: 64 * 1024})
+    }
+  })
+
   describe('the chunks, scanned on both threads', () => {
     const options = {stopAfter: null, watchOrder: false}
     const job = (path: string, size: number): ParallelJob => ({path, grid: {from: 0, size, chunkBytes: PARALLEL_SCAN.chunkBytes}, ...options})
