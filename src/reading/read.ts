@@ -19,7 +19,7 @@ import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {scanJsonLines} from './scan-lines.js'
 import {filesInWindow} from './seek.js'
-import {emptyStats, type SourceStats} from './stats.js'
+import {emptyStats, noteTruncated, type SourceStats} from './stats.js'
 
 /**
  * Where the events go. An event may come with its request and response bodies cut down to what
@@ -212,6 +212,8 @@ async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLi
   stats.malformed += result.malformed
   if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
   stats.unterminated ||= result.unterminated
+  noteTruncated(stats, result.truncatedIDs)
+  stats.truncated += result.truncated - result.truncatedIDs.length
   if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
   add(events)
   if (result.failure !== undefined) {
