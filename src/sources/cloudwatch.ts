@@ -97,6 +97,11 @@ export class CloudWatchSource implements QuerySource {
     this.started = {filter, buffered, rest: pages}
   }
 
+  /** The region asked: given, or the one the SDK's own chain found. */
+  async region(): Promise<string> {
+    return (await this.client()).region
+  }
+
   async *query(filter: QueryFilter, signal?: AbortSignal): AsyncIterable<QueryPage> {
     const started = this.started?.filter === filter ? this.started : undefined
     this.started = undefined
