@@ -39,6 +39,8 @@ export interface RecordedRequest {
   readonly accessKey: string | null
   /** When it arrived (performance.now()). */
   readonly at: number
+  /** Events in the answer (FilterLogEvents). */
+  events?: number
 }
 
 export interface FakeCloudWatchOptions {
@@ -189,14 +191,15 @@ export class FakeCloudWatch {
     const target = String(req.headers['x-amz-target'] ?? '')
     const body = JSON.parse(text || '{}') as Record<string, unknown>
     const action = target.replace(/^Logs_20140328\./, '')
-    this.requests.push({action, body, accessKey, at})
+    const record: RecordedRequest = {action, body, accessKey, at}
+    this.requests.push(record)
     if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return reply(res, 400, {__type: 'SerializationException', message: `content type ${req.headers['content-type']}`})
-    if (action === 'FilterLogEvents') return this.filterLogEvents(body, res)
+    if (action === 'FilterLogEvents') return this.filterLogEvents(body, res, record)
     if (action === 'DescribeLogGroups') return this.describeLogGroups(body, res)
     return reply(res, 400, {__type: 'UnknownOperationException', message: target})
   }
 
-  private filterLogEvents(body: Record<string, unknown>, res: ServerResponse): unknown {
+  private filterLogEvents(body: Record<string, unknown>, res: ServerResponse, record: RecordedRequest): unknown {
     if (this.throttleNext > 0 || this.overQuota()) {
       this.throttleNext = Math.max(0, this.throttleNext - 1)
       return reply(res, 400, {__type: 'ThrottlingException', message: 'Rate exceeded'})
@@ -226,7 +229,7 @@ export class FakeCloudWatch {
       }
       cursor = token
     }
-    if (cursor.empty > 0) return this.page(res, [], {pos: cursor.pos, empty: cursor.empty - 1})
+    if (cursor.empty > 0) return this.page(res, record, [], {pos: cursor.pos, empty: cursor.empty - 1})
     const prefix = typeof body.logStreamNamePrefix === 'string' ? body.logStreamNamePrefix : ''
     const start = typeof body.startTime === 'number' ? body.startTime : Number.NEGATIVE_INFINITY
     const end = typeof body.endTime === 'number' ? body.endTime : Number.POSITIVE_INFINITY
@@ -245,10 +248,11 @@ export class FakeCloudWatch {
       bytes += event.message().length + 200
     }
     const more = pos < events.length && events[pos]!.timestamp <= end
-    return this.page(res, found, more ? {pos, empty: 0} : undefined)
+    return this.page(res, record, found, more ? {pos, empty: 0} : undefined)
   }
 
-  private page(res: ServerResponse, events: readonly StoredEvent[], next: {pos: number; empty: number} | undefined): void {
+  private page(res: ServerResponse, record: RecordedRequest, events: readonly StoredEvent[], next: {pos: number; empty: number} | undefined): void {
+    record.events = events.length
     const answer: Record<string, unknown> = {
       events: events.map((e) => ({logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message(), ingestionTime: e.timestamp + 1500, eventId: e.eventId})),
       searchedLogStreams: [],
