@@ -43,7 +43,8 @@ export function eksContext(view: KubeContextView): EksContext | undefined {
   const host = hostOf(view.server)
   const server = host === undefined ? null : EKS_HOST.exec(host)
   if (server) found('server host', null, server[1])
-  if (evidence.length === 0) return undefined
+  // kops clusters use aws-iam-authenticator too: it names the cluster, it does not make one EKS.
+  if (evidence.length === 0 || (evidence.length === 1 && exec?.tool === 'aws-iam-authenticator')) return undefined
   const profile = view.exec?.env.AWS_PROFILE || exec?.profile || null
   return {name, region, profile, roleArn: exec?.role ?? null, evidence}
 }

@@ -30,6 +30,8 @@ describe('EKS cluster from the kubeconfig context', () => {
       answer('blue', 'ap-southeast-2'), ['credential plugin (aws eks get-token)', 'eksctl context name']],
     ['older eksctl: aws-iam-authenticator token -i, no region in the args', view({contextName: 'alice@blue.us-west-2.eksctl.io', exec: {command: 'aws-iam-authenticator', args: ['token', '-i', 'blue', '-r', 'arn:aws:iam::1:role/x'], env: {AWS_PROFILE: 'ops'}}}),
       answer('blue', 'us-west-2', {profile: 'ops', roleArn: 'arn:aws:iam::1:role/x'}), ['credential plugin (aws-iam-authenticator)', 'eksctl context name']],
+    ['aws-iam-authenticator alone (kops uses it too) is no EKS', view({contextName: 'prod.k8s.local', server: 'https://api.prod.k8s.local', exec: {command: 'aws-iam-authenticator', args: ['token', '-i', 'prod.k8s.local'], env: {}}}), undefined, []],
+    ['aws-iam-authenticator on an EKS server names the cluster', view({server: SERVER, exec: {command: 'aws-iam-authenticator', args: ['token', '-i', 'blue'], env: {}}}), answer('blue', 'eu-west-1'), ['credential plugin (aws-iam-authenticator)', 'server host']],
     ['the server host alone: EKS, region known, name not', view({contextName: 'mine', clusterName: 'mine', server: SERVER, exec: {command: 'kubelogin', args: ['get-token'], env: {}}}), answer(null, 'eu-west-1'), ['server host']],
     ['a China region ARN and host', view({contextName: 'arn:aws-cn:eks:cn-north-1:123456789012:cluster/cn1', server: 'https://ABC.yl4.cn-north-1.eks.amazonaws.com.cn'}), answer('cn1', 'cn-north-1'),
       ['context name (cluster ARN)', 'server host']],
