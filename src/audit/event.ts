@@ -1,5 +1,8 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
-// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
+// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
+// mapped from a provider's own record (src/audit/records/).
+
+import {aksEvents, type AksEvents} from './records/aks.js'
 
 export interface UserInfo {
   readonly username: string
@@ -64,6 +67,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   }
   // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
+  const aks = aksEvents(value)
+  if (aks) return decodeInner(aks, depth)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -80,6 +85,25 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
     for (const event of one.events) events.push(event)
   }
   return {events}
+}
+
+/**
+ * The events a provider's record (or batch of records) holds, each decoded on its own: one that is
+ * no event is counted, not fatal; a document that is one record and no event is the error.
+ */
+function decodeInner(inner: AksEvents, depth: number): DecodeResult {
+  const events: AuditEvent[] = []
+  let notUnderstood = inner.notUnderstood
+  let why = inner.why
+  for (const value of inner.events) {
+    const one = decodeDocument(value, depth + 1)
+    if ('error' in one) {
+      notUnderstood++
+      why ??= one.error
+    } else for (const event of one.events) events.push(event)
+  }
+  if (events.length === 0 && notUnderstood === 1 && inner.events.length + inner.notUnderstood === 1) return {error: why ?? 'not an audit event'}
+  return notUnderstood > 0 ? {events, notUnderstood} : {events}
 }
 
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */
