@@ -111,5 +111,6 @@ export function azureDiagnosticsRow(event: Event, category = 'kube-audit-admin')
     log_s: JSON.stringify(event),
     pod_s: 'kube-apiserver-5d8f7c9b6-x2x7k',
     Type: 'AzureDiagnostics',
+    _ResourceId: CLUSTER_RESOURCE_ID.toLowerCase(),
   }
 }
