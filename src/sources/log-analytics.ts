@@ -5,6 +5,7 @@
 // halved, and one that cannot be leaves the source incomplete, said by name.
 import type {LogsQueryClient, LogsQueryClientOptions, LogsQueryOptions, LogsQueryResult, LogsTable, QueryTimeInterval} from '@azure/monitor-query-logs'
 
+import {diagnosticSettingCommand} from '../cluster/aks-context.js'
 import {UserError} from '../errors.js'
 import {type AuditTable, type ClusterScope, countQuery, histogramQuery, rowsQuery, tablesQuery, type TimeRange} from './log-analytics-kql.js'
 import type {QueryFilter, QueryPage, QuerySource} from './source.js'
@@ -260,8 +261,7 @@ export function logAnalyticsError(error: unknown, workspaceId: string): Error {
 }
 
 /** How to send a cluster's audit log to a workspace. */
-export const SETTING_HINT =
-  'send it there with a diagnostic setting: az monitor diagnostic-settings create --name audit --resource CLUSTER_RESOURCE_ID --workspace WORKSPACE_RESOURCE_ID --export-to-resource-specific true --logs \'[{"category":"kube-audit-admin","enabled":true}]\''
+export const SETTING_HINT = `send it there with a diagnostic setting: ${diagnosticSettingCommand('CLUSTER_RESOURCE_ID')}`
 
 function firstLine(text: string | undefined): string {
   return (text ?? 'no message').split('\n')[0]!.trim()
