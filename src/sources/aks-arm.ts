@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {AKS_AUDIT_CATEGORIES} from '../audit/records/aks.js'
 import {UserError} from '../errors.js'
-import type {AzureCredential, AzureHttpClient} from './log-analytics.js'
+import {type AzureCredential, type AzureHttpClient, credentialProblem} from './log-analytics.js'
 
 /** Azure Resource Manager's public address; KUBECTL_AUDIT_ARM_URL replaces it (sovereign clouds, tests). */
 export const ARM_URL = 'https://management.azure.com'
@@ -67,8 +67,9 @@ function armError(error: unknown, path: string, permission: string): Error {
   const e = error as {name?: string; message?: string; statusCode?: number}
   if (e?.name === 'AbortError') return error as Error
   const said = (e?.message ?? '').split('\n')[0]
-  if (e?.name === 'CredentialUnavailableError' || e?.name === 'AggregateAuthenticationError' || e?.name === 'AuthenticationError') {
-    return new UserError(`no Azure credentials to read Azure Resource Manager: ${said}`, {hint: 'az login (or a service principal in AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, a workload or managed identity)'})
+  const credentials = credentialProblem(error)
+  if (credentials !== undefined) {
+    return new UserError(`no Azure credentials to read Azure Resource Manager: ${credentials}`, {hint: 'az login (or a service principal in AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, a workload or managed identity)'})
   }
   if (e?.statusCode === 401) return new UserError(`Azure Resource Manager refused the credentials: ${said}`, {hint: 'az login'})
   if (e?.statusCode === 403) return new UserError(`not allowed to read ${path}: ${said}`, {hint: `ask for ${permission} (the Reader role has it), or give --workspace`})

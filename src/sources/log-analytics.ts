@@ -242,9 +242,8 @@ export function logAnalyticsError(error: unknown, workspaceId: string): Error {
   const e = error as {name?: string; message?: string; statusCode?: number; code?: string; details?: {error?: {code?: string; message?: string; innererror?: {code?: string; message?: string}}}}
   const name = e?.name ?? ''
   if (name === 'AbortError') return error as Error
-  if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError' || name === 'AuthenticationError') {
-    return new UserError(`no Azure credentials to query Log Analytics: ${firstLine(e.message)}`, {hint: LOGIN_HINT})
-  }
+  const credentials = credentialProblem(error)
+  if (credentials !== undefined) return new UserError(`no Azure credentials to query Log Analytics: ${credentials}`, {hint: LOGIN_HINT})
   const detail = e.details?.error
   const inner = detail?.innererror
   const said = firstLine(inner?.message ?? detail?.message ?? e.message)
@@ -262,6 +261,17 @@ export function logAnalyticsError(error: unknown, workspaceId: string): Error {
 
 /** How to send a cluster's audit log to a workspace. */
 export const SETTING_HINT = `send it there with a diagnostic setting: ${diagnosticSettingCommand('CLUSTER_RESOURCE_ID')}`
+
+/**
+ * What DefaultAzureCredential says when no credential worked: the first reason of its chain (the
+ * Azure CLI's `az login` advice, typically) rather than "ChainedTokenCredential authentication failed".
+ */
+export function credentialProblem(error: unknown): string | undefined {
+  const e = error as {name?: string; message?: string; errors?: Array<{message?: string}>}
+  if (e?.name !== 'CredentialUnavailableError' && e?.name !== 'AggregateAuthenticationError' && e?.name !== 'AuthenticationError') return undefined
+  const reasons = (e.errors ?? []).map((inner) => firstLine(inner.message)).filter((m) => m !== 'no message')
+  return reasons[0] ?? firstLine(e.message)
+}
 
 function firstLine(text: string | undefined): string {
   return (text ?? 'no message').split('\n')[0]!.trim()

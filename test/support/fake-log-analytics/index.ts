@@ -39,8 +39,20 @@ export interface FakeWorkspace {
   forbidden?: boolean
 }
 
+/**
+ * The same server plays Azure Resource Manager for the lookups doctor and policies make (read
+ * only): resources by ID (any case, as ARM takes them), each a JSON body, and the GETs asked.
+ */
+export interface FakeArm {
+  readonly resources: Map<string, unknown>
+  readonly requests: Array<{path: string; apiVersion: string | null; authorization: string | undefined}>
+  /** IDs answered 403. */
+  readonly forbidden: Set<string>
+}
+
 export class FakeLogAnalytics {
   readonly requests: LogAnalyticsRequest[] = []
+  readonly arm: FakeArm = {resources: new Map(), requests: [], forbidden: new Set()}
   readonly workspaces = new Map<string, FakeWorkspace>()
   /** Rows one answer may hold before it is cut (the service's is 500,000). */
   rowCap = 500_000
@@ -51,6 +63,16 @@ export class FakeLogAnalytics {
 
   get url(): string {
     return `https://127.0.0.1:${this.port}/v1`
+  }
+
+  /** Azure Resource Manager's base URL (the same server). */
+  get armUrl(): string {
+    return `https://127.0.0.1:${this.port}`
+  }
+
+  /** Puts a resource where ARM serves it (its body's id is the path). */
+  armResource(id: string, body: unknown): void {
+    this.arm.resources.set(id.toLowerCase(), body)
   }
 
   get caPem(): string {
@@ -92,6 +114,7 @@ export class FakeLogAnalytics {
       res.end(text)
     }
     const error = (status: number, code: string, message: string, inner?: {code: string; message: string}) => send(status, {error: {code, message, ...(inner ? {innererror: inner} : {})}})
+    if (method === 'GET' && url.startsWith('/subscriptions/')) return this.answerArm(url, headers, send, error)
     const m = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(url)
     if (method !== 'POST' || !m) return error(404, 'PathNotFoundError', `The requested path does not exist: ${method} ${url}`)
     let parsed: {query?: string; timespan?: string}
@@ -129,6 +152,21 @@ export class FakeLogAnalytics {
       details: [{code: 'EngineError', message: 'Something went wrong processing your query on the server.', innererror: {code: '-2133196797', message: `Query result set has exceeded the internal record count limit ${this.rowCap} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`}}],
     }
     send(200, {tables: [table], ...(cut ? {error: partial} : {})})
+  }
+
+  private answerArm(url: string, headers: NodeJS.Dict<string | string[]>, send: (status: number, value: unknown) => void, error: (status: number, code: string, message: string) => void): void {
+    const parsed = new URL(url, 'https://arm.invalid')
+    const path = decodeURIComponent(parsed.pathname).toLowerCase()
+    const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined
+    this.arm.requests.push({path, apiVersion: parsed.searchParams.get('api-version'), authorization})
+    if (authorization !== `Bearer ${FAKE_TOKEN}`) return error(401, 'InvalidAuthenticationToken', 'The access token is invalid.')
+    if (!parsed.searchParams.get('api-version')) return error(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.")
+    if ([...this.arm.forbidden].some((id) => path.startsWith(id.toLowerCase()))) {
+      return error(403, 'AuthorizationFailed', `The client does not have authorization to perform action over scope '${path}' or the scope is invalid.`)
+    }
+    const body = this.arm.resources.get(path)
+    if (body === undefined) return error(404, 'ResourceNotFound', `The Resource '${path}' was not found.`)
+    send(200, body)
   }
 }
 
