@@ -2,7 +2,7 @@
 // v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
 // mapped from a provider's own record (src/audit/records/).
 
-import {aksEvents, type AksEvents} from './records/aks.js'
+import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
 
 export interface UserInfo {
@@ -40,6 +40,8 @@ export interface AuditEvent {
   readonly timeUs: number
   readonly requestObject?: unknown
   readonly responseObject?: unknown
+  /** AKS replaced its request or response body with "skipped-too-big-size-object": who and when are known, what changed is not. */
+  readonly bodySkipped?: true
 }
 
 /**
@@ -183,8 +185,9 @@ function decodeOne(raw: Json): DecodeResult {
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
-  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...event, codeUnreadable: true}]}
-  return {events: [event]}
+  const marked: AuditEvent = hasSkippedBody(event) ? {...event, bodySkipped: true} : event
+  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...marked, codeUnreadable: true}]}
+  return {events: [marked]}
 }
 
 function isHttpStatus(code: unknown): code is number {

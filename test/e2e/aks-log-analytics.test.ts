@@ -76,6 +76,15 @@ describe('policies on an AKS cluster (loopback Log Analytics and Azure Resource 
     assert.equal(fake.requests[0]!.timespan, '2026-12-07T10:00:00.000Z/2026-12-07T11:10:00.000Z')
   })
 
+  it('names the writes whose bodies AKS replaced, and keeps them as changes', async () => {
+    const big = row(90, {auditID: 'big-gnp', verb: 'update', user: 'calicoctl-ci', apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', name: 'default.huge', requestObject: 'skipped-too-big-size-object', responseObject: 'skipped-too-big-size-object'})
+    fake.workspace(WORKSPACE_ID, {AKSAuditAdmin: [...shopRows(), big]})
+    const {code, stdout, stderr} = await policies('-o', 'json')
+    assert.equal(code, 0, stderr)
+    assert.equal(stderr.split('\n')[1], `warning: log-analytics:${WORKSPACE_ID}/AKSAuditAdmin: 1 write has its bodies replaced by AKS ("skipped-too-big-size-object"): who changed it and when are known, what changed is not; audit ID big-gnp`)
+    assert.ok((JSON.parse(stdout) as PolicyChangeReport).changes.some((c) => c.auditID === 'big-gnp'))
+  })
+
   it('takes --workspace as given, without Azure Resource Manager, and keeps to the context\'s cluster by name', async () => {
     fake.workspace(WORKSPACE_ID, {AKSAuditAdmin: shopRows()})
     const {code, stdout, stderr} = await policies('--workspace', WORKSPACE_ID, '-o', 'json')
