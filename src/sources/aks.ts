@@ -132,7 +132,7 @@ export async function locateAksLog(inferred: ReturnType<typeof aksContext>, give
   if (sending.length === 0) {
     const elsewhere = settings.filter((s) => s.auditCategories.length > 0).map((s) => `${s.name} sends ${s.auditCategories.join(', ')} to ${s.storageAccount ?? s.eventHub ?? s.partnerSolution}`)
     throw new UserError(`AKS cluster ${cluster.name} sends its audit log to no Log Analytics workspace${elsewhere.length > 0 ? ` (${elsewhere.join('; ')}: read those exports with -f)` : ''}`, {
-      hint: diagnosticSettingCommand(cluster.id),
+      hint: `send it to a workspace: ${diagnosticSettingCommand(cluster.id)}`,
     })
   }
   // The one with kube-audit-admin, in its own tables, first: the smallest that holds every write.

@@ -109,7 +109,7 @@ describe('policies on an AKS cluster (loopback Log Analytics and Azure Resource 
     aks.armResources([diagnosticSetting({workspace: null, storageAccount: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/auditarchive'})])
     const {code, stderr} = await policies()
     assert.equal(code, 2)
-    assert.match(stderr, /^error: AKS cluster shop-prod sends its audit log to no Log Analytics workspace \(kube-audit sends kube-audit-admin to \/subscriptions\/x\/.*auditarchive: read those exports with -f\)\nhint: az monitor diagnostic-settings create --name kube-audit --resource \/subscriptions\/.*\/managedClusters\/shop-prod --workspace WORKSPACE_RESOURCE_ID --export-to-resource-specific true --logs '\[\{"category":"kube-audit-admin","enabled":true\}\]'\n$/)
+    assert.match(stderr, /^error: AKS cluster shop-prod sends its audit log to no Log Analytics workspace \(kube-audit sends kube-audit-admin to \/subscriptions\/x\/.*auditarchive: read those exports with -f\)\nhint: send it to a workspace: az monitor diagnostic-settings create --name kube-audit --resource \/subscriptions\/.*\/managedClusters\/shop-prod --workspace WORKSPACE_RESOURCE_ID --export-to-resource-specific true --logs '\[\{"category":"kube-audit-admin","enabled":true\}\]'\n$/)
   })
 
   it('stops with one line when the workspace has no audit table, or no rows in the window', async () => {
