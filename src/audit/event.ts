@@ -1,6 +1,8 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
 // v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
 
+import {elasticIntegrationEvent} from './records/elastic-integration.js'
+
 export interface UserInfo {
   readonly username: string
   readonly groups: readonly string[]
@@ -64,6 +66,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   }
   // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
+  const shipped = elasticIntegrationEvent(value)
+  if (shipped) return decodeOne(shipped)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -87,7 +91,7 @@ function decodeHits(hits: unknown[]): DecodeResult {
   const events: AuditEvent[] = []
   let notUnderstood = 0
   for (const hit of hits) {
-    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const inner = isObject(hit) && isObject(hit._source) ? (elasticIntegrationEvent(hit) ?? hit._source) : undefined
     const one = inner === undefined ? undefined : decodeOne(inner)
     if (one === undefined || 'error' in one) notUnderstood++
     else for (const event of one.events) events.push(event)
