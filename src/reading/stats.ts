@@ -42,6 +42,8 @@ export interface SourceStats {
   refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
   finished: boolean
+  /** A query source's records received, and how many the store said its query matches (progress). */
+  records?: {received: number; total: number | null}
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
