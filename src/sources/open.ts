@@ -4,20 +4,27 @@
 
 import type {RunContext} from '../run-context.js'
 import type {ClusterReadOptions} from './cluster.js'
+import type {ElasticsearchOptions} from './elasticsearch.js'
 import type {Source} from './source.js'
 
-/** Where the cluster's log is read without -f: `auto` decides from the cluster (today: its nodes). */
-export const LOG_LOCATIONS = ['auto', 'nodes'] as const
+/**
+ * Where the cluster's log is read without -f: `auto` decides from the cluster (its nodes; Calico
+ * Enterprise's Elasticsearch when no node log can be read and the cluster has one).
+ */
+export const LOG_LOCATIONS = ['auto', 'nodes', 'elasticsearch'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly elasticsearch: ElasticsearchOptions}
+  | {readonly from: 'elasticsearch'; readonly elasticsearch: ElasticsearchOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
   /** Lines for the user about what was chosen or left out (whoever prints them makes them safe). */
   readonly notices: readonly string[]
+  /** What is read, said once (a store queried instead of the nodes). */
+  readonly said?: readonly string[]
   /** Sources read at once: network sources gain from more. */
   readonly concurrency: number
   /** Ends what opening started (reader pods): call it however reading ends; idempotent. */
@@ -30,7 +37,18 @@ export async function openSources(input: LogInput, run: RunContext, stdin: NodeJ
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, concurrency: 2, close: async () => {}}
   }
+  if (input.from === 'elasticsearch' || input.location === 'elasticsearch') {
+    const {openStoreSources} = await import('./elasticsearch-open.js')
+    const store = await openStoreSources(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
+    return {sources: store.sources, notices: store.warnings, said: store.said, concurrency: 4, close: () => store.close()}
+  }
   const {openClusterSources} = await import('./cluster.js')
-  const cluster = await openClusterSources(input.cluster, run)
-  return {sources: cluster.sources, notices: cluster.warnings, concurrency: 8, close: () => cluster.close()}
+  const cluster = await openClusterSources(input.cluster, run).catch(async (error: unknown) => {
+    if (input.location !== 'auto') throw error
+    const {calicoEnterpriseInstead} = await import('./elasticsearch-open.js')
+    const store = await calicoEnterpriseInstead(input.elasticsearch, input.cluster, error, run)
+    if (!store) throw error
+    return {sources: store.sources, warnings: store.warnings, said: store.said, close: () => store.close()}
+  })
+  return {sources: cluster.sources, notices: cluster.warnings, said: 'said' in cluster ? cluster.said : undefined, concurrency: 8, close: () => cluster.close()}
 }
