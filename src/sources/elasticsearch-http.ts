@@ -51,6 +51,8 @@ export interface StoreAnswer {
 const RETRIED = new Set([429, 502, 503, 504])
 const RETRIES = 5
 const FIRST_PAUSE_MS = 500
+/** A Retry-After longer than this is not waited for in full. */
+const LONGEST_PAUSE_MS = 30_000
 const ERROR_BODY_LIMIT = 64 * 1024
 
 export class StoreClient {
@@ -79,7 +81,7 @@ export class StoreClient {
         return await this.once(method, path, body)
       } catch (error) {
         if (!(error instanceof StoreRequestError) || !RETRIED.has(error.status) || attempt >= RETRIES) throw error
-        await this.pause(error.retryAfterMs ?? FIRST_PAUSE_MS * 2 ** attempt, this.runSignal)
+        await this.pause(Math.min(error.retryAfterMs ?? FIRST_PAUSE_MS * 2 ** attempt, LONGEST_PAUSE_MS), this.runSignal)
       }
     }
   }
