@@ -3,65 +3,42 @@
 // forwards the pod's port, over the real WebSocket protocol, to the fake Elasticsearch (HTTPS, the
 // operator's CA). The oracle is the same command reading the same events from files.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
+import {CALICO_APISERVER_LOG, CALICO_ES_NAMESPACE as NAMESPACE, CALICO_ES_POD as POD, CALICO_KUBE_LOG as KUBE_LOG, type CalicoStorageCluster,
+  startCalicoStorageCluster} from '../support/calico-log-storage.js'
 import {runCli} from '../support/cli.js'
 import {exampleLines, joinLines, KUBEADM_LOG, writeOnNode} from '../support/cluster-logs.js'
-import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
-import {calicoAuditMapping, type FakeElasticsearch, startFakeElasticsearch} from '../support/fake-elasticsearch/index.js'
+import type {FakeApiserver, FakeNode} from '../support/fake-apiserver/index.js'
+import type {FakeElasticsearch} from '../support/fake-elasticsearch/index.js'
+import {unrelatedCaPem} from '../support/fake-elasticsearch/tls.js'
 import {withoutSource} from '../support/reports.js'
 
-const FIXTURES = 'test/fixtures/elasticsearch'
-const KUBE_LOG = `${FIXTURES}/calico-kube-apiserver.jsonl`
-const CALICO_LOG = `${FIXTURES}/calico-apiserver.jsonl`
-const NAMESPACE = 'tigera-elasticsearch'
-const POD = 'tigera-secure-es-default-es-0'
-const PASSWORD = 'eck-generated-password'
+const CALICO_LOG = CALICO_APISERVER_LOG
 const NO_CREDENTIALS = {ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}
-const ES_LABELS = {'common.k8s.elastic.co/type': 'elasticsearch', 'elasticsearch.k8s.elastic.co/cluster-name': 'tigera-secure'}
-
-const events = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
 const report = (stdout: string) => JSON.parse(stdout) as PolicyChangeReport
-
-/** The objects the operator and ECK make for log storage, as far as finding Elasticsearch goes. */
-function logStorage(caPem: string): object[] {
-  return [
-    {apiVersion: 'v1', kind: 'Namespace', metadata: {name: NAMESPACE}},
-    {apiVersion: 'v1', kind: 'Service', metadata: {name: 'tigera-secure-es-http', namespace: NAMESPACE},
-      spec: {selector: ES_LABELS, ports: [{name: 'https', port: 9200, protocol: 'TCP', targetPort: 9200}]}},
-    {apiVersion: 'v1', kind: 'Pod', metadata: {name: POD, namespace: NAMESPACE, labels: {...ES_LABELS, 'elasticsearch.k8s.elastic.co/node-master': 'true'}, uid: '5f0c2d8e-0e2b-4a47-9f16-3c1d1c6f7a10'},
-      spec: {nodeName: 'worker-1', containers: [{name: 'elasticsearch', image: 'tigera/elasticsearch:v3.22.0', ports: [{name: 'https', containerPort: 9200}, {name: 'transport', containerPort: 9300}]}]},
-      status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]}},
-    {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'tigera-secure-es-elastic-user', namespace: NAMESPACE}, type: 'Opaque', data: {elastic: Buffer.from(PASSWORD).toString('base64')}},
-    {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-ca-bundle', namespace: NAMESPACE}, data: {'tigera-ca-bundle.crt': caPem}},
-  ]
-}
 
 describe("policies from Calico Enterprise's Elasticsearch, through the cluster", function () {
   this.timeout(90_000)
+  let cluster: CalicoStorageCluster | undefined
   let es: FakeElasticsearch
   let fake: FakeApiserver
   const roots: string[] = []
 
   const start = async (opts: {objects?: object[]; nodes?: FakeNode[]} = {}) => {
-    es = await startFakeElasticsearch({tls: true, users: {elastic: {password: PASSWORD, indices: ['*']}, auditor: {password: 'reader-pw', indices: ['tigera_secure_ee_audit_*']}}})
-    es.createIndex('tigera_secure_ee_audit_kube.cluster.fluentd-20261124-000001', calicoAuditMapping())
-    es.createIndex('tigera_secure_ee_audit_ee.cluster.fluentd-20261124-000001', calicoAuditMapping())
-    es.index('tigera_secure_ee_audit_kube.cluster.fluentd-20261124-000001', events(KUBE_LOG))
-    es.index('tigera_secure_ee_audit_ee.cluster.fluentd-20261124-000001', events(CALICO_LOG))
-    fake = await startFakeApiserver({objects: opts.objects ?? logStorage(es.caPem!), nodes: opts.nodes})
-    fake.portForward.targets[`${NAMESPACE}/${POD}:9200`] = {host: '127.0.0.1', port: Number(new URL(es.url).port)}
+    cluster = await startCalicoStorageCluster({...opts, users: {auditor: {password: 'reader-pw', indices: ['tigera_secure_ee_audit_*']}}})
+    ;({es, fake} = cluster)
   }
   const policies = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--since', 'all', ...args], {env: {...NO_CREDENTIALS, ...env}})
   const asked = (pattern: RegExp) => fake.requests.filter((r) => pattern.test(r.path))
 
   afterEach(async () => {
-    await fake?.close()
-    await es?.close()
+    await cluster?.close()
+    cluster = undefined
     for (const root of roots.splice(0)) rmSync(root, {recursive: true, force: true})
   })
 
@@ -105,7 +82,7 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
   })
 
   it("refuses a store whose certificate the operator's CA did not sign, and says how to go on", async () => {
-    await start({objects: undefined})
+    await start()
     fake.remove('v1', 'ConfigMap', 'tigera-ca-bundle', NAMESPACE)
     const missing = await policies(['--source', 'elasticsearch'])
     assert.equal(missing.code, 2)
@@ -113,7 +90,7 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     const insecure = await policies(['--source', 'elasticsearch', '--es-insecure-skip-tls-verify'])
     assert.equal(insecure.code, 0, insecure.stderr)
     assert.match(insecure.stderr, /^warning: the store's certificate is not checked/m)
-    fake.add({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-ca-bundle', namespace: 'calico-system'}, data: {'ca.crt': (await import('../support/fake-elasticsearch/tls.js')).unrelatedCaPem()}})
+    fake.add({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-ca-bundle', namespace: 'calico-system'}, data: {'ca.crt': unrelatedCaPem()}})
     const wrong = await policies(['--source', 'elasticsearch'])
     assert.equal(wrong.code, 2)
     assert.match(wrong.stderr, /TLS verification failed/)

@@ -11,8 +11,12 @@ export interface DocumentCollection {
   source(i: number): string
   /** The values at a dotted path (dotted keys work too; arrays give each of their items). */
   values(i: number, path: string): unknown[]
+  /** values() of one path, for reading it from many documents (what a query does). */
+  reader(path: string): (i: number) => readonly unknown[]
   close?(): void
 }
+
+const EMPTY: readonly unknown[] = Object.freeze([])
 
 /** Values at `path` in a JSON value: `a.b.c` reads `{a: {b: {c}}}`, `{"a.b": {c}}`, and through arrays. */
 export function valuesAt(value: unknown, path: string): unknown[] {
@@ -64,6 +68,10 @@ export class ObjectDocuments implements DocumentCollection {
     return valuesAt(this.docs[i], path)
   }
 
+  reader(path: string): (i: number) => readonly unknown[] {
+    return (i) => valuesAt(this.docs[i], path)
+  }
+
   doc(i: number): unknown {
     return this.docs[i]
   }
@@ -86,6 +94,8 @@ export class FileDocuments implements DocumentCollection {
   private readonly times = new Map<string, number[]>()
   private readonly interned = new Map<string, number>([['', NONE]])
   private readonly strings: string[] = ['']
+  /** Each interned string as the one value of a field: read without allocating. */
+  private readonly singles: Array<readonly unknown[]> = [EMPTY]
   private fd = -1
   /** A sample document, for dynamic mapping. */
   first: unknown
@@ -151,6 +161,7 @@ export class FileDocuments implements DocumentCollection {
     if (id === undefined) {
       id = this.strings.length
       this.strings.push(value)
+      this.singles.push(Object.freeze([value]))
       this.interned.set(value, id)
     }
     return id
@@ -171,14 +182,15 @@ export class FileDocuments implements DocumentCollection {
   }
 
   values(i: number, path: string): unknown[] {
+    return [...this.reader(path)(i)]
+  }
+
+  reader(path: string): (i: number) => readonly unknown[] {
     const column = this.columns.get(path)
-    if (column) {
-      const id = column[i]!
-      return id === NONE ? [] : [this.strings[id]]
-    }
+    if (column) return (i) => this.singles[column[i]!]!
     const time = this.times.get(path)
-    if (time) return Number.isNaN(time[i]!) ? [] : [time[i]]
-    return valuesAt(JSON.parse(this.source(i)), path)
+    if (time) return (i) => (Number.isNaN(time[i]!) ? EMPTY : [time[i]])
+    return (i) => valuesAt(JSON.parse(this.source(i)), path)
   }
 
   close(): void {

@@ -66,7 +66,10 @@ export function search(indices: readonly SearchIndex[], body: Json): SearchResul
   const pages: FoundHit[][] = []
   const matchers = new Map<SearchIndex, Predicate>()
   for (const index of indices) {
-    const matches = compileQuery(body.query, index.mapping, index.docs)
+    const test = compileQuery(body.query, index.mapping, index.docs)
+    // Each document is tested once per search, however many times it is looked at.
+    const known = new Int8Array(index.docs.size)
+    const matches = (i: number) => (known[i] === 0 ? (known[i] = test(i) ? 1 : -1) : known[i]) === 1
     matchers.set(index, matches)
     const {order, keys} = sortedOrder(index, sort)
     const start = after === undefined ? 0 : firstAfter(order, keys, after as unknown[], sort)
@@ -130,8 +133,9 @@ function sortReader(index: SearchIndex, key: SortKey): (i: number) => unknown {
     throw new SearchError(400, 'illegal_argument_exception', `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${key.field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`)
   }
   if (type === 'disabled' || type === 'flattened') throw new SearchError(400, 'illegal_argument_exception', `Field [${key.field}] of type [${type}] does not support sorting`)
+  const read = index.docs.reader(path)
   return (i) => {
-    const values = index.docs.values(i, path).map((v) => fieldValue(v, type)).filter((v) => v !== undefined)
+    const values = read(i).map((v) => fieldValue(v, type)).filter((v) => v !== undefined)
     if (values.length === 0) return null
     let best = values[0]
     for (const v of values) if (compareValues(v, best) < 0 !== key.desc) best = v
@@ -212,12 +216,14 @@ export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCol
     case 'term': {
       const [name, given] = field()
       const value = isObject(given) ? given.value : given
-      return valueTest(name, mapping, docs, (values, t) => values.some((v) => termEquals(v, value, t)))
+      return valueTest(name, mapping, docs, (values, t) => values.some((v) => termEquals(v, value, t)), (v, t) => termEquals(v, value, t))
     }
     case 'terms': {
       const [name, given] = field()
       if (!Array.isArray(given)) throw new SearchError(400, 'parsing_exception', `[terms] query does not support [${name}]`)
-      return valueTest(name, mapping, docs, (values, t) => values.some((v) => given.some((g) => termEquals(v, g, t))))
+      const strings = new Set(given.map(String))
+      const each = (v: unknown, t: FieldType) => (t === 'keyword' ? strings.has(v as string) : given.some((g) => termEquals(v, g, t)))
+      return valueTest(name, mapping, docs, (values, t) => values.some((v) => each(v, t)), each)
     }
     case 'match': {
       const [name, given] = field()
@@ -240,7 +246,9 @@ export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCol
     case 'range': {
       const [name, given] = field()
       if (!isObject(given)) throw new SearchError(400, 'parsing_exception', '[range] query malformed')
-      return valueTest(name, mapping, docs, (values, t) => values.some((v) => inRange(v, given, t)))
+      let compiled: ((v: unknown) => boolean) | undefined
+      const each = (v: unknown, t: FieldType) => (compiled ??= rangeTest(given, t))(v)
+      return valueTest(name, mapping, docs, (values, t) => values.some((v) => each(v, t)), each)
     }
     case 'exists': {
       const name = String((spec as Json).field)
@@ -269,16 +277,28 @@ function compileBool(spec: unknown, mapping: Mapping, docs: DocumentCollection):
   return (i) => required.every((p) => p(i)) && !excluded.some((p) => p(i)) && (least === 0 || should.filter((p) => p(i)).length >= least)
 }
 
-/** A test on the values of a field; an unmapped or unindexed field matches nothing. */
-function valueTest(name: string, mapping: Mapping, docs: DocumentCollection, test: (values: unknown[], type: FieldType) => boolean): Predicate {
+/**
+ * A test on the values of a field, value by value (or on all of them at once, for text searched by
+ * its words); an unmapped or unindexed field matches nothing.
+ */
+function valueTest(name: string, mapping: Mapping, docs: DocumentCollection, test: (values: unknown[], type: FieldType) => boolean, each?: (value: unknown, type: FieldType) => boolean): Predicate {
   const resolved = resolveField(mapping, name)
   if (!resolved || resolved.type === 'disabled') return () => false
   const {type, path} = resolved
+  const read = docs.reader(path)
+  if (type === 'flattened') return (i) => test(read(i).flatMap(leaves), 'keyword')
+  if (each && type !== 'text') {
+    return (i) => {
+      for (const raw of read(i)) {
+        const value = fieldValue(raw, type)
+        if (value !== undefined && each(value, type)) return true
+      }
+      return false
+    }
+  }
   return (i) => {
-    const raw = docs.values(i, path)
-    if (raw.length === 0) return false
-    if (type === 'flattened') return test(raw.flatMap(leaves), 'keyword')
-    return test(raw.map((v) => fieldValue(v, type)).filter((v) => v !== undefined), type)
+    const raw = read(i)
+    return raw.length > 0 && test(raw.map((v) => fieldValue(v, type)).filter((v) => v !== undefined), type)
   }
 }
 
@@ -296,15 +316,13 @@ function termEquals(indexed: unknown, asked: unknown, type: FieldType): boolean 
   return indexed === String(asked)
 }
 
-function inRange(value: unknown, range: Json, type: FieldType): boolean {
-  if (type === 'text') return false
-  const bound = (b: unknown) => (type === 'date' || type === 'date_nanos' ? dateValue(b, 'date_nanos') : type === 'long' ? Number(b) : String(b))
-  const cmp = (a: unknown, b: unknown) => compareValues(a, b)
-  if (range.gte !== undefined && cmp(value, bound(range.gte)) < 0) return false
-  if (range.gt !== undefined && cmp(value, bound(range.gt)) <= 0) return false
-  if (range.lte !== undefined && cmp(value, bound(range.lte)) > 0) return false
-  if (range.lt !== undefined && cmp(value, bound(range.lt)) >= 0) return false
-  return true
+/** A range's bounds, parsed once, as a test on the field's values. */
+function rangeTest(range: Json, type: FieldType): (value: unknown) => boolean {
+  if (type === 'text') return () => false
+  const bound = (b: unknown) => (b === undefined ? undefined : type === 'date' || type === 'date_nanos' ? dateValue(b, 'date_nanos') : type === 'long' ? Number(b) : String(b))
+  const [gte, gt, lte, lt] = [bound(range.gte), bound(range.gt), bound(range.lte), bound(range.lt)]
+  return (value) => (gte === undefined || compareValues(value, gte) >= 0) && (gt === undefined || compareValues(value, gt) > 0)
+    && (lte === undefined || compareValues(value, lte) <= 0) && (lt === undefined || compareValues(value, lt) < 0)
 }
 
 /** `*` any run, `?` one character, `\` escapes the next. */
