@@ -95,7 +95,7 @@ async function withCa(endpoint: StoreEndpoint, options: ElasticsearchOptions): P
 }
 
 async function openCalicoIndices(client: StoreClient, options: ElasticsearchOptions): Promise<Omit<OpenedStore, 'close'>> {
-  const caps = await fieldCaps(client, `${CALICO_KUBE_PREFIX}.*,${CALICO_EE_PREFIX}.*,${CALICO_SINGLE_INDEX}`, '')
+  const caps = await fieldCaps(client, `${CALICO_KUBE_PREFIX}.*,${CALICO_EE_PREFIX}.*,${CALICO_SINGLE_INDEX}`, [''])
   const {cluster} = options
   const kube = caps.indices.filter((i) => clusterOfIndex(i, CALICO_KUBE_PREFIX) === cluster)
   const ee = caps.indices.filter((i) => clusterOfIndex(i, CALICO_EE_PREFIX) === cluster)
@@ -127,13 +127,12 @@ async function openCalicoIndices(client: StoreClient, options: ElasticsearchOpti
 }
 
 async function openIndex(client: StoreClient, index: string, options: ElasticsearchOptions): Promise<Omit<OpenedStore, 'close'>> {
-  const caps = await fieldCaps(client, index, '', true)
-  const integration = await fieldCaps(client, index, INTEGRATION_PREFIX, true)
+  const caps = await fieldCaps(client, index, ['', INTEGRATION_PREFIX], true)
   if (caps.indices.length === 0) {
     throw new UserError(`${client.endpoint.description} has no index matching ${index}`, {hint: 'see which it has with GET /_cat/indices, and give one with --es-index'})
   }
   const atRoot = planFields('', caps.fields)
-  const underIntegration = planFields(INTEGRATION_PREFIX, integration.fields)
+  const underIntegration = planFields(INTEGRATION_PREFIX, caps.fields)
   const warnings: string[] = []
   let plan: FieldPlan
   let format = 'elasticsearch'
@@ -164,8 +163,8 @@ interface CapsAnswer {
 }
 
 /** `_field_caps` (the `read` privilege allows it): the concrete indices a pattern names and the types of the fields asked. */
-async function fieldCaps(client: StoreClient, index: string, prefix: string, named = false): Promise<CapsAnswer> {
-  const fields = fieldCapsNames(prefix).join(',')
+async function fieldCaps(client: StoreClient, index: string, prefixes: readonly string[], named = false): Promise<CapsAnswer> {
+  const fields = prefixes.flatMap(fieldCapsNames).join(',')
   // Indices the user named must exist (404 says which does not); Calico Enterprise's may not all.
   const answer = await client.get(`/${indexPath(index)}/_field_caps?fields=${encodeURIComponent(fields)}${named ? '' : '&ignore_unavailable=true&allow_no_indices=true'}`)
   const indices = Array.isArray(answer.json.indices) ? answer.json.indices.filter((i): i is string => typeof i === 'string') : []
