@@ -21,12 +21,18 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {startCalicoStorageCluster} from '../test/support/calico-log-storage.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
+import {elasticIntegrationMapping, startFakeElasticsearch} from '../test/support/fake-elasticsearch/index.js'
+import {integrationDocument} from '../test/support/store-documents.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
 
-const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig')}
+const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig'), ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}
+
+/** How the README names the fake Elasticsearch of the examples that take its URL. */
+const STORE_URL = 'https://es.example:9200'
 
 interface Run {
   code: number | null
@@ -147,6 +153,37 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       rmSync(root, {recursive: true, force: true})
     }
   },
+
+  'policies --source elasticsearch --since all --kind gnp,tier': (command) => throughCalicoStorage(command),
+  'policies --es-clusters': (command) => throughCalicoStorage(command, {managed: true}),
+  'policies --source elasticsearch --since 7d': (command) => throughCalicoStorage(command, {code: 2, secretRefused: true}),
+
+  /** The Elastic integration's data stream, holding the example log, in the fake store named STORE_URL. */
+  [`policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`]: async (command) => {
+    const es = await startFakeElasticsearch()
+    try {
+      es.createDataStream('logs-kubernetes.audit_logs-default', elasticIntegrationMapping())
+      es.index('logs-kubernetes.audit_logs-default', readFileSync(join(ROOT, 'examples/audit.log'), 'utf8').split('\n').filter(Boolean).map((line) => integrationDocument(JSON.parse(line) as Record<string, unknown>)))
+      const run = await runCli(argsOf(command.replace(STORE_URL, es.url)), {terminal: true})
+      if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+      return consoleBlock(command, (run.stdout + run.stderr).replaceAll(es.url, STORE_URL))
+    } finally {
+      await es.close()
+    }
+  },
+}
+
+/** A command against the fake cluster with Calico Enterprise's log storage (the tests' fixtures in its Elasticsearch). */
+async function throughCalicoStorage(command: string, options: {managed?: boolean; code?: number; secretRefused?: boolean} = {}): Promise<string> {
+  const cluster = await startCalicoStorageCluster({managed: options.managed})
+  try {
+    if (options.secretRefused) cluster.fake.fail({path: /\/secrets\//, code: 403})
+    const run = await runCli(argsOf(command), {env: {KUBECONFIG: cluster.fake.kubeconfigPath}, terminal: true})
+    if (run.code !== (options.code ?? 0)) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+    return consoleBlock(command, run.stdout + run.stderr)
+  } finally {
+    await cluster.close()
+  }
 }
 
 async function render(command: string): Promise<string> {
