@@ -21,18 +21,14 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {startCalicoStorageCluster} from '../test/support/calico-log-storage.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
-import {elasticIntegrationMapping, startFakeElasticsearch} from '../test/support/fake-elasticsearch/index.js'
-import {integrationDocument} from '../test/support/store-documents.js'
+import {runOnEks} from './readme-eks.js'
+import {runOnIntegrationStore, runWithCalicoStorage, STORE_URL} from './readme-elasticsearch.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
 
 const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig'), ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}
-
-/** How the README names the fake Elasticsearch of the examples that take its URL. */
-const STORE_URL = 'https://es.example:9200'
 
 interface Run {
   code: number | null
@@ -153,36 +149,31 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       rmSync(root, {recursive: true, force: true})
     }
   },
-
-  'policies --source elasticsearch --since all --kind gnp,tier': (command) => throughCalicoStorage(command),
-  'policies --es-clusters': (command) => throughCalicoStorage(command, {managed: true}),
-  'policies --source elasticsearch --since 7d': (command) => throughCalicoStorage(command, {code: 2, secretRefused: true}),
-
-  /** The Elastic integration's data stream, holding the example log, in the fake store named STORE_URL. */
-  [`policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`]: async (command) => {
-    const es = await startFakeElasticsearch()
-    try {
-      es.createDataStream('logs-kubernetes.audit_logs-default', elasticIntegrationMapping())
-      es.index('logs-kubernetes.audit_logs-default', readFileSync(join(ROOT, 'examples/audit.log'), 'utf8').split('\n').filter(Boolean).map((line) => integrationDocument(JSON.parse(line) as Record<string, unknown>)))
-      const run = await runCli(argsOf(command.replace(STORE_URL, es.url)), {terminal: true})
-      if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
-      return consoleBlock(command, (run.stdout + run.stderr).replaceAll(es.url, STORE_URL))
-    } finally {
-      await es.close()
-    }
-  },
 }
 
-/** A command against the fake cluster with Calico Enterprise's log storage (the tests' fixtures in its Elasticsearch). */
-async function throughCalicoStorage(command: string, options: {managed?: boolean; code?: number; secretRefused?: boolean} = {}): Promise<string> {
-  const cluster = await startCalicoStorageCluster({managed: options.managed})
-  try {
-    if (options.secretRefused) cluster.fake.fail({path: /\/secrets\//, code: 403})
-    const run = await runCli(argsOf(command), {env: {KUBECONFIG: cluster.fake.kubeconfigPath}, terminal: true})
-    if (run.code !== (options.code ?? 0)) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
-    return consoleBlock(command, run.stdout + run.stderr)
-  } finally {
-    await cluster.close()
+/** On an EKS context, against a loopback CloudWatch Logs: what is inferred is said first, on stderr. */
+for (const [command, code, withGroup] of [
+  ['policies --since-time 2026-11-24T10:00:00Z --until-time 2026-11-24T11:00:00Z', 0, true],
+  ['policies --source cloudwatch --cluster-name prod-eu --region eu-west-1 --since 1h', 2, false],
+] as const) {
+  SPECIAL[command] = async () => {
+    const run = await runOnEks(runCli, argsOf(command), withGroup)
+    if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
+    return consoleBlock(command, run.stderr + run.stdout)
+  }
+}
+
+/** From Elasticsearch: Calico Enterprise's through a fake cluster, and any store by URL; what is read is said first, on stderr. */
+for (const [command, code, run] of [
+  ['policies --source elasticsearch --since all --kind gnp,tier', 0, (args: string[]) => runWithCalicoStorage(runCli, args)],
+  ['policies --es-clusters', 0, (args: string[]) => runWithCalicoStorage(runCli, args, {managed: true})],
+  ['policies --source elasticsearch --since 7d', 2, (args: string[]) => runWithCalicoStorage(runCli, args, {secretRefused: true})],
+  [`policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`, 0, (args: string[]) => runOnIntegrationStore(runCli, args, ROOT)],
+] as const) {
+  SPECIAL[command] = async () => {
+    const result = await run(argsOf(command))
+    if (result.code !== code) throw new Error(`${command}: exit ${result.code}, expected ${code}: ${result.stderr}`)
+    return consoleBlock(command, result.stderr + result.stdout)
   }
 }
 

@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 
 import {UserError} from '../errors.js'
 import type {ClusterReadOptions} from '../sources/cluster.js'
+import type {EksLogOptions} from '../sources/eks.js'
 import type {ElasticsearchOptions} from '../sources/elasticsearch.js'
 import {CALICO_EE_PREFIX, CALICO_KUBE_PREFIX, DEFAULT_CLUSTER} from '../sources/elasticsearch-indices.js'
 import type {LogInput, LogLocation} from '../sources/open.js'
@@ -126,19 +127,22 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): FromEnv {
 
 /**
  * Where the log is read without -f, from --source and --es, refusing flags that do not go with it:
- * a store given by URL needs no cluster, and the nodes need no store. `kubeFlags` and `nodeFlags`
- * are the connection and node-reading flags given.
+ * a store given by URL needs no cluster, and the nodes or CloudWatch need no store. `kubeFlags`
+ * and `elsewhere` are the connection flags given, and those for reading the nodes and CloudWatch.
  */
-export function logInputWithoutFiles(flags: ElasticsearchFlagValues & {source?: LogLocation}, kubeFlags: readonly string[], nodeFlags: readonly string[],
-  cluster: ClusterReadOptions, elasticsearch: ElasticsearchOptions): LogInput {
+export function logInputWithoutFiles(flags: ElasticsearchFlagValues & {source?: LogLocation}, kubeFlags: readonly string[], elsewhere: {nodes: readonly string[]; eks: readonly string[]},
+  cluster: ClusterReadOptions, eks: EksLogOptions, elasticsearch: ElasticsearchOptions): LogInput {
   const storeFlags = givenElasticsearchFlags(flags)
   const refuse = (given: readonly string[], why: string, hint: string) => {
     if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} ${why}`, {hint})
   }
-  if (flags.source === 'nodes') refuse(storeFlags, 'for reading Elasticsearch, which --source nodes does not', `drop ${storeFlags.join(' ')}, or use --source elasticsearch`)
+  if (flags.source === 'nodes' || flags.source === 'cloudwatch') {
+    refuse(storeFlags, `for reading Elasticsearch, which --source ${flags.source} does not`, `drop ${storeFlags.join(' ')}, or use --source elasticsearch`)
+  }
   const fromStore = flags.es !== undefined || flags.source === 'elasticsearch' || flags['es-clusters'] === true
   if (fromStore) {
-    refuse(nodeFlags, "for reading the control-plane nodes' log files, which Elasticsearch replaces", `drop ${nodeFlags.join(' ')}`)
+    refuse(elsewhere.nodes, "for reading the control-plane nodes' log files, which Elasticsearch replaces", `drop ${elsewhere.nodes.join(' ')}`)
+    refuse(elsewhere.eks, 'for reading CloudWatch Logs (EKS), which Elasticsearch replaces', `drop ${elsewhere.eks.join(' ')}`)
     if (elasticsearch.credentialsProblem) throw new UserError(elasticsearch.credentialsProblem, {hint: 'set ES_USERNAME and ES_PASSWORD, or ES_API_KEY alone'})
   }
   if (flags.es !== undefined) {
@@ -148,5 +152,5 @@ export function logInputWithoutFiles(flags: ElasticsearchFlagValues & {source?: 
     refuse(connection, 'for finding the store through the cluster, which --es replaces', `drop ${connection.join(' ')}`)
     return {from: 'elasticsearch', elasticsearch}
   }
-  return {from: 'cluster', location: fromStore ? 'elasticsearch' : flags.source ?? 'auto', cluster, elasticsearch}
+  return {from: 'cluster', location: fromStore ? 'elasticsearch' : flags.source ?? 'auto', cluster, eks, elasticsearch}
 }
