@@ -4,6 +4,7 @@
 
 import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
+import {elasticIntegrationEvent} from './records/elastic-integration.js'
 
 export interface UserInfo {
   readonly username: string
@@ -75,6 +76,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (cloudWatch) return decodeRecords(cloudWatch, depth)
   const aks = aksEvents(value)
   if (aks) return decodeInner(aks, depth)
+  const shipped = elasticIntegrationEvent(value)
+  if (shipped) return decodeOne(shipped)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -147,7 +150,7 @@ function decodeHits(hits: unknown[]): DecodeResult {
   const events: AuditEvent[] = []
   let notUnderstood = 0
   for (const hit of hits) {
-    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const inner = isObject(hit) && isObject(hit._source) ? (elasticIntegrationEvent(hit) ?? hit._source) : undefined
     const one = inner === undefined ? undefined : decodeOne(inner)
     if (one === undefined || 'error' in one) notUnderstood++
     else for (const event of one.events) events.push(event)

@@ -49,6 +49,8 @@ export interface SourceStats {
   /** Writes to watched resources whose bodies the log service replaced (AKS's skipped-too-big-size-object), and the first few audit IDs. */
   skippedBodies: number
   skippedBodyIDs: string[]
+  /** A query source's records received, and how many the store said its query matches (progress). */
+  records?: {received: number; total: number | null}
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
