@@ -1,5 +1,8 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
-// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
+// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
+// mapped from a provider's own record (src/audit/records/).
+
+import {eventOfGkeEntry, GKE_RECORD, isLogEntry} from './records/gke.js'
 
 export interface UserInfo {
   readonly username: string
@@ -36,6 +39,11 @@ export interface AuditEvent {
   readonly timeUs: number
   readonly requestObject?: unknown
   readonly responseObject?: unknown
+  /**
+   * The provider's record this event was mapped from, when the log held no audit.k8s.io Event
+   * (`gke`): what that record does not carry is empty here, and said once per run.
+   */
+  readonly mappedFrom?: string
 }
 
 /**
@@ -64,6 +72,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   }
   // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
+  const gke = eventOfGkeEntry(value)
+  if (gke !== undefined) return 'error' in gke ? gke : mappedFrom(GKE_RECORD, decodeOne(gke.event))
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -73,13 +83,27 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
 
 function decodeMany(items: unknown[], depth: number): DecodeResult {
   const events: AuditEvent[] = []
+  let notUnderstood = 0
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
-    if ('error' in one) return {error: `list item: ${one.error}`}
+    if ('error' in one) {
+      // `gcloud logging read` prints every entry its filter matched: one that is no Kubernetes API
+      // audit entry is counted, and the others still read.
+      if (isLogEntry(item)) {
+        notUnderstood++
+        continue
+      }
+      return {error: `list item: ${one.error}`}
+    }
+    notUnderstood += one.notUnderstood ?? 0
     // One at a time: a spread of a long list would put every item on the call stack.
     for (const event of one.events) events.push(event)
   }
-  return {events}
+  return notUnderstood > 0 ? {events, notUnderstood} : {events}
+}
+
+function mappedFrom(record: string, decoded: DecodeResult): DecodeResult {
+  return 'error' in decoded ? decoded : {events: decoded.events.map((event) => ({...event, mappedFrom: record}))}
 }
 
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */

@@ -239,7 +239,7 @@ function endsWithBrace(text: string, start: number, end: number): boolean {
 
 /**
  * The cheap shape test every line gets: a JSON object (possibly after a host-name prefix) that
- * names a verb, in text[start, end).
+ * names a verb (or a method: a GKE audit entry), in text[start, end).
  */
 function looksLikeEvent(text: string, start: number, end: number): boolean {
   let first = start
@@ -253,5 +253,6 @@ function looksLikeEvent(text: string, start: number, end: number): boolean {
   }
   // Searched within the line only: in a file of lines without "verb" (not an audit log), an
   // unbounded search ran through the rest of the slice for every line.
-  return text.substring(first, last).includes('"verb"')
+  const line = text.substring(first, last)
+  return line.includes('"verb"') || line.includes('"methodName"')
 }
