@@ -67,7 +67,7 @@ export async function readSources(sources: readonly Source[], options: ReadOptio
         const source = sources[i]
         if (isQuerySource(source)) {
           if (!options.query) throw new Error(`${source.name} is a query source, and no query was given`)
-          await readQuery(source, options.query, stats[i], sinkFor(reading, source), reading.changed, reading.signal)
+          await readQuery(source, options.query, stats[i], sinkFor(reading, source, stats[i]), reading.changed, reading.signal)
         } else await readSource(source, stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
@@ -122,7 +122,7 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
 async function readOnce(source: LogSource, stats: SourceStats, reading: SourceReading): Promise<void> {
   const peeked = await peekHead(source.read(undefined, reading.signal), 2, (head) => head.length >= 2)
   const counted = countBytes(peeked.all, stats, reading)
-  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source), {stopAfter: null, watchOrder: false})
+  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source, stats), {stopAfter: null, watchOrder: false})
 }
 
 /**
@@ -137,8 +137,8 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
   const add: AddEvents = plan.trustsOrder ? (events) => {
     for (const event of events) held.push(slimEvent(event))
-  } : sinkFor(reading, source)
-  const commit = () => sinkFor(reading, source)(held)
+  } : sinkFor(reading, source, stats)
+  const commit = () => sinkFor(reading, source, stats)(held)
   const second = lines && source.localPath !== undefined && size - plan.start >= PARALLEL_MIN_BYTES ? await startSecondHalf(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start
   // JSON lines go only to the line scanner, which copies what it keeps.
@@ -165,9 +165,12 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   return true
 }
 
-function sinkFor(reading: SourceReading, source: Source): AddEvents {
+function sinkFor(reading: SourceReading, source: Source, stats: SourceStats): AddEvents {
   return (events) => {
-    for (const event of events) reading.sink.add(event, source.name)
+    for (const event of events) {
+      if (event.mappedFrom !== undefined && !stats.mappedFrom.includes(event.mappedFrom)) stats.mappedFrom.push(event.mappedFrom)
+      reading.sink.add(event, source.name)
+    }
   }
 }
 

@@ -42,6 +42,8 @@ export interface SourceStats {
   refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
   finished: boolean
+  /** The providers' records its events were mapped from (AuditEvent.mappedFrom): what they lack is said once. */
+  mappedFrom: string[]
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
@@ -50,7 +52,7 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, mappedFrom: []}
 }
 
 /** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */
