@@ -12,6 +12,7 @@ import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
 import type {QueryFilter} from '../sources/source.js'
 import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
 import {commaList} from './comma-list.js'
+import {gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -19,7 +20,8 @@ import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the cluster; nodes reads the control-plane nodes' log files. [default: auto]", helpGroup: 'INPUT'})(),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the cluster; nodes reads the control-plane nodes' log files; cloud-logging reads a GKE cluster's audit log in Cloud Logging. [default: auto]", helpGroup: 'INPUT'})(),
+  ...gkeFlags,
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
@@ -33,7 +35,7 @@ export const policiesFlags = {
   limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, GkeFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -94,9 +96,10 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   ]
   // Checked with -f too: a bad value is a mistake whichever way the logs are read.
   const cluster = clusterReadOptions(flags)
+  const gke = gkeClusterFlags(flags)
   const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenGkeFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -104,7 +107,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     }
   }
   return {
-    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}},
+    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}, ...(Object.keys(gke).length > 0 ? {gke} : {})},
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
     query: {

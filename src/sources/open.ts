@@ -4,20 +4,23 @@
 
 import type {RunContext} from '../run-context.js'
 import type {ClusterReadOptions} from './cluster.js'
+import type {GkeClusterFlags} from './gke.js'
 import type {Source} from './source.js'
 
-/** Where the cluster's log is read without -f: `auto` decides from the cluster (today: its nodes). */
-export const LOG_LOCATIONS = ['auto', 'nodes'] as const
+/** Where the cluster's log is read without -f: `auto` decides from the cluster (a GKE context: Cloud Logging; else its nodes). */
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloud-logging'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly gke?: GkeClusterFlags}
 
 export interface OpenedSources {
   readonly sources: Source[]
   /** Lines for the user about what was chosen or left out (whoever prints them makes them safe). */
   readonly notices: readonly string[]
+  /** Where the log is read from, when that was decided for the user (`reading GKE audit logs of …`): said as it is, not as a warning. */
+  readonly chosen?: readonly string[]
   /** Sources read at once: network sources gain from more. */
   readonly concurrency: number
   /** Ends what opening started (reader pods): call it however reading ends; idempotent. */
@@ -29,6 +32,11 @@ export async function openSources(input: LogInput, run: RunContext, stdin: NodeJ
     const {fileSources} = await import('./file.js')
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, concurrency: 2, close: async () => {}}
+  }
+  if (input.location === 'auto' || input.location === 'cloud-logging') {
+    const {openGkeSource} = await import('./gke.js')
+    const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
+    if (gke) return {sources: [gke.source], notices: [], chosen: [gke.said], concurrency: 1, close: async () => {}}
   }
   const {openClusterSources} = await import('./cluster.js')
   const cluster = await openClusterSources(input.cluster, run)

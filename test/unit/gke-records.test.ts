@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 
 import {decodeDocument} from '../../src/audit/event.js'
-import {GRPC_TO_HTTP, parseMethodName, parseResourceName} from '../../src/audit/records/gke.js'
+import {GRPC_TO_HTTP, methodGroupSpellings, parseMethodName, parseResourceName} from '../../src/audit/records/gke.js'
 import {gkeEntry, networkPolicyBody} from '../support/gke-entries.js'
 
 describe('GKE method names', () => {
@@ -158,4 +158,22 @@ describe('GKE entries as audit events', () => {
     assert.deepEqual(decoded.events.map((e) => e.auditID), ['a', 'b'])
     assert.equal(decoded.notUnderstood, 1)
   })
+})
+
+describe('GKE method name spellings of a group', () => {
+  // [apiGroup, spellings]
+  const rows: Array<[string, string[]]> = [
+    ['', ['io.k8s.core']],
+    ['extensions', ['io.k8s.extensions']],
+    ['networking.k8s.io', ['io.k8s.networking']],
+    ['policy.networking.k8s.io', ['io.k8s.networking.policy']],
+    ['projectcalico.org', ['org.projectcalico', 'projectcalico.org']],
+    ['crd.projectcalico.org', ['org.projectcalico.crd', 'crd.projectcalico.org']],
+  ]
+  for (const [apiGroup, spellings] of rows) {
+    it(`${apiGroup || 'core'}: ${spellings.join(', ')}, each read back as the group`, () => {
+      assert.deepEqual(methodGroupSpellings(apiGroup), spellings)
+      for (const spelling of spellings) assert.equal(parseMethodName(`${spelling}.v1.things.create`)?.apiGroup, apiGroup)
+    })
+  }
 })

@@ -82,6 +82,9 @@ describe('policies options', () => {
     [['--as', 'alice', '--as-group', 'ops', '--as-group', 'system:masters'], cluster({impersonate: {user: 'alice', groups: ['ops', 'system:masters']}})],
     [['--as', 'system:serviceaccount:ci:deployer'], cluster({impersonate: {user: 'system:serviceaccount:ci:deployer', groups: []}})],
     [['-v'], cluster({verbose: true})],
+    [['--source', 'cloud-logging', '--project', 'shop-prod', '--location', ' europe-west1 ', '--cluster-name', 'prod'],
+      {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
+    [['--project', 'shop-prod'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {project: 'shop-prod'}}}],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -98,6 +101,8 @@ describe('policies options', () => {
     [['--pod-namespace', ''], /^--pod-namespace is empty$/, /kube-system/],
     [['-f', 'a.log', '--node', 'cp-1', '--log-path', '/var/log/a.log'], /^--node, --log-path are for reading the logs from the cluster, which -f replaces$/, /^drop --node --log-path, or drop -f/],
     [['-f', 'a.log', '--source', 'nodes'], /^--source is for reading the logs from the cluster, which -f replaces$/, /^drop --source, or drop -f/],
+    [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--project, --cluster-name are for reading the logs from the cluster, which -f replaces$/, /^drop --project --cluster-name, or drop -f/],
+    [['--location', ' '], /^--location is empty$/, /^give it a value/],
     [['-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     [['-f', 'a.log', '-v'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
     [['--server', '10.0.0.1:6443'], /^--server "10.0.0.1:6443" is not an http\(s\) URL$/, /^write it with its scheme, e\.g\. https:\/\/10\.0\.0\.1:6443/],

@@ -86,6 +86,17 @@ function groupOf(labels: readonly string[]): string {
   return [...labels].reverse().join('.')
 }
 
+/**
+ * How a method name may spell an API group: the inverse of groupOf (`io.k8s.networking` for
+ * networking.k8s.io), both spellings for Calico's groups. For querying a store by method name.
+ */
+export function methodGroupSpellings(apiGroup: string): string[] {
+  if (apiGroup === '') return ['io.k8s.core']
+  if (LEGACY_GROUPS.has(apiGroup)) return [`io.k8s.${apiGroup}`]
+  const reversed = apiGroup.split('.').reverse().join('.')
+  return FORWARD_GROUPS.has(apiGroup) ? [reversed, apiGroup] : [reversed]
+}
+
 /** Namespace, name and subresource from `<group>/<version>/namespaces/<ns>/<resource>/<name>[/<sub>]` (or without the namespace part). */
 export function parseResourceName(resourceName: string, resource: string): {namespace: string; name: string; subresource: string} {
   const none = {namespace: '', name: '', subresource: ''}
