@@ -1,6 +1,11 @@
 // One morning of a GKE cluster's Admin Activity log, as the tests and README examples use it:
 // Kubernetes and Calico policy writes (one denied, one through Calico's aggregated API with the
 // Calico API server's backing write) among the noise of other writes.
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {stringify} from 'yaml'
+
 import {gkeEntry, networkPolicyBody} from './gke-entries.js'
 
 export const GKE_PROJECT = 'shop-prod'
@@ -37,3 +42,22 @@ export const GKE_MORNING_CHANGES: ReadonlyArray<[string, string, string, string,
   ['0004', 'carol@example.com', 'patch', 'GlobalNetworkPolicy', 'security.deny-egress', 200],
   ['0007', 'dave@example.com', 'delete', 'Tier', 'sandbox', 200],
 ]
+
+/** A kubeconfig as `gcloud container clusters get-credentials` writes it (the server is never contacted). */
+export function writeGkeKubeconfig(dir: string, context: string, user: Record<string, unknown> = {exec: {apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'gke-gcloud-auth-plugin', provideClusterInfo: true}}): string {
+  const path = join(dir, `${context.replace(/[^\w-]/g, '_')}.kubeconfig`)
+  writeFileSync(path, stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{name: context, cluster: {server: 'https://192.0.2.10'}}],
+    users: [{name: context, user}],
+    contexts: [{name: context, context: {cluster: context, user: context}}],
+    'current-context': context,
+  }))
+  return path
+}
+
+/** The environment of a run that gets its Google token from `fake`'s metadata server and reads its entries:list, with nothing of this machine's own Google login. */
+export function fakeGoogleEnv(home: string, fake: {url: string; metadataHost: string}): NodeJS.ProcessEnv {
+  return {HOME: home, CLOUDSDK_CONFIG: join(home, 'gcloud'), GOOGLE_APPLICATION_CREDENTIALS: '', GCE_METADATA_HOST: fake.metadataHost, KUBECTL_AUDIT_CLOUD_LOGGING_URL: fake.url}
+}
