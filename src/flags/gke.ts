@@ -3,7 +3,9 @@
 import {Flags} from '@oclif/core'
 
 import {UserError} from '../errors.js'
+import type {LogLocation} from '../sources/open.js'
 import type {GkeClusterFlags} from '../sources/gke.js'
+import {type ClusterReadFlagValues, givenClusterOnlyFlags} from './cluster-read.js'
 
 const helpGroup = 'GKE'
 
@@ -33,4 +35,14 @@ export function gkeClusterFlags(flags: GkeFlagValues): GkeClusterFlags {
 /** The GKE flags given on the command line, as `--name`. */
 export function givenGkeFlags(flags: GkeFlagValues): string[] {
   return (Object.keys(gkeFlags) as Array<keyof typeof gkeFlags>).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+}
+
+/** Flags for one place to read refused with --source naming the other: a mistake, not a preference. */
+export function checkGkeSource(source: LogLocation | undefined, flags: GkeFlagValues & ClusterReadFlagValues): void {
+  const refuse = (given: string[], what: string) => {
+    if (given.length === 0) return
+    throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for reading ${what}, which --source ${source} replaces`, {hint: `drop ${given.join(' ')}, or the --source`})
+  }
+  if (source === 'cloud-logging') refuse(givenClusterOnlyFlags(flags), "the control-plane nodes' log files")
+  if (source === 'nodes') refuse(givenGkeFlags(flags), "a GKE cluster's audit log from Cloud Logging")
 }

@@ -12,7 +12,7 @@ import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
 import type {QueryFilter} from '../sources/source.js'
 import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
 import {commaList} from './comma-list.js'
-import {gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
+import {checkGkeSource, gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -97,6 +97,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   // Checked with -f too: a bad value is a mistake whichever way the logs are read.
   const cluster = clusterReadOptions(flags)
   const gke = gkeClusterFlags(flags)
+  checkGkeSource(flags.source, flags)
   const files = flags.file ?? []
   if (files.length > 0) {
     const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenGkeFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]

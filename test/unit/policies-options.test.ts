@@ -103,6 +103,8 @@ describe('policies options', () => {
     [['-f', 'a.log', '--source', 'nodes'], /^--source is for reading the logs from the cluster, which -f replaces$/, /^drop --source, or drop -f/],
     [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--project, --cluster-name are for reading the logs from the cluster, which -f replaces$/, /^drop --project --cluster-name, or drop -f/],
     [['--location', ' '], /^--location is empty$/, /^give it a value/],
+    [['--source', 'cloud-logging', '--node', 'cp-1', '--via', 'pod'], /^--node, --via are for reading the control-plane nodes' log files, which --source cloud-logging replaces$/, /^drop --node --via, or the --source$/],
+    [['--source', 'nodes', '--project', 'shop-prod'], /^--project is for reading a GKE cluster's audit log from Cloud Logging, which --source nodes replaces$/, /^drop --project, or the --source$/],
     [['-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     [['-f', 'a.log', '-v'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
     [['--server', '10.0.0.1:6443'], /^--server "10.0.0.1:6443" is not an http\(s\) URL$/, /^write it with its scheme, e\.g\. https:\/\/10\.0\.0\.1:6443/],
