@@ -3,13 +3,15 @@
 // and the user runs gke-gcloud-auth-plugin (or, before it, the gcp auth provider).
 import type {KubeConfig} from '@kubernetes/client-node'
 
-/** What the current context says, as plain data. */
+/** What the current context says, as plain data (the field names of the other providers' views). */
 export interface KubeContextView {
-  readonly context: string
-  readonly cluster: string
-  readonly user: string
-  /** The user's exec credential command (`gke-gcloud-auth-plugin`, a path to it, `aws`, …). */
-  readonly execCommand?: string
+  readonly contextName: string
+  /** The name of the kubeconfig's cluster entry. */
+  readonly clusterName: string
+  /** The name of the kubeconfig's user entry. */
+  readonly userName: string
+  /** The user's exec credential plugin (`gke-gcloud-auth-plugin`, a path to it, `aws`, …). */
+  readonly exec?: {readonly command: string}
   /** The user's legacy auth-provider name (`gcp`). */
   readonly authProvider?: string
 }
@@ -31,23 +33,23 @@ export function contextView(kc: KubeConfig): KubeContextView | undefined {
   if (!context) return undefined
   const user = kc.getUser(context.user)
   return {
-    context: context.name,
-    cluster: context.cluster,
-    user: context.user,
-    execCommand: typeof user?.exec?.command === 'string' ? user.exec.command : undefined,
-    authProvider: typeof user?.authProvider?.name === 'string' ? user.authProvider.name : undefined,
+    contextName: context.name,
+    clusterName: context.cluster,
+    userName: context.user,
+    ...(typeof user?.exec?.command === 'string' ? {exec: {command: user.exec.command}} : {}),
+    ...(typeof user?.authProvider?.name === 'string' ? {authProvider: user.authProvider.name} : {}),
   }
 }
 
 /** The GKE cluster of a context, or undefined when nothing in it says GKE. */
 export function inferGkeCluster(view: KubeContextView): GkeClusterGuess | undefined {
   // A renamed context (kubectx prod=gke_…) keeps the cluster and user entries' names.
-  for (const [what, name] of [['context', view.context], ['cluster entry', view.cluster], ['user entry', view.user]] as const) {
+  for (const [what, name] of [['context', view.contextName], ['cluster entry', view.clusterName], ['user entry', view.userName]] as const) {
     const m = GKE_NAME.exec(name)
     if (m) return {project: m[1], location: m[2], cluster: m[3], evidence: `kubeconfig ${what} ${name}`}
   }
-  const command = view.execCommand?.split(/[\\/]/).pop()?.replace(/\.exe$/i, '')
-  if (command === 'gke-gcloud-auth-plugin') return {evidence: `the kubeconfig user ${view.user} runs gke-gcloud-auth-plugin`}
-  if (view.authProvider === 'gcp') return {evidence: `the kubeconfig user ${view.user} uses the gcp auth provider`}
+  const command = view.exec?.command.split(/[\\/]/).pop()?.replace(/\.exe$/i, '')
+  if (command === 'gke-gcloud-auth-plugin') return {evidence: `the kubeconfig user ${view.userName} runs gke-gcloud-auth-plugin`}
+  if (view.authProvider === 'gcp') return {evidence: `the kubeconfig user ${view.userName} uses the gcp auth provider`}
   return undefined
 }

@@ -50,6 +50,6 @@ export async function openGkeSource(location: 'auto' | 'cloud-logging', connecti
 
 function whyUnknown(guess: GkeClusterGuess | undefined, view: KubeContextView | undefined, kubeconfigProblem: string | undefined): string {
   if (guess) return `${guess.evidence}, which does not name it`
-  if (view) return `the kubeconfig context ${view.context} is not named gke_PROJECT_LOCATION_CLUSTER`
+  if (view) return `the kubeconfig context ${view.contextName} is not named gke_PROJECT_LOCATION_CLUSTER`
   return kubeconfigProblem ?? 'the kubeconfig has no current context'
 }

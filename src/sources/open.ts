@@ -19,8 +19,8 @@ export interface OpenedSources {
   readonly sources: Source[]
   /** Lines for the user about what was chosen or left out (whoever prints them makes them safe). */
   readonly notices: readonly string[]
-  /** Where the log is read from, when that was decided for the user (`reading GKE audit logs of …`): said as it is, not as a warning. */
-  readonly chosen?: readonly string[]
+  /** One line each on what is read, when it was inferred (`reading GKE audit logs of cluster …`): said as it is, not as a warning. */
+  readonly announcements?: readonly string[]
   /** Sources read at once: network sources gain from more. */
   readonly concurrency: number
   /** Ends what opening started (reader pods): call it however reading ends; idempotent. */
@@ -36,7 +36,7 @@ export async function openSources(input: LogInput, run: RunContext, stdin: NodeJ
   if (input.location === 'auto' || input.location === 'cloud-logging') {
     const {openGkeSource} = await import('./gke.js')
     const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
-    if (gke) return {sources: [gke.source], notices: [], chosen: [gke.said], concurrency: 1, close: async () => {}}
+    if (gke) return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
   }
   const {openClusterSources} = await import('./cluster.js')
   const cluster = await openClusterSources(input.cluster, run)

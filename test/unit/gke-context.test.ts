@@ -4,21 +4,21 @@ import assert from 'node:assert/strict'
 import {type GkeClusterGuess, inferGkeCluster, type KubeContextView} from '../../src/cluster/gke-context.js'
 
 describe('inferGkeCluster', () => {
-  const view = (over: Partial<KubeContextView>): KubeContextView => ({context: 'ctx', cluster: 'cl', user: 'u', ...over})
+  const view = (over: Partial<KubeContextView>): KubeContextView => ({contextName: 'ctx', clusterName: 'cl', userName: 'u', ...over})
   // [title, context view, guess]
   const rows: Array<[string, KubeContextView, GkeClusterGuess | undefined]> = [
-    ['the context get-credentials writes', view({context: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig context gke_shop-prod_europe-west1_prod'}],
-    ['a zonal cluster', view({context: 'gke_shop-dev_us-central1-a_dev-1'}), {project: 'shop-dev', location: 'us-central1-a', cluster: 'dev-1', evidence: 'kubeconfig context gke_shop-dev_us-central1-a_dev-1'}],
-    ['a domain-scoped project', view({context: 'gke_example.com:shop_europe-west1_prod'}), {project: 'example.com:shop', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig context gke_example.com:shop_europe-west1_prod'}],
-    ['a renamed context keeps the cluster entry', view({context: 'prod', cluster: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig cluster entry gke_shop-prod_europe-west1_prod'}],
-    ['or the user entry', view({context: 'prod', user: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig user entry gke_shop-prod_europe-west1_prod'}],
-    ['only the credential plugin says GKE', view({context: 'prod', user: 'me', execCommand: 'gke-gcloud-auth-plugin'}), {evidence: 'the kubeconfig user me runs gke-gcloud-auth-plugin'}],
-    ['the plugin by its path (Windows too)', view({user: 'me', execCommand: 'C:\\Program Files\\gcloud\\bin\\gke-gcloud-auth-plugin.exe'}), {evidence: 'the kubeconfig user me runs gke-gcloud-auth-plugin'}],
-    ['the legacy gcp auth provider', view({user: 'me', authProvider: 'gcp'}), {evidence: 'the kubeconfig user me uses the gcp auth provider'}],
-    ['an EKS context', view({context: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod', execCommand: 'aws'}), undefined],
-    ['a kind cluster', view({context: 'kind-kind', cluster: 'kind-kind', user: 'kind-kind'}), undefined],
-    ['gke_ with a part missing', view({context: 'gke_shop-prod_prod'}), undefined],
-    ['gke_ with a part too many', view({context: 'gke_a_b_c_d'}), undefined],
+    ['the context get-credentials writes', view({contextName: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig context gke_shop-prod_europe-west1_prod'}],
+    ['a zonal cluster', view({contextName: 'gke_shop-dev_us-central1-a_dev-1'}), {project: 'shop-dev', location: 'us-central1-a', cluster: 'dev-1', evidence: 'kubeconfig context gke_shop-dev_us-central1-a_dev-1'}],
+    ['a domain-scoped project', view({contextName: 'gke_example.com:shop_europe-west1_prod'}), {project: 'example.com:shop', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig context gke_example.com:shop_europe-west1_prod'}],
+    ['a renamed context keeps the cluster entry', view({contextName: 'prod', clusterName: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig cluster entry gke_shop-prod_europe-west1_prod'}],
+    ['or the user entry', view({contextName: 'prod', userName: 'gke_shop-prod_europe-west1_prod'}), {project: 'shop-prod', location: 'europe-west1', cluster: 'prod', evidence: 'kubeconfig user entry gke_shop-prod_europe-west1_prod'}],
+    ['only the credential plugin says GKE', view({contextName: 'prod', userName: 'me', exec: {command: 'gke-gcloud-auth-plugin'}}), {evidence: 'the kubeconfig user me runs gke-gcloud-auth-plugin'}],
+    ['the plugin by its path (Windows too)', view({userName: 'me', exec: {command: 'C:\\Program Files\\gcloud\\bin\\gke-gcloud-auth-plugin.exe'}}), {evidence: 'the kubeconfig user me runs gke-gcloud-auth-plugin'}],
+    ['the legacy gcp auth provider', view({userName: 'me', authProvider: 'gcp'}), {evidence: 'the kubeconfig user me uses the gcp auth provider'}],
+    ['an EKS context', view({contextName: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod', exec: {command: 'aws'}}), undefined],
+    ['a kind cluster', view({contextName: 'kind-kind', clusterName: 'kind-kind', userName: 'kind-kind'}), undefined],
+    ['gke_ with a part missing', view({contextName: 'gke_shop-prod_prod'}), undefined],
+    ['gke_ with a part too many', view({contextName: 'gke_a_b_c_d'}), undefined],
   ]
   for (const [title, input, expected] of rows) it(title, () => assert.deepEqual(inferGkeCluster(input), expected))
 })
