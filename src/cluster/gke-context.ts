@@ -3,6 +3,8 @@
 // and the user runs gke-gcloud-auth-plugin (or, before it, the gcp auth provider).
 import type {KubeConfig} from '@kubernetes/client-node'
 
+import {kubeconfigUserOf} from './kubeconfig.js'
+
 /** What the current context says, as plain data (the field names of the other providers' views). */
 export interface KubeContextView {
   readonly contextName: string
@@ -31,7 +33,7 @@ const GKE_NAME = /^gke_([^_]+)_([^_]+)_([^_]+)$/
 export function contextView(kc: KubeConfig): KubeContextView | undefined {
   const context = kc.getContextObject(kc.getCurrentContext())
   if (!context) return undefined
-  const user = kc.getUser(context.user)
+  const user = kubeconfigUserOf(kc)
   return {
     contextName: context.name,
     clusterName: context.cluster,

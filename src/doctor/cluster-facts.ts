@@ -37,7 +37,7 @@ interface Wait {
 
 /** `run`: where reader pods register their deletion, and where their notices go. */
 export async function gatherClusterFacts(options: DoctorOptions, run: RunContext): Promise<DoctorFacts> {
-  const kc = await loadKubeConfig(options.connection)
+  const kc = await loadKubeConfig(options.connection, process.env, process.stderr, run.signal)
   const controlPlane = new ControlPlane(kc, run.signal)
   const {server} = controlPlane
   const timeoutMs = options.connection.requestTimeoutMs
@@ -57,7 +57,7 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
   const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
-  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, run)
+  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS}, run)
   const readFile = nodeFileReader(kc, options.nodeRead.via, readers, run.signal)
   let policy: PolicyFacts
   let logTails: DoctorFacts['logTails']

@@ -3,6 +3,7 @@
 // Default Credentials (google-auth-library, loaded only here). Not @google-cloud/logging: it hands
 // AuditLog payloads back as undecoded protobuf and adds a hidden 24-hour window.
 
+import {retryAfterMs} from '../cluster/throttle.js'
 import {UserError} from '../errors.js'
 import {clusterClauses, entriesFilter, type GkeCluster, windowClauses} from './cloud-logging-filter.js'
 import type {QueryFilter, QueryPage, QuerySource} from './source.js'
@@ -147,10 +148,9 @@ function isRetryable(http: number, failure: GoogleFailure): boolean {
   return http === 429 || failure.status === 'RESOURCE_EXHAUSTED' || failure.status === 'UNAVAILABLE' || http === 500 || http === 502 || http === 503 || http === 504
 }
 
-/** Retry-After when the server says it (seconds), else doubling from `backoffMs`, with jitter; at most a minute. */
+/** Retry-After when the server says it, else doubling from `backoffMs`, with jitter; at most a minute. */
 function waitBefore(attempt: number, backoffMs: number, retryAfter: string | null): number {
-  const said = retryAfter === null ? Number.NaN : Number(retryAfter) * 1000
-  const base = Number.isFinite(said) && said >= 0 ? said : backoffMs * 2 ** (attempt - 1)
+  const base = retryAfterMs(retryAfter ?? undefined) ?? backoffMs * 2 ** (attempt - 1)
   return Math.min(MAX_WAIT_MS, base * (1 + Math.random() * 0.2))
 }
 

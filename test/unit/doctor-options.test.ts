@@ -142,7 +142,7 @@ describe('doctor options from the command line', () => {
     [['--manifest', 'm.yaml', '--context', 'prod', '--image', 'x'], /^--context, --image are for checking a cluster, which --manifest \(which implies --offline\) does not contact$/, /^drop --context --image, or drop --manifest/],
     [['--image', ''], /^--image is empty$/, /name an image/],
     [['--pod-namespace', ' '], /^--pod-namespace is empty$/, /kube-system/],
-    [['--request-timeout', 'soon'], /^--request-timeout "soon" is not a duration$/, /0 for no timeout/],
+    [['--request-timeout', 'soon'], /^--request-timeout "soon" is not a duration$/, /0 for no overall limit/],
     [['--as-group', 'ops'], /^--as-group needs --as/, /--as alice --as-group ops/],
     [['--server', 'localhost:6443'], /^--server "localhost:6443" is not an http\(s\) URL$/, /https:\/\/localhost:6443/],
     [['--certificate-authority', 'ca.pem', '--insecure-skip-tls-verify'], /cannot be used together/, /not both/],

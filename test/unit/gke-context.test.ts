@@ -1,7 +1,12 @@
 // Which GKE cluster a kubeconfig context points at: a row per way a kubeconfig can say it.
 import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
-import {type GkeClusterGuess, inferGkeCluster, type KubeContextView} from '../../src/cluster/gke-context.js'
+import {contextView, type GkeClusterGuess, inferGkeCluster, type KubeContextView} from '../../src/cluster/gke-context.js'
+import {loadKubeConfig} from '../../src/cluster/kubeconfig.js'
+import {writeGkeKubeconfig} from '../support/gke-scenario.js'
 
 describe('inferGkeCluster', () => {
   const view = (over: Partial<KubeContextView>): KubeContextView => ({contextName: 'ctx', clusterName: 'cl', userName: 'u', ...over})
@@ -21,4 +26,16 @@ describe('inferGkeCluster', () => {
     ['gke_ with a part too many', view({contextName: 'gke_a_b_c_d'}), undefined],
   ]
   for (const [title, input, expected] of rows) it(title, () => assert.deepEqual(inferGkeCluster(input), expected))
+})
+
+describe('contextView', () => {
+  it('sees the credential plugin of a kubeconfig loaded for a run (which hands the plugin to its own runner)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gke-context-'))
+    try {
+      const kc = await loadKubeConfig({kubeconfig: writeGkeKubeconfig(dir, 'prod'), requestTimeoutMs: 0})
+      assert.deepEqual(contextView(kc), {contextName: 'prod', clusterName: 'prod', userName: 'prod', exec: {command: 'gke-gcloud-auth-plugin'}})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
 })

@@ -96,7 +96,7 @@ describe('policies options', () => {
     [['-f', 'a.log', '--pod-timeout', '5s'], /^--pod-timeout 5s is too short$/, /at least 10s/],
     [['-f', 'a.log', '--image', ' '], /^--image is empty$/, /^name an image the nodes can pull/],
     [['--pod-timeout', 'soon'], /^--pod-timeout "soon" is not a duration$/, /^use a number with a unit/],
-    [['--request-timeout', '-1'], /^--request-timeout "-1" is not a duration$/, /or 0 for no timeout$/],
+    [['--request-timeout', '-1'], /^--request-timeout "-1" is not a duration$/, /or 0 for no overall limit$/],
     [['--log-path', 'audit.log'], /^--log-path audit.log is not an absolute path$/, /as the node sees it/],
     [['--pod-namespace', ''], /^--pod-namespace is empty$/, /kube-system/],
     [['-f', 'a.log', '--node', 'cp-1', '--log-path', '/var/log/a.log'], /^--node, --log-path are for reading the logs from the cluster, which -f replaces$/, /^drop --node --log-path, or drop -f/],
