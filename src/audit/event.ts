@@ -2,6 +2,7 @@
 // v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
 // mapped from a provider's own record (src/audit/records/).
 
+import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
 import {eventOfGkeEntry, GKE_RECORD, isLogEntry} from './records/gke.js'
 
 export interface UserInfo {
@@ -49,8 +50,9 @@ export interface AuditEvent {
 /**
  * The events in a JSON value, or why it is not an audit event (for the malformed count). A known
  * wrapper of many (an Elasticsearch response) may hold items that are no event: `notUnderstood`.
+ * `cut`: audit IDs of events a log service cut short (counted as not understood, or the error).
  */
-export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number} | {error: string}
+export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number; cut?: string[]} | {error: string; cut?: string[]}
 
 type Json = Record<string, unknown>
 
@@ -72,6 +74,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   }
   // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
+  const cloudWatch = cloudWatchRecords(value)
+  if (cloudWatch) return decodeRecords(cloudWatch, depth)
   const gke = eventOfGkeEntry(value)
   if (gke !== undefined) return 'error' in gke ? gke : mappedFrom(GKE_RECORD, decodeOne(gke.event))
   for (const key of ['event', '_source']) {
@@ -83,27 +87,48 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
 
 function decodeMany(items: unknown[], depth: number): DecodeResult {
   const events: AuditEvent[] = []
+  const cut: string[] = []
   let notUnderstood = 0
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
+    for (const id of one.cut ?? []) cut.push(id)
+    // An event a log service cut short is counted and named; so is an entry `gcloud logging read`
+    // printed that is no Kubernetes API audit entry. Anything else spoils the list.
+    if ('error' in one && one.cut === undefined && !isLogEntry(item)) return {error: `list item: ${one.error}`}
     if ('error' in one) {
-      // `gcloud logging read` prints every entry its filter matched: one that is no Kubernetes API
-      // audit entry is counted, and the others still read.
-      if (isLogEntry(item)) {
-        notUnderstood++
-        continue
-      }
-      return {error: `list item: ${one.error}`}
+      notUnderstood++
+      continue
     }
     notUnderstood += one.notUnderstood ?? 0
     // One at a time: a spread of a long list would put every item on the call stack.
     for (const event of one.events) events.push(event)
   }
-  return notUnderstood > 0 ? {events, notUnderstood} : {events}
+  return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
 function mappedFrom(record: string, decoded: DecodeResult): DecodeResult {
   return 'error' in decoded ? decoded : {events: decoded.events.map((event) => ({...event, mappedFrom: record}))}
+}
+
+/**
+ * A log service's records, unwrapped to the events' JSON: each decoded on its own, and one that
+ * is no event counted, not fatal. A single record that is nothing but a cut event is the error.
+ */
+function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult {
+  const {messages, cut} = records
+  const events: AuditEvent[] = []
+  let notUnderstood = records.notUnderstood + cut.length
+  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : 'the CloudWatch event\'s message is not JSON'
+  for (const message of messages) {
+    const one = decodeDocument(message, depth + 1)
+    if ('error' in one) {
+      notUnderstood++
+      why = `the CloudWatch event's message: ${one.error}`
+    } else for (const event of one.events) events.push(event)
+  }
+  // One event that could not be read is malformed, as a line would be.
+  if (events.length === 0 && notUnderstood === 1 && messages.length + records.notUnderstood + cut.length === 1) return {error: why, ...(cut.length > 0 ? {cut} : {})}
+  return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */

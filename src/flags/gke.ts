@@ -12,7 +12,7 @@ const helpGroup = 'GKE'
 export const gkeFlags = {
   project: Flags.string({summary: "The GKE cluster's Google Cloud project, when the kubeconfig context does not name it (gke_PROJECT_LOCATION_CLUSTER).", helpGroup}),
   location: Flags.string({summary: "The GKE cluster's location (region or zone), when the context does not name it.", helpGroup}),
-  'cluster-name': Flags.string({summary: "The GKE cluster's name, when the context does not name it.", helpGroup}),
+  // --cluster-name, shared with EKS, is defined with the EKS flags.
 }
 
 export interface GkeFlagValues {
@@ -32,7 +32,7 @@ export function gkeClusterFlags(flags: GkeFlagValues): GkeClusterFlags {
   }
 }
 
-/** The GKE flags given on the command line, as `--name`. */
+/** The flags only GKE reads given on the command line, as `--name` (--cluster-name is shared). */
 export function givenGkeFlags(flags: GkeFlagValues): string[] {
   return (Object.keys(gkeFlags) as Array<keyof typeof gkeFlags>).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
 }
@@ -44,5 +44,5 @@ export function checkGkeSource(source: LogLocation | undefined, flags: GkeFlagVa
     throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for reading ${what}, which --source ${source} replaces`, {hint: `drop ${given.join(' ')}, or the --source`})
   }
   if (source === 'cloud-logging') refuse(givenClusterOnlyFlags(flags), "the control-plane nodes' log files")
-  if (source === 'nodes') refuse(givenGkeFlags(flags), "a GKE cluster's audit log from Cloud Logging")
+  if (source === 'nodes' || source === 'cloudwatch') refuse(givenGkeFlags(flags), "a GKE cluster's audit log from Cloud Logging")
 }

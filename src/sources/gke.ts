@@ -22,6 +22,8 @@ const FLAG_OF: Record<keyof GkeCluster, string> = {project: '--project', locatio
  */
 export async function openGkeSource(location: 'auto' | 'cloud-logging', connection: KubeConnectionOptions, flags: GkeClusterFlags, env: NodeJS.ProcessEnv = process.env): Promise<{source: CloudLoggingSource; said: string} | undefined> {
   const given = Object.values(flags).some((value) => value !== undefined)
+  // Under auto, --cluster-name alone does not say GKE: EKS reads it too.
+  const claimed = flags.project !== undefined || flags.location !== undefined
   let view: KubeContextView | undefined
   let kubeconfigProblem: string | undefined
   try {
@@ -32,7 +34,7 @@ export async function openGkeSource(location: 'auto' | 'cloud-logging', connecti
     kubeconfigProblem = error instanceof NoKubeconfigError ? 'no kubeconfig was found' : error.message
   }
   const guess = view && inferGkeCluster(view)
-  if (location === 'auto' && guess === undefined && !given) return undefined
+  if (location === 'auto' && guess === undefined && !claimed) return undefined
   const target = {project: flags.project ?? guess?.project, location: flags.location ?? guess?.location, cluster: flags.cluster ?? guess?.cluster}
   const missing = (Object.keys(FLAG_OF) as Array<keyof GkeCluster>).filter((part) => target[part] === undefined)
   if (missing.length > 0) {

@@ -28,6 +28,7 @@ const DEFAULTS: PoliciesOptions = {
       insecureSkipTlsVerify: false, token: undefined, impersonate: undefined, requestTimeoutMs: 0, verbose: false,
       nodes: [], logPath: undefined, via: 'auto', image: DEFAULT_READER_IMAGE, podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs: NOW - DAY,
     },
+    eks: {},
   },
   window: {sinceMs: NOW - DAY, untilMs: null},
   filter: {sinceMs: NOW - DAY, untilMs: null, includeDryRun: false, includeSubresources: false},
@@ -40,7 +41,8 @@ const DEFAULTS: PoliciesOptions = {
 }
 
 type Cluster = Extract<PoliciesOptions['input'], {from: 'cluster'}>['cluster']
-const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}}})
+const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}, eks: {}}})
+const eks = (location: 'auto' | 'cloudwatch', options: Record<string, string>): Partial<PoliciesOptions> => ({input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location, eks: options}})
 
 describe('policies options', () => {
   it('compiles no flags to the defaults: the logs on the control-plane nodes, the last 24 hours', async () => {
@@ -82,8 +84,12 @@ describe('policies options', () => {
     [['--as', 'alice', '--as-group', 'ops', '--as-group', 'system:masters'], cluster({impersonate: {user: 'alice', groups: ['ops', 'system:masters']}})],
     [['--as', 'system:serviceaccount:ci:deployer'], cluster({impersonate: {user: 'system:serviceaccount:ci:deployer', groups: []}})],
     [['-v'], cluster({verbose: true})],
+    [['--source', 'cloudwatch'], eks('cloudwatch', {})],
+    // --cluster-name names a GKE cluster too: both are told, the kubeconfig context decides which is read.
+    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], {input: {...(eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'}).input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {cluster: 'prod-eu'}}}],
+    [['--source', 'cloudwatch', '--log-group', '/aws/eks/prod-eu/cluster', '--region', 'us-gov-west-1'], eks('cloudwatch', {logGroup: '/aws/eks/prod-eu/cluster', region: 'us-gov-west-1'})],
     [['--source', 'cloud-logging', '--project', 'shop-prod', '--location', ' europe-west1 ', '--cluster-name', 'prod'],
-      {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
+      {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', eks: {clusterName: 'prod'}, gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
     [['--project', 'shop-prod'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {project: 'shop-prod'}}}],
   ]
   for (const [argv, changes] of rows) {
@@ -101,7 +107,7 @@ describe('policies options', () => {
     [['--pod-namespace', ''], /^--pod-namespace is empty$/, /kube-system/],
     [['-f', 'a.log', '--node', 'cp-1', '--log-path', '/var/log/a.log'], /^--node, --log-path are for reading the logs from the cluster, which -f replaces$/, /^drop --node --log-path, or drop -f/],
     [['-f', 'a.log', '--source', 'nodes'], /^--source is for reading the logs from the cluster, which -f replaces$/, /^drop --source, or drop -f/],
-    [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--project, --cluster-name are for reading the logs from the cluster, which -f replaces$/, /^drop --project --cluster-name, or drop -f/],
+    [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--cluster-name, --project are for reading the logs from the cluster, which -f replaces$/, /^drop --cluster-name --project, or drop -f/],
     [['--location', ' '], /^--location is empty$/, /^give it a value/],
     [['--source', 'cloud-logging', '--node', 'cp-1', '--via', 'pod'], /^--node, --via are for reading the control-plane nodes' log files, which --source cloud-logging replaces$/, /^drop --node --via, or the --source$/],
     [['--source', 'nodes', '--project', 'shop-prod'], /^--project is for reading a GKE cluster's audit log from Cloud Logging, which --source nodes replaces$/, /^drop --project, or the --source$/],
@@ -119,6 +125,14 @@ describe('policies options', () => {
     [['--verb', 'get'], /^--verb get is not a write verb$/, /^use one of: create/],
     [['--kind', 'pods'], /^--kind pods is not a watched kind$/, /^use one of: gnp/],
     [['--user', ''], /^--user is empty$/, /leave --user out/],
+    [['-f', 'a.log', '--region', 'eu-west-1'], /^--region is for reading the logs from the cluster, which -f replaces$/, /^drop --region, or drop -f/],
+    [['--source', 'nodes', '--log-group', '/aws/eks/x/cluster'], /^--log-group does not apply when reading the control-plane nodes' files$/, /^drop --log-group, or use --source cloudwatch$/],
+    [['--source', 'cloudwatch', '--node', 'cp-1', '--via', 'pod'], /^--node, --via do not apply when reading CloudWatch Logs \(EKS\)$/, /^drop --node --via, or use --source nodes$/],
+    [['--cluster-name', 'prod', '--log-path', '/var/log/a.log'], /^--log-path does not apply when reading CloudWatch Logs \(EKS\)$/, /--source nodes/],
+    [['--region', 'Europe'], /^--region Europe is not an AWS region$/, /eu-west-1/],
+    [['--cluster-name', 'a b'], /^--cluster-name a b is not an EKS cluster name$/, /letters, digits/],
+    [['--log-group', 'x y'], /^--log-group x y is not a log group name$/, /\/aws\/eks\/prod\/cluster/],
+    [['--region', ' '], /^--region is empty$/, /leave --region out/],
   ]
   for (const [argv, message, hint] of refused) {
     it(`refuses ${argv.join(' ')}`, async () => {
