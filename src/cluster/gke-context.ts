@@ -3,7 +3,7 @@
 // and the user runs gke-gcloud-auth-plugin (or, before it, the gcp auth provider).
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {kubeconfigUserOf} from './kubeconfig.js'
+import {loadedUserOf} from './kubeconfig.js'
 
 /** What the current context says, as plain data (the field names of the other providers' views). */
 export interface KubeContextView {
@@ -33,7 +33,7 @@ const GKE_NAME = /^gke_([^_]+)_([^_]+)_([^_]+)$/
 export function contextView(kc: KubeConfig): KubeContextView | undefined {
   const context = kc.getContextObject(kc.getCurrentContext())
   if (!context) return undefined
-  const user = kubeconfigUserOf(kc)
+  const user = loadedUserOf(kc)
   return {
     contextName: context.name,
     clusterName: context.cluster,

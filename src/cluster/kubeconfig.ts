@@ -57,14 +57,12 @@ export function limitsOf(kc: KubeConfig): WaitLimits {
   return LIMITS.get(kc) ?? waitLimits(0)
 }
 
-const USERS = new WeakMap<KubeConfig, User | null>()
+/** The current user of each KubeConfig made here as the kubeconfig has it: its exec plugin is hidden from client-node, which never runs it. */
+const LOADED_USERS = new WeakMap<KubeConfig, User>()
 
-/**
- * The current user as the kubeconfig writes it, its exec plugin included: a KubeConfig made by
- * loadKubeConfig shows client-node the user without it (the plugin runs bounded, on its own).
- */
-export function kubeconfigUserOf(kc: KubeConfig): User | null {
-  return USERS.has(kc) ? USERS.get(kc)! : kc.getCurrentUser()
+/** The current user as the kubeconfig writes it, credential plugin included (what a managed cluster's context tells). */
+export function loadedUserOf(kc: KubeConfig): User | null {
+  return LOADED_USERS.get(kc) ?? kc.getCurrentUser()
 }
 
 /** `signal`: the run's; interrupting it stops a credential command that is running. */
@@ -102,7 +100,7 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
   if (opts.verbose) logRequests(stderr)
   const view = withRequestSettings(kc, k8s, limits, opts.impersonate?.groups ?? [], user)
   LIMITS.set(view, limits)
-  USERS.set(view, user)
+  if (user) LOADED_USERS.set(view, user)
   return view
 }
 
