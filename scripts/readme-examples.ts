@@ -23,6 +23,8 @@ import {fileURLToPath} from 'node:url'
 
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {runOnAks} from './readme-aks.js'
+import {FakeCloudLogging} from '../test/support/fake-cloud-logging.js'
+import {fakeGoogleEnv, gkeMorning, writeGkeKubeconfig} from '../test/support/gke-scenario.js'
 import {runOnEks} from './readme-eks.js'
 import {runOnIntegrationStore, runWithCalicoStorage, STORE_URL} from './readme-elasticsearch.js'
 
@@ -150,6 +152,22 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       rmSync(root, {recursive: true, force: true})
     }
   },
+}
+
+/** A GKE context, its Admin Activity log in a loopback Cloud Logging, the token from its metadata server. */
+SPECIAL['policies --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T11:00:00Z'] = async (command) => {
+  const home = mkdtempSync(join(tmpdir(), 'readme-gke-'))
+  const fake = await new FakeCloudLogging({entries: gkeMorning()}).start()
+  try {
+    const kubeconfig = writeGkeKubeconfig(home, 'gke_shop-prod_europe-west1_prod')
+    const run = await runCli(argsOf(command), {env: {...fakeGoogleEnv(home, fake), KUBECONFIG: kubeconfig}, terminal: true})
+    if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+    // Both stderr lines are written before the table: shown in that order.
+    return consoleBlock(command, run.stderr + run.stdout)
+  } finally {
+    await fake.stop()
+    rmSync(home, {recursive: true, force: true})
+  }
 }
 
 /** On an EKS context, against a loopback CloudWatch Logs: what is inferred is said first, on stderr. */

@@ -8,6 +8,7 @@ import type {ClusterReadOptions} from '../sources/cluster.js'
 import type {EksLogOptions} from '../sources/eks.js'
 import type {AksLogOptions} from '../sources/aks.js'
 import type {ElasticsearchOptions} from '../sources/elasticsearch.js'
+import type {GkeClusterFlags} from '../sources/gke.js'
 import {CALICO_EE_PREFIX, CALICO_KUBE_PREFIX, DEFAULT_CLUSTER} from '../sources/elasticsearch-indices.js'
 import type {LogInput, LogLocation} from '../sources/open.js'
 import {FILE_VALUE} from './help-values.js'
@@ -128,24 +129,25 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): FromEnv {
 
 /**
  * Where the log is read without -f, from --source and --es, refusing flags that do not go with it:
- * a store given by URL needs no cluster, and the nodes, CloudWatch or Log Analytics need no store.
- * `kubeFlags` and `elsewhere` are the connection flags given, and those for reading the nodes,
- * CloudWatch and Log Analytics.
+ * a store given by URL needs no cluster, and the nodes or a managed cluster's log service need no
+ * store. `kubeFlags` and `elsewhere` are the connection flags given, and those for reading the
+ * nodes, CloudWatch, Cloud Logging and Log Analytics.
  */
 export function logInputWithoutFiles(flags: ElasticsearchFlagValues & {source?: LogLocation}, kubeFlags: readonly string[],
-  elsewhere: {nodes: readonly string[]; eks: readonly string[]; aks: readonly string[]}, cluster: ClusterReadOptions,
-  {eks, aks, elasticsearch}: {eks: EksLogOptions; aks: AksLogOptions; elasticsearch: ElasticsearchOptions}): LogInput {
+  elsewhere: {nodes: readonly string[]; eks: readonly string[]; gke: readonly string[]; aks: readonly string[]}, cluster: ClusterReadOptions,
+  {eks, gke, aks, elasticsearch}: {eks: EksLogOptions; gke: GkeClusterFlags; aks: AksLogOptions; elasticsearch: ElasticsearchOptions}): LogInput {
   const storeFlags = givenElasticsearchFlags(flags)
   const refuse = (given: readonly string[], why: string, hint: string) => {
     if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} ${why}`, {hint})
   }
-  if (flags.source === 'nodes' || flags.source === 'cloudwatch' || flags.source === 'log-analytics') {
+  if (flags.source === 'nodes' || flags.source === 'cloudwatch' || flags.source === 'cloud-logging' || flags.source === 'log-analytics') {
     refuse(storeFlags, `for reading Elasticsearch, which --source ${flags.source} does not`, `drop ${storeFlags.join(' ')}, or use --source elasticsearch`)
   }
   const fromStore = flags.es !== undefined || flags.source === 'elasticsearch' || flags['es-clusters'] === true
   if (fromStore) {
     refuse(elsewhere.nodes, "for reading the control-plane nodes' log files, which Elasticsearch replaces", `drop ${elsewhere.nodes.join(' ')}`)
     refuse(elsewhere.eks, 'for reading CloudWatch Logs (EKS), which Elasticsearch replaces', `drop ${elsewhere.eks.join(' ')}`)
+    refuse(elsewhere.gke, 'for reading Cloud Logging (GKE), which Elasticsearch replaces', `drop ${elsewhere.gke.join(' ')}`)
     refuse(elsewhere.aks, 'for reading Log Analytics (AKS), which Elasticsearch replaces', `drop ${elsewhere.aks.join(' ')}`)
     if (elasticsearch.credentialsProblem) throw new UserError(elasticsearch.credentialsProblem, {hint: 'set ES_USERNAME and ES_PASSWORD, or ES_API_KEY alone'})
   }
@@ -156,5 +158,5 @@ export function logInputWithoutFiles(flags: ElasticsearchFlagValues & {source?: 
     refuse(connection, 'for finding the store through the cluster, which --es replaces', `drop ${connection.join(' ')}`)
     return {from: 'elasticsearch', elasticsearch}
   }
-  return {from: 'cluster', location: fromStore ? 'elasticsearch' : flags.source ?? 'auto', cluster, eks, ...(Object.keys(aks).length > 0 ? {aks} : {}), elasticsearch}
+  return {from: 'cluster', location: fromStore ? 'elasticsearch' : flags.source ?? 'auto', cluster, eks, ...(Object.keys(gke).length > 0 ? {gke} : {}), ...(Object.keys(aks).length > 0 ? {aks} : {}), elasticsearch}
 }

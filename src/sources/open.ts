@@ -7,20 +7,21 @@ import type {AksLogOptions} from './aks.js'
 import type {ClusterReadOptions} from './cluster.js'
 import type {EksLogOptions} from './eks.js'
 import type {ElasticsearchOptions} from './elasticsearch.js'
+import type {GkeClusterFlags} from './gke.js'
 import type {QueryFilter, Source} from './source.js'
 
 /**
  * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
- * cluster's log in CloudWatch Logs, an AKS cluster's in Log Analytics) or else reads the
- * control-plane nodes (or Calico Enterprise's Elasticsearch, when no node log can be read and the
- * cluster has one).
+ * cluster's log in CloudWatch Logs, a GKE cluster's in Cloud Logging, an AKS cluster's in Log
+ * Analytics) or else reads the control-plane nodes (or Calico Enterprise's Elasticsearch, when no
+ * node log can be read and the cluster has one).
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'log-analytics', 'elasticsearch'] as const
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly aks?: AksLogOptions; readonly elasticsearch: ElasticsearchOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly gke?: GkeClusterFlags; readonly aks?: AksLogOptions; readonly elasticsearch: ElasticsearchOptions}
   | {readonly from: 'elasticsearch'; readonly elasticsearch: ElasticsearchOptions}
 
 export interface OpenedSources {
@@ -46,6 +47,12 @@ export async function openSources(input: LogInput, run: RunContext, {query, stdi
     const {openStoreSources} = await import('./elasticsearch-open.js')
     const store = await openStoreSources(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
     return {sources: store.sources, notices: store.warnings, announcements: store.said, concurrency: 4, close: () => store.close()}
+  }
+  // A GKE context (or --project, --location) first: --cluster-name alone names an EKS cluster too.
+  if (input.location === 'auto' || input.location === 'cloud-logging') {
+    const {openGkeSource} = await import('./gke.js')
+    const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
+    if (gke) return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
   }
   if (input.location === 'auto' || input.location === 'log-analytics') {
     const {openAksLog} = await import('./aks.js')

@@ -97,7 +97,8 @@ describe('policies options', () => {
     [['--as', 'system:serviceaccount:ci:deployer'], cluster({impersonate: {user: 'system:serviceaccount:ci:deployer', groups: []}})],
     [['-v'], cluster({verbose: true})],
     [['--source', 'cloudwatch'], eks('cloudwatch', {})],
-    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'})],
+    // --cluster-name names a GKE cluster too: both are told, the kubeconfig context decides which is read.
+    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], {input: {...(eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'}).input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {cluster: 'prod-eu'}}}],
     [['--source', 'cloudwatch', '--log-group', '/aws/eks/prod-eu/cluster', '--region', 'us-gov-west-1'], eks('cloudwatch', {logGroup: '/aws/eks/prod-eu/cluster', region: 'us-gov-west-1'})],
     [['--source', 'elasticsearch'], store('elasticsearch', {})],
     [['--source', 'elasticsearch', '--es-cluster', 'managed-eu', '--es-ca', 'ca.pem'], store('elasticsearch', {cluster: 'managed-eu', caFile: 'ca.pem'})],
@@ -108,6 +109,9 @@ describe('policies options', () => {
       {input: {from: 'elasticsearch', elasticsearch: {...ES_DEFAULTS, url: 'https://es.example:9200', index: 'logs-kubernetes.audit_logs-*', requestTimeoutMs: 5000}}}],
     [['--es', 'http://127.0.0.1:9200', '--es-insecure-skip-tls-verify', '--no-es-push-down'],
       {input: {from: 'elasticsearch', elasticsearch: {...ES_DEFAULTS, url: 'http://127.0.0.1:9200', insecure: true, pushDown: false}}}],
+    [['--source', 'cloud-logging', '--project', 'shop-prod', '--location', ' europe-west1 ', '--cluster-name', 'prod'],
+      {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', eks: {clusterName: 'prod'}, gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
+    [['--project', 'shop-prod'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {project: 'shop-prod'}}}],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -135,6 +139,10 @@ describe('policies options', () => {
     [['--es', 'https://es:9200', '--es-ca', 'ca.pem', '--es-insecure-skip-tls-verify'], /^--es-ca and --es-insecure-skip-tls-verify cannot be used together$/, /not both/],
     [['--source', 'elasticsearch', '--es-cluster', 'a,b'], /^--es-cluster "a,b" is not a cluster name$/, /--es-clusters/],
     [['--es', 'https://es:9200', '--es-index', 'audit logs'], /^--es-index "audit logs" is not an index name or pattern$/, /commas/],
+    [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--cluster-name, --project are for reading the logs from the cluster, which -f replaces$/, /^drop --cluster-name --project, or drop -f/],
+    [['--location', ' '], /^--location is empty$/, /^give it a value/],
+    [['--source', 'cloud-logging', '--node', 'cp-1', '--via', 'pod'], /^--node, --via are for reading the control-plane nodes' log files, which --source cloud-logging replaces$/, /^drop --node --via, or the --source$/],
+    [['--source', 'nodes', '--project', 'shop-prod'], /^--project is for reading a GKE cluster's audit log from Cloud Logging, which --source nodes replaces$/, /^drop --project, or the --source$/],
     [['-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     [['-f', 'a.log', '-v'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
     [['--server', '10.0.0.1:6443'], /^--server "10.0.0.1:6443" is not an http\(s\) URL$/, /^write it with its scheme, e\.g\. https:\/\/10\.0\.0\.1:6443/],

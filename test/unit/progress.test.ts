@@ -2,15 +2,14 @@ import assert from 'node:assert/strict'
 
 import {ChangeCollector} from '../../src/audit/changes.js'
 import {readSources} from '../../src/reading/read.js'
-import type {SourceStats} from '../../src/reading/stats.js'
+import {emptyStats, type SourceStats} from '../../src/reading/stats.js'
 import {formatRatio, makeProgress, progressLine} from '../../src/render/progress.js'
 import {MemorySource} from '../support/memory-source.js'
 
 const MiB = 1024 * 1024
 
 function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false,
-    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: [], ...over}
+  return {...emptyStats(name), ...over}
 }
 
 /** A terminal as makeProgress sees process.stderr. */
