@@ -1,6 +1,6 @@
-import {ChangeCollector} from '../audit/changes.js'
-import {buildReport, type PolicyChangeReport} from '../audit/report.js'
-import {selectChanges} from '../audit/select.js'
+import {ChangeCollector, type ChangeRecord, compareRecords, decodeRecord, encodeRecord, type PolicyChange} from '../audit/changes.js'
+import {type PolicyChangeReport, reportHead, reportWithChanges, tallyChanges} from '../audit/report.js'
+import {changeMatcher} from '../audit/select.js'
 import {UserError} from '../errors.js'
 import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
@@ -12,7 +12,8 @@ import {sanitize} from '../render/sanitize.js'
 import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
 import {fileSources} from '../sources/file.js'
 import type {LogSource} from '../sources/source.js'
-import {writeDocument} from '../render/document.js'
+import {writeStreamedDocument} from '../render/document.js'
+import {ExternalSort} from '../spill/external-sort.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
@@ -52,7 +53,9 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
     for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
 
-    const collector = new ChangeCollector(options.filter)
+    // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
+    const records = new ExternalSort<ChangeRecord>({encode: encodeRecord, decode: decodeRecord, compare: compareRecords})
+    const collector = new ChangeCollector(options.filter, records)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
     const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
@@ -77,19 +80,25 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }
 
-    const inWindow = collector.finish()
-    const changes = selectChanges(inWindow, options.selection)
-    const report = buildReport(options.window, stats, changes)
+    // The changes are walked as a stream: once for the summary (and the newest, which a table
+    // lists), and once more for -o json|yaml, whose summary comes before its changes.
+    const isSelected = changeMatcher(options.selection)
+    const selected = function* (): Generator<PolicyChange> {
+      for (const change of collector.changes()) if (isSelected(change)) yield change
+    }
+    const table = options.output === 'table' || options.output === 'wide'
+    const tally = tallyChanges(collector.changes(), isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
+    const summarized = {...reportHead(options.window, stats), summary: tally.summary}
     const out = process.stdout
-    if (!(await writeDocument(out, options.output, report))) {
+    if (!(await writeStreamedDocument(out, options.output, summarized, 'changes', selected()))) {
       const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
       await writeChunks(
         out,
-        renderPoliciesTable(report, {
+        renderPoliciesTable({...summarized, recent: tally.newest, total: tally.selected}, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
-          unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
+          unselected: {count: tally.inWindow - tally.selected, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
           width: terminalWidth(out, process.env),
         }),
@@ -97,7 +106,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     }
     // The report is out, but it may miss changes: a script must be able to tell.
     if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
-    return report
+    // What -o json prints; its changes are read again only if asked for (the records stay until the process exits).
+    return reportWithChanges(summarized, selected)
   }
 }
 
