@@ -88,26 +88,66 @@ export function compareRecords(a: ChangeRecord, b: ChangeRecord): number {
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** A record as one line of text (no raw line break: JSON escapes them), for a store that writes records to disk. */
+/**
+ * A record as one line of text, for a store that writes records to disk: fields apart by tabs,
+ * the source IPs last. Splitting on tabs reads a record back several times faster than JSON.parse.
+ */
 export function encodeRecord(r: ChangeRecord): string {
   const c = r.change
-  return JSON.stringify([r.timeUs, r.stageRank, r.tierKnown ? 1 : 0, r.hasBody ? 1 : 0, r.subresource, r.seq, c.time, c.auditID, c.user, c.impersonatedUser, c.verb, c.apiGroup, c.resource, c.kind, c.namespace, c.name, c.tier, c.code, c.outcome, c.dryRun ? 1 : 0, c.userAgent, c.sourceIPs, c.source])
+  let line = `${r.timeUs}\t${r.stageRank}\t${r.tierKnown ? 1 : 0}\t${r.hasBody ? 1 : 0}\t${encodeField(r.subresource)}\t${r.seq}\t${encodeField(c.time)}\t${encodeField(c.auditID)}\t${encodeField(c.user)}\t${encodeField(c.impersonatedUser)}\t${encodeField(c.verb)}\t${encodeField(c.apiGroup)}\t${encodeField(c.resource)}\t${encodeField(c.kind)}\t${encodeField(c.namespace)}\t${encodeField(c.name)}\t${encodeField(c.tier)}\t${c.code === null ? NULL : c.code}\t${c.outcome}\t${c.dryRun ? 1 : 0}\t${encodeField(c.userAgent)}\t${encodeField(c.source)}`
+  for (const ip of c.sourceIPs) line += `\t${encodeField(ip)}`
+  return line
 }
 
 export function decodeRecord(line: string): ChangeRecord {
-  const [timeUs, stageRank, tierKnown, hasBody, subresource, seq, time, auditID, user, impersonatedUser, verb, apiGroup, resource, kind, namespace, name, tier, code, outcome, dryRun, userAgent, sourceIPs, source] = JSON.parse(line) as RecordFields
+  const f = line.split('\t')
   return {
-    change: {time, auditID, user, impersonatedUser, verb, apiGroup, resource, kind, namespace, name, tier, code, outcome, dryRun: dryRun === 1, userAgent, sourceIPs, source},
-    timeUs,
-    stageRank,
-    tierKnown: tierKnown === 1,
-    hasBody: hasBody === 1,
-    subresource,
-    seq,
+    change: {
+      time: text(f[6]!),
+      auditID: text(f[7]!),
+      user: text(f[8]!),
+      impersonatedUser: nullable(f[9]!),
+      verb: text(f[10]!),
+      apiGroup: text(f[11]!),
+      resource: text(f[12]!),
+      kind: text(f[13]!),
+      namespace: nullable(f[14]!),
+      name: nullable(f[15]!),
+      tier: nullable(f[16]!),
+      code: f[17] === NULL ? null : Number(f[17]),
+      outcome: f[18] as Outcome,
+      dryRun: f[19] === '1',
+      userAgent: nullable(f[20]!),
+      source: text(f[21]!),
+      sourceIPs: f.slice(22).map(text),
+    },
+    timeUs: Number(f[0]),
+    stageRank: Number(f[1]),
+    tierKnown: f[2] === '1',
+    hasBody: f[3] === '1',
+    subresource: text(f[4]!),
+    seq: Number(f[5]),
   }
 }
 
-type RecordFields = [number, number, number, number, string, number, string, string, string, string | null, string, string, string, string, string | null, string | null, string | null, number | null, Outcome, number, string | null, string[], string]
+/** Null in an encoded record: a raw NUL, which an encoded string never holds. */
+const NULL = '\u0000'
+const SPECIAL = /[\t\n\r\\\u0000]/
+const ESCAPES: Record<string, string> = {'\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\u0000': '\\0'}
+const UNESCAPES: Record<string, string> = {t: '\t', n: '\n', r: '\r', '\\': '\\', '0': '\u0000'}
+
+function encodeField(value: string | null): string {
+  if (value === null) return NULL
+  return SPECIAL.test(value) ? value.replace(/[\t\n\r\\\u0000]/g, (c) => ESCAPES[c]!) : value
+}
+
+function text(encoded: string): string {
+  return encoded.includes('\\') ? encoded.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c) : encoded
+}
+
+function nullable(encoded: string): string | null {
+  return encoded === NULL ? null : text(encoded)
+}
 
 const STAGE_RANK: Record<string, number> = {RequestReceived: 1, ResponseStarted: 2, ResponseComplete: 3, Panic: 3}
 /** ResponseComplete or Panic: the request's last stage. */

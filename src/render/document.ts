@@ -32,7 +32,8 @@ export async function toYaml(document: unknown): Promise<string> {
   return (await yamlRenderer())(document)
 }
 
-async function yamlRenderer(): Promise<(document: unknown) => string> {
+/** How toYaml renders a document, once the YAML library is loaded. */
+export async function yamlRenderer(): Promise<(document: unknown) => string> {
   const yaml = await import('yaml')
   return (document) => {
     const doc = new yaml.Document(document)
