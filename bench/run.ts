@@ -2,10 +2,13 @@
 // use today, on the same file in the same run. Prints Markdown tables; exits 1 if any variant's
 // answer differs from the others (a fast wrong answer is a bug).
 //
-//   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist]
+//   npm run bench -- [--sizes 100M,1G] [--big] [--many] [--no-counts] [--runs 3] [--baseline-runs 1]
+//                    [--startup-runs 15] [--startup-only | --no-startup] [--dist]
 //
-// --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
+// --big adds the 4 GB log and the log of 8.5 million changes (--many adds that one alone). The
+// rows that are huge in count (a million writes read through a window, 130,000 rotated files, and
+// with --many 8.5 million changes in a table and in JSON) are checked against counts that grep
+// and awk make. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
 
@@ -19,7 +22,9 @@ import {parseArgs} from 'node:util'
 import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
-import {ensureBenchLog, pruneCache} from './generate-log.js'
+import {ensureBenchLog, pruneCache, CACHE_DIR} from './generate-log.js'
+import {countLogsVersion, ensureManyChangesLog, ensureRotatedDirectory, ensureWindowedLog, MANY_CONTROLLER} from './lib/count-logs.js'
+import {JsonStreamCheck} from './lib/json-check.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
 
@@ -97,6 +102,8 @@ async function timeSpan(file: string, size: number): Promise<{first: number; las
 }
 
 const HOUR_MS = 3_600_000
+/** Issue 12's peak RSS targets for the full scan. */
+const RSS_TARGETS_MIB: Readonly<Record<string, number>> = {'1G': 120, '4G': 140}
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z')
 
 function fmtSeconds(s: number): string {
@@ -244,10 +251,125 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
 Targets (issue 3) on ${size}:
 - full scan vs \`grep -c -F\`: ${vsGrep}
 - full scan vs \`jq\`: ${vsJq}
-- peak RSS: ${fmtMiB(oursFull.measurement.peakRssKiB)} MiB (target ≤ 150 MiB) ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= 150 * 1024)}
+- peak RSS: ${fmtMiB(oursFull.measurement.peakRssKiB)} MiB (target ≤ 150 MiB; issue 12: ${RSS_TARGETS_MIB[size] === undefined ? 'none for this size' : `≤ ${RSS_TARGETS_MIB[size]} MiB ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= RSS_TARGETS_MIB[size]! * 1024)}`}) ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= 150 * 1024)}
 - 1 h of 16 h (${window[1]} – ${window[3]}): read ${(winRead * 100).toFixed(1)}% of the bytes (target ≤ 10%) ${check(winRead <= 0.1)}, ${(winTime * 100).toFixed(0)}% of the full-scan time (target ≤ 15%) ${check(winTime <= 0.15)}
 - .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}${moved.length > 0 ? `
 - bytes the kubelet proxy sent per run (issue 5): ${moved.join('; ')}` : ''}`)
+}
+
+/** A shell pipeline's output, trimmed: the independent counts of the rows below. */
+function shell(script: string): string {
+  return execFileSync('sh', ['-c', script], {encoding: 'utf8', maxBuffer: 1 << 20}).trim()
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`
+
+/** The TOTAL and FAILED cells of a user's row in the summary matrix of a table. */
+function tableRow(stdout: string, user: string): {total: number; failed: number} | undefined {
+  const header = stdout.split('\n').find((line) => line.startsWith('USER '))
+  const row = stdout.split('\n').find((line) => line.startsWith(`${user} `))
+  if (!header || !row) return undefined
+  const cells = row.trim().split(/ +/)
+  const failedAt = header.trim().split(/ +/).indexOf('FAILED')
+  return {total: Number(cells.at(-1)!.replace(/,/g, '')), failed: Number(cells[failedAt]!.replace(/,/g, ''))}
+}
+
+interface CountRow {
+  readonly name: string
+  readonly measurement: Measurement
+  /** What we answered, and what grep or awk counted. */
+  readonly ours: string
+  readonly expected: string
+  readonly same: boolean
+}
+
+/**
+ * Inputs huge in count (issue 12, issue 16): a million writes read through a window and a
+ * directory of 130,000 rotated files; with `many`, 8.5 million changes as a table and as JSON,
+ * the JSON checked whole as it streams (valid, every change, in order) without being kept.
+ */
+async function benchCounts(opts: {runs: number; many: boolean}, problems: string[]): Promise<void> {
+  const progress = (m: string) => process.stderr.write(`${m}\n`)
+  const rows: CountRow[] = []
+  const run = async (name: string, command: string[], runs: number, check: (stdout: string) => {ours: string; expected: string}, consume?: (chunk: Buffer) => void) => {
+    progress(`  counts: ${name} ×${runs}`)
+    const measurement = await measure(command, runs, consume)
+    const {ours, expected} = check(measurement.stdout)
+    rows.push({name, measurement, ours, expected, same: ours === expected})
+    if (ours !== expected) problems.push(`counts: "${name}" answered ${ours}, expected ${expected}`)
+  }
+
+  const windowed = await ensureWindowedLog(CACHE_DIR, 1_000_000, progress)
+  const sinceInLog = windowed.since.replace('Z', '.000000Z')
+  const inWindow = shell(`awk -v since=${sinceInLog} 'index($0, "\\"networkpolicies\\"") && substr($0, index($0, "\\"stageTimestamp\\":\\"") + 18, 27) >= since {n++} END {print n+0}' ${quote(windowed.log)}`)
+  await run(`1 M writes, \`--since-time\` inside (table)`, [NODE, CLI, 'policies', '-f', windowed.log, '--since-time', windowed.since], opts.runs, (stdout) => ({ours: String(tableRow(stdout, 'alice')?.total), expected: inWindow}))
+
+  const rotated = await ensureRotatedDirectory(CACHE_DIR, 130_000, progress)
+  const activeChanges = shell(`grep -c -F '"networkpolicies"' ${quote(path.join(rotated.dir, 'audit.log'))}`)
+  await run(`${rotated.files.toLocaleString('en-US')} rotated files, window in the last minute (JSON)`, [NODE, CLI, 'policies', '-f', rotated.dir, '--since-time', rotated.since, '-o', 'json'], opts.runs, (stdout) => {
+    const report = JSON.parse(stdout) as {changes: unknown[]; sources: unknown[]}
+    return {ours: `${report.changes.length} of ${report.sources.length} sources`, expected: `${activeChanges} of ${rotated.files + 1} sources`}
+  })
+
+  if (opts.many) {
+    const many = await ensureManyChangesLog(CACHE_DIR, 8_500_000, progress)
+    progress('  counts: grep over the 8.5 M changes log')
+    const total = shell(`grep -c -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)}`)
+    const failed = shell(`grep -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)} | grep -c -F '"code":409'`)
+    const expected = `${Number(total).toLocaleString('en-US')} changes, ${Number(failed).toLocaleString('en-US')} failed`
+    const size = `${((await stat(many.log)).size / 1e9).toFixed(1)} GB`
+    const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, '--since', 'all', ...args]
+    await run(`8.5 M changes (${size}), \`-o table\``, ours(many.log), 1, (stdout) => {
+      const row = tableRow(stdout, MANY_CONTROLLER)
+      return {ours: row ? `${row.total.toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed` : 'no summary row', expected}
+    })
+    // The JSON (several GB) is checked as it streams, never kept.
+    let check = new JsonStreamCheck(() => {})
+    let changes = 0
+    let summary: Array<{user: string; succeeded: number; failed: number}> = []
+    let ordered = true
+    let previous = ''
+    const consume = (chunk: Buffer) => check.write(chunk)
+    const fresh = () => {
+      changes = 0
+      summary = []
+      ordered = true
+      previous = ''
+      check = new JsonStreamCheck((key, item) => {
+        if (key === 'summary') summary.push(item as (typeof summary)[number])
+        if (key !== 'changes') return
+        const change = item as {time: string; auditID: string}
+        const order = `${change.time} ${change.auditID}`
+        if (order < previous) ordered = false
+        previous = order
+        changes++
+      })
+    }
+    fresh()
+    await run(`8.5 M changes (${size}), \`-o json\` (checked as it streams)`, ours(many.log, '-o', 'json'), 1, () => {
+      let valid = 'valid'
+      try {
+        check.end()
+      } catch (error) {
+        valid = `invalid JSON (${(error as Error).message})`
+      }
+      const row = summary.find((r) => r.user === MANY_CONTROLLER)
+      const summarized = row ? `${(row.succeeded + row.failed).toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed` : 'no summary row'
+      return {ours: `${valid}, ${ordered ? 'in order' : 'OUT OF ORDER'}, ${changes.toLocaleString('en-US')} listed; summary: ${summarized}`, expected: `valid, in order, ${Number(total).toLocaleString('en-US')} listed; summary: ${expected}`}
+    }, consume)
+  }
+
+  console.log(`\n### Huge in count\n`)
+  console.log(`Inputs from bench/lib/count-logs.ts (version ${await countLogsVersion()}); "expected" is counted with grep and awk, or from how the input was made.\n`)
+  console.log(table(['variant', 'runs', 'median s', 'CPU s', 'peak RSS MiB', 'ours', 'expected', 'same answer'], rows.map((r) => {
+    const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
+    return [r.name, String(r.measurement.seconds.length), fmtSeconds(median(r.measurement.seconds)), cpu, fmtMiB(r.measurement.peakRssKiB), r.ours, r.expected, r.same ? '✓' : '✗']
+  })))
+  const manyRows = rows.filter((r) => r.name.startsWith('8.5 M'))
+  if (manyRows.length > 0) {
+    const worst = Math.max(...manyRows.map((r) => r.measurement.peakRssKiB ?? Infinity))
+    console.log(`\nTarget (issue 12): 8.5 M changes, \`-o table\` and \`-o json\` complete with peak RSS ≤ 200 MiB: ${fmtMiB(worst)} MiB ${worst <= 200 * 1024 ? '✓' : '✗'}; JSON valid and complete ${manyRows.every((r) => r.same) ? '✓' : '✗'}`)
+  }
 }
 
 /** Start-up of each way to run the CLI: the compiled CLI of this checkout, and the release installs. */
@@ -295,6 +417,8 @@ async function main(): Promise<void> {
     options: {
       sizes: {type: 'string', default: '100M,1G'},
       big: {type: 'boolean', default: false},
+      many: {type: 'boolean', default: false},
+      'no-counts': {type: 'boolean', default: false},
       runs: {type: 'string', default: '3'},
       'baseline-runs': {type: 'string', default: '1'},
       'startup-runs': {type: 'string', default: '15'},
@@ -325,8 +449,9 @@ async function main(): Promise<void> {
   }
 
   const problems: string[] = []
-  await pruneCache()
+  await pruneCache([await countLogsVersion()])
   for (const size of sizes) await benchSize(size, opts, problems)
+  if (!values['startup-only'] && !values['no-counts']) await benchCounts({runs: opts.runs, many: values.many || values.big}, problems)
   if (!values['no-startup']) await benchStartup(count(values['startup-runs'], '--startup-runs'))
 
   console.log(`\nLoad average at end: ${loadAverage()}.`)

@@ -35,13 +35,16 @@ interface RunResult {
   stdout: string
 }
 
-function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout: boolean): Promise<RunResult> {
+/** What becomes of a command's stdout: kept (to check its answer), discarded, or handed on as it comes. */
+type StdoutUse = 'keep' | 'discard' | ((chunk: Buffer) => void)
+
+function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, stdoutUse: StdoutUse): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'], env})
+    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', stdoutUse === 'discard' ? 'ignore' : 'pipe', 'pipe'], env})
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stdout?.on('data', typeof stdoutUse === 'function' ? stdoutUse : (b: Buffer) => out.push(b))
     child.stderr?.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code, signal) => {
@@ -58,9 +61,10 @@ function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout:
 
 /**
  * Runs `command` `runs` times, one after another. Throws if any run fails. `discardStdout` sends
- * stdout to /dev/null (for commands whose output is the whole input, like `gzip -dc`).
+ * stdout to /dev/null (for commands whose output is the whole input, like `gzip -dc`); a function
+ * gets stdout as it comes, for output too big to keep (then Measurement.stdout is empty).
  */
-export async function measure(command: readonly string[], runs: number, discardStdout = false): Promise<Measurement> {
+export async function measure(command: readonly string[], runs: number, discardStdout: boolean | ((chunk: Buffer) => void) = false): Promise<Measurement> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kubectl-audit-bench-'))
   const rssFile = path.join(dir, 'rss')
   try {
@@ -76,7 +80,7 @@ export async function measure(command: readonly string[], runs: number, discardS
         argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
         env.BENCH_RSS_FILE = rssFile
       }
-      const result = await runOnce(argv, env, discardStdout)
+      const result = await runOnce(argv, env, typeof discardStdout === 'function' ? discardStdout : discardStdout ? 'discard' : 'keep')
       seconds.push(result.seconds)
       stdout = result.stdout
       // The last line: GNU time writes a status line first when the command fails.

@@ -19,7 +19,7 @@ export interface SpillCodec<T> {
 export interface ExternalSortOptions {
   /** Items held before a run is written. */
   bufferItems?: number
-  /** What the merge reads ahead, over all runs; each run gets at least MIN_READ_BYTES. */
+  /** What the merge reads ahead, over all runs; each run gets from MIN_READ_BYTES to MAX_READ_BYTES. */
   mergeReadBytes?: number
   /** Where the temporary folder goes (default: the system's, TMPDIR). */
   directory?: string
@@ -27,7 +27,8 @@ export interface ExternalSortOptions {
 
 const DEFAULTS = {bufferItems: 32_768, mergeReadBytes: 16 * 1024 * 1024}
 const MIN_READ_BYTES = 16 * 1024
-const MAX_READ_BYTES = 1024 * 1024
+/** More per run only keeps more lines alive long enough to be promoted to the old generation. */
+const MAX_READ_BYTES = 64 * 1024
 /** Text is written in pieces of about this size. */
 const WRITE_BYTES = 1024 * 1024
 
