@@ -11,7 +11,7 @@ import {BackingWriteIndex, CALICO_JOIN_WINDOW_MS, type IndexedRequest} from './c
 import {v3Name} from './calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent} from './event.js'
-import {MinHeap} from './heap.js'
+import {MinHeap, OrderedQueue} from './heap.js'
 import {boundUs, ORDER_SLACK_MS} from './window.js'
 
 export {CALICO_JOIN_WINDOW_MS} from './calico-join.js'
@@ -73,12 +73,53 @@ export class MemoryRecordStore implements RecordStore {
     this.ordered = false
   }
 
-  sorted(): Iterable<ChangeRecord> {
+  /** Copies: a walk may change the records it is given. */
+  *sorted(): Iterable<ChangeRecord> {
     if (!this.ordered) this.records.sort(compareRecords)
     this.ordered = true
-    return this.records
+    for (const record of this.records) yield {...record, change: {...record.change}}
   }
 }
+
+/** Somewhere to keep lines of text and get them back sorted: memory, or disk past a bound. */
+export interface SortedLines {
+  add(line: string): void
+  sorted(): Iterable<string>
+}
+
+/**
+ * Records kept as their encoded lines (`encodeRecord`), sorted with `compareEncodedRecords`: a
+ * line is one flat string where a record is a dozen objects, which matters for records that wait
+ * long (until a buffer fills, or reading ends) and would otherwise crowd the old generation.
+ */
+export function encodedRecordStore(lines: SortedLines): RecordStore {
+  return {
+    add: (record) => lines.add(encodeRecord(record)),
+    sorted: function* () {
+      for (const line of lines.sorted()) yield decodeRecord(line)
+    },
+  }
+}
+
+/** compareRecords on encoded records: by the time that starts each line, decoding both only for a tie. */
+export function compareEncodedRecords(a: string, b: string): number {
+  const aEnd = a.indexOf('\t')
+  const bEnd = b.indexOf('\t')
+  if (a.charCodeAt(0) === MINUS || b.charCodeAt(0) === MINUS) {
+    const byTime = Number(a.slice(0, aEnd)) - Number(b.slice(0, bEnd))
+    if (byTime !== 0) return byTime
+  } else {
+    // Whole numbers without leading zeros: the longer is the larger, else the first digit apart decides.
+    if (aEnd !== bEnd) return aEnd - bEnd
+    for (let i = 0; i < aEnd; i++) {
+      const d = a.charCodeAt(i) - b.charCodeAt(i)
+      if (d !== 0) return d
+    }
+  }
+  return compareRecords(decodeRecord(a), decodeRecord(b))
+}
+
+const MINUS = 0x2d
 
 /** By time, then audit ID (the report's order), then source and arrival, so that every order is total. */
 export function compareRecords(a: ChangeRecord, b: ChangeRecord): number {
@@ -94,9 +135,10 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  */
 export function encodeRecord(r: ChangeRecord): string {
   const c = r.change
-  let line = `${r.timeUs}\t${r.stageRank}\t${r.tierKnown ? 1 : 0}\t${r.hasBody ? 1 : 0}\t${encodeField(r.subresource)}\t${r.seq}\t${encodeField(c.time)}\t${encodeField(c.auditID)}\t${encodeField(c.user)}\t${encodeField(c.impersonatedUser)}\t${encodeField(c.verb)}\t${encodeField(c.apiGroup)}\t${encodeField(c.resource)}\t${encodeField(c.kind)}\t${encodeField(c.namespace)}\t${encodeField(c.name)}\t${encodeField(c.tier)}\t${c.code === null ? NULL : c.code}\t${c.outcome}\t${c.dryRun ? 1 : 0}\t${encodeField(c.userAgent)}\t${encodeField(c.source)}`
-  for (const ip of c.sourceIPs) line += `\t${encodeField(ip)}`
-  return line
+  // join() makes one flat string; a template of many parts would be a rope holding every part.
+  const fields = [r.timeUs, r.stageRank, r.tierKnown ? 1 : 0, r.hasBody ? 1 : 0, encodeField(r.subresource), r.seq, encodeField(c.time), encodeField(c.auditID), encodeField(c.user), encodeField(c.impersonatedUser), encodeField(c.verb), encodeField(c.apiGroup), encodeField(c.resource), encodeField(c.kind), encodeField(c.namespace), encodeField(c.name), encodeField(c.tier), c.code === null ? NULL : c.code, c.outcome, c.dryRun ? 1 : 0, encodeField(c.userAgent), encodeField(c.source)]
+  for (const ip of c.sourceIPs) fields.push(encodeField(ip))
+  return fields.join('\t')
 }
 
 export function decodeRecord(line: string): ChangeRecord {
@@ -221,11 +263,14 @@ export function* settleChanges(records: Iterable<ChangeRecord>, filter: Pick<Cha
   yield* settler.takeOut()
 }
 
-/** The records of one request seen so far; `best` is a copy, changed as others tell more. */
+/** The records of one request seen so far; `best` is changed as others tell more. */
 interface Group {
-  readonly key: string
+  /** Its first record: what makes another record one of the same request (sameRequest). */
+  readonly first: ChangeRecord
   readonly firstUs: number
   best: ChangeRecord
+  /** Another open request under the same audit ID (from another apiserver, or another verb or object). */
+  sameID: Group | undefined
   /** When, in log time, no other record of it can come any more. */
   closeAt: number
   open: boolean
@@ -250,13 +295,15 @@ const bySettledRecord = (a: Settled, b: Settled) => compareRecords(a.record, b.r
  */
 class Settler {
   readonly out: PolicyChange[] = []
+  /** Open requests by audit ID; those without one are in no map, since they never merge. */
   private readonly groups = new Map<string, Group>()
+  private readonly apiservers = new Map<string, string>()
   private readonly deadlines = new MinHeap<{at: number; group: Group}>((a, b) => a.at - b.at)
   /** Open requests in the order they were opened, which is by their first time. */
   private opened: Group[] = []
   private openedHead = 0
-  private readonly waiting = new MinHeap<Settled>(bySettledRecord)
-  private readonly backings = new MinHeap<Settled>(bySettledRecord)
+  private readonly waiting = new OrderedQueue<Settled>(bySettledRecord)
+  private readonly backings = new OrderedQueue<Settled>(bySettledRecord)
   private readonly requests = new BackingWriteIndex<Settled>(bySettledRecord)
 
   constructor(
@@ -266,16 +313,20 @@ class Settler {
 
   add(record: ChangeRecord): void {
     this.advance(record.timeUs)
-    const key = requestKey(record)
-    const group = this.groups.get(key)
+    const id = record.change.auditID
+    let group = id === '' ? undefined : this.groups.get(id)
+    while (group !== undefined && !this.sameRequest(group.first, record)) group = group.sameID
     // A repeated audit ID long after is another request.
     if (group && record.timeUs - group.firstUs <= STAGE_SPAN_US) {
       this.merge(group, record)
       return
     }
     if (group) this.close(group)
-    const fresh: Group = {key, firstUs: record.timeUs, best: copyRecord(record), closeAt: 0, open: true}
-    this.groups.set(key, fresh)
+    const fresh: Group = {first: record, firstUs: record.timeUs, best: record, sameID: undefined, closeAt: 0, open: true}
+    if (id !== '') {
+      fresh.sameID = this.groups.get(id)
+      this.groups.set(id, fresh)
+    }
     this.opened.push(fresh)
     this.schedule(fresh)
   }
@@ -291,9 +342,8 @@ class Settler {
 
   private merge(group: Group, record: ChangeRecord): void {
     if (prefer(record, group.best)) {
-      const candidate = copyRecord(record)
-      takeTier(candidate, group.best)
-      group.best = candidate
+      takeTier(record, group.best)
+      group.best = record
     } else takeTier(group.best, record)
     this.schedule(group)
   }
@@ -317,13 +367,56 @@ class Settler {
       this.openedHead = 0
     }
     const watermark = Math.min(nowUs, this.opened[this.openedHead]?.firstUs ?? Number.POSITIVE_INFINITY)
-    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + JOIN_US < watermark; b = this.backings.peek()) this.join(this.backings.pop()!)
-    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * JOIN_US < watermark; w = this.waiting.peek()) this.letOut(this.waiting.pop()!)
+    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + JOIN_US < watermark; b = this.backings.peek()) this.join(this.backings.shift()!)
+    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * JOIN_US < watermark; w = this.waiting.peek()) this.letOut(this.waiting.shift()!)
+  }
+
+  /** Takes a closed request out of the audit ID map. */
+  private forget(group: Group): void {
+    const id = group.first.change.auditID
+    if (id === '') return
+    let at = this.groups.get(id)
+    if (at === group) {
+      if (group.sameID) this.groups.set(id, group.sameID)
+      else this.groups.delete(id)
+      return
+    }
+    while (at !== undefined && at.sameID !== group) at = at.sameID
+    if (at) at.sameID = group.sameID
+  }
+
+  /**
+   * Whether two records with one audit ID are of one request. An audit ID names one request,
+   * wherever its events were read: two copies of a log, a backup beside the live one, a request
+   * whose stages rotation put in two files. Only another apiserver (another node) may reuse an ID
+   * (a client can set it), except that kube-apiserver and the Calico API server log one aggregated
+   * request under one ID.
+   */
+  private sameRequest(a: ChangeRecord, b: ChangeRecord): boolean {
+    const x = a.change
+    const y = b.change
+    if (x.verb !== y.verb || x.resource !== y.resource || x.apiGroup !== y.apiGroup) return false
+    if (x.apiGroup === CALICO_GROUP) return true
+    return a.subresource === b.subresource && x.namespace === y.namespace && this.apiserverOf(x.source) === this.apiserverOf(y.source)
+  }
+
+  /**
+   * The apiserver a source is the log of, where its name tells: the node of `node/NAME:PATH`, the
+   * pod of `pod/NS/NAME`. Files given with -f could be any apiserver's, or copies: one origin.
+   */
+  private apiserverOf(source: string): string {
+    let known = this.apiservers.get(source)
+    if (known === undefined) {
+      const node = /^node\/([^:]+):/.exec(source)
+      known = node ? `node/${node[1]}` : /^pod\/[^/]+\/[^/]+$/.test(source) ? source : ''
+      this.apiservers.set(source, known)
+    }
+    return known
   }
 
   private close(group: Group): void {
     group.open = false
-    if (this.groups.get(group.key) === group) this.groups.delete(group.key)
+    this.forget(group)
     const settled: Settled = {record: group.best, dropped: false}
     const change = settled.record.change
     if (change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(change.user)) this.backings.push(settled)
@@ -364,24 +457,6 @@ function joinedWrite(record: ChangeRecord) {
   return {timeUs: record.timeUs, resource, namespace, name, verb, failed: outcome === 'failed'}
 }
 
-function copyRecord(record: ChangeRecord): ChangeRecord {
-  return {...record, change: {...record.change}}
-}
-
-/**
- * Which records are of one request. An audit ID names one request, wherever its events were read:
- * two copies of a log, a backup beside the live one, a request whose stages rotation put in two
- * files. Only another apiserver (another node) may reuse an ID (a client can set it), except that
- * kube-apiserver and the Calico API server log one aggregated request under one ID. No ID, no
- * merging.
- */
-function requestKey(record: ChangeRecord): string {
-  const c = record.change
-  if (c.auditID === '') return `#${record.seq}`
-  if (c.apiGroup === CALICO_GROUP) return `calico|${c.auditID}|${c.verb}|${c.resource}`
-  return `${apiserverOf(c.source)}|${c.auditID}|${c.verb}|${c.apiGroup}|${c.resource}|${record.subresource}|${c.namespace ?? ''}`
-}
-
 /**
  * Of two records of one request: the latest stage; then the one with a body (the Calico API
  * server's, beside kube-apiserver's Metadata line); then, for copies, the first source by name,
@@ -399,23 +474,6 @@ function takeTier(kept: ChangeRecord, other: ChangeRecord): void {
     kept.change.tier = other.change.tier
     kept.tierKnown = true
   }
-}
-
-const apiservers = new Map<string, string>()
-
-/**
- * The apiserver a source is the log of, where its name tells: the node of `node/NAME:PATH`, the
- * pod of `pod/NS/NAME`. Files given with -f could be any apiserver's, or copies: one origin.
- */
-function apiserverOf(source: string): string {
-  let known = apiservers.get(source)
-  if (known === undefined) {
-    const node = /^node\/([^:]+):/.exec(source)
-    known = node ? `node/${node[1]}` : /^pod\/[^/]+\/[^/]+$/.test(source) ? source : ''
-    if (apiservers.size > 10_000) apiservers.clear()
-    apiservers.set(source, known)
-  }
-  return known
 }
 
 export function isDryRun(requestURI: string): boolean {

@@ -13,21 +13,26 @@ export interface SummaryRow {
 }
 
 export class SummaryCounter {
-  private readonly rows = new Map<string, SummaryRow>()
+  /** By user, then verb: no key to build per change. */
+  private readonly byUser = new Map<string, Map<string, SummaryRow>>()
 
   add(change: PolicyChange): void {
-    const key = `${change.user}\u0000${change.verb}`
-    let row = this.rows.get(key)
+    let verbs = this.byUser.get(change.user)
+    if (!verbs) {
+      verbs = new Map()
+      this.byUser.set(change.user, verbs)
+    }
+    let row = verbs.get(change.verb)
     if (!row) {
       row = {user: change.user, verb: change.verb, succeeded: 0, failed: 0, unknown: 0}
-      this.rows.set(key, row)
+      verbs.set(change.verb, row)
     }
     row[change.outcome]++
   }
 
   /** Sorted by succeeded+failed+unknown descending, then user, then verb (ARCHITECTURE.md, Contracts). */
   summary(): SummaryRow[] {
-    return [...this.rows.values()].map((row) => ({...row})).sort((a, b) => total(b) - total(a) || compare(a.user, b.user) || compare(a.verb, b.verb))
+    return [...this.byUser.values()].flatMap((verbs) => [...verbs.values()].map((row) => ({...row}))).sort((a, b) => total(b) - total(a) || compare(a.user, b.user) || compare(a.verb, b.verb))
   }
 }
 

@@ -1,4 +1,4 @@
-import {ChangeCollector, type ChangeRecord, compareRecords, decodeRecord, encodeRecord, type PolicyChange} from '../audit/changes.js'
+import {ChangeCollector, compareEncodedRecords, encodedRecordStore, type PolicyChange} from '../audit/changes.js'
 import {type PolicyChangeReport, reportHead, reportWithChanges, tallyChanges} from '../audit/report.js'
 import {changeMatcher} from '../audit/select.js'
 import {UserError} from '../errors.js'
@@ -51,8 +51,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
-    const records = new ExternalSort<ChangeRecord>({encode: encodeRecord, decode: decodeRecord, compare: compareRecords})
-    const collector = new ChangeCollector(options.filter, records)
+    const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords})
+    const collector = new ChangeCollector(options.filter, encodedRecordStore(records))
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
     const reading = {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
     // Reader pods are deleted however reading ends.

@@ -199,14 +199,17 @@ class ArrayCursor<T> implements Cursor<T> {
   }
 }
 
-/** Reads one run back, a block at a time, line by line. */
+/**
+ * Reads one run back, a block at a time, a line at a time: the block stays bytes and only the
+ * next line becomes a string, so the merge keeps one string per run alive, not a block of them.
+ */
 class RunCursor<T> implements Cursor<T> {
   head: T | undefined
   private position: number
-  private lines: string[] = []
-  private index = 0
-  private rest: Buffer = Buffer.alloc(0)
-  private readonly block: Buffer
+  private block: Buffer
+  /** The unread bytes of the block: [start, end). */
+  private start = 0
+  private end = 0
 
   constructor(
     private readonly fd: number,
@@ -219,32 +222,35 @@ class RunCursor<T> implements Cursor<T> {
   }
 
   advance(): boolean {
-    while (this.index >= this.lines.length) {
+    for (;;) {
+      const newline = this.block.indexOf(0x0a, this.start)
+      if (newline !== -1 && newline < this.end) {
+        const line = this.block.toString('utf8', this.start, newline)
+        this.start = newline + 1
+        this.head = this.decode(line)
+        return true
+      }
       if (!this.fill()) return false
     }
-    this.head = this.decode(this.lines[this.index++]!)
-    return true
   }
 
-  /** Reads the next block and splits its whole lines; false when the run is over. */
+  /** Moves the unread bytes to the front and reads more after them; false when the run is over. */
   private fill(): boolean {
     if (this.position >= this.run.end) return false
-    const length = Math.min(this.block.length, this.run.end - this.position)
-    const read = readSync(this.fd, this.block, 0, length, this.position)
+    const unread = this.end - this.start
+    // A line longer than the block: a bigger block.
+    if (unread === this.block.length) {
+      const bigger = Buffer.allocUnsafe(this.block.length * 2)
+      this.block.copy(bigger, 0, this.start, this.end)
+      this.block = bigger
+    } else this.block.copy(this.block, 0, this.start, this.end)
+    this.start = 0
+    this.end = unread
+    const length = Math.min(this.block.length - unread, this.run.end - this.position)
+    const read = readSync(this.fd, this.block, unread, length, this.position)
     if (read === 0) throw new Error('the temporary file of changes ended early')
     this.position += read
-    const data = this.rest.length > 0 ? Buffer.concat([this.rest, this.block.subarray(0, read)]) : this.block.subarray(0, read)
-    const lastNewline = data.lastIndexOf(0x0a)
-    // A line longer than a block: keep reading until it ends.
-    if (lastNewline === -1) {
-      this.rest = Buffer.from(data)
-      this.lines = []
-      this.index = 0
-      return true
-    }
-    this.lines = data.toString('utf8', 0, lastNewline).split('\n')
-    this.index = 0
-    this.rest = Buffer.from(data.subarray(lastNewline + 1))
+    this.end += read
     return true
   }
 }
