@@ -82,7 +82,8 @@ export async function ensureManyChangesLog(dir: string, changes = 8_500_000, pro
       }
       // The v3 name; the CRD of a default-tier policy carries the tier as a prefix.
       const tier = ['security', 'platform', 'default'][i % 3]!
-      const name = `${tier === 'default' ? '' : `${tier}.`}sync-${(i >> 4) % 40}`
+      // A policy comes round again every 40,000 changes (4.5 minutes): one request per object within the join window.
+      const name = `${tier === 'default' ? '' : `${tier}.`}sync-${Math.floor(i / 10) % 4000}`
       yield `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"${uuid(i, 2)}","stage":"ResponseComplete","requestURI":"/apis/projectcalico.org/v3/globalnetworkpolicies/${name}?fieldManager=policy-controller","verb":"patch",${identity},"objectRef":{"resource":"globalnetworkpolicies","name":"${name}","apiGroup":"projectcalico.org","apiVersion":"v3"},${status},${times},${decision}}`
       const crd = tier === 'default' ? `default.${name}` : name
       const backing = t + 20_000 + (i % 61) * 1000
