@@ -56,7 +56,7 @@ export interface ChangeRecord {
 /**
  * Where records wait until reading is over. `sorted()` gives every record added, in
  * `compareRecords` order, and may be called more than once (a report walks the changes twice).
- * Records are not changed by the walk: a store may give the same objects again.
+ * The walk changes the records it is given (a joined tier, a name): each call gives fresh ones.
  */
 export interface RecordStore {
   add(record: ChangeRecord): void
@@ -336,8 +336,7 @@ class Settler {
   }
 
   takeOut(): PolicyChange[] {
-    const out = this.out.splice(0)
-    return out
+    return this.out.splice(0)
   }
 
   private merge(group: Group, record: ChangeRecord): void {

@@ -281,9 +281,13 @@ describe('changes as a stream', () => {
     }
   })
 
-  it('walks the same records twice to the same changes: a walk changes nothing it was given', () => {
-    const collector = collect(generatedLog(7, 400, 300), ALL, new MemoryRecordStore())
+  it('walks the same records twice to the same changes: the store gives each walk records of its own', () => {
+    const store = new MemoryRecordStore()
+    const collector = collect(generatedLog(7, 400, 300), ALL, store)
+    const before = structuredClone([...store.sorted()])
     assert.deepEqual(collector.finish(), collector.finish())
+    // The walks joined tiers and names into what they were given, not into what the store keeps.
+    assert.deepEqual([...store.sorted()], before)
   })
 
   it('orders encoded records as it orders records', () => {
