@@ -51,6 +51,24 @@ export interface ChangeRecord {
   subresource: string
   /** The order records were added in: the last tie-break, and the identity of a request without an audit ID. */
   seq: number
+  /** The request's bodies, kept only when a run shows what changed (ChangeCollector's bodiesOf). */
+  bodies?: WriteBodies
+  /** For a Calico v3 request: the backing crd.projectcalico.org write joined to it, which carries the object. */
+  joined?: {verb: string; bodies: WriteBodies | undefined}
+}
+
+/** The bodies of one write as JSON text: a record that waits holds one string, not a tree of objects. */
+export interface WriteBodies {
+  readonly requestURI: string
+  readonly request: string | null
+  readonly response: string | null
+}
+
+/** A change and the write that tells what it did: the request's own, or its joined backing write's. */
+export interface ChangeWrite {
+  readonly change: PolicyChange
+  readonly verb: string
+  readonly bodies: WriteBodies | undefined
 }
 
 /**
@@ -131,12 +149,15 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 /**
  * A record as one line of text, for a store that writes records to disk: fields apart by tabs,
- * the source IPs last. Splitting on tabs reads a record back several times faster than JSON.parse.
+ * the bodies (JSON, which never holds a raw tab or line break) next, the source IPs last.
+ * Splitting on tabs reads a record back several times faster than JSON.parse.
  */
 export function encodeRecord(r: ChangeRecord): string {
   const c = r.change
   // join() makes one flat string; a template of many parts would be a rope holding every part.
   const fields = [r.timeUs, r.stageRank, r.tierKnown ? 1 : 0, r.hasBody ? 1 : 0, encodeField(r.subresource), r.seq, encodeField(c.time), encodeField(c.auditID), encodeField(c.user), encodeField(c.impersonatedUser), encodeField(c.verb), encodeField(c.apiGroup), encodeField(c.resource), encodeField(c.kind), encodeField(c.namespace), encodeField(c.name), encodeField(c.tier), c.code === null ? NULL : c.code, c.outcome, c.dryRun ? 1 : 0, encodeField(c.userAgent), encodeField(c.source)]
+  const b = r.bodies
+  fields.push(b === undefined ? NULL : encodeField(b.requestURI), b?.request ?? NULL, b?.response ?? NULL)
   for (const ip of c.sourceIPs) fields.push(encodeField(ip))
   return fields.join('\t')
 }
@@ -161,7 +182,7 @@ export function decodeRecord(line: string): ChangeRecord {
       dryRun: f[19] === '1',
       userAgent: nullable(f[20]!),
       source: text(f[21]!),
-      sourceIPs: f.slice(22).map(text),
+      sourceIPs: f.slice(25).map(text),
     },
     timeUs: Number(f[0]),
     stageRank: Number(f[1]),
@@ -169,6 +190,7 @@ export function decodeRecord(line: string): ChangeRecord {
     hasBody: f[3] === '1',
     subresource: text(f[4]!),
     seq: Number(f[5]),
+    ...(f[22] === NULL ? {} : {bodies: {requestURI: text(f[22]!), request: f[23] === NULL ? null : f[23]!, response: f[24] === NULL ? null : f[24]!}}),
   }
 }
 
@@ -223,9 +245,14 @@ export interface ChangeFilter {
 export class ChangeCollector {
   private seq = 0
 
+  /**
+   * `bodiesOf` says which events keep their bodies in their records (write-bodies.ts); without
+   * it no record holds any, and changeWrites() gives no bodies.
+   */
   constructor(
     private readonly filter: ChangeFilter,
     private readonly store: RecordStore = new MemoryRecordStore(),
+    private readonly bodiesOf?: (event: AuditEvent) => WriteBodies | undefined,
   ) {}
 
   /** Returns true when the event is a write to a watched resource (whatever the window). */
@@ -237,13 +264,20 @@ export class ChangeCollector {
     if (ref.subresource !== '' && !this.filter.includeSubresources) return true
     const dryRun = isDryRun(event.requestURI)
     if (dryRun && !this.filter.includeDryRun) return true
-    this.store.add(toRecord(event, watched, source, dryRun, this.seq++))
+    const record = toRecord(event, watched, source, dryRun, this.seq++)
+    const bodies = this.bodiesOf?.(event)
+    this.store.add(bodies === undefined ? record : {...record, bodies})
     return true
   }
 
   /** The changes, in order; each call walks the records again. */
   changes(): Iterable<PolicyChange> {
     return settleChanges(this.store.sorted(), this.filter)
+  }
+
+  /** The changes with the writes that tell what each did, in order; each call walks the records again. */
+  *changeWrites(): Generator<ChangeWrite> {
+    for (const record of settleRecords(this.store.sorted(), this.filter)) yield changeWriteOf(record)
   }
 
   /** All the changes at once. */
@@ -254,6 +288,20 @@ export class ChangeCollector {
 
 /** Turns records sorted by `compareRecords` into changes in the window, in report order. */
 export function* settleChanges(records: Iterable<ChangeRecord>, filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>): Generator<PolicyChange> {
+  for (const record of settleRecords(records, filter)) yield record.change
+}
+
+/**
+ * The write that tells what a change did: a Calico v3 request logged without bodies (kube-apiserver
+ * logs it at Metadata) is told by its joined backing write; otherwise by the request itself.
+ */
+export function changeWriteOf(record: ChangeRecord): ChangeWrite {
+  const joined = record.bodies === undefined ? record.joined : undefined
+  return joined ? {change: record.change, verb: joined.verb, bodies: joined.bodies} : {change: record.change, verb: record.change.verb, bodies: record.bodies}
+}
+
+/** The record that settled each change (settleChanges), joined backing write attached. */
+export function* settleRecords(records: Iterable<ChangeRecord>, filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>): Generator<ChangeRecord> {
   const settler = new Settler(boundUs(filter.sinceMs), boundUs(filter.untilMs))
   for (const record of records) {
     settler.add(record)
@@ -294,7 +342,7 @@ const bySettledRecord = (a: Settled, b: Settled) => compareRecords(a.record, b.r
  * window of it is settled; a change is let out once every backing write that could join it was.
  */
 class Settler {
-  readonly out: PolicyChange[] = []
+  readonly out: ChangeRecord[] = []
   /** Open requests by audit ID; those without one are in no map, since they never merge. */
   private readonly groups = new Map<string, Group>()
   private readonly apiservers = new Map<string, string>()
@@ -335,7 +383,7 @@ class Settler {
     this.advance(Number.POSITIVE_INFINITY)
   }
 
-  takeOut(): PolicyChange[] {
+  takeOut(): ChangeRecord[] {
     return this.out.splice(0)
   }
 
@@ -343,10 +391,12 @@ class Settler {
     if (prefer(record, group.best)) {
       takeTier(record, group.best)
       takeIdentity(record, group.best)
+      record.bodies ??= group.best.bodies
       group.best = record
     } else {
       takeTier(group.best, record)
       takeIdentity(group.best, record)
+      group.best.bodies ??= record.bodies
     }
     this.schedule(group)
   }
@@ -443,6 +493,7 @@ class Settler {
     if (request.verb === 'deletecollection') return
     match.taken = true
     const from = backing.record
+    match.item.record.joined = {verb: from.change.verb, bodies: from.bodies}
     if (!match.item.record.tierKnown && from.tierKnown) request.tier = from.change.tier
     if (request.name === null && from.change.name !== null) request.name = v3Name(from.change.name)
   }
@@ -450,8 +501,8 @@ class Settler {
   private letOut(settled: Settled): void {
     if (settled.request) this.requests.remove(settled.request)
     if (settled.dropped) return
-    const {timeUs, change} = settled.record
-    if ((this.sinceUs === null || timeUs >= this.sinceUs) && (this.untilUs === null || timeUs <= this.untilUs)) this.out.push(change)
+    const {timeUs} = settled.record
+    if ((this.sinceUs === null || timeUs >= this.sinceUs) && (this.untilUs === null || timeUs <= this.untilUs)) this.out.push(settled.record)
   }
 }
 

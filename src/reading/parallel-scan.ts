@@ -8,8 +8,8 @@ import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
+import {type BodyKeeping, keptOfEvent} from '../audit/write-bodies.js'
 import {tap} from '../sources/byte-streams.js'
 import {FILE_CHUNK_BYTES} from '../sources/file.js'
 import type {LogSource} from '../sources/source.js'
@@ -39,6 +39,8 @@ export interface ParallelJob {
   readonly grid: ChunkGrid
   readonly stopAfter: number | null
   readonly watchOrder: boolean
+  /** Which writes keep their bodies (keptOfWaitingEvent). */
+  readonly bodies?: BodyKeeping
 }
 
 /** What the worker is given. */
@@ -61,10 +63,12 @@ export interface ChunkHandlers {
 
 /**
  * What is kept of an event that waits to be handed on, or crosses from the worker: bodies can be
- * large, and changes read only a few fields (slimEvent). Keeping whole bodies for some events
- * (those of changes, for a diff) is a change here alone.
+ * large, and changes read only a few fields (slimEvent); only the writes the job says keep theirs
+ * (a run that shows what changed).
  */
-export const keptOfWaitingEvent: (event: AuditEvent) => AuditEvent = slimEvent
+export function keptOfWaitingEvent(event: AuditEvent, job: Pick<ParallelJob, 'bodies'>): AuditEvent {
+  return keptOfEvent(event, job.bodies)
+}
 
 /** Events handed to ChunkHandlers.events at most at a time. */
 const HAND_ON_BATCH = 4096
@@ -243,7 +247,7 @@ export class ParallelScan {
     const result = await scanJsonLines(owned, (events) => {
       for (const event of events) {
         if (skip > 0) skip--
-        else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event))
+        else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event, this.job))
       }
       if (inTurn) this.handOn(state, handlers)
     }, {...this.job, continues: true})

@@ -4,10 +4,10 @@
 // A query source is asked with the run's filter, and its records are decoded (reading/query.ts).
 
 import {findWatchedResource, isWriteVerb} from '../audit/catalog.js'
-import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
+import {type BodyKeeping, keptOfEvent} from '../audit/write-bodies.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
 import {isQuerySource, type LogSource, type QueryFilter, type Source} from '../sources/source.js'
 import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
@@ -23,7 +23,8 @@ import {emptyStats, NAMED_TRUNCATED, noteTruncated, type SourceStats} from './st
 
 /**
  * Where the events go. An event may come with its request and response bodies cut down to what
- * changes read (slimEvent): when it was held back, or decoded on another thread.
+ * changes read (slimEvent): when it was held back, or decoded on another thread, unless
+ * ReadOptions.bodies keeps them.
  */
 export interface EventSink {
   add(event: AuditEvent, sourceName: string): void
@@ -34,6 +35,8 @@ export interface ReadOptions {
   /** What query sources are asked for (the window, the watched resources, the user's selection). */
   query?: QueryFilter
   sink: EventSink
+  /** Which writes keep their bodies wherever events wait or cross threads (a run that shows what changed); none when absent. */
+  bodies?: BodyKeeping
   /** Sources read at once (network sources gain from more). */
   concurrency?: number
   signal?: AbortSignal
@@ -136,10 +139,10 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   const held: AuditEvent[] = []
   // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
   const add: AddEvents = plan.trustsOrder ? (events) => {
-    for (const event of events) held.push(slimEvent(event))
+    for (const event of events) held.push(keptOfEvent(event, reading.bodies))
   } : sinkFor(reading, source, stats)
   const commit = () => sinkFor(reading, source, stats)(held)
-  const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, signal) : null
+  const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, reading.bodies, signal) : null
   stats.startOffset = plan.start
   // JSON lines go only to the line scanner, which copies what it keeps.
   const raw = parallel?.firstChunk(signal) ?? source.read({start: plan.start}, signal, {reuseBuffers: lines})
@@ -195,14 +198,14 @@ function countBytes(raw: AsyncIterable<Buffer>, stats: SourceStats, reading: Sou
  * Starts scanning the rest of a big local file of JSON lines on a worker as well, when that pays:
  * enough left to read, and a window that does not end within it. Null: read on this thread alone.
  */
-async function startParallelScan(source: LogSource, path: string, plan: ReadPlan, size: number, signal?: AbortSignal): Promise<ParallelScan | null> {
+async function startParallelScan(source: LogSource, path: string, plan: ReadPlan, size: number, bodies: BodyKeeping | undefined, signal?: AbortSignal): Promise<ParallelScan | null> {
   if (size - plan.start < PARALLEL_SCAN.minBytes) return null
   if (plan.stopAfter !== null) {
     const later = await timeAfter(source, plan.start + PARALLEL_SCAN.minBytes, size, signal)
     if (later !== undefined && later > plan.stopAfter) return null
   }
   const grid = {from: plan.start, size, chunkBytes: PARALLEL_SCAN.chunkBytes}
-  return ParallelScan.start(source, {path, grid, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
+  return ParallelScan.start(source, {path, grid, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder, ...(bodies ? {bodies} : {})})
 }
 
 /**

@@ -33,7 +33,7 @@ for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDu
   })
   const result = await scanJsonLines(owned, (events) => {
     for (const event of events) {
-      batch.push(keptOfWaitingEvent(event))
+      batch.push(keptOfWaitingEvent(event, job))
       if (batch.length >= BATCH_EVENTS) send()
     }
   }, {...job, continues: true})

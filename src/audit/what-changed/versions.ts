@@ -131,7 +131,7 @@ function sides(write: ObjectWrite, previous: Side, notes: string[]): {before: Si
 const known = (version: ObjectVersion): Side => ({state: 'known', version})
 
 /** Bodies that are not the object: a Status (failure, or a delete's answer), DeleteOptions, a list. */
-function isObjectBody(body: unknown): body is JsonObject {
+export function isObjectBody(body: unknown): body is JsonObject {
   if (!isObject(body)) return false
   const kind = stringField(body, 'kind')
   if (kind === 'Status' || kind === 'DeleteOptions' || (kind !== undefined && kind.endsWith('List'))) return false
