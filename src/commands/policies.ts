@@ -1,10 +1,13 @@
 import {ChangeCollector, compareEncodedRecords, encodedRecordStore, type PolicyChange} from '../audit/changes.js'
 import {type PolicyChangeReport, reportHead, reportWithChanges, tallyChanges} from '../audit/report.js'
 import {changeMatcher} from '../audit/select.js'
+import {type ChangeVersions, VersionedChanges} from '../audit/what-changed/change-versions.js'
+import {bodiesFor} from '../audit/write-bodies.js'
 import {UserError} from '../errors.js'
 import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
+import {whatChangedFlags, whatChangedOptions} from '../flags/what-changed.js'
 import {readSources} from '../reading/read.js'
 import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
@@ -15,6 +18,7 @@ import type {RunContext} from '../run-context.js'
 import {type LogInput, openSources} from '../sources/open.js'
 import {writeDocument, writeStreamedDocument} from '../render/document.js'
 import {ExternalSort} from '../spill/external-sort.js'
+import type {ChangeDetailView} from '../render/what-changed.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
@@ -38,13 +42,18 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     {description: 'A directory of rotated logs, everything in it', command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --since all'},
     {description: 'Denied attempts on global network policies, as JSON', command: '<%= config.bin %> <%= command.id %> -f audit.log --kind gnp --outcome failed -o json'},
     {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
+    {description: 'What each change did: a diff of the object and its rules', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h --diff'},
+    {description: 'Only the changes that opened something', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 7d --opens'},
   ]
 
-  static override flags = {...policiesFlags, ...clusterReadFlags, ...outputFlags}
+  static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}
 
   async run(): Promise<PolicyChangeReport | StoredClusterList> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
+    // What changes did needs the bodies of their writes: kept only when asked for.
+    const shows = whatChangedOptions(flags)
+    const bodies = shows ? {objects: null} : undefined
     const {input} = options
     const run = this.runContext()
     if (input.from !== 'files' && input.elasticsearch.listClusters) return listStoredClusters(input, options.output, run)
@@ -56,10 +65,11 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
-    const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords})
-    const collector = new ChangeCollector(options.filter, encodedRecordStore(records))
+    // Records with bodies are larger: fewer wait in memory before a run goes to disk.
+    const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords}, shows ? {bufferItems: BODY_RECORDS_IN_MEMORY} : {})
+    const collector = new ChangeCollector(options.filter, encodedRecordStore(records), bodiesFor(bodies))
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const reading = {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
+    const reading = {window: options.window, query: options.query, sink: collector, bodies, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
     // Reader pods are deleted however reading ends.
     const stats = await readSources(opened.sources, reading).finally(() => opened.close())
     // An interrupted read is not an answer: no report, the exit is the signal's.
@@ -84,25 +94,41 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 
     // The changes are walked as a stream: once for the summary (and the newest, which a table
     // lists), and once more for -o json|yaml, whose summary comes before its changes.
-    const isSelected = changeMatcher(options.selection)
+    // With --diff or --opens each walk also records what every change did, in order.
+    const versioned = shows ? new VersionedChanges(() => collector.changeWrites(), shows.showAllFields) : undefined
+    const changes = () => versioned?.changes() ?? collector.changes()
+    const matches = changeMatcher(options.selection)
+    const isSelected = shows?.opens ? (change: PolicyChange) => matches(change) && versioned!.versions(change).opens.length > 0 : matches
     const selected = function* (): Generator<PolicyChange> {
-      for (const change of collector.changes()) if (isSelected(change)) yield change
+      for (const change of changes()) {
+        if (!isSelected(change)) continue
+        if (!shows) yield change
+        else if (shows.diff) yield {...change, ...versioned!.versions(change)}
+        else {
+          const withOpens: PolicyChange & Pick<ChangeVersions, 'opens'> = {...change, opens: versioned!.versions(change).opens}
+          yield withOpens
+        }
+      }
     }
     const table = options.output === 'table' || options.output === 'wide'
-    const tally = tallyChanges(collector.changes(), isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
+    const tally = tallyChanges(changes(), isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
     const summarized = {...reportHead(options.window, stats), summary: tally.summary}
     const out = process.stdout
     if (!(await writeStreamedDocument(out, options.output, summarized, 'changes', selected()))) {
       const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
+      const chalk = makeChalk(options.color, out)
+      const width = options.output === 'wide' ? undefined : terminalWidth(out, process.env)
+      const below = shows ? await detailsOf(tally.newest, versioned!, {...shows, chalk, width}) : undefined
       await writeChunks(
         out,
         renderPoliciesTable({...summarized, recent: tally.newest, total: tally.selected}, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
-          unselected: {count: tally.inWindow - tally.selected, flags: options.selectionFlags},
-          chalk: makeChalk(options.color, out),
+          unselected: {count: tally.inWindow - tally.selected, flags: [...options.selectionFlags, ...(shows?.opens ? ['--opens'] : [])]},
+          chalk,
           width: terminalWidth(out, process.env),
+          below,
         }),
       )
     }
@@ -111,6 +137,17 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     // What -o json prints; its changes are read again only if asked for (the records stay until the process exits).
     return reportWithChanges(summarized, selected)
   }
+}
+
+/** Records (with bodies) held before the sort writes a run to disk. */
+const BODY_RECORDS_IN_MEMORY = 4096
+
+/** The lines under each change a table lists: its diff and rules (--diff), what it opens. */
+async function detailsOf(changes: readonly PolicyChange[], versioned: VersionedChanges, view: ChangeDetailView): Promise<Map<PolicyChange, string[]>> {
+  const {changeDetailLines} = await import('../render/what-changed.js')
+  const lines = new Map<PolicyChange, string[]>()
+  for (const change of changes) lines.set(change, await changeDetailLines(versioned.whatChanged(change), versioned.versions(change), view))
+  return lines
 }
 
 /** --es-clusters: what the store holds, instead of reading it. */

@@ -29,6 +29,8 @@ export interface PoliciesView {
   chalk: ChalkInstance
   /** The terminal's columns, to fit -o table to; undefined (a pipe, a file) prints every value whole. */
   width?: number
+  /** Lines under the changes listed (--diff, --opens), styled and fitted. */
+  below?: ReadonlyMap<PolicyChange, readonly string[]>
 }
 
 /** The report as chunks of lines, written as they are drawn (a --limit 0 list can be long). */
@@ -54,7 +56,13 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
   const listTitle = shown.length === report.total ? `Changes (${report.total})` : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
-  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style})
+  const below = view.below
+  // A blank line closes a change's lines, so the next row stands out.
+  const under = below ? (r: number) => {
+    const lines = below.get(shown[r]!) ?? []
+    return lines.length > 0 ? [...lines, ''] : []
+  } : undefined
+  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style, below: under})
 }
 
 interface StyledTable {

@@ -18,6 +18,8 @@ export interface TableOptions {
   layout?: Layout
   shortenings?: Shortenings
   style?: CellStyle
+  /** Lines printed under a row (a change's diff), already styled; each ends without a newline. */
+  below?: (row: number) => readonly string[]
 }
 
 /** Rows drawn per cli-table3 table: enough to keep chunks large, few enough to stay linear. */
@@ -44,7 +46,9 @@ export function* renderTable(spec: TableSpec, options: TableOptions = {}): Gener
     const fitted = column.wrap ? wrapText(text, width).join('\n') : text
     return options.style ? options.style(r, c, fitted) : fitted
   }
-  for (let start = 0; start === 0 || start < spec.rows.length; start += ROWS_PER_DRAW) {
+  // Rows with lines under them are drawn one at a time, in the widths measured over all rows.
+  const perDraw = options.below ? 1 : ROWS_PER_DRAW
+  for (let start = 0; start === 0 || start < spec.rows.length; start += perDraw) {
     const table = new Table({
       head: start === 0 ? columns.map((c) => spec.columns[c]!.header) : [],
       colWidths: widths,
@@ -53,10 +57,12 @@ export function* renderTable(spec: TableSpec, options: TableOptions = {}): Gener
       style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true},
       wordWrap: false,
     })
-    const end = Math.min(start + ROWS_PER_DRAW, spec.rows.length)
+    const end = Math.min(start + perDraw, spec.rows.length)
     for (let r = start; r < end; r++) table.push(columns.map((c, i) => cell(r, c, widths[i]!)))
     const drawn = table.toString()
     if (drawn !== '') yield drawn.split('\n').map((line) => line.trimEnd()).join('\n') + '\n'
+    const below = start < spec.rows.length ? (options.below?.(start) ?? []) : []
+    if (below.length > 0) yield below.join('\n') + '\n'
   }
 }
 
@@ -79,7 +85,8 @@ function* renderBlocks(spec: TableSpec, keyWidth: number, width: number, options
         lines.push(key.padEnd(keyWidth) + (options.style ? options.style(r, c, piece) : piece))
       })
     })
-    yield `${r > 0 && !continues ? '\n' : ''}${lines.join('\n')}\n`
+    const below = options.below?.(r) ?? []
+    yield `${r > 0 && !continues ? '\n' : ''}${[...lines, ...below].join('\n')}\n`
   }
 }
 

@@ -1,0 +1,82 @@
+// What a change did, as lines under its row in a table: what the log could not tell, the unified
+// diff of the object (or the patch that was sent), the rule summary and what the change opens,
+// coloured as git diff colours a diff. Every line comes from the log: each is sanitized.
+import type {ChalkInstance} from 'chalk'
+
+import {type ChangeVersions, shownObject} from '../audit/what-changed/change-versions.js'
+import {type DiffLine, diffVersions, objectYaml} from '../audit/what-changed/yaml-diff.js'
+import {NOTES, type WhatChanged} from '../audit/what-changed/versions.js'
+import {sanitize} from './sanitize.js'
+import {wrapText} from './wrap.js'
+
+export interface ChangeDetailView {
+  chalk: ChalkInstance
+  /** The terminal's columns: longer lines wrap. Undefined: every line whole. */
+  width?: number
+  /** The diff (or patch) and the rule summary; without it, only what the change opens. */
+  diff: boolean
+  showAllFields: boolean
+}
+
+/** Under a table row. */
+const INDENT = '    '
+
+/** The lines shown under a change; empty when there is nothing to show. */
+export async function changeDetailLines(change: WhatChanged, versions: ChangeVersions, view: ChangeDetailView): Promise<string[]> {
+  const {chalk} = view
+  const lines: Array<[string, (text: string) => string]> = []
+  const add = (text: string, style: (text: string) => string = (t) => t) => {
+    for (const line of text.split('\n')) lines.push([line, style])
+  }
+  if (view.diff) {
+    for (const note of versions.notes) add(`# ${note}`, chalk.dim)
+    if (versions.patch) {
+      add(`patch (${versions.patch.type}):`, chalk.bold)
+      for (const line of (await bodyYaml(versions.patch.body)).split('\n')) add(`  ${line}`)
+    } else {
+      for (const line of await objectDiff(change, view.showAllFields)) add(line.text, DIFF_STYLE[line.kind](chalk))
+    }
+    if (versions.rules !== null && versions.rules.length > 0) {
+      add('rules:', chalk.bold)
+      for (const rule of versions.rules) add(`  ${rule}`, RULE_STYLE[rule[0]!]?.(chalk))
+    }
+  }
+  if (versions.opens.length > 0) {
+    add('opens:', (t) => chalk.bold(chalk.red(t)))
+    for (const finding of versions.opens) add(`  ! ${finding.message}${finding.rule ? `: ${finding.rule}` : ''}`, chalk.red)
+  }
+  const wrapAt = view.width === undefined ? undefined : Math.max(20, view.width - INDENT.length)
+  return lines.flatMap(([text, style]) => {
+    const safe = sanitize(text)
+    return (wrapAt === undefined ? [safe] : wrapText(safe, wrapAt)).map((piece) => INDENT + style(piece))
+  })
+}
+
+/**
+ * The unified diff of what the change did to the object: nothing for a write that stored nothing,
+ * the new version whole when the one before is not in the log, none when the one after is not.
+ */
+async function objectDiff(change: WhatChanged, showAllFields: boolean): Promise<DiffLine[]> {
+  if (!change.stored && !change.notes.includes(NOTES.outcomeUnknown)) return []
+  if (change.after.state === 'unknown' || (change.after.state === 'none' && change.before.state === 'unknown')) return []
+  return diffVersions(shownObject(change.before, true), shownObject(change.after, true), {showAllFields})
+}
+
+async function bodyYaml(body: unknown): Promise<string> {
+  // A JSON patch is a list: YAML of it as of any object.
+  const text = await objectYaml(body as Record<string, unknown>)
+  return text.endsWith('\n') ? text.slice(0, -1) : text
+}
+
+const DIFF_STYLE: Record<DiffLine['kind'], (chalk: ChalkInstance) => (text: string) => string> = {
+  hunk: (chalk) => chalk.cyan,
+  added: (chalk) => chalk.green,
+  removed: (chalk) => chalk.red,
+  context: () => (text) => text,
+}
+
+const RULE_STYLE: Record<string, (chalk: ChalkInstance) => (text: string) => string> = {
+  '+': (chalk) => chalk.green,
+  '-': (chalk) => chalk.red,
+  '~': (chalk) => chalk.yellow,
+}
