@@ -11,9 +11,15 @@ import {isObjectBody} from './what-changed/versions.js'
 
 /** Which writes keep their bodies. Plain data: it crosses to the worker threads that scan. */
 export interface BodyKeeping {
-  /** Only the writes of these objects (history's objectKey); null: of every watched object. */
+  /**
+   * Only the writes of these objects (history's objectKey, with ANY_NAMESPACE for a name in any
+   * namespace); null: of every watched object.
+   */
   readonly objects: readonly string[] | null
 }
+
+/** A namespace no object has (namespaces are DNS labels): in an object key, any namespace. */
+export const ANY_NAMESPACE = '*'
 
 /**
  * Whether an event's bodies can tell what changed: a write to a watched object (not a
@@ -30,8 +36,8 @@ export function keepsBodies(event: AuditEvent, keeping: BodyKeeping | undefined)
   // A create may name its object only in the body (generateName, or the aggregated API's).
   const name = ref.name || bodyName(event.responseObject) || bodyName(event.requestObject)
   if (!name) return true
-  const key = objectKey({apiGroup: ref.apiGroup, resource: ref.resource, namespace: ref.namespace || null, name})
-  return key !== undefined && keeping.objects.includes(key)
+  const key = (namespace: string | null) => objectKey({apiGroup: ref.apiGroup, resource: ref.resource, namespace, name})!
+  return keeping.objects.includes(key(ref.namespace || null)) || (ref.namespace !== '' && keeping.objects.includes(key(ANY_NAMESPACE)))
 }
 
 /**

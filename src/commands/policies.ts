@@ -20,6 +20,7 @@ import {writeDocument, writeStreamedDocument} from '../render/document.js'
 import {ExternalSort} from '../spill/external-sort.js'
 import type {ChangeDetailView} from '../render/what-changed.js'
 import {BaseCommand} from './base.js'
+import {BODY_RECORDS_IN_MEMORY} from './read-changes.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 export type {StoredClusterList} from '../render/store-clusters.js'
@@ -138,9 +139,6 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     return reportWithChanges(summarized, selected)
   }
 }
-
-/** Records (with bodies) held before the sort writes a run to disk. */
-const BODY_RECORDS_IN_MEMORY = 4096
 
 /** The lines under each change a table lists: its diff and rules (--diff), what it opens. */
 async function detailsOf(changes: readonly PolicyChange[], versioned: VersionedChanges, view: ChangeDetailView): Promise<Map<PolicyChange, string[]>> {

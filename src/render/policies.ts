@@ -169,7 +169,8 @@ export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string 
 
 const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
 
-function result(c: PolicyChange): string {
+/** What came of a change: ok, or its code and reason. */
+export function result(c: Pick<PolicyChange, 'code' | 'outcome'>): string {
   if (c.code === null) return c.outcome === 'succeeded' ? 'ok' : c.outcome
   if (c.code < 400) return c.code === 200 || c.code === 201 ? 'ok' : `ok (${c.code})`
   return `${c.code} ${REASONS[c.code] ?? 'Failed'}`

@@ -34,7 +34,9 @@ export async function changeDetailLines(change: WhatChanged, versions: ChangeVer
       add(`patch (${versions.patch.type}):`, chalk.bold)
       for (const line of (await bodyYaml(versions.patch.body)).split('\n')) add(`  ${line}`)
     } else {
-      for (const line of await objectDiff(change, view.showAllFields)) add(line.text, DIFF_STYLE[line.kind](chalk))
+      const diff = await objectDiff(change, view.showAllFields)
+      for (const line of diff ?? []) add(line.text, DIFF_STYLE[line.kind](chalk))
+      if (diff?.length === 0) add(`# no change${view.showAllFields ? '' : ' in the fields shown (--show-all-fields shows every field)'}`, chalk.dim)
     }
     if (versions.rules !== null && versions.rules.length > 0) {
       add('rules:', chalk.bold)
@@ -53,12 +55,13 @@ export async function changeDetailLines(change: WhatChanged, versions: ChangeVer
 }
 
 /**
- * The unified diff of what the change did to the object: nothing for a write that stored nothing,
- * the new version whole when the one before is not in the log, none when the one after is not.
+ * The unified diff of what the change did to the object: the new version whole when the one
+ * before is not in the log; undefined for a write that stored nothing, or whose object after it is
+ * not in the log (the notes say why).
  */
-async function objectDiff(change: WhatChanged, showAllFields: boolean): Promise<DiffLine[]> {
-  if (!change.stored && !change.notes.includes(NOTES.outcomeUnknown)) return []
-  if (change.after.state === 'unknown' || (change.after.state === 'none' && change.before.state === 'unknown')) return []
+async function objectDiff(change: WhatChanged, showAllFields: boolean): Promise<DiffLine[] | undefined> {
+  if (!change.stored && !change.notes.includes(NOTES.outcomeUnknown)) return undefined
+  if (change.after.state === 'unknown' || (change.after.state === 'none' && change.before.state === 'unknown')) return undefined
   return diffVersions(shownObject(change.before, true), shownObject(change.after, true), {showAllFields})
 }
 

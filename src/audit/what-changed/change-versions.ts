@@ -73,7 +73,8 @@ export function changeVersions(change: WhatChanged, showAllFields: boolean): Cha
     patch: change.patch,
     rules: change.notes.includes(NOTES.failed) ? null : (summarizeChange(change)?.map(summaryLineText) ?? null),
     opens: whatChangeOpens(change),
-    notes: [...new Set([...change.notes, ...(version?.notes ?? [])])],
+    // A failed write shows no version: how versions are shown says nothing of it.
+    notes: change.stored || !change.notes.includes(NOTES.failed) ? [...new Set([...change.notes, ...(version?.notes ?? [])])] : [...change.notes],
     shape: version?.shape ?? null,
   }
 }
