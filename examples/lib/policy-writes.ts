@@ -9,6 +9,7 @@
 
 import type {Actor, ApiRequest, Failure, ObjectRef, UserInfo} from './audit-event.js'
 import type {GenerationContext} from './context.js'
+import type {ObjectChange, StoredObject} from './stored-object.js'
 
 type WriteVerb = 'create' | 'update' | 'patch' | 'delete' | 'deletecollection'
 
@@ -111,6 +112,11 @@ export interface CalicoApiWrite {
   readonly subresource?: 'status'
   /** For deletecollection: the v3 names of the objects the collection held. */
   readonly members?: readonly string[]
+  /** The object the write changes, across a sequence of writes: its bodies instead of made-up ones. */
+  readonly object?: StoredObject
+  readonly change?: ObjectChange
+  /** The user's query string (fieldManager…); kubectl apply's for a create or patch when not set. */
+  readonly query?: readonly string[]
 }
 
 /**
@@ -125,7 +131,7 @@ export function calicoApiWrite(ctx: GenerationContext, w: CalicoApiWrite): ApiRe
   // aggregated API: its objectRef has no name.
   const named = w.verb !== 'create' && w.verb !== 'deletecollection'
   const path = collectionPath('projectcalico.org', 'v3', w.resource, namespace) + (named ? `/${w.name}` : '') + (w.subresource ? `/${w.subresource}` : '')
-  const apply = w.verb === 'create' || w.verb === 'patch' ? ['fieldManager=kubectl-client-side-apply', 'fieldValidation=Strict'] : []
+  const apply = w.query ?? (w.verb === 'create' || w.verb === 'patch' ? ['fieldManager=kubectl-client-side-apply', 'fieldValidation=Strict'] : [])
   const code = w.denied ? 403 : w.verb === 'create' ? 201 : 200
 
   const backing: ApiRequest[] = []
@@ -140,23 +146,18 @@ export function calicoApiWrite(ctx: GenerationContext, w: CalicoApiWrite): ApiRe
       const crdPath = collectionPath('crd.projectcalico.org', 'v1', w.resource, namespace)
       const ref: ObjectRef = {resource: w.resource, ...(namespace ? {namespace} : {}), name: storageName, apiGroup: 'crd.projectcalico.org', apiVersion: 'v1', ...(w.subresource ? {subresource: w.subresource} : {})}
       const spec = calicoSpec(w.resource, v3Name, namespace, rng.int(0, 9))
-      const uid = cluster.uid()
       t += rng.int(3_000, 9_000)
       if (w.verb !== 'create') {
         backing.push(plainRequest(ctx, apiserver, 'get', `${crdPath}/${storageName}`, {...ref, subresource: undefined}, t, 200))
         t += rng.int(2_000, 5_000)
       }
-      const before = {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(w.at - 86_400_000_000)}
-      const after = {...before, resourceVersion: ctx.nextRevision()}
       const backingVerb = w.verb === 'create' ? 'create' : w.verb === 'delete' || w.verb === 'deletecollection' ? 'delete' : 'update'
-      const requestObject =
-        backingVerb === 'delete'
-          ? {kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', preconditions: {uid, resourceVersion: before.resourceVersion}}
-          : calicoObject(w.resource, storageName, namespace, spec, backingVerb === 'create' ? undefined : before)
-      const responseObject = calicoObject(w.resource, storageName, namespace, spec, backingVerb === 'create' ? {...after, at: isoSeconds(t)} : backingVerb === 'delete' ? before : after)
+      const {uid, resourceVersion, requestObject, responseObject} = w.object
+        ? storedBodies(ctx, w.object, backingVerb, w.change ?? {}, t)
+        : madeUpBodies(ctx, w.resource, storageName, namespace, spec, backingVerb, w.at, t)
       const writePath = backingVerb === 'create' ? crdPath : `${crdPath}/${storageName}${w.subresource ? `/${w.subresource}` : ''}`
       const write: ApiRequest = {
-        ...plainRequest(ctx, apiserver, backingVerb, writePath, {...ref, uid, ...(backingVerb === 'update' ? {resourceVersion: before.resourceVersion} : {})}, t, backingVerb === 'create' ? 201 : 200),
+        ...plainRequest(ctx, apiserver, backingVerb, writePath, {...ref, ...(uid ? {uid} : {}), ...(backingVerb === 'update' ? {resourceVersion} : {})}, t, backingVerb === 'create' ? 201 : 200),
         level: 'RequestResponse',
         requestObject,
         responseObject,
@@ -191,6 +192,40 @@ export function calicoApiWrite(ctx: GenerationContext, w: CalicoApiWrite): ApiRe
   return [user, ...backing]
 }
 
+interface BackingBodies {
+  readonly uid: string | undefined
+  /** The version the write replaces or deletes. */
+  readonly resourceVersion: string | undefined
+  readonly requestObject: unknown
+  readonly responseObject: unknown
+}
+
+/** The bodies of a backing write of an object that has none of its own in the story: made up, as stored a day ago. */
+function madeUpBodies(ctx: GenerationContext, resource: CalicoResource, storageName: string, namespace: string | undefined, spec: unknown, verb: string, userAt: number, t: number): BackingBodies {
+  const uid = ctx.cluster.uid()
+  const before = {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(userAt - 86_400_000_000)}
+  const after = {...before, resourceVersion: ctx.nextRevision()}
+  const requestObject =
+    verb === 'delete'
+      ? {kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', preconditions: {uid, resourceVersion: before.resourceVersion}}
+      : calicoObject(resource, storageName, namespace, spec, verb === 'create' ? undefined : before)
+  const responseObject = calicoObject(resource, storageName, namespace, spec, verb === 'create' ? {...after, at: isoSeconds(t)} : verb === 'delete' ? before : after)
+  return {uid, resourceVersion: before.resourceVersion, requestObject, responseObject}
+}
+
+/** The bodies of a write of an object of the story: what was sent, and what the server stored (or deleted). */
+function storedBodies(ctx: GenerationContext, object: StoredObject, verb: string, change: ObjectChange, t: number): BackingBodies {
+  if (verb === 'delete') {
+    const deleted = object.current()
+    const preconditions = {uid: object.storedUid, resourceVersion: object.storedResourceVersion}
+    return {...preconditions, requestObject: {kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', preconditions}, responseObject: deleted}
+  }
+  const resourceVersion = verb === 'create' ? undefined : object.storedResourceVersion
+  const requestObject = verb === 'create' ? object.toCreate(change) : object.toReplace(change)
+  const responseObject = object.store(ctx, t, change)
+  return {uid: object.storedUid, resourceVersion, requestObject, responseObject}
+}
+
 function plainRequest(ctx: GenerationContext, actor: Actor, verb: string, requestURI: string, objectRef: ObjectRef, at: number, code: number): ApiRequest {
   return {auditID: ctx.auditID(), actor, verb, requestURI, objectRef, level: 'Metadata', receivedAt: at, completedAt: at + ctx.rng.int(1_000, 4_000), code, stages: ['ResponseComplete']}
 }
@@ -202,6 +237,9 @@ export interface CalicoctlApply {
   /** The name as stored in the CRD (calicoctl sends `<tier>.<name>`). */
   readonly storageName: string
   readonly at: number
+  /** The object of a story, and what the apply changes in it: its bodies instead of made-up ones. */
+  readonly object?: StoredObject
+  readonly change?: ObjectChange
 }
 
 /** `calicoctl apply` of an object that already exists: create → 409, get, update (PUT). */
@@ -211,7 +249,7 @@ export function calicoctlApply(ctx: GenerationContext, w: CalicoctlApply): ApiRe
   const path = collectionPath('crd.projectcalico.org', 'v1', w.resource, namespace)
   const ref: ObjectRef = {resource: w.resource, ...(namespace ? {namespace} : {}), name: w.storageName, apiGroup: 'crd.projectcalico.org', apiVersion: 'v1'}
   const spec = calicoSpec(w.resource, w.storageName, namespace, rng.int(0, 9))
-  const body = calicoObject(w.resource, w.storageName, namespace, spec)
+  const body = w.object ? w.object.toCreate({...w.change}) : calicoObject(w.resource, w.storageName, namespace, spec)
   const conflict: ApiRequest = {
     auditID: ctx.auditID(),
     actor: w.actor,
@@ -229,24 +267,73 @@ export function calicoctlApply(ctx: GenerationContext, w: CalicoctlApply): ApiRe
   }
   const getAt = conflict.completedAt + rng.int(5_000, 15_000)
   const get = plainRequest(ctx, w.actor, 'get', `${path}/${w.storageName}`, ref, getAt, 200)
-  const uid = cluster.uid()
-  const before = {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(w.at - 3 * 86_400_000_000)}
   const updateAt = get.completedAt + rng.int(5_000, 15_000)
+  let bodies: BackingBodies
+  if (w.object) bodies = storedBodies(ctx, w.object, 'update', w.change ?? {}, updateAt)
+  else {
+    const uid = cluster.uid()
+    const before = {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(w.at - 3 * 86_400_000_000)}
+    const requestObject = calicoObject(w.resource, w.storageName, namespace, spec, before)
+    bodies = {uid, resourceVersion: before.resourceVersion, requestObject, responseObject: calicoObject(w.resource, w.storageName, namespace, spec, {...before, resourceVersion: ctx.nextRevision()})}
+  }
   const update: ApiRequest = {
     auditID: ctx.auditID(),
     actor: w.actor,
     verb: 'update',
     requestURI: `${path}/${w.storageName}`,
-    objectRef: {...ref, uid, resourceVersion: before.resourceVersion},
+    objectRef: {...ref, uid: bodies.uid, resourceVersion: bodies.resourceVersion},
     level: 'RequestResponse',
     receivedAt: updateAt,
     completedAt: updateAt + rng.int(4_000, 12_000),
     code: 200,
-    requestObject: calicoObject(w.resource, w.storageName, namespace, spec, before),
-    responseObject: calicoObject(w.resource, w.storageName, namespace, spec, {...before, resourceVersion: ctx.nextRevision()}),
+    requestObject: bodies.requestObject,
+    responseObject: bodies.responseObject,
     stages: ['RequestReceived', 'ResponseComplete'],
   }
   return [conflict, get, update]
+}
+
+export interface CalicoctlWrite {
+  readonly actor: Actor
+  readonly verb: 'create' | 'update' | 'delete'
+  readonly resource: CalicoResource
+  readonly object: StoredObject
+  readonly change?: ObjectChange
+  readonly at: number
+}
+
+/**
+ * `calicoctl create`, `replace` or `label` (an update, after the get that read the object), or
+ * `delete`, straight to the CRD as the user, logged with its bodies.
+ */
+export function calicoctlWrite(ctx: GenerationContext, w: CalicoctlWrite): ApiRequest[] {
+  const {rng} = ctx
+  const {name: storageName, namespace} = w.object.identity
+  const path = collectionPath('crd.projectcalico.org', 'v1', w.resource, namespace)
+  const ref: ObjectRef = {resource: w.resource, ...(namespace ? {namespace} : {}), name: storageName, apiGroup: 'crd.projectcalico.org', apiVersion: 'v1'}
+  const out: ApiRequest[] = []
+  let at = w.at
+  if (w.verb === 'update') {
+    const get = plainRequest(ctx, w.actor, 'get', `${path}/${storageName}`, ref, at, 200)
+    out.push(get)
+    at = get.completedAt + rng.int(5_000, 15_000)
+  }
+  const bodies = storedBodies(ctx, w.object, w.verb, w.change ?? {}, at)
+  out.push({
+    auditID: ctx.auditID(),
+    actor: w.actor,
+    verb: w.verb,
+    requestURI: w.verb === 'create' ? path : `${path}/${storageName}`,
+    objectRef: {...ref, ...(w.verb === 'update' ? {uid: bodies.uid, resourceVersion: bodies.resourceVersion} : {})},
+    level: 'RequestResponse',
+    receivedAt: at,
+    completedAt: at + rng.int(4_000, 12_000),
+    code: w.verb === 'create' ? 201 : 200,
+    requestObject: bodies.requestObject,
+    responseObject: bodies.responseObject,
+    stages: ['RequestReceived', 'ResponseComplete'],
+  })
+  return out
 }
 
 export interface KubernetesPolicyWrite {
@@ -275,6 +362,54 @@ function kubernetesSpec(kind: string, invalid: boolean): Record<string, unknown>
     podSelector: {matchLabels: {app: 'web'}},
     policyTypes: ['Ingress'],
     ingress: [{from: [{podSelector: {matchLabels: {app: 'gateway'}}}], ports: [{protocol: 'TCP', port: invalid ? 70000 : 8080}]}],
+  }
+}
+
+export interface KubernetesObjectWrite {
+  readonly actor: Actor
+  readonly verb: 'create' | 'update' | 'patch' | 'delete'
+  readonly object: StoredObject
+  /** What the write changes in the stored object. */
+  readonly change?: ObjectChange
+  /** A patch's body as sent (merge patch object, or JSON patch list). */
+  readonly patch?: unknown
+  readonly fieldManager?: string
+  readonly at: number
+}
+
+/** A write to one networking.k8s.io NetworkPolicy of a story, at RequestResponse: what was sent, what was stored. */
+export function kubernetesObjectWrite(ctx: GenerationContext, w: KubernetesObjectWrite): ApiRequest {
+  const {rng} = ctx
+  const {name, namespace} = w.object.identity
+  const api = NETWORK_POLICY_API
+  const path = collectionPath(api.group, api.version, api.resource, namespace) + (w.verb === 'create' ? '' : `/${name}`)
+  const query = queryString([w.verb !== 'delete' && `fieldManager=${w.fieldManager ?? 'kubectl-client-side-apply'}`, (w.verb === 'create' || w.verb === 'update') && 'fieldValidation=Strict'])
+  const change = w.change ?? {}
+  let requestObject: unknown
+  let responseObject: unknown
+  let objectRef: ObjectRef = {resource: api.resource, namespace, name, apiGroup: api.group, apiVersion: api.version}
+  if (w.verb === 'delete') {
+    requestObject = {kind: 'DeleteOptions', apiVersion: `${api.group}/${api.version}`, propagationPolicy: 'Background'}
+    responseObject = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: {name, group: api.group, kind: api.resource, uid: w.object.storedUid}}
+  } else {
+    requestObject = w.verb === 'create' ? w.object.toCreate(change) : w.verb === 'update' ? w.object.toReplace(change) : w.patch
+    // The apiserver takes objectRef's uid and resourceVersion from a whole object sent to replace one.
+    if (w.verb === 'update') objectRef = {...objectRef, uid: w.object.storedUid, resourceVersion: w.object.storedResourceVersion}
+    responseObject = w.object.store(ctx, w.at, change)
+  }
+  return {
+    auditID: ctx.auditID(),
+    actor: w.actor,
+    verb: w.verb,
+    requestURI: path + query,
+    objectRef,
+    level: 'RequestResponse',
+    receivedAt: w.at,
+    completedAt: w.at + rng.int(6_000, 30_000),
+    code: w.verb === 'create' ? 201 : 200,
+    requestObject,
+    responseObject,
+    stages: ['RequestReceived', 'ResponseComplete'],
   }
 }
 
