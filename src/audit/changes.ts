@@ -181,8 +181,9 @@ export function decodeRecord(line: string): ChangeRecord {
       outcome: f[18] as Outcome,
       dryRun: f[19] === '1',
       userAgent: nullable(f[20]!),
-      source: text(f[21]!),
+      // In PolicyChange's order: the JSON of a change lists its keys as they were made.
       sourceIPs: f.slice(25).map(text),
+      source: text(f[21]!),
     },
     timeUs: Number(f[0]),
     stageRank: Number(f[1]),

@@ -307,6 +307,8 @@ describe('changes as a stream', () => {
     assert.ok(record)
     assert.doesNotMatch(encodeRecord(record), /\n/)
     assert.deepEqual(decodeRecord(encodeRecord(record)), record)
+    // Key for key in the same order too: -o json prints a change's keys as they come.
+    assert.equal(JSON.stringify(decodeRecord(encodeRecord(record))), JSON.stringify(record))
     for (const sourceIPs of [[], ['10.0.0.1', '', 'x\ty']]) {
       const other = {...record, change: {...record.change, sourceIPs, name: null, namespace: '', code: null}}
       assert.deepEqual(decodeRecord(encodeRecord(other)), other)
