@@ -6,9 +6,10 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {ChangeCollector, type PolicyChange} from '../../src/audit/changes.js'
+import {ChangeCollector, MemoryRecordStore, type PolicyChange} from '../../src/audit/changes.js'
 import type {AuditEvent} from '../../src/audit/event.js'
 import type {TimeWindow} from '../../src/audit/window.js'
+import {bodiesFor, type BodyKeeping} from '../../src/audit/write-bodies.js'
 import {PARALLEL_SCAN, ParallelScan, type ParallelJob, type WorkerEntry, workerEntry} from '../../src/reading/parallel-scan.js'
 import {readSources} from '../../src/reading/read.js'
 import {type LinesResult, scanJsonLines} from '../../src/reading/scan-lines.js'
@@ -25,14 +26,17 @@ const at = (second: number) => BASE + second * 1000
  * A line a second: noise, a policy write every 53rd line, a malformed line now and then, one line
  * longer than a chunk; every 13th line is written up to 90 s late (only roughly in time order).
  */
-function logLines(count: number, {idPrefix = '', startSecond = 0} = {}): string[] {
+function logLines(count: number, {idPrefix = '', startSecond = 0, withBodies = false} = {}): string[] {
   const lines: string[] = []
   for (let i = 0; i < count; i++) {
     const late = i % 13 === 0 ? ((i * 31) % 90) * 1000 : 0
     const time = new Date(at(startSecond + i) - late).toISOString().replace('Z', '123Z')
     if (i % 1009 === 500) lines.push('{"not": "an event"}')
     else if (i === 4000) lines.push(auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'ns', name: 'big', time, auditID: `${idPrefix}big`, requestObject: {pad: 'x'.repeat(200 * 1024)}}))
-    else if (i % 53 === 0) lines.push(auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time, auditID: `${idPrefix}w-${i}`}))
+    else if (i % 53 === 0) {
+      const bodies = withBodies ? {level: 'RequestResponse', requestObject: {spec: {ingress: [{ports: [{port: i}]}]}}, responseObject: {kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', metadata: {name: `p${i}`, namespace: 'ns'}, spec: {ingress: [{ports: [{port: i}]}]}}} : {}
+      lines.push(auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time, auditID: `${idPrefix}w-${i}`, ...bodies}))
+    }
     else lines.push(auditLine({verb: 'update', resource: 'leases', namespace: 'kube-node-lease', name: `node-${i % 50}`, time, auditID: `${idPrefix}n-${i}`, userAgent: `kubelet/v1.31.0 ${'f'.repeat(150)}`}))
   }
   return lines
@@ -103,6 +107,24 @@ describe('reading a big local file on two threads', function () {
       }
     })
   }
+
+  it('keeps the bodies of the writes a diff needs, when asked: from the worker, in chunks that wait, in a held-back read', async () => {
+    const bytes = text(logLines(LINES, {withBodies: true}))
+    // Bisected to the window: what is read is held back until the order is known to hold.
+    const window = {sinceMs: at(3600), untilMs: null}
+    const responses = async (source: LogSource, bodies: BodyKeeping | undefined) => {
+      const sink = new ChangeCollector({...window, includeDryRun: false, includeSubresources: false}, new MemoryRecordStore(), bodiesFor(bodies))
+      await readSources([source], {window, sink, bodies})
+      return [...sink.changeWrites()].map((w) => [w.change.auditID, w.bodies?.response === undefined ? null : JSON.parse(w.bodies.response!)])
+    }
+    const got = await responses(slowLocal('bodies.log', bytes), {objects: null})
+    const want = await responses(new MemorySource('-', bytes, {seekable: false}), {objects: null})
+    assert.ok(got.filter(([, body]) => body !== null).length > 50, 'writes with their bodies')
+    assert.deepEqual(got, want)
+    // Not asked for: no record holds any.
+    const none = await responses(slowLocal('no-bodies.log', bytes), undefined)
+    assert.deepEqual(none, want.map(([id]) => [id, null]))
+  })
 
   it('stops after a window where one thread reading the same file stops', async () => {
     // Whoever scans a chunk reads it in the buffers one thread reading the whole file uses.
