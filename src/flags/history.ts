@@ -105,7 +105,8 @@ export function historyOptions(text: string | undefined, flags: HistoryFlagValue
     filter: compiled.filter,
     // A store is asked for every change of the kind: --user, --verb and --outcome only choose what is shown.
     query: {...compiled.query, verbs: [...WRITE_VERBS], users: []},
-    bodies: {objects: object.resources.map((r) => objectKey({apiGroup: r.apiGroup, resource: r.resource, namespace: object.namespaced ? (object.namespace ?? ANY_NAMESPACE) : null, name: object.name})!)},
+    // One key for the object whichever group writes it (objectKey puts a Calico CRD and its v3 twin together).
+    bodies: {objects: [...new Set(object.resources.map((r) => objectKey({apiGroup: r.apiGroup, resource: r.resource, namespace: object.namespaced ? (object.namespace ?? ANY_NAMESPACE) : null, name: object.name})!))]},
     selection: {...compiled.selection, resources: null, namespaces: [], tiers: []},
     selectionFlags: compiled.selectionFlags.filter((flag) => !flag.startsWith('--kind ') && !flag.startsWith('-n ')),
     output: compiled.output,
