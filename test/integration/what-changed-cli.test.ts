@@ -24,6 +24,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {PolicyChange} from '../../src/audit/changes.js'
+import type {ChangeVersions} from '../../src/audit/what-changed/change-versions.js'
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import type {ObjectHistoryReport} from '../../src/render/history.js'
 import {loadSequence} from '../fixtures/what-changed/sequences.js'
@@ -31,6 +33,9 @@ import {auditLine} from '../support/events.js'
 import {type CliResult, runCli} from '../support/cli.js'
 
 const LOG = 'examples/audit.log'
+
+/** A report whose changes carry what --diff or --opens adds. */
+type VersionedReport = Omit<PolicyChangeReport, 'changes'> & {changes: Array<PolicyChange & Partial<ChangeVersions>>}
 
 /** Each listed change: its row, and the lines under it (indent taken off, blank lines dropped). */
 function blocks(stdout: string): Array<{row: string; lines: string[]}> {
@@ -237,7 +242,7 @@ describe('history of one object, from the example log', () => {
 
 describe('policies --diff and --opens, from the example log', () => {
   it('--opens lists only the changes that widened something, with what each opened', async () => {
-    const report = JSON.parse(ok(await runCli(['policies', '-f', LOG, '--since', 'all', '--opens', '-o', 'json']))) as PolicyChangeReport & {changes: Array<{opens: unknown[]}>}
+    const report = JSON.parse(ok(await runCli(['policies', '-f', LOG, '--since', 'all', '--opens', '-o', 'json']))) as VersionedReport
     assert.deepEqual(report.changes.map((c) => [c.time.slice(11, 19), c.user, c.verb, c.name, c.opens]), [
       ['07:48:17', 'alice', 'patch', 'security.allow-dns', [{code: 'allow-world-cidr', message: 'allows from every address (0.0.0.0/0)', rule: 'ingress allow tcp/53 from 0.0.0.0/0'}]],
       ['08:22:47', 'bob', 'patch', 'allow-web', [{code: 'allow-world-cidr', message: 'allows from every address (0.0.0.0/0)', rule: 'ingress allow tcp/443 from 0.0.0.0/0'}]],
@@ -251,7 +256,7 @@ describe('policies --diff and --opens, from the example log', () => {
 
   it('--diff adds before, after or patch, rules, opens, notes and shape to every change; without it, none', async () => {
     const plain = JSON.parse(ok(await runCli(['policies', '-f', LOG, '--since', 'all', '-o', 'json']))) as PolicyChangeReport
-    const diff = JSON.parse(ok(await runCli(['policies', '-f', LOG, '--since', 'all', '--diff', '-o', 'json']))) as PolicyChangeReport & {changes: Array<Record<string, unknown>>}
+    const diff = JSON.parse(ok(await runCli(['policies', '-f', LOG, '--since', 'all', '--diff', '-o', 'json']))) as VersionedReport
     assert.equal(diff.changes.length, plain.changes.length)
     diff.changes.forEach((change, i) => {
       assert.deepEqual(Object.keys(change), [...Object.keys(plain.changes[i]), 'before', 'after', 'patch', 'rules', 'opens', 'notes', 'shape'])
