@@ -124,6 +124,15 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
     return [`\`kubectl audit ${command}\` prints this (of its ${counts.join(' and ')}, the first of each):`, '', '```json', shortJson(report), '```'].join('\n')
   },
 
+  /** What --diff adds to a change: the real document, its one change shown whole. */
+  'policies -f examples/audit.log --since all --kind tier --verb patch --diff -o json': async (command) => {
+    const run = await runCli(argsOf(command))
+    if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+    const report = JSON.parse(run.stdout) as {changes: unknown[]}
+    if (report.changes.length !== 1) throw new Error(`${command}: ${report.changes.length} changes, expected 1`)
+    return [`\`kubectl audit ${command}\` prints, in \`changes\`:`, '', '```json', JSON.stringify(report.changes[0], null, 2), '```'].join('\n')
+  },
+
   /** doctor offline on a kubeadm manifest and a policy, under the names a user would give them. */
   'doctor --manifest kube-apiserver.yaml --policy-file audit-policy.yaml': async (command) => {
     const dir = mkdtempSync(join(tmpdir(), 'readme-doctor-'))

@@ -41,7 +41,7 @@ export interface HistoryView {
 
 export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryView): Generator<string> {
   const {chalk, width} = view
-  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map(style)
+  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
   const {object} = report
   const where = object.namespace === null ? '' : ` in namespace ${object.namespace}`
   const heading = `History of ${object.kind} ${object.name}${where}`
@@ -87,7 +87,7 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
     layout: fitted?.layouts[0],
     shortenings: fitted?.shortenings,
     style: (r, c, text) => (c === 4 && report.changes[r]!.outcome !== 'succeeded' ? (report.changes[r]!.outcome === 'failed' ? chalk.red(text) : chalk.yellow(text)) : text),
-    below: (r) => (view.below[r]!.length > 0 ? [...view.below[r]!, ''] : []),
+    below: (r) => view.below[r]!,
   })
 }
 

@@ -57,12 +57,7 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   const listTitle = shown.length === report.total ? `Changes (${report.total})` : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
   const below = view.below
-  // A blank line closes a change's lines, so the next row stands out.
-  const under = below ? (r: number) => {
-    const lines = below.get(shown[r]!) ?? []
-    return lines.length > 0 ? [...lines, ''] : []
-  } : undefined
-  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style, below: under})
+  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style, below: below && ((r) => below.get(shown[r]!) ?? [])})
 }
 
 interface StyledTable {

@@ -62,7 +62,8 @@ export function* renderTable(spec: TableSpec, options: TableOptions = {}): Gener
     const drawn = table.toString()
     if (drawn !== '') yield drawn.split('\n').map((line) => line.trimEnd()).join('\n') + '\n'
     const below = start < spec.rows.length ? (options.below?.(start) ?? []) : []
-    if (below.length > 0) yield below.join('\n') + '\n'
+    // A blank line closes a row's lines, so the next row stands out (blocks are apart already).
+    if (below.length > 0) yield below.join('\n') + '\n\n'
   }
 }
 

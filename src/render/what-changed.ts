@@ -7,6 +7,7 @@ import {type ChangeVersions, shownObject} from '../audit/what-changed/change-ver
 import {type DiffLine, diffVersions, objectYaml} from '../audit/what-changed/yaml-diff.js'
 import {NOTES, type WhatChanged} from '../audit/what-changed/versions.js'
 import {sanitize} from './sanitize.js'
+import {textWidth} from './text-width.js'
 import {wrapText} from './wrap.js'
 
 export interface ChangeDetailView {
@@ -47,11 +48,30 @@ export async function changeDetailLines(change: WhatChanged, versions: ChangeVer
     add('opens:', (t) => chalk.bold(chalk.red(t)))
     for (const finding of versions.opens) add(`  ! ${finding.message}${finding.rule ? `: ${finding.rule}` : ''}`, chalk.red)
   }
-  const wrapAt = view.width === undefined ? undefined : Math.max(20, view.width - INDENT.length)
+  const wrapAt = view.width === undefined ? undefined : Math.max(MIN_WIDTH, view.width - INDENT.length)
   return lines.flatMap(([text, style]) => {
     const safe = sanitize(text)
-    return (wrapAt === undefined ? [safe] : wrapText(safe, wrapAt)).map((piece) => INDENT + style(piece))
+    return (wrapAt === undefined ? [safe] : fitLine(safe, wrapAt)).map((piece) => INDENT + style(piece))
   })
+}
+
+/** Narrower than this, a line is wrapped at this width anyway. */
+const MIN_WIDTH = 20
+
+/**
+ * A line in pieces no wider than `width`, each after the first indented under the text of the
+ * first: a diff line keeps its `+` or `-` (its colour says the same), a rule line its indent.
+ */
+function fitLine(line: string, width: number): string[] {
+  if (textWidth(line) <= width) return [line]
+  const lead = /^\s*[-+~!#]?\s*/.exec(line)![0]
+  const marker = /^[-+]/.test(lead) ? lead[0] : ' '
+  const hanging = `${marker}${' '.repeat(Math.max(lead.length - 1, 0))}  `
+  if (hanging.length + MIN_WIDTH / 2 > width) return wrapText(line, width)
+  const [first, ...rest] = wrapText(line.slice(lead.length), width - hanging.length)
+  const firstLine = lead + first
+  // The first piece was wrapped at the hanging width; the lead is never wider than that.
+  return [firstLine, ...rest.map((piece) => hanging + piece)]
 }
 
 /**

@@ -52,6 +52,6 @@ describe('the lines under a change', () => {
   it('a table with lines under its rows keeps its columns', () => {
     const spec = tableSpec([{header: 'A'}, {header: 'B'}], [['x', 'one'], ['longer', 'two']])
     const text = [...renderTable(spec, {below: (r) => (r === 0 ? ['    under x'] : [])})].join('')
-    assert.equal(text, 'A        B\nx        one\n    under x\nlonger   two\n')
+    assert.equal(text, 'A        B\nx        one\n    under x\n\nlonger   two\n')
   })
 })
