@@ -4,13 +4,14 @@
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--many] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
 //                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,startup]
-//                    [--cloudwatch-events 1000000]
+//                    [--cloudwatch-events 1000000] [--variant 'NAME PART']...
 //
 // --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
 // against counts that grep and awk make: a million writes read through a window, 130,000 rotated
 // files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
 // on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
 // served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
+// --variant runs only the variants of a log size whose names hold that text (repeatable).
 // --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
@@ -167,6 +168,8 @@ interface BenchOptions {
   /** The sections of a log size to run: reading files (and through the kubelet), and reading them from Elasticsearch. */
   files: boolean
   elasticsearch: boolean
+  /** Only the variants whose names hold one of these (--variant); all when empty. */
+  variants: readonly string[]
 }
 
 async function benchSize(size: string, opts: BenchOptions, problems: string[]): Promise<void> {
@@ -203,6 +206,8 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
 
   const fromFiles: Variant[] = [
     {name: 'kubectl-audit policies --since all', command: ours(paths.log, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer},
+    // What changes did (issue 9): every write's bodies kept and diffed, beside the plain run.
+    {name: 'kubectl-audit policies --since all --diff', command: ours(paths.log, '--since', 'all', '--diff'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all'},
     {name: '`grep -c -F` same needles (floor)', command: ['grep', '-c', '-F', ...needles, paths.log], runs: opts.runs, bytes},
     {name: '`jq` (examples/policy-changes.jq)', command: ['jq', '-n', '-f', JQ_PROGRAM, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
     {name: 'node readline + JSON.parse', command: [NODE, '--no-warnings', NAIVE, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
@@ -221,7 +226,7 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   ]
   // The store's answers are checked against -f's on the same file.
   const references = fromFiles.filter((v) => fromElasticsearch.some((e) => e.sameAs === v.name))
-  const variants = [...(opts.files ? fromFiles : references), ...(opts.elasticsearch ? fromElasticsearch : [])]
+  const variants = [...(opts.files ? fromFiles : references), ...(opts.elasticsearch ? fromElasticsearch : [])].filter((v) => opts.variants.length === 0 || opts.variants.some((name) => v.name.includes(name)))
 
   // Warm the page cache so the first variant does not pay for the disk.
   execFileSync('cat', [paths.log, paths.gz], {stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 0})
@@ -480,6 +485,7 @@ async function main(): Promise<void> {
       dist: {type: 'boolean', default: false},
       only: {type: 'string'},
       'cloudwatch-events': {type: 'string', default: '1000000'},
+      variant: {type: 'string', multiple: true},
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
@@ -494,7 +500,7 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
     return n
   }
-  const opts: BenchOptions = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs'), files: only.includes('files'), elasticsearch: only.includes('elasticsearch')}
+  const opts: BenchOptions = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs'), files: only.includes('files'), elasticsearch: only.includes('elasticsearch'), variants: values.variant ?? []}
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   console.log(`## kubectl-audit benchmark\n`)

@@ -267,24 +267,24 @@ export function calicoctlApply(ctx: GenerationContext, w: CalicoctlApply): ApiRe
   }
   const getAt = conflict.completedAt + rng.int(5_000, 15_000)
   const get = plainRequest(ctx, w.actor, 'get', `${path}/${w.storageName}`, ref, getAt, 200)
+  // The random draws in the order they always came, so that logs made before stories stay the same.
+  const uid = w.object ? undefined : cluster.uid()
+  const before = uid === undefined ? undefined : {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(w.at - 3 * 86_400_000_000)}
   const updateAt = get.completedAt + rng.int(5_000, 15_000)
-  let bodies: BackingBodies
-  if (w.object) bodies = storedBodies(ctx, w.object, 'update', w.change ?? {}, updateAt)
-  else {
-    const uid = cluster.uid()
-    const before = {uid, resourceVersion: ctx.nextRevision(), at: isoSeconds(w.at - 3 * 86_400_000_000)}
-    const requestObject = calicoObject(w.resource, w.storageName, namespace, spec, before)
-    bodies = {uid, resourceVersion: before.resourceVersion, requestObject, responseObject: calicoObject(w.resource, w.storageName, namespace, spec, {...before, resourceVersion: ctx.nextRevision()})}
-  }
+  const auditID = ctx.auditID()
+  const completedAt = updateAt + rng.int(4_000, 12_000)
+  const bodies: BackingBodies = w.object
+    ? storedBodies(ctx, w.object, 'update', w.change ?? {}, updateAt)
+    : {uid, resourceVersion: before!.resourceVersion, requestObject: calicoObject(w.resource, w.storageName, namespace, spec, before), responseObject: calicoObject(w.resource, w.storageName, namespace, spec, {...before!, resourceVersion: ctx.nextRevision()})}
   const update: ApiRequest = {
-    auditID: ctx.auditID(),
+    auditID,
     actor: w.actor,
     verb: 'update',
     requestURI: `${path}/${w.storageName}`,
     objectRef: {...ref, uid: bodies.uid, resourceVersion: bodies.resourceVersion},
     level: 'RequestResponse',
     receivedAt: updateAt,
-    completedAt: updateAt + rng.int(4_000, 12_000),
+    completedAt,
     code: 200,
     requestObject: bodies.requestObject,
     responseObject: bodies.responseObject,
