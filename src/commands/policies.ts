@@ -96,7 +96,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     // The changes are walked as a stream: once for the summary (and the newest, which a table
     // lists), and once more for -o json|yaml, whose summary comes before its changes.
     // With --diff or --opens each walk also records what every change did, in order.
-    const versioned = shows ? new VersionedChanges(() => collector.changeWrites(), shows.showAllFields) : undefined
+    const table = options.output === 'table' || options.output === 'wide'
+    const versioned = shows ? new VersionedChanges(() => collector.changeWrites(), {showAllFields: shows.showAllFields, remember: table}) : undefined
     const changes = () => versioned?.changes() ?? collector.changes()
     const matches = changeMatcher(options.selection)
     const isSelected = shows?.opens ? (change: PolicyChange) => matches(change) && versioned!.versions(change).opens.length > 0 : matches
@@ -111,8 +112,9 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
         }
       }
     }
-    const table = options.output === 'table' || options.output === 'wide'
-    const tally = tallyChanges(changes(), isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
+    // The summary needs what changes did only to select them (--opens), or to list them (a table).
+    const tallied = shows && (shows.opens || table) ? changes() : collector.changes()
+    const tally = tallyChanges(tallied, isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
     const summarized = {...reportHead(options.window, stats), summary: tally.summary}
     const out = process.stdout
     if (!(await writeStreamedDocument(out, options.output, summarized, 'changes', selected()))) {

@@ -18,7 +18,7 @@ import {ExternalSort} from '../spill/external-sort.js'
 const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
 
 /** Records (with bodies) held before the sort writes a run to disk. */
-export const BODY_RECORDS_IN_MEMORY = 4096
+export const BODY_RECORDS_IN_MEMORY = 1024
 
 export interface ChangeReading {
   input: LogInput

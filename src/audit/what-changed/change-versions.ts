@@ -80,40 +80,44 @@ export function changeVersions(change: WhatChanged, showAllFields: boolean): Cha
 }
 
 /**
- * The changes of a run, each walk recording them in a fresh history: what each did is known while
- * the change is held (a table's newest, the one being printed), and goes with it.
+ * The changes of a run, each walk recording them in a fresh history. What a change did is known
+ * while it is the one a walk is at, and, when `remember` (a table, which lists the newest after
+ * the walk), while the change is held; nothing else is kept.
  */
 export class VersionedChanges {
-  private readonly done = new WeakMap<PolicyChange, WhatChanged>()
-  private readonly shown = new WeakMap<PolicyChange, ChangeVersions>()
+  private readonly done = new WeakMap<PolicyChange, {whatChanged: WhatChanged; versions?: ChangeVersions}>()
+  private current: {change: PolicyChange; whatChanged: WhatChanged; versions?: ChangeVersions} | undefined
 
   constructor(
     private readonly writes: () => Iterable<ChangeWrite>,
-    private readonly showAllFields: boolean,
+    private readonly options: {showAllFields: boolean; remember: boolean},
   ) {}
 
   *changes(): Generator<PolicyChange> {
     const history = new ChangeVersionHistory()
     for (const written of this.writes()) {
-      this.done.set(written.change, history.record(written))
+      this.current = {change: written.change, whatChanged: history.record(written)}
+      if (this.options.remember) this.done.set(written.change, this.current)
       yield written.change
     }
+    this.current = undefined
   }
 
   /** What a change of the walk did. */
   whatChanged(change: PolicyChange): WhatChanged {
-    const done = this.done.get(change)
-    if (!done) throw new Error('a change not from a walk of these changes')
-    return done
+    return this.entry(change).whatChanged
   }
 
   /** What --diff adds to a change of the walk. */
   versions(change: PolicyChange): ChangeVersions {
-    let shown = this.shown.get(change)
-    if (!shown) {
-      shown = changeVersions(this.whatChanged(change), this.showAllFields)
-      this.shown.set(change, shown)
-    }
-    return shown
+    const entry = this.entry(change)
+    entry.versions ??= changeVersions(entry.whatChanged, this.options.showAllFields)
+    return entry.versions
+  }
+
+  private entry(change: PolicyChange): {whatChanged: WhatChanged; versions?: ChangeVersions} {
+    const entry = this.current?.change === change ? this.current : this.done.get(change)
+    if (!entry) throw new Error('a change that is not the one a walk is at, nor one remembered')
+    return entry
   }
 }
