@@ -341,10 +341,10 @@ class Settler {
   }
 
   private merge(group: Group, record: ChangeRecord): void {
-    if (prefer(record, group.best)) {
-      takeTier(record, group.best)
-      group.best = record
-    } else takeTier(group.best, record)
+    const [kept, other] = prefer(record, group.best) ? [record, group.best] : [group.best, record]
+    takeTier(kept, other)
+    takeIdentity(kept, other)
+    group.best = kept
     this.schedule(group)
   }
 
@@ -473,6 +473,18 @@ function takeTier(kept: ChangeRecord, other: ChangeRecord): void {
   if (!kept.tierKnown && other.tierKnown) {
     kept.change.tier = other.change.tier
     kept.tierKnown = true
+  }
+}
+
+/**
+ * Who made the request, from the record that knew: the Calico API server logs an impersonated
+ * request under the impersonated user alone, kube-apiserver under the user who impersonated them.
+ */
+function takeIdentity(kept: ChangeRecord, other: ChangeRecord): void {
+  const impersonated = other.change.impersonatedUser
+  if (impersonated !== null && kept.change.impersonatedUser === null && kept.change.user === impersonated) {
+    kept.change.user = other.change.user
+    kept.change.impersonatedUser = impersonated
   }
 }
 
