@@ -9,12 +9,13 @@
 // --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
 // against counts that grep and awk make: a million writes read through a window, 130,000 rotated
 // files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
-// on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
-// served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
+// on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each
+// size served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
 // --variant runs only the variants of a log size whose names hold that text (repeatable).
-// --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in bench/.cache. The start-up section
-// times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
-// install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
+// --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in
+// bench/.cache. The start-up section times the compiled CLI, and the release installs (single
+// executable, bundle + launcher, npm install -g) from what `npm run dist` left in build/; --dist
+// runs `npm run dist` first.
 
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdir, mkdtemp, open, rm, stat, symlink} from 'node:fs/promises'

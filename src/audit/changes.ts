@@ -389,16 +389,11 @@ class Settler {
   }
 
   private merge(group: Group, record: ChangeRecord): void {
-    if (prefer(record, group.best)) {
-      takeTier(record, group.best)
-      takeIdentity(record, group.best)
-      record.bodies ??= group.best.bodies
-      group.best = record
-    } else {
-      takeTier(group.best, record)
-      takeIdentity(group.best, record)
-      group.best.bodies ??= record.bodies
-    }
+    const [kept, other] = prefer(record, group.best) ? [record, group.best] : [group.best, record]
+    takeTier(kept, other)
+    takeIdentity(kept, other)
+    kept.bodies ??= other.bodies
+    group.best = kept
     this.schedule(group)
   }
 
