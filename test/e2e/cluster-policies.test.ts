@@ -58,7 +58,7 @@ describe('policies from the cluster', function () {
     assert.equal(result.code, 0, result.stderr)
     const got = report(result.stdout)
     assert.deepEqual(withoutSource(got), withoutSource(await fromFiles([EXAMPLE_LOG])))
-    assert.equal(got.changes.length, 21)
+    assert.equal(got.changes.length, 32)
     assert.ok(got.changes.every((c: Change) => c.source === `node/cp-1:${KUBEADM_LOG}`))
     assert.deepEqual(got.sources.map((s) => s.name), [`node/cp-1:${KUBEADM_LOG}`])
     assert.ok(f.requests.some((r) => r.path === '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'))
@@ -104,7 +104,7 @@ describe('policies from the cluster', function () {
     assert.equal(result.code, 0, result.stderr)
     const got = report(result.stdout)
     assert.deepEqual(withoutSource(got), withoutSource(await fromFiles(local)))
-    assert.equal(got.changes.length, 21)
+    assert.equal(got.changes.length, 32)
     const times = got.changes.map((c: Change) => c.time)
     assert.deepEqual(times, [...times].sort())
     assert.deepEqual(new Set(got.changes.map((c: Change) => c.source.split(':')[0])), new Set(['node/cp-1', 'node/cp-2', 'node/cp-3']))
@@ -138,7 +138,7 @@ describe('policies from the cluster', function () {
     const file = writeOnNode(cp1.root, KUBEADM_LOG, recentLog(4, 5 * 60_000))
     const size = Buffer.byteLength(recentLog(1, 0)) * 4
     const expected = withoutSource(await fromFiles([file], ['--since', '1h']))
-    assert.equal(expected.length, 8)
+    assert.equal(expected.length, 11)
     const f = await start([cp1])
     for (const via of ['kubelet', 'pod']) {
       const before = f.bytesServed

@@ -66,7 +66,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const got = JSON.parse(result.stdout) as PolicyChangeReport
     const expected = await fromFile(lines)
     assert.deepEqual(withoutSource(got), withoutSource(expected))
-    assert.equal(got.changes.length, 22)
+    assert.equal(got.changes.length, 33)
     assert.ok(got.changes.some((c) => c.name === 'default.allow-everything-long'), 'the event split into partial records is read')
     assert.ok(got.changes.every((c) => c.source === 'pod/kube-system/kube-apiserver-cp-1'))
     assert.deepEqual(got.sources.map(({name, events, malformed}) => ({name, events, malformed})),
@@ -106,7 +106,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const result = await policies(f, ['--since', '1h'])
     assert.equal(result.code, 0, result.stderr)
     const expected = withoutSource(await fromFile(lines, ['--since', '1h']))
-    assert.equal(expected.length, 8)
+    assert.equal(expected.length, 11)
     assert.deepEqual(withoutSource(JSON.parse(result.stdout) as PolicyChangeReport), expected)
   })
 
