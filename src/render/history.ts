@@ -6,7 +6,7 @@ import type {ChalkInstance} from 'chalk'
 import type {PolicyChange} from '../audit/changes.js'
 import type {ChangeVersions} from '../audit/what-changed/change-versions.js'
 import {fitTables} from './fit.js'
-import {displayKind, result} from './policies.js'
+import {changeResult, displayKind} from './policies.js'
 import {type Column, renderTable, tableSpec} from './table.js'
 import {textWidth} from './text-width.js'
 import {wrapText} from './wrap.js'
@@ -77,7 +77,7 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
     c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user || '(unauthenticated)',
     c.dryRun ? `${c.verb} (dry run)` : c.verb,
     displayKind(c),
-    result(c),
+    changeResult(c),
     c.source,
   ])
   const spec = tableSpec(columns, rows)

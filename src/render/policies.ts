@@ -140,7 +140,7 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
       c.namespace ?? '',
       c.name ?? '',
       c.tier ?? '',
-      result(c),
+      changeResult(c),
     ]
     if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
@@ -164,8 +164,8 @@ export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string 
 
 const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
 
-/** What came of a change: ok, or its code and reason. */
-export function result(c: Pick<PolicyChange, 'code' | 'outcome'>): string {
+/** What came of a change, as the RESULT column says it: ok, or the code and its reason. */
+export function changeResult(c: PolicyChange): string {
   if (c.code === null) return c.outcome === 'succeeded' ? 'ok' : c.outcome
   if (c.code < 400) return c.code === 200 || c.code === 201 ? 'ok' : `ok (${c.code})`
   return `${c.code} ${REASONS[c.code] ?? 'Failed'}`
