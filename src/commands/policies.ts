@@ -19,8 +19,8 @@ import {type LogInput, openSources} from '../sources/open.js'
 import {writeDocument, writeStreamedDocument} from '../render/document.js'
 import {ExternalSort} from '../spill/external-sort.js'
 import type {ChangeDetailView} from '../render/what-changed.js'
-import {BaseCommand} from './base.js'
 import {BODY_RECORDS_IN_MEMORY} from './read-changes.js'
+import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 export type {StoredClusterList} from '../render/store-clusters.js'
@@ -42,9 +42,9 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     {description: 'Changes in the last hour, from a copy of the log', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h'},
     {description: 'A directory of rotated logs, everything in it', command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --since all'},
     {description: 'Denied attempts on global network policies, as JSON', command: '<%= config.bin %> <%= command.id %> -f audit.log --kind gnp --outcome failed -o json'},
-    {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
     {description: 'What each change did: a diff of the object and its rules', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h --diff'},
     {description: 'Only the changes that opened something', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 7d --opens'},
+    {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
   ]
 
   static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}
