@@ -1,6 +1,7 @@
 // Runs the scan of the second half of a big local file on a worker thread. Falls back to the
-// calling thread (returns null) wherever workers cannot load our code, e.g. in a single bundle.
+// calling thread (returns null) wherever workers cannot load our code.
 import {existsSync} from 'node:fs'
+import {getAsset, isSea} from 'node:sea'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
@@ -29,8 +30,20 @@ export interface RunningScan {
 /** Files at least this big are split in two and scanned on two threads. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
+/** The worker's code inside a single executable, which has no files beside it. */
+export const SCAN_WORKER_ASSET = 'scan-worker.js'
+
 function workerEntry(): {url: URL; execArgv: string[]} | null {
-  // Compiled: dist/reading/scan-worker.js beside this file. From TypeScript sources (tests, bin/dev.js): tsx loads the .ts.
+  if (isSea()) {
+    let code: string
+    try {
+      code = getAsset(SCAN_WORKER_ASSET, 'utf8')
+    } catch {
+      return null
+    }
+    return {url: new URL(`data:text/javascript,${encodeURIComponent(code)}`), execArgv: []}
+  }
+  // Bundled or compiled: scan-worker.js beside this file. From TypeScript sources (tests, bin/dev.js): tsx loads the .ts.
   const fromSources = import.meta.url.endsWith('.ts')
   const url = new URL(fromSources ? './scan-worker.ts' : './scan-worker.js', import.meta.url)
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null

@@ -1,14 +1,16 @@
 // How the built CLI starts. `policies` with its flags skips oclif's start (src/cli.ts): every such
 // command line must answer exactly as through oclif's full start, which KUBECTL_AUDIT_NO_DIRECT_START
 // forces (reports, warnings, errors, hints and exit codes, byte for byte). The compile cache goes to
-// the user's own cache folder, and a home where it cannot go changes nothing.
+// the user's own cache folder, and a home where it cannot go changes nothing. The bundle's scan
+// worker still runs: dist/ is one folder, and the worker module sits beside every chunk.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {NO_DIRECT_START, startsDirectly} from '../../src/cli.js'
-import {runCli} from '../support/cli.js'
+import {PARALLEL_MIN_BYTES} from '../../src/reading/parallel-scan.js'
+import {ROOT, runCli} from '../support/cli.js'
 
 const EXAMPLE = 'examples/audit.log'
 
@@ -80,5 +82,24 @@ describe('compile cache', () => {
     const [cached, uncached] = await Promise.all([runCli(args), runCli(args, {env: {...ours, HOME: home}})])
     assert.deepEqual(uncached, cached)
     assert.equal(uncached.stderr, '')
+  })
+})
+
+describe('the scan worker of the bundle', () => {
+  let dir: string
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-worker-'))))
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('reads the second half of a big log on a thread of its own, which runs to its end', async () => {
+    const log = readFileSync(join(ROOT, EXAMPLE))
+    const big = join(dir, 'big.log')
+    writeFileSync(big, Buffer.concat(Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1}, () => log)))
+    // Node logs the worker threads it starts, and an exception that kills one.
+    const result = await runCli(['policies', '-f', big, '--since', 'all', '-o', 'json'], {env: {NODE_DEBUG: 'worker'}})
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr.match(/^WORKER \d+: \[1\] starts worker script .*\/dist\/scan-worker\.js /gm)?.length, 1, result.stderr)
+    assert.doesNotMatch(result.stderr, /uncaught exception/)
+    const report = JSON.parse(result.stdout) as {sources: {events: number; bytesRead: number}[]}
+    assert.equal(report.sources[0]!.bytesRead, log.length * (Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1))
   })
 })
