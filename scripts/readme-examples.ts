@@ -11,7 +11,8 @@
 //   <!-- end example -->
 //
 // The marker holds the arguments of the command that is run (through bin/run.js, as built, from
-// the project root, stdout a pipe, NO_COLOR, COLUMNS=100). A command listed in SPECIAL is run and
+// the project root, NO_COLOR, stdout a 100-column terminal, as a user would see it; the JSON
+// example's stdout is a pipe, as `| jq` gives it). A command listed in SPECIAL is run and
 // shown its own way (input files set out under the names shown, a fake cluster, a shortened JSON
 // document); any other marker just shows the command and what it prints on stdout and stderr.
 import {spawn} from 'node:child_process'
@@ -25,7 +26,7 @@ import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
 
-const ENV = {NO_COLOR: '1', COLUMNS: '100', FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig')}
+const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig')}
 
 interface Run {
   code: number | null
@@ -33,16 +34,29 @@ interface Run {
   stderr: string
 }
 
-function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<Run> {
+/** Width of the terminal the examples are shown in. */
+const COLUMNS = 100
+
+function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; terminal?: boolean} = {}): Promise<Run> {
+  const command = [process.execPath, join(ROOT, 'bin/run.js'), ...args]
+  // util-linux script(1) gives the command a pseudo-terminal of COLUMNS columns for stdout; stderr
+  // stays a pipe (no progress line), and its lines follow stdout's.
+  const argv = options.terminal ? ['script', '-qefc', `stty cols ${COLUMNS} rows 500 && exec ${command.map(shellQuote).join(' ')} 2>&3`, '/dev/null'] : command
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, ...ENV, ...options.env}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(argv[0]!, argv.slice(1), {cwd: options.cwd ?? ROOT, env: {...process.env, ...ENV, ...options.env}, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => err.push(d))
+    ;(child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => err.push(d))
     child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
+    // A terminal ends lines with CR LF.
+    child.on('close', (code) => resolve({code, stdout: Buffer.concat(out).toString().replaceAll('\r\n', '\n'), stderr: Buffer.concat(err).toString()}))
   })
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }
 
 /** Splits a marker's arguments as a shell would, for the simple quoting a README uses. */
@@ -111,7 +125,7 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
     try {
       copyFileSync(join(ROOT, 'test/fixtures/readme/kube-apiserver.yaml'), join(dir, 'kube-apiserver.yaml'))
       copyFileSync(join(ROOT, 'test/fixtures/policies/metadata-for-the-rest.yaml'), join(dir, 'audit-policy.yaml'))
-      const run = await runCli(argsOf(command), {cwd: dir})
+      const run = await runCli(argsOf(command), {cwd: dir, terminal: true})
       if (run.stderr !== '') throw new Error(`${command}: ${run.stderr}`)
       return consoleBlock(command, elideRows(run.stdout, /^RESOURCE\s/, ['globalnetworkpolicies.projectcalico.org', 'networkpolicies.networking.k8s.io']))
     } finally {
@@ -125,7 +139,7 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
     const fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
     try {
       fake.fail({path: /\/proxy\//, code: 403})
-      const run = await runCli(argsOf(command), {env: {KUBECONFIG: fake.kubeconfigPath}})
+      const run = await runCli(argsOf(command), {env: {KUBECONFIG: fake.kubeconfigPath}, terminal: true})
       if (run.code !== 2) throw new Error(`${command}: exit ${run.code}, expected 2: ${run.stderr}`)
       return consoleBlock(command, run.stdout + run.stderr)
     } finally {
@@ -138,7 +152,7 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
 async function render(command: string): Promise<string> {
   const special = SPECIAL[command]
   if (special) return special(command)
-  const run = await runCli(argsOf(command))
+  const run = await runCli(argsOf(command), {terminal: true})
   return consoleBlock(command, run.stdout + run.stderr)
 }
 

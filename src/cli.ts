@@ -29,9 +29,12 @@ export async function runCli({loadOptions, argv: given = process.argv.slice(2), 
     settings.debug = true
   }
   // `… -o json | head`, `--help | head` close the pipe early: that is the reader's choice, not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  // First in line: oclif's own listener (added when @oclif/core loads) rethrows the rest as a stack trace.
+  process.stdout.prependListener('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0)
-    throw error
+    // `> /dev/full` (ENOSPC), a failing disk (EIO): the output is lost, and that is said in one line.
+    process.stderr.write(`error: cannot write the output: ${error.code ?? error.message}${error.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`)
+    process.exit(2)
   })
   try {
     if (!development && startsDirectly(argv, process.env)) {

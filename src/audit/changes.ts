@@ -4,7 +4,7 @@
 import {namesMatch, v3Name} from './calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent} from './event.js'
-import {logStreamName} from './rotation.js'
+import {boundUs} from './window.js'
 
 export type Outcome = 'succeeded' | 'failed' | 'unknown'
 
@@ -73,25 +73,60 @@ export class ChangeCollector {
     if (ref.subresource !== '' && !this.filter.includeSubresources) return true
     const dryRun = isDryRun(event.requestURI)
     if (dryRun && !this.filter.includeDryRun) return true
-    // Keyed by the log stream, not the file: rotation can put a request's stages in two files.
-    const key = event.auditID === '' ? `#${this.anonymous++}` : `${logStreamName(source)}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
-    const rank = STAGE_RANK[event.stage] ?? 0
+    // An audit ID names one request, wherever its events were read: two copies of a log, a
+    // backup beside the live one, a request whose stages rotation put in two files. Only another
+    // apiserver (another node) may reuse an ID (a client can set it). No ID, no merging.
+    const key = event.auditID === '' ? `#${this.anonymous++}` : `${apiserverOf(source)}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
+    const candidate = toPending(event, watched, source, dryRun, STAGE_RANK[event.stage] ?? 0)
     const existing = this.pending.get(key)
-    if (existing && existing.stageRank > rank) return true
-    this.pending.set(key, toPending(event, watched, source, dryRun, rank))
+    if (!existing) this.pending.set(key, candidate)
+    else if (prefer(candidate, existing)) {
+      takeTier(candidate, existing)
+      this.pending.set(key, candidate)
+    } else takeTier(existing, candidate)
     return true
   }
 
   finish(): PolicyChange[] {
     const all = mergeCalicoAuditIDs([...this.pending.values()])
     const joined = joinCalicoBackingWrites(all)
-    const sinceUs = this.filter.sinceMs === null ? null : this.filter.sinceMs * 1000
-    const untilUs = this.filter.untilMs === null ? null : this.filter.untilMs * 1000
+    const sinceUs = boundUs(this.filter.sinceMs)
+    const untilUs = boundUs(this.filter.untilMs)
     return joined
       .filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs))
       .sort(compareByTime)
       .map((p) => p.change)
   }
+}
+
+/**
+ * Of two records of one request: the latest stage; then the one with a body (the Calico API
+ * server's, beside kube-apiserver's Metadata line); then, for copies, the first source by name,
+ * so the answer does not depend on which source was read first.
+ */
+function prefer(candidate: Pending, existing: Pending): boolean {
+  if (candidate.stageRank !== existing.stageRank) return candidate.stageRank > existing.stageRank
+  if (candidate.hasBody !== existing.hasBody) return candidate.hasBody
+  return candidate.change.source < existing.change.source
+}
+
+/** The tier one record knew and the kept one only guessed. */
+function takeTier(kept: Pending, other: Pending): void {
+  if (!kept.tierKnown && other.tierKnown) {
+    kept.change.tier = other.change.tier
+    kept.tierKnown = true
+  }
+}
+
+/**
+ * The apiserver a source is the log of, where its name tells: the node of `node/NAME:PATH`, the
+ * pod of `pod/NS/NAME`. Files given with -f could be any apiserver's, or copies: one origin.
+ */
+function apiserverOf(source: string): string {
+  const node = /^node\/([^:]+):/.exec(source)
+  if (node) return `node/${node[1]}`
+  const pod = /^pod\/[^/]+\/[^/]+$/.exec(source)
+  return pod ? source : ''
 }
 
 function compareByTime(a: Pending, b: Pending): number {
@@ -110,7 +145,7 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
   const code = event.code
-  const outcome = outcomeOf(event.stage, code)
+  const outcome = event.codeUnreadable === true && event.stage !== 'Panic' ? 'unknown' : outcomeOf(event.stage, code)
   return {
     change: {
       time: event.time,
@@ -140,7 +175,8 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
 
 /**
  * `failed` for a code >= 400, and for a Panic whatever it says (the apiserver answers 500);
- * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone).
+ * `unknown` when the response was never logged (RequestReceived, ResponseStarted alone), or its
+ * code is not an HTTP status (see AuditEvent.codeUnreadable).
  */
 function outcomeOf(stage: string, code: number | null): Outcome {
   if (stage === 'Panic' || (code !== null && code >= 400)) return 'failed'

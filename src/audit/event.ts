@@ -26,7 +26,10 @@ export interface AuditEvent {
   readonly sourceIPs: readonly string[]
   readonly userAgent: string | null
   readonly objectRef: ObjectRef | null
+  /** responseStatus.code when it is an HTTP status (an integer 100-599); else null. */
   readonly code: number | null
+  /** There was a responseStatus.code, but not an HTTP status (`1e999`, `"403"`, 4.5): the outcome is not known. */
+  readonly codeUnreadable?: boolean
   /** RFC3339 in UTC, as precise as the log (microseconds for v1). */
   readonly time: string
   /** `time` in epoch microseconds (the log's precision), for windows and ordering. */
@@ -35,8 +38,11 @@ export interface AuditEvent {
   readonly responseObject?: unknown
 }
 
-/** Why a JSON value is not an audit event, for the malformed count. */
-export type DecodeResult = {events: AuditEvent[]} | {error: string}
+/**
+ * The events in a JSON value, or why it is not an audit event (for the malformed count). A known
+ * wrapper of many (an Elasticsearch response) may hold items that are no event: `notUnderstood`.
+ */
+export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number} | {error: string}
 
 type Json = Record<string, unknown>
 
@@ -56,6 +62,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (Array.isArray(value.items) && (value.kind === 'EventList' || str(value.apiVersion).startsWith('audit.k8s.io/'))) {
     return decodeMany(value.items, depth)
   }
+  // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
+  if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -68,9 +76,23 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
     if ('error' in one) return {error: `list item: ${one.error}`}
-    events.push(...one.events)
+    // One at a time: a spread of a long list would put every item on the call stack.
+    for (const event of one.events) events.push(event)
   }
   return {events}
+}
+
+/** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */
+function decodeHits(hits: unknown[]): DecodeResult {
+  const events: AuditEvent[] = []
+  let notUnderstood = 0
+  for (const hit of hits) {
+    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const one = inner === undefined ? undefined : decodeOne(inner)
+    if (one === undefined || 'error' in one) notUnderstood++
+    else for (const event of one.events) events.push(event)
+  }
+  return {events, notUnderstood}
 }
 
 function looksLikeEvent(v: Json): boolean {
@@ -97,13 +119,18 @@ function decodeOne(raw: Json): DecodeResult {
     sourceIPs: Array.isArray(raw.sourceIPs) ? raw.sourceIPs.filter((ip): ip is string => typeof ip === 'string') : [],
     userAgent: typeof raw.userAgent === 'string' ? raw.userAgent : null,
     objectRef: objectRef(raw.objectRef, apiVersion),
-    code: typeof status?.code === 'number' ? status.code : null,
+    code: isHttpStatus(status?.code) ? status.code : null,
     time: time.text,
     timeUs: time.us,
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
+  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...event, codeUnreadable: true}]}
   return {events: [event]}
+}
+
+function isHttpStatus(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599
 }
 
 function userInfo(v: unknown): UserInfo | null {

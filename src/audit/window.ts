@@ -1,11 +1,17 @@
 // Time windows: what a window is, and how far out of time order audit lines may be (what any read
 // of a window allows for). The flags that make one are compiled in src/flags/window.ts.
 
+/** Bounds in epoch ms, with the microseconds of --since-time and --until-time as a fraction (the log's precision). */
 export interface TimeWindow {
-  /** Epoch ms, inclusive; null = from the beginning. */
+  /** Inclusive; null = from the beginning. */
   readonly sinceMs: number | null
-  /** Epoch ms, inclusive; null = up to the end. */
+  /** Inclusive; null = up to the end. */
   readonly untilMs: number | null
+}
+
+/** A bound of a window in epoch microseconds, whole, as events' `timeUs` are. */
+export function boundUs(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 1000)
 }
 
 /**

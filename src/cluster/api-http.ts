@@ -13,7 +13,8 @@ export class ApiHttp {
   readonly server: string
   private options?: Promise<https.RequestOptions>
 
-  constructor(private readonly kc: KubeConfig, private readonly requestTimeoutMs: number) {
+  /** `runSignal`: the run's; aborting it ends every request made here, besides each request's own signal. */
+  constructor(private readonly kc: KubeConfig, private readonly requestTimeoutMs: number, private readonly runSignal?: AbortSignal) {
     this.server = serverOf(kc)
   }
 
@@ -21,8 +22,10 @@ export class ApiHttp {
    * GET `path` (already escaped) and resolve with the response once headers arrive. Non-2xx
    * answers other than those in `accept` reject with HttpStatusError carrying the body.
    */
-  async get(path: string, headers: Record<string, string>, signal?: AbortSignal, accept: number[] = []): Promise<IncomingMessage> {
+  async get(path: string, headers: Record<string, string>, requestSignal?: AbortSignal, accept: number[] = []): Promise<IncomingMessage> {
     const base = await this.requestOptions()
+    const signals = [this.runSignal, requestSignal].filter((s): s is AbortSignal => s !== undefined)
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
     return new Promise((resolve, reject) => {
       const url = apiUrl(this.server, path)
       const client = url.protocol === 'http:' ? http : https
@@ -86,5 +89,25 @@ export async function withRequestTimeout<T>(call: Promise<T>, timeoutMs: number)
     return await Promise.race([call, timeout])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/**
+ * Stops waiting for a client-node call when the run is interrupted: rejects with the signal's
+ * reason. The request itself may still land; what must happen anyway (deleting reader pods) is
+ * not waited for through this.
+ */
+export async function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, {once: true})
+  })
+  try {
+    return await Promise.race([call, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort!)
   }
 }

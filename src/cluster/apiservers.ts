@@ -1,12 +1,9 @@
-// Finds the kube-apiserver instances of a cluster and what they were started with: kube-system
-// static (mirror) pods labelled component=kube-apiserver (kubeadm, RKE2) or k8s-app=kube-apiserver
-// (kops), and the k3s/RKE2 node-args annotations where no pod runs it (k3s is in-process).
-// Container paths (policy file, log file) are mapped to node paths through hostPath volumes.
+// What a kube-apiserver instance was started with, read from the objects that show it (no API
+// calls: control-plane.ts finds them): a static or mirror pod (kubeadm, kops, RKE2), or the
+// k3s/RKE2 node-args annotation where no pod runs it (k3s is in-process). Container paths (policy
+// file, log file) are mapped to node paths through hostPath volumes.
 import {posix} from 'node:path'
 
-import type {KubeConfig} from '@kubernetes/client-node'
-
-import {refusalCodeOf, serverMessageOf} from './api-errors.js'
 import {parseApiserverCommand} from './apiserver-flags.js'
 import type {NodeLike} from './managed-provider.js'
 
@@ -70,21 +67,6 @@ export interface ApiserverInstance {
   readonly auditLog: MappedPath | null
 }
 
-export interface ApiserverDiscovery {
-  readonly instances: readonly ApiserverInstance[]
-  /** Lookups that failed, e.g. `list pods -n kube-system: 403 Forbidden`; discovery goes on without them. */
-  readonly failures: readonly DiscoveryFailure[]
-}
-
-export interface DiscoveryFailure {
-  /** What was asked, as an RBAC request: `list pods -n kube-system`. */
-  readonly request: string
-  /** The HTTP status the API answered with, e.g. 403. */
-  readonly status: number
-  readonly message: string
-}
-
-export const APISERVER_LABEL_SELECTORS = ['component=kube-apiserver', 'k8s-app=kube-apiserver']
 const NODE_ARGS_ANNOTATIONS = ['k3s.io/node-args', 'rke2.io/node-args']
 
 /** Reads one apiserver pod (mirror pod, or a static pod manifest read from a file). */
@@ -228,52 +210,4 @@ function logPath(value: string | undefined, map: (p: string) => MappedPath): Map
 function splitOnce(text: string, separator: string): [string, string | undefined] {
   const at = text.indexOf(separator)
   return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)]
-}
-
-/**
- * Lists the apiserver instances through the API: kube-system pods by label, then the node-args
- * annotation of server nodes that have no such pod. Refused lookups (403, 404, ...) are returned
- * as failures; network errors and rejected credentials (401) are thrown, for the caller to turn
- * into a message.
- */
-export async function findApiservers(kc: KubeConfig): Promise<ApiserverDiscovery> {
-  const {CoreV1Api} = await import('@kubernetes/client-node')
-  const core = kc.makeApiClient(CoreV1Api)
-  const failures: DiscoveryFailure[] = []
-  const instances: ApiserverInstance[] = []
-  const seen = new Set<string>()
-  for (const labelSelector of APISERVER_LABEL_SELECTORS) {
-    try {
-      const pods = await core.listNamespacedPod({namespace: 'kube-system', labelSelector})
-      for (const pod of pods.items) {
-        const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`
-        if (seen.has(key)) continue
-        seen.add(key)
-        instances.push(apiserverFromPod(pod as PodLike))
-      }
-    } catch (error) {
-      failures.push(discoveryFailure(`list pods -n kube-system -l ${labelSelector}`, error))
-      // The same permission answers both selectors: asking again only repeats the failure.
-      break
-    }
-  }
-  try {
-    const nodes = await core.listNode()
-    const withPod = new Set(instances.map((i) => i.nodeName))
-    for (const node of nodes.items) {
-      if (withPod.has(node.metadata?.name ?? null)) continue
-      const instance = apiserverFromNodeArgs(node as NodeLike)
-      if (instance) instances.push(instance)
-    }
-  } catch (error) {
-    failures.push(discoveryFailure('list nodes', error))
-  }
-  return {instances, failures}
-}
-
-/** An API refusal as a failure record; anything else (no HTTP answer, a 401) is rethrown. */
-export function discoveryFailure(request: string, error: unknown): DiscoveryFailure {
-  const status = refusalCodeOf(error)
-  if (status === undefined) throw error
-  return {request, status, message: serverMessageOf(error) ?? `HTTP ${status}`}
 }

@@ -4,13 +4,14 @@
 // left out; nothing found is one line saying what was looked for.
 import {posix} from 'node:path'
 
-import type {CoreV1Api, KubeConfig, V1Node, V1Pod} from '@kubernetes/client-node'
+import type {V1Node, V1Pod} from '@kubernetes/client-node'
 
 import {UserError} from '../errors.js'
-import {apiErrorToUserError, refusalCodeOf} from './api-errors.js'
-import {APISERVER_LABEL_SELECTORS, type ApiserverInstance, apiserverFromPod, findApiservers, type PodLike} from './apiservers.js'
-import {serverOf} from './kubeconfig.js'
-import {detectManagedProvider, managedAuditAdvice} from './managed-provider.js'
+import {apiErrorToUserError} from './api-errors.js'
+import {abortable} from './api-http.js'
+import {type ApiserverInstance, apiserverFromPod, type PodLike} from './apiservers.js'
+import {APISERVER_LABEL_SELECTORS, type ControlPlane} from './control-plane.js'
+import {managedAuditAdvice} from './managed-provider.js'
 
 export interface AuditLogTarget {
   node: string
@@ -45,21 +46,18 @@ export interface FoundAuditLogs {
   warnings: string[]
 }
 
-export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): Promise<FoundAuditLogs> {
-  const k8s = await import('@kubernetes/client-node')
-  const core = kc.makeApiClient(k8s.CoreV1Api)
-  const server = serverOf(kc)
+export async function findAuditLogTargets(controlPlane: ControlPlane, query: TargetQuery, signal?: AbortSignal): Promise<FoundAuditLogs> {
   const warnings: string[] = []
-  const nodes = await listNodes(core, server)
+  const nodes = await listNodes(controlPlane)
 
   let targets: AuditLogTarget[]
   let stdoutLogs: StdoutAuditLog[] = []
   if (query.logPath !== undefined) {
-    const onNodes = query.nodes.length > 0 ? [...query.nodes] : await controlPlaneNodes(kc, nodes)
+    const onNodes = query.nodes.length > 0 ? [...query.nodes] : await controlPlaneNodes(controlPlane, nodes)
     targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
-    ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(kc, server, query, nodes, warnings))
-    targets.push(...await calicoLogs(core, warnings))
+    ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(controlPlane, query, warnings))
+    targets.push(...await calicoLogs(controlPlane, warnings, signal))
   }
   if (query.nodes.length > 0) {
     targets = targets.filter((t) => query.nodes.includes(t.node))
@@ -82,13 +80,12 @@ export async function findAuditLogTargets(kc: KubeConfig, query: TargetQuery): P
   return {targets: dedupe(targets), stdoutLogs, warnings: [...new Set(warnings)]}
 }
 
-async function discoverApiserverLogs(kc: KubeConfig, server: string, query: TargetQuery, nodes: Map<string, V1Node> | undefined,
-  warnings: string[]): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
+async function discoverApiserverLogs(controlPlane: ControlPlane, query: TargetQuery, warnings: string[]): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
   let discovery
   try {
-    discovery = await findApiservers(kc)
+    discovery = await controlPlane.apiservers()
   } catch (error) {
-    throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
+    throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server: controlPlane.server})
   }
   const targets: AuditLogTarget[] = []
   const stdout: StdoutAuditLog[] = []
@@ -119,7 +116,7 @@ async function discoverApiserverLogs(kc: KubeConfig, server: string, query: Targ
 
   const lookedFor = `kube-system pods labelled ${APISERVER_LABEL_SELECTORS.join(' or ')}, and k3s/RKE2 node-args annotations`
   const refused = discovery.failures.map((f) => `${f.request}: ${f.status}`).join('; ')
-  const managed = detectManagedProvider((await serverVersion(kc))?.gitVersion, nodes ? [...nodes.values()] : [])
+  const managed = await controlPlane.managedProvider()
   if (managed) {
     throw new UserError(`this is ${managed.name} (${managed.evidence}): its control plane and audit log are not on any node you can read`, {
       hint: managedAuditAdvice(managed),
@@ -143,12 +140,15 @@ export function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undef
  * its pods say it is written (--audit-log-path on a hostPath volume). OSS Calico's API server
  * writes none (peers.md §5): for a pod without the flag, the usual place is only a guess.
  */
-async function calicoLogs(core: CoreV1Api, warnings: string[]): Promise<AuditLogTarget[]> {
+async function calicoLogs(controlPlane: ControlPlane, warnings: string[], signal: AbortSignal | undefined): Promise<AuditLogTarget[]> {
+  const {CoreV1Api} = await import('@kubernetes/client-node')
+  const core = controlPlane.kc.makeApiClient(CoreV1Api)
   const targets: AuditLogTarget[] = []
   for (const namespace of CALICO_APISERVER_NAMESPACES) {
+    signal?.throwIfAborted()
     let pods: V1Pod[]
     try {
-      pods = (await core.listNamespacedPod({namespace})).items
+      pods = (await abortable(core.listNamespacedPod({namespace}), signal)).items
     } catch {
       // Calico is optional and so is the permission to look for it.
       continue
@@ -169,10 +169,10 @@ async function calicoLogs(core: CoreV1Api, warnings: string[]): Promise<AuditLog
 }
 
 /** Nodes that run an apiserver; else those labelled control-plane (or master). */
-async function controlPlaneNodes(kc: KubeConfig, nodes: Map<string, V1Node> | undefined): Promise<string[]> {
+async function controlPlaneNodes(controlPlane: ControlPlane, nodes: ReadonlyMap<string, V1Node> | undefined): Promise<string[]> {
   let fromApiservers: string[] = []
   try {
-    fromApiservers = (await findApiservers(kc)).instances.map((i) => i.nodeName).filter((n): n is string => n !== null)
+    fromApiservers = (await controlPlane.apiservers()).instances.map((i) => i.nodeName).filter((n): n is string => n !== null)
   } catch {
     // Fall back on node labels below.
   }
@@ -183,22 +183,11 @@ async function controlPlaneNodes(kc: KubeConfig, nodes: Map<string, V1Node> | un
 }
 
 /** All nodes by name; undefined when listing them is not allowed (the checks that need it are skipped). */
-async function listNodes(core: CoreV1Api, server: string): Promise<Map<string, V1Node> | undefined> {
+async function listNodes(controlPlane: ControlPlane): Promise<ReadonlyMap<string, V1Node> | undefined> {
   try {
-    const list = await core.listNode()
-    return new Map(list.items.map((n) => [n.metadata?.name ?? '', n]))
+    return (await controlPlane.nodes()).byName
   } catch (error) {
-    if (refusalCodeOf(error) !== undefined) return undefined
-    throw apiErrorToUserError(error, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
-  }
-}
-
-async function serverVersion(kc: KubeConfig): Promise<{gitVersion?: string} | undefined> {
-  try {
-    const k8s = await import('@kubernetes/client-node')
-    return await kc.makeApiClient(k8s.VersionApi).getCode()
-  } catch {
-    return undefined
+    throw apiErrorToUserError(error, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server: controlPlane.server})
   }
 }
 

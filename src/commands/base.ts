@@ -3,10 +3,22 @@ import {Command, Errors} from '@oclif/core'
 
 import {UserError} from '../errors.js'
 import {sanitize} from '../render/sanitize.js'
+import type {RunContext} from '../run-context.js'
+import {Interrupt} from './interrupt.js'
 import {unexpectedArgument, unknownFlag} from './usage-errors.js'
 
 export abstract class BaseCommand extends Command {
+  /** Ctrl-C and SIGTERM for this run: one AbortSignal, and the cleanups that run before the exit. */
+  protected readonly interrupt = new Interrupt()
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.interrupt.listen()
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    // Whatever failed once the run was interrupted, the exit is the signal's, after the cleanups.
+    if (this.interrupt.interrupted) return this.interrupt.untilExit()
     if (error instanceof Errors.ExitError) throw error
     const userError = error instanceof UserError ? error : this.parseError(error)
     if (userError) {
@@ -18,6 +30,20 @@ export abstract class BaseCommand extends Command {
     process.stderr.write(`error: ${sanitize(error.message)}\n`)
     if (!process.env.DEBUG) process.stderr.write('hint: run again with DEBUG=1 for details\n')
     process.exitCode = 2
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    this.interrupt.stop()
+    return super.finally(error)
+  }
+
+  /** What the code working for this run gets: its cancellation, its cleanups, and stderr for warnings. */
+  protected runContext(): RunContext {
+    return {
+      signal: this.interrupt.signal,
+      onCleanup: (cleanup) => this.interrupt.onCleanup(cleanup),
+      warn: (line) => process.stderr.write(`warning: ${sanitize(line)}\n`),
+    }
   }
 
   /** oclif's own errors (an unknown flag, a bad value, a stray word) in our form, with its exit code (2). */

@@ -39,9 +39,12 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     }
     // Everything past flag parsing loads on use: `policies` shares this module graph at start-up,
     // and offline runs never load the cluster client.
+    const run = this.runContext()
     const facts: DoctorFacts = options.offline
       ? await (await import('../doctor/offline-facts.js')).gatherOfflineFacts(options)
-      : await (await import('../doctor/cluster-facts.js')).gatherClusterFacts(options)
+      : await (await import('../doctor/cluster-facts.js')).gatherClusterFacts(options, run)
+    // An interrupted run is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     const {buildReport, exitCodeOf} = await import('../doctor/report.js')
     const report = buildReport(facts)
     const out = process.stdout

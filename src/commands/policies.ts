@@ -6,9 +6,10 @@ import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
 import {policiesFlags, policiesOptions} from '../flags/policies.js'
 import {readSources} from '../reading/read.js'
+import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
-import {inputSpan, sourceWarnings} from '../render/source-warnings.js'
+import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
 import {fileSources} from '../sources/file.js'
 import type {LogSource} from '../sources/source.js'
 import {writeDocument} from '../render/document.js'
@@ -16,11 +17,18 @@ import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 
+const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
+
+/** Ran and printed results, but at least one source could not be read to its end. */
+export const INCOMPLETE_EXIT = 3
+
 export default class Policies extends BaseCommand {
   static override summary = 'Who changed network policies and tiers: a summary by user and verb, from audit logs.'
   static override description = `Reads kube-apiserver audit logs (and Calico Enterprise's API server audit log) and lists every write to Calico and Kubernetes network policies, tiers, network sets and host endpoints: who, which verb, which object, and whether it was allowed.
 
-Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied policy write is security-relevant. Dry runs and subresource writes are left out unless asked for. A Calico change made through the aggregated API is counted once, with the tier taken from the Calico API server's write.`
+Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied policy write is security-relevant. Dry runs and subresource writes are left out unless asked for. A Calico change made through the aggregated API is counted once, with the tier taken from the Calico API server's write.
+
+Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreachable); 3 ran and printed results, but at least one source could not be read to its end (a damaged .gz, a node that went away, a file truncated while read, data that is not an audit log): the answer may miss changes, and the warnings (and sources[].complete in JSON) say which.`
 
   static override examples = [
     {description: 'Changes in the last hour, from a copy of the log', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h'},
@@ -37,7 +45,8 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
     const {input} = options
     // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
     // file-only runs stay fast to start (as do yaml and the table renderer).
-    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, process.stderr) : undefined
+    const run = this.runContext()
+    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, run) : undefined
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     const files = input.from === 'files' ? await fileSources(input.files) : undefined
     const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
@@ -45,14 +54,26 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, onProgress: (all) => progress.update(all)})
+    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
       // Reader pods are deleted however reading ends.
       .finally(() => cluster?.close())
+    // An interrupted read is not an answer: no report, the exit is the signal's.
+    run.signal.throwIfAborted()
     progress.done()
 
-    for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
     const read = stats.filter((s) => !s.skipped)
-    if (read.length > 0 && read.every((s) => s.error !== null && s.bytesRead === 0)) {
+    const incomplete = read.filter((s) => !isComplete(s))
+    // Nothing came of any source: that is bad input (exit 2), not an incomplete answer (exit 3).
+    if (read.length === 1 && incomplete.length === 1 && read[0].events === 0) throw new UserError(`${read[0].name}: ${read[0].error}`)
+    // Lines, but not one audit event anywhere (README.md, the apiserver's own log): not an answer.
+    const eventless = read.filter(holdsNoEvents)
+    const noEvents = eventless.length > 0 && read.every((s) => s.events === 0)
+    if (noEvents && eventless.length === 1 && incomplete.length === 0) {
+      throw new UserError(noEventsMessage(eventless[0]), {hint: eventless[0].klog ? KLOG_HINT : AUDIT_LOG_HINT})
+    }
+    for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    if (noEvents) throw new UserError('no source holds an audit event', {hint: 'see the warnings above'})
+    if (read.length > 0 && incomplete.length === read.length && read.every((s) => s.events === 0)) {
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }
 
@@ -74,6 +95,8 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
         }),
       )
     }
+    // The report is out, but it may miss changes: a script must be able to tell.
+    if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
     return report
   }
 }

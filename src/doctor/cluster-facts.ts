@@ -6,18 +6,19 @@ import {CALICO_CRD_GROUP, CALICO_GROUP} from '../audit/catalog.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {loadPolicy} from '../audit/policy/load.js'
 import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/api-errors.js'
-import {withRequestTimeout} from '../cluster/api-http.js'
-import {type ApiserverDiscovery, type DiscoveryFailure, discoveryFailure, findApiservers} from '../cluster/apiservers.js'
-import {listApiServices, listNodes, readConfigMap, readServerVersion} from '../cluster/doctor-reads.js'
-import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
-import {detectManagedProvider, type ManagedProvider, type NodeLike} from '../cluster/managed-provider.js'
+import {abortable, withRequestTimeout} from '../cluster/api-http.js'
+import {listApiServices, readConfigMap} from '../cluster/calico-reads.js'
+import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryFailure} from '../cluster/control-plane.js'
+import {loadKubeConfig} from '../cluster/kubeconfig.js'
+import type {ManagedProvider} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
-import type {SmallReadLimits} from '../sources/byte-streams.js'
-import type {DoctorOptions} from './options.js'
-import {sanitize} from '../render/sanitize.js'
+import type {RunContext} from '../run-context.js'
+import type {NodeFileReader} from '../sources/node-files.js'
+import {fetchPolicyCommand} from './by-hand-commands.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts, PolicyFacts} from './facts.js'
-import {fetchPolicyCommand, readPolicyFile} from './policy-file.js'
+import type {DoctorOptions} from './options.js'
+import {readPolicyFile} from './policy-file.js'
 
 /** The reader pods' hard deadline: they only run stat, cat and tail on small files. */
 const NODE_READ_TIMEOUT_SECONDS = 120
@@ -28,36 +29,42 @@ const ENTERPRISE_POLICY_CONFIGMAPS = [
   {namespace: 'kube-system', name: 'audit-policy-ee'},
 ]
 
-export async function gatherClusterFacts(options: DoctorOptions): Promise<DoctorFacts> {
+/** How long doctor waits for one answer: --request-timeout, and no longer than the run lasts. */
+interface Wait {
+  readonly timeoutMs: number
+  readonly signal: AbortSignal
+}
+
+/** `run`: where reader pods register their deletion, and where their notices go. */
+export async function gatherClusterFacts(options: DoctorOptions, run: RunContext): Promise<DoctorFacts> {
   const kc = await loadKubeConfig(options.connection)
-  const server = serverOf(kc)
+  const controlPlane = new ControlPlane(kc, run.signal)
+  const {server} = controlPlane
   const timeoutMs = options.connection.requestTimeoutMs
+  const wait: Wait = {timeoutMs, signal: run.signal}
 
   // /version first: it proves the address and the credentials before anything else.
-  const info = await call(readServerVersion(kc), timeoutMs, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
+  const info = await call(controlPlane.version(), wait, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
   const parsed = parseKubernetesVersion(info.gitVersion)
   const version = options.kubernetesVersion ?? parsed
   const versionSource = options.kubernetesVersion ? '--kubernetes-version' : `/version (${info.gitVersion})`
 
-  const discovery: ApiserverDiscovery = await call(findApiservers(kc), timeoutMs, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
-  const managedProvider = discovery.instances.length === 0 ? await findManagedProvider(kc, info.gitVersion, timeoutMs, server) : undefined
-  const {calico, servedGroups} = await readCalico(kc, version, timeoutMs, server)
+  const discovery: ApiserverDiscovery = await call(controlPlane.apiservers(), wait, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
+  const managedProvider = discovery.instances.length === 0
+    ? await call(controlPlane.managedProvider(), wait, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
+    : undefined
+  const {calico, servedGroups} = await readCalico(kc, version, wait, server)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
-  const {ReaderPods} = await import('../sources/debug-pod.js')
-  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, warnLine)
-  const readFile: NodeFileReader = async (node, hostPath, limits = {}) => {
-    const {readNodeFile} = await import('../sources/node-files.js')
-    return readNodeFile(kc, node, hostPath, {
-      via: options.nodeRead.via, ...readers.settings, ...limits, readers, warn: warnLine,
-    })
-  }
+  const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
+  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS, requestTimeoutMs: timeoutMs}, run)
+  const readFile = nodeFileReader(kc, options.nodeRead.via, readers, run.signal)
   let policy: PolicyFacts
   let logTails: DoctorFacts['logTails']
   try {
     policy = await clusterPolicy(options, discovery, managedProvider, version, readFile)
     const {readClusterLogTails} = await import('./log-tails.js')
-    logTails = await readClusterLogTails(kc, options, discovery.instances, readFile)
+    logTails = await readClusterLogTails(kc, options, discovery.instances, readFile, run.signal)
   } finally {
     await readers.close()
   }
@@ -77,33 +84,28 @@ export async function gatherClusterFacts(options: DoctorOptions): Promise<Doctor
 }
 
 /** An API call doctor cannot do without: any failure becomes one actionable line (exit 2). */
-async function call<T>(promise: Promise<T>, timeoutMs: number, context: ApiAttempt): Promise<T> {
+async function call<T>(promise: Promise<T>, wait: Wait, context: ApiAttempt): Promise<T> {
   try {
-    return await withRequestTimeout(promise, timeoutMs)
+    return await withRequestTimeout(abortable(promise, wait.signal), wait.timeoutMs)
   } catch (error) {
     throw apiErrorToUserError(error, context)
   }
 }
 
 /** An API call whose refusal (403, 404, ...) is a fact to report; network errors and a 401 still stop the run. */
-async function attempt<T>(promise: Promise<T>, timeoutMs: number, request: string, context: ApiAttempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
+async function attempt<T>(promise: Promise<T>, wait: Wait, request: string, context: ApiAttempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
   try {
-    return {value: await withRequestTimeout(promise, timeoutMs)}
+    return {value: await withRequestTimeout(abortable(promise, wait.signal), wait.timeoutMs)}
   } catch (error) {
     if (refusalCodeOf(error) !== undefined) return {failure: discoveryFailure(request, error)}
     throw apiErrorToUserError(error, context)
   }
 }
 
-async function findManagedProvider(kc: KubeConfig, gitVersion: string, timeoutMs: number, server: string): Promise<ManagedProvider | undefined> {
-  const nodes = await attempt(listNodes(kc), timeoutMs, 'list nodes', {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
-  return detectManagedProvider(gitVersion, 'value' in nodes ? (nodes.value as NodeLike[]) : [])
-}
-
-async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, timeoutMs: number, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
+async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, wait: Wait, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
   const failures: DiscoveryFailure[] = []
   // Every served group has an APIService: built-in and CRD groups locally, aggregated ones with a Service.
-  const listed = await attempt(listApiServices(kc), timeoutMs, 'list apiservices.apiregistration.k8s.io', {
+  const listed = await attempt(listApiServices(kc), wait, 'list apiservices.apiregistration.k8s.io', {
     verb: 'list',
     resource: 'apiservices.apiregistration.k8s.io',
     purpose: 'see how Calico is served',
@@ -128,7 +130,7 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
 
   let enterprisePolicy: CalicoFacts['enterprisePolicy']
   for (const {namespace, name} of ENTERPRISE_POLICY_CONFIGMAPS) {
-    const read = await attempt(readConfigMap(kc, namespace, name), timeoutMs, `get configmaps ${name} -n ${namespace}`, {
+    const read = await attempt(readConfigMap(kc, namespace, name), wait, `get configmaps ${name} -n ${namespace}`, {
       verb: 'get',
       resource: 'configmaps',
       namespace,
@@ -156,13 +158,6 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
     },
     servedGroups,
   }
-}
-
-/** Reads a small file (or the end of one) from a node: through the kubelet, else a reader pod of the run. */
-export type NodeFileReader = (node: string, hostPath: string, limits?: SmallReadLimits) => Promise<Buffer>
-
-function warnLine(line: string): void {
-  process.stderr.write(`warning: ${sanitize(line)}\n`)
 }
 
 async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined, readFile: NodeFileReader): Promise<PolicyFacts> {

@@ -5,7 +5,8 @@ import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {LoadedPolicy} from '../audit/policy/load.js'
 import type {Level} from '../audit/policy/types.js'
-import type {ApiserverInstance, DiscoveryFailure} from '../cluster/apiservers.js'
+import type {ApiserverInstance} from '../cluster/apiservers.js'
+import type {DiscoveryFailure} from '../cluster/control-plane.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 
 export interface DoctorFacts {

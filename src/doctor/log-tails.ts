@@ -6,12 +6,12 @@ import type {KubeConfig} from '@kubernetes/client-node'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import {stdoutLogOf} from '../cluster/audit-log-targets.js'
 import {UserError} from '../errors.js'
-import {NoSuchHostDirectory} from '../sources/debug-pod.js'
-import type {DoctorOptions} from './options.js'
 import {newestLineTime} from '../reading/line-times.js'
-import type {NodeFileReader} from './cluster-facts.js'
+import type {NodeFileReader} from '../sources/node-files.js'
+import {NoSuchHostDirectory} from '../sources/reader-pods.js'
+import {debugNodeCommand} from './by-hand-commands.js'
 import type {AuditLogTail} from './facts.js'
-import {debugNodeCommand} from './node-commands.js'
+import type {DoctorOptions} from './options.js'
 
 /** Enough for the last few events even at RequestResponse; stageTimestamp ends even a cut one. */
 export const TAIL_BYTES = 256 * 1024
@@ -19,8 +19,9 @@ export const TAIL_BYTES = 256 * 1024
 export const STDOUT_TAIL_LINES = 200
 
 /** Cluster mode: every apiserver's log, concurrently (one per control-plane node). */
-export async function readClusterLogTails(kc: KubeConfig, options: DoctorOptions, apiservers: readonly ApiserverInstance[], readFile: NodeFileReader): Promise<Map<string, AuditLogTail>> {
-  const tails = await Promise.all(apiservers.map(async (apiserver) => [apiserver.name, await clusterTail(kc, options, apiserver, readFile)] as const))
+export async function readClusterLogTails(kc: KubeConfig, options: DoctorOptions, apiservers: readonly ApiserverInstance[], readFile: NodeFileReader,
+  signal?: AbortSignal): Promise<Map<string, AuditLogTail>> {
+  const tails = await Promise.all(apiservers.map(async (apiserver) => [apiserver.name, await clusterTail(kc, options, apiserver, readFile, signal)] as const))
   return new Map(tails.filter((entry): entry is readonly [string, AuditLogTail] => entry[1] !== undefined))
 }
 
@@ -54,9 +55,10 @@ export async function readLocalLogTails(apiservers: readonly ApiserverInstance[]
   return tails
 }
 
-async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, readFile: NodeFileReader): Promise<AuditLogTail | undefined> {
+async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, readFile: NodeFileReader,
+  signal: AbortSignal | undefined): Promise<AuditLogTail | undefined> {
   const flag = apiserver.flags['audit-log-path']
-  if (flag === '-') return stdoutTail(kc, options, apiserver)
+  if (flag === '-') return stdoutTail(kc, options, apiserver, signal)
   const log = apiserver.auditLog
   if (!log) return undefined
   const node = apiserver.nodeName
@@ -75,13 +77,13 @@ async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: Ap
   }
 }
 
-async function stdoutTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance): Promise<AuditLogTail> {
+async function stdoutTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, signal: AbortSignal | undefined): Promise<AuditLogTail> {
   const log = stdoutLogOf(apiserver)
   if (!log) return {state: 'unavailable', reason: 'the events go to the stdout of a process outside any pod, which the API cannot read', command: null}
   const location = `the last ${STDOUT_TAIL_LINES} lines of the stdout of pod/${log.namespace}/${log.pod}`
   try {
     const {readPodLogTail} = await import('../sources/pod-log.js')
-    const bytes = await readPodLogTail(kc, log, {tailLines: STDOUT_TAIL_LINES, tailBytes: TAIL_BYTES, requestTimeoutMs: options.connection.requestTimeoutMs})
+    const bytes = await readPodLogTail(kc, log, {tailLines: STDOUT_TAIL_LINES, tailBytes: TAIL_BYTES, requestTimeoutMs: options.connection.requestTimeoutMs, signal})
     return tailOf(location, bytes, true)
   } catch (error) {
     if (!(error instanceof UserError)) throw error
@@ -97,8 +99,7 @@ function tailOf(location: string, bytes: Buffer, stdout = false): AuditLogTail {
   return {state: 'read', location, stdout, bytes: bytes.length, newestMs: newestLineTime(bytes).newestMs, readAtMs: Date.now()}
 }
 
-/** The reader pod's stat (busybox or coreutils) says so when the file is not there. */
-/** The file is not there: `tail` said so, or its directory is not even on the node. */
+/** The file is not there: the reader pod's stat (busybox or coreutils) said so, or its directory is not even on the node. */
 function isMissingFile(error: UserError): boolean {
   return error instanceof NoSuchHostDirectory || /No such file or directory/.test(error.message)
 }

@@ -1,13 +1,14 @@
 // Facts from files only: a kube-apiserver manifest (static pod, or `kubectl get pod -o yaml|json`
 // output, several documents or a List allowed) and a policy file. No cluster is contacted.
 import {existsSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 
 import {parseAllDocuments} from 'yaml'
 
+import {hasExcessiveAliasing} from '../audit/policy/aliasing.js'
 import {formatKubernetesVersion, type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import {type ApiserverInstance, apiserverFromPod, type PodLike} from '../cluster/apiservers.js'
 import {UserError} from '../errors.js'
+import {readLocalText, TooLarge} from '../sources/file.js'
 import type {DoctorOptions} from './options.js'
 import {coverageInputs} from './coverage-inputs.js'
 import type {DoctorFacts, PolicyFacts} from './facts.js'
@@ -36,8 +37,9 @@ export async function gatherOfflineFacts(options: DoctorOptions): Promise<Doctor
 export async function readManifest(path: string): Promise<ApiserverInstance[]> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readLocalText(path)
   } catch (error) {
+    if (error instanceof TooLarge) throw new UserError(`the manifest "${path}" is larger than 1 MiB: a kube-apiserver manifest is a few KiB`, {hint: 'give the static pod manifest (e.g. /etc/kubernetes/manifests/kube-apiserver.yaml) or the output of kubectl get pod -o yaml'})
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
     throw new UserError(`cannot read the manifest "${path}": ${reason}`, {cause: error})
   }
@@ -46,16 +48,19 @@ export async function readManifest(path: string): Promise<ApiserverInstance[]> {
     const invalid = (message: string) => new UserError(`the manifest "${path}" is not valid YAML or JSON: ${message.split('\n')[0]}`)
     const error = document.errors[0]
     if (error) throw invalid(error.message)
+    // The kubelet reads static pods with the same YAML decoder as the apiserver: an alias bomb is refused before it is expanded.
+    if (hasExcessiveAliasing(document)) throw invalid('document contains excessive aliasing (one anchor fanned out through many aliases)')
     let value: unknown
     try {
-      value = document.toJS()
+      value = document.toJS({maxAliasCount: -1})
     } catch (aliasError) {
-      // An alias without its anchor, or too many aliases.
+      // An alias without its anchor.
       throw invalid((aliasError as Error).message)
     }
     // `kubectl get pods -o yaml` wraps them in a List.
     const items = (value as {items?: unknown} | null)?.items
-    objects.push(...(Array.isArray(items) ? items : [value]))
+    // One at a time: a spread of a List of 200,000 items would put every item on the call stack.
+    for (const object of Array.isArray(items) ? items : [value]) objects.push(object)
   }
   const pods = objects.filter((o): o is PodLike => (o as {kind?: unknown} | null)?.kind === 'Pod' && isApiserverPod(o as PodLike))
   if (pods.length === 0) {

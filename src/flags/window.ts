@@ -68,10 +68,14 @@ function sinceDuration(text: string): number {
   throw new UserError(`--since "${text}" is not a duration`, {hint: `use ${DURATION_FORM}, or all`})
 }
 
-/** An RFC3339 time with its zone (Z or an offset): without one, whose clock it means is a guess. */
+/**
+ * An RFC3339 time with its zone (Z or an offset): without one, whose clock it means is a guess.
+ * In epoch ms with the microseconds as a fraction: audit times carry microseconds, and a bound cut
+ * to the millisecond left out an event at the very time given.
+ */
 export function parseTime(text: string, flag: string): number {
   const parsed = parseTimestamp(text)
-  if (parsed && /[zZ]|[+-]\d{2}:?\d{2}$/.test(text.trim())) return parsed.ms
+  if (parsed && /[zZ]|[+-]\d{2}:?\d{2}$/.test(text.trim())) return parsed.us / 1000
   if (parseDuration(text) !== undefined && flag === '--since-time') {
     throw new UserError(`${flag} "${text}" is not a time`, {hint: `--since-time takes a point in time (RFC3339, e.g. ${TIME_EXAMPLE}); for a duration back from now, use --since ${text.trim()}`})
   }

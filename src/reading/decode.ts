@@ -11,7 +11,12 @@ export interface Candidate {
   readonly line: number
   /** True for the last line of the input when it had no newline: a log being written. */
   readonly unterminated: boolean
+  /** Its events go on to the sink; false: decoded only to be counted. Documents always go on. */
+  readonly handOn?: boolean
 }
+
+/** Why a candidate did not decode when its text is not JSON at all (or cut short). */
+export const INVALID_JSON = 'invalid JSON'
 
 /** Lines (and documents) longer than this are counted as malformed and dropped: memory stays bounded. */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -23,9 +28,22 @@ export function decodeCandidate(candidate: Candidate): DecodeResult {
   try {
     value = JSON.parse(text)
   } catch {
-    return {error: 'invalid JSON'}
+    return {error: INVALID_JSON}
   }
   return decodeDocument(value)
+}
+
+/**
+ * The time of the first event among the whole lines of a source's head: where the input starts,
+ * counting only what is read as an event (a first line that is not one does not say).
+ */
+export function firstEventTime(head: Buffer): number | null {
+  let line = 1
+  for (let start = 0, nl = head.indexOf(0x0a); nl !== -1; start = nl + 1, nl = head.indexOf(0x0a, start), line++) {
+    const decoded = decodeCandidate({bytes: head.subarray(start, nl), line, unterminated: false})
+    if (!('error' in decoded) && decoded.events.length > 0) return decoded.events[0].timeUs / 1000
+  }
+  return null
 }
 
 /** Some node-log tools prefix each line with the host name (`oc adm node-logs`). */

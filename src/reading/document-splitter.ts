@@ -1,6 +1,7 @@
 // The scanner for pretty-printed input: JSON documents one after another, each a candidate.
 
 import {isBomByte, isSpace, NEWLINE} from './bytes.js'
+import {documentTooLong} from './content-check.js'
 import {type Candidate, MAX_LINE_BYTES} from './decode.js'
 
 /**
@@ -16,6 +17,7 @@ export class DocumentSplitter {
   /** Bytes outside any document that are not white space (each run counts once). */
   garbage = 0
   private parts: Buffer[] = []
+  private documents = 0
   private depth = 0
   private inString = false
   private escaped = false
@@ -87,6 +89,8 @@ export class DocumentSplitter {
   private take(piece: Buffer): void {
     this.size += piece.length
     if (this.size <= MAX_LINE_BYTES) this.parts.push(piece)
+    // A document that never closes (`[[[[…` from a stream) would be read forever.
+    else if (this.documents === 0) throw documentTooLong()
   }
 
   private emit(unterminated: boolean): void {
@@ -96,6 +100,7 @@ export class DocumentSplitter {
     this.depth = 0
     this.inString = false
     this.escaped = false
+    this.documents++
     this.onDocument({bytes, line: this.docLine, unterminated})
   }
 }

@@ -4,13 +4,25 @@
 import {hasWriteVerb, RESOURCE_PATTERN} from '../audit/prefilter.js'
 import {CR, isSpace, NEWLINE} from './bytes.js'
 import {type Candidate, MAX_LINE_BYTES} from './decode.js'
+import {lineTime} from './line-times.js'
+
+/** What decoding a candidate found: events, nothing understood, or a last line cut short (being written). */
+export type Verdict = 'event' | 'malformed' | 'partial'
+
+/**
+ * How kube-apiserver starts every line it writes. Such a line is counted as an event by its shape;
+ * a line in any other shape (a shipper's wrapper, an export) is decoded to be counted, so it counts
+ * the same whatever it holds.
+ */
+const APISERVER_LINE = '{"kind":"Event","apiVersion":"audit.k8s.io/'
 
 /** Text is searched this much at a time: small strings are cheap to make and to collect. */
 const SLICE_BYTES = 64 * 1024
 
 /**
  * JSON-lines scanner. Push chunks; it calls `onCandidate` for each line that contains a watched
- * resource name and a write verb. Other lines are only checked for the shape of an event (an
+ * resource name and a write verb (`handOn`), and for each line not in the apiserver's own shape
+ * (to be counted only). The apiserver's other lines are only checked for the shape of an event (an
  * object with a "verb"), never decoded. Every line gets the same tests, whether it lies inside a
  * chunk or was assembled across chunks, so chunk boundaries never change the answer.
  */
@@ -22,15 +34,25 @@ export class LineScanner {
   firstMalformedLine: number | null = null
   /** The input ended in the middle of a line (a log being written): normal, not malformed. */
   unterminated = false
+  /** Times of the first and last lines counted as events (rejected lines never set them). */
+  firstEventMs: number | null = null
+  lastEventMs: number | null = null
+  /** The last line counted as an event in the slice being scanned: its time is read once, at the slice's end. */
+  private lastEvent: {chunk: Buffer; from: number; to: number} | null = null
   private lineNo = 1
   private pending: Buffer[] = []
   private pendingBytes = 0
 
-  constructor(private readonly onCandidate: (candidate: Candidate) => void) {}
+  constructor(private readonly onCandidate: (candidate: Candidate) => Verdict) {}
 
   /** Lines seen so far, blank and unterminated ones included. */
   get lineCount(): number {
     return this.lineNo - 1 + (this.unterminated ? 1 : 0)
+  }
+
+  /** The first line has run past MAX_LINE_BYTES and has not ended: no line break so far. */
+  get firstLineOverlong(): boolean {
+    return this.lineNo === 1 && this.pendingBytes === Number.POSITIVE_INFINITY
   }
 
   /** Call for a candidate that turned out not to decode, so it is counted with the rest. */
@@ -101,11 +123,36 @@ export class LineScanner {
       this.unterminated = true
       return
     }
+    const wanted = RESOURCE_PATTERN.test(text.substring(start, end)) && hasWriteVerb(text, start, end)
+    this.judge(line, text, 0, start, end, wanted, unterminated)
+    this.noteLastEvent()
+  }
+
+  /**
+   * Counts one non-blank line, text[start, end) (chunk[base + start, base + end)): an event by its
+   * shape, or by decoding it when it is `wanted` or not in the apiserver's shape; else malformed.
+   */
+  private judge(chunk: Buffer, text: string, base: number, start: number, end: number, wanted: boolean, unterminated: boolean): void {
     this.lines++
-    if (!looksLikeEvent(text, start, end)) this.reportMalformed(this.lineNo)
-    else if (RESOURCE_PATTERN.test(text.substring(start, end)) && hasWriteVerb(text, start, end)) {
-      this.onCandidate({bytes: line.subarray(start, end), line: this.lineNo, unterminated})
+    let verdict: Verdict
+    if (!looksLikeEvent(text, start, end)) verdict = 'malformed'
+    else if (wanted || !isApiserverLine(text, start)) verdict = this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn: wanted})
+    else verdict = 'event'
+    if (verdict === 'malformed') this.reportMalformed(this.lineNo)
+    else if (verdict === 'partial') {
+      this.lines--
+      this.unterminated = true
+    } else {
+      this.lastEvent = {chunk, from: base + start, to: base + end}
+      if (this.firstEventMs === null) this.firstEventMs = lineTime(chunk.subarray(base + start, base + end)) ?? null
     }
+  }
+
+  private noteLastEvent(): void {
+    if (this.lastEvent === null) return
+    const {chunk, from, to} = this.lastEvent
+    this.lastEventMs = lineTime(chunk.subarray(from, to)) ?? this.lastEventMs
+    this.lastEvent = null
   }
 
   /**
@@ -124,6 +171,7 @@ export class LineScanner {
         sliceEnd = nl === -1 || nl >= to ? to : nl + 1
       }
       this.scanSlice(chunk, sliceStart, chunk.toString('latin1', sliceStart, sliceEnd))
+      this.noteLastEvent()
       sliceStart = sliceEnd
     }
   }
@@ -137,7 +185,7 @@ export class LineScanner {
       const stop = found === null ? text.length : found.index
       let nl = text.indexOf('\n', pos)
       while (nl !== -1 && nl < stop) {
-        this.countLine(text, pos, nl)
+        this.countLine(chunk, base, text, pos, nl)
         pos = nl + 1
         nl = text.indexOf('\n', pos)
       }
@@ -145,9 +193,7 @@ export class LineScanner {
       // pos is now the start of the line holding the match; nl ends it.
       const end = text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
       const start = pos + bomLength(text, pos)
-      this.lines++
-      if (!looksLikeEvent(text, start, end)) this.reportMalformed(this.lineNo)
-      else if (hasWriteVerb(text, start, end)) this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated: false})
+      this.judge(chunk, text, base, start, end, hasWriteVerb(text, start, end), false)
       this.lineNo++
       pos = nl + 1
       needles.lastIndex = pos
@@ -155,13 +201,10 @@ export class LineScanner {
   }
 
   /** A line without a resource needle: counted, and shape-checked. */
-  private countLine(text: string, lineStart: number, nl: number): void {
+  private countLine(chunk: Buffer, base: number, text: string, lineStart: number, nl: number): void {
     const start = lineStart + bomLength(text, lineStart)
     const end = nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl
-    if (end > start && !isBlank(text, start, end)) {
-      this.lines++
-      if (!looksLikeEvent(text, start, end)) this.reportMalformed(this.lineNo)
-    }
+    if (end > start && !isBlank(text, start, end)) this.judge(chunk, text, base, start, end, false, false)
     this.lineNo++
   }
 }
@@ -177,6 +220,15 @@ function bomLength(text: string, lineStart: number): number {
 function isBlank(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isSpace(text.charCodeAt(i))) return false
   return true
+}
+
+/** In kube-apiserver's own shape, after a host-name prefix too (`oc adm node-logs`). */
+function isApiserverLine(text: string, start: number): boolean {
+  if (text.startsWith(APISERVER_LINE, start)) return true
+  if (text.charCodeAt(start) === 0x7b) return false
+  // Searched within the prefix only, never on through the rest of the slice.
+  const brace = text.substring(start, start + 258).indexOf(' {')
+  return brace !== -1 && text.startsWith(APISERVER_LINE, start + brace + 1)
 }
 
 function endsWithBrace(text: string, start: number, end: number): boolean {

@@ -8,8 +8,10 @@ import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
 import type {LogSource} from '../sources/source.js'
+import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
-import {firstLineTime, PROBE_BYTES} from './line-times.js'
+import {firstEventTime} from './decode.js'
+import {PROBE_BYTES} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
@@ -61,6 +63,7 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
         await readSource(sources[i], stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
+        stats[i].refused = error instanceof NotAuditText
       }
       stats[i].finished = true
       reading.changed()
@@ -85,10 +88,14 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
   if (size === null) return readOnce(source, stats, reading)
   const head = await readRange(source, 0, Math.min(size, PROBE_BYTES), signal)
   const gzip = isGzip(head)
+  // A .gz is checked once inflated, by the scan.
+  const problem = gzip ? null : contentProblem(head, source.name)
+  if (problem) throw problem
+  stats.klog = looksLikeKlog(head)
   const shape: Shape = {size, gzip, format: gzip || head.length === 0 ? undefined : detectFormat(head)}
   let plan = WHOLE
   if (shape.format === 'lines') {
-    stats.firstTimeMs = firstLineTime(head)
+    stats.firstTimeMs = firstEventTime(head)
     const planned = await planRead(source, size, reading.window, signal)
     plan = planned.plan
     stats.disordered = planned.disordered
@@ -98,6 +105,9 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
     Object.assign(stats, {...emptyStats(source.name), size, firstTimeMs: stats.firstTimeMs, disordered: true})
     await readSeekable(source, shape, WHOLE, stats, reading)
   }
+  // Truncated while it was read (logrotate's copytruncate): the read ended at the new end.
+  const after = await source.size()
+  if (after !== null && after < size) throw new Error(`the file shrank from ${size} to ${after} bytes while it was read (truncated, or rotated by copytruncate)`)
 }
 
 /** A source that cannot seek (stdin, a pipe, a pod's log stream): read once, from its start. */
@@ -116,7 +126,10 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   const {size, gzip, format} = shape
   const lines = format === 'lines'
   const held: AuditEvent[] = []
-  const add: AddEvents = plan.trustsOrder ? (events) => held.push(...events.map(slimEvent)) : sinkFor(reading, source)
+  // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
+  const add: AddEvents = plan.trustsOrder ? (events) => {
+    for (const event of events) held.push(slimEvent(event))
+  } : sinkFor(reading, source)
   const commit = () => sinkFor(reading, source)(held)
   const second = lines && source.localPath !== undefined && size - plan.start >= PARALLEL_MIN_BYTES ? await startSecondHalf(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start

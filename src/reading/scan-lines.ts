@@ -1,7 +1,8 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import type {AuditEvent} from '../audit/event.js'
-import {decodeCandidate} from './decode.js'
-import {LineScanner} from './line-scanner.js'
+import {noLineBreak} from './content-check.js'
+import {decodeCandidate, INVALID_JSON} from './decode.js'
+import {LineScanner, type Verdict} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
 
@@ -16,6 +17,8 @@ export interface LinesResult {
   malformed: number
   firstMalformedLine: number | null
   unterminated: boolean
+  /** Times of the first and last lines counted as events: what span the input covers. */
+  firstTimeMs: number | null
   lastTimeMs: number | null
   /** Reading stopped because lines went past this time (a window's end plus slack). */
   stoppedEarly: boolean
@@ -23,6 +26,9 @@ export interface LinesResult {
   disordered: boolean
   failure?: unknown
 }
+
+/** At most this many events are handed on in one call. */
+export const EVENT_BATCH = 10_000
 
 export interface LinesScanOptions {
   /** Stop at the first chunk whose last line is later than this (a window's end plus slack). */
@@ -40,30 +46,33 @@ export interface LinesScanOptions {
  */
 export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder}: LinesScanOptions): Promise<LinesResult> {
   const order = watchOrder ? new OrderWatch() : null
-  let unterminated = false
-  // A line is one event, except a decoded webhook EventList written on one line.
+  // A line is one event, except a decoded list (a webhook EventList, an Elasticsearch response)
+  // written on one line: as many as it holds, and its items that are no event are not understood.
   let extraEvents = 0
-  const scanner: LineScanner = new LineScanner((candidate) => {
+  let notUnderstood = 0
+  const scanner: LineScanner = new LineScanner((candidate): Verdict => {
     const decoded = decodeCandidate(candidate)
-    if (!('error' in decoded)) {
-      extraEvents += Math.max(0, decoded.events.length - 1)
-      if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
-      onEvents(decoded.events)
-    }
-    else if (candidate.unterminated) unterminated = true
-    else scanner.reportMalformed(candidate.line)
+    // Cut short while being written; a whole document that is no event is malformed, even last.
+    if ('error' in decoded) return candidate.unterminated && decoded.error === INVALID_JSON ? 'partial' : 'malformed'
+    extraEvents += decoded.events.length - 1
+    notUnderstood += decoded.notUnderstood ?? 0
+    if (order) for (const event of decoded.events) order.see(event.timeUs / 1000)
+    if (candidate.handOn === false) return 'event'
+    // A one-line EventList can hold 300,000 events: hand them on in bounded batches, so no
+    // consumer's push(...batch) can overflow the call stack.
+    const all = decoded.events
+    for (let i = 0; i < all.length; i += EVENT_BATCH) onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
+    return 'event'
   })
-  let lastTimeMs: number | null = null
   let stoppedEarly = false
   let failure: unknown
   try {
     for await (const chunk of bytes) {
       scanner.push(chunk)
+      // /dev/zero, or text with no line break: nothing will ever come of it.
+      if (scanner.firstLineOverlong) throw noLineBreak()
       const last = lastLineTime(chunk)
-      if (last !== undefined) {
-        lastTimeMs = last
-        order?.see(last)
-      }
+      if (last !== undefined) order?.see(last)
       if (order?.disordered) break
       // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
       if (stopAfter !== null && last !== undefined && last > stopAfter) {
@@ -80,10 +89,11 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     events: scanner.lines - scanner.malformed + extraEvents,
     lines: scanner.lines,
     lineCount: scanner.lineCount,
-    malformed: scanner.malformed,
+    malformed: scanner.malformed + notUnderstood,
     firstMalformedLine: scanner.firstMalformedLine,
-    unterminated: unterminated || scanner.unterminated,
-    lastTimeMs,
+    unterminated: scanner.unterminated,
+    firstTimeMs: scanner.firstEventMs,
+    lastTimeMs: scanner.lastEventMs,
     stoppedEarly,
     disordered: order?.disordered ?? false,
     failure,

@@ -4,7 +4,8 @@
 
 import type {AuditEvent} from '../audit/event.js'
 import {peekHead} from '../sources/byte-streams.js'
-import {decodeCandidate} from './decode.js'
+import {CONTENT_SAMPLE_BYTES, contentProblem, looksLikeKlog} from './content-check.js'
+import {decodeCandidate, firstEventTime} from './decode.js'
 import {DocumentSplitter} from './document-splitter.js'
 import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
 import {firstLineTime, lastLineTime} from './line-times.js'
@@ -29,10 +30,18 @@ export async function scanBytes(bytes: AsyncIterable<Buffer>, format: LogFormat 
   // The first line read tells the format when the source's head could not, and the time the
   // input starts when the head had none (a first line longer than the head).
   if (format === undefined || ((format === 'lines' || format === 'legacy') && stats.firstTimeMs === null)) {
-    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, hasFirstLine)
+    // Enough of the head to tell binary data from text, too, where the source has that much.
+    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, (head) => hasFirstLine(head) && head.length >= CONTENT_SAMPLE_BYTES)
     bytes = peeked.all
-    if (format === undefined) format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
-    if (format === 'lines' || format === 'legacy') stats.firstTimeMs ??= firstLineTime(peeked.head)
+    if (format === undefined) {
+      // Not checked before: inflated from a .gz, or a stream.
+      const problem = contentProblem(peeked.head, stats.name)
+      if (problem) throw problem
+      stats.klog = looksLikeKlog(peeked.head)
+      format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
+    }
+    if (format === 'lines') stats.firstTimeMs ??= firstEventTime(peeked.head)
+    else if (format === 'legacy') stats.firstTimeMs ??= firstLineTime(peeked.head)
   }
   stats.format = format
   if (format === 'lines') return scanLines(bytes, stats, add, lines)
@@ -47,6 +56,8 @@ async function scanLines(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: 
   stats.malformed = result.malformed
   stats.firstMalformedLine = result.firstMalformedLine
   stats.unterminated ||= result.unterminated
+  // The head may have had no whole event line (a first line longer than it).
+  stats.firstTimeMs ??= result.firstTimeMs
   if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
   if (result.failure !== undefined) throw result.failure
   return {lineCount: result.lineCount, stoppedEarly: result.stoppedEarly, disordered: result.disordered}
@@ -58,6 +69,7 @@ async function scanDocuments(bytes: AsyncIterable<Buffer>, stats: SourceStats, a
     const decoded = decodeCandidate(candidate)
     if (!('error' in decoded)) {
       stats.events += decoded.events.length
+      stats.malformed += decoded.notUnderstood ?? 0
       for (const event of decoded.events) widenSpan(stats, event.timeUs / 1000)
       add(decoded.events)
     } else if (candidate.unterminated) stats.unterminated = true

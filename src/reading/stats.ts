@@ -27,12 +27,24 @@ export interface SourceStats {
    */
   firstTimeMs: number | null
   lastTimeMs: number | null
-  /** Why reading stopped early (corrupt gzip, a node that went away), after what was read. */
+  /**
+   * Why the source could not be read to its end (corrupt gzip, a node that went away, a file
+   * truncated while read), after what was read; null when it was read to its end (or skipped).
+   */
   error: string | null
+  /** Its first line is in klog's format: the apiserver's own log, not its audit log. */
+  klog: boolean
+  /** The error is what the source holds (bzip2, UTF-16, binary data, no line break), not a failed read. */
+  refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
   finished: boolean
 }
 
+/** Read to its end, or not needed (a rotated file before the window). */
+export function isComplete(stats: SourceStats): boolean {
+  return stats.error === null
+}
+
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, finished: false}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
 }

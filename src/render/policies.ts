@@ -32,6 +32,8 @@ export function* renderPoliciesTable(report: PolicyChangeReport, view: PoliciesV
   const heading = `Policy changes ${describeWindow(report.window)}`
   const read = `${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
   const title = width === undefined || textWidth(`${heading}  ·  ${read}`) <= width ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)] : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
+  const incomplete = report.sources.filter((s) => !s.complete).length
+  if (incomplete > 0) title.push(...prose(`Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`, chalk.yellow))
   if (report.changes.length === 0) {
     yield [...title, '', ...emptyWindow(report, view).flatMap((line) => prose(line))].join('\n') + '\n'
     return

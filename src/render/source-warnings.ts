@@ -10,13 +10,27 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     if (s.disordered) {
       lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
     }
-    if (s.malformed > 0) {
+    if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
+    else if (s.malformed > 0) {
       const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
       lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)
     }
-    if (s.error !== null) lines.push(`${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
+    if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
   }
   return lines
+}
+
+/** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */
+export const KLOG_HINT = "it looks like kube-apiserver's own log; the audit log is the file named by its --audit-log-path"
+
+/** Read to its end, with lines, but not one of them an audit event: README.md, random text, klog. */
+export function holdsNoEvents(s: SourceStats): boolean {
+  return s.error === null && !s.skipped && s.format !== 'legacy' && s.events === 0 && s.malformed > 0
+}
+
+export function noEventsMessage(s: SourceStats): string {
+  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.malformed === 1 ? 'line' : 'lines'
+  return `${s.name} holds no audit events (${s.malformed.toLocaleString('en-US')} ${what}, ${s.malformed === 1 ? 'not' : 'none of them'} an audit event)`
 }
 
 export function formatBytes(n: number): string {
@@ -33,11 +47,14 @@ export function formatBytes(n: number): string {
 
 /** What time span the input covers, for "nothing in the window", and how many rotated files were not opened. */
 export function inputSpan(stats: readonly SourceStats[]): {firstMs: number | null; lastMs: number | null; skipped: number} {
-  const firsts = stats.map((s) => s.firstTimeMs).filter((t): t is number => t !== null)
-  const lasts = stats.map((s) => s.lastTimeMs).filter((t): t is number => t !== null)
-  return {
-    firstMs: firsts.length > 0 ? Math.min(...firsts) : null,
-    lastMs: lasts.length > 0 ? Math.max(...lasts) : null,
-    skipped: stats.filter((s) => s.skipped).length,
+  // One pass, no Math.min(...all): a directory of 130,000 files would overflow the call stack.
+  let firstMs: number | null = null
+  let lastMs: number | null = null
+  let skipped = 0
+  for (const s of stats) {
+    if (s.firstTimeMs !== null && (firstMs === null || s.firstTimeMs < firstMs)) firstMs = s.firstTimeMs
+    if (s.lastTimeMs !== null && (lastMs === null || s.lastTimeMs > lastMs)) lastMs = s.lastTimeMs
+    if (s.skipped) skipped++
   }
+  return {firstMs, lastMs, skipped}
 }

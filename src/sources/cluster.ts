@@ -4,24 +4,26 @@
 // apiserver that writes its events to stdout is read through its pod's log (`pod/NS/NAME`).
 import {posix} from 'node:path'
 
-import {statusCodeOf} from '../cluster/api-errors.js'
+import {rotationTime} from '../audit/rotation.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import {type AuditLogTarget, findAuditLogTargets, type StdoutAuditLog} from '../cluster/audit-log-targets.js'
-import {loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
-import {rotationTime} from '../audit/rotation.js'
+import {ControlPlane} from '../cluster/control-plane.js'
+import {type KubeConnectionOptions, loadKubeConfig, NoKubeconfigError} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
-import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
-import {sanitize} from '../render/sanitize.js'
-import {listPodDirectory, NoSuchHostDirectory, PodFileSource, type ReaderPod, ReaderPods} from './debug-pod.js'
+import type {RunContext} from '../run-context.js'
 import {orderLogFiles} from './file.js'
-import {isUnderVarLog, KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import {KubeletLogSource, listKubeletDirectory} from './kubelet.js'
+import {kubeletIsAsked, kubeletOrReaderPod, type NodeReadVia} from './kubelet-or-pod.js'
 import {PodLogSource} from './pod-log.js'
+import {listReaderPodDirectory, ReaderPodFileSource} from './reader-pod-files.js'
+import {NoSuchHostDirectory, type ReaderPod, ReaderPods} from './reader-pods.js'
 import type {LogSource} from './source.js'
 
+/** What the cluster-read flags compile to (src/flags/cluster-read.ts). */
 export interface ClusterReadOptions extends KubeConnectionOptions {
   nodes: string[]
   logPath?: string
-  via: 'auto' | 'kubelet' | 'pod'
+  via: NodeReadVia
   image: string
   podNamespace: string
   podTimeoutSeconds: number
@@ -36,27 +38,29 @@ export interface ClusterSources {
   close(): Promise<void>
 }
 
-/** Nodes prepared at once: each costs a listing, maybe a pod start. */
+/** Nodes prepared at once: each costs a listing, maybe a reader pod start. */
 const NODE_CONCURRENCY = 8
-/** Kubelet answers that mean "try a pod": forbidden, not found (or outside /var/log), disabled. */
-const FALLBACK_CODES = new Set([403, 404, 405])
 
-export async function openClusterSources(opts: ClusterReadOptions, stderr: NodeJS.WritableStream): Promise<ClusterSources> {
+/**
+ * Finds the audit logs of the cluster and opens each as a LogSource. Reader pods are the run's:
+ * deleted by close(), or by the run's cleanup if it is interrupted.
+ */
+export async function openClusterSources(opts: ClusterReadOptions, run: RunContext): Promise<ClusterSources> {
   const kc = await loadKubeConfig(opts).catch((error: unknown) => {
     if (!(error instanceof NoKubeconfigError)) throw error
     throw new UserError('no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster', {
       hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
     })
   })
-  const found = await findAuditLogTargets(kc, {nodes: opts.nodes, logPath: opts.logPath})
+  const found = await findAuditLogTargets(new ControlPlane(kc, run.signal), {nodes: opts.nodes, logPath: opts.logPath}, run.signal)
   const warnings = [...found.warnings]
   const readers = new ReaderPods(kc, {
     image: opts.image,
     namespace: opts.podNamespace,
     timeoutSeconds: opts.podTimeoutSeconds,
     requestTimeoutMs: opts.requestTimeoutMs,
-  }, (line) => stderr.write(`warning: ${sanitize(line)}\n`))
-  const http = new ApiHttp(kc, opts.requestTimeoutMs)
+  }, run)
+  const http = new ApiHttp(kc, opts.requestTimeoutMs, run.signal)
   const reader = new NodeReader(http, readers, opts.via, warnings)
 
   const byNode = new Map<string, AuditLogTarget[]>()
@@ -105,30 +109,31 @@ class NodeReader {
     const throughPod: AuditLogTarget[] = []
     let kubeletRefusal: string | undefined
     for (const target of targets) {
-      const kubeletServes = isUnderVarLog(target.path)
-      // A guessed location is only looked at where the kubelet shows it: never a pod for a guess.
-      if (target.optional && (this.via === 'pod' || !kubeletServes)) continue
-      if (this.via === 'pod' || (this.via === 'auto' && !kubeletServes)) {
-        throughPod.push(target)
+      if (target.optional) {
+        // A guessed location is only looked at where the kubelet shows it (never a reader pod
+        // for a guess), and one the kubelet does not show, for whatever reason, is simply absent.
+        if (kubeletIsAsked(this.via, target.path)) for (const source of await this.throughKubelet(node, target).catch(() => [])) sources.push(source)
         continue
       }
-      if (this.via === 'kubelet' && !kubeletServes) {
-        throw new UserError(`${target.path} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`)
-      }
-      try {
-        const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
-        sources.push(...this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path)))
-      } catch (error) {
-        // A guess the kubelet does not show, for whatever reason, is simply absent.
-        if (target.optional) continue
-        const code = statusCodeOf(error instanceof UserError ? error.cause : error)
-        if (this.via === 'kubelet' || code === undefined || !FALLBACK_CODES.has(code)) throw error
-        kubeletRefusal ??= (error as Error).message
-        throughPod.push(target)
-      }
+      // One at a time, here and below: a directory of 130,000 rotated files spread into push() overflows the call stack.
+      const found = await kubeletOrReaderPod(this.via, target.path, {
+        kubelet: () => this.throughKubelet(node, target),
+        // The files a reader pod reads on this node are all read through one pod, opened below.
+        readerPod: async (refusal) => {
+          kubeletRefusal ??= refusal?.message
+          throughPod.push(target)
+          return []
+        },
+      })
+      for (const source of found) sources.push(source)
     }
-    if (throughPod.length > 0) sources.push(...await this.readThroughPod(node, throughPod, kubeletRefusal))
+    if (throughPod.length > 0) for (const source of await this.readThroughPod(node, throughPod, kubeletRefusal)) sources.push(source)
     return sources
+  }
+
+  private async throughKubelet(node: string, target: AuditLogTarget): Promise<LogSource[]> {
+    const names = await listKubeletDirectory(this.http, node, posix.dirname(target.path))
+    return this.pick(node, target, names, (path) => new KubeletLogSource(this.http, node, path))
   }
 
   /** The targets' files through one reader pod; a directory the node does not have is a warning, not a failure. */
@@ -151,8 +156,8 @@ class NodeReader {
     const sources: LogSource[] = []
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
-      const names = await listPodDirectory(pod, posix.dirname(target.path))
-      sources.push(...this.pick(node, target, names, (path) => new PodFileSource(pod, path)))
+      const names = await listReaderPodDirectory(pod, posix.dirname(target.path))
+      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path))) sources.push(source)
     }
     return sources
   }

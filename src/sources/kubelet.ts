@@ -86,7 +86,7 @@ export function kubeletError(error: unknown, node: string, hostPath: string, ser
   if (code === 404) return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {cause: error})
   if (code === 405) {
     return new UserError(`the kubelet on node ${node} has its /logs/ handler disabled (enableSystemLogHandler or enableDebuggingHandlers is false)`, {
-      hint: 'read through a pod instead with --via pod', cause: error,
+      hint: 'read through a reader pod instead with --via pod', cause: error,
     })
   }
   return apiErrorToUserError(error, {verb: 'get', resource: 'nodes/proxy', purpose: `read node/${node}:${hostPath} through the kubelet`, server})

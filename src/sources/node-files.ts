@@ -1,47 +1,36 @@
-// One small file from a node (the audit policy file, the tail of an audit log), read the same way
-// as the logs: through the kubelet when the path is under /var/log, else through a reader pod
-// that is deleted before this returns.
+// Small files from nodes (the audit policy file, the tail of an audit log), read the same way as
+// the logs (kubelet-or-pod.ts): through the kubelet when it serves the path, else through a reader
+// pod that is deleted once the file is read.
 import {posix} from 'node:path'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {statusCodeOf} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
-import {UserError} from '../errors.js'
-import {PodFileSource, type ReaderPod, ReaderPods, type ReaderPodSettings} from './debug-pod.js'
 import {readSmallSource, type SmallReadLimits} from './byte-streams.js'
-import {isUnderVarLog, KubeletLogSource} from './kubelet.js'
+import {KubeletLogSource} from './kubelet.js'
+import {kubeletOrReaderPod, type NodeReadVia} from './kubelet-or-pod.js'
+import {ReaderPodFileSource} from './reader-pod-files.js'
+import type {ReaderPods} from './reader-pods.js'
 
-export interface NodeFileOptions extends ReaderPodSettings, SmallReadLimits {
-  via: 'auto' | 'kubelet' | 'pod'
-  /** Where notices go (leftover or undeletable reader pods). */
-  warn?: (line: string) => void
-  /**
-   * The reader pods of the whole run, when it reads several files: one leftover check, one
-   * signal handler, and the caller's close() as the last cleanup. The pod is deleted after the
-   * read either way.
-   */
-  readers?: ReaderPods
-}
+/** Reads a small file (or the end of one) from a node. */
+export type NodeFileReader = (node: string, hostPath: string, limits?: SmallReadLimits) => Promise<Buffer>
 
-export async function readNodeFile(kc: KubeConfig, node: string, hostPath: string, opts: NodeFileOptions): Promise<Buffer> {
-  if (opts.via !== 'pod' && isUnderVarLog(hostPath)) {
-    try {
-      return await readSmallSource(new KubeletLogSource(new ApiHttp(kc, opts.requestTimeoutMs), node, hostPath), opts)
-    } catch (error) {
-      const code = statusCodeOf(error instanceof UserError ? error.cause : error)
-      if (opts.via === 'kubelet' || code === undefined || ![403, 404, 405].includes(code)) throw error
-    }
-  } else if (opts.via === 'kubelet') {
-    throw new UserError(`${hostPath} is outside /var/log, which is all the kubelet serves`, {hint: 'read it through a reader pod (--via pod or auto)'})
-  }
-  const readers = opts.readers ?? new ReaderPods(kc, opts, opts.warn ?? (() => undefined))
-  let pod: ReaderPod | undefined
-  try {
-    pod = await readers.open(node, [posix.dirname(hostPath)])
-    return await readSmallSource(new PodFileSource(pod, hostPath), opts)
-  } finally {
-    if (!opts.readers) await readers.close()
-    else if (pod) await readers.release(pod)
-  }
+/**
+ * The node file reader of a run: every file it reads through a pod goes through `readers`, the
+ * run's reader pods (one leftover check; whatever is left is deleted when they close). `signal`:
+ * the run's, which ends the kubelet's reads too.
+ */
+export function nodeFileReader(kc: KubeConfig, via: NodeReadVia, readers: ReaderPods, signal?: AbortSignal): NodeFileReader {
+  const http = new ApiHttp(kc, readers.settings.requestTimeoutMs, signal)
+  return (node, hostPath, limits = {}) => kubeletOrReaderPod(via, hostPath, {
+    kubelet: () => readSmallSource(new KubeletLogSource(http, node, hostPath), limits),
+    readerPod: async () => {
+      const pod = await readers.open(node, [posix.dirname(hostPath)])
+      try {
+        return await readSmallSource(new ReaderPodFileSource(pod, hostPath), limits)
+      } finally {
+        await readers.release(pod)
+      }
+    },
+  })
 }

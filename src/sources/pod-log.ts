@@ -177,7 +177,8 @@ function wholeSeconds(ms: number): string {
 }
 
 /** The audit lines among the last `tailLines` lines of a pod's log, at most their last `tailBytes`. */
-export async function readPodLogTail(kc: KubeConfig, log: StdoutAuditLog, opts: {tailLines: number; tailBytes: number; requestTimeoutMs: number}): Promise<Buffer> {
-  const source = new PodLogSource(new ApiHttp(kc, opts.requestTimeoutMs), log, null, opts.tailLines)
+export async function readPodLogTail(kc: KubeConfig, log: StdoutAuditLog,
+  opts: {tailLines: number; tailBytes: number; requestTimeoutMs: number; signal?: AbortSignal}): Promise<Buffer> {
+  const source = new PodLogSource(new ApiHttp(kc, opts.requestTimeoutMs, opts.signal), log, null, opts.tailLines)
   return readSmallSource(source, {tailBytes: opts.tailBytes, maxBytes: opts.tailBytes})
 }

@@ -1,4 +1,4 @@
-// Where audit bytes come from. Every origin (file, stdin, kubelet /logs proxy, debug pod) is a
+// Where audit bytes come from. Every origin (file, stdin, kubelet /logs proxy, reader pod) is a
 // LogSource; the reading pipeline knows nothing else about it.
 
 export interface ByteRange {

@@ -8,15 +8,14 @@ import {delimiter, join} from 'node:path'
 import {promisify} from 'node:util'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
+import {kubeadmApiserverPod} from '../support/apiserver-pods.js'
 import {ROOT, RUN, runCli} from '../support/cli.js'
 import {exampleLines, EXAMPLE_LOG, gzipLines, joinLines, KUBEADM_LOG, recentLog, RKE2_LOG, rotatedName, splitByRequest, splitByRotation,
   writeOnNode} from '../support/cluster-logs.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {withoutSource} from '../support/reports.js'
 
 type Change = PolicyChangeReport['changes'][number]
-
-/** Changes without their source, in report order: what must not depend on where bytes came from. */
-const withoutSource = (report: PolicyChangeReport) => report.changes.map(({source: _source, ...rest}) => rest)
 
 async function fromFiles(files: string[], extra: string[] = ['--since', 'all']): Promise<PolicyChangeReport> {
   const result = await runCli(['policies', ...files.flatMap((f) => ['-f', f]), ...extra, '-o', 'json'])
@@ -188,7 +187,8 @@ describe('policies from the cluster', function () {
     const f = await start(nodes)
     f.exec.cutStdout = {afterBytes: 256 * 1024, nodes: ['cp-2']}
     const result = await policies(f, ['--node', 'cp-1,cp-2', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'])
-    assert.equal(result.code, 0, result.stderr)
+    // Exit 3: the report is out, but cp-2's log was not read to its end.
+    assert.equal(result.code, 3, result.stderr)
     assert.equal(result.stderr, `warning: node/cp-2:${KUBEADM_LOG}: reading ${KUBEADM_LOG} on node cp-2 was cut short: the exec stream closed without `
       + "the command's exit status, after 256 KiB read; the rest of this source is missing\n")
     assert.ok(report(result.stdout).changes.some((c: Change) => c.source === `node/cp-1:${KUBEADM_LOG}`))
@@ -282,7 +282,7 @@ describe('policies from the cluster', function () {
     assert.equal(kubeOnly.code, 0, kubeOnly.stderr)
     assert.equal(report(kubeOnly.stdout).changes[0]?.name, null)
 
-    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-1'))
     f.add(tigeraApiserverPod('cp-1'))
     const result = await policies(f, ['--since', 'all'])
     assert.equal(result.code, 0, result.stderr)
@@ -301,7 +301,7 @@ describe('policies from the cluster', function () {
     const [cp1, worker1] = [node('cp-1'), node('worker-1')]
     writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
     const f = await start([cp1, worker1])
-    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-1'))
     f.add(calicoApiserverPod('cp-1'))
     f.add(calicoApiserverPod('worker-1'))
     f.fail({path: /\/proxy\/logs\//, code: 403})
@@ -319,7 +319,7 @@ describe('policies from the cluster', function () {
     const cp1 = node('cp-1')
     writeOnNode(cp1.root, KUBEADM_LOG, joinLines(exampleLines()))
     const f = await start([cp1])
-    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-1'))
     // Its pod says where the log is, but the directory is not on the node.
     f.add(tigeraApiserverPod('cp-1'))
     f.fail({path: /\/proxy\/logs\//, code: 403})
@@ -339,8 +339,8 @@ describe('policies from the cluster', function () {
     const parts = splitByRequest(exampleLines(), 2)
     parts.forEach((lines, i) => writeOnNode(nodes[i]!.root, KUBEADM_LOG, joinLines(lines)))
     const f = await start(nodes)
-    f.add(kubeApiserverPod('cp-1'))
-    f.add(kubeApiserverPod('cp-2'))
+    f.add(kubeadmApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-2'))
     const result = await policies(f, ['--since', 'all'])
     assert.equal(result.code, 0, result.stderr)
     const got = report(result.stdout)
@@ -350,7 +350,7 @@ describe('policies from the cluster', function () {
 
   it('says where the apiservers are when --node names another node', async () => {
     const f = await start([node('cp-1'), node('worker-1')])
-    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-1'))
     const result = await policies(f, ['--node', 'worker-1'])
     assert.equal(result.code, 2)
     assert.equal(result.stderr, 'error: no kube-apiserver runs on worker-1; they run on cp-1\n'
@@ -359,7 +359,7 @@ describe('policies from the cluster', function () {
 
   it('says the credentials were rejected (401) in one line, whether it finds the logs or is told where they are', async () => {
     const f = await start([node('cp-1')])
-    f.add(kubeApiserverPod('cp-1'))
+    f.add(kubeadmApiserverPod('cp-1'))
     const kubeconfig = f.writeKubeconfig({token: 'expired'})
     for (const args of [[], ['--node', 'cp-1', '--log-path', KUBEADM_LOG]]) {
       const result = await runCli(['policies', '--kubeconfig', kubeconfig, ...args])
@@ -396,24 +396,6 @@ describe('policies from the cluster', function () {
     assert.deepEqual(withoutSource(report(stdout)), withoutSource(await fromFiles([EXAMPLE_LOG])))
   })
 })
-
-/** A kubeadm mirror pod: flags in `command`, the log directory mounted from the host. */
-function kubeApiserverPod(nodeName: string): object {
-  return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: {name: `kube-apiserver-${nodeName}`, namespace: 'kube-system', labels: {component: 'kube-apiserver', tier: 'control-plane'},
-      annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.1:6443'}},
-    spec: {
-      nodeName,
-      containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.34.2',
-        command: ['kube-apiserver', '--advertise-address=10.0.0.1', '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
-          '--audit-log-path=/var/log/kubernetes/audit/audit.log', '--audit-log-maxbackup=10'],
-        volumeMounts: [{name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', readOnly: true}, {name: 'audit-log', mountPath: '/var/log/kubernetes/audit/'}]}],
-      volumes: [{name: 'audit', hostPath: {path: '/etc/kubernetes/audit-policy.yaml', type: 'File'}},
-        {name: 'audit-log', hostPath: {path: '/var/log/kubernetes/audit/', type: 'DirectoryOrCreate'}}],
-    },
-  }
-}
 
 /** The OSS Calico API server as the Tigera operator renders it: no audit flags (peers.md §5). */
 function calicoApiserverPod(nodeName: string): object {

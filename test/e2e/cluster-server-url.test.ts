@@ -16,8 +16,7 @@ import {EXAMPLE_LOG, exampleLines, joinLines, KUBEADM_LOG, RKE2_LOG, writeOnNode
 import {criLog} from '../support/container-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
 import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
-
-const withoutSource = (report: PolicyChangeReport) => report.changes.map(({source: _source, ...rest}) => rest)
+import {withoutSource} from '../support/reports.js'
 
 describe('policies through a server URL with a path prefix, plain HTTP, or a proxy-url', function () {
   this.timeout(60_000)

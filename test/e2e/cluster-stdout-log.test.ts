@@ -8,14 +8,15 @@ import {join} from 'node:path'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {openClusterSources} from '../../src/sources/cluster.js'
+import {kubeadmApiserverPod} from '../support/apiserver-pods.js'
 import {runCli} from '../support/cli.js'
 import {exampleLines, joinLines, KUBEADM_LOG, recentLog, splitByRequest, stageTimeOf, writeOnNode} from '../support/cluster-logs.js'
 import {apiserverStderrNoise, CRI_MAX_LINE_BYTES, criLog, klogLine, type OutputLine} from '../support/container-logs.js'
 import {auditLine} from '../support/events.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
 import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
-
-const withoutSource = (report: PolicyChangeReport) => report.changes.map(({source: _source, ...rest}) => rest)
+import {testRun} from '../support/run-context.js'
+import {withoutSource} from '../support/reports.js'
 
 describe('policies from an apiserver that writes audit events to stdout', function () {
   this.timeout(60_000)
@@ -38,7 +39,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
       writeFileSync(file, log)
       podLogs[podLogKey('kube-system', `kube-apiserver-cp-${i + 1}`, 'kube-apiserver')] = file
     })
-    fake = await startFakeApiserver({nodes, podLogs, objects: nodes.map((n) => apiserverPod(n.name, '-'))})
+    fake = await startFakeApiserver({nodes, podLogs, objects: nodes.map((n) => kubeadmApiserverPod(n.name, {auditLogPath: '-'}))})
     return fake
   }
   const policies = (f: FakeApiserver, args: string[]) => runCli(['policies', '--kubeconfig', f.kubeconfigPath, '-o', 'json', ...args])
@@ -87,7 +88,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     writeFileSync(logFile, criLog(apiserverOutput(toStdout!)))
     fake = await startFakeApiserver({
       nodes: [cp1, cp2],
-      objects: [apiserverPod('cp-1', KUBEADM_LOG), apiserverPod('cp-2', '-')],
+      objects: [kubeadmApiserverPod('cp-1', {auditLogPath: KUBEADM_LOG}), kubeadmApiserverPod('cp-2', {auditLogPath: '-'})],
       podLogs: {[podLogKey('kube-system', 'kube-apiserver-cp-2', 'kube-apiserver')]: logFile},
     })
     const result = await policies(fake, ['--since', 'all'])
@@ -116,7 +117,7 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const f = await startWithStdout([log])
     const sinceMs = Date.now() - 3600_000
     const cluster = await openClusterSources({kubeconfig: f.kubeconfigPath, requestTimeoutMs: 10_000, nodes: [], via: 'auto',
-      image: 'busybox', podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs}, process.stderr)
+      image: 'busybox', podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs}, testRun())
     assert.equal(cluster.sources.length, 1)
     const read: Buffer[] = []
     for await (const chunk of cluster.sources[0]!.read()) read.push(chunk)
@@ -185,23 +186,4 @@ function longPolicyEvent(): string {
   const line = event(CRI_MAX_LINE_BYTES - 1 - at)
   assert.ok(Buffer.byteLength(line) > 2 * CRI_MAX_LINE_BYTES)
   return line
-}
-
-/** A kubeadm mirror pod writing its audit log to `auditLogPath` (`-` for stdout, else a hostPath file). */
-function apiserverPod(nodeName: string, auditLogPath: string): object {
-  const toFile = auditLogPath !== '-'
-  return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: {name: `kube-apiserver-${nodeName}`, namespace: 'kube-system', labels: {component: 'kube-apiserver', tier: 'control-plane'},
-      annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.1:6443'}},
-    spec: {
-      nodeName,
-      containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.34.2',
-        command: ['kube-apiserver', '--advertise-address=10.0.0.1', '--audit-policy-file=/etc/kubernetes/audit-policy.yaml', `--audit-log-path=${auditLogPath}`],
-        volumeMounts: [{name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', readOnly: true},
-          ...(toFile ? [{name: 'audit-log', mountPath: '/var/log/kubernetes/audit/'}] : [])]}],
-      volumes: [{name: 'audit', hostPath: {path: '/etc/kubernetes/audit-policy.yaml', type: 'File'}},
-        ...(toFile ? [{name: 'audit-log', hostPath: {path: '/var/log/kubernetes/audit/', type: 'DirectoryOrCreate'}}] : [])],
-    },
-  }
 }

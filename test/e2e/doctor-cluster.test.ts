@@ -7,6 +7,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
 import type {DoctorReport} from '../../src/commands/doctor.js'
+import {kubeadmApiserverPod} from '../support/apiserver-pods.js'
 import {type CliResult, runCli} from '../support/cli.js'
 import {KUBEADM_LOG, recentLog, stageTimeOf} from '../support/cluster-logs.js'
 import {criLog, klogLine} from '../support/container-logs.js'
@@ -14,45 +15,6 @@ import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/
 import {podLogKey} from '../support/fake-apiserver/pod-logs.js'
 
 const POLICIES = 'test/fixtures/policies'
-
-function kubeadmMirrorPod(node: string, auditLogPath = KUBEADM_LOG): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: `kube-apiserver-${node}`,
-      namespace: 'kube-system',
-      labels: {component: 'kube-apiserver', tier: 'control-plane'},
-      annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.10:6443', 'kubernetes.io/config.source': 'file'},
-    },
-    spec: {
-      nodeName: node,
-      containers: [
-        {
-          name: 'kube-apiserver',
-          image: 'registry.k8s.io/kube-apiserver:v1.31.2',
-          command: [
-            'kube-apiserver',
-            '--audit-log-maxage=30',
-            '--audit-log-maxbackup=10',
-            '--audit-log-maxsize=100',
-            `--audit-log-path=${auditLogPath}`,
-            '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
-          ],
-          volumeMounts: [
-            {name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', readOnly: true},
-            {name: 'audit-log', mountPath: '/var/log/kubernetes/audit/'},
-          ],
-        },
-      ],
-      volumes: [
-        {name: 'audit', hostPath: {path: '/etc/kubernetes/audit-policy.yaml', type: 'File'}},
-        {name: 'audit-log', hostPath: {path: '/var/log/kubernetes/audit/', type: 'DirectoryOrCreate'}},
-      ],
-    },
-    status: {phase: 'Running'},
-  }
-}
 
 const apiService = (group: string, version: string, service?: {namespace: string; name: string}) => ({
   apiVersion: 'apiregistration.k8s.io/v1',
@@ -118,7 +80,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
         files: {'etc/kubernetes/audit-policy.yaml': readFileSync('examples/policies/recommended.yaml', 'utf8'), [KUBEADM_LOG]: recentLog(1, 5000)},
       }],
       objects: [
-        kubeadmMirrorPod('cp-1'),
+        kubeadmApiserverPod('cp-1'),
         apiService('projectcalico.org', 'v3', {namespace: 'tigera-system', name: 'tigera-api'}),
         apiService('crd.projectcalico.org', 'v1'),
         apiService('networking.k8s.io', 'v1'),
@@ -157,7 +119,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   })
 
   it('--no-node-access never touches a node, and says what would read the policy', async () => {
-    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     const {report} = await json(server, '--no-node-access')
     const readable = check(report, 'policy-readable')
     assert.equal(readable.status, 'skip')
@@ -189,7 +151,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
         {name: 'cp-3', labels: controlPlane, files: {[KUBEADM_LOG]: ''}},
         {name: 'cp-4', labels: controlPlane},
       ],
-      objects: [kubeadmMirrorPod('cp-1'), kubeadmMirrorPod('cp-2'), kubeadmMirrorPod('cp-3'), kubeadmMirrorPod('cp-4', '-')],
+      objects: [kubeadmApiserverPod('cp-1'), kubeadmApiserverPod('cp-2'), kubeadmApiserverPod('cp-3'), kubeadmApiserverPod('cp-4', {auditLogPath: '-'})],
       podLogs: {[podLogKey('kube-system', 'kube-apiserver-cp-4', 'kube-apiserver')]: stdout},
     })
     const {report} = await json(server, '--policy-file', 'examples/policies/recommended.yaml')
@@ -215,7 +177,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
     const policy = readFileSync('examples/policies/recommended.yaml', 'utf8')
     const nodes = ['cp-1', 'cp-2', 'cp-3']
     // Without the kubelet /logs/ handler every read takes a reader pod, the three logs at once.
-    const server = await start({nodes: nodes.map((name) => ({name, files: {'etc/kubernetes/audit-policy.yaml': policy, [KUBEADM_LOG]: recentLog(1, 5000)}})), objects: nodes.map((n) => kubeadmMirrorPod(n))})
+    const server = await start({nodes: nodes.map((name) => ({name, files: {'etc/kubernetes/audit-policy.yaml': policy, [KUBEADM_LOG]: recentLog(1, 5000)}})), objects: nodes.map((n) => kubeadmApiserverPod(n))})
     server.fail({path: /\/proxy\/logs\//, code: 405})
     const {report, result} = await json(server)
     assert.equal(check(report, 'audit-log-fresh').status, 'pass', check(report, 'audit-log-fresh').detail)
@@ -232,7 +194,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   })
 
   it('audit-log-fresh: a log file that is not there warns; one that cannot be read is skipped with the command', async () => {
-    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     const missing = check((await json(server, '--policy-file', 'examples/policies/recommended.yaml')).report, 'audit-log-fresh')
     assert.equal(missing.status, 'warn', missing.detail)
     assert.equal(missing.detail, `node cp-1:${KUBEADM_LOG} does not exist: kube-apiserver, which creates it at start, is not running with this path, or its volume maps it elsewhere`)
@@ -246,7 +208,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   it('--policy-file checks a local policy against the cluster (Calico served as CRDs)', async () => {
     const server = await start({
       nodes: [{name: 'cp-1'}],
-      objects: [kubeadmMirrorPod('cp-1'), apiService('projectcalico.org', 'v3'), apiService('policy.networking.k8s.io', 'v1alpha1')],
+      objects: [kubeadmApiserverPod('cp-1'), apiService('projectcalico.org', 'v3'), apiService('policy.networking.k8s.io', 'v1alpha1')],
     })
     const {report, result} = await json(server, '--policy-file', `${POLICIES}/known-groups-request-response.yaml`)
     assert.equal(check(report, 'calico-api-mode').status, 'pass')
@@ -287,7 +249,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   })
 
   it('403 on listing kube-system pods: says which permission, and goes on', async () => {
-    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     server.fail({method: 'GET', path: /^\/api\/v1\/namespaces\/kube-system\/pods$/, code: 403})
     const {report, result} = await json(server)
     const visible = check(report, 'control-plane-visible')
@@ -299,7 +261,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   })
 
   it('403 on APIServices: Calico checks skip with the permission, all groups count', async () => {
-    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     server.fail({method: 'GET', path: /apiservices$/, code: 403})
     const {report} = await json(server, '--policy-file', `${POLICIES}/known-groups-request-response.yaml`)
     assert.equal(check(report, 'calico-api-mode').status, 'skip')
@@ -309,7 +271,7 @@ describe('doctor against a cluster (fake apiserver)', () => {
   })
 
   it('a failed policy read is a skip with the reason, not an error', async () => {
-    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmMirrorPod('cp-1')]})
+    const server = await start({nodes: [{name: 'cp-1'}], objects: [kubeadmApiserverPod('cp-1')]})
     server.fail({method: 'POST', path: /\/pods$/, code: 403})
     const {report, result} = await json(server)
     const readable = check(report, 'policy-readable')

@@ -2,7 +2,7 @@
 // apiserver pods as the API returns them, exit codes, output formats, colour, and hostile input.
 // (The same runs on real third-party pods and policies: test/real.)
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -248,6 +248,37 @@ describe('doctor offline (CLI)', () => {
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, /^error: the manifest ".*alias\.yaml" is not valid YAML or JSON: .*alias/)
     assert.equal(result.stdout, '')
+  })
+
+  it('refuses a policy that fans one anchor out through 999 aliases, as the apiserver does, at once', async () => {
+    const users = Array.from({length: 100_000}, (_, i) => `u${i}`).join(', ')
+    const policy = write('alias-bomb.yaml', `apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: &u [${users}]\n${'- level: Metadata\n  users: *u\n'.repeat(999)}`)
+    const result = await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'json'])
+    const report = JSON.parse(result.stdout) as DoctorReport
+    const valid = report.checks.find((c) => c.id === 'policy-valid')!
+    assert.equal(valid.status, 'fail')
+    assert.match(valid.detail, /document contains excessive aliasing .*kube-apiserver would not start/)
+  })
+
+  it('exits 2 on a manifest that is an alias bomb, or larger than 1 MiB; and on a policy file larger than 1 MiB', async () => {
+    const bomb = write('bomb-manifest.yaml', `a: &a [${Array(1000).fill('x').join(', ')}]\nb: [${Array(1000).fill('*a').join(', ')}]\n`)
+    const aliased = await runCli(['doctor', '--manifest', bomb])
+    assert.equal(aliased.code, 2)
+    assert.match(aliased.stderr, /^error: the manifest ".*bomb-manifest\.yaml" is not valid YAML or JSON: document contains excessive aliasing/)
+    const huge = write('huge.yaml', `# ${'x'.repeat(1024 * 1024)}\n`)
+    const manifest = await runCli(['doctor', '--manifest', huge])
+    assert.equal(manifest.code, 2)
+    assert.match(manifest.stderr, /^error: the manifest ".*huge\.yaml" is larger than 1 MiB: a kube-apiserver manifest is a few KiB\nhint: /)
+    const policy = await runCli(['doctor', '--offline', '--policy-file', huge])
+    assert.equal(policy.code, 2)
+    assert.match(policy.stderr, /^error: the policy file ".*huge\.yaml" is larger than 1 MiB: an audit policy is a few KiB\nhint: /)
+  })
+
+  it('reads at most 1 MiB of an endless --manifest (/dev/zero), and says so', async function () {
+    if (!existsSync('/dev/zero')) this.skip()
+    const result = await runCli(['doctor', '--manifest', '/dev/zero'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /^error: the manifest "\/dev\/zero" is larger than 1 MiB/)
   })
 
   // Bad input: one line, exit 2, no stack.

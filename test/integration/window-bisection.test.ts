@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {runCli} from '../support/cli.js'
 import {auditLine} from '../support/events.js'
+import {withoutSource} from '../support/reports.js'
 
 const BASE = Date.parse('2026-11-24T00:00:00Z')
 const LINES = 100_000 // one per second: about 28 hours, ~75 MB: big enough to be split across two threads
@@ -41,7 +42,6 @@ function makeLog(): string {
 }
 
 const at = (second: number) => new Date(BASE + second * 1000).toISOString()
-const withoutSource = (r: PolicyChangeReport) => r.changes.map(({source: _source, ...c}) => c)
 
 /** Reads the file as a seekable source and as stdin (a full, sequential read). */
 async function both(file: string, args: string[]): Promise<{seek: PolicyChangeReport; full: PolicyChangeReport; seekErr: string; fullErr: string}> {

@@ -259,3 +259,41 @@ describe('changes: Calico aggregated API join', () => {
     assert.equal(got[0].tier, 'security')
   })
 })
+
+describe('changes: one request read from several places', () => {
+  const copies = (specs: EventSpec[], sources: string[]) => sources.flatMap((source) => specs.map((spec) => ({...spec, source})))
+
+  it('counts identical copies of a log once (-f a/audit.log -f b/audit.log), whichever is read first', () => {
+    const specs: EventSpec[] = [
+      {...knp, verb: 'create', name: 'web', auditID: 'c1', code: 201},
+      {...knp, verb: 'delete', name: 'old', auditID: 'c2', code: 403},
+    ]
+    const ab = changesOf(copies(specs, ['a/audit.log', 'b/audit.log']))
+    const ba = changesOf(copies(specs, ['b/audit.log', 'a/audit.log']))
+    assert.deepEqual(ab.map((c) => [c.auditID, c.outcome, c.source]), [['c1', 'succeeded', 'a/audit.log'], ['c2', 'failed', 'a/audit.log']])
+    assert.deepEqual(ba, ab)
+  })
+
+  it('counts a backup beside the live log once, the latest stage winning across them', () => {
+    const got = changesOf([
+      {...knp, verb: 'patch', name: 'web', auditID: 'p1', stage: 'RequestReceived', source: '/backup/audit.log'},
+      {...knp, verb: 'patch', name: 'web', auditID: 'p1', stage: 'ResponseComplete', code: 200, source: '/var/log/audit.log'},
+      {...knp, verb: 'patch', name: 'web', auditID: 'p1', stage: 'RequestReceived', source: '/var/log/audit.log'},
+    ])
+    assert.deepEqual(got.map((c) => [c.outcome, c.source]), [['succeeded', '/var/log/audit.log']])
+  })
+
+  it('never merges events without an audit ID, even identical ones from two copies', () => {
+    const got = changesOf(copies([{...knp, verb: 'create', name: 'web', auditID: ''}], ['a/audit.log', 'b/audit.log']))
+    assert.equal(got.length, 2)
+  })
+
+  it('joins the Calico backing write once across copies: the Calico API server never shows up as a user', () => {
+    const specs: EventSpec[] = [
+      {...gnp, verb: 'create', name: 'security.deny', user: 'alice', auditID: 'u1', code: 201, time: '2026-11-24T10:00:00.000000Z'},
+      {...gnpCRD, verb: 'create', name: 'security.deny', user: calicoSA, auditID: 'b1', code: 201, requestObject: {spec: {tier: 'security'}}, time: '2026-11-24T10:00:00.050000Z'},
+    ]
+    const got = changesOf(copies(specs, ['a/audit.log', 'b/audit.log', 'c/audit.log']))
+    assert.deepEqual(got.map((c) => [c.user, c.apiGroup, c.tier]), [['alice', 'projectcalico.org', 'security']])
+  })
+})

@@ -11,17 +11,9 @@ import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import type {AuditLogTail, DoctorFacts} from '../../src/doctor/facts.js'
 import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
 import {doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {type HostVolume, kubeadmApiserverPod, POLICY_VOLUME as POLICY} from '../support/apiserver-pods.js'
 
-interface Volume {
-  name: string
-  mountPath: string
-  hostPath: string
-  type?: string
-  readOnly?: boolean
-}
-
-const LOG_DIR: Volume = {name: 'audit-log', mountPath: '/var/log/kubernetes/audit', hostPath: '/var/log/kubernetes/audit', type: 'DirectoryOrCreate'}
-const POLICY: Volume = {name: 'audit', mountPath: '/etc/kubernetes/audit-policy.yaml', hostPath: '/etc/kubernetes/audit-policy.yaml', type: 'File', readOnly: true}
+const LOG_DIR: HostVolume = {name: 'audit-log', mountPath: '/var/log/kubernetes/audit', hostPath: '/var/log/kubernetes/audit', type: 'DirectoryOrCreate'}
 const GOOD_FLAGS = [
   '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
   '--audit-log-path=/var/log/kubernetes/audit/audit.log',
@@ -30,15 +22,8 @@ const GOOD_FLAGS = [
   '--audit-log-maxsize=100',
 ]
 
-function kubeadmPod(flags: string[], volumes: Volume[] = [LOG_DIR, POLICY]): PodLike {
-  return {
-    metadata: {name: 'kube-apiserver-cp-1', namespace: 'kube-system', labels: {component: 'kube-apiserver'}, annotations: {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '10.0.0.1:6443'}},
-    spec: {
-      nodeName: 'cp-1',
-      containers: [{name: 'kube-apiserver', command: ['kube-apiserver', ...flags], volumeMounts: volumes.map((v) => ({name: v.name, mountPath: v.mountPath, readOnly: v.readOnly}))}],
-      volumes: volumes.map((v) => ({name: v.name, hostPath: {path: v.hostPath, type: v.type}})),
-    },
-  }
+function kubeadmPod(flags: string[], volumes: HostVolume[] = [LOG_DIR, POLICY]): PodLike {
+  return kubeadmApiserverPod('cp-1', {flags, volumes})
 }
 
 const FLAGS: DoctorFlagValues = {'request-timeout': '0', offline: false, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never'}
@@ -65,7 +50,7 @@ function check(facts: DoctorFacts, id: string): CheckResult {
 }
 
 // [name, flags, volumes, version, check id, status, phrase]
-type Row = [string, string[], Volume[] | undefined, string | undefined, string, string, RegExp?]
+type Row = [string, string[], HostVolume[] | undefined, string | undefined, string, string, RegExp?]
 
 const rows: Row[] = [
   ['a good kubeadm setup: policy file set', GOOD_FLAGS, undefined, '1.31', 'audit-policy-file', 'pass'],

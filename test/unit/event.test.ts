@@ -34,6 +34,12 @@ describe('decodeDocument', () => {
     assert.equal(result.events.length, raw.items.length)
   })
 
+  it('unrolls an EventList of a million events (a spread of its items once overflowed the call stack)', () => {
+    const event = {kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a', stage: 'ResponseComplete', verb: 'get', stageTimestamp: '2026-11-24T10:00:00.000001Z'}
+    const decoded = decodeDocument({kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: Array.from({length: 1_000_000}, () => event)})
+    assert.ok('events' in decoded)
+    assert.equal(decoded.events.length, 1_000_000)
+  })
   it('unwraps an event inside {"event": …} (SIEM export)', () => {
     const lines = readFileSync(`${FIXTURES}/wrapped-events.jsonl`, 'utf8').trim().split('\n')
     const raw = lines.map((l) => JSON.parse(l)).find((r) => r.event.verb && r.event.requestReceivedTimestamp)

@@ -90,6 +90,20 @@ const rows: Row[] = [
     problems: [['', 'error', /YAML.*alias/]],
     rejected: true,
   },
+  {
+    // 720 KB that would expand to 100 million strings (44 s and 1.1 GB when it was expanded).
+    name: 'an anchor of 100,000 users fanned out through 999 aliases, refused as go-yaml refuses it',
+    text: v1(`rules:\n- level: Metadata\n  users: &u [${Array.from({length: 100_000}, (_, i) => `u${i}`).join(', ')}]\n${'- level: Metadata\n  users: *u\n'.repeat(999)}`),
+    problems: [['', 'error', /document contains excessive aliasing .*kube-apiserver would not start/]],
+    rejected: true,
+  },
+  {name: 'an alias inside its own anchor', text: v1('extra: &a [*a]\nrules:\n- level: Metadata\n'), problems: [['', 'error', /YAML/]], rejected: true},
+  {
+    name: 'anchors reused as policies do (a verb list in 50 rules) are fine',
+    text: v1(`rules:\n- level: Request\n  verbs: &writes [create, update, patch, delete, deletecollection]\n  resources: [{group: networking.k8s.io}]\n${'- level: Request\n  verbs: *writes\n  resources: [{group: crd.projectcalico.org}]\n'.repeat(49)}`),
+    problems: [],
+    rejected: false,
+  },
   {name: 'a list instead of a Policy', text: '- level: Metadata\n', problems: [['', 'error', /not a Policy object/]], rejected: true},
   {name: 'only the first YAML document is read', text: v1('rules:\n- level: Metadata\n---\nkind: Other\n'), problems: [['', 'warning', /2 YAML documents/]], rejected: false},
   {name: 'JSON is YAML', text: '{"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"RequestResponse"}]}', problems: [], rejected: false},

@@ -38,7 +38,7 @@ function change(i: number): PolicyChange {
 }
 
 function render(changes: PolicyChange[], view: Partial<PoliciesView>): string[] {
-  const report = buildReport({sinceMs: null, untilMs: null}, [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0}], changes)
+  const report = buildReport({sinceMs: null, untilMs: null}, [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0, error: null}], changes)
   const full: PoliciesView = {wide: false, limit: 0, inputSpan: {firstMs: null, lastMs: null, skipped: 0}, unselected: {count: 0, flags: []}, chalk: new Chalk({level: 0}), ...view}
   let text = ''
   for (const chunk of renderPoliciesTable(report, full)) text += chunk

@@ -8,7 +8,10 @@ import {auditLine} from '../support/events.js'
 
 function scanInChunks(text: string | Buffer, chunkSize: number) {
   const candidates: Candidate[] = []
-  const scanner = new LineScanner((c) => candidates.push({...c, bytes: Buffer.from(c.bytes)}))
+  const scanner = new LineScanner((c) => {
+    candidates.push({...c, bytes: Buffer.from(c.bytes)})
+    return 'event'
+  })
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text)
   for (let i = 0; i < bytes.length; i += chunkSize) scanner.push(bytes.subarray(i, i + chunkSize))
   scanner.end()

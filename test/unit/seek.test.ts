@@ -98,4 +98,18 @@ describe('filesInWindow', () => {
     const streams = ['a.log', 'b.log', 'a.log', 'a.log', 'b.log']
     assert.deepEqual(filesInWindow([t(2), t(5), t(4), null, null], {sinceMs: null, untilMs: t(3)}, streams), [true, true, true, false, false])
   })
+  it('answers for a million rotated files, given in reverse order (once quadratic: 130,000 files took 7 minutes)', () => {
+    const count = 1_000_000
+    // Rotated every minute, newest first, then the active log; the window is the last hour before the 10,000th-newest.
+    const rotated: Array<number | null> = Array.from({length: count}, (_, i) => t(0) + (count - i) * 60_000)
+    rotated.push(null)
+    const untilMs = t(0) + (count - 10_000) * 60_000
+    const sinceMs = untilMs - 3_600_000
+    const kept = filesInWindow(rotated, {sinceMs, untilMs})
+    // Independently: a file (rotated at end, started at end - 1 min) is kept when it overlaps the window widened by the slack.
+    let expected = 0
+    for (const end of rotated) if (end !== null && end >= sinceMs - ORDER_SLACK_MS && end - 60_000 <= untilMs + ORDER_SLACK_MS) expected++
+    assert.equal(kept.filter(Boolean).length, expected)
+    assert.equal(kept.at(-1), false, 'the active log starts after the window')
+  })
 })

@@ -38,6 +38,8 @@ describe('window options', () => {
     ['--until-time alone: no lower bound', {'until-time': '2026-11-20T10:00:00Z'}, {sinceMs: null, untilMs: at('2026-11-20T10:00:00Z')}],
     ['--since with --until-time still counts back from now', {since: '30d', 'until-time': '2026-11-20T10:00:00Z'}, {sinceMs: now - 30 * day, untilMs: at('2026-11-20T10:00:00Z')}],
     ['RFC3339 bounds with offsets', {'since-time': '2026-11-24T10:00:00Z', 'until-time': '2026-11-24T11:00:00+01:00'}, {sinceMs: at('2026-11-24T10:00:00Z'), untilMs: at('2026-11-24T10:00:00Z')}],
+    // Audit times carry microseconds: a bound keeps them, as a fraction of a millisecond.
+    ['microseconds kept', {'since-time': '2026-11-24T10:00:00.123456Z', 'until-time': '2026-11-24T12:00:00.000001+01:00'}, {sinceMs: (at('2026-11-24T10:00:00Z') * 1000 + 123_456) / 1000, untilMs: (at('2026-11-24T11:00:00Z') * 1000 + 1) / 1000}],
     ['a bad --since', {since: '5x'}, [/^--since "5x" is not a duration$/, /^use a number with a unit: 30s, 5m, 1h, 2d \(or 1h30m\), or all$/]],
     ['a time given to --since', {since: '2026-11-24T09:00:00Z'}, [/^--since "2026-11-24T09:00:00Z" is not a duration$/, /counts back from now .*; for a point in time, use --since-time 2026-11-24T09:00:00Z$/]],
     ['--since with --since-time', {since: '1h', 'since-time': '2026-11-24T10:00:00Z'}, [/^--since and --since-time cannot be used together$/, /^pick one/]],

@@ -4,6 +4,7 @@
 // releases dropped them silently), so they are warnings here too.
 import {parseAllDocuments} from 'yaml'
 
+import {hasExcessiveAliasing} from './aliasing.js'
 import {type PolicyProblem, policyError, policyWarning} from './problems.js'
 import type {GroupResources, Policy, PolicyRule} from './types.js'
 
@@ -12,6 +13,10 @@ export interface DecodedPolicy {
   readonly policy?: Policy
   readonly problems: readonly PolicyProblem[]
 }
+
+/** go-yaml's words, and what they mean for the apiserver. */
+export const EXCESSIVE_ALIASING = "YAML error: document contains excessive aliasing (one anchor fanned out through many aliases): the apiserver's YAML decoder refuses it, so kube-apiserver would not start"
+
 
 const POLICY_FIELDS = ['apiVersion', 'kind', 'metadata', 'rules', 'omitStages', 'omitManagedFields']
 const RULE_FIELDS = ['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs', 'omitStages', 'omitManagedFields']
@@ -144,16 +149,19 @@ export function decodePolicy(text: string): DecodedPolicy {
   if (documents.length > 1) {
     problems.push(policyWarning('', `the file has ${documents.length} YAML documents: only the first is read`))
   }
+  // An alias bomb (one anchor fanned out through many aliases) is refused before it is expanded.
+  if (hasExcessiveAliasing(first)) return {problems: [policyError('', EXCESSIVE_ALIASING)]}
   let value: unknown
   try {
-    value = first.toJS({maxAliasCount: 1000})
+    // The aliasing rule above is the apiserver's own; the library's cruder limit would refuse more.
+    value = first.toJS({maxAliasCount: -1})
   } catch (error) {
-    // An alias without its anchor, or an alias bomb: the apiserver's YAML reader refuses both.
+    // An alias without its anchor: the apiserver's YAML reader refuses it too.
     return {problems: [policyError('', `YAML error: ${firstLine((error as Error).message)}`)]}
   }
   const decoder = new Decoder()
   const policy = decoder.policy(value)
-  problems.push(...decoder.problems)
+  for (const problem of decoder.problems) problems.push(problem)
   return decoder.failed ? {problems} : {policy, problems}
 }
 

@@ -22,7 +22,7 @@ export function findPitfalls(policy: Policy): Pitfall[] {
       pitfalls.push({path, message: `never used: rules[${catchAll}] already matches every request`})
       return
     }
-    pitfalls.push(...literalWildcards(rule, path), ...resourcePitfalls(rule, path))
+    for (const pitfall of [...literalWildcards(rule, path), ...resourcePitfalls(rule, path)]) pitfalls.push(pitfall)
     if (matchesEverything(rule)) catchAll = i
   })
   return pitfalls

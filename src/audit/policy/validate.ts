@@ -30,7 +30,9 @@ export function validatePolicy(policy: Policy, version: KubernetesVersion | unde
   const problems: PolicyProblem[] = []
   if (policy.kind === '') problems.push(policyError('kind', 'missing: the apiserver fails with "Object \'Kind\' is missing"; set kind: Policy'))
   else if (policy.kind !== 'Policy') problems.push(policyError('kind', `no kind "${policy.kind}" is registered: set kind: Policy`))
-  policy.rules.forEach((rule, i) => problems.push(...validateRule(rule, `rules[${i}]`, version)))
+  policy.rules.forEach((rule, i) => {
+    for (const problem of validateRule(rule, `rules[${i}]`, version)) problems.push(problem)
+  })
   policy.omitStages.forEach((stage, i) => {
     // The loader does not validate the policy-wide list: an unknown stage is merged into every rule
     // and never matches anything.

@@ -37,7 +37,7 @@ export const auditLogMount: Check = {
           ? warn(`${detail}, which works only while maxsize 0 turns rotation off`, mountDirectory)
           : fail(`${detail} and fails, so events are lost once it reaches maxsize`, mountDirectory)
       }
-      const reachable = log.hostPath?.startsWith('/var/log/') ? '' : '; outside /var/log, so the kubelet /logs endpoint cannot serve it (a debug pod can)'
+      const reachable = log.hostPath?.startsWith('/var/log/') ? '' : '; outside /var/log, so the kubelet /logs endpoint cannot serve it (a reader pod can)'
       return pass(`${onNode(log)} (hostPath volume ${log.mount.volume}, a directory)${reachable}`)
     }),
 }

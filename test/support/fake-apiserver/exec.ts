@@ -8,7 +8,7 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
-import type {FakeNode} from './index.js'
+import type {FakeNode} from './state.js'
 import {parsePipeline, type Stage} from './shell.js'
 import type {KubeObject} from './store.js'
 

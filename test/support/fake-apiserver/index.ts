@@ -1,10 +1,12 @@
 // A loopback HTTPS Kubernetes API server for tests: a generic object store behind the real REST
-// paths, bearer-token auth, Status errors, the kubelet /logs proxy, pod logs and pod exec over WebSocket.
-// Tests talk to it exactly as the CLI talks to a cluster; nothing in client-node is stubbed.
+// paths (rest.ts), bearer-token auth, Status errors, the kubelet /logs proxy, pod logs and pod
+// exec over WebSocket. Tests talk to it exactly as the CLI talks to a cluster; nothing in
+// client-node is stubbed. This module starts the server, checks auth and the scripted failures
+// and stalls, and routes each request.
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:https'
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {IncomingMessage} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
@@ -12,22 +14,15 @@ import type {Duplex} from 'node:stream'
 import {ExecServer, type ExecSettings, matchExec} from './exec.js'
 import {type Impersonation, impersonationOf} from './impersonation.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
-import {matchNodeLogs, type NodeLogSettings, serveNodeLogs} from './node-logs.js'
-import {matchPodLog, servePodLog} from './pod-logs.js'
+import {matchNodeLogs, type NodeLogSettings} from './node-logs.js'
 import {PodLifecycle, type PodSettings} from './pods.js'
+import {defaultFailureMessage, handleRequest, sendJson} from './rest.js'
+import type {FakeNode, ServerState} from './state.js'
 import {failureStatus, reasonFor} from './status.js'
-import {groupOf, type KubeObject, ObjectStore, pluralOf, type ResourceAddress} from './store.js'
+import {ObjectStore} from './store.js'
 import {testCertificates} from './tls.js'
 
-export interface FakeNode {
-  name: string
-  /** Folder that plays the node's filesystem root: `/var/log/x` is `<root>/var/log/x`. */
-  root: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  providerID?: string
-  ready?: boolean
-}
+export type {FakeNode} from './state.js'
 
 export interface FakeApiserverOptions {
   /** Any Kubernetes objects ({apiVersion, kind, metadata: {name, namespace?}}). */
@@ -104,16 +99,6 @@ export interface FakeApiserver {
   /** Container log files by `NAMESPACE/POD/CONTAINER`; changeable too. */
   podLogs: Record<string, string>
   close(): Promise<void>
-}
-
-/** What route handlers get: the store, the nodes, and the counters they update. */
-export interface ServerState {
-  store: ObjectStore
-  nodes: Map<string, FakeNode>
-  lifecycle: PodLifecycle
-  logs: NodeLogSettings
-  podLogs: Record<string, string>
-  countBytes(n: number): void
 }
 
 export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promise<FakeApiserver> {
@@ -271,103 +256,6 @@ function jsonRefusal(code: number, status: object): Refusal {
   return {code, contentType: 'application/json', body: JSON.stringify(status)}
 }
 
-async function handleRequest(state: ServerState, version: object, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const {pathname} = url
-  if (pathname === '/version') return sendJson(res, 200, version)
-  const logs = matchNodeLogs(pathname)
-  if (logs && (req.method === 'GET' || req.method === 'HEAD')) {
-    const node = state.nodes.get(logs.node)
-    if (!node) return sendJson(res, 404, failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}))
-    return serveNodeLogs(node, logs.path, req, res, state.logs, state.countBytes)
-  }
-  const podLog = matchPodLog(pathname)
-  if (podLog && req.method === 'GET') return servePodLog(state, podLog, url, res)
-  if (pathname === '/api') return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
-  if (pathname === '/apis') return sendJson(res, 200, apiGroupList(state.store))
-
-  const address = parseResourcePath(pathname)
-  if (!address) return sendJson(res, 404, failureStatus(404, 'the server could not find the requested resource'))
-  return handleResource(state, address, req, res, url)
-}
-
-async function handleResource(state: ServerState, address: ResourceAddress, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const {store} = state
-  const method = req.method ?? 'GET'
-  const apiVersion = address.group ? `${address.group}/${address.version}` : address.version
-  const kind = store.kindOf(address.group, address.plural) ?? guessKind(address.plural)
-  const notFound = () => sendJson(res, 404, failureStatus(404, `${qualified(address)} "${address.name}" not found`, 'NotFound',
-    {name: address.name, group: address.group || undefined, kind: address.plural}))
-
-  if (address.subresource) return sendJson(res, 404, failureStatus(404, 'the server could not find the requested resource'))
-
-  if (method === 'GET' && address.name) {
-    const obj = store.get(address)
-    return obj ? sendJson(res, 200, obj) : notFound()
-  }
-  if (method === 'GET') {
-    const items = store.list(address, url.searchParams.get('labelSelector') ?? undefined, url.searchParams.get('fieldSelector') ?? undefined)
-    return sendJson(res, 200, {apiVersion, kind: `${kind}List`, metadata: {resourceVersion: '1'}, items})
-  }
-  if (method === 'POST' && !address.name) {
-    const body = await readJson(req)
-    if (!body) return sendJson(res, 400, failureStatus(400, 'the request body is not a JSON object'))
-    const metadata = (body.metadata ??= {name: ''}) as KubeObject['metadata']
-    if (!metadata.name && typeof metadata.generateName === 'string') metadata.name = metadata.generateName + randomSuffix()
-    if (!metadata.name) return sendJson(res, 422, failureStatus(422, 'metadata.name: Required value: name or generateName is required', 'Invalid'))
-    if (address.namespace) metadata.namespace = address.namespace
-    body.apiVersion ??= apiVersion
-    body.kind ??= kind
-    if (store.get({...address, name: metadata.name})) {
-      return sendJson(res, 409, failureStatus(409, `${qualified(address)} "${metadata.name}" already exists`, 'AlreadyExists',
-        {name: metadata.name, group: address.group || undefined, kind: address.plural}))
-    }
-    const stored = store.add(body)
-    if (stored.kind === 'Pod') {
-      state.lifecycle.started(stored)
-      const delay = state.lifecycle.settings.createAnswerDelayMs
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref())
-      if (res.destroyed) return
-    }
-    return sendJson(res, 201, stored)
-  }
-  if (method === 'PUT' && address.name) {
-    const body = await readJson(req)
-    if (!body) return sendJson(res, 400, failureStatus(400, 'the request body is not a JSON object'))
-    if (!store.get(address)) return notFound()
-    return sendJson(res, 200, store.add(body))
-  }
-  if (method === 'DELETE' && address.name) {
-    const obj = store.get(address)
-    if (!obj) return notFound()
-    store.remove(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace)
-    return sendJson(res, 200, obj)
-  }
-  return sendJson(res, 405, failureStatus(405, `the server does not allow this method on the requested resource`))
-}
-
-/** `/api/v1/...` or `/apis/GROUP/VERSION/...`, namespaced or cluster-scoped. */
-export function parseResourcePath(pathname: string): ResourceAddress | undefined {
-  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p))
-  let group: string
-  let version: string
-  let rest: string[]
-  if (parts[0] === 'api' && parts.length >= 3) {
-    group = ''
-    version = parts[1]!
-    rest = parts.slice(2)
-  } else if (parts[0] === 'apis' && parts.length >= 4) {
-    group = parts[1]!
-    version = parts[2]!
-    rest = parts.slice(3)
-  } else {
-    return undefined
-  }
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    return {group, version, namespace: rest[1], plural: rest[2]!, name: rest[3], subresource: rest.slice(4).join('/') || undefined}
-  }
-  return {group, version, plural: rest[0]!, name: rest[1], subresource: rest.slice(2).join('/') || undefined}
-}
-
 function nodeObject(node: FakeNode): object {
   return {
     apiVersion: 'v1',
@@ -380,77 +268,4 @@ function nodeObject(node: FakeNode): object {
       nodeInfo: {kubeletVersion: 'v1.35.0', osImage: 'Fake Linux', containerRuntimeVersion: 'containerd://2.0.0'},
     },
   }
-}
-
-function apiGroupList(store: ObjectStore): object {
-  const versions = new Map<string, Set<string>>()
-  for (const obj of store.all()) {
-    const group = groupOf(obj.apiVersion)
-    if (!group) continue
-    const set = versions.get(group) ?? new Set<string>()
-    set.add(obj.apiVersion.slice(group.length + 1))
-    versions.set(group, set)
-  }
-  return {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: [...versions].map(([name, vs]) => {
-      const list = [...vs].map((v) => ({groupVersion: `${name}/${v}`, version: v}))
-      return {name, versions: list, preferredVersion: list[0]}
-    }),
-  }
-}
-
-/** The message kube-apiserver's RBAC authorizer gives, so error mapping is tested on real text. */
-function defaultFailureMessage(code: number, method: string, pathname: string): string {
-  if (code !== 403) return reasonFor(code)
-  const address = parseResourcePath(pathname)
-  if (!address) return `forbidden: User "fake-user" cannot ${method.toLowerCase()} path "${pathname}"`
-  const verb = verbOf(method, address)
-  const resource = address.subresource ? `${address.plural}/${address.subresource.split('/')[0]}` : address.plural
-  const scope = address.namespace ? `in the namespace "${address.namespace}"` : 'at the cluster scope'
-  const subject = address.name ? `${qualified(address)} "${address.name}"` : qualified(address)
-  return `${subject} is forbidden: User "fake-user" cannot ${verb} resource "${resource}" in API group "${address.group}" ${scope}`
-}
-
-function verbOf(method: string, address: ResourceAddress): string {
-  switch (method) {
-    case 'POST': return 'create'
-    case 'PUT': return 'update'
-    case 'PATCH': return 'patch'
-    case 'DELETE': return address.name ? 'delete' : 'deletecollection'
-    default: return address.name || address.subresource ? 'get' : 'list'
-  }
-}
-
-function qualified(address: ResourceAddress): string {
-  return address.group ? `${address.plural}.${address.group}` : address.plural
-}
-
-function guessKind(plural: string): string {
-  const singular = plural.endsWith('ies') ? `${plural.slice(0, -3)}y` : plural.replace(/s$/, '')
-  const kind = singular.charAt(0).toUpperCase() + singular.slice(1)
-  return pluralOf(kind) === plural ? kind : plural
-}
-
-function randomSuffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789'
-  return Array.from(randomBytes(5), (b) => alphabet[b % alphabet.length]).join('')
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined
-  } catch {
-    return undefined
-  }
-}
-
-export function sendJson(res: ServerResponse, code: number, body: object): void {
-  const text = JSON.stringify(body)
-  res.writeHead(code, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)})
-  res.end(text)
 }

@@ -6,7 +6,7 @@ import {readdir, stat} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join, posix} from 'node:path'
 
-import type {FakeNode} from './index.js'
+import type {FakeNode} from './state.js'
 
 const LOGS_PATH = /^\/api\/v1\/nodes\/([^/]+)\/proxy\/logs(\/.*)?$/
 

@@ -7,7 +7,7 @@
 import {readFile} from 'node:fs/promises'
 import type {ServerResponse} from 'node:http'
 
-import type {ServerState} from './index.js'
+import type {ServerState} from './state.js'
 import {failureStatus, type StatusDetails} from './status.js'
 
 const POD_LOG_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/

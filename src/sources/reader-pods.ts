@@ -1,18 +1,19 @@
-// The fallback reader: a short-lived pod pinned to the node, mounting only the needed host
-// directories read-only, with bytes coming back over exec. Pods are deleted on every exit path
-// (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends them if we are killed.
+// Reader pods: short-lived pods pinned to a node, mounting only the needed host directories
+// read-only, that files on the node are read through (pod-exec.ts carries the bytes). Pods are
+// deleted on every exit path (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends
+// them if we are killed.
 import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
-import {Writable} from 'node:stream'
+import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod, V1Status} from '@kubernetes/client-node'
+import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
-import {withRequestTimeout} from '../cluster/api-http.js'
+import {abortable, withRequestTimeout} from '../cluster/api-http.js'
 import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
-import {rotationTime} from '../audit/rotation.js'
-import type {ByteRange, LogSource} from './source.js'
+import type {RunContext} from '../run-context.js'
+import {execStdout} from './pod-exec.js'
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'kubectl-audit'
@@ -22,10 +23,6 @@ export const RUN_LABEL = 'kubectl-audit.io/run'
 const HOST_ROOT = '/host'
 const CONTAINER = 'reader'
 const POLL_MS = 250
-/** Exec subprotocols with a status channel (older ones end with the socket alone). */
-const STATUS_PROTOCOLS = new Set(['v4.channel.k8s.io', 'v5.channel.k8s.io'])
-/** Pause the socket when this much output waits for the reader; resume under a quarter of it. */
-const HIGH_WATER = 8 * 1024 * 1024
 const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull'])
 const CONTAINER_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
 /**
@@ -44,7 +41,10 @@ export interface ReaderPodSettings {
   startTimeoutMs?: number
 }
 
-/** Creates reader pods and guarantees their deletion; one per run, shared by all nodes. */
+/**
+ * Creates reader pods and guarantees their deletion; one per run, shared by all nodes. Deleting
+ * them is registered with the run as a cleanup, so an interrupted run deletes them before it exits.
+ */
 export class ReaderPods {
   /** Every pod this run created, deleted or not. */
   private readonly pods = new Set<ReaderPod>()
@@ -57,13 +57,13 @@ export class ReaderPods {
   private createUnanswered = false
   private unseenDeleted?: Promise<void>
   private closed = false
-  private signalsHooked = false
   private core?: Promise<CoreV1Api>
   private leftoversChecked?: Promise<void>
   readonly server: string
 
-  constructor(private readonly kc: KubeConfig, readonly settings: ReaderPodSettings, private readonly warn: (line: string) => void) {
+  constructor(private readonly kc: KubeConfig, readonly settings: ReaderPodSettings, private readonly run: RunContext) {
     this.server = serverOf(kc)
+    run.onCleanup(() => this.close())
   }
 
   /**
@@ -88,14 +88,17 @@ export class ReaderPods {
     }
   }
 
+  private get cancelled(): boolean {
+    return this.closed || this.run.signal.aborted
+  }
+
   private async start(node: string, dirs: string[]): Promise<ReaderPod> {
-    if (this.closed) throw new UserError('reading was cancelled')
-    this.hookSignals()
+    if (this.cancelled) throw new UserError('reading was cancelled')
     this.leftoversChecked ??= this.warnAboutLeftovers()
     await this.leftoversChecked
     const core = await this.coreApi()
-    // A Ctrl-C during the awaits above: close() has returned and the process is exiting.
-    if (this.closed) throw new UserError('reading was cancelled')
+    // A Ctrl-C during the awaits above: the run's cleanup (close()) may have run already.
+    if (this.cancelled) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
     const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, dirs)})
     this.createSent = true
@@ -109,10 +112,10 @@ export class ReaderPods {
     } finally {
       this.creating.delete(creation)
     }
-    const pod = new ReaderPod(this.kc, core, created.metadata!.name!, namespace, node, this.server, this.settings.requestTimeoutMs, dirs)
+    const pod = this.reader(core, created.metadata!.name!, node, dirs)
     this.pods.add(pod)
     // A Ctrl-C while the create was in flight: close() may already have run.
-    if (this.closed) {
+    if (this.cancelled) {
       await this.close()
       throw new UserError('reading was cancelled')
     }
@@ -134,7 +137,7 @@ export class ReaderPods {
       const list = await core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`})
       const leftovers = list.items.filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId).map((p) => p.metadata?.name ?? '').filter(Boolean)
       if (leftovers.length > 0) {
-        this.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
+        this.run.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
           + `remove them with: kubectl delete pod -n ${namespace} -l ${MANAGED_BY_LABEL}=${MANAGED_BY}`)
       }
     } catch {
@@ -143,7 +146,7 @@ export class ReaderPods {
   }
 
   /**
-   * Deletes every pod this run created, and returns once they are gone: the signal handler exits
+   * Deletes every pod this run created, and returns once they are gone: an interrupted run exits
    * right after. Idempotent.
    */
   async close(): Promise<void> {
@@ -154,7 +157,6 @@ export class ReaderPods {
       this.unseenDeleted ??= this.deleteUnseenPods()
       await this.unseenDeleted
     }
-    this.unhookSignals()
   }
 
   /**
@@ -172,14 +174,14 @@ export class ReaderPods {
       // Without `list pods` the check is skipped; it only matters when a create went unanswered.
       if (this.createUnanswered) {
         const why = apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace, purpose: 'look for a reader pod whose create went unanswered', server: this.server})
-        this.warn(`${why.message}; if there is one, it ends by itself within ${timeoutSeconds}s, or remove it with: kubectl delete pod -n ${namespace} -l ${RUN_LABEL}=${this.runId}`)
+        this.run.warn(`${why.message}; if there is one, it ends by itself within ${timeoutSeconds}s, or remove it with: kubectl delete pod -n ${namespace} -l ${RUN_LABEL}=${this.runId}`)
       }
       return
     }
     const known = new Set([...this.pods].map((pod) => pod.name))
     const core = await this.coreApi()
     const unseen = found.filter((p) => p.metadata?.name && !known.has(p.metadata.name))
-      .map((p) => new ReaderPod(this.kc, core, p.metadata!.name!, namespace, p.spec?.nodeName ?? 'unknown', this.server, this.settings.requestTimeoutMs, []))
+      .map((p) => this.reader(core, p.metadata!.name!, p.spec?.nodeName ?? 'unknown', []))
     for (const pod of unseen) this.pods.add(pod)
     await Promise.all(unseen.map((pod) => this.release(pod)))
   }
@@ -189,7 +191,7 @@ export class ReaderPods {
     let deletion = this.deletions.get(pod)
     if (!deletion) {
       deletion = pod.delete().catch((error: unknown) => {
-        this.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+        this.run.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
       })
       this.deletions.set(pod, deletion)
     }
@@ -201,24 +203,9 @@ export class ReaderPods {
     return this.core
   }
 
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    // Second Ctrl-C: the default handler is back and ends the process at once.
-    this.unhookSignals()
-    void this.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
-  }
-
-  private hookSignals(): void {
-    if (this.signalsHooked) return
-    this.signalsHooked = true
-    process.once('SIGINT', this.onSignal)
-    process.once('SIGTERM', this.onSignal)
-  }
-
-  private unhookSignals(): void {
-    if (!this.signalsHooked) return
-    this.signalsHooked = false
-    process.removeListener('SIGINT', this.onSignal)
-    process.removeListener('SIGTERM', this.onSignal)
+  private reader(core: CoreV1Api, name: string, node: string, dirs: readonly string[]): ReaderPod {
+    const {namespace, requestTimeoutMs} = this.settings
+    return new ReaderPod(this.kc, core, {name, namespace, node, server: this.server, requestTimeoutMs, signal: this.run.signal}, dirs)
   }
 
   /** Volume `host-N` mounts dirs[N]: a mount failure names the volume. */
@@ -277,16 +264,30 @@ export function containerPath(hostPath: string): string {
   return posix.join(HOST_ROOT, posix.normalize(hostPath))
 }
 
+/** Where a reader pod is and what it answers to; `signal` is the run's. */
+interface ReaderPodPlace {
+  readonly name: string
+  readonly namespace: string
+  readonly node: string
+  readonly server: string
+  readonly requestTimeoutMs: number
+  readonly signal: AbortSignal
+}
+
 export class ReaderPod {
   /** Host directories asked for that the node does not have (not mounted). */
   missingDirs: readonly string[] = []
+  readonly name: string
+  readonly namespace: string
+  readonly node: string
   private deleted?: Promise<void>
   /** False once listing events was refused: mount failures are then seen only as a pod that does not start. */
   private eventsReadable = true
 
   /** `dirs`: the host directories mounted, volume `host-N` holding dirs[N]. */
-  constructor(private readonly kc: KubeConfig, private readonly core: CoreV1Api, readonly name: string, readonly namespace: string,
-    readonly node: string, private readonly server: string, private readonly requestTimeoutMs: number, readonly dirs: readonly string[]) {}
+  constructor(private readonly kc: KubeConfig, private readonly core: CoreV1Api, private readonly place: ReaderPodPlace, readonly dirs: readonly string[]) {
+    ;({name: this.name, namespace: this.namespace, node: this.node} = place)
+  }
 
   async waitUntilRunning(timeoutMs: number, image: string): Promise<void> {
     const deadline = Date.now() + timeoutMs
@@ -294,9 +295,10 @@ export class ReaderPod {
     for (;;) {
       let pod: V1Pod
       try {
-        pod = await this.core.readNamespacedPod({name: this.name, namespace: this.namespace})
+        pod = await abortable(this.core.readNamespacedPod({name: this.name, namespace: this.namespace}), this.place.signal)
       } catch (error) {
-        throw apiErrorToUserError(error, {verb: 'get', resource: 'pods', namespace: this.namespace, purpose: `watch the ${where} start`, server: this.server})
+        this.place.signal.throwIfAborted()
+        throw apiErrorToUserError(error, {verb: 'get', resource: 'pods', namespace: this.namespace, purpose: `watch the ${where} start`, server: this.place.server})
       }
       const phase = pod.status?.phase
       if (phase === 'Running') return
@@ -319,7 +321,7 @@ export class ReaderPod {
           hint: `see why with: kubectl describe pod -n ${this.namespace} ${this.name}`,
         })
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      await sleep(POLL_MS, undefined, {signal: this.place.signal})
     }
   }
 
@@ -331,9 +333,10 @@ export class ReaderPod {
     if (!this.eventsReadable) return
     let events: CoreV1EventList
     try {
-      events = await this.core.listNamespacedEvent({namespace: this.namespace,
-        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${this.name},reason=FailedMount`})
+      events = await abortable(this.core.listNamespacedEvent({namespace: this.namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${this.name},reason=FailedMount`}), this.place.signal)
     } catch {
+      this.place.signal.throwIfAborted()
       // Events are a help, not a need (`list events` may be refused): the pod is then just waited for.
       this.eventsReadable = false
       return
@@ -349,88 +352,11 @@ export class ReaderPod {
     if (missing.size > 0) throw new NoSuchHostDirectory(this.node, this.dirs.filter((d) => missing.has(d)))
   }
 
-  /** The command's stdout, streamed; a non-zero exit rejects with its stderr. */
-  async *exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
-    const {Exec} = await import('@kubernetes/client-node')
-    const queue: Buffer[] = []
-    let queued = 0
-    let stderr = ''
-    let status: V1Status | undefined
-    let ended = false
-    let wake: (() => void) | undefined
-    const notify = () => {
-      const w = wake
-      wake = undefined
-      w?.()
-    }
-    const stdout = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        queue.push(chunk)
-        queued += chunk.length
-        notify()
-        callback()
-      },
-    })
-    const stderrSink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        if (stderr.length < 4096) stderr += chunk.toString('utf8')
-        callback()
-      },
-    })
-    const what = `run ${command[0]} in the reader pod on node ${this.node}`
-    let ws: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>
-    try {
-      ws = await new Exec(this.kc).exec(this.namespace, this.name, CONTAINER, command, stdout, stderrSink, null, false, (s) => {
-        status = s
-        ended = true
-        notify()
-      })
-    } catch (error) {
-      throw apiErrorToUserError(error, {verb: 'get,create', resource: 'pods/exec', namespace: this.namespace, purpose: what, server: this.server})
-    }
-    let closeCode: number | undefined
-    ws.on('close', (code: number) => {
-      closeCode = code
-      ended = true
-      notify()
-    })
-    const abort = () => ws.close()
-    signal?.addEventListener('abort', abort, {once: true})
-    let paused = false
-    try {
-      for (;;) {
-        const chunk = queue.shift()
-        if (chunk) {
-          queued -= chunk.length
-          if (paused && queued < HIGH_WATER / 4) {
-            paused = false
-            ws.resume()
-          }
-          yield chunk
-          continue
-        }
-        if (ended) break
-        if (!paused && queued >= HIGH_WATER) {
-          paused = true
-          ws.pause()
-        }
-        await new Promise<void>((resolve) => { wake = resolve })
-      }
-      if (signal?.aborted) throw signal.reason
-      // v4 and v5 always send the exit status before closing: a close without it is a stream cut on the way.
-      if (!status && closeCode === 1000 && STATUS_PROTOCOLS.has(ws.protocol)) {
-        throw new ExecFailure(`reading ${subjectOf(command)} on node ${this.node} was cut short: the exec stream closed without the command's exit status`, -1)
-      }
-      if (status ? status.status !== 'Success' : closeCode !== 1000) {
-        const exitCode = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message
-        const cause = stderr.trim().split('\n')[0] || status?.message || `connection closed (${closeCode ?? 'no status'})`
-        throw new ExecFailure(`${command[0]} failed on node ${this.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`, Number(exitCode ?? -1))
-      }
-    } finally {
-      signal?.removeEventListener('abort', abort)
-      // Stops the command on the node when the reader leaves early.
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close()
-    }
+  /** The command's stdout, streamed; a non-zero exit rejects with its stderr. `signal`: the reader's, besides the run's. */
+  exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
+    const target = {namespace: this.namespace, pod: this.name, container: CONTAINER, node: this.node, description: `the reader pod on node ${this.node}`, server: this.place.server}
+    const either = signal ? AbortSignal.any([this.place.signal, signal]) : this.place.signal
+    return execStdout(this.kc, target, command, {subject: subjectOf(command), signal: either})
   }
 
   /** The whole stdout of a short command. */
@@ -443,7 +369,8 @@ export class ReaderPod {
   delete(): Promise<void> {
     this.deleted ??= (async () => {
       try {
-        await withRequestTimeout(this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0}), this.requestTimeoutMs || 30_000)
+        // Not abortable: deleting is what an interrupted run still has to do.
+        await withRequestTimeout(this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0}), this.place.requestTimeoutMs || 30_000)
       } catch (error) {
         if (statusCodeOf(error) !== 404) throw error
       }
@@ -457,53 +384,6 @@ export class NoSuchHostDirectory extends UserError {
   constructor(readonly node: string, readonly dirs: readonly string[]) {
     super(`no such directory on node ${node}: ${dirs.join(', ')}`)
   }
-}
-
-/** A command that ran in the pod and failed: its exit status, or -1 when the stream broke. */
-export class ExecFailure extends UserError {
-  constructor(message: string, readonly commandExitStatus: number) {
-    super(message)
-  }
-}
-
-/** A file on the node read through a reader pod: stat for the size, tail/head for ranges. */
-export class PodFileSource implements LogSource {
-  readonly name: string
-  readonly rotatedAt: Date | null
-  private readonly path: string
-
-  constructor(private readonly pod: ReaderPod, readonly hostPath: string) {
-    this.name = `node/${pod.node}:${hostPath}`
-    this.rotatedAt = rotationTime(posix.basename(hostPath))
-    this.path = containerPath(hostPath)
-  }
-
-  async size(): Promise<number> {
-    const out = (await this.pod.run(['stat', '-L', '-c', '%s', this.path])).toString('utf8').trim()
-    const size = Number(out)
-    if (!/^\d+$/.test(out) || !Number.isSafeInteger(size)) throw new UserError(`unexpected size "${out.slice(0, 40)}" for ${this.name}`)
-    return size
-  }
-
-  read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
-    return this.pod.exec(readCommand(this.path, range), signal)
-  }
-}
-
-/** cat, tail -c +N, head -c N, or both through sh, with the path passed as an argument (no quoting). */
-export function readCommand(path: string, range?: ByteRange): string[] {
-  const start = range?.start ?? 0
-  const end = range?.end
-  if (end === undefined) return start === 0 ? ['cat', path] : ['tail', '-c', `+${start + 1}`, path]
-  const length = Math.max(0, end - start)
-  if (start === 0) return ['head', '-c', String(length), path]
-  return ['sh', '-c', 'tail -c +"$1" "$3" | head -c "$2"', 'sh', String(start + 1), String(length), path]
-}
-
-/** Names in a directory on the node, as `ls -1` prints them (directories get no slash). */
-export async function listPodDirectory(pod: ReaderPod, hostDir: string): Promise<string[]> {
-  const out = await pod.run(['ls', '-1', containerPath(hostDir)])
-  return out.toString('utf8').split('\n').filter((name) => name !== '')
 }
 
 function firstLine(error: unknown): string {

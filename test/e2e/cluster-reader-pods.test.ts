@@ -9,9 +9,11 @@ import type {KubeConfig} from '@kubernetes/client-node'
 
 import {loadKubeConfig} from '../../src/cluster/kubeconfig.js'
 import {UserError} from '../../src/errors.js'
-import {listPodDirectory, NoSuchHostDirectory, PodFileSource, ReaderPods, readCommand} from '../../src/sources/debug-pod.js'
+import {listReaderPodDirectory, ReaderPodFileSource, readCommand} from '../../src/sources/reader-pod-files.js'
+import {NoSuchHostDirectory, ReaderPods} from '../../src/sources/reader-pods.js'
 import type {ByteRange, LogSource} from '../../src/sources/source.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {testRun, type TestRun} from '../support/run-context.js'
 
 async function readAll(source: LogSource, range?: ByteRange): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -25,13 +27,13 @@ describe('reader pods', () => {
   let fake: FakeApiserver
   let root: string
   let kc: KubeConfig
-  let warnings: string[]
+  let run: TestRun
   const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
   const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600, requestTimeoutMs: 0}
-  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, (w) => warnings.push(w))
+  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, run)
   /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit too. */
   const timedPods = async (requestTimeoutMs: number) =>
-    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, (w) => warnings.push(w))
+    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, run)
   /** Pods as plain JSON (client-node returns model classes). */
   const listPods = async () => {
     const k8s = await import('@kubernetes/client-node')
@@ -46,7 +48,7 @@ describe('reader pods', () => {
     writeFileSync(join(root, dir, 'audit-2026-11-24T10-00-00.000.log.gz'), '')
     fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
     kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
-    warnings = []
+    run = testRun()
   })
   afterEach(async () => {
     await fake.close()
@@ -66,14 +68,14 @@ describe('reader pods', () => {
     assert.deepEqual(spec?.spec?.containers[0]?.volumeMounts, [{name: 'host-0', mountPath: `/host${dir}`, readOnly: true}])
     assert.equal(spec?.spec?.containers[0]?.image, 'busybox:1.37')
 
-    const source = new PodFileSource(pod, `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(pod, `${dir}/audit.log`)
     assert.equal(source.name, `node/cp-1:${dir}/audit.log`)
     assert.equal(await source.size(), content.length)
     assert.deepEqual(await readAll(source), content)
     assert.deepEqual(await readAll(source, {start: 0, end: 64}), content.subarray(0, 64))
     assert.deepEqual(await readAll(source, {start: 1000, end: 1500}), content.subarray(1000, 1500))
     assert.deepEqual(await readAll(source, {start: 30000}), content.subarray(30000))
-    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+    assert.deepEqual(await listReaderPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
 
     await readers.close()
     await readers.close()
@@ -82,7 +84,7 @@ describe('reader pods', () => {
 
   it('stops the command on the node when the reader leaves early', async () => {
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     for await (const chunk of source.read()) {
       assert.ok(chunk.length > 0)
       break
@@ -95,7 +97,7 @@ describe('reader pods', () => {
     it(`reports a read cut short (closed without the exit status, ${protocol}) naming the node and path`, async () => {
       fake.exec.protocols = [protocol]
       const readers = pods()
-      const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+      const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
       fake.exec.cutStdout = {afterBytes: 1000}
       const read: Buffer[] = []
       await assert.rejects((async () => { for await (const chunk of source.read()) read.push(chunk) })(), (error: unknown) => error instanceof UserError
@@ -109,7 +111,7 @@ describe('reader pods', () => {
 
   it('reports a missing file with the command and its exit status', async () => {
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
     await assert.rejects(source.size(), (error: unknown) => error instanceof UserError
       && /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message))
     await readers.close()
@@ -120,7 +122,7 @@ describe('reader pods', () => {
     const pod = await readers.open('cp-1', ['/var/log/calico/audit', dir, '/var/log/nope/'])
     assert.deepEqual(pod.missingDirs, ['/var/log/calico/audit', '/var/log/nope'])
     assert.deepEqual(pod.dirs, [dir])
-    assert.deepEqual(await listPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
+    assert.deepEqual(await listReaderPodDirectory(pod, dir), ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log'])
     assert.equal(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length, 2)
     await readers.close()
     assert.deepEqual(await listPods(), [])
@@ -193,6 +195,30 @@ describe('reader pods', () => {
     assert.deepEqual(await listPods(), [])
   })
 
+  // What Ctrl-C does to a run: its signal aborts, then its cleanups run before the exit.
+  it('stops reading when the run is interrupted, and its cleanup deletes the pod', async () => {
+    // Big enough to come in many pieces, each held back a while.
+    const big = Buffer.alloc(4 * 1024 * 1024, 'x\n')
+    writeFileSync(join(root, dir, 'big.log'), big)
+    fake.exec.chunkDelayMs = 200
+    const source = new ReaderPodFileSource(await pods().open('cp-1', [dir]), `${dir}/big.log`)
+    const read: Buffer[] = []
+    const reading = (async () => { for await (const chunk of source.read()) read.push(chunk) })()
+    reading.catch(() => {})
+    while (read.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    await run.interrupt()
+    await assert.rejects(reading, (error: unknown) => error === run.signal.reason)
+    assert.ok(Buffer.concat(read).length < big.length)
+    assert.deepEqual(await listPods(), [])
+  })
+
+  it('starts no pod once the run is interrupted', async () => {
+    const readers = pods()
+    await run.interrupt()
+    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.ok(!fake.requests.some((r) => r.method === 'POST'))
+  })
+
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000
@@ -209,14 +235,14 @@ describe('reader pods', () => {
     const readers = await timedPods(300)
     await assert.rejects(readers.open('cp-1', [dir]), UserError)
     await readers.close()
-    assert.deepEqual(warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
+    assert.deepEqual(run.warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
       + 'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: '
       + 'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID'])
   })
 
   it('gives up on an exec the API server never answers at the request timeout', async () => {
     const readers = await timedPods(500)
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     fake.stall({path: /\/exec$/})
     await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
       && error.message === `the API server at ${fake.url} did not answer in time`)
@@ -227,7 +253,7 @@ describe('reader pods', () => {
   it('reports a refused exec with the exact permissions', async () => {
     fake.fail({method: 'GET', path: /\/exec$/, code: 403})
     const readers = pods()
-    const source = new PodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
+    const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
       && error.message === `permission denied: "get,create pods/exec" in namespace "kube-system" is needed to run cat in the reader pod on node cp-1`)
     await readers.close()
@@ -236,7 +262,7 @@ describe('reader pods', () => {
   it('warns about reader pods left by an earlier run', async () => {
     fake.add({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kubectl-audit-reader-old', namespace: 'kube-system', labels: {'app.kubernetes.io/managed-by': 'kubectl-audit'}}})
     await pods().warnAboutLeftovers()
-    assert.deepEqual(warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
+    assert.deepEqual(run.warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
       + 'remove them with: kubectl delete pod -n kube-system -l app.kubernetes.io/managed-by=kubectl-audit'])
   })
 
