@@ -101,7 +101,6 @@ async function portableLib(workDir: string, pjson: Record<string, unknown>): Pro
   return {lib, notices: await bundledPackageNotices(bundled.packages)}
 }
 
-
 /** The folder to build into: build/, emptied, or the --out folder, which must be new or empty. */
 async function prepareBuildDir(out: string | undefined): Promise<string> {
   if (out === undefined) {
