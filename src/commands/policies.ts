@@ -10,8 +10,7 @@ import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
 import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
-import {fileSources} from '../sources/file.js'
-import type {LogSource} from '../sources/source.js'
+import {openSources} from '../sources/open.js'
 import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
@@ -43,20 +42,18 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
     const {input} = options
-    // Without -f, the logs are read where they are, on the control-plane nodes. Loaded only then:
-    // file-only runs stay fast to start (as do yaml and the table renderer).
     const run = this.runContext()
-    const cluster = input.from === 'cluster' ? await (await import('../sources/cluster.js')).openClusterSources(input.cluster, run) : undefined
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
-    const files = input.from === 'files' ? await fileSources(input.files) : undefined
-    const sources: LogSource[] = cluster?.sources ?? files?.sources ?? []
-    for (const warning of cluster?.warnings ?? files?.notices ?? []) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+    // Without -f, the log is read where it is; each origin's code loads only then, so file-only
+    // runs stay fast to start (as do yaml and the table renderer).
+    const opened = await openSources(input, run)
+    for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
     const collector = new ChangeCollector(options.filter)
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const stats = await readSources(sources, {window: options.window, sink: collector, concurrency: cluster ? 8 : undefined, signal: run.signal, onProgress: (all) => progress.update(all)})
-      // Reader pods are deleted however reading ends.
-      .finally(() => cluster?.close())
+    const reading = {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
+    // Reader pods are deleted however reading ends.
+    const stats = await readSources(opened.sources, reading).finally(() => opened.close())
     // An interrupted read is not an answer: no report, the exit is the signal's.
     run.signal.throwIfAborted()
     progress.done()

@@ -2,13 +2,14 @@
 // every flag is checked, those for reading from the cluster too when -f reads files instead.
 import {Flags} from '@oclif/core'
 
-import {KIND_SHORT_NAMES, resolveKind, WRITE_VERBS} from '../audit/catalog.js'
+import {CALICO_CRD_GROUP, CALICO_GROUP, KIND_SHORT_NAMES, resolveKind, WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
 import type {ChangeFilter} from '../audit/changes.js'
 import type {ChangeSelection} from '../audit/select.js'
 import type {TimeWindow} from '../audit/window.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color.js'
-import type {ClusterReadOptions} from '../sources/cluster.js'
+import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
+import type {QueryFilter} from '../sources/source.js'
 import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
 import {commaList} from './comma-list.js'
 import {FILE_VALUE} from './help-values.js'
@@ -18,6 +19,7 @@ import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the cluster; nodes reads the control-plane nodes' log files. [default: auto]", helpGroup: 'INPUT'})(),
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
@@ -33,6 +35,7 @@ export const policiesFlags = {
 
 export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues {
   file?: string[]
+  source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
   verb?: string[]
   kind?: string[]
@@ -44,14 +47,13 @@ export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagVal
   limit: number
 }
 
-/** Where the audit logs come from: the files -f names, or the control-plane nodes. */
-export type LogInput = {readonly from: 'files'; readonly files: readonly string[]} | {readonly from: 'cluster'; readonly cluster: ClusterReadOptions}
-
 export interface PoliciesOptions {
   input: LogInput
   /** The one window of the run; the filter and a cluster read take their bounds from it. */
   window: TimeWindow
   filter: ChangeFilter
+  /** What a log store is asked for, when the log is queried where it is. */
+  query: QueryFilter
   selection: ChangeSelection
   /** The selection as given on the command line (`--user bob`, `--kind gnp,knp`), for messages. */
   selectionFlags: string[]
@@ -94,7 +96,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   const cluster = clusterReadOptions(flags)
   const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags)]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -102,9 +104,17 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     }
   }
   return {
-    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', cluster: {...cluster, sinceMs: window.sinceMs}},
+    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}},
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
+    query: {
+      sinceMs: window.sinceMs,
+      untilMs: window.untilMs,
+      resources: queriedResources(resources),
+      verbs: verbs.length > 0 ? verbs : [...WRITE_VERBS],
+      users: flags.user ?? [],
+      namespaces: flags.namespace ?? [],
+    },
     selection: {
       users: flags.user ?? [],
       verbs,
@@ -118,4 +128,16 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     color: flags.color,
     limit: flags.limit,
   }
+}
+
+/**
+ * The resources a log store is asked for: those --kind names, or all watched ones. A Calico kind
+ * asked through the v3 API brings its crd.projectcalico.org twin: the Calico API server's backing
+ * write carries the tier and the object of the user's request.
+ */
+function queriedResources(selected: ReadonlySet<string> | null): QueryFilter['resources'] {
+  return WATCHED_RESOURCES.filter((r) => {
+    if (selected === null || selected.has(`${r.resource}.${r.apiGroup}`)) return true
+    return r.apiGroup === CALICO_CRD_GROUP && selected.has(`${r.resource}.${CALICO_GROUP}`)
+  }).map(({apiGroup, resource}) => ({apiGroup, resource}))
 }

@@ -1,19 +1,21 @@
-// Reading as a stage: takes LogSources and hands every decoded audit event to a sink, with the
-// name of its source; returns what was read from each. Per source: open (size, gzip, format from
+// Reading as a stage: takes sources and hands every decoded audit event to a sink, with the name
+// of its source; returns what was read from each. Per byte source: open (size, gzip, format from
 // the head), plan (whole, or bisected to a window and stopped after it), scan, decode, hand on.
+// A query source is asked with the run's filter, and its records are decoded (reading/query.ts).
 
 import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
 import type {TimeWindow} from '../audit/window.js'
 import {dropFirstLine, gunzip, isGzip, peekHead, readRange, tap} from '../sources/byte-streams.js'
-import type {LogSource} from '../sources/source.js'
+import {isQuerySource, type LogSource, type QueryFilter, type Source} from '../sources/source.js'
 import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
 import {firstEventTime} from './decode.js'
 import {PROBE_BYTES} from './line-times.js'
 import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
 import {planRead, type ReadPlan, WHOLE} from './plan.js'
+import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {scanJsonLines} from './scan-lines.js'
 import {filesInWindow} from './seek.js'
@@ -29,6 +31,8 @@ export interface EventSink {
 
 export interface ReadOptions {
   window: TimeWindow
+  /** What query sources are asked for (the window, the watched resources, the user's selection). */
+  query?: QueryFilter
   sink: EventSink
   /** Sources read at once (network sources gain from more). */
   concurrency?: number
@@ -40,10 +44,10 @@ export interface ReadOptions {
 /** The options as one source's reading uses them: progress is only "something changed". */
 type SourceReading = Omit<ReadOptions, 'onProgress'> & {changed: () => void}
 
-export async function readSources(sources: readonly LogSource[], options: ReadOptions): Promise<SourceStats[]> {
+export async function readSources(sources: readonly Source[], options: ReadOptions): Promise<SourceStats[]> {
   const stats = sources.map((s) => emptyStats(s.name))
   const inWindow = filesInWindow(
-    sources.map((s) => s.rotatedAt?.getTime() ?? null),
+    sources.map((s) => (isQuerySource(s) ? null : s.rotatedAt?.getTime() ?? null)),
     options.window,
     sources.map((s) => logStreamName(s.name)),
   )
@@ -55,12 +59,16 @@ export async function readSources(sources: readonly LogSource[], options: ReadOp
       if (!inWindow[i]) {
         stats[i].skipped = true
         // Its name says about when it ends: the input's span still shows when nothing is read.
-        stats[i].lastTimeMs = sources[i].rotatedAt?.getTime() ?? null
+        stats[i].lastTimeMs = (sources[i] as LogSource).rotatedAt?.getTime() ?? null
         stats[i].finished = true
         continue
       }
       try {
-        await readSource(sources[i], stats[i], reading)
+        const source = sources[i]
+        if (isQuerySource(source)) {
+          if (!options.query) throw new Error(`${source.name} is a query source, and no query was given`)
+          await readQuery(source, options.query, stats[i], sinkFor(reading, source), reading.changed, reading.signal)
+        } else await readSource(source, stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
         stats[i].refused = error instanceof NotAuditText
@@ -157,7 +165,7 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   return true
 }
 
-function sinkFor(reading: SourceReading, source: LogSource): AddEvents {
+function sinkFor(reading: SourceReading, source: Source): AddEvents {
   return (events) => {
     for (const event of events) reading.sink.add(event, source.name)
   }

@@ -10,7 +10,7 @@ import {DocumentSplitter} from './document-splitter.js'
 import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
 import {firstLineTime, lastLineTime} from './line-times.js'
 import {type LinesScanOptions, scanJsonLines} from './scan-lines.js'
-import type {SourceStats} from './stats.js'
+import {type SourceStats, widenSpan} from './stats.js'
 
 export type AddEvents = (events: readonly AuditEvent[]) => void
 
@@ -99,11 +99,6 @@ async function countLegacyLines(bytes: AsyncIterable<Buffer>, stats: SourceStats
   }
 }
 
-/** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */
-function widenSpan(stats: SourceStats, ms: number): void {
-  if (stats.firstTimeMs === null || ms < stats.firstTimeMs) stats.firstTimeMs = ms
-  if (stats.lastTimeMs === null || ms > stats.lastTimeMs) stats.lastTimeMs = ms
-}
 
 function reportMalformed(stats: SourceStats, line: number): void {
   stats.malformed++

@@ -3,6 +3,9 @@
 
 import type {LogFormat} from './format.js'
 
+/** A query source's own name for its records (QuerySource.format). */
+export type QueryFormat = string & {}
+
 export interface SourceStats {
   name: string
   /** Bytes taken from the source (compressed bytes for .gz). */
@@ -12,7 +15,8 @@ export interface SourceStats {
   events: number
   malformed: number
   firstMalformedLine: number | null
-  format: LogFormat | null
+  /** How the bytes are laid out, or what a query source's records are (`cloudwatch`, `elasticsearch`, …). */
+  format: LogFormat | QueryFormat | null
   /** Where reading started when bisection skipped the part before the window. */
   startOffset: number
   /** Not opened: a rotated file whose name says it ends before the window. */
@@ -47,4 +51,10 @@ export function isComplete(stats: SourceStats): boolean {
 
 export function emptyStats(name: string): SourceStats {
   return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
+}
+
+/** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */
+export function widenSpan(stats: SourceStats, ms: number): void {
+  if (stats.firstTimeMs === null || ms < stats.firstTimeMs) stats.firstTimeMs = ms
+  if (stats.lastTimeMs === null || ms > stats.lastTimeMs) stats.lastTimeMs = ms
 }

@@ -35,3 +35,55 @@ export interface ReadHints {
    */
   readonly reuseBuffers?: boolean
 }
+
+/**
+ * A log store queried where the log is (a cloud provider's log service, Elasticsearch, Loki): the
+ * filter is pushed into the store's own query, so the store does the scan and only candidate
+ * records travel. Its records are decoded by the reading stage like the documents of a file.
+ */
+export interface QuerySource {
+  /** Shown to users and recorded in each change's `source`: `cloudwatch:/aws/eks/prod/cluster`, … */
+  readonly name: string
+  /** What the records are, for sources[].format: `cloudwatch`, `cloud-logging`, `elasticsearch`, … */
+  readonly format: string
+  query(filter: QueryFilter, signal?: AbortSignal): AsyncIterable<QueryPage>
+}
+
+/**
+ * What the run asks for, for a store to push into its query. A store may ask for more than this
+ * (what it cannot express), never for less: everything is filtered again after decoding. One
+ * exception to narrowing: Calico's backing writes (crd.projectcalico.org, by the Calico API
+ * server's service account) are joined to the user's projectcalico.org request and carry its tier
+ * and body, so `users` and `verbs` must not drop them (their user is the API server, and a user's
+ * patch becomes an update there).
+ */
+export interface QueryFilter {
+  /** Epoch ms, inclusive (fractions keep the microseconds of a bound); null: unbounded. */
+  readonly sinceMs: number | null
+  readonly untilMs: number | null
+  /** The watched resources asked for: the whole catalog, or what --kind names. */
+  readonly resources: ReadonlyArray<{readonly apiGroup: string; readonly resource: string}>
+  /** The write verbs asked for: all of them, or what --verb names. */
+  readonly verbs: readonly string[]
+  /** --user values: exact names or `*` globs, matched against the user and the impersonated user. */
+  readonly users: readonly string[]
+  /** -n values; empty: every namespace and cluster-scoped objects. */
+  readonly namespaces: readonly string[]
+}
+
+/** One answer of a store. */
+export interface QueryPage {
+  /** The store's records as parsed JSON, each an audit Event, a known wrapper of one, or a provider's own record. */
+  readonly records: readonly unknown[]
+  /** Bytes of the answer that carried them (progress, and what the push-down saved). */
+  readonly bytes: number
+  /** How many records the whole query matches, when the store says (progress). */
+  readonly total?: number
+}
+
+/** Where a run's audit events come from: bytes to scan, or a store to query. */
+export type Source = LogSource | QuerySource
+
+export function isQuerySource(source: Source): source is QuerySource {
+  return 'query' in source
+}

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import {Parser} from '@oclif/core'
 
 import Policies from '../../src/commands/policies.js'
+import {WATCHED_RESOURCES, WRITE_VERBS} from '../../src/audit/catalog.js'
 import {UserError} from '../../src/errors.js'
 import {type PoliciesFlagValues, type PoliciesOptions, policiesOptions} from '../../src/flags/policies.js'
 import {DEFAULT_READER_IMAGE} from '../../src/flags/reader-pod.js'
@@ -21,6 +22,7 @@ async function compile(argv: string[]): Promise<PoliciesOptions> {
 const DEFAULTS: PoliciesOptions = {
   input: {
     from: 'cluster',
+    location: 'auto',
     cluster: {
       kubeconfig: undefined, context: undefined, cluster: undefined, kubeUser: undefined, server: undefined, certificateAuthority: undefined,
       insecureSkipTlsVerify: false, token: undefined, impersonate: undefined, requestTimeoutMs: 0, verbose: false,
@@ -29,6 +31,7 @@ const DEFAULTS: PoliciesOptions = {
   },
   window: {sinceMs: NOW - DAY, untilMs: null},
   filter: {sinceMs: NOW - DAY, untilMs: null, includeDryRun: false, includeSubresources: false},
+  query: {sinceMs: NOW - DAY, untilMs: null, resources: WATCHED_RESOURCES.map(({apiGroup, resource}) => ({apiGroup, resource})), verbs: [...WRITE_VERBS], users: [], namespaces: []},
   selection: {users: [], verbs: [], resources: null, namespaces: [], tiers: [], outcome: 'all'},
   selectionFlags: [],
   output: 'table',
@@ -37,7 +40,7 @@ const DEFAULTS: PoliciesOptions = {
 }
 
 type Cluster = Extract<PoliciesOptions['input'], {from: 'cluster'}>['cluster']
-const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}}})
+const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}}})
 
 describe('policies options', () => {
   it('compiles no flags to the defaults: the logs on the control-plane nodes, the last 24 hours', async () => {
@@ -48,14 +51,24 @@ describe('policies options', () => {
   const rows: Array<[string[], Partial<PoliciesOptions>]> = [
     [['-f', 'a.log'], {input: {from: 'files', files: ['a.log']}}],
     [['-f', 'a.log', '-f', '-'], {input: {from: 'files', files: ['a.log', '-']}}],
-    [['--since', 'all'], {window: {sinceMs: null, untilMs: null}, filter: {...DEFAULTS.filter, sinceMs: null}, ...cluster({sinceMs: null})}],
+    [['--since', 'all'], {window: {sinceMs: null, untilMs: null}, filter: {...DEFAULTS.filter, sinceMs: null}, query: {...DEFAULTS.query, sinceMs: null}, ...cluster({sinceMs: null})}],
+    [['--source', 'nodes'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'nodes'}}],
     [['-f', 'a.log', '--since-time', '2026-11-24T10:00:00Z', '--until-time', '2026-11-24T11:00:00+01:00'],
       {input: {from: 'files', files: ['a.log']}, window: {sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')},
-        filter: {...DEFAULTS.filter, sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')}}],
+        filter: {...DEFAULTS.filter, sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')},
+        query: {...DEFAULTS.query, sinceMs: Date.parse('2026-11-24T10:00:00Z'), untilMs: Date.parse('2026-11-24T10:00:00Z')}}],
     [['--user', 'alice', '--user', 'system:serviceaccount:*', '--verb', 'patch,DELETE', '--kind', 'gnp', '-n', 'prod', '--tier', 'security,default', '--outcome', 'failed'], {
       selection: {users: ['alice', 'system:serviceaccount:*'], verbs: ['patch', 'delete'], resources: new Set(['globalnetworkpolicies.projectcalico.org', 'globalnetworkpolicies.crd.projectcalico.org']),
         namespaces: ['prod'], tiers: ['security', 'default'], outcome: 'failed'},
       selectionFlags: ['--user alice', '--user system:serviceaccount:*', '--verb patch,delete', '--kind gnp', '-n prod', '--tier security,default', '--outcome failed'],
+      // A store is asked for the Calico kind in both groups: the backing write carries the tier.
+      query: {...DEFAULTS.query, users: ['alice', 'system:serviceaccount:*'], verbs: ['patch', 'delete'], namespaces: ['prod'],
+        resources: [{apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies'}, {apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies'}]},
+    }],
+    [['--kind', 'globalnetworkpolicies.projectcalico.org'], {
+      selection: {...DEFAULTS.selection, resources: new Set(['globalnetworkpolicies.projectcalico.org'])},
+      selectionFlags: ['--kind globalnetworkpolicies.projectcalico.org'],
+      query: {...DEFAULTS.query, resources: [{apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies'}, {apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies'}]},
     }],
     [['--include-dry-run', '--include-subresources', '--limit', '0', '-o', 'wide', '--color', 'never'],
       {filter: {...DEFAULTS.filter, includeDryRun: true, includeSubresources: true}, limit: 0, output: 'wide', color: 'never'}],
@@ -84,6 +97,7 @@ describe('policies options', () => {
     [['--log-path', 'audit.log'], /^--log-path audit.log is not an absolute path$/, /as the node sees it/],
     [['--pod-namespace', ''], /^--pod-namespace is empty$/, /kube-system/],
     [['-f', 'a.log', '--node', 'cp-1', '--log-path', '/var/log/a.log'], /^--node, --log-path are for reading the logs from the cluster, which -f replaces$/, /^drop --node --log-path, or drop -f/],
+    [['-f', 'a.log', '--source', 'nodes'], /^--source is for reading the logs from the cluster, which -f replaces$/, /^drop --source, or drop -f/],
     [['-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     [['-f', 'a.log', '-v'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
     [['--server', '10.0.0.1:6443'], /^--server "10.0.0.1:6443" is not an http\(s\) URL$/, /^write it with its scheme, e\.g\. https:\/\/10\.0\.0\.1:6443/],
