@@ -51,6 +51,10 @@ function sharedOptions(projectRoot: string): BuildOptions {
     logLevel: 'warning',
     // oclif's TypeScript dev mode: never reached from a bundle, and typescript alone is 9 MB.
     external: ['typescript', 'ts-node', 'tsx'],
+    // The files Node itself loads, which the tests run from the sources: without this, esbuild also
+    // honours the "module" export condition and takes another build of packages that have one
+    // (@aws-sdk/core, @smithy/core).
+    conditions: [],
     alias: Object.fromEntries(ABSENT_OPTIONAL_MODULES.map((name) => [name, absentModuleStub])),
   }
 }

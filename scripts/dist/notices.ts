@@ -12,21 +12,34 @@ export interface NoticeSource {
 
 const LICENSE_FILE = /^((un)?licen[cs]e|copying|notice)([.-][\w.-]+)?$/i
 
-async function packageNotice(name: string, folder: string): Promise<NoticeSource> {
+/**
+ * Standard license texts by SPDX id, for a package that names its license but ships no file of it
+ * (a few @aws-sdk packages): Apache-2.0 is the text of our own LICENSE.
+ */
+export type StandardLicenseTexts = Readonly<Record<string, string>>
+
+async function packageNotice(name: string, folder: string, standard: StandardLicenseTexts): Promise<NoticeSource> {
   const pjson = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {version?: string; license?: string}
   const files = (await readdir(folder)).filter((file) => LICENSE_FILE.test(file)).sort()
   const texts = await Promise.all(files.map((file) => readFile(join(folder, file), 'utf8')))
+  const license = pjson.license ?? 'unknown'
+  const standardText = standard[license]
   return {
     name,
     version: pjson.version ?? 'unknown',
-    license: pjson.license ?? 'unknown',
-    text: texts.length > 0 ? texts.map((text) => text.trim()).join('\n\n') : null,
+    license,
+    text:
+      texts.length > 0
+        ? texts.map((text) => text.trim()).join('\n\n')
+        : standardText === undefined
+          ? null
+          : `The package ships no license file; its package.json names ${license}, whose text follows.\n\n${standardText.trim()}`,
   }
 }
 
-export async function bundledPackageNotices(packages: ReadonlyMap<string, string>): Promise<NoticeSource[]> {
+export async function bundledPackageNotices(packages: ReadonlyMap<string, string>, standard: StandardLicenseTexts = {}): Promise<NoticeSource[]> {
   const names = [...packages.keys()].sort()
-  return Promise.all(names.map((name) => packageNotice(name, packages.get(name)!)))
+  return Promise.all(names.map((name) => packageNotice(name, packages.get(name)!, standard)))
 }
 
 export function renderNotices(sources: readonly NoticeSource[]): string {

@@ -14,17 +14,33 @@ export const RESOURCE_PATTERN = new RegExp(RESOURCE_NEEDLES.join('|'))
 
 const WRITE_VERB_SET: ReadonlySet<string> = new Set(WRITE_VERBS)
 
+/** The key every audit event has, with its quotes: 6 characters. */
+export const VERB_KEY = '"verb"'
+
+/**
+ * Where the next `"verb"` key starts at or after `from`, or -1. Searched as `verb"`: V8 looks for
+ * a short needle's first character with memchr, and `"` is the most common byte in JSON, `v` is not.
+ */
+export function findVerbKey(text: string, from: number): number {
+  for (let i = text.indexOf('verb"', from + 1); i !== -1; i = text.indexOf('verb"', i + 5)) {
+    if (text.charCodeAt(i - 1) === 0x22) return i - 1
+  }
+  return -1
+}
+
 /**
  * True when a "verb" field in text[start, end) holds a write verb (a line may hold several events).
  * The text is a line's bytes as latin1: one byte, one character.
  */
 export function hasWriteVerb(text: string, start: number, end: number): boolean {
-  for (let key = text.indexOf('"verb"', start); key !== -1 && key < end; key = text.indexOf('"verb"', key + 6)) {
-    let i = key + 6
-    while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x3a)) i++
-    if (text.charCodeAt(i) !== 0x22) continue
-    const close = text.indexOf('"', i + 1)
-    if (close !== -1 && close < end && WRITE_VERB_SET.has(text.substring(i + 1, close))) return true
+  // Searched within the line only, whatever follows it.
+  const line = text.substring(start, end)
+  for (let key = findVerbKey(line, 0); key !== -1; key = findVerbKey(line, key + VERB_KEY.length)) {
+    let i = key + VERB_KEY.length
+    while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x3a)) i++
+    if (line.charCodeAt(i) !== 0x22) continue
+    const close = line.indexOf('"', i + 1)
+    if (close !== -1 && WRITE_VERB_SET.has(line.substring(i + 1, close))) return true
   }
   return false
 }

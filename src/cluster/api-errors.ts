@@ -1,8 +1,12 @@
 // Turns API and network failures into one actionable line (UserError, exit 2): what was refused
 // and what to do about it. Works on client-node ApiExceptions, raw HTTP answers (HttpStatusError),
-// WebSocket upgrade refusals and Node network/TLS errors.
+// WebSocket upgrade refusals, waits that ran out (RequestStall) and Node network/TLS errors.
+import type {IncomingHttpHeaders} from 'node:http'
+
 import {UserError} from '../errors.js'
 import {credentialError} from './credential-errors.js'
+import {THROTTLE_RETRIES, wasRetried} from './throttle.js'
+import {formatLimit, RequestStall} from './wait-limits.js'
 
 /** What we were doing when a call failed: the RBAC permission it needs and why. */
 export interface ApiAttempt {
@@ -20,11 +24,27 @@ export interface ApiAttempt {
 
 /** A non-2xx HTTP answer read without client-node (raw node:https requests). */
 export class HttpStatusError extends Error {
-  constructor(readonly code: number, readonly body: string) {
+  constructor(readonly code: number, readonly body: string, readonly headers: IncomingHttpHeaders = {}) {
     super(`HTTP ${code}: ${body.split('\n')[0]}`)
     this.name = 'HttpStatusError'
   }
 }
+
+/** Go's net/http answers a plain-HTTP request on a TLS port with this (a 400). */
+export const HTTP_TO_HTTPS = 'Client sent an HTTP request to an HTTPS server'
+
+/** That answer, to a REST call: a connection that could not be made rather than an API answer. */
+export class PlainHttpToTls extends Error {
+  readonly code = 'ERR_PLAIN_HTTP_TO_TLS'
+
+  constructor() {
+    super(HTTP_TO_HTTPS)
+    this.name = 'PlainHttpToTls'
+  }
+}
+/** What a TLS client sees when the server answers in plain HTTP. */
+const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST'])
+const WAIT_LONGER = 'it may be overloaded, or something on the way holds requests; to wait longer, give --request-timeout (e.g. --request-timeout 2m)'
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -50,6 +70,12 @@ export function statusCodeOf(error: unknown): number | undefined {
 export function refusalCodeOf(error: unknown): number | undefined {
   const code = statusCodeOf(error)
   return code === 401 ? undefined : code
+}
+
+/** The response headers of a failed call, when it got an answer. */
+function headersOf(error: unknown): Record<string, string | string[] | undefined> {
+  const headers = (error as {headers?: unknown} | null)?.headers
+  return typeof headers === 'object' && headers !== null ? headers as Record<string, string | string[] | undefined> : {}
 }
 
 /** The Status `message` (or plain text) the server sent with a failure. */
@@ -92,17 +118,61 @@ export function apiErrorToUserError(error: unknown, attempt: ApiAttempt): UserEr
         hint: `check with: ${canI}`,
         cause: error,
       })
-    default:
-      return new UserError(`could not ${attempt.purpose}: ${code} ${serverMessage ?? 'error'}`, {cause: error})
+    case 429:
+    case 503: {
+      const retried = wasRetried(code, headersOf(error)['retry-after'])
+      if (code === 503 && !retried) break
+      const what = code === 429 ? 'is throttling requests (429 Too Many Requests' : 'is unavailable (503 Service Unavailable'
+      return new UserError(`the API server at ${attempt.server} ${what}${retried ? `, still after ${THROTTLE_RETRIES} retries as it asked` : ''}) `
+        + `when asked to ${attempt.purpose}${serverMessage ? `: ${serverMessage}` : ''}`, {
+        hint: code === 429 ? 'it is overloaded, or limits this user (API Priority and Fairness): run again later' : 'run again later; `kubectl get --raw /readyz` tells when it is ready',
+        cause: error,
+      })
+    }
+    case 400:
+      if (serverMessage?.includes(HTTP_TO_HTTPS)) return speaksHttps(attempt.server, error)
+      break
   }
+  return new UserError(`could not ${attempt.purpose}: ${code} ${serverMessage ?? 'error'}`, {cause: error})
+}
+
+/** A wait that ran out, said as what stalled: connecting, the answer, or its body. */
+function stallError(stall: RequestStall, attempt: ApiAttempt, error: unknown): UserError {
+  const limit = formatLimit(stall.limitMs)
+  const {server, purpose} = attempt
+  switch (stall.phase) {
+    case 'connect':
+      return new UserError(`could not connect to the API server at ${server} within ${limit} (to ${purpose})`, {
+        hint: 'check the server address, your network and VPN: a firewall that drops packets looks like this', cause: error,
+      })
+    case 'first-byte':
+      return new UserError(`the API server at ${server} accepted the connection but sent no answer within ${limit} when asked to ${purpose}`, {hint: WAIT_LONGER, cause: error})
+    case 'idle':
+      return new UserError(`the API server at ${server} stopped sending its answer (nothing for ${limit}) when asked to ${purpose}`, {hint: WAIT_LONGER, cause: error})
+    case 'request':
+      return new UserError(`the API server at ${server} did not answer within --request-timeout ${limit} when asked to ${purpose}`, {hint: 'check connectivity, or raise --request-timeout', cause: error})
+  }
+}
+
+/** A plain-HTTP request to a TLS port. */
+function speaksHttps(server: string, error: unknown): UserError {
+  return new UserError(`the API server at ${server} speaks HTTPS, not plain HTTP`, {hint: `write the address with https://: ${server.replace(/^http:/, 'https:')}`, cause: error})
+}
+
+/** The RequestStall in an error's cause chain, if a wait ran out. */
+export function stallIn(error: unknown): RequestStall | undefined {
+  return causeChain(error).find((e): e is RequestStall => e instanceof RequestStall)
 }
 
 function networkError(error: unknown, attempt: ApiAttempt): UserError {
   const credentials = credentialError(error, null)
   if (credentials) return credentials
   const chain = causeChain(error)
+  const stall = chain.find((e): e is RequestStall => e instanceof RequestStall)
+  if (stall) return stallError(stall, attempt, error)
   const code = chain.map((e) => e.code).find((c): c is string => typeof c === 'string')
   const server = attempt.server
+  if (code === 'ERR_PLAIN_HTTP_TO_TLS') return speaksHttps(server, error)
   const unreachable = (cause: string, hint: string) => new UserError(`the API server at ${server} cannot be reached: ${cause}`, {hint, cause: error})
   const timedOut = chain.some((e) => e.name === 'TimeoutError' || e.message === 'Opening handshake has timed out')
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || (code === undefined && timedOut)) {
@@ -116,6 +186,17 @@ function networkError(error: unknown, attempt: ApiAttempt): UserError {
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
     return unreachable(`no route to ${hostOf(server)} (${code})`, 'check the server address, your network and VPN')
+  }
+  if (code && NOT_TLS_CODES.has(code)) {
+    return unreachable(`it does not speak TLS (${code})`, `if it serves plain HTTP (such as kubectl proxy), write the address with http://: ${server.replace(/^https:/, 'http:')}`)
+  }
+  const plainHttp = server.startsWith('http:')
+  if (code === 'UND_ERR_SOCKET' || (plainHttp && code === 'ECONNRESET')) {
+    // A TLS server drops a plain-HTTP request without a word (Go's answers with a 400, above).
+    return new UserError(`the API server at ${server} closed the connection without answering when asked to ${attempt.purpose}`, {
+      hint: plainHttp ? `if it serves HTTPS, write the address with https://: ${server.replace(/^http:/, 'https:')}` : 'check the server address: is it the API server that listens there?',
+      cause: error,
+    })
   }
   if (code && TLS_CODES.has(code)) {
     return unreachable(`TLS verification failed (${code}${tlsReason(chain)})`, "the kubeconfig's certificate-authority (or --certificate-authority) does not match the server's certificate")

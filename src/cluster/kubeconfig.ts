@@ -2,19 +2,23 @@
 // (a path list, missing files ignored, first one wins on conflicts), else ~/.kube/config,
 // else in-cluster, else --server alone; then kubectl's connection flags override the current
 // context (--context, --cluster, --kube-user, --server, --certificate-authority,
-// --insecure-skip-tls-verify, --token, --as, --as-group), and --request-timeout bounds every
-// request made with it.
+// --insecure-skip-tls-verify, --token, --as, --as-group). Every request made with it is bounded
+// (wait-limits.ts): --request-timeout when given, and limits on connecting, on the first byte of an
+// answer, on a stream that stops sending, and on the credential command, whatever it says.
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {delimiter, join, resolve} from 'node:path'
 
-import type {Cluster, KubeConfig, RequestContext, User} from '@kubernetes/client-node'
+import type {ApiConstructor, ApiType, Cluster, Configuration, KubeConfig, RequestContext, User} from '@kubernetes/client-node'
 
 import type {Dispatcher} from 'undici'
 
 import {UserError} from '../errors.js'
 import {credentialError} from './credential-errors.js'
+import {boundCredentialPlugin} from './credential-plugin.js'
 import {logRequests} from './request-log.js'
+import {boundedTransport} from './rest-transport.js'
+import {stallSignal, type WaitLimits, waitLimits} from './wait-limits.js'
 
 /** The connection settings after validation: what a client is built from (kubectl's flags). */
 export interface KubeConnectionOptions {
@@ -32,8 +36,10 @@ export interface KubeConnectionOptions {
   readonly token?: string
   /** --as and --as-group: the user (and groups) every request impersonates. */
   readonly impersonate?: {readonly user: string; readonly groups: readonly string[]}
-  /** Milliseconds; 0 means no timeout. */
+  /** --request-timeout in milliseconds; 0 means no overall limit (the other limits still hold). */
   readonly requestTimeoutMs: number
+  /** Limits other than those --request-timeout implies (waitLimits); for callers with their own needs. */
+  readonly limits?: Partial<WaitLimits>
   /** -v: one line per API request on stderr. */
   readonly verbose?: boolean
 }
@@ -43,8 +49,19 @@ const HINT = 'point at a cluster with --kubeconfig or KUBECONFIG (doctor also wo
 const FROM_FLAGS = 'command-line'
 const IMPERSONATE_GROUP = 'Impersonate-Group'
 
-export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr): Promise<KubeConfig> {
-  const {KubeConfig} = await import('@kubernetes/client-node')
+/** The limits each KubeConfig made here holds its requests to. */
+const LIMITS = new WeakMap<KubeConfig, WaitLimits>()
+
+/** The wait limits of a KubeConfig made by loadKubeConfig (the defaults for any other). */
+export function limitsOf(kc: KubeConfig): WaitLimits {
+  return LIMITS.get(kc) ?? waitLimits(0)
+}
+
+/** `signal`: the run's; interrupting it stops a credential command that is running. */
+export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr,
+  signal?: AbortSignal): Promise<KubeConfig> {
+  const k8s = await import('@kubernetes/client-node')
+  const {KubeConfig} = k8s
   const kc = new KubeConfig()
   const files = kubeconfigFiles(opts, env)
   if (files.length > 0) {
@@ -69,8 +86,13 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
   }
   applyOverrides(kc, opts)
   allowPlainHttp(kc)
+  const limits = waitLimits(opts.requestTimeoutMs, opts.limits)
+  const user = kc.getCurrentUser()
+  boundCredentialPlugin(kc, limits.credentialMs, signal)
   if (opts.verbose) logRequests(stderr)
-  return withRequestSettings(kc, opts)
+  const view = withRequestSettings(kc, k8s, limits, opts.impersonate?.groups ?? [], user)
+  LIMITS.set(view, limits)
+  return view
 }
 
 /**
@@ -88,53 +110,73 @@ function allowPlainHttp(kc: KubeConfig): void {
 }
 
 /**
- * A view on kc (same clusters, users, credentials) overriding the two hooks client-node calls for
+ * A view on kc (same clusters, users, credentials) overriding the hooks client-node calls for
  * every REST request and every WebSocket (and ApiHttp for its raw requests), to add what
  * client-node has no setting for:
- * - kubectl's --request-timeout (0 = none): a REST request is aborted after it, reading the answer
- *   included, and a WebSocket (exec) must open within it. Aborting, not just ceasing to wait, is
- *   what lets the process end and the run go on;
+ * - the wait limits: kubectl's --request-timeout (0 = none) aborts a REST request after it,
+ *   reading the answer included; the first byte of every answer and every pause in a body are
+ *   bounded whatever it says (undici's own connect limit, 10s, bounds connecting); a WebSocket
+ *   (exec) must open within the connect and first-byte limits together. Aborting, not just ceasing to wait, is what lets
+ *   the process end and the run go on;
+ * - REST answers that ask to be retried later (429, 503 with Retry-After) are (rest-transport.ts);
  * - --as-group: one Impersonate-Group header line per group (client-node knows only Impersonate-User);
  * - a credential plugin that cannot run, said as what to install rather than as `spawn … ENOENT`.
+ * `user`: the kubeconfig's user as loaded, exec plugin included, for messages.
  */
-function withRequestSettings(kc: KubeConfig, opts: KubeConnectionOptions): KubeConfig {
-  const timeoutMs = opts.requestTimeoutMs
-  const groups = opts.impersonate?.groups ?? []
-  const user = kc.getCurrentUser()
+function withRequestSettings(kc: KubeConfig, k8s: typeof import('@kubernetes/client-node'), limits: WaitLimits, groups: readonly string[], user: User | null): KubeConfig {
   const credentials = <T>(call: Promise<T>): Promise<T> => call.catch((error: unknown) => {
     throw credentialError(error, user) ?? error
   })
+  const transport = boundedTransport(k8s, limits)
   const view = Object.create(kc) as KubeConfig
   view.applySecurityAuthentication = async (context: RequestContext) => {
     await credentials(kc.applySecurityAuthentication(context))
-    if (timeoutMs > 0) context.setSignal(AbortSignal.timeout(timeoutMs))
-    if (groups.length > 0) await addGroupHeaders(context, groups)
+    if (limits.requestMs > 0) context.setSignal(stallSignal('request', limits.requestMs))
+    await boundDispatch(context, limits, groups)
   }
   view.applyToHTTPSOptions = async (options) => {
     await credentials(kc.applyToHTTPSOptions(options))
-    // ws's own option; https requests ignore it.
-    if (timeoutMs > 0) Object.assign(options, {handshakeTimeout: timeoutMs})
+    // ws's own option, for connecting and the upgrade's answer; https requests ignore it (ApiHttp bounds its own waits).
+    Object.assign(options, {handshakeTimeout: handshakeMs(limits)})
     // node:http sends an array as one header line per value.
     if (groups.length > 0) options.headers = {...options.headers, [IMPERSONATE_GROUP]: [...groups]}
+  }
+  // client-node's own client configuration, with the transport swapped for the bounded one.
+  view.makeApiClient = <T extends ApiType>(apiClientType: ApiConstructor<T>): T => {
+    let config: Configuration | undefined
+    kc.makeApiClient.call(view, class {
+      constructor(made: Configuration) {
+        config = made
+      }
+    } as unknown as ApiConstructor<T>)
+    return new apiClientType({...config!, httpApi: transport})
   }
   return view
 }
 
+/** How long a WebSocket (exec) may take to open: connecting, then the upgrade's answer. */
+export function handshakeMs(limits: WaitLimits): number {
+  return limits.connectMs + limits.firstByteMs
+}
+
 /**
- * One Impersonate-Group header line per group: the API server reads each line as one group, and
- * fetch's Headers join repeated names into one line ("ops, dev": a group of that name). Below
- * fetch, an undici request takes several values for a name, so the lines are added there.
+ * Per request, below fetch: the first-byte and idle limits (undici's headersTimeout and
+ * bodyTimeout), and one Impersonate-Group header line per group: the API server reads each line
+ * as one group, and fetch's Headers join repeated names into one line ("ops, dev": a group of that
+ * name), whereas an undici request takes several values for a name.
  */
-async function addGroupHeaders(context: RequestContext, groups: readonly string[]): Promise<void> {
+async function boundDispatch(context: RequestContext, limits: WaitLimits, groups: readonly string[]): Promise<void> {
   // client-node sets a dispatcher whenever the cluster has TLS settings; without any, a plain agent.
   const dispatcher = context.getDispatcher() ?? new (await import('undici')).Agent()
   const interceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
+    const bounded = {...options, headersTimeout: limits.firstByteMs, bodyTimeout: limits.idleMs}
+    if (groups.length === 0) return dispatch(bounded, handler)
     // As a flat list of name, value, name, value: the form that holds a name twice.
     const given = options.headers ?? []
     const flat = Array.isArray(given)
       ? (given as string[])
       : Object.entries(given as Record<string, string | string[] | undefined>).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().flatMap((v) => [name, v])))
-    return dispatch({...options, headers: [...flat, ...groups.flatMap((group) => [IMPERSONATE_GROUP, group])]}, handler)
+    return dispatch({...bounded, headers: [...flat, ...groups.flatMap((group) => [IMPERSONATE_GROUP, group])]}, handler)
   }
   context.setDispatcher(dispatcher.compose(interceptor))
 }

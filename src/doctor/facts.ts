@@ -8,6 +8,7 @@ import type {Level} from '../audit/policy/types.js'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import type {DiscoveryFailure} from '../cluster/control-plane.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
+import type {EksFacts} from './eks-facts.js'
 
 export interface DoctorFacts {
   readonly mode: 'cluster' | 'offline'
@@ -26,6 +27,8 @@ export interface DoctorFacts {
   readonly coverage: CoverageInputs
   /** The end of each apiserver's audit log, by apiserver name; absent when there is no log to read. */
   readonly logTails: ReadonlyMap<string, AuditLogTail>
+  /** An EKS cluster's audit log setup, read from AWS; absent when the cluster is not EKS (and offline). */
+  readonly eks?: EksFacts
 }
 
 /** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */

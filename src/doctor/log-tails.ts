@@ -58,7 +58,7 @@ export async function readLocalLogTails(apiservers: readonly ApiserverInstance[]
 async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, readFile: NodeFileReader,
   signal: AbortSignal | undefined): Promise<AuditLogTail | undefined> {
   const flag = apiserver.flags['audit-log-path']
-  if (flag === '-') return stdoutTail(kc, options, apiserver, signal)
+  if (flag === '-') return stdoutTail(kc, apiserver, signal)
   const log = apiserver.auditLog
   if (!log) return undefined
   const node = apiserver.nodeName
@@ -77,13 +77,13 @@ async function clusterTail(kc: KubeConfig, options: DoctorOptions, apiserver: Ap
   }
 }
 
-async function stdoutTail(kc: KubeConfig, options: DoctorOptions, apiserver: ApiserverInstance, signal: AbortSignal | undefined): Promise<AuditLogTail> {
+async function stdoutTail(kc: KubeConfig, apiserver: ApiserverInstance, signal: AbortSignal | undefined): Promise<AuditLogTail> {
   const log = stdoutLogOf(apiserver)
   if (!log) return {state: 'unavailable', reason: 'the events go to the stdout of a process outside any pod, which the API cannot read', command: null}
   const location = `the last ${STDOUT_TAIL_LINES} lines of the stdout of pod/${log.namespace}/${log.pod}`
   try {
     const {readPodLogTail} = await import('../sources/pod-log.js')
-    const bytes = await readPodLogTail(kc, log, {tailLines: STDOUT_TAIL_LINES, tailBytes: TAIL_BYTES, requestTimeoutMs: options.connection.requestTimeoutMs, signal})
+    const bytes = await readPodLogTail(kc, log, {tailLines: STDOUT_TAIL_LINES, tailBytes: TAIL_BYTES, signal})
     return tailOf(location, bytes, true)
   } catch (error) {
     if (!(error instanceof UserError)) throw error

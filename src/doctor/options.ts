@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {EksLogOptions} from '../sources/eks.js'
 
 export interface DoctorOptions {
   readonly offline: boolean
@@ -18,4 +19,6 @@ export interface DoctorOptions {
   readonly verbs: readonly string[]
   /** Rows added with --resource. */
   readonly extraTargets: readonly CoverageTarget[]
+  /** Where an EKS cluster's audit log is, when the kubeconfig context does not say. */
+  readonly eks: EksLogOptions
 }

@@ -9,6 +9,7 @@ import type {DoctorOptions} from '../doctor/options.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
+import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -58,9 +59,10 @@ export const doctorFlags = {
   }),
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
   'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
+  ...eksFlags,
 }
 
-export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues {
+export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues {
   user?: string
   offline?: boolean
   manifest?: string
@@ -131,6 +133,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
     identity,
     verbs,
     extraTargets,
+    eks: eksLogOptions(flags),
     printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
     color: flags.color,
@@ -140,7 +143,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
   const nodeRead = (['via', 'image', 'pod-namespace'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
-  const given = [...givenKubeFlags(flags), ...nodeRead]
+  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
   throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {

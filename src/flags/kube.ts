@@ -4,6 +4,7 @@
 import {Flags} from '@oclif/core'
 
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import {CONNECT_MS, CREDENTIAL_MS, FIRST_BYTE_MS, formatLimit, IDLE_MS} from '../cluster/wait-limits.js'
 import {UserError} from '../errors.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
 import {FILE_VALUE} from './help-values.js'
@@ -21,7 +22,13 @@ export const kubeFlags = {
   token: Flags.string({summary: 'Bearer token for authentication to the API server.', helpGroup}),
   as: Flags.string({summary: 'Username to impersonate for the operation (a user or a service account).', helpGroup}),
   'as-group': Flags.string({multiple: true, multipleNonGreedy: true, summary: 'Group to impersonate for the operation; repeatable. Needs --as.', helpGroup}),
-  'request-timeout': Flags.string({summary: 'Time to wait for one API request before giving up (e.g. 10s, 1m; 0 = no timeout). [default: 0]', helpGroup}),
+  'request-timeout': Flags.string({
+    summary: 'Time to wait for one API request before giving up (e.g. 10s, 1m; 0 = no overall limit). [default: 0]',
+    description: `Whatever it says, no wait is unbounded: connecting gives up after ${formatLimit(CONNECT_MS)}, the start of an answer after ${formatLimit(FIRST_BYTE_MS)}, `
+      + `a response or stream that sends nothing after ${formatLimit(IDLE_MS)}, and the kubeconfig's credential command after ${formatLimit(CREDENTIAL_MS)}. `
+      + `A value above 0 is the limit for the start of an answer and for a pause in one, instead of ${formatLimit(FIRST_BYTE_MS)} and ${formatLimit(IDLE_MS)}.`,
+    helpGroup,
+  }),
   verbose: Flags.boolean({char: 'v', summary: "Log every API request (method, URL, status, time) to stderr; kubectl's -v=6 works too.", helpGroup}),
 }
 
@@ -74,12 +81,12 @@ export function kubeConnectionOptions(flags: KubeFlagValues): KubeConnectionOpti
   }
 }
 
-/** kubectl's --request-timeout: a duration, or a bare number of seconds; 0 means none. */
+/** kubectl's --request-timeout: a duration, or a bare number of seconds; 0 means no overall limit. */
 export function parseRequestTimeout(text: string): number {
   const trimmed = text.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
   const ms = parseDuration(trimmed)
-  if (ms === undefined) throw new UserError(`--request-timeout "${text}" is not a duration`, {hint: `use ${DURATION_FORM}, a number of seconds, or 0 for no timeout`})
+  if (ms === undefined) throw new UserError(`--request-timeout "${text}" is not a duration`, {hint: `use ${DURATION_FORM}, a number of seconds, or 0 for no overall limit`})
   return ms
 }
 

@@ -1,7 +1,7 @@
 // Finds the few JSON lines worth decoding in a stream of audit-log bytes, without turning the
 // noise into strings it keeps: the prefilter (src/audit/prefilter.ts) runs on the bytes as latin1.
 
-import {hasWriteVerb, RESOURCE_PATTERN} from '../audit/prefilter.js'
+import {findVerbKey, hasWriteVerb, RESOURCE_PATTERN, VERB_KEY} from '../audit/prefilter.js'
 import {CR, isSpace, NEWLINE} from './bytes.js'
 import {type Candidate, MAX_LINE_BYTES} from './decode.js'
 import {lineTime} from './line-times.js'
@@ -42,6 +42,12 @@ export class LineScanner {
   private lineNo = 1
   private pending: Buffer[] = []
   private pendingBytes = 0
+  /**
+   * Where the next `"verb"` key starts in the text being scanned, at or after the lines already
+   * checked (the text's length when there is none): each text is searched for keys once, in step
+   * with its lines, not once per line, and a line without one costs no search of the rest.
+   */
+  private verbKey = -1
 
   constructor(private readonly onCandidate: (candidate: Candidate) => Verdict) {}
 
@@ -119,11 +125,12 @@ export class LineScanner {
     if (isBlank(text, start, end)) return
     // An unterminated last line that is a whole object is just missing its newline; one cut
     // short is a log still being written: normal, neither an event nor malformed.
-    if (unterminated && !endsWithBrace(text, start, end)) {
+    if (unterminated && !endsWithBrace(text, start, end) && !text.startsWith(BASE64_GZIP, start)) {
       this.unterminated = true
       return
     }
     const wanted = RESOURCE_PATTERN.test(text.substring(start, end)) && hasWriteVerb(text, start, end)
+    this.verbKey = -1
     this.judge(line, text, 0, start, end, wanted, unterminated)
     this.noteLastEvent()
   }
@@ -135,8 +142,13 @@ export class LineScanner {
   private judge(chunk: Buffer, text: string, base: number, start: number, end: number, wanted: boolean, unterminated: boolean): void {
     this.lines++
     let verdict: Verdict
-    if (!looksLikeEvent(text, start, end)) verdict = 'malformed'
-    else if (wanted || !isApiserverLine(text, start)) verdict = this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn: wanted})
+    const plain = isApiserverLine(text, start)
+    // Events the prefilter cannot see (escaped in a string, base64 of gzip) are decoded and handed on.
+    const hidden = !plain && holdsHiddenEvents(text, start, end)
+    const candidate = (handOn: boolean) => this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn})
+    // An event CloudWatch cut short is decoded only to be named.
+    if (!hidden && !this.looksLikeEvent(text, start, end)) verdict = endsCutShort(text, start, end) ? candidate(false) : 'malformed'
+    else if (wanted || hidden || !plain) verdict = candidate(wanted || hidden)
     else verdict = 'event'
     if (verdict === 'malformed') this.reportMalformed(this.lineNo)
     else if (verdict === 'partial') {
@@ -179,6 +191,7 @@ export class LineScanner {
   /** `text` is chunk[base, base + text.length) as latin1 and ends with a newline. */
   private scanSlice(chunk: Buffer, base: number, text: string): void {
     const needles = new RegExp(RESOURCE_PATTERN.source, 'g')
+    this.verbKey = -1
     let pos = 0
     while (pos < text.length) {
       const found = needles.exec(text)
@@ -207,6 +220,28 @@ export class LineScanner {
     if (end > start && !isBlank(text, start, end)) this.judge(chunk, text, base, start, end, false, false)
     this.lineNo++
   }
+
+  /**
+   * The cheap shape test every line gets: a JSON object (possibly after a host-name prefix) that
+   * names a verb, in text[start, end). Lines are asked in order, so the verb key is looked for
+   * with the cursor, bounded to the line.
+   */
+  private looksLikeEvent(text: string, start: number, end: number): boolean {
+    let first = start
+    while (first < end && isSpace(text.charCodeAt(first))) first++
+    let last = end - 1
+    while (last > first && isSpace(text.charCodeAt(last))) last--
+    if (text.charCodeAt(last) !== 0x7d /* } */) return false
+    if (text.charCodeAt(first) !== 0x7b /* { */) {
+      const brace = text.substring(first, Math.min(last, first + 257)).indexOf('{')
+      if (brace === -1 || text.charCodeAt(first + brace - 1) !== 0x20) return false
+    }
+    if (this.verbKey < first) {
+      const key = findVerbKey(text, first)
+      this.verbKey = key === -1 ? text.length : key
+    }
+    return this.verbKey + VERB_KEY.length <= last
+  }
 }
 
 /**
@@ -231,27 +266,36 @@ function isApiserverLine(text: string, start: number): boolean {
   return brace !== -1 && text.startsWith(APISERVER_LINE, start + brace + 1)
 }
 
+/**
+ * A line whose events are out of sight of the prefilter: escaped inside a JSON string (a
+ * CloudWatch event's message, an AKS record's properties.log), or a CloudWatch subscription
+ * payload as delivered (base64 of gzip: `H4sI…`, alone or as a Lambda's `{"awslogs": …}`), or
+ * a CloudWatch event whose message was cut short.
+ */
+function holdsHiddenEvents(text: string, start: number, end: number): boolean {
+  let first = start
+  while (first < end && isSpace(text.charCodeAt(first))) first++
+  if (text.startsWith(BASE64_GZIP, first)) return true
+  // Searched within the line only (see looksLikeEvent).
+  const line = text.substring(first, end)
+  // A CloudWatch event whose message was cut short may have lost its verb: decoded, to be named.
+  return line.includes(ESCAPED_VERB) || line.includes(LAMBDA_PAYLOAD) || line.includes(CUT_SHORT)
+}
+
+const BASE64_GZIP = 'H4sI'
+const ESCAPED_VERB = '\\"verb\\"'
+const LAMBDA_PAYLOAD = '"awslogs"'
+const CUT_SHORT = '[Truncated...]'
+
+/** CloudWatch's mark on an event it cut at its size limit. */
+function endsCutShort(text: string, start: number, end: number): boolean {
+  let last = end
+  while (last > start && isSpace(text.charCodeAt(last - 1))) last--
+  return last - start >= CUT_SHORT.length && text.startsWith(CUT_SHORT, last - CUT_SHORT.length)
+}
+
 function endsWithBrace(text: string, start: number, end: number): boolean {
   let last = end - 1
   while (last >= start && isSpace(text.charCodeAt(last))) last--
   return last >= start && text.charCodeAt(last) === 0x7d
-}
-
-/**
- * The cheap shape test every line gets: a JSON object (possibly after a host-name prefix) that
- * names a verb, in text[start, end).
- */
-function looksLikeEvent(text: string, start: number, end: number): boolean {
-  let first = start
-  while (first < end && isSpace(text.charCodeAt(first))) first++
-  let last = end - 1
-  while (last > first && isSpace(text.charCodeAt(last))) last--
-  if (text.charCodeAt(last) !== 0x7d /* } */) return false
-  if (text.charCodeAt(first) !== 0x7b /* { */) {
-    const brace = text.substring(first, Math.min(last, first + 257)).indexOf('{')
-    if (brace === -1 || text.charCodeAt(first + brace - 1) !== 0x20) return false
-  }
-  // Searched within the line only: in a file of lines without "verb" (not an audit log), an
-  // unbounded search ran through the rest of the slice for every line.
-  return text.substring(first, last).includes('"verb"')
 }

@@ -12,14 +12,13 @@ import {isQuerySource, type LogSource, type QueryFilter, type Source} from '../s
 import {contentProblem, looksLikeKlog, NotAuditText} from './content-check.js'
 import {detectFormat, type LogFormat} from './format.js'
 import {firstEventTime} from './decode.js'
-import {PROBE_BYTES} from './line-times.js'
-import {PARALLEL_MIN_BYTES, type RunningScan, type ScanJobResult, startScanWorker} from './parallel-scan.js'
+import {PROBE_BYTES, timeAfter} from './line-times.js'
+import {PARALLEL_SCAN, ParallelScan} from './parallel-scan.js'
 import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
-import {scanJsonLines} from './scan-lines.js'
-import {filesInWindow} from './seek.js'
-import {emptyStats, type SourceStats} from './stats.js'
+import {filesInWindow, OrderWatch} from './seek.js'
+import {emptyStats, noteTruncated, type SourceStats} from './stats.js'
 
 /**
  * Where the events go. An event may come with its request and response bodies cut down to what
@@ -126,8 +125,8 @@ async function readOnce(source: LogSource, stats: SourceStats, reading: SourceRe
 }
 
 /**
- * Reads a seekable source as planned, the second half of a big local file on a worker. Returns
- * false, having added nothing, when a plan that trusts the time order found it broken.
+ * Reads a seekable source as planned, a big local file on two threads. Returns false, having
+ * added nothing, when a plan that trusts the time order found it broken.
  */
 async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, stats: SourceStats, reading: SourceReading): Promise<boolean> {
   const {signal} = reading
@@ -139,28 +138,28 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
     for (const event of events) held.push(slimEvent(event))
   } : sinkFor(reading, source)
   const commit = () => sinkFor(reading, source)(held)
-  const second = lines && source.localPath !== undefined && size - plan.start >= PARALLEL_MIN_BYTES ? await startSecondHalf(source, source.localPath, plan, size, signal) : null
+  const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start
   // JSON lines go only to the line scanner, which copies what it keeps.
-  const raw = source.read({start: plan.start, end: second?.cut}, signal, {reuseBuffers: lines})
+  const raw = parallel?.firstChunk(signal) ?? source.read({start: plan.start}, signal, {reuseBuffers: lines})
   const counted = countBytes(raw, stats, reading)
   const bytes = gzip ? gunzip(counted) : counted
   let first: ScanEnd
   try {
     first = await scanBytes(plan.start > 0 ? dropFirstLine(bytes) : bytes, format, stats, add, {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
   } catch (error) {
-    await second?.scan.terminate()
+    await parallel?.cancel()
     // What was read before a failure still counts, as on a source that cannot seek.
     commit()
     throw error
   }
   if (first.disordered) {
-    await second?.scan.terminate()
+    await parallel?.cancel()
     return false
   }
-  // After an early stop, a sequential read would not have reached the second half either.
-  if (second !== null && first.stoppedEarly) await second.scan.terminate()
-  else if (second !== null && !(await mergeSecondHalf(second, first.lineCount, source, plan, stats, add, reading, commit))) return false
+  // After an early stop, a sequential read would not have reached the other chunks either.
+  if (parallel !== null && first.stoppedEarly) await parallel.cancel()
+  else if (parallel !== null && !(await mergeParallelChunks(parallel, first.lineCount, stats, add, reading, commit))) return false
   commit()
   return true
 }
@@ -178,45 +177,58 @@ function countBytes(raw: AsyncIterable<Buffer>, stats: SourceStats, reading: Sou
   })
 }
 
-/** Splits [start, size) at a line boundary near the middle and scans the second part on a worker. */
-async function startSecondHalf(source: LogSource, path: string, plan: ReadPlan, size: number, signal?: AbortSignal): Promise<{cut: number; scan: RunningScan} | null> {
-  const middle = plan.start + Math.floor((size - plan.start) / 2)
-  const probe = await readRange(source, middle, Math.min(size, middle + 16 * PROBE_BYTES), signal)
-  const nl = probe.indexOf(0x0a)
-  if (nl === -1) return null
-  const cut = middle + nl + 1
-  const scan = startScanWorker({path, start: cut, end: size, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
-  return scan && {cut, scan}
+/**
+ * Starts scanning the rest of a big local file of JSON lines on a worker as well, when that pays:
+ * enough left to read, and a window that does not end within it. Null: read on this thread alone.
+ */
+async function startParallelScan(source: LogSource, path: string, plan: ReadPlan, size: number, signal?: AbortSignal): Promise<ParallelScan | null> {
+  if (size - plan.start < PARALLEL_SCAN.minBytes) return null
+  if (plan.stopAfter !== null) {
+    const later = await timeAfter(source, plan.start + PARALLEL_SCAN.minBytes, size, signal)
+    if (later !== undefined && later > plan.stopAfter) return null
+  }
+  const grid = {from: plan.start, size, chunkBytes: PARALLEL_SCAN.chunkBytes}
+  return ParallelScan.start(source, {path, grid, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
 }
 
 /**
- * Adds the worker's half as if it had been read after the first: line numbers, counts, events in
- * order. Returns false when it found the time order broken.
+ * Adds the chunks after the first as if one thread had read them after it: line numbers, counts,
+ * events in order. Returns false when the time order broke, within a chunk or between two.
  */
-async function mergeSecondHalf(second: {cut: number; scan: RunningScan}, firstLineCount: number, source: LogSource, plan: ReadPlan, stats: SourceStats, add: AddEvents, reading: SourceReading, commit: () => void): Promise<boolean> {
-  let outcome: ScanJobResult
-  try {
-    outcome = await second.scan.result
-  } catch {
-    // The worker could not run: read the second half here instead.
-    const {cut} = second
-    const events: AuditEvent[] = []
-    const result = await scanJsonLines(source.read({start: cut}, reading.signal), (e) => events.push(...e), {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
-    outcome = {events, bytesRead: (stats.size ?? cut) - cut, result}
-  }
-  const {result, events, bytesRead} = outcome
-  if (result.disordered) return false
-  stats.bytesRead += bytesRead
-  reading.changed()
-  stats.events += result.events
-  stats.malformed += result.malformed
-  if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = firstLineCount + result.firstMalformedLine
-  stats.unterminated ||= result.unterminated
-  if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
-  add(events)
-  if (result.failure !== undefined) {
+async function mergeParallelChunks(parallel: ParallelScan, firstLineCount: number, stats: SourceStats, add: AddEvents, reading: SourceReading, commit: () => void): Promise<boolean> {
+  let lineCount = firstLineCount
+  const order = new OrderWatch()
+  if (stats.lastTimeMs !== null) order.see(stats.lastTimeMs)
+  let disordered = false
+  let failure: string | undefined
+  await parallel.scanRest({
+    events: add,
+    chunk(result, bytes) {
+      if (result.earliestMs !== null && result.latestMs !== null) {
+        order.see(result.earliestMs)
+        order.see(result.latestMs)
+      }
+      disordered = result.disordered || order.disordered
+      if (disordered) return false
+      stats.bytesRead += bytes
+      reading.changed()
+      stats.events += result.events
+      stats.malformed += result.malformed
+      if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = lineCount + result.firstMalformedLine
+      lineCount += result.lineCount
+      stats.unterminated ||= result.unterminated
+      noteTruncated(stats, result.truncatedIDs)
+      stats.truncated += result.truncated - result.truncatedIDs.length
+      stats.firstTimeMs ??= result.firstTimeMs
+      if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
+      failure = result.failure === undefined ? undefined : String(result.failure)
+      return true
+    },
+  }, reading.signal)
+  if (disordered) return false
+  if (failure !== undefined) {
     commit()
-    throw new Error(String(result.failure))
+    throw new Error(failure)
   }
   return true
 }

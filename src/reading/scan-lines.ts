@@ -1,10 +1,12 @@
 // Scanning JSON lines into audit events: the hot loop, shared by the reader and its worker thread.
 import type {AuditEvent} from '../audit/event.js'
+import {NEWLINE} from './bytes.js'
 import {noLineBreak} from './content-check.js'
 import {decodeCandidate, INVALID_JSON} from './decode.js'
 import {LineScanner, type Verdict} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
+import {noteTruncated} from './stats.js'
 
 /** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
 export interface LinesResult {
@@ -24,6 +26,15 @@ export interface LinesResult {
   stoppedEarly: boolean
   /** Reading stopped because, watching the order, a line came out of it: read again, whole. */
   disordered: boolean
+  /**
+   * When watching the order: the earliest and latest times it saw, so that stretches scanned
+   * apart can be checked against each other when they are put back in order.
+   */
+  earliestMs: number | null
+  latestMs: number | null
+  /** Events a log service cut short, and the first few of their audit IDs. */
+  truncated: number
+  truncatedIDs: string[]
   failure?: unknown
 }
 
@@ -38,20 +49,39 @@ export interface LinesScanOptions {
    * check that order on the way, and stop as soon as it does not hold (`disordered`).
    */
   readonly watchOrder: boolean
+  /**
+   * The stretch continues a read begun before it (a chunk of a file scanned on two threads): its
+   * first line is not the input's, and one too long to hold is malformed, as anywhere else.
+   */
+  readonly continues?: boolean
 }
 
 /**
  * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
  * A read failure is returned, not thrown, so what was read before it still counts.
  */
-export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder}: LinesScanOptions): Promise<LinesResult> {
-  const order = watchOrder ? new OrderWatch() : null
+export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder, continues = false}: LinesScanOptions): Promise<LinesResult> {
+  const watch = watchOrder ? new OrderWatch() : null
+  let earliestMs: number | null = null
+  let latestMs: number | null = null
+  const order = watch && {
+    get disordered() {
+      return watch.disordered
+    },
+    see(ms: number) {
+      if (earliestMs === null || ms < earliestMs) earliestMs = ms
+      if (latestMs === null || ms > latestMs) latestMs = ms
+      watch.see(ms)
+    },
+  }
   // A line is one event, except a decoded list (a webhook EventList, an Elasticsearch response)
   // written on one line: as many as it holds, and its items that are no event are not understood.
   let extraEvents = 0
   let notUnderstood = 0
+  const truncated = {truncated: 0, truncatedIDs: [] as string[]}
   const scanner: LineScanner = new LineScanner((candidate): Verdict => {
     const decoded = decodeCandidate(candidate)
+    if (decoded.cut) noteTruncated(truncated, decoded.cut)
     // Cut short while being written; a whole document that is no event is malformed, even last.
     if ('error' in decoded) return candidate.unterminated && decoded.error === INVALID_JSON ? 'partial' : 'malformed'
     extraEvents += decoded.events.length - 1
@@ -70,8 +100,8 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     for await (const chunk of bytes) {
       scanner.push(chunk)
       // /dev/zero, or text with no line break: nothing will ever come of it.
-      if (scanner.firstLineOverlong) throw noLineBreak()
-      const last = lastLineTime(chunk)
+      if (scanner.firstLineOverlong && !continues) throw noLineBreak()
+      const last = lastWholeLineTime(chunk)
       if (last !== undefined) order?.see(last)
       if (order?.disordered) break
       // Past the window (with slack for disorder) on an ordered file: the rest cannot matter.
@@ -96,6 +126,24 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     lastTimeMs: scanner.lastEventMs,
     stoppedEarly,
     disordered: order?.disordered ?? false,
+    earliestMs,
+    latestMs,
+    ...truncated,
     failure,
   }
+}
+
+/** A stretch that stopped early, found disorder or failed ends the read: nothing after it counts. */
+export function endsRead(result: LinesResult): boolean {
+  return result.stoppedEarly || result.disordered || result.failure !== undefined
+}
+
+/**
+ * The time of the last line that starts and ends in `chunk`. A piece holding only the end of a
+ * line begun before it tells nothing: the line's time was not all read, and a read cut into
+ * chunks (parallel-scan.ts) must stop where one reading the whole would.
+ */
+function lastWholeLineTime(chunk: Buffer): number | undefined {
+  const last = chunk.lastIndexOf(NEWLINE)
+  return last > 0 && chunk.lastIndexOf(NEWLINE, last - 1) !== -1 ? lastLineTime(chunk) : undefined
 }

@@ -1,26 +1,44 @@
-// Worker thread entry: scans one byte range of a local file (JSON lines), so a big file is read
-// on both cores. Posts the LinesResult, the decoded events and the bytes it read.
+// Worker thread entry: scans chunks of a big local file of JSON lines, taking each from the
+// counters it shares with the main thread (src/reading/parallel-scan.ts), and posts each chunk's
+// events in batches as it goes, then the chunk's counts.
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
+import {tap} from '../sources/byte-streams.js'
 import {FileSource} from '../sources/file.js'
-import type {ScanJob, ScanJobResult} from './parallel-scan.js'
-import {scanJsonLines} from './scan-lines.js'
+import {ChunkClaims} from './chunk-claims.js'
+import {chunkLines} from './chunk-lines.js'
+import {keptOfWaitingEvent, readBuffers, type WorkerJob, type WorkerMessage} from './parallel-scan.js'
+import {endsRead, scanJsonLines} from './scan-lines.js'
 
-const job = workerData as ScanJob
-const events: AuditEvent[] = []
-let bytesRead = 0
-async function* counted(chunks: AsyncIterable<Buffer>) {
-  for await (const chunk of chunks) {
-    bytesRead += chunk.length
-    yield chunk
+/** Events per message: each structured clone stays small, and the main thread gets them early. */
+const BATCH_EVENTS = 512
+
+const job = workerData as WorkerJob
+const claims = new ChunkClaims(job.claims, job.window)
+const file = new FileSource(job.path)
+const buffers = readBuffers()
+const post = (message: WorkerMessage) => parentPort!.postMessage(message)
+
+for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDue()) {
+  let batch: AuditEvent[] = []
+  const send = () => {
+    if (batch.length > 0) post({type: 'events', chunk, events: batch})
+    batch = []
   }
+  let bytes = 0
+  // The line scanner copies what it keeps: the file may reuse its buffers.
+  const owned = tap(chunkLines(file, job.grid, chunk, {reuseBuffers: true, buffers}), (piece) => {
+    bytes += piece.length
+  })
+  const result = await scanJsonLines(owned, (events) => {
+    for (const event of events) {
+      batch.push(keptOfWaitingEvent(event))
+      if (batch.length >= BATCH_EVENTS) send()
+    }
+  }, {...job, continues: true})
+  send()
+  if (endsRead(result)) claims.stopAt(chunk + 1)
+  const failure = result.failure === undefined ? undefined : result.failure instanceof Error ? result.failure.message : String(result.failure)
+  post({type: 'done', chunk, result: {...result, failure}, bytes})
 }
-// The line scanner copies what it keeps: the file may reuse its buffers.
-const bytes = new FileSource(job.path).read({start: job.start, end: job.end}, undefined, {reuseBuffers: true})
-// Bodies can be large; only the fields changes read cross back to the main thread.
-const result = await scanJsonLines(counted(bytes), (e) => events.push(...e.map(slimEvent)), job)
-const failure = result.failure === undefined ? undefined : (result.failure as Error).message
-const message: ScanJobResult = {result: {...result, failure}, events, bytesRead}
-parentPort!.postMessage(message)

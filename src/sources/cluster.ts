@@ -46,7 +46,7 @@ const NODE_CONCURRENCY = 8
  * deleted by close(), or by the run's cleanup if it is interrupted.
  */
 export async function openClusterSources(opts: ClusterReadOptions, run: RunContext): Promise<ClusterSources> {
-  const kc = await loadKubeConfig(opts).catch((error: unknown) => {
+  const kc = await loadKubeConfig(opts, process.env, process.stderr, run.signal).catch((error: unknown) => {
     if (!(error instanceof NoKubeconfigError)) throw error
     throw new UserError('no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster', {
       hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
@@ -58,9 +58,8 @@ export async function openClusterSources(opts: ClusterReadOptions, run: RunConte
     image: opts.image,
     namespace: opts.podNamespace,
     timeoutSeconds: opts.podTimeoutSeconds,
-    requestTimeoutMs: opts.requestTimeoutMs,
   }, run)
-  const http = new ApiHttp(kc, opts.requestTimeoutMs, run.signal)
+  const http = new ApiHttp(kc, run.signal)
   const reader = new NodeReader(http, readers, opts.via, warnings)
 
   const byNode = new Map<string, AuditLogTarget[]>()

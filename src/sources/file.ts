@@ -32,7 +32,7 @@ export class FileSource implements LogSource {
   }
 
   read(range?: ByteRange, signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer> {
-    return readFileChunks(this.path, range, signal, hints?.reuseBuffers === true)
+    return readFileChunks(this.path, range, signal, hints?.reuseBuffers === true, hints?.buffers)
   }
 }
 
@@ -44,9 +44,9 @@ const REUSED_BUFFERS = 3
  * the previous chunk. With `reuse` (ReadHints.reuseBuffers), the same few buffers come back round,
  * each chunk valid only until the next one is asked for.
  */
-async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean): AsyncIterable<Buffer> {
+async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean, buffers?: readonly Buffer[]): AsyncIterable<Buffer> {
   const handle = await open(path, 'r')
-  const pool = reuse ? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES)) : []
+  const pool = reuse ? (buffers ?? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES))) : []
   let turn = 0
   try {
     let position = range?.start ?? 0
@@ -54,7 +54,7 @@ async function* readFileChunks(path: string, range: ByteRange | undefined, signa
     const readAt = async (at: number): Promise<Buffer> => {
       const want = Math.min(FILE_CHUNK_BYTES, end - at)
       if (want <= 0) return Buffer.alloc(0)
-      const buffer = reuse ? pool[turn++ % REUSED_BUFFERS] : Buffer.allocUnsafe(want)
+      const buffer = reuse ? pool[turn++ % pool.length] : Buffer.allocUnsafe(want)
       const {bytesRead} = await handle.read(buffer, 0, want, at)
       return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead)
     }

@@ -4,8 +4,9 @@
 import type {IncomingMessage} from 'node:http'
 import {posix} from 'node:path'
 
-import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
+import {apiErrorToUserError, stallIn, statusCodeOf} from '../cluster/api-errors.js'
 import {type ApiHttp, readText} from '../cluster/api-http.js'
+import {formatLimit} from '../cluster/wait-limits.js'
 import {UserError} from '../errors.js'
 import {rotationTime} from '../audit/rotation.js'
 import type {ByteRange, LogSource} from './source.js'
@@ -62,6 +63,10 @@ export class KubeletLogSource implements LogSource {
       const skip = res.statusCode === 200 ? start : 0
       const limit = end === undefined ? Number.POSITIVE_INFINITY : end - start
       yield* slice(res, skip, limit)
+    } catch (error) {
+      // Stopping early (the reader's signal) is not a failure to report.
+      if ((error as Error | null)?.name === 'AbortError') throw error
+      throw kubeletError(error, this.node, this.hostPath, this.http.server, null)
     } finally {
       res.destroy()
     }
@@ -82,6 +87,19 @@ export class KubeletLogSource implements LogSource {
  * (named by `subject`, unless the line will be shown after the file's name anyway).
  */
 export function kubeletError(error: unknown, node: string, hostPath: string, server: string, subject: string | null = `node/${node}:${hostPath}`): UserError {
+  if (error instanceof UserError) return error
+  const stall = stallIn(error)
+  // After the file's name (subject null), the path goes without saying.
+  const forPath = subject === null ? '' : ` for ${hostPath}`
+  if (stall?.phase === 'first-byte') {
+    return new UserError(`the kubelet on node ${node} sent no answer within ${formatLimit(stall.limitMs)}${forPath} (asked through the API server at ${server})`, {
+      hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m), or read through a reader pod with --via pod',
+      cause: error,
+    })
+  }
+  if (stall?.phase === 'idle') {
+    return new UserError(`the kubelet on node ${node} stopped sending${subject === null ? '' : ` ${hostPath}`}: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
+  }
   const code = statusCodeOf(error)
   if (code === 404) return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {cause: error})
   if (code === 405) {
@@ -116,13 +134,12 @@ async function* slice(res: IncomingMessage, skip: number, limit: number): AsyncI
 /** Names in a kubelet directory listing; subdirectories end with `/`. */
 export async function listKubeletDirectory(http: ApiHttp, node: string, hostDir: string): Promise<string[]> {
   const dir = hostDir.endsWith('/') ? hostDir : `${hostDir}/`
-  let res: IncomingMessage
   try {
-    res = await http.get(kubeletLogsPath(node, dir), {})
+    const res = await http.get(kubeletLogsPath(node, dir), {})
+    return parseFileServerListing(await readText(res, 4 * 1024 * 1024))
   } catch (error) {
     throw kubeletError(error, node, dir, http.server)
   }
-  return parseFileServerListing(await readText(res, 4 * 1024 * 1024))
 }
 
 /**

@@ -21,7 +21,7 @@ export type NodeFileReader = (node: string, hostPath: string, limits?: SmallRead
  * the run's, which ends the kubelet's reads too.
  */
 export function nodeFileReader(kc: KubeConfig, via: NodeReadVia, readers: ReaderPods, signal?: AbortSignal): NodeFileReader {
-  const http = new ApiHttp(kc, readers.settings.requestTimeoutMs, signal)
+  const http = new ApiHttp(kc, signal)
   return (node, hostPath, limits = {}) => kubeletOrReaderPod(via, hostPath, {
     kubelet: () => readSmallSource(new KubeletLogSource(http, node, hostPath), limits),
     readerPod: async () => {

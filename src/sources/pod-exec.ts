@@ -1,11 +1,16 @@
 // A command run in a pod over the exec WebSocket, its stdout handed on as a stream of Buffers:
 // the socket is paused while too much output waits for the reader, the command's exit status
-// decides success, and a stream cut before that status is an error, not an early end.
+// decides success, and a stream cut before that status is an error, not an early end. The socket
+// must open within the kubeconfig's limits (an interrupted run stops waiting for it at once), and
+// a stream that sends nothing for the idle limit while the reader waits is cut off.
+import type https from 'node:https'
 import {Writable} from 'node:stream'
 
 import type {KubeConfig, V1Status} from '@kubernetes/client-node'
 
 import {apiErrorToUserError} from '../cluster/api-errors.js'
+import {handshakeMs, limitsOf} from '../cluster/kubeconfig.js'
+import {formatLimit, RequestStall} from '../cluster/wait-limits.js'
 import {UserError} from '../errors.js'
 
 /** Exec subprotocols with a status channel (older ones end with the socket alone). */
@@ -44,6 +49,7 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
   const {Exec} = await import('@kubernetes/client-node')
   const {signal} = opts
   signal?.throwIfAborted()
+  const limits = limitsOf(kc)
   const queue: Buffer[] = []
   let queued = 0
   let stderr = ''
@@ -71,13 +77,17 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
   })
   let ws: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>
   try {
-    ws = await new Exec(kc).exec(target.namespace, target.pod, target.container, [...command], stdout, stderrSink, null, false, (s) => {
+    ws = await new Exec(openedOn(kc, signal)).exec(target.namespace, target.pod, target.container, [...command], stdout, stderrSink, null, false, (s) => {
       status = s
       ended = true
       notify()
     })
   } catch (error) {
-    throw apiErrorToUserError(error, {verb: 'get,create', resource: 'pods/exec', namespace: target.namespace, purpose: `run ${command[0]} in ${target.description}`, server: target.server})
+    signal?.throwIfAborted()
+    // ws's handshakeTimeout (set by the kubeconfig) ends the wait with only these words.
+    const stall = (error as {message?: unknown; error?: {message?: unknown}} | null)?.error?.message === 'Opening handshake has timed out'
+      || (error as {message?: unknown} | null)?.message === 'Opening handshake has timed out'
+    throw apiErrorToUserError(stall ? new RequestStall('first-byte', handshakeMs(limits), {cause: error}) : error, {verb: 'get,create', resource: 'pods/exec', namespace: target.namespace, purpose: `run ${command[0]} in ${target.description}`, server: target.server})
   }
   let closeCode: number | undefined
   ws.on('close', (code: number) => {
@@ -90,6 +100,8 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
   // Aborted while the socket opened: the listener came too late to hear it.
   if (signal?.aborted) ws.close()
   let paused = false
+  let stalled = false
+  let idleTimer: NodeJS.Timeout | undefined
   try {
     for (;;) {
       const chunk = queue.shift()
@@ -107,9 +119,20 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
         paused = true
         ws.pause()
       }
+      // Waiting for the server (not for our reader): that wait is bounded.
+      if (!paused) {
+        idleTimer = setTimeout(() => {
+          stalled = true
+          ws.terminate()
+        }, limits.idleMs)
+      }
       await new Promise<void>((resolve) => { wake = resolve })
+      clearTimeout(idleTimer)
     }
     signal?.throwIfAborted()
+    if (stalled) {
+      throw new ExecFailure(`reading ${opts.subject} on node ${target.node} stalled: ${target.description} sent nothing for ${formatLimit(limits.idleMs)}`, -1)
+    }
     // v4 and v5 always send the exit status before closing: a close without it is a stream cut on the way.
     if (!status && closeCode === 1000 && STATUS_PROTOCOLS.has(ws.protocol)) {
       throw new ExecFailure(`reading ${opts.subject} on node ${target.node} was cut short: the exec stream closed without the command's exit status`, -1)
@@ -120,8 +143,20 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
       throw new ExecFailure(`${command[0]} failed on node ${target.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`, Number(exitCode ?? -1))
     }
   } finally {
+    clearTimeout(idleTimer)
     signal?.removeEventListener('abort', abort)
     // Stops the command on the node when the reader leaves early.
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close()
   }
+}
+
+/** `kc` for one exec: `signal` also ends the socket while it opens (ws hands it to the HTTP request). */
+function openedOn(kc: KubeConfig, signal: AbortSignal | undefined): KubeConfig {
+  if (!signal) return kc
+  const view = Object.create(kc) as KubeConfig
+  view.applyToHTTPSOptions = async (options: https.RequestOptions) => {
+    await kc.applyToHTTPSOptions(options)
+    options.signal = signal
+  }
+  return view
 }

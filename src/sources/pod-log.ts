@@ -16,10 +16,11 @@ import type {IncomingMessage} from 'node:http'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {apiErrorToUserError} from '../cluster/api-errors.js'
+import {apiErrorToUserError, stallIn} from '../cluster/api-errors.js'
 import {ApiHttp} from '../cluster/api-http.js'
 import type {StdoutAuditLog} from '../cluster/audit-log-targets.js'
-import type {UserError} from '../errors.js'
+import {formatLimit} from '../cluster/wait-limits.js'
+import {UserError} from '../errors.js'
 import {isLegacyLine} from '../audit/legacy-format.js'
 import {ORDER_SLACK_MS} from '../audit/window.js'
 import {readSmallSource} from './byte-streams.js'
@@ -60,6 +61,9 @@ export class PodLogSource implements LogSource {
     const res = await this.call(() => this.http.get(this.apiPath, {}, signal))
     try {
       yield* auditLinesOf(res)
+    } catch (error) {
+      if ((error as Error | null)?.name === 'AbortError') throw error
+      throw podLogError(error, this.log, this.http.server)
     } finally {
       res.destroy()
     }
@@ -82,6 +86,16 @@ export class PodLogSource implements LogSource {
 
 /** One line for a refused pods/log read, with the permission it needs. */
 function podLogError(error: unknown, log: StdoutAuditLog, server: string): UserError {
+  if (error instanceof UserError) return error
+  const stall = stallIn(error)
+  const pod = `${log.namespace}/${log.pod}`
+  if (stall?.phase === 'first-byte') {
+    return new UserError(`the kubelet on node ${log.node} sent no answer within ${formatLimit(stall.limitMs)} for the log of pod ${pod} (asked through the API server at ${server})`, {
+      hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m)',
+      cause: error,
+    })
+  }
+  if (stall?.phase === 'idle') return new UserError(`the log of pod ${pod} stopped coming: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
   return apiErrorToUserError(error, {
     verb: 'get', resource: 'pods/log', namespace: log.namespace, server,
     purpose: `read the audit events ${log.namespace}/${log.pod} writes to its stdout`,
@@ -178,7 +192,7 @@ function wholeSeconds(ms: number): string {
 
 /** The audit lines among the last `tailLines` lines of a pod's log, at most their last `tailBytes`. */
 export async function readPodLogTail(kc: KubeConfig, log: StdoutAuditLog,
-  opts: {tailLines: number; tailBytes: number; requestTimeoutMs: number; signal?: AbortSignal}): Promise<Buffer> {
-  const source = new PodLogSource(new ApiHttp(kc, opts.requestTimeoutMs, opts.signal), log, null, opts.tailLines)
+  opts: {tailLines: number; tailBytes: number; signal?: AbortSignal}): Promise<Buffer> {
+  const source = new PodLogSource(new ApiHttp(kc, opts.signal), log, null, opts.tailLines)
   return readSmallSource(source, {tailBytes: opts.tailBytes, maxBytes: opts.tailBytes})
 }

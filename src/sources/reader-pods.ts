@@ -1,7 +1,9 @@
 // Reader pods: short-lived pods pinned to a node, mounting only the needed host directories
 // read-only, that files on the node are read through (pod-exec.ts carries the bytes). Pods are
 // deleted on every exit path (normal end, error, Ctrl-C, SIGTERM), and activeDeadlineSeconds ends
-// them if we are killed.
+// them if we are killed. A create still unanswered when the run ends is aborted, and the pod it may
+// have made is found by this run's label. Deleting is bounded as every request is (the kubeconfig's
+// limits abort a DELETE that gets no answer), and the pod is then left to its deadline with a warning.
 import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -9,7 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {CoreV1Api, CoreV1EventList, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {apiErrorToUserError, statusCodeOf} from '../cluster/api-errors.js'
-import {abortable, withRequestTimeout} from '../cluster/api-http.js'
+import {abortable, abortingOn} from '../cluster/api-http.js'
 import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
@@ -36,7 +38,6 @@ export interface ReaderPodSettings {
   namespace: string
   /** activeDeadlineSeconds: the pod's hard end even if nobody deletes it. */
   timeoutSeconds: number
-  requestTimeoutMs: number
   /** How long to wait for the pod to run (default: the smaller of 2 minutes and the timeout). */
   startTimeoutMs?: number
 }
@@ -56,6 +57,8 @@ export class ReaderPods {
   /** A create failed without an answer (timeout, broken connection): a pod may exist all the same. */
   private createUnanswered = false
   private unseenDeleted?: Promise<void>
+  /** Aborts the creates still in flight when the run closes (or is interrupted). */
+  private readonly stopCreates = new AbortController()
   private closed = false
   private core?: Promise<CoreV1Api>
   private leftoversChecked?: Promise<void>
@@ -97,10 +100,11 @@ export class ReaderPods {
     this.leftoversChecked ??= this.warnAboutLeftovers()
     await this.leftoversChecked
     const core = await this.coreApi()
+    const aborting = await abortingOn(AbortSignal.any([this.run.signal, this.stopCreates.signal]))
     // A Ctrl-C during the awaits above: the run's cleanup (close()) may have run already.
     if (this.cancelled) throw new UserError('reading was cancelled')
     const {namespace} = this.settings
-    const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, dirs)})
+    const creation = core.createNamespacedPod({namespace, body: this.podSpec(node, dirs)}, aborting)
     this.createSent = true
     this.creating.add(creation)
     let created: V1Pod
@@ -108,6 +112,7 @@ export class ReaderPods {
       created = await creation
     } catch (error) {
       if (statusCodeOf(error) === undefined) this.createUnanswered = true
+      if (this.cancelled) throw new UserError('reading was cancelled', {cause: error})
       throw apiErrorToUserError(error, {verb: 'create', resource: 'pods', namespace, purpose: `start a reader pod on node ${node}`, server: this.server})
     } finally {
       this.creating.delete(creation)
@@ -134,7 +139,7 @@ export class ReaderPods {
     const {namespace} = this.settings
     try {
       const core = await this.coreApi()
-      const list = await core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`})
+      const list = await core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`}, await abortingOn(this.run.signal))
       const leftovers = list.items.filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId).map((p) => p.metadata?.name ?? '').filter(Boolean)
       if (leftovers.length > 0) {
         this.run.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
@@ -151,6 +156,8 @@ export class ReaderPods {
    */
   async close(): Promise<void> {
     this.closed = true
+    // A create with no answer yet is given up: the pod it may have made is found by label below.
+    this.stopCreates.abort(new UserError('reading was cancelled'))
     await Promise.allSettled([...this.creating])
     await Promise.all([...this.pods].map((pod) => this.release(pod)))
     if (this.createSent) {
@@ -191,7 +198,8 @@ export class ReaderPods {
     let deletion = this.deletions.get(pod)
     if (!deletion) {
       deletion = pod.delete().catch((error: unknown) => {
-        this.run.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(error)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+        const why = apiErrorToUserError(error, {verb: 'delete', resource: 'pods', namespace: pod.namespace, purpose: `delete reader pod ${pod.name}`, server: this.server})
+        this.run.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(why)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
       })
       this.deletions.set(pod, deletion)
     }
@@ -204,8 +212,7 @@ export class ReaderPods {
   }
 
   private reader(core: CoreV1Api, name: string, node: string, dirs: readonly string[]): ReaderPod {
-    const {namespace, requestTimeoutMs} = this.settings
-    return new ReaderPod(this.kc, core, {name, namespace, node, server: this.server, requestTimeoutMs, signal: this.run.signal}, dirs)
+    return new ReaderPod(this.kc, core, {name, namespace: this.settings.namespace, node, server: this.server, signal: this.run.signal}, dirs)
   }
 
   /** Volume `host-N` mounts dirs[N]: a mount failure names the volume. */
@@ -270,7 +277,6 @@ interface ReaderPodPlace {
   readonly namespace: string
   readonly node: string
   readonly server: string
-  readonly requestTimeoutMs: number
   readonly signal: AbortSignal
 }
 
@@ -366,11 +372,12 @@ export class ReaderPod {
     return Buffer.concat(chunks)
   }
 
+  /** Deletes the pod; a DELETE with no answer within the kubeconfig's limits is aborted (and rejects). */
   delete(): Promise<void> {
     this.deleted ??= (async () => {
       try {
-        // Not abortable: deleting is what an interrupted run still has to do.
-        await withRequestTimeout(this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0}), this.place.requestTimeoutMs || 30_000)
+        // Not on the run's signal: deleting is what an interrupted run still has to do.
+        await this.core.deleteNamespacedPod({name: this.name, namespace: this.namespace, gracePeriodSeconds: 0})
       } catch (error) {
         if (statusCodeOf(error) !== 404) throw error
       }

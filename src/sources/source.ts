@@ -34,6 +34,11 @@ export interface ReadHints {
    * hand the same few buffers back round (far less garbage on a multi-GB file).
    */
   readonly reuseBuffers?: boolean
+  /**
+   * With reuseBuffers: the buffers to hand back round (three, of FILE_CHUNK_BYTES for a file), so
+   * a caller that reads many ranges one after another keeps one set for all of them.
+   */
+  readonly buffers?: readonly Buffer[]
 }
 
 /**

@@ -32,7 +32,7 @@ describe('kubelet log source', () => {
     writeFileSync(join(root, 'var/log/kubernetes/audit/audit-2026-11-24T10-00-00.000.log.gz'), '')
     writeFileSync(join(root, 'var/log/kubernetes/audit/empty.log'), '')
     fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
-    http = new ApiHttp(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0}), 0)
+    http = new ApiHttp(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0}))
   })
   afterEach(async () => {
     await fake.close()

@@ -36,7 +36,7 @@ describe('reading one file from a node', () => {
     writeOnNode(root, KUBEADM_LOG, log)
     fake = await startFakeApiserver({nodes: [{name: 'cp-1', root}]})
     kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
-    readers = new ReaderPods(kc, {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 120, requestTimeoutMs: 0}, testRun())
+    readers = new ReaderPods(kc, {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 120}, testRun())
   })
   afterEach(async () => {
     await readers.close()

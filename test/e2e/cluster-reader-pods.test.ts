@@ -29,11 +29,11 @@ describe('reader pods', () => {
   let kc: KubeConfig
   let run: TestRun
   const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
-  const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600, requestTimeoutMs: 0}
+  const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600}
   const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, run)
-  /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit too. */
+  /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit. */
   const timedPods = async (requestTimeoutMs: number) =>
-    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), {...settings, requestTimeoutMs}, run)
+    new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), settings, run)
   /** Pods as plain JSON (client-node returns model classes). */
   const listPods = async () => {
     const k8s = await import('@kubernetes/client-node')
@@ -219,11 +219,35 @@ describe('reader pods', () => {
     assert.ok(!fake.requests.some((r) => r.method === 'POST'))
   })
 
+  // Ctrl-C while the create waits for an answer that never comes: the pod was stored all the same.
+  it('ends a run interrupted while a create is unanswered, and deletes the pod it made', async () => {
+    fake.pods.createAnswerDelayMs = 'never'
+    const opening = pods().open('cp-1', [dir])
+    opening.catch(() => {})
+    while ((await listPods()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    await run.interrupt()
+    await assert.rejects(opening, (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    assert.deepEqual(await listPods(), [])
+    assert.ok(fake.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/kube-system/pods' && r.query.includes('kubectl-audit.io%2Frun%3D')))
+    assert.deepEqual(run.warnings, [])
+  })
+
+  it('gives up on a DELETE that is never answered, aborting it, and says how long the pod has', async () => {
+    const limited = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: {firstByteMs: 300}})
+    const readers = new ReaderPods(limited, settings, run)
+    const pod = await readers.open('cp-1', [dir])
+    fake.stall({method: 'DELETE', path: /\/pods\//})
+    await readers.close()
+    assert.deepEqual(run.warnings, [`could not delete reader pod kube-system/${pod.name} (the API server at ${fake.url} accepted the connection but sent no answer `
+      + `within 300ms when asked to delete reader pod ${pod.name}); it ends by itself within 600s`])
+  })
+
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000
     const readers = await timedPods(300)
-    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && /did not answer in time/.test(error.message))
+    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError
+      && error.message === `the API server at ${fake.url} did not answer within --request-timeout 300ms when asked to start a reader pod on node cp-1`)
     assert.equal((await listPods()).length, 1, 'the create landed')
     await readers.close()
     assert.deepEqual(await listPods(), [])
@@ -244,8 +268,9 @@ describe('reader pods', () => {
     const readers = await timedPods(500)
     const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     fake.stall({path: /\/exec$/})
+    // The socket must open within connecting's limit (capped by the request timeout) and the answer's.
     await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
-      && error.message === `the API server at ${fake.url} did not answer in time`)
+      && error.message === `the API server at ${fake.url} accepted the connection but sent no answer within 1s when asked to run cat in the reader pod on node cp-1`)
     await readers.close()
     assert.deepEqual(await listPods(), [])
   })

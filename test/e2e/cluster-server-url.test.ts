@@ -81,7 +81,7 @@ describe('policies through a server URL with a path prefix, plain HTTP, or a pro
     writeFileSync(file, criLog(lines.map((text, i) => ({timeMs: Date.parse('2026-11-24T10:00:00Z') + i, stream: 'stdout' as const, text}))))
     fake.podLogs[podLogKey('kube-system', 'kube-apiserver-cp-1', 'kube-apiserver')] = file
     const kc = await loadKubeConfig({kubeconfig: fake.writeKubeconfig({server: front.url}), requestTimeoutMs: 0})
-    const source = new PodLogSource(new ApiHttp(kc, 0), {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'}, null)
+    const source = new PodLogSource(new ApiHttp(kc), {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'}, null)
     const chunks: Buffer[] = []
     for await (const chunk of source.read()) chunks.push(chunk)
     assert.equal(Buffer.concat(chunks).toString(), joinLines(lines))

@@ -126,7 +126,7 @@ describe('the first wrong guesses', () => {
       /^--since counts back from now \(30s, 5m, 1h, 2d, or all\); for a point in time, use --since-time 2026-11-24T09:00:00Z$/],
     ['--since ending after --until-time', ['policies', '-f', EXAMPLE, '--since', '1d', '--until-time', '2026-01-01T00:00:00Z'],
       /^--until-time 2026-01-01T00:00:00Z is before the start of the window: --since 1d counts back from now, to \S+$/, /--since-time 2025-12-31T00:00:00Z --until-time 2026-01-01T00:00:00Z/],
-    ['bad cluster flags with -f', ['policies', '-f', EXAMPLE, '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''], /^--request-timeout "soon" is not a duration$/, /no timeout$/],
+    ['bad cluster flags with -f', ['policies', '-f', EXAMPLE, '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''], /^--request-timeout "soon" is not a duration$/, /0 for no overall limit$/],
     ['a cluster flag with -f', ['policies', '-f', EXAMPLE, '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     ["doctor's old --user", ['doctor', '--user', 'alice'], /^doctor has no --user: it could mean two things$/, /--kube-user alice; .*--policy-user alice$/],
     ['a connection flag offline', ['doctor', '--offline', '--policy-file', 'examples/audit-policy.yaml', '--kube-user', 'alice'], /^--kube-user is for checking a cluster, which --offline does not contact$/, /^drop --kube-user/],

@@ -10,6 +10,10 @@ export interface MemorySourceOptions {
   chunkBytes?: number
   /** false: size() is null and reads start at byte 0, like stdin. */
   seekable?: boolean
+  /** A file holding the same bytes: the reader may open it on another thread, as it does a local file. */
+  localPath?: string
+  /** A pause before each chunk: a slow disk, or a thread that gets little of the CPU. */
+  chunkDelayMs?: number
 }
 
 /** Buffers that come back round when a reader allows it. */
@@ -20,13 +24,17 @@ export class MemorySource implements LogSource {
   readonly rotatedAt: Date | null
   /** Every read() asked for, in order (undefined: from the start, without a range). */
   readonly reads: Array<ByteRange | undefined> = []
+  readonly localPath?: string
   private readonly chunkBytes: number
   private readonly seekable: boolean
+  private readonly chunkDelayMs: number
 
   constructor(readonly name: string, readonly bytes: Buffer, options: MemorySourceOptions = {}) {
     this.rotatedAt = rotationTime(name)
     this.chunkBytes = options.chunkBytes ?? 64 * 1024
     this.seekable = options.seekable ?? true
+    this.localPath = options.localPath
+    this.chunkDelayMs = options.chunkDelayMs ?? 0
   }
 
   async size(): Promise<number | null> {
@@ -40,6 +48,7 @@ export class MemorySource implements LogSource {
     const end = range?.end ?? this.bytes.length
     let turn = 0
     for (let at = range?.start ?? 0; at < end; at += this.chunkBytes) {
+      if (this.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.chunkDelayMs))
       const chunk = this.bytes.subarray(at, Math.min(end, at + this.chunkBytes))
       if (pool.length === 0) yield chunk
       else {

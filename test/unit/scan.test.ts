@@ -23,6 +23,73 @@ const gnpPatch = auditLine({verb: 'patch', apiGroup: 'projectcalico.org', resour
 const knpGet = auditLine({verb: 'get', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', name: 'web'})
 const tierCreate = auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'tiers', name: 'security'})
 
+/**
+ * Lines that probe each rule of the prefilter: where the verb key is, whether it holds a write
+ * verb, decoys (`xverb"`, "verb" as a value, a key split by spaces), host prefixes, BOMs, CRLF,
+ * blank and broken lines, several events on one line. Deterministic.
+ */
+function variedLines(count: number): string {
+  let seed = 12345
+  const pick = <T>(items: readonly T[]): T => {
+    // xorshift32
+    seed ^= seed << 13
+    seed ^= seed >>> 17
+    seed ^= seed << 5
+    return items[(seed >>> 0) % items.length]!
+  }
+  const verbs = ['get', 'patch', 'create', 'delete', 'deletecollection', 'update', 'watch', 'list']
+  const resources = ['leases', 'networkpolicies', 'globalnetworkpolicies', 'tiers', 'hostendpoints', 'networksets', 'pods', 'stagedglobalnetworkpolicies']
+  const bodies: Array<() => string> = [
+    () => auditLine({verb: pick(verbs), resource: pick(resources), name: pick(['a', 'web', 'tiers-x'])}),
+    () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb":', '"verb" : '),
+    () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb"', '"xverb"'),
+    () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb"', '"ver b"'),
+    () => `{"note":"verb","resource":"${pick(resources)}","op":"${pick(verbs)}"}`,
+    () => `{"kind":"EventList","items":[${auditLine({verb: pick(verbs), resource: pick(resources)})},${auditLine({verb: pick(verbs), resource: pick(resources)})}]}`,
+    () => `{"verb":"${pick(verbs)}"}`,
+    () => `{"resource":"${pick(resources)}","verb"}`,
+    () => auditLine({verb: pick(verbs), resource: pick(resources)}).slice(0, -1),
+    () => 'not json at all verb" networkpolicies',
+    () => '',
+    () => '   \t ',
+  ]
+  const prefixes = ['', '', '', ' ', '\uFEFF', 'master-0.example.internal ', 'two words ']
+  const ends = ['\n', '\n', '\r\n', ' \n']
+  let text = ''
+  for (let i = 0; i < count; i++) text += pick(prefixes) + pick(bodies)() + pick(ends)
+  return text
+}
+
+/** The prefilter's rules read plainly, one line at a time (a line is what lies between newlines). */
+function oracle(text: string): {candidates: number[]; lines: number; malformed: number; firstMalformed: number | null} {
+  const space = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n'
+  const candidates: number[] = []
+  let lines = 0
+  let malformed = 0
+  let firstMalformed: number | null = null
+  const writes = new Set(['create', 'update', 'patch', 'delete', 'deletecollection'])
+  text.split('\n').slice(0, -1).forEach((raw, i) => {
+    let line = raw.startsWith('\uFEFF') ? raw.slice(1) : raw
+    if (line.endsWith('\r')) line = line.slice(0, -1)
+    let first = 0
+    let last = line.length - 1
+    while (first < line.length && space(line[first])) first++
+    while (last > first && space(line[last])) last--
+    if (first >= line.length) return
+    lines++
+    const body = line.slice(first, last)
+    const prefixed = line[first] !== '{' && /^[^{]{0,255} \{/.test(line.slice(first, last))
+    const shaped = line[last] === '}' && (line[first] === '{' || prefixed) && body.includes('"verb"')
+    if (!shaped) {
+      malformed++
+      firstMalformed ??= i + 1
+    } else if (/hostendpoints|networkpolicies|networksets|tiers/.test(line) && [...line.matchAll(/"verb"[ :]*"([^"]*)"/g)].some((m) => writes.has(m[1]!))) {
+      candidates.push(i + 1)
+    }
+  })
+  return {candidates, lines, malformed, firstMalformed}
+}
+
 describe('LineScanner', () => {
   const log = [noise, gnpPatch, '', noise, knpGet, tierCreate, noise].join('\n') + '\n'
 
@@ -84,6 +151,25 @@ describe('LineScanner', () => {
     assert.equal(candidates.length, 1)
     assert.equal(candidates[0].text.length, huge.length)
     assert.equal(scanner.lines, 3)
+  })
+
+  it('checks every line as a plain per-line reading of the rules does, wherever slices and chunks end', () => {
+    const text = variedLines(3000)
+    assert.ok(text.length > 3 * 64 * 1024, 'spans several slices')
+    const want = oracle(text)
+    assert.ok(want.candidates.length > 100 && want.malformed > 100, `the corpus has both: ${JSON.stringify([want.candidates.length, want.malformed, want.lines])}`)
+    for (const size of [1 << 20, 65_536, 4093, 97]) {
+      const handedOn: number[] = []
+      const scanner = new LineScanner((c) => {
+        if (c.handOn) handedOn.push(c.line)
+        return 'event'
+      })
+      const bytes = Buffer.from(text)
+      for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size))
+      scanner.end()
+      assert.deepEqual(handedOn, want.candidates, `chunk size ${size}`)
+      assert.deepEqual([scanner.lines, scanner.malformed, scanner.firstMalformedLine], [want.lines, want.malformed, want.firstMalformed], `chunk size ${size}`)
+    }
   })
 
   it('finds candidates behind a host-name prefix', () => {

@@ -27,10 +27,11 @@ export interface ExecSettings {
   chunkDelayMs: number
   /**
    * Close the socket normally (1000) once this many stdout bytes are sent, with no status message:
-   * a stream ended early on the way (on the pods of `nodes` only, when given). A command whose
-   * output is shorter ends as usual.
+   * a stream ended early on the way (on the pods of `nodes` only, when given). With `stall`, send
+   * nothing more instead and keep the socket open: a stream that stopped. A command whose output
+   * is shorter ends as usual.
    */
-  cutStdout: {afterBytes: number; nodes?: string[]} | null
+  cutStdout: {afterBytes: number; nodes?: string[]; stall?: boolean} | null
 }
 
 export function matchExec(pathname: string): {namespace: string; pod: string} | undefined {
@@ -120,7 +121,8 @@ export class ExecServer {
       cutLeft -= chunk.length
       if (cutLeft <= 0) {
         this.countBytes(chunk.length)
-        send(STDOUT, chunk, () => ws.close(1000))
+        // A stall sends nothing more, the exit status included, and keeps the socket open.
+        send(STDOUT, chunk, () => cut!.stall ? undefined : ws.close(1000))
         return
       }
       this.countBytes(chunk.length)

@@ -2,11 +2,13 @@
 // paths (rest.ts), bearer-token auth, Status errors, the kubelet /logs proxy, pod logs and pod
 // exec over WebSocket. Tests talk to it exactly as the CLI talks to a cluster; nothing in
 // client-node is stubbed. This module starts the server, checks auth and the scripted failures
-// and stalls, and routes each request.
+// and stalls, and routes each request. As Go's net/http does, it answers a plain-HTTP request on
+// its TLS port with a 400 rather than a TLS alert.
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:https'
-import type {IncomingMessage} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {connect as connectTcp, createServer as createTcpServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
@@ -53,11 +55,20 @@ export interface FailRule {
   message?: string
   /** Answer this many matching requests, then stop failing; forever when absent. */
   times?: number
+  /** A Retry-After header (seconds or an HTTP date), as an overloaded server sends with 429 or 503. */
+  retryAfter?: string
 }
 
 export interface StallRule {
   method?: string
   path: RegExp
+  /**
+   * How matching requests stall: never answered at all (the default); answered with 200 and
+   * headers, then nothing; or served as usual until this many body bytes are out, then nothing.
+   */
+  after?: 'headers' | {bodyBytes: number}
+  /** Stall this many matching requests, then serve them; forever when absent. */
+  times?: number
 }
 
 export interface RecordedRequest {
@@ -85,7 +96,10 @@ export interface FakeApiserver {
   remove(apiVersion: string, kind: string, name: string, namespace?: string): void
   /** Answer matching requests with a Status error: e.g. fail({method:'GET', path:/\/pods$/, code:403}). */
   fail(rule: FailRule): void
-  /** Never answer matching requests (they are held until close): an apiserver or a proxy that hangs. */
+  /**
+   * Stop answering matching requests (they are held until close): an apiserver, kubelet or proxy
+   * that hangs before its answer, after its headers, or mid-body (StallRule.after).
+   */
   stall(rule: StallRule): void
   requests: RecordedRequest[]
   /** Body bytes sent for /proxy/logs/ and pods/log requests (and exec stdout). */
@@ -109,7 +123,12 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const nodes = new Map<string, FakeNode>()
   const failRules: FailRule[] = []
   const stallRules: StallRule[] = []
-  const stalled = (req: IncomingMessage, pathname: string) => stallRules.some((r) => (!r.method || r.method === req.method) && r.path.test(pathname))
+  /** The stall rule for a request, counting it against the rule's `times`. */
+  const stalled = (req: IncomingMessage, pathname: string): StallRule | undefined => {
+    const rule = stallRules.find((r) => (!r.method || r.method === req.method) && r.path.test(pathname) && (r.times === undefined || r.times > 0))
+    if (rule?.times !== undefined) rule.times--
+    return rule
+  }
   /** Upgrade sockets left unanswered: the server no longer tracks them, so close() ends them. */
   const heldSockets = new Set<Duplex>()
   const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
@@ -165,10 +184,14 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       lifecycle.close()
       execServer.close()
       for (const socket of heldSockets) socket.destroy()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      for (const socket of frontSockets) socket.destroy()
+      await Promise.all([
+        new Promise<void>((resolve) => front.close(() => resolve())),
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        }),
+      ])
       rmSync(tempDir, {recursive: true, force: true})
     },
   }
@@ -189,16 +212,24 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       return {code: rule.code, contentType: 'text/plain; charset=utf-8', body: `${text}\n`}
     }
     const message = rule.message ?? defaultFailureMessage(rule.code, req.method ?? 'GET', pathname)
-    return jsonRefusal(rule.code, failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code)))
+    return {...jsonRefusal(rule.code, failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code))), retryAfter: rule.retryAfter}
   }
 
   const server: Server = createServer({cert: certs.certPem, key: certs.keyPem}, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
-    if (stalled(req, url.pathname)) return
+    const stall = stalled(req, url.pathname)
+    if (stall?.after === undefined && stall) return
+    if (stall?.after === 'headers') {
+      res.writeHead(200, {'Content-Type': 'text/plain; charset=utf-8'})
+      res.flushHeaders()
+      return
+    }
+    if (stall?.after) holdBodyAfter(res, stall.after.bodyBytes)
     const refusal = refuse(req, url.pathname)
     if (refusal) {
-      res.writeHead(refusal.code, {'Content-Type': refusal.contentType, 'Content-Length': Buffer.byteLength(refusal.body)})
+      res.writeHead(refusal.code, {'Content-Type': refusal.contentType, 'Content-Length': Buffer.byteLength(refusal.body),
+        ...(refusal.retryAfter === undefined ? {} : {'Retry-After': refusal.retryAfter})})
       res.end(refusal.body)
       return
     }
@@ -211,7 +242,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
     const reject = (refusal: Refusal) => {
-      socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n`
+      socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n${refusal.retryAfter === undefined ? '' : `Retry-After: ${refusal.retryAfter}\r\n`}`
         + `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`)
     }
     if (stalled(req, url.pathname)) {
@@ -239,7 +270,33 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   })
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
+  const tlsPort = (server.address() as {port: number}).port
+  // The port clients use: TLS is passed on to the server; anything else gets Go's answer to plain
+  // HTTP on a TLS port.
+  const frontSockets = new Set<Socket>()
+  const track = (socket: Socket) => {
+    frontSockets.add(socket)
+    socket.on('close', () => frontSockets.delete(socket))
+    socket.on('error', () => socket.destroy())
+  }
+  const front = createTcpServer((client: Socket) => {
+    track(client)
+    client.once('data', (first: Buffer) => {
+      if (first[0] !== TLS_HANDSHAKE) {
+        client.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n')
+        return
+      }
+      client.pause()
+      const upstream = connectTcp(tlsPort, '127.0.0.1')
+      track(upstream)
+      upstream.on('close', () => client.destroy())
+      client.on('close', () => upstream.destroy())
+      upstream.write(first)
+      client.pipe(upstream).pipe(client)
+    })
+  })
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  const address = front.address()
   if (!address || typeof address === 'string') throw new Error('fake apiserver: no port')
   fake.url = `https://127.0.0.1:${address.port}`
   fake.kubeconfigPath = fake.writeKubeconfig()
@@ -250,6 +307,33 @@ interface Refusal {
   code: number
   contentType: string
   body: string
+  retryAfter?: string
+}
+
+/** The first byte of a TLS connection: a handshake record. */
+const TLS_HANDSHAKE = 0x16
+
+/** Lets the first `bodyBytes` of the body out, then holds the rest (and the end) back for good. */
+function holdBodyAfter(res: ServerResponse, bodyBytes: number): void {
+  let left = bodyBytes
+  const write = res.write.bind(res) as (chunk: Buffer) => boolean
+  const pass = (chunk: unknown): void => {
+    if (chunk === undefined || chunk === null || left <= 0) return
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+    const out = bytes.subarray(0, left)
+    left -= out.length
+    if (out.length > 0) write(out)
+  }
+  res.write = ((chunk: unknown) => {
+    pass(chunk)
+    return true
+  }) as typeof res.write
+  res.end = ((chunk?: unknown) => {
+    if (typeof chunk !== 'function') pass(chunk)
+    // Headers go out even when the held body is all there is.
+    if (!res.headersSent) res.flushHeaders()
+    return res
+  }) as typeof res.end
 }
 
 function jsonRefusal(code: number, status: object): Refusal {

@@ -12,8 +12,8 @@ export interface PodSettings {
   /** What happens to a new pod after startDelayMs. Changeable while the server runs. */
   startup: 'running' | 'pending' | 'image-pull-error'
   startDelayMs: number
-  /** How long the answer to a create waits after the pod is stored: a create that lands but answers late. */
-  createAnswerDelayMs: number
+  /** How long the answer to a create waits after the pod is stored: a create that lands but answers late, or never. */
+  createAnswerDelayMs: number | 'never'
 }
 
 interface PodStatus {

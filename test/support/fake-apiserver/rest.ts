@@ -64,6 +64,8 @@ async function handleResource(state: ServerState, address: ResourceAddress, req:
     if (stored.kind === 'Pod') {
       state.lifecycle.started(stored)
       const delay = state.lifecycle.settings.createAnswerDelayMs
+      // Stored, and never answered: the request is held until the server closes.
+      if (delay === 'never') return
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay).unref())
       if (res.destroyed) return
     }
