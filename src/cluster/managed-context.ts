@@ -3,6 +3,8 @@
 // for the pure inference of each provider (eks-context.ts, …).
 import type {KubeConfig} from '@kubernetes/client-node'
 
+import {loadedUserOf} from './kubeconfig.js'
+
 /** The credential plugin kubectl runs for the context's user (`users[].user.exec`). */
 export interface ExecPlugin {
   readonly command: string
@@ -24,7 +26,8 @@ export function contextView(kc: KubeConfig): KubeContextView | undefined {
   const context = kc.getContextObject(kc.currentContext)
   if (!context) return undefined
   const cluster = kc.getCluster(context.cluster)
-  const exec = kc.getUser(context.user)?.exec as {command?: unknown; args?: unknown; env?: unknown} | undefined
+  // The user as written: loadKubeConfig hides its exec plugin from client-node, to run it bounded.
+  const exec = loadedUserOf(kc)?.exec as {command?: unknown; args?: unknown; env?: unknown} | undefined
   return {
     contextName: context.name,
     clusterName: context.cluster,
