@@ -1,7 +1,7 @@
 // `npm run build`: the CLI bundled into dist/ as code-split ES modules (scripts/dist/bundle.ts),
 // with the licenses of the packages inside it; package.json's build script type-checks first and
 // writes oclif.manifest.json from dist/index.js after.
-import {readFile, rm, writeFile} from 'node:fs/promises'
+import {rm, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {bundleModules} from './dist/bundle.js'
@@ -14,5 +14,4 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
 await rm(dist, {recursive: true, force: true})
 const bundled = await bundleModules(root, dist)
-const standard = {'Apache-2.0': await readFile(join(root, 'LICENSE'), 'utf8')}
-await writeFile(join(dist, NOTICES_FILE), renderNotices(await bundledPackageNotices(bundled.packages, standard)))
+await writeFile(join(dist, NOTICES_FILE), renderNotices(await bundledPackageNotices(bundled.packages, root)))

@@ -19,7 +19,7 @@ import {COMPLETION_FILE, renderCompletionExecutable, writeCompletionExecutable} 
 import {type ManifestPlatform, renderKrewManifest} from './dist/krew-manifest.js'
 import {fetchNodeBinary} from './dist/node-binary.js'
 import {packNpmPackage} from './dist/npm-package.js'
-import {type NoticeSource, type StandardLicenseTexts, bundledPackageNotices, renderNotices} from './dist/notices.js'
+import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/notices.js'
 import {PORTABLE_LAUNCHER, PORTABLE_LIB, portablePackageJson} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
@@ -88,7 +88,7 @@ function portableEntries(target: ReleaseTarget, inputs: Inputs): ArchiveEntry[] 
  * second build checks them too), oclif.manifest.json, and a package.json with only the fields
  * oclif reads.
  */
-async function portableLib(workDir: string, pjson: Record<string, unknown>, standard: StandardLicenseTexts): Promise<Inputs['portable']> {
+async function portableLib(workDir: string, pjson: Record<string, unknown>): Promise<Inputs['portable']> {
   const modules = join(workDir, 'modules')
   const bundled = await bundleModules(root, modules)
   const lib: ArchiveEntry[] = [
@@ -98,7 +98,7 @@ async function portableLib(workDir: string, pjson: Record<string, unknown>, stan
   for (const file of (await readdir(modules)).sort()) {
     lib.push({name: `${PORTABLE_LIB}/dist/${file}`, data: await readFile(join(modules, file)), mode: 0o644})
   }
-  return {lib, notices: await bundledPackageNotices(bundled.packages, standard)}
+  return {lib, notices: await bundledPackageNotices(bundled.packages, root)}
 }
 
 /** The folder to build into: build/, emptied, or the --out folder, which must be new or empty. */
@@ -127,11 +127,10 @@ async function main(): Promise<void> {
   const singleFile = {bundle: join(workDir, 'kubectl-audit.cjs'), scanWorker: join(workDir, 'scan-worker.js')}
   const bundled = mergePackages(await bundleSingleFile(root, singleFile.bundle), await bundleScanWorker(root, singleFile.scanWorker))
   const license = await readFile(join(root, 'LICENSE'))
-  const standard = {'Apache-2.0': license.toString('utf8')}
   const inputs: Inputs = {
     workDir,
-    singleFile: {...singleFile, notices: await bundledPackageNotices(bundled, standard)},
-    portable: await portableLib(workDir, pjson, standard),
+    singleFile: {...singleFile, notices: await bundledPackageNotices(bundled, root)},
+    portable: await portableLib(workDir, pjson),
     completion: options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
     license,
     // A blob runs only in the Node version that wrote it: every binary is of this one.
