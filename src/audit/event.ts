@@ -2,6 +2,7 @@
 // v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
 
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
+import {lokiRecords} from './records/loki.js'
 
 export interface UserInfo {
   readonly username: string
@@ -69,6 +70,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
   const cloudWatch = cloudWatchRecords(value)
   if (cloudWatch) return decodeRecords(cloudWatch, depth)
+  const loki = lokiRecords(value)
+  if (loki) return decodeRecords({...loki, cut: []}, depth, 'the Loki line')
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -100,16 +103,16 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
  * A log service's records, unwrapped to the events' JSON: each decoded on its own, and one that
  * is no event counted, not fatal. A single record that is nothing but a cut event is the error.
  */
-function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult {
+function decodeRecords(records: CloudWatchRecords, depth: number, carrier = "the CloudWatch event's message"): DecodeResult {
   const {messages, cut} = records
   const events: AuditEvent[] = []
   let notUnderstood = records.notUnderstood + cut.length
-  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : 'the CloudWatch event\'s message is not JSON'
+  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : `${carrier} is not JSON`
   for (const message of messages) {
     const one = decodeDocument(message, depth + 1)
     if ('error' in one) {
       notUnderstood++
-      why = `the CloudWatch event's message: ${one.error}`
+      why = `${carrier}: ${one.error}`
     } else for (const event of one.events) events.push(event)
   }
   // One event that could not be read is malformed, as a line would be.
