@@ -5,18 +5,20 @@
 import type {RunContext} from '../run-context.js'
 import type {ClusterReadOptions} from './cluster.js'
 import type {EksLogOptions} from './eks.js'
+import type {LokiOptions} from './loki.js'
 import type {QueryFilter, Source} from './source.js'
 
 /**
  * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
- * cluster's log in CloudWatch Logs) or else reads the control-plane nodes.
+ * cluster's log in CloudWatch Logs) or else reads the control-plane nodes; `loki` reads a Loki given by URL.
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch'] as const
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'loki'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
   | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions}
+  | {readonly from: 'loki'; readonly loki: LokiOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
@@ -37,7 +39,12 @@ export async function openSources(input: LogInput, run: RunContext, {query, stdi
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, announcements: [], concurrency: 2, close: async () => {}}
   }
-  if (input.location !== 'nodes') {
+  if (input.from === 'loki') {
+    const {openLoki} = await import('./loki.js')
+    const loki = await openLoki(input.loki, query, run)
+    return {sources: [loki.source], notices: loki.warnings, announcements: [loki.announcement], concurrency: 1, close: () => loki.source.close()}
+  }
+  if (input.location === 'auto' || input.location === 'cloudwatch') {
     const {openEksLog} = await import('./eks.js')
     const eks = await openEksLog(input.location, input.cluster, input.eks, query, run)
     if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}
