@@ -170,10 +170,16 @@ export class FakeLoki {
     const found: Array<{ns: bigint; line: string; labels: Labels}> = []
     for (const stream of this.tenantStreams(tenant)) {
       if (!selects(query, stream.labels)) continue
-      for (let i = firstAtOrAfter(stream.entries, startNs); i < stream.entries.length && stream.entries[i]!.ns < endNs; i++) {
-        const entry = stream.entries[i]!
+      // The answer's entries are among each stream's first `limit` in its direction.
+      const first = firstAtOrAfter(stream.entries, startNs)
+      const end = firstAtOrAfter(stream.entries, endNs)
+      let taken = 0
+      for (let k = 0; k < end - first && taken < limit; k++) {
+        const entry = stream.entries[forward ? first + k : end - 1 - k]!
         const labels = runPipeline(query, stream.labels, entry.line)
-        if (labels) found.push({ns: entry.ns, line: entry.line, labels})
+        if (!labels) continue
+        found.push({ns: entry.ns, line: entry.line, labels})
+        taken++
       }
     }
     found.sort((a, b) => (a.ns === b.ns ? 0 : (a.ns < b.ns) === forward ? -1 : 1))
