@@ -23,6 +23,7 @@ import {fileURLToPath} from 'node:url'
 
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {runOnEks} from './readme-eks.js'
+import {runOnLoki} from './readme-loki.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
@@ -157,6 +158,18 @@ for (const [command, code, withGroup] of [
 ] as const) {
   SPECIAL[command] = async () => {
     const run = await runOnEks(runCli, argsOf(command), withGroup)
+    if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
+    return consoleBlock(command, run.stderr + run.stdout)
+  }
+}
+
+/** Against a loopback Loki holding examples/audit.log: what is read is said first, on stderr. */
+for (const [command, code] of [
+  ['policies --loki http://localhost:3100 --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z --limit 4', 0],
+  [`policies --loki http://localhost:3100 --loki-selector '{job="kube-audit"}' --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z`, 2],
+] as const) {
+  SPECIAL[command] = async () => {
+    const run = await runOnLoki(runCli, argsOf(command))
     if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
     return consoleBlock(command, run.stderr + run.stdout)
   }
