@@ -1,7 +1,11 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
-// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
+// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
+// mapped from a provider's own record (src/audit/records/).
 
+import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
+import {elasticIntegrationEvent} from './records/elastic-integration.js'
+import {eventOfGkeEntry, GKE_RECORD, isLogEntry} from './records/gke.js'
 import {lokiRecords} from './records/loki.js'
 
 export interface UserInfo {
@@ -39,6 +43,13 @@ export interface AuditEvent {
   readonly timeUs: number
   readonly requestObject?: unknown
   readonly responseObject?: unknown
+  /** AKS replaced its request or response body with "skipped-too-big-size-object": who and when are known, what changed is not. */
+  readonly bodySkipped?: true
+  /**
+   * The provider's record this event was mapped from, when the log held no audit.k8s.io Event
+   * (`gke`): what that record does not carry is empty here, and said once per run.
+   */
+  readonly mappedFrom?: string
 }
 
 /**
@@ -70,8 +81,14 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
   const cloudWatch = cloudWatchRecords(value)
   if (cloudWatch) return decodeRecords(cloudWatch, depth)
+  const aks = aksEvents(value)
+  if (aks) return decodeInner(aks, depth)
+  const shipped = elasticIntegrationEvent(value)
+  if (shipped) return decodeOne(shipped)
+  const gke = eventOfGkeEntry(value)
+  if (gke !== undefined) return 'error' in gke ? gke : mappedFrom(GKE_RECORD, decodeOne(gke.event))
   const loki = lokiRecords(value)
-  if (loki) return decodeRecords({...loki, cut: []}, depth, 'the Loki line')
+  if (loki) return decodeInner(loki, depth)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -86,8 +103,9 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
     for (const id of one.cut ?? []) cut.push(id)
-    // An event a log service cut short is counted and named; anything else spoils the list.
-    if ('error' in one && one.cut === undefined) return {error: `list item: ${one.error}`}
+    // An event a log service cut short is counted and named; so is an entry `gcloud logging read`
+    // printed that is no Kubernetes API audit entry. Anything else spoils the list.
+    if ('error' in one && one.cut === undefined && !isLogEntry(item)) return {error: `list item: ${one.error}`}
     if ('error' in one) {
       notUnderstood++
       continue
@@ -99,20 +117,24 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
   return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
+function mappedFrom(record: string, decoded: DecodeResult): DecodeResult {
+  return 'error' in decoded ? decoded : {events: decoded.events.map((event) => ({...event, mappedFrom: record}))}
+}
+
 /**
  * A log service's records, unwrapped to the events' JSON: each decoded on its own, and one that
  * is no event counted, not fatal. A single record that is nothing but a cut event is the error.
  */
-function decodeRecords(records: CloudWatchRecords, depth: number, carrier = "the CloudWatch event's message"): DecodeResult {
+function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult {
   const {messages, cut} = records
   const events: AuditEvent[] = []
   let notUnderstood = records.notUnderstood + cut.length
-  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : `${carrier} is not JSON`
+  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : 'the CloudWatch event\'s message is not JSON'
   for (const message of messages) {
     const one = decodeDocument(message, depth + 1)
     if ('error' in one) {
       notUnderstood++
-      why = `${carrier}: ${one.error}`
+      why = `the CloudWatch event's message: ${one.error}`
     } else for (const event of one.events) events.push(event)
   }
   // One event that could not be read is malformed, as a line would be.
@@ -120,12 +142,31 @@ function decodeRecords(records: CloudWatchRecords, depth: number, carrier = "the
   return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
+/**
+ * The events a provider's record (or batch of records) holds, each decoded on its own: one that is
+ * no event is counted, not fatal; a document that is one record and no event is the error.
+ */
+function decodeInner(inner: AksEvents, depth: number): DecodeResult {
+  const events: AuditEvent[] = []
+  let notUnderstood = inner.notUnderstood
+  let why = inner.why
+  for (const value of inner.events) {
+    const one = decodeDocument(value, depth + 1)
+    if ('error' in one) {
+      notUnderstood++
+      why ??= one.error
+    } else for (const event of one.events) events.push(event)
+  }
+  if (events.length === 0 && notUnderstood === 1 && inner.events.length + inner.notUnderstood === 1) return {error: why ?? 'not an audit event'}
+  return notUnderstood > 0 ? {events, notUnderstood} : {events}
+}
+
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */
 function decodeHits(hits: unknown[]): DecodeResult {
   const events: AuditEvent[] = []
   let notUnderstood = 0
   for (const hit of hits) {
-    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const inner = isObject(hit) && isObject(hit._source) ? (elasticIntegrationEvent(hit) ?? hit._source) : undefined
     const one = inner === undefined ? undefined : decodeOne(inner)
     if (one === undefined || 'error' in one) notUnderstood++
     else for (const event of one.events) events.push(event)
@@ -163,8 +204,9 @@ function decodeOne(raw: Json): DecodeResult {
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
-  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...event, codeUnreadable: true}]}
-  return {events: [event]}
+  const marked: AuditEvent = hasSkippedBody(event) ? {...event, bodySkipped: true} : event
+  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...marked, codeUnreadable: true}]}
+  return {events: [marked]}
 }
 
 function isHttpStatus(code: unknown): code is number {

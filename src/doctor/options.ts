@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {AksLogOptions} from '../sources/aks.js'
 import type {EksLogOptions} from '../sources/eks.js'
 
 export interface DoctorOptions {
@@ -21,4 +22,6 @@ export interface DoctorOptions {
   readonly extraTargets: readonly CoverageTarget[]
   /** Where an EKS cluster's audit log is, when the kubeconfig context does not say. */
   readonly eks: EksLogOptions
+  /** Where an AKS cluster's diagnostic settings are, when the kubeconfig context does not say. */
+  readonly aks?: AksLogOptions
 }

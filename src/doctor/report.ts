@@ -6,8 +6,10 @@ import type {ApiserverInstance, MappedPath} from '../cluster/apiservers.js'
 import type {Check, CheckResult} from './check.js'
 import {calicoApiMode, calicoApiserverPolicy} from './checks/calico.js'
 import {controlPlaneVisible} from './checks/control-plane.js'
+import {aksAuditLogging, aksAuditPolicy} from './checks/aks.js'
 import {eksAuditLogging, eksAuditPolicy, eksLogRetention} from './checks/eks.js'
 import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
+import {GKE_CHECKS} from './checks/gke.js'
 import {auditLogFresh} from './checks/log-fresh.js'
 import {auditLogMount, auditPolicyMount} from './checks/mounts.js'
 import {
@@ -43,6 +45,8 @@ export const CHECKS: readonly Check[] = [
   eksAuditLogging,
   eksLogRetention,
   eksAuditPolicy,
+  aksAuditLogging,
+  aksAuditPolicy,
 ]
 
 export interface ApiserverSummary {
@@ -74,7 +78,9 @@ export interface DoctorReport {
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
-  const checks = CHECKS.map((check): CheckResult => {
+  // A managed provider's own checks, only on its clusters.
+  const all = facts.managedProvider?.id === 'gke' ? [...CHECKS, ...GKE_CHECKS] : CHECKS
+  const checks = all.map((check): CheckResult => {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
   })

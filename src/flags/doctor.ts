@@ -9,6 +9,7 @@ import type {DoctorOptions} from '../doctor/options.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
+import {aksFlags, type AksFlagValues, aksLogOptions, givenAksFlags} from './aks.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
@@ -60,9 +61,11 @@ export const doctorFlags = {
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
   'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
   ...eksFlags,
+  subscription: aksFlags.subscription,
+  'resource-group': aksFlags['resource-group'],
 }
 
-export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues {
+export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'> {
   user?: string
   offline?: boolean
   manifest?: string
@@ -134,16 +137,23 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
     verbs,
     extraTargets,
     eks: eksLogOptions(flags),
+    ...aksDoctorOptions(flags),
     printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
     color: flags.color,
   }
 }
 
+/** The AKS lookups' flags, only when given (the options stay as they were without them). */
+function aksDoctorOptions(flags: DoctorFlagValues): {aks?: ReturnType<typeof aksLogOptions>} {
+  const aks = aksLogOptions(flags)
+  return Object.keys(aks).length > 0 ? {aks} : {}
+}
+
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
   const nodeRead = (['via', 'image', 'pod-namespace'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
-  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags)]
+  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags), ...givenAksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
   throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {

@@ -44,8 +44,9 @@ export function givenLokiFlags(flags: LokiFlagValues): string[] {
 
 /**
  * Loki as where the log is read, when --loki or --source loki asks for it; undefined otherwise.
- * `kubeFlags` are the connection flags given, `elsewhere` those for the nodes and CloudWatch: none
- * of them means anything to a Loki given by URL (--request-timeout bounds its requests too).
+ * `kube` are the connection flags given, `elsewhere` those for the nodes, the clouds' log services
+ * and Elasticsearch: none of them means anything to a Loki given by URL (--request-timeout bounds
+ * its requests too).
  * Validates everything, credentials in `env` included; nothing is contacted yet.
  */
 export function lokiInput(flags: LokiFlagValues & {source?: LogLocation}, requestTimeoutMs: number,
@@ -60,7 +61,7 @@ export function lokiInput(flags: LokiFlagValues & {source?: LogLocation}, reques
   if (flags.source !== undefined && flags.source !== 'loki') throw new UserError(`--loki reads Loki, which --source ${flags.source} does not`, {hint: 'drop --source, or --loki'})
   const others = [...given.kube.filter((f) => f !== '--request-timeout'), ...given.elsewhere]
   if (others.length > 0) {
-    throw new UserError(`${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} for reading the cluster, which --loki replaces`, {hint: `drop ${others.join(' ')}`})
+    throw new UserError(`${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} for reading the log elsewhere, which --loki replaces`, {hint: `drop ${others.join(' ')}`})
   }
   const selector = (flags['loki-selector'] ?? DEFAULT_SELECTOR).trim()
   if (!/^\{.*\}/s.test(selector)) {

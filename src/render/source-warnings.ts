@@ -1,5 +1,9 @@
 // What went wrong or was unusual while reading the sources: one line each, for stderr.
+import {GKE_NOT_CARRIED, GKE_RECORD} from '../audit/records/gke.js'
 import type {SourceStats} from '../reading/stats.js'
+
+/** What the events mapped from a provider's record lack, said once per run whatever the sources. */
+const NOT_CARRIED: Readonly<Record<string, string>> = {[GKE_RECORD]: GKE_NOT_CARRIED}
 
 export function sourceWarnings(stats: readonly SourceStats[]): string[] {
   const lines: string[] = []
@@ -11,6 +15,7 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
       lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
     }
     if (s.truncated > 0) lines.push(truncatedMessage(s))
+    if (s.skippedBodies > 0) lines.push(skippedBodiesMessage(s))
     // Cut-short events are counted among the malformed, and said above.
     const malformed = s.malformed - s.truncated
     if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
@@ -19,6 +24,10 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
       lines.push(`${s.name}: skipped ${malformed} malformed ${malformed === 1 ? 'line' : 'lines'}${where}`)
     }
     if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
+  }
+  for (const record of new Set(stats.flatMap((s) => s.mappedFrom))) {
+    const lacks = NOT_CARRIED[record]
+    if (lacks) lines.push(lacks)
   }
   return lines
 }
@@ -30,6 +39,14 @@ function truncatedMessage(s: SourceStats): string {
   return `${s.name}: ${s.truncated} ${s.truncated === 1 ? 'event was' : 'events were'} cut short by CloudWatch Logs ([Truncated...]) and cannot be read; audit ${s.truncatedIDs.length === 1 && more === 0 ? 'ID' : 'IDs'} ${ids}`
 }
 
+/** Writes whose bodies AKS left out: still changes (who, verb, when), but what changed is not known. */
+function skippedBodiesMessage(s: SourceStats): string {
+  const more = s.skippedBodies - s.skippedBodyIDs.length
+  const ids = `${s.skippedBodyIDs.join(', ')}${more > 0 ? ` and ${more} more` : ''}`
+  const n = s.skippedBodies
+  return `${s.name}: ${n} ${n === 1 ? 'write has its bodies' : 'writes have their bodies'} replaced by AKS ("skipped-too-big-size-object"): who changed it and when are known, what changed is not; audit ${s.skippedBodyIDs.length === 1 && more === 0 ? 'ID' : 'IDs'} ${ids}`
+}
+
 /** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */
 export const KLOG_HINT = "it looks like kube-apiserver's own log; the audit log is the file named by its --audit-log-path"
 
@@ -39,7 +56,7 @@ export function holdsNoEvents(s: SourceStats): boolean {
 }
 
 export function noEventsMessage(s: SourceStats): string {
-  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.malformed === 1 ? 'line' : 'lines'
+  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.format === 'yaml' ? (s.malformed === 1 ? 'YAML document' : 'YAML documents') : s.malformed === 1 ? 'line' : 'lines'
   return `${s.name} holds no audit events (${s.malformed.toLocaleString('en-US')} ${what}, ${s.malformed === 1 ? 'not' : 'none of them'} an audit event)`
 }
 

@@ -49,7 +49,7 @@ describe('Loki records', () => {
 
   it('says what is wrong with a single line that is no event', () => {
     assert.deepEqual(decodeDocument({labels, line: 'hello', timestamp: '2026-11-24T10:00:01Z'}), {error: 'the Loki line is not JSON'})
-    assert.deepEqual(decodeDocument({labels, line: '{"level":"info"}', timestamp: '2026-11-24T10:00:01Z'}), {error: 'the Loki line: not an audit event (no kind "Event", auditID or verb)'})
+    assert.deepEqual(decodeDocument({labels, line: '{"level":"info"}', timestamp: '2026-11-24T10:00:01Z'}), {error: 'not an audit event (no kind "Event", auditID or verb)'})
   })
 
   it('leaves what is not a Loki record to the other recognisers', () => {

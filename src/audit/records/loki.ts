@@ -10,9 +10,11 @@ type Json = Record<string, unknown>
 /** What a Loki record holds: the audit events' JSON, and the lines that are none. */
 export interface LokiRecords {
   /** Each line's JSON, unwrapped from what its shipper put around it (each should be an audit Event). */
-  readonly messages: unknown[]
+  readonly events: unknown[]
   /** Lines that are not JSON (another log's text), or a CRI line cut into parts, or an entry with no line. */
   readonly notUnderstood: number
+  /** Why, when a line is no JSON. */
+  readonly why?: string
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -52,18 +54,18 @@ function collect(streams: readonly unknown[]): LokiRecords {
     for (const value of stream.values) texts.push(Array.isArray(value) ? value[1] : undefined)
   }
   const found = lines(texts)
-  return {messages: found.messages, notUnderstood: found.notUnderstood + bad}
+  return {...found, notUnderstood: found.notUnderstood + bad}
 }
 
 function lines(texts: readonly unknown[]): LokiRecords {
-  const messages: unknown[] = []
+  const events: unknown[] = []
   let notUnderstood = 0
   for (const text of texts) {
     const json = typeof text === 'string' ? lineJson(text) : undefined
     if (json === undefined) notUnderstood++
-    else messages.push(json)
+    else events.push(json)
   }
-  return {messages, notUnderstood}
+  return {events, notUnderstood, ...(notUnderstood > 0 ? {why: 'the Loki line is not JSON'} : {})}
 }
 
 /** `2026-11-24T10:00:00.123456789Z stdout F {...}`: a whole line (F) of a container's output, as CRI writes it. */
