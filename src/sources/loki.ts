@@ -57,8 +57,8 @@ export async function openLoki(options: LokiOptions, filter: QueryFilter, run: R
     await source.close()
     throw error
   }
-  const tenant = options.tenant ? `, tenant ${options.tenant}` : ''
-  return {source, announcement: `reading audit logs from Loki at ${options.url} (${options.selector}${tenant})`, warnings}
+  const tenant = options.tenant ? ` (tenant ${options.tenant})` : ''
+  return {source, announcement: `reading the audit log in ${options.selector}${tenant} from Loki at ${options.url}`, warnings}
 }
 
 export interface LokiSourceSettings {

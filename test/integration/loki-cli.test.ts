@@ -48,7 +48,7 @@ describe('policies --loki (loopback Loki)', () => {
       const [query] = fake.queries()
       assert.match(query!.params.query!, /^\{job=~"integrations\/kubernetes-audit\|kube-apiserver-audit"\} \|~ /)
       assert.equal(query!.params.direction, 'forward')
-      assert.equal(fromLoki.stderr, `reading audit logs from Loki at ${fake.url} ({job=~"integrations/kubernetes-audit|kube-apiserver-audit"})\n`)
+      assert.equal(fromLoki.stderr, `reading the audit log in {job=~"integrations/kubernetes-audit|kube-apiserver-audit"} from Loki at ${fake.url}\n`)
     })
   }
 
@@ -58,7 +58,7 @@ describe('policies --loki (loopback Loki)', () => {
     const result = await loki([...WINDOW, '--loki-selector', '{job="kube-apiserver-audit", cluster="prod"}', '--loki-tenant', 'platform', '--limit', '1'], {LOKI_USERNAME: 'auditor', LOKI_PASSWORD: 's3cret'})
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /Most recent 1 of 21 changes/)
-    assert.equal(result.stderr, `reading audit logs from Loki at ${fake.url} ({job="kube-apiserver-audit", cluster="prod"}, tenant platform)\n`)
+    assert.equal(result.stderr, `reading the audit log in {job="kube-apiserver-audit", cluster="prod"} (tenant platform) from Loki at ${fake.url}\n`)
     assert.ok(fake.queries().every((q) => q.tenant === 'platform' && q.authorization === `Basic ${Buffer.from('auditor:s3cret').toString('base64')}`))
   })
 
