@@ -8,6 +8,7 @@ import type {Level} from '../audit/policy/types.js'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import type {DiscoveryFailure} from '../cluster/control-plane.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
+import type {ProbeFacts} from './probe-facts.js'
 
 export interface DoctorFacts {
   readonly mode: 'cluster' | 'offline'
@@ -26,6 +27,8 @@ export interface DoctorFacts {
   readonly coverage: CoverageInputs
   /** The end of each apiserver's audit log, by apiserver name; absent when there is no log to read. */
   readonly logTails: ReadonlyMap<string, AuditLogTail>
+  /** What --probe found; absent without it. */
+  readonly probe?: ProbeFacts
 }
 
 /** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */

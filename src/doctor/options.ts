@@ -4,6 +4,8 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {LogInput} from '../sources/open.js'
+import type {ProbeKind} from './probe-plan.js'
 
 export interface DoctorOptions {
   readonly offline: boolean
@@ -18,4 +20,16 @@ export interface DoctorOptions {
   readonly verbs: readonly string[]
   /** Rows added with --resource. */
   readonly extraTargets: readonly CoverageTarget[]
+  /** --probe: dry-run creates, looked for in the log; absent without it (doctor then writes nothing). */
+  readonly probe?: ProbeOptions
+}
+
+export interface ProbeOptions {
+  /** --probe-kind; null: a Kubernetes NetworkPolicy, and Calico's two policy kinds where served. */
+  readonly kinds: readonly ProbeKind[] | null
+  /** --probe-namespace; undefined: the context's namespace. */
+  readonly namespace?: string
+  readonly timeoutMs: number
+  /** Where the log is read: what `policies` opens without -f (its window is set when the probe starts). */
+  readonly input: Extract<LogInput, {from: 'cluster'}>
 }

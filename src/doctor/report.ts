@@ -18,7 +18,9 @@ import {
   policySensitive,
   policyValid,
 } from './checks/policy.js'
+import {auditProbe, auditProbePolicy} from './checks/probe.js'
 import type {DoctorFacts} from './facts.js'
+import {probeReport, type ProbeReport} from './probe-report.js'
 
 /** Every check, in report order. */
 export const CHECKS: readonly Check[] = [
@@ -40,6 +42,9 @@ export const CHECKS: readonly Check[] = [
   calicoApiMode,
   calicoApiserverPolicy,
 ]
+
+/** What --probe proved, after the rest: only when it ran. */
+export const PROBE_CHECKS: readonly Check[] = [auditProbe, auditProbePolicy]
 
 export interface ApiserverSummary {
   readonly name: string
@@ -67,10 +72,12 @@ export interface DoctorReport {
   }
   readonly checks: readonly CheckResult[]
   readonly coverage: readonly CoverageRow[]
+  /** What --probe sent and found; null without --probe. */
+  readonly probe: ProbeReport | null
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
-  const checks = CHECKS.map((check): CheckResult => {
+  const checks = [...CHECKS, ...(facts.probe ? PROBE_CHECKS : [])].map((check): CheckResult => {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
   })
@@ -88,6 +95,7 @@ export function buildReport(facts: DoctorFacts): DoctorReport {
     },
     checks,
     coverage: policy ? computeCoverage(policy, facts.coverage) : [],
+    probe: facts.probe ? probeReport(facts.probe) : null,
   }
 }
 
