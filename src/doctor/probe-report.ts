@@ -11,6 +11,8 @@ export interface ProbeReport {
   readonly sources: readonly string[]
   /** Why nothing was sent (the log cannot be read); null when the probes were sent. */
   readonly unreadable: string | null
+  /** Sources whose last read failed, with why. */
+  readonly readErrors: readonly string[]
   readonly results: readonly ProbeResultReport[]
   /** What was not probed, and why. */
   readonly notes: readonly string[]
@@ -53,6 +55,7 @@ export function probeReport(probe: ProbeFacts): ProbeReport {
     timeoutSeconds: probe.timeoutMs / 1000,
     sources: probe.sources,
     unreadable: probe.unreadable?.reason ?? null,
+    readErrors: probe.sourceErrors,
     results: probe.results.map(resultReport),
     notes: probe.notes,
   }

@@ -39,7 +39,7 @@ export function probeSection(probe: ProbeReport, chalk: ChalkInstance): ProbeSec
   return {
     heading,
     table: {
-      spec: tableSpec([{header: 'PROBE', shorten: 'resource'}, {header: 'RESULT'}, {header: 'DETAIL', wrap: true}], rows),
+      spec: tableSpec([{header: 'PROBE'}, {header: 'RESULT'}, {header: 'DETAIL', wrap: true}], rows),
       style: (row, col, text) => {
         const outcome = outcomes[row]
         return col === 1 && outcome ? colour[outcome](text) : text
@@ -67,7 +67,9 @@ function detailLines(result: ProbeResultReport, probe: ProbeReport): string[] {
   for (const record of result.records) {
     const by = record.recorder === 'calico-apiserver' ? 'by the Calico API server: ' : ''
     const bodies = record.requestBody && record.responseBody ? 'request and response bodies' : record.requestBody ? 'request body only' : record.responseBody ? 'response body only' : 'no bodies'
-    lines.push(`${by}${record.level}, ${record.stages.join(', ')}, ${bodies}, ${seconds(record.foundAfterMs)} after the write, in ${record.source}`)
+    // With one source, the heading names it.
+    const where = probe.sources.length === 1 && record.source === probe.sources[0] ? '' : `, in ${record.source}`
+    lines.push(`${by}${record.level}, ${record.stages.join(', ')}, ${bodies}, ${seconds(record.foundAfterMs)} after the write${where}`)
   }
   if (result.accepted && result.records.length === 0) lines.push(`audit ID ${result.auditID} not found in ${probe.timeoutSeconds}s`)
   return lines

@@ -179,6 +179,14 @@ describe('doctor --probe', () => {
       })
     }
 
+    it('a namespace that does not exist is said as such; a read that failed is said with a probe not found', () => {
+      const missing = checks(facts(RR_POLICY, [result([], {accepted: false, code: 404, message: 'namespaces "team-x" not found', echoedAuditID: 'a-1'})]))
+      assert.equal(missing['audit-probe']!.detail, 'networkpolicies.networking.k8s.io: refused (404: namespaces "team-x" not found): no such namespace')
+      assert.equal(missing['audit-probe']!.remedy, 'name an existing namespace with --probe-namespace')
+      const failed = checks(facts(RR_POLICY, [result([])], {sourceErrors: ['node/cp-2:/var/log/audit.log: connection reset']}))
+      assert.equal(failed['audit-probe']!.detail, 'networkpolicies.networking.k8s.io: not recorded in 60s (reading failed: node/cp-2:/var/log/audit.log: connection reset)')
+    })
+
     it('a log service: the remedy suggests a longer timeout', () => {
       const found = checks(facts(RR_POLICY, [result([])], {queried: true}))
       assert.match(found['audit-probe']!.remedy ?? '', /CloudWatch Logs and Cloud Logging can take minutes to show an event: try --probe-timeout 5m/)

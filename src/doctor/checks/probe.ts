@@ -87,7 +87,8 @@ function probeVerdict(result: ProbeResult, probe: ProbeFacts): ProbeVerdict {
   const kube = result.records.find((r) => r.recorder === 'kube-apiserver')
   if (!kube) {
     const later = probe.queried ? 'CloudWatch Logs and Cloud Logging can take minutes to show an event: try --probe-timeout 5m' : "kube-apiserver's own log says why it cannot write its audit log"
-    return {status: 'fail', detail: `${key}: not recorded in ${seconds(probe.timeoutMs)}`, remedy: `see audit-probe-policy and audit-log-fresh; ${later}`}
+    const failed = probe.sourceErrors.length > 0 ? ` (reading failed: ${probe.sourceErrors.join('; ')})` : ''
+    return {status: 'fail', detail: `${key}: not recorded in ${seconds(probe.timeoutMs)}${failed}`, remedy: `see audit-probe-policy and audit-log-fresh; ${later}`}
   }
   const where = `in ${kube.source} after ${seconds(kube.foundAfterMs)}`
   if (kube.responseBody) return {status: 'pass', detail: `${key} ${where}`}
@@ -126,6 +127,7 @@ function refusal(result: ProbeResult, key: string): ProbeVerdict {
         remedy: 'a dry run is refused by servers without dry-run support and by admission webhooks whose sideEffects are not None; the probe cannot prove this kind here',
       }
     case 404:
+      if (/namespaces? "[^"]*" not found/.test(message)) return {status: 'warn', detail: `${said}: no such namespace`, remedy: 'name an existing namespace with --probe-namespace'}
       return {status: 'warn', detail: `${said}: not served here`, remedy: `drop ${key} from --probe-kind`}
     default:
       return {status: 'warn', detail: said, remedy: 'see the server\'s message; the probe of this kind proved nothing'}
