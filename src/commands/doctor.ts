@@ -14,7 +14,7 @@ export default class Doctor extends BaseCommand {
 
 The coverage matrix shows, for every network policy, tier, network set and host endpoint resource in every API group that serves it, the level each write verb is recorded at and the rule that decides it.
 
-All of that is read, not proven. --probe proves it: for each kind it sends a dry-run create (dryRun=All: checked like a real one, never stored) with an Audit-ID of its own, says so first, and looks for that ID in the audit log where policies reads it, until it is found or --probe-timeout passes. It reports where each one was recorded, at what level, with which stages and bodies, and after how long, and says where that differs from what the policy read says. Without --probe, doctor writes nothing.
+All of that is read, not proven. --probe proves it: for each kind it sends a dry-run create (dryRun=All: checked like a real one, never stored) with an Audit-ID of its own, says so first, and looks for that ID in the audit log where policies reads it, until it is found or --probe-timeout passes. It reports where each one was recorded, at what level, with which stages and bodies, and after how long, and says where that differs from what the policy read says. Without --probe, doctor sends no policy write, not even a dry run.
 
 Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run.`
 

@@ -67,7 +67,7 @@ export const doctorFlags = {
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
   'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
   probe: Flags.boolean({
-    summary: 'Prove it end to end: send a dry-run create of each kind (nothing is stored) with an Audit-ID of our own, and find that ID in the audit log where policies reads it. Needs create on those kinds. Without --probe, doctor writes nothing.',
+    summary: 'Prove it end to end: send a dry-run create of each kind (nothing is stored) with an Audit-ID of our own, and find that ID in the audit log where policies reads it. Needs create on those kinds. Without --probe, doctor sends no policy write, not even a dry run.',
     helpGroup: 'PROBE',
   }),
   'probe-kind': Flags.string({
