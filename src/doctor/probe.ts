@@ -13,7 +13,7 @@ import {whoAmI} from '../cluster/self-subject.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import {type OpenedSources, openSources} from '../sources/open.js'
-import {isQuerySource} from '../sources/source.js'
+import {isQuerySource, type QueryFilter} from '../sources/source.js'
 import {resourceKey} from './describe.js'
 import type {DoctorFacts} from './facts.js'
 import type {DoctorOptions, ProbeOptions} from './options.js'
@@ -39,10 +39,20 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   if (planned.length === 0) return nothing
 
   for (const p of planned) say(`probe: dry-run create ${resourceKey(p.target)}/${name} ${p.namespace === null ? '(cluster-scoped)' : `in namespace ${p.namespace}`} with Audit-ID ${p.auditID}`)
+  // What a log store is asked for: these writes, from just before they are sent.
+  const sinceMs = Date.now() - LOOKBACK_MS
+  const query: QueryFilter = {
+    sinceMs,
+    untilMs: null,
+    resources: planned.map((p) => ({apiGroup: p.target.apiGroup, resource: p.target.resource})),
+    verbs: ['create'],
+    users: [],
+    namespaces: [],
+  }
   // Opened before anything is sent: a write that cannot be looked for proves nothing.
   let opened: OpenedSources
   try {
-    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs: Date.now() - LOOKBACK_MS}}, run)
+    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run)
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     say('probe: nothing sent: the audit log cannot be read')
@@ -75,19 +85,11 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
     const enough = (records: readonly ProbeRecord[]) => expected.every((e) => e.recorders.every((r) => records.some((rec) => rec.recorder === r && e.ids.has(rec.auditID))))
     const queried = opened.sources.some(isQuerySource)
     say(`probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} in ${opened.sources.length === 1 ? opened.sources[0]!.name : `${opened.sources.length} sources`}, for up to ${Math.round(probe.timeoutMs / 1000)}s`)
-    const sinceMs = Math.min(...sent.map((s) => s.sentAtMs)) - LOOKBACK_MS
     const watched = await watchForAuditIDs({
       sources: opened.sources,
       concurrency: opened.concurrency,
       window: {sinceMs, untilMs: null},
-      query: {
-        sinceMs,
-        untilMs: null,
-        resources: sent.map((s) => ({apiGroup: s.target.apiGroup, resource: s.target.resource})),
-        verbs: ['create'],
-        users: [],
-        namespaces: [],
-      },
+      query,
       sentAtMs: ids,
       enough,
       timeoutMs: probe.timeoutMs,
