@@ -3,8 +3,11 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist]
+//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,startup]
+//                    [--cloudwatch-events 1000000]
 //
+// --only runs those sections alone (files: the log sizes; cloudwatch: an EKS audit log on a
+// loopback CloudWatch Logs, push-down against a full read; startup).
 // --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
@@ -19,6 +22,7 @@ import {parseArgs} from 'node:util'
 import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
+import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
 import {ensureBenchLog, pruneCache} from './generate-log.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
@@ -310,11 +314,17 @@ async function main(): Promise<void> {
       'no-startup': {type: 'boolean', default: false},
       'startup-only': {type: 'boolean', default: false},
       dist: {type: 'boolean', default: false},
+      only: {type: 'string'},
+      'cloudwatch-events': {type: 'string', default: '1000000'},
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const sizes = values['startup-only'] ? [] : values.sizes.split(',').map((s) => s.trim()).filter(Boolean)
-  if (values.big && !values['startup-only'] && !sizes.includes('4G')) sizes.push('4G')
+  const SECTIONS = ['files', 'cloudwatch', 'startup']
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
+  const unknown = only.filter((s) => !SECTIONS.includes(s))
+  if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
+  const sizes = only.includes('files') ? values.sizes.split(',').map((s) => s.trim()).filter(Boolean) : []
+  if (values.big && only.includes('files') && !sizes.includes('4G')) sizes.push('4G')
   const count = (text: string, flag: string) => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
@@ -328,7 +338,8 @@ async function main(): Promise<void> {
   console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`; CPU s = user + system.`)
   console.log(`Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`)
 
-  if (values.dist && !values['no-startup']) {
+  const startup = only.includes('startup') && !values['no-startup']
+  if (values.dist && startup) {
     process.stderr.write('npm run dist (release installs for the start-up section)\n')
     execFileSync('npm', ['run', 'dist', '--silent'], {cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit']})
   }
@@ -336,7 +347,13 @@ async function main(): Promise<void> {
   const problems: string[] = []
   await pruneCache()
   for (const size of sizes) await benchSize(size, opts, problems)
-  if (!values['no-startup']) await benchStartup(count(values['startup-runs'], '--startup-runs'))
+  if (only.includes('cloudwatch')) {
+    const events = count(values['cloudwatch-events'], '--cloudwatch-events')
+    const cloudwatch = await benchCloudWatch(events, (m) => process.stderr.write(`${m}\n`))
+    console.log(cloudWatchTable(cloudwatch.rows, events))
+    problems.push(...cloudwatch.problems)
+  }
+  if (startup) await benchStartup(count(values['startup-runs'], '--startup-runs'))
 
   console.log(`\nLoad average at end: ${loadAverage()}.`)
   if (problems.length > 0) {

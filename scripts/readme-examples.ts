@@ -24,6 +24,7 @@ import {fileURLToPath} from 'node:url'
 import {kubeadmApiserverPod} from '../test/support/apiserver-pods.js'
 import {KUBEADM_LOG, recentLog, writeOnNode} from '../test/support/cluster-logs.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
+import {runOnEks} from './readme-eks.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
@@ -207,6 +208,18 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       rmSync(root, {recursive: true, force: true})
     }
   },
+}
+
+/** On an EKS context, against a loopback CloudWatch Logs: what is inferred is said first, on stderr. */
+for (const [command, code, withGroup] of [
+  ['policies --since-time 2026-11-24T10:00:00Z --until-time 2026-11-24T11:00:00Z', 0, true],
+  ['policies --source cloudwatch --cluster-name prod-eu --region eu-west-1 --since 1h', 2, false],
+] as const) {
+  SPECIAL[command] = async () => {
+    const run = await runOnEks(runCli, argsOf(command), withGroup)
+    if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
+    return consoleBlock(command, run.stderr + run.stdout)
+  }
 }
 
 async function render(command: string): Promise<string> {

@@ -1,6 +1,8 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
 // v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
 
+import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
+
 export interface UserInfo {
   readonly username: string
   readonly groups: readonly string[]
@@ -41,8 +43,9 @@ export interface AuditEvent {
 /**
  * The events in a JSON value, or why it is not an audit event (for the malformed count). A known
  * wrapper of many (an Elasticsearch response) may hold items that are no event: `notUnderstood`.
+ * `cut`: audit IDs of events a log service cut short (counted as not understood, or the error).
  */
-export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number} | {error: string}
+export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number; cut?: string[]} | {error: string; cut?: string[]}
 
 type Json = Record<string, unknown>
 
@@ -64,6 +67,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   }
   // An Elasticsearch `_search` response (or a saved page of one): the events are its hits' _source.
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
+  const cloudWatch = cloudWatchRecords(value)
+  if (cloudWatch) return decodeRecords(cloudWatch, depth)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -73,13 +78,43 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
 
 function decodeMany(items: unknown[], depth: number): DecodeResult {
   const events: AuditEvent[] = []
+  const cut: string[] = []
+  let notUnderstood = 0
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
-    if ('error' in one) return {error: `list item: ${one.error}`}
+    for (const id of one.cut ?? []) cut.push(id)
+    // An event a log service cut short is counted and named; anything else spoils the list.
+    if ('error' in one && one.cut === undefined) return {error: `list item: ${one.error}`}
+    if ('error' in one) {
+      notUnderstood++
+      continue
+    }
+    notUnderstood += one.notUnderstood ?? 0
     // One at a time: a spread of a long list would put every item on the call stack.
     for (const event of one.events) events.push(event)
   }
-  return {events}
+  return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
+}
+
+/**
+ * A log service's records, unwrapped to the events' JSON: each decoded on its own, and one that
+ * is no event counted, not fatal. A single record that is nothing but a cut event is the error.
+ */
+function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult {
+  const {messages, cut} = records
+  const events: AuditEvent[] = []
+  let notUnderstood = records.notUnderstood + cut.length
+  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : 'the CloudWatch event\'s message is not JSON'
+  for (const message of messages) {
+    const one = decodeDocument(message, depth + 1)
+    if ('error' in one) {
+      notUnderstood++
+      why = `the CloudWatch event's message: ${one.error}`
+    } else for (const event of one.events) events.push(event)
+  }
+  // One event that could not be read is malformed, as a line would be.
+  if (events.length === 0 && notUnderstood === 1 && messages.length + records.notUnderstood + cut.length === 1) return {error: why, ...(cut.length > 0 ? {cut} : {})}
+  return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */

@@ -57,6 +57,14 @@ export function limitsOf(kc: KubeConfig): WaitLimits {
   return LIMITS.get(kc) ?? waitLimits(0)
 }
 
+/** The current user of each KubeConfig made here as the kubeconfig has it: its exec plugin is hidden from client-node, which never runs it. */
+const LOADED_USERS = new WeakMap<KubeConfig, User>()
+
+/** The current user as the kubeconfig writes it, credential plugin included (what a managed cluster's context tells). */
+export function loadedUserOf(kc: KubeConfig): User | null {
+  return LOADED_USERS.get(kc) ?? kc.getCurrentUser()
+}
+
 /** `signal`: the run's; interrupting it stops a credential command that is running. */
 export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr,
   signal?: AbortSignal): Promise<KubeConfig> {
@@ -92,6 +100,7 @@ export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.Pr
   if (opts.verbose) logRequests(stderr)
   const view = withRequestSettings(kc, k8s, limits, opts.impersonate?.groups ?? [], user)
   LIMITS.set(view, limits)
+  if (user) LOADED_USERS.set(view, user)
   return view
 }
 

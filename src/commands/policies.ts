@@ -46,7 +46,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     // Without -f, the log is read where it is; each origin's code loads only then, so file-only
     // runs stay fast to start (as do yaml and the table renderer).
-    const opened = await openSources(input, run)
+    const opened = await openSources(input, run, {query: options.query})
+    for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
     const collector = new ChangeCollector(options.filter)

@@ -9,7 +9,9 @@ import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/ap
 import {abortable, withRequestTimeout} from '../cluster/api-http.js'
 import {listApiServices, readConfigMap} from '../cluster/calico-reads.js'
 import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryFailure} from '../cluster/control-plane.js'
+import {eksContext} from '../cluster/eks-context.js'
 import {loadKubeConfig} from '../cluster/kubeconfig.js'
+import {contextView} from '../cluster/managed-context.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
@@ -54,6 +56,7 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
     ? await call(controlPlane.managedProvider(), wait, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
     : undefined
   const {calico, servedGroups} = await readCalico(kc, version, wait, server)
+  const eks = await readEks(kc, options, managedProvider, run.signal)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
   const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
@@ -80,7 +83,18 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
     calico,
     coverage: coverageInputs(options, version, servedGroups, calico),
     logTails,
+    ...(eks ? {eks} : {}),
   }
+}
+
+/** An EKS cluster's audit log setup, when the context, the nodes or the flags say EKS. */
+async function readEks(kc: KubeConfig, options: DoctorOptions, provider: ManagedProvider | undefined, signal: AbortSignal): Promise<DoctorFacts['eks']> {
+  const view = contextView(kc)
+  const inferred = view && eksContext(view)
+  const flagged = options.eks.clusterName !== undefined || options.eks.logGroup !== undefined
+  if (!inferred && provider?.id !== 'eks' && !flagged) return undefined
+  const {gatherEksFacts} = await import('./eks-facts.js')
+  return gatherEksFacts(inferred, options.eks, signal)
 }
 
 /** An API call doctor cannot do without: any failure becomes one actionable line (exit 2). */

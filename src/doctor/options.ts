@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {EksLogOptions} from '../sources/eks.js'
 import type {LogInput} from '../sources/open.js'
 import type {ProbeKind} from './probe-plan.js'
 
@@ -20,7 +21,9 @@ export interface DoctorOptions {
   readonly verbs: readonly string[]
   /** Rows added with --resource. */
   readonly extraTargets: readonly CoverageTarget[]
-  /** --probe: dry-run creates, looked for in the log; absent without it (doctor then writes nothing). */
+  /** Where an EKS cluster's audit log is, when the kubeconfig context does not say. */
+  readonly eks: EksLogOptions
+  /** --probe: dry-run creates, looked for in the log; absent without it (then no policy write is sent). */
   readonly probe?: ProbeOptions
 }
 

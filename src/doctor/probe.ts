@@ -52,7 +52,7 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   // Opened before anything is sent: a write that cannot be looked for proves nothing.
   let opened: OpenedSources
   try {
-    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run)
+    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {query})
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     say('probe: nothing sent: the audit log cannot be read')

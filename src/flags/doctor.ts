@@ -11,6 +11,7 @@ import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
+import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -80,9 +81,10 @@ export const doctorFlags = {
     summary: `How long to look for the probes in the log. CloudWatch Logs and Cloud Logging can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
     helpGroup: 'PROBE',
   }),
+  ...eksFlags,
 }
 
-export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues {
+export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues {
   user?: string
   offline?: boolean
   manifest?: string
@@ -146,7 +148,8 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   }
   const offline = flags.offline === true || flags.manifest !== undefined
   if (offline) checkOfflineFlags(flags)
-  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace})
+  const eks = eksLogOptions(flags)
+  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace}, eks)
   return {
     offline,
     manifest: flags.manifest,
@@ -158,6 +161,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
     identity,
     verbs,
     extraTargets,
+    eks,
     ...(probe ? {probe} : {}),
     printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
@@ -168,7 +172,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
   const nodeRead = (['via', 'image', 'pod-namespace', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false).map((name) => `--${name}`)
-  const given = [...givenKubeFlags(flags), ...nodeRead]
+  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
   throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {
@@ -262,7 +266,7 @@ function distinctTargets(targets: readonly CoverageTarget[]): CoverageTarget[] {
  * --probe and its flags. The log is looked for where `policies` reads it without -f (every place
  * it can read, decided from the cluster), through the node-reading flags doctor already has.
  */
-function probeOptions(flags: DoctorFlagValues, connection: DoctorOptions['connection'], nodeRead: DoctorOptions['nodeRead']): ProbeOptions | undefined {
+function probeOptions(flags: DoctorFlagValues, connection: DoctorOptions['connection'], nodeRead: DoctorOptions['nodeRead'], eks: DoctorOptions['eks']): ProbeOptions | undefined {
   const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
   if (!flags.probe) {
     if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`})
@@ -295,6 +299,7 @@ function probeOptions(flags: DoctorFlagValues, connection: DoctorOptions['connec
         podNamespace: nodeRead.namespace,
         podTimeoutSeconds: Math.ceil(timeoutMs / 1000) + PROBE_POD_SPARE_SECONDS,
       },
+      eks,
     },
   }
 }

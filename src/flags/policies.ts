@@ -12,6 +12,7 @@ import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
 import type {QueryFilter} from '../sources/source.js'
 import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
 import {commaList} from './comma-list.js'
+import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -19,7 +20,7 @@ import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the cluster; nodes reads the control-plane nodes' log files. [default: auto]", helpGroup: 'INPUT'})(),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs. [default: auto]", helpGroup: 'INPUT'})(),
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
@@ -31,9 +32,10 @@ export const policiesFlags = {
   'include-dry-run': Flags.boolean({summary: 'Count dry-run requests (dryRun=All) as changes.', helpGroup: 'FILTER'}),
   'include-subresources': Flags.boolean({summary: 'Count subresource writes (e.g. tiers/status) as changes.', helpGroup: 'FILTER'}),
   limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
+  ...eksFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -94,9 +96,11 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   ]
   // Checked with -f too: a bad value is a mistake whichever way the logs are read.
   const cluster = clusterReadOptions(flags)
+  const eks = eksLogOptions(flags)
+  checkSourceFlags(flags)
   const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -104,7 +108,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     }
   }
   return {
-    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}},
+    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}, eks},
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
     query: {
@@ -128,6 +132,18 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     color: flags.color,
     limit: flags.limit,
   }
+}
+
+/** The nodes' flags and CloudWatch's exclude each other: each means the other is not read. */
+function checkSourceFlags(flags: PoliciesFlagValues): void {
+  const eks = givenEksFlags(flags)
+  const nodes = givenClusterOnlyFlags(flags)
+  const clash = flags.source === 'nodes' ? eks : flags.source === 'cloudwatch' ? nodes : eks.length > 0 ? nodes : []
+  if (clash.length === 0) return
+  const reading = flags.source === 'cloudwatch' || (flags.source !== 'nodes' && eks.length > 0) ? 'CloudWatch Logs (EKS)' : "the control-plane nodes' files"
+  throw new UserError(`${clash.join(', ')} ${clash.length === 1 ? 'does' : 'do'} not apply when reading ${reading}`, {
+    hint: flags.source === 'nodes' ? `drop ${clash.join(' ')}, or use --source cloudwatch` : `drop ${clash.join(' ')}, or use --source nodes`,
+  })
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import {type DecodeResult, decodeDocument} from '../audit/event.js'
 import {isLegacyLine} from '../audit/legacy-format.js'
+import {auditIdOf, isTruncated, looksLikeBase64Gzip, subscriptionPayload} from '../audit/records/cloudwatch.js'
 import {isSpace} from './bytes.js'
 
 export interface Candidate {
@@ -23,14 +24,27 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024
 
 export function decodeCandidate(candidate: Candidate): DecodeResult {
   const text = jsonTextOf(candidate.bytes)
-  if (text === undefined) return {error: isLegacyLine(candidate.bytes) ? 'legacy format line' : 'not JSON'}
+  if (text === undefined) return decodeNonJson(candidate.bytes)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
+    // A CloudWatch S3 export line (`<time> <event>`) of an event CloudWatch cut: named, not read.
+    if (isTruncated(text)) return {error: INVALID_JSON, cut: [auditIdOf(text)]}
     return {error: INVALID_JSON}
   }
   return decodeDocument(value)
+}
+
+/** A line that is no JSON: a CloudWatch subscription payload as delivered (base64 of gzip), or not an event. */
+function decodeNonJson(bytes: Buffer): DecodeResult {
+  let start = 0
+  while (start < bytes.length && isSpace(bytes[start])) start++
+  if (looksLikeBase64Gzip(bytes.toString('latin1', start, start + 4))) {
+    const payload = subscriptionPayload(bytes.toString('latin1', start))
+    if (payload !== undefined) return decodeDocument(payload)
+  }
+  return {error: isLegacyLine(bytes) ? 'legacy format line' : 'not JSON'}
 }
 
 /**

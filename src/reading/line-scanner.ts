@@ -125,7 +125,7 @@ export class LineScanner {
     if (isBlank(text, start, end)) return
     // An unterminated last line that is a whole object is just missing its newline; one cut
     // short is a log still being written: normal, neither an event nor malformed.
-    if (unterminated && !endsWithBrace(text, start, end)) {
+    if (unterminated && !endsWithBrace(text, start, end) && !text.startsWith(BASE64_GZIP, start)) {
       this.unterminated = true
       return
     }
@@ -142,8 +142,13 @@ export class LineScanner {
   private judge(chunk: Buffer, text: string, base: number, start: number, end: number, wanted: boolean, unterminated: boolean): void {
     this.lines++
     let verdict: Verdict
-    if (!this.looksLikeEvent(text, start, end)) verdict = 'malformed'
-    else if (wanted || !isApiserverLine(text, start)) verdict = this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn: wanted})
+    const plain = isApiserverLine(text, start)
+    // Events the prefilter cannot see (escaped in a string, base64 of gzip) are decoded and handed on.
+    const hidden = !plain && holdsHiddenEvents(text, start, end)
+    const candidate = (handOn: boolean) => this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn})
+    // An event CloudWatch cut short is decoded only to be named.
+    if (!hidden && !this.looksLikeEvent(text, start, end)) verdict = endsCutShort(text, start, end) ? candidate(false) : 'malformed'
+    else if (wanted || hidden || !plain) verdict = candidate(wanted || hidden)
     else verdict = 'event'
     if (verdict === 'malformed') this.reportMalformed(this.lineNo)
     else if (verdict === 'partial') {
@@ -259,6 +264,34 @@ function isApiserverLine(text: string, start: number): boolean {
   // Searched within the prefix only, never on through the rest of the slice.
   const brace = text.substring(start, start + 258).indexOf(' {')
   return brace !== -1 && text.startsWith(APISERVER_LINE, start + brace + 1)
+}
+
+/**
+ * A line whose events are out of sight of the prefilter: escaped inside a JSON string (a
+ * CloudWatch event's message, an AKS record's properties.log), or a CloudWatch subscription
+ * payload as delivered (base64 of gzip: `H4sI…`, alone or as a Lambda's `{"awslogs": …}`), or
+ * a CloudWatch event whose message was cut short.
+ */
+function holdsHiddenEvents(text: string, start: number, end: number): boolean {
+  let first = start
+  while (first < end && isSpace(text.charCodeAt(first))) first++
+  if (text.startsWith(BASE64_GZIP, first)) return true
+  // Searched within the line only (see looksLikeEvent).
+  const line = text.substring(first, end)
+  // A CloudWatch event whose message was cut short may have lost its verb: decoded, to be named.
+  return line.includes(ESCAPED_VERB) || line.includes(LAMBDA_PAYLOAD) || line.includes(CUT_SHORT)
+}
+
+const BASE64_GZIP = 'H4sI'
+const ESCAPED_VERB = '\\"verb\\"'
+const LAMBDA_PAYLOAD = '"awslogs"'
+const CUT_SHORT = '[Truncated...]'
+
+/** CloudWatch's mark on an event it cut at its size limit. */
+function endsCutShort(text: string, start: number, end: number): boolean {
+  let last = end
+  while (last > start && isSpace(text.charCodeAt(last - 1))) last--
+  return last - start >= CUT_SHORT.length && text.startsWith(CUT_SHORT, last - CUT_SHORT.length)
 }
 
 function endsWithBrace(text: string, start: number, end: number): boolean {

@@ -4,7 +4,7 @@
 import {decodeDocument} from '../audit/event.js'
 import type {QueryFilter, QuerySource} from '../sources/source.js'
 import type {AddEvents} from './scan.js'
-import {type SourceStats, widenSpan} from './stats.js'
+import {noteTruncated, type SourceStats, widenSpan} from './stats.js'
 
 export async function readQuery(source: QuerySource, filter: QueryFilter, stats: SourceStats, add: AddEvents, changed: () => void, signal?: AbortSignal): Promise<void> {
   stats.format = source.format
@@ -14,6 +14,7 @@ export async function readQuery(source: QuerySource, filter: QueryFilter, stats:
     for (const value of page.records) {
       record++
       const decoded = decodeDocument(value)
+      if (decoded.cut) noteTruncated(stats, decoded.cut)
       if ('error' in decoded) {
         stats.malformed++
         stats.firstMalformedLine ??= record

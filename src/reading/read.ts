@@ -18,7 +18,7 @@ import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {filesInWindow, OrderWatch} from './seek.js'
-import {emptyStats, type SourceStats} from './stats.js'
+import {emptyStats, noteTruncated, type SourceStats} from './stats.js'
 
 /**
  * Where the events go. An event may come with its request and response bodies cut down to what
@@ -217,6 +217,8 @@ async function mergeParallelChunks(parallel: ParallelScan, firstLineCount: numbe
       if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = lineCount + result.firstMalformedLine
       lineCount += result.lineCount
       stats.unterminated ||= result.unterminated
+      noteTruncated(stats, result.truncatedIDs)
+      stats.truncated += result.truncated - result.truncatedIDs.length
       stats.firstTimeMs ??= result.firstTimeMs
       if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
       failure = result.failure === undefined ? undefined : String(result.failure)

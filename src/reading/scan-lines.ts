@@ -6,6 +6,7 @@ import {decodeCandidate, INVALID_JSON} from './decode.js'
 import {LineScanner, type Verdict} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
+import {noteTruncated} from './stats.js'
 
 /** What scanning a stretch of JSON lines found. Plain data: it also crosses from a worker thread. */
 export interface LinesResult {
@@ -31,6 +32,9 @@ export interface LinesResult {
    */
   earliestMs: number | null
   latestMs: number | null
+  /** Events a log service cut short, and the first few of their audit IDs. */
+  truncated: number
+  truncatedIDs: string[]
   failure?: unknown
 }
 
@@ -74,8 +78,10 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
   // written on one line: as many as it holds, and its items that are no event are not understood.
   let extraEvents = 0
   let notUnderstood = 0
+  const truncated = {truncated: 0, truncatedIDs: [] as string[]}
   const scanner: LineScanner = new LineScanner((candidate): Verdict => {
     const decoded = decodeCandidate(candidate)
+    if (decoded.cut) noteTruncated(truncated, decoded.cut)
     // Cut short while being written; a whole document that is no event is malformed, even last.
     if ('error' in decoded) return candidate.unterminated && decoded.error === INVALID_JSON ? 'partial' : 'malformed'
     extraEvents += decoded.events.length - 1
@@ -122,6 +128,7 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     disordered: order?.disordered ?? false,
     earliestMs,
     latestMs,
+    ...truncated,
     failure,
   }
 }

@@ -10,7 +10,7 @@ import {DocumentSplitter} from './document-splitter.js'
 import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
 import {firstLineTime, lastLineTime} from './line-times.js'
 import {type LinesScanOptions, scanJsonLines} from './scan-lines.js'
-import {type SourceStats, widenSpan} from './stats.js'
+import {noteTruncated, type SourceStats, widenSpan} from './stats.js'
 
 export type AddEvents = (events: readonly AuditEvent[]) => void
 
@@ -56,6 +56,8 @@ async function scanLines(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: 
   stats.malformed = result.malformed
   stats.firstMalformedLine = result.firstMalformedLine
   stats.unterminated ||= result.unterminated
+  noteTruncated(stats, result.truncatedIDs)
+  stats.truncated += result.truncated - result.truncatedIDs.length
   // The head may have had no whole event line (a first line longer than it).
   stats.firstTimeMs ??= result.firstTimeMs
   if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
@@ -67,6 +69,7 @@ async function scanLines(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: 
 async function scanDocuments(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: AddEvents): Promise<void> {
   const documents = new DocumentSplitter((candidate) => {
     const decoded = decodeCandidate(candidate)
+    if (decoded.cut) noteTruncated(stats, decoded.cut)
     if (!('error' in decoded)) {
       stats.events += decoded.events.length
       stats.malformed += decoded.notUnderstood ?? 0

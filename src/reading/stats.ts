@@ -42,6 +42,10 @@ export interface SourceStats {
   refused: boolean
   /** Nothing more will be read from it: read to the end, skipped, or failed. */
   finished: boolean
+  /** Events a log service cut short (CloudWatch's `[Truncated...]`), counted among the malformed. */
+  truncated: number
+  /** The first few of their audit IDs, to name them. */
+  truncatedIDs: string[]
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
@@ -50,7 +54,16 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: []}
+}
+
+/** How many audit IDs of cut-short events are kept to be named. */
+export const NAMED_TRUNCATED = 10
+
+/** Counts events a log service cut short, keeping the first few audit IDs. */
+export function noteTruncated(into: {truncated: number; truncatedIDs: string[]}, auditIDs: readonly string[]): void {
+  into.truncated += auditIDs.length
+  for (const id of auditIDs) if (into.truncatedIDs.length < NAMED_TRUNCATED) into.truncatedIDs.push(id)
 }
 
 /** Documents come in any order (an EventList of several apiservers): the span is their earliest and latest. */

@@ -10,14 +10,24 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     if (s.disordered) {
       lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
     }
+    if (s.truncated > 0) lines.push(truncatedMessage(s))
+    // Cut-short events are counted among the malformed, and said above.
+    const malformed = s.malformed - s.truncated
     if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
-    else if (s.malformed > 0) {
+    else if (malformed > 0) {
       const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
-      lines.push(`${s.name}: skipped ${s.malformed} malformed ${s.malformed === 1 ? 'line' : 'lines'}${where}`)
+      lines.push(`${s.name}: skipped ${malformed} malformed ${malformed === 1 ? 'line' : 'lines'}${where}`)
     }
     if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
   }
   return lines
+}
+
+/** Events CloudWatch cut at its size limit cannot be read: how many, and which (by audit ID). */
+function truncatedMessage(s: SourceStats): string {
+  const more = s.truncated - s.truncatedIDs.length
+  const ids = `${s.truncatedIDs.join(', ')}${more > 0 ? ` and ${more} more` : ''}`
+  return `${s.name}: ${s.truncated} ${s.truncated === 1 ? 'event was' : 'events were'} cut short by CloudWatch Logs ([Truncated...]) and cannot be read; audit ${s.truncatedIDs.length === 1 && more === 0 ? 'ID' : 'IDs'} ${ids}`
 }
 
 /** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */

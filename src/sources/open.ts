@@ -4,33 +4,45 @@
 
 import type {RunContext} from '../run-context.js'
 import type {ClusterReadOptions} from './cluster.js'
-import type {Source} from './source.js'
+import type {EksLogOptions} from './eks.js'
+import type {QueryFilter, Source} from './source.js'
 
-/** Where the cluster's log is read without -f: `auto` decides from the cluster (today: its nodes). */
-export const LOG_LOCATIONS = ['auto', 'nodes'] as const
+/**
+ * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
+ * cluster's log in CloudWatch Logs) or else reads the control-plane nodes.
+ */
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
   /** Lines for the user about what was chosen or left out (whoever prints them makes them safe). */
   readonly notices: readonly string[]
+  /** One line each on what is read, when it was inferred (`reading EKS audit logs of cluster …`). */
+  readonly announcements: readonly string[]
   /** Sources read at once: network sources gain from more. */
   readonly concurrency: number
   /** Ends what opening started (reader pods): call it however reading ends; idempotent. */
   close(): Promise<void>
 }
 
-export async function openSources(input: LogInput, run: RunContext, stdin: NodeJS.ReadableStream = process.stdin): Promise<OpenedSources> {
+/** `query`: what a log store is asked for; a store is asked for its first answer while it is opened. */
+export async function openSources(input: LogInput, run: RunContext, {query, stdin = process.stdin}: {query: QueryFilter; stdin?: NodeJS.ReadableStream}): Promise<OpenedSources> {
   if (input.from === 'files') {
     const {fileSources} = await import('./file.js')
     const files = await fileSources(input.files, stdin)
-    return {sources: files.sources, notices: files.notices, concurrency: 2, close: async () => {}}
+    return {sources: files.sources, notices: files.notices, announcements: [], concurrency: 2, close: async () => {}}
+  }
+  if (input.location !== 'nodes') {
+    const {openEksLog} = await import('./eks.js')
+    const eks = await openEksLog(input.location, input.cluster, input.eks, query, run)
+    if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}
   }
   const {openClusterSources} = await import('./cluster.js')
   const cluster = await openClusterSources(input.cluster, run)
-  return {sources: cluster.sources, notices: cluster.warnings, concurrency: 8, close: () => cluster.close()}
+  return {sources: cluster.sources, notices: cluster.warnings, announcements: [], concurrency: 8, close: () => cluster.close()}
 }

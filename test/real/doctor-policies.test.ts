@@ -12,7 +12,7 @@ import {doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
 import {POLICIES} from './fixtures.js'
 
 async function offlineReport(flags: Partial<DoctorFlagValues>): Promise<DoctorReport> {
-  const options = doctorOptions({'request-timeout': '0', offline: true, 'node-access': true, via: 'auto', image: 'busybox', 'pod-namespace': 'kube-system', 'print-policy': false, output: 'json', color: 'never', ...flags})
+  const options = doctorOptions({offline: true, 'node-access': true, output: 'json', color: 'never', ...flags})
   return buildReport(await gatherOfflineFacts(options))
 }
 

@@ -108,6 +108,7 @@ describe('doctor options from the command line', () => {
     identity: {name: DEFAULT_POLICY_USER, groups: ['system:authenticated']},
     verbs: [...WRITE_VERBS],
     extraTargets: [],
+    eks: {},
     printPolicy: false,
     output: 'table',
     color: 'auto',
@@ -130,6 +131,7 @@ describe('doctor options from the command line', () => {
     [['--manifest', 'kube-apiserver.yaml', '--kubernetes-version', '1.31'], {offline: true, manifest: 'kube-apiserver.yaml', kubernetesVersion: {major: 1, minor: 31}}],
     [['--offline', '--policy-file', 'p.yaml', '-o', 'json'], {offline: true, policyFile: 'p.yaml', output: 'json'}],
     [['--print-policy'], {printPolicy: true}],
+    [['--cluster-name', 'prod-eu', '--region', 'eu-west-1'], {eks: {clusterName: 'prod-eu', region: 'eu-west-1'}}],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -146,6 +148,7 @@ describe('doctor options from the command line', () => {
     [['--as-group', 'ops'], /^--as-group needs --as/, /--as alice --as-group ops/],
     [['--server', 'localhost:6443'], /^--server "localhost:6443" is not an http\(s\) URL$/, /https:\/\/localhost:6443/],
     [['--certificate-authority', 'ca.pem', '--insecure-skip-tls-verify'], /cannot be used together/, /not both/],
+    [['--offline', '--policy-file', 'p.yaml', '--region', 'eu-west-1'], /^--region is for checking a cluster, which --offline does not contact$/, /^drop --region, or drop --offline/],
   ]
   for (const [argv, message, hint] of refused) {
     it(`refuses ${argv.join(' ')}`, async () => {

@@ -28,6 +28,7 @@ const DEFAULTS: PoliciesOptions = {
       insecureSkipTlsVerify: false, token: undefined, impersonate: undefined, requestTimeoutMs: 0, verbose: false,
       nodes: [], logPath: undefined, via: 'auto', image: DEFAULT_READER_IMAGE, podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs: NOW - DAY,
     },
+    eks: {},
   },
   window: {sinceMs: NOW - DAY, untilMs: null},
   filter: {sinceMs: NOW - DAY, untilMs: null, includeDryRun: false, includeSubresources: false},
@@ -40,7 +41,8 @@ const DEFAULTS: PoliciesOptions = {
 }
 
 type Cluster = Extract<PoliciesOptions['input'], {from: 'cluster'}>['cluster']
-const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}}})
+const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}, eks: {}}})
+const eks = (location: 'auto' | 'cloudwatch', options: Record<string, string>): Partial<PoliciesOptions> => ({input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location, eks: options}})
 
 describe('policies options', () => {
   it('compiles no flags to the defaults: the logs on the control-plane nodes, the last 24 hours', async () => {
@@ -82,6 +84,9 @@ describe('policies options', () => {
     [['--as', 'alice', '--as-group', 'ops', '--as-group', 'system:masters'], cluster({impersonate: {user: 'alice', groups: ['ops', 'system:masters']}})],
     [['--as', 'system:serviceaccount:ci:deployer'], cluster({impersonate: {user: 'system:serviceaccount:ci:deployer', groups: []}})],
     [['-v'], cluster({verbose: true})],
+    [['--source', 'cloudwatch'], eks('cloudwatch', {})],
+    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'})],
+    [['--source', 'cloudwatch', '--log-group', '/aws/eks/prod-eu/cluster', '--region', 'us-gov-west-1'], eks('cloudwatch', {logGroup: '/aws/eks/prod-eu/cluster', region: 'us-gov-west-1'})],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -112,6 +117,14 @@ describe('policies options', () => {
     [['--verb', 'get'], /^--verb get is not a write verb$/, /^use one of: create/],
     [['--kind', 'pods'], /^--kind pods is not a watched kind$/, /^use one of: gnp/],
     [['--user', ''], /^--user is empty$/, /leave --user out/],
+    [['-f', 'a.log', '--region', 'eu-west-1'], /^--region is for reading the logs from the cluster, which -f replaces$/, /^drop --region, or drop -f/],
+    [['--source', 'nodes', '--log-group', '/aws/eks/x/cluster'], /^--log-group does not apply when reading the control-plane nodes' files$/, /^drop --log-group, or use --source cloudwatch$/],
+    [['--source', 'cloudwatch', '--node', 'cp-1', '--via', 'pod'], /^--node, --via do not apply when reading CloudWatch Logs \(EKS\)$/, /^drop --node --via, or use --source nodes$/],
+    [['--cluster-name', 'prod', '--log-path', '/var/log/a.log'], /^--log-path does not apply when reading CloudWatch Logs \(EKS\)$/, /--source nodes/],
+    [['--region', 'Europe'], /^--region Europe is not an AWS region$/, /eu-west-1/],
+    [['--cluster-name', 'a b'], /^--cluster-name a b is not an EKS cluster name$/, /letters, digits/],
+    [['--log-group', 'x y'], /^--log-group x y is not a log group name$/, /\/aws\/eks\/prod\/cluster/],
+    [['--region', ' '], /^--region is empty$/, /leave --region out/],
   ]
   for (const [argv, message, hint] of refused) {
     it(`refuses ${argv.join(' ')}`, async () => {

@@ -298,7 +298,12 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       client.pause()
       const upstream = connectTcp(tlsPort, '127.0.0.1')
       track(upstream)
-      upstream.on('close', () => client.destroy())
+      // The server's end reaches the client through pipe() once what it sent is flushed: destroying
+      // the client here instead drops what is still queued (a body cut short, as a reset, under load).
+      upstream.on('close', () => {
+        if (!client.writableEnded) client.end()
+      })
+      upstream.on('error', () => client.destroy())
       client.on('close', () => upstream.destroy())
       upstream.write(first)
       client.pipe(upstream).pipe(client)
