@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     workDir,
     bundleFile: bundled.file,
     bundle: await readFile(bundled.file),
-    bundleNotices: await bundledPackageNotices(bundled.packages),
+    bundleNotices: await bundledPackageNotices(bundled.packages, root),
     completion: options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
     license: await readFile(join(root, 'LICENSE')),
     // A blob runs only in the Node version that wrote it: every binary is of this one.

@@ -24,6 +24,7 @@ import {fileURLToPath} from 'node:url'
 import {kubeadmApiserverPod} from '../test/support/apiserver-pods.js'
 import {KUBEADM_LOG, recentLog, writeOnNode} from '../test/support/cluster-logs.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
+import {runOnAks} from './readme-aks.js'
 import {runOnEks} from './readme-eks.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -217,6 +218,18 @@ for (const [command, code, withGroup] of [
 ] as const) {
   SPECIAL[command] = async () => {
     const run = await runOnEks(runCli, argsOf(command), withGroup)
+    if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
+    return consoleBlock(command, run.stderr + run.stdout)
+  }
+}
+
+/** On an AKS context, against a loopback Log Analytics and Azure Resource Manager: what is inferred is said first, on stderr. */
+for (const [command, code, withSetting] of [
+  ['policies --since-time 2026-12-07T10:00:00Z --until-time 2026-12-07T11:00:00Z', 0, true],
+  ['policies --source log-analytics --since 1h', 2, false],
+] as const) {
+  SPECIAL[command] = async () => {
+    const run = await runOnAks(runCli, argsOf(command), withSetting)
     if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
     return consoleBlock(command, run.stderr + run.stdout)
   }

@@ -12,21 +12,35 @@ export interface NoticeSource {
 
 const LICENSE_FILE = /^((un)?licen[cs]e|copying|notice)([.-][\w.-]+)?$/i
 
-async function packageNotice(name: string, folder: string): Promise<NoticeSource> {
+// Some packages (several of the AWS SDK's) declare Apache-2.0 but ship no license file. Its
+// standard text is the one this project's own LICENSE holds, so that text is passed on for them;
+// a package under any other license without a file is still named as such (and fails the check).
+const STANDARD_TEXTS: Readonly<Record<string, string>> = {'Apache-2.0': 'LICENSE'}
+
+async function standardText(license: string, root: string): Promise<string | null> {
+  const file = STANDARD_TEXTS[license]
+  if (file === undefined) return null
+  const text = (await readFile(join(root, file), 'utf8')).trim()
+  return `The package ships no license file; its package.json declares ${license}, whose text follows.\n\n${text}`
+}
+
+async function packageNotice(name: string, folder: string, root: string): Promise<NoticeSource> {
   const pjson = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {version?: string; license?: string}
   const files = (await readdir(folder)).filter((file) => LICENSE_FILE.test(file)).sort()
   const texts = await Promise.all(files.map((file) => readFile(join(folder, file), 'utf8')))
+  const license = pjson.license ?? 'unknown'
   return {
     name,
     version: pjson.version ?? 'unknown',
-    license: pjson.license ?? 'unknown',
-    text: texts.length > 0 ? texts.map((text) => text.trim()).join('\n\n') : null,
+    license,
+    text: texts.length > 0 ? texts.map((text) => text.trim()).join('\n\n') : await standardText(license, root),
   }
 }
 
-export async function bundledPackageNotices(packages: ReadonlyMap<string, string>): Promise<NoticeSource[]> {
+/** `root` is this project's folder, whose LICENSE is the standard Apache-2.0 text. */
+export async function bundledPackageNotices(packages: ReadonlyMap<string, string>, root: string): Promise<NoticeSource[]> {
   const names = [...packages.keys()].sort()
-  return Promise.all(names.map((name) => packageNotice(name, packages.get(name)!)))
+  return Promise.all(names.map((name) => packageNotice(name, packages.get(name)!, root)))
 }
 
 export function renderNotices(sources: readonly NoticeSource[]): string {

@@ -1,6 +1,8 @@
 // The audit Event as the rest of the pipeline sees it: one shape for audit.k8s.io/v1, v1beta1,
-// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers.
+// v1alpha1 and version-less events, unwrapped from EventLists and known log-shipper wrappers, or
+// mapped from a provider's own record (src/audit/records/).
 
+import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
 
 export interface UserInfo {
@@ -38,6 +40,8 @@ export interface AuditEvent {
   readonly timeUs: number
   readonly requestObject?: unknown
   readonly responseObject?: unknown
+  /** AKS replaced its request or response body with "skipped-too-big-size-object": who and when are known, what changed is not. */
+  readonly bodySkipped?: true
 }
 
 /**
@@ -69,6 +73,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (isObject(value.hits) && Array.isArray(value.hits.hits)) return decodeHits(value.hits.hits)
   const cloudWatch = cloudWatchRecords(value)
   if (cloudWatch) return decodeRecords(cloudWatch, depth)
+  const aks = aksEvents(value)
+  if (aks) return decodeInner(aks, depth)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -117,6 +123,25 @@ function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult 
   return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
+/**
+ * The events a provider's record (or batch of records) holds, each decoded on its own: one that is
+ * no event is counted, not fatal; a document that is one record and no event is the error.
+ */
+function decodeInner(inner: AksEvents, depth: number): DecodeResult {
+  const events: AuditEvent[] = []
+  let notUnderstood = inner.notUnderstood
+  let why = inner.why
+  for (const value of inner.events) {
+    const one = decodeDocument(value, depth + 1)
+    if ('error' in one) {
+      notUnderstood++
+      why ??= one.error
+    } else for (const event of one.events) events.push(event)
+  }
+  if (events.length === 0 && notUnderstood === 1 && inner.events.length + inner.notUnderstood === 1) return {error: why ?? 'not an audit event'}
+  return notUnderstood > 0 ? {events, notUnderstood} : {events}
+}
+
 /** Each hit on its own: one that is no audit event (another index in the search) is counted, not fatal. */
 function decodeHits(hits: unknown[]): DecodeResult {
   const events: AuditEvent[] = []
@@ -160,8 +185,9 @@ function decodeOne(raw: Json): DecodeResult {
     requestObject: raw.requestObject,
     responseObject: raw.responseObject,
   }
-  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...event, codeUnreadable: true}]}
-  return {events: [event]}
+  const marked: AuditEvent = hasSkippedBody(event) ? {...event, bodySkipped: true} : event
+  if (status?.code !== undefined && !isHttpStatus(status.code)) return {events: [{...marked, codeUnreadable: true}]}
+  return {events: [marked]}
 }
 
 function isHttpStatus(code: unknown): code is number {

@@ -18,6 +18,8 @@ export interface KubeContextView {
   /** The name of the kubeconfig's cluster entry (for EKS, often the cluster ARN). */
   readonly clusterName: string
   readonly server: string
+  /** The name of the kubeconfig's user entry (AKS names it clusterUser_RESOURCEGROUP_CLUSTER). */
+  readonly userName?: string
   readonly exec?: ExecPlugin
 }
 
@@ -32,6 +34,7 @@ export function contextView(kc: KubeConfig): KubeContextView | undefined {
     contextName: context.name,
     clusterName: context.cluster,
     server: cluster?.server ?? '',
+    userName: context.user,
     ...(exec && typeof exec.command === 'string' ? {exec: execPlugin(exec.command, exec.args, exec.env)} : {}),
   }
 }

@@ -9,6 +9,7 @@ import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/ap
 import {abortable, withRequestTimeout} from '../cluster/api-http.js'
 import {listApiServices, readConfigMap} from '../cluster/calico-reads.js'
 import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryFailure} from '../cluster/control-plane.js'
+import {aksContext} from '../cluster/aks-context.js'
 import {eksContext} from '../cluster/eks-context.js'
 import {loadKubeConfig} from '../cluster/kubeconfig.js'
 import {contextView} from '../cluster/managed-context.js'
@@ -57,6 +58,7 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
     : undefined
   const {calico, servedGroups} = await readCalico(kc, version, wait, server)
   const eks = await readEks(kc, options, managedProvider, run.signal)
+  const aks = await readAks(kc, options, managedProvider, run.signal)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
   const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
@@ -84,14 +86,27 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
     coverage: coverageInputs(options, version, servedGroups, calico),
     logTails,
     ...(eks ? {eks} : {}),
+    ...(aks ? {aks} : {}),
   }
+}
+
+/** An AKS cluster's diagnostic settings, when the context, the nodes or the flags say AKS. */
+async function readAks(kc: KubeConfig, options: DoctorOptions, provider: ManagedProvider | undefined, signal: AbortSignal): Promise<DoctorFacts['aks']> {
+  const view = contextView(kc)
+  const inferred = view && aksContext(view)
+  const given = {...options.aks, ...(options.eks.clusterName ? {clusterName: options.eks.clusterName} : {})}
+  if (!inferred && provider?.id !== 'aks' && options.aks?.subscription === undefined && options.aks?.resourceGroup === undefined) return undefined
+  const {gatherAksFacts} = await import('./aks-facts.js')
+  return gatherAksFacts(inferred, given, {}, signal)
 }
 
 /** An EKS cluster's audit log setup, when the context, the nodes or the flags say EKS. */
 async function readEks(kc: KubeConfig, options: DoctorOptions, provider: ManagedProvider | undefined, signal: AbortSignal): Promise<DoctorFacts['eks']> {
   const view = contextView(kc)
   const inferred = view && eksContext(view)
-  const flagged = options.eks.clusterName !== undefined || options.eks.logGroup !== undefined
+  // --cluster-name is shared with AKS: on a cluster that is AKS, it names that one.
+  const aks = provider?.id === 'aks' || (view !== undefined && aksContext(view) !== undefined)
+  const flagged = (options.eks.clusterName !== undefined && !aks) || options.eks.logGroup !== undefined
   if (!inferred && provider?.id !== 'eks' && !flagged) return undefined
   const {gatherEksFacts} = await import('./eks-facts.js')
   return gatherEksFacts(inferred, options.eks, signal)

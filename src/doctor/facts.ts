@@ -8,6 +8,7 @@ import type {Level} from '../audit/policy/types.js'
 import type {ApiserverInstance} from '../cluster/apiservers.js'
 import type {DiscoveryFailure} from '../cluster/control-plane.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
+import type {AksFacts} from './aks-facts.js'
 import type {EksFacts} from './eks-facts.js'
 import type {ProbeFacts} from './probe-facts.js'
 
@@ -32,6 +33,8 @@ export interface DoctorFacts {
   readonly probe?: ProbeFacts
   /** An EKS cluster's audit log setup, read from AWS; absent when the cluster is not EKS (and offline). */
   readonly eks?: EksFacts
+  /** An AKS cluster's diagnostic settings, read from Azure; absent when the cluster is not AKS (and offline). */
+  readonly aks?: AksFacts
 }
 
 /** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */

@@ -4,6 +4,7 @@ import type {CoverageTarget} from '../audit/policy/coverage.js'
 import type {RequestUser} from '../audit/policy/evaluate.js'
 import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
+import type {AksLogOptions} from '../sources/aks.js'
 import type {EksLogOptions} from '../sources/eks.js'
 import type {LogInput} from '../sources/open.js'
 import type {ProbeKind} from './probe-plan.js'
@@ -23,6 +24,8 @@ export interface DoctorOptions {
   readonly extraTargets: readonly CoverageTarget[]
   /** Where an EKS cluster's audit log is, when the kubeconfig context does not say. */
   readonly eks: EksLogOptions
+  /** Where an AKS cluster's diagnostic settings are, when the kubeconfig context does not say. */
+  readonly aks?: AksLogOptions
   /** --probe: dry-run creates, looked for in the log; absent without it (then no policy write is sent). */
   readonly probe?: ProbeOptions
 }

@@ -6,6 +6,7 @@ import type {ApiserverInstance, MappedPath} from '../cluster/apiservers.js'
 import type {Check, CheckResult} from './check.js'
 import {calicoApiMode, calicoApiserverPolicy} from './checks/calico.js'
 import {controlPlaneVisible} from './checks/control-plane.js'
+import {aksAuditLogging, aksAuditPolicy} from './checks/aks.js'
 import {eksAuditLogging, eksAuditPolicy, eksLogRetention} from './checks/eks.js'
 import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
 import {auditLogFresh} from './checks/log-fresh.js'
@@ -45,6 +46,8 @@ export const CHECKS: readonly Check[] = [
   eksAuditLogging,
   eksLogRetention,
   eksAuditPolicy,
+  aksAuditLogging,
+  aksAuditPolicy,
 ]
 
 /** What --probe proved, after the rest: only when it ran. */

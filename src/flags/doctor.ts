@@ -10,6 +10,7 @@ import type {ProbeKind} from '../doctor/probe-plan.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
+import {aksFlags, type AksFlagValues, aksLogOptions, givenAksFlags} from './aks.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
@@ -82,9 +83,11 @@ export const doctorFlags = {
     helpGroup: 'PROBE',
   }),
   ...eksFlags,
+  subscription: aksFlags.subscription,
+  'resource-group': aksFlags['resource-group'],
 }
 
-export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues {
+export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'> {
   user?: string
   offline?: boolean
   manifest?: string
@@ -149,7 +152,8 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   const offline = flags.offline === true || flags.manifest !== undefined
   if (offline) checkOfflineFlags(flags)
   const eks = eksLogOptions(flags)
-  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace}, eks)
+  const aks = aksDoctorOptions(flags)
+  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace}, {eks, ...aks})
   return {
     offline,
     manifest: flags.manifest,
@@ -162,6 +166,7 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
     verbs,
     extraTargets,
     eks,
+    ...aks,
     ...(probe ? {probe} : {}),
     printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
@@ -169,10 +174,16 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   }
 }
 
+/** The AKS lookups' flags, only when given (the options stay as they were without them). */
+function aksDoctorOptions(flags: DoctorFlagValues): {aks?: ReturnType<typeof aksLogOptions>} {
+  const aks = aksLogOptions(flags)
+  return Object.keys(aks).length > 0 ? {aks} : {}
+}
+
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
   const nodeRead = (['via', 'image', 'pod-namespace', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false).map((name) => `--${name}`)
-  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags)]
+  const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags), ...givenAksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
   throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {
@@ -266,7 +277,12 @@ function distinctTargets(targets: readonly CoverageTarget[]): CoverageTarget[] {
  * --probe and its flags. The log is looked for where `policies` reads it without -f (every place
  * it can read, decided from the cluster), through the node-reading flags doctor already has.
  */
-function probeOptions(flags: DoctorFlagValues, connection: DoctorOptions['connection'], nodeRead: DoctorOptions['nodeRead'], eks: DoctorOptions['eks']): ProbeOptions | undefined {
+function probeOptions(
+  flags: DoctorFlagValues,
+  connection: DoctorOptions['connection'],
+  nodeRead: DoctorOptions['nodeRead'],
+  managed: Pick<DoctorOptions, 'eks' | 'aks'>,
+): ProbeOptions | undefined {
   const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
   if (!flags.probe) {
     if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`})
@@ -299,7 +315,7 @@ function probeOptions(flags: DoctorFlagValues, connection: DoctorOptions['connec
         podNamespace: nodeRead.namespace,
         podTimeoutSeconds: Math.ceil(timeoutMs / 1000) + PROBE_POD_SPARE_SECONDS,
       },
-      eks,
+      ...managed,
     },
   }
 }

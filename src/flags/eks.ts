@@ -10,7 +10,7 @@ const helpGroup = 'EKS'
 
 export const eksFlags = {
   region: Flags.string({summary: "The EKS cluster's AWS region, when the kubeconfig context does not name it (nor AWS_REGION).", helpGroup}),
-  'cluster-name': Flags.string({summary: 'The EKS cluster, when the kubeconfig context does not name it (its audit log is /aws/eks/NAME/cluster).', helpGroup}),
+  'cluster-name': Flags.string({summary: 'The managed cluster (EKS, AKS), when the kubeconfig context does not name it (an EKS audit log is /aws/eks/NAME/cluster).', helpGroup}),
   'log-group': Flags.string({summary: 'The CloudWatch Logs log group holding the audit log. [default: /aws/eks/CLUSTER/cluster]', helpGroup}),
 }
 
@@ -39,7 +39,7 @@ export function eksLogOptions(flags: EksFlagValues): EksLogOptions {
     if (value === '') throw new UserError(`${flag} is empty`, {hint: `give it a value, or leave ${flag} out`})
   }
   if (region !== undefined && !REGION.test(region)) throw new UserError(`--region ${region} is not an AWS region`, {hint: 'e.g. --region eu-west-1'})
-  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName)) throw new UserError(`--cluster-name ${clusterName} is not an EKS cluster name`, {hint: 'letters, digits, - and _, as aws eks list-clusters prints it'})
+  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName)) throw new UserError(`--cluster-name ${clusterName} is not a cluster name`, {hint: 'letters, digits, - and _, as aws eks list-clusters or az aks list prints it'})
   if (logGroup !== undefined && !LOG_GROUP.test(logGroup)) throw new UserError(`--log-group ${logGroup} is not a log group name`, {hint: 'e.g. --log-group /aws/eks/prod/cluster'})
   return {...(region ? {region} : {}), ...(clusterName ? {clusterName} : {}), ...(logGroup ? {logGroup} : {})}
 }

@@ -11,6 +11,7 @@ import type {ColorMode} from '../render/color.js'
 import {LOG_LOCATIONS, type LogInput} from '../sources/open.js'
 import type {QueryFilter} from '../sources/source.js'
 import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} from './cluster-read.js'
+import {aksFlags, type AksFlagValues, aksLogOptions, checkAksSource, givenAksFlags} from './aks.js'
 import {commaList} from './comma-list.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
 import {FILE_VALUE} from './help-values.js'
@@ -20,7 +21,7 @@ import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs. [default: auto]", helpGroup: 'INPUT'})(),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; log-analytics an AKS cluster's in Log Analytics. [default: auto]", helpGroup: 'INPUT'})(),
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
@@ -33,9 +34,10 @@ export const policiesFlags = {
   'include-subresources': Flags.boolean({summary: 'Count subresource writes (e.g. tiers/status) as changes.', helpGroup: 'FILTER'}),
   limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
   ...eksFlags,
+  ...aksFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, AksFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -98,9 +100,11 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   const cluster = clusterReadOptions(flags)
   const eks = eksLogOptions(flags)
   checkSourceFlags(flags)
+  const aks = aksLogOptions(flags)
+  checkAksSource(flags.source, flags, {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags)})
   const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -108,7 +112,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     }
   }
   return {
-    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}, eks},
+    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}, eks, ...(Object.keys(aks).length > 0 ? {aks} : {})},
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
     query: {

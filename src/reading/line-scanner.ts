@@ -270,7 +270,8 @@ function isApiserverLine(text: string, start: number): boolean {
  * A line whose events are out of sight of the prefilter: escaped inside a JSON string (a
  * CloudWatch event's message, an AKS record's properties.log), or a CloudWatch subscription
  * payload as delivered (base64 of gzip: `H4sI…`, alone or as a Lambda's `{"awslogs": …}`), or
- * a CloudWatch event whose message was cut short.
+ * a CloudWatch event whose message was cut short; or in Log Analytics' columns (an AKSAudit row or
+ * a query answer naming the AuditId column, an AzureDiagnostics row's log_s).
  */
 function holdsHiddenEvents(text: string, start: number, end: number): boolean {
   let first = start
@@ -279,13 +280,15 @@ function holdsHiddenEvents(text: string, start: number, end: number): boolean {
   // Searched within the line only (see looksLikeEvent).
   const line = text.substring(first, end)
   // A CloudWatch event whose message was cut short may have lost its verb: decoded, to be named.
-  return line.includes(ESCAPED_VERB) || line.includes(LAMBDA_PAYLOAD) || line.includes(CUT_SHORT)
+  return line.includes(ESCAPED_VERB) || line.includes(LAMBDA_PAYLOAD) || line.includes(CUT_SHORT) || line.includes(AUDIT_ID_COLUMN) || line.includes(LOG_S_COLUMN)
 }
 
 const BASE64_GZIP = 'H4sI'
 const ESCAPED_VERB = '\\"verb\\"'
 const LAMBDA_PAYLOAD = '"awslogs"'
 const CUT_SHORT = '[Truncated...]'
+const AUDIT_ID_COLUMN = '"AuditId"'
+const LOG_S_COLUMN = '"log_s"'
 
 /** CloudWatch's mark on an event it cut at its size limit. */
 function endsCutShort(text: string, start: number, end: number): boolean {

@@ -3,6 +3,7 @@
 // the head), plan (whole, or bisected to a window and stopped after it), scan, decode, hand on.
 // A query source is asked with the run's filter, and its records are decoded (reading/query.ts).
 
+import {findWatchedResource, isWriteVerb} from '../audit/catalog.js'
 import {slimEvent} from '../audit/changes.js'
 import type {AuditEvent} from '../audit/event.js'
 import {logStreamName} from '../audit/rotation.js'
@@ -18,7 +19,7 @@ import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {filesInWindow, OrderWatch} from './seek.js'
-import {emptyStats, noteTruncated, type SourceStats} from './stats.js'
+import {emptyStats, NAMED_TRUNCATED, noteTruncated, type SourceStats} from './stats.js'
 
 /**
  * Where the events go. An event may come with its request and response bodies cut down to what
@@ -66,7 +67,7 @@ export async function readSources(sources: readonly Source[], options: ReadOptio
         const source = sources[i]
         if (isQuerySource(source)) {
           if (!options.query) throw new Error(`${source.name} is a query source, and no query was given`)
-          await readQuery(source, options.query, stats[i], sinkFor(reading, source), reading.changed, reading.signal)
+          await readQuery(source, options.query, stats[i], sinkFor(reading, source, stats[i]), reading.changed, reading.signal)
         } else await readSource(source, stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
@@ -121,7 +122,7 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
 async function readOnce(source: LogSource, stats: SourceStats, reading: SourceReading): Promise<void> {
   const peeked = await peekHead(source.read(undefined, reading.signal), 2, (head) => head.length >= 2)
   const counted = countBytes(peeked.all, stats, reading)
-  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source), {stopAfter: null, watchOrder: false})
+  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source, stats), {stopAfter: null, watchOrder: false})
 }
 
 /**
@@ -136,8 +137,8 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
   const add: AddEvents = plan.trustsOrder ? (events) => {
     for (const event of events) held.push(slimEvent(event))
-  } : sinkFor(reading, source)
-  const commit = () => sinkFor(reading, source)(held)
+  } : sinkFor(reading, source, stats)
+  const commit = () => sinkFor(reading, source, stats)(held)
   const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, signal) : null
   stats.startOffset = plan.start
   // JSON lines go only to the line scanner, which copies what it keeps.
@@ -164,10 +165,22 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   return true
 }
 
-function sinkFor(reading: SourceReading, source: Source): AddEvents {
+function sinkFor(reading: SourceReading, source: Source, stats: SourceStats): AddEvents {
   return (events) => {
-    for (const event of events) reading.sink.add(event, source.name)
+    for (const event of events) {
+      if (event.bodySkipped && isWatchedWrite(event)) noteSkippedBody(stats, event.auditID)
+      reading.sink.add(event, source.name)
+    }
   }
+}
+
+function isWatchedWrite(event: AuditEvent): boolean {
+  return event.objectRef !== null && isWriteVerb(event.verb) && findWatchedResource(event.objectRef.apiGroup, event.objectRef.resource) !== undefined
+}
+
+function noteSkippedBody(stats: SourceStats, auditID: string): void {
+  stats.skippedBodies++
+  if (stats.skippedBodyIDs.length < NAMED_TRUNCATED) stats.skippedBodyIDs.push(auditID)
 }
 
 function countBytes(raw: AsyncIterable<Buffer>, stats: SourceStats, reading: SourceReading): AsyncIterable<Buffer> {

@@ -46,6 +46,9 @@ export interface SourceStats {
   truncated: number
   /** The first few of their audit IDs, to name them. */
   truncatedIDs: string[]
+  /** Writes to watched resources whose bodies the log service replaced (AKS's skipped-too-big-size-object), and the first few audit IDs. */
+  skippedBodies: number
+  skippedBodyIDs: string[]
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
@@ -54,7 +57,7 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: []}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: []}
 }
 
 /** How many audit IDs of cut-short events are kept to be named. */

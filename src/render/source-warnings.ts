@@ -11,6 +11,7 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
       lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
     }
     if (s.truncated > 0) lines.push(truncatedMessage(s))
+    if (s.skippedBodies > 0) lines.push(skippedBodiesMessage(s))
     // Cut-short events are counted among the malformed, and said above.
     const malformed = s.malformed - s.truncated
     if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
@@ -28,6 +29,14 @@ function truncatedMessage(s: SourceStats): string {
   const more = s.truncated - s.truncatedIDs.length
   const ids = `${s.truncatedIDs.join(', ')}${more > 0 ? ` and ${more} more` : ''}`
   return `${s.name}: ${s.truncated} ${s.truncated === 1 ? 'event was' : 'events were'} cut short by CloudWatch Logs ([Truncated...]) and cannot be read; audit ${s.truncatedIDs.length === 1 && more === 0 ? 'ID' : 'IDs'} ${ids}`
+}
+
+/** Writes whose bodies AKS left out: still changes (who, verb, when), but what changed is not known. */
+function skippedBodiesMessage(s: SourceStats): string {
+  const more = s.skippedBodies - s.skippedBodyIDs.length
+  const ids = `${s.skippedBodyIDs.join(', ')}${more > 0 ? ` and ${more} more` : ''}`
+  const n = s.skippedBodies
+  return `${s.name}: ${n} ${n === 1 ? 'write has its bodies' : 'writes have their bodies'} replaced by AKS ("skipped-too-big-size-object"): who changed it and when are known, what changed is not; audit ${s.skippedBodyIDs.length === 1 && more === 0 ? 'ID' : 'IDs'} ${ids}`
 }
 
 /** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */

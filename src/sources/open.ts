@@ -3,20 +3,22 @@
 // log store are sources beside them). Each origin's code loads only when it is used.
 
 import type {RunContext} from '../run-context.js'
+import type {AksLogOptions} from './aks.js'
 import type {ClusterReadOptions} from './cluster.js'
 import type {EksLogOptions} from './eks.js'
 import type {QueryFilter, Source} from './source.js'
 
 /**
  * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
- * cluster's log in CloudWatch Logs) or else reads the control-plane nodes.
+ * cluster's log in CloudWatch Logs, an AKS cluster's in Log Analytics) or else reads the
+ * control-plane nodes.
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch'] as const
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'log-analytics'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly aks?: AksLogOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
@@ -37,7 +39,12 @@ export async function openSources(input: LogInput, run: RunContext, {query, stdi
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, announcements: [], concurrency: 2, close: async () => {}}
   }
-  if (input.location !== 'nodes') {
+  if (input.location === 'auto' || input.location === 'log-analytics') {
+    const {openAksLog} = await import('./aks.js')
+    const aks = await openAksLog(input.location, input.cluster, {...input.aks, ...(input.eks.clusterName ? {clusterName: input.eks.clusterName} : {})}, query, run)
+    if (aks) return {sources: aks.sources, notices: aks.notices, announcements: [aks.announcement], concurrency: aks.sources.length, close: async () => {}}
+  }
+  if (input.location === 'auto' || input.location === 'cloudwatch') {
     const {openEksLog} = await import('./eks.js')
     const eks = await openEksLog(input.location, input.cluster, input.eks, query, run)
     if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}

@@ -71,7 +71,7 @@ users:
       env:
       - {name: AWS_PROFILE, value: prod}
 `)
-    assert.deepEqual(contextView(kc), {contextName: ARN, clusterName: ARN, server: SERVER, exec: {command: 'aws', args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json'], env: {AWS_PROFILE: 'prod'}}})
+    assert.deepEqual(contextView(kc), {contextName: ARN, clusterName: ARN, server: SERVER, userName: ARN, exec: {command: 'aws', args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json'], env: {AWS_PROFILE: 'prod'}}})
     assert.deepEqual(without(eksContext(contextView(kc)!)!), answer('prod-eu', 'eu-west-1', {profile: 'prod'}))
   })
 

@@ -122,7 +122,7 @@ describe('policies options', () => {
     [['--source', 'cloudwatch', '--node', 'cp-1', '--via', 'pod'], /^--node, --via do not apply when reading CloudWatch Logs \(EKS\)$/, /^drop --node --via, or use --source nodes$/],
     [['--cluster-name', 'prod', '--log-path', '/var/log/a.log'], /^--log-path does not apply when reading CloudWatch Logs \(EKS\)$/, /--source nodes/],
     [['--region', 'Europe'], /^--region Europe is not an AWS region$/, /eu-west-1/],
-    [['--cluster-name', 'a b'], /^--cluster-name a b is not an EKS cluster name$/, /letters, digits/],
+    [['--cluster-name', 'a b'], /^--cluster-name a b is not a cluster name$/, /letters, digits/],
     [['--log-group', 'x y'], /^--log-group x y is not a log group name$/, /\/aws\/eks\/prod\/cluster/],
     [['--region', ' '], /^--region is empty$/, /leave --region out/],
   ]

@@ -10,7 +10,7 @@ const MiB = 1024 * 1024
 
 function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
   return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false,
-    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], ...over}
+    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: [], ...over}
 }
 
 /** A terminal as makeProgress sees process.stderr. */
