@@ -52,13 +52,14 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   // Opened before anything is sent: a write that cannot be looked for proves nothing.
   let opened: OpenedSources
   try {
-    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {query})
+    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {query, windowAhead: true})
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     say('probe: nothing sent: the audit log cannot be read')
     return {...nothing, unreadable: {reason: error.message, ...(error.hint ? {hint: error.hint} : {})}}
   }
   try {
+    for (const line of opened.announcements) say(line)
     for (const notice of opened.notices) run.warn(notice)
     // --as: the server would name the impersonated user, but the policy is evaluated for the one who authenticates.
     const sender = options.connection.impersonate ? undefined : await whoAmI(kc, run.signal)

@@ -12,8 +12,10 @@ import type {DoctorReport} from '../../src/commands/doctor.js'
 import {CALICO_AUDIT_LOG} from '../../src/cluster/audit-log-targets.js'
 import {kubeadmApiserverPod} from '../support/apiserver-pods.js'
 import {type CliResult, runCli} from '../support/cli.js'
+import {AUDIT_STREAM} from '../support/cloudwatch-records.js'
 import {KUBEADM_LOG, recentLog, writeOnNode} from '../support/cluster-logs.js'
 import {type FakeApiserver, type FakeAuditLog, type FakeAuditPolicy, startFakeApiserver} from '../support/fake-apiserver/index.js'
+import {FakeCloudWatch, storedEvent} from '../support/fake-cloudwatch.js'
 
 type Resources = NonNullable<FakeAuditPolicy['rules'][number]['resources']>
 const NETWORK_POLICIES: Resources = [{group: 'networking.k8s.io', resources: ['networkpolicies']}]
@@ -47,7 +49,7 @@ describe('doctor --probe (fake apiserver)', function () {
     const root = mkdtempSync(join(tmpdir(), 'probe-node-'))
     dirs.push(root)
     // Every log is there before the probe: a running server created it when it started.
-    for (const log of logs) writeOnNode(root, log.path, log.path === KUBEADM_LOG ? recentLog(1, 200) : '')
+    for (const log of logs) if ('path' in log) writeOnNode(root, log.path, log.path === KUBEADM_LOG ? recentLog(1, 200) : '')
     fake = await startFakeApiserver({
       nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
       objects: [kubeadmApiserverPod('cp-1'), apiService('networking.k8s.io', 'v1'), ...objects],
@@ -243,5 +245,46 @@ describe('doctor --probe (fake apiserver)', function () {
     assert.match(result.stdout, /^Probe: dry-run creates \(nothing stored\) as kubernetes-admin, namespaced ones in default; looked for in node\/cp-1:\/var\/log\/kubernetes\/audit\/audit\.log for up to 60s$/m)
     assert.match(result.stdout, /^PROBE +RESULT +DETAIL$/m)
     assert.match(result.stdout, /^networkpolicies\.networking\.k8s\.io +recorded +RequestResponse, ResponseComplete, request and response bodies, \d+\.\ds after the write$/m)
+  })
+
+  it('EKS: looked for where policies reads it, in CloudWatch Logs, with the filter pushed down; an empty log group is no refusal before the write', async () => {
+    const arn = 'arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu'
+    const group = '/aws/eks/prod-eu/cluster'
+    const aws = await new FakeCloudWatch().start()
+    try {
+      aws.clusters.set('prod-eu', {logging: [{types: ['audit'], enabled: true}]})
+      // Nothing in the window when the probe opens the log: its own write is the first event.
+      aws.group(group)
+      // EKS ships the control plane's events to its log group: the fake's land there.
+      const ship = (lines: string[]) => {
+        for (const line of lines) aws.group(group).events.push(storedEvent({timestamp: Date.now(), message: line, logStreamName: AUDIT_STREAM}))
+      }
+      fake = await startFakeApiserver({
+        version: {gitVersion: 'v1.31.4-eks-1a2b3c4', major: '1', minor: '31'},
+        nodes: [{name: 'ip-10-0-1-1.eu-west-1.compute.internal', root: '/nonexistent', labels: {'eks.amazonaws.com/nodegroup': 'ng-1'}}],
+        objects: [apiService('networking.k8s.io', 'v1')],
+        audit: {logs: [{deliver: ship, policy: at('RequestResponse')}]},
+      })
+      const kubeconfig = fake.writeKubeconfig({context: arn})
+      const startedAt = Date.now()
+      const result = await runCli(['doctor', '--kubeconfig', kubeconfig, '--probe', '--probe-timeout', '20s', '-o', 'json'], {env: aws.env()})
+      assert.ok(result.stdout.startsWith('{'), result.stderr)
+      const report = JSON.parse(result.stdout) as DoctorReport
+      assert.deepEqual(report.probe!.sources, [`cloudwatch:${group}`], `${result.stderr}\n${JSON.stringify(report.probe)}`)
+      const [knp] = report.probe!.results
+      assert.deepEqual(knp!.records.map((r) => [r.source, r.level, r.responseBody]), [[`cloudwatch:${group}`, 'RequestResponse', true]])
+      assert.equal(check(report, 'audit-probe').status, 'pass', check(report, 'audit-probe').detail)
+      // EKS's policy cannot be read: the probe is the only proof.
+      assert.equal(check(report, 'audit-probe-policy').status, 'skip')
+      assert.match(result.stderr, /^reading EKS audit logs of cluster prod-eu \(eu-west-1\) from CloudWatch Logs$/m)
+      assert.match(result.stderr, /^probe: looking for its audit ID in cloudwatch:\/aws\/eks\/prod-eu\/cluster, for up to 20s$/m)
+      // Asked for the probe's writes from just before they were sent, not the whole group.
+      const queries = aws.requests.filter((r) => r.action === 'FilterLogEvents')
+      assert.ok(queries.length > 0)
+      assert.match(String(queries[0]!.body.filterPattern), /networkpolicies/)
+      for (const query of queries) assert.ok(Number(query.body.startTime) > startedAt - 10 * 60_000, `startTime ${String(query.body.startTime)}`)
+    } finally {
+      await aws.close()
+    }
   })
 })

@@ -30,11 +30,10 @@ export interface FakeAuditPolicy {
   }>
 }
 
-/** One server's audit log file. */
-export interface FakeAuditLog {
-  node: string
-  /** The file on that node. */
-  path: string
+/** One server's audit log: a file on a node, or what a log shipper takes (a managed provider's log service). */
+export type FakeAuditLog = FakeAuditLogSettings & ({node: string; path: string} | {deliver: (lines: string[]) => void})
+
+export interface FakeAuditLogSettings {
   policy: FakeAuditPolicy
   /** Events reach the file this long after the request ends. */
   delayMs?: number
@@ -129,6 +128,7 @@ export class FakeAudit {
 
   private append(log: FakeAuditLog, text: string): void {
     const write = () => {
+      if ('deliver' in log) return log.deliver(text.split('\n').filter(Boolean))
       const node = this.nodes.get(log.node)
       if (!node) return
       const file = join(node.root, log.path)
