@@ -38,7 +38,6 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   for (const note of plan.notes) say(`probe: ${note}`)
   if (planned.length === 0) return nothing
 
-  for (const p of planned) say(`probe: dry-run create ${resourceKey(p.target)}/${name} ${p.namespace === null ? '(cluster-scoped)' : `in namespace ${p.namespace}`} with Audit-ID ${p.auditID}`)
   // What a log store is asked for: these writes, from just before they are sent.
   const sinceMs = Date.now() - LOOKBACK_MS
   const query: QueryFilter = {
@@ -61,6 +60,12 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   try {
     for (const line of opened.announcements) say(line)
     for (const notice of opened.notices) run.warn(notice)
+    // Said before anything is sent. Short lines: a kind, a name and an audit ID do not fit 80 columns together.
+    say(`probe: dry-run ${planned.length === 1 ? 'create' : 'creates'} of ${name} (nothing is stored):`)
+    for (const p of planned) {
+      say(`probe:   ${resourceKey(p.target)} ${p.namespace === null ? '(cluster-scoped)' : `in namespace ${p.namespace}`}`)
+      say(`probe:     Audit-ID ${p.auditID}`)
+    }
     // --as: the server would name the impersonated user, but the policy is evaluated for the one who authenticates.
     const sender = options.connection.impersonate ? undefined : await whoAmI(kc, run.signal)
     const sent: Array<{target: ProbeTarget; namespace: string | null; auditID: string; answer: DryRunAnswer; sentAtMs: number}> = []
@@ -85,7 +90,8 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
     }))
     const enough = (records: readonly ProbeRecord[]) => expected.every((e) => e.recorders.every((r) => records.some((rec) => rec.recorder === r && e.ids.has(rec.auditID))))
     const queried = opened.sources.some(isQuerySource)
-    say(`probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} in ${opened.sources.length === 1 ? opened.sources[0]!.name : `${opened.sources.length} sources`}, for up to ${Math.round(probe.timeoutMs / 1000)}s`)
+    say(`probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} for up to ${Math.round(probe.timeoutMs / 1000)}s in:`)
+    for (const source of opened.sources) say(`probe:   ${source.name}`)
     const watched = await watchForAuditIDs({
       sources: opened.sources,
       concurrency: opened.concurrency,

@@ -89,7 +89,13 @@ describe('doctor --probe (fake apiserver)', function () {
     assert.equal(report.probe!.results.length, 1, 'no Calico here: a Kubernetes NetworkPolicy only')
     assert.match(knp!.name, /^kubectl-audit-probe-[0-9a-f]{4}$/)
     // Said before it was sent, with the ID it carries.
-    assert.match(result.stderr, new RegExp(`^probe: dry-run create networkpolicies\\.networking\\.k8s\\.io/${knp!.name} in namespace default with Audit-ID ${knp!.auditID}$`, 'm'))
+    assert.ok(
+      result.stderr.includes(`probe: dry-run create of ${knp!.name} (nothing is stored):\nprobe:   networkpolicies.networking.k8s.io in namespace default\nprobe:     Audit-ID ${knp!.auditID}\n`),
+      result.stderr,
+    )
+    assert.ok(result.stderr.indexOf('probe: dry-run create of') < result.stderr.indexOf('probe: looking for its audit ID for up to 60s in:\nprobe:   node/cp-1:'), result.stderr)
+    // Each line fits an 80-column terminal.
+    for (const line of result.stderr.split('\n')) assert.ok(line.length <= 80, line)
     const [sent] = creates(server)
     assert.equal(sent!.path, '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies')
     assert.equal(new URLSearchParams(sent!.query).get('dryRun'), 'All')
@@ -224,7 +230,9 @@ describe('doctor --probe (fake apiserver)', function () {
       'networkpolicies.crd.projectcalico.org backing-crd default',
     ])
     const gnp = report.probe!.results[1]!
-    assert.match(result.stderr, new RegExp(`probe: dry-run create globalnetworkpolicies\\.projectcalico\\.org/${gnp.name} \\(cluster-scoped\\)`))
+    assert.match(result.stderr, /^probe: {3}globalnetworkpolicies\.projectcalico\.org \(cluster-scoped\)$/m)
+    assert.match(result.stderr, /^probe: looking for their audit IDs for up to 60s in:\nprobe: {3}node\/cp-1:\S+\nprobe: {3}node\/cp-1:\S+$/m)
+    for (const line of result.stderr.split('\n')) assert.ok(line.length <= 80, line)
     assert.deepEqual(gnp.records.map((r) => [r.recorder, r.level, r.responseBody]).sort(), [['calico-apiserver', 'RequestResponse', true], ['kube-apiserver', 'Metadata', false]])
     assert.deepEqual(report.probe!.results[2]!.records.map((r) => [r.recorder, r.level]), [['kube-apiserver', 'RequestResponse']])
     const recorded = check(report, 'audit-probe')
@@ -277,7 +285,7 @@ describe('doctor --probe (fake apiserver)', function () {
       // EKS's policy cannot be read: the probe is the only proof.
       assert.equal(check(report, 'audit-probe-policy').status, 'skip')
       assert.match(result.stderr, /^reading EKS audit logs of cluster prod-eu \(eu-west-1\) from CloudWatch Logs$/m)
-      assert.match(result.stderr, /^probe: looking for its audit ID in cloudwatch:\/aws\/eks\/prod-eu\/cluster, for up to 20s$/m)
+      assert.match(result.stderr, /^probe: looking for its audit ID for up to 20s in:\nprobe: {3}cloudwatch:\/aws\/eks\/prod-eu\/cluster$/m)
       // Asked for the probe's writes from just before they were sent, not the whole group.
       const queries = aws.requests.filter((r) => r.action === 'FilterLogEvents')
       assert.ok(queries.length > 0)
