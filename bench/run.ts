@@ -3,11 +3,12 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,startup]
+//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,elasticsearch,startup]
 //                    [--cloudwatch-events 1000000]
 //
 // --only runs those sections alone (files: the log sizes; cloudwatch: an EKS audit log on a
-// loopback CloudWatch Logs, push-down against a full read; startup).
+// loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
+// served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
 // --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
@@ -24,6 +25,7 @@ import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
 import {ensureBenchLog, pruneCache} from './generate-log.js'
+import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
 
@@ -61,6 +63,8 @@ interface Variant {
   readonly discardStdout?: boolean
   /** Bytes sent so far by the server the variant reads through (the fake apiserver's counter). */
   readonly bytesServed?: () => number
+  /** Documents a store sent so far (the fake Elasticsearch's counter). */
+  readonly docsServed?: () => number
 }
 
 interface Row {
@@ -69,6 +73,8 @@ interface Row {
   readonly answer?: Answer
   /** Bytes the server sent per run, for variants that read through one. */
   readonly servedPerRun?: number
+  /** Documents a store sent per run. */
+  readonly docsPerRun?: number
 }
 
 const project = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map(({user, verb, succeeded, failed}) => ({user, verb, succeeded, failed}))
@@ -151,18 +157,29 @@ async function kubeletCluster(log: string): Promise<{fake: FakeApiserver; close:
   }}
 }
 
-async function benchSize(size: string, opts: {runs: number; baselineRuns: number}, problems: string[]): Promise<void> {
+interface BenchOptions {
+  runs: number
+  baselineRuns: number
+  /** The sections of a log size to run: reading files (and through the kubelet), and reading them from Elasticsearch. */
+  files: boolean
+  elasticsearch: boolean
+}
+
+async function benchSize(size: string, opts: BenchOptions, problems: string[]): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
   const paths = await ensureBenchLog(size, {gzip: true, progress})
-  const cluster = await kubeletCluster(paths.log)
+  const cluster = opts.files ? await kubeletCluster(paths.log) : undefined
+  if (opts.elasticsearch) progress(`  ${size}: loading the log into the fake Elasticsearch…`)
+  const store = opts.elasticsearch ? await benchStore(paths.log) : undefined
   try {
-    await benchLog(size, paths, cluster.fake, opts, problems)
+    await benchLog(size, paths, cluster?.fake, store, opts, problems)
   } finally {
-    await cluster.close()
+    await cluster?.close()
+    await store?.close()
   }
 }
 
-async function benchLog(size: string, paths: {log: string; gz: string}, fake: FakeApiserver, opts: {runs: number; baselineRuns: number},
+async function benchLog(size: string, paths: {log: string; gz: string}, fake: FakeApiserver | undefined, store: BenchStore | undefined, opts: BenchOptions,
   problems: string[]): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
   const bytes = (await stat(paths.log)).size
@@ -172,13 +189,15 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   const since = Math.floor((span.first + (span.last - span.first) / 2) / HOUR_MS) * HOUR_MS
   const window = ['--since-time', rfc3339(since), '--until-time', rfc3339(since + HOUR_MS)]
   const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, ...args, '-o', 'json']
-  const viaKubelet = (...args: string[]) => [NODE, CLI, 'policies', '--kubeconfig', fake.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG,
+  const viaKubelet = (...args: string[]) => [NODE, CLI, 'policies', '--kubeconfig', fake!.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG,
     '--via', 'kubelet', ...args, '-o', 'json']
-  const bytesServed = () => fake.bytesServed
+  const bytesServed = () => fake!.bytesServed
+  const fromStore = (pushDown: boolean, ...args: string[]) => [NODE, CLI, 'policies', ...storeArgs(store!, pushDown), ...args, '-o', 'json']
+  const storeCounters = {bytesServed: () => store!.es.bytesSent, docsServed: () => store!.es.hitsSent}
   // The resource names our prefilter looks for: the watched plurals no other one contains.
   const needles = WATCHED_RESOURCE_NAMES.filter((n) => !WATCHED_RESOURCE_NAMES.some((o) => o !== n && n.includes(o))).flatMap((n) => ['-e', n])
 
-  const variants: Variant[] = [
+  const fromFiles: Variant[] = [
     {name: 'kubectl-audit policies --since all', command: ours(paths.log, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer},
     {name: '`grep -c -F` same needles (floor)', command: ['grep', '-c', '-F', ...needles, paths.log], runs: opts.runs, bytes},
     {name: '`jq` (examples/policy-changes.jq)', command: ['jq', '-n', '-f', JQ_PROGRAM, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
@@ -190,6 +209,15 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
     {name: 'kubectl-audit via kubelet proxy', command: viaKubelet('--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', bytesServed},
     {name: 'kubectl-audit via kubelet, 1 h of 16 h', command: viaKubelet(...window), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', bytesServed},
   ]
+  const fromElasticsearch: Variant[] = [
+    {name: 'kubectl-audit --es, push-down', command: fromStore(true, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', ...storeCounters},
+    {name: 'kubectl-audit --es, no push-down', command: fromStore(false, '--since', 'all'), runs: opts.baselineRuns, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', ...storeCounters},
+    {name: 'kubectl-audit --es, push-down, 1 h of 16 h', command: fromStore(true, ...window), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', ...storeCounters},
+    {name: 'kubectl-audit --es, no push-down, 1 h of 16 h', command: fromStore(false, ...window), runs: opts.baselineRuns, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', ...storeCounters},
+  ]
+  // The store's answers are checked against -f's on the same file.
+  const references = fromFiles.filter((v) => fromElasticsearch.some((e) => e.sameAs === v.name))
+  const variants = [...(opts.files ? fromFiles : references), ...(opts.elasticsearch ? fromElasticsearch : [])]
 
   // Warm the page cache so the first variant does not pay for the disk.
   execFileSync('cat', [paths.log, paths.gz], {stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 0})
@@ -201,9 +229,11 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
     }
     progress(`  ${size}: ${variant.name} ×${variant.runs}`)
     const servedBefore = variant.bytesServed?.()
+    const docsBefore = variant.docsServed?.()
     const measurement = await measure(variant.command, variant.runs, variant.discardStdout)
     const servedPerRun = servedBefore === undefined ? undefined : (variant.bytesServed!() - servedBefore) / variant.runs
-    rows.push({variant, measurement, answer: variant.answer?.(measurement.stdout), servedPerRun})
+    const docsPerRun = docsBefore === undefined ? undefined : (variant.docsServed!() - docsBefore) / variant.runs
+    rows.push({variant, measurement, answer: variant.answer?.(measurement.stdout), servedPerRun, docsPerRun})
   }
 
   const byName = new Map(rows.map((r) => [r.variant.name, r]))
@@ -218,6 +248,10 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
     }
   }
   problems.push(...mismatches)
+  if (!opts.files) {
+    reportStore(size, rows, store!, problems, byName)
+    return
+  }
 
   const mb = bytes / 1e6
   console.log(`\n### ${size}: ${mb.toFixed(0)} MB, ${oursFull.answer?.changes ?? '?'} changes over ${((span.last - span.first) / HOUR_MS).toFixed(1)} h (.gz: ${(gzBytes / 1e6).toFixed(0)} MB)\n`)
@@ -244,7 +278,7 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   const gz = seconds('kubectl-audit, .gz input')!
   const check = (ok: boolean) => (ok ? '✓' : '✗')
   const winRead = (win.answer?.bytesRead ?? bytes) / bytes
-  const moved = rows.filter((r) => r.servedPerRun !== undefined)
+  const moved = rows.filter((r) => r.servedPerRun !== undefined && r.docsPerRun === undefined)
     .map((r) => `${r.variant.name}: ${(r.servedPerRun! / 1e6).toFixed(1)} MB (${(r.servedPerRun! / bytes * 100).toFixed(1)}% of the log)`)
   const winTime = median(win.measurement.seconds) / oursSeconds
   const grepTarget = GREP_TARGET[size] ?? 1.5
@@ -261,6 +295,21 @@ Targets (issues 3 and 12) on ${size}:
 - 1 h of 16 h (${window[1]} – ${window[3]}): read ${(winRead * 100).toFixed(1)}% of the bytes (target ≤ 10%) ${check(winRead <= 0.1)}, ${(winTime * 100).toFixed(0)}% of the full-scan time (target ≤ 15%) ${check(winTime <= 0.15)}
 - .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}${moved.length > 0 ? `
 - bytes the kubelet proxy sent per run (issue 5): ${moved.join('; ')}` : ''}`)
+  if (store) reportStore(size, rows, store, problems, byName)
+}
+
+/** What the store sent with the push-down and without it, and the time, beside -f on the same events (issue 18). */
+function reportStore(size: string, rows: readonly Row[], store: BenchStore, problems: readonly string[], byName: ReadonlyMap<string, Row>): void {
+  const stored = rows.filter((r) => r.docsPerRun !== undefined)
+  if (stored.length === 0) return
+  const reference = (r: Row) => byName.get(r.variant.sameAs ?? '')
+  console.log(`\n${size} from Elasticsearch (issue 18): ${store.documents.toLocaleString('en-US')} events in the fake store, read over loopback HTTP.\n`)
+  console.log(table(['variant', 'documents sent', 'MB sent', 'median s', '× -f', 'changes', 'same answer as -f'], stored.map((r) => {
+    const s = median(r.measurement.seconds)
+    const f = reference(r)
+    const same = problems.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓'
+    return [r.variant.name, Math.round(r.docsPerRun!).toLocaleString('en-US'), (r.servedPerRun! / 1e6).toFixed(1), fmtSeconds(s), f ? (s / median(f.measurement.seconds)).toFixed(2) : 'n/a', r.answer ? String(r.answer.changes) : '', same]
+  })))
 }
 
 /** Start-up of each way to run the CLI: the compiled CLI of this checkout, and the release installs. */
@@ -319,18 +368,18 @@ async function main(): Promise<void> {
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const SECTIONS = ['files', 'cloudwatch', 'startup']
+  const SECTIONS = ['files', 'cloudwatch', 'elasticsearch', 'startup']
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
-  const sizes = only.includes('files') ? values.sizes.split(',').map((s) => s.trim()).filter(Boolean) : []
+  const sizes = only.includes('files') || only.includes('elasticsearch') ? values.sizes.split(',').map((s) => s.trim()).filter(Boolean) : []
   if (values.big && only.includes('files') && !sizes.includes('4G')) sizes.push('4G')
   const count = (text: string, flag: string) => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
     return n
   }
-  const opts = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs')}
+  const opts: BenchOptions = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs'), files: only.includes('files'), elasticsearch: only.includes('elasticsearch')}
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   console.log(`## kubectl-audit benchmark\n`)

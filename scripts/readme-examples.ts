@@ -25,12 +25,15 @@ import {kubeadmApiserverPod} from '../test/support/apiserver-pods.js'
 import {KUBEADM_LOG, recentLog, writeOnNode} from '../test/support/cluster-logs.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {runOnAks} from './readme-aks.js'
+import {FakeCloudLogging} from '../test/support/fake-cloud-logging.js'
+import {fakeGoogleEnv, gkeMorning, writeGkeKubeconfig} from '../test/support/gke-scenario.js'
 import {runOnEks} from './readme-eks.js'
+import {runOnIntegrationStore, runWithCalicoStorage, STORE_URL} from './readme-elasticsearch.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
 
-const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig')}
+const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig'), ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}
 
 interface Run {
   code: number | null
@@ -211,6 +214,22 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
   },
 }
 
+/** A GKE context, its Admin Activity log in a loopback Cloud Logging, the token from its metadata server. */
+SPECIAL['policies --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T11:00:00Z'] = async (command) => {
+  const home = mkdtempSync(join(tmpdir(), 'readme-gke-'))
+  const fake = await new FakeCloudLogging({entries: gkeMorning()}).start()
+  try {
+    const kubeconfig = writeGkeKubeconfig(home, 'gke_shop-prod_europe-west1_prod')
+    const run = await runCli(argsOf(command), {env: {...fakeGoogleEnv(home, fake), KUBECONFIG: kubeconfig}, terminal: true})
+    if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+    // Both stderr lines are written before the table: shown in that order.
+    return consoleBlock(command, run.stderr + run.stdout)
+  } finally {
+    await fake.stop()
+    rmSync(home, {recursive: true, force: true})
+  }
+}
+
 /** On an EKS context, against a loopback CloudWatch Logs: what is inferred is said first, on stderr. */
 for (const [command, code, withGroup] of [
   ['policies --since-time 2026-11-24T10:00:00Z --until-time 2026-11-24T11:00:00Z', 0, true],
@@ -232,6 +251,20 @@ for (const [command, code, withSetting] of [
     const run = await runOnAks(runCli, argsOf(command), withSetting)
     if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
     return consoleBlock(command, run.stderr + run.stdout)
+  }
+}
+
+/** From Elasticsearch: Calico Enterprise's through a fake cluster, and any store by URL; what is read is said first, on stderr. */
+for (const [command, code, run] of [
+  ['policies --source elasticsearch --since all --kind gnp,tier', 0, (args: string[]) => runWithCalicoStorage(runCli, args)],
+  ['policies --es-clusters', 0, (args: string[]) => runWithCalicoStorage(runCli, args, {managed: true})],
+  ['policies --source elasticsearch --since 7d', 2, (args: string[]) => runWithCalicoStorage(runCli, args, {secretRefused: true})],
+  [`policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`, 0, (args: string[]) => runOnIntegrationStore(runCli, args, ROOT)],
+] as const) {
+  SPECIAL[command] = async () => {
+    const result = await run(argsOf(command))
+    if (result.code !== code) throw new Error(`${command}: exit ${result.code}, expected ${code}: ${result.stderr}`)
+    return consoleBlock(command, result.stderr + result.stdout)
   }
 }
 

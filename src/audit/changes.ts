@@ -82,8 +82,12 @@ export class ChangeCollector {
     if (!existing) this.pending.set(key, candidate)
     else if (prefer(candidate, existing)) {
       takeTier(candidate, existing)
+      takeIdentity(candidate, existing)
       this.pending.set(key, candidate)
-    } else takeTier(existing, candidate)
+    } else {
+      takeTier(existing, candidate)
+      takeIdentity(existing, candidate)
+    }
     return true
   }
 
@@ -115,6 +119,18 @@ function takeTier(kept: Pending, other: Pending): void {
   if (!kept.tierKnown && other.tierKnown) {
     kept.change.tier = other.change.tier
     kept.tierKnown = true
+  }
+}
+
+/**
+ * Who made the request, from the record that knew: the Calico API server logs an impersonated
+ * request under the impersonated user alone, kube-apiserver under the user who impersonated them.
+ */
+function takeIdentity(kept: Pending, other: Pending): void {
+  const impersonated = other.change.impersonatedUser
+  if (impersonated !== null && kept.change.impersonatedUser === null && kept.change.user === impersonated) {
+    kept.change.user = other.change.user
+    kept.change.impersonatedUser = impersonated
   }
 }
 
@@ -261,10 +277,8 @@ function mergeCalicoAuditIDs(all: Pending[]): Pending[] {
     }
     const better = richness(p) > richness(seen) ? p : seen
     const other = better === p ? seen : p
-    if (!better.tierKnown && other.tierKnown) {
-      better.change.tier = other.change.tier
-      better.tierKnown = true
-    }
+    takeTier(better, other)
+    takeIdentity(better, other)
     byID.set(id, better)
   }
   return [...out, ...byID.values()]

@@ -4,6 +4,8 @@
 
 import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
+import {elasticIntegrationEvent} from './records/elastic-integration.js'
+import {eventOfGkeEntry, GKE_RECORD, isLogEntry} from './records/gke.js'
 
 export interface UserInfo {
   readonly username: string
@@ -42,6 +44,11 @@ export interface AuditEvent {
   readonly responseObject?: unknown
   /** AKS replaced its request or response body with "skipped-too-big-size-object": who and when are known, what changed is not. */
   readonly bodySkipped?: true
+  /**
+   * The provider's record this event was mapped from, when the log held no audit.k8s.io Event
+   * (`gke`): what that record does not carry is empty here, and said once per run.
+   */
+  readonly mappedFrom?: string
 }
 
 /**
@@ -75,6 +82,10 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (cloudWatch) return decodeRecords(cloudWatch, depth)
   const aks = aksEvents(value)
   if (aks) return decodeInner(aks, depth)
+  const shipped = elasticIntegrationEvent(value)
+  if (shipped) return decodeOne(shipped)
+  const gke = eventOfGkeEntry(value)
+  if (gke !== undefined) return 'error' in gke ? gke : mappedFrom(GKE_RECORD, decodeOne(gke.event))
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)
@@ -89,8 +100,9 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
   for (const item of items) {
     const one = decodeDocument(item, depth + 1)
     for (const id of one.cut ?? []) cut.push(id)
-    // An event a log service cut short is counted and named; anything else spoils the list.
-    if ('error' in one && one.cut === undefined) return {error: `list item: ${one.error}`}
+    // An event a log service cut short is counted and named; so is an entry `gcloud logging read`
+    // printed that is no Kubernetes API audit entry. Anything else spoils the list.
+    if ('error' in one && one.cut === undefined && !isLogEntry(item)) return {error: `list item: ${one.error}`}
     if ('error' in one) {
       notUnderstood++
       continue
@@ -100,6 +112,10 @@ function decodeMany(items: unknown[], depth: number): DecodeResult {
     for (const event of one.events) events.push(event)
   }
   return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
+}
+
+function mappedFrom(record: string, decoded: DecodeResult): DecodeResult {
+  return 'error' in decoded ? decoded : {events: decoded.events.map((event) => ({...event, mappedFrom: record}))}
 }
 
 /**
@@ -147,7 +163,7 @@ function decodeHits(hits: unknown[]): DecodeResult {
   const events: AuditEvent[] = []
   let notUnderstood = 0
   for (const hit of hits) {
-    const inner = isObject(hit) && isObject(hit._source) ? hit._source : undefined
+    const inner = isObject(hit) && isObject(hit._source) ? (elasticIntegrationEvent(hit) ?? hit._source) : undefined
     const one = inner === undefined ? undefined : decodeOne(inner)
     if (one === undefined || 'error' in one) notUnderstood++
     else for (const event of one.events) events.push(event)

@@ -29,18 +29,35 @@ export function findVerbKey(text: string, from: number): number {
 }
 
 /**
- * True when a "verb" field in text[start, end) holds a write verb (a line may hold several events).
- * The text is a line's bytes as latin1: one byte, one character.
+ * True when a "verb" field in text[start, end) holds a write verb (a line may hold several events),
+ * or, in a line without one, a "methodName" field ends in one (GKE's
+ * `io.k8s.networking.v1.networkpolicies.patch`). The text is a line's bytes as latin1: one byte,
+ * one character.
  */
 export function hasWriteVerb(text: string, start: number, end: number): boolean {
   // Searched within the line only, whatever follows it.
   const line = text.substring(start, end)
+  let verbs = 0
   for (let key = findVerbKey(line, 0); key !== -1; key = findVerbKey(line, key + VERB_KEY.length)) {
-    let i = key + VERB_KEY.length
-    while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x3a)) i++
-    if (line.charCodeAt(i) !== 0x22) continue
-    const close = line.indexOf('"', i + 1)
-    if (close !== -1 && WRITE_VERB_SET.has(line.substring(i + 1, close))) return true
+    verbs++
+    const value = stringAfter(line, key + VERB_KEY.length)
+    if (value !== undefined && WRITE_VERB_SET.has(value)) return true
+  }
+  if (verbs > 0) return false
+  for (let key = line.indexOf(METHOD_KEY); key !== -1; key = line.indexOf(METHOD_KEY, key + METHOD_KEY.length)) {
+    const value = stringAfter(line, key + METHOD_KEY.length)
+    if (value !== undefined && WRITE_VERB_SET.has(value.slice(value.lastIndexOf('.') + 1))) return true
   }
   return false
+}
+
+const METHOD_KEY = '"methodName"'
+
+/** The string value that follows a key ending at `at` (`: "value"`), or undefined. */
+function stringAfter(line: string, at: number): string | undefined {
+  let i = at
+  while (i < line.length && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x3a)) i++
+  if (line.charCodeAt(i) !== 0x22) return undefined
+  const close = line.indexOf('"', i + 1)
+  return close === -1 ? undefined : line.substring(i + 1, close)
 }

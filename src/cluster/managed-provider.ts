@@ -43,7 +43,7 @@ export function managedAuditAdvice(provider: ManagedProvider): string {
     case 'eks':
       return 'enable the "audit" control plane log type (aws eks update-cluster-config --name CLUSTER --logging \'{"clusterLogging":[{"types":["audit"],"enabled":true}]}\'); events go to CloudWatch Logs'
     case 'gke':
-      return 'Kubernetes API audit goes to Cloud Audit Logs: Admin Activity (writes) is always on; read it in Cloud Logging'
+      return 'Kubernetes API audit goes to Cloud Audit Logs: Admin Activity (writes) is always on; kubectl audit policies reads it from Cloud Logging (needs roles/logging.viewer)'
     case 'aks':
       return 'add a diagnostic setting with the kube-audit (or kube-audit-admin) category, sent to a Log Analytics workspace'
   }

@@ -10,11 +10,14 @@ import {isComplete} from '../reading/stats.js'
 import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
 import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
-import {openSources} from '../sources/open.js'
+import type {StoredClusterList} from '../render/store-clusters.js'
+import type {RunContext} from '../run-context.js'
+import {type LogInput, openSources} from '../sources/open.js'
 import {writeDocument} from '../render/document.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
+export type {StoredClusterList} from '../render/store-clusters.js'
 
 const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
 
@@ -38,11 +41,12 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 
   static override flags = {...policiesFlags, ...clusterReadFlags, ...outputFlags}
 
-  async run(): Promise<PolicyChangeReport> {
+  async run(): Promise<PolicyChangeReport | StoredClusterList> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
     const {input} = options
     const run = this.runContext()
+    if (input.from !== 'files' && input.elasticsearch.listClusters) return listStoredClusters(input, options.output, run)
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     // Without -f, the log is read where it is; each origin's code loads only then, so file-only
     // runs stay fast to start (as do yaml and the table renderer).
@@ -97,6 +101,16 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
     return report
   }
+}
+
+/** --es-clusters: what the store holds, instead of reading it. */
+async function listStoredClusters(input: Exclude<LogInput, {from: 'files'}>, output: string, run: RunContext): Promise<StoredClusterList> {
+  const [{listStoreClusters}, {storedClusterList, renderStoredClusters}] = await Promise.all([import('../sources/elasticsearch-open.js'), import('../render/store-clusters.js')])
+  const found = await listStoreClusters(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
+  for (const warning of found.warnings) process.stderr.write(`warning: ${sanitize(warning)}\n`)
+  const list = storedClusterList(found.store, found.clusters)
+  if (!(await writeDocument(process.stdout, output, list))) process.stdout.write(renderStoredClusters(list))
+  return list
 }
 
 /**

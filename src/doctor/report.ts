@@ -9,6 +9,7 @@ import {controlPlaneVisible} from './checks/control-plane.js'
 import {aksAuditLogging, aksAuditPolicy} from './checks/aks.js'
 import {eksAuditLogging, eksAuditPolicy, eksLogRetention} from './checks/eks.js'
 import {auditBackend, auditLogFormat, auditLogRetention, auditPolicyFile} from './checks/flags.js'
+import {GKE_CHECKS} from './checks/gke.js'
 import {auditLogFresh} from './checks/log-fresh.js'
 import {auditLogMount, auditPolicyMount} from './checks/mounts.js'
 import {
@@ -84,7 +85,9 @@ export interface DoctorReport {
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
-  const checks = [...CHECKS, ...(facts.probe ? PROBE_CHECKS : [])].map((check): CheckResult => {
+  // A managed provider's own checks, only on its clusters; the probe's, only with --probe.
+  const all = [...CHECKS, ...(facts.managedProvider?.id === 'gke' ? GKE_CHECKS : []), ...(facts.probe ? PROBE_CHECKS : [])]
+  const checks = all.map((check): CheckResult => {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
   })

@@ -55,9 +55,9 @@ export function checkAksSource(source: string | undefined, flags: AksFlagValues,
   const aks = givenAksFlags(flags)
   const eksOnly = others.eks.filter((f) => f !== '--cluster-name')
   const readsAks = source === 'log-analytics' || (source === undefined || source === 'auto' ? aks.length > 0 : false)
-  const clash = readsAks ? [...others.nodes, ...eksOnly] : source === 'nodes' || source === 'cloudwatch' ? aks : []
+  const clash = readsAks ? [...others.nodes, ...eksOnly] : source === 'nodes' || source === 'cloudwatch' || source === 'cloud-logging' ? aks : []
   if (clash.length === 0) return
-  const reading = readsAks ? 'Log Analytics (AKS)' : source === 'nodes' ? "the control-plane nodes' files" : 'CloudWatch Logs (EKS)'
+  const reading = readsAks ? 'Log Analytics (AKS)' : source === 'nodes' ? "the control-plane nodes' files" : source === 'cloud-logging' ? 'Cloud Logging (GKE)' : 'CloudWatch Logs (EKS)'
   throw new UserError(`${clash.join(', ')} ${clash.length === 1 ? 'does' : 'do'} not apply when reading ${reading}`, {
     hint: readsAks ? `drop ${clash.join(' ')}` : `drop ${clash.join(' ')}, or use --source log-analytics`,
   })

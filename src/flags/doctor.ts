@@ -13,6 +13,7 @@ import {commaList} from './comma-list.js'
 import {aksFlags, type AksFlagValues, aksLogOptions, givenAksFlags} from './aks.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
+import {elasticsearchOptions} from './elasticsearch.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -316,6 +317,8 @@ function probeOptions(
         podTimeoutSeconds: Math.ceil(timeoutMs / 1000) + PROBE_POD_SPARE_SECONDS,
       },
       ...managed,
+      // doctor has no --es flags: as for policies without them, Calico Enterprise's store, found through the cluster.
+      elasticsearch: elasticsearchOptions({}, connection.requestTimeoutMs),
     },
   }
 }

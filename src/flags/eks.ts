@@ -10,7 +10,7 @@ const helpGroup = 'EKS'
 
 export const eksFlags = {
   region: Flags.string({summary: "The EKS cluster's AWS region, when the kubeconfig context does not name it (nor AWS_REGION).", helpGroup}),
-  'cluster-name': Flags.string({summary: 'The managed cluster (EKS, AKS), when the kubeconfig context does not name it (an EKS audit log is /aws/eks/NAME/cluster).', helpGroup}),
+  'cluster-name': Flags.string({summary: 'The managed cluster (EKS, GKE, AKS), when the kubeconfig context does not name it (an EKS audit log is /aws/eks/NAME/cluster).', helpGroup}),
   'log-group': Flags.string({summary: 'The CloudWatch Logs log group holding the audit log. [default: /aws/eks/CLUSTER/cluster]', helpGroup}),
 }
 

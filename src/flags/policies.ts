@@ -14,6 +14,8 @@ import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} f
 import {aksFlags, type AksFlagValues, aksLogOptions, checkAksSource, givenAksFlags} from './aks.js'
 import {commaList} from './comma-list.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
+import {type ElasticsearchFlagValues, elasticsearchFlags, elasticsearchOptions, givenElasticsearchFlags, logInputWithoutFiles} from './elasticsearch.js'
+import {checkGkeSource, gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
@@ -21,7 +23,8 @@ import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; log-analytics an AKS cluster's in Log Analytics. [default: auto]", helpGroup: 'INPUT'})(),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; cloud-logging a GKE cluster's in Cloud Logging; log-analytics an AKS cluster's in Log Analytics; elasticsearch queries Calico Enterprise's Elasticsearch (or --es). [default: auto]", helpGroup: 'INPUT'})(),
+  ...gkeFlags,
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
   verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
@@ -35,9 +38,10 @@ export const policiesFlags = {
   limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
   ...eksFlags,
   ...aksFlags,
+  ...elasticsearchFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, AksFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -99,12 +103,18 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   // Checked with -f too: a bad value is a mistake whichever way the logs are read.
   const cluster = clusterReadOptions(flags)
   const eks = eksLogOptions(flags)
-  checkSourceFlags(flags)
+  const gke = gkeClusterFlags(flags)
   const aks = aksLogOptions(flags)
-  checkAksSource(flags.source, flags, {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags)})
+  const elasticsearch = elasticsearchOptions(flags, cluster.requestTimeoutMs)
+  // Elasticsearch's flags are checked with where the log is read, below.
+  if (flags.source !== 'elasticsearch' && flags.es === undefined) {
+    checkSourceFlags(flags)
+    checkGkeSource(flags.source, flags)
+    checkAksSource(flags.source, flags, {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags)})
+  }
   const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source'])]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source']), ...givenElasticsearchFlags(flags)]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -112,7 +122,9 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     }
   }
   return {
-    input: files.length > 0 ? {from: 'files', files} : {from: 'cluster', location: flags.source ?? 'auto', cluster: {...cluster, sinceMs: window.sinceMs}, eks, ...(Object.keys(aks).length > 0 ? {aks} : {})},
+    input: files.length > 0
+      ? {from: 'files', files}
+      : logInputWithoutFiles(flags, givenKubeFlags(flags), {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags), gke: givenGkeFlags(flags), aks: givenAksFlags(flags)}, {...cluster, sinceMs: window.sinceMs}, {eks, gke, aks, elasticsearch}),
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
     query: {

@@ -223,8 +223,8 @@ export class LineScanner {
 
   /**
    * The cheap shape test every line gets: a JSON object (possibly after a host-name prefix) that
-   * names a verb, in text[start, end). Lines are asked in order, so the verb key is looked for
-   * with the cursor, bounded to the line.
+   * names a verb (or a method: a GKE audit entry), in text[start, end). Lines are asked in order,
+   * so the verb key is looked for with the cursor, bounded to the line.
    */
   private looksLikeEvent(text: string, start: number, end: number): boolean {
     let first = start
@@ -240,7 +240,9 @@ export class LineScanner {
       const key = findVerbKey(text, first)
       this.verbKey = key === -1 ? text.length : key
     }
-    return this.verbKey + VERB_KEY.length <= last
+    if (this.verbKey + VERB_KEY.length <= last) return true
+    // Only a line without a verb is searched again, within itself.
+    return text.substring(first, last).includes('"methodName"')
   }
 }
 

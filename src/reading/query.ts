@@ -9,8 +9,11 @@ import {noteTruncated, type SourceStats, widenSpan} from './stats.js'
 export async function readQuery(source: QuerySource, filter: QueryFilter, stats: SourceStats, add: AddEvents, changed: () => void, signal?: AbortSignal): Promise<void> {
   stats.format = source.format
   let record = 0
+  const records = (stats.records = {received: 0, total: null as number | null})
   for await (const page of source.query(filter, signal)) {
     stats.bytesRead += page.bytes
+    records.received += page.records.length
+    if (page.total !== undefined) records.total = page.total
     for (const value of page.records) {
       record++
       const decoded = decodeDocument(value)

@@ -169,6 +169,7 @@ function sinkFor(reading: SourceReading, source: Source, stats: SourceStats): Ad
   return (events) => {
     for (const event of events) {
       if (event.bodySkipped && isWatchedWrite(event)) noteSkippedBody(stats, event.auditID)
+      if (event.mappedFrom !== undefined && !stats.mappedFrom.includes(event.mappedFrom)) stats.mappedFrom.push(event.mappedFrom)
       reading.sink.add(event, source.name)
     }
   }

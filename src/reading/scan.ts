@@ -1,8 +1,8 @@
 // Scans a source's bytes by its format, counting into its stats and handing decoded events on:
-// JSON lines through the line scanner (as the read plan says), pretty-printed documents whole,
-// legacy lines only counted.
+// JSON lines through the line scanner (as the read plan says), pretty-printed JSON and YAML
+// documents whole, legacy lines only counted.
 
-import type {AuditEvent} from '../audit/event.js'
+import {type AuditEvent, decodeDocument} from '../audit/event.js'
 import {peekHead} from '../sources/byte-streams.js'
 import {CONTENT_SAMPLE_BYTES, contentProblem, looksLikeKlog} from './content-check.js'
 import {decodeCandidate, firstEventTime} from './decode.js'
@@ -11,6 +11,7 @@ import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './f
 import {firstLineTime, lastLineTime} from './line-times.js'
 import {type LinesScanOptions, scanJsonLines} from './scan-lines.js'
 import {noteTruncated, type SourceStats, widenSpan} from './stats.js'
+import {YamlDocumentSplitter, yamlValue} from './yaml-documents.js'
 
 export type AddEvents = (events: readonly AuditEvent[]) => void
 
@@ -46,6 +47,7 @@ export async function scanBytes(bytes: AsyncIterable<Buffer>, format: LogFormat 
   stats.format = format
   if (format === 'lines') return scanLines(bytes, stats, add, lines)
   if (format === 'documents') await scanDocuments(bytes, stats, add)
+  else if (format === 'yaml') await scanYamlDocuments(bytes, stats, add)
   else if (format === 'legacy') await countLegacyLines(bytes, stats)
   return {lineCount: 0, stoppedEarly: false, disordered: false}
 }
@@ -86,6 +88,28 @@ async function scanDocuments(bytes: AsyncIterable<Buffer>, stats: SourceStats, a
   }
   documents.end()
   stats.malformed += documents.garbage
+  if (failure !== undefined) throw failure
+}
+
+/** Each YAML document is parsed and decoded like a JSON one; the parser loads only for such input. */
+async function scanYamlDocuments(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: AddEvents): Promise<void> {
+  const {parseDocument} = await import('yaml')
+  const documents = new YamlDocumentSplitter((candidate) => {
+    const value = yamlValue(parseDocument, candidate.bytes.toString('utf8'))
+    const decoded = value === undefined ? undefined : decodeDocument(value)
+    if (decoded === undefined || 'error' in decoded) return reportMalformed(stats, candidate.line)
+    stats.events += decoded.events.length
+    stats.malformed += decoded.notUnderstood ?? 0
+    for (const event of decoded.events) widenSpan(stats, event.timeUs / 1000)
+    add(decoded.events)
+  })
+  let failure: unknown
+  try {
+    for await (const chunk of bytes) documents.push(chunk)
+  } catch (error) {
+    failure = error
+  }
+  documents.end()
   if (failure !== undefined) throw failure
 }
 

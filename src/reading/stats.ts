@@ -49,6 +49,10 @@ export interface SourceStats {
   /** Writes to watched resources whose bodies the log service replaced (AKS's skipped-too-big-size-object), and the first few audit IDs. */
   skippedBodies: number
   skippedBodyIDs: string[]
+  /** A query source's records received, and how many the store said its query matches (progress). */
+  records?: {received: number; total: number | null}
+  /** The providers' records its events were mapped from (AuditEvent.mappedFrom): what they lack is said once. */
+  mappedFrom: string[]
 }
 
 /** Read to its end, or not needed (a rotated file before the window). */
@@ -57,7 +61,7 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: []}
+  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: [], mappedFrom: []}
 }
 
 /** How many audit IDs of cut-short events are kept to be named. */

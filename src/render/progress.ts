@@ -51,6 +51,13 @@ export function progressLine(all: readonly SourceStats[]): string {
 
 function groupState(members: readonly SourceStats[]): string {
   if (members.every((s) => s.finished)) return 'done'
+  // A store's query: its records, of how many it said match.
+  const records = members.map((s) => s.records).filter((r) => r !== undefined)
+  if (records.length === members.length) {
+    const received = records.reduce((n, r) => n + r.received, 0)
+    const total = records.every((r) => r.total !== null) ? records.reduce((n, r) => n + r.total!, 0) : null
+    return `${received.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`} hits`
+  }
   const read = members.reduce((sum, s) => sum + s.bytesRead, 0)
   // Known only once every unfinished source has been opened (and bisected) and has a size.
   const left = members.filter((s) => !s.finished && !s.skipped)

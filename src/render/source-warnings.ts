@@ -1,5 +1,9 @@
 // What went wrong or was unusual while reading the sources: one line each, for stderr.
+import {GKE_NOT_CARRIED, GKE_RECORD} from '../audit/records/gke.js'
 import type {SourceStats} from '../reading/stats.js'
+
+/** What the events mapped from a provider's record lack, said once per run whatever the sources. */
+const NOT_CARRIED: Readonly<Record<string, string>> = {[GKE_RECORD]: GKE_NOT_CARRIED}
 
 export function sourceWarnings(stats: readonly SourceStats[]): string[] {
   const lines: string[] = []
@@ -20,6 +24,10 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
       lines.push(`${s.name}: skipped ${malformed} malformed ${malformed === 1 ? 'line' : 'lines'}${where}`)
     }
     if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
+  }
+  for (const record of new Set(stats.flatMap((s) => s.mappedFrom))) {
+    const lacks = NOT_CARRIED[record]
+    if (lacks) lines.push(lacks)
   }
   return lines
 }
@@ -48,7 +56,7 @@ export function holdsNoEvents(s: SourceStats): boolean {
 }
 
 export function noEventsMessage(s: SourceStats): string {
-  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.malformed === 1 ? 'line' : 'lines'
+  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.format === 'yaml' ? (s.malformed === 1 ? 'YAML document' : 'YAML documents') : s.malformed === 1 ? 'line' : 'lines'
   return `${s.name} holds no audit events (${s.malformed.toLocaleString('en-US')} ${what}, ${s.malformed === 1 ? 'not' : 'none of them'} an audit event)`
 }
 

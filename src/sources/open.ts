@@ -6,19 +6,23 @@ import type {RunContext} from '../run-context.js'
 import type {AksLogOptions} from './aks.js'
 import type {ClusterReadOptions} from './cluster.js'
 import type {EksLogOptions} from './eks.js'
+import type {ElasticsearchOptions} from './elasticsearch.js'
+import type {GkeClusterFlags} from './gke.js'
 import type {QueryFilter, Source} from './source.js'
 
 /**
  * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
- * cluster's log in CloudWatch Logs, an AKS cluster's in Log Analytics) or else reads the
- * control-plane nodes.
+ * cluster's log in CloudWatch Logs, a GKE cluster's in Cloud Logging, an AKS cluster's in Log
+ * Analytics) or else reads the control-plane nodes (or Calico Enterprise's Elasticsearch, when no
+ * node log can be read and the cluster has one).
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'log-analytics'] as const
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly aks?: AksLogOptions}
+  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly gke?: GkeClusterFlags; readonly aks?: AksLogOptions; readonly elasticsearch: ElasticsearchOptions}
+  | {readonly from: 'elasticsearch'; readonly elasticsearch: ElasticsearchOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
@@ -50,6 +54,17 @@ export async function openSources(input: LogInput, run: RunContext, {query, wind
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, announcements: [], concurrency: 2, close: async () => {}}
   }
+  if (input.from === 'elasticsearch' || input.location === 'elasticsearch') {
+    const {openStoreSources} = await import('./elasticsearch-open.js')
+    const store = await openStoreSources(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
+    return {sources: store.sources, notices: store.warnings, announcements: store.said, concurrency: 4, close: () => store.close()}
+  }
+  // A GKE context (or --project, --location) first: --cluster-name alone names an EKS cluster too.
+  if (input.location === 'auto' || input.location === 'cloud-logging') {
+    const {openGkeSource} = await import('./gke.js')
+    const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
+    if (gke) return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
+  }
   if (input.location === 'auto' || input.location === 'log-analytics') {
     const {openAksLog} = await import('./aks.js')
     const aks = await openAksLog(input.location, input.cluster, {...input.aks, ...(input.eks.clusterName ? {clusterName: input.eks.clusterName} : {})}, query, run)
@@ -61,6 +76,12 @@ export async function openSources(input: LogInput, run: RunContext, {query, wind
     if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}
   }
   const {openClusterSources} = await import('./cluster.js')
-  const cluster = await openClusterSources(input.cluster, run)
-  return {sources: cluster.sources, notices: cluster.warnings, announcements: [], concurrency: 8, close: () => cluster.close()}
+  const cluster = await openClusterSources(input.cluster, run).catch(async (error: unknown) => {
+    if (input.location !== 'auto') throw error
+    const {calicoEnterpriseInstead} = await import('./elasticsearch-open.js')
+    const store = await calicoEnterpriseInstead(input.elasticsearch, input.cluster, error, run)
+    if (!store) throw error
+    return {sources: store.sources, warnings: store.warnings, said: store.said, close: () => store.close()}
+  })
+  return {sources: cluster.sources, notices: cluster.warnings, announcements: 'said' in cluster ? cluster.said : [], concurrency: 8, close: () => cluster.close()}
 }

@@ -232,6 +232,21 @@ describe('doctor against a cluster (fake apiserver)', () => {
     assert.equal(result.code, 0)
   })
 
+  it('a managed control plane (GKE) with Calico: Admin Activity always on, Calico writes at Metadata', async () => {
+    const server = await start({
+      gitVersion: 'v1.31.5-gke.1233000',
+      nodes: [{name: 'gke-prod-pool-1-abcd', labels: {'cloud.google.com/gke-nodepool': 'pool-1'}, providerID: 'gce://shop-prod/europe-west1-b/gke-prod-pool-1-abcd'}],
+      objects: [apiService('projectcalico.org', 'v3', {namespace: 'calico-apiserver', name: 'calico-api'}), apiService('crd.projectcalico.org', 'v1'), apiService('networking.k8s.io', 'v1')],
+    })
+    const {report, result} = await json(server)
+    assert.match(check(report, 'control-plane-visible').remedy ?? '', /kubectl audit policies reads it from Cloud Logging/)
+    assert.equal(check(report, 'gke-admin-activity').status, 'pass')
+    const writes = check(report, 'gke-policy-writes')
+    assert.equal(writes.status, 'warn')
+    assert.match(writes.detail, /networking\.k8s\.io writes with their bodies.*Calico \(projectcalico\.org, crd\.projectcalico\.org\): who changed it, yes; what changed, no/)
+    assert.equal(result.code, 0)
+  })
+
   it('k3s: flags from the node-args annotation, the policy read from the host path', async () => {
     const args = ['server', '--kube-apiserver-arg', 'audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log', '--kube-apiserver-arg', 'audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml']
     const server = await start({

@@ -6,8 +6,9 @@ import {readFileSync} from 'node:fs'
 import {README, regenerate} from '../../scripts/readme-examples.js'
 
 describe('README examples', function () {
-  // Every example runs twice, some against a fake cluster (doctor --probe among them) or loopback cloud services with their credential steps.
+  // Every example runs twice, some against loopback cloud services and fake clusters and stores (doctor --probe among them).
   this.timeout(180_000)
+
   it('are what the current code prints (npm run readme regenerates them)', async () => {
     const readme = readFileSync(README, 'utf8')
     assert.ok((readme.match(/^<!-- example: /gm) ?? []).length >= 4, 'the README has its examples')

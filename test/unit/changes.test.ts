@@ -258,6 +258,16 @@ describe('changes: Calico aggregated API join', () => {
     assert.equal(got.length, 1)
     assert.equal(got[0].tier, 'security')
   })
+
+  it('keeps who impersonated whom when the Calico API server logged only the impersonated user', () => {
+    for (const [kube, calico] of [['node/cp1:/var/log/kubernetes/audit/audit.log', 'node/worker-2:/var/log/calico/audit/tsee-audit.log'], ['kube', 'ee'], ['es', 'es']]) {
+      const got = changesOf([
+        {...gnp, verb: 'create', name: 'x', user: 'admin', impersonatedUser: 'carol', auditID: 'same', source: kube},
+        {...gnp, verb: 'create', name: 'x', user: 'carol', auditID: 'same', level: 'RequestResponse', requestObject: {spec: {tier: 'security'}}, source: calico},
+      ])
+      assert.deepEqual(got.map((c) => [c.user, c.impersonatedUser, c.tier]), [['admin', 'carol', 'security']], `${kube} and ${calico}`)
+    }
+  })
 })
 
 describe('changes: one request read from several places', () => {

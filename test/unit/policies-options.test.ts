@@ -9,6 +9,7 @@ import {WATCHED_RESOURCES, WRITE_VERBS} from '../../src/audit/catalog.js'
 import {UserError} from '../../src/errors.js'
 import {type PoliciesFlagValues, type PoliciesOptions, policiesOptions} from '../../src/flags/policies.js'
 import {DEFAULT_READER_IMAGE} from '../../src/flags/reader-pod.js'
+import type {ElasticsearchOptions} from '../../src/sources/elasticsearch.js'
 
 const NOW = Date.parse('2026-11-25T12:00:00Z')
 const DAY = 86_400_000
@@ -16,6 +17,12 @@ const DAY = 86_400_000
 async function compile(argv: string[]): Promise<PoliciesOptions> {
   const {flags} = await Parser.parse(argv, {flags: Policies.flags, args: {}, strict: true})
   return policiesOptions(flags as PoliciesFlagValues, NOW)
+}
+
+/** What the Elasticsearch flags compile to when none is given (the environment has no ES_* credentials here). */
+const ES_DEFAULTS: ElasticsearchOptions = {
+  url: undefined, index: undefined, cluster: 'cluster', listClusters: false, caFile: undefined, insecure: false,
+  credentials: null, credentialsFrom: null, credentialsProblem: undefined, pushDown: true, requestTimeoutMs: 60_000,
 }
 
 /** The options a bare `kubectl audit policies` compiles to: every default, in one place. */
@@ -29,6 +36,7 @@ const DEFAULTS: PoliciesOptions = {
       nodes: [], logPath: undefined, via: 'auto', image: DEFAULT_READER_IMAGE, podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs: NOW - DAY,
     },
     eks: {},
+    elasticsearch: ES_DEFAULTS,
   },
   window: {sinceMs: NOW - DAY, untilMs: null},
   filter: {sinceMs: NOW - DAY, untilMs: null, includeDryRun: false, includeSubresources: false},
@@ -41,8 +49,12 @@ const DEFAULTS: PoliciesOptions = {
 }
 
 type Cluster = Extract<PoliciesOptions['input'], {from: 'cluster'}>['cluster']
-const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}, eks: {}}})
+// --request-timeout bounds a store's requests too.
+const cluster = (changes: Partial<Cluster>): Partial<PoliciesOptions> => ({input: {from: 'cluster', location: 'auto', cluster: {...(DEFAULTS.input as {cluster: Cluster}).cluster, ...changes}, eks: {},
+  elasticsearch: changes.requestTimeoutMs ? {...ES_DEFAULTS, requestTimeoutMs: changes.requestTimeoutMs} : ES_DEFAULTS}})
 const eks = (location: 'auto' | 'cloudwatch', options: Record<string, string>): Partial<PoliciesOptions> => ({input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location, eks: options}})
+const store = (location: 'auto' | 'elasticsearch', changes: Partial<ElasticsearchOptions>): Partial<PoliciesOptions> =>
+  ({input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location, elasticsearch: {...ES_DEFAULTS, ...changes}}})
 
 describe('policies options', () => {
   it('compiles no flags to the defaults: the logs on the control-plane nodes, the last 24 hours', async () => {
@@ -85,8 +97,21 @@ describe('policies options', () => {
     [['--as', 'system:serviceaccount:ci:deployer'], cluster({impersonate: {user: 'system:serviceaccount:ci:deployer', groups: []}})],
     [['-v'], cluster({verbose: true})],
     [['--source', 'cloudwatch'], eks('cloudwatch', {})],
-    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'})],
+    // --cluster-name names a GKE cluster too: both are told, the kubeconfig context decides which is read.
+    [['--region', ' eu-west-1 ', '--cluster-name', 'prod-eu'], {input: {...(eks('auto', {region: 'eu-west-1', clusterName: 'prod-eu'}).input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {cluster: 'prod-eu'}}}],
     [['--source', 'cloudwatch', '--log-group', '/aws/eks/prod-eu/cluster', '--region', 'us-gov-west-1'], eks('cloudwatch', {logGroup: '/aws/eks/prod-eu/cluster', region: 'us-gov-west-1'})],
+    [['--source', 'elasticsearch'], store('elasticsearch', {})],
+    [['--source', 'elasticsearch', '--es-cluster', 'managed-eu', '--es-ca', 'ca.pem'], store('elasticsearch', {cluster: 'managed-eu', caFile: 'ca.pem'})],
+    // Used only if no node log can be read and the cluster has Calico Enterprise's Elasticsearch.
+    [['--es-cluster', 'managed-eu'], store('auto', {cluster: 'managed-eu'})],
+    [['--es-clusters'], store('elasticsearch', {listClusters: true})],
+    [['--es', 'https://es.example:9200/', '--es-index', 'logs-kubernetes.audit_logs-*', '--request-timeout', '5s'],
+      {input: {from: 'elasticsearch', elasticsearch: {...ES_DEFAULTS, url: 'https://es.example:9200', index: 'logs-kubernetes.audit_logs-*', requestTimeoutMs: 5000}}}],
+    [['--es', 'http://127.0.0.1:9200', '--es-insecure-skip-tls-verify', '--no-es-push-down'],
+      {input: {from: 'elasticsearch', elasticsearch: {...ES_DEFAULTS, url: 'http://127.0.0.1:9200', insecure: true, pushDown: false}}}],
+    [['--source', 'cloud-logging', '--project', 'shop-prod', '--location', ' europe-west1 ', '--cluster-name', 'prod'],
+      {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', eks: {clusterName: 'prod'}, gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
+    [['--project', 'shop-prod'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {project: 'shop-prod'}}}],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -103,6 +128,21 @@ describe('policies options', () => {
     [['--pod-namespace', ''], /^--pod-namespace is empty$/, /kube-system/],
     [['-f', 'a.log', '--node', 'cp-1', '--log-path', '/var/log/a.log'], /^--node, --log-path are for reading the logs from the cluster, which -f replaces$/, /^drop --node --log-path, or drop -f/],
     [['-f', 'a.log', '--source', 'nodes'], /^--source is for reading the logs from the cluster, which -f replaces$/, /^drop --source, or drop -f/],
+    [['-f', 'a.log', '--es', 'https://es:9200'], /^--es is for reading the logs from the cluster, which -f replaces$/, /^drop --es, or drop -f/],
+    [['--es', 'es.example:9200'], /^--es "es.example:9200" is not an http\(s\) URL$/, /^write it with its scheme/],
+    [['--es', 'https://elastic:changeme@es:9200'], /^--es has credentials in it/, /ES_USERNAME and ES_PASSWORD/],
+    [['--es', 'https://es:9200', '--context', 'prod'], /^--context is for finding the store through the cluster, which --es replaces$/, /^drop --context/],
+    [['--es', 'https://es:9200', '--source', 'nodes'], /^--es is for reading Elasticsearch, which --source nodes does not$/, /^drop --es, or use --source elasticsearch$/],
+    [['--source', 'nodes', '--es-cluster', 'x'], /^--es-cluster is for reading Elasticsearch, which --source nodes does not$/, /^drop --es-cluster, or use --source elasticsearch/],
+    [['--source', 'elasticsearch', '--node', 'cp-1'], /^--node is for reading the control-plane nodes' log files, which Elasticsearch replaces$/, /^drop --node/],
+    [['--es', 'https://es:9200', '--es-index', 'audit', '--es-cluster', 'x'], /^--es-cluster chooses among Calico Enterprise's indices, which --es-index replaces$/, /^drop one/],
+    [['--es', 'https://es:9200', '--es-ca', 'ca.pem', '--es-insecure-skip-tls-verify'], /^--es-ca and --es-insecure-skip-tls-verify cannot be used together$/, /not both/],
+    [['--source', 'elasticsearch', '--es-cluster', 'a,b'], /^--es-cluster "a,b" is not a cluster name$/, /--es-clusters/],
+    [['--es', 'https://es:9200', '--es-index', 'audit logs'], /^--es-index "audit logs" is not an index name or pattern$/, /commas/],
+    [['-f', 'a.log', '--project', 'shop-prod', '--cluster-name', 'prod'], /^--cluster-name, --project are for reading the logs from the cluster, which -f replaces$/, /^drop --cluster-name --project, or drop -f/],
+    [['--location', ' '], /^--location is empty$/, /^give it a value/],
+    [['--source', 'cloud-logging', '--node', 'cp-1', '--via', 'pod'], /^--node, --via are for reading the control-plane nodes' log files, which --source cloud-logging replaces$/, /^drop --node --via, or the --source$/],
+    [['--source', 'nodes', '--project', 'shop-prod'], /^--project is for reading a GKE cluster's audit log from Cloud Logging, which --source nodes replaces$/, /^drop --project, or the --source$/],
     [['-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
     [['-f', 'a.log', '-v'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
     [['--server', '10.0.0.1:6443'], /^--server "10.0.0.1:6443" is not an http\(s\) URL$/, /^write it with its scheme, e\.g\. https:\/\/10\.0\.0\.1:6443/],

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict'
 
 import {ChangeCollector} from '../../src/audit/changes.js'
 import {readSources} from '../../src/reading/read.js'
-import type {SourceStats} from '../../src/reading/stats.js'
+import {emptyStats, type SourceStats} from '../../src/reading/stats.js'
 import {formatRatio, makeProgress, progressLine} from '../../src/render/progress.js'
 import {MemorySource} from '../support/memory-source.js'
 
 const MiB = 1024 * 1024
 
 function stats(name: string, over: Partial<SourceStats> = {}): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false,
-    unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: [], ...over}
+  return {...emptyStats(name), ...over}
 }
 
 /** A terminal as makeProgress sees process.stderr. */
@@ -40,6 +39,11 @@ describe('progress', () => {
       stats('/logs/audit.log', {size: 900, bytesRead: 300}),
     ], '/logs/audit.log 300/900 B'],
     ['node names as plain text', [stats('node/cp\u001b[31m-1:/var/log/a.log', {finished: true})], 'cp\\x1b[31m-1 done'],
+    ["a store's hits received of those its query matches, then done", [
+      stats('elasticsearch:tigera_secure_ee_audit_kube.cluster.*', {bytesRead: 3 * MiB, records: {received: 12_000, total: 48_210}}),
+      stats('elasticsearch:tigera_secure_ee_audit_ee.cluster.*', {bytesRead: MiB, records: {received: 1204, total: 1204}, finished: true}),
+      stats('elasticsearch:logs-kubernetes.audit_logs-*', {records: {received: 0, total: null}}),
+    ], 'elasticsearch:tigera_secure_ee_audit_kube.cluster.* 12,000/48,210 hits · elasticsearch:tigera_secure_ee_audit_ee.cluster.* done · elasticsearch:logs-kubernetes.audit_logs-* 0 hits'],
   ]
   for (const [what, all, expected] of lines) it(what, () => assert.equal(progressLine(all), expected))
 

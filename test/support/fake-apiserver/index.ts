@@ -1,9 +1,9 @@
 // A loopback HTTPS Kubernetes API server for tests: a generic object store behind the real REST
 // paths (rest.ts), bearer-token auth, Status errors, the kubelet /logs proxy, pod logs and pod
-// exec over WebSocket. Tests talk to it exactly as the CLI talks to a cluster; nothing in
-// client-node is stubbed. This module starts the server, checks auth and the scripted failures
-// and stalls, and routes each request. As Go's net/http does, it answers a plain-HTTP request on
-// its TLS port with a 400 rather than a TLS alert.
+// exec and port-forward over WebSocket. Tests talk to it exactly as the CLI talks to a cluster;
+// nothing in client-node is stubbed. This module starts the server, checks auth and the scripted
+// failures and stalls, and routes each request. As Go's net/http does, it answers a plain-HTTP
+// request on its TLS port with a 400 rather than a TLS alert.
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:https'
@@ -19,6 +19,7 @@ import {type Impersonation, impersonationOf} from './impersonation.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
 import {matchNodeLogs, type NodeLogSettings} from './node-logs.js'
 import {PodLifecycle, type PodSettings} from './pods.js'
+import {matchPortForward, type PortForwardSettings, PortForwardServer} from './port-forward.js'
 import {defaultFailureMessage, handleRequest, sendJson} from './rest.js'
 import type {FakeNode, ServerState} from './state.js'
 import {failureStatus, reasonFor} from './status.js'
@@ -118,6 +119,8 @@ export interface FakeApiserver {
   podLogs: Record<string, string>
   /** Audit: the user, the echo, the logs; changeable too. */
   audit: FakeAuditSettings
+  /** What plays the pods' ports for pods/portforward; changeable. */
+  portForward: PortForwardSettings
   close(): Promise<void>
 }
 
@@ -145,6 +148,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
   const podLogs: Record<string, string> = {...opts.podLogs}
   const audit = new FakeAudit({user: {username: 'fake-user', groups: ['system:authenticated']}, echo: true, logs: [], ...opts.audit}, nodes)
+  const portForwardServer = new PortForwardServer({targets: {}}, countBytes)
   const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, cutStdout: null, ...opts.exec}, containerRoot, countBytes)
   const version = {
     major: opts.version?.major ?? '1',
@@ -188,10 +192,12 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     logs,
     podLogs,
     audit: audit.settings,
+    portForward: portForwardServer.settings,
     close: async () => {
       audit.close()
       lifecycle.close()
       execServer.close()
+      portForwardServer.close()
       for (const socket of heldSockets) socket.destroy()
       for (const socket of frontSockets) socket.destroy()
       await Promise.all([
@@ -260,13 +266,18 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     }
     const refusal = refuse(req, url.pathname)
     if (refusal) return reject(refusal)
-    const target = matchExec(url.pathname)
+    const forward = matchPortForward(url.pathname)
+    const target = forward ?? matchExec(url.pathname)
     if (!target) return reject(jsonRefusal(404, failureStatus(404, 'the server could not find the requested resource')))
     const pod = store.get({group: '', version: 'v1', plural: 'pods', namespace: target.namespace, name: target.pod})
     if (!pod) return reject(jsonRefusal(404, failureStatus(404, `pods "${target.pod}" not found`, 'NotFound', {name: target.pod, kind: 'pods'})))
     const phase = (pod.status as {phase?: string} | undefined)?.phase
     const container = url.searchParams.get('container')
     const containers = (pod.spec as {containers?: Array<{name: string}>} | undefined)?.containers ?? []
+    if (forward) {
+      if (phase !== 'Running') return reject(jsonRefusal(400, failureStatus(400, `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`)))
+      return portForwardServer.upgrade(req, socket, head, pod, url)
+    }
     if (container && !containers.some((c) => c.name === container)) {
       return reject(jsonRefusal(400, failureStatus(400, `container ${container} is not valid for pod ${target.pod}`)))
     }
