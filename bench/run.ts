@@ -3,12 +3,13 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,elasticsearch,startup]
-//                    [--cloudwatch-events 1000000]
+//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,elasticsearch,loki,startup]
+//                    [--cloudwatch-events 1000000] [--loki-lines 200000]
 //
 // --only runs those sections alone (files: the log sizes; cloudwatch: an EKS audit log on a
 // loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
-// served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
+// served by the fake Elasticsearch, with the push-down and without it, beside -f; loki: a busy
+// cluster's log on a loopback Loki, with the push-down and without it; startup).
 // --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
@@ -24,6 +25,7 @@ import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
+import {benchLoki, lokiTable} from './loki.js'
 import {ensureBenchLog, pruneCache} from './generate-log.js'
 import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
@@ -365,10 +367,11 @@ async function main(): Promise<void> {
       dist: {type: 'boolean', default: false},
       only: {type: 'string'},
       'cloudwatch-events': {type: 'string', default: '1000000'},
+      'loki-lines': {type: 'string', default: '200000'},
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const SECTIONS = ['files', 'cloudwatch', 'elasticsearch', 'startup']
+  const SECTIONS = ['files', 'cloudwatch', 'elasticsearch', 'loki', 'startup']
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
@@ -401,6 +404,12 @@ async function main(): Promise<void> {
     const cloudwatch = await benchCloudWatch(events, (m) => process.stderr.write(`${m}\n`))
     console.log(cloudWatchTable(cloudwatch.rows, events))
     problems.push(...cloudwatch.problems)
+  }
+  if (only.includes('loki')) {
+    const lines = count(values['loki-lines'], '--loki-lines')
+    const loki = await benchLoki(lines, (m) => process.stderr.write(`${m}\n`))
+    console.log(lokiTable(loki.rows, lines))
+    problems.push(...loki.problems)
   }
   if (startup) await benchStartup(count(values['startup-runs'], '--startup-runs'))
 
