@@ -107,12 +107,15 @@ export async function ensureBenchLog(size: string, options: {gzip: boolean; prog
   return {log, gz}
 }
 
-/** Removes cached logs made by other versions of the generator; keeps every size of this one. */
-export async function pruneCache(): Promise<void> {
+/**
+ * Removes cached inputs made by other versions of the generators; keeps every size of this one,
+ * and what the generators of the `keep` versions made (files and folders named `…-VERSION[.…]`).
+ */
+export async function pruneCache(keep: readonly string[] = []): Promise<void> {
   if (!(await exists(CACHE_DIR))) return
-  const version = await generatorVersion()
+  const versions = [await generatorVersion(), ...keep]
   for (const f of await readdir(CACHE_DIR)) {
-    if (!f.includes(`-${version}.`)) await rm(path.join(CACHE_DIR, f), {force: true})
+    if (!versions.some((v) => new RegExp(`-${v}(\\.|$)`).test(f))) await rm(path.join(CACHE_DIR, f), {recursive: true, force: true})
   }
 }
 

@@ -2,14 +2,16 @@
 // use today, on the same file in the same run. Prints Markdown tables; exits 1 if any variant's
 // answer differs from the others (a fast wrong answer is a bug).
 //
-//   npm run bench -- [--sizes 100M,1G] [--big] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist] [--only files,cloudwatch,elasticsearch,startup]
+//   npm run bench -- [--sizes 100M,1G] [--big] [--many] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
+//                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,startup]
 //                    [--cloudwatch-events 1000000]
 //
-// --only runs those sections alone (files: the log sizes; cloudwatch: an EKS audit log on a
-// loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
+// --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
+// against counts that grep and awk make: a million writes read through a window, 130,000 rotated
+// files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
+// on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
 // served by the fake Elasticsearch, with the push-down and without it, beside -f; startup).
-// --big adds the 4 GB log. Logs are generated once and cached in bench/.cache. The start-up section
+// --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in bench/.cache. The start-up section
 // times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
 // install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
 
@@ -24,8 +26,10 @@ import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
-import {ensureBenchLog, pruneCache} from './generate-log.js'
+import {CACHE_DIR, ensureBenchLog, pruneCache} from './generate-log.js'
+import {countLogsVersion, ensureManyChangesLog, ensureRotatedDirectory, ensureWindowedLog, MANY_CONTROLLER} from './lib/count-logs.js'
 import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
+import {JsonStreamCheck} from './lib/json-check.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
 
@@ -312,6 +316,116 @@ function reportStore(size: string, rows: readonly Row[], store: BenchStore, prob
   })))
 }
 
+/** A shell pipeline's output, trimmed: the independent counts of the rows below. */
+function shell(script: string): string {
+  return execFileSync('sh', ['-c', script], {encoding: 'utf8', maxBuffer: 1 << 20}).trim()
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`
+
+/** The TOTAL and FAILED cells of a user's row in the summary matrix of a table. */
+function tableRow(stdout: string, user: string): {total: number; failed: number} | undefined {
+  const header = stdout.split('\n').find((line) => line.startsWith('USER '))
+  const row = stdout.split('\n').find((line) => line.startsWith(`${user} `))
+  if (!header || !row) return undefined
+  const cells = row.trim().split(/ +/)
+  const failedAt = header.trim().split(/ +/).indexOf('FAILED')
+  return {total: Number(cells.at(-1)!.replace(/,/g, '')), failed: Number(cells[failedAt]!.replace(/,/g, ''))}
+}
+
+interface CountRow {
+  readonly name: string
+  readonly measurement: Measurement
+  /** What we answered, and what grep or awk counted. */
+  readonly ours: string
+  readonly expected: string
+  readonly same: boolean
+}
+
+/**
+ * Inputs huge in count (issue 12, issue 16): a million writes read through a window and a
+ * directory of 130,000 rotated files; with `many`, 8.5 million changes as a table and as JSON,
+ * the JSON checked whole as it streams (valid, every change, in order) without being kept.
+ */
+async function benchCounts(opts: {runs: number; many: boolean}, problems: string[]): Promise<void> {
+  const progress = (m: string) => process.stderr.write(`${m}\n`)
+  const rows: CountRow[] = []
+  const run = async (name: string, command: string[], runs: number, expected: string, answer: (stdout: string) => string, consume?: (chunk: Buffer) => void) => {
+    progress(`  counts: ${name} ×${runs}`)
+    const measurement = await measure(command, runs, consume, true)
+    const ours = measurement.failure === undefined ? answer(measurement.stdout) : `did not complete (${measurement.failure})`
+    rows.push({name, measurement, ours, expected, same: ours === expected})
+    if (ours !== expected) problems.push(`counts: "${name}" answered ${ours}, expected ${expected}`)
+  }
+
+  const windowed = await ensureWindowedLog(CACHE_DIR, 1_000_000, progress)
+  const sinceInLog = windowed.since.replace('Z', '.000000Z')
+  const inWindow = shell(`awk -v since=${sinceInLog} 'index($0, "\\"networkpolicies\\"") && substr($0, index($0, "\\"stageTimestamp\\":\\"") + 18, 27) >= since {n++} END {print n+0}' ${quote(windowed.log)}`)
+  await run(`1 M writes, \`--since-time\` inside (table)`, [NODE, CLI, 'policies', '-f', windowed.log, '--since-time', windowed.since], opts.runs, inWindow, (stdout) => String(tableRow(stdout, 'alice')?.total))
+
+  const rotated = await ensureRotatedDirectory(CACHE_DIR, 130_000, progress)
+  const activeChanges = shell(`grep -c -F '"networkpolicies"' ${quote(path.join(rotated.dir, 'audit.log'))}`)
+  await run(`${rotated.files.toLocaleString('en-US')} rotated files, window in the last minute (JSON)`, [NODE, CLI, 'policies', '-f', rotated.dir, '--since-time', rotated.since, '-o', 'json'], opts.runs, `${activeChanges} of ${rotated.files + 1} sources`, (stdout) => {
+    const report = JSON.parse(stdout) as {changes: unknown[]; sources: unknown[]}
+    return `${report.changes.length} of ${report.sources.length} sources`
+  })
+
+  if (opts.many) {
+    const many = await ensureManyChangesLog(CACHE_DIR, 8_500_000, progress)
+    progress('  counts: grep over the 8.5 M changes log')
+    const total = shell(`grep -c -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)}`)
+    const failed = shell(`grep -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)} | grep -c -F '"code":409'`)
+    const expected = `${Number(total).toLocaleString('en-US')} changes, ${Number(failed).toLocaleString('en-US')} failed`
+    const size = `${((await stat(many.log)).size / 1e9).toFixed(1)} GB`
+    const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, '--since', 'all', ...args]
+    await run(`8.5 M changes (${size}), \`-o table\``, ours(many.log), 1, expected, (stdout) => {
+      const row = tableRow(stdout, MANY_CONTROLLER)
+      // Every change is the controller's: the Calico API server's backing writes are joined, not counted.
+      const others = stdout.split('\n').filter((line) => /^\S+ +[\d,]+ /.test(line) && !line.startsWith(`${MANY_CONTROLLER} `)).length
+      return row ? `${row.total.toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}` : 'no summary row'
+    })
+    // The JSON (several GB) is checked as it streams, never kept.
+    let changes = 0
+    const summary: Array<{user: string; succeeded: number; failed: number}> = []
+    let ordered = true
+    let previous = ''
+    const check = new JsonStreamCheck((key, item) => {
+      if (key === 'summary') summary.push(item as (typeof summary)[number])
+      if (key !== 'changes') return
+      const change = item as {time: string; auditID: string}
+      const order = `${change.time} ${change.auditID}`
+      if (order < previous) ordered = false
+      previous = order
+      changes++
+    })
+    const consume = (chunk: Buffer) => check.write(chunk)
+    await run(`8.5 M changes (${size}), \`-o json\` (checked as it streams)`, ours(many.log, '-o', 'json'), 1, `valid, in order, ${Number(total).toLocaleString('en-US')} listed; summary: ${expected}`, () => {
+      let valid = 'valid'
+      try {
+        check.end()
+      } catch (error) {
+        valid = `invalid JSON (${(error as Error).message})`
+      }
+      const row = summary.find((r) => r.user === MANY_CONTROLLER)
+      const others = summary.filter((r) => r.user !== MANY_CONTROLLER).length
+      const summarized = row ? `${(row.succeeded + row.failed).toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}` : 'no summary row'
+      return `${valid}, ${ordered ? 'in order' : 'OUT OF ORDER'}, ${changes.toLocaleString('en-US')} listed; summary: ${summarized}`
+    }, consume)
+  }
+
+  console.log(`\n### Huge in count\n`)
+  console.log(`Inputs from bench/lib/count-logs.ts (version ${await countLogsVersion()}); "expected" is counted with grep and awk, or from how the input was made.\n`)
+  console.log(table(['variant', 'runs', 'median s', 'CPU s', 'peak RSS MiB', 'ours', 'expected', 'same answer'], rows.map((r) => {
+    const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
+    return [r.name, String(r.measurement.seconds.length), fmtSeconds(median(r.measurement.seconds)), cpu, fmtMiB(r.measurement.peakRssKiB), r.ours, r.expected, r.same ? '✓' : '✗']
+  })))
+  const manyRows = rows.filter((r) => r.name.startsWith('8.5 M'))
+  if (manyRows.length > 0) {
+    const worst = Math.max(...manyRows.map((r) => r.measurement.peakRssKiB ?? Infinity))
+    console.log(`\nTarget (issue 12): 8.5 M changes, \`-o table\` and \`-o json\` complete with peak RSS ≤ 200 MiB: ${fmtMiB(worst)} MiB ${worst <= 200 * 1024 ? '✓' : '✗'}; JSON valid and complete ${manyRows.every((r) => r.same) ? '✓' : '✗'}`)
+  }
+}
+
 /** Start-up of each way to run the CLI: the compiled CLI of this checkout, and the release installs. */
 async function benchStartup(runs: number): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
@@ -357,6 +471,7 @@ async function main(): Promise<void> {
     options: {
       sizes: {type: 'string', default: '100M,1G'},
       big: {type: 'boolean', default: false},
+      many: {type: 'boolean', default: false},
       runs: {type: 'string', default: '3'},
       'baseline-runs': {type: 'string', default: '1'},
       'startup-runs': {type: 'string', default: '15'},
@@ -368,7 +483,7 @@ async function main(): Promise<void> {
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const SECTIONS = ['files', 'cloudwatch', 'elasticsearch', 'startup']
+  const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'startup']
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
@@ -394,8 +509,9 @@ async function main(): Promise<void> {
   }
 
   const problems: string[] = []
-  await pruneCache()
+  await pruneCache([await countLogsVersion()])
   for (const size of sizes) await benchSize(size, opts, problems)
+  if (only.includes('counts')) await benchCounts({runs: opts.runs, many: values.many || values.big}, problems)
   if (only.includes('cloudwatch')) {
     const events = count(values['cloudwatch-events'], '--cloudwatch-events')
     const cloudwatch = await benchCloudWatch(events, (m) => process.stderr.write(`${m}\n`))

@@ -22,6 +22,8 @@ export interface Measurement {
   /** KiB; null when it could not be measured. */
   readonly peakRssKiB: number | null
   readonly stdout: string
+  /** Why the last run failed (its exit code or signal, and the end of its stderr), when failures were allowed. */
+  readonly failure?: string
 }
 
 export function median(values: readonly number[]): number {
@@ -33,22 +35,31 @@ export function median(values: readonly number[]): number {
 interface RunResult {
   seconds: number
   stdout: string
+  failure?: string
 }
 
-function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout: boolean): Promise<RunResult> {
+/** What becomes of a command's stdout: kept (to check its answer), discarded, or handed on as it comes. */
+type StdoutUse = 'keep' | 'discard' | ((chunk: Buffer) => void)
+
+function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, stdoutUse: StdoutUse, allowFailure: boolean): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', discardStdout ? 'ignore' : 'pipe', 'pipe'], env})
+    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', stdoutUse === 'discard' ? 'ignore' : 'pipe', 'pipe'], env})
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stdout?.on('data', typeof stdoutUse === 'function' ? stdoutUse : (b: Buffer) => out.push(b))
     child.stderr?.on('data', (b: Buffer) => err.push(b))
     child.on('error', reject)
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       if (code !== 0) {
-        const tail = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-5).join('\n')
-        reject(new Error(`${argv.join(' ')} exited with ${code ?? signal}\n${tail}`))
+        const lines = Buffer.concat(err).toString('utf8').trim().split('\n')
+        if (allowFailure) {
+          const reason = lines.find((line) => /out of memory|error:/i.test(line)) ?? lines.at(-1) ?? ''
+          resolve({seconds, stdout: '', failure: `exit ${code ?? signal}: ${reason.trim()}`})
+          return
+        }
+        reject(new Error(`${argv.join(' ')} exited with ${code ?? signal}\n${lines.slice(-5).join('\n')}`))
         return
       }
       resolve({seconds, stdout: Buffer.concat(out).toString('utf8')})
@@ -58,9 +69,11 @@ function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, discardStdout:
 
 /**
  * Runs `command` `runs` times, one after another. Throws if any run fails. `discardStdout` sends
- * stdout to /dev/null (for commands whose output is the whole input, like `gzip -dc`).
+ * stdout to /dev/null (for commands whose output is the whole input, like `gzip -dc`); a function
+ * gets stdout as it comes, for output too big to keep (then Measurement.stdout is empty). With
+ * `allowFailure`, a failed run ends the runs and is reported in Measurement.failure instead.
  */
-export async function measure(command: readonly string[], runs: number, discardStdout = false): Promise<Measurement> {
+export async function measure(command: readonly string[], runs: number, discardStdout: boolean | ((chunk: Buffer) => void) = false, allowFailure = false): Promise<Measurement> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kubectl-audit-bench-'))
   const rssFile = path.join(dir, 'rss')
   try {
@@ -76,7 +89,7 @@ export async function measure(command: readonly string[], runs: number, discardS
         argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
         env.BENCH_RSS_FILE = rssFile
       }
-      const result = await runOnce(argv, env, discardStdout)
+      const result = await runOnce(argv, env, typeof discardStdout === 'function' ? discardStdout : discardStdout ? 'discard' : 'keep', allowFailure)
       seconds.push(result.seconds)
       stdout = result.stdout
       // The last line: GNU time writes a status line first when the command fails.
@@ -88,6 +101,7 @@ export async function measure(command: readonly string[], runs: number, discardS
       if (rss !== undefined && Number.isFinite(rss)) peak = Math.max(peak ?? 0, rss)
       if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds.push(user + system)
       await rm(rssFile, {force: true})
+      if (result.failure !== undefined) return {seconds, cpuSeconds, peakRssKiB: peak, stdout, failure: result.failure}
     }
     return {seconds, cpuSeconds, peakRssKiB: peak, stdout}
   } finally {

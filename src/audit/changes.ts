@@ -1,10 +1,20 @@
 // From audit events to policy changes: which events are writes to watched resources, one change
 // per request (latest stage wins), outcome and dry-run, tier, and the Calico aggregated-API join.
+//
+// Changes are settled as a stream. Every event that is a write becomes a record; the records are
+// sorted by time (a RecordStore: in memory, or spilled to disk by the caller when there are many)
+// and walked in that order, keeping only the requests that can still get a later stage, another
+// log's copy or a backing write. So what is held in memory is the last few seconds of the log (the
+// last few minutes for a request whose final stage is still to come), however many changes it has.
 
-import {namesMatch, v3Name} from './calico-names.js'
+import {BackingWriteIndex, CALICO_JOIN_WINDOW_MS, type IndexedRequest} from './calico-join.js'
+import {v3Name} from './calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP, findWatchedResource, isWriteVerb, type WatchedResource} from './catalog.js'
 import type {AuditEvent} from './event.js'
-import {boundUs} from './window.js'
+import {MinHeap, OrderedQueue} from './heap.js'
+import {boundUs, ORDER_SLACK_MS} from './window.js'
+
+export {CALICO_JOIN_WINDOW_MS} from './calico-join.js'
 
 export type Outcome = 'succeeded' | 'failed' | 'unknown'
 
@@ -30,22 +40,173 @@ export interface PolicyChange {
   source: string
 }
 
-interface Pending {
+/** What one event tells of a change: the request as one stage of it was logged, in one source. */
+export interface ChangeRecord {
   change: PolicyChange
   timeUs: number
   stageRank: number
   /** The tier came from the body or a name prefix, not the "default" fallback. */
   tierKnown: boolean
   hasBody: boolean
+  subresource: string
+  /** The order records were added in: the last tie-break, and the identity of a request without an audit ID. */
+  seq: number
+}
+
+/**
+ * Where records wait until reading is over. `sorted()` gives every record added, in
+ * `compareRecords` order, and may be called more than once (a report walks the changes twice).
+ * The walk changes the records it is given (a joined tier, a name): each call gives fresh ones.
+ */
+export interface RecordStore {
+  add(record: ChangeRecord): void
+  sorted(): Iterable<ChangeRecord>
+}
+
+/** Records held in memory: fine for what one test or one small log holds. */
+export class MemoryRecordStore implements RecordStore {
+  private readonly records: ChangeRecord[] = []
+  private ordered = true
+
+  add(record: ChangeRecord): void {
+    this.records.push(record)
+    this.ordered = false
+  }
+
+  /** Copies: a walk may change the records it is given. */
+  *sorted(): Iterable<ChangeRecord> {
+    if (!this.ordered) this.records.sort(compareRecords)
+    this.ordered = true
+    for (const record of this.records) yield {...record, change: {...record.change}}
+  }
+}
+
+/** Somewhere to keep lines of text and get them back sorted: memory, or disk past a bound. */
+export interface SortedLines {
+  add(line: string): void
+  sorted(): Iterable<string>
+}
+
+/**
+ * Records kept as their encoded lines (`encodeRecord`), sorted with `compareEncodedRecords`: a
+ * line is one flat string where a record is a dozen objects, which matters for records that wait
+ * long (until a buffer fills, or reading ends) and would otherwise crowd the old generation.
+ */
+export function encodedRecordStore(lines: SortedLines): RecordStore {
+  return {
+    add: (record) => lines.add(encodeRecord(record)),
+    sorted: function* () {
+      for (const line of lines.sorted()) yield decodeRecord(line)
+    },
+  }
+}
+
+/** compareRecords on encoded records: by the time that starts each line, decoding both only for a tie. */
+export function compareEncodedRecords(a: string, b: string): number {
+  const aEnd = a.indexOf('\t')
+  const bEnd = b.indexOf('\t')
+  if (a.charCodeAt(0) === MINUS || b.charCodeAt(0) === MINUS) {
+    const byTime = Number(a.slice(0, aEnd)) - Number(b.slice(0, bEnd))
+    if (byTime !== 0) return byTime
+  } else {
+    // Whole numbers without leading zeros: the longer is the larger, else the first digit apart decides.
+    if (aEnd !== bEnd) return aEnd - bEnd
+    for (let i = 0; i < aEnd; i++) {
+      const d = a.charCodeAt(i) - b.charCodeAt(i)
+      if (d !== 0) return d
+    }
+  }
+  return compareRecords(decodeRecord(a), decodeRecord(b))
+}
+
+const MINUS = 0x2d
+
+/** By time, then audit ID (the report's order), then source and arrival, so that every order is total. */
+export function compareRecords(a: ChangeRecord, b: ChangeRecord): number {
+  if (a.timeUs !== b.timeUs) return a.timeUs - b.timeUs
+  return compareText(a.change.auditID, b.change.auditID) || compareText(a.change.source, b.change.source) || a.seq - b.seq
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * A record as one line of text, for a store that writes records to disk: fields apart by tabs,
+ * the source IPs last. Splitting on tabs reads a record back several times faster than JSON.parse.
+ */
+export function encodeRecord(r: ChangeRecord): string {
+  const c = r.change
+  // join() makes one flat string; a template of many parts would be a rope holding every part.
+  const fields = [r.timeUs, r.stageRank, r.tierKnown ? 1 : 0, r.hasBody ? 1 : 0, encodeField(r.subresource), r.seq, encodeField(c.time), encodeField(c.auditID), encodeField(c.user), encodeField(c.impersonatedUser), encodeField(c.verb), encodeField(c.apiGroup), encodeField(c.resource), encodeField(c.kind), encodeField(c.namespace), encodeField(c.name), encodeField(c.tier), c.code === null ? NULL : c.code, c.outcome, c.dryRun ? 1 : 0, encodeField(c.userAgent), encodeField(c.source)]
+  for (const ip of c.sourceIPs) fields.push(encodeField(ip))
+  return fields.join('\t')
+}
+
+export function decodeRecord(line: string): ChangeRecord {
+  const f = line.split('\t')
+  return {
+    change: {
+      time: text(f[6]!),
+      auditID: text(f[7]!),
+      user: text(f[8]!),
+      impersonatedUser: nullable(f[9]!),
+      verb: text(f[10]!),
+      apiGroup: text(f[11]!),
+      resource: text(f[12]!),
+      kind: text(f[13]!),
+      namespace: nullable(f[14]!),
+      name: nullable(f[15]!),
+      tier: nullable(f[16]!),
+      code: f[17] === NULL ? null : Number(f[17]),
+      outcome: f[18] as Outcome,
+      dryRun: f[19] === '1',
+      userAgent: nullable(f[20]!),
+      source: text(f[21]!),
+      sourceIPs: f.slice(22).map(text),
+    },
+    timeUs: Number(f[0]),
+    stageRank: Number(f[1]),
+    tierKnown: f[2] === '1',
+    hasBody: f[3] === '1',
+    subresource: text(f[4]!),
+    seq: Number(f[5]),
+  }
+}
+
+/** Null in an encoded record: a raw NUL, which an encoded string never holds. */
+const NULL = '\u0000'
+const SPECIAL = /[\t\n\r\\\u0000]/
+const ESCAPES: Record<string, string> = {'\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\u0000': '\\0'}
+const UNESCAPES: Record<string, string> = {t: '\t', n: '\n', r: '\r', '\\': '\\', '0': '\u0000'}
+
+function encodeField(value: string | null): string {
+  if (value === null) return NULL
+  return SPECIAL.test(value) ? value.replace(/[\t\n\r\\\u0000]/g, (c) => ESCAPES[c]!) : value
+}
+
+function text(encoded: string): string {
+  return encoded.includes('\\') ? encoded.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c) : encoded
+}
+
+function nullable(encoded: string): string | null {
+  return encoded === NULL ? null : text(encoded)
 }
 
 const STAGE_RANK: Record<string, number> = {RequestReceived: 1, ResponseStarted: 2, ResponseComplete: 3, Panic: 3}
-
-/** How long after the user's request the Calico API server's CRD write may land to be joined. */
-export const CALICO_JOIN_WINDOW_MS = 5000
+/** ResponseComplete or Panic: the request's last stage. */
+const FINAL_STAGE = 3
 
 /** The Calico API server's own identity when it writes the crd.projectcalico.org backing objects. */
 const CALICO_APISERVER_USER = /^system:serviceaccount:[^:]+:(calico-apiserver|tigera-apiserver|calico-api)$/
+
+/**
+ * How long after a request's first logged stage its later stages may come: a write takes far less
+ * (the apiserver's request timeout is a minute); this is also how far reading lets lines run out of
+ * time order. Long-running watches are not writes.
+ */
+const STAGE_SPAN_US = ORDER_SLACK_MS * 1000
+/** How long after a request's last stage another record of it may come: a copy of the log, the Calico API server's. */
+const SETTLE_US = CALICO_JOIN_WINDOW_MS * 1000
+const JOIN_US = CALICO_JOIN_WINDOW_MS * 1000
 
 export interface ChangeFilter {
   sinceMs: number | null
@@ -55,14 +216,17 @@ export interface ChangeFilter {
 }
 
 /**
- * Collects the changes in a stream of events from several sources. Add events in any order;
- * `finish()` applies the stage dedupe and the Calico join and returns changes sorted by time.
+ * Collects the changes in a stream of events from several sources, as the reading stage's sink.
+ * Add events in any order; `changes()` gives one change per request, Calico's backing writes
+ * joined, in the window, sorted by time then audit ID.
  */
 export class ChangeCollector {
-  private readonly pending = new Map<string, Pending>()
-  private anonymous = 0
+  private seq = 0
 
-  constructor(private readonly filter: ChangeFilter) {}
+  constructor(
+    private readonly filter: ChangeFilter,
+    private readonly store: RecordStore = new MemoryRecordStore(),
+  ) {}
 
   /** Returns true when the event is a write to a watched resource (whatever the window). */
   add(event: AuditEvent, source: string): boolean {
@@ -73,34 +237,227 @@ export class ChangeCollector {
     if (ref.subresource !== '' && !this.filter.includeSubresources) return true
     const dryRun = isDryRun(event.requestURI)
     if (dryRun && !this.filter.includeDryRun) return true
-    // An audit ID names one request, wherever its events were read: two copies of a log, a
-    // backup beside the live one, a request whose stages rotation put in two files. Only another
-    // apiserver (another node) may reuse an ID (a client can set it). No ID, no merging.
-    const key = event.auditID === '' ? `#${this.anonymous++}` : `${apiserverOf(source)}|${event.auditID}|${event.verb}|${ref.apiGroup}|${ref.resource}|${ref.subresource}|${ref.namespace}`
-    const candidate = toPending(event, watched, source, dryRun, STAGE_RANK[event.stage] ?? 0)
-    const existing = this.pending.get(key)
-    if (!existing) this.pending.set(key, candidate)
-    else if (prefer(candidate, existing)) {
-      takeTier(candidate, existing)
-      takeIdentity(candidate, existing)
-      this.pending.set(key, candidate)
-    } else {
-      takeTier(existing, candidate)
-      takeIdentity(existing, candidate)
-    }
+    this.store.add(toRecord(event, watched, source, dryRun, this.seq++))
     return true
   }
 
-  finish(): PolicyChange[] {
-    const all = mergeCalicoAuditIDs([...this.pending.values()])
-    const joined = joinCalicoBackingWrites(all)
-    const sinceUs = boundUs(this.filter.sinceMs)
-    const untilUs = boundUs(this.filter.untilMs)
-    return joined
-      .filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs))
-      .sort(compareByTime)
-      .map((p) => p.change)
+  /** The changes, in order; each call walks the records again. */
+  changes(): Iterable<PolicyChange> {
+    return settleChanges(this.store.sorted(), this.filter)
   }
+
+  /** All the changes at once. */
+  finish(): PolicyChange[] {
+    return [...this.changes()]
+  }
+}
+
+/** Turns records sorted by `compareRecords` into changes in the window, in report order. */
+export function* settleChanges(records: Iterable<ChangeRecord>, filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>): Generator<PolicyChange> {
+  const settler = new Settler(boundUs(filter.sinceMs), boundUs(filter.untilMs))
+  for (const record of records) {
+    settler.add(record)
+    if (settler.out.length > 0) yield* settler.takeOut()
+  }
+  settler.end()
+  yield* settler.takeOut()
+}
+
+/** The records of one request seen so far; `best` is changed as others tell more. */
+interface Group {
+  /** Its first record: what makes another record one of the same request (sameRequest). */
+  readonly first: ChangeRecord
+  readonly firstUs: number
+  best: ChangeRecord
+  /** Another open request under the same audit ID (from another apiserver, or another verb or object). */
+  sameID: Group | undefined
+  /** When, in log time, no other record of it can come any more. */
+  closeAt: number
+  open: boolean
+}
+
+/** A request's change, settled but for the Calico join, waiting for its turn in the output. */
+interface Settled {
+  readonly record: ChangeRecord
+  /** A backing write joined to its user's request: not a change of its own. */
+  dropped: boolean
+  request?: IndexedRequest<Settled>
+}
+
+const bySettledRecord = (a: Settled, b: Settled) => compareRecords(a.record, b.record)
+
+/**
+ * The stream's state, all bounded by log time. Records come in time order, so "now" is the time of
+ * the latest. A request is open while a record of it may still come (up to STAGE_SPAN after its
+ * first, or SETTLE after its last stage); the watermark is the earliest time an open request or a
+ * record still to come can have. A backing write is joined once every request within the join
+ * window of it is settled; a change is let out once every backing write that could join it was.
+ */
+class Settler {
+  readonly out: PolicyChange[] = []
+  /** Open requests by audit ID; those without one are in no map, since they never merge. */
+  private readonly groups = new Map<string, Group>()
+  private readonly apiservers = new Map<string, string>()
+  private readonly deadlines = new MinHeap<{at: number; group: Group}>((a, b) => a.at - b.at)
+  /** Open requests in the order they were opened, which is by their first time. */
+  private opened: Group[] = []
+  private openedHead = 0
+  private readonly waiting = new OrderedQueue<Settled>(bySettledRecord)
+  private readonly backings = new OrderedQueue<Settled>(bySettledRecord)
+  private readonly requests = new BackingWriteIndex<Settled>(bySettledRecord)
+
+  constructor(
+    private readonly sinceUs: number | null,
+    private readonly untilUs: number | null,
+  ) {}
+
+  add(record: ChangeRecord): void {
+    this.advance(record.timeUs)
+    const id = record.change.auditID
+    let group = id === '' ? undefined : this.groups.get(id)
+    while (group !== undefined && !this.sameRequest(group.first, record)) group = group.sameID
+    // A repeated audit ID long after is another request.
+    if (group && record.timeUs - group.firstUs <= STAGE_SPAN_US) {
+      this.merge(group, record)
+      return
+    }
+    if (group) this.close(group)
+    const fresh: Group = {first: record, firstUs: record.timeUs, best: record, sameID: undefined, closeAt: 0, open: true}
+    if (id !== '') {
+      fresh.sameID = this.groups.get(id)
+      this.groups.set(id, fresh)
+    }
+    this.opened.push(fresh)
+    this.schedule(fresh)
+  }
+
+  end(): void {
+    this.advance(Number.POSITIVE_INFINITY)
+  }
+
+  takeOut(): PolicyChange[] {
+    return this.out.splice(0)
+  }
+
+  private merge(group: Group, record: ChangeRecord): void {
+    if (prefer(record, group.best)) {
+      takeTier(record, group.best)
+      takeIdentity(record, group.best)
+      group.best = record
+    } else {
+      takeTier(group.best, record)
+      takeIdentity(group.best, record)
+    }
+    this.schedule(group)
+  }
+
+  private schedule(group: Group): void {
+    const last = group.best.stageRank >= FINAL_STAGE ? group.best.timeUs + SETTLE_US : Number.POSITIVE_INFINITY
+    const closeAt = Math.min(group.firstUs + STAGE_SPAN_US, last)
+    if (closeAt === group.closeAt) return
+    group.closeAt = closeAt
+    this.deadlines.push({at: closeAt, group})
+  }
+
+  private advance(nowUs: number): void {
+    for (let next = this.deadlines.peek(); next !== undefined && next.at < nowUs; next = this.deadlines.peek()) {
+      this.deadlines.pop()
+      if (next.group.open && next.at === next.group.closeAt) this.close(next.group)
+    }
+    while (this.openedHead < this.opened.length && !this.opened[this.openedHead]!.open) this.openedHead++
+    if (this.openedHead > 1024 && this.openedHead * 2 > this.opened.length) {
+      this.opened = this.opened.slice(this.openedHead)
+      this.openedHead = 0
+    }
+    const watermark = Math.min(nowUs, this.opened[this.openedHead]?.firstUs ?? Number.POSITIVE_INFINITY)
+    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + JOIN_US < watermark; b = this.backings.peek()) this.join(this.backings.shift()!)
+    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * JOIN_US < watermark; w = this.waiting.peek()) this.letOut(this.waiting.shift()!)
+  }
+
+  /** Takes a closed request out of the audit ID map. */
+  private forget(group: Group): void {
+    const id = group.first.change.auditID
+    if (id === '') return
+    let at = this.groups.get(id)
+    if (at === group) {
+      if (group.sameID) this.groups.set(id, group.sameID)
+      else this.groups.delete(id)
+      return
+    }
+    while (at !== undefined && at.sameID !== group) at = at.sameID
+    if (at) at.sameID = group.sameID
+  }
+
+  /**
+   * Whether two records with one audit ID are of one request. An audit ID names one request,
+   * wherever its events were read: two copies of a log, a backup beside the live one, a request
+   * whose stages rotation put in two files. Only another apiserver (another node) may reuse an ID
+   * (a client can set it), except that kube-apiserver and the Calico API server log one aggregated
+   * request under one ID.
+   */
+  private sameRequest(a: ChangeRecord, b: ChangeRecord): boolean {
+    const x = a.change
+    const y = b.change
+    if (x.verb !== y.verb || x.resource !== y.resource || x.apiGroup !== y.apiGroup) return false
+    if (x.apiGroup === CALICO_GROUP) return true
+    return a.subresource === b.subresource && x.namespace === y.namespace && this.apiserverOf(x.source) === this.apiserverOf(y.source)
+  }
+
+  /**
+   * The apiserver a source is the log of, where its name tells: the node of `node/NAME:PATH`, the
+   * pod of `pod/NS/NAME`. Files given with -f could be any apiserver's, or copies: one origin.
+   */
+  private apiserverOf(source: string): string {
+    let known = this.apiservers.get(source)
+    if (known === undefined) {
+      const node = /^node\/([^:]+):/.exec(source)
+      known = node ? `node/${node[1]}` : /^pod\/[^/]+\/[^/]+$/.test(source) ? source : ''
+      this.apiservers.set(source, known)
+    }
+    return known
+  }
+
+  private close(group: Group): void {
+    group.open = false
+    this.forget(group)
+    const settled: Settled = {record: group.best, dropped: false}
+    const change = settled.record.change
+    if (change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(change.user)) this.backings.push(settled)
+    else if (change.apiGroup === CALICO_GROUP) settled.request = this.requests.add(joinedWrite(settled.record), settled)
+    this.waiting.push(settled)
+  }
+
+  /**
+   * In aggregated mode kube-apiserver logs the user's projectcalico.org request at Metadata only,
+   * and the Calico API server then writes the crd.projectcalico.org object as its own service
+   * account. That backing write is the same change: attach it to the user's request (taking its
+   * tier and name) instead of counting it again.
+   */
+  private join(backing: Settled): void {
+    const match = this.requests.find(joinedWrite(backing.record))
+    if (!match) return
+    backing.dropped = true
+    const request = match.item.record.change
+    // One deletecollection through the v3 API becomes a delete per object on the CRDs: it stays
+    // open for the others, and names no single object or tier.
+    if (request.verb === 'deletecollection') return
+    match.taken = true
+    const from = backing.record
+    if (!match.item.record.tierKnown && from.tierKnown) request.tier = from.change.tier
+    if (request.name === null && from.change.name !== null) request.name = v3Name(from.change.name)
+  }
+
+  private letOut(settled: Settled): void {
+    if (settled.request) this.requests.remove(settled.request)
+    if (settled.dropped) return
+    const {timeUs, change} = settled.record
+    if ((this.sinceUs === null || timeUs >= this.sinceUs) && (this.untilUs === null || timeUs <= this.untilUs)) this.out.push(change)
+  }
+}
+
+function joinedWrite(record: ChangeRecord) {
+  const {resource, namespace, name, verb, outcome} = record.change
+  return {timeUs: record.timeUs, resource, namespace, name, verb, failed: outcome === 'failed'}
 }
 
 /**
@@ -108,14 +465,14 @@ export class ChangeCollector {
  * server's, beside kube-apiserver's Metadata line); then, for copies, the first source by name,
  * so the answer does not depend on which source was read first.
  */
-function prefer(candidate: Pending, existing: Pending): boolean {
+function prefer(candidate: ChangeRecord, existing: ChangeRecord): boolean {
   if (candidate.stageRank !== existing.stageRank) return candidate.stageRank > existing.stageRank
   if (candidate.hasBody !== existing.hasBody) return candidate.hasBody
   return candidate.change.source < existing.change.source
 }
 
 /** The tier one record knew and the kept one only guessed. */
-function takeTier(kept: Pending, other: Pending): void {
+function takeTier(kept: ChangeRecord, other: ChangeRecord): void {
   if (!kept.tierKnown && other.tierKnown) {
     kept.change.tier = other.change.tier
     kept.tierKnown = true
@@ -126,28 +483,12 @@ function takeTier(kept: Pending, other: Pending): void {
  * Who made the request, from the record that knew: the Calico API server logs an impersonated
  * request under the impersonated user alone, kube-apiserver under the user who impersonated them.
  */
-function takeIdentity(kept: Pending, other: Pending): void {
+function takeIdentity(kept: ChangeRecord, other: ChangeRecord): void {
   const impersonated = other.change.impersonatedUser
   if (impersonated !== null && kept.change.impersonatedUser === null && kept.change.user === impersonated) {
     kept.change.user = other.change.user
     kept.change.impersonatedUser = impersonated
   }
-}
-
-/**
- * The apiserver a source is the log of, where its name tells: the node of `node/NAME:PATH`, the
- * pod of `pod/NS/NAME`. Files given with -f could be any apiserver's, or copies: one origin.
- */
-function apiserverOf(source: string): string {
-  const node = /^node\/([^:]+):/.exec(source)
-  if (node) return `node/${node[1]}`
-  const pod = /^pod\/[^/]+\/[^/]+$/.exec(source)
-  return pod ? source : ''
-}
-
-function compareByTime(a: Pending, b: Pending): number {
-  if (a.timeUs !== b.timeUs) return a.timeUs - b.timeUs
-  return a.change.auditID < b.change.auditID ? -1 : a.change.auditID > b.change.auditID ? 1 : 0
 }
 
 export function isDryRun(requestURI: string): boolean {
@@ -156,7 +497,7 @@ export function isDryRun(requestURI: string): boolean {
   return new URLSearchParams(requestURI.slice(q + 1)).getAll('dryRun').includes('All')
 }
 
-function toPending(event: AuditEvent, watched: WatchedResource, source: string, dryRun: boolean, stageRank: number): Pending {
+function toRecord(event: AuditEvent, watched: WatchedResource, source: string, dryRun: boolean, seq: number): ChangeRecord {
   const ref = event.objectRef!
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
@@ -183,9 +524,11 @@ function toPending(event: AuditEvent, watched: WatchedResource, source: string, 
       source,
     },
     timeUs: event.timeUs,
-    stageRank,
+    stageRank: STAGE_RANK[event.stage] ?? 0,
     tierKnown: known,
     hasBody: event.requestObject !== undefined || event.responseObject !== undefined,
+    subresource: ref.subresource,
+    seq,
   }
 }
 
@@ -255,81 +598,4 @@ export function deriveTier(watched: WatchedResource, name: string, fromBody: str
       return {tier: name ? 'default' : null, known: false}
     }
   }
-}
-
-/**
- * With Calico Enterprise, the Calico API server logs the same request as kube-apiserver, under the
- * same auditID and with the bodies. Keep one change per auditID, the one with the most detail.
- */
-function mergeCalicoAuditIDs(all: Pending[]): Pending[] {
-  const byID = new Map<string, Pending>()
-  const out: Pending[] = []
-  for (const p of all) {
-    if (p.change.apiGroup !== CALICO_GROUP || p.change.auditID === '') {
-      out.push(p)
-      continue
-    }
-    const id = `${p.change.auditID}|${p.change.verb}|${p.change.resource}`
-    const seen = byID.get(id)
-    if (!seen) {
-      byID.set(id, p)
-      continue
-    }
-    const better = richness(p) > richness(seen) ? p : seen
-    const other = better === p ? seen : p
-    takeTier(better, other)
-    takeIdentity(better, other)
-    byID.set(id, better)
-  }
-  return [...out, ...byID.values()]
-}
-
-const richness = (p: Pending): number => p.stageRank * 2 + (p.hasBody ? 1 : 0)
-
-/**
- * In aggregated mode kube-apiserver logs the user's projectcalico.org request at Metadata only,
- * and the Calico API server then writes the crd.projectcalico.org object as its own service
- * account. That backing write is the same change: attach it to the user's request (taking its
- * tier and name) instead of counting it again.
- */
-function joinCalicoBackingWrites(all: Pending[]): Pending[] {
-  const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP)
-  const backings = all.filter((p) => p.change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(p.change.user)).sort((a, b) => a.timeUs - b.timeUs)
-  const taken = new Set<Pending>()
-  const dropped = new Set<Pending>()
-  for (const backing of backings) {
-    // Of the requests it could belong to, the one that names the object, then the nearest in time:
-    // two quick edits of one object must each get their own backing write. A request that failed
-    // (denied before it reached the Calico API server, or refused by it) only gets a backing write
-    // that failed too, and a successful one only a write that did not fail.
-    let match: Pending | undefined
-    let best = Number.POSITIVE_INFINITY
-    for (const r of requests) {
-      const distance = Math.abs(backing.timeUs - r.timeUs)
-      if (taken.has(r) || distance > CALICO_JOIN_WINDOW_MS * 1000) continue
-      if ((r.change.outcome === 'failed') !== (backing.change.outcome === 'failed')) continue
-      if (r.change.resource !== backing.change.resource || r.change.namespace !== backing.change.namespace) continue
-      if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name)) continue
-      const score = (r.change.name === null ? CALICO_JOIN_WINDOW_MS * 1000 : 0) + distance
-      if (score < best) {
-        best = score
-        match = r
-      }
-    }
-    if (!match) continue
-    dropped.add(backing)
-    // One deletecollection through the v3 API becomes a delete per object on the CRDs: it stays
-    // open for the others, and names no single object or tier.
-    if (match.change.verb === 'deletecollection') continue
-    taken.add(match)
-    if (!match.tierKnown && backing.tierKnown) match.change.tier = backing.change.tier
-    if (match.change.name === null && backing.change.name !== null) match.change.name = v3Name(backing.change.name)
-  }
-  return all.filter((p) => !dropped.has(p))
-}
-
-/** The Calico API server turns a v3 patch or update into a GET and a PUT on the CRD, a deletecollection into deletes. */
-function sameVerbFamily(userVerb: string, backingVerb: string): boolean {
-  const family = (v: string) => (v === 'patch' || v === 'update' ? 'modify' : v === 'deletecollection' ? 'delete' : v)
-  return family(userVerb) === family(backingVerb)
 }

@@ -14,16 +14,19 @@ export interface ChangeSelection {
 }
 
 export function selectChanges(changes: readonly PolicyChange[], selection: ChangeSelection): PolicyChange[] {
+  return changes.filter(changeMatcher(selection))
+}
+
+/** Whether a change is selected: the selection compiled once, for a stream of changes. */
+export function changeMatcher(selection: ChangeSelection): (change: PolicyChange) => boolean {
   const userGlobs = selection.users.map(compileGlob)
-  return changes.filter(
-    (c) =>
-      (userGlobs.length === 0 || userGlobs.some((matches) => matches(c.user) || (c.impersonatedUser !== null && matches(c.impersonatedUser)))) &&
-      (selection.verbs.length === 0 || selection.verbs.includes(c.verb)) &&
-      (selection.resources === null || selection.resources.has(`${c.resource}.${c.apiGroup}`)) &&
-      (selection.namespaces.length === 0 || (c.namespace !== null && selection.namespaces.includes(c.namespace))) &&
-      (selection.tiers.length === 0 || (c.tier !== null && selection.tiers.includes(c.tier))) &&
-      (selection.outcome === 'all' || c.outcome === selection.outcome),
-  )
+  return (c) =>
+    (userGlobs.length === 0 || userGlobs.some((matches) => matches(c.user) || (c.impersonatedUser !== null && matches(c.impersonatedUser)))) &&
+    (selection.verbs.length === 0 || selection.verbs.includes(c.verb)) &&
+    (selection.resources === null || selection.resources.has(`${c.resource}.${c.apiGroup}`)) &&
+    (selection.namespaces.length === 0 || (c.namespace !== null && selection.namespaces.includes(c.namespace))) &&
+    (selection.tiers.length === 0 || (c.tier !== null && selection.tiers.includes(c.tier))) &&
+    (selection.outcome === 'all' || c.outcome === selection.outcome)
 }
 
 /**

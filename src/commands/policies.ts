@@ -1,6 +1,6 @@
-import {ChangeCollector} from '../audit/changes.js'
-import {buildReport, type PolicyChangeReport} from '../audit/report.js'
-import {selectChanges} from '../audit/select.js'
+import {ChangeCollector, compareEncodedRecords, encodedRecordStore, type PolicyChange} from '../audit/changes.js'
+import {type PolicyChangeReport, reportHead, reportWithChanges, tallyChanges} from '../audit/report.js'
+import {changeMatcher} from '../audit/select.js'
 import {UserError} from '../errors.js'
 import {clusterReadFlags} from '../flags/cluster-read.js'
 import {outputFlags} from '../flags/output.js'
@@ -13,7 +13,8 @@ import {holdsNoEvents, inputSpan, KLOG_HINT, noEventsMessage, sourceWarnings} fr
 import type {StoredClusterList} from '../render/store-clusters.js'
 import type {RunContext} from '../run-context.js'
 import {type LogInput, openSources} from '../sources/open.js'
-import {writeDocument} from '../render/document.js'
+import {writeDocument, writeStreamedDocument} from '../render/document.js'
+import {ExternalSort} from '../spill/external-sort.js'
 import {BaseCommand} from './base.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
@@ -54,7 +55,9 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
-    const collector = new ChangeCollector(options.filter)
+    // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
+    const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords})
+    const collector = new ChangeCollector(options.filter, encodedRecordStore(records))
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
     const reading = {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
     // Reader pods are deleted however reading ends.
@@ -79,19 +82,25 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
       throw new UserError('no source could be read', {hint: 'see the warnings above'})
     }
 
-    const inWindow = collector.finish()
-    const changes = selectChanges(inWindow, options.selection)
-    const report = buildReport(options.window, stats, changes)
+    // The changes are walked as a stream: once for the summary (and the newest, which a table
+    // lists), and once more for -o json|yaml, whose summary comes before its changes.
+    const isSelected = changeMatcher(options.selection)
+    const selected = function* (): Generator<PolicyChange> {
+      for (const change of collector.changes()) if (isSelected(change)) yield change
+    }
+    const table = options.output === 'table' || options.output === 'wide'
+    const tally = tallyChanges(collector.changes(), isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
+    const summarized = {...reportHead(options.window, stats), summary: tally.summary}
     const out = process.stdout
-    if (!(await writeDocument(out, options.output, report))) {
+    if (!(await writeStreamedDocument(out, options.output, summarized, 'changes', selected()))) {
       const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
       await writeChunks(
         out,
-        renderPoliciesTable(report, {
+        renderPoliciesTable({...summarized, recent: tally.newest, total: tally.selected}, {
           wide: options.output === 'wide',
           limit: options.limit,
           inputSpan: inputSpan(stats),
-          unselected: {count: inWindow.length - changes.length, flags: options.selectionFlags},
+          unselected: {count: tally.inWindow - tally.selected, flags: options.selectionFlags},
           chalk: makeChalk(options.color, out),
           width: terminalWidth(out, process.env),
         }),
@@ -99,7 +108,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     }
     // The report is out, but it may miss changes: a script must be able to tell.
     if (incomplete.length > 0) process.exitCode = INCOMPLETE_EXIT
-    return report
+    // What -o json prints; its changes are read again only if asked for (the records stay until the process exits).
+    return reportWithChanges(summarized, selected)
   }
 }
 

@@ -10,6 +10,14 @@ import {type CellStyle, type Column, renderTable, tableSpec, type TableSpec} fro
 import {textWidth} from './text-width.js'
 import {wrapText} from './wrap.js'
 
+/** What the table shows: the report but for its list of changes, of which it gets only those it lists. */
+export interface PoliciesTable extends Omit<PolicyChangeReport, 'changes'> {
+  /** The newest changes, oldest first: at least --limit of them (all with --limit 0) when there are as many. */
+  recent: readonly PolicyChange[]
+  /** How many changes the report has in all. */
+  total: number
+}
+
 export interface PoliciesView {
   wide: boolean
   /** How many of the most recent changes to list; 0 = all. */
@@ -24,7 +32,7 @@ export interface PoliciesView {
 }
 
 /** The report as chunks of lines, written as they are drawn (a --limit 0 list can be long). */
-export function* renderPoliciesTable(report: PolicyChangeReport, view: PoliciesView): Generator<string> {
+export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView): Generator<string> {
   const {chalk} = view
   const width = view.wide ? undefined : view.width
   const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
@@ -34,17 +42,17 @@ export function* renderPoliciesTable(report: PolicyChangeReport, view: PoliciesV
   const title = width === undefined || textWidth(`${heading}  ·  ${read}`) <= width ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)] : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
   const incomplete = report.sources.filter((s) => !s.complete).length
   if (incomplete > 0) title.push(...prose(`Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`, chalk.yellow))
-  if (report.changes.length === 0) {
+  if (report.total === 0) {
     yield [...title, '', ...emptyWindow(report, view).flatMap((line) => prose(line))].join('\n') + '\n'
     return
   }
   const summary = summaryMatrix(report, chalk)
-  const shown = view.limit === 0 ? report.changes : report.changes.slice(-view.limit)
+  const shown = view.limit === 0 ? report.recent : report.recent.slice(-view.limit)
   const list = changeList(shown, view)
   const fitted = width === undefined ? undefined : fitTables([summary.spec, list.spec], width)
   yield `${title.join('\n')}\n\n`
   yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
-  const listTitle = shown.length === report.changes.length ? `Changes (${report.changes.length})` : `Most recent ${shown.length} of ${report.changes.length} changes (--limit 0 shows all)`
+  const listTitle = shown.length === report.total ? `Changes (${report.total})` : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
   yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style})
 }
@@ -54,7 +62,7 @@ interface StyledTable {
   style: CellStyle
 }
 
-function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
+function emptyWindow(report: PoliciesTable, view: PoliciesView): string[] {
   const {chalk, unselected} = view
   if (unselected.count > 0) {
     return ['No network policy or tier changes in this window match the filters.', `${plural(unselected.count, 'change')} in this window did not match ${unselected.flags.join(' ')}.`]
@@ -68,7 +76,7 @@ function emptyWindow(report: PolicyChangeReport, view: PoliciesView): string[] {
   return out
 }
 
-function summaryMatrix(report: PolicyChangeReport, chalk: ChalkInstance): StyledTable {
+function summaryMatrix(report: PoliciesTable, chalk: ChalkInstance): StyledTable {
   const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
   const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
   const allVerbs = [...verbs, ...extraVerbs]

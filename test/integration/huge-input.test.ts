@@ -3,9 +3,11 @@
 // counted independently, from how the input was generated.
 
 import assert from 'node:assert/strict'
-import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+
+import {parse as parseYaml} from 'yaml'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {runCli} from '../support/cli.js'
@@ -79,6 +81,58 @@ describe('huge input, through the CLI', function () {
     // Only the files that reach into the window (with its slack) were opened.
     assert.ok(report.sources.filter((s) => s.bytesRead > 0).length === 1)
     assert.ok(json.stderr.length < 2000, `stderr stays short: ${json.stderr.length} characters`)
+  })
+
+  it('reports 120,000 changes, more than memory holds, in JSON, YAML and a table, and leaves no temporary file', async () => {
+    // Three users in turn, a failed write every 7th; two seconds apart, written out of order by
+    // up to a minute, as two apiservers' logs concatenated would be.
+    const count = 120_000
+    const users = ['alice', 'bob', 'system:serviceaccount:ci:deployer']
+    const file = join(dir, 'many.log')
+    const fd = openSync(file, 'w')
+    const lines: string[] = []
+    for (let block = 0; block < count; block += 30) {
+      for (let i = block + 29; i >= block && i >= 0; i--) {
+        if (i >= count) continue
+        lines.push(changeLine(i, BASE + i * 2000).replace('"alice"', JSON.stringify(users[i % 3])).replace('"code":201', i % 7 === 0 ? '"code":403' : '"code":201'))
+      }
+      if (lines.length >= 10_000) {
+        writeSync(fd, lines.join('\n') + '\n')
+        lines.length = 0
+      }
+    }
+    writeSync(fd, lines.join('\n') + '\n')
+    closeSync(fd)
+    const tmp = join(dir, 'tmp')
+    mkdirSync(tmp)
+    const env = {TMPDIR: tmp}
+    const expected = users.map((user, u) => {
+      const mine = Array.from({length: count}, (_, i) => i).filter((i) => i % 3 === u)
+      return {user, verb: 'create', succeeded: mine.filter((i) => i % 7 !== 0).length, failed: mine.filter((i) => i % 7 === 0).length, unknown: 0}
+    }).sort((a, b) => (a.user < b.user ? -1 : 1))
+
+    const json = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'], {env})
+    assert.equal(json.code, 0, json.stderr)
+    const report = JSON.parse(json.stdout) as PolicyChangeReport
+    assert.deepEqual(Object.keys(report), ['apiVersion', 'kind', 'window', 'sources', 'summary', 'changes'])
+    assert.deepEqual(report.summary, expected)
+    assert.equal(report.changes.length, count)
+    report.changes.forEach((c, i) => assert.equal(c.auditID, `c-${i}`))
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')), [])
+
+    const yaml = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'yaml', '--user', 'bob'], {env})
+    assert.equal(yaml.code, 0, yaml.stderr)
+    const fromYaml = parseYaml(yaml.stdout) as PolicyChangeReport
+    assert.deepEqual(fromYaml.summary, expected.filter((r) => r.user === 'bob'))
+    assert.deepEqual(fromYaml.changes, report.changes.filter((c) => c.user === 'bob'))
+
+    const table = await runCli(['policies', '-f', file, '--since', 'all', '--limit', '3'], {env})
+    assert.equal(table.code, 0, table.stderr)
+    assert.equal(totalOf(table.stdout, 'alice'), count / 3)
+    assert.match(table.stdout, /Most recent 3 of 120000 changes/)
+    const last = new Date(BASE + (count - 1) * 2000).toISOString().replace('.000Z', 'Z')
+    assert.match(table.stdout.trim().split('\n').at(-1)!, new RegExp(`^${last} `))
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')), [])
   })
 
   it('reads a doctor --manifest List of 500,000 items (once "Maximum call stack size exceeded")', async () => {

@@ -41,7 +41,7 @@ function render(changes: PolicyChange[], view: Partial<PoliciesView>): string[] 
   const report = buildReport({sinceMs: null, untilMs: null}, [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0, error: null}], changes)
   const full: PoliciesView = {wide: false, limit: 0, inputSpan: {firstMs: null, lastMs: null, skipped: 0}, unselected: {count: 0, flags: []}, chalk: new Chalk({level: 0}), ...view}
   let text = ''
-  for (const chunk of renderPoliciesTable(report, full)) text += chunk
+  for (const chunk of renderPoliciesTable({...report, recent: report.changes, total: report.changes.length}, full)) text += chunk
   return text.replace(/\n$/, '').split('\n')
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 
 import type {PolicyChange} from '../../src/audit/changes.js'
+import {reportWithChanges, tallyChanges} from '../../src/audit/report.js'
 import {compileGlob, selectChanges, type ChangeSelection} from '../../src/audit/select.js'
 import {summarize} from '../../src/audit/summary.js'
 
@@ -17,6 +18,36 @@ describe('summarize', () => {
       {user: 'bob', verb: 'patch', succeeded: 1, failed: 0, unknown: 0},
       {user: 'carol', verb: 'update', succeeded: 0, failed: 0, unknown: 1},
     ])
+  })
+})
+
+describe('tallyChanges: one walk over the changes', () => {
+  const stream = (count: number) => Array.from({length: count}, (_, i) => change(i % 3 === 0 ? 'bob' : 'alice', i % 2 === 0 ? 'patch' : 'create', i % 5 === 0 ? 'failed' : 'succeeded', {auditID: `id-${i}`}))
+  const isAlice = (c: PolicyChange) => c.user === 'alice'
+
+  for (const keep of [0, 1, 20, 1000, Number.POSITIVE_INFINITY]) {
+    it(`counts, summarizes the selected, and keeps the newest ${keep} of them`, () => {
+      const all = stream(1000)
+      const selected = all.filter(isAlice)
+      const tally = tallyChanges(all, isAlice, keep)
+      assert.equal(tally.inWindow, 1000)
+      assert.equal(tally.selected, selected.length)
+      assert.deepEqual(tally.summary, summarize(selected))
+      assert.deepEqual(tally.newest, keep === 0 ? [] : selected.slice(-Math.min(keep, selected.length)))
+    })
+  }
+
+  it('walks the changes of the whole report only when they are read, and once', () => {
+    let walks = 0
+    const report = reportWithChanges({apiVersion: 'kubectl-audit/v1', kind: 'PolicyChangeReport', window: {since: null, until: null}, sources: [], summary: []}, function* () {
+      walks++
+      yield* stream(3)
+    })
+    assert.equal(walks, 0)
+    assert.deepEqual(Object.keys(report), ['apiVersion', 'kind', 'window', 'sources', 'summary', 'changes'])
+    assert.equal(report.changes.length, 3)
+    assert.deepEqual(JSON.parse(JSON.stringify(report)).changes, stream(3))
+    assert.equal(walks, 1)
   })
 })
 
