@@ -16,9 +16,11 @@ import {type LogInput, openSources} from '../sources/open.js'
 import {writeDocument, writeStreamedDocument} from '../render/document.js'
 import {ExternalSort} from '../spill/external-sort.js'
 import {BaseCommand} from './base.js'
+import {type PolicyChangeSummary, watchPolicies} from './policies-watch.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 export type {StoredClusterList} from '../render/store-clusters.js'
+export type {PolicyChangeSummary} from './policies-watch.js'
 
 const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
 
@@ -42,7 +44,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 
   static override flags = {...policiesFlags, ...clusterReadFlags, ...outputFlags}
 
-  async run(): Promise<PolicyChangeReport | StoredClusterList> {
+  async run(): Promise<PolicyChangeReport | StoredClusterList | PolicyChangeSummary> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
     const {input} = options
@@ -54,6 +56,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const opened = await openSources(input, run, {query: options.query})
     for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
+    // --watch: read, then follow; reader pods stay until it ends.
+    if (options.watch) return watchPolicies(options, opened, run, this.interrupt)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
     const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords})

@@ -19,6 +19,7 @@ import {checkGkeSource, gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeF
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
+import {type WatchFlagValues, watchFlags, type WatchOptions, watchOptions} from './watch.js'
 import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
@@ -39,9 +40,10 @@ export const policiesFlags = {
   ...eksFlags,
   ...aksFlags,
   ...elasticsearchFlags,
+  ...watchFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, WatchFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -68,6 +70,8 @@ export interface PoliciesOptions {
   output: OutputFormat
   color: ColorMode
   limit: number
+  /** --watch: follow the logs after reading them; null without it. */
+  watch: WatchOptions | null
 }
 
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
@@ -147,6 +151,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     output: flags.output,
     color: flags.color,
     limit: flags.limit,
+    watch: watchOptions(flags),
   }
 }
 

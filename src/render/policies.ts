@@ -57,7 +57,7 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style})
 }
 
-interface StyledTable {
+export interface StyledTable {
   spec: TableSpec
   style: CellStyle
 }
@@ -76,7 +76,7 @@ function emptyWindow(report: PoliciesTable, view: PoliciesView): string[] {
   return out
 }
 
-function summaryMatrix(report: PoliciesTable, chalk: ChalkInstance): StyledTable {
+export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: ChalkInstance): StyledTable {
   const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
   const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
   const allVerbs = [...verbs, ...extraVerbs]
@@ -137,7 +137,7 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
       c.namespace ?? '',
       c.name ?? '',
       c.tier ?? '',
-      result(c),
+      changeResult(c),
     ]
     if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
@@ -161,7 +161,8 @@ export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string 
 
 const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
 
-function result(c: PolicyChange): string {
+/** What came of a change, as the RESULT column says it: ok, or the code and its reason. */
+export function changeResult(c: PolicyChange): string {
   if (c.code === null) return c.outcome === 'succeeded' ? 'ok' : c.outcome
   if (c.code < 400) return c.code === 200 || c.code === 201 ? 'ok' : `ok (${c.code})`
   return `${c.code} ${REASONS[c.code] ?? 'Failed'}`
