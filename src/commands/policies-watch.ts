@@ -79,6 +79,10 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
   const keep = options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit
   let stoppedBy: InterruptSignal | undefined
 
+  // From here a signal ends the watch, not the process: what was seen is summed up.
+  interrupt.finishOnSignal((signal) => {
+    stoppedBy = signal
+  })
   const followStats = await followChanges({
     logs: followed,
     before: recordStore.sorted(),
@@ -106,9 +110,6 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
         lines = new ChangeLines(view, before, yaml)
         out.write(beforeTitle(before.length, beforeCount, options.window.sinceMs, view) + lines.header() + before.map((c) => lines!.line(c)).join(''))
       }
-      interrupt.finishOnSignal((signal) => {
-        stoppedBy = signal
-      })
       say(followed.length === 0 ? 'nothing to follow: every log given was read whole' : `following ${followed.length === 1 ? followed[0]!.source.name : `${followed.length} logs`} for new changes; Ctrl-C to stop`)
     },
     onNotice: say,

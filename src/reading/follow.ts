@@ -43,7 +43,7 @@ export interface FollowPlan {
   readonly signal: AbortSignal
   /** Changes in the window, in report order, as they settle; `following`: false for those of the records read before. */
   onChanges(changes: readonly PolicyChange[], following: boolean): void
-  /** The records read before are settled (what they let out was handed on): following starts. */
+  /** The records read before are settled (what they let out was handed on): what comes now is new. */
   onFollowing(): void
   /** A line for the user about a log: rotated, truncated, a node gone or back. */
   onNotice(line: string): void
@@ -110,16 +110,21 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
       settler.advance(watermarkUs)
     }
     letOut()
+    if (!following && advancedTo >= beforeSettledUs) {
+      following = true
+      plan.onFollowing()
+    }
   }
 
-  // What was read before: its changes up to where every followed log was read come out first.
+  // What was read before comes out first, all of it (once the logs were read past its last
+  // change by the settling's waits), before any change that came after.
+  let beforeSettledUs = Number.NEGATIVE_INFINITY
   for (const record of plan.before) {
     settler.add(record)
+    beforeSettledUs = Math.max(beforeSettledUs, record.timeUs + FOLLOWED_LOG.settleUs + 2 * FOLLOWED_LOG.joinWaitUs)
     if (settler.out.length >= 1000) letOut()
   }
   tick()
-  following = true
-  plan.onFollowing()
 
   const scans = logs.map(({log, state, followed}, i) => scanFollowed(log, followed, state, stats[i]!, (events) => {
     for (const event of events) collector.add(event, log.source.name)
@@ -140,6 +145,7 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   for (const record of pending) settler.add(record)
   settler.end()
   letOut()
+  if (!following) plan.onFollowing()
   for (const s of stats) s.finished = true
   return stats
 }

@@ -5,7 +5,7 @@
 import type {FileHandle} from 'node:fs/promises'
 import {open, stat} from 'node:fs/promises'
 
-import {type FollowOptions, pause} from './follow.js'
+import {type FollowOptions, pause, TAIL_BYTES, tailOf} from './follow.js'
 
 const CHUNK_BYTES = 1024 * 1024
 const NEWLINE = 0x0a
@@ -15,20 +15,20 @@ export async function* followFile(path: string, from: number, options: FollowOpt
   const {signal} = options
   let file = await openFile(path)
   let offset = file === null ? 0 : from
-  /** The last byte handed on: a following read checks the file still holds it (a snapshot ends a line). */
-  let lastByte = NEWLINE
+  /** The last bytes handed on (a snapshot ends at a line's end), to check that the file still holds them. */
+  let tail = from > 0 && file !== null ? await readAt(file.handle, Math.max(0, from - TAIL_BYTES), from) : Buffer.alloc(0)
   /** Looks in a row that found no file: a rename leaves none for a moment. */
   let missing = 0
   try {
     while (!signal.aborted) {
       const lookedAt = Date.now()
       if (file !== null) {
-        const changed = await lookAt(path, file, offset, lastByte)
+        const changed = await lookAt(path, file, offset, tail)
         if (changed === 'replaced' || changed === 'gone') {
           // Lines written to the old file before it was renamed are read first.
           for await (const chunk of readFrom(file.handle, offset, signal)) {
             offset += chunk.length
-            lastByte = chunk[chunk.length - 1]!
+            tail = tailOf(tail, chunk)
             yield chunk
           }
           await file.handle.close()
@@ -50,13 +50,13 @@ export async function* followFile(path: string, from: number, options: FollowOpt
         missing = 0
         offset = 0
       }
-      if (offset === 0 && lastByte !== NEWLINE) {
-        lastByte = NEWLINE
-        yield LINE_BREAK
+      if (offset === 0) {
+        if (tail.length > 0 && tail[tail.length - 1] !== NEWLINE) yield LINE_BREAK
+        tail = Buffer.alloc(0)
       }
       for await (const chunk of readFrom(file.handle, offset, signal)) {
         offset += chunk.length
-        lastByte = chunk[chunk.length - 1]!
+        tail = tailOf(tail, chunk)
         yield chunk
       }
       options.caughtUp(lookedAt)
@@ -87,18 +87,22 @@ async function openFile(path: string): Promise<OpenFile | null> {
 
 /**
  * What became of the open file: the name now names another file (replaced), or none (gone:
- * renamed and not created again yet); it is shorter than the offset, or the byte before the
- * offset is no longer the one read there (truncated, maybe written again since); or it only grew.
+ * renamed and not created again yet); it is shorter than the offset, or the bytes before the
+ * offset are no longer those read there (truncated, maybe written again since); or it only grew.
  */
-async function lookAt(path: string, file: OpenFile, offset: number, lastByte: number): Promise<'replaced' | 'gone' | 'truncated' | 'same'> {
+async function lookAt(path: string, file: OpenFile, offset: number, tail: Buffer): Promise<'replaced' | 'gone' | 'truncated' | 'same'> {
   const named = await stat(path).catch(() => null)
   if (named === null) return 'gone'
   if (named.ino !== file.ino || named.dev !== file.dev) return 'replaced'
   if (offset === 0) return 'same'
   if ((await file.handle.stat()).size < offset) return 'truncated'
-  const before = Buffer.alloc(1)
-  await file.handle.read(before, 0, 1, offset - 1)
-  return before[0] === lastByte ? 'same' : 'truncated'
+  return (await readAt(file.handle, offset - tail.length, offset)).equals(tail) ? 'same' : 'truncated'
+}
+
+async function readAt(handle: FileHandle, start: number, end: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(end - start)
+  const {bytesRead} = await handle.read(buffer, 0, buffer.length, start)
+  return buffer.subarray(0, bytesRead)
 }
 
 /** What the file holds past `offset` now, in chunks. */

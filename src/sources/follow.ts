@@ -103,6 +103,18 @@ class SnapshotSource implements LogSource {
 
 async function* empty(): AsyncIterable<Buffer> {}
 
+/**
+ * How many of the last bytes handed on a follower keeps, to check the log still holds them before
+ * it reads on: a line ends with its timestamps, so another file's bytes differ there.
+ */
+export const TAIL_BYTES = 64
+
+/** The last TAIL_BYTES handed on, `chunk` being the latest. */
+export function tailOf(tail: Buffer, chunk: Buffer): Buffer {
+  if (chunk.length >= TAIL_BYTES) return Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES))
+  return Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES)
+}
+
 /** Waits `ms`; false when the signal ended the wait. */
 export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
