@@ -7,10 +7,11 @@
 
 import {ChangeCollector, type ChangeFilter, type ChangeRecord, compareRecords, FOLLOWED_LOG, type PolicyChange, Settler} from '../audit/changes.js'
 import {boundUs} from '../audit/window.js'
-import {tap} from '../sources/byte-streams.js'
+import {peekHead, tap} from '../sources/byte-streams.js'
 import type {Followable, FollowedLog} from '../sources/follow.js'
 import type {LogSource} from '../sources/source.js'
-import type {LogFormat} from './format.js'
+import {contentProblem} from './content-check.js'
+import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
 import {lastLineTime} from './line-times.js'
 import {type AddEvents, scanBytes} from './scan.js'
 import {scanJsonLines} from './scan-lines.js'
@@ -173,13 +174,22 @@ async function scanFollowed(log: FollowedInput, followed: FollowedLog, state: Fo
     const lineMs = lastLineTime(chunk)
     if (lineMs !== undefined && lineMs > state.latestLineMs) state.latestLineMs = lineMs
   })
-  const format = log.format ?? (followed.streamed ? undefined : 'lines')
+  let format: LogFormat | null | undefined = log.format ?? (log.source.isStream ? undefined : 'lines')
+  let all = bytes
+  if (format === undefined) {
+    // A stream tells by its first line, not by the first 4 KiB a file's head gives: lines come one by one.
+    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, hasFirstLine)
+    all = peeked.all
+    const problem = contentProblem(peeked.head, stats.name)
+    if (problem) throw problem
+    format = peeked.head.length === 0 ? null : detectFormat(peeked.head)
+  }
   if (format !== 'lines') {
-    await scanBytes(bytes, format, stats, add, {stopAfter: null, watchOrder: false})
+    await scanBytes(all, format, stats, add, {stopAfter: null, watchOrder: false})
     return
   }
   stats.format = 'lines'
-  const result = await scanJsonLines(bytes, add, {stopAfter: null, watchOrder: false, continues: log.from > 0})
+  const result = await scanJsonLines(all, add, {stopAfter: null, watchOrder: false, continues: log.from > 0})
   stats.events += result.events
   stats.malformed += result.malformed
   stats.firstMalformedLine ??= result.firstMalformedLine
