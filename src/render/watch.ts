@@ -37,7 +37,7 @@ const COLUMNS: readonly StreamColumn[] = [
   {header: 'TIME', usual: 20},
   {header: 'USER', shortens: true, usual: 16},
   {header: 'VERB', usual: 6},
-  {header: 'KIND', usual: 19},
+  {header: 'KIND', shortens: true, usual: 19},
   {header: 'NAMESPACE', shortens: true, droppable: true, usual: 9},
   {header: 'NAME', shortens: true, usual: 20},
   {header: 'TIER', shortens: true, droppable: true, usual: 8},
