@@ -160,8 +160,9 @@ export function decodeRecord(line: string): ChangeRecord {
       outcome: f[18] as Outcome,
       dryRun: f[19] === '1',
       userAgent: nullable(f[20]!),
-      source: text(f[21]!),
+      // In the order of PolicyChange, which is the order of the JSON output's fields.
       sourceIPs: f.slice(22).map(text),
+      source: text(f[21]!),
     },
     timeUs: Number(f[0]),
     stageRank: Number(f[1]),

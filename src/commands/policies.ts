@@ -40,6 +40,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     {description: 'A directory of rotated logs, everything in it', command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --since all'},
     {description: 'Denied attempts on global network policies, as JSON', command: '<%= config.bin %> <%= command.id %> -f audit.log --kind gnp --outcome failed -o json'},
     {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
+    {description: 'Follow the control-plane nodes\' logs and print each change as it lands, until Ctrl-C (then the summary)', command: '<%= config.bin %> <%= command.id %> --watch'},
   ]
 
   static override flags = {...policiesFlags, ...clusterReadFlags, ...outputFlags}

@@ -25,8 +25,8 @@ export interface WatchView {
 
 interface StreamColumn {
   header: string
-  /** Free text that may be cut in the middle, down to MIN_SHORTENED. */
-  shortens?: boolean
+  /** Text that may be cut in the middle on a narrow terminal: free text first, then the kind. */
+  shortens?: 'first' | 'last'
   /** May go, last to first, when the screen is too narrow for the rest. */
   droppable?: boolean
   /** A width wide enough for most values, so rows to come line up. */
@@ -35,13 +35,13 @@ interface StreamColumn {
 
 const COLUMNS: readonly StreamColumn[] = [
   {header: 'TIME', usual: 20},
-  {header: 'USER', shortens: true, usual: 16},
+  {header: 'USER', shortens: 'first', usual: 16},
   {header: 'VERB', usual: 6},
-  {header: 'KIND', shortens: true, usual: 19},
-  {header: 'NAMESPACE', shortens: true, droppable: true, usual: 9},
-  {header: 'NAME', shortens: true, usual: 20},
-  {header: 'TIER', shortens: true, droppable: true, usual: 8},
-  {header: 'RESULT', usual: 6},
+  {header: 'KIND', shortens: 'last', usual: 19},
+  {header: 'NAMESPACE', shortens: 'first', droppable: true, usual: 9},
+  {header: 'NAME', shortens: 'first', usual: 20},
+  {header: 'TIER', shortens: 'first', droppable: true, usual: 8},
+  {header: 'RESULT', usual: 13},
 ]
 const WIDE_COLUMNS: readonly StreamColumn[] = [
   {header: 'CODE', usual: 4},
@@ -51,6 +51,8 @@ const WIDE_COLUMNS: readonly StreamColumn[] = [
   {header: 'SOURCE', usual: 6},
 ]
 const RESULT_COLUMN = 7
+/** A kind cut shorter than this (`NetworkPol…`) hardly says which. */
+const MIN_KIND = 13
 
 /** The cells of a change's row, as the change list of `policies` shows them. */
 export function changeCells(c: PolicyChange, wide: boolean): string[] {
@@ -113,7 +115,7 @@ export class ChangeLines {
     const fitted = this.view.width !== undefined
     const parts = cells.map((cell, i) => {
       const width = this.widths[i]!
-      const text = fitted && this.columns[this.shown[i]!]!.shortens ? shortenMiddle(cell, width) : fitted ? cutEnd(cell, width) : cell
+      const text = fitted ? shortenMiddle(cell, width) : cell
       const styled = style(this.shown[i]!, text) ?? text
       return i === cells.length - 1 ? styled : styled + ' '.repeat(Math.max(0, width - textWidth(text)) + this.gap)
     })
@@ -122,42 +124,39 @@ export class ChangeLines {
 
   /**
    * Widths wide enough for the usual values and for the changes known; on a terminal narrower than
-   * that, the gaps narrow, free text gives way (widest first, not below MIN_SHORTENED), and then
-   * the optional columns go.
+   * that, the gaps narrow, free text gives way (widest first, not below MIN_SHORTENED), the
+   * optional columns go (the tier, then the namespace), and last the kind gives way too.
    */
   private fit(rows: ReadonlyArray<readonly string[]>, width: number | undefined): void {
     const natural = this.columns.map((column, c) => rows.reduce((max, row) => Math.max(max, textWidth(row[c] ?? '')), Math.max(textWidth(column.header), column.usual)))
-    let shown = this.columns.map((_, c) => c)
-    const widths = [...natural]
-    const total = () => shown.reduce((sum, c) => sum + widths[c]!, 0) + this.gap * (shown.length - 1)
-    if (width !== undefined && total() > width) {
+    const all = this.columns.map((_, c) => c)
+    let widths = [...natural]
+    const total = (shown: readonly number[]) => shown.reduce((sum, c) => sum + widths[c]!, 0) + this.gap * (shown.length - 1)
+    const floor = (c: number) => Math.max(textWidth(this.columns[c]!.header), Math.min(natural[c]!, this.columns[c]!.shortens === 'last' ? MIN_KIND : MIN_SHORTENED))
+    /** Narrows the widest of the columns that may give way, a column at a time; true once the row fits. */
+    const fits = (shown: readonly number[], giving: ReadonlySet<StreamColumn['shortens']>): boolean => {
+      widths = [...natural]
+      for (let excess = total(shown) - width!; excess > 0; excess--) {
+        let widest = -1
+        for (const c of shown) if (giving.has(this.columns[c]!.shortens) && widths[c]! > floor(c) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c
+        if (widest < 0) return false
+        widths[widest]!--
+      }
+      return true
+    }
+    let shown = all
+    if (width !== undefined && total(all) > width) {
       this.gap = NARROW_GAP
-      const shrinkable = () => shown.filter((c) => this.columns[c]!.shortens)
-      const floor = (c: number) => Math.max(textWidth(this.columns[c]!.header), Math.min(natural[c]!, MIN_SHORTENED))
-      const giveWay = () => {
-        for (let excess = total() - width; excess > 0; excess--) {
-          let widest = -1
-          for (const c of shrinkable()) if (widths[c]! > floor(c) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c
-          if (widest < 0) return
-          widths[widest]!--
-        }
-      }
-      giveWay()
-      for (const c of [...shown].reverse()) {
-        if (total() <= width) break
-        if (!this.columns[c]!.droppable) continue
-        shown = shown.filter((s) => s !== c)
-        giveWay()
-      }
+      const droppable = all.filter((c) => this.columns[c]!.droppable).reverse()
+      const candidates = droppable.map((_, i) => all.filter((c) => !droppable.slice(0, i + 1).includes(c)))
+      shown = [all, ...candidates].find((cols) => fits(cols, new Set(['first']))) ?? candidates.at(-1) ?? all
+      if (total(shown) > width) fits(shown, new Set(['first', 'last']))
     }
     this.shown.push(...shown)
     this.widths.push(...shown.map((c) => widths[c]!))
+    // The last column reaches to the edge of the screen.
+    if (width !== undefined && shown.length > 0) this.widths[this.widths.length - 1] = Math.max(this.widths.at(-1)!, width - total(shown) + this.widths.at(-1)!)
   }
-}
-
-/** Text that is not free (a kind, a result) cut at its end on a terminal too narrow for it. */
-function cutEnd(text: string, width: number): string {
-  return textWidth(text) <= width ? text : shortenMiddle(text, width)
 }
 
 /** What --watch prints last: the summary of what was seen, as `policies` prints its summary. */
@@ -171,7 +170,7 @@ export function* renderWatchSummary(seen: WatchSummary, view: WatchView): Genera
   const {chalk} = view
   const events = seen.sources.reduce((n, s) => n + s.events, 0)
   const changes = seen.summary.reduce((n, r) => n + r.succeeded + r.failed + r.unknown, 0)
-  const heading = `Policy changes seen from ${seconds(seen.window.since) ?? 'the start'} to ${seconds(seen.window.until) ?? 'now'}`
+  const heading = `Policy changes ${seen.window.since === null ? 'in the whole log' : `since ${seconds(seen.window.since)}`}, until the watch ended`
   const read = `${plural(seen.sources.length, 'source')}, ${plural(events, 'event')} read, ${plural(changes, 'change')}`
   yield `\n${chalk.bold(heading)}${chalk.dim(`  ·  ${read}`)}\n`
   if (changes === 0) {

@@ -52,7 +52,7 @@ describe('policies --watch on files', function () {
     const {code, stdout, stderr} = await running.stop('SIGINT')
     assert.equal(code, 0, stderr)
     assert.deepEqual(namesListed(stdout), ['before-1', 'before-2', 'appended', 'last-before-rotation', 'first-after-rotation', 'after-truncation'])
-    assert.match(stdout, /\nPolicy changes seen from \S+ to \S+ {2}· {2}1 source, \d+ events read, 6 changes\n/)
+    assert.match(stdout, /\nPolicy changes since \S+, until the watch ended {2}· {2}1 source, \d+ events read, 6 changes\n/)
     assert.match(stdout, /\nUSER +PATCH +FAILED +TOTAL\nalice +6 +0 +6\n$/)
   })
 

@@ -53,7 +53,7 @@ describe('watch output', () => {
     const seen = {window: {since: '2026-12-07T09:00:00.000Z', until: '2026-12-07T10:05:00.250Z'}, sources: [{events: 1200}, {events: 34}],
       summary: [{user: 'alice', verb: 'patch', succeeded: 2, failed: 1, unknown: 0}]}
     assert.equal([...renderWatchSummary(seen, {format: 'table', chalk})].join(''),
-      '\nPolicy changes seen from 2026-12-07T09:00:00Z to 2026-12-07T10:05:00Z  ·  2 sources, 1,234 events read, 3 changes\n\nUSER    PATCH   FAILED   TOTAL\nalice       3        1       3\n')
+      '\nPolicy changes since 2026-12-07T09:00:00Z, until the watch ended  ·  2 sources, 1,234 events read, 3 changes\n\nUSER    PATCH   FAILED   TOTAL\nalice       3        1       3\n')
     assert.match([...renderWatchSummary({...seen, summary: []}, {format: 'table', chalk})].join(''), /0 changes\nNo network policy or tier changes\.\n$/)
   })
 })
