@@ -9,13 +9,14 @@
 // --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
 // against counts that grep and awk make: a million writes read through a window, 130,000 rotated
 // files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
-// on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each size
-// served by the fake Elasticsearch, with the push-down and without it, beside -f; watch: how long
-// a change written to the log takes to show under --watch, for a file and through the kubelet of
-// the fake apiserver; startup).
-// --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in bench/.cache. The start-up section
-// times the compiled CLI, and the release installs (single executable, bundle + launcher, npm
-// install -g) from what `npm run dist` left in build/; --dist runs `npm run dist` first.
+// on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each
+// size served by the fake Elasticsearch, with the push-down and without it, beside -f; watch: how
+// long a change written to the log takes to show under --watch, for a file and through the kubelet
+// of the fake apiserver; startup).
+// --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in
+// bench/.cache. The start-up section times the compiled CLI, and the release installs (single
+// executable, bundle + launcher, npm install -g) from what `npm run dist` left in build/; --dist
+// runs `npm run dist` first.
 
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdir, mkdtemp, open, rm, stat, symlink} from 'node:fs/promises'
@@ -28,13 +29,13 @@ import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
-import {benchWatch, watchTable} from './watch.js'
 import {CACHE_DIR, ensureBenchLog, pruneCache} from './generate-log.js'
 import {countLogsVersion, ensureManyChangesLog, ensureRotatedDirectory, ensureWindowedLog, MANY_CONTROLLER} from './lib/count-logs.js'
 import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
 import {JsonStreamCheck} from './lib/json-check.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
+import {benchWatch, watchTable} from './watch.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const NODE = process.execPath

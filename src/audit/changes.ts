@@ -160,7 +160,7 @@ export function decodeRecord(line: string): ChangeRecord {
       outcome: f[18] as Outcome,
       dryRun: f[19] === '1',
       userAgent: nullable(f[20]!),
-      // In the order of PolicyChange, which is the order of the JSON output's fields.
+      // In PolicyChange's order: the JSON of a change lists its keys as they were made.
       sourceIPs: f.slice(22).map(text),
       source: text(f[21]!),
     },
@@ -361,14 +361,10 @@ export class Settler {
   }
 
   private merge(group: Group, record: ChangeRecord): void {
-    if (prefer(record, group.best)) {
-      takeTier(record, group.best)
-      takeIdentity(record, group.best)
-      group.best = record
-    } else {
-      takeTier(group.best, record)
-      takeIdentity(group.best, record)
-    }
+    const [kept, other] = prefer(record, group.best) ? [record, group.best] : [group.best, record]
+    takeTier(kept, other)
+    takeIdentity(kept, other)
+    group.best = kept
     this.schedule(group)
   }
 

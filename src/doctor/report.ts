@@ -42,11 +42,16 @@ export const CHECKS: readonly Check[] = [
   policyPitfalls,
   calicoApiMode,
   calicoApiserverPolicy,
-  eksAuditLogging,
-  eksLogRetention,
-  eksAuditPolicy,
-  aksAuditLogging,
-  aksAuditPolicy,
+]
+
+/**
+ * A managed provider's own checks, only on its clusters: elsewhere each would be one more row
+ * saying "not an EKS cluster".
+ */
+const PROVIDER_CHECKS: ReadonlyArray<{readonly applies: (facts: DoctorFacts) => boolean; readonly checks: readonly Check[]}> = [
+  {applies: (facts) => facts.eks !== undefined, checks: [eksAuditLogging, eksLogRetention, eksAuditPolicy]},
+  {applies: (facts) => facts.managedProvider?.id === 'gke', checks: GKE_CHECKS},
+  {applies: (facts) => facts.aks !== undefined, checks: [aksAuditLogging, aksAuditPolicy]},
 ]
 
 export interface ApiserverSummary {
@@ -78,8 +83,7 @@ export interface DoctorReport {
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
-  // A managed provider's own checks, only on its clusters.
-  const all = facts.managedProvider?.id === 'gke' ? [...CHECKS, ...GKE_CHECKS] : CHECKS
+  const all = [...CHECKS, ...PROVIDER_CHECKS.filter((provider) => provider.applies(facts)).flatMap((provider) => provider.checks)]
   const checks = all.map((check): CheckResult => {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}

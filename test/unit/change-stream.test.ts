@@ -75,8 +75,12 @@ function settleAllAtOnce(records: readonly ChangeRecord[], filter: ChangeFilter)
     if (!existing) pending.set(key, candidate)
     else if (prefer(candidate, existing)) {
       takeTier(candidate, existing)
+      takeIdentity(candidate, existing)
       pending.set(key, candidate)
-    } else takeTier(existing, candidate)
+    } else {
+      takeTier(existing, candidate)
+      takeIdentity(existing, candidate)
+    }
   }
   const merged = mergeCalicoAuditIDs([...pending.values()]).sort(reportOrder)
   const joined = joinCalicoBackingWrites(merged)
@@ -103,6 +107,14 @@ function takeTier(kept: Pending, other: Pending): void {
   }
 }
 
+function takeIdentity(kept: Pending, other: Pending): void {
+  const impersonated = other.change.impersonatedUser
+  if (impersonated !== null && kept.change.impersonatedUser === null && kept.change.user === impersonated) {
+    kept.change.user = other.change.user
+    kept.change.impersonatedUser = impersonated
+  }
+}
+
 function mergeCalicoAuditIDs(all: Pending[]): Pending[] {
   const byID = new Map<string, Pending>()
   const out: Pending[] = []
@@ -119,10 +131,8 @@ function mergeCalicoAuditIDs(all: Pending[]): Pending[] {
     }
     const better = richness(p) > richness(seen) ? p : seen
     const other = better === p ? seen : p
-    if (!better.tierKnown && other.tierKnown) {
-      better.change.tier = other.change.tier
-      better.tierKnown = true
-    }
+    takeTier(better, other)
+    takeIdentity(better, other)
     byID.set(id, better)
   }
   return [...out, ...byID.values()]
@@ -307,6 +317,8 @@ describe('changes as a stream', () => {
     assert.ok(record)
     assert.doesNotMatch(encodeRecord(record), /\n/)
     assert.deepEqual(decodeRecord(encodeRecord(record)), record)
+    // Key for key in the same order too: -o json prints a change's keys as they come.
+    assert.equal(JSON.stringify(decodeRecord(encodeRecord(record))), JSON.stringify(record))
     for (const sourceIPs of [[], ['10.0.0.1', '', 'x\ty']]) {
       const other = {...record, change: {...record.change, sourceIPs, name: null, namespace: '', code: null}}
       assert.deepEqual(decodeRecord(encodeRecord(other)), other)

@@ -56,4 +56,10 @@ describe('doctor on GKE', () => {
     assert.equal(check(gkeFacts(['networking.k8s.io'], 'eks'), 'gke-admin-activity'), undefined)
     assert.ok(buildReport(gkeFacts(undefined)).checks.some((c) => c.id === 'gke-policy-writes'))
   })
+
+  it('a GKE cluster does not get the EKS or AKS checks, each of which would only say "not an EKS cluster"', () => {
+    const ids = buildReport(gkeFacts(['networking.k8s.io'])).checks.map((c) => c.id)
+    assert.deepEqual(ids.filter((id) => /^(eks|aks)-/.test(id)), [])
+    assert.deepEqual(ids.filter((id) => id.startsWith('gke-')), ['gke-admin-activity', 'gke-policy-writes'])
+  })
 })
