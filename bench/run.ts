@@ -3,16 +3,17 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--many] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,watch,startup]
-//                    [--cloudwatch-events 1000000] [--watch-changes 10]
+//                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,loki,watch,startup]
+//                    [--cloudwatch-events 1000000] [--loki-lines 200000] [--watch-changes 10]
 //
 // --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
 // against counts that grep and awk make: a million writes read through a window, 130,000 rotated
 // files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
 // on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each
-// size served by the fake Elasticsearch, with the push-down and without it, beside -f; watch: how
-// long a change written to the log takes to show under --watch, for a file and through the kubelet
-// of the fake apiserver; startup).
+// size served by the fake Elasticsearch, with the push-down and without it, beside -f; loki: a busy
+// cluster's log on a loopback Loki, with the push-down and without it; watch: how long a change
+// written to the log takes to show under --watch, for a file and through the kubelet of the fake
+// apiserver; startup).
 // --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in
 // bench/.cache. The start-up section times the compiled CLI, and the release installs (single
 // executable, bundle + launcher, npm install -g) from what `npm run dist` left in build/; --dist
@@ -29,6 +30,7 @@ import {WATCHED_RESOURCE_NAMES} from '../src/audit/catalog.js'
 import {KUBEADM_LOG} from '../test/support/cluster-logs.js'
 import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
+import {benchLoki, lokiTable} from './loki.js'
 import {CACHE_DIR, ensureBenchLog, pruneCache} from './generate-log.js'
 import {countLogsVersion, ensureManyChangesLog, ensureRotatedDirectory, ensureWindowedLog, MANY_CONTROLLER} from './lib/count-logs.js'
 import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
@@ -484,11 +486,12 @@ async function main(): Promise<void> {
       dist: {type: 'boolean', default: false},
       only: {type: 'string'},
       'cloudwatch-events': {type: 'string', default: '1000000'},
+      'loki-lines': {type: 'string', default: '200000'},
       'watch-changes': {type: 'string', default: '10'},
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'watch', 'startup']
+  const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'loki', 'watch', 'startup']
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
@@ -522,6 +525,12 @@ async function main(): Promise<void> {
     const cloudwatch = await benchCloudWatch(events, (m) => process.stderr.write(`${m}\n`))
     console.log(cloudWatchTable(cloudwatch.rows, events))
     problems.push(...cloudwatch.problems)
+  }
+  if (only.includes('loki')) {
+    const lines = count(values['loki-lines'], '--loki-lines')
+    const loki = await benchLoki(lines, (m) => process.stderr.write(`${m}\n`))
+    console.log(lokiTable(loki.rows, lines))
+    problems.push(...loki.problems)
   }
   if (only.includes('watch')) {
     const rows = await benchWatch(count(values['watch-changes'], '--watch-changes'), (m) => process.stderr.write(`${m}\n`))

@@ -27,6 +27,7 @@ import {FakeCloudLogging} from '../test/support/fake-cloud-logging.js'
 import {fakeGoogleEnv, gkeMorning, writeGkeKubeconfig} from '../test/support/gke-scenario.js'
 import {runOnEks} from './readme-eks.js'
 import {runOnIntegrationStore, runWithCalicoStorage, STORE_URL} from './readme-elasticsearch.js'
+import {runOnLoki} from './readme-loki.js'
 import {runWatchExample} from './readme-watch.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -208,6 +209,18 @@ for (const [command, code, run] of [
     const result = await run(argsOf(command))
     if (result.code !== code) throw new Error(`${command}: exit ${result.code}, expected ${code}: ${result.stderr}`)
     return consoleBlock(command, result.stderr + result.stdout)
+  }
+}
+
+/** Against a loopback Loki holding examples/audit.log: what is read is said first, on stderr. */
+for (const [command, code] of [
+  ['policies --loki http://localhost:3100 --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z --limit 4', 0],
+  [`policies --loki http://localhost:3100 --loki-selector '{job="kube-audit"}' --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z`, 2],
+] as const) {
+  SPECIAL[command] = async () => {
+    const run = await runOnLoki(runCli, argsOf(command))
+    if (run.code !== code) throw new Error(`${command}: exit ${run.code}, expected ${code}: ${run.stderr}`)
+    return consoleBlock(command, run.stderr + run.stdout)
   }
 }
 

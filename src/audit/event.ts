@@ -6,6 +6,7 @@ import {aksEvents, type AksEvents, hasSkippedBody} from './records/aks.js'
 import {cloudWatchRecords, type CloudWatchRecords} from './records/cloudwatch.js'
 import {elasticIntegrationEvent} from './records/elastic-integration.js'
 import {eventOfGkeEntry, GKE_RECORD, isLogEntry} from './records/gke.js'
+import {lokiRecords} from './records/loki.js'
 
 export interface UserInfo {
   readonly username: string
@@ -86,6 +87,8 @@ export function decodeDocument(value: unknown, depth = 0): DecodeResult {
   if (shipped) return decodeOne(shipped)
   const gke = eventOfGkeEntry(value)
   if (gke !== undefined) return 'error' in gke ? gke : mappedFrom(GKE_RECORD, decodeOne(gke.event))
+  const loki = lokiRecords(value)
+  if (loki) return decodeInner(loki, depth)
   for (const key of ['event', '_source']) {
     const inner = value[key]
     if (isObject(inner) && looksLikeEvent(inner)) return decodeOne(inner)

@@ -50,7 +50,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const options = policiesOptions(flags, Date.now())
     const {input} = options
     const run = this.runContext()
-    if (input.from !== 'files' && input.elasticsearch.listClusters) return listStoredClusters(input, options.output, run)
+    if ((input.from === 'cluster' || input.from === 'elasticsearch') && input.elasticsearch.listClusters) return listStoredClusters(input, options.output, run)
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     // Without -f, the log is read where it is; each origin's code loads only then, so file-only
     // runs stay fast to start (as do yaml and the table renderer).
@@ -119,7 +119,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 }
 
 /** --es-clusters: what the store holds, instead of reading it. */
-async function listStoredClusters(input: Exclude<LogInput, {from: 'files'}>, output: string, run: RunContext): Promise<StoredClusterList> {
+async function listStoredClusters(input: Extract<LogInput, {from: 'cluster' | 'elasticsearch'}>, output: string, run: RunContext): Promise<StoredClusterList> {
   const [{listStoreClusters}, {storedClusterList, renderStoredClusters}] = await Promise.all([import('../sources/elasticsearch-open.js'), import('../render/store-clusters.js')])
   const found = await listStoreClusters(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
   for (const warning of found.warnings) process.stderr.write(`warning: ${sanitize(warning)}\n`)

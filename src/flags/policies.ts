@@ -18,13 +18,14 @@ import {type ElasticsearchFlagValues, elasticsearchFlags, elasticsearchOptions, 
 import {checkGkeSource, gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
+import {givenLokiFlags, lokiFlags, type LokiFlagValues, lokiInput} from './loki.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
 import {type WatchFlagValues, watchFlags, type WatchOptions, watchOptions} from './watch.js'
 import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
   file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; cloud-logging a GKE cluster's in Cloud Logging; log-analytics an AKS cluster's in Log Analytics; elasticsearch queries Calico Enterprise's Elasticsearch (or --es). [default: auto]", helpGroup: 'INPUT'})(),
+  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; cloud-logging a GKE cluster's in Cloud Logging; log-analytics an AKS cluster's in Log Analytics; elasticsearch queries Calico Enterprise's Elasticsearch (or --es); loki reads Grafana Loki (--loki URL). [default: auto]", helpGroup: 'INPUT'})(),
   ...gkeFlags,
   ...windowFlags,
   user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
@@ -40,10 +41,11 @@ export const policiesFlags = {
   ...eksFlags,
   ...aksFlags,
   ...elasticsearchFlags,
+  ...lokiFlags,
   ...watchFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, WatchFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, LokiFlagValues, WatchFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -110,15 +112,19 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   const gke = gkeClusterFlags(flags)
   const aks = aksLogOptions(flags)
   const elasticsearch = elasticsearchOptions(flags, cluster.requestTimeoutMs)
+  const files = flags.file ?? []
+  // Loki's flags are checked with where the log is read (flags/loki.ts).
+  const loki = files.length > 0 ? undefined : lokiInput(flags, cluster.requestTimeoutMs, {
+    kube: givenKubeFlags(flags), elsewhere: [...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...givenElasticsearchFlags(flags)],
+  })
   // Elasticsearch's flags are checked with where the log is read, below.
-  if (flags.source !== 'elasticsearch' && flags.es === undefined) {
+  if (!loki && flags.source !== 'elasticsearch' && flags.es === undefined) {
     checkSourceFlags(flags)
     checkGkeSource(flags.source, flags)
     checkAksSource(flags.source, flags, {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags)})
   }
-  const files = flags.file ?? []
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source']), ...givenElasticsearchFlags(flags)]
+    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source']), ...givenElasticsearchFlags(flags), ...givenLokiFlags(flags)]
     if (clusterFlags.length > 0) {
       throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
         hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
@@ -128,7 +134,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   return {
     input: files.length > 0
       ? {from: 'files', files}
-      : logInputWithoutFiles(flags, givenKubeFlags(flags), {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags), gke: givenGkeFlags(flags), aks: givenAksFlags(flags)}, {...cluster, sinceMs: window.sinceMs}, {eks, gke, aks, elasticsearch}),
+      : loki ?? logInputWithoutFiles(flags, givenKubeFlags(flags), {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags), gke: givenGkeFlags(flags), aks: givenAksFlags(flags)}, {...cluster, sinceMs: window.sinceMs}, {eks, gke, aks, elasticsearch}),
     window,
     filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
     query: {

@@ -9,7 +9,7 @@ export const MIN_WATCH_INTERVAL_MS = 1000
 const DEFAULT_WATCH_INTERVAL = '1s'
 
 /** Where a log is read from a store by queries (a cloud provider's log service, Elasticsearch): nothing to follow. */
-const QUERIED_LOCATIONS = new Set(['cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch'])
+const QUERIED_LOCATIONS = new Set(['cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch', 'loki'])
 
 export const watchFlags = {
   watch: Flags.boolean({
@@ -26,6 +26,7 @@ export interface WatchFlagValues {
   'until-time'?: string
   source?: string
   es?: string
+  loki?: string
 }
 
 export interface WatchOptions {
@@ -40,7 +41,7 @@ export function watchOptions(flags: WatchFlagValues): WatchOptions | null {
     return null
   }
   if (flags['until-time'] !== undefined) throw new UserError('--watch follows the log from now on, so it has no --until-time', {hint: 'drop --until-time, or drop --watch to read a window in the past'})
-  const store = flags.es !== undefined ? '--es' : flags.source !== undefined && QUERIED_LOCATIONS.has(flags.source) ? `--source ${flags.source}` : undefined
+  const store = flags.es !== undefined ? '--es' : flags.loki !== undefined ? '--loki' : flags.source !== undefined && QUERIED_LOCATIONS.has(flags.source) ? `--source ${flags.source}` : undefined
   if (store !== undefined) throw storeRefusal(store)
   const text = interval ?? DEFAULT_WATCH_INTERVAL
   const intervalMs = parseDuration(text)

@@ -8,21 +8,23 @@ import type {ClusterReadOptions} from './cluster.js'
 import type {EksLogOptions} from './eks.js'
 import type {ElasticsearchOptions} from './elasticsearch.js'
 import type {GkeClusterFlags} from './gke.js'
+import type {LokiOptions} from './loki.js'
 import type {QueryFilter, Source} from './source.js'
 
 /**
  * Where the cluster's log is read without -f: `auto` decides from the kubeconfig context (an EKS
  * cluster's log in CloudWatch Logs, a GKE cluster's in Cloud Logging, an AKS cluster's in Log
  * Analytics) or else reads the control-plane nodes (or Calico Enterprise's Elasticsearch, when no
- * node log can be read and the cluster has one).
+ * node log can be read and the cluster has one); `loki` reads a Loki given by URL.
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch'] as const
+export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch', 'loki'] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
   | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly gke?: GkeClusterFlags; readonly aks?: AksLogOptions; readonly elasticsearch: ElasticsearchOptions}
   | {readonly from: 'elasticsearch'; readonly elasticsearch: ElasticsearchOptions}
+  | {readonly from: 'loki'; readonly loki: LokiOptions}
 
 export interface OpenedSources {
   readonly sources: Source[]
@@ -42,6 +44,11 @@ export async function openSources(input: LogInput, run: RunContext, {query, stdi
     const {fileSources} = await import('./file.js')
     const files = await fileSources(input.files, stdin)
     return {sources: files.sources, notices: files.notices, announcements: [], concurrency: 2, close: async () => {}}
+  }
+  if (input.from === 'loki') {
+    const {openLoki} = await import('./loki.js')
+    const loki = await openLoki(input.loki, query, run)
+    return {sources: [loki.source], notices: loki.warnings, announcements: [loki.announcement], concurrency: 1, close: () => loki.source.close()}
   }
   if (input.from === 'elasticsearch' || input.location === 'elasticsearch') {
     const {openStoreSources} = await import('./elasticsearch-open.js')

@@ -128,6 +128,7 @@ describe('policies options', () => {
     [['-w', '--until-time', '2026-11-24T10:00:00Z'], /^--watch follows the log from now on, so it has no --until-time$/, /^drop --until-time/],
     [['-w', '--source', 'cloudwatch'], /^--watch follows log files \(-f, or the control-plane nodes' logs\), not a log store queried by time \(--source cloudwatch\)$/, /--source nodes/],
     [['-w', '--es', 'https://es:9200'], /not a log store queried by time \(--es\)$/, /--source nodes/],
+    [['-w', '--loki', 'http://loki:3100'], /not a log store queried by time \(--loki\)$/, /--source nodes/],
     [['-f', 'a.log', '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''], /^--request-timeout "soon" is not a duration$/, /^use a number with a unit/],
     [['-f', 'a.log', '--pod-timeout', '5s'], /^--pod-timeout 5s is too short$/, /at least 10s/],
     [['-f', 'a.log', '--image', ' '], /^--image is empty$/, /^name an image the nodes can pull/],
