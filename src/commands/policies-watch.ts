@@ -67,8 +67,14 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
   progress.done()
   checkRead(stats)
 
-  const out = process.stdout
-  const view: WatchView = {format: options.output, chalk: makeChalk(options.color, out), width: options.output === 'table' ? terminalWidth(out, process.env) : undefined}
+  const stdout = process.stdout
+  /**
+   * Once a signal came, what is left to print waits until the reader pods are deleted: a reader of
+   * the output that got the same Ctrl-C (`| jq`) is gone, and writing to it ends the process.
+   */
+  let held: string | undefined
+  const out = {write: (text: string) => (held === undefined ? stdout.write(text) : (held += text))}
+  const view: WatchView = {format: options.output, chalk: makeChalk(options.color, stdout), width: options.output === 'table' ? terminalWidth(stdout, process.env) : undefined}
   const yaml = options.output === 'yaml' ? await yamlRenderer() : undefined
   const isSelected = changeMatcher(options.selection)
   const counter = new SummaryCounter()
@@ -82,6 +88,7 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
   // From here a signal ends the watch, not the process: what was seen is summed up.
   interrupt.finishOnSignal((signal) => {
     stoppedBy = signal
+    held = ''
   })
   const followStats = await followChanges({
     logs: followed,
@@ -115,6 +122,7 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
     onNotice: say,
   })
 
+  if (held !== undefined) await opened.close()
   const all = mergeStats(stats, followStats)
   for (const warning of sourceWarnings(followStats)) run.warn(warning)
   const summary: PolicyChangeSummary = {
@@ -125,6 +133,7 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
   if (options.output === 'json') out.write(escapeUnsafeInDocument(JSON.stringify(summary), 'json') + '\n')
   else if (yaml) out.write(`---\n${yaml(summary)}`)
   else for (const chunk of renderWatchSummary(summary, view)) out.write(chunk)
+  if (held !== undefined) stdout.write(held)
   const incomplete = stats.some((s) => !s.skipped && !isComplete(s))
   process.exitCode = incomplete ? INCOMPLETE_EXIT : stoppedBy ? SIGNAL_EXIT[stoppedBy] : 0
   return summary

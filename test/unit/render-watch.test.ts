@@ -32,9 +32,9 @@ describe('watch output', () => {
     const row = lines.line(change({user: 'system:serviceaccount:argocd:argocd-application-controller', name: 'deny-all-egress-from-the-payments-namespace-to-anywhere'}))
     assert.ok(textWidth(row.trimEnd()) <= 80, row)
     assert.match(row, /system:…|…/)
-    const wide = new ChangeLines({format: 'table', chalk, width: 110}, [])
+    const wide = new ChangeLines({format: 'table', chalk, width: 115}, [])
     assert.match(wide.header(), /NAMESPACE {2,}NAME {2,}TIER {2,}RESULT/)
-    const narrower = new ChangeLines({format: 'table', chalk, width: 95}, [])
+    const narrower = new ChangeLines({format: 'table', chalk, width: 105}, [])
     assert.match(narrower.header(), /NAMESPACE {2,}NAME {2,}RESULT/, 'the tier goes first on a narrow screen')
   })
 
