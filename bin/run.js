@@ -3,13 +3,8 @@
 import {checkNodeVersion} from '../dist/node-version.js'
 
 if (checkNodeVersion(process.versions.node, process.stderr)) {
-  const [module, {settleLibraryColor}, {tuneHeap}] = await Promise.all([import('node:module'), import('../dist/render/color-mode.js'), import('../dist/runtime.js')])
-  tuneHeap()
-  settleLibraryColor(process.argv.slice(2), process.env, process.stdout)
-  // Cache compiled code between runs (Node >= 22.1): start-up is most of a short run's time.
-  module.enableCompileCache?.()
-  const {runCli} = await import('../dist/cli.js')
-  await runCli({loadOptions: import.meta.url})
+  const {startCli} = await import('../dist/start.js')
+  await startCli()
 } else {
   process.exitCode = 2
 }

@@ -1,13 +1,13 @@
-// Builds only when the sources are newer than the build (`npm run demo`, `npm run readme`): a full
-// build takes seconds, the commands it serves a fraction of one. The build writes
-// oclif.manifest.json last, so it stands for the whole of dist/.
+// Builds only when the sources (or the build's own scripts) are newer than the build (`npm run demo`,
+// `npm run readme`): a full build takes seconds, the commands it serves a fraction of one. The build
+// writes oclif.manifest.json last, so it stands for the whole of dist/.
 import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const INPUTS = ['src', 'package.json', 'tsconfig.json']
+const INPUTS = ['src', 'package.json', 'tsconfig.json', 'scripts/build.ts', 'scripts/dist/bundle.ts']
 const OUTPUTS = ['dist/index.js', 'oclif.manifest.json']
 
 /** The newest change under a path; directories count too, so a deleted file is a change. */

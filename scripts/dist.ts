@@ -1,7 +1,7 @@
 // `npm run dist`: builds every release artifact into build/ (run `npm run build` first, for
-// oclif.manifest.json and dist/): the bundle, single executables, archives, checksums.txt, the krew
-// manifest plugin.yaml and the npm package; then copies plugin.yaml to the project root and writes
-// bin/kubectl_complete-audit.
+// oclif.manifest.json and dist/): the bundles, single executables, archives, checksums.txt, the krew
+// manifest plugin.yaml and the npm package (dist/ as built); then copies plugin.yaml to the project
+// root and writes bin/kubectl_complete-audit.
 //
 //   node --import tsx scripts/dist.ts [--out DIR]
 //
@@ -14,13 +14,13 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import type {ArchiveEntry} from './dist/archive-entry.js'
 import {archiveMtime} from './dist/archive-mtime.js'
-import {bundleCli} from './dist/bundle.js'
+import {bundleModules, bundleScanWorker, bundleSingleFile, mergePackages} from './dist/bundle.js'
 import {COMPLETION_FILE, renderCompletionExecutable, writeCompletionExecutable} from './dist/completion.js'
 import {type ManifestPlatform, renderKrewManifest} from './dist/krew-manifest.js'
 import {fetchNodeBinary} from './dist/node-binary.js'
 import {packNpmPackage} from './dist/npm-package.js'
 import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/notices.js'
-import {BUNDLE_FILE, PORTABLE_LAUNCHER} from './dist/portable-launcher.js'
+import {PORTABLE_LAUNCHER, PORTABLE_LIB, portablePackageJson} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
 import {MIN_NODE_VERSION, RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
@@ -30,11 +30,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** What every archive is made from. */
 interface Inputs {
-  /** Scratch space for the bundle, Node binaries and blobs. */
+  /** Scratch space for the bundles, Node binaries and blobs. */
   workDir: string
-  bundleFile: string
-  bundle: Buffer
-  bundleNotices: NoticeSource[]
+  /** The single executables' CommonJS bundle, and the scan worker it carries as an asset. */
+  singleFile: {bundle: string; scanWorker: string; notices: NoticeSource[]}
+  /** The portable archives' lib/ folder, as archive entries, and what it bundles. */
+  portable: {lib: ArchiveEntry[]; notices: NoticeSource[]}
   completion: Buffer
   license: Buffer
   nodeVersion: string
@@ -60,7 +61,8 @@ async function singleExecutableEntries(target: ReleaseTarget, nodePackage: strin
   const executable = join(workDir, label, executableName(target))
   await mkdir(dirname(executable), {recursive: true})
   await buildSingleExecutable({
-    bundle: inputs.bundleFile,
+    bundle: inputs.singleFile.bundle,
+    scanWorker: inputs.singleFile.scanWorker,
     nodeBinary: node.executable,
     outFile: executable,
     workDir,
@@ -69,16 +71,34 @@ async function singleExecutableEntries(target: ReleaseTarget, nodePackage: strin
   })
   return [
     {name: executableName(target), data: await readFile(executable), mode: 0o755},
-    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices([nodeNotice, ...inputs.bundleNotices])), mode: 0o644},
+    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices([nodeNotice, ...inputs.singleFile.notices])), mode: 0o644},
   ]
 }
 
 function portableEntries(target: ReleaseTarget, inputs: Inputs): ArchiveEntry[] {
   return [
     {name: executableName(target), data: Buffer.from(PORTABLE_LAUNCHER), mode: 0o755},
-    {name: BUNDLE_FILE, data: inputs.bundle, mode: 0o644},
-    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices(inputs.bundleNotices)), mode: 0o644},
+    ...inputs.portable.lib,
+    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices(inputs.portable.notices)), mode: 0o644},
   ]
+}
+
+/**
+ * The portable archives' lib/: the code-split modules (built here, not taken from dist/, so that a
+ * second build checks them too), oclif.manifest.json, and a package.json with only the fields
+ * oclif reads.
+ */
+async function portableLib(workDir: string, pjson: Record<string, unknown>): Promise<Inputs['portable']> {
+  const modules = join(workDir, 'modules')
+  const bundled = await bundleModules(root, modules)
+  const lib: ArchiveEntry[] = [
+    {name: `${PORTABLE_LIB}/package.json`, data: Buffer.from(portablePackageJson(pjson)), mode: 0o644},
+    {name: `${PORTABLE_LIB}/oclif.manifest.json`, data: await readFile(join(root, 'oclif.manifest.json')), mode: 0o644},
+  ]
+  for (const file of (await readdir(modules)).sort()) {
+    lib.push({name: `${PORTABLE_LIB}/dist/${file}`, data: await readFile(join(modules, file)), mode: 0o644})
+  }
+  return {lib, notices: await bundledPackageNotices(bundled.packages, root)}
 }
 
 /** The folder to build into: build/, emptied, or the --out folder, which must be new or empty. */
@@ -98,26 +118,32 @@ async function main(): Promise<void> {
   const {values: options} = parseArgs({options: {out: {type: 'string'}}})
   const buildDir = await prepareBuildDir(options.out)
   const workDir = join(buildDir, 'work')
-  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {version: string; homepage?: string}
+  const pjson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Record<string, unknown>
+  const pkg = pjson as {version: string; homepage?: string}
   if (!pkg.homepage) throw new Error('package.json has no homepage: the krew manifest needs it, and release URLs derive from it')
   const releaseBase = `${pkg.homepage}/releases/download/v${pkg.version}`
 
   await mkdir(workDir, {recursive: true})
-  const bundled = await bundleCli(root, join(workDir, BUNDLE_FILE))
+  const singleFile = {bundle: join(workDir, 'kubectl-audit.cjs'), scanWorker: join(workDir, 'scan-worker.js')}
+  const bundled = mergePackages(await bundleSingleFile(root, singleFile.bundle), await bundleScanWorker(root, singleFile.scanWorker))
+  const license = await readFile(join(root, 'LICENSE'))
   const inputs: Inputs = {
     workDir,
-    bundleFile: bundled.file,
-    bundle: await readFile(bundled.file),
-    bundleNotices: await bundledPackageNotices(bundled.packages, root),
+    singleFile: {...singleFile, notices: await bundledPackageNotices(bundled, root)},
+    portable: await portableLib(workDir, pjson),
     completion: options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
-    license: await readFile(join(root, 'LICENSE')),
+    license,
     // A blob runs only in the Node version that wrote it: every binary is of this one.
     nodeVersion: process.versions.node,
   }
   const mtime = archiveMtime()
 
   const platforms: ManifestPlatform[] = []
-  const report = [`bundle ${BUNDLE_FILE}: ${mebibytes(inputs.bundle.length)} (Node ${inputs.nodeVersion})`]
+  const libBytes = inputs.portable.lib.reduce((sum, entry) => sum + entry.data.length, 0)
+  const report = [
+    `single-file bundle: ${mebibytes((await readFile(singleFile.bundle)).length)}, scan worker ${(((await readFile(singleFile.scanWorker)).length) / 1000).toFixed(1)} kB (Node ${inputs.nodeVersion})`,
+    `modules (${PORTABLE_LIB}/ of the portable archives): ${inputs.portable.lib.length} files, ${mebibytes(libBytes)}`,
+  ]
   for (const target of RELEASE_TARGETS) {
     const entries: ArchiveEntry[] = [
       {name: 'LICENSE', data: inputs.license, mode: 0o644},
@@ -135,11 +161,15 @@ async function main(): Promise<void> {
       uri: `${releaseBase}/${archive}`,
       sha256: sha256(archiveData),
       bin: executableName(target),
-      files: entries.map((entry) => entry.name).sort(),
+      // lib/ is one folder to krew: it moves it whole.
+      files: [...new Set(entries.map((entry) => entry.name.split('/')[0]!))].sort(),
     })
-    const executable = entries.find((entry) => entry.name === (target.build.kind === 'portable' ? BUNDLE_FILE : executableName(target)))!
-    const kind = target.build.kind === 'portable' ? `portable, Node >= ${MIN_NODE_VERSION} on PATH; bundle` : 'single executable'
-    report.push(`${archive}: ${mebibytes(archiveData.length)} (${kind} ${mebibytes(executable.data.length)})`)
+    if (target.build.kind === 'portable') {
+      report.push(`${archive}: ${mebibytes(archiveData.length)} (portable, Node >= ${MIN_NODE_VERSION} on PATH; ${PORTABLE_LIB}/ ${mebibytes(libBytes)})`)
+    } else {
+      const executable = entries.find((entry) => entry.name === executableName(target))!
+      report.push(`${archive}: ${mebibytes(archiveData.length)} (single executable ${mebibytes(executable.data.length)})`)
+    }
   }
 
   await writeFile(join(buildDir, 'checksums.txt'), platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''))

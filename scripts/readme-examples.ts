@@ -21,6 +21,8 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {kubeadmApiserverPod} from '../test/support/apiserver-pods.js'
+import {KUBEADM_LOG, recentLog, writeOnNode} from '../test/support/cluster-logs.js'
 import {startFakeApiserver} from '../test/support/fake-apiserver/index.js'
 import {runOnAks} from './readme-aks.js'
 import {FakeCloudLogging} from '../test/support/fake-cloud-logging.js'
@@ -114,6 +116,33 @@ function shortJson(document: Record<string, unknown>): string {
   return `{\n${fields.join(',\n')}\n}`
 }
 
+/** Keeps the checks (rows of the CHECK table, each with its wrapped lines) whose id is in `keep`; "…" stands for each run left out. */
+function keepChecks(text: string, keep: readonly string[]): string {
+  const lines = text.split('\n')
+  const start = lines.findIndex((l) => /^CHECK\s/.test(l)) + 1
+  if (start === 0) throw new Error('no CHECK table')
+  const out = lines.slice(0, start)
+  let kept = false
+  let i = start
+  for (; i < lines.length && lines[i] !== ''; i++) {
+    if (!lines[i]!.startsWith(' ')) kept = keep.some((id) => lines[i]!.startsWith(`${id} `))
+    if (kept) out.push(lines[i]!)
+    else if (out.at(-1) !== '…') out.push('…')
+  }
+  return [...out, ...lines.slice(i)].join('\n')
+}
+
+/** Sample values for what differs from run to run: the probe's name, its audit IDs, the fake's port, how long each took. */
+function fixedRunValues(text: string): string {
+  const samples = ['0b6c4a52-8f1e-4d3a-9c27-5e81f0a4d6b9', '3f9e2d17-6a4b-4c8e-b1d5-72a0c9e3f842', '8a51c0e4-2b7d-49f6-a3e8-d46f1b925c70', 'c27d8f93-5e16-4a0b-8d4c-1f3b6e7a9052', 'e4a0b6d1-9c35-4f72-b8e9-60d2a5c17f38']
+  const ids = new Map<string, string>()
+  return text
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => ids.get(id) ?? ids.set(id, samples[ids.size] ?? id).get(id)!)
+    .replace(/kubectl-audit-probe-[0-9a-f]{4}/g, 'kubectl-audit-probe-7f3a')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:6443')
+    .replace(/\b\d\.\ds\b/g, '0.4s')
+}
+
 const SPECIAL: Record<string, (command: string) => Promise<string>> = {
   /** The contract: the real document, with the first entry of each list. */
   'policies -f examples/audit.log --since-time 2026-11-24T07:00:00Z -o json': async (command) => {
@@ -139,6 +168,37 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       return consoleBlock(command, elideRows(run.stdout, /^RESOURCE\s/, ['globalnetworkpolicies.projectcalico.org', 'networkpolicies.networking.k8s.io']))
     } finally {
       rmSync(dir, {recursive: true, force: true})
+    }
+  },
+
+  /**
+   * --probe on a kubeadm cluster with Calico's aggregated API, whose kube-apiserver runs an older
+   * policy than the file on its node (Kubernetes network policies at Metadata): what the probe is
+   * there to find. Stderr first, as a terminal shows it.
+   */
+  'doctor --probe': async (command) => {
+    const root = mkdtempSync(join(tmpdir(), 'readme-probe-'))
+    writeOnNode(root, '/etc/kubernetes/audit-policy.yaml', readFileSync(join(ROOT, 'examples/policies/recommended.yaml')))
+    // The log's last minute: all a probe reads.
+    writeOnNode(root, KUBEADM_LOG, recentLog(1, 200).split('\n').slice(-200).join('\n'))
+    const apiService = (group: string, version: string, service?: object) => ({apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: {name: `${version}.${group}`}, spec: {group, version, ...(service ? {service} : {})}})
+    const writes = ['create', 'update', 'patch', 'delete', 'deletecollection']
+    const running = {omitStages: ['RequestReceived'], rules: [{level: 'RequestResponse' as const, verbs: writes, resources: [{group: 'projectcalico.org'}, {group: 'crd.projectcalico.org'}]}, {level: 'Metadata' as const}]}
+    const fake = await startFakeApiserver({
+      nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
+      objects: [kubeadmApiserverPod('cp-1'), apiService('networking.k8s.io', 'v1'), apiService('projectcalico.org', 'v3', {namespace: 'calico-apiserver', name: 'calico-api'}), apiService('crd.projectcalico.org', 'v1')],
+      version: {gitVersion: 'v1.31.2', major: '1', minor: '31'},
+      audit: {user: {username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated']}, logs: [{node: 'cp-1', path: KUBEADM_LOG, policy: running, aggregatedGroups: ['projectcalico.org']}]},
+    })
+    try {
+      const run = await runCli(argsOf(command), {env: {KUBECONFIG: fake.kubeconfigPath}, terminal: true})
+      if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
+      // The coverage matrix is the one shown above: "…" stands for it.
+      const table = `${keepChecks(run.stdout, ['audit-probe', 'audit-probe-policy']).split('\nCoverage:')[0]}\n…\n`
+      return consoleBlock(command, fixedRunValues(run.stderr + table))
+    } finally {
+      await fake.close()
+      rmSync(root, {recursive: true, force: true})
     }
   },
 

@@ -1,7 +1,8 @@
 // The program, as bin/run.js and the release bundle start it: oclif runs the commands, and the
 // mistakes made before any command runs (an unknown command, a word after a command that takes
 // none) are answered here in the tool's own form, since no command's catch() exists yet for them.
-import {flush, handle, type Interfaces, run, settings} from '@oclif/core'
+// The most common command line, `policies` with its flags, goes straight to its command.
+import {type Config, flush, handle, type Interfaces, run, settings} from '@oclif/core'
 
 import {writeUserError} from './commands/base.js'
 import {unexpectedArgument, unknownCommand} from './commands/usage-errors.js'
@@ -11,6 +12,8 @@ import {UserError} from './errors.js'
 const HELP_FLAGS = new Set(['--help', '-h'])
 const VERSION_FLAGS = new Set(['--version'])
 const BIN = 'kubectl audit'
+/** Set (to anything but empty) to start every command line through oclif's full command loading. */
+export const NO_DIRECT_START = 'KUBECTL_AUDIT_NO_DIRECT_START'
 
 export interface CliOptions {
   loadOptions: Interfaces.LoadOptions
@@ -34,16 +37,51 @@ export async function runCli({loadOptions, argv: given = process.argv.slice(2), 
     process.exit(2)
   })
   try {
-    // The commands are loaded only to check a command line that names one: not for --version or --help.
-    const mistake = await wrongCommand(argv, async () => (await import('./index.js')).COMMANDS)
-    if (mistake) throw mistake
-    await run(argv, loadOptions)
+    if (!development && startsDirectly(argv, process.env)) {
+      await runPolicies(argv.slice(1))
+    } else {
+      // The commands are loaded only to check a command line that names one: not for --version or --help.
+      const mistake = await wrongCommand(argv, async () => (await import('./index.js')).COMMANDS)
+      if (mistake) throw mistake
+      await run(argv, loadOptions)
+    }
     await flush()
   } catch (error) {
     if (!(error instanceof UserError)) return handle(error instanceof Error ? error : new Error(String(error)))
     writeUserError(error, process.stderr)
     process.exitCode = error.exitCode
   }
+}
+
+/**
+ * Whether the command line can skip oclif's start (reading package.json and the manifest, loading
+ * every command, running hooks): `policies` and then flags, no help asked for. Anything else, and
+ * a run with oclif's DEBUG logging, goes through oclif, which then answers exactly as it always did.
+ */
+export function startsDirectly(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
+  const [first, second] = words
+  if (first !== 'policies' || (second !== undefined && !second.startsWith('-'))) return false
+  return !words.some((word) => HELP_FLAGS.has(word)) && !env.DEBUG && !env[NO_DIRECT_START]
+}
+
+/**
+ * `policies` as oclif's run() would run it, without the start that run() does first. From there
+ * oclif's Command needs of its Config only what this gives: the bin name for messages, the hooks
+ * to run (package.json declares none), the variable names it clears, the topic separator it
+ * compares aliases with (the command has none); the tests compare the two starts.
+ */
+async function runPolicies(argv: string[]): Promise<void> {
+  const {default: Policies} = await import('./commands/policies.js')
+  Policies.id = 'policies'
+  const config = {
+    bin: BIN,
+    topicSeparator: ':',
+    runHook: async () => ({successes: [], failures: []}),
+    scopedEnvVarKeys: (name: string) => [`${BIN}_${name}`.toUpperCase()],
+  }
+  // _run() is what Command.run() calls once it has a Config: init, run, catch, finally.
+  await (new Policies(argv, config as unknown as Config) as unknown as {_run(): Promise<unknown>})._run()
 }
 
 /**

@@ -5,6 +5,7 @@ import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join, relative} from 'node:path'
 import {promisify} from 'node:util'
+import {SCAN_WORKER_ASSET} from '../../src/reading/parallel-scan.js'
 import {withoutAuthenticodeSignature} from './pe-signature.js'
 
 const run = promisify(execFile)
@@ -14,6 +15,8 @@ export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 
 export interface SingleExecutableOptions {
   bundle: string
+  /** The scan worker's single-file bundle, carried as the asset reading/parallel-scan.ts starts. */
+  scanWorker: string
   /** The target platform's Node binary, of the same version as the Node running this build. */
   nodeBinary: string
   outFile: string
@@ -45,6 +48,8 @@ export async function buildSingleExecutable(options: SingleExecutableOptions): P
       disableExperimentalSEAWarning: true,
       useCodeCache: options.useCodeCache,
       useSnapshot: false,
+      // Relative, like main: the blob records it as given.
+      assets: {[SCAN_WORKER_ASSET]: relative(options.workDir, options.scanWorker)},
     }),
   )
   await run(process.execPath, [...CODE_CACHE_V8_FLAGS, '--experimental-sea-config', config], {cwd: options.workDir})

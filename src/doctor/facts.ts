@@ -10,6 +10,7 @@ import type {DiscoveryFailure} from '../cluster/control-plane.js'
 import type {ManagedProvider} from '../cluster/managed-provider.js'
 import type {AksFacts} from './aks-facts.js'
 import type {EksFacts} from './eks-facts.js'
+import type {ProbeFacts} from './probe-facts.js'
 
 export interface DoctorFacts {
   readonly mode: 'cluster' | 'offline'
@@ -28,6 +29,8 @@ export interface DoctorFacts {
   readonly coverage: CoverageInputs
   /** The end of each apiserver's audit log, by apiserver name; absent when there is no log to read. */
   readonly logTails: ReadonlyMap<string, AuditLogTail>
+  /** What --probe found; absent without it. */
+  readonly probe?: ProbeFacts
   /** An EKS cluster's audit log setup, read from AWS; absent when the cluster is not EKS (and offline). */
   readonly eks?: EksFacts
   /** An AKS cluster's diagnostic settings, read from Azure; absent when the cluster is not AKS (and offline). */

@@ -6,6 +6,8 @@ import type {KubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {KubeConnectionOptions} from '../cluster/kubeconfig.js'
 import type {AksLogOptions} from '../sources/aks.js'
 import type {EksLogOptions} from '../sources/eks.js'
+import type {LogInput} from '../sources/open.js'
+import type {ProbeKind} from './probe-plan.js'
 
 export interface DoctorOptions {
   readonly offline: boolean
@@ -24,4 +26,16 @@ export interface DoctorOptions {
   readonly eks: EksLogOptions
   /** Where an AKS cluster's diagnostic settings are, when the kubeconfig context does not say. */
   readonly aks?: AksLogOptions
+  /** --probe: dry-run creates, looked for in the log; absent without it (then no policy write is sent). */
+  readonly probe?: ProbeOptions
+}
+
+export interface ProbeOptions {
+  /** --probe-kind; null: a Kubernetes NetworkPolicy, and Calico's two policy kinds where served. */
+  readonly kinds: readonly ProbeKind[] | null
+  /** --probe-namespace; undefined: the context's namespace. */
+  readonly namespace?: string
+  readonly timeoutMs: number
+  /** Where the log is read: what `policies` opens without -f (its window is set when the probe starts). */
+  readonly input: Extract<LogInput, {from: 'cluster'}>
 }

@@ -21,7 +21,9 @@ import {
   policySensitive,
   policyValid,
 } from './checks/policy.js'
+import {auditProbe, auditProbePolicy} from './checks/probe.js'
 import type {DoctorFacts} from './facts.js'
+import {probeReport, type ProbeReport} from './probe-report.js'
 
 /** Every check, in report order. */
 export const CHECKS: readonly Check[] = [
@@ -54,6 +56,9 @@ const PROVIDER_CHECKS: ReadonlyArray<{readonly applies: (facts: DoctorFacts) => 
   {applies: (facts) => facts.aks !== undefined, checks: [aksAuditLogging, aksAuditPolicy]},
 ]
 
+/** What --probe proved, after the rest: only when it ran. */
+export const PROBE_CHECKS: readonly Check[] = [auditProbe, auditProbePolicy]
+
 export interface ApiserverSummary {
   readonly name: string
   readonly node: string | null
@@ -80,10 +85,13 @@ export interface DoctorReport {
   }
   readonly checks: readonly CheckResult[]
   readonly coverage: readonly CoverageRow[]
+  /** What --probe sent and found; null without --probe. */
+  readonly probe: ProbeReport | null
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
-  const all = [...CHECKS, ...PROVIDER_CHECKS.filter((provider) => provider.applies(facts)).flatMap((provider) => provider.checks)]
+  // The probe's checks, only with --probe, after the rest.
+  const all = [...CHECKS, ...PROVIDER_CHECKS.filter((provider) => provider.applies(facts)).flatMap((provider) => provider.checks), ...(facts.probe ? PROBE_CHECKS : [])]
   const checks = all.map((check): CheckResult => {
     const verdict = check.run(facts)
     return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
@@ -102,6 +110,7 @@ export function buildReport(facts: DoctorFacts): DoctorReport {
     },
     checks,
     coverage: policy ? computeCoverage(policy, facts.coverage) : [],
+    probe: facts.probe ? probeReport(facts.probe) : null,
   }
 }
 

@@ -1,20 +1,29 @@
 // The doctor command's flags, and their validation into one options object before any work.
 import {Flags} from '@oclif/core'
 
-import {WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
+import {CALICO_CRD_GROUP, CALICO_GROUP, resolveKind, WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
 import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
-import type {DoctorOptions} from '../doctor/options.js'
+import type {DoctorOptions, ProbeOptions} from '../doctor/options.js'
+import type {ProbeKind} from '../doctor/probe-plan.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
 import {commaList} from './comma-list.js'
 import {aksFlags, type AksFlagValues, aksLogOptions, givenAksFlags} from './aks.js'
+import {DURATION_FORM, parseDuration} from './duration.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
+import {elasticsearchOptions} from './elasticsearch.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
 import {DEFAULT_POD_NAMESPACE, DEFAULT_READER_IMAGE, imageSummary, POD_NAMESPACE_SUMMARY} from './reader-pod.js'
+
+const DEFAULT_PROBE_TIMEOUT = '60s'
+/** A probe looked for longer than this is no longer a check but a wait. */
+const MAX_PROBE_TIMEOUT_MS = 60 * 60_000
+/** The probe's reader pods (when the kubelet cannot read the log) outlive the wait by this much. */
+const PROBE_POD_SPARE_SECONDS = 120
 
 /** Stands for "an ordinary user": no policy is expected to name it. */
 export const DEFAULT_POLICY_USER = 'jane.doe@example.com'
@@ -60,6 +69,20 @@ export const doctorFlags = {
   }),
   verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
   'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
+  probe: Flags.boolean({
+    summary: 'Prove it end to end: send a dry-run create of each kind (nothing is stored) with an Audit-ID of our own, and find that ID in the audit log where policies reads it. Needs create on those kinds. Without --probe, doctor sends no policy write, not even a dry run.',
+    helpGroup: 'PROBE',
+  }),
+  'probe-kind': Flags.string({
+    multiple: true,
+    summary: 'Kinds to probe (comma list, as policies --kind takes them: knp, gnp, np, tier, ...). [default: knp, and gnp,np where Calico\'s API is served]',
+    helpGroup: 'PROBE',
+  }),
+  'probe-namespace': Flags.string({summary: 'Namespace of the namespaced probes. [default: the context\'s namespace]', helpGroup: 'PROBE'}),
+  'probe-timeout': Flags.string({
+    summary: `How long to look for the probes in the log. CloudWatch Logs and Cloud Logging can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
+    helpGroup: 'PROBE',
+  }),
   ...eksFlags,
   subscription: aksFlags.subscription,
   'resource-group': aksFlags['resource-group'],
@@ -80,6 +103,10 @@ export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksF
   resource?: string[]
   verbs?: string[]
   'print-policy'?: boolean
+  probe?: boolean
+  'probe-kind'?: string[]
+  'probe-namespace'?: string
+  'probe-timeout'?: string
 }
 
 /** What the command itself does with the options: print the policy, and how to render. */
@@ -125,6 +152,9 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   }
   const offline = flags.offline === true || flags.manifest !== undefined
   if (offline) checkOfflineFlags(flags)
+  const eks = eksLogOptions(flags)
+  const aks = aksDoctorOptions(flags)
+  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace}, {eks, ...aks})
   return {
     offline,
     manifest: flags.manifest,
@@ -136,8 +166,9 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
     identity,
     verbs,
     extraTargets,
-    eks: eksLogOptions(flags),
-    ...aksDoctorOptions(flags),
+    eks,
+    ...aks,
+    ...(probe ? {probe} : {}),
     printPolicy: flags['print-policy'] ?? false,
     output: flags.output,
     color: flags.color,
@@ -152,7 +183,7 @@ function aksDoctorOptions(flags: DoctorFlagValues): {aks?: ReturnType<typeof aks
 
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
-  const nodeRead = (['via', 'image', 'pod-namespace'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  const nodeRead = (['via', 'image', 'pod-namespace', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false).map((name) => `--${name}`)
   const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags), ...givenAksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
@@ -162,7 +193,7 @@ function checkOfflineFlags(flags: DoctorFlagValues): void {
 }
 
 /** Flags that ask for a check, which --print-policy does not run. */
-const CHECK_FLAGS = ['manifest', 'policy-file', 'offline', 'kubernetes-version', 'policy-user', 'policy-group', 'resource', 'verbs'] as const
+const CHECK_FLAGS = ['manifest', 'policy-file', 'offline', 'kubernetes-version', 'policy-user', 'policy-group', 'resource', 'verbs', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const
 
 /** --print-policy prints one fixed policy, as YAML or (-o json) JSON: anything else is refused, not ignored. */
 function checkPrintPolicyFlags(flags: DoctorFlagValues): void {
@@ -241,4 +272,78 @@ export function parseResourceArg(text: string): CoverageTarget {
 /** The same target named twice (`po`, `Pods`, `pods`) makes one row. */
 function distinctTargets(targets: readonly CoverageTarget[]): CoverageTarget[] {
   return targets.filter((target, i) => targets.findIndex((other) => sameTarget(target, other)) === i)
+}
+
+/**
+ * --probe and its flags. The log is looked for where `policies` reads it without -f (every place
+ * it can read, decided from the cluster), through the node-reading flags doctor already has.
+ */
+function probeOptions(
+  flags: DoctorFlagValues,
+  connection: DoctorOptions['connection'],
+  nodeRead: DoctorOptions['nodeRead'],
+  managed: Pick<DoctorOptions, 'eks' | 'aks'>,
+): ProbeOptions | undefined {
+  const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  if (!flags.probe) {
+    if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`})
+    return undefined
+  }
+  if (!flags['node-access']) {
+    throw new UserError('--probe looks for its writes in the audit log on the control-plane nodes, which --no-node-access forbids', {
+      hint: 'drop --no-node-access, or drop --probe',
+    })
+  }
+  const timeout = flags['probe-timeout'] ?? DEFAULT_PROBE_TIMEOUT
+  const timeoutMs = parseDuration(timeout)
+  if (timeoutMs === undefined) throw new UserError(`--probe-timeout "${timeout}" is not a duration`, {hint: `use ${DURATION_FORM}`})
+  if (timeoutMs <= 0 || timeoutMs > MAX_PROBE_TIMEOUT_MS) throw new UserError(`--probe-timeout ${timeout} is out of range`, {hint: 'give more than 0 and at most 1h, e.g. --probe-timeout 5m for CloudWatch Logs or Cloud Logging'})
+  const namespace = flags['probe-namespace']?.trim()
+  if (namespace === '') throw new UserError('--probe-namespace is empty', {hint: 'e.g. --probe-namespace default'})
+  const kinds = flags['probe-kind'] ? probeKinds(flags['probe-kind']) : null
+  return {
+    kinds,
+    ...(namespace === undefined ? {} : {namespace}),
+    timeoutMs,
+    input: {
+      from: 'cluster',
+      location: 'auto',
+      cluster: {
+        ...connection,
+        nodes: [],
+        via: nodeRead.via,
+        image: nodeRead.image,
+        podNamespace: nodeRead.namespace,
+        podTimeoutSeconds: Math.ceil(timeoutMs / 1000) + PROBE_POD_SPARE_SECONDS,
+      },
+      ...managed,
+      // doctor has no --es flags: as for policies without them, Calico Enterprise's store, found through the cluster.
+      elasticsearch: elasticsearchOptions({}, connection.requestTimeoutMs),
+    },
+  }
+}
+
+/** Groups whose kinds the probe writes: Kubernetes' own network policy and Calico's. */
+const PROBED_GROUPS = new Set(['networking.k8s.io', CALICO_GROUP, CALICO_CRD_GROUP])
+
+/** --probe-kind values, as --kind takes them: a Calico kind not pinned to a group goes through whichever of Calico's groups is served. */
+export function probeKinds(values: readonly string[]): ProbeKind[] {
+  const names = commaList([...values])
+  if (names.length === 0) throw new UserError('--probe-kind is empty', {hint: 'e.g. --probe-kind knp,gnp'})
+  const kinds: ProbeKind[] = []
+  for (const name of names) {
+    const resolved = resolveKind(name)
+    if (!resolved) throw new UserError(`--probe-kind "${name}" is not a watched kind`, {hint: 'use a kind as policies --kind takes it: knp, gnp, np, sgnp, snp, sknp, tier, gns, netset, hep'})
+    const served = resolved.filter((r) => PROBED_GROUPS.has(r.apiGroup))
+    if (served.length === 0) {
+      const [first] = resolved
+      const why = first!.apiGroup === 'extensions' ? 'extensions stopped serving network policies in Kubernetes 1.16: use knp' : `the probe writes Kubernetes and Calico network policy kinds; ${first!.kind} is not probed`
+      throw new UserError(`--probe-kind "${name}": ${why}`, {hint: 'e.g. --probe-kind knp,gnp'})
+    }
+    const [first] = served
+    const calico = served.every((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP)
+    const apiGroup = calico && served.length > 1 ? null : first!.apiGroup
+    if (!kinds.some((k) => k.resource === first!.resource && k.apiGroup === apiGroup)) kinds.push({kind: first!.kind, resource: first!.resource, namespaced: first!.namespaced, apiGroup})
+  }
+  return kinds
 }

@@ -1,10 +1,11 @@
 // Scans a big local file of JSON lines on this thread and a worker thread at once: both take
 // chunks from shared counters (chunk-claims.ts), the worker streams each chunk's events back as it
 // goes, and the chunks are handed on in file order, as if one thread had read them all. Falls back
-// to this thread alone (start returns null) wherever a worker cannot load our code, e.g. in a
-// single bundle; a worker that dies leaves its chunks to this thread.
+// to this thread alone (start returns null) wherever a worker cannot load our code; a worker that
+// dies leaves its chunks to this thread.
 import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {getAsset, isSea} from 'node:sea'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
@@ -92,18 +93,34 @@ export interface WorkerEntry {
   execArgv: string[]
 }
 
+/** The worker's code inside a single executable, which has no files beside it. */
+export const SCAN_WORKER_ASSET = 'scan-worker.js'
+
 /**
- * How a worker runs the module at `url`: compiled JavaScript as it is; TypeScript (tests,
- * bin/dev.js) through tsx, which a worker's entry only gets from a small bootstrap that registers
- * it, since `--import tsx` alone does not reach a worker's first module. Null when the module is
- * not a file beside us, as in a single bundle.
+ * How a worker runs the module at `url` (scan-worker beside this module unless told otherwise):
+ * compiled JavaScript as it is; TypeScript (tests, bin/dev.js) through tsx, which a worker's entry
+ * only gets from a small bootstrap that registers it, since `--import tsx` alone does not reach a
+ * worker's first module; in a single executable, the code it carries as an asset. Null when the
+ * module is not a file beside us.
  */
-export function workerEntry(url: URL = new URL(import.meta.url.endsWith('.ts') ? './scan-worker.ts' : './scan-worker.js', import.meta.url)): WorkerEntry | null {
+export function workerEntry(url?: URL): WorkerEntry | null {
+  if (url === undefined && isSea()) return singleExecutableEntry()
+  url ??= new URL(import.meta.url.endsWith('.ts') ? './scan-worker.ts' : './scan-worker.js', import.meta.url)
   if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return null
   if (!url.pathname.endsWith('.ts')) return {url, execArgv: []}
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
   const bootstrap = `import {register} from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(url.href)})`
   return {url: new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), execArgv: ['--import', 'tsx']}
+}
+
+function singleExecutableEntry(): WorkerEntry | null {
+  let code: string
+  try {
+    code = getAsset(SCAN_WORKER_ASSET, 'utf8')
+  } catch {
+    return null
+  }
+  return {url: new URL(`data:text/javascript,${encodeURIComponent(code)}`), execArgv: []}
 }
 
 export class ParallelScan {

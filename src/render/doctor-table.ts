@@ -10,6 +10,7 @@ import type {CheckStatus} from '../doctor/check.js'
 import {probeWhere, resourceKey} from '../doctor/describe.js'
 import {recordingOf} from '../doctor/recording.js'
 import type {DoctorReport} from '../doctor/report.js'
+import {probeSection} from './doctor-probe.js'
 import {fitTables, type Layout, type Shortenings} from './fit.js'
 import {sanitize} from './sanitize.js'
 import {type CellStyle, tableSpec, tableText, type TableSpec} from './table.js'
@@ -49,17 +50,26 @@ export function renderDoctorTable(report: DoctorReport, options: DoctorTableOpti
   out.push('')
 
   const checks = checkTable(report, chalk)
+  const probe = report.probe ? probeSection(report.probe, chalk) : undefined
   const coverage = report.coverage.length > 0 ? coverageSection(report.coverage, options) : undefined
-  const fitted = width === undefined ? undefined : fitTables(coverage ? [checks.spec, coverage.table.spec] : [checks.spec], width)
+  const tables = [checks, ...(probe?.table ? [probe.table] : []), ...(coverage ? [coverage.table] : [])]
+  const fitted = width === undefined ? undefined : fitTables(tables.map((t) => t.spec), width)
+  const layoutOf = (table: StyledTable) => fitted?.layouts[tables.indexOf(table)]
   const draw = (table: StyledTable, layout: Layout | undefined, shortenings: Shortenings | undefined) => tableText(table.spec, {layout, shortenings, style: table.style}).replace(/\n$/, '')
 
-  out.push(draw(checks, fitted?.layouts[0], fitted?.shortenings))
+  out.push(draw(checks, layoutOf(checks), fitted?.shortenings))
   const counts = (['pass', 'warn', 'fail', 'skip'] as const).map((s) => `${report.checks.filter((c) => c.status === s).length} ${s}`)
   out.push('', `${report.checks.length} checks: ${counts.join(', ')}`)
 
+  if (probe) {
+    out.push('', ...prose(sanitize(probe.heading), chalk.bold))
+    if (probe.table) out.push(draw(probe.table, layoutOf(probe.table), fitted?.shortenings))
+    for (const line of probe.legend) out.push(...prose(line, chalk.dim))
+  }
+
   if (coverage) {
     out.push('', ...prose('Coverage: the level each write is recorded at, and the first matching rule', chalk.bold))
-    out.push(draw(coverage.table, fitted?.layouts[1], fitted?.shortenings))
+    out.push(draw(coverage.table, layoutOf(coverage.table), fitted?.shortenings))
     out.push(...prose(coverage.legend, chalk.dim))
     if (options.wide) out.push('', tableText(differencesTable(coverage.rows)).replace(/\n$/, ''))
   }

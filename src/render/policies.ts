@@ -179,5 +179,10 @@ function shortTime(ms: number): string {
 }
 
 function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
+  return `${thousands(n)} ${word}${n === 1 ? '' : 's'}`
+}
+
+/** A count as en-US writes it (12,345), without Intl: its first use costs ~12 ms of a short run. */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',')
 }

@@ -78,9 +78,10 @@ export class CloudWatchSource implements QuerySource {
   /**
    * Asks until the first events come (or the answer is complete), so what stops the run before it
    * has read anything (no credentials, no permission, no log group, nothing in the window) is a
-   * UserError: one line and its remedy, exit 2. The rest is read by query().
+   * UserError: one line and its remedy, exit 2. The rest is read by query(). `windowAhead`: the
+   * window is where writes are about to be made, so nothing in it is no sign the log is off.
    */
-  async start(filter: QueryFilter, signal?: AbortSignal): Promise<void> {
+  async start(filter: QueryFilter, signal?: AbortSignal, {windowAhead = false}: {windowAhead?: boolean} = {}): Promise<void> {
     const pages = this.pages(filter, signal)[Symbol.asyncIterator]()
     const buffered: QueryPage[] = []
     try {
@@ -90,7 +91,7 @@ export class CloudWatchSource implements QuerySource {
         buffered.push(next.value)
         if (next.value.records.length > 0) break
       }
-      if (buffered.every((p) => p.records.length === 0) && !(await this.windowHoldsEvents(filter, signal))) throw await this.emptyWindow(filter)
+      if (!windowAhead && buffered.every((p) => p.records.length === 0) && !(await this.windowHoldsEvents(filter, signal))) throw await this.emptyWindow(filter)
     } catch (error) {
       throw error instanceof UserError ? error : await this.problem(error)
     }

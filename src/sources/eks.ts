@@ -26,7 +26,14 @@ export interface EksLog {
  * The EKS audit log of the context (or of the flags), opened: its first answer is in, so a missing
  * permission, log group or credentials is a UserError here. undefined when `auto` finds no EKS.
  */
-export async function openEksLog(location: 'auto' | 'cloudwatch', connection: KubeConnectionOptions, given: EksLogOptions, filter: QueryFilter, run: RunContext): Promise<EksLog | undefined> {
+export async function openEksLog(
+  location: 'auto' | 'cloudwatch',
+  connection: KubeConnectionOptions,
+  given: EksLogOptions,
+  filter: QueryFilter,
+  run: RunContext,
+  {windowAhead = false}: {windowAhead?: boolean} = {},
+): Promise<EksLog | undefined> {
   const flagged = given.logGroup !== undefined || given.clusterName !== undefined
   // The nodes' reader logs the requests of -v; this is only a look at the kubeconfig.
   const kc = await loadKubeConfig({...connection, verbose: false}).catch((error: unknown) => {
@@ -41,7 +48,7 @@ export async function openEksLog(location: 'auto' | 'cloudwatch', connection: Ku
   const logGroup = given.logGroup ?? (cluster ? eksLogGroup(cluster) : undefined)
   if (logGroup === undefined) throw unknownCluster(view?.contextName, inferred)
   const source = new CloudWatchSource({logGroup, region: given.region ?? inferred?.region ?? null, profile: inferred?.profile ?? null, roleArn: inferred?.roleArn ?? null})
-  await source.start(filter, run.signal)
+  await source.start(filter, run.signal, {windowAhead})
   const region = await source.region()
   const what = cluster ? `cluster ${cluster}` : `log group ${logGroup}`
   return {source, announcement: `reading EKS audit logs of ${what} (${region}) from CloudWatch Logs`}

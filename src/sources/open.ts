@@ -38,8 +38,19 @@ export interface OpenedSources {
   close(): Promise<void>
 }
 
-/** `query`: what a log store is asked for; a store is asked for its first answer while it is opened. */
-export async function openSources(input: LogInput, run: RunContext, {query, stdin = process.stdin}: {query: QueryFilter; stdin?: NodeJS.ReadableStream}): Promise<OpenedSources> {
+export interface OpenOptions {
+  /** What a log store is asked for; a store is asked for its first answer while it is opened. */
+  readonly query: QueryFilter
+  /**
+   * Nothing in the query's window yet is expected (doctor --probe opens the log before it writes):
+   * CloudWatch Logs then does not refuse an empty window as a log that is off. Log Analytics still
+   * does: which of its tables is read is decided by their rows in the window.
+   */
+  readonly windowAhead?: boolean
+  readonly stdin?: NodeJS.ReadableStream
+}
+
+export async function openSources(input: LogInput, run: RunContext, {query, windowAhead = false, stdin = process.stdin}: OpenOptions): Promise<OpenedSources> {
   if (input.from === 'files') {
     const {fileSources} = await import('./file.js')
     const files = await fileSources(input.files, stdin)
@@ -68,7 +79,7 @@ export async function openSources(input: LogInput, run: RunContext, {query, stdi
   }
   if (input.location === 'auto' || input.location === 'cloudwatch') {
     const {openEksLog} = await import('./eks.js')
-    const eks = await openEksLog(input.location, input.cluster, input.eks, query, run)
+    const eks = await openEksLog(input.location, input.cluster, input.eks, query, run, {windowAhead})
     if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}
   }
   const {openClusterSources} = await import('./cluster.js')

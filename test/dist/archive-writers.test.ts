@@ -51,6 +51,26 @@ describe('archive writers', () => {
     })
   }
 
+  it('writes a tar.gz folder entry before the files of each folder, which tar extracts with their modes', async () => {
+    const nested: ArchiveEntry[] = [
+      ...ENTRIES,
+      {name: 'lib/package.json', data: Buffer.from('{}\n'), mode: 0o644},
+      {name: 'lib/dist/start.js', data: Buffer.from('export {}\n'), mode: 0o644},
+    ]
+    const archive = join(dir, 'nested.tar.gz')
+    writeFileSync(archive, tarGzip(nested, MTIME))
+    const listing = await runProgram('tar', ['-tzf', archive])
+    assert.equal(listing.code, 0, listing.stderr)
+    const names = listing.stdout.split('\n').filter(Boolean)
+    assert.deepEqual(names.filter((name) => name.startsWith('lib')), ['lib/', 'lib/dist/', 'lib/dist/start.js', 'lib/package.json'])
+    const into = join(dir, 'out')
+    mkdirSync(into)
+    const result = await runProgram('tar', ['-xzf', archive, '-C', into])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(statSync(join(into, 'lib', 'dist')).mode & 0o777, 0o755)
+    assert.deepEqual(readFileSync(join(into, 'lib', 'dist', 'start.js')), nested.at(-1)!.data)
+  })
+
   it('passes unzip\'s own integrity test', async () => {
     const archive = join(dir, 'test.zip')
     writeFileSync(archive, zip(ENTRIES, MTIME))

@@ -7,11 +7,22 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import {tmpdir} from 'node:os'
 import {delimiter, dirname, isAbsolute, join} from 'node:path'
 import {MIN_NODE_VERSION} from '../../scripts/dist/targets.js'
-import {PARALLEL_MIN_BYTES} from '../../src/reading/parallel-scan.js'
 import {runCli} from '../support/cli.js'
 import {type KrewInstallation, krewInstall} from './krew-install.js'
 import {isLicenseFile} from './krew-rules.js'
-import {PACKAGE_VERSION, ROOT, builtArchive, findOnPath, manifestPlatform, pathWith, readPluginManifest, runProgram} from './support.js'
+import {
+  PACKAGE_VERSION,
+  ROOT,
+  WORKER_DEBUG,
+  builtArchive,
+  findOnPath,
+  manifestPlatform,
+  pathWith,
+  readPluginManifest,
+  runProgram,
+  workerLog,
+  writeTwoThreadLog,
+} from './support.js'
 
 const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
 
@@ -36,8 +47,25 @@ describe('krew-style install of the release archives', () => {
   const plugin = readPluginManifest()
   const kubectl = findOnPath('kubectl')
   let root: string
-  before(() => (root = mkdtempSync(join(tmpdir(), 'kubectl-audit-krew-'))))
+  let big: string
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'kubectl-audit-krew-'))
+    big = join(root, 'big.log')
+    writeTwoThreadLog(big)
+  })
   after(() => rmSync(root, {recursive: true, force: true}))
+
+  /** Reads the big log as the compiled CLI does, quietly, the second half on a worker thread that runs to its end. */
+  async function readsOnTwoThreads(program: string, env: NodeJS.ProcessEnv): Promise<void> {
+    const args = ['policies', '-f', big, '--since', 'all', '-o', 'json']
+    const result = await runProgram(program, args, {env})
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(args)).stdout))
+    const watched = await runProgram(program, args, {env: {...env, ...WORKER_DEBUG}})
+    assert.equal(watched.code, 0, watched.stderr)
+    assert.deepEqual(workerLog(watched.stderr), {started: 1, failed: false}, watched.stderr)
+  }
 
   it('refuses an archive whose sha256 is not the manifest\'s, as krew does', async () => {
     const platform = manifestPlatform(plugin, 'darwin', 'arm64')
@@ -86,16 +114,8 @@ describe('krew-style install of the release archives', () => {
       assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
     })
 
-    it('reads a log big enough for the two-thread scan, as the compiled CLI does', async () => {
-      // Workers load code from files beside the module, which a single executable does not have.
-      const log = readFileSync(join(ROOT, 'examples', 'audit.log'))
-      const big = join(root, 'big.log')
-      writeFileSync(big, Buffer.concat(Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1}, () => log)))
-      const args = ['policies', '-f', big, '--since', 'all', '-o', 'json']
-      const result = await runProgram(installation.link, args, {env: {PATH: krewBin}})
-      assert.equal(result.code, 0, result.stderr)
-      assert.equal(result.stderr, '')
-      assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(args)).stdout))
+    it('reads a log big enough for two threads on two threads, the worker carried inside, as the compiled CLI does', async () => {
+      await readsOnTwoThreads(installation.link, {PATH: krewBin})
     })
 
     it('fails on a missing file with exit code 2 and no stack trace', async () => {
@@ -143,6 +163,15 @@ describe('krew-style install of the release archives', () => {
       const result = await runProgram(installation.link, POLICIES, {env})
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+    })
+
+    it('installs lib/, the CLI\'s modules, as one folder beside the launcher', () => {
+      assert.deepEqual(readdirSync(installation.installDir).sort(), (manifestPlatform(plugin, 'darwin', 'arm64').files ?? []).map((file) => file.from).sort())
+      assert.ok(readdirSync(join(installation.installDir, 'lib', 'dist')).includes('start.js'))
+    })
+
+    it('reads a log big enough for two threads on two threads, as the compiled CLI does', async () => {
+      await readsOnTwoThreads(installation.link, {PATH: pathWith()})
     })
 
     it(`refuses, with one line saying which it needs, a Node.js older than ${MIN_NODE_VERSION}, and runs on that one and newer`, async () => {

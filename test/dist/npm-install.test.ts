@@ -2,15 +2,29 @@
 // then `kubectl audit …` from the prefix's bin. `npm run dist` has just built what prepack would, so
 // packing skips the scripts rather than rebuild dist/ under other tests' feet.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {MODULE_ENTRIES, NODE_CHECK} from '../../scripts/dist/bundle.js'
 import {runCli} from '../support/cli.js'
-import {PACKAGE_VERSION, ROOT, findOnPath, pathWith, runProgram} from './support.js'
+import {PACKAGE_VERSION, ROOT, WORKER_DEBUG, findOnPath, pathWith, runProgram, workerLog, writeTwoThreadLog} from './support.js'
 
 const POLICIES = ['policies', '-f', 'examples/tiny.log', '--since', 'all', '-o', 'json']
-// What runs, and nothing else: compiled code, entry points, the command manifest, README, LICENSE.
-const SHIPPED = /^(package\.json|README\.md|LICENSE|oclif\.manifest\.json|bin\/run\.js|bin\/kubectl_complete-audit|dist\/[\w/.-]+\.js)$/
+// What runs, and nothing else: the bundle (one flat folder), its licenses, entry points, the command manifest, README, LICENSE.
+const SHIPPED = /^(package\.json|README\.md|LICENSE|oclif\.manifest\.json|bin\/run\.js|bin\/kubectl_complete-audit|dist\/[\w.-]+\.js|dist\/THIRD-PARTY-NOTICES)$/
+
+/** The files of dist/ that `entries` import, directly or not (static imports and import()). */
+function reachable(dist: string, entries: readonly string[]): Set<string> {
+  const seen = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    const code = readFileSync(join(dist, file), 'utf8')
+    for (const [, imported] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']\.\/([\w.-]+\.js)["']/g)) visit(imported!)
+  }
+  for (const entry of entries) visit(entry)
+  return seen
+}
 
 describe('npm package', () => {
   const kubectl = findOnPath('kubectl')
@@ -41,10 +55,20 @@ describe('npm package', () => {
     }
   })
 
-  it('packs compiled modules of the current sources only, none left from an older build', () => {
-    const modules = files.filter((file) => file.startsWith('dist/'))
-    assert.ok(modules.length > 0)
-    assert.deepEqual(modules.filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')))), [])
+  it('packs the bundle of the current sources only: every module one an entry point imports, none left from an older build', () => {
+    const modules = files.filter((file) => file.startsWith('dist/') && file.endsWith('.js')).map((file) => file.slice('dist/'.length))
+    const entries = [NODE_CHECK.out, ...Object.keys(MODULE_ENTRIES)].map((name) => `${name}.js`)
+    assert.deepEqual(entries.filter((entry) => !modules.includes(entry)), [])
+    const used = reachable(join(packageDir, 'dist'), entries)
+    assert.deepEqual(modules.filter((file) => !used.has(file)), [])
+    assert.deepEqual([...used].filter((file) => !modules.includes(file)), [])
+  })
+
+  it('passes on the licenses of the packages it bundles', () => {
+    assert.ok(files.includes('dist/THIRD-PARTY-NOTICES'))
+    const notices = readFileSync(join(packageDir, 'dist', 'THIRD-PARTY-NOTICES'), 'utf8')
+    for (const name of ['@oclif/core', '@kubernetes/client-node', 'yaml', 'cli-table3']) assert.match(notices, new RegExp(`^${name} \\d+\\.\\d+\\.\\d+\\S* \\(`, 'm'), name)
+    assert.doesNotMatch(notices, /No license file in the package/)
   })
 
   it('compiles dist/ afresh in prepack, so a module left there by an older build is never packed', async () => {
@@ -63,10 +87,10 @@ describe('npm package', () => {
     }
   })
 
-  it('installs no development dependencies', () => {
-    const installed = readdirSync(join(packageDir, 'node_modules'))
-    for (const dev of ['typescript', 'tsx', 'mocha', 'esbuild', 'oclif', 'postject']) assert.ok(!installed.includes(dev), `${dev} was installed`)
-    assert.ok(existsSync(join(packageDir, 'node_modules', '@oclif', 'core')))
+  it('installs nothing beside itself: what it runs is all in the bundle', () => {
+    assert.equal(existsSync(join(packageDir, 'node_modules')), false, 'a node_modules folder was installed')
+    const {dependencies} = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {dependencies?: object}
+    assert.equal(dependencies, undefined)
   })
 
   it('puts kubectl-audit and kubectl_complete-audit on PATH', async () => {
@@ -83,6 +107,17 @@ describe('npm package', () => {
     const result = await runProgram('kubectl-audit', POLICIES, {env: {PATH: pathWith(prefixBin)}, cwd: ROOT})
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(POLICIES)).stdout))
+  })
+
+  it('reads a log big enough for two threads on two threads, as the working tree\'s CLI does', async () => {
+    const big = join(dir, 'big.log')
+    writeTwoThreadLog(big)
+    const args = ['policies', '-f', big, '--since', 'all', '-o', 'json']
+    const result = await runProgram('kubectl-audit', args, {env: {PATH: pathWith(prefixBin), ...WORKER_DEBUG}})
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(workerLog(result.stderr), {started: 1, failed: false}, result.stderr)
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse((await runCli(args)).stdout))
+    rmSync(big)
   })
 
   it('is discovered and run by the real kubectl as `kubectl audit` when kubectl is installed', async function () {

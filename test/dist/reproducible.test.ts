@@ -1,12 +1,14 @@
 // The release is reproducible: the plugin.yaml and kubectl_complete-audit that are committed are the
 // ones `npm run dist` builds (so a change that alters an archive fails here until they are
-// regenerated and committed), a second build in another folder gives the same bytes, and the bundle
-// holds only the package.json fields oclif reads, so editing a script changes no archive.
+// regenerated and committed), a second build in another folder gives the same bytes, and the bundles
+// hold only the package.json fields oclif reads, so editing a script changes no archive.
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {BUNDLE_FILE} from '../../scripts/dist/portable-launcher.js'
+import {BUNDLED_PACKAGE_FIELDS} from '../../scripts/dist/bundle.js'
+import {PORTABLE_LIB} from '../../scripts/dist/portable-launcher.js'
 import {BUILD, ROOT, builtArchive, findOnPath, manifestPlatform, pathWith, readPluginManifest, runProgram} from './support.js'
 
 const GENERATED = ['plugin.yaml', 'bin/kubectl_complete-audit']
@@ -38,10 +40,18 @@ describe('reproducible release', () => {
   })
 
   it('bundles no package.json script: editing one must not change the archives', async () => {
-    const bundle = await runProgram('tar', ['-xzOf', builtArchive(manifestPlatform(readPluginManifest(), 'darwin', 'arm64')), BUNDLE_FILE])
-    assert.equal(bundle.code, 0, bundle.stderr)
+    const plugin = readPluginManifest()
+    const portable = builtArchive(manifestPlatform(plugin, 'darwin', 'arm64'))
+    const libPackage = await runProgram('tar', ['-xzOf', portable, `${PORTABLE_LIB}/package.json`])
+    assert.equal(libPackage.code, 0, libPackage.stderr)
+    assert.deepEqual(Object.keys(JSON.parse(libPackage.stdout) as object).sort(), [...BUNDLED_PACKAGE_FIELDS, 'type'].sort())
+    // Every file of lib/, one after the other; and the single executable, which holds its bundle as text.
+    const extract = (archive: string, member: string) => execFileSync('tar', ['-xzOf', archive, member], {maxBuffer: 1024 * 1024 * 1024})
+    const contents = {'lib/': extract(portable, PORTABLE_LIB), 'the linux/amd64 executable': extract(builtArchive(manifestPlatform(plugin, 'linux', 'amd64')), 'kubectl-audit')}
     const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {scripts: Record<string, string>}
-    const leaked = Object.entries(pjson.scripts).filter(([, command]) => bundle.stdout.includes(command))
-    assert.deepEqual(leaked.map(([name]) => name), [])
+    for (const [what, content] of Object.entries(contents)) {
+      const leaked = Object.entries(pjson.scripts).filter(([, command]) => content.includes(command))
+      assert.deepEqual(leaked.map(([name]) => name), [], what)
+    }
   })
 })

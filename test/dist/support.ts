@@ -1,9 +1,10 @@
 // Shared helpers of the distribution tests: where `npm run dist` left its output, the manifest it
 // wrote, and running programs with a chosen PATH.
 import {spawn} from 'node:child_process'
-import {accessSync, constants, readFileSync} from 'node:fs'
+import {accessSync, constants, readFileSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {parse} from 'yaml'
+import {PARALLEL_MIN_BYTES} from '../../src/reading/parallel-scan.js'
 import {ROOT} from '../support/cli.js'
 import type {KrewPlatform, KrewPlugin} from './krew-rules.js'
 
@@ -65,4 +66,21 @@ export async function archiveListing(archive: string): Promise<string[]> {
   const listing = archive.endsWith('.zip') ? await runProgram('unzip', ['-Z1', archive]) : await runProgram('tar', ['-tzf', archive])
   if (listing.code !== 0) throw new Error(`cannot list ${archive}: ${listing.stderr}`)
   return listing.stdout.split('\n').filter(Boolean).sort()
+}
+
+/** Writes, at `file`, the example log repeated until it is big enough to be read on two threads. */
+export function writeTwoThreadLog(file: string): void {
+  const log = readFileSync(join(ROOT, 'examples', 'audit.log'))
+  writeFileSync(file, Buffer.concat(Array.from({length: Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1}, () => log)))
+}
+
+/** Makes Node log on stderr (over several lines each) the worker threads it starts, and any that dies of an exception. */
+export const WORKER_DEBUG = {NODE_DEBUG: 'worker'}
+
+/** What WORKER_DEBUG logged: how many worker threads started, and whether one died of an exception. */
+export function workerLog(stderr: string): {started: number; failed: boolean} {
+  return {
+    started: stderr.match(/^WORKER \d+: \[[1-9]\d*\] starts worker script /gm)?.length ?? 0,
+    failed: /^WORKER \d+: \[[1-9]\d*\] gets uncaught exception/m.test(stderr),
+  }
 }

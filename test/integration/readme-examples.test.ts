@@ -6,7 +6,7 @@ import {readFileSync} from 'node:fs'
 import {README, regenerate} from '../../scripts/readme-examples.js'
 
 describe('README examples', function () {
-  // Every example runs twice, some against loopback cloud services and fake clusters and stores.
+  // Every example runs twice, some against loopback cloud services and fake clusters and stores (doctor --probe among them).
   this.timeout(180_000)
 
   it('are what the current code prints (npm run readme regenerates them)', async () => {

@@ -13,6 +13,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
 
+import {FakeAudit, type FakeAuditSettings} from './audit-log.js'
 import {ExecServer, type ExecSettings, matchExec} from './exec.js'
 import {type Impersonation, impersonationOf} from './impersonation.js'
 import {writeKubeconfigFile} from './kubeconfig.js'
@@ -25,6 +26,7 @@ import {failureStatus, reasonFor} from './status.js'
 import {ObjectStore} from './store.js'
 import {testCertificates} from './tls.js'
 
+export type {FakeAuditLog, FakeAuditPolicy, FakeAuditSettings} from './audit-log.js'
 export type {FakeNode} from './state.js'
 
 export interface FakeApiserverOptions {
@@ -46,6 +48,8 @@ export interface FakeApiserverOptions {
    * (podLogKey). The pod itself must be in the store.
    */
   podLogs?: Record<string, string>
+  /** Who the token is, the Audit-ID echo, and the audit logs written (default: no log). */
+  audit?: Partial<FakeAuditSettings>
 }
 
 export interface FailRule {
@@ -113,6 +117,8 @@ export interface FakeApiserver {
   logs: NodeLogSettings
   /** Container log files by `NAMESPACE/POD/CONTAINER`; changeable too. */
   podLogs: Record<string, string>
+  /** Audit: the user, the echo, the logs; changeable too. */
+  audit: FakeAuditSettings
   /** What plays the pods' ports for pods/portforward; changeable. */
   portForward: PortForwardSettings
   close(): Promise<void>
@@ -145,6 +151,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const countBytes = (n: number) => { fake.bytesServed += n }
   const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
   const podLogs: Record<string, string> = {...opts.podLogs}
+  const audit = new FakeAudit({user: {username: 'fake-user', groups: ['system:authenticated']}, echo: true, logs: [], ...opts.audit}, nodes)
   const portForwardServer = new PortForwardServer({targets: {}}, countBytes)
   const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, cutStdout: null, ...opts.exec}, containerRoot, countBytes)
   const version = {
@@ -188,8 +195,10 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     exec: execServer.settings,
     logs,
     podLogs,
+    audit: audit.settings,
     portForward: portForwardServer.settings,
     close: async () => {
+      audit.close()
       lifecycle.close()
       execServer.close()
       portForwardServer.close()
@@ -243,7 +252,7 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       res.end(refusal.body)
       return
     }
-    handleRequest(state, version, req, res, url).catch((error: unknown) => {
+    audit.serve(req, res, url, () => handleRequest(state, version, req, res, url)).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, failureStatus(500, String(error)))
       else res.destroy()
     })

@@ -1,7 +1,7 @@
 // The REST side of the fake apiserver: /version, discovery (/api, /apis), and get, list, create,
 // update and delete on the object store at the real resource paths, with Status errors; the
 // kubelet /logs proxy and pods/log are routed to their own modules.
-import {randomBytes} from 'node:crypto'
+import {randomBytes, randomUUID} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {matchNodeLogs, serveNodeLogs} from './node-logs.js'
@@ -53,12 +53,24 @@ async function handleResource(state: ServerState, address: ResourceAddress, req:
     const metadata = (body.metadata ??= {name: ''}) as KubeObject['metadata']
     if (!metadata.name && typeof metadata.generateName === 'string') metadata.name = metadata.generateName + randomSuffix()
     if (!metadata.name) return sendJson(res, 422, failureStatus(422, 'metadata.name: Required value: name or generateName is required', 'Invalid'))
+    if (address.namespace && metadata.namespace !== undefined && metadata.namespace !== address.namespace) {
+      return sendJson(res, 400, failureStatus(400, 'the namespace of the provided object does not match the namespace sent on the request'))
+    }
     if (address.namespace) metadata.namespace = address.namespace
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
+      return sendJson(res, 400, failureStatus(400, `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`))
+    }
     body.apiVersion ??= apiVersion
     body.kind ??= kind
     if (store.get({...address, name: metadata.name})) {
       return sendJson(res, 409, failureStatus(409, `${qualified(address)} "${metadata.name}" already exists`, 'AlreadyExists',
         {name: metadata.name, group: address.group || undefined, kind: address.plural}))
+    }
+    const dryRun = url.searchParams.getAll('dryRun')
+    if (dryRun.length > 0) {
+      // As the apiserver: checked and answered like a real create, never stored.
+      if (dryRun.some((value) => value !== 'All')) return sendJson(res, 400, failureStatus(400, `Invalid value: "${dryRun.join(',')}": supported values: "All"`, 'Invalid'))
+      return sendJson(res, 201, dryRunObject(body as KubeObject))
     }
     const stored = store.add(body)
     if (stored.kind === 'Pod') {
@@ -84,6 +96,14 @@ async function handleResource(state: ServerState, address: ResourceAddress, req:
     return sendJson(res, 200, obj)
   }
   return sendJson(res, 405, failureStatus(405, `the server does not allow this method on the requested resource`))
+}
+
+/** What a dry-run create answers: the object with what the server fills in, but no resourceVersion (nothing was stored). */
+function dryRunObject(body: KubeObject): KubeObject {
+  const object = structuredClone(body)
+  object.metadata.uid ??= randomUUID()
+  object.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  return object
 }
 
 /** `/api/v1/...` or `/apis/GROUP/VERSION/...`, namespaced or cluster-scoped. */
