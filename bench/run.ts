@@ -3,15 +3,17 @@
 // answer differs from the others (a fast wrong answer is a bug).
 //
 //   npm run bench -- [--sizes 100M,1G] [--big] [--many] [--runs 3] [--baseline-runs 1] [--startup-runs 15]
-//                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,loki,startup]
-//                    [--cloudwatch-events 1000000] [--loki-lines 200000] [--variant 'NAME PART']...
+//                    [--startup-only | --no-startup] [--dist] [--only files,counts,cloudwatch,elasticsearch,loki,watch,startup]
+//                    [--cloudwatch-events 1000000] [--loki-lines 200000] [--watch-changes 10] [--variant 'NAME PART']...
 //
 // --only runs those sections alone (files: the log sizes; counts: inputs huge in count, checked
 // against counts that grep and awk make: a million writes read through a window, 130,000 rotated
 // files, and with --many 8.5 million changes as a table and as JSON; cloudwatch: an EKS audit log
 // on a loopback CloudWatch Logs, push-down against a full read; elasticsearch: the logs of each
-// size served by the fake Elasticsearch, with the push-down and without it, beside -f; loki: a
-// busy cluster's log on a loopback Loki, with the push-down and without it; startup).
+// size served by the fake Elasticsearch, with the push-down and without it, beside -f; loki: a busy
+// cluster's log on a loopback Loki, with the push-down and without it; watch: how long a change
+// written to the log takes to show under --watch, for a file and through the kubelet of the fake
+// apiserver; startup).
 // --variant runs only the variants of a log size whose names hold that text (repeatable).
 // --big adds the 4 GB log and the 8.5 million changes. Logs are generated once and cached in
 // bench/.cache. The start-up section times the compiled CLI, and the release installs (single
@@ -36,6 +38,7 @@ import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
 import {JsonStreamCheck} from './lib/json-check.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
 import {releaseInstalls} from './lib/release-installs.js'
+import {benchWatch, watchTable} from './watch.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const NODE = process.execPath
@@ -496,11 +499,12 @@ async function main(): Promise<void> {
       only: {type: 'string'},
       'cloudwatch-events': {type: 'string', default: '1000000'},
       'loki-lines': {type: 'string', default: '200000'},
+      'watch-changes': {type: 'string', default: '10'},
       variant: {type: 'string', multiple: true},
     },
   })
   if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
-  const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'loki', 'startup']
+  const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'loki', 'watch', 'startup']
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
@@ -540,6 +544,11 @@ async function main(): Promise<void> {
     const loki = await benchLoki(lines, (m) => process.stderr.write(`${m}\n`))
     console.log(lokiTable(loki.rows, lines))
     problems.push(...loki.problems)
+  }
+  if (only.includes('watch')) {
+    const rows = await benchWatch(count(values['watch-changes'], '--watch-changes'), (m) => process.stderr.write(`${m}\n`))
+    console.log(watchTable(rows, table))
+    for (const row of rows) if (row.missing > 0) problems.push(`watch: "${row.path}" never showed ${row.missing} of its changes`)
   }
   if (startup) await benchStartup(count(values['startup-runs'], '--startup-runs'))
 

@@ -30,6 +30,7 @@ import {fakeGoogleEnv, gkeMorning, writeGkeKubeconfig} from '../test/support/gke
 import {runOnEks} from './readme-eks.js'
 import {runOnIntegrationStore, runWithCalicoStorage, STORE_URL} from './readme-elasticsearch.js'
 import {runOnLoki} from './readme-loki.js'
+import {runWatchExample} from './readme-watch.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
@@ -44,6 +45,8 @@ interface Run {
 
 /** Width of the terminal the examples are shown in. */
 const COLUMNS = 100
+/** --watch prints a row per change, fitted once: shown on a terminal as wide as many are. */
+const WATCH_COLUMNS = 120
 
 function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; terminal?: boolean} = {}): Promise<Run> {
   const command = [process.execPath, join(ROOT, 'bin/run.js'), ...args]
@@ -289,6 +292,9 @@ for (const [command, code] of [
     return consoleBlock(command, run.stderr + run.stdout)
   }
 }
+
+/** --watch on the example log while changes are written and it is rotated, then Ctrl-C (stdout and stderr as they came). */
+SPECIAL['policies -f audit/ --since-time 2026-11-24T07:00:00Z --limit 3 --watch'] = async (command) => consoleBlock(command, await runWatchExample(argsOf(command), ROOT, WATCH_COLUMNS))
 
 async function render(command: string): Promise<string> {
   const special = SPECIAL[command]

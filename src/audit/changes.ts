@@ -231,6 +231,25 @@ const STAGE_SPAN_US = ORDER_SLACK_MS * 1000
 const SETTLE_US = CALICO_JOIN_WINDOW_MS * 1000
 const JOIN_US = CALICO_JOIN_WINDOW_MS * 1000
 
+/** How long settling waits for what may still come of a request. */
+export interface SettleBounds {
+  /** After a request's first stage, for its later stages; later, the same audit ID is another request. */
+  readonly stageSpanUs: number
+  /** After its last stage, for another record of it (a copy of the log, the Calico API server's). */
+  readonly settleUs: number
+  /** After a backing write, for the request it joins; a change waits twice this for a backing write to join it. */
+  readonly joinWaitUs: number
+}
+
+const WHOLE_LOG: SettleBounds = {stageSpanUs: STAGE_SPAN_US, settleUs: SETTLE_US, joinWaitUs: JOIN_US}
+
+/**
+ * A log followed as it is written (--watch): a change must show within seconds, and the records
+ * of one request are written within milliseconds of each other, so the waits are short; a request
+ * still waits up to the apiserver's request timeout (a minute) for its last stage.
+ */
+export const FOLLOWED_LOG: SettleBounds = {stageSpanUs: 60_000_000, settleUs: 250_000, joinWaitUs: 250_000}
+
 export interface ChangeFilter {
   sinceMs: number | null
   untilMs: number | null
@@ -342,7 +361,7 @@ const bySettledRecord = (a: Settled, b: Settled) => compareRecords(a.record, b.r
  * record still to come can have. A backing write is joined once every request within the join
  * window of it is settled; a change is let out once every backing write that could join it was.
  */
-class Settler {
+export class Settler {
   readonly out: ChangeRecord[] = []
   /** Open requests by audit ID; those without one are in no map, since they never merge. */
   private readonly groups = new Map<string, Group>()
@@ -358,6 +377,7 @@ class Settler {
   constructor(
     private readonly sinceUs: number | null,
     private readonly untilUs: number | null,
+    private readonly bounds: SettleBounds = WHOLE_LOG,
   ) {}
 
   add(record: ChangeRecord): void {
@@ -366,7 +386,7 @@ class Settler {
     let group = id === '' ? undefined : this.groups.get(id)
     while (group !== undefined && !this.sameRequest(group.first, record)) group = group.sameID
     // A repeated audit ID long after is another request.
-    if (group && record.timeUs - group.firstUs <= STAGE_SPAN_US) {
+    if (group && record.timeUs - group.firstUs <= this.bounds.stageSpanUs) {
       this.merge(group, record)
       return
     }
@@ -398,14 +418,18 @@ class Settler {
   }
 
   private schedule(group: Group): void {
-    const last = group.best.stageRank >= FINAL_STAGE ? group.best.timeUs + SETTLE_US : Number.POSITIVE_INFINITY
-    const closeAt = Math.min(group.firstUs + STAGE_SPAN_US, last)
+    const last = group.best.stageRank >= FINAL_STAGE ? group.best.timeUs + this.bounds.settleUs : Number.POSITIVE_INFINITY
+    const closeAt = Math.min(group.firstUs + this.bounds.stageSpanUs, last)
     if (closeAt === group.closeAt) return
     group.closeAt = closeAt
     this.deadlines.push({at: closeAt, group})
   }
 
-  private advance(nowUs: number): void {
+  /**
+   * Every record before `nowUs` has been added: for a log followed as it is written, where time
+   * passes without records (adding a record says as much up to its own time).
+   */
+  advance(nowUs: number): void {
     for (let next = this.deadlines.peek(); next !== undefined && next.at < nowUs; next = this.deadlines.peek()) {
       this.deadlines.pop()
       if (next.group.open && next.at === next.group.closeAt) this.close(next.group)
@@ -416,8 +440,8 @@ class Settler {
       this.openedHead = 0
     }
     const watermark = Math.min(nowUs, this.opened[this.openedHead]?.firstUs ?? Number.POSITIVE_INFINITY)
-    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + JOIN_US < watermark; b = this.backings.peek()) this.join(this.backings.shift()!)
-    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * JOIN_US < watermark; w = this.waiting.peek()) this.letOut(this.waiting.shift()!)
+    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + this.bounds.joinWaitUs < watermark; b = this.backings.peek()) this.join(this.backings.shift()!)
+    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * this.bounds.joinWaitUs < watermark; w = this.waiting.peek()) this.letOut(this.waiting.shift()!)
   }
 
   /** Takes a closed request out of the audit ID map. */

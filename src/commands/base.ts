@@ -17,8 +17,9 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
-    // Whatever failed once the run was interrupted, the exit is the signal's, after the cleanups.
-    if (this.interrupt.interrupted) return this.interrupt.untilExit()
+    // Whatever failed once the run was interrupted, the exit is the signal's, after the cleanups
+    // (unless the run finishes by itself after a signal: then its failure is told as any other).
+    if (this.interrupt.interrupted && !this.interrupt.finishesOnSignal) return this.interrupt.untilExit()
     if (error instanceof Errors.ExitError) throw error
     const userError = error instanceof UserError ? error : this.parseError(error)
     if (userError) {

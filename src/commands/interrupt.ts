@@ -15,6 +15,7 @@ export class Interrupt {
   private readonly controller = new AbortController()
   private readonly cleanups: Array<() => Promise<void>> = []
   private listening = false
+  private finishing: ((signal: InterruptSignal) => void) | undefined
 
   constructor(private readonly signals: SignalSource = process, private readonly exit: (code: number) => void = (code) => process.exit(code)) {}
 
@@ -45,6 +46,20 @@ export class Interrupt {
     this.cleanups.push(cleanup)
   }
 
+  /**
+   * From now on the first signal ends the run's work, not the process: the run's signal is aborted,
+   * `stopped` is told which signal it was, and the run finishes by itself and cleans up (a watch
+   * prints what it saw). A second signal still ends the process at once.
+   */
+  finishOnSignal(stopped: (signal: InterruptSignal) => void): void {
+    this.finishing = stopped
+  }
+
+  /** The run finishes by itself after a signal (finishOnSignal). */
+  get finishesOnSignal(): boolean {
+    return this.finishing !== undefined
+  }
+
   /** Never settles: for an interrupted run to wait in, while the cleanups finish and the process exits. */
   untilExit(): Promise<never> {
     return new Promise(() => {})
@@ -54,6 +69,7 @@ export class Interrupt {
     // A second signal finds the default handler back, which ends the process at once.
     this.stop()
     this.controller.abort(new Error(`interrupted by ${signal}`))
+    if (this.finishing) return this.finishing(signal)
     void Promise.allSettled(this.cleanups.map(async (cleanup) => cleanup())).then(() => this.exit(EXIT_CODES[signal]))
   }
 }

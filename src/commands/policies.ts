@@ -21,9 +21,11 @@ import {ExternalSort} from '../spill/external-sort.js'
 import type {ChangeDetailView} from '../render/what-changed.js'
 import {BODY_RECORDS_IN_MEMORY} from './read-changes.js'
 import {BaseCommand} from './base.js'
+import {type PolicyChangeSummary, watchPolicies} from './policies-watch.js'
 
 export type {PolicyChangeReport} from '../audit/report.js'
 export type {StoredClusterList} from '../render/store-clusters.js'
+export type {PolicyChangeSummary} from './policies-watch.js'
 
 const AUDIT_LOG_HINT = "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"
 
@@ -45,11 +47,12 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     {description: 'What each change did: a diff of the object and its rules', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h --diff'},
     {description: 'Only the changes that opened something', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 7d --opens'},
     {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
+    {description: 'Follow the control-plane nodes\' logs and print each change as it lands, until Ctrl-C (then the summary)', command: '<%= config.bin %> <%= command.id %> --watch'},
   ]
 
   static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}
 
-  async run(): Promise<PolicyChangeReport | StoredClusterList> {
+  async run(): Promise<PolicyChangeReport | StoredClusterList | PolicyChangeSummary> {
     const {flags} = await this.parse(Policies)
     const options = policiesOptions(flags, Date.now())
     // What changes did needs the bodies of their writes: kept only when asked for.
@@ -64,6 +67,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const opened = await openSources(input, run, {query: options.query})
     for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
+    // --watch: read, then follow; reader pods stay until it ends.
+    if (options.watch) return watchPolicies(options, opened, run, this.interrupt)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
     // Records with bodies are larger: fewer wait in memory before a run goes to disk.

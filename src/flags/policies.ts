@@ -20,6 +20,7 @@ import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
 import {givenLokiFlags, lokiFlags, type LokiFlagValues, lokiInput} from './loki.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
+import {type WatchFlagValues, watchFlags, type WatchOptions, watchOptions} from './watch.js'
 import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
@@ -41,9 +42,10 @@ export const policiesFlags = {
   ...aksFlags,
   ...elasticsearchFlags,
   ...lokiFlags,
+  ...watchFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, LokiFlagValues {
+export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, LokiFlagValues, WatchFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -70,6 +72,8 @@ export interface PoliciesOptions {
   output: OutputFormat
   color: ColorMode
   limit: number
+  /** --watch: follow the logs after reading them; null without it. */
+  watch: WatchOptions | null
 }
 
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
@@ -153,6 +157,7 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     output: flags.output,
     color: flags.color,
     limit: flags.limit,
+    watch: watchOptions(flags),
   }
 }
 

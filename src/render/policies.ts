@@ -60,7 +60,7 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style, below: below && ((r) => below.get(shown[r]!) ?? [])})
 }
 
-interface StyledTable {
+export interface StyledTable {
   spec: TableSpec
   style: CellStyle
 }
@@ -79,7 +79,7 @@ function emptyWindow(report: PoliciesTable, view: PoliciesView): string[] {
   return out
 }
 
-function summaryMatrix(report: PoliciesTable, chalk: ChalkInstance): StyledTable {
+export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: ChalkInstance): StyledTable {
   const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
   const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
   const allVerbs = [...verbs, ...extraVerbs]

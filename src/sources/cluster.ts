@@ -12,6 +12,7 @@ import {type KubeConnectionOptions, loadKubeConfig, NoKubeconfigError} from '../
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import {orderLogFiles} from './file.js'
+import {FollowingPod} from './follow-pod.js'
 import {KubeletLogSource, listKubeletDirectory} from './kubelet.js'
 import {kubeletIsAsked, kubeletOrReaderPod, type NodeReadVia} from './kubelet-or-pod.js'
 import {PodLogSource} from './pod-log.js'
@@ -153,10 +154,12 @@ class NodeReader {
     }
     if (pod.missingDirs.length > 0) this.warnings.push(new NoSuchHostDirectory(node, pod.missingDirs).message)
     const sources: LogSource[] = []
+    // Followed (--watch) through this pod while it lasts, then through a new one.
+    const following = new FollowingPod(pod, this.readers, pod.dirs)
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
       const names = await listReaderPodDirectory(pod, posix.dirname(target.path))
-      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path))) sources.push(source)
+      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path, following))) sources.push(source)
     }
     return sources
   }

@@ -4,15 +4,18 @@
 import {constants, createReadStream} from 'node:fs'
 import {access, open, readdir, realpath, stat} from 'node:fs/promises'
 import {join} from 'node:path'
+import type {Readable} from 'node:stream'
 
 import {isAuditLogName, rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
+import type {Followable, FollowedLog, FollowOptions} from './follow.js'
+import {followFile} from './follow-file.js'
 import type {ByteRange, LogSource, ReadHints} from './source.js'
 
 /** Big enough that per-chunk costs vanish, small enough that chunks in flight (two per thread) stay cheap. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
 
-export class FileSource implements LogSource {
+export class FileSource implements LogSource, Followable {
   readonly rotatedAt: Date | null
 
   constructor(readonly path: string) {
@@ -33,6 +36,10 @@ export class FileSource implements LogSource {
 
   read(range?: ByteRange, signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer> {
     return readFileChunks(this.path, range, signal, hints?.reuseBuffers === true, hints?.buffers)
+  }
+
+  follow(from: number, options: FollowOptions): FollowedLog {
+    return {bytes: followFile(this.path, from, options), streamed: false}
   }
 }
 
@@ -76,8 +83,9 @@ async function* readFileChunks(path: string, range: ByteRange | undefined, signa
  * A source read once, from start to end: stdin, a FIFO, a process substitution (`-f <(zcat …)`),
  * a character device.
  */
-export class StreamSource implements LogSource {
+export class StreamSource implements LogSource, Followable {
   readonly rotatedAt = null
+  readonly isStream = true
 
   constructor(readonly name: string, private readonly open: () => NodeJS.ReadableStream) {}
 
@@ -87,6 +95,24 @@ export class StreamSource implements LogSource {
 
   async *read(): AsyncIterable<Buffer> {
     for await (const chunk of this.open()) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+  }
+
+  /** A stream is followed to its end (or the signal): there is no offset to start from, and nothing after it. */
+  follow(_from: number, {signal}: FollowOptions): FollowedLog {
+    return {bytes: streamUntil(this.open(), signal), streamed: true}
+  }
+}
+
+/** A stream's chunks until it ends or the signal does: a pipe nobody writes to would wait for ever. */
+async function* streamUntil(stream: NodeJS.ReadableStream, signal: AbortSignal): AsyncIterable<Buffer> {
+  const stop = () => (stream as Partial<Readable>).destroy?.()
+  signal.addEventListener('abort', stop, {once: true})
+  try {
+    for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+  } catch (error) {
+    if (!signal.aborted) throw error
+  } finally {
+    signal.removeEventListener('abort', stop)
   }
 }
 

@@ -9,6 +9,8 @@ import {type ApiHttp, readText} from '../cluster/api-http.js'
 import {formatLimit} from '../cluster/wait-limits.js'
 import {UserError} from '../errors.js'
 import {rotationTime} from '../audit/rotation.js'
+import type {Followable, FollowedLog, FollowOptions} from './follow.js'
+import {followRangedLog} from './follow-ranges.js'
 import type {ByteRange, LogSource} from './source.js'
 
 const VAR_LOG = '/var/log/'
@@ -26,7 +28,7 @@ export function kubeletLogsPath(node: string, hostPath: string): string {
   return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/${escaped}${hostPath.endsWith('/') && !escaped.endsWith('/') ? '/' : ''}`
 }
 
-export class KubeletLogSource implements LogSource {
+export class KubeletLogSource implements LogSource, Followable {
   readonly name: string
   readonly rotatedAt: Date | null
   private readonly apiPath: string
@@ -70,6 +72,21 @@ export class KubeletLogSource implements LogSource {
     } finally {
       res.destroy()
     }
+  }
+
+  /** Polled every interval with Range from the last offset (follow-ranges.ts). */
+  follow(from: number, options: FollowOptions): FollowedLog {
+    const dir = posix.dirname(this.hostPath)
+    const log = {
+      name: this.name,
+      node: this.node,
+      hostPath: this.hostPath,
+      size: () => this.size(),
+      read: (range: ByteRange, signal: AbortSignal) => this.read(range, signal),
+      list: () => listKubeletDirectory(this.http, this.node, dir),
+      sibling: (name: string) => new KubeletLogSource(this.http, this.node, posix.join(dir, name)),
+    }
+    return {bytes: followRangedLog(log, from, options), streamed: false}
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

@@ -35,6 +35,10 @@ export interface ExecOptions {
   /** What the command reads, as messages name it when its stream is cut: a path on the node. */
   readonly subject: string
   readonly signal?: AbortSignal
+  /** A stream that may be quiet for long (`tail -F`): the idle limit ends it as if it had ended, not as a failure. */
+  readonly quietIdle?: boolean
+  /** The command's stderr as it comes (`tail -F` says there that the file was replaced). */
+  readonly onStderr?: (text: string) => void
 }
 
 /** A command that ran in the pod and failed: its exit status, or -1 when the stream broke. */
@@ -72,6 +76,7 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
   const stderrSink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       if (stderr.length < STDERR_KEPT) stderr += chunk.toString('utf8')
+      opts.onStderr?.(chunk.toString('utf8'))
       callback()
     },
   })
@@ -130,6 +135,7 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
       clearTimeout(idleTimer)
     }
     signal?.throwIfAborted()
+    if (stalled && opts.quietIdle) return
     if (stalled) {
       throw new ExecFailure(`reading ${opts.subject} on node ${target.node} stalled: ${target.description} sent nothing for ${formatLimit(limits.idleMs)}`, -1)
     }

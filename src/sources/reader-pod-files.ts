@@ -4,15 +4,18 @@ import {posix} from 'node:path'
 
 import {rotationTime} from '../audit/rotation.js'
 import {UserError} from '../errors.js'
+import type {Followable, FollowedLog, FollowOptions} from './follow.js'
+import {FollowingPod, followThroughPod} from './follow-pod.js'
 import {containerPath, type ReaderPod} from './reader-pods.js'
 import type {ByteRange, LogSource} from './source.js'
 
-export class ReaderPodFileSource implements LogSource {
+export class ReaderPodFileSource implements LogSource, Followable {
   readonly name: string
   readonly rotatedAt: Date | null
   private readonly path: string
 
-  constructor(private readonly pod: ReaderPod, readonly hostPath: string) {
+  /** `following`: the node's pod for --watch, replaced when it ends; without it, this one pod only. */
+  constructor(private readonly pod: ReaderPod, readonly hostPath: string, private readonly following?: FollowingPod) {
     this.name = `node/${pod.node}:${hostPath}`
     this.rotatedAt = rotationTime(posix.basename(hostPath))
     this.path = containerPath(hostPath)
@@ -27,6 +30,12 @@ export class ReaderPodFileSource implements LogSource {
 
   read(range?: ByteRange, signal?: AbortSignal): AsyncIterable<Buffer> {
     return this.pod.exec(readCommand(this.path, range), signal)
+  }
+
+  /** `tail -F` over exec (follow-pod.ts). */
+  follow(from: number, options: FollowOptions): FollowedLog {
+    const following = this.following ?? new FollowingPod(this.pod, undefined, [])
+    return {bytes: followThroughPod(following, this.name, this.hostPath, from, options), streamed: true}
   }
 }
 

@@ -15,7 +15,7 @@ import {abortable, abortingOn} from '../cluster/api-http.js'
 import {serverOf} from '../cluster/kubeconfig.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
-import {execStdout} from './pod-exec.js'
+import {type ExecOptions, execStdout} from './pod-exec.js'
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'kubectl-audit'
@@ -358,11 +358,14 @@ export class ReaderPod {
     if (missing.size > 0) throw new NoSuchHostDirectory(this.node, this.dirs.filter((d) => missing.has(d)))
   }
 
-  /** The command's stdout, streamed; a non-zero exit rejects with its stderr. `signal`: the reader's, besides the run's. */
-  exec(command: string[], signal?: AbortSignal): AsyncIterable<Buffer> {
+  /**
+   * The command's stdout, streamed; a non-zero exit rejects with its stderr. `signal`: the
+   * reader's, besides the run's; `stream`: for a command that follows a file (ExecOptions).
+   */
+  exec(command: string[], signal?: AbortSignal, stream: Pick<ExecOptions, 'quietIdle' | 'onStderr'> = {}): AsyncIterable<Buffer> {
     const target = {namespace: this.namespace, pod: this.name, container: CONTAINER, node: this.node, description: `the reader pod on node ${this.node}`, server: this.place.server}
     const either = signal ? AbortSignal.any([this.place.signal, signal]) : this.place.signal
-    return execStdout(this.kc, target, command, {subject: subjectOf(command), signal: either})
+    return execStdout(this.kc, target, command, {subject: subjectOf(command), signal: either, ...stream})
   }
 
   /** The whole stdout of a short command. */

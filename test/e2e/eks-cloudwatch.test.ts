@@ -92,6 +92,16 @@ describe('policies on an EKS cluster (loopback CloudWatch Logs)', () => {
     assert.match(String(first!.body.filterPattern), /^\{ \(\$\.objectRef\.resource = "globalnetworkpolicies" \|\| /)
   })
 
+  it('refuses --watch in one line once the context says the log is in CloudWatch Logs: a store is queried, not followed', async () => {
+    fake.addEvents(GROUP, [stored(at(2, {auditID: 'knp', verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'}))])
+    const result = await run([...WINDOW.slice(0, 2), '--watch'])
+    assert.equal(result.code, 2)
+    assert.equal(result.stderr, 'reading EKS audit logs of cluster prod-eu (eu-west-1) from CloudWatch Logs\n'
+      + `error: --watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (cloudwatch:${GROUP})\n`
+      + 'hint: read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since\n')
+    assert.equal(result.stdout, '')
+  })
+
   it('reads another cluster with --source cloudwatch, --cluster-name and --region, with no kubeconfig at all', async () => {
     fake.addEvents('/aws/eks/staging/cluster', [stored(at(2, {auditID: 'knp', verb: 'delete', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'web', code: 200}))])
     const result = await run(['--source', 'cloudwatch', '--cluster-name', 'staging', '--region', 'us-east-2', ...WINDOW, '-o', 'json'], {KUBECONFIG: join(dir, 'missing')})

@@ -76,6 +76,10 @@ describe('what-changed options', () => {
     assert.deepEqual(whatChangedOptions({opens: true}), {diff: false, opens: true, showAllFields: false})
     assert.deepEqual(whatChangedOptions({diff: true, 'show-all-fields': true}), {diff: true, opens: false, showAllFields: true})
   })
+  it('--diff and --opens with --watch: refused, not quietly ignored', () => {
+    assert.throws(() => whatChangedOptions({diff: true, watch: true}), /^UserError: --diff does not follow the log yet/)
+    assert.throws(() => whatChangedOptions({opens: true, watch: true}), /^UserError: --opens does not follow the log yet/)
+  })
   it('--show-all-fields alone is a mistake', () => {
     assert.throws(() => whatChangedOptions({'show-all-fields': true}), /--show-all-fields is for the diffs of --diff/)
   })

@@ -59,4 +59,23 @@ describe('interrupt', () => {
     assert.ok(!interrupt.interrupted)
     assert.deepEqual(exits, [])
   })
+
+  it('lets a run that finishes by itself (a watch) end its work on the first signal, without exiting or running the cleanups', async () => {
+    const {signals, exits, interrupt} = setup()
+    interrupt.listen()
+    const stopped: InterruptSignal[] = []
+    let cleaned = false
+    interrupt.onCleanup(async () => { cleaned = true })
+    assert.ok(!interrupt.finishesOnSignal)
+    interrupt.finishOnSignal((signal) => stopped.push(signal))
+    assert.ok(interrupt.finishesOnSignal)
+    signals.emit('SIGTERM', 'SIGTERM')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.ok(interrupt.signal.aborted)
+    assert.deepEqual(stopped, ['SIGTERM'])
+    assert.deepEqual(exits, [])
+    assert.ok(!cleaned, 'the run cleans up itself as it finishes')
+    // A second signal finds the default handler, as before.
+    assert.equal(signals.listenerCount('SIGINT'), 0)
+  })
 })

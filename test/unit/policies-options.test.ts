@@ -46,6 +46,7 @@ const DEFAULTS: PoliciesOptions = {
   output: 'table',
   color: 'auto',
   limit: 20,
+  watch: null,
 }
 
 type Cluster = Extract<PoliciesOptions['input'], {from: 'cluster'}>['cluster']
@@ -112,6 +113,8 @@ describe('policies options', () => {
     [['--source', 'cloud-logging', '--project', 'shop-prod', '--location', ' europe-west1 ', '--cluster-name', 'prod'],
       {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), location: 'cloud-logging', eks: {clusterName: 'prod'}, gke: {project: 'shop-prod', location: 'europe-west1', cluster: 'prod'}}}],
     [['--project', 'shop-prod'], {input: {...(DEFAULTS.input as Extract<PoliciesOptions['input'], {from: 'cluster'}>), gke: {project: 'shop-prod'}}}],
+    [['-w'], {watch: {intervalMs: 1000}}],
+    [['--watch', '--watch-interval', '5s', '-f', 'audit.log'], {watch: {intervalMs: 5000}, input: {from: 'files', files: ['audit.log']}}],
   ]
   for (const [argv, changes] of rows) {
     it(argv.join(' '), async () => assert.deepEqual(await compile(argv), {...DEFAULTS, ...changes}))
@@ -119,6 +122,13 @@ describe('policies options', () => {
 
   // [command line, error, hint]: every flag is checked before any work, -f or not.
   const refused: Array<[string[], RegExp, RegExp]> = [
+    [['--watch-interval', '2s'], /^--watch-interval is for --watch$/, /^add --watch/],
+    [['-w', '--watch-interval', '0.5s'], /^--watch-interval 0.5s is too short/, /^use 1s or more$/],
+    [['-w', '--watch-interval', 'often'], /^--watch-interval "often" is not a duration$/, /^use a number with a unit/],
+    [['-w', '--until-time', '2026-11-24T10:00:00Z'], /^--watch follows the log from now on, so it has no --until-time$/, /^drop --until-time/],
+    [['-w', '--source', 'cloudwatch'], /^--watch follows log files \(-f, or the control-plane nodes' logs\), not a log store queried by time \(--source cloudwatch\)$/, /--source nodes/],
+    [['-w', '--es', 'https://es:9200'], /not a log store queried by time \(--es\)$/, /--source nodes/],
+    [['-w', '--loki', 'http://loki:3100'], /not a log store queried by time \(--loki\)$/, /--source nodes/],
     [['-f', 'a.log', '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''], /^--request-timeout "soon" is not a duration$/, /^use a number with a unit/],
     [['-f', 'a.log', '--pod-timeout', '5s'], /^--pod-timeout 5s is too short$/, /at least 10s/],
     [['-f', 'a.log', '--image', ' '], /^--image is empty$/, /^name an image the nodes can pull/],

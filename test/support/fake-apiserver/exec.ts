@@ -47,6 +47,8 @@ interface Mount {
 export class ExecServer {
   private readonly wss: WebSocketServer
   private readonly running = new Set<ChildProcess>()
+  /** The commands running in each pod (`namespace/name`): the kubelet kills them with the container. */
+  private readonly byPod = new Map<string, Set<ChildProcess>>()
 
   constructor(readonly settings: ExecSettings, private readonly containerRoot: string, private readonly countBytes: (n: number) => void) {
     this.wss = new WebSocketServer({
@@ -58,6 +60,11 @@ export class ExecServer {
   /** Upgrades the request and runs the command; the caller has checked auth and the pod. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pod: KubeObject, node: FakeNode, url: URL): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.run(ws, pod, node, url.searchParams.getAll('command')))
+  }
+
+  /** The pod's container is gone (deleted, or past its deadline): its commands die, and their exec streams end with it. */
+  endPod(namespace: string, name: string): void {
+    for (const child of this.byPod.get(`${namespace}/${name}`) ?? []) child.kill('SIGKILL')
   }
 
   close(): void {
@@ -94,11 +101,17 @@ export class ExecServer {
     }
 
     const mounts = mountsOf(pod, node)
+    const podKey = `${pod.metadata.namespace}/${pod.metadata.name}`
+    const inPod = this.byPod.get(podKey) ?? this.byPod.set(podKey, new Set()).get(podKey)!
     const children = stages.map((stage) => {
       const [name, ...args] = stage.argv
       const child = spawn(name!, args.map((arg) => this.hostPath(arg, mounts)), {stdio: ['pipe', 'pipe', 'pipe']})
       this.running.add(child)
-      child.on('exit', () => this.running.delete(child))
+      inPod.add(child)
+      child.on('exit', () => {
+        this.running.delete(child)
+        inPod.delete(child)
+      })
       child.on('error', () => undefined)
       if (!stage.discardStderr) child.stderr!.on('data', (chunk: Buffer) => send(STDERR, chunk))
       else child.stderr!.resume()

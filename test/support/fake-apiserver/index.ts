@@ -141,7 +141,11 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   /** Upgrade sockets left unanswered: the server no longer tracks them, so close() ends them. */
   const heldSockets = new Set<Duplex>()
   const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
-  const lifecycle = new PodLifecycle(store, pods, (name) => nodes.get(name)?.root)
+  const endPod = (pod: {metadata: {name: string; namespace?: string}}) => execServer.endPod(pod.metadata.namespace ?? 'default', pod.metadata.name)
+  const lifecycle = new PodLifecycle(store, pods, (name) => nodes.get(name)?.root, endPod)
+  store.onRemove = (obj) => {
+    if (obj.kind === 'Pod') endPod(obj)
+  }
   const containerRoot = join(tempDir, 'container-root')
   mkdirSync(containerRoot)
   const countBytes = (n: number) => { fake.bytesServed += n }

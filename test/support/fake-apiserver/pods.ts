@@ -25,7 +25,9 @@ export class PodLifecycle {
   private readonly timers = new Set<NodeJS.Timeout>()
 
   /** `nodeRoot`: the folder that plays a node's filesystem, undefined for an unknown node. */
-  constructor(private readonly store: ObjectStore, readonly settings: PodSettings, private readonly nodeRoot: (node: string) => string | undefined) {}
+  /** `ended`: told when a pod's container stops (its deadline), so what runs in it stops too. */
+  constructor(private readonly store: ObjectStore, readonly settings: PodSettings, private readonly nodeRoot: (node: string) => string | undefined,
+    private readonly ended: (pod: KubeObject) => void = () => {}) {}
 
   /** Called with the stored pod right after a create. */
   started(pod: KubeObject): void {
@@ -38,6 +40,7 @@ export class PodLifecycle {
     if (deadline) {
       this.later(deadline * 1000, uid, (p) => {
         p.status = {phase: 'Failed', reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline`}
+        this.ended(p)
       })
     }
   }

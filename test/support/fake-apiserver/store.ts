@@ -59,6 +59,8 @@ export interface ResourceAddress {
 }
 
 export class ObjectStore {
+  /** Told of every object removed (a pod's container then stops). */
+  onRemove: (obj: KubeObject) => void = () => {}
   private readonly objects = new Map<string, KubeObject>()
   private readonly kindsByPlural = new Map<string, string>()
   private resourceVersion = 1
@@ -84,6 +86,7 @@ export class ObjectStore {
     const key = keyOf(groupOf(apiVersion), pluralOf(kind), ns, name)
     const obj = this.objects.get(key)
     this.objects.delete(key)
+    if (obj) this.onRemove(obj)
     return obj
   }
 
