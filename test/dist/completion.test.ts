@@ -10,7 +10,11 @@ import {ROOT, findOnPath, pathWith, runProgram} from './support.js'
 const SCRIPT = join(ROOT, 'bin', 'kubectl_complete-audit')
 // The flags whose value is a file on this machine, the only ones after which the shell may offer
 // file names (directive :0); after any other free-form value it offers nothing (:4).
-const FILE_FLAGS: Record<string, string[]> = {policies: ['file', 'es-ca', 'kubeconfig', 'certificate-authority'], doctor: ['kubeconfig', 'certificate-authority', 'manifest', 'policy-file']}
+const FILE_FLAGS: Record<string, string[]> = {
+  policies: ['file', 'es-ca', 'loki-ca', 'kubeconfig', 'certificate-authority'],
+  history: ['file', 'es-ca', 'kubeconfig', 'certificate-authority'],
+  doctor: ['kubeconfig', 'certificate-authority', 'manifest', 'policy-file'],
+}
 
 interface Flag {
   name: string
