@@ -12,6 +12,7 @@ import type {GkeClusterFlags} from '../sources/gke.js'
 import {CALICO_EE_PREFIX, CALICO_KUBE_PREFIX, DEFAULT_CLUSTER} from '../sources/elasticsearch-indices.js'
 import type {LogInput, LogLocation} from '../sources/open.js'
 import {FILE_VALUE} from './help-values.js'
+import {storeUrl} from './store-url.js'
 
 const helpGroup = 'ELASTICSEARCH'
 /** A store's requests wait this long without --request-timeout: no wait is unbounded. */
@@ -60,7 +61,7 @@ export function givenElasticsearchFlags(flags: ElasticsearchFlagValues): string[
  * `requestTimeoutMs`: --request-timeout, 0 when not given.
  */
 export function elasticsearchOptions(flags: ElasticsearchFlagValues, requestTimeoutMs: number, env: NodeJS.ProcessEnv = process.env): ElasticsearchOptions {
-  const url = flags.es === undefined ? undefined : storeUrl(flags.es)
+  const url = flags.es === undefined ? undefined : esUrl(flags.es)
   const index = flags['es-index']?.trim()
   if (index === '') throw new UserError('--es-index is empty', {hint: 'name an index, a pattern or a data stream, e.g. --es-index logs-kubernetes.audit_logs-*'})
   if (index !== undefined && /[\s/]/.test(index)) throw new UserError(`--es-index "${index}" is not an index name or pattern`, {hint: 'index names have no spaces or slashes; separate several with commas'})
@@ -91,25 +92,10 @@ export function elasticsearchOptions(flags: ElasticsearchFlagValues, requestTime
   }
 }
 
-/** A URL with its scheme and without credentials: those belong in the environment. */
-function storeUrl(text: string): string {
-  const trimmed = text.trim()
-  let url: URL | undefined
-  try {
-    url = new URL(trimmed)
-  } catch {
-    url = undefined
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
-    throw new UserError(`--es "${text}" is not an http(s) URL`, {hint: `write it with its scheme, e.g. https://${trimmed.replace(/^[a-z]+:\/\//i, '') || 'HOST:9200'}`})
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new UserError('--es has credentials in it: anyone who can list processes or read the shell history sees them', {
-      hint: 'drop them from the URL, and set ES_USERNAME and ES_PASSWORD (or ES_API_KEY) instead',
-    })
-  }
-  if (url.search !== '' || url.hash !== '') throw new UserError(`--es "${text}" has a query or fragment`, {hint: 'give the store\'s base URL, e.g. https://HOST:9200'})
-  return trimmed.replace(/\/+$/, '')
+/** The store's base URL, without a trailing slash. */
+function esUrl(text: string): string {
+  storeUrl(text, {flag: '--es', scheme: 'https://', hostPort: 'HOST:9200', whose: "the store's", credentialVars: 'ES_USERNAME and ES_PASSWORD (or ES_API_KEY)'})
+  return text.trim().replace(/\/+$/, '')
 }
 
 type FromEnv = {credentials: ElasticsearchOptions['credentials']; from: string | null} | {problem: string}

@@ -9,6 +9,7 @@ import type {LokiOptions} from '../sources/loki.js'
 import {DEFAULT_SELECTOR} from '../sources/loki-query.js'
 import type {LogInput, LogLocation} from '../sources/open.js'
 import {FILE_VALUE} from './help-values.js'
+import {storeUrl} from './store-url.js'
 
 const helpGroup = 'LOKI'
 /** Loki's requests wait this long for an answer without --request-timeout: no wait is unbounded. */
@@ -92,22 +93,7 @@ export function lokiInput(flags: LokiFlagValues & {source?: LogLocation}, reques
 
 /** A base URL with its scheme and without credentials, a query or the API's own path. */
 function lokiUrl(text: string): string {
-  const trimmed = text.trim()
-  let url: URL | undefined
-  try {
-    url = new URL(trimmed)
-  } catch {
-    url = undefined
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
-    throw new UserError(`--loki "${text}" is not an http(s) URL`, {hint: `write it with its scheme, e.g. http://${trimmed.replace(/^[a-z]+:\/\//i, '') || 'HOST:3100'}`})
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new UserError('--loki has credentials in it: anyone who can list processes or read the shell history sees them', {
-      hint: 'drop them from the URL, and set LOKI_USERNAME and LOKI_PASSWORD (or LOKI_BEARER_TOKEN) instead',
-    })
-  }
-  if (url.search !== '' || url.hash !== '') throw new UserError(`--loki "${text}" has a query or fragment`, {hint: "give Loki's base URL, e.g. http://HOST:3100"})
+  const url = storeUrl(text, {flag: '--loki', scheme: 'http://', hostPort: 'HOST:3100', whose: "Loki's", credentialVars: 'LOKI_USERNAME and LOKI_PASSWORD (or LOKI_BEARER_TOKEN)'})
   const api = url.pathname.indexOf('/loki/api/')
   if (api !== -1) throw new UserError(`--loki "${text}" names an API path`, {hint: `give the base URL the API is under: --loki ${url.origin}${url.pathname.slice(0, api)}`})
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`

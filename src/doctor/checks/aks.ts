@@ -1,13 +1,11 @@
 // "Are we recording it?" on AKS, answered from Azure's own configuration: which diagnostic
 // setting sends kube-audit or kube-audit-admin, and where; and what AKS's fixed audit policy
 // records of network policy writes (Calico's are custom and aggregated groups: Metadata only).
-import {CALICO_CRD_GROUP, CALICO_GROUP, WATCHED_RESOURCES} from '../../audit/catalog.js'
 import {diagnosticSettingCommand} from '../../cluster/aks-context.js'
 import type {DiagnosticSetting} from '../../sources/aks-arm.js'
 import {AKS_AUDIT_POLICY} from '../aks-audit-policy.js'
 import {type Check, fail, pass, skip, warn} from '../check.js'
-import {listSome, resourceKey} from '../describe.js'
-import {writesByRecording} from '../recording.js'
+import {fixedPolicyVerdict} from './fixed-policy.js'
 
 const NOT_AKS = 'not an AKS cluster (the kubeconfig context names none, and no node says AKS)'
 
@@ -55,23 +53,6 @@ export const aksAuditPolicy: Check = {
   title: 'AKS audit policy',
   run(facts) {
     if (!facts.aks) return skip(NOT_AKS)
-    const watchedGroups = new Set(WATCHED_RESOURCES.map((r) => r.apiGroup).filter((g) => facts.coverage.relevantGroups.has(g)))
-    const {rows, partial, none} = writesByRecording(AKS_AUDIT_POLICY, facts.coverage, watchedGroups)
-    const full = rows.filter((r) => !partial.includes(r) && !none.includes(r))
-    const keys = (subset: typeof rows) => listSome([...new Set(subset.map(resourceKey))], 5)
-    const groups = (subset: typeof rows) => listSome([...new Set(subset.map((r) => r.apiGroup))], 5)
-    const parts = [
-      ...(full.length > 0 ? [`${keys(full)} writes with their bodies (who, and what changed)`] : []),
-      ...(partial.length > 0 ? [`${groups(partial)} writes at Metadata (who, verb and when; no bodies)`] : []),
-      ...(none.length > 0 ? [`${keys(none)} writes not at all`] : []),
-    ]
-    const detail = `AKS's audit policy is fixed (managed by AKS, not read from the cluster: Azure/AKS#1873): it records ${parts.join('; ')}`
-    const calico = facts.calico
-    const calicoInstalled = calico !== undefined && (calico.apiService.state !== 'absent' || calico.backingCrds)
-    if (!calicoInstalled || !partial.some((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP)) return pass(detail)
-    return warn(
-      `${detail}. For Calico: who changed it, yes; what changed, no`,
-      "nothing on AKS records Calico's bodies: kubectl audit policies still shows who changed which Calico policy and when; keep the policies in Git to see what changed (Calico Enterprise also keeps its own API server's audit log)",
-    )
+    return fixedPolicyVerdict(AKS_AUDIT_POLICY, facts, 'AKS', 'managed by AKS, not read from the cluster: Azure/AKS#1873')
   },
 }

@@ -1,14 +1,11 @@
 // "Are we recording it?" on EKS, answered from AWS's own configuration: is the audit log type sent
 // to CloudWatch Logs, how long does its log group keep it, and what does EKS's fixed audit policy
 // record of network policy writes (Calico's are custom and aggregated groups: Metadata only).
-import {CALICO_CRD_GROUP, CALICO_GROUP, WATCHED_RESOURCES} from '../../audit/catalog.js'
 import {enableAuditLogCommand} from '../../cluster/eks-context.js'
 import {type Check, fail, pass, skip, warn} from '../check.js'
-import {listSome, resourceKey} from '../describe.js'
 import {EKS_AUDIT_POLICY} from '../eks-audit-policy.js'
 import {DESCRIBE_CLUSTER, DESCRIBE_LOG_GROUPS} from '../eks-facts.js'
-import type {DoctorFacts} from '../facts.js'
-import {writesByRecording} from '../recording.js'
+import {fixedPolicyVerdict} from './fixed-policy.js'
 
 /** CIS asks for 30 days of audit log at least (as for --audit-log-maxage). */
 const MIN_RETENTION_DAYS = 30
@@ -61,27 +58,7 @@ export const eksAuditPolicy: Check = {
   title: 'EKS audit policy',
   run(facts) {
     if (!facts.eks) return skip(NOT_EKS)
-    const watchedGroups = new Set(WATCHED_RESOURCES.map((r) => r.apiGroup).filter((g) => facts.coverage.relevantGroups.has(g)))
-    const {rows, partial, none} = writesByRecording(EKS_AUDIT_POLICY, facts.coverage, watchedGroups)
-    const full = rows.filter((r) => !partial.includes(r) && !none.includes(r))
-    const keys = (subset: typeof rows) => listSome([...new Set(subset.map(resourceKey))], 5)
-    const groups = (subset: typeof rows) => listSome([...new Set(subset.map((r) => r.apiGroup))], 5)
-    const parts = [
-      ...(full.length > 0 ? [`${keys(full)} writes with their bodies (who, and what changed)`] : []),
-      ...(partial.length > 0 ? [`${groups(partial)} writes at Metadata (who, verb and when; no bodies)`] : []),
-      ...(none.length > 0 ? [`${keys(none)} writes not at all`] : []),
-    ]
-    const detail = `EKS's audit policy is fixed (not read from the cluster; EKS does not let it change): it records ${parts.join('; ')}`
-    const calico = calicoInstalled(facts)
-    if (!calico || !partial.some((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP)) return pass(detail)
-    return warn(
-      `${detail}. For Calico: who changed it, yes; what changed, no`,
-      "nothing on EKS records Calico's bodies: kubectl audit policies still shows who changed which Calico policy and when; keep the policies in Git to see what changed (Calico Enterprise also keeps its own API server's audit log)",
-    )
+    return fixedPolicyVerdict(EKS_AUDIT_POLICY, facts, 'EKS', 'not read from the cluster; EKS does not let it change')
   },
 }
 
-function calicoInstalled(facts: DoctorFacts): boolean {
-  const calico = facts.calico
-  return calico !== undefined && (calico.apiService.state !== 'absent' || calico.backingCrds)
-}
