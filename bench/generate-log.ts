@@ -41,7 +41,8 @@ function bytesPerBurst(): number {
   let bytes = 0
   const bursts = 20_000
   for (let i = 0; i < bursts; i++) {
-    for (const req of background(ctx, START + i * 1_000_000)) for (const line of auditLines(req)) bytes += Buffer.byteLength(line.text) + 1
+    for (const req of background(ctx, START + i * 1_000_000))
+      for (const line of auditLines(req)) bytes += Buffer.byteLength(line.text) + 1
   }
   return bytes / bursts
 }
@@ -83,7 +84,10 @@ export interface BenchLogPaths {
 }
 
 /** Generates (or finds in the cache) the log of the given nominal size, and its .gz when asked. */
-export async function ensureBenchLog(size: string, options: {gzip: boolean; progress?: (message: string) => void}): Promise<BenchLogPaths> {
+export async function ensureBenchLog(
+  size: string,
+  options: {gzip: boolean; progress?: (message: string) => void},
+): Promise<BenchLogPaths> {
   const target = SIZES[size]
   if (target === undefined) throw new Error(`unknown size ${size}: use one of ${Object.keys(SIZES).join(', ')}`)
   await mkdir(CACHE_DIR, {recursive: true})
@@ -95,7 +99,10 @@ export async function ensureBenchLog(size: string, options: {gzip: boolean; prog
     const ctx = new GenerationContext(SEED)
     const meanNoiseGap = SPAN_US / (target / bytesPerBurst())
     const partial = `${log}.partial`
-    await writeLines(partial, timelineLines(ctx, {start: START, end: START + SPAN_US, meanNoiseGap, scheduled: [], background}))
+    await writeLines(
+      partial,
+      timelineLines(ctx, {start: START, end: START + SPAN_US, meanNoiseGap, scheduled: [], background}),
+    )
     await rename(partial, log)
   }
   if (options.gzip && !(await exists(gz))) {
@@ -115,12 +122,16 @@ export async function pruneCache(keep: readonly string[] = []): Promise<void> {
   if (!(await exists(CACHE_DIR))) return
   const versions = [await generatorVersion(), ...keep]
   for (const f of await readdir(CACHE_DIR)) {
-    if (!versions.some((v) => new RegExp(`-${v}(\\.|$)`).test(f))) await rm(path.join(CACHE_DIR, f), {recursive: true, force: true})
+    if (!versions.some((v) => new RegExp(`-${v}(\\.|$)`).test(f)))
+      await rm(path.join(CACHE_DIR, f), {recursive: true, force: true})
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const size = process.argv[2] ?? '100M'
-  const paths = await ensureBenchLog(size, {gzip: process.argv.includes('--gzip'), progress: (m) => process.stderr.write(`${m}\n`)})
+  const paths = await ensureBenchLog(size, {
+    gzip: process.argv.includes('--gzip'),
+    progress: (m) => process.stderr.write(`${m}\n`),
+  })
   process.stdout.write(`${paths.log}\n`)
 }

@@ -32,16 +32,29 @@ const WRITES: ReadonlyArray<readonly [string, string, string, string, string?]> 
 
 function line(seq: number, count: number): {ns: bigint; line: string} {
   const ms = START + Math.floor((seq * SPAN_MS) / count)
-  const [verb, apiGroup, resource, user, namespace] = seq % 1000 === 500 ? WRITES[(seq / 1000 | 0) % WRITES.length]! : NOISE[seq % NOISE.length]!
+  const [verb, apiGroup, resource, user, namespace] =
+    seq % 1000 === 500 ? WRITES[((seq / 1000) | 0) % WRITES.length]! : NOISE[seq % NOISE.length]!
   const time = new Date(ms).toISOString().replace('Z', '123Z')
   const name = `${resource}-${seq % 97}`
   const event = {
-    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, stage: 'ResponseComplete',
-    requestURI: `/apis/${apiGroup || 'api'}/v1/${namespace ? `namespaces/${namespace}/` : ''}${resource}/${name}`, verb,
-    user: {username: user, groups: ['system:authenticated']}, sourceIPs: ['10.0.1.1'], userAgent: 'kube-scheduler/v1.31.4 (linux/amd64) kubernetes/abcdef',
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    stage: 'ResponseComplete',
+    requestURI: `/apis/${apiGroup || 'api'}/v1/${namespace ? `namespaces/${namespace}/` : ''}${resource}/${name}`,
+    verb,
+    user: {username: user, groups: ['system:authenticated']},
+    sourceIPs: ['10.0.1.1'],
+    userAgent: 'kube-scheduler/v1.31.4 (linux/amd64) kubernetes/abcdef',
     objectRef: {resource, ...(namespace ? {namespace} : {}), name, apiGroup, apiVersion: 'v1'},
-    responseStatus: {metadata: {}, code: verb === 'create' ? 201 : 200}, requestReceivedTimestamp: time, stageTimestamp: time,
-    annotations: {'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': `RBAC: allowed by ClusterRoleBinding "${user}"`},
+    responseStatus: {metadata: {}, code: verb === 'create' ? 201 : 200},
+    requestReceivedTimestamp: time,
+    stageTimestamp: time,
+    annotations: {
+      'authorization.k8s.io/decision': 'allow',
+      'authorization.k8s.io/reason': `RBAC: allowed by ClusterRoleBinding "${user}"`,
+    },
   }
   // Shipped a little after it was written.
   return {ns: BigInt(ms + 700) * 1_000_000n + BigInt(seq % 1000), line: JSON.stringify(event)}
@@ -56,7 +69,10 @@ export interface LokiRow {
   readonly changes: number
 }
 
-export async function benchLoki(count: number, progress: (line: string) => void): Promise<{rows: LokiRow[]; problems: string[]}> {
+export async function benchLoki(
+  count: number,
+  progress: (line: string) => void,
+): Promise<{rows: LokiRow[]; problems: string[]}> {
   const fake = await new FakeLoki().start()
   try {
     progress(`  loki: ${count.toLocaleString('en-US')} lines in the fake Loki`)
@@ -64,19 +80,42 @@ export async function benchLoki(count: number, progress: (line: string) => void)
     for (let i = 0; i < count; i++) entries.push(line(i, count))
     fake.addStream(LABELS, entries)
     const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'run.js')
-    const window = ['--since-time', new Date(START).toISOString(), '--until-time', new Date(START + SPAN_MS).toISOString()]
+    const window = [
+      '--since-time',
+      new Date(START).toISOString(),
+      '--until-time',
+      new Date(START + SPAN_MS).toISOString(),
+    ]
     // No credentials from the environment: the fake asks for none.
     for (const name of ['LOKI_USERNAME', 'LOKI_PASSWORD', 'LOKI_BEARER_TOKEN']) delete process.env[name]
     const rows: LokiRow[] = []
-    for (const [variant, flags] of [['push-down: `policies --loki`', []], ['selector only: every line of the window, filtered here', ['--no-loki-push-down']]] as const) {
+    for (const [variant, flags] of [
+      ['push-down: `policies --loki`', []],
+      ['selector only: every line of the window, filtered here', ['--no-loki-push-down']],
+    ] as const) {
       progress(`  loki: ${variant}`)
       const before = {requests: fake.queries().length, lines: fake.entriesSent, bytes: fake.bytesSent}
-      const run = await measure([process.execPath, cli, 'policies', '--loki', fake.url, ...window, ...flags, '-o', 'json'], 1)
-      rows.push({variant, requests: fake.queries().length - before.requests, lines: fake.entriesSent - before.lines, bytes: fake.bytesSent - before.bytes, seconds: median(run.seconds),
-        changes: (JSON.parse(run.stdout) as {changes: unknown[]}).changes.length})
+      const run = await measure(
+        [process.execPath, cli, 'policies', '--loki', fake.url, ...window, ...flags, '-o', 'json'],
+        1,
+      )
+      rows.push({
+        variant,
+        requests: fake.queries().length - before.requests,
+        lines: fake.entriesSent - before.lines,
+        bytes: fake.bytesSent - before.bytes,
+        seconds: median(run.seconds),
+        changes: (JSON.parse(run.stdout) as {changes: unknown[]}).changes.length,
+      })
     }
     const [pushed, all] = rows
-    return {rows, problems: pushed!.changes === all!.changes ? [] : [`loki: the push-down found ${pushed!.changes} changes, the selector alone ${all!.changes}`]}
+    return {
+      rows,
+      problems:
+        pushed!.changes === all!.changes
+          ? []
+          : [`loki: the push-down found ${pushed!.changes} changes, the selector alone ${all!.changes}`],
+    }
   } finally {
     await fake.close()
   }
@@ -88,8 +127,15 @@ export function lokiTable(rows: readonly LokiRow[], count: number): string {
     `\n### Loki: ${count.toLocaleString('en-US')} audit lines on a loopback Loki, 16 h, ${Math.round(count / 1000).toLocaleString('en-US')} policy writes\n`,
     '| variant | query_range requests | lines transferred | MB transferred | seconds | changes |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.variant} | ${r.requests.toLocaleString('en-US')} | ${r.lines.toLocaleString('en-US')} | ${(r.bytes / 1e6).toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.changes} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.requests.toLocaleString('en-US')} | ${r.lines.toLocaleString('en-US')} | ${(r.bytes / 1e6).toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.changes} |`,
+    ),
   ]
-  if (pushed && all) lines.push('', `Push-down: ${(all.lines / Math.max(1, pushed.lines)).toFixed(0)}× fewer lines, ${(all.requests / Math.max(1, pushed.requests)).toFixed(0)}× fewer requests, ${(all.seconds / pushed.seconds).toFixed(1)}× less time (the fake applies the LogQL on the same machine, as Loki would on its own).`)
+  if (pushed && all)
+    lines.push(
+      '',
+      `Push-down: ${(all.lines / Math.max(1, pushed.lines)).toFixed(0)}× fewer lines, ${(all.requests / Math.max(1, pushed.requests)).toFixed(0)}× fewer requests, ${(all.seconds / pushed.seconds).toFixed(1)}× less time (the fake applies the LogQL on the same machine, as Loki would on its own).`,
+    )
   return lines.join('\n')
 }

@@ -22,7 +22,17 @@ interface Write {
   dryRun: boolean
 }
 
-const CALICO = ['globalnetworkpolicies', 'networkpolicies', 'stagedglobalnetworkpolicies', 'stagednetworkpolicies', 'stagedkubernetesnetworkpolicies', 'tiers', 'globalnetworksets', 'networksets', 'hostendpoints']
+const CALICO = [
+  'globalnetworkpolicies',
+  'networkpolicies',
+  'stagedglobalnetworkpolicies',
+  'stagednetworkpolicies',
+  'stagedkubernetesnetworkpolicies',
+  'tiers',
+  'globalnetworksets',
+  'networksets',
+  'hostendpoints',
+]
 const TIERED = ['globalnetworkpolicies', 'networkpolicies', 'stagedglobalnetworkpolicies', 'stagednetworkpolicies']
 const WATCHED: Record<string, string[]> = {
   'projectcalico.org': CALICO,
@@ -89,11 +99,15 @@ async function main(): Promise<void> {
     if (w.user !== CALICO_APISERVER || w.apiGroup !== 'crd.projectcalico.org') return false
     const names = [w.name, '']
     if (TIERED.includes(w.resource) && w.name.startsWith('default.')) names.push(w.name.slice('default.'.length))
-    return names.some((n) => (userWrites.get(`${w.resource}/${w.namespace}/${n}`) ?? []).some((t) => Math.abs(t - w.t) <= JOIN_WINDOW_US))
+    return names.some((n) =>
+      (userWrites.get(`${w.resource}/${w.namespace}/${n}`) ?? []).some((t) => Math.abs(t - w.t) <= JOIN_WINDOW_US),
+    )
   }
   const sinceUs = since ? micros(since) : -Infinity
   const untilUs = until ? micros(until) : Infinity
-  const changes = writes.filter((w) => !isBacking(w) && !w.dryRun && w.subresource === '' && w.t >= sinceUs && w.t <= untilUs)
+  const changes = writes.filter(
+    (w) => !isBacking(w) && !w.dryRun && w.subresource === '' && w.t >= sinceUs && w.t <= untilUs,
+  )
 
   const rows = new Map<string, {user: string; verb: string; succeeded: number; failed: number}>()
   for (const c of changes) {
@@ -104,7 +118,10 @@ async function main(): Promise<void> {
     rows.set(key, row)
   }
   const summary = [...rows.values()].sort(
-    (a, b) => b.succeeded + b.failed - (a.succeeded + a.failed) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) || (a.verb < b.verb ? -1 : a.verb > b.verb ? 1 : 0),
+    (a, b) =>
+      b.succeeded + b.failed - (a.succeeded + a.failed) ||
+      (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) ||
+      (a.verb < b.verb ? -1 : a.verb > b.verb ? 1 : 0),
   )
   process.stdout.write(JSON.stringify({events, changes: changes.length, summary}) + '\n')
 }

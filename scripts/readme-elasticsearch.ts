@@ -20,7 +20,11 @@ type RunCli = (args: readonly string[], options: {env?: NodeJS.ProcessEnv; termi
 export const STORE_URL = 'https://es.example:9200'
 
 /** Against the cluster with Calico Enterprise's log storage; `secretRefused`: the elastic user's secret may not be read. */
-export async function runWithCalicoStorage(runCli: RunCli, args: readonly string[], options: {managed?: boolean; secretRefused?: boolean} = {}): Promise<Run> {
+export async function runWithCalicoStorage(
+  runCli: RunCli,
+  args: readonly string[],
+  options: {managed?: boolean; secretRefused?: boolean} = {},
+): Promise<Run> {
   const cluster = await startCalicoStorageCluster({managed: options.managed})
   try {
     if (options.secretRefused) cluster.fake.fail({path: /\/secrets\//, code: 403})
@@ -36,9 +40,19 @@ export async function runOnIntegrationStore(runCli: RunCli, args: readonly strin
   try {
     es.createDataStream('logs-kubernetes.audit_logs-default', elasticIntegrationMapping())
     const lines = readFileSync(join(root, 'examples/audit.log'), 'utf8').split('\n').filter(Boolean)
-    es.index('logs-kubernetes.audit_logs-default', lines.map((line) => integrationDocument(JSON.parse(line) as Record<string, unknown>)))
-    const run = await runCli(args.map((a) => a.replace(STORE_URL, es.url)), {terminal: true})
-    return {code: run.code, stdout: run.stdout.replaceAll(es.url, STORE_URL), stderr: run.stderr.replaceAll(es.url, STORE_URL)}
+    es.index(
+      'logs-kubernetes.audit_logs-default',
+      lines.map((line) => integrationDocument(JSON.parse(line) as Record<string, unknown>)),
+    )
+    const run = await runCli(
+      args.map((a) => a.replace(STORE_URL, es.url)),
+      {terminal: true},
+    )
+    return {
+      code: run.code,
+      stdout: run.stdout.replaceAll(es.url, STORE_URL),
+      stderr: run.stderr.replaceAll(es.url, STORE_URL),
+    }
   } finally {
     await es.close()
   }

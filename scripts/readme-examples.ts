@@ -35,7 +35,15 @@ import {runWatchExample} from './readme-watch.js'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const README = join(ROOT, 'README.md')
 
-const ENV = {NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined, KUBECONFIG: join(ROOT, 'no-kubeconfig'), ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}
+const ENV = {
+  NO_COLOR: '1',
+  COLUMNS: undefined,
+  FORCE_COLOR: undefined,
+  KUBECONFIG: join(ROOT, 'no-kubeconfig'),
+  ES_USERNAME: '',
+  ES_PASSWORD: '',
+  ES_API_KEY: '',
+}
 
 interface Run {
   code: number | null
@@ -48,13 +56,27 @@ const COLUMNS = 100
 /** --watch prints a row per change, fitted once: shown on a terminal as wide as many are. */
 const WATCH_COLUMNS = 120
 
-function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; terminal?: boolean} = {}): Promise<Run> {
+function runCli(
+  args: readonly string[],
+  options: {cwd?: string; env?: NodeJS.ProcessEnv; terminal?: boolean} = {},
+): Promise<Run> {
   const command = [process.execPath, join(ROOT, 'bin/run.js'), ...args]
   // util-linux script(1) gives the command a pseudo-terminal of COLUMNS columns for stdout; stderr
   // stays a pipe (no progress line), and its lines follow stdout's.
-  const argv = options.terminal ? ['script', '-qefc', `stty cols ${COLUMNS} rows 500 && exec ${command.map(shellQuote).join(' ')} 2>&3`, '/dev/null'] : command
+  const argv = options.terminal
+    ? [
+        'script',
+        '-qefc',
+        `stty cols ${COLUMNS} rows 500 && exec ${command.map(shellQuote).join(' ')} 2>&3`,
+        '/dev/null',
+      ]
+    : command
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {cwd: options.cwd ?? ROOT, env: {...process.env, ...ENV, ...options.env}, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd ?? ROOT,
+      env: {...process.env, ...ENV, ...options.env},
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout!.on('data', (d: Buffer) => out.push(d))
@@ -62,7 +84,13 @@ function runCli(args: readonly string[], options: {cwd?: string; env?: NodeJS.Pr
     ;(child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => err.push(d))
     child.on('error', reject)
     // A terminal ends lines with CR LF.
-    child.on('close', (code) => resolve({code, stdout: Buffer.concat(out).toString().replaceAll('\r\n', '\n'), stderr: Buffer.concat(err).toString()}))
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString().replaceAll('\r\n', '\n'),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    )
   })
 }
 
@@ -75,7 +103,8 @@ function argsOf(command: string): string[] {
   return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!)
 }
 
-const consoleBlock = (command: string, output: string) => ['```console', `$ kubectl audit ${command}`, output.trimEnd(), '```'].join('\n')
+const consoleBlock = (command: string, output: string) =>
+  ['```console', `$ kubectl audit ${command}`, output.trimEnd(), '```'].join('\n')
 
 /** Keeps the rows of a table (below its header line, up to a blank line) that start with one of `keep`; "…" stands for each run of rows left out. */
 function elideRows(text: string, header: RegExp, keep: readonly string[]): string {
@@ -95,7 +124,10 @@ function elideRows(text: string, header: RegExp, keep: readonly string[]): strin
 function shortJson(document: Record<string, unknown>): string {
   const inline = (value: unknown): string => {
     if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`
-    if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(', ')}}`
+    if (value !== null && typeof value === 'object')
+      return `{${Object.entries(value)
+        .map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`)
+        .join(', ')}}`
     return JSON.stringify(value)
   }
   const wrapped = (object: Record<string, unknown>, indent: string): string => {
@@ -134,10 +166,19 @@ function keepChecks(text: string, keep: readonly string[]): string {
 
 /** Sample values for what differs from run to run: the probe's name, its audit IDs, the fake's port, how long each took. */
 function fixedRunValues(text: string): string {
-  const samples = ['0b6c4a52-8f1e-4d3a-9c27-5e81f0a4d6b9', '3f9e2d17-6a4b-4c8e-b1d5-72a0c9e3f842', '8a51c0e4-2b7d-49f6-a3e8-d46f1b925c70', 'c27d8f93-5e16-4a0b-8d4c-1f3b6e7a9052', 'e4a0b6d1-9c35-4f72-b8e9-60d2a5c17f38']
+  const samples = [
+    '0b6c4a52-8f1e-4d3a-9c27-5e81f0a4d6b9',
+    '3f9e2d17-6a4b-4c8e-b1d5-72a0c9e3f842',
+    '8a51c0e4-2b7d-49f6-a3e8-d46f1b925c70',
+    'c27d8f93-5e16-4a0b-8d4c-1f3b6e7a9052',
+    'e4a0b6d1-9c35-4f72-b8e9-60d2a5c17f38',
+  ]
   const ids = new Map<string, string>()
   return text
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => ids.get(id) ?? ids.set(id, samples[ids.size] ?? id).get(id)!)
+    .replace(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+      (id) => ids.get(id) ?? ids.set(id, samples[ids.size] ?? id).get(id)!,
+    )
     .replace(/kubectl-audit-probe-[0-9a-f]{4}/g, 'kubectl-audit-probe-7f3a')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:6443')
     .replace(/\b\d\.\ds\b/g, '0.4s')
@@ -154,7 +195,13 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       report[key] = list.slice(0, 1)
       return `${list.length} ${key === 'summary' ? 'summary rows' : 'changes'}`
     })
-    return [`\`kubectl audit ${command}\` prints this (of its ${counts.join(' and ')}, the first of each):`, '', '```json', shortJson(report), '```'].join('\n')
+    return [
+      `\`kubectl audit ${command}\` prints this (of its ${counts.join(' and ')}, the first of each):`,
+      '',
+      '```json',
+      shortJson(report),
+      '```',
+    ].join('\n')
   },
 
   /** What --diff adds to a change: the real document, its one change shown whole. */
@@ -163,7 +210,13 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
     if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
     const report = JSON.parse(run.stdout) as {changes: unknown[]}
     if (report.changes.length !== 1) throw new Error(`${command}: ${report.changes.length} changes, expected 1`)
-    return [`\`kubectl audit ${command}\` prints, in \`changes\`:`, '', '```json', JSON.stringify(report.changes[0], null, 2), '```'].join('\n')
+    return [
+      `\`kubectl audit ${command}\` prints, in \`changes\`:`,
+      '',
+      '```json',
+      JSON.stringify(report.changes[0], null, 2),
+      '```',
+    ].join('\n')
   },
 
   /** doctor offline on a kubeadm manifest and a policy, under the names a user would give them. */
@@ -174,7 +227,13 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
       copyFileSync(join(ROOT, 'test/fixtures/policies/metadata-for-the-rest.yaml'), join(dir, 'audit-policy.yaml'))
       const run = await runCli(argsOf(command), {cwd: dir, terminal: true})
       if (run.stderr !== '') throw new Error(`${command}: ${run.stderr}`)
-      return consoleBlock(command, elideRows(run.stdout, /^RESOURCE\s/, ['globalnetworkpolicies.projectcalico.org', 'networkpolicies.networking.k8s.io']))
+      return consoleBlock(
+        command,
+        elideRows(run.stdout, /^RESOURCE\s/, [
+          'globalnetworkpolicies.projectcalico.org',
+          'networkpolicies.networking.k8s.io',
+        ]),
+      )
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
@@ -187,17 +246,44 @@ const SPECIAL: Record<string, (command: string) => Promise<string>> = {
    */
   'doctor --probe': async (command) => {
     const root = mkdtempSync(join(tmpdir(), 'readme-probe-'))
-    writeOnNode(root, '/etc/kubernetes/audit-policy.yaml', readFileSync(join(ROOT, 'examples/policies/recommended.yaml')))
+    writeOnNode(
+      root,
+      '/etc/kubernetes/audit-policy.yaml',
+      readFileSync(join(ROOT, 'examples/policies/recommended.yaml')),
+    )
     // The log's last minute: all a probe reads.
     writeOnNode(root, KUBEADM_LOG, recentLog(1, 200).split('\n').slice(-200).join('\n'))
-    const apiService = (group: string, version: string, service?: object) => ({apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: {name: `${version}.${group}`}, spec: {group, version, ...(service ? {service} : {})}})
+    const apiService = (group: string, version: string, service?: object) => ({
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: {name: `${version}.${group}`},
+      spec: {group, version, ...(service ? {service} : {})},
+    })
     const writes = ['create', 'update', 'patch', 'delete', 'deletecollection']
-    const running = {omitStages: ['RequestReceived'], rules: [{level: 'RequestResponse' as const, verbs: writes, resources: [{group: 'projectcalico.org'}, {group: 'crd.projectcalico.org'}]}, {level: 'Metadata' as const}]}
+    const running = {
+      omitStages: ['RequestReceived'],
+      rules: [
+        {
+          level: 'RequestResponse' as const,
+          verbs: writes,
+          resources: [{group: 'projectcalico.org'}, {group: 'crd.projectcalico.org'}],
+        },
+        {level: 'Metadata' as const},
+      ],
+    }
     const fake = await startFakeApiserver({
       nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
-      objects: [kubeadmApiserverPod('cp-1'), apiService('networking.k8s.io', 'v1'), apiService('projectcalico.org', 'v3', {namespace: 'calico-apiserver', name: 'calico-api'}), apiService('crd.projectcalico.org', 'v1')],
+      objects: [
+        kubeadmApiserverPod('cp-1'),
+        apiService('networking.k8s.io', 'v1'),
+        apiService('projectcalico.org', 'v3', {namespace: 'calico-apiserver', name: 'calico-api'}),
+        apiService('crd.projectcalico.org', 'v1'),
+      ],
       version: {gitVersion: 'v1.31.2', major: '1', minor: '31'},
-      audit: {user: {username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated']}, logs: [{node: 'cp-1', path: KUBEADM_LOG, policy: running, aggregatedGroups: ['projectcalico.org']}]},
+      audit: {
+        user: {username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated']},
+        logs: [{node: 'cp-1', path: KUBEADM_LOG, policy: running, aggregatedGroups: ['projectcalico.org']}],
+      },
     })
     try {
       const run = await runCli(argsOf(command), {env: {KUBECONFIG: fake.kubeconfigPath}, terminal: true})
@@ -233,7 +319,10 @@ SPECIAL['policies --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T11:0
   const fake = await new FakeCloudLogging({entries: gkeMorning()}).start()
   try {
     const kubeconfig = writeGkeKubeconfig(home, 'gke_shop-prod_europe-west1_prod')
-    const run = await runCli(argsOf(command), {env: {...fakeGoogleEnv(home, fake), KUBECONFIG: kubeconfig}, terminal: true})
+    const run = await runCli(argsOf(command), {
+      env: {...fakeGoogleEnv(home, fake), KUBECONFIG: kubeconfig},
+      terminal: true,
+    })
     if (run.code !== 0) throw new Error(`${command}: exit ${run.code}: ${run.stderr}`)
     // Both stderr lines are written before the table: shown in that order.
     return consoleBlock(command, run.stderr + run.stdout)
@@ -269,10 +358,22 @@ for (const [command, code, withSetting] of [
 
 /** From Elasticsearch: Calico Enterprise's through a fake cluster, and any store by URL; what is read is said first, on stderr. */
 for (const [command, code, run] of [
-  ['policies --source elasticsearch --since all --kind gnp,tier', 0, (args: string[]) => runWithCalicoStorage(runCli, args)],
+  [
+    'policies --source elasticsearch --since all --kind gnp,tier',
+    0,
+    (args: string[]) => runWithCalicoStorage(runCli, args),
+  ],
   ['policies --es-clusters', 0, (args: string[]) => runWithCalicoStorage(runCli, args, {managed: true})],
-  ['policies --source elasticsearch --since 7d', 2, (args: string[]) => runWithCalicoStorage(runCli, args, {secretRefused: true})],
-  [`policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`, 0, (args: string[]) => runOnIntegrationStore(runCli, args, ROOT)],
+  [
+    'policies --source elasticsearch --since 7d',
+    2,
+    (args: string[]) => runWithCalicoStorage(runCli, args, {secretRefused: true}),
+  ],
+  [
+    `policies --es ${STORE_URL} --es-index 'logs-kubernetes.audit_logs-*' --since all --user alice`,
+    0,
+    (args: string[]) => runOnIntegrationStore(runCli, args, ROOT),
+  ],
 ] as const) {
   SPECIAL[command] = async () => {
     const result = await run(argsOf(command))
@@ -283,8 +384,14 @@ for (const [command, code, run] of [
 
 /** Against a loopback Loki holding examples/audit.log: what is read is said first, on stderr. */
 for (const [command, code] of [
-  ['policies --loki http://localhost:3100 --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z --limit 4', 0],
-  [`policies --loki http://localhost:3100 --loki-selector '{job="kube-audit"}' --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z`, 2],
+  [
+    'policies --loki http://localhost:3100 --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z --limit 4',
+    0,
+  ],
+  [
+    `policies --loki http://localhost:3100 --loki-selector '{job="kube-audit"}' --since-time 2026-11-24T09:00:00Z --until-time 2026-11-24T10:00:00Z`,
+    2,
+  ],
 ] as const) {
   SPECIAL[command] = async () => {
     const run = await runOnLoki(runCli, argsOf(command))
@@ -294,7 +401,8 @@ for (const [command, code] of [
 }
 
 /** --watch on the example log while changes are written and it is rotated, then Ctrl-C (stdout and stderr as they came). */
-SPECIAL['policies -f audit/ --since-time 2026-11-24T07:00:00Z --limit 3 --watch'] = async (command) => consoleBlock(command, await runWatchExample(argsOf(command), ROOT, WATCH_COLUMNS))
+SPECIAL['policies -f audit/ --since-time 2026-11-24T07:00:00Z --limit 3 --watch'] = async (command) =>
+  consoleBlock(command, await runWatchExample(argsOf(command), ROOT, WATCH_COLUMNS))
 
 async function render(command: string): Promise<string> {
   const special = SPECIAL[command]
@@ -312,7 +420,10 @@ export async function regenerate(readme: string): Promise<string> {
   for (const [, command] of examples) blocks.set(command!, await render(command!))
   const unused = Object.keys(SPECIAL).filter((command) => !blocks.has(command))
   if (unused.length > 0) throw new Error(`README.md has no example marker for: ${unused.join('; ')}`)
-  return readme.replace(EXAMPLE, (_, command: string) => `<!-- example: ${command} -->\n${blocks.get(command)}\n<!-- end example -->`)
+  return readme.replace(
+    EXAMPLE,
+    (_, command: string) => `<!-- example: ${command} -->\n${blocks.get(command)}\n<!-- end example -->`,
+  )
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -26,7 +26,10 @@ export async function runOnLoki(runCli: RunCli, args: readonly string[]): Promis
   try {
     const lines = readFileSync(join(ROOT, 'examples/audit.log'), 'utf8').split('\n')
     fake.addStream({job: 'integrations/kubernetes-audit', cluster: 'demo'}, shippedLines(lines, 800))
-    const run = await runCli(args.map((arg) => (arg === SHOWN_URL ? fake.url : arg)), {env: {LOKI_USERNAME: undefined, LOKI_PASSWORD: undefined, LOKI_BEARER_TOKEN: undefined}, terminal: true})
+    const run = await runCli(
+      args.map((arg) => (arg === SHOWN_URL ? fake.url : arg)),
+      {env: {LOKI_USERNAME: undefined, LOKI_PASSWORD: undefined, LOKI_BEARER_TOKEN: undefined}, terminal: true},
+    )
     const shown = (text: string) => text.replaceAll(fake.url, SHOWN_URL)
     return {code: run.code, stdout: shown(run.stdout), stderr: shown(run.stderr)}
   } finally {

@@ -18,16 +18,27 @@ interface Written {
 }
 
 /** What is written while the log is followed: one change, then a rotation, then two more. */
-const BEFORE_ROTATION: readonly Written[] = [{name: 'allow-metrics', user: 'alice', verb: 'patch', code: 200, time: '2026-11-24T09:41:07.512301Z'}]
+const BEFORE_ROTATION: readonly Written[] = [
+  {name: 'allow-metrics', user: 'alice', verb: 'patch', code: 200, time: '2026-11-24T09:41:07.512301Z'},
+]
 const AFTER_ROTATION: readonly Written[] = [
   {name: 'default-deny', user: 'mallory', verb: 'delete', code: 403, time: '2026-11-24T09:41:09.100420Z'},
   {name: 'allow-web', user: 'bob', verb: 'update', code: 200, time: '2026-11-24T09:41:12.730011Z'},
 ]
 
-const line = (w: Written, i: number) => auditLine({
-  auditID: `7a1c0e52-0d6b-4c6e-9d0e-00000000000${i}`, verb: w.verb, user: w.user, apiGroup: 'networking.k8s.io', resource: 'networkpolicies',
-  namespace: 'shop', name: w.name, code: w.code, time: w.time, userAgent: 'kubectl/v1.34.1 (linux/amd64) kubernetes/93248f9',
-}) + '\n'
+const line = (w: Written, i: number) =>
+  auditLine({
+    auditID: `7a1c0e52-0d6b-4c6e-9d0e-00000000000${i}`,
+    verb: w.verb,
+    user: w.user,
+    apiGroup: 'networking.k8s.io',
+    resource: 'networkpolicies',
+    namespace: 'shop',
+    name: w.name,
+    code: w.code,
+    time: w.time,
+    userAgent: 'kubectl/v1.34.1 (linux/amd64) kubernetes/93248f9',
+  }) + '\n'
 
 /** Runs `args` (with `audit/` holding the example log as audit.log) through the scenario; the console text it shows. */
 export async function runWatchExample(args: readonly string[], root: string, columns: number): Promise<string> {
@@ -35,17 +46,24 @@ export async function runWatchExample(args: readonly string[], root: string, col
   mkdirSync(join(dir, 'audit'))
   const log = join(dir, 'audit', 'audit.log')
   copyFileSync(join(root, 'examples', 'audit.log'), log)
-  const command = [process.execPath, join(root, 'bin/run.js'), ...args].map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ')
+  const command = [process.execPath, join(root, 'bin/run.js'), ...args]
+    .map((w) => `'${w.replaceAll("'", "'\\''")}'`)
+    .join(' ')
   const child = spawn('script', ['-qefc', `stty cols ${columns} rows 500 && exec ${command}`, '/dev/null'], {
-    cwd: dir, env: {...process.env, NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined}, stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: dir,
+    env: {...process.env, NO_COLOR: '1', COLUMNS: undefined, FORCE_COLOR: undefined},
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
   let shown = ''
-  child.stdout.on('data', (d: Buffer) => { shown += d.toString().replaceAll('\r\n', '\n') })
+  child.stdout.on('data', (d: Buffer) => {
+    shown += d.toString().replaceAll('\r\n', '\n')
+  })
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
   const waitFor = async (text: string) => {
     const deadline = Date.now() + 30_000
     while (!shown.includes(text)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`--watch example: never saw ${text}: ${shown}`)
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`--watch example: never saw ${text}: ${shown}`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
@@ -76,7 +94,9 @@ export async function runWatchExample(args: readonly string[], root: string, col
 /** The process script(1) started. */
 async function childOf(pid: number): Promise<number> {
   const {execFileSync} = await import('node:child_process')
-  const found = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], {encoding: 'utf8'}).trim().split('\n')[0]
+  const found = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], {encoding: 'utf8'})
+    .trim()
+    .split('\n')[0]
   if (!found) throw new Error('--watch example: the CLI is not running under script(1)')
   return Number(found)
 }

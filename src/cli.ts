@@ -22,7 +22,11 @@ export interface CliOptions {
   development?: boolean
 }
 
-export async function runCli({loadOptions, argv: given = process.argv.slice(2), development = false}: CliOptions): Promise<void> {
+export async function runCli({
+  loadOptions,
+  argv: given = process.argv.slice(2),
+  development = false,
+}: CliOptions): Promise<void> {
   const argv = kubectlVerbosity(given)
   if (development) {
     process.env.NODE_ENV = 'development'
@@ -33,7 +37,9 @@ export async function runCli({loadOptions, argv: given = process.argv.slice(2), 
   process.stdout.prependListener('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0)
     // `> /dev/full` (ENOSPC), a failing disk (EIO): the output is lost, and that is said in one line.
-    process.stderr.write(`error: cannot write the output: ${error.code ?? error.message}${error.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`)
+    process.stderr.write(
+      `error: cannot write the output: ${error.code ?? error.message}${error.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`,
+    )
     process.exit(2)
   })
   try {
@@ -109,7 +115,10 @@ type CommandMap = Readonly<Record<string, {readonly args?: object; readonly flag
  * What oclif would answer with `command policies:audit.log not found`: an unknown first word, or
  * a word right after a command that takes no arguments (oclif reads it as a subcommand).
  */
-export async function wrongCommand(argv: readonly string[], loadCommands: () => Promise<CommandMap>): Promise<UserError | undefined> {
+export async function wrongCommand(
+  argv: readonly string[],
+  loadCommands: () => Promise<CommandMap>,
+): Promise<UserError | undefined> {
   const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
   const [first, second] = words
   if (first === undefined || words.some((word) => HELP_FLAGS.has(word)) || VERSION_FLAGS.has(first)) return undefined
@@ -120,7 +129,9 @@ export async function wrongCommand(argv: readonly string[], loadCommands: () => 
     const named = words.findIndex((word) => Object.hasOwn(commands, word))
     const command = named === -1 ? 'policies' : words[named]!
     const rest = argv.filter((_, i) => i !== named)
-    return new UserError(`${first} comes before any command`, {hint: `the command comes first: ${BIN} ${command} ${rest.join(' ')}${named === -1 ? ` (commands: ${ids.join(', ')})` : ''}`})
+    return new UserError(`${first} comes before any command`, {
+      hint: `the command comes first: ${BIN} ${command} ${rest.join(' ')}${named === -1 ? ` (commands: ${ids.join(', ')})` : ''}`,
+    })
   }
   const command = Object.hasOwn(commands, first) ? commands[first] : undefined
   if (command === undefined) return unknownCommand(BIN, first, ids)

@@ -9,7 +9,9 @@ export const REQUIRED_NODE = '22.19.0'
 export function checkNodeVersion(version: string, stderr: NodeJS.WritableStream): boolean {
   if (!olderThan(version, REQUIRED_NODE)) return true
   stderr.write(`error: kubectl-audit needs Node >= ${REQUIRED_NODE}; this is Node ${version}\n`)
-  stderr.write('hint: install the self-contained build with krew, which brings its own Node (https://github.com/kubectl-audit/kubectl-audit#with-krew), or a current Node (https://nodejs.org, or: nvm install --lts)\n')
+  stderr.write(
+    'hint: install the self-contained build with krew, which brings its own Node (https://github.com/kubectl-audit/kubectl-audit#with-krew), or a current Node (https://nodejs.org, or: nvm install --lts)\n',
+  )
   return false
 }
 

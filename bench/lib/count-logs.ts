@@ -15,10 +15,17 @@ const HERE = fileURLToPath(import.meta.url)
 
 /** A short hash of this file: part of every name it writes, so a changed generator makes new inputs. */
 export async function countLogsVersion(): Promise<string> {
-  return createHash('sha256').update(await readFile(HERE)).digest('hex').slice(0, 10)
+  return createHash('sha256')
+    .update(await readFile(HERE))
+    .digest('hex')
+    .slice(0, 10)
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false)
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  )
 
 async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
   const partial = `${file}.partial`
@@ -37,8 +44,10 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<void> 
 }
 
 const START_US = Date.parse('2026-11-23T16:00:00Z') * 1000
-const iso = (us: number) => `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`
-const uuid = (i: number, salt: number) => `${(i >>> 0).toString(16).padStart(8, '0')}-${(salt & 0xffff).toString(16).padStart(4, '0')}-4000-8000-${((i * 2654435761) % 2 ** 48).toString(16).padStart(12, '0')}`
+const iso = (us: number) =>
+  `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`
+const uuid = (i: number, salt: number) =>
+  `${(i >>> 0).toString(16).padStart(8, '0')}-${(salt & 0xffff).toString(16).padStart(4, '0')}-4000-8000-${((i * 2654435761) % 2 ** 48).toString(16).padStart(12, '0')}`
 
 export const MANY_CONTROLLER = 'system:serviceaccount:policy-sync:policy-controller'
 const CALICO_APISERVER = 'system:serviceaccount:calico-apiserver:calico-apiserver'
@@ -57,7 +66,11 @@ export interface ManyChangesLog {
  * must attach to it); every 50th is refused with 409 Conflict. Lines of about 700 bytes, as
  * kube-apiserver writes them at Metadata level (a little shorter).
  */
-export async function ensureManyChangesLog(dir: string, changes = 8_500_000, progress?: (message: string) => void): Promise<ManyChangesLog> {
+export async function ensureManyChangesLog(
+  dir: string,
+  changes = 8_500_000,
+  progress?: (message: string) => void,
+): Promise<ManyChangesLog> {
   await mkdir(dir, {recursive: true})
   const label = changes >= 1_000_000 ? `${changes / 1_000_000}M` : String(changes)
   const log = path.join(dir, `many-changes-${label}-${await countLogsVersion()}.log`)
@@ -102,18 +115,25 @@ export interface WindowedLog {
 }
 
 /** One network policy create every 10 ms, in time order; the window starts 100,000 changes in and holds `inWindow`. */
-export async function ensureWindowedLog(dir: string, inWindow = 1_000_000, progress?: (message: string) => void): Promise<WindowedLog> {
+export async function ensureWindowedLog(
+  dir: string,
+  inWindow = 1_000_000,
+  progress?: (message: string) => void,
+): Promise<WindowedLog> {
   await mkdir(dir, {recursive: true})
   const before = 100_000
   const log = path.join(dir, `windowed-${inWindow}-${await countLogsVersion()}.log`)
   const since = iso(START_US + before * 10_000).replace('.000000Z', 'Z')
   if (await exists(log)) return {log, since, inWindow}
   progress?.(`generating ${path.basename(log)}…`)
-  await writeLines(log, (function* () {
-    for (let i = 0; i < before + inWindow; i++) {
-      yield `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"${uuid(i, 4)}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${iso(START_US + i * 10_000)}"}`
-    }
-  })())
+  await writeLines(
+    log,
+    (function* () {
+      for (let i = 0; i < before + inWindow; i++) {
+        yield `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"${uuid(i, 4)}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${iso(START_US + i * 10_000)}"}`
+      }
+    })(),
+  )
   return {log, since, inWindow}
 }
 
@@ -125,7 +145,11 @@ export interface RotatedDirectory {
 }
 
 /** 130,000 rotated files a minute apart, empty as a just-rotated log can be, and the active log with one change. */
-export async function ensureRotatedDirectory(cache: string, files = 130_000, progress?: (message: string) => void): Promise<RotatedDirectory> {
+export async function ensureRotatedDirectory(
+  cache: string,
+  files = 130_000,
+  progress?: (message: string) => void,
+): Promise<RotatedDirectory> {
   const dir = path.join(cache, `rotated-${files}-${await countLogsVersion()}`)
   const startMs = START_US / 1000
   const lastRotation = startMs + (files - 1) * 60_000

@@ -2,7 +2,11 @@
 // holds it as Calico Enterprise's kube-apiserver index, read in place, so `policies --es` is timed on
 // the same events as `-f`, with the store's filter (the push-down) and without it (every event of
 // the window travels and is filtered here). The store counts the bytes and documents it sent.
-import {calicoAuditMapping, type FakeElasticsearch, startFakeElasticsearch} from '../../test/support/fake-elasticsearch/index.js'
+import {
+  calicoAuditMapping,
+  type FakeElasticsearch,
+  startFakeElasticsearch,
+} from '../../test/support/fake-elasticsearch/index.js'
 
 export interface BenchStore {
   readonly es: FakeElasticsearch
@@ -20,8 +24,15 @@ export async function benchStore(log: string): Promise<BenchStore> {
   // The Calico API server's index exists but is empty: the bench log is kube-apiserver's alone.
   es.createIndex(EE_INDEX, calicoAuditMapping())
   // A real store sorts as it indexes; the fake sorts on the first search: done here, not in a timed run.
-  const warm = await fetch(`${es.url}/${KUBE_INDEX}/_search`, {method: 'POST', headers: {'content-type': 'application/json'},
-    body: JSON.stringify({size: 0, track_total_hits: false, sort: [{requestReceivedTimestamp: {order: 'asc'}}, {auditID: {order: 'asc'}}]})})
+  const warm = await fetch(`${es.url}/${KUBE_INDEX}/_search`, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify({
+      size: 0,
+      track_total_hits: false,
+      sort: [{requestReceivedTimestamp: {order: 'asc'}}, {auditID: {order: 'asc'}}],
+    }),
+  })
   if (!warm.ok) throw new Error(`the fake store did not sort the log: ${warm.status} ${await warm.text()}`)
   es.bytesSent = 0
   es.hitsSent = 0

@@ -13,7 +13,9 @@ const GNU_TIME = '/usr/bin/time'
 const RSS_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'report-rss.ts')
 
 /** How peak RSS is measured on this machine, for the report's header. */
-export const RSS_METHOD = existsSync(GNU_TIME) ? `${GNU_TIME} (max RSS of the process tree)` : 'process.resourceUsage().maxRSS of node children (others: n/a)'
+export const RSS_METHOD = existsSync(GNU_TIME)
+  ? `${GNU_TIME} (max RSS of the process tree)`
+  : 'process.resourceUsage().maxRSS of node children (others: n/a)'
 
 export interface Measurement {
   readonly seconds: readonly number[]
@@ -41,10 +43,18 @@ interface RunResult {
 /** What becomes of a command's stdout: kept (to check its answer), discarded, or handed on as it comes. */
 type StdoutUse = 'keep' | 'discard' | ((chunk: Buffer) => void)
 
-function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, stdoutUse: StdoutUse, allowFailure: boolean): Promise<RunResult> {
+function runOnce(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdoutUse: StdoutUse,
+  allowFailure: boolean,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', stdoutUse === 'discard' ? 'ignore' : 'pipe', 'pipe'], env})
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', stdoutUse === 'discard' ? 'ignore' : 'pipe', 'pipe'],
+      env,
+    })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout?.on('data', typeof stdoutUse === 'function' ? stdoutUse : (b: Buffer) => out.push(b))
@@ -73,7 +83,12 @@ function runOnce(argv: readonly string[], env: NodeJS.ProcessEnv, stdoutUse: Std
  * gets stdout as it comes, for output too big to keep (then Measurement.stdout is empty). With
  * `allowFailure`, a failed run ends the runs and is reported in Measurement.failure instead.
  */
-export async function measure(command: readonly string[], runs: number, discardStdout: boolean | ((chunk: Buffer) => void) = false, allowFailure = false): Promise<Measurement> {
+export async function measure(
+  command: readonly string[],
+  runs: number,
+  discardStdout: boolean | ((chunk: Buffer) => void) = false,
+  allowFailure = false,
+): Promise<Measurement> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kubectl-audit-bench-'))
   const rssFile = path.join(dir, 'rss')
   try {
@@ -89,7 +104,12 @@ export async function measure(command: readonly string[], runs: number, discardS
         argv.splice(1, 0, `--import=${RSS_PRELOAD}`)
         env.BENCH_RSS_FILE = rssFile
       }
-      const result = await runOnce(argv, env, typeof discardStdout === 'function' ? discardStdout : discardStdout ? 'discard' : 'keep', allowFailure)
+      const result = await runOnce(
+        argv,
+        env,
+        typeof discardStdout === 'function' ? discardStdout : discardStdout ? 'discard' : 'keep',
+        allowFailure,
+      )
       seconds.push(result.seconds)
       stdout = result.stdout
       // The last line: GNU time writes a status line first when the command fails.

@@ -58,12 +58,18 @@ export async function releaseInstalls(root: string, progress: (message: string) 
     missing.push(`bundle + launcher: no ${path.relative(root, portable)} (${HOW_TO_BUILD})`)
   }
 
-  const tarball = existsSync(build) ? (await readdir(build)).find((file) => /^kubectl-audit-.+\.tgz$/.test(file)) : undefined
+  const tarball = existsSync(build)
+    ? (await readdir(build)).find((file) => /^kubectl-audit-.+\.tgz$/.test(file))
+    : undefined
   if (tarball) {
     progress(`  start-up: npm install -g ${path.join('build', tarball)}`)
     const prefix = path.join(work, 'npm')
     const started = process.hrtime.bigint()
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, path.join(build, tarball), '--no-audit', '--no-fund', '--prefer-offline'], {stdio: 'ignore'})
+    execFileSync(
+      'npm',
+      ['install', '-g', '--prefix', prefix, path.join(build, tarball), '--no-audit', '--no-fund', '--prefer-offline'],
+      {stdio: 'ignore'},
+    )
     npmInstallSeconds = Number(process.hrtime.bigint() - started) / 1e9
     installs.push({name: 'npm install -g', command: [path.join(prefix, 'bin', 'kubectl-audit')]})
   } else {

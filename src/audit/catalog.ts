@@ -25,11 +25,41 @@ export type WriteVerb = (typeof WRITE_VERBS)[number]
 type CalicoEntry = Omit<WatchedResource, 'apiGroup'>
 
 const calicoResources: CalicoEntry[] = [
-  {resource: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', shortNames: ['gnp'], namespaced: false, tiering: 'tiered'},
-  {resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['np', 'cnetpol'], namespaced: true, tiering: 'tiered'},
-  {resource: 'stagedglobalnetworkpolicies', kind: 'StagedGlobalNetworkPolicy', shortNames: ['sgnp'], namespaced: false, tiering: 'tiered'},
-  {resource: 'stagednetworkpolicies', kind: 'StagedNetworkPolicy', shortNames: ['snp'], namespaced: true, tiering: 'tiered'},
-  {resource: 'stagedkubernetesnetworkpolicies', kind: 'StagedKubernetesNetworkPolicy', shortNames: ['sknp'], namespaced: true, tiering: 'default'},
+  {
+    resource: 'globalnetworkpolicies',
+    kind: 'GlobalNetworkPolicy',
+    shortNames: ['gnp'],
+    namespaced: false,
+    tiering: 'tiered',
+  },
+  {
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    shortNames: ['np', 'cnetpol'],
+    namespaced: true,
+    tiering: 'tiered',
+  },
+  {
+    resource: 'stagedglobalnetworkpolicies',
+    kind: 'StagedGlobalNetworkPolicy',
+    shortNames: ['sgnp'],
+    namespaced: false,
+    tiering: 'tiered',
+  },
+  {
+    resource: 'stagednetworkpolicies',
+    kind: 'StagedNetworkPolicy',
+    shortNames: ['snp'],
+    namespaced: true,
+    tiering: 'tiered',
+  },
+  {
+    resource: 'stagedkubernetesnetworkpolicies',
+    kind: 'StagedKubernetesNetworkPolicy',
+    shortNames: ['sknp'],
+    namespaced: true,
+    tiering: 'default',
+  },
   {resource: 'tiers', kind: 'Tier', shortNames: ['tier'], namespaced: false, tiering: 'self'},
   {resource: 'globalnetworksets', kind: 'GlobalNetworkSet', shortNames: ['gns'], namespaced: false, tiering: 'none'},
   {resource: 'networksets', kind: 'NetworkSet', shortNames: ['netset', 'netsets'], namespaced: true, tiering: 'none'},
@@ -39,13 +69,50 @@ const calicoResources: CalicoEntry[] = [
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   ...calicoResources.map((r) => ({...r, apiGroup: CALICO_GROUP})),
   ...calicoResources.map((r) => ({...r, apiGroup: CALICO_CRD_GROUP})),
-  {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['knp', 'netpol'], namespaced: true, tiering: 'default'},
-  {apiGroup: 'extensions', resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['knp', 'netpol'], namespaced: true, tiering: 'default'},
+  {
+    apiGroup: 'networking.k8s.io',
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    shortNames: ['knp', 'netpol'],
+    namespaced: true,
+    tiering: 'default',
+  },
+  {
+    apiGroup: 'extensions',
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    shortNames: ['knp', 'netpol'],
+    namespaced: true,
+    tiering: 'default',
+  },
   // Calico places admin and baseline admin network policies in tiers of their own.
-  {apiGroup: 'policy.networking.k8s.io', resource: 'adminnetworkpolicies', kind: 'AdminNetworkPolicy', shortNames: ['anp'], namespaced: false, tiering: 'fixed', fixedTier: 'adminnetworkpolicy'},
-  {apiGroup: 'policy.networking.k8s.io', resource: 'baselineadminnetworkpolicies', kind: 'BaselineAdminNetworkPolicy', shortNames: ['banp'], namespaced: false, tiering: 'fixed', fixedTier: 'baselineadminnetworkpolicy'},
+  {
+    apiGroup: 'policy.networking.k8s.io',
+    resource: 'adminnetworkpolicies',
+    kind: 'AdminNetworkPolicy',
+    shortNames: ['anp'],
+    namespaced: false,
+    tiering: 'fixed',
+    fixedTier: 'adminnetworkpolicy',
+  },
+  {
+    apiGroup: 'policy.networking.k8s.io',
+    resource: 'baselineadminnetworkpolicies',
+    kind: 'BaselineAdminNetworkPolicy',
+    shortNames: ['banp'],
+    namespaced: false,
+    tiering: 'fixed',
+    fixedTier: 'baselineadminnetworkpolicy',
+  },
   // ClusterNetworkPolicy carries spec.tier (Admin or Baseline) in its body.
-  {apiGroup: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', shortNames: ['cnp'], namespaced: false, tiering: 'default'},
+  {
+    apiGroup: 'policy.networking.k8s.io',
+    resource: 'clusternetworkpolicies',
+    kind: 'ClusterNetworkPolicy',
+    shortNames: ['cnp'],
+    namespaced: false,
+    tiering: 'default',
+  },
 ]
 
 /** Every resource name we watch, in any group: the byte-level prefilter searches for these. */
@@ -83,4 +150,6 @@ export function resolveKind(name: string): WatchedResource[] | undefined {
 }
 
 /** All names --kind accepts, for help and error messages. */
-export const KIND_SHORT_NAMES: readonly string[] = [...new Set(WATCHED_RESOURCES.flatMap((r) => r.shortNames.slice(0, 1)))]
+export const KIND_SHORT_NAMES: readonly string[] = [
+  ...new Set(WATCHED_RESOURCES.flatMap((r) => r.shortNames.slice(0, 1))),
+]

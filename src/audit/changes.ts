@@ -142,7 +142,9 @@ const MINUS = 0x2d
 /** By time, then audit ID (the report's order), then source and arrival, so that every order is total. */
 export function compareRecords(a: ChangeRecord, b: ChangeRecord): number {
   if (a.timeUs !== b.timeUs) return a.timeUs - b.timeUs
-  return compareText(a.change.auditID, b.change.auditID) || compareText(a.change.source, b.change.source) || a.seq - b.seq
+  return (
+    compareText(a.change.auditID, b.change.auditID) || compareText(a.change.source, b.change.source) || a.seq - b.seq
+  )
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -155,7 +157,30 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 export function encodeRecord(r: ChangeRecord): string {
   const c = r.change
   // join() makes one flat string; a template of many parts would be a rope holding every part.
-  const fields = [r.timeUs, r.stageRank, r.tierKnown ? 1 : 0, r.hasBody ? 1 : 0, encodeField(r.subresource), r.seq, encodeField(c.time), encodeField(c.auditID), encodeField(c.user), encodeField(c.impersonatedUser), encodeField(c.verb), encodeField(c.apiGroup), encodeField(c.resource), encodeField(c.kind), encodeField(c.namespace), encodeField(c.name), encodeField(c.tier), c.code === null ? NULL : c.code, c.outcome, c.dryRun ? 1 : 0, encodeField(c.userAgent), encodeField(c.source)]
+  const fields = [
+    r.timeUs,
+    r.stageRank,
+    r.tierKnown ? 1 : 0,
+    r.hasBody ? 1 : 0,
+    encodeField(r.subresource),
+    r.seq,
+    encodeField(c.time),
+    encodeField(c.auditID),
+    encodeField(c.user),
+    encodeField(c.impersonatedUser),
+    encodeField(c.verb),
+    encodeField(c.apiGroup),
+    encodeField(c.resource),
+    encodeField(c.kind),
+    encodeField(c.namespace),
+    encodeField(c.name),
+    encodeField(c.tier),
+    c.code === null ? NULL : c.code,
+    c.outcome,
+    c.dryRun ? 1 : 0,
+    encodeField(c.userAgent),
+    encodeField(c.source),
+  ]
   const b = r.bodies
   fields.push(b === undefined ? NULL : encodeField(b.requestURI), b?.request ?? NULL, b?.response ?? NULL)
   for (const ip of c.sourceIPs) fields.push(encodeField(ip))
@@ -191,7 +216,15 @@ export function decodeRecord(line: string): ChangeRecord {
     hasBody: f[3] === '1',
     subresource: text(f[4]!),
     seq: Number(f[5]),
-    ...(f[22] === NULL ? {} : {bodies: {requestURI: text(f[22]!), request: f[23] === NULL ? null : f[23]!, response: f[24] === NULL ? null : f[24]!}}),
+    ...(f[22] === NULL
+      ? {}
+      : {
+          bodies: {
+            requestURI: text(f[22]!),
+            request: f[23] === NULL ? null : f[23]!,
+            response: f[24] === NULL ? null : f[24]!,
+          },
+        }),
   }
 }
 
@@ -307,7 +340,10 @@ export class ChangeCollector {
 }
 
 /** Turns records sorted by `compareRecords` into changes in the window, in report order. */
-export function* settleChanges(records: Iterable<ChangeRecord>, filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>): Generator<PolicyChange> {
+export function* settleChanges(
+  records: Iterable<ChangeRecord>,
+  filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>,
+): Generator<PolicyChange> {
   for (const record of settleRecords(records, filter)) yield record.change
 }
 
@@ -317,11 +353,16 @@ export function* settleChanges(records: Iterable<ChangeRecord>, filter: Pick<Cha
  */
 export function changeWriteOf(record: ChangeRecord): ChangeWrite {
   const joined = record.bodies === undefined ? record.joined : undefined
-  return joined ? {change: record.change, verb: joined.verb, bodies: joined.bodies} : {change: record.change, verb: record.change.verb, bodies: record.bodies}
+  return joined
+    ? {change: record.change, verb: joined.verb, bodies: joined.bodies}
+    : {change: record.change, verb: record.change.verb, bodies: record.bodies}
 }
 
 /** The record that settled each change (settleChanges), joined backing write attached. */
-export function* settleRecords(records: Iterable<ChangeRecord>, filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>): Generator<ChangeRecord> {
+export function* settleRecords(
+  records: Iterable<ChangeRecord>,
+  filter: Pick<ChangeFilter, 'sinceMs' | 'untilMs'>,
+): Generator<ChangeRecord> {
   const settler = new Settler(boundUs(filter.sinceMs), boundUs(filter.untilMs))
   for (const record of records) {
     settler.add(record)
@@ -391,7 +432,14 @@ export class Settler {
       return
     }
     if (group) this.close(group)
-    const fresh: Group = {first: record, firstUs: record.timeUs, best: record, sameID: undefined, closeAt: 0, open: true}
+    const fresh: Group = {
+      first: record,
+      firstUs: record.timeUs,
+      best: record,
+      sameID: undefined,
+      closeAt: 0,
+      open: true,
+    }
     if (id !== '') {
       fresh.sameID = this.groups.get(id)
       this.groups.set(id, fresh)
@@ -418,7 +466,8 @@ export class Settler {
   }
 
   private schedule(group: Group): void {
-    const last = group.best.stageRank >= FINAL_STAGE ? group.best.timeUs + this.bounds.settleUs : Number.POSITIVE_INFINITY
+    const last =
+      group.best.stageRank >= FINAL_STAGE ? group.best.timeUs + this.bounds.settleUs : Number.POSITIVE_INFINITY
     const closeAt = Math.min(group.firstUs + this.bounds.stageSpanUs, last)
     if (closeAt === group.closeAt) return
     group.closeAt = closeAt
@@ -440,8 +489,18 @@ export class Settler {
       this.openedHead = 0
     }
     const watermark = Math.min(nowUs, this.opened[this.openedHead]?.firstUs ?? Number.POSITIVE_INFINITY)
-    for (let b = this.backings.peek(); b !== undefined && b.record.timeUs + this.bounds.joinWaitUs < watermark; b = this.backings.peek()) this.join(this.backings.shift()!)
-    for (let w = this.waiting.peek(); w !== undefined && w.record.timeUs + 2 * this.bounds.joinWaitUs < watermark; w = this.waiting.peek()) this.letOut(this.waiting.shift()!)
+    for (
+      let b = this.backings.peek();
+      b !== undefined && b.record.timeUs + this.bounds.joinWaitUs < watermark;
+      b = this.backings.peek()
+    )
+      this.join(this.backings.shift()!)
+    for (
+      let w = this.waiting.peek();
+      w !== undefined && w.record.timeUs + 2 * this.bounds.joinWaitUs < watermark;
+      w = this.waiting.peek()
+    )
+      this.letOut(this.waiting.shift()!)
   }
 
   /** Takes a closed request out of the audit ID map. */
@@ -470,7 +529,11 @@ export class Settler {
     const y = b.change
     if (x.verb !== y.verb || x.resource !== y.resource || x.apiGroup !== y.apiGroup) return false
     if (x.apiGroup === CALICO_GROUP) return true
-    return a.subresource === b.subresource && x.namespace === y.namespace && this.apiserverOf(x.source) === this.apiserverOf(y.source)
+    return (
+      a.subresource === b.subresource &&
+      x.namespace === y.namespace &&
+      this.apiserverOf(x.source) === this.apiserverOf(y.source)
+    )
   }
 
   /**
@@ -522,7 +585,8 @@ export class Settler {
     if (settled.request) this.requests.remove(settled.request)
     if (settled.dropped) return
     const {timeUs} = settled.record
-    if ((this.sinceUs === null || timeUs >= this.sinceUs) && (this.untilUs === null || timeUs <= this.untilUs)) this.out.push(settled.record)
+    if ((this.sinceUs === null || timeUs >= this.sinceUs) && (this.untilUs === null || timeUs <= this.untilUs))
+      this.out.push(settled.record)
   }
 }
 
@@ -568,7 +632,13 @@ export function isDryRun(requestURI: string): boolean {
   return new URLSearchParams(requestURI.slice(q + 1)).getAll('dryRun').includes('All')
 }
 
-function toRecord(event: AuditEvent, watched: WatchedResource, source: string, dryRun: boolean, seq: number): ChangeRecord {
+function toRecord(
+  event: AuditEvent,
+  watched: WatchedResource,
+  source: string,
+  dryRun: boolean,
+  seq: number,
+): ChangeRecord {
   const ref = event.objectRef!
   const name = ref.name || bodyName(event) || ''
   const {tier, known} = deriveTier(watched, name, bodyTier(event))
@@ -622,7 +692,8 @@ function bodyField(event: AuditEvent, pick: (body: Record<string, unknown>) => u
   return undefined
 }
 
-const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined)
+const field = (v: unknown, key: string): unknown =>
+  typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined
 
 /**
  * The only parts of a request or response body that changes use (kind, metadata.name, spec.tier):
@@ -648,7 +719,11 @@ function bodyName(event: AuditEvent): string | undefined {
 }
 
 /** Tier rules: ARCHITECTURE.md, "What counts as a policy change". */
-export function deriveTier(watched: WatchedResource, name: string, fromBody: string | undefined): {tier: string | null; known: boolean} {
+export function deriveTier(
+  watched: WatchedResource,
+  name: string,
+  fromBody: string | undefined,
+): {tier: string | null; known: boolean} {
   switch (watched.tiering) {
     case 'none':
       return {tier: null, known: true}

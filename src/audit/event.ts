@@ -57,7 +57,8 @@ export interface AuditEvent {
  * wrapper of many (an Elasticsearch response) may hold items that are no event: `notUnderstood`.
  * `cut`: audit IDs of events a log service cut short (counted as not understood, or the error).
  */
-export type DecodeResult = {events: AuditEvent[]; notUnderstood?: number; cut?: string[]} | {error: string; cut?: string[]}
+export type DecodeResult =
+  {events: AuditEvent[]; notUnderstood?: number; cut?: string[]} | {error: string; cut?: string[]}
 
 type Json = Record<string, unknown>
 
@@ -129,7 +130,8 @@ function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult 
   const {messages, cut} = records
   const events: AuditEvent[] = []
   let notUnderstood = records.notUnderstood + cut.length
-  let why = cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : 'the CloudWatch event\'s message is not JSON'
+  let why =
+    cut.length > 0 ? `cut short by CloudWatch Logs (audit ID ${cut[0]})` : "the CloudWatch event's message is not JSON"
   for (const message of messages) {
     const one = decodeDocument(message, depth + 1)
     if ('error' in one) {
@@ -138,7 +140,8 @@ function decodeRecords(records: CloudWatchRecords, depth: number): DecodeResult 
     } else for (const event of one.events) events.push(event)
   }
   // One event that could not be read is malformed, as a line would be.
-  if (events.length === 0 && notUnderstood === 1 && messages.length + records.notUnderstood + cut.length === 1) return {error: why, ...(cut.length > 0 ? {cut} : {})}
+  if (events.length === 0 && notUnderstood === 1 && messages.length + records.notUnderstood + cut.length === 1)
+    return {error: why, ...(cut.length > 0 ? {cut} : {})}
   return {events, ...(notUnderstood > 0 ? {notUnderstood} : {}), ...(cut.length > 0 ? {cut} : {})}
 }
 
@@ -157,7 +160,8 @@ function decodeInner(inner: AksEvents, depth: number): DecodeResult {
       why ??= one.error
     } else for (const event of one.events) events.push(event)
   }
-  if (events.length === 0 && notUnderstood === 1 && inner.events.length + inner.notUnderstood === 1) return {error: why ?? 'not an audit event'}
+  if (events.length === 0 && notUnderstood === 1 && inner.events.length + inner.notUnderstood === 1)
+    return {error: why ?? 'not an audit event'}
   return notUnderstood > 0 ? {events, notUnderstood} : {events}
 }
 
@@ -270,7 +274,12 @@ export function parseTimestamp(text: string): {text: string; ms: number; us: num
   if (!m) return undefined
   const [, date, clock, fraction = '', zoneRaw] = m
   if (!isCalendarTime(date, clock)) return undefined
-  const zone = zoneRaw === undefined || zoneRaw.toUpperCase() === 'Z' ? 'Z' : zoneRaw.includes(':') ? zoneRaw : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`
+  const zone =
+    zoneRaw === undefined || zoneRaw.toUpperCase() === 'Z'
+      ? 'Z'
+      : zoneRaw.includes(':')
+        ? zoneRaw
+        : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`
   const ms = Date.parse(`${date}T${clock}${fraction.slice(0, 4)}${zone}`)
   if (Number.isNaN(ms)) return undefined
   const digits = fraction.slice(1, 7)
@@ -286,5 +295,12 @@ function isCalendarTime(date: string, clock: string): boolean {
   const [y, mo, d] = date.split('-').map(Number)
   const [h, mi, sec] = clock.split(':').map(Number)
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, sec))
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === sec
+  return (
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === sec
+  )
 }

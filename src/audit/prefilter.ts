@@ -7,7 +7,9 @@ import {WATCHED_RESOURCE_NAMES, WRITE_VERBS} from './catalog.js'
  * The needles: resource names whose every watched plural contains one of them (networkpolicies
  * also finds globalnetworkpolicies, adminnetworkpolicies, ...), so a handful cover the whole catalog.
  */
-export const RESOURCE_NEEDLES: readonly string[] = WATCHED_RESOURCE_NAMES.filter((n) => !WATCHED_RESOURCE_NAMES.some((other) => other !== n && n.includes(other))).sort()
+export const RESOURCE_NEEDLES: readonly string[] = WATCHED_RESOURCE_NAMES.filter(
+  (n) => !WATCHED_RESOURCE_NAMES.some((other) => other !== n && n.includes(other)),
+).sort()
 
 /** All resource needles in one expression: one pass over the text finds the next of any of them. */
 export const RESOURCE_PATTERN = new RegExp(RESOURCE_NEEDLES.join('|'))

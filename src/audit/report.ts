@@ -43,11 +43,19 @@ export function reportHead(window: TimeWindow, sources: readonly SourceOutcome[]
     apiVersion: 'kubectl-audit/v1',
     kind: 'PolicyChangeReport',
     window: {since: rfc3339(window.sinceMs), until: rfc3339(window.untilMs)},
-    sources: sources.map(({name, bytesRead, events, malformed, error}) => (error === null ? {name, bytesRead, events, malformed, complete: true} : {name, bytesRead, events, malformed, complete: false, reason: error})),
+    sources: sources.map(({name, bytesRead, events, malformed, error}) =>
+      error === null
+        ? {name, bytesRead, events, malformed, complete: true}
+        : {name, bytesRead, events, malformed, complete: false, reason: error},
+    ),
   }
 }
 
-export function buildReport(window: TimeWindow, sources: readonly SourceOutcome[], changes: PolicyChange[]): PolicyChangeReport {
+export function buildReport(
+  window: TimeWindow,
+  sources: readonly SourceOutcome[],
+  changes: PolicyChange[],
+): PolicyChangeReport {
   return {...reportHead(window, sources), summary: summarize(changes), changes}
 }
 
@@ -55,7 +63,10 @@ export function buildReport(window: TimeWindow, sources: readonly SourceOutcome[
  * The whole report, its changes walked and kept the first time they are read: a program that runs
  * the command gets what -o json prints, and a run that never reads them never holds them all.
  */
-export function reportWithChanges(head: Omit<PolicyChangeReport, 'changes'>, walk: () => Iterable<PolicyChange>): PolicyChangeReport {
+export function reportWithChanges(
+  head: Omit<PolicyChangeReport, 'changes'>,
+  walk: () => Iterable<PolicyChange>,
+): PolicyChangeReport {
   let changes: PolicyChange[] | undefined
   const report = {...head} as PolicyChangeReport
   Object.defineProperty(report, 'changes', {
@@ -81,7 +92,11 @@ export interface ChangeTally {
 }
 
 /** Walks changes in report order once; keeps only the newest `keepNewest` selected ones (Infinity: all). */
-export function tallyChanges(changes: Iterable<PolicyChange>, isSelected: (change: PolicyChange) => boolean, keepNewest: number): ChangeTally {
+export function tallyChanges(
+  changes: Iterable<PolicyChange>,
+  isSelected: (change: PolicyChange) => boolean,
+  keepNewest: number,
+): ChangeTally {
   const counter = new SummaryCounter()
   let inWindow = 0
   let selected = 0
@@ -107,5 +122,9 @@ function rfc3339(ms: number | null): string | null {
   const seconds = Math.floor(us / 1_000_000)
   const fraction = String(us - seconds * 1_000_000).padStart(6, '0')
   const text = new Date(seconds * 1000).toISOString().replace('.000Z', '')
-  return fraction === '000000' ? `${text}Z` : fraction.endsWith('000') ? `${text}.${fraction.slice(0, 3)}Z` : `${text}.${fraction}Z`
+  return fraction === '000000'
+    ? `${text}Z`
+    : fraction.endsWith('000')
+      ? `${text}.${fraction.slice(0, 3)}Z`
+      : `${text}.${fraction}Z`
 }

@@ -21,7 +21,8 @@ export function selectChanges(changes: readonly PolicyChange[], selection: Chang
 export function changeMatcher(selection: ChangeSelection): (change: PolicyChange) => boolean {
   const userGlobs = selection.users.map(compileGlob)
   return (c) =>
-    (userGlobs.length === 0 || userGlobs.some((matches) => matches(c.user) || (c.impersonatedUser !== null && matches(c.impersonatedUser)))) &&
+    (userGlobs.length === 0 ||
+      userGlobs.some((matches) => matches(c.user) || (c.impersonatedUser !== null && matches(c.impersonatedUser)))) &&
     (selection.verbs.length === 0 || selection.verbs.includes(c.verb)) &&
     (selection.resources === null || selection.resources.has(`${c.resource}.${c.apiGroup}`)) &&
     (selection.namespaces.length === 0 || (c.namespace !== null && selection.namespaces.includes(c.namespace))) &&

@@ -32,7 +32,9 @@ export class SummaryCounter {
 
   /** Sorted by succeeded+failed+unknown descending, then user, then verb (ARCHITECTURE.md, Contracts). */
   summary(): SummaryRow[] {
-    return [...this.byUser.values()].flatMap((verbs) => [...verbs.values()].map((row) => ({...row}))).sort((a, b) => total(b) - total(a) || compare(a.user, b.user) || compare(a.verb, b.verb))
+    return [...this.byUser.values()]
+      .flatMap((verbs) => [...verbs.values()].map((row) => ({...row})))
+      .sort((a, b) => total(b) - total(a) || compare(a.user, b.user) || compare(a.verb, b.verb))
   }
 }
 

@@ -36,8 +36,12 @@ export function keepsBodies(event: AuditEvent, keeping: BodyKeeping | undefined)
   // A create may name its object only in the body (generateName, or the aggregated API's).
   const name = ref.name || bodyName(event.responseObject) || bodyName(event.requestObject)
   if (!name) return true
-  const key = (namespace: string | null) => objectKey({apiGroup: ref.apiGroup, resource: ref.resource, namespace, name})!
-  return keeping.objects.includes(key(ref.namespace || null)) || (ref.namespace !== '' && keeping.objects.includes(key(ANY_NAMESPACE)))
+  const key = (namespace: string | null) =>
+    objectKey({apiGroup: ref.apiGroup, resource: ref.resource, namespace, name})!
+  return (
+    keeping.objects.includes(key(ref.namespace || null)) ||
+    (ref.namespace !== '' && keeping.objects.includes(key(ANY_NAMESPACE)))
+  )
 }
 
 /**
@@ -47,19 +51,23 @@ export function keepsBodies(event: AuditEvent, keeping: BodyKeeping | undefined)
 export function keptOfEvent(event: AuditEvent, keeping: BodyKeeping | undefined): AuditEvent {
   if (!keepsBodies(event, keeping)) return slimEvent(event)
   // The object after the write is in its response: what was sent then says nothing more.
-  if (isObjectBody(event.responseObject) || event.verb === 'delete' || event.verb === 'deletecollection') return {...event, requestObject: undefined}
+  if (isObjectBody(event.responseObject) || event.verb === 'delete' || event.verb === 'deletecollection')
+    return {...event, requestObject: undefined}
   return event
 }
 
 /** The bodies a record of the event's change keeps (ChangeCollector's bodiesOf): only those keepsBodies. */
-export function bodiesFor(keeping: BodyKeeping | undefined): ((event: AuditEvent) => WriteBodies | undefined) | undefined {
+export function bodiesFor(
+  keeping: BodyKeeping | undefined,
+): ((event: AuditEvent) => WriteBodies | undefined) | undefined {
   if (keeping === undefined) return undefined
   return (event) => (keepsBodies(event, keeping) ? writeBodies(event) : undefined)
 }
 
 function writeBodies(event: AuditEvent): WriteBodies {
   const response = event.responseObject === undefined ? null : JSON.stringify(event.responseObject)
-  const requestNeeded = !isObjectBody(event.responseObject) && event.verb !== 'delete' && event.verb !== 'deletecollection'
+  const requestNeeded =
+    !isObjectBody(event.responseObject) && event.verb !== 'delete' && event.verb !== 'deletecollection'
   const request = event.requestObject === undefined || !requestNeeded ? null : JSON.stringify(event.requestObject)
   return {requestURI: event.requestURI, request, response}
 }
@@ -67,6 +75,7 @@ function writeBodies(event: AuditEvent): WriteBodies {
 function bodyName(body: unknown): string | undefined {
   if (!isObjectBody(body)) return undefined
   const metadata = body.metadata
-  const name = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).name : undefined
+  const name =
+    typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).name : undefined
   return typeof name === 'string' && name !== '' ? name : undefined
 }

@@ -24,7 +24,11 @@ export interface ApiAttempt {
 
 /** A non-2xx HTTP answer read without client-node (raw node:https requests). */
 export class HttpStatusError extends Error {
-  constructor(readonly code: number, readonly body: string, readonly headers: IncomingHttpHeaders = {}) {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+    readonly headers: IncomingHttpHeaders = {},
+  ) {
     super(`HTTP ${code}: ${body.split('\n')[0]}`)
     this.name = 'HttpStatusError'
   }
@@ -43,13 +47,25 @@ export class PlainHttpToTls extends Error {
   }
 }
 /** What a TLS client sees when the server answers in plain HTTP. */
-const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST'])
-const WAIT_LONGER = 'it may be overloaded, or something on the way holds requests; to wait longer, give --request-timeout (e.g. --request-timeout 2m)'
+const NOT_TLS_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+])
+const WAIT_LONGER =
+  'it may be overloaded, or something on the way holds requests; to wait longer, give --request-timeout (e.g. --request-timeout 2m)'
 
 const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
 ])
 
 /** The HTTP status of a failed call, when it got that far. */
@@ -75,7 +91,9 @@ export function refusalCodeOf(error: unknown): number | undefined {
 /** The response headers of a failed call, when it got an answer. */
 function headersOf(error: unknown): Record<string, string | string[] | undefined> {
   const headers = (error as {headers?: unknown} | null)?.headers
-  return typeof headers === 'object' && headers !== null ? headers as Record<string, string | string[] | undefined> : {}
+  return typeof headers === 'object' && headers !== null
+    ? (headers as Record<string, string | string[] | undefined>)
+    : {}
 }
 
 /** The Status `message` (or plain text) the server sent with a failure. */
@@ -98,7 +116,12 @@ export function apiErrorToUserError(error: unknown, attempt: ApiAttempt): UserEr
   const code = statusCodeOf(error)
   const serverMessage = serverMessageOf(error)
   const scope = attempt.namespace ? ` in namespace "${attempt.namespace}"` : ' (cluster-wide)'
-  const canI = attempt.verb.split(',').map((verb) => `kubectl auth can-i ${verb} ${attempt.resource}${attempt.namespace ? ` -n ${attempt.namespace}` : ''}`).join('; ')
+  const canI = attempt.verb
+    .split(',')
+    .map(
+      (verb) => `kubectl auth can-i ${verb} ${attempt.resource}${attempt.namespace ? ` -n ${attempt.namespace}` : ''}`,
+    )
+    .join('; ')
   switch (code) {
     case undefined:
       return networkError(error, attempt)
@@ -114,20 +137,30 @@ export function apiErrorToUserError(error: unknown, attempt: ApiAttempt): UserEr
           cause: error,
         })
       }
-      return new UserError(`permission denied: "${attempt.verb} ${attempt.resource}"${scope} is needed to ${attempt.purpose}`, {
-        hint: `check with: ${canI}`,
-        cause: error,
-      })
+      return new UserError(
+        `permission denied: "${attempt.verb} ${attempt.resource}"${scope} is needed to ${attempt.purpose}`,
+        {
+          hint: `check with: ${canI}`,
+          cause: error,
+        },
+      )
     case 429:
     case 503: {
       const retried = wasRetried(code, headersOf(error)['retry-after'])
       if (code === 503 && !retried) break
-      const what = code === 429 ? 'is throttling requests (429 Too Many Requests' : 'is unavailable (503 Service Unavailable'
-      return new UserError(`the API server at ${attempt.server} ${what}${retried ? `, still after ${THROTTLE_RETRIES} retries as it asked` : ''}) `
-        + `when asked to ${attempt.purpose}${serverMessage ? `: ${serverMessage}` : ''}`, {
-        hint: code === 429 ? 'it is overloaded, or limits this user (API Priority and Fairness): run again later' : 'run again later; `kubectl get --raw /readyz` tells when it is ready',
-        cause: error,
-      })
+      const what =
+        code === 429 ? 'is throttling requests (429 Too Many Requests' : 'is unavailable (503 Service Unavailable'
+      return new UserError(
+        `the API server at ${attempt.server} ${what}${retried ? `, still after ${THROTTLE_RETRIES} retries as it asked` : ''}) ` +
+          `when asked to ${attempt.purpose}${serverMessage ? `: ${serverMessage}` : ''}`,
+        {
+          hint:
+            code === 429
+              ? 'it is overloaded, or limits this user (API Priority and Fairness): run again later'
+              : 'run again later; `kubectl get --raw /readyz` tells when it is ready',
+          cause: error,
+        },
+      )
     }
     case 400:
       if (serverMessage?.includes(HTTP_TO_HTTPS)) return speaksHttps(attempt.server, error)
@@ -143,20 +176,33 @@ function stallError(stall: RequestStall, attempt: ApiAttempt, error: unknown): U
   switch (stall.phase) {
     case 'connect':
       return new UserError(`could not connect to the API server at ${server} within ${limit} (to ${purpose})`, {
-        hint: 'check the server address, your network and VPN: a firewall that drops packets looks like this', cause: error,
+        hint: 'check the server address, your network and VPN: a firewall that drops packets looks like this',
+        cause: error,
       })
     case 'first-byte':
-      return new UserError(`the API server at ${server} accepted the connection but sent no answer within ${limit} when asked to ${purpose}`, {hint: WAIT_LONGER, cause: error})
+      return new UserError(
+        `the API server at ${server} accepted the connection but sent no answer within ${limit} when asked to ${purpose}`,
+        {hint: WAIT_LONGER, cause: error},
+      )
     case 'idle':
-      return new UserError(`the API server at ${server} stopped sending its answer (nothing for ${limit}) when asked to ${purpose}`, {hint: WAIT_LONGER, cause: error})
+      return new UserError(
+        `the API server at ${server} stopped sending its answer (nothing for ${limit}) when asked to ${purpose}`,
+        {hint: WAIT_LONGER, cause: error},
+      )
     case 'request':
-      return new UserError(`the API server at ${server} did not answer within --request-timeout ${limit} when asked to ${purpose}`, {hint: 'check connectivity, or raise --request-timeout', cause: error})
+      return new UserError(
+        `the API server at ${server} did not answer within --request-timeout ${limit} when asked to ${purpose}`,
+        {hint: 'check connectivity, or raise --request-timeout', cause: error},
+      )
   }
 }
 
 /** A plain-HTTP request to a TLS port. */
 function speaksHttps(server: string, error: unknown): UserError {
-  return new UserError(`the API server at ${server} speaks HTTPS, not plain HTTP`, {hint: `write the address with https://: ${server.replace(/^http:/, 'https:')}`, cause: error})
+  return new UserError(`the API server at ${server} speaks HTTPS, not plain HTTP`, {
+    hint: `write the address with https://: ${server.replace(/^http:/, 'https:')}`,
+    cause: error,
+  })
 }
 
 /** The RequestStall in an error's cause chain, if a wait ran out. */
@@ -173,40 +219,66 @@ function networkError(error: unknown, attempt: ApiAttempt): UserError {
   const code = chain.map((e) => e.code).find((c): c is string => typeof c === 'string')
   const server = attempt.server
   if (code === 'ERR_PLAIN_HTTP_TO_TLS') return speaksHttps(server, error)
-  const unreachable = (cause: string, hint: string) => new UserError(`the API server at ${server} cannot be reached: ${cause}`, {hint, cause: error})
+  const unreachable = (cause: string, hint: string) =>
+    new UserError(`the API server at ${server} cannot be reached: ${cause}`, {hint, cause: error})
   const timedOut = chain.some((e) => e.name === 'TimeoutError' || e.message === 'Opening handshake has timed out')
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || (code === undefined && timedOut)) {
-    return new UserError(`the API server at ${server} did not answer in time`, {hint: 'check connectivity, or raise --request-timeout', cause: error})
+    return new UserError(`the API server at ${server} did not answer in time`, {
+      hint: 'check connectivity, or raise --request-timeout',
+      cause: error,
+    })
   }
   if (code === 'ECONNREFUSED') {
-    return unreachable('connection refused', 'is the cluster running, and is the server address right? (kubectl cluster-info; --server or the kubeconfig)')
+    return unreachable(
+      'connection refused',
+      'is the cluster running, and is the server address right? (kubectl cluster-info; --server or the kubeconfig)',
+    )
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return unreachable(`cannot resolve the host ${hostOf(server)}`, 'check the server address in the kubeconfig (or --server) and your DNS')
+    return unreachable(
+      `cannot resolve the host ${hostOf(server)}`,
+      'check the server address in the kubeconfig (or --server) and your DNS',
+    )
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
     return unreachable(`no route to ${hostOf(server)} (${code})`, 'check the server address, your network and VPN')
   }
   if (code && NOT_TLS_CODES.has(code)) {
-    return unreachable(`it does not speak TLS (${code})`, `if it serves plain HTTP (such as kubectl proxy), write the address with http://: ${server.replace(/^https:/, 'http:')}`)
+    return unreachable(
+      `it does not speak TLS (${code})`,
+      `if it serves plain HTTP (such as kubectl proxy), write the address with http://: ${server.replace(/^https:/, 'http:')}`,
+    )
   }
   const plainHttp = server.startsWith('http:')
   if (code === 'UND_ERR_SOCKET' || (plainHttp && code === 'ECONNRESET')) {
     // A TLS server drops a plain-HTTP request without a word (Go's answers with a 400, above).
-    return new UserError(`the API server at ${server} closed the connection without answering when asked to ${attempt.purpose}`, {
-      hint: plainHttp ? `if it serves HTTPS, write the address with https://: ${server.replace(/^http:/, 'https:')}` : 'check the server address: is it the API server that listens there?',
+    return new UserError(
+      `the API server at ${server} closed the connection without answering when asked to ${attempt.purpose}`,
+      {
+        hint: plainHttp
+          ? `if it serves HTTPS, write the address with https://: ${server.replace(/^http:/, 'https:')}`
+          : 'check the server address: is it the API server that listens there?',
+        cause: error,
+      },
+    )
+  }
+  if (code && TLS_CODES.has(code)) {
+    return unreachable(
+      `TLS verification failed (${code}${tlsReason(chain)})`,
+      "the kubeconfig's certificate-authority (or --certificate-authority) does not match the server's certificate",
+    )
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new UserError(`the connection to the API server at ${server} was reset while trying to ${attempt.purpose}`, {
       cause: error,
     })
   }
-  if (code && TLS_CODES.has(code)) {
-    return unreachable(`TLS verification failed (${code}${tlsReason(chain)})`, "the kubeconfig's certificate-authority (or --certificate-authority) does not match the server's certificate")
-  }
-  if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return new UserError(`the connection to the API server at ${server} was reset while trying to ${attempt.purpose}`, {cause: error})
-  }
   if (chain.some((e) => e.message === 'bad port')) {
     // fetch (undici) refuses ports browsers block, such as 1, 6000 and 10080, before connecting.
-    return unreachable(`port ${portOf(server)} is one that fetch refuses to connect to (a "bad port")`, 'serve or forward the API server on another port, e.g. kubectl proxy --port 8001')
+    return unreachable(
+      `port ${portOf(server)} is one that fetch refuses to connect to (a "bad port")`,
+      'serve or forward the API server on another port, e.g. kubectl proxy --port 8001',
+    )
   }
   if (chain.length > 1 && chain[0]!.message === 'fetch failed') {
     // fetch's own message says nothing: the cause, deepest first, is what went wrong.
@@ -237,7 +309,9 @@ function causeChain(error: unknown): ChainLink[] {
 
 /** Node's TLS errors say why in words after the code (`self-signed certificate in certificate chain`). */
 function tlsReason(chain: ChainLink[]): string {
-  const message = chain.map((e) => e.message).find((m): m is string => typeof m === 'string' && m !== 'fetch failed' && m !== '')
+  const message = chain
+    .map((e) => e.message)
+    .find((m): m is string => typeof m === 'string' && m !== 'fetch failed' && m !== '')
   return message ? `: ${message.split('\n')[0]}` : ''
 }
 
@@ -264,6 +338,7 @@ function afterColon(message: string): string {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : (error as {message?: string} | null)?.message ?? String(error)
+  const message =
+    error instanceof Error ? error.message : ((error as {message?: string} | null)?.message ?? String(error))
   return message.split('\n')[0]!
 }

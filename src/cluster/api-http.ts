@@ -22,7 +22,10 @@ export class ApiHttp {
   private options?: Promise<https.RequestOptions>
 
   /** `runSignal`: the run's; aborting it ends every request made here, besides each request's own signal. */
-  constructor(private readonly kc: KubeConfig, private readonly runSignal?: AbortSignal) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly runSignal?: AbortSignal,
+  ) {
     this.server = serverOf(kc)
     this.limits = limitsOf(kc)
   }
@@ -32,7 +35,12 @@ export class ApiHttp {
    * with a RequestStall if the server stops sending. Non-2xx answers other than those in `accept`
    * reject with HttpStatusError carrying the body.
    */
-  async get(path: string, headers: Record<string, string>, requestSignal?: AbortSignal, accept: number[] = []): Promise<IncomingMessage> {
+  async get(
+    path: string,
+    headers: Record<string, string>,
+    requestSignal?: AbortSignal,
+    accept: number[] = [],
+  ): Promise<IncomingMessage> {
     const base = await this.requestOptions()
     const signals = [this.runSignal, requestSignal].filter((s): s is AbortSignal => s !== undefined)
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]

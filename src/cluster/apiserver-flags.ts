@@ -57,7 +57,8 @@ function dropExecutable(words: readonly string[]): string[] {
   if (executable !== -1 && (first === -1 || executable < first)) {
     const next = words[executable + 1]
     // hyperkube takes the component as a subcommand.
-    const skip = basename(words[executable]) === 'hyperkube' && (next === 'kube-apiserver' || next === 'apiserver') ? 2 : 1
+    const skip =
+      basename(words[executable]) === 'hyperkube' && (next === 'kube-apiserver' || next === 'apiserver') ? 2 : 1
     return words.slice(executable + skip)
   }
   return first === -1 ? [] : words.slice(first)
@@ -153,7 +154,11 @@ function parseFlagTokens(tokens: readonly string[], context: {shell: boolean}): 
     if (!token.startsWith('--')) {
       // klog's -v is the one shorthand kube-apiserver has.
       if (/^-v(=\d+)?$/.test(token)) continue
-      problems.push(token.startsWith('-') ? `"${token}": one dash is read as shorthand letters, not as a flag; write --${token.slice(1)}` : `unexpected argument "${token}"`)
+      problems.push(
+        token.startsWith('-')
+          ? `"${token}": one dash is read as shorthand letters, not as a flag; write --${token.slice(1)}`
+          : `unexpected argument "${token}"`,
+      )
       continue
     }
     const body = token.slice(2)
@@ -169,7 +174,9 @@ function parseFlagTokens(tokens: readonly string[], context: {shell: boolean}): 
       // One YAML list item `- --audit-log-maxage =30`: pflag looks up "audit-log-maxage " and fails.
       const flagName = name.split(/\s/)[0]!
       const rest = body.slice(flagName.length).replace(/^\s*=?\s*/, '')
-      problems.push(`"${token}": kube-apiserver does not start: unknown flag "--${name}" (a space inside one argument); write --${flagName}${rest ? `=${rest}` : ''}`)
+      problems.push(
+        `"${token}": kube-apiserver does not start: unknown flag "--${name}" (a space inside one argument); write --${flagName}${rest ? `=${rest}` : ''}`,
+      )
       continue
     }
     if (eq !== -1) {
@@ -187,7 +194,8 @@ function parseFlagTokens(tokens: readonly string[], context: {shell: boolean}): 
       problems.push(`"${written}": the space before "=" makes the value "${value}"; write --${name}${value}`)
       continue
     }
-    if (value.startsWith('-') && eq === -1) problems.push(`"${written}": the value of --${name} looks like another flag`)
+    if (value.startsWith('-') && eq === -1)
+      problems.push(`"${written}": the value of --${name} looks like another flag`)
     if (!context.shell && /^(["']).*\1$/.test(value) && value.length >= 2) {
       problems.push(`"${written}": no shell runs this command, so the quotes are part of the value`)
     }
@@ -206,11 +214,16 @@ function basename(path: string): string {
  * Undefined when kube-apiserver would refuse it and not start.
  */
 export function parseIntFlag(value: string): number | undefined {
-  const match = /^([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])+|[1-9](?:_?\d)*|0)$/.exec(value)
+  const match =
+    /^([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?[0-7])+|[1-9](?:_?\d)*|0)$/.exec(value)
   if (!match) return undefined
   const digits = match[2]!.replaceAll('_', '')
   const prefixed = /^0[xXoObB]/.test(digits)
-  const magnitude = prefixed ? Number(digits.toLowerCase()) : digits.length > 1 && digits.startsWith('0') ? Number.parseInt(digits, 8) : Number(digits)
+  const magnitude = prefixed
+    ? Number(digits.toLowerCase())
+    : digits.length > 1 && digits.startsWith('0')
+      ? Number.parseInt(digits, 8)
+      : Number(digits)
   const parsed = match[1] === '-' ? -magnitude : magnitude
   return Number.isSafeInteger(parsed) ? parsed : undefined
 }

@@ -9,7 +9,12 @@ import type {NodeLike} from './managed-provider.js'
 
 /** The parts of a Pod this needs; client-node's V1Pod and raw JSON both fit. */
 export interface PodLike {
-  readonly metadata?: {readonly name?: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string>}
+  readonly metadata?: {
+    readonly name?: string
+    readonly namespace?: string
+    readonly labels?: Record<string, string>
+    readonly annotations?: Record<string, string>
+  }
   readonly spec?: {
     readonly nodeName?: string
     readonly containers?: ReadonlyArray<{
@@ -17,9 +22,17 @@ export interface PodLike {
       readonly image?: string
       readonly command?: readonly string[]
       readonly args?: readonly string[]
-      readonly volumeMounts?: ReadonlyArray<{readonly name?: string; readonly mountPath?: string; readonly subPath?: string; readonly readOnly?: boolean}>
+      readonly volumeMounts?: ReadonlyArray<{
+        readonly name?: string
+        readonly mountPath?: string
+        readonly subPath?: string
+        readonly readOnly?: boolean
+      }>
     }>
-    readonly volumes?: ReadonlyArray<{readonly name?: string; readonly hostPath?: {readonly path?: string; readonly type?: string}}>
+    readonly volumes?: ReadonlyArray<{
+      readonly name?: string
+      readonly hostPath?: {readonly path?: string; readonly type?: string}
+    }>
   }
 }
 
@@ -113,7 +126,8 @@ function distributionOfPod(pod: PodLike, image: string | undefined): ApiserverDi
   const labels = pod.metadata?.labels ?? {}
   const annotations = pod.metadata?.annotations ?? {}
   if (labels['k8s-app'] === 'kube-apiserver') return 'kops'
-  if (image?.includes('rancher/hardened-kubernetes') || Object.keys(annotations).some((k) => k.startsWith('rke2.io/'))) return 'rke2'
+  if (image?.includes('rancher/hardened-kubernetes') || Object.keys(annotations).some((k) => k.startsWith('rke2.io/')))
+    return 'rke2'
   if (Object.keys(annotations).some((k) => k.startsWith('kubeadm.kubernetes.io/'))) return 'kubeadm'
   return 'static-pod'
 }
@@ -140,14 +154,20 @@ export function apiserverFromNodeArgs(node: NodeLike): ApiserverInstance | undef
   for (let i = 1; i < words.length; i++) {
     const word = String(words[i])
     const [flag, inline] = splitOnce(word, '=')
-    const value = inline ?? (i + 1 < words.length && !String(words[i + 1]).startsWith('--') ? String(words[++i]) : 'true')
+    const value =
+      inline ?? (i + 1 < words.length && !String(words[i + 1]).startsWith('--') ? String(words[++i]) : 'true')
     if (flag === '--kube-apiserver-arg') apiserverArgs.push(value.startsWith('--') ? value : `--${value}`)
     else serverArgs.set(flag.replace(/^-+/, ''), value)
   }
   const parsed = parseApiserverCommand([], apiserverArgs)
   const flags = {...rke2AuditDefaults(distribution, serverArgs), ...parsed.flags}
   const nodeName = node.metadata?.name ?? null
-  const onHost = (p: string): MappedPath => ({path: p, hostPath: posix.isAbsolute(p) ? p : null, mount: null, mountedAs: null})
+  const onHost = (p: string): MappedPath => ({
+    path: p,
+    hostPath: posix.isAbsolute(p) ? p : null,
+    mount: null,
+    mountedAs: null,
+  })
   return {
     name: `node/${nodeName ?? '?'}`,
     nodeName,
@@ -169,7 +189,10 @@ export function apiserverFromNodeArgs(node: NodeLike): ApiserverInstance | undef
  * RKE2 turns audit on by itself with `--profile cis…` or its own `--audit-policy-file`, adding
  * the flags below (rke2 pkg/executor/staticpod). k3s adds nothing.
  */
-function rke2AuditDefaults(distribution: ApiserverDistribution, serverArgs: Map<string, string>): Record<string, string> {
+function rke2AuditDefaults(
+  distribution: ApiserverDistribution,
+  serverArgs: Map<string, string>,
+): Record<string, string> {
   if (distribution !== 'rke2') return {}
   const policyFile = serverArgs.get('audit-policy-file')
   if (!policyFile && !serverArgs.get('profile')?.startsWith('cis')) return {}

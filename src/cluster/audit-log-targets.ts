@@ -46,7 +46,11 @@ export interface FoundAuditLogs {
   warnings: string[]
 }
 
-export async function findAuditLogTargets(controlPlane: ControlPlane, query: TargetQuery, signal?: AbortSignal): Promise<FoundAuditLogs> {
+export async function findAuditLogTargets(
+  controlPlane: ControlPlane,
+  query: TargetQuery,
+  signal?: AbortSignal,
+): Promise<FoundAuditLogs> {
   const warnings: string[] = []
   const nodes = await listNodes(controlPlane)
 
@@ -57,7 +61,7 @@ export async function findAuditLogTargets(controlPlane: ControlPlane, query: Tar
     targets = onNodes.map((node) => ({node, path: query.logPath!, optional: false}))
   } else {
     ;({files: targets, stdout: stdoutLogs} = await discoverApiserverLogs(controlPlane, query, warnings))
-    targets.push(...await calicoLogs(controlPlane, warnings, signal))
+    targets.push(...(await calicoLogs(controlPlane, warnings, signal)))
   }
   if (query.nodes.length > 0) {
     targets = targets.filter((t) => query.nodes.includes(t.node))
@@ -80,12 +84,22 @@ export async function findAuditLogTargets(controlPlane: ControlPlane, query: Tar
   return {targets: dedupe(targets), stdoutLogs, warnings: [...new Set(warnings)]}
 }
 
-async function discoverApiserverLogs(controlPlane: ControlPlane, query: TargetQuery, warnings: string[]): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
+async function discoverApiserverLogs(
+  controlPlane: ControlPlane,
+  query: TargetQuery,
+  warnings: string[],
+): Promise<{files: AuditLogTarget[]; stdout: StdoutAuditLog[]}> {
   let discovery
   try {
     discovery = await controlPlane.apiservers()
   } catch (error) {
-    throw apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server: controlPlane.server})
+    throw apiErrorToUserError(error, {
+      verb: 'list',
+      resource: 'pods',
+      namespace: 'kube-system',
+      purpose: 'find the kube-apiserver pods',
+      server: controlPlane.server,
+    })
   }
   const targets: AuditLogTarget[] = []
   const stdout: StdoutAuditLog[] = []
@@ -97,42 +111,66 @@ async function discoverApiserverLogs(controlPlane: ControlPlane, query: TargetQu
     } else if (flag === '-') {
       const log = stdoutLogOf(instance)
       if (log) stdout.push(log)
-      else warnings.push(`${instance.name} writes audit events to the stdout of a process outside any pod (--audit-log-path=-), which the API cannot read; capture that output to a file and use -f`)
+      else
+        warnings.push(
+          `${instance.name} writes audit events to the stdout of a process outside any pod (--audit-log-path=-), which the API cannot read; capture that output to a file and use -f`,
+        )
     } else if (!instance.nodeName) {
       warnings.push(`${instance.name} runs on no known node`)
     } else if (!instance.auditLog?.hostPath) {
-      warnings.push(`${instance.name} writes ${flag} inside its container, on no hostPath volume; pass --log-path with the path on the node`)
+      warnings.push(
+        `${instance.name} writes ${flag} inside its container, on no hostPath volume; pass --log-path with the path on the node`,
+      )
     } else {
       targets.push({node: instance.nodeName, path: instance.auditLog.hostPath, optional: false})
     }
   }
   if (targets.length > 0 || stdout.length > 0) return {files: targets, stdout}
-  const elsewhere = discovery.instances.map((i) => i.nodeName).filter((n): n is string => n !== null && !query.nodes.includes(n))
+  const elsewhere = discovery.instances
+    .map((i) => i.nodeName)
+    .filter((n): n is string => n !== null && !query.nodes.includes(n))
   if (query.nodes.length > 0 && warnings.length === 0 && elsewhere.length > 0) {
-    throw new UserError(`no kube-apiserver runs on ${query.nodes.join(', ')}; they run on ${[...new Set(elsewhere)].join(', ')}`, {
-      hint: 'pick those nodes with --node, or give the log\'s path on your nodes with --log-path',
-    })
+    throw new UserError(
+      `no kube-apiserver runs on ${query.nodes.join(', ')}; they run on ${[...new Set(elsewhere)].join(', ')}`,
+      {
+        hint: "pick those nodes with --node, or give the log's path on your nodes with --log-path",
+      },
+    )
   }
 
   const lookedFor = `kube-system pods labelled ${APISERVER_LABEL_SELECTORS.join(' or ')}, and k3s/RKE2 node-args annotations`
   const refused = discovery.failures.map((f) => `${f.request}: ${f.status}`).join('; ')
   const managed = await controlPlane.managedProvider()
   if (managed) {
-    throw new UserError(`this is ${managed.name} (${managed.evidence}): its control plane and audit log are not on any node you can read`, {
-      hint: managedAuditAdvice(managed),
-    })
+    throw new UserError(
+      `this is ${managed.name} (${managed.evidence}): its control plane and audit log are not on any node you can read`,
+      {
+        hint: managedAuditAdvice(managed),
+      },
+    )
   }
-  if (warnings.length > 0) throw new UserError(warnings[0]!, {hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f'})
-  throw new UserError(`found no kube-apiserver audit log: looked for ${lookedFor}${refused ? ` (refused: ${refused})` : ''}`, {
-    hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
-  })
+  if (warnings.length > 0)
+    throw new UserError(warnings[0]!, {
+      hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+    })
+  throw new UserError(
+    `found no kube-apiserver audit log: looked for ${lookedFor}${refused ? ` (refused: ${refused})` : ''}`,
+    {
+      hint: 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+    },
+  )
 }
 
 /** Where the stdout of an apiserver pod is read: its pod, container and node (a k3s process has none). */
 export function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undefined {
   const slash = instance.name.indexOf('/')
   if (instance.source !== 'pod' || !instance.nodeName || !instance.container || slash === -1) return undefined
-  return {node: instance.nodeName, namespace: instance.name.slice(0, slash), pod: instance.name.slice(slash + 1), container: instance.container}
+  return {
+    node: instance.nodeName,
+    namespace: instance.name.slice(0, slash),
+    pod: instance.name.slice(slash + 1),
+    container: instance.container,
+  }
 }
 
 /**
@@ -140,7 +178,11 @@ export function stdoutLogOf(instance: ApiserverInstance): StdoutAuditLog | undef
  * its pods say it is written (--audit-log-path on a hostPath volume). OSS Calico's API server
  * writes none (peers.md §5): for a pod without the flag, the usual place is only a guess.
  */
-async function calicoLogs(controlPlane: ControlPlane, warnings: string[], signal: AbortSignal | undefined): Promise<AuditLogTarget[]> {
+async function calicoLogs(
+  controlPlane: ControlPlane,
+  warnings: string[],
+  signal: AbortSignal | undefined,
+): Promise<AuditLogTarget[]> {
   const {CoreV1Api} = await import('@kubernetes/client-node')
   const core = controlPlane.kc.makeApiClient(CoreV1Api)
   const targets: AuditLogTarget[] = []
@@ -162,22 +204,32 @@ async function calicoLogs(controlPlane: ControlPlane, warnings: string[], signal
       const hostPath = instance.auditLog?.hostPath
       if (hostPath) targets.push({node, path: hostPath, optional: false})
       else if (flag === undefined || flag === '') targets.push({node, path: CALICO_AUDIT_LOG, optional: true})
-      else warnings.push(`${instance.name} writes its audit log to ${flag}, on no hostPath volume: it cannot be read from the node`)
+      else
+        warnings.push(
+          `${instance.name} writes its audit log to ${flag}, on no hostPath volume: it cannot be read from the node`,
+        )
     }
   }
   return targets
 }
 
 /** Nodes that run an apiserver; else those labelled control-plane (or master). */
-async function controlPlaneNodes(controlPlane: ControlPlane, nodes: ReadonlyMap<string, V1Node> | undefined): Promise<string[]> {
+async function controlPlaneNodes(
+  controlPlane: ControlPlane,
+  nodes: ReadonlyMap<string, V1Node> | undefined,
+): Promise<string[]> {
   let fromApiservers: string[] = []
   try {
-    fromApiservers = (await controlPlane.apiservers()).instances.map((i) => i.nodeName).filter((n): n is string => n !== null)
+    fromApiservers = (await controlPlane.apiservers()).instances
+      .map((i) => i.nodeName)
+      .filter((n): n is string => n !== null)
   } catch {
     // Fall back on node labels below.
   }
   if (fromApiservers.length > 0) return [...new Set(fromApiservers)]
-  const labelled = [...(nodes?.values() ?? [])].filter((n) => CONTROL_PLANE_LABELS.some((l) => l in (n.metadata?.labels ?? {})))
+  const labelled = [...(nodes?.values() ?? [])].filter((n) =>
+    CONTROL_PLANE_LABELS.some((l) => l in (n.metadata?.labels ?? {})),
+  )
   if (labelled.length > 0) return labelled.map((n) => n.metadata!.name!)
   throw new UserError('found no control-plane node to read --log-path on', {hint: 'name the node(s) with --node'})
 }
@@ -187,7 +239,12 @@ async function listNodes(controlPlane: ControlPlane): Promise<ReadonlyMap<string
   try {
     return (await controlPlane.nodes()).byName
   } catch (error) {
-    throw apiErrorToUserError(error, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server: controlPlane.server})
+    throw apiErrorToUserError(error, {
+      verb: 'list',
+      resource: 'nodes',
+      purpose: 'list the nodes',
+      server: controlPlane.server,
+    })
   }
 }
 

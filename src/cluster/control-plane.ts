@@ -46,7 +46,10 @@ export class ControlPlane {
   private provider?: Promise<ManagedProvider | undefined>
 
   /** `signal`: the run's; an interrupted run stops waiting for answers. */
-  constructor(readonly kc: KubeConfig, private readonly signal?: AbortSignal) {
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly signal?: AbortSignal,
+  ) {
     this.server = serverOf(kc)
   }
 
@@ -116,7 +119,10 @@ export class ControlPlane {
    */
   managedProvider(): Promise<ManagedProvider | undefined> {
     this.provider ??= (async () => {
-      const gitVersion = await this.version().then((v) => v.gitVersion, () => undefined)
+      const gitVersion = await this.version().then(
+        (v) => v.gitVersion,
+        () => undefined,
+      )
       const nodes = await this.nodes()
       return detectManagedProvider(gitVersion, [...(nodes.byName?.values() ?? [])] as NodeLike[])
     })()

@@ -8,8 +8,10 @@ import {UserError} from '../errors.js'
 /** What installs the credential plugins that managed clusters' kubeconfigs run. */
 const INSTALLERS: Readonly<Record<string, string>> = {
   aws: 'install the AWS CLI v2 (https://aws.amazon.com/cli/); `aws eks update-kubeconfig` writes this entry',
-  'aws-iam-authenticator': 'install aws-iam-authenticator (https://github.com/kubernetes-sigs/aws-iam-authenticator), or rewrite the entry for the AWS CLI: aws eks update-kubeconfig --name CLUSTER',
-  'gke-gcloud-auth-plugin': 'install it with `gcloud components install gke-gcloud-auth-plugin` (or the google-cloud-cli-gke-gcloud-auth-plugin package)',
+  'aws-iam-authenticator':
+    'install aws-iam-authenticator (https://github.com/kubernetes-sigs/aws-iam-authenticator), or rewrite the entry for the AWS CLI: aws eks update-kubeconfig --name CLUSTER',
+  'gke-gcloud-auth-plugin':
+    'install it with `gcloud components install gke-gcloud-auth-plugin` (or the google-cloud-cli-gke-gcloud-auth-plugin package)',
   gcloud: 'install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install)',
   kubelogin: 'install kubelogin: `az aks install-cli`, or https://azure.github.io/kubelogin',
   'kubectl-oidc_login': 'install it with `kubectl krew install oidc-login`',
@@ -32,11 +34,17 @@ export function credentialError(error: unknown, user: User | null): UserError | 
   const who = user ? `kubeconfig user "${user.name}"` : 'kubeconfig user'
   if (code === 'ENOENT' && typeof syscall === 'string' && syscall.startsWith('spawn')) {
     const missing = typeof path === 'string' ? path : (command ?? syscall.slice('spawn '.length))
-    const name = missing.split(/[\\/]/).pop()!.replace(/\.exe$/i, '')
-    return new UserError(`the ${who} gets its credentials from the command "${missing}", which is not installed (or not on PATH)`, {
-      hint: INSTALLERS[name] ?? `install ${name}, or choose another user or context (--kube-user, --context)`,
-      cause: error,
-    })
+    const name = missing
+      .split(/[\\/]/)
+      .pop()!
+      .replace(/\.exe$/i, '')
+    return new UserError(
+      `the ${who} gets its credentials from the command "${missing}", which is not installed (or not on PATH)`,
+      {
+        hint: INSTALLERS[name] ?? `install ${name}, or choose another user or context (--kube-user, --context)`,
+        cause: error,
+      },
+    )
   }
   if (code === 'ENOENT' && syscall === 'open' && typeof path === 'string') {
     return new UserError(`the kubeconfig names the file "${path}", which does not exist`, {
@@ -56,7 +64,8 @@ export function credentialError(error: unknown, user: User | null): UserError | 
 }
 
 function pluginCommand(user: User | null): string | undefined {
-  const exec = (user?.exec ?? (user?.authProvider as {config?: {exec?: unknown}} | undefined)?.config?.exec) as {command?: unknown} | undefined
+  const exec = (user?.exec ?? (user?.authProvider as {config?: {exec?: unknown}} | undefined)?.config?.exec) as
+    {command?: unknown} | undefined
   return typeof exec?.command === 'string' ? exec.command : undefined
 }
 

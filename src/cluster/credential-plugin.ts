@@ -41,7 +41,10 @@ export function boundCredentialPlugin(kc: KubeConfig, limitMs: number, signal?: 
   const exec = execOf(user)
   if (!user || !exec) return
   const {exec: _exec, authProvider, ...rest} = user
-  const stripped: User = {...rest, ...(authProvider && !(authProvider as {config?: {exec?: unknown}}).config?.exec ? {authProvider} : {})}
+  const stripped: User = {
+    ...rest,
+    ...(authProvider && !(authProvider as {config?: {exec?: unknown}}).config?.exec ? {authProvider} : {}),
+  }
   kc.loadFromOptions({
     clusters: kc.clusters,
     users: kc.users.map((u) => (u === user ? stripped : u)),
@@ -52,7 +55,8 @@ export function boundCredentialPlugin(kc: KubeConfig, limitMs: number, signal?: 
 }
 
 function execOf(user: User | null): ExecConfig | undefined {
-  const exec = (user?.exec ?? (user?.authProvider as {config?: {exec?: unknown}} | undefined)?.config?.exec) as ExecConfig | undefined
+  const exec = (user?.exec ?? (user?.authProvider as {config?: {exec?: unknown}} | undefined)?.config?.exec) as
+    ExecConfig | undefined
   return typeof exec?.command === 'string' && exec.command !== '' ? exec : undefined
 }
 
@@ -61,7 +65,12 @@ export class CredentialPlugin {
   private running?: Promise<ExecCredential>
 
   /** `user`: as the kubeconfig has it, exec included (for messages). */
-  constructor(private readonly user: User, private readonly exec: ExecConfig, private readonly limitMs: number, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly user: User,
+    private readonly exec: ExecConfig,
+    private readonly limitMs: number,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   isAuthProvider(user: User): boolean {
     return user.name === this.user.name
@@ -102,10 +111,19 @@ function runPlugin(user: User, exec: ExecConfig, limitMs: number, signal?: Abort
   const env: NodeJS.ProcessEnv = {...process.env}
   for (const {name, value} of exec.env ?? []) env[name] = value
   // What kubectl tells a plugin: which ExecCredential version to print, and that nobody can answer a prompt.
-  if (exec.apiVersion) env.KUBERNETES_EXEC_INFO = JSON.stringify({apiVersion: exec.apiVersion, kind: 'ExecCredential', spec: {interactive: false}})
+  if (exec.apiVersion)
+    env.KUBERNETES_EXEC_INFO = JSON.stringify({
+      apiVersion: exec.apiVersion,
+      kind: 'ExecCredential',
+      spec: {interactive: false},
+    })
   const commandLine = [exec.command, ...(exec.args ?? [])].join(' ')
   return new Promise<ExecCredential>((resolve, reject) => {
-    const child = spawn(exec.command, exec.args ?? [], {env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32'})
+    const child = spawn(exec.command, exec.args ?? [], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    })
     live.add(child)
     if (!endOnExit) {
       endOnExit = true
@@ -123,36 +141,52 @@ function runPlugin(user: User, exec: ExecConfig, limitMs: number, signal?: Abort
       signal?.removeEventListener('abort', onAbort)
       outcome()
     }
-    const stop = (error: unknown) => settle(() => {
-      endGroup(child, 'SIGTERM')
-      reject(error)
-    })
-    const timer = setTimeout(() => stop(new UserError(`the kubeconfig user "${user.name}" gets its credentials from the command "${exec.command}", which did not answer within ${formatLimit(limitMs)}; it was stopped`, {
-      hint: `run it yourself to see what it waits for (a login, a prompt, the network): ${commandLine}`,
-    })), limitMs)
+    const stop = (error: unknown) =>
+      settle(() => {
+        endGroup(child, 'SIGTERM')
+        reject(error)
+      })
+    const timer = setTimeout(
+      () =>
+        stop(
+          new UserError(
+            `the kubeconfig user "${user.name}" gets its credentials from the command "${exec.command}", which did not answer within ${formatLimit(limitMs)}; it was stopped`,
+            {
+              hint: `run it yourself to see what it waits for (a login, a prompt, the network): ${commandLine}`,
+            },
+          ),
+        ),
+      limitMs,
+    )
     const onAbort = () => stop(signal!.reason)
     signal?.addEventListener('abort', onAbort, {once: true})
-    child.stdout!.setEncoding('utf8').on('data', (data: string) => { stdout += data })
+    child.stdout!.setEncoding('utf8').on('data', (data: string) => {
+      stdout += data
+    })
     child.stderr!.setEncoding('utf8').on('data', (data: string) => {
       if (stderr.length < STDERR_KEPT) stderr += data
     })
-    child.on('error', (error) => settle(() => {
-      live.delete(child)
-      reject(credentialError(error, user) ?? error)
-    }))
+    child.on('error', (error) =>
+      settle(() => {
+        live.delete(child)
+        reject(credentialError(error, user) ?? error)
+      }),
+    )
     child.on('exit', () => live.delete(child))
     // 'close': the plugin exited and its output is all in (unless something it started holds the pipes: the limit ends that).
-    child.on('close', (code) => settle(() => {
-      if (code !== 0) {
-        reject(credentialError(new Error(stderr || `exit status ${code}`), user) ?? new Error(stderr))
-        return
-      }
-      try {
-        resolve(JSON.parse(stdout) as ExecCredential)
-      } catch (error) {
-        reject(credentialError(new Error(`it printed no ExecCredential (${(error as Error).message})`), user))
-      }
-    }))
+    child.on('close', (code) =>
+      settle(() => {
+        if (code !== 0) {
+          reject(credentialError(new Error(stderr || `exit status ${code}`), user) ?? new Error(stderr))
+          return
+        }
+        try {
+          resolve(JSON.parse(stdout) as ExecCredential)
+        } catch (error) {
+          reject(credentialError(new Error(`it printed no ExecCredential (${(error as Error).message})`), user))
+        }
+      }),
+    )
   })
 }
 

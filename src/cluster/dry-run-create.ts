@@ -34,14 +34,23 @@ export async function dryRunCreate(kc: KubeConfig, request: DryRunCreate, signal
   const options = await requestOptions(request.auditID, signal)
   const {apiGroup: group, version, resource: plural, body} = request
   try {
-    const answer = request.namespace === null
-      ? await api.createClusterCustomObjectWithHttpInfo({group, version, plural, body, dryRun: 'All'}, options)
-      : await api.createNamespacedCustomObjectWithHttpInfo({group, version, namespace: request.namespace, plural, body, dryRun: 'All'}, options)
+    const answer =
+      request.namespace === null
+        ? await api.createClusterCustomObjectWithHttpInfo({group, version, plural, body, dryRun: 'All'}, options)
+        : await api.createNamespacedCustomObjectWithHttpInfo(
+            {group, version, namespace: request.namespace, plural, body, dryRun: 'All'},
+            options,
+          )
     return {accepted: true, code: answer.httpStatusCode, echoedAuditID: auditIDOf(answer.headers)}
   } catch (error) {
     const code = refusalCodeOf(error)
     if (code === undefined) throw error
-    return {accepted: false, code, message: serverMessageOf(error) ?? '', echoedAuditID: auditIDOf((error as {headers?: unknown}).headers)}
+    return {
+      accepted: false,
+      code,
+      message: serverMessageOf(error) ?? '',
+      echoedAuditID: auditIDOf((error as {headers?: unknown}).headers),
+    }
   }
 }
 

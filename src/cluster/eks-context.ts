@@ -32,7 +32,10 @@ export function eksContext(view: KubeContextView): EksContext | undefined {
     name ??= cluster ?? null
     region ??= where ?? null
   }
-  for (const [what, text] of [['context name', view.contextName], ['cluster name', view.clusterName]] as const) {
+  for (const [what, text] of [
+    ['context name', view.contextName],
+    ['cluster name', view.clusterName],
+  ] as const) {
     const arn = ARN.exec(text)
     if (arn) found(`${what} (cluster ARN)`, arn[2], arn[1])
   }
@@ -62,7 +65,10 @@ interface PluginArgs {
  * eksctl), or `aws-iam-authenticator token -i C [-r A]`; undefined for any other plugin.
  */
 function credentialPlugin(command: string, args: readonly string[]): PluginArgs | undefined {
-  const tool = command.split(/[\\/]/).pop()!.replace(/\.exe$/i, '')
+  const tool = command
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.exe$/i, '')
   const value = (...names: string[]) => {
     for (let i = 0; i < args.length; i++) {
       for (const n of names) {
@@ -74,7 +80,12 @@ function credentialPlugin(command: string, args: readonly string[]): PluginArgs 
   }
   const common = {region: value('--region'), profile: value('--profile')}
   if (args.includes('eks') && args.includes('get-token')) {
-    return {tool: `${tool} eks get-token`, cluster: value('--cluster-name', '--cluster-id'), role: value('--role-arn', '--role'), ...common}
+    return {
+      tool: `${tool} eks get-token`,
+      cluster: value('--cluster-name', '--cluster-id'),
+      role: value('--role-arn', '--role'),
+      ...common,
+    }
   }
   if (/aws-iam-authenticator$/.test(tool) && args.includes('token')) {
     return {tool, cluster: value('-i', '--cluster-id'), role: value('-r', '--role'), ...common}

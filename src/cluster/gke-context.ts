@@ -46,12 +46,20 @@ export function contextView(kc: KubeConfig): KubeContextView | undefined {
 /** The GKE cluster of a context, or undefined when nothing in it says GKE. */
 export function inferGkeCluster(view: KubeContextView): GkeClusterGuess | undefined {
   // A renamed context (kubectx prod=gke_…) keeps the cluster and user entries' names.
-  for (const [what, name] of [['context', view.contextName], ['cluster entry', view.clusterName], ['user entry', view.userName]] as const) {
+  for (const [what, name] of [
+    ['context', view.contextName],
+    ['cluster entry', view.clusterName],
+    ['user entry', view.userName],
+  ] as const) {
     const m = GKE_NAME.exec(name)
     if (m) return {project: m[1], location: m[2], cluster: m[3], evidence: `kubeconfig ${what} ${name}`}
   }
-  const command = view.exec?.command.split(/[\\/]/).pop()?.replace(/\.exe$/i, '')
-  if (command === 'gke-gcloud-auth-plugin') return {evidence: `the kubeconfig user ${view.userName} runs gke-gcloud-auth-plugin`}
+  const command = view.exec?.command
+    .split(/[\\/]/)
+    .pop()
+    ?.replace(/\.exe$/i, '')
+  if (command === 'gke-gcloud-auth-plugin')
+    return {evidence: `the kubeconfig user ${view.userName} runs gke-gcloud-auth-plugin`}
   if (view.authProvider === 'gcp') return {evidence: `the kubeconfig user ${view.userName} uses the gcp auth provider`}
   return undefined
 }

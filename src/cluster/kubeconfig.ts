@@ -9,7 +9,15 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {delimiter, join, resolve} from 'node:path'
 
-import type {ApiConstructor, ApiType, Cluster, Configuration, KubeConfig, RequestContext, User} from '@kubernetes/client-node'
+import type {
+  ApiConstructor,
+  ApiType,
+  Cluster,
+  Configuration,
+  KubeConfig,
+  RequestContext,
+  User,
+} from '@kubernetes/client-node'
 
 import type {Dispatcher} from 'undici'
 
@@ -44,7 +52,8 @@ export interface KubeConnectionOptions {
   readonly verbose?: boolean
 }
 
-const HINT = 'point at a cluster with --kubeconfig or KUBECONFIG (doctor also works offline: --manifest and --policy-file)'
+const HINT =
+  'point at a cluster with --kubeconfig or KUBECONFIG (doctor also works offline: --manifest and --policy-file)'
 /** The names given to a cluster, user and context made from the flags alone (--server without a kubeconfig). */
 const FROM_FLAGS = 'command-line'
 const IMPERSONATE_GROUP = 'Impersonate-Group'
@@ -66,8 +75,12 @@ export function loadedUserOf(kc: KubeConfig): User | null {
 }
 
 /** `signal`: the run's; interrupting it stops a credential command that is running. */
-export async function loadKubeConfig(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr,
-  signal?: AbortSignal): Promise<KubeConfig> {
+export async function loadKubeConfig(
+  opts: KubeConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  stderr: NodeJS.WritableStream = process.stderr,
+  signal?: AbortSignal,
+): Promise<KubeConfig> {
   const k8s = await import('@kubernetes/client-node')
   const {KubeConfig} = k8s
   const kc = new KubeConfig()
@@ -132,10 +145,17 @@ function allowPlainHttp(kc: KubeConfig): void {
  * - a credential plugin that cannot run, said as what to install rather than as `spawn … ENOENT`.
  * `user`: the kubeconfig's user as loaded, exec plugin included, for messages.
  */
-function withRequestSettings(kc: KubeConfig, k8s: typeof import('@kubernetes/client-node'), limits: WaitLimits, groups: readonly string[], user: User | null): KubeConfig {
-  const credentials = <T>(call: Promise<T>): Promise<T> => call.catch((error: unknown) => {
-    throw credentialError(error, user) ?? error
-  })
+function withRequestSettings(
+  kc: KubeConfig,
+  k8s: typeof import('@kubernetes/client-node'),
+  limits: WaitLimits,
+  groups: readonly string[],
+  user: User | null,
+): KubeConfig {
+  const credentials = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      throw credentialError(error, user) ?? error
+    })
   const transport = boundedTransport(k8s, limits)
   const view = Object.create(kc) as KubeConfig
   view.applySecurityAuthentication = async (context: RequestContext) => {
@@ -153,11 +173,14 @@ function withRequestSettings(kc: KubeConfig, k8s: typeof import('@kubernetes/cli
   // client-node's own client configuration, with the transport swapped for the bounded one.
   view.makeApiClient = <T extends ApiType>(apiClientType: ApiConstructor<T>): T => {
     let config: Configuration | undefined
-    kc.makeApiClient.call(view, class {
-      constructor(made: Configuration) {
-        config = made
-      }
-    } as unknown as ApiConstructor<T>)
+    kc.makeApiClient.call(
+      view,
+      class {
+        constructor(made: Configuration) {
+          config = made
+        }
+      } as unknown as ApiConstructor<T>,
+    )
     return new apiClientType({...config!, httpApi: transport})
   }
   return view
@@ -184,7 +207,9 @@ async function boundDispatch(context: RequestContext, limits: WaitLimits, groups
     const given = options.headers ?? []
     const flat = Array.isArray(given)
       ? (given as string[])
-      : Object.entries(given as Record<string, string | string[] | undefined>).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().flatMap((v) => [name, v])))
+      : Object.entries(given as Record<string, string | string[] | undefined>).flatMap(([name, value]) =>
+          value === undefined ? [] : [value].flat().flatMap((v) => [name, v]),
+        )
     return dispatch({...bounded, headers: [...flat, ...groups.flatMap((group) => [IMPERSONATE_GROUP, group])]}, handler)
   }
   context.setDispatcher(dispatcher.compose(interceptor))
@@ -193,14 +218,17 @@ async function boundDispatch(context: RequestContext, limits: WaitLimits, groups
 /** Nothing says which cluster to use: callers with another way in (-f) can say so instead. */
 export class NoKubeconfigError extends UserError {
   constructor() {
-    super('no kubeconfig found ($KUBECONFIG is unset or lists no existing file, and ~/.kube/config does not exist)', {hint: HINT})
+    super('no kubeconfig found ($KUBECONFIG is unset or lists no existing file, and ~/.kube/config does not exist)', {
+      hint: HINT,
+    })
   }
 }
 
 /** The files to load, in kubectl's order of precedence. */
 function kubeconfigFiles(opts: KubeConnectionOptions, env: NodeJS.ProcessEnv): string[] {
   if (opts.kubeconfig !== undefined) {
-    if (!existsSync(opts.kubeconfig)) throw new UserError(`kubeconfig file "${opts.kubeconfig}" does not exist`, {hint: HINT})
+    if (!existsSync(opts.kubeconfig))
+      throw new UserError(`kubeconfig file "${opts.kubeconfig}" does not exist`, {hint: HINT})
     return [opts.kubeconfig]
   }
   if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).filter((file) => file && existsSync(file))
@@ -234,15 +262,23 @@ function applyOverrides(kc: KubeConfig, opts: KubeConnectionOptions): void {
   const cluster = kc.getCluster(current.cluster)
   const user = kc.getUser(current.user)
   if (!cluster) {
-    throw new UserError(`context "${current.name}" names cluster "${current.cluster}", which is not in the kubeconfig`, {hint: `known clusters: ${names(kc.clusters)}`})
+    throw new UserError(
+      `context "${current.name}" names cluster "${current.cluster}", which is not in the kubeconfig`,
+      {hint: `known clusters: ${names(kc.clusters)}`},
+    )
   }
   const clusterOverride = overriddenCluster(cluster, opts)
   // A context may name a user the kubeconfig lacks (no credentials): the flags can give it some.
-  const userOverride = opts.token === undefined && opts.impersonate === undefined ? user : overriddenUser(user ?? {name: current.user}, opts)
+  const userOverride =
+    opts.token === undefined && opts.impersonate === undefined
+      ? user
+      : overriddenUser(user ?? {name: current.user}, opts)
   if (clusterOverride === cluster && userOverride === user) return
   kc.loadFromOptions({
     clusters: kc.clusters.map((c) => (c === cluster ? clusterOverride : c)),
-    users: user ? kc.users.map((u) => (u === user ? userOverride! : u)) : [...kc.users, ...(userOverride ? [userOverride] : [])],
+    users: user
+      ? kc.users.map((u) => (u === user ? userOverride! : u))
+      : [...kc.users, ...(userOverride ? [userOverride] : [])],
     contexts: kc.contexts,
     currentContext: kc.currentContext,
   })
@@ -253,24 +289,40 @@ function applyOverrides(kc: KubeConfig, opts: KubeConnectionOptions): void {
  * replace the cluster's whole TLS trust (CA file, CA data and the skip setting together).
  */
 function overriddenCluster(cluster: Cluster, opts: KubeConnectionOptions): Cluster {
-  if (opts.server === undefined && opts.certificateAuthority === undefined && !opts.insecureSkipTlsVerify) return cluster
+  if (opts.server === undefined && opts.certificateAuthority === undefined && !opts.insecureSkipTlsVerify)
+    return cluster
   const {caData: _caData, caFile: _caFile, ...rest} = cluster
-  const trust = opts.certificateAuthority !== undefined || opts.insecureSkipTlsVerify
-    ? {skipTLSVerify: opts.insecureSkipTlsVerify ?? false, ...(opts.certificateAuthority !== undefined ? {caFile: caFile(opts.certificateAuthority)} : {})}
-    : {skipTLSVerify: cluster.skipTLSVerify, caData: cluster.caData, caFile: cluster.caFile}
+  const trust =
+    opts.certificateAuthority !== undefined || opts.insecureSkipTlsVerify
+      ? {
+          skipTLSVerify: opts.insecureSkipTlsVerify ?? false,
+          ...(opts.certificateAuthority !== undefined ? {caFile: caFile(opts.certificateAuthority)} : {}),
+        }
+      : {skipTLSVerify: cluster.skipTLSVerify, caData: cluster.caData, caFile: cluster.caFile}
   return {...rest, ...trust, server: opts.server ?? cluster.server}
 }
 
 /** --token replaces the user's credentials but its client certificate; --as names who to impersonate. */
 function overriddenUser(user: User, opts: KubeConnectionOptions): User {
-  const base: User = opts.token === undefined
-    ? user
-    : {name: user.name, certData: user.certData, certFile: user.certFile, keyData: user.keyData, keyFile: user.keyFile, token: opts.token}
+  const base: User =
+    opts.token === undefined
+      ? user
+      : {
+          name: user.name,
+          certData: user.certData,
+          certFile: user.certFile,
+          keyData: user.keyData,
+          keyFile: user.keyFile,
+          token: opts.token,
+        }
   return {...base, ...(opts.impersonate ? {impersonateUser: opts.impersonate.user} : {})}
 }
 
 function caFile(path: string): string {
-  if (!existsSync(path)) throw new UserError(`--certificate-authority file "${path}" does not exist`, {hint: "give the API server's CA certificate (PEM), as in the kubeconfig's certificate-authority"})
+  if (!existsSync(path))
+    throw new UserError(`--certificate-authority file "${path}" does not exist`, {
+      hint: "give the API server's CA certificate (PEM), as in the kubeconfig's certificate-authority",
+    })
   return resolve(path)
 }
 
@@ -278,20 +330,28 @@ function caFile(path: string): string {
 function selectContext(kc: KubeConfig, opts: KubeConnectionOptions): void {
   if (opts.context !== undefined) {
     if (!kc.getContextObject(opts.context)) {
-      throw new UserError(`context "${opts.context}" not found in the kubeconfig`, {hint: `known contexts: ${names(kc.contexts)}`})
+      throw new UserError(`context "${opts.context}" not found in the kubeconfig`, {
+        hint: `known contexts: ${names(kc.contexts)}`,
+      })
     }
     kc.setCurrentContext(opts.context)
   }
   const current = kc.getContextObject(kc.currentContext)
   if (!current) {
-    throw new UserError('the kubeconfig has no current context', {hint: `pick one with --context (known: ${names(kc.contexts)})`})
+    throw new UserError('the kubeconfig has no current context', {
+      hint: `pick one with --context (known: ${names(kc.contexts)})`,
+    })
   }
   if (opts.cluster === undefined && opts.kubeUser === undefined) return
   if (opts.cluster !== undefined && !kc.getCluster(opts.cluster)) {
-    throw new UserError(`cluster "${opts.cluster}" not found in the kubeconfig`, {hint: `known clusters: ${names(kc.clusters)}`})
+    throw new UserError(`cluster "${opts.cluster}" not found in the kubeconfig`, {
+      hint: `known clusters: ${names(kc.clusters)}`,
+    })
   }
   if (opts.kubeUser !== undefined && !kc.getUser(opts.kubeUser)) {
-    throw new UserError(`user "${opts.kubeUser}" not found in the kubeconfig`, {hint: `known users: ${names(kc.users)} (--kube-user picks one)`})
+    throw new UserError(`user "${opts.kubeUser}" not found in the kubeconfig`, {
+      hint: `known users: ${names(kc.users)} (--kube-user picks one)`,
+    })
   }
   const overridden = {...current, cluster: opts.cluster ?? current.cluster, user: opts.kubeUser ?? current.user}
   kc.loadFromOptions({

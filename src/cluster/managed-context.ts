@@ -40,7 +40,9 @@ export function contextView(kc: KubeConfig): KubeContextView | undefined {
 }
 
 function execPlugin(command: string, args: unknown, env: unknown): ExecPlugin {
-  const pairs = Array.isArray(env) ? env.filter((e): e is {name: string; value: string} => typeof e?.name === 'string' && typeof e?.value === 'string') : []
+  const pairs = Array.isArray(env)
+    ? env.filter((e): e is {name: string; value: string} => typeof e?.name === 'string' && typeof e?.value === 'string')
+    : []
   return {
     command,
     args: Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [],

@@ -12,13 +12,20 @@ export interface ManagedProvider {
 
 /** The parts of a Node this needs; client-node's V1Node and raw JSON both fit. */
 export interface NodeLike {
-  readonly metadata?: {readonly name?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string>}
+  readonly metadata?: {
+    readonly name?: string
+    readonly labels?: Record<string, string>
+    readonly annotations?: Record<string, string>
+  }
   readonly spec?: {readonly providerID?: string}
 }
 
 const NAMES: Record<ManagedProviderId, string> = {eks: 'Amazon EKS', gke: 'Google GKE', aks: 'Azure AKS'}
 
-export function detectManagedProvider(gitVersion: string | undefined, nodes: readonly NodeLike[]): ManagedProvider | undefined {
+export function detectManagedProvider(
+  gitVersion: string | undefined,
+  nodes: readonly NodeLike[],
+): ManagedProvider | undefined {
   const found = (id: ManagedProviderId, evidence: string): ManagedProvider => ({id, name: NAMES[id], evidence})
   if (gitVersion && /^v\d+\.\d+\.\d+-eks-/.test(gitVersion)) return found('eks', `server version ${gitVersion}`)
   if (gitVersion && /^v\d+\.\d+\.\d+-gke\./.test(gitVersion)) return found('gke', `server version ${gitVersion}`)
@@ -32,7 +39,8 @@ export function detectManagedProvider(gitVersion: string | undefined, nodes: rea
     if (gke) return found('gke', gke)
     const aks = label('kubernetes.azure.com/cluster')
     if (aks) return found('aks', aks)
-    if (node.spec?.providerID?.startsWith('azure://')) return found('aks', `provider ID ${node.spec.providerID} on node ${name}`)
+    if (node.spec?.providerID?.startsWith('azure://'))
+      return found('aks', `provider ID ${node.spec.providerID} on node ${name}`)
   }
   return undefined
 }

@@ -18,7 +18,11 @@ const ERROR_TEXT_LIMIT = 4096
  * Opens the WebSocket and resolves with the stream once it is open. The stream ends when the pod
  * side closes the connection, and fails with the kubelet's words when it could not connect.
  */
-export async function openPortForward(kc: KubeConfig, target: PortForwardTarget, signal?: AbortSignal): Promise<Duplex> {
+export async function openPortForward(
+  kc: KubeConfig,
+  target: PortForwardTarget,
+  signal?: AbortSignal,
+): Promise<Duplex> {
   signal?.throwIfAborted()
   const {PortForward} = await import('@kubernetes/client-node')
   const toPod = new PassThrough()
@@ -31,10 +35,14 @@ export async function openPortForward(kc: KubeConfig, target: PortForwardTarget,
     },
   })
   // disconnectOnErr false: a frame on a channel we did not ask for is ignored, not a hang-up.
-  const socket = await new PortForward(kc, false).portForward(target.namespace, target.pod, [target.port], fromPod, errors, toPod).catch((error: unknown) => {
-    // A refused upgrade comes as ws's ErrorEvent: `Unexpected server response: 403`.
-    throw error instanceof Error ? error : new Error(String((error as {message?: unknown} | null)?.message ?? error), {cause: error})
-  })
+  const socket = await new PortForward(kc, false)
+    .portForward(target.namespace, target.pod, [target.port], fromPod, errors, toPod)
+    .catch((error: unknown) => {
+      // A refused upgrade comes as ws's ErrorEvent: `Unexpected server response: 403`.
+      throw error instanceof Error
+        ? error
+        : new Error(String((error as {message?: unknown} | null)?.message ?? error), {cause: error})
+    })
   if (typeof socket === 'function') throw new Error('port-forward: no WebSocket')
   const stream = new Duplex({
     read() {

@@ -40,7 +40,9 @@ export function logRequests(stderr: NodeJS.WritableStream): void {
     const request = (message as {request: ClientRequest}).request
     started.set(request, performance.now())
     // A WebSocket (exec) ends its HTTP life at the upgrade, which no channel reports.
-    request.once('upgrade', (response: IncomingMessage) => line(request.method, urlOf(request), String(response.statusCode), started.get(request)))
+    request.once('upgrade', (response: IncomingMessage) =>
+      line(request.method, urlOf(request), String(response.statusCode), started.get(request)),
+    )
   })
   diagnostics.subscribe('http.client.response.finish', (message) => {
     const {request, response} = message as {request: ClientRequest; response: IncomingMessage}

@@ -43,7 +43,11 @@ export function boundedTransport(k8s: ClientNode, limits: WaitLimits): HttpLibra
  * A 400 is read here: Go's net/http answers a plain-HTTP request on its TLS port with one, and that
  * is no API answer (nothing was asked of the API) but a connection that could not be made.
  */
-async function notPlainHttpToTls(k8s: ClientNode, response: ResponseContext, limits: WaitLimits): Promise<ResponseContext> {
+async function notPlainHttpToTls(
+  k8s: ClientNode,
+  response: ResponseContext,
+  limits: WaitLimits,
+): Promise<ResponseContext> {
   const text = await boundedBody(response.body, limits).text()
   if (text.includes(HTTP_TO_HTTPS)) throw new PlainHttpToTls()
   const body: ResponseBody = {text: async () => text, binary: async () => Buffer.from(text), stream: () => null}
@@ -52,9 +56,10 @@ async function notPlainHttpToTls(k8s: ClientNode, response: ResponseContext, lim
 
 /** The body, whose read fails with a RequestStall when the server stops sending. */
 function boundedBody(body: ResponseBody, limits: WaitLimits): ResponseBody {
-  const told = <T>(read: Promise<T>) => read.catch((error: unknown) => {
-    throw stallOf(error, limits) ?? error
-  })
+  const told = <T>(read: Promise<T>) =>
+    read.catch((error: unknown) => {
+      throw stallOf(error, limits) ?? error
+    })
   return {
     text: () => told(body.text()),
     binary: () => told(body.binary()),

@@ -14,9 +14,12 @@ export interface Identity {
 export async function whoAmI(kc: KubeConfig, signal?: AbortSignal): Promise<Identity | undefined> {
   const {AuthenticationV1Api} = await import('@kubernetes/client-node')
   try {
-    const review = await abortable(kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
-      body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'},
-    }), signal)
+    const review = await abortable(
+      kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+        body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'},
+      }),
+      signal,
+    )
     const user = review.status?.userInfo
     return user?.username ? {name: user.username, groups: user.groups ?? []} : undefined
   } catch (error) {

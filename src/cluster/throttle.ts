@@ -16,7 +16,12 @@ const RETRIED_STATUSES = new Set([429, 503])
  * `retriesDone` retries; undefined when it is not to be retried (another status, no Retry-After,
  * or no retries left).
  */
-export function throttleRetryDelayMs(status: number, retryAfter: string | string[] | undefined, retriesDone: number, now: number = Date.now()): number | undefined {
+export function throttleRetryDelayMs(
+  status: number,
+  retryAfter: string | string[] | undefined,
+  retriesDone: number,
+  now: number = Date.now(),
+): number | undefined {
   if (!RETRIED_STATUSES.has(status) || retriesDone >= THROTTLE_RETRIES) return undefined
   const delay = retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now)
   return delay === undefined ? undefined : Math.min(delay, MAX_RETRY_DELAY_MS)
@@ -35,5 +40,7 @@ export function retryAfterMs(value: string | undefined, now: number = Date.now()
 
 /** Whether an answer that is still 429 or 503 was one the server asked to be retried (and so was, until retries ran out). */
 export function wasRetried(status: number, retryAfter: string | string[] | undefined): boolean {
-  return RETRIED_STATUSES.has(status) && retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) !== undefined
+  return (
+    RETRIED_STATUSES.has(status) && retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) !== undefined
+  )
 }

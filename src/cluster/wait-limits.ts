@@ -50,7 +50,11 @@ export type StallPhase = 'connect' | 'first-byte' | 'idle' | 'request'
 export class RequestStall extends Error {
   readonly code = 'ETIMEDOUT'
 
-  constructor(readonly phase: StallPhase, readonly limitMs: number, options: {cause?: unknown} = {}) {
+  constructor(
+    readonly phase: StallPhase,
+    readonly limitMs: number,
+    options: {cause?: unknown} = {},
+  ) {
     super(stallText(phase, limitMs), options)
     this.name = 'RequestStall'
   }

@@ -59,9 +59,17 @@ export abstract class BaseCommand extends Command {
       return unexpectedArgument(bin, id, args[0], flags.includes('file'))
     }
     if (Array.isArray(unknown) && typeof unknown[0] === 'string' && error.message.startsWith('Nonexistent flag')) {
-      return unknownFlag(bin, id, unknown[0], flags.filter((name) => !this.ctor.flags[name]?.hidden))
+      return unknownFlag(
+        bin,
+        id,
+        unknown[0],
+        flags.filter((name) => !this.ctor.flags[name]?.hidden),
+      )
     }
-    return new UserError(oneLine(error.message), {hint: `see ${bin} ${id} --help`, exitCode: (error as {oclif?: {exit?: number}}).oclif?.exit ?? 2})
+    return new UserError(oneLine(error.message), {
+      hint: `see ${bin} ${id} --help`,
+      exitCode: (error as {oclif?: {exit?: number}}).oclif?.exit ?? 2,
+    })
   }
 }
 
@@ -73,6 +81,12 @@ export function writeUserError(error: UserError, stderr: NodeJS.WritableStream):
 
 /** oclif's multi-line messages (`Parsing --limit` / `Expected an integer…`) as one line, without its own pointer to --help. */
 function oneLine(message: string): string {
-  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== 'See more help with --help')
-  return lines.reduce((text, line) => (text === '' ? line : /[:.]$/.test(text) ? `${text} ${line}` : `${text}: ${line}`), '')
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== 'See more help with --help')
+  return lines.reduce(
+    (text, line) => (text === '' ? line : /[:.]$/.test(text) ? `${text} ${line}` : `${text}: ${line}`),
+    '',
+  )
 }

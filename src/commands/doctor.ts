@@ -20,14 +20,29 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
 
   static override examples = [
     {description: 'Check the current cluster', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Check a policy file against the cluster, for a given user', command: '<%= config.bin %> <%= command.id %> --policy-file audit-policy.yaml --policy-user alice --policy-group ops'},
+    {
+      description: 'Check a policy file against the cluster, for a given user',
+      command:
+        '<%= config.bin %> <%= command.id %> --policy-file audit-policy.yaml --policy-user alice --policy-group ops',
+    },
     {
       description: 'Offline, on a control-plane node',
-      command: '<%= config.bin %> <%= command.id %> --manifest /etc/kubernetes/manifests/kube-apiserver.yaml --policy-file /etc/kubernetes/audit-policy.yaml',
+      command:
+        '<%= config.bin %> <%= command.id %> --manifest /etc/kubernetes/manifests/kube-apiserver.yaml --policy-file /etc/kubernetes/audit-policy.yaml',
     },
-    {description: 'Prove it: dry-run creates with our own Audit-ID, found again in the log', command: '<%= config.bin %> <%= command.id %> --probe'},
-    {description: 'Print a recommended policy', command: '<%= config.bin %> <%= command.id %> --print-policy > audit-policy.yaml'},
-    {description: 'Add rows for other resources', command: '<%= config.bin %> <%= command.id %> --resource pods/exec --resource clusterroles.rbac.authorization.k8s.io'},
+    {
+      description: 'Prove it: dry-run creates with our own Audit-ID, found again in the log',
+      command: '<%= config.bin %> <%= command.id %> --probe',
+    },
+    {
+      description: 'Print a recommended policy',
+      command: '<%= config.bin %> <%= command.id %> --print-policy > audit-policy.yaml',
+    },
+    {
+      description: 'Add rows for other resources',
+      command:
+        '<%= config.bin %> <%= command.id %> --resource pods/exec --resource clusterroles.rbac.authorization.k8s.io',
+    },
   ]
 
   static override flags = {...doctorFlags, ...outputFlags}
@@ -38,7 +53,9 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     if (options.printPolicy) {
       const {recommendedPolicy, recommendedPolicyYaml} = await import('../audit/policy/recommend.js')
       // YAML keeps the comments that say why each rule is there; -o json is the same policy.
-      process.stdout.write(options.output === 'json' ? `${JSON.stringify(recommendedPolicy(), null, 2)}\n` : recommendedPolicyYaml())
+      process.stdout.write(
+        options.output === 'json' ? `${JSON.stringify(recommendedPolicy(), null, 2)}\n` : recommendedPolicyYaml(),
+      )
       return undefined
     }
     // Everything past flag parsing loads on use: `policies` shares this module graph at start-up,
@@ -49,7 +66,12 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
       : await (await import('../doctor/cluster-facts.js')).gatherClusterFacts(options, run)
     if (options.probe) {
       const {runProbe} = await import('../doctor/probe.js')
-      facts = {...facts, probe: await runProbe(options, options.probe, facts, run, (line) => process.stderr.write(`${sanitize(line)}\n`))}
+      facts = {
+        ...facts,
+        probe: await runProbe(options, options.probe, facts, run, (line) =>
+          process.stderr.write(`${sanitize(line)}\n`),
+        ),
+      }
     }
     // An interrupted run is not an answer: no report, the exit is the signal's.
     run.signal.throwIfAborted()
@@ -57,7 +79,11 @@ Exit status: 0 when no check failed, 1 when one did, 2 when doctor could not run
     const report = buildReport(facts)
     const out = process.stdout
     if (!(await writeDocument(out, options.output, report))) {
-      const [{renderDoctorTable}, {makeChalk}, {terminalWidth}] = await Promise.all([import('../render/doctor-table.js'), import('../render/color.js'), import('../render/output.js')])
+      const [{renderDoctorTable}, {makeChalk}, {terminalWidth}] = await Promise.all([
+        import('../render/doctor-table.js'),
+        import('../render/color.js'),
+        import('../render/output.js'),
+      ])
       out.write(
         renderDoctorTable(report, {
           chalk: makeChalk(options.color, out),

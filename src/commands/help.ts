@@ -12,8 +12,11 @@ export default class Help extends BaseCommand {
   async run(): Promise<void> {
     const {args} = await this.parse(Help)
     const commands = this.config.commandIDs
-    if (args.command !== undefined && !commands.includes(args.command)) throw unknownCommand(this.config.bin, args.command, commands)
+    if (args.command !== undefined && !commands.includes(args.command))
+      throw unknownCommand(this.config.bin, args.command, commands)
     const HelpClass = await loadHelpClass(this.config)
-    await new HelpClass(this.config, this.config.pjson.oclif.helpOptions).showHelp(args.command === undefined ? [] : [args.command])
+    await new HelpClass(this.config, this.config.pjson.oclif.helpOptions).showHelp(
+      args.command === undefined ? [] : [args.command],
+    )
   }
 }

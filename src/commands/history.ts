@@ -24,12 +24,22 @@ The window is the whole log unless --since, --since-time or --until-time say oth
 Exit codes: 0 ran; 2 could not run; 3 ran, but a source could not be read to its end.`
 
   static override examples = [
-    {description: 'A Calico global network policy (through either API group)', command: '<%= config.bin %> <%= command.id %> gnp/security.allow-dns -f audit.log'},
-    {description: 'A Kubernetes network policy, as JSON', command: '<%= config.bin %> <%= command.id %> knp/allow-web -n shop -f audit.log -o json'},
-    {description: "Only alice's changes to a tier, from the cluster's logs", command: '<%= config.bin %> <%= command.id %> tier/security --user alice'},
+    {
+      description: 'A Calico global network policy (through either API group)',
+      command: '<%= config.bin %> <%= command.id %> gnp/security.allow-dns -f audit.log',
+    },
+    {
+      description: 'A Kubernetes network policy, as JSON',
+      command: '<%= config.bin %> <%= command.id %> knp/allow-web -n shop -f audit.log -o json',
+    },
+    {
+      description: "Only alice's changes to a tier, from the cluster's logs",
+      command: '<%= config.bin %> <%= command.id %> tier/security --user alice',
+    },
   ]
 
-  static override usage = '<%= command.id %> KIND/NAME [-n NAMESPACE] [-f FILE...] [--since <value>] [--user <value>...] [--verb <value>...] [--outcome succeeded|failed|all] [-o table|wide|json|yaml] [FLAGS]'
+  static override usage =
+    '<%= command.id %> KIND/NAME [-n NAMESPACE] [-f FILE...] [--since <value>] [--user <value>...] [--verb <value>...] [--outcome succeeded|failed|all] [-o table|wide|json|yaml] [FLAGS]'
   static override args = historyArgs
   static override flags = {...historyFlags, ...nonGreedy(clusterReadFlags), ...outputFlags}
 
@@ -40,15 +50,27 @@ Exit codes: 0 ran; 2 could not run; 3 ran, but a source could not be read to its
     const table = options.output === 'table' || options.output === 'wide'
     const read = await readChanges({...options, progress: table}, this.runContext())
 
-    const history = objectHistory(read.collector.changeWrites(), object, changeMatcher(options.selection), options.showAllFields)
+    const history = objectHistory(
+      read.collector.changeWrites(),
+      object,
+      changeMatcher(options.selection),
+      options.showAllFields,
+    )
     if (object.namespaced && object.namespace === null && history.namespaces.length > 1) {
-      throw new UserError(`${object.text} is in more than one namespace: ${history.namespaces.join(', ')}`, {hint: `say which with -n, e.g. kubectl audit history ${object.text} -n ${history.namespaces[0]}`})
+      throw new UserError(`${object.text} is in more than one namespace: ${history.namespaces.join(', ')}`, {
+        hint: `say which with -n, e.g. kubectl audit history ${object.text} -n ${history.namespaces[0]}`,
+      })
     }
     const namespace = object.namespace ?? (object.namespaced ? (history.namespaces[0] ?? null) : null)
     const report: ObjectHistoryReport = {
       ...reportHead(options.window, read.stats),
       kind: 'ObjectHistory',
-      object: {kind: object.kind, name: object.name, namespace, resources: object.resources.map((r) => `${r.resource}.${r.apiGroup}`)},
+      object: {
+        kind: object.kind,
+        name: object.name,
+        namespace,
+        resources: object.resources.map((r) => `${r.resource}.${r.apiGroup}`),
+      },
       startsMidway: history.startsMidway,
       total: history.total,
       changes: history.entries.map((entry) => ({...entry.change, ...entry.versions})),
@@ -69,7 +91,17 @@ Exit codes: 0 ran; 2 could not run; 3 ran, but a source could not be read to its
         const lines = await changeDetailLines(entry.whatChanged, entry.versions, view)
         below.push(entry.mayHaveDeleted ? [`    ${chalk.yellow('# may have deleted this object')}`, ...lines] : lines)
       }
-      await writeChunks(out, renderHistoryTable(report, {chalk, width, asked: object.text, below, firstVerb: history.first?.verb, selectionFlags: options.selectionFlags}))
+      await writeChunks(
+        out,
+        renderHistoryTable(report, {
+          chalk,
+          width,
+          asked: object.text,
+          below,
+          firstVerb: history.first?.verb,
+          selectionFlags: options.selectionFlags,
+        }),
+      )
     }
     if (read.incomplete) process.exitCode = INCOMPLETE_EXIT
     return report

@@ -17,7 +17,10 @@ export class Interrupt {
   private listening = false
   private finishing: ((signal: InterruptSignal) => void) | undefined
 
-  constructor(private readonly signals: SignalSource = process, private readonly exit: (code: number) => void = (code) => process.exit(code)) {}
+  constructor(
+    private readonly signals: SignalSource = process,
+    private readonly exit: (code: number) => void = (code) => process.exit(code),
+  ) {}
 
   /** Aborted by the first signal, with an Error naming it as the reason. */
   get signal(): AbortSignal {

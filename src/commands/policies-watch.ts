@@ -40,7 +40,12 @@ export interface PolicyChangeSummary {
 const SIGNAL_EXIT: Record<InterruptSignal, number> = {SIGINT: 0, SIGTERM: 143}
 const INCOMPLETE_EXIT = 3
 
-export async function watchPolicies(options: PoliciesOptions, opened: OpenedSources, run: RunContext, interrupt: Interrupt): Promise<PolicyChangeSummary> {
+export async function watchPolicies(
+  options: PoliciesOptions,
+  opened: OpenedSources,
+  run: RunContext,
+  interrupt: Interrupt,
+): Promise<PolicyChangeSummary> {
   try {
     return await watch(options, opened, run, interrupt)
   } finally {
@@ -48,7 +53,12 @@ export async function watchPolicies(options: PoliciesOptions, opened: OpenedSour
   }
 }
 
-async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunContext, interrupt: Interrupt): Promise<PolicyChangeSummary> {
+async function watch(
+  options: PoliciesOptions,
+  opened: OpenedSources,
+  run: RunContext,
+  interrupt: Interrupt,
+): Promise<PolicyChangeSummary> {
   const stderr = process.stderr
   const say = (line: string) => stderr.write(`${sanitize(line)}\n`)
   const store = opened.sources.find(isQuerySource)
@@ -57,12 +67,23 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
   run.signal.throwIfAborted()
 
   // What is there: read as `policies` reads it, the records kept sorted for the settling.
-  const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords})
+  const records = new ExternalSort<string>({
+    encode: (line) => line,
+    decode: (line) => line,
+    compare: compareEncodedRecords,
+  })
   const recordStore = encodedRecordStore(records)
   const collector = new ChangeCollector(options.filter, recordStore)
   const table = options.output === 'table' || options.output === 'wide'
   const progress = makeProgress(stderr, table)
-  const stats = await readSources(readFirst, {window: options.window, query: options.query, sink: collector, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update})
+  const stats = await readSources(readFirst, {
+    window: options.window,
+    query: options.query,
+    sink: collector,
+    concurrency: opened.concurrency,
+    signal: run.signal,
+    onProgress: progress.update,
+  })
   run.signal.throwIfAborted()
   progress.done()
   checkRead(stats)
@@ -74,7 +95,11 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
    */
   let held: string | undefined
   const out = {write: (text: string) => (held === undefined ? stdout.write(text) : (held += text))}
-  const view: WatchView = {format: options.output, chalk: makeChalk(options.color, stdout), width: options.output === 'table' ? terminalWidth(stdout, process.env) : undefined}
+  const view: WatchView = {
+    format: options.output,
+    chalk: makeChalk(options.color, stdout),
+    width: options.output === 'table' ? terminalWidth(stdout, process.env) : undefined,
+  }
   const yaml = options.output === 'yaml' ? await yamlRenderer() : undefined
   const isSelected = changeMatcher(options.selection)
   const counter = new SummaryCounter()
@@ -115,9 +140,17 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
       if (lines === undefined) {
         before = before.slice(-keep)
         lines = new ChangeLines(view, before, yaml)
-        out.write(beforeTitle(before.length, beforeCount, options.window.sinceMs, view) + lines.header() + before.map((c) => lines!.line(c)).join(''))
+        out.write(
+          beforeTitle(before.length, beforeCount, options.window.sinceMs, view) +
+            lines.header() +
+            before.map((c) => lines!.line(c)).join(''),
+        )
       }
-      say(followed.length === 0 ? 'nothing to follow: every log given was read whole' : `following ${followed.length === 1 ? followed[0]!.source.name : `${followed.length} logs`} for new changes; Ctrl-C to stop`)
+      say(
+        followed.length === 0
+          ? 'nothing to follow: every log given was read whole'
+          : `following ${followed.length === 1 ? followed[0]!.source.name : `${followed.length} logs`} for new changes; Ctrl-C to stop`,
+      )
     },
     onNotice: say,
   })
@@ -144,7 +177,11 @@ async function watch(options: PoliciesOptions, opened: OpenedSources, run: RunCo
  * written (not a rotated file) is read up to its last whole line and followed from there; a stream
  * (stdin, a pipe) is only followed, to its end; a rotated file is only read.
  */
-async function planFollowing(sources: readonly LogSource[], signal: AbortSignal, say: (line: string) => void): Promise<{readFirst: LogSource[]; followed: FollowedInput[]}> {
+async function planFollowing(
+  sources: readonly LogSource[],
+  signal: AbortSignal,
+  say: (line: string) => void,
+): Promise<{readFirst: LogSource[]; followed: FollowedInput[]}> {
   const readFirst: LogSource[] = []
   const followed: FollowedInput[] = []
   for (const source of sources) {
@@ -166,7 +203,9 @@ async function planFollowing(sources: readonly LogSource[], signal: AbortSignal,
       snapshot = await snapshotToLastLine(source, signal)
     } catch (error) {
       signal.throwIfAborted()
-      say(`${source.name}: cannot be read now (${(error as Error).message.split('\n')[0]}); following it from its start once it can be`)
+      say(
+        `${source.name}: cannot be read now (${(error as Error).message.split('\n')[0]}); following it from its start once it can be`,
+      )
       followed.push({source, from: 0, readUpToMs: null, format: undefined})
       continue
     }
@@ -186,7 +225,12 @@ function checkRead(stats: readonly SourceStats[]): void {
   const read = stats.filter((s) => !s.skipped)
   const eventless = read.filter(holdsNoEvents)
   if (eventless.length > 0 && read.every((s) => s.events === 0)) {
-    if (eventless.length === 1) throw new UserError(noEventsMessage(eventless[0]!), {hint: eventless[0]!.klog ? KLOG_HINT : "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path"})
+    if (eventless.length === 1)
+      throw new UserError(noEventsMessage(eventless[0]!), {
+        hint: eventless[0]!.klog
+          ? KLOG_HINT
+          : "give kube-apiserver's audit log: JSON lines, written to the file named by its --audit-log-path",
+      })
     throw new UserError('no source holds an audit event', {hint: sourceWarnings(stats).join('; ')})
   }
   for (const warning of sourceWarnings(stats)) process.stderr.write(`warning: ${sanitize(warning)}\n`)
@@ -211,8 +255,11 @@ function mergeStats(before: readonly SourceStats[], following: readonly SourceSt
 /** The line above the changes read before following: how many are listed, of how many, since when. */
 function beforeTitle(shown: number, total: number, sinceMs: number | null, view: WatchView): string {
   const since = sinceMs === null ? 'in the log' : `since ${new Date(sinceMs).toISOString().replace(/\.\d+Z$/, 'Z')}`
-  const text = total === 0 ? `No changes ${since}; new ones are listed as they land.`
-    : shown === total ? `${total.toLocaleString('en-US')} ${total === 1 ? 'change' : 'changes'} ${since}, then new ones as they land:`
-      : `Most recent ${shown} of ${total.toLocaleString('en-US')} changes ${since} (--limit 0 shows all), then new ones as they land:`
+  const text =
+    total === 0
+      ? `No changes ${since}; new ones are listed as they land.`
+      : shown === total
+        ? `${total.toLocaleString('en-US')} ${total === 1 ? 'change' : 'changes'} ${since}, then new ones as they land:`
+        : `Most recent ${shown} of ${total.toLocaleString('en-US')} changes ${since} (--limit 0 shows all), then new ones as they land:`
   return `${view.chalk.bold(text)}\n`
 }

@@ -41,13 +41,32 @@ Failed attempts (403 denied, 409 conflict, 422 invalid) are kept: a denied polic
 Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreachable); 3 ran and printed results, but at least one source could not be read to its end (a damaged .gz, a node that went away, a file truncated while read, data that is not an audit log): the answer may miss changes, and the warnings (and sources[].complete in JSON) say which.`
 
   static override examples = [
-    {description: 'Changes in the last hour, from a copy of the log', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h'},
-    {description: 'A directory of rotated logs, everything in it', command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --since all'},
-    {description: 'Denied attempts on global network policies, as JSON', command: '<%= config.bin %> <%= command.id %> -f audit.log --kind gnp --outcome failed -o json'},
-    {description: 'What each change did: a diff of the object and its rules', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h --diff'},
-    {description: 'Only the changes that opened something', command: '<%= config.bin %> <%= command.id %> -f audit.log --since 7d --opens'},
+    {
+      description: 'Changes in the last hour, from a copy of the log',
+      command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h',
+    },
+    {
+      description: 'A directory of rotated logs, everything in it',
+      command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --since all',
+    },
+    {
+      description: 'Denied attempts on global network policies, as JSON',
+      command: '<%= config.bin %> <%= command.id %> -f audit.log --kind gnp --outcome failed -o json',
+    },
+    {
+      description: 'What each change did: a diff of the object and its rules',
+      command: '<%= config.bin %> <%= command.id %> -f audit.log --since 1h --diff',
+    },
+    {
+      description: 'Only the changes that opened something',
+      command: '<%= config.bin %> <%= command.id %> -f audit.log --since 7d --opens',
+    },
     {description: 'From stdin', command: 'zcat audit-*.log.gz | <%= config.bin %> <%= command.id %> -f - --since 2d'},
-    {description: 'Follow the control-plane nodes\' logs and print each change as it lands, until Ctrl-C (then the summary)', command: '<%= config.bin %> <%= command.id %> --watch'},
+    {
+      description:
+        "Follow the control-plane nodes' logs and print each change as it lands, until Ctrl-C (then the summary)",
+      command: '<%= config.bin %> <%= command.id %> --watch',
+    },
   ]
 
   static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}
@@ -60,7 +79,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const bodies = shows ? {objects: null} : undefined
     const {input} = options
     const run = this.runContext()
-    if ((input.from === 'cluster' || input.from === 'elasticsearch') && input.elasticsearch.listClusters) return listStoredClusters(input, options.output, run)
+    if ((input.from === 'cluster' || input.from === 'elasticsearch') && input.elasticsearch.listClusters)
+      return listStoredClusters(input, options.output, run)
     if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
     // Without -f, the log is read where it is; each origin's code loads only then, so file-only
     // runs stay fast to start (as do yaml and the table renderer).
@@ -72,10 +92,21 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
     // Records with bodies are larger: fewer wait in memory before a run goes to disk.
-    const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords}, shows ? {bufferItems: BODY_RECORDS_IN_MEMORY} : {})
+    const records = new ExternalSort<string>(
+      {encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords},
+      shows ? {bufferItems: BODY_RECORDS_IN_MEMORY} : {},
+    )
     const collector = new ChangeCollector(options.filter, encodedRecordStore(records), bodiesFor(bodies))
     const progress = makeProgress(process.stderr, options.output === 'table' || options.output === 'wide')
-    const reading = {window: options.window, query: options.query, sink: collector, bodies, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
+    const reading = {
+      window: options.window,
+      query: options.query,
+      sink: collector,
+      bodies,
+      concurrency: opened.concurrency,
+      signal: run.signal,
+      onProgress: progress.update,
+    }
     // Reader pods are deleted however reading ends.
     const stats = await readSources(opened.sources, reading).finally(() => opened.close())
     // An interrupted read is not an answer: no report, the exit is the signal's.
@@ -85,7 +116,8 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     const read = stats.filter((s) => !s.skipped)
     const incomplete = read.filter((s) => !isComplete(s))
     // Nothing came of any source: that is bad input (exit 2), not an incomplete answer (exit 3).
-    if (read.length === 1 && incomplete.length === 1 && read[0].events === 0) throw new UserError(`${read[0].name}: ${read[0].error}`)
+    if (read.length === 1 && incomplete.length === 1 && read[0].events === 0)
+      throw new UserError(`${read[0].name}: ${read[0].error}`)
     // Lines, but not one audit event anywhere (README.md, the apiserver's own log): not an answer.
     const eventless = read.filter(holdsNoEvents)
     const noEvents = eventless.length > 0 && read.every((s) => s.events === 0)
@@ -102,42 +134,63 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     // lists), and once more for -o json|yaml, whose summary comes before its changes.
     // With --diff or --opens each walk also records what every change did, in order.
     const table = options.output === 'table' || options.output === 'wide'
-    const versioned = shows ? new VersionedChanges(() => collector.changeWrites(), {showAllFields: shows.showAllFields, remember: table}) : undefined
+    const versioned = shows
+      ? new VersionedChanges(() => collector.changeWrites(), {showAllFields: shows.showAllFields, remember: table})
+      : undefined
     const changes = () => versioned?.changes() ?? collector.changes()
     const matches = changeMatcher(options.selection)
-    const isSelected = shows?.opens ? (change: PolicyChange) => matches(change) && versioned!.versions(change).opens.length > 0 : matches
+    const isSelected = shows?.opens
+      ? (change: PolicyChange) => matches(change) && versioned!.versions(change).opens.length > 0
+      : matches
     const selected = function* (): Generator<PolicyChange> {
       for (const change of changes()) {
         if (!isSelected(change)) continue
         if (!shows) yield change
         else if (shows.diff) yield {...change, ...versioned!.versions(change)}
         else {
-          const withOpens: PolicyChange & Pick<ChangeVersions, 'opens'> = {...change, opens: versioned!.versions(change).opens}
+          const withOpens: PolicyChange & Pick<ChangeVersions, 'opens'> = {
+            ...change,
+            opens: versioned!.versions(change).opens,
+          }
           yield withOpens
         }
       }
     }
     // The summary needs what changes did only to select them (--opens), or to list them (a table).
     const tallied = shows && (shows.opens || table) ? changes() : collector.changes()
-    const tally = tallyChanges(tallied, isSelected, !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit)
+    const tally = tallyChanges(
+      tallied,
+      isSelected,
+      !table ? 0 : options.limit === 0 ? Number.POSITIVE_INFINITY : options.limit,
+    )
     const summarized = {...reportHead(options.window, stats), summary: tally.summary}
     const out = process.stdout
     if (!(await writeStreamedDocument(out, options.output, summarized, 'changes', selected()))) {
-      const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([import('../render/policies.js'), import('../render/color.js'), import('../render/output.js')])
+      const [{renderPoliciesTable}, {makeChalk}, {terminalWidth, writeChunks}] = await Promise.all([
+        import('../render/policies.js'),
+        import('../render/color.js'),
+        import('../render/output.js'),
+      ])
       const chalk = makeChalk(options.color, out)
       const width = options.output === 'wide' ? undefined : terminalWidth(out, process.env)
       const below = shows ? await detailsOf(tally.newest, versioned!, {...shows, chalk, width}) : undefined
       await writeChunks(
         out,
-        renderPoliciesTable({...summarized, recent: tally.newest, total: tally.selected}, {
-          wide: options.output === 'wide',
-          limit: options.limit,
-          inputSpan: inputSpan(stats),
-          unselected: {count: tally.inWindow - tally.selected, flags: [...options.selectionFlags, ...(shows?.opens ? ['--opens'] : [])]},
-          chalk,
-          width: terminalWidth(out, process.env),
-          below,
-        }),
+        renderPoliciesTable(
+          {...summarized, recent: tally.newest, total: tally.selected},
+          {
+            wide: options.output === 'wide',
+            limit: options.limit,
+            inputSpan: inputSpan(stats),
+            unselected: {
+              count: tally.inWindow - tally.selected,
+              flags: [...options.selectionFlags, ...(shows?.opens ? ['--opens'] : [])],
+            },
+            chalk,
+            width: terminalWidth(out, process.env),
+            below,
+          },
+        ),
       )
     }
     // The report is out, but it may miss changes: a script must be able to tell.
@@ -148,16 +201,28 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
 }
 
 /** The lines under each change a table lists: its diff and rules (--diff), what it opens. */
-async function detailsOf(changes: readonly PolicyChange[], versioned: VersionedChanges, view: ChangeDetailView): Promise<Map<PolicyChange, string[]>> {
+async function detailsOf(
+  changes: readonly PolicyChange[],
+  versioned: VersionedChanges,
+  view: ChangeDetailView,
+): Promise<Map<PolicyChange, string[]>> {
   const {changeDetailLines} = await import('../render/what-changed.js')
   const lines = new Map<PolicyChange, string[]>()
-  for (const change of changes) lines.set(change, await changeDetailLines(versioned.whatChanged(change), versioned.versions(change), view))
+  for (const change of changes)
+    lines.set(change, await changeDetailLines(versioned.whatChanged(change), versioned.versions(change), view))
   return lines
 }
 
 /** --es-clusters: what the store holds, instead of reading it. */
-async function listStoredClusters(input: Extract<LogInput, {from: 'cluster' | 'elasticsearch'}>, output: string, run: RunContext): Promise<StoredClusterList> {
-  const [{listStoreClusters}, {storedClusterList, renderStoredClusters}] = await Promise.all([import('../sources/elasticsearch-open.js'), import('../render/store-clusters.js')])
+async function listStoredClusters(
+  input: Extract<LogInput, {from: 'cluster' | 'elasticsearch'}>,
+  output: string,
+  run: RunContext,
+): Promise<StoredClusterList> {
+  const [{listStoreClusters}, {storedClusterList, renderStoredClusters}] = await Promise.all([
+    import('../sources/elasticsearch-open.js'),
+    import('../render/store-clusters.js'),
+  ])
   const found = await listStoreClusters(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
   for (const warning of found.warnings) process.stderr.write(`warning: ${sanitize(warning)}\n`)
   const list = storedClusterList(found.store, found.clusters)
@@ -169,8 +234,14 @@ async function listStoredClusters(input: Extract<LogInput, {from: 'cluster' | 'e
  * `-f -` with nobody typing into a pipe waits for input: at a terminal, that looks like a hang, so
  * say once what it waits for and how to end it.
  */
-function announceTerminalStdin(files: readonly string[], stdin: {isTTY?: boolean}, stderr: NodeJS.WritableStream): void {
+function announceTerminalStdin(
+  files: readonly string[],
+  stdin: {isTTY?: boolean},
+  stderr: NodeJS.WritableStream,
+): void {
   if (!files.includes('-') || !stdin.isTTY) return
   const end = process.platform === 'win32' ? 'Ctrl-Z then Enter' : 'Ctrl-D'
-  stderr.write(`reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`)
+  stderr.write(
+    `reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`,
+  )
 }

@@ -47,10 +47,21 @@ export async function readChanges(reading: ChangeReading, run: RunContext): Prom
   for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
 
   // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
-  const records = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords}, reading.bodies ? {bufferItems: BODY_RECORDS_IN_MEMORY} : {})
+  const records = new ExternalSort<string>(
+    {encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords},
+    reading.bodies ? {bufferItems: BODY_RECORDS_IN_MEMORY} : {},
+  )
   const collector = new ChangeCollector(reading.filter, encodedRecordStore(records), bodiesFor(reading.bodies))
   const progress = makeProgress(process.stderr, reading.progress)
-  const options = {window: reading.window, query: reading.query, sink: collector, bodies: reading.bodies, concurrency: opened.concurrency, signal: run.signal, onProgress: progress.update}
+  const options = {
+    window: reading.window,
+    query: reading.query,
+    sink: collector,
+    bodies: reading.bodies,
+    concurrency: opened.concurrency,
+    signal: run.signal,
+    onProgress: progress.update,
+  }
   // Reader pods are deleted however reading ends.
   const stats = await readSources(opened.sources, options).finally(() => opened.close())
   // An interrupted read is not an answer: no report, the exit is the signal's.
@@ -60,7 +71,8 @@ export async function readChanges(reading: ChangeReading, run: RunContext): Prom
   const read = stats.filter((s) => !s.skipped)
   const incomplete = read.filter((s) => !isComplete(s))
   // Nothing came of any source: that is bad input (exit 2), not an incomplete answer (exit 3).
-  if (read.length === 1 && incomplete.length === 1 && read[0]!.events === 0) throw new UserError(`${read[0]!.name}: ${read[0]!.error}`)
+  if (read.length === 1 && incomplete.length === 1 && read[0]!.events === 0)
+    throw new UserError(`${read[0]!.name}: ${read[0]!.error}`)
   // Lines, but not one audit event anywhere (README.md, the apiserver's own log): not an answer.
   const eventless = read.filter(holdsNoEvents)
   const noEvents = eventless.length > 0 && read.every((s) => s.events === 0)
@@ -79,8 +91,14 @@ export async function readChanges(reading: ChangeReading, run: RunContext): Prom
  * `-f -` with nobody typing into a pipe waits for input: at a terminal, that looks like a hang, so
  * say once what it waits for and how to end it.
  */
-function announceTerminalStdin(files: readonly string[], stdin: {isTTY?: boolean}, stderr: NodeJS.WritableStream): void {
+function announceTerminalStdin(
+  files: readonly string[],
+  stdin: {isTTY?: boolean},
+  stderr: NodeJS.WritableStream,
+): void {
   if (!files.includes('-') || !stdin.isTTY) return
   const end = process.platform === 'win32' ? 'Ctrl-Z then Enter' : 'Ctrl-D'
-  stderr.write(`reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`)
+  stderr.write(
+    `reading audit events from standard input (the terminal); end with ${end}, or pass a file with -f FILE\n`,
+  )
 }

@@ -17,14 +17,19 @@ export function unknownCommand(bin: string, word: string, commands: readonly str
  * one (`policies audit.log`) was meant for -f: the most natural first mistake.
  */
 export function unexpectedArgument(bin: string, command: string, word: string, readsFiles: boolean): UserError {
-  const hint = readsFiles && looksLikeFile(word) ? `did you mean -f ${shellWord(word)}?` : `${command} takes flags only; see ${bin} ${command} --help`
+  const hint =
+    readsFiles && looksLikeFile(word)
+      ? `did you mean -f ${shellWord(word)}?`
+      : `${command} takes flags only; see ${bin} ${command} --help`
   return new UserError(`unexpected argument "${word}"`, {hint})
 }
 
 export function unknownFlag(bin: string, command: string, flag: string, flags: readonly string[]): UserError {
   const name = flag.replace(/^--?/, '').replace(/=.*$/, '')
   const near = flag.startsWith('--') ? closest(name, flags) : undefined
-  return new UserError(`unknown flag: ${flag}`, {hint: near ? `did you mean --${near}? (see ${bin} ${command} --help)` : `see ${bin} ${command} --help`})
+  return new UserError(`unknown flag: ${flag}`, {
+    hint: near ? `did you mean --${near}? (see ${bin} ${command} --help)` : `see ${bin} ${command} --help`,
+  })
 }
 
 function looksLikeFile(word: string): boolean {

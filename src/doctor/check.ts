@@ -47,7 +47,8 @@ export function perApiserver(facts: DoctorFacts, verdictOf: (apiserver: Apiserve
   if (facts.apiservers.length === 0) return skip('no kube-apiserver found, so its flags are unknown')
   const verdicts = facts.apiservers.map((a) => ({apiserver: a, verdict: verdictOf(a)}))
   const [first] = verdicts
-  if (verdicts.every((v) => v.verdict.status === first.verdict.status && v.verdict.detail === first.verdict.detail)) return first.verdict
+  if (verdicts.every((v) => v.verdict.status === first.verdict.status && v.verdict.detail === first.verdict.detail))
+    return first.verdict
   const status = verdicts.reduce<CheckStatus>((s, v) => worse(s, v.verdict.status), 'skip')
   const worst = verdicts.find((v) => v.verdict.status === status)!
   return {

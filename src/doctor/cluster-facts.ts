@@ -8,7 +8,12 @@ import {loadPolicy} from '../audit/policy/load.js'
 import {type ApiAttempt, apiErrorToUserError, refusalCodeOf} from '../cluster/api-errors.js'
 import {abortable, withRequestTimeout} from '../cluster/api-http.js'
 import {listApiServices, readConfigMap} from '../cluster/calico-reads.js'
-import {type ApiserverDiscovery, ControlPlane, type DiscoveryFailure, discoveryFailure} from '../cluster/control-plane.js'
+import {
+  type ApiserverDiscovery,
+  ControlPlane,
+  type DiscoveryFailure,
+  discoveryFailure,
+} from '../cluster/control-plane.js'
 import {aksContext} from '../cluster/aks-context.js'
 import {eksContext} from '../cluster/eks-context.js'
 import {loadKubeConfig} from '../cluster/kubeconfig.js'
@@ -47,22 +52,46 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
   const wait: Wait = {timeoutMs, signal: run.signal}
 
   // /version first: it proves the address and the credentials before anything else.
-  const info = await call(controlPlane.version(), wait, {verb: 'get', resource: '/version', purpose: 'read the server version', server})
+  const info = await call(controlPlane.version(), wait, {
+    verb: 'get',
+    resource: '/version',
+    purpose: 'read the server version',
+    server,
+  })
   const parsed = parseKubernetesVersion(info.gitVersion)
   const version = options.kubernetesVersion ?? parsed
   const versionSource = options.kubernetesVersion ? '--kubernetes-version' : `/version (${info.gitVersion})`
 
-  const discovery: ApiserverDiscovery = await call(controlPlane.apiservers(), wait, {verb: 'list', resource: 'pods', namespace: 'kube-system', purpose: 'find the kube-apiserver pods', server})
-  const managedProvider = discovery.instances.length === 0
-    ? await call(controlPlane.managedProvider(), wait, {verb: 'list', resource: 'nodes', purpose: 'list the nodes', server})
-    : undefined
+  const discovery: ApiserverDiscovery = await call(controlPlane.apiservers(), wait, {
+    verb: 'list',
+    resource: 'pods',
+    namespace: 'kube-system',
+    purpose: 'find the kube-apiserver pods',
+    server,
+  })
+  const managedProvider =
+    discovery.instances.length === 0
+      ? await call(controlPlane.managedProvider(), wait, {
+          verb: 'list',
+          resource: 'nodes',
+          purpose: 'list the nodes',
+          server,
+        })
+      : undefined
   const {calico, servedGroups} = await readCalico(kc, version, wait, server)
   const eks = await readEks(kc, options, managedProvider, run.signal)
   const aks = await readAks(kc, options, managedProvider, run.signal)
 
   // Every node file of the run (the policy, each log's end) goes through one set of reader pods.
-  const [{ReaderPods}, {nodeFileReader}] = await Promise.all([import('../sources/reader-pods.js'), import('../sources/node-files.js')])
-  const readers = new ReaderPods(kc, {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS}, run)
+  const [{ReaderPods}, {nodeFileReader}] = await Promise.all([
+    import('../sources/reader-pods.js'),
+    import('../sources/node-files.js'),
+  ])
+  const readers = new ReaderPods(
+    kc,
+    {image: options.nodeRead.image, namespace: options.nodeRead.namespace, timeoutSeconds: NODE_READ_TIMEOUT_SECONDS},
+    run,
+  )
   const readFile = nodeFileReader(kc, options.nodeRead.via, readers, run.signal)
   let policy: PolicyFacts
   let logTails: DoctorFacts['logTails']
@@ -91,17 +120,33 @@ export async function gatherClusterFacts(options: DoctorOptions, run: RunContext
 }
 
 /** An AKS cluster's diagnostic settings, when the context, the nodes or the flags say AKS. */
-async function readAks(kc: KubeConfig, options: DoctorOptions, provider: ManagedProvider | undefined, signal: AbortSignal): Promise<DoctorFacts['aks']> {
+async function readAks(
+  kc: KubeConfig,
+  options: DoctorOptions,
+  provider: ManagedProvider | undefined,
+  signal: AbortSignal,
+): Promise<DoctorFacts['aks']> {
   const view = contextView(kc)
   const inferred = view && aksContext(view)
   const given = {...options.aks, ...(options.eks.clusterName ? {clusterName: options.eks.clusterName} : {})}
-  if (!inferred && provider?.id !== 'aks' && options.aks?.subscription === undefined && options.aks?.resourceGroup === undefined) return undefined
+  if (
+    !inferred &&
+    provider?.id !== 'aks' &&
+    options.aks?.subscription === undefined &&
+    options.aks?.resourceGroup === undefined
+  )
+    return undefined
   const {gatherAksFacts} = await import('./aks-facts.js')
   return gatherAksFacts(inferred, given, {}, signal)
 }
 
 /** An EKS cluster's audit log setup, when the context, the nodes or the flags say EKS. */
-async function readEks(kc: KubeConfig, options: DoctorOptions, provider: ManagedProvider | undefined, signal: AbortSignal): Promise<DoctorFacts['eks']> {
+async function readEks(
+  kc: KubeConfig,
+  options: DoctorOptions,
+  provider: ManagedProvider | undefined,
+  signal: AbortSignal,
+): Promise<DoctorFacts['eks']> {
   const view = contextView(kc)
   const inferred = view && eksContext(view)
   // --cluster-name is shared with AKS: on a cluster that is AKS, it names that one.
@@ -122,7 +167,12 @@ async function call<T>(promise: Promise<T>, wait: Wait, context: ApiAttempt): Pr
 }
 
 /** An API call whose refusal (403, 404, ...) is a fact to report; network errors and a 401 still stop the run. */
-async function attempt<T>(promise: Promise<T>, wait: Wait, request: string, context: ApiAttempt): Promise<{value: T} | {failure: DiscoveryFailure}> {
+async function attempt<T>(
+  promise: Promise<T>,
+  wait: Wait,
+  request: string,
+  context: ApiAttempt,
+): Promise<{value: T} | {failure: DiscoveryFailure}> {
   try {
     return {value: await withRequestTimeout(abortable(promise, wait.signal), wait.timeoutMs)}
   } catch (error) {
@@ -131,7 +181,12 @@ async function attempt<T>(promise: Promise<T>, wait: Wait, request: string, cont
   }
 }
 
-async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined, wait: Wait, server: string): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
+async function readCalico(
+  kc: KubeConfig,
+  version: KubernetesVersion | undefined,
+  wait: Wait,
+  server: string,
+): Promise<{calico: CalicoFacts; servedGroups?: ReadonlySet<string>}> {
   const failures: DiscoveryFailure[] = []
   // Every served group has an APIService: built-in and CRD groups locally, aggregated ones with a Service.
   const listed = await attempt(listApiServices(kc), wait, 'list apiservices.apiregistration.k8s.io', {
@@ -151,7 +206,9 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
       servedGroups.add(group)
       if (group === CALICO_GROUP) {
         const service = item.spec?.service
-        apiService = service?.name ? {state: 'aggregated', service: `${service.namespace}/${service.name}`} : {state: 'local'}
+        apiService = service?.name
+          ? {state: 'aggregated', service: `${service.namespace}/${service.name}`}
+          : {state: 'local'}
       }
     }
   }
@@ -189,21 +246,46 @@ async function readCalico(kc: KubeConfig, version: KubernetesVersion | undefined
   }
 }
 
-async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscovery, provider: ManagedProvider | undefined, version: KubernetesVersion | undefined, readFile: NodeFileReader): Promise<PolicyFacts> {
+async function clusterPolicy(
+  options: DoctorOptions,
+  discovery: ApiserverDiscovery,
+  provider: ManagedProvider | undefined,
+  version: KubernetesVersion | undefined,
+  readFile: NodeFileReader,
+): Promise<PolicyFacts> {
   if (options.policyFile) return readPolicyFile(options.policyFile, version)
-  if (provider) return {state: 'unavailable', reason: `${provider.name} sets the audit policy of its control plane; it cannot be read`, command: null}
+  if (provider)
+    return {
+      state: 'unavailable',
+      reason: `${provider.name} sets the audit policy of its control plane; it cannot be read`,
+      command: null,
+    }
   if (discovery.instances.length === 0) {
-    return {state: 'unavailable', reason: 'no kube-apiserver found, so the policy file is unknown', command: 'kubectl audit doctor --policy-file FILE'}
+    return {
+      state: 'unavailable',
+      reason: 'no kube-apiserver found, so the policy file is unknown',
+      command: 'kubectl audit doctor --policy-file FILE',
+    }
   }
   const apiserver = discovery.instances.find((a) => a.policyFile)
   if (!apiserver?.policyFile) return {state: 'not-configured'}
   const {policyFile} = apiserver
   if (!policyFile.hostPath) {
-    return {state: 'unavailable', reason: `${policyFile.path} is not on a hostPath volume, so it cannot be read from the node`, command: null}
+    return {
+      state: 'unavailable',
+      reason: `${policyFile.path} is not on a hostPath volume, so it cannot be read from the node`,
+      command: null,
+    }
   }
   const command = fetchPolicyCommand(apiserver.nodeName, policyFile.hostPath)
-  if (!options.nodeAccess) return {state: 'unavailable', reason: `--no-node-access: ${policyFile.hostPath} on ${apiserver.nodeName ?? 'the node'} was not read`, command}
-  if (!apiserver.nodeName) return {state: 'unavailable', reason: `the kube-apiserver pod ${apiserver.name} has no node`, command}
+  if (!options.nodeAccess)
+    return {
+      state: 'unavailable',
+      reason: `--no-node-access: ${policyFile.hostPath} on ${apiserver.nodeName ?? 'the node'} was not read`,
+      command,
+    }
+  if (!apiserver.nodeName)
+    return {state: 'unavailable', reason: `the kube-apiserver pod ${apiserver.name} has no node`, command}
   const location = `node ${apiserver.nodeName}:${policyFile.hostPath}`
   try {
     const bytes = await readFile(apiserver.nodeName, policyFile.hostPath)
@@ -211,6 +293,10 @@ async function clusterPolicy(options: DoctorOptions, discovery: ApiserverDiscove
   } catch (error) {
     // Not being allowed to read a node file is a finding, not a reason to stop.
     if (!(error instanceof UserError)) throw error
-    return {state: 'unavailable', reason: `could not read ${location}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`, command}
+    return {
+      state: 'unavailable',
+      reason: `could not read ${location}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`,
+      command,
+    }
   }
 }

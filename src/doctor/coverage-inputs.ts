@@ -17,15 +17,34 @@ function servedWithoutDiscovery(group: string, version: KubernetesVersion | unde
  * @param calico how Calico is served, when known: an aggregated projectcalico.org is recorded
  * at Metadata at most (facts §6.1).
  */
-export function coverageInputs(options: DoctorOptions, version: KubernetesVersion | undefined, servedGroups?: ReadonlySet<string>, calico?: CalicoFacts): CoverageInputs {
-  const watched: CoverageTarget[] = WATCHED_RESOURCES.map(({apiGroup, resource, namespaced}) => ({apiGroup, resource, namespaced}))
+export function coverageInputs(
+  options: DoctorOptions,
+  version: KubernetesVersion | undefined,
+  servedGroups?: ReadonlySet<string>,
+  calico?: CalicoFacts,
+): CoverageInputs {
+  const watched: CoverageTarget[] = WATCHED_RESOURCES.map(({apiGroup, resource, namespaced}) => ({
+    apiGroup,
+    resource,
+    namespaced,
+  }))
   const relevant = new Set<string>()
   for (const {apiGroup} of watched) {
-    const served = servedGroups ? servedGroups.has(apiGroup) || apiGroup === 'networking.k8s.io' : servedWithoutDiscovery(apiGroup, version)
+    const served = servedGroups
+      ? servedGroups.has(apiGroup) || apiGroup === 'networking.k8s.io'
+      : servedWithoutDiscovery(apiGroup, version)
     if (served) relevant.add(apiGroup)
   }
   const extra = options.extraTargets.filter((target) => !watched.some((w) => sameTarget(w, target)))
   for (const target of extra) relevant.add(target.apiGroup)
-  const levelCaps = new Map<string, Level>(calico?.apiService.state === 'aggregated' ? [[CALICO_GROUP, 'Metadata']] : [])
-  return {user: options.identity, verbs: options.verbs, targets: [...watched, ...extra], relevantGroups: relevant, levelCaps}
+  const levelCaps = new Map<string, Level>(
+    calico?.apiService.state === 'aggregated' ? [[CALICO_GROUP, 'Metadata']] : [],
+  )
+  return {
+    user: options.identity,
+    verbs: options.verbs,
+    targets: [...watched, ...extra],
+    relevantGroups: relevant,
+    levelCaps,
+  }
 }

@@ -18,7 +18,11 @@ export function resourceKey(row: Pick<CoverageRow, 'apiGroup' | 'resource'>): st
 
 /** `ns kube-system, name default`, `cluster-wide`: where a probe was made. */
 export function probeWhere(where: {readonly namespace: string | null; readonly name: string | null}): string {
-  return [where.namespace ? `ns ${where.namespace}` : '', where.name ? `name ${where.name}` : ''].filter(Boolean).join(', ') || 'cluster-wide'
+  return (
+    [where.namespace ? `ns ${where.namespace}` : '', where.name ? `name ${where.name}` : '']
+      .filter(Boolean)
+      .join(', ') || 'cluster-wide'
+  )
 }
 
 /** ` in kube-system`, ` named default`: where a row's verdict holds, when other probes differ. */
@@ -34,7 +38,10 @@ function whereText(row: CoverageRow): string {
  * the verdict holds when it differs elsewhere ("… in kube-system at None (rule 0)").
  */
 export function summarizeWrites(rows: readonly CoverageRow[], all: readonly CoverageRow[]): string {
-  const verdicts = groupBy(rows, (r) => `${r.level}|${r.policyLevel}|${r.rule}|${r.omitStages.join(',')}|${whereText(r)}`)
+  const verdicts = groupBy(
+    rows,
+    (r) => `${r.level}|${r.policyLevel}|${r.rule}|${r.omitStages.join(',')}|${whereText(r)}`,
+  )
   const parts: string[] = []
   for (const verdictRows of verdicts.values()) {
     const subjects: string[] = []
@@ -50,8 +57,13 @@ export function summarizeWrites(rows: readonly CoverageRow[], all: readonly Cove
     }
     const [first] = verdictRows
     const stages = first.omitStages.includes('ResponseComplete') ? `, omitting ${first.omitStages.join(', ')}` : ''
-    const capped = first.policyLevel === first.level ? '' : ` asks for ${first.policyLevel}; kube-apiserver records an aggregated API at ${first.level} at most`
-    parts.push(`${listSome(subjects, 5)}${whereText(first)} at ${first.level} (${ruleText(first.rule)}${capped}${stages})`)
+    const capped =
+      first.policyLevel === first.level
+        ? ''
+        : ` asks for ${first.policyLevel}; kube-apiserver records an aggregated API at ${first.level} at most`
+    parts.push(
+      `${listSome(subjects, 5)}${whereText(first)} at ${first.level} (${ruleText(first.rule)}${capped}${stages})`,
+    )
   }
   return parts.join('; ')
 }

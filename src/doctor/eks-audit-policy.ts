@@ -7,13 +7,36 @@ import type {Policy, PolicyRule} from '../audit/policy/types.js'
 
 /** The API groups the policy knows: their writes are recorded with bodies. Calico's are not among them. */
 export const EKS_KNOWN_GROUPS = [
-  '', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'apiregistration.k8s.io', 'apps', 'authentication.k8s.io',
-  'authorization.k8s.io', 'autoscaling', 'batch', 'certificates.k8s.io', 'extensions', 'metrics.k8s.io', 'networking.k8s.io',
-  'node.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'scheduling.k8s.io', 'settings.k8s.io', 'storage.k8s.io',
+  '',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'extensions',
+  'metrics.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'scheduling.k8s.io',
+  'settings.k8s.io',
+  'storage.k8s.io',
 ] as const
 
 const rule = (over: Partial<PolicyRule> & Pick<PolicyRule, 'level'>): PolicyRule => ({
-  users: [], userGroups: [], verbs: [], resources: [], namespaces: [], nonResourceURLs: [], omitStages: ['RequestReceived'], ...over,
+  users: [],
+  userGroups: [],
+  verbs: [],
+  resources: [],
+  namespaces: [],
+  nonResourceURLs: [],
+  omitStages: ['RequestReceived'],
+  ...over,
 })
 const known = EKS_KNOWN_GROUPS.map((group) => ({group, resources: [], resourceNames: []}))
 
@@ -23,7 +46,11 @@ export const EKS_AUDIT_POLICY: Policy = {
   omitStages: [],
   omitManagedFields: false,
   rules: [
-    rule({level: 'Request', users: ['system:serviceaccount:kube-system:namespace-controller'], verbs: ['deletecollection']}),
+    rule({
+      level: 'Request',
+      users: ['system:serviceaccount:kube-system:namespace-controller'],
+      verbs: ['deletecollection'],
+    }),
     // Default level for known APIs: reads at Request, everything else with its bodies.
     rule({level: 'Request', verbs: ['get', 'list', 'watch'], resources: known}),
     rule({level: 'RequestResponse', resources: known}),

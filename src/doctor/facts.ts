@@ -40,7 +40,14 @@ export interface DoctorFacts {
 /** What the end of one apiserver's audit log says; keyed by apiserver name in the facts. */
 export type AuditLogTail =
   /** `bytes` kept from the end (from a pod log: its audit lines only); `newestMs` null when none is an event. */
-  | {readonly state: 'read'; readonly location: string; readonly stdout: boolean; readonly bytes: number; readonly newestMs: number | null; readonly readAtMs: number}
+  | {
+      readonly state: 'read'
+      readonly location: string
+      readonly stdout: boolean
+      readonly bytes: number
+      readonly newestMs: number | null
+      readonly readAtMs: number
+    }
   /** The log file is not there, though kube-apiserver creates it when it starts. */
   | {readonly state: 'missing'; readonly location: string}
   /** Not read: why, and the exact command that would check it. */
@@ -67,7 +74,8 @@ export interface CalicoFacts {
    * The v3.projectcalico.org APIService: backed by a Service (the Calico API server, aggregated) or
    * local (kube-apiserver registers one for every CRD group: Calico 3.32+ native v3 CRDs).
    */
-  readonly apiService: {readonly state: 'aggregated'; readonly service: string} | {readonly state: 'local'} | {readonly state: 'absent'}
+  readonly apiService:
+    {readonly state: 'aggregated'; readonly service: string} | {readonly state: 'local'} | {readonly state: 'absent'}
   /** crd.projectcalico.org is served (Calico's CRD storage, written by calicoctl and the Calico API server). */
   readonly backingCrds: boolean
   /** Calico Enterprise's own API server audit policy (ConfigMap), when found. */

@@ -17,7 +17,12 @@ export interface ProbeKind {
   readonly apiGroup: string | null
 }
 
-export const KUBERNETES_NETWORK_POLICY: ProbeKind = {kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, apiGroup: 'networking.k8s.io'}
+export const KUBERNETES_NETWORK_POLICY: ProbeKind = {
+  kind: 'NetworkPolicy',
+  resource: 'networkpolicies',
+  namespaced: true,
+  apiGroup: 'networking.k8s.io',
+}
 export const DEFAULT_CALICO_KINDS: readonly ProbeKind[] = [
   {kind: 'GlobalNetworkPolicy', resource: 'globalnetworkpolicies', namespaced: false, apiGroup: null},
   {kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, apiGroup: null},
@@ -44,13 +49,22 @@ export function planProbes(kinds: readonly ProbeKind[] | null, calico: CalicoFac
     asked = [KUBERNETES_NETWORK_POLICY]
     const served = calicoServed(calico)
     if (served === 'unknown') {
-      notes.push('Calico kinds not probed: whether Calico\'s API is served is not known (apiservices could not be listed); name them with --probe-kind gnp,np')
+      notes.push(
+        "Calico kinds not probed: whether Calico's API is served is not known (apiservices could not be listed); name them with --probe-kind gnp,np",
+      )
     } else if (served) asked = [...asked, ...DEFAULT_CALICO_KINDS]
   }
   const targets: ProbeTarget[] = []
   const add = (kind: ProbeKind, apiGroup: string, purpose: ProbeTarget['purpose']) => {
     if (targets.some((t) => t.apiGroup === apiGroup && t.resource === kind.resource)) return
-    targets.push({apiGroup, version: VERSIONS[apiGroup] ?? 'v1', resource: kind.resource, kind: kind.kind, namespaced: kind.namespaced, purpose})
+    targets.push({
+      apiGroup,
+      version: VERSIONS[apiGroup] ?? 'v1',
+      resource: kind.resource,
+      kind: kind.kind,
+      namespaced: kind.namespaced,
+      purpose,
+    })
   }
   for (const kind of asked) {
     if (kind.apiGroup !== null) {
@@ -93,7 +107,12 @@ export const PROBE_LABEL = 'kubectl-audit/probe'
 export function probeObject(target: ProbeTarget, name: string, namespace: string | null): object {
   const labels = {[PROBE_LABEL]: name}
   const metadata = {name, ...(namespace === null ? {} : {namespace}), labels}
-  return {apiVersion: `${target.apiGroup}/${target.version}`, kind: target.kind, metadata, spec: probeSpec(target, name)}
+  return {
+    apiVersion: `${target.apiGroup}/${target.version}`,
+    kind: target.kind,
+    metadata,
+    spec: probeSpec(target, name),
+  }
 }
 
 function probeSpec(target: ProbeTarget, name: string): object {

@@ -9,7 +9,14 @@ import type {AuditEvent} from '../audit/event.js'
 import {STAGES} from '../audit/policy/types.js'
 import type {TimeWindow} from '../audit/window.js'
 import {type EventSink, readSources} from '../reading/read.js'
-import {type ByteRange, isQuerySource, type LogSource, type QueryFilter, type ReadHints, type Source} from '../sources/source.js'
+import {
+  type ByteRange,
+  isQuerySource,
+  type LogSource,
+  type QueryFilter,
+  type ReadHints,
+  type Source,
+} from '../sources/source.js'
 import {type ProbeRecord, recorderOf} from './probe-facts.js'
 
 /** Between reads of files on nodes; a log service is asked less often (its delay is minutes anyway). */
@@ -47,13 +54,20 @@ export async function watchForAuditIDs(watch: Watch): Promise<WatchResult> {
     add(event, source) {
       if (!watch.sentAtMs.has(event.auditID)) return
       const key = `${event.auditID}\u0000${source}`
-      const entry = found.get(key) ?? found.set(key, {auditID: event.auditID, source, events: new Map(), foundAtMs: null}).get(key)!
+      const entry =
+        found.get(key) ?? found.set(key, {auditID: event.auditID, source, events: new Map(), foundAtMs: null}).get(key)!
       // A part read again (a store asked again, the margin of a file) gives the same stage again.
       entry.events.set(event.stage, event)
     },
   }
   for (;;) {
-    const stats = await readSources(sources, {window: watch.window, query: watch.query, sink, concurrency: watch.concurrency, signal: watch.signal})
+    const stats = await readSources(sources, {
+      window: watch.window,
+      query: watch.query,
+      sink,
+      concurrency: watch.concurrency,
+      signal: watch.signal,
+    })
     watch.signal?.throwIfAborted()
     for (const source of sources) if (source instanceof UnreadPart) source.advance()
     const now = Date.now()
@@ -95,7 +109,10 @@ class UnreadPart implements LogSource {
   }
 
   read(range?: ByteRange, signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer> {
-    const shifted = range && {start: range.start + this.from, ...(range.end === undefined ? {} : {end: range.end + this.from})}
+    const shifted = range && {
+      start: range.start + this.from,
+      ...(range.end === undefined ? {} : {end: range.end + this.from}),
+    }
     return this.whole.read(shifted, signal, hints)
   }
 

@@ -28,13 +28,31 @@ import {watchForAuditIDs} from './probe-watch.js'
 const LOOKBACK_MS = 60_000
 
 /** `say`: one line for the user (on stderr), as written; whoever prints it makes it safe. */
-export async function runProbe(options: DoctorOptions, probe: ProbeOptions, facts: DoctorFacts, run: RunContext, say: (line: string) => void): Promise<ProbeFacts> {
+export async function runProbe(
+  options: DoctorOptions,
+  probe: ProbeOptions,
+  facts: DoctorFacts,
+  run: RunContext,
+  say: (line: string) => void,
+): Promise<ProbeFacts> {
   const kc = await loadKubeConfig(options.connection, process.env, process.stderr, run.signal)
   const namespace = probe.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'
   const plan = planProbes(probe.kinds, facts.calico)
   const name = probeName(randomBytes(2))
-  const planned = plan.targets.map((target) => ({target, namespace: target.namespaced ? namespace : null, auditID: randomUUID()}))
-  const nothing = {namespace, timeoutMs: probe.timeoutMs, notes: plan.notes, sources: [], queried: false, sourceErrors: [], results: []}
+  const planned = plan.targets.map((target) => ({
+    target,
+    namespace: target.namespaced ? namespace : null,
+    auditID: randomUUID(),
+  }))
+  const nothing = {
+    namespace,
+    timeoutMs: probe.timeoutMs,
+    notes: plan.notes,
+    sources: [],
+    queried: false,
+    sourceErrors: [],
+    results: [],
+  }
   for (const note of plan.notes) say(`probe: ${note}`)
   if (planned.length === 0) return nothing
 
@@ -51,7 +69,10 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
   // Opened before anything is sent: a write that cannot be looked for proves nothing.
   let opened: OpenedSources
   try {
-    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {query, windowAhead: true})
+    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {
+      query,
+      windowAhead: true,
+    })
   } catch (error) {
     if (!(error instanceof UserError)) throw error
     say('probe: nothing sent: the audit log cannot be read')
@@ -63,34 +84,68 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
     // Said before anything is sent. Short lines: a kind, a name and an audit ID do not fit 80 columns together.
     say(`probe: dry-run ${planned.length === 1 ? 'create' : 'creates'} of ${name} (nothing is stored):`)
     for (const p of planned) {
-      say(`probe:   ${resourceKey(p.target)} ${p.namespace === null ? '(cluster-scoped)' : `in namespace ${p.namespace}`}`)
+      say(
+        `probe:   ${resourceKey(p.target)} ${p.namespace === null ? '(cluster-scoped)' : `in namespace ${p.namespace}`}`,
+      )
       say(`probe:     Audit-ID ${p.auditID}`)
     }
     // --as: the server would name the impersonated user, but the policy is evaluated for the one who authenticates.
     const sender = options.connection.impersonate ? undefined : await whoAmI(kc, run.signal)
-    const sent: Array<{target: ProbeTarget; namespace: string | null; auditID: string; answer: DryRunAnswer; sentAtMs: number}> = []
+    const sent: Array<{
+      target: ProbeTarget
+      namespace: string | null
+      auditID: string
+      answer: DryRunAnswer
+      sentAtMs: number
+    }> = []
     for (const p of planned) {
       const sentAtMs = Date.now()
-      const request = {apiGroup: p.target.apiGroup, version: p.target.version, resource: p.target.resource, namespace: p.namespace, body: probeObject(p.target, name, p.namespace), auditID: p.auditID}
+      const request = {
+        apiGroup: p.target.apiGroup,
+        version: p.target.version,
+        resource: p.target.resource,
+        namespace: p.namespace,
+        body: probeObject(p.target, name, p.namespace),
+        auditID: p.auditID,
+      }
       const answer = await dryRunCreate(kc, request, run.signal).catch((error: unknown) => {
-        throw apiErrorToUserError(error, {verb: 'create', resource: resourceKey(p.target), namespace: p.namespace ?? undefined, purpose: 'send the probe', server: serverOf(kc)})
+        throw apiErrorToUserError(error, {
+          verb: 'create',
+          resource: resourceKey(p.target),
+          namespace: p.namespace ?? undefined,
+          purpose: 'send the probe',
+          server: serverOf(kc),
+        })
       })
       sent.push({...p, answer, sentAtMs})
     }
     // Ours, and the one the server answered with when it differs: it logs the one it keeps.
     const ids = new Map<string, number>()
-    const idsOf = (s: (typeof sent)[number]) => [s.auditID, ...(s.answer.echoedAuditID && s.answer.echoedAuditID !== s.auditID ? [s.answer.echoedAuditID] : [])]
+    const idsOf = (s: (typeof sent)[number]) => [
+      s.auditID,
+      ...(s.answer.echoedAuditID && s.answer.echoedAuditID !== s.auditID ? [s.answer.echoedAuditID] : []),
+    ]
     for (const s of sent) for (const id of idsOf(s)) ids.set(id, s.sentAtMs)
     const calicoLogRead = opened.sources.some((source) => recorderOf(source.name) === 'calico-apiserver')
     const aggregated = facts.calico?.apiService.state === 'aggregated'
     // Found where expected: kube-apiserver's log, and Calico's own for its aggregated API when that log is read.
-    const expected = sent.filter((s) => s.answer.accepted).map((s) => ({
-      ids: new Set(idsOf(s)),
-      recorders: ['kube-apiserver', ...(calicoLogRead && aggregated && s.target.apiGroup === CALICO_GROUP ? ['calico-apiserver'] : [])],
-    }))
-    const enough = (records: readonly ProbeRecord[]) => expected.every((e) => e.recorders.every((r) => records.some((rec) => rec.recorder === r && e.ids.has(rec.auditID))))
+    const expected = sent
+      .filter((s) => s.answer.accepted)
+      .map((s) => ({
+        ids: new Set(idsOf(s)),
+        recorders: [
+          'kube-apiserver',
+          ...(calicoLogRead && aggregated && s.target.apiGroup === CALICO_GROUP ? ['calico-apiserver'] : []),
+        ],
+      }))
+    const enough = (records: readonly ProbeRecord[]) =>
+      expected.every((e) =>
+        e.recorders.every((r) => records.some((rec) => rec.recorder === r && e.ids.has(rec.auditID))),
+      )
     const queried = opened.sources.some(isQuerySource)
-    say(`probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} for up to ${Math.round(probe.timeoutMs / 1000)}s in:`)
+    say(
+      `probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} for up to ${Math.round(probe.timeoutMs / 1000)}s in:`,
+    )
     for (const source of opened.sources) say(`probe:   ${source.name}`)
     const watched = await watchForAuditIDs({
       sources: opened.sources,
@@ -111,7 +166,14 @@ export async function runProbe(options: DoctorOptions, probe: ProbeOptions, fact
       sentAtMs: s.sentAtMs,
       records: watched.records.filter((r) => idsOf(s).includes(r.auditID)),
     }))
-    return {...nothing, ...(sender ? {sender} : {}), sources: opened.sources.map((s) => s.name), queried, sourceErrors: watched.errors, results}
+    return {
+      ...nothing,
+      ...(sender ? {sender} : {}),
+      sources: opened.sources.map((s) => s.name),
+      queried,
+      sourceErrors: watched.errors,
+      results,
+    }
   } finally {
     await opened.close()
   }

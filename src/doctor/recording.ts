@@ -16,7 +16,15 @@ export function recordingOf(row: Pick<CoverageRow, 'level' | 'omitStages'>): Rec
  * Coverage rows of the given groups, split by what they record. `coverage` carries the level
  * caps of the apiserver whose policy this is (none for the Calico API server's own policy).
  */
-export function writesByRecording(policy: Policy, coverage: CoverageOptions, groups: ReadonlySet<string>): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
+export function writesByRecording(
+  policy: Policy,
+  coverage: CoverageOptions,
+  groups: ReadonlySet<string>,
+): {rows: CoverageRow[]; none: CoverageRow[]; partial: CoverageRow[]} {
   const rows = computeCoverage(policy, {...coverage, targets: coverage.targets.filter((t) => groups.has(t.apiGroup))})
-  return {rows, none: rows.filter((r) => recordingOf(r) === 'none'), partial: rows.filter((r) => recordingOf(r) === 'partial')}
+  return {
+    rows,
+    none: rows.filter((r) => recordingOf(r) === 'none'),
+    partial: rows.filter((r) => recordingOf(r) === 'partial'),
+  }
 }

@@ -50,7 +50,10 @@ export const CHECKS: readonly Check[] = [
  * A managed provider's own checks, only on its clusters: elsewhere each would be one more row
  * saying "not an EKS cluster".
  */
-const PROVIDER_CHECKS: ReadonlyArray<{readonly applies: (facts: DoctorFacts) => boolean; readonly checks: readonly Check[]}> = [
+const PROVIDER_CHECKS: ReadonlyArray<{
+  readonly applies: (facts: DoctorFacts) => boolean
+  readonly checks: readonly Check[]
+}> = [
   {applies: (facts) => facts.eks !== undefined, checks: [eksAuditLogging, eksLogRetention, eksAuditPolicy]},
   {applies: (facts) => facts.managedProvider?.id === 'gke', checks: GKE_CHECKS},
   {applies: (facts) => facts.aks !== undefined, checks: [aksAuditLogging, aksAuditPolicy]},
@@ -91,13 +94,24 @@ export interface DoctorReport {
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
   // The probe's checks, only with --probe, after the rest.
-  const all = [...CHECKS, ...PROVIDER_CHECKS.filter((provider) => provider.applies(facts)).flatMap((provider) => provider.checks), ...(facts.probe ? PROBE_CHECKS : [])]
+  const all = [
+    ...CHECKS,
+    ...PROVIDER_CHECKS.filter((provider) => provider.applies(facts)).flatMap((provider) => provider.checks),
+    ...(facts.probe ? PROBE_CHECKS : []),
+  ]
   const checks = all.map((check): CheckResult => {
     const verdict = check.run(facts)
-    return {id: check.id, status: verdict.status, title: check.title, detail: verdict.detail, remedy: verdict.remedy ?? null}
+    return {
+      id: check.id,
+      status: verdict.status,
+      title: check.title,
+      detail: verdict.detail,
+      remedy: verdict.remedy ?? null,
+    }
   })
   // A policy kube-apiserver refuses records nothing: no matrix that would say otherwise.
-  const policy = facts.policy.state === 'loaded' && !isRejected(facts.policy.loaded) ? facts.policy.loaded.policy : undefined
+  const policy =
+    facts.policy.state === 'loaded' && !isRejected(facts.policy.loaded) ? facts.policy.loaded.policy : undefined
   return {
     apiVersion: 'kubectl-audit/v1',
     kind: 'DoctorReport',

@@ -1,4 +1,7 @@
 // Repeatable flags that also take comma lists: `--verb patch,delete --verb create`.
 export function commaList(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
 }

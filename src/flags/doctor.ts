@@ -34,14 +34,25 @@ export const doctorFlags = {
   ...kubeFlags,
   // Not a flag of doctor: there to say which of two it means (--kube-user or --policy-user).
   user: Flags.string({hidden: true}),
-  offline: Flags.boolean({summary: 'Do not contact a cluster: check only --manifest and --policy-file.', helpGroup: 'OFFLINE'}),
-  manifest: Flags.string({
-    helpValue: FILE_VALUE,
-    summary: 'kube-apiserver static pod manifest, or `kubectl get pod -o yaml|json` output, to check instead of the cluster (implies --offline).',
+  offline: Flags.boolean({
+    summary: 'Do not contact a cluster: check only --manifest and --policy-file.',
     helpGroup: 'OFFLINE',
   }),
-  'policy-file': Flags.string({helpValue: FILE_VALUE, summary: 'Audit policy file to check (default: the one the apiserver names, read from the node).', helpGroup: 'POLICY'}),
-  'kubernetes-version': Flags.string({summary: 'Kubernetes version (X.Y) the rules apply to, when not read from the cluster or the manifest image.', helpGroup: 'OFFLINE'}),
+  manifest: Flags.string({
+    helpValue: FILE_VALUE,
+    summary:
+      'kube-apiserver static pod manifest, or `kubectl get pod -o yaml|json` output, to check instead of the cluster (implies --offline).',
+    helpGroup: 'OFFLINE',
+  }),
+  'policy-file': Flags.string({
+    helpValue: FILE_VALUE,
+    summary: 'Audit policy file to check (default: the one the apiserver names, read from the node).',
+    helpGroup: 'POLICY',
+  }),
+  'kubernetes-version': Flags.string({
+    summary: 'Kubernetes version (X.Y) the rules apply to, when not read from the cluster or the manifest image.',
+    helpGroup: 'OFFLINE',
+  }),
   'node-access': Flags.boolean({
     summary: 'Read the policy file from the control-plane node (--no-node-access: never touch nodes).',
     default: true,
@@ -50,35 +61,52 @@ export const doctorFlags = {
   }),
   via: Flags.option({
     options: ['auto', 'kubelet', 'pod'] as const,
-    summary: 'How to read the policy file on the node: the kubelet /logs/ proxy (paths under /var/log only), a short-lived reader pod, or auto. [default: auto]',
+    summary:
+      'How to read the policy file on the node: the kubelet /logs/ proxy (paths under /var/log only), a short-lived reader pod, or auto. [default: auto]',
     helpGroup: 'POLICY',
   })(),
   // Doctor's reads are whole small files and tails: stat for the size, head and tail for the bytes.
   image: Flags.string({summary: imageSummary(['sleep', 'sh', 'stat', 'head', 'tail']), helpGroup: 'POLICY'}),
   'pod-namespace': Flags.string({summary: POD_NAMESPACE_SUMMARY, helpGroup: 'POLICY'}),
-  'policy-user': Flags.string({summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`, helpGroup: 'COVERAGE'}),
+  'policy-user': Flags.string({
+    summary: `User the coverage is evaluated for. [default: ${DEFAULT_POLICY_USER}]`,
+    helpGroup: 'COVERAGE',
+  }),
   'policy-group': Flags.string({
     multiple: true,
-    summary: 'Another group of that user; repeatable. The groups the apiserver always adds are added too: system:authenticated (system:unauthenticated for system:anonymous), and a service account\'s.',
+    summary:
+      "Another group of that user; repeatable. The groups the apiserver always adds are added too: system:authenticated (system:unauthenticated for system:anonymous), and a service account's.",
     helpGroup: 'COVERAGE',
   }),
   resource: Flags.string({
     multiple: true,
-    summary: 'Also show coverage of this resource, as kubectl auth can-i takes it: pods, po, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
+    summary:
+      'Also show coverage of this resource, as kubectl auth can-i takes it: pods, po, pods/log, clusterroles.rbac.authorization.k8s.io. Repeatable.',
     helpGroup: 'COVERAGE',
   }),
-  verbs: Flags.string({multiple: true, summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`, helpGroup: 'COVERAGE'}),
-  'print-policy': Flags.boolean({summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.'}),
+  verbs: Flags.string({
+    multiple: true,
+    summary: `Verbs to evaluate (comma list). [default: ${WRITE_VERBS.join(',')}]`,
+    helpGroup: 'COVERAGE',
+  }),
+  'print-policy': Flags.boolean({
+    summary: 'Print a recommended audit policy (audit.k8s.io/v1) as YAML (-o json: as JSON) and exit.',
+  }),
   probe: Flags.boolean({
-    summary: 'Prove it end to end: send a dry-run create of each kind (nothing is stored) with an Audit-ID of our own, and find that ID in the audit log where policies reads it. Needs create on those kinds. Without --probe, doctor sends no policy write, not even a dry run.',
+    summary:
+      'Prove it end to end: send a dry-run create of each kind (nothing is stored) with an Audit-ID of our own, and find that ID in the audit log where policies reads it. Needs create on those kinds. Without --probe, doctor sends no policy write, not even a dry run.',
     helpGroup: 'PROBE',
   }),
   'probe-kind': Flags.string({
     multiple: true,
-    summary: 'Kinds to probe (comma list, as policies --kind takes them: knp, gnp, np, tier, ...). [default: knp, and gnp,np where Calico\'s API is served]',
+    summary:
+      "Kinds to probe (comma list, as policies --kind takes them: knp, gnp, np, tier, ...). [default: knp, and gnp,np where Calico's API is served]",
     helpGroup: 'PROBE',
   }),
-  'probe-namespace': Flags.string({summary: 'Namespace of the namespaced probes. [default: the context\'s namespace]', helpGroup: 'PROBE'}),
+  'probe-namespace': Flags.string({
+    summary: "Namespace of the namespaced probes. [default: the context's namespace]",
+    helpGroup: 'PROBE',
+  }),
   'probe-timeout': Flags.string({
     summary: `How long to look for the probes in the log. CloudWatch Logs and Cloud Logging can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
     helpGroup: 'PROBE',
@@ -88,7 +116,8 @@ export const doctorFlags = {
   'resource-group': aksFlags['resource-group'],
 }
 
-export interface DoctorFlagValues extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'> {
+export interface DoctorFlagValues
+  extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'> {
   user?: string
   offline?: boolean
   manifest?: string
@@ -125,21 +154,30 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   }
   const connection = kubeConnectionOptions(flags)
   const image = (flags.image ?? DEFAULT_READER_IMAGE).trim()
-  if (image === '') throw new UserError('--image is empty', {hint: `name an image the nodes can pull, e.g. ${DEFAULT_READER_IMAGE}`})
+  if (image === '')
+    throw new UserError('--image is empty', {hint: `name an image the nodes can pull, e.g. ${DEFAULT_READER_IMAGE}`})
   const podNamespace = (flags['pod-namespace'] ?? DEFAULT_POD_NAMESPACE).trim()
-  if (podNamespace === '') throw new UserError('--pod-namespace is empty', {hint: `e.g. --pod-namespace ${DEFAULT_POD_NAMESPACE}`})
+  if (podNamespace === '')
+    throw new UserError('--pod-namespace is empty', {hint: `e.g. --pod-namespace ${DEFAULT_POD_NAMESPACE}`})
   let kubernetesVersion: KubernetesVersion | undefined
   if (flags['kubernetes-version'] !== undefined) {
     kubernetesVersion = parseKubernetesVersion(flags['kubernetes-version'])
-    if (!kubernetesVersion) throw new UserError(`--kubernetes-version "${flags['kubernetes-version']}" is not a version`, {hint: 'write it as X.Y, e.g. --kubernetes-version 1.31'})
+    if (!kubernetesVersion)
+      throw new UserError(`--kubernetes-version "${flags['kubernetes-version']}" is not a version`, {
+        hint: 'write it as X.Y, e.g. --kubernetes-version 1.31',
+      })
   }
   const user = flags['policy-user'] ?? DEFAULT_POLICY_USER
-  if (user.trim() === '') throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
+  if (user.trim() === '')
+    throw new UserError('--policy-user is empty', {hint: 'name the user whose writes should be recorded'})
   const verbs = flags.verbs ? [...new Set(commaList(flags.verbs))] : [...WRITE_VERBS]
   if (verbs.length === 0) throw new UserError('--verbs is empty', {hint: `e.g. --verbs ${WRITE_VERBS.join(',')}`})
   if (verbs.includes('*')) {
     // A request has one verb, and a policy's "*" verb is a literal string: no request matches it.
-    throw new UserError('--verbs "*" is not a verb: every request carries one verb, and "*" is no wildcard in an audit policy', {hint: `list them, e.g. --verbs ${WRITE_VERBS.join(',')},get,list,watch`})
+    throw new UserError(
+      '--verbs "*" is not a verb: every request carries one verb, and "*" is no wildcard in an audit policy',
+      {hint: `list them, e.g. --verbs ${WRITE_VERBS.join(',')},get,list,watch`},
+    )
   }
   if (flags['print-policy']) checkPrintPolicyFlags(flags)
   const identity = {name: user, groups: identityGroups(user, flags['policy-group'] ?? [])}
@@ -154,7 +192,12 @@ export function doctorOptions(flags: DoctorFlagValues): DoctorCommandOptions {
   if (offline) checkOfflineFlags(flags)
   const eks = eksLogOptions(flags)
   const aks = aksDoctorOptions(flags)
-  const probe = probeOptions(flags, connection, {via: flags.via ?? 'auto', image, namespace: podNamespace}, {eks, ...aks})
+  const probe = probeOptions(
+    flags,
+    connection,
+    {via: flags.via ?? 'auto', image, namespace: podNamespace},
+    {eks, ...aks},
+  )
   return {
     offline,
     manifest: flags.manifest,
@@ -183,27 +226,53 @@ function aksDoctorOptions(flags: DoctorFlagValues): {aks?: ReturnType<typeof aks
 
 /** Offline, nothing is connected to: flags for the cluster would be ignored, so they are refused. */
 function checkOfflineFlags(flags: DoctorFlagValues): void {
-  const nodeRead = (['via', 'image', 'pod-namespace', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false).map((name) => `--${name}`)
+  const nodeRead = (
+    ['via', 'image', 'pod-namespace', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const
+  )
+    .filter((name) => flags[name] !== undefined && flags[name] !== false)
+    .map((name) => `--${name}`)
   const given = [...givenKubeFlags(flags), ...nodeRead, ...givenEksFlags(flags), ...givenAksFlags(flags)]
   if (given.length === 0) return
   const why = flags.offline ? '--offline' : '--manifest (which implies --offline)'
-  throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`, {
-    hint: `drop ${given.join(' ')}, or drop ${flags.offline ? '--offline' : '--manifest'} to check the cluster`,
-  })
+  throw new UserError(
+    `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for checking a cluster, which ${why} does not contact`,
+    {
+      hint: `drop ${given.join(' ')}, or drop ${flags.offline ? '--offline' : '--manifest'} to check the cluster`,
+    },
+  )
 }
 
 /** Flags that ask for a check, which --print-policy does not run. */
-const CHECK_FLAGS = ['manifest', 'policy-file', 'offline', 'kubernetes-version', 'policy-user', 'policy-group', 'resource', 'verbs', 'probe', 'probe-kind', 'probe-namespace', 'probe-timeout'] as const
+const CHECK_FLAGS = [
+  'manifest',
+  'policy-file',
+  'offline',
+  'kubernetes-version',
+  'policy-user',
+  'policy-group',
+  'resource',
+  'verbs',
+  'probe',
+  'probe-kind',
+  'probe-namespace',
+  'probe-timeout',
+] as const
 
 /** --print-policy prints one fixed policy, as YAML or (-o json) JSON: anything else is refused, not ignored. */
 function checkPrintPolicyFlags(flags: DoctorFlagValues): void {
   const given = CHECK_FLAGS.filter((name) => flags[name] !== undefined && flags[name] !== false)
   if (given.length > 0) {
-    throw new UserError(`--print-policy does not check anything, so it takes no ${given.map((name) => `--${name}`).join(', ')}`, {
-      hint: 'print it, then check it: kubectl audit doctor --print-policy > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml',
-    })
+    throw new UserError(
+      `--print-policy does not check anything, so it takes no ${given.map((name) => `--${name}`).join(', ')}`,
+      {
+        hint: 'print it, then check it: kubectl audit doctor --print-policy > audit-policy.yaml && kubectl audit doctor --policy-file audit-policy.yaml',
+      },
+    )
   }
-  if (flags.output === 'wide') throw new UserError('--print-policy prints YAML, or JSON with -o json: -o wide does not apply', {hint: 'drop -o wide'})
+  if (flags.output === 'wide')
+    throw new UserError('--print-policy prints YAML, or JSON with -o json: -o wide does not apply', {
+      hint: 'drop -o wide',
+    })
 }
 
 /**
@@ -214,10 +283,15 @@ function checkPrintPolicyFlags(flags: DoctorFlagValues): void {
  */
 export function identityGroups(user: string, named: readonly string[]): string[] {
   const empty = named.find((g) => g.trim() === '')
-  if (empty !== undefined) throw new UserError('--policy-group is empty', {hint: 'name a group, e.g. --policy-group system:masters; system:authenticated is always included'})
+  if (empty !== undefined)
+    throw new UserError('--policy-group is empty', {
+      hint: 'name a group, e.g. --policy-group system:masters; system:authenticated is always included',
+    })
   if (user === ANONYMOUS_USER) {
     if (named.some((g) => g !== 'system:unauthenticated')) {
-      throw new UserError(`${ANONYMOUS_USER} is in no group but system:unauthenticated`, {hint: 'drop --policy-group, or pick another --policy-user'})
+      throw new UserError(`${ANONYMOUS_USER} is in no group but system:unauthenticated`, {
+        hint: 'drop --policy-group, or pick another --policy-user',
+      })
     }
     return ['system:unauthenticated']
   }
@@ -239,7 +313,9 @@ export function identityGroups(user: string, named: readonly string[]): string[]
 export function parseResourceArg(text: string): CoverageTarget {
   const [qualified, subresource, extra] = text.trim().toLowerCase().split('/')
   if (!qualified || extra !== undefined || subresource === '') {
-    throw new UserError(`--resource "${text}" is not a resource`, {hint: 'write resource[.group][/subresource], e.g. pods/log or clusterroles.rbac.authorization.k8s.io'})
+    throw new UserError(`--resource "${text}" is not a resource`, {
+      hint: 'write resource[.group][/subresource], e.g. pods/log or clusterroles.rbac.authorization.k8s.io',
+    })
   }
   const dot = qualified.indexOf('.')
   const name = dot === -1 ? qualified : qualified.slice(0, dot)
@@ -255,8 +331,13 @@ export function parseResourceArg(text: string): CoverageTarget {
     resource = pluralOf(name)
     const groups = groupsServing(resource)
     if (groups.length === 0) {
-      const named = WATCHED_RESOURCES.filter((r) => r.shortNames.includes(name)).map((r) => `${r.resource}.${r.apiGroup}`)
-      const hint = named.length > 0 ? `"${name}" is not a Kubernetes short name; write the resource with its group: ${named.join(', ')}` : `name its group: ${resource}.GROUP`
+      const named = WATCHED_RESOURCES.filter((r) => r.shortNames.includes(name)).map(
+        (r) => `${r.resource}.${r.apiGroup}`,
+      )
+      const hint =
+        named.length > 0
+          ? `"${name}" is not a Kubernetes short name; write the resource with its group: ${named.join(', ')}`
+          : `name its group: ${resource}.GROUP`
       throw new UserError(`--resource "${text}": no built-in resource or short name of that name`, {hint})
     }
     if (groups.length > 1) {
@@ -284,20 +365,32 @@ function probeOptions(
   nodeRead: DoctorOptions['nodeRead'],
   managed: Pick<DoctorOptions, 'eks' | 'aks'>,
 ): ProbeOptions | undefined {
-  const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const)
+    .filter((name) => flags[name] !== undefined)
+    .map((name) => `--${name}`)
   if (!flags.probe) {
-    if (given.length > 0) throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`})
+    if (given.length > 0)
+      throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {
+        hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`,
+      })
     return undefined
   }
   if (!flags['node-access']) {
-    throw new UserError('--probe looks for its writes in the audit log on the control-plane nodes, which --no-node-access forbids', {
-      hint: 'drop --no-node-access, or drop --probe',
-    })
+    throw new UserError(
+      '--probe looks for its writes in the audit log on the control-plane nodes, which --no-node-access forbids',
+      {
+        hint: 'drop --no-node-access, or drop --probe',
+      },
+    )
   }
   const timeout = flags['probe-timeout'] ?? DEFAULT_PROBE_TIMEOUT
   const timeoutMs = parseDuration(timeout)
-  if (timeoutMs === undefined) throw new UserError(`--probe-timeout "${timeout}" is not a duration`, {hint: `use ${DURATION_FORM}`})
-  if (timeoutMs <= 0 || timeoutMs > MAX_PROBE_TIMEOUT_MS) throw new UserError(`--probe-timeout ${timeout} is out of range`, {hint: 'give more than 0 and at most 1h, e.g. --probe-timeout 5m for CloudWatch Logs or Cloud Logging'})
+  if (timeoutMs === undefined)
+    throw new UserError(`--probe-timeout "${timeout}" is not a duration`, {hint: `use ${DURATION_FORM}`})
+  if (timeoutMs <= 0 || timeoutMs > MAX_PROBE_TIMEOUT_MS)
+    throw new UserError(`--probe-timeout ${timeout} is out of range`, {
+      hint: 'give more than 0 and at most 1h, e.g. --probe-timeout 5m for CloudWatch Logs or Cloud Logging',
+    })
   const namespace = flags['probe-namespace']?.trim()
   if (namespace === '') throw new UserError('--probe-namespace is empty', {hint: 'e.g. --probe-namespace default'})
   const kinds = flags['probe-kind'] ? probeKinds(flags['probe-kind']) : null
@@ -333,17 +426,24 @@ export function probeKinds(values: readonly string[]): ProbeKind[] {
   const kinds: ProbeKind[] = []
   for (const name of names) {
     const resolved = resolveKind(name)
-    if (!resolved) throw new UserError(`--probe-kind "${name}" is not a watched kind`, {hint: 'use a kind as policies --kind takes it: knp, gnp, np, sgnp, snp, sknp, tier, gns, netset, hep'})
+    if (!resolved)
+      throw new UserError(`--probe-kind "${name}" is not a watched kind`, {
+        hint: 'use a kind as policies --kind takes it: knp, gnp, np, sgnp, snp, sknp, tier, gns, netset, hep',
+      })
     const served = resolved.filter((r) => PROBED_GROUPS.has(r.apiGroup))
     if (served.length === 0) {
       const [first] = resolved
-      const why = first!.apiGroup === 'extensions' ? 'extensions stopped serving network policies in Kubernetes 1.16: use knp' : `the probe writes Kubernetes and Calico network policy kinds; ${first!.kind} is not probed`
+      const why =
+        first!.apiGroup === 'extensions'
+          ? 'extensions stopped serving network policies in Kubernetes 1.16: use knp'
+          : `the probe writes Kubernetes and Calico network policy kinds; ${first!.kind} is not probed`
       throw new UserError(`--probe-kind "${name}": ${why}`, {hint: 'e.g. --probe-kind knp,gnp'})
     }
     const [first] = served
     const calico = served.every((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP)
     const apiGroup = calico && served.length > 1 ? null : first!.apiGroup
-    if (!kinds.some((k) => k.resource === first!.resource && k.apiGroup === apiGroup)) kinds.push({kind: first!.kind, resource: first!.resource, namespaced: first!.namespaced, apiGroup})
+    if (!kinds.some((k) => k.resource === first!.resource && k.apiGroup === apiGroup))
+      kinds.push({kind: first!.kind, resource: first!.resource, namespaced: first!.namespaced, apiGroup})
   }
   return kinds
 }

@@ -9,9 +9,19 @@ import type {EksLogOptions} from '../sources/eks.js'
 const helpGroup = 'EKS'
 
 export const eksFlags = {
-  region: Flags.string({summary: "The EKS cluster's AWS region, when the kubeconfig context does not name it (nor AWS_REGION).", helpGroup}),
-  'cluster-name': Flags.string({summary: 'The managed cluster (EKS, GKE, AKS), when the kubeconfig context does not name it (an EKS audit log is /aws/eks/NAME/cluster).', helpGroup}),
-  'log-group': Flags.string({summary: 'The CloudWatch Logs log group holding the audit log. [default: /aws/eks/CLUSTER/cluster]', helpGroup}),
+  region: Flags.string({
+    summary: "The EKS cluster's AWS region, when the kubeconfig context does not name it (nor AWS_REGION).",
+    helpGroup,
+  }),
+  'cluster-name': Flags.string({
+    summary:
+      'The managed cluster (EKS, GKE, AKS), when the kubeconfig context does not name it (an EKS audit log is /aws/eks/NAME/cluster).',
+    helpGroup,
+  }),
+  'log-group': Flags.string({
+    summary: 'The CloudWatch Logs log group holding the audit log. [default: /aws/eks/CLUSTER/cluster]',
+    helpGroup,
+  }),
 }
 
 export interface EksFlagValues {
@@ -22,7 +32,9 @@ export interface EksFlagValues {
 
 /** The EKS flags given on the command line, as `--name`: for refusing them where they mean nothing. */
 export function givenEksFlags(flags: EksFlagValues): string[] {
-  return (Object.keys(eksFlags) as Array<keyof typeof eksFlags>).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  return (Object.keys(eksFlags) as Array<keyof typeof eksFlags>)
+    .filter((name) => flags[name] !== undefined)
+    .map((name) => `--${name}`)
 }
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/
@@ -35,11 +47,22 @@ export function eksLogOptions(flags: EksFlagValues): EksLogOptions {
   const region = flags.region?.trim()
   const clusterName = flags['cluster-name']?.trim()
   const logGroup = flags['log-group']?.trim()
-  for (const [flag, value] of [['--region', region], ['--cluster-name', clusterName], ['--log-group', logGroup]] as const) {
+  for (const [flag, value] of [
+    ['--region', region],
+    ['--cluster-name', clusterName],
+    ['--log-group', logGroup],
+  ] as const) {
     if (value === '') throw new UserError(`${flag} is empty`, {hint: `give it a value, or leave ${flag} out`})
   }
-  if (region !== undefined && !REGION.test(region)) throw new UserError(`--region ${region} is not an AWS region`, {hint: 'e.g. --region eu-west-1'})
-  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName)) throw new UserError(`--cluster-name ${clusterName} is not a cluster name`, {hint: 'letters, digits, - and _, as aws eks list-clusters or az aks list prints it'})
-  if (logGroup !== undefined && !LOG_GROUP.test(logGroup)) throw new UserError(`--log-group ${logGroup} is not a log group name`, {hint: 'e.g. --log-group /aws/eks/prod/cluster'})
+  if (region !== undefined && !REGION.test(region))
+    throw new UserError(`--region ${region} is not an AWS region`, {hint: 'e.g. --region eu-west-1'})
+  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName))
+    throw new UserError(`--cluster-name ${clusterName} is not a cluster name`, {
+      hint: 'letters, digits, - and _, as aws eks list-clusters or az aks list prints it',
+    })
+  if (logGroup !== undefined && !LOG_GROUP.test(logGroup))
+    throw new UserError(`--log-group ${logGroup} is not a log group name`, {
+      hint: 'e.g. --log-group /aws/eks/prod/cluster',
+    })
   return {...(region ? {region} : {}), ...(clusterName ? {clusterName} : {}), ...(logGroup ? {logGroup} : {})}
 }

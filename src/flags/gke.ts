@@ -10,8 +10,15 @@ import {type ClusterReadFlagValues, givenClusterOnlyFlags} from './cluster-read.
 const helpGroup = 'GKE'
 
 export const gkeFlags = {
-  project: Flags.string({summary: "The GKE cluster's Google Cloud project, when the kubeconfig context does not name it (gke_PROJECT_LOCATION_CLUSTER).", helpGroup}),
-  location: Flags.string({summary: "The GKE cluster's location (region or zone), when the context does not name it.", helpGroup}),
+  project: Flags.string({
+    summary:
+      "The GKE cluster's Google Cloud project, when the kubeconfig context does not name it (gke_PROJECT_LOCATION_CLUSTER).",
+    helpGroup,
+  }),
+  location: Flags.string({
+    summary: "The GKE cluster's location (region or zone), when the context does not name it.",
+    helpGroup,
+  }),
   // --cluster-name, shared with EKS, is defined with the EKS flags.
 }
 
@@ -23,7 +30,8 @@ export interface GkeFlagValues {
 
 export function gkeClusterFlags(flags: GkeFlagValues): GkeClusterFlags {
   for (const name of ['project', 'location', 'cluster-name'] as const) {
-    if (flags[name] !== undefined && flags[name].trim() === '') throw new UserError(`--${name} is empty`, {hint: `give it a value, or leave --${name} out`})
+    if (flags[name] !== undefined && flags[name].trim() === '')
+      throw new UserError(`--${name} is empty`, {hint: `give it a value, or leave --${name} out`})
   }
   return {
     ...(flags.project === undefined ? {} : {project: flags.project.trim()}),
@@ -34,15 +42,21 @@ export function gkeClusterFlags(flags: GkeFlagValues): GkeClusterFlags {
 
 /** The flags only GKE reads given on the command line, as `--name` (--cluster-name is shared). */
 export function givenGkeFlags(flags: GkeFlagValues): string[] {
-  return (Object.keys(gkeFlags) as Array<keyof typeof gkeFlags>).filter((name) => flags[name] !== undefined).map((name) => `--${name}`)
+  return (Object.keys(gkeFlags) as Array<keyof typeof gkeFlags>)
+    .filter((name) => flags[name] !== undefined)
+    .map((name) => `--${name}`)
 }
 
 /** Flags for one place to read refused with --source naming the other: a mistake, not a preference. */
 export function checkGkeSource(source: LogLocation | undefined, flags: GkeFlagValues & ClusterReadFlagValues): void {
   const refuse = (given: string[], what: string) => {
     if (given.length === 0) return
-    throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for reading ${what}, which --source ${source} replaces`, {hint: `drop ${given.join(' ')}, or the --source`})
+    throw new UserError(
+      `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for reading ${what}, which --source ${source} replaces`,
+      {hint: `drop ${given.join(' ')}, or the --source`},
+    )
   }
   if (source === 'cloud-logging') refuse(givenClusterOnlyFlags(flags), "the control-plane nodes' log files")
-  if (source === 'nodes' || source === 'cloudwatch' || source === 'log-analytics') refuse(givenGkeFlags(flags), "a GKE cluster's audit log from Cloud Logging")
+  if (source === 'nodes' || source === 'cloudwatch' || source === 'log-analytics')
+    refuse(givenGkeFlags(flags), "a GKE cluster's audit log from Cloud Logging")
 }

@@ -23,7 +23,10 @@ import {whatChangedFlags} from './what-changed.js'
 import {windowFlags} from './window.js'
 
 export const historyArgs = {
-  object: Args.string({description: 'The object, as KIND/NAME: gnp/security.allow-dns, knp/allow-web (with -n), tier/security. Kinds as --kind of policies takes them.'}),
+  object: Args.string({
+    description:
+      'The object, as KIND/NAME: gnp/security.allow-dns, knp/allow-web (with -n), tier/security. Kinds as --kind of policies takes them.',
+  }),
 }
 
 const {file, source, user, verb, outcome} = policiesFlags
@@ -32,10 +35,17 @@ const historyOwnFlags = {
   file,
   source,
   ...gkeFlags,
-  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: all, the whole log]', helpGroup: 'WINDOW'}),
+  since: Flags.string({
+    summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: all, the whole log]',
+    helpGroup: 'WINDOW',
+  }),
   'since-time': windowFlags['since-time'],
   'until-time': windowFlags['until-time'],
-  namespace: Flags.string({char: 'n', summary: "The object's namespace, for a namespaced kind. [default: the one namespace the name is found in]", helpGroup: 'OBJECT'}),
+  namespace: Flags.string({
+    char: 'n',
+    summary: "The object's namespace, for a namespaced kind. [default: the one namespace the name is found in]",
+    helpGroup: 'OBJECT',
+  }),
   user,
   verb,
   outcome,
@@ -50,7 +60,12 @@ const historyOwnFlags = {
  * second file), where a greedy one would take every word up to the next flag.
  */
 export function nonGreedy<T extends Record<string, object>>(flags: T): T {
-  return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, 'multiple' in flag && flag.multiple ? {...flag, multipleNonGreedy: true} : flag])) as T
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, flag]) => [
+      name,
+      'multiple' in flag && flag.multiple ? {...flag, multipleNonGreedy: true} : flag,
+    ]),
+  ) as T
 }
 
 export const historyFlags = nonGreedy(historyOwnFlags)
@@ -93,11 +108,24 @@ export interface HistoryOptions {
 
 /** Validates and compiles the argument and flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
 export function historyOptions(text: string | undefined, flags: HistoryFlagValues, now: number): HistoryOptions {
-  if (text === undefined || text.trim() === '') throw new UserError('history needs the object, as KIND/NAME', {hint: 'e.g. kubectl audit history gnp/security.allow-dns -f audit.log, or knp/allow-web -n shop'})
+  if (text === undefined || text.trim() === '')
+    throw new UserError('history needs the object, as KIND/NAME', {
+      hint: 'e.g. kubectl audit history gnp/security.allow-dns -f audit.log, or knp/allow-web -n shop',
+    })
   const object = historyObject(text, flags.namespace)
   // The whole log unless a window is asked for: a version before --since is not in what is read.
-  const since = flags.since ?? (flags['since-time'] === undefined && flags['until-time'] === undefined ? 'all' : undefined)
-  const compiled = policiesOptions({...flags, since, kind: [object.kindText], namespace: object.namespace === null ? undefined : [object.namespace], limit: 0}, now)
+  const since =
+    flags.since ?? (flags['since-time'] === undefined && flags['until-time'] === undefined ? 'all' : undefined)
+  const compiled = policiesOptions(
+    {
+      ...flags,
+      since,
+      kind: [object.kindText],
+      namespace: object.namespace === null ? undefined : [object.namespace],
+      limit: 0,
+    },
+    now,
+  )
   return {
     object,
     input: compiled.input,
@@ -106,7 +134,20 @@ export function historyOptions(text: string | undefined, flags: HistoryFlagValue
     // A store is asked for every change of the kind: --user, --verb and --outcome only choose what is shown.
     query: {...compiled.query, verbs: [...WRITE_VERBS], users: []},
     // One key for the object whichever group writes it (objectKey puts a Calico CRD and its v3 twin together).
-    bodies: {objects: [...new Set(object.resources.map((r) => objectKey({apiGroup: r.apiGroup, resource: r.resource, namespace: object.namespaced ? (object.namespace ?? ANY_NAMESPACE) : null, name: object.name})!))]},
+    bodies: {
+      objects: [
+        ...new Set(
+          object.resources.map((r) =>
+            objectKey({
+              apiGroup: r.apiGroup,
+              resource: r.resource,
+              namespace: object.namespaced ? (object.namespace ?? ANY_NAMESPACE) : null,
+              name: object.name,
+            })!,
+          ),
+        ),
+      ],
+    },
     selection: {...compiled.selection, resources: null, namespaces: [], tiers: []},
     selectionFlags: compiled.selectionFlags.filter((flag) => !flag.startsWith('--kind ') && !flag.startsWith('-n ')),
     output: compiled.output,
@@ -118,14 +159,29 @@ export function historyOptions(text: string | undefined, flags: HistoryFlagValue
 function historyObject(text: string, namespace: string | undefined): HistoryObject {
   const slash = text.indexOf('/')
   const example = 'e.g. gnp/security.allow-dns, or knp/allow-web -n shop'
-  if (slash <= 0 || slash === text.length - 1) throw new UserError(`"${text}" is not KIND/NAME`, {hint: `name the object as KIND/NAME, ${example}`})
+  if (slash <= 0 || slash === text.length - 1)
+    throw new UserError(`"${text}" is not KIND/NAME`, {hint: `name the object as KIND/NAME, ${example}`})
   const kind = text.slice(0, slash)
   const name = text.slice(slash + 1)
-  if (name.includes('/')) throw new UserError(`"${text}" is not KIND/NAME`, {hint: `give the namespace with -n, ${example}`})
+  if (name.includes('/'))
+    throw new UserError(`"${text}" is not KIND/NAME`, {hint: `give the namespace with -n, ${example}`})
   const resources = resolveKind(kind)
-  if (!resources) throw new UserError(`${kind} is not a watched kind`, {hint: `use one of: ${KIND_SHORT_NAMES.join(', ')}`})
+  if (!resources)
+    throw new UserError(`${kind} is not a watched kind`, {hint: `use one of: ${KIND_SHORT_NAMES.join(', ')}`})
   const namespaced = resources[0]!.namespaced
-  if (namespace !== undefined && namespace.trim() === '') throw new UserError('-n is empty', {hint: 'give it a value, or leave -n out'})
-  if (namespace !== undefined && !namespaced) throw new UserError(`-n ${namespace}: ${resources[0]!.kind} is not namespaced`, {hint: `drop -n: kubectl audit history ${text}`})
-  return {text, kindText: kind, resources, kind: resources[0]!.kind, name, namespace: namespaced ? (namespace ?? null) : null, namespaced}
+  if (namespace !== undefined && namespace.trim() === '')
+    throw new UserError('-n is empty', {hint: 'give it a value, or leave -n out'})
+  if (namespace !== undefined && !namespaced)
+    throw new UserError(`-n ${namespace}: ${resources[0]!.kind} is not namespaced`, {
+      hint: `drop -n: kubectl audit history ${text}`,
+    })
+  return {
+    text,
+    kindText: kind,
+    resources,
+    kind: resources[0]!.kind,
+    name,
+    namespace: namespaced ? (namespace ?? null) : null,
+    namespaced,
+  }
 }

@@ -8,7 +8,11 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 export const outputFlags = {
   output: Flags.option({char: 'o', options: OUTPUT_FORMATS, default: 'table', summary: 'Output format.'})(),
-  color: Flags.option({options: ['auto', 'always', 'never'] as const, default: 'auto', summary: 'Colour in table output (NO_COLOR is honoured with auto).'})(),
+  color: Flags.option({
+    options: ['auto', 'always', 'never'] as const,
+    default: 'auto',
+    summary: 'Colour in table output (NO_COLOR is honoured with auto).',
+  })(),
 }
 
 export interface OutputFlagValues {

@@ -2,7 +2,14 @@
 // every flag is checked, those for reading from the cluster too when -f reads files instead.
 import {Flags} from '@oclif/core'
 
-import {CALICO_CRD_GROUP, CALICO_GROUP, KIND_SHORT_NAMES, resolveKind, WATCHED_RESOURCES, WRITE_VERBS} from '../audit/catalog.js'
+import {
+  CALICO_CRD_GROUP,
+  CALICO_GROUP,
+  KIND_SHORT_NAMES,
+  resolveKind,
+  WATCHED_RESOURCES,
+  WRITE_VERBS,
+} from '../audit/catalog.js'
 import type {ChangeFilter} from '../audit/changes.js'
 import type {ChangeSelection} from '../audit/select.js'
 import type {TimeWindow} from '../audit/window.js'
@@ -14,7 +21,13 @@ import {type ClusterReadFlagValues, clusterReadOptions, givenClusterOnlyFlags} f
 import {aksFlags, type AksFlagValues, aksLogOptions, checkAksSource, givenAksFlags} from './aks.js'
 import {commaList} from './comma-list.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
-import {type ElasticsearchFlagValues, elasticsearchFlags, elasticsearchOptions, givenElasticsearchFlags, logInputWithoutFiles} from './elasticsearch.js'
+import {
+  type ElasticsearchFlagValues,
+  elasticsearchFlags,
+  elasticsearchOptions,
+  givenElasticsearchFlags,
+  logInputWithoutFiles,
+} from './elasticsearch.js'
 import {checkGkeSource, gkeClusterFlags, type GkeFlagValues, gkeFlags, givenGkeFlags} from './gke.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags} from './kube.js'
@@ -24,20 +37,67 @@ import {type WatchFlagValues, watchFlags, type WatchOptions, watchOptions} from 
 import {type WindowFlagValues, windowFlags, windowOptions} from './window.js'
 
 export const policiesFlags = {
-  file: Flags.string({char: 'f', multiple: true, helpValue: FILE_VALUE, summary: 'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]', helpGroup: 'INPUT'}),
-  source: Flags.option({options: LOG_LOCATIONS, summary: "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; cloud-logging a GKE cluster's in Cloud Logging; log-analytics an AKS cluster's in Log Analytics; elasticsearch queries Calico Enterprise's Elasticsearch (or --es); loki reads Grafana Loki (--loki URL). [default: auto]", helpGroup: 'INPUT'})(),
+  file: Flags.string({
+    char: 'f',
+    multiple: true,
+    helpValue: FILE_VALUE,
+    summary:
+      'Audit log to read: a file (.gz too), a directory of audit logs and their rotated files, a glob, a pipe, or - for stdin. Repeatable. [default: the logs on the control-plane nodes]',
+    helpGroup: 'INPUT',
+  }),
+  source: Flags.option({
+    options: LOG_LOCATIONS,
+    summary:
+      "Where the cluster's audit log is read without -f: auto decides from the kubeconfig context; nodes reads the control-plane nodes' log files; cloudwatch reads an EKS cluster's log in CloudWatch Logs; cloud-logging a GKE cluster's in Cloud Logging; log-analytics an AKS cluster's in Log Analytics; elasticsearch queries Calico Enterprise's Elasticsearch (or --es); loki reads Grafana Loki (--loki URL). [default: auto]",
+    helpGroup: 'INPUT',
+  })(),
   ...gkeFlags,
   ...windowFlags,
-  user: Flags.string({multiple: true, summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)', helpGroup: 'FILTER'}),
-  verb: Flags.string({multiple: true, summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`, helpGroup: 'FILTER'}),
-  kind: Flags.string({multiple: true, summary: 'Only these kinds (comma list): gnp, np, knp, sgnp, snp, sknp, tier, gns, netset, hep, anp, banp, cnp, or kind names.', helpGroup: 'FILTER'}),
-  namespace: Flags.string({char: 'n', multiple: true, summary: 'Only changes in this namespace. Repeatable.', helpGroup: 'FILTER'}),
-  'all-namespaces': Flags.boolean({char: 'A', summary: 'Changes in all namespaces (the default).', helpGroup: 'FILTER', exclusive: ['namespace']}),
+  user: Flags.string({
+    multiple: true,
+    summary: 'Only changes by this user (exact, or a glob with *). Repeatable. (The kubeconfig user is --kube-user.)',
+    helpGroup: 'FILTER',
+  }),
+  verb: Flags.string({
+    multiple: true,
+    summary: `Only these verbs (comma list): ${WRITE_VERBS.join(', ')}.`,
+    helpGroup: 'FILTER',
+  }),
+  kind: Flags.string({
+    multiple: true,
+    summary:
+      'Only these kinds (comma list): gnp, np, knp, sgnp, snp, sknp, tier, gns, netset, hep, anp, banp, cnp, or kind names.',
+    helpGroup: 'FILTER',
+  }),
+  namespace: Flags.string({
+    char: 'n',
+    multiple: true,
+    summary: 'Only changes in this namespace. Repeatable.',
+    helpGroup: 'FILTER',
+  }),
+  'all-namespaces': Flags.boolean({
+    char: 'A',
+    summary: 'Changes in all namespaces (the default).',
+    helpGroup: 'FILTER',
+    exclusive: ['namespace'],
+  }),
   tier: Flags.string({multiple: true, summary: 'Only policies in this tier (comma list).', helpGroup: 'FILTER'}),
-  outcome: Flags.option({options: ['succeeded', 'failed', 'all'] as const, default: 'all', summary: 'Only changes that succeeded, or failed (denied, conflict, invalid).', helpGroup: 'FILTER'})(),
+  outcome: Flags.option({
+    options: ['succeeded', 'failed', 'all'] as const,
+    default: 'all',
+    summary: 'Only changes that succeeded, or failed (denied, conflict, invalid).',
+    helpGroup: 'FILTER',
+  })(),
   'include-dry-run': Flags.boolean({summary: 'Count dry-run requests (dryRun=All) as changes.', helpGroup: 'FILTER'}),
-  'include-subresources': Flags.boolean({summary: 'Count subresource writes (e.g. tiers/status) as changes.', helpGroup: 'FILTER'}),
-  limit: Flags.integer({min: 0, default: 20, summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.'}),
+  'include-subresources': Flags.boolean({
+    summary: 'Count subresource writes (e.g. tiers/status) as changes.',
+    helpGroup: 'FILTER',
+  }),
+  limit: Flags.integer({
+    min: 0,
+    default: 20,
+    summary: 'How many recent changes the table lists (0 = all). JSON and YAML list all.',
+  }),
   ...eksFlags,
   ...aksFlags,
   ...elasticsearchFlags,
@@ -45,7 +105,17 @@ export const policiesFlags = {
   ...watchFlags,
 }
 
-export interface PoliciesFlagValues extends WindowFlagValues, ClusterReadFlagValues, OutputFlagValues, EksFlagValues, GkeFlagValues, AksFlagValues, ElasticsearchFlagValues, LokiFlagValues, WatchFlagValues {
+export interface PoliciesFlagValues
+  extends
+    WindowFlagValues,
+    ClusterReadFlagValues,
+    OutputFlagValues,
+    EksFlagValues,
+    GkeFlagValues,
+    AksFlagValues,
+    ElasticsearchFlagValues,
+    LokiFlagValues,
+    WatchFlagValues {
   file?: string[]
   source?: (typeof LOG_LOCATIONS)[number]
   user?: string[]
@@ -79,12 +149,17 @@ export interface PoliciesOptions {
 /** Validates and compiles the flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
 export function policiesOptions(flags: PoliciesFlagValues, now: number): PoliciesOptions {
   const window = windowOptions(flags, now)
-  for (const [flag, values] of [['--user', flags.user], ['-n', flags.namespace]] as const) {
-    if (values?.some((value) => value.trim() === '')) throw new UserError(`${flag} is empty`, {hint: `give it a value, or leave ${flag} out`})
+  for (const [flag, values] of [
+    ['--user', flags.user],
+    ['-n', flags.namespace],
+  ] as const) {
+    if (values?.some((value) => value.trim() === ''))
+      throw new UserError(`${flag} is empty`, {hint: `give it a value, or leave ${flag} out`})
   }
   const verbs = commaList(flags.verb).map((v) => v.toLowerCase())
   const badVerb = verbs.find((v) => !(WRITE_VERBS as readonly string[]).includes(v))
-  if (badVerb) throw new UserError(`--verb ${badVerb} is not a write verb`, {hint: `use one of: ${WRITE_VERBS.join(', ')}`})
+  if (badVerb)
+    throw new UserError(`--verb ${badVerb} is not a write verb`, {hint: `use one of: ${WRITE_VERBS.join(', ')}`})
   const kinds = commaList(flags.kind)
   let resources: Set<string> | null = null
   if (kinds.length > 0) {
@@ -92,7 +167,9 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     for (const kind of kinds) {
       const matched = resolveKind(kind)
       if (!matched) {
-        throw new UserError(`--kind ${kind} is not a watched kind`, {hint: `use one of: ${KIND_SHORT_NAMES.join(', ')}`})
+        throw new UserError(`--kind ${kind} is not a watched kind`, {
+          hint: `use one of: ${KIND_SHORT_NAMES.join(', ')}`,
+        })
       }
       for (const r of matched) resources.add(`${r.resource}.${r.apiGroup}`)
     }
@@ -114,9 +191,19 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
   const elasticsearch = elasticsearchOptions(flags, cluster.requestTimeoutMs)
   const files = flags.file ?? []
   // Loki's flags are checked with where the log is read (flags/loki.ts).
-  const loki = files.length > 0 ? undefined : lokiInput(flags, cluster.requestTimeoutMs, {
-    kube: givenKubeFlags(flags), elsewhere: [...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...givenElasticsearchFlags(flags)],
-  })
+  const loki =
+    files.length > 0
+      ? undefined
+      : lokiInput(flags, cluster.requestTimeoutMs, {
+          kube: givenKubeFlags(flags),
+          elsewhere: [
+            ...givenClusterOnlyFlags(flags),
+            ...givenEksFlags(flags),
+            ...givenGkeFlags(flags),
+            ...givenAksFlags(flags),
+            ...givenElasticsearchFlags(flags),
+          ],
+        })
   // Elasticsearch's flags are checked with where the log is read, below.
   if (!loki && flags.source !== 'elasticsearch' && flags.es === undefined) {
     checkSourceFlags(flags)
@@ -124,19 +211,49 @@ export function policiesOptions(flags: PoliciesFlagValues, now: number): Policie
     checkAksSource(flags.source, flags, {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags)})
   }
   if (files.length > 0) {
-    const clusterFlags = [...givenKubeFlags(flags), ...givenClusterOnlyFlags(flags), ...givenEksFlags(flags), ...givenGkeFlags(flags), ...givenAksFlags(flags), ...(flags.source === undefined ? [] : ['--source']), ...givenElasticsearchFlags(flags), ...givenLokiFlags(flags)]
+    const clusterFlags = [
+      ...givenKubeFlags(flags),
+      ...givenClusterOnlyFlags(flags),
+      ...givenEksFlags(flags),
+      ...givenGkeFlags(flags),
+      ...givenAksFlags(flags),
+      ...(flags.source === undefined ? [] : ['--source']),
+      ...givenElasticsearchFlags(flags),
+      ...givenLokiFlags(flags),
+    ]
     if (clusterFlags.length > 0) {
-      throw new UserError(`${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`, {
-        hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
-      })
+      throw new UserError(
+        `${clusterFlags.join(', ')} ${clusterFlags.length === 1 ? 'is' : 'are'} for reading the logs from the cluster, which -f replaces`,
+        {
+          hint: `drop ${clusterFlags.join(' ')}, or drop -f to read the audit logs on the control-plane nodes`,
+        },
+      )
     }
   }
   return {
-    input: files.length > 0
-      ? {from: 'files', files}
-      : loki ?? logInputWithoutFiles(flags, givenKubeFlags(flags), {nodes: givenClusterOnlyFlags(flags), eks: givenEksFlags(flags), gke: givenGkeFlags(flags), aks: givenAksFlags(flags)}, {...cluster, sinceMs: window.sinceMs}, {eks, gke, aks, elasticsearch}),
+    input:
+      files.length > 0
+        ? {from: 'files', files}
+        : (loki ??
+          logInputWithoutFiles(
+            flags,
+            givenKubeFlags(flags),
+            {
+              nodes: givenClusterOnlyFlags(flags),
+              eks: givenEksFlags(flags),
+              gke: givenGkeFlags(flags),
+              aks: givenAksFlags(flags),
+            },
+            {...cluster, sinceMs: window.sinceMs},
+            {eks, gke, aks, elasticsearch},
+          )),
     window,
-    filter: {sinceMs: window.sinceMs, untilMs: window.untilMs, includeDryRun: flags['include-dry-run'] ?? false, includeSubresources: flags['include-subresources'] ?? false},
+    filter: {
+      sinceMs: window.sinceMs,
+      untilMs: window.untilMs,
+      includeDryRun: flags['include-dry-run'] ?? false,
+      includeSubresources: flags['include-subresources'] ?? false,
+    },
     query: {
       sinceMs: window.sinceMs,
       untilMs: window.untilMs,
@@ -167,9 +284,15 @@ function checkSourceFlags(flags: PoliciesFlagValues): void {
   const nodes = givenClusterOnlyFlags(flags)
   const clash = flags.source === 'nodes' ? eks : flags.source === 'cloudwatch' ? nodes : eks.length > 0 ? nodes : []
   if (clash.length === 0) return
-  const reading = flags.source === 'cloudwatch' || (flags.source !== 'nodes' && eks.length > 0) ? 'CloudWatch Logs (EKS)' : "the control-plane nodes' files"
+  const reading =
+    flags.source === 'cloudwatch' || (flags.source !== 'nodes' && eks.length > 0)
+      ? 'CloudWatch Logs (EKS)'
+      : "the control-plane nodes' files"
   throw new UserError(`${clash.join(', ')} ${clash.length === 1 ? 'does' : 'do'} not apply when reading ${reading}`, {
-    hint: flags.source === 'nodes' ? `drop ${clash.join(' ')}, or use --source cloudwatch` : `drop ${clash.join(' ')}, or use --source nodes`,
+    hint:
+      flags.source === 'nodes'
+        ? `drop ${clash.join(' ')}, or use --source cloudwatch`
+        : `drop ${clash.join(' ')}, or use --source nodes`,
   })
 }
 

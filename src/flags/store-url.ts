@@ -25,13 +25,21 @@ export function storeUrl(text: string, wording: StoreUrlWording): URL {
     url = undefined
   }
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
-    throw new UserError(`${flag} "${text}" is not an http(s) URL`, {hint: `write it with its scheme, e.g. ${scheme}${trimmed.replace(/^[a-z]+:\/\//i, '') || hostPort}`})
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new UserError(`${flag} has credentials in it: anyone who can list processes or read the shell history sees them`, {
-      hint: `drop them from the URL, and set ${credentialVars} instead`,
+    throw new UserError(`${flag} "${text}" is not an http(s) URL`, {
+      hint: `write it with its scheme, e.g. ${scheme}${trimmed.replace(/^[a-z]+:\/\//i, '') || hostPort}`,
     })
   }
-  if (url.search !== '' || url.hash !== '') throw new UserError(`${flag} "${text}" has a query or fragment`, {hint: `give ${whose} base URL, e.g. ${scheme}${hostPort}`})
+  if (url.username !== '' || url.password !== '') {
+    throw new UserError(
+      `${flag} has credentials in it: anyone who can list processes or read the shell history sees them`,
+      {
+        hint: `drop them from the URL, and set ${credentialVars} instead`,
+      },
+    )
+  }
+  if (url.search !== '' || url.hash !== '')
+    throw new UserError(`${flag} "${text}" has a query or fragment`, {
+      hint: `give ${whose} base URL, e.g. ${scheme}${hostPort}`,
+    })
   return url
 }

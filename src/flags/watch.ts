@@ -14,10 +14,14 @@ const QUERIED_LOCATIONS = new Set(['cloudwatch', 'cloud-logging', 'log-analytics
 export const watchFlags = {
   watch: Flags.boolean({
     char: 'w',
-    summary: "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log) and print each new change as it lands, until Ctrl-C; then the summary of what was seen.",
+    summary:
+      "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log) and print each new change as it lands, until Ctrl-C; then the summary of what was seen.",
     helpGroup: 'WATCH',
   }),
-  'watch-interval': Flags.string({summary: `How often each followed log is looked at for new lines, at least 1s. [default: ${DEFAULT_WATCH_INTERVAL}]`, helpGroup: 'WATCH'}),
+  'watch-interval': Flags.string({
+    summary: `How often each followed log is looked at for new lines, at least 1s. [default: ${DEFAULT_WATCH_INTERVAL}]`,
+    helpGroup: 'WATCH',
+  }),
 }
 
 export interface WatchFlagValues {
@@ -37,22 +41,42 @@ export interface WatchOptions {
 export function watchOptions(flags: WatchFlagValues): WatchOptions | null {
   const interval = flags['watch-interval']
   if (!flags.watch) {
-    if (interval !== undefined) throw new UserError('--watch-interval is for --watch', {hint: 'add --watch (-w) to follow the log, or drop --watch-interval'})
+    if (interval !== undefined)
+      throw new UserError('--watch-interval is for --watch', {
+        hint: 'add --watch (-w) to follow the log, or drop --watch-interval',
+      })
     return null
   }
-  if (flags['until-time'] !== undefined) throw new UserError('--watch follows the log from now on, so it has no --until-time', {hint: 'drop --until-time, or drop --watch to read a window in the past'})
-  const store = flags.es !== undefined ? '--es' : flags.loki !== undefined ? '--loki' : flags.source !== undefined && QUERIED_LOCATIONS.has(flags.source) ? `--source ${flags.source}` : undefined
+  if (flags['until-time'] !== undefined)
+    throw new UserError('--watch follows the log from now on, so it has no --until-time', {
+      hint: 'drop --until-time, or drop --watch to read a window in the past',
+    })
+  const store =
+    flags.es !== undefined
+      ? '--es'
+      : flags.loki !== undefined
+        ? '--loki'
+        : flags.source !== undefined && QUERIED_LOCATIONS.has(flags.source)
+          ? `--source ${flags.source}`
+          : undefined
   if (store !== undefined) throw storeRefusal(store)
   const text = interval ?? DEFAULT_WATCH_INTERVAL
   const intervalMs = parseDuration(text)
-  if (intervalMs === undefined) throw new UserError(`--watch-interval "${text}" is not a duration`, {hint: `use ${DURATION_FORM}`})
-  if (intervalMs < MIN_WATCH_INTERVAL_MS) throw new UserError(`--watch-interval ${text} is too short: each followed log is looked at once a second at most`, {hint: 'use 1s or more'})
+  if (intervalMs === undefined)
+    throw new UserError(`--watch-interval "${text}" is not a duration`, {hint: `use ${DURATION_FORM}`})
+  if (intervalMs < MIN_WATCH_INTERVAL_MS)
+    throw new UserError(`--watch-interval ${text} is too short: each followed log is looked at once a second at most`, {
+      hint: 'use 1s or more',
+    })
   return {intervalMs}
 }
 
 /** --watch on a log store: it is queried, not followed (`what`: the flag, or the store found from the context). */
 export function storeRefusal(what: string): UserError {
-  return new UserError(`--watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (${what})`, {
-    hint: 'read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since',
-  })
+  return new UserError(
+    `--watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (${what})`,
+    {
+      hint: 'read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since',
+    },
+  )
 }

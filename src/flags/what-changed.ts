@@ -5,9 +5,21 @@ import {Flags} from '@oclif/core'
 import {UserError} from '../errors.js'
 
 export const whatChangedFlags = {
-  diff: Flags.boolean({summary: 'Show what each change did: a diff of the object against its previous version in the log, and a summary of the rules it added, removed or changed. JSON and YAML gain before, after or patch, rules, opens and notes.', helpGroup: 'WHAT CHANGED'}),
-  opens: Flags.boolean({summary: 'Only changes that widened what a policy allows (a rule from 0.0.0.0/0 or from anywhere, a deny removed or made Allow/Pass, a policy made to apply to everything), with what each opened.', helpGroup: 'WHAT CHANGED'}),
-  'show-all-fields': Flags.boolean({summary: 'Keep in diffs the fields every write changes (resourceVersion, uid, generation, creationTimestamp, managedFields, status, the last-applied annotation).', helpGroup: 'WHAT CHANGED'}),
+  diff: Flags.boolean({
+    summary:
+      'Show what each change did: a diff of the object against its previous version in the log, and a summary of the rules it added, removed or changed. JSON and YAML gain before, after or patch, rules, opens and notes.',
+    helpGroup: 'WHAT CHANGED',
+  }),
+  opens: Flags.boolean({
+    summary:
+      'Only changes that widened what a policy allows (a rule from 0.0.0.0/0 or from anywhere, a deny removed or made Allow/Pass, a policy made to apply to everything), with what each opened.',
+    helpGroup: 'WHAT CHANGED',
+  }),
+  'show-all-fields': Flags.boolean({
+    summary:
+      'Keep in diffs the fields every write changes (resourceVersion, uid, generation, creationTimestamp, managedFields, status, the last-applied annotation).',
+    helpGroup: 'WHAT CHANGED',
+  }),
 }
 
 export interface WhatChangedFlagValues {
@@ -30,11 +42,14 @@ export function whatChangedOptions(flags: WhatChangedFlagValues): WhatChangedOpt
   const diff = flags.diff ?? false
   const opens = flags.opens ?? false
   const showAllFields = flags['show-all-fields'] ?? false
-  if (showAllFields && !diff) throw new UserError('--show-all-fields is for the diffs of --diff', {hint: 'add --diff, or drop --show-all-fields'})
+  if (showAllFields && !diff)
+    throw new UserError('--show-all-fields is for the diffs of --diff', {hint: 'add --diff, or drop --show-all-fields'})
   // Following keeps no bodies yet: said, rather than a --watch that quietly shows no diff.
   if ((diff || opens) && flags.watch) {
     const flag = diff ? '--diff' : '--opens'
-    throw new UserError(`${flag} does not follow the log yet: it is for what is read without --watch`, {hint: `drop --watch to see what the changes in the log did (or kubectl audit history KIND/NAME for one object), or drop ${flag} to follow`})
+    throw new UserError(`${flag} does not follow the log yet: it is for what is read without --watch`, {
+      hint: `drop --watch to see what the changes in the log did (or kubectl audit history KIND/NAME for one object), or drop ${flag} to follow`,
+    })
   }
   return diff || opens ? {diff, opens, showAllFields} : null
 }

@@ -8,7 +8,10 @@ import {UserError} from '../errors.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
 
 export const windowFlags = {
-  since: Flags.string({summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]', helpGroup: 'WINDOW'}),
+  since: Flags.string({
+    summary: 'Only changes newer than this: 30s, 5m, 1h, 2d, or all. [default: 24h; all with --until-time]',
+    helpGroup: 'WINDOW',
+  }),
   'since-time': Flags.string({summary: 'Only changes at or after this time (RFC3339).', helpGroup: 'WINDOW'}),
   'until-time': Flags.string({summary: 'Only changes at or before this time (RFC3339).', helpGroup: 'WINDOW'}),
 }
@@ -32,7 +35,9 @@ const EARLIEST_MS = -8.64e15
 export function windowOptions(flags: WindowFlagValues, now: number): TimeWindow {
   const {since, 'since-time': sinceTime, 'until-time': untilTime} = flags
   if (since !== undefined && sinceTime !== undefined) {
-    throw new UserError('--since and --since-time cannot be used together', {hint: 'pick one: a duration back from now, or a point in time'})
+    throw new UserError('--since and --since-time cannot be used together', {
+      hint: 'pick one: a duration back from now, or a point in time',
+    })
   }
   let sinceMs: number | null = null
   if (sinceTime !== undefined) sinceMs = parseTime(sinceTime, '--since-time')
@@ -46,11 +51,16 @@ export function windowOptions(flags: WindowFlagValues, now: number): TimeWindow 
   const untilMs = untilTime === undefined ? null : parseTime(untilTime, '--until-time')
   if (sinceMs !== null && untilMs !== null && untilMs < sinceMs) {
     if (sinceTime !== undefined) {
-      throw new UserError(`--until-time ${untilTime} is before the start of the window (--since-time ${sinceTime})`, {hint: 'give the earlier time to --since-time'})
+      throw new UserError(`--until-time ${untilTime} is before the start of the window (--since-time ${sinceTime})`, {
+        hint: 'give the earlier time to --since-time',
+      })
     }
-    throw new UserError(`--until-time ${untilTime} is before the start of the window: --since ${since} counts back from now, to ${rfc3339(sinceMs)}`, {
-      hint: `for a window in the past, give its start with --since-time (e.g. --since-time ${rfc3339(untilMs - (now - sinceMs))} --until-time ${untilTime}), or drop --since`,
-    })
+    throw new UserError(
+      `--until-time ${untilTime} is before the start of the window: --since ${since} counts back from now, to ${rfc3339(sinceMs)}`,
+      {
+        hint: `for a window in the past, give its start with --since-time (e.g. --since-time ${rfc3339(untilMs - (now - sinceMs))} --until-time ${untilTime}), or drop --since`,
+      },
+    )
   }
   return {sinceMs, untilMs}
 }
@@ -63,7 +73,9 @@ function sinceDuration(text: string): number {
   const ms = parseDuration(text)
   if (ms !== undefined) return ms
   if (parseTimestamp(text) !== undefined || /^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
-    throw new UserError(`--since "${text}" is not a duration`, {hint: `--since counts back from now (30s, 5m, 1h, 2d, or all); for a point in time, use --since-time ${text.trim()}`})
+    throw new UserError(`--since "${text}" is not a duration`, {
+      hint: `--since counts back from now (30s, 5m, 1h, 2d, or all); for a point in time, use --since-time ${text.trim()}`,
+    })
   }
   throw new UserError(`--since "${text}" is not a duration`, {hint: `use ${DURATION_FORM}, or all`})
 }
@@ -77,8 +89,12 @@ export function parseTime(text: string, flag: string): number {
   const parsed = parseTimestamp(text)
   if (parsed && /[zZ]|[+-]\d{2}:?\d{2}$/.test(text.trim())) return parsed.us / 1000
   if (parseDuration(text) !== undefined && flag === '--since-time') {
-    throw new UserError(`${flag} "${text}" is not a time`, {hint: `--since-time takes a point in time (RFC3339, e.g. ${TIME_EXAMPLE}); for a duration back from now, use --since ${text.trim()}`})
+    throw new UserError(`${flag} "${text}" is not a time`, {
+      hint: `--since-time takes a point in time (RFC3339, e.g. ${TIME_EXAMPLE}); for a duration back from now, use --since ${text.trim()}`,
+    })
   }
-  const hint = parsed ? `add the zone: ${text.trim()}Z for UTC, or an offset such as +01:00` : `use RFC3339, e.g. ${TIME_EXAMPLE}`
+  const hint = parsed
+    ? `add the zone: ${text.trim()}Z for UTC, or an offset such as +01:00`
+    : `use RFC3339, e.g. ${TIME_EXAMPLE}`
   throw new UserError(`${flag} "${text}" is not a time`, {hint})
 }

@@ -31,13 +31,26 @@ const LINE_END_MARGIN = 64 * 1024
  * start just past that one. The first chunk is handed on from the grid's start: a reader that
  * starts mid-file drops the partial first line itself (dropFirstLine), which is the same rule.
  */
-export function chunkLines(source: Pick<LogSource, 'read'>, grid: ChunkGrid, index: number, hints: ReadHints, signal?: AbortSignal): AsyncIterable<Buffer> {
+export function chunkLines(
+  source: Pick<LogSource, 'read'>,
+  grid: ChunkGrid,
+  index: number,
+  hints: ReadHints,
+  signal?: AbortSignal,
+): AsyncIterable<Buffer> {
   const {start, end} = chunkBounds(grid, index)
   return ownedLines(readNear(source, start, end, grid.size, hints, signal), start, end, index > 0)
 }
 
 /** The source from `start` on: up to a little past `end` first, and further only if asked. */
-async function* readNear(source: Pick<LogSource, 'read'>, start: number, end: number, size: number, hints: ReadHints, signal?: AbortSignal): AsyncIterable<Buffer> {
+async function* readNear(
+  source: Pick<LogSource, 'read'>,
+  start: number,
+  end: number,
+  size: number,
+  hints: ReadHints,
+  signal?: AbortSignal,
+): AsyncIterable<Buffer> {
   const near = Math.min(size, end + LINE_END_MARGIN)
   yield* source.read({start, end: near}, signal, hints)
   if (near < size) yield* source.read({start: near, end: size}, signal, hints)
@@ -48,7 +61,12 @@ async function* readNear(source: Pick<LogSource, 'read'>, start: number, end: nu
  * first newline (with `dropFirst`; nothing when that newline is at `end` or later) to the first
  * newline at `end` or later, however far that is.
  */
-async function* ownedLines(bytes: AsyncIterable<Buffer>, start: number, end: number, dropFirst: boolean): AsyncIterable<Buffer> {
+async function* ownedLines(
+  bytes: AsyncIterable<Buffer>,
+  start: number,
+  end: number,
+  dropFirst: boolean,
+): AsyncIterable<Buffer> {
   let at = start
   let dropping = dropFirst
   for await (const piece of bytes) {

@@ -42,7 +42,8 @@ const EVENT_MARKS = ['"auditID"', '"verb"', ' AUDIT: '].map((mark) => Buffer.fro
  */
 export function contentProblem(head: Buffer, name: string): NotAuditText | null {
   for (const {bytes, what, tool} of MAGIC) {
-    if (head.length >= bytes.length && bytes.every((b, i) => head[i] === b)) return new NotAuditText(`it is ${what}; ${pipeHint(tool, name)}`)
+    if (head.length >= bytes.length && bytes.every((b, i) => head[i] === b))
+      return new NotAuditText(`it is ${what}; ${pipeHint(tool, name)}`)
   }
   const utf16 = utf16Of(head)
   if (utf16) return new NotAuditText(`it is UTF-16 text; ${pipeHint(`iconv -f ${utf16} -t UTF-8`, name)}`)
@@ -50,9 +51,15 @@ export function contentProblem(head: Buffer, name: string): NotAuditText | null 
   let control = 0
   for (const b of sample) if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) control++
   // A log with a zeroed block (a crash while writing) is still a log: binary only with no event in sight.
-  if (sample.length > 0 && control / sample.length >= BINARY_SHARE && !EVENT_MARKS.some((mark) => sample.includes(mark))) {
+  if (
+    sample.length > 0 &&
+    control / sample.length >= BINARY_SHARE &&
+    !EVENT_MARKS.some((mark) => sample.includes(mark))
+  ) {
     const share = Math.round((100 * control) / sample.length)
-    return new NotAuditText(`it holds binary data, not text (${share}% of its first ${formatSize(sample.length)} are control bytes${sample.includes(0) ? ', NUL among them' : ''})`)
+    return new NotAuditText(
+      `it holds binary data, not text (${share}% of its first ${formatSize(sample.length)} are control bytes${sample.includes(0) ? ', NUL among them' : ''})`,
+    )
   }
   return null
 }
@@ -73,7 +80,8 @@ export function looksLikeKlog(head: Buffer): boolean {
 /** UTF-16 by its byte-order mark, or (without one) by text whose every other byte is NUL. */
 function utf16Of(head: Buffer): string | null {
   // With a byte-order mark, iconv finds the byte order itself.
-  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return 'UTF-16'
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+    return 'UTF-16'
   const pairs = Math.floor(Math.min(head.length, CONTENT_SAMPLE_BYTES) / 2)
   if (pairs < 2) return null
   let evenNul = 0

@@ -5,7 +5,15 @@
 // follower last found its end (files, the kubelet), up to its latest line, and for a stream (stdin,
 // `tail -F` in a pod) up to a second ago once it has been quiet for a second.
 
-import {ChangeCollector, type ChangeFilter, type ChangeRecord, compareRecords, FOLLOWED_LOG, type PolicyChange, Settler} from '../audit/changes.js'
+import {
+  ChangeCollector,
+  type ChangeFilter,
+  type ChangeRecord,
+  compareRecords,
+  FOLLOWED_LOG,
+  type PolicyChange,
+  Settler,
+} from '../audit/changes.js'
 import {boundUs} from '../audit/window.js'
 import {peekHead, tap} from '../sources/byte-streams.js'
 import type {Followable, FollowedLog} from '../sources/follow.js'
@@ -80,7 +88,14 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   const stats = plan.logs.map((log) => emptyStats(log.source.name))
   const states: FollowedLogState[] = []
   const logs = plan.logs.map((log) => {
-    const state: FollowedLogState = {streamed: false, readUpToMs: log.readUpToMs ?? Number.NEGATIVE_INFINITY, latestLineMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: started, up: true, ended: false}
+    const state: FollowedLogState = {
+      streamed: false,
+      readUpToMs: log.readUpToMs ?? Number.NEGATIVE_INFINITY,
+      latestLineMs: Number.NEGATIVE_INFINITY,
+      lastBytesAtMs: started,
+      up: true,
+      ended: false,
+    }
     states.push(state)
     // Nothing is read before the scan below asks for the first bytes.
     const followed = log.source.follow(log.from, {
@@ -127,14 +142,25 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   }
   tick()
 
-  const scans = logs.map(({log, state, followed}, i) => scanFollowed(log, followed, state, stats[i]!, (events) => {
-    for (const event of events) collector.add(event, log.source.name)
-  }, now).catch((error: unknown) => {
-    stats[i]!.error = (error as Error).message
-    plan.onNotice(`${log.source.name}: no longer followed: ${(error as Error).message}`)
-  }).finally(() => {
-    state.ended = true
-  }))
+  const scans = logs.map(({log, state, followed}, i) =>
+    scanFollowed(
+      log,
+      followed,
+      state,
+      stats[i]!,
+      (events) => {
+        for (const event of events) collector.add(event, log.source.name)
+      },
+      now,
+    )
+      .catch((error: unknown) => {
+        stats[i]!.error = (error as Error).message
+        plan.onNotice(`${log.source.name}: no longer followed: ${(error as Error).message}`)
+      })
+      .finally(() => {
+        state.ended = true
+      }),
+  )
   const ticker = setInterval(tick, TICK_MS)
   try {
     await Promise.all(scans)
@@ -167,7 +193,14 @@ export function readUpTo(states: readonly FollowedLogState[], nowMs: number): nu
   return (earliest === Number.POSITIVE_INFINITY ? nowMs : earliest) - FOLLOW_LAG_MS
 }
 
-async function scanFollowed(log: FollowedInput, followed: FollowedLog, state: FollowedLogState, stats: SourceStats, add: AddEvents, now: () => number): Promise<void> {
+async function scanFollowed(
+  log: FollowedInput,
+  followed: FollowedLog,
+  state: FollowedLogState,
+  stats: SourceStats,
+  add: AddEvents,
+  now: () => number,
+): Promise<void> {
   const bytes = tap(followed.bytes, (chunk) => {
     stats.bytesRead += chunk.length
     state.lastBytesAtMs = now()

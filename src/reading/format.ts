@@ -28,7 +28,10 @@ export function detectFormat(head: Buffer): LogFormat {
   while (start < head.length && isSpace(head[start])) start++
   if (head[start] === 0x5b /* [ */) return 'documents'
   const nl = head.indexOf(NEWLINE, start)
-  const first = head.subarray(start, nl === -1 ? head.length : nl).toString('utf8').trim()
+  const first = head
+    .subarray(start, nl === -1 ? head.length : nl)
+    .toString('utf8')
+    .trim()
   if (LEGACY_LINE.test(first)) return 'legacy'
   if (isYamlOfEvents(head, start)) return 'yaml'
   // Pretty-printed documents break lines early; a first line longer than what we have is a line.

@@ -139,15 +139,25 @@ export class LineScanner {
    * Counts one non-blank line, text[start, end) (chunk[base + start, base + end)): an event by its
    * shape, or by decoding it when it is `wanted` or not in the apiserver's shape; else malformed.
    */
-  private judge(chunk: Buffer, text: string, base: number, start: number, end: number, wanted: boolean, unterminated: boolean): void {
+  private judge(
+    chunk: Buffer,
+    text: string,
+    base: number,
+    start: number,
+    end: number,
+    wanted: boolean,
+    unterminated: boolean,
+  ): void {
     this.lines++
     let verdict: Verdict
     const plain = isApiserverLine(text, start)
     // Events the prefilter cannot see (escaped in a string, base64 of gzip) are decoded and handed on.
     const hidden = !plain && holdsHiddenEvents(text, start, end)
-    const candidate = (handOn: boolean) => this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn})
+    const candidate = (handOn: boolean) =>
+      this.onCandidate({bytes: chunk.subarray(base + start, base + end), line: this.lineNo, unterminated, handOn})
     // An event CloudWatch cut short is decoded only to be named.
-    if (!hidden && !this.looksLikeEvent(text, start, end)) verdict = endsCutShort(text, start, end) ? candidate(false) : 'malformed'
+    if (!hidden && !this.looksLikeEvent(text, start, end))
+      verdict = endsCutShort(text, start, end) ? candidate(false) : 'malformed'
     else if (wanted || hidden || !plain) verdict = candidate(wanted || hidden)
     else verdict = 'event'
     if (verdict === 'malformed') this.reportMalformed(this.lineNo)
@@ -251,7 +261,11 @@ export class LineScanner {
  * files were concatenated (or two gzip members were): it is skipped at the start of every line.
  */
 function bomLength(text: string, lineStart: number): number {
-  return text.charCodeAt(lineStart) === 0xef && text.charCodeAt(lineStart + 1) === 0xbb && text.charCodeAt(lineStart + 2) === 0xbf ? 3 : 0
+  return text.charCodeAt(lineStart) === 0xef &&
+    text.charCodeAt(lineStart + 1) === 0xbb &&
+    text.charCodeAt(lineStart + 2) === 0xbf
+    ? 3
+    : 0
 }
 
 function isBlank(text: string, start: number, end: number): boolean {
@@ -282,7 +296,13 @@ function holdsHiddenEvents(text: string, start: number, end: number): boolean {
   // Searched within the line only (see looksLikeEvent).
   const line = text.substring(first, end)
   // A CloudWatch event whose message was cut short may have lost its verb: decoded, to be named.
-  return line.includes(ESCAPED_VERB) || line.includes(LAMBDA_PAYLOAD) || line.includes(CUT_SHORT) || line.includes(AUDIT_ID_COLUMN) || line.includes(LOG_S_COLUMN)
+  return (
+    line.includes(ESCAPED_VERB) ||
+    line.includes(LAMBDA_PAYLOAD) ||
+    line.includes(CUT_SHORT) ||
+    line.includes(AUDIT_ID_COLUMN) ||
+    line.includes(LOG_S_COLUMN)
+  )
 }
 
 const BASE64_GZIP = 'H4sI'

@@ -83,7 +83,12 @@ export interface TimeProbe {
 export const PROBE_BYTES = 64 * 1024
 
 /** The time of the first whole line after `offset` (a probe). Reads a little more when lines are long. */
-export async function timeAfter(source: LogSource, offset: number, size: number, signal?: AbortSignal): Promise<number | undefined> {
+export async function timeAfter(
+  source: LogSource,
+  offset: number,
+  size: number,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   for (let span = PROBE_BYTES; span <= 16 * PROBE_BYTES; span *= 4) {
     const buf = await readRange(source, offset, Math.min(size, offset + span), signal)
     const nl = buf.indexOf(0x0a)
@@ -102,7 +107,12 @@ export async function timeAfter(source: LogSource, offset: number, size: number,
 const PROBES_IN_FLIGHT = 8
 
 /** The times after `count` evenly spaced offsets of a seekable source, in offset order. */
-export async function probeTimes(source: LogSource, size: number, count: number, signal?: AbortSignal): Promise<TimeProbe[]> {
+export async function probeTimes(
+  source: LogSource,
+  size: number,
+  count: number,
+  signal?: AbortSignal,
+): Promise<TimeProbe[]> {
   const offsets = Array.from({length: count}, (_, i) => Math.floor((size * i) / count))
   const probes: TimeProbe[] = []
   for (let i = 0; i < offsets.length; i += PROBES_IN_FLIGHT) {

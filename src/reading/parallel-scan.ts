@@ -150,7 +150,11 @@ export class ParallelScan {
     const workerJob: WorkerJob = {...job, claims: claims.buffer, window: claims.window}
     let worker: Worker
     try {
-      worker = new Worker(entry.url, {workerData: workerJob, execArgv: entry.execArgv, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
+      worker = new Worker(entry.url, {
+        workerData: workerJob,
+        execArgv: entry.execArgv,
+        resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB},
+      })
     } catch {
       return null
     }
@@ -258,16 +262,23 @@ export class ParallelScan {
     let skip = state.handed
     state.waiting = []
     let bytes = 0
-    const owned = tap(chunkLines(this.source, this.job.grid, index, {reuseBuffers: true, buffers: this.buffers}, signal), (chunk) => {
-      bytes += chunk.length
-    })
-    const result = await scanJsonLines(owned, (events) => {
-      for (const event of events) {
-        if (skip > 0) skip--
-        else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event, this.job))
-      }
-      if (inTurn) this.handOn(state, handlers)
-    }, {...this.job, continues: true})
+    const owned = tap(
+      chunkLines(this.source, this.job.grid, index, {reuseBuffers: true, buffers: this.buffers}, signal),
+      (chunk) => {
+        bytes += chunk.length
+      },
+    )
+    const result = await scanJsonLines(
+      owned,
+      (events) => {
+        for (const event of events) {
+          if (skip > 0) skip--
+          else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event, this.job))
+        }
+        if (inTurn) this.handOn(state, handlers)
+      },
+      {...this.job, continues: true},
+    )
     if (endsRead(result)) this.claims.stopAt(index + 1)
     state.end = {result: {...result, failure: failureMessage(result.failure)}, bytes}
   }

@@ -27,11 +27,25 @@ const BISECT_MIN_SIZE = 8 * 1024 * 1024
  * order (give or take ORDER_SLACK_MS). Evenly spaced probes check that first: a log that is two
  * logs concatenated, or otherwise out of order, is read whole (`disordered`).
  */
-export async function planRead(source: LogSource, size: number, window: TimeWindow, signal?: AbortSignal): Promise<{plan: ReadPlan; disordered: boolean}> {
-  if (size <= BISECT_MIN_SIZE || (window.sinceMs === null && window.untilMs === null)) return {plan: WHOLE, disordered: false}
+export async function planRead(
+  source: LogSource,
+  size: number,
+  window: TimeWindow,
+  signal?: AbortSignal,
+): Promise<{plan: ReadPlan; disordered: boolean}> {
+  if (size <= BISECT_MIN_SIZE || (window.sinceMs === null && window.untilMs === null))
+    return {plan: WHOLE, disordered: false}
   const probes = await probeTimes(source, size, ORDER_PROBES, signal)
   if (!isRoughlyOrdered(probes)) return {plan: WHOLE, disordered: true}
-  const start = window.sinceMs === null ? 0 : await findWindowStart(size, window.sinceMs, (offset) => timeAfter(source, offset, size, signal), windowStartBounds(probes, size, window.sinceMs))
+  const start =
+    window.sinceMs === null
+      ? 0
+      : await findWindowStart(
+          size,
+          window.sinceMs,
+          (offset) => timeAfter(source, offset, size, signal),
+          windowStartBounds(probes, size, window.sinceMs),
+        )
   const stopAfter = window.untilMs === null ? null : window.untilMs + ORDER_SLACK_MS
   return {plan: start === 0 && stopAfter === null ? WHOLE : {start, stopAfter, trustsOrder: true}, disordered: false}
 }

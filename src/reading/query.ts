@@ -6,7 +6,14 @@ import type {QueryFilter, QuerySource} from '../sources/source.js'
 import type {AddEvents} from './scan.js'
 import {noteTruncated, type SourceStats, widenSpan} from './stats.js'
 
-export async function readQuery(source: QuerySource, filter: QueryFilter, stats: SourceStats, add: AddEvents, changed: () => void, signal?: AbortSignal): Promise<void> {
+export async function readQuery(
+  source: QuerySource,
+  filter: QueryFilter,
+  stats: SourceStats,
+  add: AddEvents,
+  changed: () => void,
+  signal?: AbortSignal,
+): Promise<void> {
   stats.format = source.format
   let record = 0
   const records = (stats.records = {received: 0, total: null as number | null})

@@ -50,7 +50,7 @@ type SourceReading = Omit<ReadOptions, 'onProgress'> & {changed: () => void}
 export async function readSources(sources: readonly Source[], options: ReadOptions): Promise<SourceStats[]> {
   const stats = sources.map((s) => emptyStats(s.name))
   const inWindow = filesInWindow(
-    sources.map((s) => (isQuerySource(s) ? null : s.rotatedAt?.getTime() ?? null)),
+    sources.map((s) => (isQuerySource(s) ? null : (s.rotatedAt?.getTime() ?? null))),
     options.window,
     sources.map((s) => logStreamName(s.name)),
   )
@@ -70,7 +70,14 @@ export async function readSources(sources: readonly Source[], options: ReadOptio
         const source = sources[i]
         if (isQuerySource(source)) {
           if (!options.query) throw new Error(`${source.name} is a query source, and no query was given`)
-          await readQuery(source, options.query, stats[i], sinkFor(reading, source, stats[i]), reading.changed, reading.signal)
+          await readQuery(
+            source,
+            options.query,
+            stats[i],
+            sinkFor(reading, source, stats[i]),
+            reading.changed,
+            reading.signal,
+          )
         } else await readSource(source, stats[i], reading)
       } catch (error) {
         stats[i].error = (error as Error).message
@@ -118,31 +125,48 @@ async function readSource(source: LogSource, stats: SourceStats, reading: Source
   }
   // Truncated while it was read (logrotate's copytruncate): the read ended at the new end.
   const after = await source.size()
-  if (after !== null && after < size) throw new Error(`the file shrank from ${size} to ${after} bytes while it was read (truncated, or rotated by copytruncate)`)
+  if (after !== null && after < size)
+    throw new Error(
+      `the file shrank from ${size} to ${after} bytes while it was read (truncated, or rotated by copytruncate)`,
+    )
 }
 
 /** A source that cannot seek (stdin, a pipe, a pod's log stream): read once, from its start. */
 async function readOnce(source: LogSource, stats: SourceStats, reading: SourceReading): Promise<void> {
   const peeked = await peekHead(source.read(undefined, reading.signal), 2, (head) => head.length >= 2)
   const counted = countBytes(peeked.all, stats, reading)
-  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source, stats), {stopAfter: null, watchOrder: false})
+  await scanBytes(isGzip(peeked.head) ? gunzip(counted) : counted, undefined, stats, sinkFor(reading, source, stats), {
+    stopAfter: null,
+    watchOrder: false,
+  })
 }
 
 /**
  * Reads a seekable source as planned, a big local file on two threads. Returns false, having
  * added nothing, when a plan that trusts the time order found it broken.
  */
-async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, stats: SourceStats, reading: SourceReading): Promise<boolean> {
+async function readSeekable(
+  source: LogSource,
+  shape: Shape,
+  plan: ReadPlan,
+  stats: SourceStats,
+  reading: SourceReading,
+): Promise<boolean> {
   const {signal} = reading
   const {size, gzip, format} = shape
   const lines = format === 'lines'
   const held: AuditEvent[] = []
   // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
-  const add: AddEvents = plan.trustsOrder ? (events) => {
-    for (const event of events) held.push(keptOfEvent(event, reading.bodies))
-  } : sinkFor(reading, source, stats)
+  const add: AddEvents = plan.trustsOrder
+    ? (events) => {
+        for (const event of events) held.push(keptOfEvent(event, reading.bodies))
+      }
+    : sinkFor(reading, source, stats)
   const commit = () => sinkFor(reading, source, stats)(held)
-  const parallel = lines && source.localPath !== undefined ? await startParallelScan(source, source.localPath, plan, size, reading.bodies, signal) : null
+  const parallel =
+    lines && source.localPath !== undefined
+      ? await startParallelScan(source, source.localPath, plan, size, reading.bodies, signal)
+      : null
   stats.startOffset = plan.start
   // JSON lines go only to the line scanner, which copies what it keeps.
   const raw = parallel?.firstChunk(signal) ?? source.read({start: plan.start}, signal, {reuseBuffers: lines})
@@ -150,7 +174,10 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   const bytes = gzip ? gunzip(counted) : counted
   let first: ScanEnd
   try {
-    first = await scanBytes(plan.start > 0 ? dropFirstLine(bytes) : bytes, format, stats, add, {stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder})
+    first = await scanBytes(plan.start > 0 ? dropFirstLine(bytes) : bytes, format, stats, add, {
+      stopAfter: plan.stopAfter,
+      watchOrder: plan.trustsOrder,
+    })
   } catch (error) {
     await parallel?.cancel()
     // What was read before a failure still counts, as on a source that cannot seek.
@@ -163,7 +190,8 @@ async function readSeekable(source: LogSource, shape: Shape, plan: ReadPlan, sta
   }
   // After an early stop, a sequential read would not have reached the other chunks either.
   if (parallel !== null && first.stoppedEarly) await parallel.cancel()
-  else if (parallel !== null && !(await mergeParallelChunks(parallel, first.lineCount, stats, add, reading, commit))) return false
+  else if (parallel !== null && !(await mergeParallelChunks(parallel, first.lineCount, stats, add, reading, commit)))
+    return false
   commit()
   return true
 }
@@ -172,14 +200,19 @@ function sinkFor(reading: SourceReading, source: Source, stats: SourceStats): Ad
   return (events) => {
     for (const event of events) {
       if (event.bodySkipped && isWatchedWrite(event)) noteSkippedBody(stats, event.auditID)
-      if (event.mappedFrom !== undefined && !stats.mappedFrom.includes(event.mappedFrom)) stats.mappedFrom.push(event.mappedFrom)
+      if (event.mappedFrom !== undefined && !stats.mappedFrom.includes(event.mappedFrom))
+        stats.mappedFrom.push(event.mappedFrom)
       reading.sink.add(event, source.name)
     }
   }
 }
 
 function isWatchedWrite(event: AuditEvent): boolean {
-  return event.objectRef !== null && isWriteVerb(event.verb) && findWatchedResource(event.objectRef.apiGroup, event.objectRef.resource) !== undefined
+  return (
+    event.objectRef !== null &&
+    isWriteVerb(event.verb) &&
+    findWatchedResource(event.objectRef.apiGroup, event.objectRef.resource) !== undefined
+  )
 }
 
 function noteSkippedBody(stats: SourceStats, auditID: string): void {
@@ -198,50 +231,74 @@ function countBytes(raw: AsyncIterable<Buffer>, stats: SourceStats, reading: Sou
  * Starts scanning the rest of a big local file of JSON lines on a worker as well, when that pays:
  * enough left to read, and a window that does not end within it. Null: read on this thread alone.
  */
-async function startParallelScan(source: LogSource, path: string, plan: ReadPlan, size: number, bodies: BodyKeeping | undefined, signal?: AbortSignal): Promise<ParallelScan | null> {
+async function startParallelScan(
+  source: LogSource,
+  path: string,
+  plan: ReadPlan,
+  size: number,
+  bodies: BodyKeeping | undefined,
+  signal?: AbortSignal,
+): Promise<ParallelScan | null> {
   if (size - plan.start < PARALLEL_SCAN.minBytes) return null
   if (plan.stopAfter !== null) {
     const later = await timeAfter(source, plan.start + PARALLEL_SCAN.minBytes, size, signal)
     if (later !== undefined && later > plan.stopAfter) return null
   }
   const grid = {from: plan.start, size, chunkBytes: PARALLEL_SCAN.chunkBytes}
-  return ParallelScan.start(source, {path, grid, stopAfter: plan.stopAfter, watchOrder: plan.trustsOrder, ...(bodies ? {bodies} : {})})
+  return ParallelScan.start(source, {
+    path,
+    grid,
+    stopAfter: plan.stopAfter,
+    watchOrder: plan.trustsOrder,
+    ...(bodies ? {bodies} : {}),
+  })
 }
 
 /**
  * Adds the chunks after the first as if one thread had read them after it: line numbers, counts,
  * events in order. Returns false when the time order broke, within a chunk or between two.
  */
-async function mergeParallelChunks(parallel: ParallelScan, firstLineCount: number, stats: SourceStats, add: AddEvents, reading: SourceReading, commit: () => void): Promise<boolean> {
+async function mergeParallelChunks(
+  parallel: ParallelScan,
+  firstLineCount: number,
+  stats: SourceStats,
+  add: AddEvents,
+  reading: SourceReading,
+  commit: () => void,
+): Promise<boolean> {
   let lineCount = firstLineCount
   const order = new OrderWatch()
   if (stats.lastTimeMs !== null) order.see(stats.lastTimeMs)
   let disordered = false
   let failure: string | undefined
-  await parallel.scanRest({
-    events: add,
-    chunk(result, bytes) {
-      if (result.earliestMs !== null && result.latestMs !== null) {
-        order.see(result.earliestMs)
-        order.see(result.latestMs)
-      }
-      disordered = result.disordered || order.disordered
-      if (disordered) return false
-      stats.bytesRead += bytes
-      reading.changed()
-      stats.events += result.events
-      stats.malformed += result.malformed
-      if (stats.firstMalformedLine === null && result.firstMalformedLine !== null) stats.firstMalformedLine = lineCount + result.firstMalformedLine
-      lineCount += result.lineCount
-      stats.unterminated ||= result.unterminated
-      noteTruncated(stats, result.truncatedIDs)
-      stats.truncated += result.truncated - result.truncatedIDs.length
-      stats.firstTimeMs ??= result.firstTimeMs
-      if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
-      failure = result.failure === undefined ? undefined : String(result.failure)
-      return true
+  await parallel.scanRest(
+    {
+      events: add,
+      chunk(result, bytes) {
+        if (result.earliestMs !== null && result.latestMs !== null) {
+          order.see(result.earliestMs)
+          order.see(result.latestMs)
+        }
+        disordered = result.disordered || order.disordered
+        if (disordered) return false
+        stats.bytesRead += bytes
+        reading.changed()
+        stats.events += result.events
+        stats.malformed += result.malformed
+        if (stats.firstMalformedLine === null && result.firstMalformedLine !== null)
+          stats.firstMalformedLine = lineCount + result.firstMalformedLine
+        lineCount += result.lineCount
+        stats.unterminated ||= result.unterminated
+        noteTruncated(stats, result.truncatedIDs)
+        stats.truncated += result.truncated - result.truncatedIDs.length
+        stats.firstTimeMs ??= result.firstTimeMs
+        if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
+        failure = result.failure === undefined ? undefined : String(result.failure)
+        return true
+      },
     },
-  }, reading.signal)
+    reading.signal,
+  )
   if (disordered) return false
   if (failure !== undefined) {
     commit()

@@ -60,7 +60,11 @@ export interface LinesScanOptions {
  * Scans JSON lines, decoding only the candidates and handing their events to `onEvents`.
  * A read failure is returned, not thrown, so what was read before it still counts.
  */
-export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (events: AuditEvent[]) => void, {stopAfter, watchOrder, continues = false}: LinesScanOptions): Promise<LinesResult> {
+export async function scanJsonLines(
+  bytes: AsyncIterable<Buffer>,
+  onEvents: (events: AuditEvent[]) => void,
+  {stopAfter, watchOrder, continues = false}: LinesScanOptions,
+): Promise<LinesResult> {
   const watch = watchOrder ? new OrderWatch() : null
   let earliestMs: number | null = null
   let latestMs: number | null = null
@@ -91,7 +95,8 @@ export async function scanJsonLines(bytes: AsyncIterable<Buffer>, onEvents: (eve
     // A one-line EventList can hold 300,000 events: hand them on in bounded batches, so no
     // consumer's push(...batch) can overflow the call stack.
     const all = decoded.events
-    for (let i = 0; i < all.length; i += EVENT_BATCH) onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
+    for (let i = 0; i < all.length; i += EVENT_BATCH)
+      onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
     return 'event'
   })
   let stoppedEarly = false

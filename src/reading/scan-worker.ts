@@ -31,14 +31,23 @@ for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDu
   const owned = tap(chunkLines(file, job.grid, chunk, {reuseBuffers: true, buffers}), (piece) => {
     bytes += piece.length
   })
-  const result = await scanJsonLines(owned, (events) => {
-    for (const event of events) {
-      batch.push(keptOfWaitingEvent(event, job))
-      if (batch.length >= BATCH_EVENTS) send()
-    }
-  }, {...job, continues: true})
+  const result = await scanJsonLines(
+    owned,
+    (events) => {
+      for (const event of events) {
+        batch.push(keptOfWaitingEvent(event, job))
+        if (batch.length >= BATCH_EVENTS) send()
+      }
+    },
+    {...job, continues: true},
+  )
   send()
   if (endsRead(result)) claims.stopAt(chunk + 1)
-  const failure = result.failure === undefined ? undefined : result.failure instanceof Error ? result.failure.message : String(result.failure)
+  const failure =
+    result.failure === undefined
+      ? undefined
+      : result.failure instanceof Error
+        ? result.failure.message
+        : String(result.failure)
   post({type: 'done', chunk, result: {...result, failure}, bytes})
 }

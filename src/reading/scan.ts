@@ -27,12 +27,22 @@ export interface ScanEnd {
  * that cannot seek), and then the first line read here does. A read failure is thrown after
  * what was read before it is counted.
  */
-export async function scanBytes(bytes: AsyncIterable<Buffer>, format: LogFormat | null | undefined, stats: SourceStats, add: AddEvents, lines: LinesScanOptions): Promise<ScanEnd> {
+export async function scanBytes(
+  bytes: AsyncIterable<Buffer>,
+  format: LogFormat | null | undefined,
+  stats: SourceStats,
+  add: AddEvents,
+  lines: LinesScanOptions,
+): Promise<ScanEnd> {
   // The first line read tells the format when the source's head could not, and the time the
   // input starts when the head had none (a first line longer than the head).
   if (format === undefined || ((format === 'lines' || format === 'legacy') && stats.firstTimeMs === null)) {
     // Enough of the head to tell binary data from text, too, where the source has that much.
-    const peeked = await peekHead(bytes, FORMAT_HEAD_BYTES, (head) => hasFirstLine(head) && head.length >= CONTENT_SAMPLE_BYTES)
+    const peeked = await peekHead(
+      bytes,
+      FORMAT_HEAD_BYTES,
+      (head) => hasFirstLine(head) && head.length >= CONTENT_SAMPLE_BYTES,
+    )
     bytes = peeked.all
     if (format === undefined) {
       // Not checked before: inflated from a .gz, or a stream.
@@ -52,7 +62,12 @@ export async function scanBytes(bytes: AsyncIterable<Buffer>, format: LogFormat 
   return {lineCount: 0, stoppedEarly: false, disordered: false}
 }
 
-async function scanLines(bytes: AsyncIterable<Buffer>, stats: SourceStats, add: AddEvents, options: LinesScanOptions): Promise<ScanEnd> {
+async function scanLines(
+  bytes: AsyncIterable<Buffer>,
+  stats: SourceStats,
+  add: AddEvents,
+  options: LinesScanOptions,
+): Promise<ScanEnd> {
   const result = await scanJsonLines(bytes, add, options)
   stats.events = result.events
   stats.malformed = result.malformed
@@ -125,7 +140,6 @@ async function countLegacyLines(bytes: AsyncIterable<Buffer>, stats: SourceStats
     stats.events = lines
   }
 }
-
 
 function reportMalformed(stats: SourceStats, line: number): void {
   stats.malformed++

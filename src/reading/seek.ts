@@ -12,7 +12,11 @@ import type {TimeProbe} from './line-times.js'
  * time and starts after the rotation before it in the same stream. Sources may come in any order
  * and from several streams (two `-f` in the wrong order, a glob over two logs, several nodes).
  */
-export function filesInWindow(rotatedAt: ReadonlyArray<number | null>, window: TimeWindow, streams: readonly string[] = rotatedAt.map(() => '')): boolean[] {
+export function filesInWindow(
+  rotatedAt: ReadonlyArray<number | null>,
+  window: TimeWindow,
+  streams: readonly string[] = rotatedAt.map(() => ''),
+): boolean[] {
   // Each stream's rotation times, sorted once: a file's start is found by bisection, so a
   // directory of 130,000 rotated files costs N log N, not N².
   const times = new Map<string, number[]>()
@@ -80,7 +84,11 @@ export const BISECT_GRANULARITY = 256 * 1024
  * Narrows the bisection for `targetMs` with ordered probes (in offset order): between the last
  * probe before the first one that may be in the window, and that one. Saves most bisection steps.
  */
-export function windowStartBounds(probes: readonly TimeProbe[], size: number, targetMs: number): {lo: number; hi: number} {
+export function windowStartBounds(
+  probes: readonly TimeProbe[],
+  size: number,
+  targetMs: number,
+): {lo: number; hi: number} {
   const target = targetMs - ORDER_SLACK_MS
   let lo = 0
   for (const probe of probes) {

@@ -61,7 +61,30 @@ export function isComplete(stats: SourceStats): boolean {
 }
 
 export function emptyStats(name: string): SourceStats {
-  return {name, bytesRead: 0, size: null, events: 0, malformed: 0, firstMalformedLine: null, format: null, startOffset: 0, skipped: false, unterminated: false, disordered: false, firstTimeMs: null, lastTimeMs: null, error: null, klog: false, refused: false, finished: false, truncated: 0, truncatedIDs: [], skippedBodies: 0, skippedBodyIDs: [], mappedFrom: []}
+  return {
+    name,
+    bytesRead: 0,
+    size: null,
+    events: 0,
+    malformed: 0,
+    firstMalformedLine: null,
+    format: null,
+    startOffset: 0,
+    skipped: false,
+    unterminated: false,
+    disordered: false,
+    firstTimeMs: null,
+    lastTimeMs: null,
+    error: null,
+    klog: false,
+    refused: false,
+    finished: false,
+    truncated: 0,
+    truncatedIDs: [],
+    skippedBodies: 0,
+    skippedBodyIDs: [],
+    mappedFrom: [],
+  }
 }
 
 /** How many audit IDs of cut-short events are kept to be named. */

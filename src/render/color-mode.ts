@@ -18,8 +18,14 @@ export function colorEnabled(mode: ColorMode, stream: {isTTY?: boolean}, env: No
 export function colorModeInArgv(argv: readonly string[]): ColorMode | undefined {
   let mode: ColorMode | undefined
   for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
-    const value = argv[i] === '--color' ? argv[i + 1] : argv[i].startsWith('--color=') ? argv[i].slice('--color='.length) : undefined
-    if (argv[i] === '--color' || value !== undefined) mode = value !== undefined && MODES.includes(value) ? (value as ColorMode) : 'auto'
+    const value =
+      argv[i] === '--color'
+        ? argv[i + 1]
+        : argv[i].startsWith('--color=')
+          ? argv[i].slice('--color='.length)
+          : undefined
+    if (argv[i] === '--color' || value !== undefined)
+      mode = value !== undefined && MODES.includes(value) ? (value as ColorMode) : 'auto'
   }
   return mode
 }

@@ -19,7 +19,8 @@ type Outcome = 'full' | 'partial' | 'missing' | 'refused'
 export function probeSection(probe: ProbeReport, chalk: ChalkInstance): ProbeSection {
   const as = probe.user ? ` as ${probe.user}` : ''
   if (probe.unreadable !== null) return {heading: `Probe: nothing sent: ${probe.unreadable}`, legend: []}
-  if (probe.results.length === 0) return {heading: `Probe: nothing sent${probe.notes.length > 0 ? `: ${probe.notes.join('; ')}` : ''}`, legend: []}
+  if (probe.results.length === 0)
+    return {heading: `Probe: nothing sent${probe.notes.length > 0 ? `: ${probe.notes.join('; ')}` : ''}`, legend: []}
   const where = probe.sources.length === 1 ? probe.sources[0]! : `${probe.sources.length} sources`
   const heading = `Probe: dry-run creates (nothing stored)${as}, namespaced ones in ${probe.namespace}; looked for in ${where} for up to ${probe.timeoutSeconds}s`
   const rows: string[][] = []
@@ -32,9 +33,16 @@ export function probeSection(probe: ProbeReport, chalk: ChalkInstance): ProbeSec
       outcomes.push(i === 0 ? outcome : undefined)
     })
   }
-  const colour: Record<Outcome, (s: string) => string> = {full: chalk.green, partial: chalk.yellow, refused: chalk.yellow, missing: chalk.red}
+  const colour: Record<Outcome, (s: string) => string> = {
+    full: chalk.green,
+    partial: chalk.yellow,
+    refused: chalk.yellow,
+    missing: chalk.red,
+  }
   const legend = probe.results.some((r) => r.purpose === 'backing-crd')
-    ? ['crd.projectcalico.org rows: the write the Calico API server makes behind an aggregated request, sent straight to the CRD, since a dry run through the Calico API server stores nothing and so makes no backing write']
+    ? [
+        'crd.projectcalico.org rows: the write the Calico API server makes behind an aggregated request, sent straight to the CRD, since a dry run through the Calico API server stores nothing and so makes no backing write',
+      ]
     : []
   return {
     heading,
@@ -66,12 +74,22 @@ function detailLines(result: ProbeResultReport, probe: ProbeReport): string[] {
   if (!result.accepted) lines.push(result.refusal || `HTTP ${result.code}`)
   for (const record of result.records) {
     const by = record.recorder === 'calico-apiserver' ? 'by the Calico API server: ' : ''
-    const bodies = record.requestBody && record.responseBody ? 'request and response bodies' : record.requestBody ? 'request body only' : record.responseBody ? 'response body only' : 'no bodies'
+    const bodies =
+      record.requestBody && record.responseBody
+        ? 'request and response bodies'
+        : record.requestBody
+          ? 'request body only'
+          : record.responseBody
+            ? 'response body only'
+            : 'no bodies'
     // With one source, the heading names it.
     const where = probe.sources.length === 1 && record.source === probe.sources[0] ? '' : `, in ${record.source}`
-    lines.push(`${by}${record.level}, ${record.stages.join(', ')}, ${bodies}, ${seconds(record.foundAfterMs)} after the write${where}`)
+    lines.push(
+      `${by}${record.level}, ${record.stages.join(', ')}, ${bodies}, ${seconds(record.foundAfterMs)} after the write${where}`,
+    )
   }
-  if (result.accepted && result.records.length === 0) lines.push(`audit ID ${result.auditID} not found in ${probe.timeoutSeconds}s`)
+  if (result.accepted && result.records.length === 0)
+    lines.push(`audit ID ${result.auditID} not found in ${probe.timeoutSeconds}s`)
   return lines
 }
 

@@ -39,10 +39,13 @@ interface StyledTable {
 export function renderDoctorTable(report: DoctorReport, options: DoctorTableOptions): string {
   const {chalk} = options
   const width = options.wide ? undefined : options.width
-  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
+  const prose = (text: string, style: (s: string) => string = (s) => s) =>
+    (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
   const out: string[] = []
 
-  const version = report.target.kubernetesVersion ? `Kubernetes ${report.target.kubernetesVersion}` : 'Kubernetes version unknown'
+  const version = report.target.kubernetesVersion
+    ? `Kubernetes ${report.target.kubernetesVersion}`
+    : 'Kubernetes version unknown'
   out.push(...prose(`Target: ${report.target.mode}, ${version}`, chalk.bold))
   for (const line of options.context) out.push(...prose(sanitize(line)))
   const {identity} = report.target
@@ -53,12 +56,21 @@ export function renderDoctorTable(report: DoctorReport, options: DoctorTableOpti
   const probe = report.probe ? probeSection(report.probe, chalk) : undefined
   const coverage = report.coverage.length > 0 ? coverageSection(report.coverage, options) : undefined
   const tables = [checks, ...(probe?.table ? [probe.table] : []), ...(coverage ? [coverage.table] : [])]
-  const fitted = width === undefined ? undefined : fitTables(tables.map((t) => t.spec), width)
+  const fitted =
+    width === undefined
+      ? undefined
+      : fitTables(
+          tables.map((t) => t.spec),
+          width,
+        )
   const layoutOf = (table: StyledTable) => fitted?.layouts[tables.indexOf(table)]
-  const draw = (table: StyledTable, layout: Layout | undefined, shortenings: Shortenings | undefined) => tableText(table.spec, {layout, shortenings, style: table.style}).replace(/\n$/, '')
+  const draw = (table: StyledTable, layout: Layout | undefined, shortenings: Shortenings | undefined) =>
+    tableText(table.spec, {layout, shortenings, style: table.style}).replace(/\n$/, '')
 
   out.push(draw(checks, layoutOf(checks), fitted?.shortenings))
-  const counts = (['pass', 'warn', 'fail', 'skip'] as const).map((s) => `${report.checks.filter((c) => c.status === s).length} ${s}`)
+  const counts = (['pass', 'warn', 'fail', 'skip'] as const).map(
+    (s) => `${report.checks.filter((c) => c.status === s).length} ${s}`,
+  )
   out.push('', `${report.checks.length} checks: ${counts.join(', ')}`)
 
   if (probe) {
@@ -77,7 +89,12 @@ export function renderDoctorTable(report: DoctorReport, options: DoctorTableOpti
 }
 
 function checkTable(report: DoctorReport, chalk: ChalkInstance): StyledTable {
-  const statusColour: Record<CheckStatus, (s: string) => string> = {pass: chalk.green, warn: chalk.yellow, fail: chalk.red, skip: chalk.dim}
+  const statusColour: Record<CheckStatus, (s: string) => string> = {
+    pass: chalk.green,
+    warn: chalk.yellow,
+    fail: chalk.red,
+    skip: chalk.dim,
+  }
   const rows: string[][] = []
   const rowStatus: Array<CheckStatus | 'remedy'> = []
   for (const check of report.checks) {
@@ -98,7 +115,10 @@ function checkTable(report: DoctorReport, chalk: ChalkInstance): StyledTable {
   }
 }
 
-function coverageSection(all: readonly CoverageRow[], options: DoctorTableOptions): {table: StyledTable; legend: string; rows: readonly CoverageRow[]} {
+function coverageSection(
+  all: readonly CoverageRow[],
+  options: DoctorTableOptions,
+): {table: StyledTable; legend: string; rows: readonly CoverageRow[]} {
   const {chalk} = options
   // Rows of groups this cluster does not serve only matter in -o wide (and JSON).
   const coverage = options.wide ? all : all.filter((r) => options.relevantGroups.has(r.apiGroup))
@@ -107,20 +127,30 @@ function coverageSection(all: readonly CoverageRow[], options: DoctorTableOption
   const verbs = [...new Set(coverage.map((r) => r.verb))]
   const keys = [...shownKeys]
   const byKey = new Map(coverage.map((r) => [`${resourceKey(r)} ${r.verb}`, r]))
-  const cells: Array<Array<CoverageRow | undefined>> = keys.map((key) => verbs.map((verb) => byKey.get(`${key} ${verb}`)))
+  const cells: Array<Array<CoverageRow | undefined>> = keys.map((key) =>
+    verbs.map((verb) => byKey.get(`${key} ${verb}`)),
+  )
   const served = (i: number) => cells[i]!.some((row) => row && options.relevantGroups.has(row.apiGroup))
-  const rows = keys.map((key, i) => [served(i) ? key : `${key} (not served)`, ...cells[i]!.map((row) => (row ? cellText(row) : ''))])
+  const rows = keys.map((key, i) => [
+    served(i) ? key : `${key} (not served)`,
+    ...cells[i]!.map((row) => (row ? cellText(row) : '')),
+  ])
   const colour = (row: CoverageRow, text: string): string => {
     if (!options.relevantGroups.has(row.apiGroup)) return chalk.dim(text)
     const recording = recordingOf(row)
     return recording === 'full' ? chalk.green(text) : recording === 'partial' ? chalk.yellow(text) : chalk.red(text)
   }
   const legend = `RR RequestResponse, Req Request, Meta Metadata; #N rule index (from 0); -RC ResponseComplete omitted; * differs by namespace or name (see -o wide)${
-    coverage.some((r) => r.level !== r.policyLevel) ? '; Meta<RR the rule asks for RR, but an aggregated API is recorded at Meta at most' : ''
+    coverage.some((r) => r.level !== r.policyLevel)
+      ? '; Meta<RR the rule asks for RR, but an aggregated API is recorded at Meta at most'
+      : ''
   }${hidden === 1 ? '; 1 resource of a group not served here is left out (see -o wide)' : hidden > 1 ? `; ${hidden} resources of groups not served here are left out (see -o wide)` : ''}`
   return {
     table: {
-      spec: tableSpec([{header: 'RESOURCE', shorten: 'resource'}, ...verbs.map((v) => ({header: v.toUpperCase()}))], rows),
+      spec: tableSpec(
+        [{header: 'RESOURCE', shorten: 'resource'}, ...verbs.map((v) => ({header: v.toUpperCase()}))],
+        rows,
+      ),
       style: (r, c, text) => {
         const row = c === 0 ? cells[r]!.find(Boolean) : cells[r]![c - 1]
         if (!row) return text
@@ -144,12 +174,35 @@ function differencesTable(coverage: readonly CoverageRow[]): TableSpec {
   for (const row of coverage) {
     const base = [resourceKey(row), row.verb]
     const reported = row.differences.length > 0 ? `${probeWhere(row.where)} (reported)` : '(reported)'
-    rows.push([...base, reported, levelText(row), row.rule === null ? '-' : String(row.rule), row.omitStages.join(',') || '-'])
+    rows.push([
+      ...base,
+      reported,
+      levelText(row),
+      row.rule === null ? '-' : String(row.rule),
+      row.omitStages.join(',') || '-',
+    ])
     for (const probe of row.differences) {
-      rows.push(['', '', probeWhere(probe), levelText(probe), probe.rule === null ? '-' : String(probe.rule), probe.omitStages.join(',') || '-'])
+      rows.push([
+        '',
+        '',
+        probeWhere(probe),
+        levelText(probe),
+        probe.rule === null ? '-' : String(probe.rule),
+        probe.omitStages.join(',') || '-',
+      ])
     }
   }
-  return tableSpec([{header: 'RESOURCE'}, {header: 'VERB'}, {header: 'WHERE'}, {header: 'LEVEL'}, {header: 'RULE'}, {header: 'OMITSTAGES'}], rows)
+  return tableSpec(
+    [
+      {header: 'RESOURCE'},
+      {header: 'VERB'},
+      {header: 'WHERE'},
+      {header: 'LEVEL'},
+      {header: 'RULE'},
+      {header: 'OMITSTAGES'},
+    ],
+    rows,
+  )
 }
 
 function levelText(probe: Pick<CoverageRow, 'level' | 'policyLevel'>): string {

@@ -16,7 +16,13 @@ export async function writeDocument(out: NodeJS.WritableStream, format: string, 
  * Like writeDocument, for a document whose last field is a list given as a stream: the list is
  * written as it comes, never held whole, and the text is the one the whole document would give.
  */
-export async function writeStreamedDocument(out: NodeJS.WritableStream, format: string, head: object, listKey: string, items: Iterable<unknown>): Promise<boolean> {
+export async function writeStreamedDocument(
+  out: NodeJS.WritableStream,
+  format: string,
+  head: object,
+  listKey: string,
+  items: Iterable<unknown>,
+): Promise<boolean> {
   if (format === 'json') await writeChunks(out, jsonChunks(head, listKey, items))
   else if (format === 'yaml') await writeChunks(out, yamlChunks(await yamlRenderer(), head, listKey, items))
   else return false
@@ -67,7 +73,12 @@ const YAML_BATCH = 256
  * The document's YAML as toYaml gives it, in pieces: each batch of items is rendered under the
  * same key, so indentation and folding are the same, and the key's line is dropped.
  */
-export function* yamlChunks(render: (document: unknown) => string, head: object, listKey: string, items: Iterable<unknown>): Generator<string> {
+export function* yamlChunks(
+  render: (document: unknown) => string,
+  head: object,
+  listKey: string,
+  items: Iterable<unknown>,
+): Generator<string> {
   const empty = render({...head, [listKey]: []})
   const emptyList = `${listKey}: []\n`
   if (!empty.endsWith(emptyList)) throw new Error(`the YAML of the report does not end with its ${listKey}`)

@@ -72,18 +72,26 @@ export function fitTables(specs: readonly TableSpec[], width: number): {layouts:
   const values = valuesByDomain(specs)
   // Worked out only for the kinds of text that must be cut: a long list that fits costs nothing more.
   const distinct = new Map<string, DistinctValues>()
-  const distinctOf = (domain: string) => distinct.get(domain) ?? distinct.set(domain, new DistinctValues(values.get(domain)!)).get(domain)!
+  const distinctOf = (domain: string) =>
+    distinct.get(domain) ?? distinct.set(domain, new DistinctValues(values.get(domain)!)).get(domain)!
   const floors = new Map<string, number>()
-  const floorOf = (domain: string) => floors.get(domain) ?? floors.set(domain, distinctOf(domain).narrowest(MIN_SHORTENED)).get(domain)!
+  const floorOf = (domain: string) =>
+    floors.get(domain) ?? floors.set(domain, distinctOf(domain).narrowest(MIN_SHORTENED)).get(domain)!
   const layouts = specs.map((spec) => fitOne(spec, columnWidths(spec), width, floorOf))
   const shortenings = new Map<string, ReadonlyMap<string, string>>()
   for (const [domain, texts] of values) {
-    const room = layouts.reduce((min, layout, i) => Math.min(min, roomFor(domain, specs[i]!, layout)), Number.POSITIVE_INFINITY)
+    const room = layouts.reduce(
+      (min, layout, i) => Math.min(min, roomFor(domain, specs[i]!, layout)),
+      Number.POSITIVE_INFINITY,
+    )
     let fits = true
     for (const text of texts) fits &&= textWidth(text) <= room
     if (!fits) shortenings.set(domain, shortenWithin(distinctOf(domain), room, floorOf(domain)))
   }
-  return {layouts: layouts.map((layout, i) => (layout.kind === 'table' ? tighten(layout, specs[i]!, shortenings) : layout)), shortenings}
+  return {
+    layouts: layouts.map((layout, i) => (layout.kind === 'table' ? tighten(layout, specs[i]!, shortenings) : layout)),
+    shortenings,
+  }
 }
 
 /** What a cell shows once its kind of free text is shortened. */
@@ -91,7 +99,12 @@ export function shownText(column: Column, text: string, shortenings: Shortenings
   return (column.shorten !== undefined && shortenings?.get(column.shorten)?.get(text)) || text
 }
 
-function fitOne(spec: TableSpec, natural: readonly number[], width: number, floorOf: (domain: string) => number): Layout {
+function fitOne(
+  spec: TableSpec,
+  natural: readonly number[],
+  width: number,
+  floorOf: (domain: string) => number,
+): Layout {
   const widths = [...natural]
   let columns = spec.columns.map((_, i) => i)
   let gap = GAP
@@ -109,7 +122,9 @@ function fitOne(spec: TableSpec, natural: readonly number[], width: number, floo
   }
 
   if (total() <= width) return table()
-  columns = columns.filter((c) => !(spec.columns[c]!.droppable && spec.rows.every((row) => row[c] === '' || row[c] === '0')))
+  columns = columns.filter(
+    (c) => !(spec.columns[c]!.droppable && spec.rows.every((row) => row[c] === '' || row[c] === '0')),
+  )
   if (total() <= width) return table()
   gap = NARROW_GAP
   if (total() <= width) return table()
@@ -157,7 +172,9 @@ function roomFor(domain: string, spec: TableSpec, layout: Layout): number {
  * blocks), values are cut without that guarantee.
  */
 function shortenWithin(values: DistinctValues, room: number, floor: number): Map<string, string> {
-  return (room >= floor ? values.shorten(room) : undefined) ?? new Map(values.values.map((v) => [v, shortenMiddle(v, room)]))
+  return (
+    (room >= floor ? values.shorten(room) : undefined) ?? new Map(values.values.map((v) => [v, shortenMiddle(v, room)]))
+  )
 }
 
 /** Columns of free text as wide as their shortened values (a shared shortening may leave room). */
@@ -165,7 +182,10 @@ function tighten(layout: TableLayout, spec: TableSpec, shortenings: Shortenings)
   const widths = layout.columns.map((c, i) => {
     const column = spec.columns[c]!
     if (column.shorten === undefined) return layout.widths[i]!
-    return spec.rows.reduce((max, row) => Math.max(max, textWidth(shownText(column, row[c] ?? '', shortenings))), textWidth(column.header))
+    return spec.rows.reduce(
+      (max, row) => Math.max(max, textWidth(shownText(column, row[c] ?? '', shortenings))),
+      textWidth(column.header),
+    )
   })
   return {...layout, widths}
 }

@@ -17,7 +17,14 @@ export interface ObjectHistoryReport {
   kind: 'ObjectHistory'
   object: {kind: string; name: string; namespace: string | null; resources: string[]}
   window: {since: string | null; until: string | null}
-  sources: Array<{name: string; bytesRead: number; events: number; malformed: number; complete: boolean; reason?: string}>
+  sources: Array<{
+    name: string
+    bytesRead: number
+    events: number
+    malformed: number
+    complete: boolean
+    reason?: string
+  }>
   /** The first change of the object in the log is not a create: earlier versions are not in it. */
   startsMidway: boolean
   /** Changes of the object in the log, before --user, --verb and --outcome chose what is shown. */
@@ -41,15 +48,25 @@ export interface HistoryView {
 
 export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryView): Generator<string> {
   const {chalk, width} = view
-  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
+  const prose = (text: string, style: (s: string) => string = (s) => s) =>
+    (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
   const {object} = report
   const where = object.namespace === null ? '' : ` in namespace ${object.namespace}`
   const heading = `History of ${object.kind} ${object.name}${where}`
   const events = report.sources.reduce((n, s) => n + s.events, 0)
   const read = `${plural(report.total, 'change')} ${describeWindow(report.window)}  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
-  const title = width === undefined || textWidth(`${heading}  ·  ${read}`) <= width ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)] : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
+  const title =
+    width === undefined || textWidth(`${heading}  ·  ${read}`) <= width
+      ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)]
+      : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
   const incomplete = report.sources.filter((s) => !s.complete).length
-  if (incomplete > 0) title.push(...prose(`Incomplete: ${incomplete} of ${plural(report.sources.length, 'source')} could not be read to the end (see the warnings): changes may be missing.`, chalk.yellow))
+  if (incomplete > 0)
+    title.push(
+      ...prose(
+        `Incomplete: ${incomplete} of ${plural(report.sources.length, 'source')} could not be read to the end (see the warnings): changes may be missing.`,
+        chalk.yellow,
+      ),
+    )
   if (report.total === 0) {
     const hint = report.window.since === null ? '' : ` Try ${chalk.bold('--since all')} to look at everything.`
     yield [...title, '', ...prose(`No change to ${view.asked} in this window.${hint}`)].join('\n') + '\n'
@@ -57,13 +74,32 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
   }
   if (report.startsMidway) {
     const first = view.firstVerb === undefined ? 'not a create' : `a ${view.firstVerb}, not a create`
-    title.push(...prose(`The history starts mid-way: its first change in the log is ${first}; the versions before it are not in the log.`, chalk.yellow))
+    title.push(
+      ...prose(
+        `The history starts mid-way: its first change in the log is ${first}; the versions before it are not in the log.`,
+        chalk.yellow,
+      ),
+    )
   }
   if (report.changes.length === 0) {
-    yield [...title, '', ...prose(`None of its ${plural(report.total, 'change')} match ${view.selectionFlags.join(' ')}.`)].join('\n') + '\n'
+    yield (
+      [
+        ...title,
+        '',
+        ...prose(`None of its ${plural(report.total, 'change')} match ${view.selectionFlags.join(' ')}.`),
+      ].join('\n') + '\n'
+    )
     return
   }
-  const shownNote = report.changes.length < report.total ? [...prose(`${report.changes.length} of them match ${view.selectionFlags.join(' ')}; every change still counts for the diffs.`, chalk.dim)] : []
+  const shownNote =
+    report.changes.length < report.total
+      ? [
+          ...prose(
+            `${report.changes.length} of them match ${view.selectionFlags.join(' ')}; every change still counts for the diffs.`,
+            chalk.dim,
+          ),
+        ]
+      : []
   const columns: Column[] = [
     {header: 'TIME'},
     {header: 'USER', shorten: 'user'},
@@ -86,7 +122,12 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
   yield* renderTable(spec, {
     layout: fitted?.layouts[0],
     shortenings: fitted?.shortenings,
-    style: (r, c, text) => (c === 4 && report.changes[r]!.outcome !== 'succeeded' ? (report.changes[r]!.outcome === 'failed' ? chalk.red(text) : chalk.yellow(text)) : text),
+    style: (r, c, text) =>
+      c === 4 && report.changes[r]!.outcome !== 'succeeded'
+        ? report.changes[r]!.outcome === 'failed'
+          ? chalk.red(text)
+          : chalk.yellow(text)
+        : text,
     below: (r) => view.below[r]!,
   })
 }

@@ -37,13 +37,23 @@ export interface PoliciesView {
 export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView): Generator<string> {
   const {chalk} = view
   const width = view.wide ? undefined : view.width
-  const prose = (text: string, style: (s: string) => string = (s) => s) => (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
+  const prose = (text: string, style: (s: string) => string = (s) => s) =>
+    (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
   const events = report.sources.reduce((n, s) => n + s.events, 0)
   const heading = `Policy changes ${describeWindow(report.window)}`
   const read = `${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
-  const title = width === undefined || textWidth(`${heading}  ·  ${read}`) <= width ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)] : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
+  const title =
+    width === undefined || textWidth(`${heading}  ·  ${read}`) <= width
+      ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)]
+      : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
   const incomplete = report.sources.filter((s) => !s.complete).length
-  if (incomplete > 0) title.push(...prose(`Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`, chalk.yellow))
+  if (incomplete > 0)
+    title.push(
+      ...prose(
+        `Incomplete: ${incomplete === 1 && report.sources.length === 1 ? 'the source' : `${incomplete} of ${plural(report.sources.length, 'source')}`} could not be read to the end (see the warnings): changes may be missing.`,
+        chalk.yellow,
+      ),
+    )
   if (report.total === 0) {
     yield [...title, '', ...emptyWindow(report, view).flatMap((line) => prose(line))].join('\n') + '\n'
     return
@@ -54,10 +64,18 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   const fitted = width === undefined ? undefined : fitTables([summary.spec, list.spec], width)
   yield `${title.join('\n')}\n\n`
   yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
-  const listTitle = shown.length === report.total ? `Changes (${report.total})` : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
+  const listTitle =
+    shown.length === report.total
+      ? `Changes (${report.total})`
+      : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
   const below = view.below
-  yield* renderTable(list.spec, {layout: fitted?.layouts[1], shortenings: fitted?.shortenings, style: list.style, below: below && ((r) => below.get(shown[r]!) ?? [])})
+  yield* renderTable(list.spec, {
+    layout: fitted?.layouts[1],
+    shortenings: fitted?.shortenings,
+    style: list.style,
+    below: below && ((r) => below.get(shown[r]!) ?? []),
+  })
 }
 
 export interface StyledTable {
@@ -68,20 +86,29 @@ export interface StyledTable {
 function emptyWindow(report: PoliciesTable, view: PoliciesView): string[] {
   const {chalk, unselected} = view
   if (unselected.count > 0) {
-    return ['No network policy or tier changes in this window match the filters.', `${plural(unselected.count, 'change')} in this window did not match ${unselected.flags.join(' ')}.`]
+    return [
+      'No network policy or tier changes in this window match the filters.',
+      `${plural(unselected.count, 'change')} in this window did not match ${unselected.flags.join(' ')}.`,
+    ]
   }
   const out = ['No network policy or tier changes in this window.']
   const {firstMs, lastMs, skipped} = view.inputSpan
   if (firstMs !== null && lastMs !== null) out.push(`The input covers ${shortTime(firstMs)} to ${shortTime(lastMs)}.`)
-  else if (lastMs !== null) out.push(`The input ends at about ${shortTime(lastMs)} (the time in the newest rotated file's name).`)
-  if (skipped > 0) out.push(`${plural(skipped, 'rotated file')} that end${skipped === 1 ? 's' : ''} before the window ${skipped === 1 ? 'was' : 'were'} not read.`)
+  else if (lastMs !== null)
+    out.push(`The input ends at about ${shortTime(lastMs)} (the time in the newest rotated file's name).`)
+  if (skipped > 0)
+    out.push(
+      `${plural(skipped, 'rotated file')} that end${skipped === 1 ? 's' : ''} before the window ${skipped === 1 ? 'was' : 'were'} not read.`,
+    )
   if (report.window.since !== null) out.push(`Try ${chalk.bold('--since all')} to look at everything.`)
   return out
 }
 
 export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: ChalkInstance): StyledTable {
   const verbs = WRITE_VERBS.filter((v) => report.summary.some((r) => r.verb === v))
-  const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter((v) => !(WRITE_VERBS as readonly string[]).includes(v))
+  const extraVerbs = [...new Set(report.summary.map((r) => r.verb))].filter(
+    (v) => !(WRITE_VERBS as readonly string[]).includes(v),
+  )
   const allVerbs = [...verbs, ...extraVerbs]
   const users = new Map<string, Map<string, number>>()
   const failed = new Map<string, number>()
@@ -95,14 +122,26 @@ export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: Cha
   }
   const showUnknown = [...unknown.values()].some((n) => n > 0)
   // On a narrow screen a verb nobody used gives way first; users are cut the same way as in the list.
-  const columns: Column[] = [{header: 'USER', shorten: 'user'}, ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const, droppable: true})), {header: 'FAILED', align: 'right'}]
+  const columns: Column[] = [
+    {header: 'USER', shorten: 'user'},
+    ...allVerbs.map((v) => ({header: v.toUpperCase(), align: 'right' as const, droppable: true})),
+    {header: 'FAILED', align: 'right'},
+  ]
   if (showUnknown) columns.push({header: 'UNKNOWN', align: 'right'})
   columns.push({header: 'TOTAL', align: 'right'})
-  const totals = [...users.entries()].map(([user, cells]) => ({user, cells, total: [...cells.values()].reduce((a, b) => a + b, 0)}))
+  const totals = [...users.entries()].map(([user, cells]) => ({
+    user,
+    cells,
+    total: [...cells.values()].reduce((a, b) => a + b, 0),
+  }))
   // As the summary is ordered: by count, then by user.
   totals.sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
   const rows = totals.map(({user, cells, total}) => {
-    const row: Array<string | number> = [user || '(unauthenticated)', ...allVerbs.map((v) => cells.get(v) ?? 0), failed.get(user) ?? 0]
+    const row: Array<string | number> = [
+      user || '(unauthenticated)',
+      ...allVerbs.map((v) => cells.get(v) ?? 0),
+      failed.get(user) ?? 0,
+    ]
     if (showUnknown) row.push(unknown.get(user) ?? 0)
     row.push(total)
     return row
@@ -130,7 +169,14 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
     {header: 'TIER', shorten: 'tier', droppable: true},
     {header: 'RESULT'},
   ]
-  if (wide) columns.push({header: 'CODE', align: 'right'}, {header: 'AUDIT-ID'}, {header: 'SOURCE-IP'}, {header: 'USER-AGENT'}, {header: 'SOURCE'})
+  if (wide)
+    columns.push(
+      {header: 'CODE', align: 'right'},
+      {header: 'AUDIT-ID'},
+      {header: 'SOURCE-IP'},
+      {header: 'USER-AGENT'},
+      {header: 'SOURCE'},
+    )
   const rows = changes.map((c) => {
     const row = [
       c.time.replace(/\.\d+Z$/, 'Z'),
@@ -142,7 +188,8 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
       c.tier ?? '',
       changeResult(c),
     ]
-    if (wide) row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
+    if (wide)
+      row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
     return row
   })
   return {
@@ -158,11 +205,22 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
 /** Kinds that exist in more than one group get the group's short name. */
 export function displayKind(c: Pick<PolicyChange, 'kind' | 'apiGroup'>): string {
   if (c.apiGroup === 'crd.projectcalico.org') return `${c.kind} (crd)`
-  if (c.kind === 'NetworkPolicy') return c.apiGroup === 'projectcalico.org' ? 'NetworkPolicy (calico)' : 'NetworkPolicy (k8s)'
+  if (c.kind === 'NetworkPolicy')
+    return c.apiGroup === 'projectcalico.org' ? 'NetworkPolicy (calico)' : 'NetworkPolicy (k8s)'
   return c.kind
 }
 
-const REASONS: Record<number, string> = {400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable'}
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+}
 
 /** What came of a change, as the RESULT column says it: ok, or the code and its reason. */
 export function changeResult(c: PolicyChange): string {

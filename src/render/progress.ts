@@ -62,7 +62,10 @@ function groupState(members: readonly SourceStats[]): string {
   // Known only once every unfinished source has been opened (and bisected) and has a size.
   const left = members.filter((s) => !s.finished && !s.skipped)
   if (left.some((s) => s.size === null)) return formatBytes(read)
-  const total = members.reduce((sum, s) => sum + (s.skipped ? 0 : s.finished ? s.bytesRead : Math.max(s.bytesRead, (s.size ?? 0) - s.startOffset)), 0)
+  const total = members.reduce(
+    (sum, s) => sum + (s.skipped ? 0 : s.finished ? s.bytesRead : Math.max(s.bytesRead, (s.size ?? 0) - s.startOffset)),
+    0,
+  )
   return formatRatio(read, total)
 }
 

@@ -4,7 +4,8 @@
 // marks, overrides and isolates that can make text read differently than it is, the zero-width and
 // invisible characters that hide text or shift columns (U+200B-U+200D, U+2060-U+2064, U+FEFF), and
 // the line and paragraph separators. JSON and YAML serializers escape C0 themselves, not these.
-const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff'
+const BEYOND_C0 =
+  '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff'
 const UNSAFE_CHARACTER = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'g')
 const LEFT_RAW_BY_SERIALIZERS = new RegExp(`[${BEYOND_C0}]`, 'g')
 // Tab and newline are text in a YAML block scalar; any other unsafe character needs an escape.
@@ -30,7 +31,9 @@ export function sanitize(text: string): string {
  * value: the document parses to the same strings.
  */
 export function escapeUnsafeInDocument(text: string, format: 'json' | 'yaml'): string {
-  return text.replace(LEFT_RAW_BY_SERIALIZERS, (c) => (format === 'json' ? `\\u${hex(c.charCodeAt(0), 4)}` : escapeCode(c)))
+  return text.replace(LEFT_RAW_BY_SERIALIZERS, (c) =>
+    format === 'json' ? `\\u${hex(c.charCodeAt(0), 4)}` : escapeCode(c),
+  )
 }
 
 function escapeCode(c: string): string {

@@ -113,7 +113,9 @@ export class DistinctValues {
     this.values = [...new Set(values)]
     for (const v of this.values) this.owned.set(v, {start: 0, end: 0})
     this.forward = [...this.values].sort()
-    const pairs = this.values.map((v) => [reverse(v), v] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const pairs = this.values
+      .map((v) => [reverse(v), v] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     this.backward = pairs.map(([r]) => r)
     this.backwardValues = pairs.map(([, v]) => v)
     this.distinguish(this.forward, this.forward, 'start')
@@ -172,7 +174,10 @@ export class DistinctValues {
 
   private distinguish(sorted: readonly string[], values: readonly string[], side: 'start' | 'end'): void {
     for (let i = 0; i < sorted.length; i++) {
-      const shared = Math.max(i > 0 ? commonPrefix(sorted[i]!, sorted[i - 1]!) : 0, i + 1 < sorted.length ? commonPrefix(sorted[i]!, sorted[i + 1]!) : 0)
+      const shared = Math.max(
+        i > 0 ? commonPrefix(sorted[i]!, sorted[i - 1]!) : 0,
+        i + 1 < sorted.length ? commonPrefix(sorted[i]!, sorted[i + 1]!) : 0,
+      )
       this.owned.get(values[i]!)![side] = shared + 1
     }
   }

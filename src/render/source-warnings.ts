@@ -9,10 +9,14 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
   const lines: string[] = []
   for (const s of stats) {
     if (s.format === 'legacy') {
-      lines.push(`${s.name}: legacy audit format (${s.events} lines) cannot be summarized: it has no object reference or bodies; run kube-apiserver with --audit-log-format=json`)
+      lines.push(
+        `${s.name}: legacy audit format (${s.events} lines) cannot be summarized: it has no object reference or bodies; run kube-apiserver with --audit-log-format=json`,
+      )
     }
     if (s.disordered) {
-      lines.push(`${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`)
+      lines.push(
+        `${s.name}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`,
+      )
     }
     if (s.truncated > 0) lines.push(truncatedMessage(s))
     if (s.skippedBodies > 0) lines.push(skippedBodiesMessage(s))
@@ -20,10 +24,18 @@ export function sourceWarnings(stats: readonly SourceStats[]): string[] {
     const malformed = s.malformed - s.truncated
     if (holdsNoEvents(s)) lines.push(`${noEventsMessage(s)}${s.klog ? `: ${KLOG_HINT}` : ''}`)
     else if (malformed > 0) {
-      const where = s.firstMalformedLine === null ? '' : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
+      const where =
+        s.firstMalformedLine === null
+          ? ''
+          : ` (first at line ${s.firstMalformedLine}${s.startOffset > 0 ? ` after byte ${s.startOffset}` : ''})`
       lines.push(`${s.name}: skipped ${malformed} malformed ${malformed === 1 ? 'line' : 'lines'}${where}`)
     }
-    if (s.error !== null) lines.push(s.refused ? `${s.name}: not read: ${s.error}` : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`)
+    if (s.error !== null)
+      lines.push(
+        s.refused
+          ? `${s.name}: not read: ${s.error}`
+          : `${s.name}: ${s.error}, after ${formatBytes(s.bytesRead)} read; the rest of this source is missing`,
+      )
   }
   for (const record of new Set(stats.flatMap((s) => s.mappedFrom))) {
     const lacks = NOT_CARRIED[record]
@@ -48,7 +60,8 @@ function skippedBodiesMessage(s: SourceStats): string {
 }
 
 /** What a source whose first line is klog's (kube-apiserver's own log) is taken for, and what to read instead. */
-export const KLOG_HINT = "it looks like kube-apiserver's own log; the audit log is the file named by its --audit-log-path"
+export const KLOG_HINT =
+  "it looks like kube-apiserver's own log; the audit log is the file named by its --audit-log-path"
 
 /** Read to its end, with lines, but not one of them an audit event: README.md, random text, klog. */
 export function holdsNoEvents(s: SourceStats): boolean {
@@ -56,7 +69,18 @@ export function holdsNoEvents(s: SourceStats): boolean {
 }
 
 export function noEventsMessage(s: SourceStats): string {
-  const what = s.format === 'documents' ? (s.malformed === 1 ? 'JSON document or stretch of text' : 'JSON documents or stretches of text') : s.format === 'yaml' ? (s.malformed === 1 ? 'YAML document' : 'YAML documents') : s.malformed === 1 ? 'line' : 'lines'
+  const what =
+    s.format === 'documents'
+      ? s.malformed === 1
+        ? 'JSON document or stretch of text'
+        : 'JSON documents or stretches of text'
+      : s.format === 'yaml'
+        ? s.malformed === 1
+          ? 'YAML document'
+          : 'YAML documents'
+        : s.malformed === 1
+          ? 'line'
+          : 'lines'
   return `${s.name} holds no audit events (${s.malformed.toLocaleString('en-US')} ${what}, ${s.malformed === 1 ? 'not' : 'none of them'} an audit event)`
 }
 
@@ -73,7 +97,11 @@ export function formatBytes(n: number): string {
 }
 
 /** What time span the input covers, for "nothing in the window", and how many rotated files were not opened. */
-export function inputSpan(stats: readonly SourceStats[]): {firstMs: number | null; lastMs: number | null; skipped: number} {
+export function inputSpan(stats: readonly SourceStats[]): {
+  firstMs: number | null
+  lastMs: number | null
+  skipped: number
+} {
   // One pass, no Math.min(...all): a directory of 130,000 files would overflow the call stack.
   let firstMs: number | null = null
   let lastMs: number | null = null

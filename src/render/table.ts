@@ -25,7 +25,22 @@ export interface TableOptions {
 /** Rows drawn per cli-table3 table: enough to keep chunks large, few enough to stay linear. */
 const ROWS_PER_DRAW = 100
 
-const NO_BORDERS = {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': ''}
+const NO_BORDERS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+}
 
 /** Raw values to a table: every cell sanitized here, so callers pass what they read. */
 export function tableSpec(columns: readonly Column[], rows: ReadonlyArray<ReadonlyArray<string | number>>): TableSpec {
@@ -60,7 +75,13 @@ export function* renderTable(spec: TableSpec, options: TableOptions = {}): Gener
     const end = Math.min(start + perDraw, spec.rows.length)
     for (let r = start; r < end; r++) table.push(columns.map((c, i) => cell(r, c, widths[i]!)))
     const drawn = table.toString()
-    if (drawn !== '') yield drawn.split('\n').map((line) => line.trimEnd()).join('\n') + '\n'
+    if (drawn !== '')
+      yield (
+        drawn
+          .split('\n')
+          .map((line) => line.trimEnd())
+          .join('\n') + '\n'
+      )
     const below = start < spec.rows.length ? (options.below?.(start) ?? []) : []
     // A blank line closes a row's lines, so the next row stands out (blocks are apart already).
     if (below.length > 0) yield below.join('\n') + '\n\n'

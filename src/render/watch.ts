@@ -66,7 +66,8 @@ export function changeCells(c: PolicyChange, wide: boolean): string[] {
     c.tier ?? '',
     changeResult(c),
   ]
-  if (wide) cells.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
+  if (wide)
+    cells.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)
   return cells.map((cell) => sanitize(cell))
 }
 
@@ -82,16 +83,29 @@ export class ChangeLines {
    * `first`: changes already known (the log read before following), so columns fit them too;
    * `yaml`: the YAML renderer (render/document.ts yamlRenderer), for -o yaml.
    */
-  constructor(private readonly view: WatchView, first: readonly PolicyChange[], private readonly yaml?: (document: unknown) => string) {
+  constructor(
+    private readonly view: WatchView,
+    first: readonly PolicyChange[],
+    private readonly yaml?: (document: unknown) => string,
+  ) {
     const wide = view.format === 'wide'
     this.columns = wide ? [...COLUMNS, ...WIDE_COLUMNS] : COLUMNS
-    if (view.format === 'table' || wide) this.fit(first.map((c) => changeCells(c, wide)), wide ? undefined : view.width)
+    if (view.format === 'table' || wide)
+      this.fit(
+        first.map((c) => changeCells(c, wide)),
+        wide ? undefined : view.width,
+      )
   }
 
   /** What comes before the first change: the header of a table's columns. */
   header(): string {
     if (!this.isTable) return ''
-    return this.joinCells(this.shown.map((c) => this.columns[c]!.header), () => undefined) + '\n'
+    return (
+      this.joinCells(
+        this.shown.map((c) => this.columns[c]!.header),
+        () => undefined,
+      ) + '\n'
+    )
   }
 
   /** One change: a row, a JSON line, or a YAML document. */
@@ -100,10 +114,19 @@ export class ChangeLines {
     if (this.yaml) return `---\n${this.yaml(change)}`
     const cells = changeCells(change, this.view.format === 'wide')
     const {chalk} = this.view
-    return this.joinCells(this.shown.map((c) => cells[c] ?? ''), (c, text) => {
-      if (c !== RESULT_COLUMN) return undefined
-      return change.outcome === 'failed' ? chalk.red(text) : change.outcome === 'unknown' ? chalk.yellow(text) : undefined
-    }) + '\n'
+    return (
+      this.joinCells(
+        this.shown.map((c) => cells[c] ?? ''),
+        (c, text) => {
+          if (c !== RESULT_COLUMN) return undefined
+          return change.outcome === 'failed'
+            ? chalk.red(text)
+            : change.outcome === 'unknown'
+              ? chalk.yellow(text)
+              : undefined
+        },
+      ) + '\n'
+    )
   }
 
   private get isTable(): boolean {
@@ -128,17 +151,33 @@ export class ChangeLines {
    * optional columns go (the tier, then the namespace), and last the kind gives way too.
    */
   private fit(rows: ReadonlyArray<readonly string[]>, width: number | undefined): void {
-    const natural = this.columns.map((column, c) => rows.reduce((max, row) => Math.max(max, textWidth(row[c] ?? '')), Math.max(textWidth(column.header), column.usual)))
+    const natural = this.columns.map((column, c) =>
+      rows.reduce(
+        (max, row) => Math.max(max, textWidth(row[c] ?? '')),
+        Math.max(textWidth(column.header), column.usual),
+      ),
+    )
     const all = this.columns.map((_, c) => c)
     let widths = [...natural]
-    const total = (shown: readonly number[]) => shown.reduce((sum, c) => sum + widths[c]!, 0) + this.gap * (shown.length - 1)
-    const floor = (c: number) => Math.max(textWidth(this.columns[c]!.header), Math.min(natural[c]!, this.columns[c]!.shortens === 'last' ? MIN_KIND : MIN_SHORTENED))
+    const total = (shown: readonly number[]) =>
+      shown.reduce((sum, c) => sum + widths[c]!, 0) + this.gap * (shown.length - 1)
+    const floor = (c: number) =>
+      Math.max(
+        textWidth(this.columns[c]!.header),
+        Math.min(natural[c]!, this.columns[c]!.shortens === 'last' ? MIN_KIND : MIN_SHORTENED),
+      )
     /** Narrows the widest of the columns that may give way, a column at a time; true once the row fits. */
     const fits = (shown: readonly number[], giving: ReadonlySet<StreamColumn['shortens']>): boolean => {
       widths = [...natural]
       for (let excess = total(shown) - width!; excess > 0; excess--) {
         let widest = -1
-        for (const c of shown) if (giving.has(this.columns[c]!.shortens) && widths[c]! > floor(c) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c
+        for (const c of shown)
+          if (
+            giving.has(this.columns[c]!.shortens) &&
+            widths[c]! > floor(c) &&
+            (widest < 0 || widths[c]! > widths[widest]!)
+          )
+            widest = c
         if (widest < 0) return false
         widths[widest]!--
       }
@@ -155,7 +194,8 @@ export class ChangeLines {
     this.shown.push(...shown)
     this.widths.push(...shown.map((c) => widths[c]!))
     // The last column reaches to the edge of the screen.
-    if (width !== undefined && shown.length > 0) this.widths[this.widths.length - 1] = Math.max(this.widths.at(-1)!, width - total(shown) + this.widths.at(-1)!)
+    if (width !== undefined && shown.length > 0)
+      this.widths[this.widths.length - 1] = Math.max(this.widths.at(-1)!, width - total(shown) + this.widths.at(-1)!)
   }
 }
 

@@ -23,7 +23,11 @@ export interface ChangeDetailView {
 const INDENT = '    '
 
 /** The lines shown under a change; empty when there is nothing to show. */
-export async function changeDetailLines(change: WhatChanged, versions: ChangeVersions, view: ChangeDetailView): Promise<string[]> {
+export async function changeDetailLines(
+  change: WhatChanged,
+  versions: ChangeVersions,
+  view: ChangeDetailView,
+): Promise<string[]> {
   const {chalk} = view
   const lines: Array<[string, (text: string) => string]> = []
   const add = (text: string, style: (text: string) => string = (t) => t) => {
@@ -37,7 +41,11 @@ export async function changeDetailLines(change: WhatChanged, versions: ChangeVer
     } else {
       const diff = await objectDiff(change, view.showAllFields)
       for (const line of diff ?? []) add(line.text, DIFF_STYLE[line.kind](chalk))
-      if (diff?.length === 0) add(`# no change${view.showAllFields ? '' : ' in the fields shown (--show-all-fields shows every field)'}`, chalk.dim)
+      if (diff?.length === 0)
+        add(
+          `# no change${view.showAllFields ? '' : ' in the fields shown (--show-all-fields shows every field)'}`,
+          chalk.dim,
+        )
     }
     if (versions.rules !== null && versions.rules.length > 0) {
       add('rules:', chalk.bold)
@@ -46,7 +54,8 @@ export async function changeDetailLines(change: WhatChanged, versions: ChangeVer
   }
   if (versions.opens.length > 0) {
     add('opens:', (t) => chalk.bold(chalk.red(t)))
-    for (const finding of versions.opens) add(`  ! ${finding.message}${finding.rule ? `: ${finding.rule}` : ''}`, chalk.red)
+    for (const finding of versions.opens)
+      add(`  ! ${finding.message}${finding.rule ? `: ${finding.rule}` : ''}`, chalk.red)
   }
   const wrapAt = view.width === undefined ? undefined : Math.max(MIN_WIDTH, view.width - INDENT.length)
   return lines.flatMap(([text, style]) => {
@@ -81,7 +90,8 @@ function fitLine(line: string, width: number): string[] {
  */
 async function objectDiff(change: WhatChanged, showAllFields: boolean): Promise<DiffLine[] | undefined> {
   if (!change.stored && !change.notes.includes(NOTES.outcomeUnknown)) return undefined
-  if (change.after.state === 'unknown' || (change.after.state === 'none' && change.before.state === 'unknown')) return undefined
+  if (change.after.state === 'unknown' || (change.after.state === 'none' && change.before.state === 'unknown'))
+    return undefined
   return diffVersions(shownObject(change.before, true), shownObject(change.after, true), {showAllFields})
 }
 

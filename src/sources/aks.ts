@@ -55,7 +55,14 @@ export function aksFlagged(given: AksLogOptions): boolean {
  * The AKS audit log of the context (or of the flags), opened: the tables are counted, so missing
  * credentials, permission, table or rows are a UserError here. undefined when `auto` finds no AKS.
  */
-export async function openAksLog(location: 'auto' | 'log-analytics', connection: KubeConnectionOptions, given: AksLogOptions, filter: QueryFilter, run: RunContext, access: AzureAccess = {}): Promise<AksLog | undefined> {
+export async function openAksLog(
+  location: 'auto' | 'log-analytics',
+  connection: KubeConnectionOptions,
+  given: AksLogOptions,
+  filter: QueryFilter,
+  run: RunContext,
+  access: AzureAccess = {},
+): Promise<AksLog | undefined> {
   const kc = await loadKubeConfig({...connection, verbose: false}).catch((error: unknown) => {
     if (error instanceof NoKubeconfigError) return undefined
     throw error
@@ -72,30 +79,52 @@ export async function openAksLog(location: 'auto' | 'log-analytics', connection:
   const range = queryRange(filter, now())
   const counted = await auditTables(logs.client, where.workspaceId, where.scope, range, run.signal)
   const {read, notices} = tablesToRead(counted, where, range)
-  const sources = read.map((table) => new LogAnalyticsSource({workspaceId: where.workspaceId, table, scope: where.scope}, logs, {now}))
-  const cluster = where.clusterName ? `cluster ${where.clusterName}${where.region ? ` (${where.region})` : ''}` : 'every AKS cluster the workspace holds'
+  const sources = read.map(
+    (table) => new LogAnalyticsSource({workspaceId: where.workspaceId, table, scope: where.scope}, logs, {now}),
+  )
+  const cluster = where.clusterName
+    ? `cluster ${where.clusterName}${where.region ? ` (${where.region})` : ''}`
+    : 'every AKS cluster the workspace holds'
   const announcement = `reading AKS audit logs of ${cluster} from Log Analytics workspace ${where.workspaceId}, table ${read.join(' and ')} (${where.evidence.join('; ')})`
   return {sources, announcement, notices}
 }
 
 /** Which tables to read: AKSAuditAdmin or else AKSAudit (either holds every write), and AzureDiagnostics when it has rows too. */
-export function tablesToRead(counted: readonly TableRows[], where: AksLogLocation, range: {startMs: number; endMs: number}): {read: AuditTable[]; notices: string[]} {
+export function tablesToRead(
+  counted: readonly TableRows[],
+  where: AksLogLocation,
+  range: {startMs: number; endMs: number},
+): {read: AuditTable[]; notices: string[]} {
   const rows = (table: AuditTable) => counted.find((c) => c.table === table)?.rows ?? 0
   if (counted.length === 0) {
-    throw new UserError(`Log Analytics workspace ${where.workspaceId} has none of the tables AKS writes its audit log to (AKSAuditAdmin, AKSAudit, AzureDiagnostics)`, {
-      hint: `send it there with a diagnostic setting: ${diagnosticSettingCommand(where.clusterId)}`,
-    })
+    throw new UserError(
+      `Log Analytics workspace ${where.workspaceId} has none of the tables AKS writes its audit log to (AKSAuditAdmin, AKSAudit, AzureDiagnostics)`,
+      {
+        hint: `send it there with a diagnostic setting: ${diagnosticSettingCommand(where.clusterId)}`,
+      },
+    )
   }
   const dedicated = (['AKSAuditAdmin', 'AKSAudit'] as const).find((t) => rows(t) > 0)
-  const read: AuditTable[] = [...(dedicated ? [dedicated] : []), ...(rows('AzureDiagnostics') > 0 ? ['AzureDiagnostics' as const] : [])]
+  const read: AuditTable[] = [
+    ...(dedicated ? [dedicated] : []),
+    ...(rows('AzureDiagnostics') > 0 ? ['AzureDiagnostics' as const] : []),
+  ]
   if (read.length === 0) {
     const span = `${new Date(range.startMs).toISOString()} to ${new Date(range.endMs).toISOString()}`
     const whose = where.clusterName ? ` of cluster ${where.clusterName}` : ''
-    throw new UserError(`Log Analytics workspace ${where.workspaceId} holds no AKS audit records${whose} from ${span} (${counted.map((c) => c.table).join(', ')}: none)`, {
-      hint: `widen the window (--since), or check that a diagnostic setting sends kube-audit-admin there: az monitor diagnostic-settings list --resource ${where.clusterId}`,
-    })
+    throw new UserError(
+      `Log Analytics workspace ${where.workspaceId} holds no AKS audit records${whose} from ${span} (${counted.map((c) => c.table).join(', ')}: none)`,
+      {
+        hint: `widen the window (--since), or check that a diagnostic setting sends kube-audit-admin there: az monitor diagnostic-settings list --resource ${where.clusterId}`,
+      },
+    )
   }
-  const notices = dedicated === 'AKSAuditAdmin' && rows('AKSAudit') > 0 ? ['AKSAudit holds rows in the window too: AKSAuditAdmin is read, which has the same writes (both kube-audit and kube-audit-admin are sent: one is enough)'] : []
+  const notices =
+    dedicated === 'AKSAuditAdmin' && rows('AKSAudit') > 0
+      ? [
+          'AKSAudit holds rows in the window too: AKSAuditAdmin is read, which has the same writes (both kube-audit and kube-audit-admin are sent: one is enough)',
+        ]
+      : []
   return {read, notices}
 }
 
@@ -103,37 +132,70 @@ export function tablesToRead(counted: readonly TableRows[], where: AksLogLocatio
  * The workspace and the cluster's rows in it: --workspace as given, or the cluster's diagnostic
  * setting that sends kube-audit(-admin) to a workspace, read from Azure Resource Manager.
  */
-export async function locateAksLog(inferred: ReturnType<typeof aksContext>, given: AksLogOptions, credential: AzureCredential, access: AzureAccess, signal?: AbortSignal): Promise<AksLogLocation> {
+export async function locateAksLog(
+  inferred: ReturnType<typeof aksContext>,
+  given: AksLogOptions,
+  credential: AzureCredential,
+  access: AzureAccess,
+  signal?: AbortSignal,
+): Promise<AksLogLocation> {
   const name = given.clusterName ?? inferred?.name ?? null
   const evidence = [...(inferred?.evidence ?? []), ...(given.clusterName ? ['--cluster-name'] : [])]
   const group = given.resourceGroup ?? inferred?.resourceGroup ?? null
   const {defaultSubscription} = await import('./aks-arm.js')
-  const subscription = given.subscription ? {id: given.subscription, from: '--subscription'} : await defaultSubscription(access.env ?? process.env)
+  const subscription = given.subscription
+    ? {id: given.subscription, from: '--subscription'}
+    : await defaultSubscription(access.env ?? process.env)
   const clusterId = subscription && group && name ? aksResourceId(subscription.id, group, name) : 'CLUSTER_RESOURCE_ID'
   if (given.workspace) {
-    return {workspaceId: given.workspace, scope: name ? {clusterName: name} : {}, clusterName: name, region: inferred?.region ?? null, clusterId, evidence: [...evidence, '--workspace']}
+    return {
+      workspaceId: given.workspace,
+      scope: name ? {clusterName: name} : {},
+      clusterName: name,
+      region: inferred?.region ?? null,
+      clusterId,
+      evidence: [...evidence, '--workspace'],
+    }
   }
   if (!subscription || !group || !name) {
-    const missing = [...(name ? [] : ['--cluster-name NAME']), ...(group ? [] : ['--resource-group GROUP']), ...(subscription ? [] : ['--subscription ID'])]
-    throw new UserError(`cannot tell which Log Analytics workspace holds the audit log of ${name ? `AKS cluster ${name}` : 'the AKS cluster'}: the kubeconfig does not say it, and the cluster's diagnostic settings cannot be looked up without ${missing.join(', ')}`, {
-      hint: `give --workspace WORKSPACE_ID (a GUID), or ${missing.join(' ')} to read it from the cluster's diagnostic settings`,
-    })
+    const missing = [
+      ...(name ? [] : ['--cluster-name NAME']),
+      ...(group ? [] : ['--resource-group GROUP']),
+      ...(subscription ? [] : ['--subscription ID']),
+    ]
+    throw new UserError(
+      `cannot tell which Log Analytics workspace holds the audit log of ${name ? `AKS cluster ${name}` : 'the AKS cluster'}: the kubeconfig does not say it, and the cluster's diagnostic settings cannot be looked up without ${missing.join(', ')}`,
+      {
+        hint: `give --workspace WORKSPACE_ID (a GUID), or ${missing.join(' ')} to read it from the cluster's diagnostic settings`,
+      },
+    )
   }
   const {armUrl, connectArm, diagnosticSettings, managedCluster, workspaceId} = await import('./aks-arm.js')
   const arm = await connectArm(credential, armUrl(access.env ?? process.env), access.httpClient)
   const cluster = await managedCluster(arm, clusterId, signal)
   if (inferred && cluster.hosts.length > 0 && !cluster.hosts.includes(inferred.host)) {
-    throw new UserError(`AKS cluster ${cluster.id} is not the kubeconfig context's (its API server is ${cluster.hosts.join(', ')}, the context's ${inferred.host})`, {
-      hint: 'give the right --subscription and --resource-group, or --workspace',
-    })
+    throw new UserError(
+      `AKS cluster ${cluster.id} is not the kubeconfig context's (its API server is ${cluster.hosts.join(', ')}, the context's ${inferred.host})`,
+      {
+        hint: 'give the right --subscription and --resource-group, or --workspace',
+      },
+    )
   }
   const settings = await diagnosticSettings(arm, cluster.id, signal)
   const sending = settings.filter((s) => s.workspace !== null && s.auditCategories.length > 0)
   if (sending.length === 0) {
-    const elsewhere = settings.filter((s) => s.auditCategories.length > 0).map((s) => `${s.name} sends ${s.auditCategories.join(', ')} to ${s.storageAccount ?? s.eventHub ?? s.partnerSolution}`)
-    throw new UserError(`AKS cluster ${cluster.name} sends its audit log to no Log Analytics workspace${elsewhere.length > 0 ? ` (${elsewhere.join('; ')}: read those exports with -f)` : ''}`, {
-      hint: `send it to a workspace: ${diagnosticSettingCommand(cluster.id)}`,
-    })
+    const elsewhere = settings
+      .filter((s) => s.auditCategories.length > 0)
+      .map(
+        (s) =>
+          `${s.name} sends ${s.auditCategories.join(', ')} to ${s.storageAccount ?? s.eventHub ?? s.partnerSolution}`,
+      )
+    throw new UserError(
+      `AKS cluster ${cluster.name} sends its audit log to no Log Analytics workspace${elsewhere.length > 0 ? ` (${elsewhere.join('; ')}: read those exports with -f)` : ''}`,
+      {
+        hint: `send it to a workspace: ${diagnosticSettingCommand(cluster.id)}`,
+      },
+    )
   }
   // The one with kube-audit-admin, in its own tables, first: the smallest that holds every write.
   const best = [...sending].sort((a, b) => rank(a) - rank(b))[0]!
@@ -149,7 +211,9 @@ export async function locateAksLog(inferred: ReturnType<typeof aksContext>, give
 }
 
 function rank(setting: {auditCategories: readonly string[]; destinationType: string}): number {
-  return (setting.auditCategories.includes('kube-audit-admin') ? 0 : 2) + (setting.destinationType === 'Dedicated' ? 0 : 1)
+  return (
+    (setting.auditCategories.includes('kube-audit-admin') ? 0 : 2) + (setting.destinationType === 'Dedicated' ? 0 : 1)
+  )
 }
 
 async function defaultCredential(): Promise<AzureCredential> {

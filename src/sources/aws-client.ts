@@ -56,11 +56,19 @@ function assumedRole(access: AwsAccess): AwsCredentialIdentityProvider {
       current = (async () => {
         const {STSClient, AssumeRoleCommand} = await import('@aws-sdk/client-sts')
         const sts = new STSClient({...awsClientSettings({...access, roleArn: null}), maxAttempts: 3})
-        const answer = await sts.send(new AssumeRoleCommand({RoleArn: access.roleArn!, RoleSessionName: 'kubectl-audit'}))
+        const answer = await sts.send(
+          new AssumeRoleCommand({RoleArn: access.roleArn!, RoleSessionName: 'kubectl-audit'}),
+        )
         const c = answer.Credentials
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole on ${access.roleArn} gave no credentials`)
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new Error(`sts:AssumeRole on ${access.roleArn} gave no credentials`)
         expiresAt = c.Expiration?.getTime() ?? Number.POSITIVE_INFINITY
-        return {accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration}
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration,
+        }
       })()
       current.catch(() => {
         current = undefined
@@ -74,17 +82,41 @@ function assumedRole(access: AwsAccess): AwsCredentialIdentityProvider {
 export type AwsErrorKind = 'credentials' | 'denied' | 'not-found' | 'throttled' | 'transient' | 'region' | 'other'
 
 export function awsErrorKind(error: unknown): AwsErrorKind {
-  const {name = '', message = '', $metadata} = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}}
+  const {
+    name = '',
+    message = '',
+    $metadata,
+  } = (error ?? {}) as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}}
   const status = $metadata?.httpStatusCode
-  if (name === 'CredentialsProviderError' || /could not load credentials|credential.*(missing|not found)/i.test(message)) return 'credentials'
-  if (['UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'ExpiredToken', 'InvalidSignatureException', 'SignatureDoesNotMatch'].includes(name)) return 'credentials'
+  if (
+    name === 'CredentialsProviderError' ||
+    /could not load credentials|credential.*(missing|not found)/i.test(message)
+  )
+    return 'credentials'
+  if (
+    [
+      'UnrecognizedClientException',
+      'InvalidClientTokenId',
+      'ExpiredTokenException',
+      'ExpiredToken',
+      'InvalidSignatureException',
+      'SignatureDoesNotMatch',
+    ].includes(name)
+  )
+    return 'credentials'
   if (/AccessDenied|NotAuthorized|UnauthorizedOperation/i.test(name) || status === 403) return 'denied'
   if (name === 'ResourceNotFoundException' || status === 404) return 'not-found'
   if (/Throttl|TooManyRequests|RequestLimitExceeded|LimitExceeded/i.test(name) || status === 429) return 'throttled'
   if (name === 'ServiceUnavailableException' || (status !== undefined && status >= 500)) return 'transient'
   if (/region is missing/i.test(message)) return 'region'
   // No answer at all: the connection failed or timed out.
-  if ($metadata === undefined && /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|TimeoutError|timed out/i.test(`${name} ${message} ${(error as {code?: string})?.code ?? ''}`)) return 'transient'
+  if (
+    $metadata === undefined &&
+    /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|TimeoutError|timed out/i.test(
+      `${name} ${message} ${(error as {code?: string})?.code ?? ''}`,
+    )
+  )
+    return 'transient'
   return 'other'
 }
 
@@ -98,7 +130,9 @@ export function awsErrorText(error: unknown): string {
 /** Missing or refused credentials, as one line naming the profile and how to sign in. */
 export function credentialsError(error: unknown, access: AwsAccess, service: string): UserError {
   const profile = access.profile ? ` (profile ${access.profile}, as the kubeconfig's credential plugin uses)` : ''
-  const signIn = access.profile ? `aws sso login --profile ${access.profile}, or aws configure --profile ${access.profile}` : 'aws sso login, aws configure, or AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+  const signIn = access.profile
+    ? `aws sso login --profile ${access.profile}, or aws configure --profile ${access.profile}`
+    : 'aws sso login, aws configure, or AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
   return new UserError(`no usable AWS credentials for ${service}${profile}: ${awsErrorText(error)}`, {
     hint: `sign in as you do for kubectl on this cluster: ${signIn}${access.roleArn ? `; the role ${access.roleArn} is assumed with them` : ''}`,
     cause: error,
@@ -106,5 +140,7 @@ export function credentialsError(error: unknown, access: AwsAccess, service: str
 }
 
 export function regionError(service: string): UserError {
-  return new UserError(`no AWS region for ${service}: the kubeconfig context does not name one`, {hint: 'give it with --region REGION (or set AWS_REGION)'})
+  return new UserError(`no AWS region for ${service}: the kubeconfig context does not name one`, {
+    hint: 'give it with --region REGION (or set AWS_REGION)',
+  })
 }

@@ -23,7 +23,11 @@ export async function readRange(source: LogSource, start: number, end: number, s
  * one byte first), and gives back what was read and the whole stream, from its first byte. Chunks
  * read ahead are handed on as one copy: a reader that reuses its buffers may not keep two.
  */
-export async function peekHead(iterable: AsyncIterable<Buffer>, maxBytes: number, enough: (head: Buffer) => boolean): Promise<{head: Buffer; all: AsyncIterable<Buffer>}> {
+export async function peekHead(
+  iterable: AsyncIterable<Buffer>,
+  maxBytes: number,
+  enough: (head: Buffer) => boolean,
+): Promise<{head: Buffer; all: AsyncIterable<Buffer>}> {
   const iterator = iterable[Symbol.asyncIterator]()
   const parts: Buffer[] = []
   let head: Buffer = Buffer.alloc(0)
@@ -60,7 +64,10 @@ export async function* gunzip(iterable: AsyncIterable<Buffer>): AsyncIterable<Bu
   try {
     for await (const chunk of inflate) yield chunk as Buffer
   } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'gzip stream ends early (truncated .gz)' : `corrupt gzip data: ${(error as Error).message}`
+    const message =
+      (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR'
+        ? 'gzip stream ends early (truncated .gz)'
+        : `corrupt gzip data: ${(error as Error).message}`
     throw new Error(message)
   }
 }
@@ -96,14 +103,19 @@ export async function readSmallSource(source: LogSource, opts: SmallReadLimits):
   const size = await source.size()
   if (size === null) return readFromStart(source, maxBytes, opts.tailBytes)
   const start = opts.tailBytes === undefined ? 0 : Math.max(0, size - opts.tailBytes)
-  if (size - start > maxBytes) throw new UserError(`${source.name} is ${size} bytes, more than the ${maxBytes} expected`)
+  if (size - start > maxBytes)
+    throw new UserError(`${source.name} is ${size} bytes, more than the ${maxBytes} expected`)
   const chunks: Buffer[] = []
   for await (const chunk of source.read({start, end: size})) chunks.push(chunk)
   return Buffer.concat(chunks)
 }
 
 /** A source that cannot seek (a proxy dropped Range): read from byte 0, keeping only the tail when one is asked for. */
-async function readFromStart(source: LogSource, maxBytes: number, tailBytes = Number.POSITIVE_INFINITY): Promise<Buffer> {
+async function readFromStart(
+  source: LogSource,
+  maxBytes: number,
+  tailBytes = Number.POSITIVE_INFINITY,
+): Promise<Buffer> {
   const chunks: Buffer[] = []
   let kept = 0
   let total = 0
@@ -112,7 +124,8 @@ async function readFromStart(source: LogSource, maxBytes: number, tailBytes = Nu
     kept += chunk.length
     total += chunk.length
     while (kept - chunks[0]!.length >= tailBytes) kept -= chunks.shift()!.length
-    if (Math.min(total, tailBytes) > maxBytes) throw new UserError(`${source.name} is more than the ${maxBytes} bytes expected`)
+    if (Math.min(total, tailBytes) > maxBytes)
+      throw new UserError(`${source.name} is more than the ${maxBytes} bytes expected`)
   }
   const bytes = Buffer.concat(chunks)
   return bytes.subarray(Math.max(0, bytes.length - tailBytes))

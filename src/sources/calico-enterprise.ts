@@ -18,7 +18,11 @@ export const CALICO_ES_NAMESPACE = 'tigera-elasticsearch'
  * pods, where the `elastic` user is known), then the one the operator names, then es-gateway,
  * which may only take the credentials it issues.
  */
-export const CALICO_ES_SERVICES = ['tigera-secure-es-internal-http', 'tigera-secure-es-http', 'tigera-secure-es-gateway-http']
+export const CALICO_ES_SERVICES = [
+  'tigera-secure-es-internal-http',
+  'tigera-secure-es-http',
+  'tigera-secure-es-gateway-http',
+]
 const ES_PORT = 9200
 /** ECK's superuser: the user `elastic`, its password under the key of the same name. */
 const ELASTIC_USER_SECRET = 'tigera-secure-es-elastic-user'
@@ -39,29 +43,58 @@ export async function hasCalicoLogStorage(kc: KubeConfig, signal?: AbortSignal):
 }
 
 /** How to reach the store, with what is said about it; every refusal is one line naming the permission. */
-export async function calicoEnterpriseEndpoint(kc: KubeConfig, options: ElasticsearchOptions, requestTimeoutMs: number, signal?: AbortSignal): Promise<StoreEndpoint> {
+export async function calicoEnterpriseEndpoint(
+  kc: KubeConfig,
+  options: ElasticsearchOptions,
+  requestTimeoutMs: number,
+  signal?: AbortSignal,
+): Promise<StoreEndpoint> {
   const core = await coreApi(kc)
   const server = serverOf(kc)
   const ask = <T>(call: () => Promise<T>, verb: string, resource: string, namespace: string, purpose: string) =>
     abortable(call(), signal).catch((error: unknown) => {
       throw apiErrorToUserError(error, {verb, resource, namespace, purpose, server})
     })
-  const service = await ask(() => storeService(core, signal), 'list', 'services', CALICO_ES_NAMESPACE, "find Calico Enterprise's Elasticsearch")
+  const service = await ask(
+    () => storeService(core, signal),
+    'list',
+    'services',
+    CALICO_ES_NAMESPACE,
+    "find Calico Enterprise's Elasticsearch",
+  )
   if (!service) {
-    throw new UserError(`no Calico Enterprise Elasticsearch in the cluster: namespace ${CALICO_ES_NAMESPACE} has none of the services ${CALICO_ES_SERVICES.join(', ')}`, {
-      hint: 'is LogStorage installed (kubectl get logstorage)? For a store reached directly, give --es URL',
-    })
+    throw new UserError(
+      `no Calico Enterprise Elasticsearch in the cluster: namespace ${CALICO_ES_NAMESPACE} has none of the services ${CALICO_ES_SERVICES.join(', ')}`,
+      {
+        hint: 'is LogStorage installed (kubectl get logstorage)? For a store reached directly, give --es URL',
+      },
+    )
   }
   const name = service.metadata!.name!
   const port = servicePort(service)
-  const selector = Object.entries(service.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
-  if (!port || selector === '') throw new UserError(`service ${CALICO_ES_NAMESPACE}/${name} has no port ${ES_PORT} or no selector: it cannot be forwarded to`)
-  const pods = await ask(() => core.listNamespacedPod({namespace: CALICO_ES_NAMESPACE, labelSelector: selector}), 'list', 'pods', CALICO_ES_NAMESPACE, `find the pods behind service ${name}`)
+  const selector = Object.entries(service.spec?.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
+  if (!port || selector === '')
+    throw new UserError(
+      `service ${CALICO_ES_NAMESPACE}/${name} has no port ${ES_PORT} or no selector: it cannot be forwarded to`,
+    )
+  const pods = await ask(
+    () => core.listNamespacedPod({namespace: CALICO_ES_NAMESPACE, labelSelector: selector}),
+    'list',
+    'pods',
+    CALICO_ES_NAMESPACE,
+    `find the pods behind service ${name}`,
+  )
   const pod = pods.items.find(isReady)
-  if (!pod) throw new UserError(`no ready pod behind service ${CALICO_ES_NAMESPACE}/${name} (${pods.items.length} found)`, {hint: `see them with: kubectl get pods -n ${CALICO_ES_NAMESPACE} -l ${selector}`})
+  if (!pod)
+    throw new UserError(`no ready pod behind service ${CALICO_ES_NAMESPACE}/${name} (${pods.items.length} found)`, {
+      hint: `see them with: kubectl get pods -n ${CALICO_ES_NAMESPACE} -l ${selector}`,
+    })
   const podName = pod.metadata!.name!
   const targetPort = podPort(pod, port)
-  if (targetPort === undefined) throw new UserError(`pod ${CALICO_ES_NAMESPACE}/${podName} has no port named ${String(port.targetPort)}`)
+  if (targetPort === undefined)
+    throw new UserError(`pod ${CALICO_ES_NAMESPACE}/${podName} has no port named ${String(port.targetPort)}`)
 
   const ca = options.caFile !== undefined || options.insecure ? undefined : await operatorCa(core, ask)
   const {credentials, credentialsFrom} = options.credentials ? options : await elasticUser(core, signal, server)
@@ -75,9 +108,16 @@ export async function calicoEnterpriseEndpoint(kc: KubeConfig, options: Elastics
     insecure: options.insecure,
     serverNames: CALICO_ES_SERVICES.flatMap((svc) => serviceNames(svc)),
     requestTimeoutMs,
-    connect: (abort) => openPortForward(kc, where, abort).catch((error: unknown) => {
-      throw apiErrorToUserError(error, {verb: 'create', resource: 'pods/portforward', namespace: CALICO_ES_NAMESPACE, purpose: `reach Elasticsearch in pod ${podName}`, server})
-    }),
+    connect: (abort) =>
+      openPortForward(kc, where, abort).catch((error: unknown) => {
+        throw apiErrorToUserError(error, {
+          verb: 'create',
+          resource: 'pods/portforward',
+          namespace: CALICO_ES_NAMESPACE,
+          purpose: `reach Elasticsearch in pod ${podName}`,
+          server,
+        })
+      }),
   }
 }
 
@@ -113,7 +153,10 @@ function podPort(pod: V1Pod, port: V1ServicePort): number | undefined {
 }
 
 function isReady(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  return (
+    pod.status?.phase === 'Running' &&
+    (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  )
 }
 
 /** The names a certificate for a service may carry: short, namespaced, `.svc`, and with the cluster domain. */
@@ -127,33 +170,67 @@ type Ask = <T>(call: () => Promise<T>, verb: string, resource: string, namespace
 /** The operator's CA, from the first namespace that has its bundle. */
 async function operatorCa(core: CoreV1Api, ask: Ask): Promise<string> {
   for (const namespace of CA_NAMESPACES) {
-    const configMap = await ask(() => core.readNamespacedConfigMap({name: CA_CONFIGMAP, namespace}).catch((error: unknown) => {
-      if (refusalCodeOf(error) === 404) return undefined
-      throw error
-    }), 'get', `configmaps/${CA_CONFIGMAP}`, namespace, "check the certificate of Calico Enterprise's Elasticsearch")
-    const pem = CA_KEYS.map((key) => configMap?.data?.[key]).find((v) => v !== undefined && v.includes('BEGIN CERTIFICATE'))
+    const configMap = await ask(
+      () =>
+        core.readNamespacedConfigMap({name: CA_CONFIGMAP, namespace}).catch((error: unknown) => {
+          if (refusalCodeOf(error) === 404) return undefined
+          throw error
+        }),
+      'get',
+      `configmaps/${CA_CONFIGMAP}`,
+      namespace,
+      "check the certificate of Calico Enterprise's Elasticsearch",
+    )
+    const pem = CA_KEYS.map((key) => configMap?.data?.[key]).find(
+      (v) => v !== undefined && v.includes('BEGIN CERTIFICATE'),
+    )
     if (pem) return pem
   }
-  throw new UserError(`the operator's CA (ConfigMap ${CA_CONFIGMAP}) is in none of the namespaces ${CA_NAMESPACES.join(', ')}`, {
-    hint: "give the CA of Elasticsearch's certificate with --es-ca FILE (or, knowing the risk, --es-insecure-skip-tls-verify)",
-  })
+  throw new UserError(
+    `the operator's CA (ConfigMap ${CA_CONFIGMAP}) is in none of the namespaces ${CA_NAMESPACES.join(', ')}`,
+    {
+      hint: "give the CA of Elasticsearch's certificate with --es-ca FILE (or, knowing the risk, --es-insecure-skip-tls-verify)",
+    },
+  )
 }
 
 /** ECK's `elastic` user, when the user of the kubeconfig may read its secret. */
-async function elasticUser(core: CoreV1Api, signal: AbortSignal | undefined, server: string): Promise<Pick<StoreEndpoint, 'credentials' | 'credentialsFrom'>> {
+async function elasticUser(
+  core: CoreV1Api,
+  signal: AbortSignal | undefined,
+  server: string,
+): Promise<Pick<StoreEndpoint, 'credentials' | 'credentialsFrom'>> {
   const refused: string[] = []
   for (const namespace of SECRET_NAMESPACES) {
     try {
       const secret = await abortable(core.readNamespacedSecret({name: ELASTIC_USER_SECRET, namespace}), signal)
       const encoded = secret.data?.[ELASTIC_USER]
-      if (encoded) return {credentials: {kind: 'basic', username: ELASTIC_USER, password: Buffer.from(encoded, 'base64').toString('utf8')}, credentialsFrom: `secret ${namespace}/${ELASTIC_USER_SECRET}`}
+      if (encoded)
+        return {
+          credentials: {
+            kind: 'basic',
+            username: ELASTIC_USER,
+            password: Buffer.from(encoded, 'base64').toString('utf8'),
+          },
+          credentialsFrom: `secret ${namespace}/${ELASTIC_USER_SECRET}`,
+        }
     } catch (error) {
       const code = refusalCodeOf(error)
-      if (code === undefined) throw apiErrorToUserError(error, {verb: 'get', resource: `secrets/${ELASTIC_USER_SECRET}`, namespace, purpose: 'read the Elasticsearch credentials', server})
+      if (code === undefined)
+        throw apiErrorToUserError(error, {
+          verb: 'get',
+          resource: `secrets/${ELASTIC_USER_SECRET}`,
+          namespace,
+          purpose: 'read the Elasticsearch credentials',
+          server,
+        })
       if (code !== 404) refused.push(`${namespace} (${code})`)
     }
   }
-  throw new UserError(`no Elasticsearch credentials: ES_USERNAME and ES_PASSWORD (or ES_API_KEY) are not set, and secret ${ELASTIC_USER_SECRET} ${refused.length > 0 ? `could not be read in ${refused.join(', ')}` : `is in none of ${SECRET_NAMESPACES.join(', ')}`}`, {
-    hint: `set ES_USERNAME and ES_PASSWORD (or ES_API_KEY) to a user of the store that may read the audit indices, or ask for: kubectl auth can-i get secrets/${ELASTIC_USER_SECRET} -n ${CALICO_ES_NAMESPACE}`,
-  })
+  throw new UserError(
+    `no Elasticsearch credentials: ES_USERNAME and ES_PASSWORD (or ES_API_KEY) are not set, and secret ${ELASTIC_USER_SECRET} ${refused.length > 0 ? `could not be read in ${refused.join(', ')}` : `is in none of ${SECRET_NAMESPACES.join(', ')}`}`,
+    {
+      hint: `set ES_USERNAME and ES_PASSWORD (or ES_API_KEY) to a user of the store that may read the audit indices, or ask for: kubectl auth can-i get secrets/${ELASTIC_USER_SECRET} -n ${CALICO_ES_NAMESPACE}`,
+    },
+  )
 }

@@ -42,9 +42,16 @@ export function entriesFilter(target: GkeCluster, query: QueryFilter): string {
   if (users.length > 0) {
     const principal = `protoPayload.authenticationInfo.principalEmail=(${users.map(quote).join(' OR ')})`
     const backing = query.resources.some((r) => r.apiGroup === CALICO_CRD_GROUP)
-    clauses.push(backing ? `(${principal} OR protoPayload.methodName=~${quote(`^${groupAlternatives(CALICO_CRD_GROUP)}[.]`)})` : principal)
+    clauses.push(
+      backing
+        ? `(${principal} OR protoPayload.methodName=~${quote(`^${groupAlternatives(CALICO_CRD_GROUP)}[.]`)})`
+        : principal,
+    )
   }
-  if (query.namespaces.length > 0) clauses.push(`protoPayload.resourceName:(${query.namespaces.map((ns) => quote(`/namespaces/${ns}/`)).join(' OR ')})`)
+  if (query.namespaces.length > 0)
+    clauses.push(
+      `protoPayload.resourceName:(${query.namespaces.map((ns) => quote(`/namespaces/${ns}/`)).join(' OR ')})`,
+    )
   return clauses.join('\nAND ')
 }
 
@@ -64,7 +71,8 @@ export function windowClauses(query: Pick<QueryFilter, 'sinceMs' | 'untilMs'>): 
  */
 export function methodPattern(query: Pick<QueryFilter, 'resources' | 'verbs'>): string {
   const byGroup = new Map<string, string[]>()
-  for (const {apiGroup, resource} of query.resources) byGroup.set(apiGroup, [...(byGroup.get(apiGroup) ?? []), resource])
+  for (const {apiGroup, resource} of query.resources)
+    byGroup.set(apiGroup, [...(byGroup.get(apiGroup) ?? []), resource])
   return [...byGroup]
     .map(([apiGroup, resources]) => {
       const verbs = apiGroup === CALICO_CRD_GROUP ? WRITE_VERBS : query.verbs
@@ -74,7 +82,9 @@ export function methodPattern(query: Pick<QueryFilter, 'resources' | 'verbs'>): 
 }
 
 function groupAlternatives(apiGroup: string): string {
-  return `(${methodGroupSpellings(apiGroup).map((spelling) => spelling.replaceAll('.', '[.]')).join('|')})`
+  return `(${methodGroupSpellings(apiGroup)
+    .map((spelling) => spelling.replaceAll('.', '[.]'))
+    .join('|')})`
 }
 
 /** A string in the query language: double quotes, with backslash and quote escaped. */
@@ -85,6 +95,8 @@ export function quote(text: string): string {
 /** Epoch microseconds as RFC 3339 in UTC, with the fraction only as long as it needs to be. */
 export function rfc3339Micros(us: number): string {
   const seconds = Math.floor(us / 1_000_000)
-  const fraction = String(us - seconds * 1_000_000).padStart(6, '0').replace(/0+$/, '')
+  const fraction = String(us - seconds * 1_000_000)
+    .padStart(6, '0')
+    .replace(/0+$/, '')
   return `${new Date(seconds * 1000).toISOString().slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`
 }

@@ -57,7 +57,12 @@ export class CloudLoggingSource implements QuerySource {
 
   async *query(filter: QueryFilter, signal?: AbortSignal): AsyncIterable<QueryPage> {
     const {project} = this.options.target
-    const request = {resourceNames: [`projects/${project}`], filter: entriesFilter(this.options.target, filter), orderBy: 'timestamp asc', pageSize: PAGE_SIZE}
+    const request = {
+      resourceNames: [`projects/${project}`],
+      filter: entriesFilter(this.options.target, filter),
+      orderBy: 'timestamp asc',
+      pageSize: PAGE_SIZE,
+    }
     let pageToken: string | undefined
     let entries = 0
     do {
@@ -66,7 +71,10 @@ export class CloudLoggingSource implements QuerySource {
       entries += records.length
       // An empty page with a token is the store still searching: go on.
       yield {records, bytes: answer.bytes}
-      pageToken = typeof answer.body.nextPageToken === 'string' && answer.body.nextPageToken !== '' ? answer.body.nextPageToken : undefined
+      pageToken =
+        typeof answer.body.nextPageToken === 'string' && answer.body.nextPageToken !== ''
+          ? answer.body.nextPageToken
+          : undefined
     } while (pageToken !== undefined)
     if (entries === 0) await this.checkWindowHoldsEntries(filter, signal)
   }
@@ -77,17 +85,30 @@ export class CloudLoggingSource implements QuerySource {
    */
   private async checkWindowHoldsEntries(filter: QueryFilter, signal?: AbortSignal): Promise<void> {
     const {project, location, cluster} = this.options.target
-    const probe = {resourceNames: [`projects/${project}`], filter: [...clusterClauses(this.options.target), ...windowClauses(filter)].join('\nAND '), orderBy: 'timestamp desc', pageSize: 1}
+    const probe = {
+      resourceNames: [`projects/${project}`],
+      filter: [...clusterClauses(this.options.target), ...windowClauses(filter)].join('\nAND '),
+      orderBy: 'timestamp desc',
+      pageSize: 1,
+    }
     let pageToken: string | undefined
     do {
       const answer = await this.entriesList(pageToken === undefined ? probe : {...probe, pageToken}, signal)
       if (Array.isArray(answer.body.entries) && answer.body.entries.length > 0) return
-      pageToken = typeof answer.body.nextPageToken === 'string' && answer.body.nextPageToken !== '' ? answer.body.nextPageToken : undefined
+      pageToken =
+        typeof answer.body.nextPageToken === 'string' && answer.body.nextPageToken !== ''
+          ? answer.body.nextPageToken
+          : undefined
     } while (pageToken !== undefined)
-    throw new Error(`no audit entry of GKE cluster ${cluster} (${location}) in project ${project} ${describeWindow(filter)}: check the names (gcloud container clusters list --project ${project}), or widen --since`)
+    throw new Error(
+      `no audit entry of GKE cluster ${cluster} (${location}) in project ${project} ${describeWindow(filter)}: check the names (gcloud container clusters list --project ${project}), or widen --since`,
+    )
   }
 
-  private async entriesList(body: object, signal?: AbortSignal): Promise<{body: Record<string, unknown>; bytes: number}> {
+  private async entriesList(
+    body: object,
+    signal?: AbortSignal,
+  ): Promise<{body: Record<string, unknown>; bytes: number}> {
     const url = `${this.options.baseUrl}/v2/entries:list`
     const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS
     for (let attempt = 1; ; attempt++) {
@@ -107,7 +128,10 @@ export class CloudLoggingSource implements QuerySource {
         text = await response.text()
       } catch (error) {
         signal?.throwIfAborted()
-        if (timeout.aborted) throw new Error(`Cloud Logging did not answer within ${Math.round((this.options.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS) / 1000)}s (${url})`)
+        if (timeout.aborted)
+          throw new Error(
+            `Cloud Logging did not answer within ${Math.round((this.options.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS) / 1000)}s (${url})`,
+          )
         if (error instanceof UserError) throw error
         throw new Error(`cannot reach Cloud Logging at ${url}: ${causeOf(error)}`)
       }
@@ -140,12 +164,21 @@ function googleError(http: number, text: string): GoogleFailure {
   }
   const details = Array.isArray(error.details) ? (error.details as Array<Record<string, unknown>>) : []
   const reason = details.map((d) => d.reason).find((r): r is string => typeof r === 'string') ?? ''
-  const message = typeof error.message === 'string' ? error.message.split('\n')[0] : text.trim().split('\n')[0]?.slice(0, 200) ?? ''
+  const message =
+    typeof error.message === 'string' ? error.message.split('\n')[0] : (text.trim().split('\n')[0]?.slice(0, 200) ?? '')
   return {http, status: typeof error.status === 'string' ? error.status : '', message, reason}
 }
 
 function isRetryable(http: number, failure: GoogleFailure): boolean {
-  return http === 429 || failure.status === 'RESOURCE_EXHAUSTED' || failure.status === 'UNAVAILABLE' || http === 500 || http === 502 || http === 503 || http === 504
+  return (
+    http === 429 ||
+    failure.status === 'RESOURCE_EXHAUSTED' ||
+    failure.status === 'UNAVAILABLE' ||
+    http === 500 ||
+    http === 502 ||
+    http === 503 ||
+    http === 504
+  )
 }
 
 /** Retry-After when the server says it, else doubling from `backoffMs`, with jitter; at most a minute. */
@@ -158,20 +191,27 @@ function waitBefore(attempt: number, backoffMs: number, retryAfter: string | nul
 function describeFailure(failure: GoogleFailure, target: GkeCluster, attempts: number): string {
   const {project} = target
   const said = `${failure.http}${failure.status ? ` ${failure.status}` : ''}${failure.message ? `: ${failure.message}` : ''}`
-  if (failure.http === 401) return `Cloud Logging refused the credentials (${said}); log in again: gcloud auth application-default login`
-  if (failure.http === 403 && (failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/.test(failure.message))) {
+  if (failure.http === 401)
+    return `Cloud Logging refused the credentials (${said}); log in again: gcloud auth application-default login`
+  if (
+    failure.http === 403 &&
+    (failure.reason === 'SERVICE_DISABLED' || /has not been used|is disabled/.test(failure.message))
+  ) {
     return `the Cloud Logging API is not enabled in project ${project} (${said}); enable it: gcloud services enable logging.googleapis.com --project ${project}`
   }
-  if (failure.http === 403) return `permission denied reading the logs of project ${project} (${said}); it needs logging.logEntries.list, in roles/logging.viewer: gcloud projects add-iam-policy-binding ${project} --member=user:EMAIL --role=roles/logging.viewer`
+  if (failure.http === 403)
+    return `permission denied reading the logs of project ${project} (${said}); it needs logging.logEntries.list, in roles/logging.viewer: gcloud projects add-iam-policy-binding ${project} --member=user:EMAIL --role=roles/logging.viewer`
   if (failure.http === 404) return `project ${project} was not found (${said}); check --project (gcloud projects list)`
-  if (failure.http === 429 || failure.status === 'RESOURCE_EXHAUSTED') return `Cloud Logging's read quota of project ${project} stayed exhausted through ${attempts} tries (${said}); try again in a minute, or with a shorter --since`
+  if (failure.http === 429 || failure.status === 'RESOURCE_EXHAUSTED')
+    return `Cloud Logging's read quota of project ${project} stayed exhausted through ${attempts} tries (${said}); try again in a minute, or with a shorter --since`
   return `Cloud Logging answered ${said}`
 }
 
 function parseAnswer(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text)
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>
   } catch {
     // Said below.
   }
@@ -180,7 +220,8 @@ function parseAnswer(text: string): Record<string, unknown> {
 
 function describeWindow(filter: QueryFilter): string {
   const at = (ms: number) => new Date(Math.floor(ms)).toISOString().replace('.000Z', 'Z')
-  if (filter.sinceMs !== null && filter.untilMs !== null) return `between ${at(filter.sinceMs)} and ${at(filter.untilMs)}`
+  if (filter.sinceMs !== null && filter.untilMs !== null)
+    return `between ${at(filter.sinceMs)} and ${at(filter.untilMs)}`
   if (filter.sinceMs !== null) return `since ${at(filter.sinceMs)}`
   if (filter.untilMs !== null) return `until ${at(filter.untilMs)}`
   return 'in its whole retention'
@@ -230,13 +271,22 @@ export async function googleCredentials(): Promise<RequestHeaders> {
 function credentialsError(error: unknown): UserError {
   const message = (error as Error).message ?? String(error)
   if (message.startsWith('Could not load the default credentials')) {
-    return new UserError('no Google credentials to read Cloud Logging with (none in GOOGLE_APPLICATION_CREDENTIALS, in gcloud\'s application-default file, or from a metadata server)', {
-      hint: 'log in with: gcloud auth application-default login (the account needs roles/logging.viewer on the project)',
+    return new UserError(
+      "no Google credentials to read Cloud Logging with (none in GOOGLE_APPLICATION_CREDENTIALS, in gcloud's application-default file, or from a metadata server)",
+      {
+        hint: 'log in with: gcloud auth application-default login (the account needs roles/logging.viewer on the project)',
+        cause: error,
+      },
+    )
+  }
+  if (/invalid_grant|invalid_rapt|reauth/i.test(message)) {
+    return new UserError(`the Google credentials were refused: ${message.split('\n')[0]}`, {
+      hint: 'log in again with: gcloud auth application-default login',
       cause: error,
     })
   }
-  if (/invalid_grant|invalid_rapt|reauth/i.test(message)) {
-    return new UserError(`the Google credentials were refused: ${message.split('\n')[0]}`, {hint: 'log in again with: gcloud auth application-default login', cause: error})
-  }
-  return new UserError(`cannot get Google credentials: ${message.split('\n')[0]}`, {hint: 'check GOOGLE_APPLICATION_CREDENTIALS, or log in with: gcloud auth application-default login', cause: error})
+  return new UserError(`cannot get Google credentials: ${message.split('\n')[0]}`, {
+    hint: 'check GOOGLE_APPLICATION_CREDENTIALS, or log in with: gcloud auth application-default login',
+    cause: error,
+  })
 }

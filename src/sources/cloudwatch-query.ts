@@ -49,7 +49,12 @@ type Clause = string | null
 export function jsonFilterPattern(filter: QueryFilter): string {
   const backing = filter.resources.some((r) => r.apiGroup === CALICO_CRD_GROUP)
   const attempts: Clause[][] = [
-    [resourcesClause(filter, true), verbsClause(filter, backing), usersClause(filter, backing), namespacesClause(filter)],
+    [
+      resourcesClause(filter, true),
+      verbsClause(filter, backing),
+      usersClause(filter, backing),
+      namespacesClause(filter),
+    ],
     [resourcesClause(filter, true), verbsClause(filter, backing), usersClause(filter, backing), null],
     [resourcesClause(filter, true), verbsClause(filter, backing), null, null],
     [resourcesClause(filter, false), verbsClause(filter, backing), null, null],
@@ -66,7 +71,8 @@ export function jsonFilterPattern(filter: QueryFilter): string {
 /** The resources by name; with `qualified`, a name served by more groups than asked is tied to the groups asked. */
 function resourcesClause(filter: QueryFilter, qualified: boolean): string {
   const groupsByName = new Map<string, string[]>()
-  for (const {apiGroup, resource} of filter.resources) groupsByName.set(resource, [...(groupsByName.get(resource) ?? []), apiGroup])
+  for (const {apiGroup, resource} of filter.resources)
+    groupsByName.set(resource, [...(groupsByName.get(resource) ?? []), apiGroup])
   const terms = [...groupsByName].map(([resource, groups]) => {
     const term = `$.objectRef.resource = ${quote(resource)}`
     const all = WATCHED_RESOURCES.filter((r) => r.resource === resource).length
@@ -86,7 +92,10 @@ function verbsClause(filter: QueryFilter, backing: boolean): string {
 /** --user, matched against the user and the impersonated user; a backing write's user is the Calico API server. */
 function usersClause(filter: QueryFilter, backing: boolean): Clause {
   if (filter.users.length === 0 || filter.users.some((u) => u.includes('*') || !sayable(u))) return null
-  const terms = filter.users.flatMap((u) => [`$.user.username = ${quote(u)}`, `$.impersonatedUser.username = ${quote(u)}`])
+  const terms = filter.users.flatMap((u) => [
+    `$.user.username = ${quote(u)}`,
+    `$.impersonatedUser.username = ${quote(u)}`,
+  ])
   if (backing) terms.push(`$.objectRef.apiGroup = ${quote(CALICO_CRD_GROUP)}`)
   return `(${terms.join(' || ')})`
 }

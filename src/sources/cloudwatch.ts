@@ -9,7 +9,14 @@
 import {WATCHED_RESOURCE_NAMES} from '../audit/catalog.js'
 import {clusterOfLogGroup, enableAuditLogCommand} from '../cluster/eks-context.js'
 import {UserError} from '../errors.js'
-import {type AwsAccess, awsClientSettings, awsErrorKind, awsErrorText, credentialsError, regionError} from './aws-client.js'
+import {
+  type AwsAccess,
+  awsClientSettings,
+  awsErrorKind,
+  awsErrorText,
+  credentialsError,
+  regionError,
+} from './aws-client.js'
 import {AUDIT_STREAM_PREFIX, filterLogEventsRequest, type FilterLogEventsRequest} from './cloudwatch-query.js'
 import type {QueryFilter, QueryPage, QuerySource} from './source.js'
 
@@ -52,7 +59,10 @@ interface Answer {
   readonly bytes: number
 }
 
-type Send = (request: FilterLogEventsRequest & {nextToken?: string; limit?: number}, signal?: AbortSignal) => Promise<Answer>
+type Send = (
+  request: FilterLogEventsRequest & {nextToken?: string; limit?: number},
+  signal?: AbortSignal,
+) => Promise<Answer>
 
 /** What the push-down saved: requests made, events and bytes that came back. */
 export interface CloudWatchCounters {
@@ -71,7 +81,10 @@ export class CloudWatchSource implements QuerySource {
   private started: {filter: QueryFilter; buffered: QueryPage[]; rest: AsyncIterator<QueryPage>} | undefined
   private lastRequestAt = Number.NEGATIVE_INFINITY
 
-  constructor(readonly target: CloudWatchTarget, private readonly pacing: CloudWatchPacing = DEFAULT_PACING) {
+  constructor(
+    readonly target: CloudWatchTarget,
+    private readonly pacing: CloudWatchPacing = DEFAULT_PACING,
+  ) {
     this.name = `cloudwatch:${target.logGroup}`
   }
 
@@ -81,7 +94,11 @@ export class CloudWatchSource implements QuerySource {
    * UserError: one line and its remedy, exit 2. The rest is read by query(). `windowAhead`: the
    * window is where writes are about to be made, so nothing in it is no sign the log is off.
    */
-  async start(filter: QueryFilter, signal?: AbortSignal, {windowAhead = false}: {windowAhead?: boolean} = {}): Promise<void> {
+  async start(
+    filter: QueryFilter,
+    signal?: AbortSignal,
+    {windowAhead = false}: {windowAhead?: boolean} = {},
+  ): Promise<void> {
     const pages = this.pages(filter, signal)[Symbol.asyncIterator]()
     const buffered: QueryPage[] = []
     try {
@@ -91,7 +108,12 @@ export class CloudWatchSource implements QuerySource {
         buffered.push(next.value)
         if (next.value.records.length > 0) break
       }
-      if (!windowAhead && buffered.every((p) => p.records.length === 0) && !(await this.windowHoldsEvents(filter, signal))) throw await this.emptyWindow(filter)
+      if (
+        !windowAhead &&
+        buffered.every((p) => p.records.length === 0) &&
+        !(await this.windowHoldsEvents(filter, signal))
+      )
+        throw await this.emptyWindow(filter)
     } catch (error) {
       throw error instanceof UserError ? error : await this.problem(error)
     }
@@ -121,9 +143,11 @@ export class CloudWatchSource implements QuerySource {
   /** The writes the filter asks for, then the events CloudWatch cut short that may be such writes. */
   private async *pages(filter: QueryFilter, signal?: AbortSignal): AsyncIterable<QueryPage> {
     const request = filterLogEventsRequest(filter, this.target.logGroup)
-    for await (const answer of this.filterLogEvents(request, signal)) yield {records: answer.events, bytes: answer.bytes}
+    for await (const answer of this.filterLogEvents(request, signal))
+      yield {records: answer.events, bytes: answer.bytes}
     const cut = {...request, filterPattern: '"[Truncated...]"'}
-    for await (const answer of this.filterLogEvents(cut, signal)) yield {records: answer.events.filter(mayBeWatched), bytes: answer.bytes}
+    for await (const answer of this.filterLogEvents(cut, signal))
+      yield {records: answer.events.filter(mayBeWatched), bytes: answer.bytes}
   }
 
   /**
@@ -174,7 +198,10 @@ export class CloudWatchSource implements QuerySource {
     let nextToken: string | undefined
     // Sparse streams can answer a few empty pages first; a handful is enough to tell.
     for (let i = 0; i < 5; i++) {
-      const answer = await this.send({...window, filterPattern: '', limit: 1, ...(nextToken ? {nextToken} : {})}, signal)
+      const answer = await this.send(
+        {...window, filterPattern: '', limit: 1, ...(nextToken ? {nextToken} : {})},
+        signal,
+      )
       if (answer.events.length > 0) return true
       if (!answer.nextToken) return false
       nextToken = answer.nextToken
@@ -217,11 +244,14 @@ export class CloudWatchSource implements QuerySource {
       const client = new CloudWatchLogsClient(awsClientSettings(this.target))
       let bytes = 0
       // The size of each answer, as received: what the push-down saved.
-      client.middlewareStack.add((next) => async (args) => {
-        const out = await next(args)
-        bytes = Number((out.response as {headers?: Record<string, string>}).headers?.['content-length'] ?? 0)
-        return out
-      }, {step: 'deserialize', name: 'answerBytes'})
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args)
+          bytes = Number((out.response as {headers?: Record<string, string>}).headers?.['content-length'] ?? 0)
+          return out
+        },
+        {step: 'deserialize', name: 'answerBytes'},
+      )
       const region = await client.config.region().catch((error: unknown) => {
         throw awsErrorKind(error) === 'region' ? regionError(SERVICE) : error
       })
@@ -240,7 +270,10 @@ export class CloudWatchSource implements QuerySource {
   /** An AWS error before anything was read, as one line and what fixes it. */
   private async problem(error: unknown): Promise<Error> {
     const {logGroup, profile, roleArn} = this.target
-    const region = await this.client().then((c) => c.region, () => this.target.region)
+    const region = await this.client().then(
+      (c) => c.region,
+      () => this.target.region,
+    )
     const cluster = clusterOfLogGroup(logGroup)
     const where = `log group ${logGroup}${region ? ` (${region})` : ''}`
     switch (awsErrorKind(error)) {
@@ -249,28 +282,50 @@ export class CloudWatchSource implements QuerySource {
       case 'region':
         return regionError(SERVICE)
       case 'denied':
-        return new UserError(`not allowed to read the audit log: ${PERMISSION} on ${where} was refused${profile || roleArn ? ` (as ${roleArn ?? `profile ${profile}`})` : ''}`, {
-          hint: `ask for an IAM policy that allows ${PERMISSION} on arn:aws:logs:${region ?? 'REGION'}:ACCOUNT:log-group:${logGroup}:*`,
-          cause: error,
-        })
+        return new UserError(
+          `not allowed to read the audit log: ${PERMISSION} on ${where} was refused${profile || roleArn ? ` (as ${roleArn ?? `profile ${profile}`})` : ''}`,
+          {
+            hint: `ask for an IAM policy that allows ${PERMISSION} on arn:aws:logs:${region ?? 'REGION'}:ACCOUNT:log-group:${logGroup}:*`,
+            cause: error,
+          },
+        )
       case 'not-found':
-        return new UserError(`${where} does not exist: ${cluster ? `EKS does not send cluster ${cluster}'s audit log to CloudWatch Logs` : 'wrong --log-group or --region?'}`, {
-          hint: cluster ? `turn it on: ${enableAuditLogCommand(cluster, region)}` : 'give the log group EKS writes to: --log-group /aws/eks/CLUSTER/cluster, and its --region',
+        return new UserError(
+          `${where} does not exist: ${cluster ? `EKS does not send cluster ${cluster}'s audit log to CloudWatch Logs` : 'wrong --log-group or --region?'}`,
+          {
+            hint: cluster
+              ? `turn it on: ${enableAuditLogCommand(cluster, region)}`
+              : 'give the log group EKS writes to: --log-group /aws/eks/CLUSTER/cluster, and its --region',
+            cause: error,
+          },
+        )
+      default:
+        return new UserError(`${SERVICE} failed the query on ${where}: ${awsErrorText(error)}`, {
+          hint: 'check --region and --log-group, then try again',
           cause: error,
         })
-      default:
-        return new UserError(`${SERVICE} failed the query on ${where}: ${awsErrorText(error)}`, {hint: 'check --region and --log-group, then try again', cause: error})
     }
   }
 
   private async emptyWindow(filter: QueryFilter): Promise<UserError> {
     const {logGroup} = this.target
-    const region = await this.client().then((c) => c.region, () => this.target.region)
+    const region = await this.client().then(
+      (c) => c.region,
+      () => this.target.region,
+    )
     const cluster = clusterOfLogGroup(logGroup)
-    const span = filter.sinceMs === null ? 'at all' : `from ${iso(filter.sinceMs)}${filter.untilMs === null ? '' : ` to ${iso(filter.untilMs)}`}`
-    return new UserError(`no EKS audit events in ${logGroup} (streams ${AUDIT_STREAM_PREFIX}*) ${span}: the audit log type was off then, or its events have not arrived yet (CloudWatch gets them within minutes)`, {
-      hint: cluster ? `widen --since, or turn the audit log on: ${enableAuditLogCommand(cluster, region)}` : 'widen --since, or check that the cluster sends its audit log to this log group',
-    })
+    const span =
+      filter.sinceMs === null
+        ? 'at all'
+        : `from ${iso(filter.sinceMs)}${filter.untilMs === null ? '' : ` to ${iso(filter.untilMs)}`}`
+    return new UserError(
+      `no EKS audit events in ${logGroup} (streams ${AUDIT_STREAM_PREFIX}*) ${span}: the audit log type was off then, or its events have not arrived yet (CloudWatch gets them within minutes)`,
+      {
+        hint: cluster
+          ? `widen --since, or turn the audit log on: ${enableAuditLogCommand(cluster, region)}`
+          : 'widen --since, or check that the cluster sends its audit log to this log group',
+      },
+    )
   }
 }
 

@@ -49,17 +49,28 @@ const NODE_CONCURRENCY = 8
 export async function openClusterSources(opts: ClusterReadOptions, run: RunContext): Promise<ClusterSources> {
   const kc = await loadKubeConfig(opts, process.env, process.stderr, run.signal).catch((error: unknown) => {
     if (!(error instanceof NoKubeconfigError)) throw error
-    throw new UserError('no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster', {
-      hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
-    })
+    throw new UserError(
+      'no audit log to read: no -f was given and no kubeconfig was found to read it from the cluster',
+      {
+        hint: 'give one with -f FILE (a file, a directory, a glob, or - for stdin), or point at the cluster with --kubeconfig or KUBECONFIG',
+      },
+    )
   })
-  const found = await findAuditLogTargets(new ControlPlane(kc, run.signal), {nodes: opts.nodes, logPath: opts.logPath}, run.signal)
+  const found = await findAuditLogTargets(
+    new ControlPlane(kc, run.signal),
+    {nodes: opts.nodes, logPath: opts.logPath},
+    run.signal,
+  )
   const warnings = [...found.warnings]
-  const readers = new ReaderPods(kc, {
-    image: opts.image,
-    namespace: opts.podNamespace,
-    timeoutSeconds: opts.podTimeoutSeconds,
-  }, run)
+  const readers = new ReaderPods(
+    kc,
+    {
+      image: opts.image,
+      namespace: opts.podNamespace,
+      timeoutSeconds: opts.podTimeoutSeconds,
+    },
+    run,
+  )
   const http = new ApiHttp(kc, run.signal)
   const reader = new NodeReader(http, readers, opts.via, warnings)
 
@@ -85,9 +96,15 @@ export async function openClusterSources(opts: ClusterReadOptions, run: RunConte
   if (sources.length === 0) {
     await readers.close()
     // When every node failed the same way, its remedy is the one to give.
-    throw new UserError(`no audit log could be read from the cluster${warnings.length > 0 ? `: ${warnings.join('; ')}` : ''}`, {
-      hint: hints.size === 1 ? [...hints][0] : 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
-    })
+    throw new UserError(
+      `no audit log could be read from the cluster${warnings.length > 0 ? `: ${warnings.join('; ')}` : ''}`,
+      {
+        hint:
+          hints.size === 1
+            ? [...hints][0]
+            : 'point at the log with --node NAME --log-path PATH, or read a copy with -f',
+      },
+    )
   }
   return {sources, warnings, close: () => readers.close()}
 }
@@ -101,8 +118,12 @@ async function openStdoutLog(http: ApiHttp, log: StdoutAuditLog, sinceMs: number
 
 /** Finds a node's log files (the active one and its rotated siblings) and how to read them. */
 class NodeReader {
-  constructor(private readonly http: ApiHttp, private readonly readers: ReaderPods,
-    private readonly via: ClusterReadOptions['via'], private readonly warnings: string[]) {}
+  constructor(
+    private readonly http: ApiHttp,
+    private readonly readers: ReaderPods,
+    private readonly via: ClusterReadOptions['via'],
+    private readonly warnings: string[],
+  ) {}
 
   async sourcesOn(node: string, targets: AuditLogTarget[]): Promise<LogSource[]> {
     const sources: LogSource[] = []
@@ -112,7 +133,8 @@ class NodeReader {
       if (target.optional) {
         // A guessed location is only looked at where the kubelet shows it (never a reader pod
         // for a guess), and one the kubelet does not show, for whatever reason, is simply absent.
-        if (kubeletIsAsked(this.via, target.path)) for (const source of await this.throughKubelet(node, target).catch(() => [])) sources.push(source)
+        if (kubeletIsAsked(this.via, target.path))
+          for (const source of await this.throughKubelet(node, target).catch(() => [])) sources.push(source)
         continue
       }
       // One at a time, here and below: a directory of 130,000 rotated files spread into push() overflows the call stack.
@@ -127,7 +149,8 @@ class NodeReader {
       })
       for (const source of found) sources.push(source)
     }
-    if (throughPod.length > 0) for (const source of await this.readThroughPod(node, throughPod, kubeletRefusal)) sources.push(source)
+    if (throughPod.length > 0)
+      for (const source of await this.readThroughPod(node, throughPod, kubeletRefusal)) sources.push(source)
     return sources
   }
 
@@ -137,10 +160,17 @@ class NodeReader {
   }
 
   /** The targets' files through one reader pod; a directory the node does not have is a warning, not a failure. */
-  private async readThroughPod(node: string, targets: AuditLogTarget[], kubeletRefusal: string | undefined): Promise<LogSource[]> {
+  private async readThroughPod(
+    node: string,
+    targets: AuditLogTarget[],
+    kubeletRefusal: string | undefined,
+  ): Promise<LogSource[]> {
     let pod: ReaderPod
     try {
-      pod = await this.readers.open(node, targets.map((t) => posix.dirname(t.path)))
+      pod = await this.readers.open(
+        node,
+        targets.map((t) => posix.dirname(t.path)),
+      )
     } catch (error) {
       if (error instanceof NoSuchHostDirectory) {
         this.warnings.push(error.message)
@@ -148,7 +178,10 @@ class NodeReader {
       }
       // Both ways failed: say why for each, the kubelet's first.
       if (kubeletRefusal && error instanceof UserError) {
-        throw new UserError(`through the kubelet: ${kubeletRefusal}; through a reader pod: ${error.message}`, {hint: error.hint, cause: error})
+        throw new UserError(`through the kubelet: ${kubeletRefusal}; through a reader pod: ${error.message}`, {
+          hint: error.hint,
+          cause: error,
+        })
       }
       throw error
     }
@@ -159,7 +192,8 @@ class NodeReader {
     for (const target of targets) {
       if (pod.missingDirs.includes(posix.normalize(posix.dirname(target.path)))) continue
       const names = await listReaderPodDirectory(pod, posix.dirname(target.path))
-      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path, following))) sources.push(source)
+      for (const source of this.pick(node, target, names, (path) => new ReaderPodFileSource(pod, path, following)))
+        sources.push(source)
     }
     return sources
   }
@@ -170,7 +204,9 @@ class NodeReader {
     const base = posix.basename(target.path)
     const files = names.filter((name) => name === base || isRotatedSibling(name, base))
     if (!files.includes(base) && !target.optional) {
-      this.warnings.push(`node ${node}: ${target.path} does not exist${files.length > 0 ? ' (reading its rotated files)' : ''}`)
+      this.warnings.push(
+        `node ${node}: ${target.path} does not exist${files.length > 0 ? ' (reading its rotated files)' : ''}`,
+      )
     }
     return orderLogFiles(files.map((name) => posix.join(dir, name))).map(open)
   }
@@ -185,7 +221,11 @@ export function isRotatedSibling(name: string, activeName: string): boolean {
   return suffix === ext || suffix === `${ext}.gz`
 }
 
-async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < items.length) {

@@ -27,9 +27,13 @@ export async function logGroupState(access: AwsAccess, logGroup: string, signal?
   let nextToken: string | undefined
   // A prefix can match others (`/aws/eks/prod/cluster` and `/aws/eks/prod/cluster-old`): a few pages at most.
   for (let page = 0; page < 10; page++) {
-    const answer = await client.send(new DescribeLogGroupsCommand({logGroupNamePrefix: logGroup, ...(nextToken ? {nextToken} : {})}), {abortSignal: signal})
+    const answer = await client.send(
+      new DescribeLogGroupsCommand({logGroupNamePrefix: logGroup, ...(nextToken ? {nextToken} : {})}),
+      {abortSignal: signal},
+    )
     const group = answer.logGroups?.find((g) => g.logGroupName === logGroup)
-    if (group) return {exists: true, retentionInDays: group.retentionInDays ?? null, storedBytes: group.storedBytes ?? null}
+    if (group)
+      return {exists: true, retentionInDays: group.retentionInDays ?? null, storedBytes: group.storedBytes ?? null}
     if (!answer.nextToken) break
     nextToken = answer.nextToken
   }

@@ -47,7 +47,12 @@ export async function openEksLog(
   const cluster = given.clusterName ?? inferred?.name ?? (given.logGroup ? clusterOfLogGroup(given.logGroup) : null)
   const logGroup = given.logGroup ?? (cluster ? eksLogGroup(cluster) : undefined)
   if (logGroup === undefined) throw unknownCluster(view?.contextName, inferred)
-  const source = new CloudWatchSource({logGroup, region: given.region ?? inferred?.region ?? null, profile: inferred?.profile ?? null, roleArn: inferred?.roleArn ?? null})
+  const source = new CloudWatchSource({
+    logGroup,
+    region: given.region ?? inferred?.region ?? null,
+    profile: inferred?.profile ?? null,
+    roleArn: inferred?.roleArn ?? null,
+  })
   await source.start(filter, run.signal, {windowAhead})
   const region = await source.region()
   const what = cluster ? `cluster ${cluster}` : `log group ${logGroup}`
@@ -55,6 +60,12 @@ export async function openEksLog(
 }
 
 function unknownCluster(context: string | undefined, inferred: EksContext | undefined): UserError {
-  const why = inferred ? `the kubeconfig context ${context} is an EKS cluster (${inferred.evidence.join(', ')}), but does not name it` : context ? `the kubeconfig context ${context} names no EKS cluster` : 'there is no kubeconfig'
-  return new UserError(`cannot tell which EKS cluster's audit log to read: ${why}`, {hint: 'name it: --cluster-name NAME --region REGION (or --log-group GROUP)'})
+  const why = inferred
+    ? `the kubeconfig context ${context} is an EKS cluster (${inferred.evidence.join(', ')}), but does not name it`
+    : context
+      ? `the kubeconfig context ${context} names no EKS cluster`
+      : 'there is no kubeconfig'
+  return new UserError(`cannot tell which EKS cluster's audit log to read: ${why}`, {
+    hint: 'name it: --cluster-name NAME --region REGION (or --log-group GROUP)',
+  })
 }

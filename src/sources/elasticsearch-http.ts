@@ -35,7 +35,12 @@ export interface StoreEndpoint {
 
 /** A failed request, with what the store said (its error type and reason when it answered in JSON). */
 export class StoreRequestError extends Error {
-  constructor(readonly status: number, readonly type: string | null, readonly reason: string, readonly retryAfterMs: number | null) {
+  constructor(
+    readonly status: number,
+    readonly type: string | null,
+    readonly reason: string,
+    readonly retryAfterMs: number | null,
+  ) {
     super(`${status}${type ? ` ${type}` : ''}: ${reason}`)
     this.name = 'StoreRequestError'
   }
@@ -59,8 +64,11 @@ export class StoreClient {
   private dispatcher?: Promise<Dispatcher>
 
   /** `runSignal`: the run's; aborting it ends every request. `pause` is for tests. */
-  constructor(readonly endpoint: StoreEndpoint, private readonly runSignal?: AbortSignal,
-    private readonly pause: (ms: number, signal?: AbortSignal) => Promise<void> = sleep) {}
+  constructor(
+    readonly endpoint: StoreEndpoint,
+    private readonly runSignal?: AbortSignal,
+    private readonly pause: (ms: number, signal?: AbortSignal) => Promise<void> = sleep,
+  ) {}
 
   /** POST a JSON body; retried while the store says it is busy. */
   post(path: string, body: object): Promise<StoreAnswer> {
@@ -81,7 +89,10 @@ export class StoreClient {
         return await this.once(method, path, body)
       } catch (error) {
         if (!(error instanceof StoreRequestError) || !RETRIED.has(error.status) || attempt >= RETRIES) throw error
-        await this.pause(Math.min(error.retryAfterMs ?? FIRST_PAUSE_MS * 2 ** attempt, LONGEST_PAUSE_MS), this.runSignal)
+        await this.pause(
+          Math.min(error.retryAfterMs ?? FIRST_PAUSE_MS * 2 ** attempt, LONGEST_PAUSE_MS),
+          this.runSignal,
+        )
       }
     }
   }
@@ -95,13 +106,22 @@ export class StoreClient {
     if (auth) headers.authorization = auth
     const timeout = this.endpoint.requestTimeoutMs
     const answer = await request(storeUrl(this.endpoint.url, path), {
-      method, headers, body, dispatcher, signal: this.runSignal,
-      headersTimeout: timeout, bodyTimeout: timeout,
+      method,
+      headers,
+      body,
+      dispatcher,
+      signal: this.runSignal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
     })
     const bytes = Buffer.from(await answer.body.arrayBuffer())
     if (answer.statusCode < 200 || answer.statusCode >= 300) {
       const retryAfter = Number(answer.headers['retry-after'])
-      throw storeError(answer.statusCode, bytes.subarray(0, ERROR_BODY_LIMIT).toString('utf8'), Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : null)
+      throw storeError(
+        answer.statusCode,
+        bytes.subarray(0, ERROR_BODY_LIMIT).toString('utf8'),
+        Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : null,
+      )
     }
     let json: unknown
     try {
@@ -109,7 +129,8 @@ export class StoreClient {
     } catch {
       throw new Error(`${this.endpoint.description} answered ${path.split('?')[0]} with something that is not JSON`)
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${this.endpoint.description} answered ${path.split('?')[0]} with JSON that is not an object`)
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new Error(`${this.endpoint.description} answered ${path.split('?')[0]} with JSON that is not an object`)
     return {json: json as Record<string, unknown>, bytes: bytes.length}
   }
 
@@ -118,7 +139,8 @@ export class StoreClient {
       const {Agent} = await import('undici')
       const {endpoint} = this
       const tlsOptions: ConnectionOptions = {ca: endpoint.ca, rejectUnauthorized: !endpoint.insecure}
-      if (endpoint.serverNames && endpoint.serverNames.length > 0) tlsOptions.checkServerIdentity = await anyOfNames(endpoint.serverNames)
+      if (endpoint.serverNames && endpoint.serverNames.length > 0)
+        tlsOptions.checkServerIdentity = await anyOfNames(endpoint.serverNames)
       const timeout = endpoint.requestTimeoutMs > 0 ? endpoint.requestTimeoutMs : undefined
       if (!endpoint.connect) return new Agent({connect: {...tlsOptions, timeout}})
       const open = endpoint.connect
@@ -126,19 +148,26 @@ export class StoreClient {
       const {connect: tlsConnect} = await import('node:tls')
       return new Agent({
         connect: (options, callback) => {
-          open(signal).then((stream) => {
-            if (options.protocol !== 'https:') throw new Error('a store reached through a port-forward is only read over HTTPS')
-            const socket: TLSSocket = tlsConnect({...tlsOptions, socket: stream, servername: options.servername ?? options.hostname})
-            const failed = (error: Error) => {
-              socket.destroy()
-              callback(error, null)
-            }
-            socket.once('error', failed)
-            socket.once('secureConnect', () => {
-              socket.off('error', failed)
-              callback(null, socket)
+          open(signal)
+            .then((stream) => {
+              if (options.protocol !== 'https:')
+                throw new Error('a store reached through a port-forward is only read over HTTPS')
+              const socket: TLSSocket = tlsConnect({
+                ...tlsOptions,
+                socket: stream,
+                servername: options.servername ?? options.hostname,
+              })
+              const failed = (error: Error) => {
+                socket.destroy()
+                callback(error, null)
+              }
+              socket.once('error', failed)
+              socket.once('secureConnect', () => {
+                socket.off('error', failed)
+                callback(null, socket)
+              })
             })
-          }).catch((error: unknown) => callback(error as Error, null))
+            .catch((error: unknown) => callback(error as Error, null))
         },
       })
     })()
@@ -162,7 +191,8 @@ async function anyOfNames(names: readonly string[]): Promise<NonNullable<Connect
 
 export function authorization(credentials: StoreCredentials): string | undefined {
   if (!credentials) return undefined
-  if (credentials.kind === 'basic') return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
+  if (credentials.kind === 'basic')
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
   // Kibana hands out the encoded form; `id:key` is the raw one the encoded form is made of.
   const key = credentials.key.includes(':') ? Buffer.from(credentials.key).toString('base64') : credentials.key
   return `ApiKey ${key}`
@@ -181,10 +211,15 @@ export function storeError(status: number, text: string, retryAfterMs: number | 
     const body = JSON.parse(text) as {error?: unknown}
     if (typeof body.error === 'string') reason = body.error
     else if (body.error && typeof body.error === 'object') {
-      const error = body.error as {type?: unknown; reason?: unknown; root_cause?: Array<{type?: unknown; reason?: unknown}>}
+      const error = body.error as {
+        type?: unknown
+        reason?: unknown
+        root_cause?: Array<{type?: unknown; reason?: unknown}>
+      }
       const cause = error.root_cause?.[0]
       type = typeof error.type === 'string' ? error.type : null
-      reason = typeof error.reason === 'string' ? error.reason : typeof cause?.reason === 'string' ? cause.reason : reason
+      reason =
+        typeof error.reason === 'string' ? error.reason : typeof cause?.reason === 'string' ? cause.reason : reason
     }
   } catch {
     // Not JSON: OpenSearch's security plugin answers 401 in plain text.
@@ -193,7 +228,11 @@ export function storeError(status: number, text: string, retryAfterMs: number | 
 }
 
 function httpReason(status: number): string {
-  return ({401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests'} as Record<number, string>)[status] ?? 'error'
+  return (
+    ({401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests'} as Record<number, string>)[
+      status
+    ] ?? 'error'
+  )
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

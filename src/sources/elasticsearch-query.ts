@@ -6,7 +6,14 @@ import {CALICO_CRD_GROUP, CALICO_GROUP, WRITE_VERBS} from '../audit/catalog.js'
 import type {QueryFilter} from './source.js'
 
 /** The Event fields the query filters on, by their names in the Event. */
-export const FILTERED_FIELDS = ['verb', 'objectRef.apiGroup', 'objectRef.resource', 'objectRef.namespace', 'user.username', 'impersonatedUser.username'] as const
+export const FILTERED_FIELDS = [
+  'verb',
+  'objectRef.apiGroup',
+  'objectRef.resource',
+  'objectRef.namespace',
+  'user.username',
+  'impersonatedUser.username',
+] as const
 export type FilteredField = (typeof FILTERED_FIELDS)[number]
 
 const TIME_FIELDS = ['requestReceivedTimestamp', 'stageTimestamp'] as const
@@ -60,8 +67,10 @@ export function fieldCapsNames(prefix: string): string[] {
  */
 export function planFields(prefix: string, caps: FieldCaps): FieldPlan | {problem: string} {
   const types = (name: string): string[] => Object.keys(caps[name] ?? {})
-  const only = (name: string, kinds: ReadonlySet<string>) => types(name).length > 0 && types(name).every((t) => kinds.has(t))
-  const keyword = (name: string): string | null => (only(name, KEYWORD_TYPES) ? name : only(`${name}.keyword`, KEYWORD_TYPES) ? `${name}.keyword` : null)
+  const only = (name: string, kinds: ReadonlySet<string>) =>
+    types(name).length > 0 && types(name).every((t) => kinds.has(t))
+  const keyword = (name: string): string | null =>
+    only(name, KEYWORD_TYPES) ? name : only(`${name}.keyword`, KEYWORD_TYPES) ? `${name}.keyword` : null
   const received = `${prefix}requestReceivedTimestamp`
   const stage = `${prefix}stageTimestamp`
   const hasReceived = only(received, DATE_TYPES)
@@ -69,14 +78,22 @@ export function planFields(prefix: string, caps: FieldCaps): FieldPlan | {proble
   if (!hasReceived && !hasStage) {
     return {problem: `neither ${received} nor ${stage} is a date field there`}
   }
-  const fields = Object.fromEntries(FILTERED_FIELDS.map((f) => {
-    const name = `${prefix}${f}`
-    const exact = keyword(name)
-    // Text of mixed or unknown types is searched by its words: a superset of the exact values.
-    const searchable = types(name).some((t) => TEXT_TYPES.has(t) || KEYWORD_TYPES.has(t))
-    const match: FieldMatch | null = exact ? {field: exact, how: 'terms'} : searchable ? {field: name, how: 'match'} : types(name).length === 0 ? {field: name, how: 'absent'} : null
-    return [f, match]
-  })) as Record<FilteredField, FieldMatch | null>
+  const fields = Object.fromEntries(
+    FILTERED_FIELDS.map((f) => {
+      const name = `${prefix}${f}`
+      const exact = keyword(name)
+      // Text of mixed or unknown types is searched by its words: a superset of the exact values.
+      const searchable = types(name).some((t) => TEXT_TYPES.has(t) || KEYWORD_TYPES.has(t))
+      const match: FieldMatch | null = exact
+        ? {field: exact, how: 'terms'}
+        : searchable
+          ? {field: name, how: 'match'}
+          : types(name).length === 0
+            ? {field: name, how: 'absent'}
+            : null
+      return [f, match]
+    }),
+  ) as Record<FilteredField, FieldMatch | null>
   const sortField = hasReceived ? received : stage
   return {
     since: hasStage ? {field: stage, slackMs: 0} : {field: received, slackMs: REQUEST_SLACK_MS},
@@ -103,7 +120,12 @@ export interface SearchOptions {
 export function searchBody(plan: FieldPlan, filter: QueryFilter, options: SearchOptions): Record<string, unknown> {
   const clauses: object[] = [...windowClauses(plan, filter), ...(options.scope ?? [])]
   if (!options.windowOnly) {
-    for (const clause of [resourceClause(plan, filter), verbClause(plan, filter), userClause(plan, filter), namespaceClause(plan, filter)]) {
+    for (const clause of [
+      resourceClause(plan, filter),
+      verbClause(plan, filter),
+      userClause(plan, filter),
+      namespaceClause(plan, filter),
+    ]) {
       // A clause on fields no document has would match nothing: left out, the store answers more, never less.
       if (clause && clause !== NOTHING) clauses.push(clause)
     }
@@ -125,7 +147,8 @@ export function searchBody(plan: FieldPlan, filter: QueryFilter, options: Search
  */
 function windowClauses(plan: FieldPlan, filter: QueryFilter): object[] {
   const ranges = new Map<string, Record<string, unknown>>()
-  const bound = (field: string, key: string, value: number) => ranges.set(field, {...ranges.get(field), [key]: value, format: 'epoch_millis'})
+  const bound = (field: string, key: string, value: number) =>
+    ranges.set(field, {...ranges.get(field), [key]: value, format: 'epoch_millis'})
   if (filter.sinceMs !== null) bound(plan.since.field, 'gte', Math.floor(filter.sinceMs) - plan.since.slackMs)
   if (filter.untilMs !== null) bound(plan.until.field, 'lt', Math.floor(filter.untilMs) + 1 + plan.until.slackMs)
   return [...ranges].map(([field, range]) => ({range: {[field]: range}}))
@@ -162,7 +185,8 @@ function all(clauses: readonly Clause[]): Clause {
 /** The watched resources asked for: groups that share their list of resources are asked together. */
 function resourceClause(plan: FieldPlan, filter: QueryFilter): Clause {
   const byGroup = new Map<string, string[]>()
-  for (const {apiGroup, resource} of filter.resources) byGroup.set(apiGroup, [...(byGroup.get(apiGroup) ?? []), resource])
+  for (const {apiGroup, resource} of filter.resources)
+    byGroup.set(apiGroup, [...(byGroup.get(apiGroup) ?? []), resource])
   const byList = new Map<string, {groups: string[]; resources: string[]}>()
   for (const [group, resources] of byGroup) {
     const key = JSON.stringify(resources)
@@ -174,14 +198,17 @@ function resourceClause(plan: FieldPlan, filter: QueryFilter): Clause {
   if (!resource) return undefined
   // Without the group, the resource names alone (a superset: the same plural in another group comes too).
   if (!group) return anyOf(resource, [...new Set(filter.resources.map((r) => r.resource))])
-  return either([...byList.values()].map(({groups, resources}) => all([anyOf(group, groups), anyOf(resource, resources)])))
+  return either(
+    [...byList.values()].map(({groups, resources}) => all([anyOf(group, groups), anyOf(resource, resources)])),
+  )
 }
 
 /** The verbs asked for; Calico's backing writes whatever the verb (a user's patch is an update there). */
 function verbClause(plan: FieldPlan, filter: QueryFilter): Clause {
   const {verb, 'objectRef.apiGroup': group} = plan.fields
   const asked = anyOf(verb, filter.verbs)
-  if (!filter.resources.some((r) => r.apiGroup === CALICO_CRD_GROUP) || filter.verbs.length === WRITE_VERBS.length) return asked
+  if (!filter.resources.some((r) => r.apiGroup === CALICO_CRD_GROUP) || filter.verbs.length === WRITE_VERBS.length)
+    return asked
   return either([asked, all([anyOf(group, [CALICO_CRD_GROUP]), anyOf(verb, WRITE_VERBS)])])
 }
 
@@ -198,12 +225,22 @@ function userClause(plan: FieldPlan, filter: QueryFilter): Clause {
   const globs = filter.users.filter((u) => u.includes('*'))
   const byUser = (match: FieldMatch | null): Clause[] => [
     ...(names.length > 0 ? [anyOf(match, names)] : []),
-    ...globs.map((glob) => (match?.how === 'terms' ? {wildcard: {[match.field]: {value: wildcardPattern(glob)}}} : match?.how === 'absent' ? NOTHING : undefined)),
+    ...globs.map((glob) =>
+      match?.how === 'terms'
+        ? {wildcard: {[match.field]: {value: wildcardPattern(glob)}}}
+        : match?.how === 'absent'
+          ? NOTHING
+          : undefined,
+    ),
   ]
   const group = plan.fields['objectRef.apiGroup']
   const calico = [CALICO_GROUP, CALICO_CRD_GROUP].filter((g) => filter.resources.some((r) => r.apiGroup === g))
   const escape = calico.length > 0 ? [anyOf(group, calico)] : []
-  return either([...byUser(plan.fields['user.username']), ...byUser(plan.fields['impersonatedUser.username']), ...escape])
+  return either([
+    ...byUser(plan.fields['user.username']),
+    ...byUser(plan.fields['impersonatedUser.username']),
+    ...escape,
+  ])
 }
 
 function namespaceClause(plan: FieldPlan, filter: QueryFilter): Clause {

@@ -51,9 +51,17 @@ const REUSED_BUFFERS = 3
  * the previous chunk. With `reuse` (ReadHints.reuseBuffers), the same few buffers come back round,
  * each chunk valid only until the next one is asked for.
  */
-async function* readFileChunks(path: string, range: ByteRange | undefined, signal: AbortSignal | undefined, reuse: boolean, buffers?: readonly Buffer[]): AsyncIterable<Buffer> {
+async function* readFileChunks(
+  path: string,
+  range: ByteRange | undefined,
+  signal: AbortSignal | undefined,
+  reuse: boolean,
+  buffers?: readonly Buffer[],
+): AsyncIterable<Buffer> {
   const handle = await open(path, 'r')
-  const pool = reuse ? (buffers ?? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES))) : []
+  const pool = reuse
+    ? (buffers ?? Array.from({length: REUSED_BUFFERS}, () => Buffer.allocUnsafe(FILE_CHUNK_BYTES)))
+    : []
   let turn = 0
   try {
     let position = range?.start ?? 0
@@ -87,7 +95,10 @@ export class StreamSource implements LogSource, Followable {
   readonly rotatedAt = null
   readonly isStream = true
 
-  constructor(readonly name: string, private readonly open: () => NodeJS.ReadableStream) {}
+  constructor(
+    readonly name: string,
+    private readonly open: () => NodeJS.ReadableStream,
+  ) {}
 
   async size(): Promise<null> {
     return null
@@ -142,7 +153,10 @@ export async function readLocalText(path: string, maxBytes = MAX_LOCAL_TEXT_BYTE
 }
 
 export class TooLarge extends Error {
-  constructor(readonly path: string, readonly maxBytes: number) {
+  constructor(
+    readonly path: string,
+    readonly maxBytes: number,
+  ) {
     super(`${path} is larger than ${maxBytes / (1024 * 1024)} MiB`)
     this.name = 'TooLarge'
   }
@@ -162,7 +176,10 @@ const LOG_FILE = /\.(log|jsonl?|gz)$/i
  * A file named twice (also through a directory, a glob or a link) is read once. Unreadable or
  * missing paths fail here, before any reading starts.
  */
-export async function fileSources(paths: readonly string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<FileSources> {
+export async function fileSources(
+  paths: readonly string[],
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<FileSources> {
   const sources: LogSource[] = []
   const notices: string[] = []
   const seen = new Map<string, string>()
@@ -187,8 +204,13 @@ export async function fileSources(paths: readonly string[], stdin: NodeJS.Readab
       const matches = await glob(path, {onlyFiles: true, absolute: false, expandDirectories: false})
       if (matches.length === 0) {
         // `audit[1].log` is more likely a name than a pattern: say first that no such file exists.
-        if (!/[*?{}]/.test(path)) throw new UserError(`cannot read ${path}: no such file or directory`, {hint: 'nor does any file match it as a pattern ([…] is a set of characters)'})
-        throw new UserError(`no file matches ${path}`, {hint: 'check the pattern; quote it so the shell does not expand it first'})
+        if (!/[*?{}]/.test(path))
+          throw new UserError(`cannot read ${path}: no such file or directory`, {
+            hint: 'nor does any file match it as a pattern ([…] is a set of characters)',
+          })
+        throw new UserError(`no file matches ${path}`, {
+          hint: 'check the pattern; quote it so the shell does not expand it first',
+        })
       }
       for (const file of orderLogFiles(matches)) await add(await readableFile(file))
       continue
@@ -214,18 +236,31 @@ async function directoryLogs(dir: string): Promise<{files: string[]; notice?: st
   const names: string[] = []
   for (const entry of await readdir(dir, {withFileTypes: true})) {
     if (entry.name.startsWith('.')) continue
-    if (entry.isFile() || (entry.isSymbolicLink() && (await isFileBehind(join(dir, entry.name))))) names.push(entry.name)
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isFileBehind(join(dir, entry.name)))))
+      names.push(entry.name)
   }
   names.sort()
   const audit = names.filter(isAuditLogName)
   if (audit.length > 0) {
     const left = names.filter((name) => !isAuditLogName(name))
-    return {files: audit, notice: left.length === 0 ? undefined : `${dir}: left out ${countOf(left.length, 'file')} whose names do not say audit (${briefList(left)}): pass them with -f to read them`}
+    return {
+      files: audit,
+      notice:
+        left.length === 0
+          ? undefined
+          : `${dir}: left out ${countOf(left.length, 'file')} whose names do not say audit (${briefList(left)}): pass them with -f to read them`,
+    }
   }
   const others = names.filter((name) => LOG_FILE.test(name) || rotationTime(name))
-  if (others.length === 0) throw new UserError(`no audit log files in directory ${dir}`, {hint: 'expected audit.log and rotated audit-<time>.log[.gz] files'})
+  if (others.length === 0)
+    throw new UserError(`no audit log files in directory ${dir}`, {
+      hint: 'expected audit.log and rotated audit-<time>.log[.gz] files',
+    })
   const left = names.length - others.length
-  return {files: others, notice: `${dir}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading ${others.length === 1 ? others[0] : `${countOf(others.length, 'file')} that look like logs (${briefList(others)})`}${left > 0 ? `, leaving out ${countOf(left, 'other')}` : ''}`}
+  return {
+    files: others,
+    notice: `${dir}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading ${others.length === 1 ? others[0] : `${countOf(others.length, 'file')} that look like logs (${briefList(others)})`}${left > 0 ? `, leaving out ${countOf(left, 'other')}` : ''}`,
+  }
 }
 
 /** At most a few names, then how many more: a directory of 1,700 files is not one long line. */
@@ -276,7 +311,8 @@ async function readableFile(path: string): Promise<LogSource> {
   try {
     await access(path, constants.R_OK)
     const info = await stat(path)
-    if (info.isFIFO() || info.isCharacterDevice()) return new StreamSource(path, () => createReadStream(path, {highWaterMark: FILE_CHUNK_BYTES}))
+    if (info.isFIFO() || info.isCharacterDevice())
+      return new StreamSource(path, () => createReadStream(path, {highWaterMark: FILE_CHUNK_BYTES}))
     if (!info.isFile()) throw new UserError(`${path} is not a file, a pipe or a directory`)
   } catch (error) {
     if (error instanceof UserError) throw error
@@ -289,8 +325,9 @@ function fileError(path: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code
   if (code === 'ENOENT') return new UserError(`cannot read ${path}: no such file or directory`)
   if (code === 'EACCES' || code === 'EPERM') {
-    return new UserError(`cannot read ${path}: permission denied`, {hint: 'audit logs are usually readable by root only (mode 0600): try sudo, or copy the file'})
+    return new UserError(`cannot read ${path}: permission denied`, {
+      hint: 'audit logs are usually readable by root only (mode 0600): try sudo, or copy the file',
+    })
   }
   return new UserError(`cannot read ${path}: ${(error as Error).message}`)
 }
-

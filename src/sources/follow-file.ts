@@ -16,7 +16,8 @@ export async function* followFile(path: string, from: number, options: FollowOpt
   let file = await openFile(path)
   let offset = file === null ? 0 : from
   /** The last bytes handed on (a snapshot ends at a line's end), to check that the file still holds them. */
-  let tail = from > 0 && file !== null ? await readAt(file.handle, Math.max(0, from - TAIL_BYTES), from) : Buffer.alloc(0)
+  let tail =
+    from > 0 && file !== null ? await readAt(file.handle, Math.max(0, from - TAIL_BYTES), from) : Buffer.alloc(0)
   /** Looks in a row that found no file: a rename leaves none for a moment. */
   let missing = 0
   try {
@@ -90,7 +91,12 @@ async function openFile(path: string): Promise<OpenFile | null> {
  * renamed and not created again yet); it is shorter than the offset, or the bytes before the
  * offset are no longer those read there (truncated, maybe written again since); or it only grew.
  */
-async function lookAt(path: string, file: OpenFile, offset: number, tail: Buffer): Promise<'replaced' | 'gone' | 'truncated' | 'same'> {
+async function lookAt(
+  path: string,
+  file: OpenFile,
+  offset: number,
+  tail: Buffer,
+): Promise<'replaced' | 'gone' | 'truncated' | 'same'> {
   const named = await stat(path).catch(() => null)
   if (named === null) return 'gone'
   if (named.ino !== file.ino || named.dev !== file.dev) return 'replaced'

@@ -20,7 +20,11 @@ export class FollowingPod {
   private renewing: Promise<ReaderPod> | undefined
 
   /** Without `readers`, a pod that no longer answers is not replaced. */
-  constructor(private pod: ReaderPod, private readonly readers: ReaderPods | undefined, private readonly dirs: readonly string[]) {}
+  constructor(
+    private pod: ReaderPod,
+    private readonly readers: ReaderPods | undefined,
+    private readonly dirs: readonly string[],
+  ) {}
 
   get current(): ReaderPod {
     return this.pod
@@ -46,7 +50,13 @@ export class FollowingPod {
   }
 }
 
-export async function* followThroughPod(following: FollowingPod, name: string, hostPath: string, from: number, options: FollowOptions): AsyncIterable<Buffer> {
+export async function* followThroughPod(
+  following: FollowingPod,
+  name: string,
+  hostPath: string,
+  from: number,
+  options: FollowOptions,
+): AsyncIterable<Buffer> {
   const {signal} = options
   const path = containerPath(hostPath)
   let offset = from
@@ -59,7 +69,10 @@ export async function* followThroughPod(following: FollowingPod, name: string, h
       if (failed !== undefined) {
         const before = pod.name
         pod = await following.renew(signal)
-        if (pod.name !== before) options.notice(`${name}: reader pod ${pod.namespace}/${before} has ended (a reader pod lives at most --pod-timeout): following through ${pod.name}`)
+        if (pod.name !== before)
+          options.notice(
+            `${name}: reader pod ${pod.namespace}/${before} has ended (a reader pod lives at most --pod-timeout): following through ${pod.name}`,
+          )
       }
       const stream = pod.exec(['tail', '-c', `+${offset + 1}`, '-F', path], signal, {
         quietIdle: true,
@@ -88,7 +101,9 @@ export async function* followThroughPod(following: FollowingPod, name: string, h
       if (signal.aborted) return
       if (failed === undefined) {
         options.reachable(false)
-        options.notice(`${name}: following stopped (${firstLine(error)}); trying again every ${options.intervalMs / 1000}s`)
+        options.notice(
+          `${name}: following stopped (${firstLine(error)}); trying again every ${options.intervalMs / 1000}s`,
+        )
       }
       failed = firstLine(error)
       if (!(await pause(options.intervalMs, signal))) return

@@ -41,7 +41,10 @@ export async function* followRangedLog(log: RangedLog, from: number, options: Fo
   /** Rotated files already in the directory, named when following started or at the last rotation. */
   let rotated: Set<string> | undefined
   let down = false
-  const rotatedNow = async () => new Set((await log.list()).filter((name) => name !== base && rotationTime(name) !== null && logStreamName(name) === base))
+  const rotatedNow = async () =>
+    new Set(
+      (await log.list()).filter((name) => name !== base && rotationTime(name) !== null && logStreamName(name) === base),
+    )
   while (!signal.aborted) {
     const lookedAt = Date.now()
     try {
@@ -61,7 +64,9 @@ export async function* followRangedLog(log: RangedLog, from: number, options: Fo
       }
       if (moved) {
         const now = await rotatedNow()
-        const fresh = [...now].filter((name) => !rotated!.has(name)).sort((a, b) => rotationTime(a)!.getTime() - rotationTime(b)!.getTime())
+        const fresh = [...now]
+          .filter((name) => !rotated!.has(name))
+          .sort((a, b) => rotationTime(a)!.getTime() - rotationTime(b)!.getTime())
         rotated = now
         if (fresh.length === 0) options.notice(`${log.name} was truncated: reading it again from its start`)
         else options.notice(`${log.name} was rotated to ${fresh.join(', ')}: following the new file from its start`)
@@ -95,7 +100,9 @@ export async function* followRangedLog(log: RangedLog, from: number, options: Fo
       if (!down) {
         down = true
         options.reachable(false)
-        options.notice(`${log.name}: cannot be read now (${firstLine(error)}); trying again every ${options.intervalMs / 1000}s`)
+        options.notice(
+          `${log.name}: cannot be read now (${firstLine(error)}); trying again every ${options.intervalMs / 1000}s`,
+        )
       }
     }
     if (!(await pause(options.intervalMs, signal))) return
@@ -103,7 +110,12 @@ export async function* followRangedLog(log: RangedLog, from: number, options: Fo
 }
 
 /** A rotated file from `offset` of its content: a .gz is inflated and that much of it skipped. */
-async function* readRotated(file: {read(range: ByteRange, signal: AbortSignal): AsyncIterable<Buffer>}, name: string, offset: number, signal: AbortSignal): AsyncIterable<Buffer> {
+async function* readRotated(
+  file: {read(range: ByteRange, signal: AbortSignal): AsyncIterable<Buffer>},
+  name: string,
+  offset: number,
+  signal: AbortSignal,
+): AsyncIterable<Buffer> {
   if (!/\.gz$/i.test(name)) {
     yield* file.read({start: offset}, signal)
     return

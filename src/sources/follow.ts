@@ -54,7 +54,10 @@ const NEWLINE = 0x0a
  * following starts at `end`, exactly where that read ended. `atMs`: when its size was taken.
  * Null when the source cannot tell its size (a proxy that drops Range).
  */
-export async function snapshotToLastLine(source: LogSource, signal?: AbortSignal): Promise<{source: LogSource; end: number; atMs: number} | null> {
+export async function snapshotToLastLine(
+  source: LogSource,
+  signal?: AbortSignal,
+): Promise<{source: LogSource; end: number; atMs: number} | null> {
   const atMs = Date.now()
   const size = await source.size()
   if (size === null) return null
@@ -76,7 +79,10 @@ async function lastLineEnd(source: LogSource, size: number, signal?: AbortSignal
 
 /** A source seen only up to `end`: what it held when it was looked at. */
 class SnapshotSource implements LogSource {
-  constructor(private readonly inner: LogSource, private readonly end: number) {}
+  constructor(
+    private readonly inner: LogSource,
+    private readonly end: number,
+  ) {}
 
   get name(): string {
     return this.inner.name

@@ -21,12 +21,19 @@ export function kubeletIsAsked(via: NodeReadVia, hostPath: string): boolean {
  * asked first; any other kubelet failure is thrown, as is a path the kubelet cannot serve under
  * --via kubelet.
  */
-export async function kubeletOrReaderPod<T>(via: NodeReadVia, hostPath: string, read: {
-  kubelet: () => Promise<T>
-  readerPod: (kubeletRefusal?: Error) => Promise<T>
-}): Promise<T> {
+export async function kubeletOrReaderPod<T>(
+  via: NodeReadVia,
+  hostPath: string,
+  read: {
+    kubelet: () => Promise<T>
+    readerPod: (kubeletRefusal?: Error) => Promise<T>
+  },
+): Promise<T> {
   if (!kubeletIsAsked(via, hostPath)) {
-    if (via === 'kubelet') throw new UserError(`${hostPath} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`)
+    if (via === 'kubelet')
+      throw new UserError(
+        `${hostPath} is outside /var/log, which is all the kubelet serves; use --via pod or --via auto`,
+      )
     return read.readerPod()
   }
   try {

@@ -24,7 +24,10 @@ export function isUnderVarLog(hostPath: string): boolean {
 /** The API path for a host path under /var/log (a directory keeps its trailing slash). */
 export function kubeletLogsPath(node: string, hostPath: string): string {
   const relative = posix.normalize(hostPath).slice(VAR_LOG.length)
-  const escaped = relative.split('/').map((segment) => encodeURIComponent(segment)).join('/')
+  const escaped = relative
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/')
   return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/${escaped}${hostPath.endsWith('/') && !escaped.endsWith('/') ? '/' : ''}`
 }
 
@@ -33,7 +36,11 @@ export class KubeletLogSource implements LogSource, Followable {
   readonly rotatedAt: Date | null
   private readonly apiPath: string
 
-  constructor(private readonly http: ApiHttp, readonly node: string, readonly hostPath: string) {
+  constructor(
+    private readonly http: ApiHttp,
+    readonly node: string,
+    readonly hostPath: string,
+  ) {
     this.name = `node/${node}:${hostPath}`
     this.rotatedAt = rotationTime(posix.basename(hostPath))
     this.apiPath = kubeletLogsPath(node, hostPath)
@@ -103,28 +110,52 @@ export class KubeletLogSource implements LogSource, Followable {
  * One line for a failed kubelet read: the permission, the disabled handler, or the missing file
  * (named by `subject`, unless the line will be shown after the file's name anyway).
  */
-export function kubeletError(error: unknown, node: string, hostPath: string, server: string, subject: string | null = `node/${node}:${hostPath}`): UserError {
+export function kubeletError(
+  error: unknown,
+  node: string,
+  hostPath: string,
+  server: string,
+  subject: string | null = `node/${node}:${hostPath}`,
+): UserError {
   if (error instanceof UserError) return error
   const stall = stallIn(error)
   // After the file's name (subject null), the path goes without saying.
   const forPath = subject === null ? '' : ` for ${hostPath}`
   if (stall?.phase === 'first-byte') {
-    return new UserError(`the kubelet on node ${node} sent no answer within ${formatLimit(stall.limitMs)}${forPath} (asked through the API server at ${server})`, {
-      hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m), or read through a reader pod with --via pod',
-      cause: error,
-    })
+    return new UserError(
+      `the kubelet on node ${node} sent no answer within ${formatLimit(stall.limitMs)}${forPath} (asked through the API server at ${server})`,
+      {
+        hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m), or read through a reader pod with --via pod',
+        cause: error,
+      },
+    )
   }
   if (stall?.phase === 'idle') {
-    return new UserError(`the kubelet on node ${node} stopped sending${subject === null ? '' : ` ${hostPath}`}: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
+    return new UserError(
+      `the kubelet on node ${node} stopped sending${subject === null ? '' : ` ${hostPath}`}: nothing for ${formatLimit(stall.limitMs)}`,
+      {cause: error},
+    )
   }
   const code = statusCodeOf(error)
-  if (code === 404) return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {cause: error})
-  if (code === 405) {
-    return new UserError(`the kubelet on node ${node} has its /logs/ handler disabled (enableSystemLogHandler or enableDebuggingHandlers is false)`, {
-      hint: 'read through a reader pod instead with --via pod', cause: error,
+  if (code === 404)
+    return new UserError(`${subject === null ? '' : `${subject}: `}not found through the kubelet /logs/ handler`, {
+      cause: error,
     })
+  if (code === 405) {
+    return new UserError(
+      `the kubelet on node ${node} has its /logs/ handler disabled (enableSystemLogHandler or enableDebuggingHandlers is false)`,
+      {
+        hint: 'read through a reader pod instead with --via pod',
+        cause: error,
+      },
+    )
   }
-  return apiErrorToUserError(error, {verb: 'get', resource: 'nodes/proxy', purpose: `read node/${node}:${hostPath} through the kubelet`, server})
+  return apiErrorToUserError(error, {
+    verb: 'get',
+    resource: 'nodes/proxy',
+    purpose: `read node/${node}:${hostPath} through the kubelet`,
+    server,
+  })
 }
 
 /** Bytes [skip, skip + limit) of a response body, stopping as soon as the limit is reached. */
@@ -175,13 +206,23 @@ export function parseFileServerListing(html: string): string[] {
       continue
     }
     // A listing never links outside the directory; anything else is not an entry.
-    if (name === '' || name === '.' || name === '..' || name.startsWith('/') || name.includes('://') || name.split('/').filter(Boolean).length !== 1) continue
+    if (
+      name === '' ||
+      name === '.' ||
+      name === '..' ||
+      name.startsWith('/') ||
+      name.includes('://') ||
+      name.split('/').filter(Boolean).length !== 1
+    )
+      continue
     names.push(name)
   }
   return names
 }
 
 function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#34|#39);/g, (_, entity: string) =>
-    ({amp: '&', lt: '<', gt: '>', quot: '"', '#34': '"', '#39': "'"})[entity] ?? '')
+  return text.replace(
+    /&(amp|lt|gt|quot|#34|#39);/g,
+    (_, entity: string) => ({amp: '&', lt: '<', gt: '>', quot: '"', '#34': '"', '#39': "'"})[entity] ?? '',
+  )
 }

@@ -39,7 +39,14 @@ const list = (values: readonly string[]) => `(${values.map(kqlString).join(', ')
 function fields(table: AuditTable) {
   if (table === 'AzureDiagnostics') {
     const event = (path: string) => `tostring(parse_json(log_s).${path})`
-    return {verb: event('verb'), resource: event('objectRef.resource'), group: event('objectRef.apiGroup'), namespace: event('objectRef.namespace'), user: event('user.username'), impersonated: event('impersonatedUser.username')}
+    return {
+      verb: event('verb'),
+      resource: event('objectRef.resource'),
+      group: event('objectRef.apiGroup'),
+      namespace: event('objectRef.namespace'),
+      user: event('user.username'),
+      impersonated: event('impersonatedUser.username'),
+    }
   }
   return {
     verb: 'Verb',
@@ -54,10 +61,14 @@ function fields(table: AuditTable) {
 
 /** The table's rows of the cluster in the range: what every query starts with. */
 export function rowsOf(table: AuditTable, scope: ClusterScope, range: TimeRange): string[] {
-  const lines = [table, `| where TimeGenerated >= ${kqlTime(range.startMs)} and TimeGenerated < ${kqlTime(range.endMs)}`]
+  const lines = [
+    table,
+    `| where TimeGenerated >= ${kqlTime(range.startMs)} and TimeGenerated < ${kqlTime(range.endMs)}`,
+  ]
   if (table === 'AzureDiagnostics') lines.push(`| where Category in ${list(['kube-audit-admin', 'kube-audit'])}`)
   if (scope.resourceId !== undefined) lines.push(`| where _ResourceId =~ ${kqlString(scope.resourceId)}`)
-  else if (scope.clusterName !== undefined) lines.push(`| where _ResourceId endswith ${kqlString(`/managedclusters/${scope.clusterName}`)}`)
+  else if (scope.clusterName !== undefined)
+    lines.push(`| where _ResourceId endswith ${kqlString(`/managedclusters/${scope.clusterName}`)}`)
   return lines
 }
 
@@ -76,7 +87,8 @@ export function filterLines(table: AuditTable, filter: QueryFilter): string[] {
   const calicoBacking = `${f.group} == ${kqlString(CALICO_CRD_GROUP)}`
   const allVerbs = WRITE_VERBS.every((verb) => filter.verbs.includes(verb))
   if (allVerbs) lines.push(`| where ${f.verb} in ${list(WRITE_VERBS)}`)
-  else lines.push(`| where ${f.verb} in ${list(filter.verbs)} or (${calicoBacking} and ${f.verb} in ${list(WRITE_VERBS)})`)
+  else
+    lines.push(`| where ${f.verb} in ${list(filter.verbs)} or (${calicoBacking} and ${f.verb} in ${list(WRITE_VERBS)})`)
   if (filter.namespaces.length > 0) lines.push(`| where ${f.namespace} in ${list(filter.namespaces)}`)
   if (filter.users.length > 0) {
     const exact = filter.users.filter((u) => !u.includes('*'))
@@ -93,7 +105,11 @@ export function filterLines(table: AuditTable, filter: QueryFilter): string[] {
 
 /** --user globs (`*` for any run of characters) as one anchored regular expression (RE2, as Kusto's). */
 export function globsRegex(globs: readonly string[]): string {
-  const one = (glob: string) => glob.split('*').map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&')).join('.*')
+  const one = (glob: string) =>
+    glob
+      .split('*')
+      .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+      .join('.*')
   return `^(?:${globs.map(one).join('|')})$`
 }
 
@@ -109,12 +125,26 @@ export function rowsQuery(table: AuditTable, scope: ClusterScope, filter: QueryF
 
 /** How many rows the filter matches in the range, and the first and last row's time. */
 export function countQuery(table: AuditTable, scope: ClusterScope, filter: QueryFilter, range: TimeRange): string {
-  return [...rowsOf(table, scope, range), ...filterLines(table, filter), '| summarize Rows = count(), First = min(TimeGenerated), Last = max(TimeGenerated)'].join('\n')
+  return [
+    ...rowsOf(table, scope, range),
+    ...filterLines(table, filter),
+    '| summarize Rows = count(), First = min(TimeGenerated), Last = max(TimeGenerated)',
+  ].join('\n')
 }
 
 /** How many rows the filter matches in each bin of `binMs` from the range's start (bins with none are left out). */
-export function histogramQuery(table: AuditTable, scope: ClusterScope, filter: QueryFilter, range: TimeRange, binMs: number): string {
-  return [...rowsOf(table, scope, range), ...filterLines(table, filter), `| summarize Rows = count() by Start = bin_at(TimeGenerated, ${binMs}ms, ${kqlTime(range.startMs)})`].join('\n')
+export function histogramQuery(
+  table: AuditTable,
+  scope: ClusterScope,
+  filter: QueryFilter,
+  range: TimeRange,
+  binMs: number,
+): string {
+  return [
+    ...rowsOf(table, scope, range),
+    ...filterLines(table, filter),
+    `| summarize Rows = count() by Start = bin_at(TimeGenerated, ${binMs}ms, ${kqlTime(range.startMs)})`,
+  ].join('\n')
 }
 
 /**
@@ -123,6 +153,9 @@ export function histogramQuery(table: AuditTable, scope: ClusterScope, filter: Q
  * not know is left out (isfuzzy); when it knows none, the query fails.
  */
 export function tablesQuery(scope: ClusterScope, range: TimeRange): string {
-  const legs = AUDIT_TABLES.map((table) => `    (${[...rowsOf(table, scope, range), '| summarize Rows = count()', `| extend Table = ${kqlString(table)}`].join(' ')})`)
+  const legs = AUDIT_TABLES.map(
+    (table) =>
+      `    (${[...rowsOf(table, scope, range), '| summarize Rows = count()', `| extend Table = ${kqlString(table)}`].join(' ')})`,
+  )
   return `union isfuzzy=true\n${legs.join(',\n')}`
 }

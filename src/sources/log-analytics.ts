@@ -3,11 +3,26 @@
 // caps each answer (500,000 rows, and bytes), so the window is cut into slices that each hold at
 // most a budget of rows, counted first by the service itself; a slice whose answer is still cut is
 // halved, and one that cannot be leaves the source incomplete, said by name.
-import type {LogsQueryClient, LogsQueryClientOptions, LogsQueryOptions, LogsQueryResult, LogsTable, QueryTimeInterval} from '@azure/monitor-query-logs'
+import type {
+  LogsQueryClient,
+  LogsQueryClientOptions,
+  LogsQueryOptions,
+  LogsQueryResult,
+  LogsTable,
+  QueryTimeInterval,
+} from '@azure/monitor-query-logs'
 
 import {diagnosticSettingCommand} from '../cluster/aks-context.js'
 import {UserError} from '../errors.js'
-import {type AuditTable, type ClusterScope, countQuery, histogramQuery, rowsQuery, tablesQuery, type TimeRange} from './log-analytics-kql.js'
+import {
+  type AuditTable,
+  type ClusterScope,
+  countQuery,
+  histogramQuery,
+  rowsQuery,
+  tablesQuery,
+  type TimeRange,
+} from './log-analytics-kql.js'
 import type {QueryFilter, QueryPage, QuerySource} from './source.js'
 
 /** What the source needs of LogsQueryClient (a test may hand in its own). */
@@ -66,9 +81,17 @@ export interface LogsConnection {
  * A LogsQueryClient for the endpoint: answers counted in bytes, and Retry-After waits held to
  * LONGEST_PAUSE_S. `httpClient` replaces the transport (tests).
  */
-export async function connectLogs(credential: AzureCredential, endpoint: string, httpClient?: AzureHttpClient): Promise<LogsConnection> {
+export async function connectLogs(
+  credential: AzureCredential,
+  endpoint: string,
+  httpClient?: AzureHttpClient,
+): Promise<LogsConnection> {
   const {LogsQueryClient} = await import('@azure/monitor-query-logs')
-  const client = new LogsQueryClient(credential, {endpoint, ...(httpClient ? {httpClient} : {}), retryOptions: {maxRetries: 3}})
+  const client = new LogsQueryClient(credential, {
+    endpoint,
+    ...(httpClient ? {httpClient} : {}),
+    retryOptions: {maxRetries: 3},
+  })
   let bytes = 0
   client.pipeline.addPolicy(
     {
@@ -77,7 +100,8 @@ export async function connectLogs(credential: AzureCredential, endpoint: string,
         const response = await next(request)
         bytes += response.bodyAsText?.length ?? Number(response.headers.get('content-length') ?? 0)
         const pause = Number(response.headers.get('retry-after'))
-        if ((response.status === 429 || response.status === 503) && Number.isFinite(pause) && pause > LONGEST_PAUSE_S) response.headers.set('retry-after', String(LONGEST_PAUSE_S))
+        if ((response.status === 429 || response.status === 503) && Number.isFinite(pause) && pause > LONGEST_PAUSE_S)
+          response.headers.set('retry-after', String(LONGEST_PAUSE_S))
         return response
       },
     },
@@ -92,7 +116,10 @@ export function queryRange(filter: QueryFilter, now: number): TimeRange {
   return {startMs: Math.floor(filter.sinceMs ?? now - LONGEST_RETENTION_MS), endMs: Math.ceil(endMs)}
 }
 
-const timespan = (range: TimeRange): QueryTimeInterval => ({startTime: new Date(range.startMs), endTime: new Date(range.endMs)})
+const timespan = (range: TimeRange): QueryTimeInterval => ({
+  startTime: new Date(range.startMs),
+  endTime: new Date(range.endMs),
+})
 
 export class LogAnalyticsSource implements QuerySource {
   readonly format = 'log-analytics'
@@ -117,29 +144,49 @@ export class LogAnalyticsSource implements QuerySource {
       for await (const page of this.readSlice(filter, slice, cut, signal)) yield {...page, total}
     }
     if (cut.length > 0) {
-      const where = cut.slice(0, 3).map((r) => `${new Date(r.startMs).toISOString()} to ${new Date(r.endMs).toISOString()}`).join(', ')
-      throw new Error(`${cut.length} ${cut.length === 1 ? 'answer was' : 'answers were'} cut by Log Analytics' answer limit and could not be split further (${where}): rows there are missing`)
+      const where = cut
+        .slice(0, 3)
+        .map((r) => `${new Date(r.startMs).toISOString()} to ${new Date(r.endMs).toISOString()}`)
+        .join(', ')
+      throw new Error(
+        `${cut.length} ${cut.length === 1 ? 'answer was' : 'answers were'} cut by Log Analytics' answer limit and could not be split further (${where}): rows there are missing`,
+      )
     }
   }
 
   /** Slices of the range, each holding at most rowsPerSlice of the rows the filter matches, as the service counts them. */
-  private async plan(filter: QueryFilter, range: TimeRange, signal?: AbortSignal): Promise<Array<TimeRange & {rows: number}>> {
-    const [totals] = rowsOfTable(await this.ask(countQuery(this.target.table, this.target.scope, filter, range), range, signal))
+  private async plan(
+    filter: QueryFilter,
+    range: TimeRange,
+    signal?: AbortSignal,
+  ): Promise<Array<TimeRange & {rows: number}>> {
+    const [totals] = rowsOfTable(
+      await this.ask(countQuery(this.target.table, this.target.scope, filter, range), range, signal),
+    )
     const rows = Number(totals?.Rows ?? 0)
     if (rows === 0) return []
     const first = timeMs(totals?.First) ?? range.startMs
     const last = timeMs(totals?.Last) ?? range.endMs - 1
     // The rows' own span: a two-year window of one busy day is binned over that day.
-    const span = {startMs: Math.max(range.startMs, Math.floor(first)), endMs: Math.min(range.endMs, Math.floor(last) + 1)}
+    const span = {
+      startMs: Math.max(range.startMs, Math.floor(first)),
+      endMs: Math.min(range.endMs, Math.floor(last) + 1),
+    }
     if (rows <= this.rowsPerSlice) return [{...span, rows}]
     return this.split(filter, span, signal)
   }
 
   /** A histogram of the range, its bins joined into slices; a bin holding too many rows alone is split the same way. */
-  private async split(filter: QueryFilter, range: TimeRange, signal?: AbortSignal): Promise<Array<TimeRange & {rows: number}>> {
+  private async split(
+    filter: QueryFilter,
+    range: TimeRange,
+    signal?: AbortSignal,
+  ): Promise<Array<TimeRange & {rows: number}>> {
     const width = range.endMs - range.startMs
     const binMs = Math.max(1, Math.ceil(width / BINS))
-    const bins = rowsOfTable(await this.ask(histogramQuery(this.target.table, this.target.scope, filter, range, binMs), range, signal))
+    const bins = rowsOfTable(
+      await this.ask(histogramQuery(this.target.table, this.target.scope, filter, range, binMs), range, signal),
+    )
       .map((bin) => ({startMs: timeMs(bin.Start) ?? Number.NaN, rows: Number(bin.Rows ?? 0)}))
       .filter((bin) => Number.isFinite(bin.startMs) && bin.rows > 0)
       .sort((a, b) => a.startMs - b.startMs)
@@ -165,7 +212,12 @@ export class LogAnalyticsSource implements QuerySource {
   }
 
   /** One slice's rows; an answer the service cut is halved and asked again, down to a millisecond. */
-  private async *readSlice(filter: QueryFilter, range: TimeRange, cut: TimeRange[], signal?: AbortSignal): AsyncIterable<QueryPage> {
+  private async *readSlice(
+    filter: QueryFilter,
+    range: TimeRange,
+    cut: TimeRange[],
+    signal?: AbortSignal,
+  ): AsyncIterable<QueryPage> {
     const before = this.connection.bytes()
     const result = await this.ask(rowsQuery(this.target.table, this.target.scope, filter, range), range, signal)
     const rows = rowsOfTable(result)
@@ -186,8 +238,18 @@ export class LogAnalyticsSource implements QuerySource {
 }
 
 /** One query; a failure the user can fix is a UserError naming the fix. */
-export async function askLogs(client: LogsQuerier, workspaceId: string, query: string, range: TimeRange, signal?: AbortSignal): Promise<LogsQueryResult> {
-  const options: LogsQueryOptions = {serverTimeoutInSeconds: SERVER_WAIT_S, ...(signal ? {abortSignal: signal} : {}), requestOptions: {timeout: ANSWER_TIMEOUT_MS}}
+export async function askLogs(
+  client: LogsQuerier,
+  workspaceId: string,
+  query: string,
+  range: TimeRange,
+  signal?: AbortSignal,
+): Promise<LogsQueryResult> {
+  const options: LogsQueryOptions = {
+    serverTimeoutInSeconds: SERVER_WAIT_S,
+    ...(signal ? {abortSignal: signal} : {}),
+    requestOptions: {timeout: ANSWER_TIMEOUT_MS},
+  }
   try {
     return await client.queryWorkspace(workspaceId, query, timespan(range), options)
   } catch (error) {
@@ -199,7 +261,13 @@ export async function askLogs(client: LogsQuerier, workspaceId: string, query: s
  * Which audit tables of the workspace hold rows of the cluster in the range. A workspace that has
  * none of the tables has never been sent the audit log: the diagnostic setting is missing.
  */
-export async function auditTables(client: LogsQuerier, workspaceId: string, scope: ClusterScope, range: TimeRange, signal?: AbortSignal): Promise<TableRows[]> {
+export async function auditTables(
+  client: LogsQuerier,
+  workspaceId: string,
+  scope: ClusterScope,
+  range: TimeRange,
+  signal?: AbortSignal,
+): Promise<TableRows[]> {
   let result: LogsQueryResult
   try {
     result = await askLogs(client, workspaceId, tablesQuery(scope, range), range, signal)
@@ -234,28 +302,49 @@ function timeMs(value: unknown): number | undefined {
 }
 
 const PERMISSION = 'Log Analytics Reader on the workspace (Microsoft.OperationalInsights/workspaces/query/read)'
-const LOGIN_HINT = 'az login (or AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, a workload identity or a managed identity: DefaultAzureCredential)'
+const LOGIN_HINT =
+  'az login (or AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, a workload identity or a managed identity: DefaultAzureCredential)'
 
 /** What went wrong, as the user can act on it: credentials, permission, workspace, table; else the error as it is. */
 export function logAnalyticsError(error: unknown, workspaceId: string): Error {
   if (error instanceof UserError) return error
-  const e = error as {name?: string; message?: string; statusCode?: number; code?: string; details?: {error?: {code?: string; message?: string; innererror?: {code?: string; message?: string}}}}
+  const e = error as {
+    name?: string
+    message?: string
+    statusCode?: number
+    code?: string
+    details?: {error?: {code?: string; message?: string; innererror?: {code?: string; message?: string}}}
+  }
   const name = e?.name ?? ''
   if (name === 'AbortError') return error as Error
   const credentials = credentialProblem(error)
-  if (credentials !== undefined) return new UserError(`no Azure credentials to query Log Analytics: ${credentials}`, {hint: LOGIN_HINT})
+  if (credentials !== undefined)
+    return new UserError(`no Azure credentials to query Log Analytics: ${credentials}`, {hint: LOGIN_HINT})
   const detail = e.details?.error
   const inner = detail?.innererror
   const said = firstLine(inner?.message ?? detail?.message ?? e.message)
-  if (e.statusCode === 401) return new UserError(`Log Analytics refused the Azure credentials: ${said}`, {hint: LOGIN_HINT})
-  if (e.statusCode === 403) return new UserError(`not allowed to query Log Analytics workspace ${workspaceId}: ${said}`, {hint: `ask for ${PERMISSION}`})
+  if (e.statusCode === 401)
+    return new UserError(`Log Analytics refused the Azure credentials: ${said}`, {hint: LOGIN_HINT})
+  if (e.statusCode === 403)
+    return new UserError(`not allowed to query Log Analytics workspace ${workspaceId}: ${said}`, {
+      hint: `ask for ${PERMISSION}`,
+    })
   if (e.statusCode === 404) {
-    return new UserError(`Log Analytics workspace ${workspaceId} was not found: ${said}`, {hint: 'give the workspace ID (a GUID: az monitor log-analytics workspace show -g GROUP -n NAME --query customerId)'})
+    return new UserError(`Log Analytics workspace ${workspaceId} was not found: ${said}`, {
+      hint: 'give the workspace ID (a GUID: az monitor log-analytics workspace show -g GROUP -n NAME --query customerId)',
+    })
   }
-  if (e.statusCode === 400 && (inner?.code === 'SemanticError' || detail?.code === 'SemanticError') && /resolve (table|scalar|column)|table expression/i.test(`${inner?.message ?? ''} ${detail?.message ?? ''}`)) {
-    return new NoSuchTable(`Log Analytics workspace ${workspaceId} has no AKS audit table: ${said}`, {hint: SETTING_HINT})
+  if (
+    e.statusCode === 400 &&
+    (inner?.code === 'SemanticError' || detail?.code === 'SemanticError') &&
+    /resolve (table|scalar|column)|table expression/i.test(`${inner?.message ?? ''} ${detail?.message ?? ''}`)
+  ) {
+    return new NoSuchTable(`Log Analytics workspace ${workspaceId} has no AKS audit table: ${said}`, {
+      hint: SETTING_HINT,
+    })
   }
-  if (e.statusCode === 429) return new Error(`Log Analytics kept answering 429 (too many requests: 200 per 30 s per user): ${said}`)
+  if (e.statusCode === 429)
+    return new Error(`Log Analytics kept answering 429 (too many requests: 200 per 30 s per user): ${said}`)
   return new Error(`Log Analytics: ${said}${e.statusCode ? ` (HTTP ${e.statusCode})` : ''}`)
 }
 
@@ -268,7 +357,12 @@ export const SETTING_HINT = `send it there with a diagnostic setting: ${diagnost
  */
 export function credentialProblem(error: unknown): string | undefined {
   const e = error as {name?: string; message?: string; errors?: Array<{message?: string}>}
-  if (e?.name !== 'CredentialUnavailableError' && e?.name !== 'AggregateAuthenticationError' && e?.name !== 'AuthenticationError') return undefined
+  if (
+    e?.name !== 'CredentialUnavailableError' &&
+    e?.name !== 'AggregateAuthenticationError' &&
+    e?.name !== 'AuthenticationError'
+  )
+    return undefined
   const reasons = (e.errors ?? []).map((inner) => firstLine(inner.message)).filter((m) => m !== 'no message')
   return reasons[0] ?? firstLine(e.message)
 }

@@ -31,7 +31,11 @@ export interface LokiEndpoint {
 
 /** A refused request, with what Loki said (its first line). */
 export class LokiRequestError extends Error {
-  constructor(readonly status: number, readonly reason: string, readonly retryAfterMs: number | null) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly retryAfterMs: number | null,
+  ) {
     super(`${status} ${reason}`)
     this.name = 'LokiRequestError'
   }
@@ -66,7 +70,10 @@ export class LokiClient {
   readonly counters = {requests: 0, retried: 0}
   private dispatcher?: Promise<Dispatcher>
 
-  constructor(readonly endpoint: LokiEndpoint, private readonly retries: LokiRetries = DEFAULT_RETRIES) {}
+  constructor(
+    readonly endpoint: LokiEndpoint,
+    private readonly retries: LokiRetries = DEFAULT_RETRIES,
+  ) {}
 
   /** GET path?params, retried while Loki says it is busy. */
   async get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<LokiAnswer> {
@@ -97,37 +104,54 @@ export class LokiClient {
     const timeout = this.endpoint.requestTimeoutMs
     this.counters.requests++
     const answer = await request(`${this.endpoint.url}${path}?${new URLSearchParams(params)}`, {
-      method: 'GET', headers, dispatcher, signal, headersTimeout: timeout, bodyTimeout: timeout,
+      method: 'GET',
+      headers,
+      dispatcher,
+      signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
     })
     const body = Buffer.from(await answer.body.arrayBuffer())
     if (answer.statusCode < 200 || answer.statusCode >= 300) {
       const retryAfter = answer.headers['retry-after']
-      throw new LokiRequestError(answer.statusCode, lokiReason(answer.statusCode, body.subarray(0, ERROR_BODY_LIMIT).toString('utf8')), retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null)
+      throw new LokiRequestError(
+        answer.statusCode,
+        lokiReason(answer.statusCode, body.subarray(0, ERROR_BODY_LIMIT).toString('utf8')),
+        retryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
+      )
     }
     let json: unknown
     try {
       json = JSON.parse(body.toString('utf8'))
     } catch {
-      throw new Error(`Loki at ${this.endpoint.url} answered ${path} with something that is not JSON: is that URL Loki's?`)
+      throw new Error(
+        `Loki at ${this.endpoint.url} answered ${path} with something that is not JSON: is that URL Loki's?`,
+      )
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`Loki at ${this.endpoint.url} answered ${path} with JSON that is not an object`)
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new Error(`Loki at ${this.endpoint.url} answered ${path} with JSON that is not an object`)
     return {json: json as Record<string, unknown>, bytes: body.length}
   }
 
   private dispatcherOnce(): Promise<Dispatcher> {
-    this.dispatcher ??= import('undici').then(({Agent}) => new Agent({connect: {ca: this.endpoint.ca, rejectUnauthorized: !this.endpoint.insecure, timeout: CONNECT_MS}}))
+    this.dispatcher ??= import('undici').then(
+      ({Agent}) =>
+        new Agent({connect: {ca: this.endpoint.ca, rejectUnauthorized: !this.endpoint.insecure, timeout: CONNECT_MS}}),
+    )
     return this.dispatcher
   }
 }
 
 function retried(error: unknown): boolean {
-  if (error instanceof LokiRequestError) return RETRIED.has(error.status) || /too many outstanding requests/i.test(error.reason)
+  if (error instanceof LokiRequestError)
+    return RETRIED.has(error.status) || /too many outstanding requests/i.test(error.reason)
   return RETRIED_CODES.has(String((error as {code?: unknown} | null)?.code))
 }
 
 export function authorization(credentials: LokiCredentials): string | undefined {
   if (!credentials) return undefined
-  if (credentials.kind === 'basic') return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
+  if (credentials.kind === 'basic')
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
   return `Bearer ${credentials.token}`
 }
 
@@ -149,7 +173,17 @@ export function lokiReason(status: number, text: string): string {
   return reason.split('\n')[0]!.trim().slice(0, 500) || (HTTP_REASONS[status] ?? 'error')
 }
 
-const HTTP_REASONS: Record<number, string> = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
+const HTTP_REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -52,7 +52,8 @@ export interface LokiWindow {
 /** The window with its slack; `now` bounds an open end, and an open start reaches back UNBOUNDED_LOOKBACK_MS. */
 export function lokiWindow(filter: QueryFilter, now: number): LokiWindow {
   const endMs = Math.ceil(filter.untilMs ?? now) + END_SLACK_MS
-  const startMs = filter.sinceMs === null ? endMs - END_SLACK_MS - UNBOUNDED_LOOKBACK_MS : Math.floor(filter.sinceMs) - START_SLACK_MS
+  const startMs =
+    filter.sinceMs === null ? endMs - END_SLACK_MS - UNBOUNDED_LOOKBACK_MS : Math.floor(filter.sinceMs) - START_SLACK_MS
   return {startNs: BigInt(Math.max(0, startMs)) * 1_000_000n, endNs: BigInt(endMs) * 1_000_000n}
 }
 
@@ -90,7 +91,8 @@ export function lokiQuery(filter: QueryFilter, selector: string): string {
 /** Each asked resource by name; a name served by more groups than asked is tied to the groups asked. */
 function resourcesCondition(filter: QueryFilter): string {
   const groupsByName = new Map<string, string[]>()
-  for (const {apiGroup, resource} of filter.resources) groupsByName.set(resource, [...(groupsByName.get(resource) ?? []), apiGroup])
+  for (const {apiGroup, resource} of filter.resources)
+    groupsByName.set(resource, [...(groupsByName.get(resource) ?? []), apiGroup])
   const whole: string[] = []
   const tied: string[] = []
   for (const [resource, groups] of groupsByName) {
@@ -121,7 +123,9 @@ export function globRegexp(glob: string): string {
 }
 
 function anyOf(label: string, values: readonly string[]): string {
-  return values.length === 1 ? `${label}=${quote(values[0]!)}` : `${label}=~${quote(values.map(escapeRegexp).join('|'))}`
+  return values.length === 1
+    ? `${label}=${quote(values[0]!)}`
+    : `${label}=~${quote(values.map(escapeRegexp).join('|'))}`
 }
 
 function escapeRegexp(text: string): string {

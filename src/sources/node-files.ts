@@ -20,17 +20,23 @@ export type NodeFileReader = (node: string, hostPath: string, limits?: SmallRead
  * run's reader pods (one leftover check; whatever is left is deleted when they close). `signal`:
  * the run's, which ends the kubelet's reads too.
  */
-export function nodeFileReader(kc: KubeConfig, via: NodeReadVia, readers: ReaderPods, signal?: AbortSignal): NodeFileReader {
+export function nodeFileReader(
+  kc: KubeConfig,
+  via: NodeReadVia,
+  readers: ReaderPods,
+  signal?: AbortSignal,
+): NodeFileReader {
   const http = new ApiHttp(kc, signal)
-  return (node, hostPath, limits = {}) => kubeletOrReaderPod(via, hostPath, {
-    kubelet: () => readSmallSource(new KubeletLogSource(http, node, hostPath), limits),
-    readerPod: async () => {
-      const pod = await readers.open(node, [posix.dirname(hostPath)])
-      try {
-        return await readSmallSource(new ReaderPodFileSource(pod, hostPath), limits)
-      } finally {
-        await readers.release(pod)
-      }
-    },
-  })
+  return (node, hostPath, limits = {}) =>
+    kubeletOrReaderPod(via, hostPath, {
+      kubelet: () => readSmallSource(new KubeletLogSource(http, node, hostPath), limits),
+      readerPod: async () => {
+        const pod = await readers.open(node, [posix.dirname(hostPath)])
+        try {
+          return await readSmallSource(new ReaderPodFileSource(pod, hostPath), limits)
+        } finally {
+          await readers.release(pod)
+        }
+      },
+    })
 }

@@ -17,12 +17,28 @@ import type {QueryFilter, Source} from './source.js'
  * Analytics) or else reads the control-plane nodes (or Calico Enterprise's Elasticsearch, when no
  * node log can be read and the cluster has one); `loki` reads a Loki given by URL.
  */
-export const LOG_LOCATIONS = ['auto', 'nodes', 'cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch', 'loki'] as const
+export const LOG_LOCATIONS = [
+  'auto',
+  'nodes',
+  'cloudwatch',
+  'cloud-logging',
+  'log-analytics',
+  'elasticsearch',
+  'loki',
+] as const
 export type LogLocation = (typeof LOG_LOCATIONS)[number]
 
 export type LogInput =
   | {readonly from: 'files'; readonly files: readonly string[]}
-  | {readonly from: 'cluster'; readonly location: LogLocation; readonly cluster: ClusterReadOptions; readonly eks: EksLogOptions; readonly gke?: GkeClusterFlags; readonly aks?: AksLogOptions; readonly elasticsearch: ElasticsearchOptions}
+  | {
+      readonly from: 'cluster'
+      readonly location: LogLocation
+      readonly cluster: ClusterReadOptions
+      readonly eks: EksLogOptions
+      readonly gke?: GkeClusterFlags
+      readonly aks?: AksLogOptions
+      readonly elasticsearch: ElasticsearchOptions
+    }
   | {readonly from: 'elasticsearch'; readonly elasticsearch: ElasticsearchOptions}
   | {readonly from: 'loki'; readonly loki: LokiOptions}
 
@@ -50,7 +66,11 @@ export interface OpenOptions {
   readonly stdin?: NodeJS.ReadableStream
 }
 
-export async function openSources(input: LogInput, run: RunContext, {query, windowAhead = false, stdin = process.stdin}: OpenOptions): Promise<OpenedSources> {
+export async function openSources(
+  input: LogInput,
+  run: RunContext,
+  {query, windowAhead = false, stdin = process.stdin}: OpenOptions,
+): Promise<OpenedSources> {
   if (input.from === 'files') {
     const {fileSources} = await import('./file.js')
     const files = await fileSources(input.files, stdin)
@@ -59,28 +79,61 @@ export async function openSources(input: LogInput, run: RunContext, {query, wind
   if (input.from === 'loki') {
     const {openLoki} = await import('./loki.js')
     const loki = await openLoki(input.loki, query, run)
-    return {sources: [loki.source], notices: loki.warnings, announcements: [loki.announcement], concurrency: 1, close: () => loki.source.close()}
+    return {
+      sources: [loki.source],
+      notices: loki.warnings,
+      announcements: [loki.announcement],
+      concurrency: 1,
+      close: () => loki.source.close(),
+    }
   }
   if (input.from === 'elasticsearch' || input.location === 'elasticsearch') {
     const {openStoreSources} = await import('./elasticsearch-open.js')
     const store = await openStoreSources(input.elasticsearch, input.from === 'cluster' ? input.cluster : undefined, run)
-    return {sources: store.sources, notices: store.warnings, announcements: store.said, concurrency: 4, close: () => store.close()}
+    return {
+      sources: store.sources,
+      notices: store.warnings,
+      announcements: store.said,
+      concurrency: 4,
+      close: () => store.close(),
+    }
   }
   // A GKE context (or --project, --location) first: --cluster-name alone names an EKS cluster too.
   if (input.location === 'auto' || input.location === 'cloud-logging') {
     const {openGkeSource} = await import('./gke.js')
     const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
-    if (gke) return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
+    if (gke)
+      return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
   }
   if (input.location === 'auto' || input.location === 'log-analytics') {
     const {openAksLog} = await import('./aks.js')
-    const aks = await openAksLog(input.location, input.cluster, {...input.aks, ...(input.eks.clusterName ? {clusterName: input.eks.clusterName} : {})}, query, run)
-    if (aks) return {sources: aks.sources, notices: aks.notices, announcements: [aks.announcement], concurrency: aks.sources.length, close: async () => {}}
+    const aks = await openAksLog(
+      input.location,
+      input.cluster,
+      {...input.aks, ...(input.eks.clusterName ? {clusterName: input.eks.clusterName} : {})},
+      query,
+      run,
+    )
+    if (aks)
+      return {
+        sources: aks.sources,
+        notices: aks.notices,
+        announcements: [aks.announcement],
+        concurrency: aks.sources.length,
+        close: async () => {},
+      }
   }
   if (input.location === 'auto' || input.location === 'cloudwatch') {
     const {openEksLog} = await import('./eks.js')
     const eks = await openEksLog(input.location, input.cluster, input.eks, query, run, {windowAhead})
-    if (eks) return {sources: [eks.source], notices: [], announcements: [eks.announcement], concurrency: 1, close: async () => {}}
+    if (eks)
+      return {
+        sources: [eks.source],
+        notices: [],
+        announcements: [eks.announcement],
+        concurrency: 1,
+        close: async () => {},
+      }
   }
   const {openClusterSources} = await import('./cluster.js')
   const cluster = await openClusterSources(input.cluster, run).catch(async (error: unknown) => {
@@ -90,5 +143,11 @@ export async function openSources(input: LogInput, run: RunContext, {query, wind
     if (!store) throw error
     return {sources: store.sources, warnings: store.warnings, said: store.said, close: () => store.close()}
   })
-  return {sources: cluster.sources, notices: cluster.warnings, announcements: 'said' in cluster ? cluster.said : [], concurrency: 8, close: () => cluster.close()}
+  return {
+    sources: cluster.sources,
+    notices: cluster.warnings,
+    announcements: 'said' in cluster ? cluster.said : [],
+    concurrency: 8,
+    close: () => cluster.close(),
+  }
 }

@@ -43,13 +43,21 @@ export interface ExecOptions {
 
 /** A command that ran in the pod and failed: its exit status, or -1 when the stream broke. */
 export class ExecFailure extends UserError {
-  constructor(message: string, readonly commandExitStatus: number) {
+  constructor(
+    message: string,
+    readonly commandExitStatus: number,
+  ) {
     super(message)
   }
 }
 
 /** The command's stdout, streamed; a non-zero exit rejects with its stderr. Leaving early stops the command. */
-export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: readonly string[], opts: ExecOptions): AsyncIterable<Buffer> {
+export async function* execStdout(
+  kc: KubeConfig,
+  target: ExecTarget,
+  command: readonly string[],
+  opts: ExecOptions,
+): AsyncIterable<Buffer> {
   const {Exec} = await import('@kubernetes/client-node')
   const {signal} = opts
   signal?.throwIfAborted()
@@ -82,17 +90,35 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
   })
   let ws: Awaited<ReturnType<InstanceType<typeof Exec>['exec']>>
   try {
-    ws = await new Exec(openedOn(kc, signal)).exec(target.namespace, target.pod, target.container, [...command], stdout, stderrSink, null, false, (s) => {
-      status = s
-      ended = true
-      notify()
-    })
+    ws = await new Exec(openedOn(kc, signal)).exec(
+      target.namespace,
+      target.pod,
+      target.container,
+      [...command],
+      stdout,
+      stderrSink,
+      null,
+      false,
+      (s) => {
+        status = s
+        ended = true
+        notify()
+      },
+    )
   } catch (error) {
     signal?.throwIfAborted()
     // ws's handshakeTimeout (set by the kubeconfig) ends the wait with only these words.
-    const stall = (error as {message?: unknown; error?: {message?: unknown}} | null)?.error?.message === 'Opening handshake has timed out'
-      || (error as {message?: unknown} | null)?.message === 'Opening handshake has timed out'
-    throw apiErrorToUserError(stall ? new RequestStall('first-byte', handshakeMs(limits), {cause: error}) : error, {verb: 'get,create', resource: 'pods/exec', namespace: target.namespace, purpose: `run ${command[0]} in ${target.description}`, server: target.server})
+    const stall =
+      (error as {message?: unknown; error?: {message?: unknown}} | null)?.error?.message ===
+        'Opening handshake has timed out' ||
+      (error as {message?: unknown} | null)?.message === 'Opening handshake has timed out'
+    throw apiErrorToUserError(stall ? new RequestStall('first-byte', handshakeMs(limits), {cause: error}) : error, {
+      verb: 'get,create',
+      resource: 'pods/exec',
+      namespace: target.namespace,
+      purpose: `run ${command[0]} in ${target.description}`,
+      server: target.server,
+    })
   }
   let closeCode: number | undefined
   ws.on('close', (code: number) => {
@@ -131,22 +157,33 @@ export async function* execStdout(kc: KubeConfig, target: ExecTarget, command: r
           ws.terminate()
         }, limits.idleMs)
       }
-      await new Promise<void>((resolve) => { wake = resolve })
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
       clearTimeout(idleTimer)
     }
     signal?.throwIfAborted()
     if (stalled && opts.quietIdle) return
     if (stalled) {
-      throw new ExecFailure(`reading ${opts.subject} on node ${target.node} stalled: ${target.description} sent nothing for ${formatLimit(limits.idleMs)}`, -1)
+      throw new ExecFailure(
+        `reading ${opts.subject} on node ${target.node} stalled: ${target.description} sent nothing for ${formatLimit(limits.idleMs)}`,
+        -1,
+      )
     }
     // v4 and v5 always send the exit status before closing: a close without it is a stream cut on the way.
     if (!status && closeCode === 1000 && STATUS_PROTOCOLS.has(ws.protocol)) {
-      throw new ExecFailure(`reading ${opts.subject} on node ${target.node} was cut short: the exec stream closed without the command's exit status`, -1)
+      throw new ExecFailure(
+        `reading ${opts.subject} on node ${target.node} was cut short: the exec stream closed without the command's exit status`,
+        -1,
+      )
     }
     if (status ? status.status !== 'Success' : closeCode !== 1000) {
       const exitCode = status?.details?.causes?.find((c) => c.reason === 'ExitCode')?.message
       const cause = stderr.trim().split('\n')[0] || status?.message || `connection closed (${closeCode ?? 'no status'})`
-      throw new ExecFailure(`${command[0]} failed on node ${target.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`, Number(exitCode ?? -1))
+      throw new ExecFailure(
+        `${command[0]} failed on node ${target.node}${exitCode ? ` (exit ${exitCode})` : ''}: ${cause}`,
+        Number(exitCode ?? -1),
+      )
     }
   } finally {
     clearTimeout(idleTimer)

@@ -44,7 +44,12 @@ export class PodLogSource implements LogSource {
    * `sinceMs`: the window's start; the API is asked only for what was written after it (less
    * slack). `tailLines`: only the last lines of the log (the kubelet counts the runtime's records).
    */
-  constructor(private readonly http: ApiHttp, readonly log: StdoutAuditLog, sinceMs: number | null, tailLines?: number) {
+  constructor(
+    private readonly http: ApiHttp,
+    readonly log: StdoutAuditLog,
+    sinceMs: number | null,
+    tailLines?: number,
+  ) {
     this.name = `pod/${log.namespace}/${log.pod}`
     const query = new URLSearchParams({container: log.container, timestamps: 'false'})
     if (sinceMs !== null) query.set('sinceTime', wholeSeconds(sinceMs - ORDER_SLACK_MS))
@@ -90,14 +95,23 @@ function podLogError(error: unknown, log: StdoutAuditLog, server: string): UserE
   const stall = stallIn(error)
   const pod = `${log.namespace}/${log.pod}`
   if (stall?.phase === 'first-byte') {
-    return new UserError(`the kubelet on node ${log.node} sent no answer within ${formatLimit(stall.limitMs)} for the log of pod ${pod} (asked through the API server at ${server})`, {
-      hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m)',
+    return new UserError(
+      `the kubelet on node ${log.node} sent no answer within ${formatLimit(stall.limitMs)} for the log of pod ${pod} (asked through the API server at ${server})`,
+      {
+        hint: 'the kubelet or the node may be overloaded or unreachable from the API server; to wait longer, give --request-timeout (e.g. 2m)',
+        cause: error,
+      },
+    )
+  }
+  if (stall?.phase === 'idle')
+    return new UserError(`the log of pod ${pod} stopped coming: nothing for ${formatLimit(stall.limitMs)}`, {
       cause: error,
     })
-  }
-  if (stall?.phase === 'idle') return new UserError(`the log of pod ${pod} stopped coming: nothing for ${formatLimit(stall.limitMs)}`, {cause: error})
   return apiErrorToUserError(error, {
-    verb: 'get', resource: 'pods/log', namespace: log.namespace, server,
+    verb: 'get',
+    resource: 'pods/log',
+    namespace: log.namespace,
+    server,
     purpose: `read the audit events ${log.namespace}/${log.pod} writes to its stdout`,
   })
 }
@@ -168,7 +182,8 @@ export class AuditLineFilter {
       pos = end
       if (nl !== -1) this.keep = undefined
     }
-    if (carried.length === 0 && ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === chunk.length) return chunk
+    if (carried.length === 0 && ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === chunk.length)
+      return chunk
     return Buffer.concat([carried, ...ranges.map(([start, end]) => chunk.subarray(start, end))])
   }
 
@@ -191,8 +206,11 @@ function wholeSeconds(ms: number): string {
 }
 
 /** The audit lines among the last `tailLines` lines of a pod's log, at most their last `tailBytes`. */
-export async function readPodLogTail(kc: KubeConfig, log: StdoutAuditLog,
-  opts: {tailLines: number; tailBytes: number; signal?: AbortSignal}): Promise<Buffer> {
+export async function readPodLogTail(
+  kc: KubeConfig,
+  log: StdoutAuditLog,
+  opts: {tailLines: number; tailBytes: number; signal?: AbortSignal},
+): Promise<Buffer> {
   const source = new PodLogSource(new ApiHttp(kc, opts.signal), log, null, opts.tailLines)
   return readSmallSource(source, {tailBytes: opts.tailBytes, maxBytes: opts.tailBytes})
 }

@@ -15,7 +15,11 @@ export class ReaderPodFileSource implements LogSource, Followable {
   private readonly path: string
 
   /** `following`: the node's pod for --watch, replaced when it ends; without it, this one pod only. */
-  constructor(private readonly pod: ReaderPod, readonly hostPath: string, private readonly following?: FollowingPod) {
+  constructor(
+    private readonly pod: ReaderPod,
+    readonly hostPath: string,
+    private readonly following?: FollowingPod,
+  ) {
     this.name = `node/${pod.node}:${hostPath}`
     this.rotatedAt = rotationTime(posix.basename(hostPath))
     this.path = containerPath(hostPath)
@@ -24,7 +28,8 @@ export class ReaderPodFileSource implements LogSource, Followable {
   async size(): Promise<number> {
     const out = (await this.pod.run(['stat', '-L', '-c', '%s', this.path])).toString('utf8').trim()
     const size = Number(out)
-    if (!/^\d+$/.test(out) || !Number.isSafeInteger(size)) throw new UserError(`unexpected size "${out.slice(0, 40)}" for ${this.name}`)
+    if (!/^\d+$/.test(out) || !Number.isSafeInteger(size))
+      throw new UserError(`unexpected size "${out.slice(0, 40)}" for ${this.name}`)
     return size
   }
 
@@ -52,5 +57,8 @@ export function readCommand(path: string, range?: ByteRange): string[] {
 /** Names in a directory on the node, as `ls -1` prints them (directories get no slash). */
 export async function listReaderPodDirectory(pod: ReaderPod, hostDir: string): Promise<string[]> {
   const out = await pod.run(['ls', '-1', containerPath(hostDir)])
-  return out.toString('utf8').split('\n').filter((name) => name !== '')
+  return out
+    .toString('utf8')
+    .split('\n')
+    .filter((name) => name !== '')
 }

@@ -31,7 +31,8 @@ const CONTAINER_FAILURES = new Set(['CreateContainerConfigError', 'CreateContain
  * The kubelet's FailedMount event for a hostPath volume: `MountVolume.SetUp failed for volume
  * "host-0" : hostPath type check failed: /var/log/x is not a directory` (pkg/volume/hostpath).
  */
-const MOUNT_FAILURE = /^MountVolume\.SetUp failed for volume "([^"]+)" : (?:hostPath type check failed: .* is not a directory$|(.*))/s
+const MOUNT_FAILURE =
+  /^MountVolume\.SetUp failed for volume "([^"]+)" : (?:hostPath type check failed: .* is not a directory$|(.*))/s
 
 export interface ReaderPodSettings {
   image: string
@@ -64,7 +65,11 @@ export class ReaderPods {
   private leftoversChecked?: Promise<void>
   readonly server: string
 
-  constructor(private readonly kc: KubeConfig, readonly settings: ReaderPodSettings, private readonly run: RunContext) {
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly settings: ReaderPodSettings,
+    private readonly run: RunContext,
+  ) {
     this.server = serverOf(kc)
     run.onCleanup(() => this.close())
   }
@@ -113,7 +118,13 @@ export class ReaderPods {
     } catch (error) {
       if (statusCodeOf(error) === undefined) this.createUnanswered = true
       if (this.cancelled) throw new UserError('reading was cancelled', {cause: error})
-      throw apiErrorToUserError(error, {verb: 'create', resource: 'pods', namespace, purpose: `start a reader pod on node ${node}`, server: this.server})
+      throw apiErrorToUserError(error, {
+        verb: 'create',
+        resource: 'pods',
+        namespace,
+        purpose: `start a reader pod on node ${node}`,
+        server: this.server,
+      })
     } finally {
       this.creating.delete(creation)
     }
@@ -139,11 +150,19 @@ export class ReaderPods {
     const {namespace} = this.settings
     try {
       const core = await this.coreApi()
-      const list = await core.listNamespacedPod({namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`}, await abortingOn(this.run.signal))
-      const leftovers = list.items.filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId).map((p) => p.metadata?.name ?? '').filter(Boolean)
+      const list = await core.listNamespacedPod(
+        {namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`},
+        await abortingOn(this.run.signal),
+      )
+      const leftovers = list.items
+        .filter((p) => p.metadata?.labels?.[RUN_LABEL] !== this.runId)
+        .map((p) => p.metadata?.name ?? '')
+        .filter(Boolean)
       if (leftovers.length > 0) {
-        this.run.warn(`${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); `
-          + `remove them with: kubectl delete pod -n ${namespace} -l ${MANAGED_BY_LABEL}=${MANAGED_BY}`)
+        this.run.warn(
+          `${leftovers.length} reader pod(s) from an earlier run are still in namespace ${namespace} (${leftovers.join(', ')}); ` +
+            `remove them with: kubectl delete pod -n ${namespace} -l ${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+        )
       }
     } catch {
       // Listing pods is a courtesy; lacking that permission must not stop the read.
@@ -180,14 +199,23 @@ export class ReaderPods {
     } catch (error) {
       // Without `list pods` the check is skipped; it only matters when a create went unanswered.
       if (this.createUnanswered) {
-        const why = apiErrorToUserError(error, {verb: 'list', resource: 'pods', namespace, purpose: 'look for a reader pod whose create went unanswered', server: this.server})
-        this.run.warn(`${why.message}; if there is one, it ends by itself within ${timeoutSeconds}s, or remove it with: kubectl delete pod -n ${namespace} -l ${RUN_LABEL}=${this.runId}`)
+        const why = apiErrorToUserError(error, {
+          verb: 'list',
+          resource: 'pods',
+          namespace,
+          purpose: 'look for a reader pod whose create went unanswered',
+          server: this.server,
+        })
+        this.run.warn(
+          `${why.message}; if there is one, it ends by itself within ${timeoutSeconds}s, or remove it with: kubectl delete pod -n ${namespace} -l ${RUN_LABEL}=${this.runId}`,
+        )
       }
       return
     }
     const known = new Set([...this.pods].map((pod) => pod.name))
     const core = await this.coreApi()
-    const unseen = found.filter((p) => p.metadata?.name && !known.has(p.metadata.name))
+    const unseen = found
+      .filter((p) => p.metadata?.name && !known.has(p.metadata.name))
       .map((p) => this.reader(core, p.metadata!.name!, p.spec?.nodeName ?? 'unknown', []))
     for (const pod of unseen) this.pods.add(pod)
     await Promise.all(unseen.map((pod) => this.release(pod)))
@@ -198,8 +226,16 @@ export class ReaderPods {
     let deletion = this.deletions.get(pod)
     if (!deletion) {
       deletion = pod.delete().catch((error: unknown) => {
-        const why = apiErrorToUserError(error, {verb: 'delete', resource: 'pods', namespace: pod.namespace, purpose: `delete reader pod ${pod.name}`, server: this.server})
-        this.run.warn(`could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(why)}); it ends by itself within ${this.settings.timeoutSeconds}s`)
+        const why = apiErrorToUserError(error, {
+          verb: 'delete',
+          resource: 'pods',
+          namespace: pod.namespace,
+          purpose: `delete reader pod ${pod.name}`,
+          server: this.server,
+        })
+        this.run.warn(
+          `could not delete reader pod ${pod.namespace}/${pod.name} (${firstLine(why)}); it ends by itself within ${this.settings.timeoutSeconds}s`,
+        )
       })
       this.deletions.set(pod, deletion)
     }
@@ -212,7 +248,12 @@ export class ReaderPods {
   }
 
   private reader(core: CoreV1Api, name: string, node: string, dirs: readonly string[]): ReaderPod {
-    return new ReaderPod(this.kc, core, {name, namespace: this.settings.namespace, node, server: this.server, signal: this.run.signal}, dirs)
+    return new ReaderPod(
+      this.kc,
+      core,
+      {name, namespace: this.settings.namespace, node, server: this.server, signal: this.run.signal},
+      dirs,
+    )
   }
 
   /** Volume `host-N` mounts dirs[N]: a mount failure names the volume. */
@@ -224,7 +265,11 @@ export class ReaderPods {
       metadata: {
         generateName: 'kubectl-audit-reader-',
         namespace,
-        labels: {[MANAGED_BY_LABEL]: MANAGED_BY, [RUN_LABEL]: this.runId, 'app.kubernetes.io/name': 'kubectl-audit-reader'},
+        labels: {
+          [MANAGED_BY_LABEL]: MANAGED_BY,
+          [RUN_LABEL]: this.runId,
+          'app.kubernetes.io/name': 'kubectl-audit-reader',
+        },
       },
       spec: {
         nodeName: node,
@@ -236,20 +281,22 @@ export class ReaderPods {
         enableServiceLinks: false,
         // Audit logs are root's, mode 0600.
         securityContext: {runAsUser: 0, runAsGroup: 0, runAsNonRoot: false},
-        containers: [{
-          name: CONTAINER,
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', String(timeoutSeconds)],
-          securityContext: {
-            privileged: false,
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: {drop: ['ALL'], add: ['DAC_READ_SEARCH']},
+        containers: [
+          {
+            name: CONTAINER,
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sleep', String(timeoutSeconds)],
+            securityContext: {
+              privileged: false,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: {drop: ['ALL'], add: ['DAC_READ_SEARCH']},
+            },
+            resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {memory: '128Mi'}},
+            volumeMounts: dirs.map((dir, i) => ({name: volumeName(i), mountPath: containerPath(dir), readOnly: true})),
           },
-          resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {memory: '128Mi'}},
-          volumeMounts: dirs.map((dir, i) => ({name: volumeName(i), mountPath: containerPath(dir), readOnly: true})),
-        }],
+        ],
         volumes: dirs.map((dir, i) => ({name: volumeName(i), hostPath: {path: dir, type: 'Directory'}})),
       },
     }
@@ -263,7 +310,7 @@ function volumeName(index: number): string {
 /** What a read command reads: its last argument, as the node sees it. */
 function subjectOf(command: readonly string[]): string {
   const last = command.at(-1) ?? ''
-  return last.startsWith(`${HOST_ROOT}/`) ? last.slice(HOST_ROOT.length) : command[0] ?? 'the command'
+  return last.startsWith(`${HOST_ROOT}/`) ? last.slice(HOST_ROOT.length) : (command[0] ?? 'the command')
 }
 
 /** Where a host path is seen inside the reader pod. */
@@ -291,7 +338,12 @@ export class ReaderPod {
   private eventsReadable = true
 
   /** `dirs`: the host directories mounted, volume `host-N` holding dirs[N]. */
-  constructor(private readonly kc: KubeConfig, private readonly core: CoreV1Api, private readonly place: ReaderPodPlace, readonly dirs: readonly string[]) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly core: CoreV1Api,
+    private readonly place: ReaderPodPlace,
+    readonly dirs: readonly string[],
+  ) {
     ;({name: this.name, namespace: this.namespace, node: this.node} = place)
   }
 
@@ -301,10 +353,19 @@ export class ReaderPod {
     for (;;) {
       let pod: V1Pod
       try {
-        pod = await abortable(this.core.readNamespacedPod({name: this.name, namespace: this.namespace}), this.place.signal)
+        pod = await abortable(
+          this.core.readNamespacedPod({name: this.name, namespace: this.namespace}),
+          this.place.signal,
+        )
       } catch (error) {
         this.place.signal.throwIfAborted()
-        throw apiErrorToUserError(error, {verb: 'get', resource: 'pods', namespace: this.namespace, purpose: `watch the ${where} start`, server: this.place.server})
+        throw apiErrorToUserError(error, {
+          verb: 'get',
+          resource: 'pods',
+          namespace: this.namespace,
+          purpose: `watch the ${where} start`,
+          server: this.place.server,
+        })
       }
       const phase = pod.status?.phase
       if (phase === 'Running') return
@@ -318,14 +379,19 @@ export class ReaderPod {
         throw new UserError(`the ${where} cannot start: ${waiting.reason}: ${waiting.message ?? ''}`.trim())
       }
       if (phase === 'Failed' || phase === 'Succeeded') {
-        throw new UserError(`the ${where} ended before reading (${pod.status?.reason ?? phase}: ${pod.status?.message ?? 'no message'})`)
+        throw new UserError(
+          `the ${where} ended before reading (${pod.status?.reason ?? phase}: ${pod.status?.message ?? 'no message'})`,
+        )
       }
       // The kubelet says why a volume cannot be mounted only in events; the container waits in ContainerCreating.
       if (phase === 'Pending' && pod.spec?.nodeName) await this.checkMounts(where)
       if (Date.now() >= deadline) {
-        throw new UserError(`the ${where} did not start within ${Math.round(timeoutMs / 1000)}s (phase ${phase ?? 'unknown'})`, {
-          hint: `see why with: kubectl describe pod -n ${this.namespace} ${this.name}`,
-        })
+        throw new UserError(
+          `the ${where} did not start within ${Math.round(timeoutMs / 1000)}s (phase ${phase ?? 'unknown'})`,
+          {
+            hint: `see why with: kubectl describe pod -n ${this.namespace} ${this.name}`,
+          },
+        )
       }
       await sleep(POLL_MS, undefined, {signal: this.place.signal})
     }
@@ -339,8 +405,13 @@ export class ReaderPod {
     if (!this.eventsReadable) return
     let events: CoreV1EventList
     try {
-      events = await abortable(this.core.listNamespacedEvent({namespace: this.namespace,
-        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${this.name},reason=FailedMount`}), this.place.signal)
+      events = await abortable(
+        this.core.listNamespacedEvent({
+          namespace: this.namespace,
+          fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${this.name},reason=FailedMount`,
+        }),
+        this.place.signal,
+      )
     } catch {
       this.place.signal.throwIfAborted()
       // Events are a help, not a need (`list events` may be refused): the pod is then just waited for.
@@ -355,15 +426,30 @@ export class ReaderPod {
       if (failure![2] === undefined) missing.add(dir)
       else throw new UserError(`the ${where} cannot mount ${dir}: ${firstLine(failure![2])}`)
     }
-    if (missing.size > 0) throw new NoSuchHostDirectory(this.node, this.dirs.filter((d) => missing.has(d)))
+    if (missing.size > 0)
+      throw new NoSuchHostDirectory(
+        this.node,
+        this.dirs.filter((d) => missing.has(d)),
+      )
   }
 
   /**
    * The command's stdout, streamed; a non-zero exit rejects with its stderr. `signal`: the
    * reader's, besides the run's; `stream`: for a command that follows a file (ExecOptions).
    */
-  exec(command: string[], signal?: AbortSignal, stream: Pick<ExecOptions, 'quietIdle' | 'onStderr'> = {}): AsyncIterable<Buffer> {
-    const target = {namespace: this.namespace, pod: this.name, container: CONTAINER, node: this.node, description: `the reader pod on node ${this.node}`, server: this.place.server}
+  exec(
+    command: string[],
+    signal?: AbortSignal,
+    stream: Pick<ExecOptions, 'quietIdle' | 'onStderr'> = {},
+  ): AsyncIterable<Buffer> {
+    const target = {
+      namespace: this.namespace,
+      pod: this.name,
+      container: CONTAINER,
+      node: this.node,
+      description: `the reader pod on node ${this.node}`,
+      server: this.place.server,
+    }
     const either = signal ? AbortSignal.any([this.place.signal, signal]) : this.place.signal
     return execStdout(this.kc, target, command, {subject: subjectOf(command), signal: either, ...stream})
   }
@@ -391,7 +477,10 @@ export class ReaderPod {
 
 /** Host directories that do not exist on the node (a reader pod could not mount them). */
 export class NoSuchHostDirectory extends UserError {
-  constructor(readonly node: string, readonly dirs: readonly string[]) {
+  constructor(
+    readonly node: string,
+    readonly dirs: readonly string[],
+  ) {
     super(`no such directory on node ${node}: ${dirs.join(', ')}`)
   }
 }

@@ -115,10 +115,13 @@ export class ExternalSort<T> {
       if (text !== '') this.write(file, text)
       this.runs.push({start, end: file.size})
     } catch (error) {
-      this.failure = new UserError(`could not write the temporary file that holds the changes: ${(error as Error).message}`, {
-        hint: 'there are too many changes to hold in memory; set TMPDIR to a directory with room, or narrow the input (--since, --until, fewer files)',
-        cause: error,
-      })
+      this.failure = new UserError(
+        `could not write the temporary file that holds the changes: ${(error as Error).message}`,
+        {
+          hint: 'there are too many changes to hold in memory; set TMPDIR to a directory with room, or narrow the input (--since, --until, fewer files)',
+          cause: error,
+        },
+      )
       this.dispose()
     }
   }
@@ -139,14 +142,18 @@ export class ExternalSort<T> {
 
   private write(file: SpillFile, text: string): void {
     const bytes = Buffer.from(text, 'utf8')
-    for (let done = 0; done < bytes.length; ) done += writeSync(file.fd, bytes, done, bytes.length - done, file.size + done)
+    for (let done = 0; done < bytes.length;)
+      done += writeSync(file.fd, bytes, done, bytes.length - done, file.size + done)
     file.size += bytes.length
   }
 
   private *merge(): Generator<T> {
     const file = this.file!
     const {compare, decode} = this.codec
-    const readBytes = Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, Math.floor(this.mergeReadBytes / this.runs.length)))
+    const readBytes = Math.min(
+      MAX_READ_BYTES,
+      Math.max(MIN_READ_BYTES, Math.floor(this.mergeReadBytes / this.runs.length)),
+    )
     const cursors: Array<Cursor<T>> = this.runs.map((run) => new RunCursor(file.fd, run, readBytes, decode))
     if (this.buffer.length > 0) cursors.push(new ArrayCursor(this.buffer))
     // A small heap of cursors by their next item: the fan-in is the number of runs.

@@ -21,8 +21,25 @@ describe('doctor on an AKS cluster (fake apiserver, loopback Azure Resource Mana
   before(async () => {
     apiserver = await startFakeApiserver({
       version: {gitVersion: 'v1.31.2', major: '1', minor: '31'},
-      nodes: [{name: 'aks-nodepool1-12345678-vmss000000', root: '/nonexistent', labels: {'kubernetes.azure.com/cluster': 'MC_shop-rg_shop-prod_westeurope'}}],
-      objects: [{apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: {name: 'v3.projectcalico.org'}, spec: {group: 'projectcalico.org', version: 'v3', service: {namespace: 'calico-apiserver', name: 'calico-api'}}}],
+      nodes: [
+        {
+          name: 'aks-nodepool1-12345678-vmss000000',
+          root: '/nonexistent',
+          labels: {'kubernetes.azure.com/cluster': 'MC_shop-rg_shop-prod_westeurope'},
+        },
+      ],
+      objects: [
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: {name: 'v3.projectcalico.org'},
+          spec: {
+            group: 'projectcalico.org',
+            version: 'v3',
+            service: {namespace: 'calico-apiserver', name: 'calico-api'},
+          },
+        },
+      ],
     })
     kubeconfig = apiserver.writeKubeconfig({context: 'shop-prod'})
     await azure.start()
@@ -40,7 +57,21 @@ describe('doctor on an AKS cluster (fake apiserver, loopback Azure Resource Mana
   })
 
   async function doctor(...args: string[]) {
-    const result = await runCli(['doctor', '--kubeconfig', kubeconfig, '--cluster-name', 'shop-prod', '--resource-group', 'shop-rg', '-o', 'json', ...args], {env: {...aks.env(), KUBECONFIG: kubeconfig}})
+    const result = await runCli(
+      [
+        'doctor',
+        '--kubeconfig',
+        kubeconfig,
+        '--cluster-name',
+        'shop-prod',
+        '--resource-group',
+        'shop-rg',
+        '-o',
+        'json',
+        ...args,
+      ],
+      {env: {...aks.env(), KUBECONFIG: kubeconfig}},
+    )
     assert.ok(result.code === 0 || result.code === 1, result.stderr)
     const report = JSON.parse(result.stdout) as DoctorReport
     return {result, check: (id: string) => report.checks.find((c) => c.id === id)!}
@@ -51,11 +82,21 @@ describe('doctor on an AKS cluster (fake apiserver, loopback Azure Resource Mana
     const {result, check} = await doctor()
     assert.equal(result.code, 0, result.stderr)
     assert.equal(check('aks-audit-logging').status, 'pass')
-    assert.match(check('aks-audit-logging').detail, /^kube-audit sends kube-audit-admin to Log Analytics workspace shop-logs \(tables AKSAuditAdmin\)/)
-    assert.equal(check('eks-audit-logging') as unknown, undefined, '--cluster-name names the AKS cluster here: no EKS check is run')
+    assert.match(
+      check('aks-audit-logging').detail,
+      /^kube-audit sends kube-audit-admin to Log Analytics workspace shop-logs \(tables AKSAuditAdmin\)/,
+    )
+    assert.equal(
+      check('eks-audit-logging') as unknown,
+      undefined,
+      '--cluster-name names the AKS cluster here: no EKS check is run',
+    )
     assert.equal(check('aks-audit-policy').status, 'warn', 'Calico is served through its API server: Metadata only')
     assert.match(check('aks-audit-policy').detail, /For Calico: who changed it, yes; what changed, no$/)
-    assert.deepEqual(azure.arm.requests.map((r) => [r.path, r.apiVersion]), [[`${CLUSTER_RESOURCE_ID}/providers/Microsoft.Insights/diagnosticSettings`.toLowerCase(), '2021-05-01-preview']])
+    assert.deepEqual(
+      azure.arm.requests.map((r) => [r.path, r.apiVersion]),
+      [[`${CLUSTER_RESOURCE_ID}/providers/Microsoft.Insights/diagnosticSettings`.toLowerCase(), '2021-05-01-preview']],
+    )
   })
 
   it('fails when no setting sends kube-audit or kube-audit-admin, and says the command', async () => {
@@ -63,7 +104,10 @@ describe('doctor on an AKS cluster (fake apiserver, loopback Azure Resource Mana
     const {result, check} = await doctor()
     assert.equal(result.code, 1)
     assert.equal(check('aks-audit-logging').status, 'fail')
-    assert.match(check('aks-audit-logging').remedy ?? '', /az monitor diagnostic-settings create --name kube-audit --resource \/subscriptions\/00000000-1111-2222-3333-444444444444\/resourceGroups\/shop-rg\/providers\/Microsoft\.ContainerService\/managedClusters\/shop-prod/)
+    assert.match(
+      check('aks-audit-logging').remedy ?? '',
+      /az monitor diagnostic-settings create --name kube-audit --resource \/subscriptions\/00000000-1111-2222-3333-444444444444\/resourceGroups\/shop-rg\/providers\/Microsoft\.ContainerService\/managedClusters\/shop-prod/,
+    )
   })
 
   it('names the read permission it lacks, and goes on', async () => {
@@ -72,6 +116,9 @@ describe('doctor on an AKS cluster (fake apiserver, loopback Azure Resource Mana
     const {result, check} = await doctor()
     assert.equal(result.code, 0)
     assert.equal(check('aks-audit-logging').status, 'skip')
-    assert.match(check('aks-audit-logging').remedy ?? '', /^allow Microsoft\.Insights\/diagnosticSettings\/read \(read-only; the Reader or Monitoring Reader role has it\), or check by hand: az monitor diagnostic-settings list --resource \/subscriptions\//)
+    assert.match(
+      check('aks-audit-logging').remedy ?? '',
+      /^allow Microsoft\.Insights\/diagnosticSettings\/read \(read-only; the Reader or Monitoring Reader role has it\), or check by hand: az monitor diagnostic-settings list --resource \/subscriptions\//,
+    )
   })
 })

@@ -8,8 +8,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
-import {CALICO_APISERVER_LOG, CALICO_ES_NAMESPACE as NAMESPACE, CALICO_ES_POD as POD, CALICO_KUBE_LOG as KUBE_LOG, type CalicoStorageCluster,
-  startCalicoStorageCluster} from '../support/calico-log-storage.js'
+import {
+  CALICO_APISERVER_LOG,
+  CALICO_ES_NAMESPACE as NAMESPACE,
+  CALICO_ES_POD as POD,
+  CALICO_KUBE_LOG as KUBE_LOG,
+  type CalicoStorageCluster,
+  startCalicoStorageCluster,
+} from '../support/calico-log-storage.js'
 import {runCli} from '../support/cli.js'
 import {exampleLines, joinLines, KUBEADM_LOG, writeOnNode} from '../support/cluster-logs.js'
 import type {FakeApiserver, FakeNode} from '../support/fake-apiserver/index.js'
@@ -29,11 +35,16 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
   const roots: string[] = []
 
   const start = async (opts: {objects?: object[]; nodes?: FakeNode[]} = {}) => {
-    cluster = await startCalicoStorageCluster({...opts, users: {auditor: {password: 'reader-pw', indices: ['tigera_secure_ee_audit_*']}}})
+    cluster = await startCalicoStorageCluster({
+      ...opts,
+      users: {auditor: {password: 'reader-pw', indices: ['tigera_secure_ee_audit_*']}},
+    })
     ;({es, fake} = cluster)
   }
   const policies = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--since', 'all', ...args], {env: {...NO_CREDENTIALS, ...env}})
+    runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--since', 'all', ...args], {
+      env: {...NO_CREDENTIALS, ...env},
+    })
   const asked = (pattern: RegExp) => fake.requests.filter((r) => pattern.test(r.path))
 
   afterEach(async () => {
@@ -48,10 +59,17 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     assert.equal(result.code, 0, result.stderr)
     const files = await runCli(['policies', '--since', 'all', '-f', KUBE_LOG, '-f', CALICO_LOG, '-o', 'json'])
     assert.deepEqual(withoutSource(report(result.stdout)), withoutSource(report(files.stdout)))
-    assert.equal(result.stderr, `reading the audit logs of cluster "cluster" from Calico Enterprise's Elasticsearch (pod ${NAMESPACE}/${POD}, through a port-forward)\n`)
+    assert.equal(
+      result.stderr,
+      `reading the audit logs of cluster "cluster" from Calico Enterprise's Elasticsearch (pod ${NAMESPACE}/${POD}, through a port-forward)\n`,
+    )
     const forwards = asked(/\/portforward$/)
     assert.ok(forwards.length >= 1)
-    assert.ok(forwards.every((r) => r.path === `/api/v1/namespaces/${NAMESPACE}/pods/${POD}/portforward` && r.query === 'ports=9200'))
+    assert.ok(
+      forwards.every(
+        (r) => r.path === `/api/v1/namespaces/${NAMESPACE}/pods/${POD}/portforward` && r.query === 'ports=9200',
+      ),
+    )
     assert.equal(asked(/\/secrets\/tigera-secure-es-elastic-user$/).length, 1)
     assert.ok(es.requests.length > 0 && es.requests.every((r) => r.user === 'elastic'))
   })
@@ -69,8 +87,11 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     fake.fail({path: /\/secrets\//, code: 403})
     const result = await policies(['--source', 'elasticsearch'])
     assert.equal(result.code, 2)
-    assert.equal(result.stderr, 'error: no Elasticsearch credentials: ES_USERNAME and ES_PASSWORD (or ES_API_KEY) are not set, and secret tigera-secure-es-elastic-user could not be read in tigera-elasticsearch (403), tigera-operator (403)\n'
-      + 'hint: set ES_USERNAME and ES_PASSWORD (or ES_API_KEY) to a user of the store that may read the audit indices, or ask for: kubectl auth can-i get secrets/tigera-secure-es-elastic-user -n tigera-elasticsearch\n')
+    assert.equal(
+      result.stderr,
+      'error: no Elasticsearch credentials: ES_USERNAME and ES_PASSWORD (or ES_API_KEY) are not set, and secret tigera-secure-es-elastic-user could not be read in tigera-elasticsearch (403), tigera-operator (403)\n' +
+        'hint: set ES_USERNAME and ES_PASSWORD (or ES_API_KEY) to a user of the store that may read the audit indices, or ask for: kubectl auth can-i get secrets/tigera-secure-es-elastic-user -n tigera-elasticsearch\n',
+    )
   })
 
   it('names the permission a refused port-forward needs', async () => {
@@ -78,7 +99,10 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     fake.fail({path: /\/portforward$/, code: 403})
     const result = await policies(['--source', 'elasticsearch'])
     assert.equal(result.code, 2)
-    assert.match(result.stderr, /^error: permission denied: "create pods\/portforward" in namespace "tigera-elasticsearch" is needed to reach Elasticsearch in pod tigera-secure-es-default-es-0\nhint: check with: kubectl auth can-i create pods\/portforward -n tigera-elasticsearch\n$/)
+    assert.match(
+      result.stderr,
+      /^error: permission denied: "create pods\/portforward" in namespace "tigera-elasticsearch" is needed to reach Elasticsearch in pod tigera-secure-es-default-es-0\nhint: check with: kubectl auth can-i create pods\/portforward -n tigera-elasticsearch\n$/,
+    )
   })
 
   it("refuses a store whose certificate the operator's CA did not sign, and says how to go on", async () => {
@@ -86,11 +110,19 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     fake.remove('v1', 'ConfigMap', 'tigera-ca-bundle', NAMESPACE)
     const missing = await policies(['--source', 'elasticsearch'])
     assert.equal(missing.code, 2)
-    assert.match(missing.stderr, /^error: the operator's CA \(ConfigMap tigera-ca-bundle\) is in none of the namespaces tigera-elasticsearch, calico-system\nhint: give the CA of Elasticsearch's certificate with --es-ca FILE/)
+    assert.match(
+      missing.stderr,
+      /^error: the operator's CA \(ConfigMap tigera-ca-bundle\) is in none of the namespaces tigera-elasticsearch, calico-system\nhint: give the CA of Elasticsearch's certificate with --es-ca FILE/,
+    )
     const insecure = await policies(['--source', 'elasticsearch', '--es-insecure-skip-tls-verify'])
     assert.equal(insecure.code, 0, insecure.stderr)
     assert.match(insecure.stderr, /^warning: the store's certificate is not checked/m)
-    fake.add({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-ca-bundle', namespace: 'calico-system'}, data: {'ca.crt': unrelatedCaPem()}})
+    fake.add({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {name: 'tigera-ca-bundle', namespace: 'calico-system'},
+      data: {'ca.crt': unrelatedCaPem()},
+    })
     const wrong = await policies(['--source', 'elasticsearch'])
     assert.equal(wrong.code, 2)
     assert.match(wrong.stderr, /TLS verification failed/)
@@ -101,7 +133,10 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     const result = await policies(['-o', 'json'])
     assert.equal(result.code, 0, result.stderr)
     assert.equal(report(result.stdout).changes.length, 5)
-    assert.match(result.stderr, /^reading the audit logs of cluster "cluster" from Calico Enterprise's Elasticsearch \(pod .+, through a port-forward\): no node log could be read \(.+\)\n$/)
+    assert.match(
+      result.stderr,
+      /^reading the audit logs of cluster "cluster" from Calico Enterprise's Elasticsearch \(pod .+, through a port-forward\): no node log could be read \(.+\)\n$/,
+    )
   })
 
   it('does not look for the store while the node logs can be read', async () => {
@@ -114,7 +149,7 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
     assert.deepEqual(asked(new RegExp(`/namespaces/${NAMESPACE}/`)), [])
   })
 
-  it('keeps the nodes\' failure when the cluster has no Calico Enterprise store', async () => {
+  it("keeps the nodes' failure when the cluster has no Calico Enterprise store", async () => {
     await start({objects: []})
     const result = await policies([])
     assert.equal(result.code, 2)
@@ -124,8 +159,13 @@ describe("policies from Calico Enterprise's Elasticsearch, through the cluster",
 
   it('lists the clusters of the store through the cluster', async () => {
     await start()
-    const result = await runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--es-clusters'], {env: NO_CREDENTIALS})
+    const result = await runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--es-clusters'], {
+      env: NO_CREDENTIALS,
+    })
     assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stdout, /^CLUSTER +LAYOUT +KUBE-APISERVER EVENTS +CALICO-APISERVER EVENTS\ncluster +multi-index +9 +2\n$/)
+    assert.match(
+      result.stdout,
+      /^CLUSTER +LAYOUT +KUBE-APISERVER EVENTS +CALICO-APISERVER EVENTS\ncluster +multi-index +9 +2\n$/,
+    )
   })
 })

@@ -14,7 +14,10 @@ describe('control plane discovery', function () {
   this.timeout(60_000)
   let fake: FakeApiserver | undefined
   const roots: string[] = []
-  const node = (name: string, labels: Record<string, string> = {'node-role.kubernetes.io/control-plane': ''}): FakeNode => {
+  const node = (
+    name: string,
+    labels: Record<string, string> = {'node-role.kubernetes.io/control-plane': ''},
+  ): FakeNode => {
     const root = mkdtempSync(join(tmpdir(), `node-${name}-`))
     roots.push(root)
     return {name, root, labels}
@@ -29,27 +32,59 @@ describe('control plane discovery', function () {
   const asked = (f: FakeApiserver) => ({
     nodes: f.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/nodes').length,
     version: f.requests.filter((r) => r.path === '/version').length,
-    apiserverPods: f.requests.filter((r) => r.path === '/api/v1/namespaces/kube-system/pods' && /kube-apiserver/.test(decodeURIComponent(r.query))).length,
+    apiserverPods: f.requests.filter(
+      (r) => r.path === '/api/v1/namespaces/kube-system/pods' && /kube-apiserver/.test(decodeURIComponent(r.query)),
+    ).length,
   })
 
   // [name, nodes, objects, arguments, exit code, lookups asked]
   const rows: Array<[string, () => FakeNode[], object[], string[], number, ReturnType<typeof asked>]> = [
-    ['policies, an apiserver found', () => [node('cp-1')], [kubeadmApiserverPod('cp-1')], ['policies', '--since', 'all'], 0,
-      {nodes: 1, version: 0, apiserverPods: 2}],
-    ['policies, no apiserver found: the version and the nodes tell a managed control plane', () => [node('worker-1', {})], [], ['policies'], 2,
-      {nodes: 1, version: 1, apiserverPods: 2}],
-    ['policies --log-path: the apiserver pods name the nodes', () => [node('cp-1')], [kubeadmApiserverPod('cp-1')], ['policies', '--log-path', KUBEADM_LOG, '--since', 'all'], 0,
-      {nodes: 1, version: 0, apiserverPods: 2}],
-    ['doctor, an apiserver found', () => [node('cp-1')], [kubeadmApiserverPod('cp-1')], ['doctor', '--policy-file', 'examples/policies/recommended.yaml'], 0,
-      {nodes: 1, version: 1, apiserverPods: 2}],
-    ['doctor, no apiserver found: the nodes tell a managed control plane', () => [node('worker-1', {'eks.amazonaws.com/nodegroup': 'ng-1'})], [], ['doctor', '--policy-file', 'examples/policies/recommended.yaml'], 0,
-      {nodes: 1, version: 1, apiserverPods: 2}],
+    [
+      'policies, an apiserver found',
+      () => [node('cp-1')],
+      [kubeadmApiserverPod('cp-1')],
+      ['policies', '--since', 'all'],
+      0,
+      {nodes: 1, version: 0, apiserverPods: 2},
+    ],
+    [
+      'policies, no apiserver found: the version and the nodes tell a managed control plane',
+      () => [node('worker-1', {})],
+      [],
+      ['policies'],
+      2,
+      {nodes: 1, version: 1, apiserverPods: 2},
+    ],
+    [
+      'policies --log-path: the apiserver pods name the nodes',
+      () => [node('cp-1')],
+      [kubeadmApiserverPod('cp-1')],
+      ['policies', '--log-path', KUBEADM_LOG, '--since', 'all'],
+      0,
+      {nodes: 1, version: 0, apiserverPods: 2},
+    ],
+    [
+      'doctor, an apiserver found',
+      () => [node('cp-1')],
+      [kubeadmApiserverPod('cp-1')],
+      ['doctor', '--policy-file', 'examples/policies/recommended.yaml'],
+      0,
+      {nodes: 1, version: 1, apiserverPods: 2},
+    ],
+    [
+      'doctor, no apiserver found: the nodes tell a managed control plane',
+      () => [node('worker-1', {'eks.amazonaws.com/nodegroup': 'ng-1'})],
+      [],
+      ['doctor', '--policy-file', 'examples/policies/recommended.yaml'],
+      0,
+      {nodes: 1, version: 1, apiserverPods: 2},
+    ],
   ]
   for (const [name, nodes, objects, args, code, expected] of rows) {
     it(name, async () => {
       const onNodes = nodes()
       for (const n of onNodes) writeOnNode(n.root, KUBEADM_LOG, joinLines(exampleLines()))
-      const f = fake = await startFakeApiserver({nodes: onNodes, objects, version: {gitVersion: 'v1.31.2'}})
+      const f = (fake = await startFakeApiserver({nodes: onNodes, objects, version: {gitVersion: 'v1.31.2'}}))
       const result = await runCli([...args, '--kubeconfig', f.kubeconfigPath, '-o', 'json'])
       assert.equal(result.code, code, result.stderr)
       assert.deepEqual(asked(f), expected)

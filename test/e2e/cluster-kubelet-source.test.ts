@@ -69,22 +69,42 @@ describe('kubelet log source', () => {
   })
 
   it('lists a directory through the kubelet', async () => {
-    assert.deepEqual(await listKubeletDirectory(http, 'cp-1', '/var/log/kubernetes/audit'),
-      ['audit-2026-11-24T10-00-00.000.log.gz', 'audit.log', 'empty.log'])
+    assert.deepEqual(await listKubeletDirectory(http, 'cp-1', '/var/log/kubernetes/audit'), [
+      'audit-2026-11-24T10-00-00.000.log.gz',
+      'audit.log',
+      'empty.log',
+    ])
   })
 
   const refusals: Array<[string, (() => void) | null, string, RegExp]> = [
-    ['RBAC', () => fake.fail({path: /\/proxy\//, code: 403}), path,
-      /^permission denied: "get nodes\/proxy" \(cluster-wide\) is needed to read node\/cp-1:\/var\/log\/kubernetes\/audit\/audit.log through the kubelet$/],
-    ['a disabled handler', () => fake.fail({path: /\/proxy\//, code: 405}), path, /^the kubelet on node cp-1 has its \/logs\/ handler disabled/],
-    ['a missing file (its name is said by whoever shows the line)', null, '/var/log/missing.log', /^not found through the kubelet \/logs\/ handler$/],
+    [
+      'RBAC',
+      () => fake.fail({path: /\/proxy\//, code: 403}),
+      path,
+      /^permission denied: "get nodes\/proxy" \(cluster-wide\) is needed to read node\/cp-1:\/var\/log\/kubernetes\/audit\/audit.log through the kubelet$/,
+    ],
+    [
+      'a disabled handler',
+      () => fake.fail({path: /\/proxy\//, code: 405}),
+      path,
+      /^the kubelet on node cp-1 has its \/logs\/ handler disabled/,
+    ],
+    [
+      'a missing file (its name is said by whoever shows the line)',
+      null,
+      '/var/log/missing.log',
+      /^not found through the kubelet \/logs\/ handler$/,
+    ],
   ]
   for (const [what, arrange, hostPath, message] of refusals) {
     it(`reports ${what} as one line`, async () => {
       arrange?.()
       const source = new KubeletLogSource(http, 'cp-1', hostPath)
       await assert.rejects(source.size(), (error: unknown) => error instanceof UserError && message.test(error.message))
-      await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError && message.test(error.message))
+      await assert.rejects(
+        readAll(source),
+        (error: unknown) => error instanceof UserError && message.test(error.message),
+      )
     })
   }
 })

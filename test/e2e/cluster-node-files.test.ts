@@ -62,15 +62,24 @@ describe('reading one file from a node', () => {
     fake.logs.honourRange = false
     assert.deepEqual(await reader()('cp-1', KUBEADM_LOG, {tailBytes: 100}), log.subarray(log.length - 100))
     assert.deepEqual(await reader()('cp-1', KUBEADM_LOG), log)
-    await assert.rejects(reader()('cp-1', KUBEADM_LOG, {maxBytes: 1000}),
-      (error: unknown) => error instanceof UserError && error.message === `node/cp-1:${KUBEADM_LOG} is more than the 1000 bytes expected`)
+    await assert.rejects(
+      reader()('cp-1', KUBEADM_LOG, {maxBytes: 1000}),
+      (error: unknown) =>
+        error instanceof UserError && error.message === `node/cp-1:${KUBEADM_LOG} is more than the 1000 bytes expected`,
+    )
     assert.ok(!fake.requests.some((r) => r.path.endsWith('/pods')))
   })
 
   it('refuses a file larger than expected, and a path the kubelet cannot serve with --via kubelet', async () => {
-    await assert.rejects(reader()('cp-1', KUBEADM_LOG, {maxBytes: 1000}),
-      (error: unknown) => error instanceof UserError && error.message === `node/cp-1:${KUBEADM_LOG} is ${log.length} bytes, more than the 1000 expected`)
-    await assert.rejects(reader('kubelet')('cp-1', '/etc/kubernetes/audit-policy.yaml'),
-      (error: unknown) => error instanceof UserError && /outside \/var\/log/.test(error.message))
+    await assert.rejects(
+      reader()('cp-1', KUBEADM_LOG, {maxBytes: 1000}),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message === `node/cp-1:${KUBEADM_LOG} is ${log.length} bytes, more than the 1000 expected`,
+    )
+    await assert.rejects(
+      reader('kubelet')('cp-1', '/etc/kubernetes/audit-policy.yaml'),
+      (error: unknown) => error instanceof UserError && /outside \/var\/log/.test(error.message),
+    )
   })
 })

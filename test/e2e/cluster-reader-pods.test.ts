@@ -30,7 +30,8 @@ describe('reader pods', () => {
   let run: TestRun
   const content = Buffer.from(Array.from({length: 3000}, (_, i) => `{"line":${i}}\n`).join(''))
   const settings = {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600}
-  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) => new ReaderPods(kc, {...settings, ...overrides}, run)
+  const pods = (overrides: Partial<typeof settings & {startTimeoutMs: number}> = {}) =>
+    new ReaderPods(kc, {...settings, ...overrides}, run)
   /** Reader pods as the CLI makes them with --request-timeout: the kubeconfig carries the limit. */
   const timedPods = async (requestTimeoutMs: number) =>
     new ReaderPods(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs}), settings, run)
@@ -65,7 +66,9 @@ describe('reader pods', () => {
     assert.equal(spec?.spec?.activeDeadlineSeconds, 600)
     assert.deepEqual(spec?.spec?.tolerations, [{operator: 'Exists'}])
     assert.deepEqual(spec?.spec?.volumes, [{name: 'host-0', hostPath: {path: dir, type: 'Directory'}}])
-    assert.deepEqual(spec?.spec?.containers[0]?.volumeMounts, [{name: 'host-0', mountPath: `/host${dir}`, readOnly: true}])
+    assert.deepEqual(spec?.spec?.containers[0]?.volumeMounts, [
+      {name: 'host-0', mountPath: `/host${dir}`, readOnly: true},
+    ])
     assert.equal(spec?.spec?.containers[0]?.image, 'busybox:1.37')
 
     const source = new ReaderPodFileSource(pod, `${dir}/audit.log`)
@@ -100,8 +103,15 @@ describe('reader pods', () => {
       const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
       fake.exec.cutStdout = {afterBytes: 1000}
       const read: Buffer[] = []
-      await assert.rejects((async () => { for await (const chunk of source.read()) read.push(chunk) })(), (error: unknown) => error instanceof UserError
-        && error.message === `reading ${dir}/audit.log on node cp-1 was cut short: the exec stream closed without the command's exit status`)
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of source.read()) read.push(chunk)
+        })(),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message ===
+            `reading ${dir}/audit.log on node cp-1 was cut short: the exec stream closed without the command's exit status`,
+      )
       assert.deepEqual(Buffer.concat(read), content.subarray(0, 1000))
       // A command whose output ends before the cut still ends with its status.
       assert.deepEqual(await readAll(source, {start: 0, end: 10}), content.subarray(0, 10))
@@ -112,8 +122,12 @@ describe('reader pods', () => {
   it('reports a missing file with the command and its exit status', async () => {
     const readers = pods()
     const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/nope.log`)
-    await assert.rejects(source.size(), (error: unknown) => error instanceof UserError
-      && /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message))
+    await assert.rejects(
+      source.size(),
+      (error: unknown) =>
+        error instanceof UserError &&
+        /^stat failed on node cp-1 \(exit 1\): .*No such file or directory/.test(error.message),
+    )
     await readers.close()
   })
 
@@ -130,8 +144,12 @@ describe('reader pods', () => {
 
   it('reports at once that none of the directories exists on the node', async () => {
     const readers = pods()
-    await assert.rejects(readers.open('cp-1', ['/var/log/calico/audit']), (error: unknown) => error instanceof NoSuchHostDirectory
-      && error.message === 'no such directory on node cp-1: /var/log/calico/audit')
+    await assert.rejects(
+      readers.open('cp-1', ['/var/log/calico/audit']),
+      (error: unknown) =>
+        error instanceof NoSuchHostDirectory &&
+        error.message === 'no such directory on node cp-1: /var/log/calico/audit',
+    )
     await readers.close()
     assert.deepEqual(await listPods(), [])
   })
@@ -139,28 +157,60 @@ describe('reader pods', () => {
   it('waits for the pod as before when it may not list events', async () => {
     fake.fail({method: 'GET', path: /\/events$/, code: 403})
     const readers = pods({startTimeoutMs: 500})
-    await assert.rejects(readers.open('cp-1', ['/var/log/calico/audit']), (error: unknown) => error instanceof UserError
-      && /did not start within 1s \(phase Pending\)$/.test(error.message))
+    await assert.rejects(
+      readers.open('cp-1', ['/var/log/calico/audit']),
+      (error: unknown) =>
+        error instanceof UserError && /did not start within 1s \(phase Pending\)$/.test(error.message),
+    )
     await readers.close()
     assert.deepEqual(await listPods(), [])
   })
 
   const failures: Array<[string, () => void, Partial<typeof settings & {startTimeoutMs: number}>, RegExp]> = [
-    ['an image the node cannot pull', () => { fake.pods.startup = 'image-pull-error' }, {},
-      /^node cp-1 cannot pull the reader image "busybox:1.37" \(ImagePullBackOff\)$/],
-    ['a pod that never starts', () => { fake.pods.startup = 'pending' }, {startTimeoutMs: 300},
-      /^the reader pod kube-system\/kubectl-audit-reader-\w+ on node cp-1 did not start within 0s \(phase Pending\)$/],
-    ['Pod Security admission', () => fake.fail({method: 'POST', path: /\/pods$/, code: 403,
-      message: 'pods "kubectl-audit-reader-x" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "host-0")'}), {},
-    /^Pod Security admission refused the reader pod in namespace "kube-system": violates PodSecurity "baseline:latest": hostPath volumes \(volume "host-0"\)$/],
-    ['no permission to create pods', () => fake.fail({method: 'POST', path: /\/pods$/, code: 403}), {},
-      /^permission denied: "create pods" in namespace "kube-system" is needed to start a reader pod on node cp-1$/],
+    [
+      'an image the node cannot pull',
+      () => {
+        fake.pods.startup = 'image-pull-error'
+      },
+      {},
+      /^node cp-1 cannot pull the reader image "busybox:1.37" \(ImagePullBackOff\)$/,
+    ],
+    [
+      'a pod that never starts',
+      () => {
+        fake.pods.startup = 'pending'
+      },
+      {startTimeoutMs: 300},
+      /^the reader pod kube-system\/kubectl-audit-reader-\w+ on node cp-1 did not start within 0s \(phase Pending\)$/,
+    ],
+    [
+      'Pod Security admission',
+      () =>
+        fake.fail({
+          method: 'POST',
+          path: /\/pods$/,
+          code: 403,
+          message:
+            'pods "kubectl-audit-reader-x" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "host-0")',
+        }),
+      {},
+      /^Pod Security admission refused the reader pod in namespace "kube-system": violates PodSecurity "baseline:latest": hostPath volumes \(volume "host-0"\)$/,
+    ],
+    [
+      'no permission to create pods',
+      () => fake.fail({method: 'POST', path: /\/pods$/, code: 403}),
+      {},
+      /^permission denied: "create pods" in namespace "kube-system" is needed to start a reader pod on node cp-1$/,
+    ],
   ]
   for (const [what, arrange, overrides, message] of failures) {
     it(`reports ${what} in one line and leaves no pod behind`, async () => {
       arrange()
       const readers = pods(overrides)
-      await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && message.test(error.message))
+      await assert.rejects(
+        readers.open('cp-1', [dir]),
+        (error: unknown) => error instanceof UserError && message.test(error.message),
+      )
       await readers.close()
       assert.deepEqual(await listPods(), [])
     })
@@ -174,7 +224,10 @@ describe('reader pods', () => {
     await readers.close()
     const creates = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length
     const createdBeforeClose = creates()
-    await assert.rejects(opening, (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    await assert.rejects(
+      opening,
+      (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled',
+    )
     assert.equal(creates(), createdBeforeClose, 'a pod was created after close() returned')
     assert.deepEqual(await listPods(), [])
   })
@@ -188,10 +241,16 @@ describe('reader pods', () => {
       if (!closing && requests.some((r) => r.method === 'POST' && r.path.endsWith('/pods'))) closing = readers.close()
       return record(...requests)
     }
-    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    await assert.rejects(
+      readers.open('cp-1', [dir]),
+      (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled',
+    )
     assert.ok(closing)
     await closing
-    assert.ok(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes('/pods/kubectl-audit-reader-')), 'close() returned before the pod was deleted')
+    assert.ok(
+      fake.requests.some((r) => r.method === 'DELETE' && r.path.includes('/pods/kubectl-audit-reader-')),
+      'close() returned before the pod was deleted',
+    )
     assert.deepEqual(await listPods(), [])
   })
 
@@ -203,7 +262,9 @@ describe('reader pods', () => {
     fake.exec.chunkDelayMs = 200
     const source = new ReaderPodFileSource(await pods().open('cp-1', [dir]), `${dir}/big.log`)
     const read: Buffer[] = []
-    const reading = (async () => { for await (const chunk of source.read()) read.push(chunk) })()
+    const reading = (async () => {
+      for await (const chunk of source.read()) read.push(chunk)
+    })()
     reading.catch(() => {})
     while (read.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
     await run.interrupt()
@@ -215,7 +276,10 @@ describe('reader pods', () => {
   it('starts no pod once the run is interrupted', async () => {
     const readers = pods()
     await run.interrupt()
-    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    await assert.rejects(
+      readers.open('cp-1', [dir]),
+      (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled',
+    )
     assert.ok(!fake.requests.some((r) => r.method === 'POST'))
   })
 
@@ -226,28 +290,49 @@ describe('reader pods', () => {
     opening.catch(() => {})
     while ((await listPods()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
     await run.interrupt()
-    await assert.rejects(opening, (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled')
+    await assert.rejects(
+      opening,
+      (error: unknown) => error instanceof UserError && error.message === 'reading was cancelled',
+    )
     assert.deepEqual(await listPods(), [])
-    assert.ok(fake.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/kube-system/pods' && r.query.includes('kubectl-audit.io%2Frun%3D')))
+    assert.ok(
+      fake.requests.some(
+        (r) =>
+          r.method === 'GET' &&
+          r.path === '/api/v1/namespaces/kube-system/pods' &&
+          r.query.includes('kubectl-audit.io%2Frun%3D'),
+      ),
+    )
     assert.deepEqual(run.warnings, [])
   })
 
   it('gives up on a DELETE that is never answered, aborting it, and says how long the pod has', async () => {
-    const limited = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: {firstByteMs: 300}})
+    const limited = await loadKubeConfig({
+      kubeconfig: fake.kubeconfigPath,
+      requestTimeoutMs: 0,
+      limits: {firstByteMs: 300},
+    })
     const readers = new ReaderPods(limited, settings, run)
     const pod = await readers.open('cp-1', [dir])
     fake.stall({method: 'DELETE', path: /\/pods\//})
     await readers.close()
-    assert.deepEqual(run.warnings, [`could not delete reader pod kube-system/${pod.name} (the API server at ${fake.url} accepted the connection but sent no answer `
-      + `within 300ms when asked to delete reader pod ${pod.name}); it ends by itself within 600s`])
+    assert.deepEqual(run.warnings, [
+      `could not delete reader pod kube-system/${pod.name} (the API server at ${fake.url} accepted the connection but sent no answer ` +
+        `within 300ms when asked to delete reader pod ${pod.name}); it ends by itself within 600s`,
+    ])
   })
 
   // --request-timeout gave up on the create, but the pod exists: its generated name was never seen.
   it('deletes a pod whose create timed out but landed', async () => {
     fake.pods.createAnswerDelayMs = 3000
     const readers = await timedPods(300)
-    await assert.rejects(readers.open('cp-1', [dir]), (error: unknown) => error instanceof UserError
-      && error.message === `the API server at ${fake.url} did not answer within --request-timeout 300ms when asked to start a reader pod on node cp-1`)
+    await assert.rejects(
+      readers.open('cp-1', [dir]),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message ===
+          `the API server at ${fake.url} did not answer within --request-timeout 300ms when asked to start a reader pod on node cp-1`,
+    )
     assert.equal((await listPods()).length, 1, 'the create landed')
     await readers.close()
     assert.deepEqual(await listPods(), [])
@@ -259,9 +344,14 @@ describe('reader pods', () => {
     const readers = await timedPods(300)
     await assert.rejects(readers.open('cp-1', [dir]), UserError)
     await readers.close()
-    assert.deepEqual(run.warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')), ['permission denied: "list pods" in namespace "kube-system" is needed to '
-      + 'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: '
-      + 'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID'])
+    assert.deepEqual(
+      run.warnings.map((w) => w.replace(/run=[0-9a-f]{12}$/, 'run=ID')),
+      [
+        'permission denied: "list pods" in namespace "kube-system" is needed to ' +
+          'look for a reader pod whose create went unanswered; if there is one, it ends by itself within 600s, or remove it with: ' +
+          'kubectl delete pod -n kube-system -l kubectl-audit.io/run=ID',
+      ],
+    )
   })
 
   it('gives up on an exec the API server never answers at the request timeout', async () => {
@@ -269,8 +359,13 @@ describe('reader pods', () => {
     const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
     fake.stall({path: /\/exec$/})
     // The socket must open within connecting's limit (capped by the request timeout) and the answer's.
-    await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
-      && error.message === `the API server at ${fake.url} accepted the connection but sent no answer within 1s when asked to run cat in the reader pod on node cp-1`)
+    await assert.rejects(
+      readAll(source),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message ===
+          `the API server at ${fake.url} accepted the connection but sent no answer within 1s when asked to run cat in the reader pod on node cp-1`,
+    )
     await readers.close()
     assert.deepEqual(await listPods(), [])
   })
@@ -279,22 +374,45 @@ describe('reader pods', () => {
     fake.fail({method: 'GET', path: /\/exec$/, code: 403})
     const readers = pods()
     const source = new ReaderPodFileSource(await readers.open('cp-1', [dir]), `${dir}/audit.log`)
-    await assert.rejects(readAll(source), (error: unknown) => error instanceof UserError
-      && error.message === `permission denied: "get,create pods/exec" in namespace "kube-system" is needed to run cat in the reader pod on node cp-1`)
+    await assert.rejects(
+      readAll(source),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message ===
+          `permission denied: "get,create pods/exec" in namespace "kube-system" is needed to run cat in the reader pod on node cp-1`,
+    )
     await readers.close()
   })
 
   it('warns about reader pods left by an earlier run', async () => {
-    fake.add({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kubectl-audit-reader-old', namespace: 'kube-system', labels: {'app.kubernetes.io/managed-by': 'kubectl-audit'}}})
+    fake.add({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'kubectl-audit-reader-old',
+        namespace: 'kube-system',
+        labels: {'app.kubernetes.io/managed-by': 'kubectl-audit'},
+      },
+    })
     await pods().warnAboutLeftovers()
-    assert.deepEqual(run.warnings, ['1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); '
-      + 'remove them with: kubectl delete pod -n kube-system -l app.kubernetes.io/managed-by=kubectl-audit'])
+    assert.deepEqual(run.warnings, [
+      '1 reader pod(s) from an earlier run are still in namespace kube-system (kubectl-audit-reader-old); ' +
+        'remove them with: kubectl delete pod -n kube-system -l app.kubernetes.io/managed-by=kubectl-audit',
+    ])
   })
 
   it('builds read commands that pass the path as an argument', () => {
     assert.deepEqual(readCommand('/host/a.log'), ['cat', '/host/a.log'])
     assert.deepEqual(readCommand('/host/a.log', {start: 10}), ['tail', '-c', '+11', '/host/a.log'])
     assert.deepEqual(readCommand('/host/a.log', {start: 0, end: 5}), ['head', '-c', '5', '/host/a.log'])
-    assert.deepEqual(readCommand("/host/it's.log", {start: 3, end: 5}), ['sh', '-c', 'tail -c +"$1" "$3" | head -c "$2"', 'sh', '4', '2', "/host/it's.log"])
+    assert.deepEqual(readCommand("/host/it's.log", {start: 3, end: 5}), [
+      'sh',
+      '-c',
+      'tail -c +"$1" "$3" | head -c "$2"',
+      'sh',
+      '4',
+      '2',
+      "/host/it's.log",
+    ])
   })
 })

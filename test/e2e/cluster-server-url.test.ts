@@ -34,7 +34,9 @@ describe('policies through a server URL with a path prefix, plain HTTP, or a pro
     root = mkdtempSync(join(tmpdir(), 'node-cp-1-'))
     writeOnNode(root, KUBEADM_LOG, joinLines(exampleLines()))
     writeOnNode(root, RKE2_LOG, joinLines(exampleLines()))
-    fake = await startFakeApiserver({nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}]})
+    fake = await startFakeApiserver({
+      nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
+    })
   })
   afterEach(async () => {
     await front?.close()
@@ -46,18 +48,39 @@ describe('policies through a server URL with a path prefix, plain HTTP, or a pro
   /** The kubelet path (a /var/log file) and the reader-pod path (an RKE2 file), through `kubeconfig`. */
   async function readsBothWays(kubeconfig: string): Promise<void> {
     for (const logPath of [KUBEADM_LOG, RKE2_LOG]) {
-      const result = await runCli(['policies', '--kubeconfig', kubeconfig, '--node', 'cp-1', '--log-path', logPath, '--since', 'all', '-o', 'json'])
+      const result = await runCli([
+        'policies',
+        '--kubeconfig',
+        kubeconfig,
+        '--node',
+        'cp-1',
+        '--log-path',
+        logPath,
+        '--since',
+        'all',
+        '-o',
+        'json',
+      ])
       assert.equal(result.code, 0, result.stderr)
       assert.deepEqual(withoutSource(JSON.parse(result.stdout) as PolicyChangeReport), expected, logPath)
     }
-    assert.ok(fake.requests.some((r) => r.path === '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'), 'read through the kubelet')
-    assert.ok(fake.requests.some((r) => r.path.endsWith('/exec')), 'read through a reader pod')
+    assert.ok(
+      fake.requests.some((r) => r.path === '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'),
+      'read through the kubelet',
+    )
+    assert.ok(
+      fake.requests.some((r) => r.path.endsWith('/exec')),
+      'read through a reader pod',
+    )
   }
 
   it('keeps the path prefix of the server URL (Rancher, HTTPS)', async () => {
     front = await startReverseProxy(fake, {prefix: '/k8s/clusters/c-1', protocol: 'https'})
     await readsBothWays(fake.writeKubeconfig({server: front.url}))
-    assert.ok(front.seen.includes('GET /k8s/clusters/c-1/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'), front.seen.join('\n'))
+    assert.ok(
+      front.seen.includes('GET /k8s/clusters/c-1/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/'),
+      front.seen.join('\n'),
+    )
   })
 
   it('speaks plain HTTP to `kubectl proxy`, which adds the credentials', async () => {
@@ -74,14 +97,27 @@ describe('policies through a server URL with a path prefix, plain HTTP, or a pro
 
   it('reads a pod log under the path prefix', async () => {
     front = await startReverseProxy(fake, {prefix: '/k8s/clusters/c-1', protocol: 'https'})
-    fake.add({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kube-apiserver-cp-1', namespace: 'kube-system'},
-      spec: {nodeName: 'cp-1', containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.35.0'}]}})
+    fake.add({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'kube-apiserver-cp-1', namespace: 'kube-system'},
+      spec: {nodeName: 'cp-1', containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.35.0'}]},
+    })
     const file = join(root, 'container.log')
     const lines = exampleLines().slice(0, 5)
-    writeFileSync(file, criLog(lines.map((text, i) => ({timeMs: Date.parse('2026-11-24T10:00:00Z') + i, stream: 'stdout' as const, text}))))
+    writeFileSync(
+      file,
+      criLog(
+        lines.map((text, i) => ({timeMs: Date.parse('2026-11-24T10:00:00Z') + i, stream: 'stdout' as const, text})),
+      ),
+    )
     fake.podLogs[podLogKey('kube-system', 'kube-apiserver-cp-1', 'kube-apiserver')] = file
     const kc = await loadKubeConfig({kubeconfig: fake.writeKubeconfig({server: front.url}), requestTimeoutMs: 0})
-    const source = new PodLogSource(new ApiHttp(kc), {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'}, null)
+    const source = new PodLogSource(
+      new ApiHttp(kc),
+      {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'},
+      null,
+    )
     const chunks: Buffer[] = []
     for await (const chunk of source.read()) chunks.push(chunk)
     assert.equal(Buffer.concat(chunks).toString(), joinLines(lines))

@@ -54,7 +54,9 @@ describe('servers that stall', function () {
     root = mkdtempSync(join(tmpdir(), 'stalls-'))
     log = Buffer.from(joinLines(exampleLines()))
     writeOnNode(root, KUBEADM_LOG, log)
-    fake = await startFakeApiserver({nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}]})
+    fake = await startFakeApiserver({
+      nodes: [{name: 'cp-1', root, labels: {'node-role.kubernetes.io/control-plane': ''}}],
+    })
   })
   afterEach(async () => {
     await fake.close()
@@ -64,25 +66,48 @@ describe('servers that stall', function () {
   })
 
   const limitedKc = (server?: string): Promise<KubeConfig> =>
-    loadKubeConfig({kubeconfig: server ? fake.writeKubeconfig({server}) : fake.kubeconfigPath, requestTimeoutMs: 0, limits: LIMITS})
+    loadKubeConfig({
+      kubeconfig: server ? fake.writeKubeconfig({server}) : fake.kubeconfigPath,
+      requestTimeoutMs: 0,
+      limits: LIMITS,
+    })
   const clusterOptions = (overrides: Partial<ClusterReadOptions> = {}): ClusterReadOptions => ({
-    kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: LIMITS, nodes: ['cp-1'], logPath: KUBEADM_LOG, via: 'kubelet',
-    image: 'busybox:1.37', podNamespace: 'kube-system', podTimeoutSeconds: 600, ...overrides,
+    kubeconfig: fake.kubeconfigPath,
+    requestTimeoutMs: 0,
+    limits: LIMITS,
+    nodes: ['cp-1'],
+    logPath: KUBEADM_LOG,
+    via: 'kubelet',
+    image: 'busybox:1.37',
+    podNamespace: 'kube-system',
+    podTimeoutSeconds: 600,
+    ...overrides,
   })
 
   describe('with --request-timeout 0, each wait has its own limit', () => {
     it('an API server that accepts and never answers', async () => {
       fake.stall({path: /^\/(api|apis|version)(\/|$)/})
-      await assert.rejects(openClusterSources(clusterOptions(), testRun()), (error: unknown) => error instanceof UserError
-        && error.message.startsWith(`the API server at ${fake.url} accepted the connection but sent no answer within 300ms when asked to `)
-        && /--request-timeout/.test(error.hint ?? ''))
+      await assert.rejects(
+        openClusterSources(clusterOptions(), testRun()),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message.startsWith(
+            `the API server at ${fake.url} accepted the connection but sent no answer within 300ms when asked to `,
+          ) &&
+          /--request-timeout/.test(error.hint ?? ''),
+      )
     })
 
     it('a kubelet that never sends its headers', async () => {
       fake.stall({path: /\/proxy\/logs\//})
-      await assert.rejects(openClusterSources(clusterOptions(), testRun()), (error: unknown) => error instanceof UserError
-        && error.message === `no audit log could be read from the cluster: node cp-1: the kubelet on node cp-1 sent no answer within 300ms for ${KUBEADM_DIR} `
-          + `(asked through the API server at ${fake.url})`)
+      await assert.rejects(
+        openClusterSources(clusterOptions(), testRun()),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message ===
+            `no audit log could be read from the cluster: node cp-1: the kubelet on node cp-1 sent no answer within 300ms for ${KUBEADM_DIR} ` +
+              `(asked through the API server at ${fake.url})`,
+      )
     })
 
     it('a kubelet body that stops mid-way: what came is kept, and the source says why it ends', async () => {
@@ -98,7 +123,11 @@ describe('servers that stall', function () {
 
     it('a pods/log stream that sends its headers and then nothing', async () => {
       fake.stall({path: /\/pods\/[^/]+\/log$/, after: 'headers'})
-      const source = new PodLogSource(new ApiHttp(await limitedKc()), {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'}, null)
+      const source = new PodLogSource(
+        new ApiHttp(await limitedKc()),
+        {node: 'cp-1', namespace: 'kube-system', pod: 'kube-apiserver-cp-1', container: 'kube-apiserver'},
+        null,
+      )
       const {bytes, error} = await readAll(source)
       assert.equal(bytes.length, 0)
       assert.ok(error instanceof UserError)
@@ -107,37 +136,60 @@ describe('servers that stall', function () {
 
     it('an exec stream that stops sending, and an exec that never opens', async () => {
       const run = testRun()
-      const readers = new ReaderPods(await limitedKc(), {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600}, run)
+      const readers = new ReaderPods(
+        await limitedKc(),
+        {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600},
+        run,
+      )
       const source = new ReaderPodFileSource(await readers.open('cp-1', ['/var/log/kubernetes/audit']), KUBEADM_LOG)
       fake.exec.cutStdout = {afterBytes: 1000, stall: true}
       const {bytes, error} = await readAll(source)
       assert.deepEqual(bytes, log.subarray(0, 1000))
       assert.ok(error instanceof UserError)
-      assert.equal(error.message, `reading ${KUBEADM_LOG} on node cp-1 stalled: the reader pod on node cp-1 sent nothing for 300ms`)
+      assert.equal(
+        error.message,
+        `reading ${KUBEADM_LOG} on node cp-1 stalled: the reader pod on node cp-1 sent nothing for 300ms`,
+      )
 
       fake.exec.cutStdout = null
       fake.stall({path: /\/exec$/})
       const never = await readAll(source)
       assert.ok(never.error instanceof UserError)
       // Opening is connecting and the upgrade's answer: both limits.
-      assert.equal(never.error.message, `the API server at ${fake.url} accepted the connection but sent no answer within 600ms when asked to run cat in the reader pod on node cp-1`)
+      assert.equal(
+        never.error.message,
+        `the API server at ${fake.url} accepted the connection but sent no answer within 600ms when asked to run cat in the reader pod on node cp-1`,
+      )
       await readers.close()
       assert.deepEqual(run.warnings, [])
     })
 
     it('a listener that accepts and never reads (plain HTTP): the answer that never starts', async () => {
-      const listener = hole = await startBlackHole()
-      await assert.rejects(openClusterSources(clusterOptions({kubeconfig: fake.writeKubeconfig({server: `http://${listener.address}`})}), testRun()),
-        (error: unknown) => error instanceof UserError
-          && error.message.startsWith(`the API server at http://${listener.address} accepted the connection but sent no answer within 300ms when asked to `))
+      const listener = (hole = await startBlackHole())
+      await assert.rejects(
+        openClusterSources(
+          clusterOptions({kubeconfig: fake.writeKubeconfig({server: `http://${listener.address}`})}),
+          testRun(),
+        ),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message.startsWith(
+            `the API server at http://${listener.address} accepted the connection but sent no answer within 300ms when asked to `,
+          ),
+      )
       assert.ok(listener.accepted() > 0)
     })
 
     it('a listener that accepts and never reads (HTTPS): no TLS answer is no connection', async () => {
-      const listener = hole = await startBlackHole()
+      const listener = (hole = await startBlackHole())
       const http = new ApiHttp(await limitedKc(`https://${listener.address}`))
-      await assert.rejects(listKubeletDirectory(http, 'cp-1', KUBEADM_DIR), (error: unknown) => error instanceof UserError
-        && error.message === `could not connect to the API server at https://${listener.address} within 300ms (to read node/cp-1:${KUBEADM_DIR} through the kubelet)`)
+      await assert.rejects(
+        listKubeletDirectory(http, 'cp-1', KUBEADM_DIR),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message ===
+            `could not connect to the API server at https://${listener.address} within 300ms (to read node/cp-1:${KUBEADM_DIR} through the kubelet)`,
+      )
     })
   })
 
@@ -151,7 +203,11 @@ describe('servers that stall', function () {
 
     it('retries a create (503), sending its body again', async () => {
       fake.fail({method: 'POST', path: /\/pods$/, code: 503, retryAfter: '0', times: 1})
-      const readers = new ReaderPods(await limitedKc(), {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600}, testRun())
+      const readers = new ReaderPods(
+        await limitedKc(),
+        {image: 'busybox:1.37', namespace: 'kube-system', timeoutSeconds: 600},
+        testRun(),
+      )
       const pod = await readers.open('cp-1', ['/var/log/kubernetes/audit'])
       assert.equal(pod.node, 'cp-1')
       assert.equal(fake.requests.filter((r) => r.method === 'POST').length, 2)
@@ -167,11 +223,21 @@ describe('servers that stall', function () {
     })
 
     it('gives up after 3 retries with one line', async () => {
-      fake.fail({path: /\/proxy\/logs\//, code: 429, retryAfter: '0', message: 'too many requests, please try again later'})
-      await assert.rejects(openClusterSources(clusterOptions(), testRun()), (error: unknown) => error instanceof UserError
-        && error.message === `no audit log could be read from the cluster: node cp-1: the API server at ${fake.url} is throttling requests `
-          + `(429 Too Many Requests, still after 3 retries as it asked) when asked to read node/cp-1:${KUBEADM_DIR} through the kubelet: too many requests, please try again later`
-        && /API Priority and Fairness/.test(error.hint ?? ''))
+      fake.fail({
+        path: /\/proxy\/logs\//,
+        code: 429,
+        retryAfter: '0',
+        message: 'too many requests, please try again later',
+      })
+      await assert.rejects(
+        openClusterSources(clusterOptions(), testRun()),
+        (error: unknown) =>
+          error instanceof UserError &&
+          error.message ===
+            `no audit log could be read from the cluster: node cp-1: the API server at ${fake.url} is throttling requests ` +
+              `(429 Too Many Requests, still after 3 retries as it asked) when asked to read node/cp-1:${KUBEADM_DIR} through the kubelet: too many requests, please try again later` &&
+          /API Priority and Fairness/.test(error.hint ?? ''),
+      )
       assert.equal(fake.requests.filter((r) => r.path.includes('/proxy/logs/')).length, 4)
     })
 
@@ -184,17 +250,38 @@ describe('servers that stall', function () {
   })
 
   describe('through the CLI', () => {
-    const policies = (args: string[]) => runCli(['policies', '--kubeconfig', fake.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--since', 'all', '-o', 'json', ...args])
+    const policies = (args: string[]) =>
+      runCli([
+        'policies',
+        '--kubeconfig',
+        fake.kubeconfigPath,
+        '--node',
+        'cp-1',
+        '--log-path',
+        KUBEADM_LOG,
+        '--since',
+        'all',
+        '-o',
+        'json',
+        ...args,
+      ])
 
     it('a source that stops mid-way is "could not read it all": the report, a warning, exit 3', async () => {
       // A log long enough for events to be read before the stall, however reading gathers its chunks.
       const lines = exampleLines()
-      const long = Buffer.from(joinLines(Array.from({length: Math.ceil(4 * 1024 * 1024 / log.length)}, () => lines).flat()))
+      const long = Buffer.from(
+        joinLines(Array.from({length: Math.ceil((4 * 1024 * 1024) / log.length)}, () => lines).flat()),
+      )
       writeOnNode(root, KUBEADM_LOG, long)
       fake.stall({path: /\/audit\.log$/, after: {bodyBytes: long.indexOf('\n', 3 * 1024 * 1024) + 1}})
       const result = await policies(['--via', 'kubelet', '--request-timeout', '1s'])
       assert.equal(result.code, 3, result.stderr)
-      assert.match(result.stderr, new RegExp(`^warning: node/cp-1:${KUBEADM_LOG}: the kubelet on node cp-1 stopped sending: nothing for 1s, after [0-9.]+ MiB read; the rest of this source is missing\n`))
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^warning: node/cp-1:${KUBEADM_LOG}: the kubelet on node cp-1 stopped sending: nothing for 1s, after [0-9.]+ MiB read; the rest of this source is missing\n`,
+        ),
+      )
       const report = JSON.parse(result.stdout) as PolicyChangeReport & {sources: Array<{complete: boolean}>}
       assert.equal(report.sources[0]?.complete, false)
     })
@@ -202,16 +289,39 @@ describe('servers that stall', function () {
     const podNames = async () => {
       const k8s = await import('@kubernetes/client-node')
       const kc = await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0})
-      return (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({namespace: 'kube-system'})).items.map((p) => p.metadata!.name!)
+      return (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({namespace: 'kube-system'})).items.map(
+        (p) => p.metadata!.name!,
+      )
     }
 
-    for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [signal, exitCode] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       it(`ends on ${signal} while a reader pod's create is unanswered (exit ${exitCode}), and deletes the pod it made`, async () => {
         fake.pods.createAnswerDelayMs = 'never'
-        const child = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', fake.kubeconfigPath, '--node', 'cp-1', '--log-path', KUBEADM_LOG, '--via', 'pod', '--since', 'all'],
-          {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+        const child = spawn(
+          process.execPath,
+          [
+            RUN,
+            'policies',
+            '--kubeconfig',
+            fake.kubeconfigPath,
+            '--node',
+            'cp-1',
+            '--log-path',
+            KUBEADM_LOG,
+            '--via',
+            'pod',
+            '--since',
+            'all',
+          ],
+          {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']},
+        )
         let stderr = ''
-        child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString()
+        })
         const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
         while ((await podNames()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
         child.kill(signal)
@@ -221,12 +331,17 @@ describe('servers that stall', function () {
     }
 
     // The DELETE is aborted at the first-byte limit (30s): the process does not outlive it.
-    it('exits once the report is out when a reader pod\'s DELETE is never answered, with the warning', async () => {
+    it("exits once the report is out when a reader pod's DELETE is never answered, with the warning", async () => {
       fake.stall({method: 'DELETE', path: /\/pods\//})
       const result = await policies(['--via', 'pod'])
       assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stderr, new RegExp(`^warning: could not delete reader pod kube-system/kubectl-audit-reader-\\w+ \\(the API server at ${fake.url} accepted the connection `
-        + 'but sent no answer within 30s when asked to delete reader pod kubectl-audit-reader-\\w+\\); it ends by itself within 600s\n$'))
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^warning: could not delete reader pod kube-system/kubectl-audit-reader-\\w+ \\(the API server at ${fake.url} accepted the connection ` +
+            'but sent no answer within 30s when asked to delete reader pod kubectl-audit-reader-\\w+\\); it ends by itself within 600s\n$',
+        ),
+      )
       assert.ok((JSON.parse(result.stdout) as PolicyChangeReport).changes.length > 0)
     })
 
@@ -234,15 +349,23 @@ describe('servers that stall', function () {
       const server = fake.url.replace('https:', 'http:')
       const result = await runCli(['policies', '--kubeconfig', fake.writeKubeconfig({server}), '--since', 'all'])
       assert.equal(result.code, 2)
-      assert.equal(result.stderr, `error: the API server at ${server} speaks HTTPS, not plain HTTP\nhint: write the address with https://: ${fake.url}\n`)
+      assert.equal(
+        result.stderr,
+        `error: the API server at ${server} speaks HTTPS, not plain HTTP\nhint: write the address with https://: ${fake.url}\n`,
+      )
     })
 
     it('a listener that accepts and never reads (HTTPS), with the default limits: no connection within 10s', async () => {
-      const listener = hole = await startBlackHole()
+      const listener = (hole = await startBlackHole())
       const kubeconfig = fake.writeKubeconfig({server: `https://${listener.address}`})
       const result = await runCli(['policies', '--kubeconfig', kubeconfig, '--since', 'all'])
       assert.equal(result.code, 2)
-      assert.match(result.stderr, new RegExp(`^error: could not connect to the API server at https://${listener.address} within 10s \\(to .+\\)\nhint: check the server address, your network and VPN`))
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^error: could not connect to the API server at https://${listener.address} within 10s \\(to .+\\)\nhint: check the server address, your network and VPN`,
+        ),
+      )
     })
   })
 })
@@ -263,7 +386,9 @@ describe('stall rules of the fake apiserver', () => {
 
   it('stalls only as many requests as `times` says', async () => {
     fake.stall({path: /\/proxy\/logs\/a\.log$/, after: {bodyBytes: 10}, times: 1})
-    const http = new ApiHttp(await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: LIMITS}))
+    const http = new ApiHttp(
+      await loadKubeConfig({kubeconfig: fake.kubeconfigPath, requestTimeoutMs: 0, limits: LIMITS}),
+    )
     const first = await http.get('/api/v1/nodes/cp-1/proxy/logs/a.log', {})
     await assert.rejects(readText(first, 100_000), /nothing sent for 300ms/)
     const second = await http.get('/api/v1/nodes/cp-1/proxy/logs/a.log', {})

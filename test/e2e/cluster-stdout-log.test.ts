@@ -10,7 +10,15 @@ import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {openClusterSources} from '../../src/sources/cluster.js'
 import {kubeadmApiserverPod} from '../support/apiserver-pods.js'
 import {runCli} from '../support/cli.js'
-import {exampleLines, joinLines, KUBEADM_LOG, recentLog, splitByRequest, stageTimeOf, writeOnNode} from '../support/cluster-logs.js'
+import {
+  exampleLines,
+  joinLines,
+  KUBEADM_LOG,
+  recentLog,
+  splitByRequest,
+  stageTimeOf,
+  writeOnNode,
+} from '../support/cluster-logs.js'
 import {apiserverStderrNoise, CRI_MAX_LINE_BYTES, criLog, klogLine, type OutputLine} from '../support/container-logs.js'
 import {auditLine} from '../support/events.js'
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from '../support/fake-apiserver/index.js'
@@ -27,7 +35,11 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     dirs.push(dir)
     return dir
   }
-  const node = (name: string): FakeNode => ({name, root: tempDir(`node-${name}-`), labels: {'node-role.kubernetes.io/control-plane': ''}})
+  const node = (name: string): FakeNode => ({
+    name,
+    root: tempDir(`node-${name}-`),
+    labels: {'node-role.kubernetes.io/control-plane': ''},
+  })
 
   /** A cluster whose apiserver on each node writes to stdout; `stdout[i]` is what node i's log holds. */
   const startWithStdout = async (stdout: Buffer[]) => {
@@ -39,10 +51,15 @@ describe('policies from an apiserver that writes audit events to stdout', functi
       writeFileSync(file, log)
       podLogs[podLogKey('kube-system', `kube-apiserver-cp-${i + 1}`, 'kube-apiserver')] = file
     })
-    fake = await startFakeApiserver({nodes, podLogs, objects: nodes.map((n) => kubeadmApiserverPod(n.name, {auditLogPath: '-'}))})
+    fake = await startFakeApiserver({
+      nodes,
+      podLogs,
+      objects: nodes.map((n) => kubeadmApiserverPod(n.name, {auditLogPath: '-'})),
+    })
     return fake
   }
-  const policies = (f: FakeApiserver, args: string[]) => runCli(['policies', '--kubeconfig', f.kubeconfigPath, '-o', 'json', ...args])
+  const policies = (f: FakeApiserver, args: string[]) =>
+    runCli(['policies', '--kubeconfig', f.kubeconfigPath, '-o', 'json', ...args])
   const fromFile = async (lines: readonly string[], extra: string[] = ['--since', 'all']) => {
     const file = join(tempDir('copy-'), 'audit.log')
     writeFileSync(file, joinLines(lines))
@@ -67,16 +84,27 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const expected = await fromFile(lines)
     assert.deepEqual(withoutSource(got), withoutSource(expected))
     assert.equal(got.changes.length, 33)
-    assert.ok(got.changes.some((c) => c.name === 'default.allow-everything-long'), 'the event split into partial records is read')
+    assert.ok(
+      got.changes.some((c) => c.name === 'default.allow-everything-long'),
+      'the event split into partial records is read',
+    )
     assert.ok(got.changes.every((c) => c.source === 'pod/kube-system/kube-apiserver-cp-1'))
-    assert.deepEqual(got.sources.map(({name, events, malformed}) => ({name, events, malformed})),
-      [{name: 'pod/kube-system/kube-apiserver-cp-1', events: lines.length, malformed: 0}])
+    assert.deepEqual(
+      got.sources.map(({name, events, malformed}) => ({name, events, malformed})),
+      [{name: 'pod/kube-system/kube-apiserver-cp-1', events: lines.length, malformed: 0}],
+    )
     const read = f.requests.filter((r) => r.path === '/api/v1/namespaces/kube-system/pods/kube-apiserver-cp-1/log')
-    assert.deepEqual(read.map((r) => Object.fromEntries(new URLSearchParams(r.query))), [
-      {container: 'kube-apiserver', timestamps: 'false', limitBytes: '1'},
-      {container: 'kube-apiserver', timestamps: 'false'},
-    ])
-    assert.ok(!f.requests.some((r) => r.path.includes('/proxy/') || r.method === 'POST'), 'no node file is read and no pod is started')
+    assert.deepEqual(
+      read.map((r) => Object.fromEntries(new URLSearchParams(r.query))),
+      [
+        {container: 'kube-apiserver', timestamps: 'false', limitBytes: '1'},
+        {container: 'kube-apiserver', timestamps: 'false'},
+      ],
+    )
+    assert.ok(
+      !f.requests.some((r) => r.path.includes('/proxy/') || r.method === 'POST'),
+      'no node file is read and no pod is started',
+    )
   })
 
   it('merges an apiserver writing to stdout with one writing to a file', async () => {
@@ -88,20 +116,31 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     writeFileSync(logFile, criLog(apiserverOutput(toStdout!)))
     fake = await startFakeApiserver({
       nodes: [cp1, cp2],
-      objects: [kubeadmApiserverPod('cp-1', {auditLogPath: KUBEADM_LOG}), kubeadmApiserverPod('cp-2', {auditLogPath: '-'})],
+      objects: [
+        kubeadmApiserverPod('cp-1', {auditLogPath: KUBEADM_LOG}),
+        kubeadmApiserverPod('cp-2', {auditLogPath: '-'}),
+      ],
       podLogs: {[podLogKey('kube-system', 'kube-apiserver-cp-2', 'kube-apiserver')]: logFile},
     })
     const result = await policies(fake, ['--since', 'all'])
     assert.equal(result.code, 0, result.stderr)
     const got = JSON.parse(result.stdout) as PolicyChangeReport
     assert.deepEqual(withoutSource(got), withoutSource(await fromFile(exampleLines())))
-    assert.deepEqual(got.sources.map((s) => s.name), [`node/cp-1:${KUBEADM_LOG}`, 'pod/kube-system/kube-apiserver-cp-2'])
-    assert.deepEqual(new Set(got.changes.map((c) => c.source)), new Set([`node/cp-1:${KUBEADM_LOG}`, 'pod/kube-system/kube-apiserver-cp-2']))
+    assert.deepEqual(
+      got.sources.map((s) => s.name),
+      [`node/cp-1:${KUBEADM_LOG}`, 'pod/kube-system/kube-apiserver-cp-2'],
+    )
+    assert.deepEqual(
+      new Set(got.changes.map((c) => c.source)),
+      new Set([`node/cp-1:${KUBEADM_LOG}`, 'pod/kube-system/kube-apiserver-cp-2']),
+    )
   })
 
   it('keeps to the window with --since, as -f does', async () => {
     // Twelve hours ending five minutes ago.
-    const lines = recentLog(4, 5 * 60_000).split('\n').filter(Boolean)
+    const lines = recentLog(4, 5 * 60_000)
+      .split('\n')
+      .filter(Boolean)
     const f = await startWithStdout([criLog(apiserverOutput(lines))])
     const result = await policies(f, ['--since', '1h'])
     assert.equal(result.code, 0, result.stderr)
@@ -111,20 +150,36 @@ describe('policies from an apiserver that writes audit events to stdout', functi
   })
 
   it('asks the API only for what was written since the window started (less slack)', async () => {
-    const lines = recentLog(4, 5 * 60_000).split('\n').filter(Boolean)
+    const lines = recentLog(4, 5 * 60_000)
+      .split('\n')
+      .filter(Boolean)
     const output = apiserverOutput(lines)
     const log = criLog(output)
     const f = await startWithStdout([log])
     const sinceMs = Date.now() - 3600_000
-    const cluster = await openClusterSources({kubeconfig: f.kubeconfigPath, requestTimeoutMs: 10_000, nodes: [], via: 'auto',
-      image: 'busybox', podNamespace: 'kube-system', podTimeoutSeconds: 600, sinceMs}, testRun())
+    const cluster = await openClusterSources(
+      {
+        kubeconfig: f.kubeconfigPath,
+        requestTimeoutMs: 10_000,
+        nodes: [],
+        via: 'auto',
+        image: 'busybox',
+        podNamespace: 'kube-system',
+        podTimeoutSeconds: 600,
+        sinceMs,
+      },
+      testRun(),
+    )
     assert.equal(cluster.sources.length, 1)
     const read: Buffer[] = []
     for await (const chunk of cluster.sources[0]!.read()) read.push(chunk)
     await cluster.close()
     // Whole seconds, five minutes early: lines are not quite in time order.
     const sinceTimeMs = Math.floor((sinceMs - 5 * 60_000) / 1000) * 1000
-    assert.equal(new URLSearchParams(f.requests.at(-1)!.query).get('sinceTime'), new Date(sinceTimeMs).toISOString().replace('.000Z', 'Z'))
+    assert.equal(
+      new URLSearchParams(f.requests.at(-1)!.query).get('sinceTime'),
+      new Date(sinceTimeMs).toISOString().replace('.000Z', 'Z'),
+    )
     const expected = output.filter((o) => o.stream === 'stdout' && o.timeMs >= sinceTimeMs).map((o) => o.text)
     assert.ok(expected.length > 0 && expected.length < lines.length / 5)
     assert.deepEqual(Buffer.concat(read).toString().split('\n').filter(Boolean), expected)
@@ -138,17 +193,26 @@ describe('policies from an apiserver that writes audit events to stdout', functi
     const result = await policies(f, ['--since', 'all'])
     assert.equal(result.code, 2)
     assert.equal(result.stdout, '')
-    assert.equal(result.stderr, 'error: no audit log could be read from the cluster: node cp-1: permission denied: "get pods/log" in namespace "kube-system" '
-      + 'is needed to read the audit events kube-system/kube-apiserver-cp-1 writes to its stdout\n'
-      + 'hint: check with: kubectl auth can-i get pods/log -n kube-system\n')
+    assert.equal(
+      result.stderr,
+      'error: no audit log could be read from the cluster: node cp-1: permission denied: "get pods/log" in namespace "kube-system" ' +
+        'is needed to read the audit events kube-system/kube-apiserver-cp-1 writes to its stdout\n' +
+        'hint: check with: kubectl auth can-i get pods/log -n kube-system\n',
+    )
   })
 
   it('says it cannot read the stdout of an apiserver that runs outside any pod (k3s)', async () => {
-    const cp1 = {...node('cp-1'), annotations: {'k3s.io/node-args': JSON.stringify(['server', '--kube-apiserver-arg', 'audit-log-path=-'])}}
+    const cp1 = {
+      ...node('cp-1'),
+      annotations: {'k3s.io/node-args': JSON.stringify(['server', '--kube-apiserver-arg', 'audit-log-path=-'])},
+    }
     fake = await startFakeApiserver({nodes: [cp1]})
     const result = await policies(fake, [])
     assert.equal(result.code, 2)
-    assert.match(result.stderr, /^error: node\/cp-1 writes audit events to the stdout of a process outside any pod \(--audit-log-path=-\), which the API cannot read; capture that output to a file and use -f$/m)
+    assert.match(
+      result.stderr,
+      /^error: node\/cp-1 writes audit events to the stdout of a process outside any pod \(--audit-log-path=-\), which the API cannot read; capture that output to a file and use -f$/m,
+    )
   })
 })
 
@@ -163,7 +227,16 @@ function apiserverOutput(auditLines: readonly string[]): OutputLine[] {
   auditLines.forEach((text, i) => {
     timeMs = Math.max(timeMs, stageTimeOf(text) + 1)
     if (i % 50 === 25) {
-      output.push({timeMs, stream: 'stderr', text: klogLine(timeMs, 'I', 'trace.go:236', `Trace[${i}]: "Update" url:/api/v1/namespaces/kube-system/leases/x,verb:PUT (total time: 612ms)`)})
+      output.push({
+        timeMs,
+        stream: 'stderr',
+        text: klogLine(
+          timeMs,
+          'I',
+          'trace.go:236',
+          `Trace[${i}]: "Update" url:/api/v1/namespaces/kube-system/leases/x,verb:PUT (total time: 612ms)`,
+        ),
+      })
     }
     output.push({timeMs, stream: 'stdout', text})
   })
@@ -175,13 +248,30 @@ function apiserverOutput(auditLines: readonly string[]): OutputLine[] {
  * character placed so that the first split falls inside it.
  */
 function longPolicyEvent(): string {
-  const rules = Array.from({length: 400}, (_, i) => ({action: 'Allow', protocol: 'TCP', destination: {ports: [1000 + i]}}))
-  const event = (pad: number) => auditLine({
-    auditID: 'f0000000-0000-4000-8000-00000000long', verb: 'create', resource: 'globalnetworkpolicies', apiGroup: 'projectcalico.org', apiVersion: 'v3',
-    name: 'default.allow-everything-long', code: 201, level: 'RequestResponse', time: '2026-11-24T08:30:00.000000Z', user: 'alice@example.com',
-    requestObject: {kind: 'GlobalNetworkPolicy', apiVersion: 'projectcalico.org/v3',
-      metadata: {name: 'default.allow-everything-long', annotations: {note: `${'-'.repeat(pad)}✓ Zugriff für alle`}}, spec: {tier: 'default', ingress: rules}},
-  })
+  const rules = Array.from({length: 400}, (_, i) => ({
+    action: 'Allow',
+    protocol: 'TCP',
+    destination: {ports: [1000 + i]},
+  }))
+  const event = (pad: number) =>
+    auditLine({
+      auditID: 'f0000000-0000-4000-8000-00000000long',
+      verb: 'create',
+      resource: 'globalnetworkpolicies',
+      apiGroup: 'projectcalico.org',
+      apiVersion: 'v3',
+      name: 'default.allow-everything-long',
+      code: 201,
+      level: 'RequestResponse',
+      time: '2026-11-24T08:30:00.000000Z',
+      user: 'alice@example.com',
+      requestObject: {
+        kind: 'GlobalNetworkPolicy',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: {name: 'default.allow-everything-long', annotations: {note: `${'-'.repeat(pad)}✓ Zugriff für alle`}},
+        spec: {tier: 'default', ingress: rules},
+      },
+    })
   const at = Buffer.from(event(0)).indexOf('✓')
   const line = event(CRI_MAX_LINE_BYTES - 1 - at)
   assert.ok(Buffer.byteLength(line) > 2 * CRI_MAX_LINE_BYTES)

@@ -58,36 +58,78 @@ describe('credential plugins (exec) against the fake apiserver', function () {
   }
   const kubeconfig = (command: string) => {
     const path = join(dir, 'kubeconfig')
-    writeFileSync(path, stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-      clusters: [{name: 'fake', cluster: {server: fake.url, 'certificate-authority-data': Buffer.from(fake.caPem).toString('base64')}}],
-      users: [{name: 'ops', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command, args: ['--cluster', 'fake'], interactiveMode: 'Never',
-        env: [{name: 'STATE', value: dir}, {name: 'TOKEN', value: fake.token}]}}}],
-      contexts: [{name: 'fake', context: {cluster: 'fake', user: 'ops'}}],
-    }))
+    writeFileSync(
+      path,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'fake',
+        clusters: [
+          {
+            name: 'fake',
+            cluster: {server: fake.url, 'certificate-authority-data': Buffer.from(fake.caPem).toString('base64')},
+          },
+        ],
+        users: [
+          {
+            name: 'ops',
+            user: {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command,
+                args: ['--cluster', 'fake'],
+                interactiveMode: 'Never',
+                env: [
+                  {name: 'STATE', value: dir},
+                  {name: 'TOKEN', value: fake.token},
+                ],
+              },
+            },
+          },
+        ],
+        contexts: [{name: 'fake', context: {cluster: 'fake', user: 'ops'}}],
+      }),
+    )
     return path
   }
   /** Starts itself and a child that never ends, writing both pids, and waits. */
-  const hanging = () => script('hang.sh', 'echo $$ > "$STATE/plugin.pid"\nsleep 300 &\necho $! > "$STATE/child.pid"\nwait')
+  const hanging = () =>
+    script('hang.sh', 'echo $$ > "$STATE/plugin.pid"\nsleep 300 &\necho $! > "$STATE/child.pid"\nwait')
 
   it('sends the token it prints, runs once for requests made together, and tells it nobody can answer a prompt', async () => {
-    const plugin = script('ok.sh', 'echo run >> "$STATE/runs"\necho "$KUBERNETES_EXEC_INFO" > "$STATE/info"\n'
-      + 'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}\' "$TOKEN"')
+    const plugin = script(
+      'ok.sh',
+      'echo run >> "$STATE/runs"\necho "$KUBERNETES_EXEC_INFO" > "$STATE/info"\n' +
+        'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}\' "$TOKEN"',
+    )
     const kc = await loadKubeConfig({kubeconfig: kubeconfig(plugin), requestTimeoutMs: 0})
     const {VersionApi} = await import('@kubernetes/client-node')
     const versions = await Promise.all([1, 2, 3].map(() => kc.makeApiClient(VersionApi).getCode()))
-    assert.deepEqual(versions.map((v) => v.gitVersion), ['v1.35.0', 'v1.35.0', 'v1.35.0'])
+    assert.deepEqual(
+      versions.map((v) => v.gitVersion),
+      ['v1.35.0', 'v1.35.0', 'v1.35.0'],
+    )
     assert.equal(readFileSync(join(dir, 'runs'), 'utf8'), 'run\n')
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'info'), 'utf8')), {apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: {interactive: false}})
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'info'), 'utf8')), {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: {interactive: false},
+    })
   })
 
   it('stops a plugin that does not answer within the limit, and what it started, and names it', async () => {
     const plugin = hanging()
     const kc = await loadKubeConfig({kubeconfig: kubeconfig(plugin), requestTimeoutMs: 0, limits: {credentialMs: 500}})
     const {VersionApi} = await import('@kubernetes/client-node')
-    await assert.rejects(kc.makeApiClient(VersionApi).getCode(), (error: unknown) => error instanceof UserError
-      && error.message === `the kubeconfig user "ops" gets its credentials from the command "${plugin}", which did not answer within 500ms; it was stopped`
-      && error.hint === `run it yourself to see what it waits for (a login, a prompt, the network): ${plugin} --cluster fake`)
+    await assert.rejects(
+      kc.makeApiClient(VersionApi).getCode(),
+      (error: unknown) =>
+        error instanceof UserError &&
+        error.message ===
+          `the kubeconfig user "ops" gets its credentials from the command "${plugin}", which did not answer within 500ms; it was stopped` &&
+        error.hint ===
+          `run it yourself to see what it waits for (a login, a prompt, the network): ${plugin} --cluster fake`,
+    )
     await untilGone(Number(await untilFile(join(dir, 'plugin.pid'))))
     await untilGone(Number(await untilFile(join(dir, 'child.pid'))))
   })
@@ -95,7 +137,12 @@ describe('credential plugins (exec) against the fake apiserver', function () {
   it('stops a running plugin when the run is interrupted', async () => {
     const plugin = hanging()
     const controller = new AbortController()
-    const kc = await loadKubeConfig({kubeconfig: kubeconfig(plugin), requestTimeoutMs: 0}, process.env, process.stderr, controller.signal)
+    const kc = await loadKubeConfig(
+      {kubeconfig: kubeconfig(plugin), requestTimeoutMs: 0},
+      process.env,
+      process.stderr,
+      controller.signal,
+    )
     const {VersionApi} = await import('@kubernetes/client-node')
     const asking = kc.makeApiClient(VersionApi).getCode()
     asking.catch(() => {})
@@ -106,12 +153,20 @@ describe('credential plugins (exec) against the fake apiserver', function () {
     await untilGone(child)
   })
 
-  for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`ends on ${signal} while the plugin runs (exit ${exitCode}), and the plugin with it`, async () => {
       const plugin = hanging()
-      const cli = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', kubeconfig(plugin), '--since', 'all'], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+      const cli = spawn(process.execPath, [RUN, 'policies', '--kubeconfig', kubeconfig(plugin), '--since', 'all'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       let stderr = ''
-      cli.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+      cli.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString()
+      })
       const exited = new Promise<number | null>((resolve) => cli.on('close', resolve))
       const child = Number(await untilFile(join(dir, 'child.pid')))
       cli.kill(signal)

@@ -44,12 +44,14 @@ users:
 ${profile ? `      env:\n      - name: AWS_PROFILE\n        value: ${profile}\n` : ''}`
 }
 
-const at = (second: number, spec: EventSpec) => auditEvent({time: new Date(T0 + second * 1000).toISOString().replace('Z', '000Z'), code: 201, ...spec})
-const stored = (event: Record<string, unknown> | string, timestamp?: number) => storedEvent({
-  timestamp: timestamp ?? Date.parse(String((event as Record<string, unknown>).stageTimestamp)),
-  message: typeof event === 'string' ? event : JSON.stringify(event),
-  logStreamName: AUDIT_STREAM,
-})
+const at = (second: number, spec: EventSpec) =>
+  auditEvent({time: new Date(T0 + second * 1000).toISOString().replace('Z', '000Z'), code: 201, ...spec})
+const stored = (event: Record<string, unknown> | string, timestamp?: number) =>
+  storedEvent({
+    timestamp: timestamp ?? Date.parse(String((event as Record<string, unknown>).stageTimestamp)),
+    message: typeof event === 'string' ? event : JSON.stringify(event),
+    logStreamName: AUDIT_STREAM,
+  })
 
 describe('policies on an EKS cluster (loopback CloudWatch Logs)', () => {
   let fake: FakeCloudWatch
@@ -66,25 +68,73 @@ describe('policies on an EKS cluster (loopback CloudWatch Logs)', () => {
   })
   afterEach(() => fake.close())
 
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['policies', ...args], {env: fake.env({KUBECONFIG: kubeconfig, ...env})})
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runCli(['policies', ...args], {env: fake.env({KUBECONFIG: kubeconfig, ...env})})
 
   it('infers cluster and region from the context, says so, and reads the writes CloudWatch sends back', async () => {
     fake.addEvents(GROUP, [
-      stored(at(1, {auditID: 'lease', verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system'})),
-      stored(at(2, {auditID: 'knp', verb: 'create', user: 'alice', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'web'})),
-      stored(at(3, {auditID: 'gnp', verb: 'patch', user: 'bob', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'default.deny-all', code: 200})),
-      stored(at(4, {auditID: 'gnp', verb: 'update', user: 'system:serviceaccount:calico-apiserver:calico-apiserver', apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', name: 'default.deny-all', code: 200})),
+      stored(
+        at(1, {
+          auditID: 'lease',
+          verb: 'update',
+          apiGroup: 'coordination.k8s.io',
+          resource: 'leases',
+          namespace: 'kube-system',
+        }),
+      ),
+      stored(
+        at(2, {
+          auditID: 'knp',
+          verb: 'create',
+          user: 'alice',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+          name: 'web',
+        }),
+      ),
+      stored(
+        at(3, {
+          auditID: 'gnp',
+          verb: 'patch',
+          user: 'bob',
+          apiGroup: 'projectcalico.org',
+          resource: 'globalnetworkpolicies',
+          name: 'default.deny-all',
+          code: 200,
+        }),
+      ),
+      stored(
+        at(4, {
+          auditID: 'gnp',
+          verb: 'update',
+          user: 'system:serviceaccount:calico-apiserver:calico-apiserver',
+          apiGroup: 'crd.projectcalico.org',
+          resource: 'globalnetworkpolicies',
+          name: 'default.deny-all',
+          code: 200,
+        }),
+      ),
     ])
     // The service's own endpoint variable, as a VPC endpoint user sets it.
-    const result = await run([...WINDOW, '-o', 'json'], {AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: fake.url})
+    const result = await run([...WINDOW, '-o', 'json'], {
+      AWS_ENDPOINT_URL: undefined,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: fake.url,
+    })
     assert.equal(result.code, 0, result.stderr)
     assert.equal(result.stderr, 'reading EKS audit logs of cluster prod-eu (eu-west-1) from CloudWatch Logs\n')
     const report = JSON.parse(result.stdout) as PolicyChangeReport
-    assert.deepEqual(report.changes.map((c) => [c.auditID, c.user, c.verb, c.resource, c.source]), [
-      ['knp', 'alice', 'create', 'networkpolicies', `cloudwatch:${GROUP}`],
-      ['gnp', 'bob', 'patch', 'globalnetworkpolicies', `cloudwatch:${GROUP}`],
-    ])
-    assert.deepEqual(report.sources.map((s) => [s.name, s.events, s.malformed]), [[`cloudwatch:${GROUP}`, 3, 0]])
+    assert.deepEqual(
+      report.changes.map((c) => [c.auditID, c.user, c.verb, c.resource, c.source]),
+      [
+        ['knp', 'alice', 'create', 'networkpolicies', `cloudwatch:${GROUP}`],
+        ['gnp', 'bob', 'patch', 'globalnetworkpolicies', `cloudwatch:${GROUP}`],
+      ],
+    )
+    assert.deepEqual(
+      report.sources.map((s) => [s.name, s.events, s.malformed]),
+      [[`cloudwatch:${GROUP}`, 3, 0]],
+    )
     const [first] = fake.filterRequests()
     assert.equal(first!.body.startTime, T0 - 60_000)
     assert.equal(first!.body.endTime, T0 + 3_600_000 + 300_000)
@@ -93,52 +143,156 @@ describe('policies on an EKS cluster (loopback CloudWatch Logs)', () => {
   })
 
   it('refuses --watch in one line once the context says the log is in CloudWatch Logs: a store is queried, not followed', async () => {
-    fake.addEvents(GROUP, [stored(at(2, {auditID: 'knp', verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'}))])
+    fake.addEvents(GROUP, [
+      stored(
+        at(2, {
+          auditID: 'knp',
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+        }),
+      ),
+    ])
     const result = await run([...WINDOW.slice(0, 2), '--watch'])
     assert.equal(result.code, 2)
-    assert.equal(result.stderr, 'reading EKS audit logs of cluster prod-eu (eu-west-1) from CloudWatch Logs\n'
-      + `error: --watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (cloudwatch:${GROUP})\n`
-      + 'hint: read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since\n')
+    assert.equal(
+      result.stderr,
+      'reading EKS audit logs of cluster prod-eu (eu-west-1) from CloudWatch Logs\n' +
+        `error: --watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (cloudwatch:${GROUP})\n` +
+        'hint: read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since\n',
+    )
     assert.equal(result.stdout, '')
   })
 
   it('reads another cluster with --source cloudwatch, --cluster-name and --region, with no kubeconfig at all', async () => {
-    fake.addEvents('/aws/eks/staging/cluster', [stored(at(2, {auditID: 'knp', verb: 'delete', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'web', code: 200}))])
-    const result = await run(['--source', 'cloudwatch', '--cluster-name', 'staging', '--region', 'us-east-2', ...WINDOW, '-o', 'json'], {KUBECONFIG: join(dir, 'missing')})
+    fake.addEvents('/aws/eks/staging/cluster', [
+      stored(
+        at(2, {
+          auditID: 'knp',
+          verb: 'delete',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+          name: 'web',
+          code: 200,
+        }),
+      ),
+    ])
+    const result = await run(
+      ['--source', 'cloudwatch', '--cluster-name', 'staging', '--region', 'us-east-2', ...WINDOW, '-o', 'json'],
+      {KUBECONFIG: join(dir, 'missing')},
+    )
     assert.equal(result.code, 0, result.stderr)
     assert.equal(result.stderr, 'reading EKS audit logs of cluster staging (us-east-2) from CloudWatch Logs\n')
-    assert.deepEqual((JSON.parse(result.stdout) as PolicyChangeReport).changes.map((c) => c.auditID), ['knp'])
+    assert.deepEqual(
+      (JSON.parse(result.stdout) as PolicyChangeReport).changes.map((c) => c.auditID),
+      ['knp'],
+    )
   })
 
   it('uses the AWS profile the kubeconfig sets for its credential plugin', async () => {
-    writeFileSync(join(dir, 'credentials'), '[prod-admin]\naws_access_key_id = AKIAFAKEPROFILE00000\naws_secret_access_key = fake\n')
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[prod-admin]\naws_access_key_id = AKIAFAKEPROFILE00000\naws_secret_access_key = fake\n',
+    )
     writeFileSync(join(dir, 'profile-config'), eksKubeconfig('prod-admin'))
-    fake.addEvents(GROUP, [stored(at(2, {auditID: 'knp', verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'}))])
-    const result = await run([...WINDOW], {KUBECONFIG: join(dir, 'profile-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials')})
+    fake.addEvents(GROUP, [
+      stored(
+        at(2, {
+          auditID: 'knp',
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+        }),
+      ),
+    ])
+    const result = await run([...WINDOW], {
+      KUBECONFIG: join(dir, 'profile-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    })
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual([...new Set(fake.filterRequests().map((r) => r.accessKey))], ['AKIAFAKEPROFILE00000'])
   })
 
   it('names the events CloudWatch cut, by audit ID', async () => {
     fake.addEvents(GROUP, [
-      stored(at(2, {auditID: 'knp', verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'})),
-      stored(truncatedMessage(at(3, {auditID: 'big-knp-update', verb: 'update', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop'}), 700), T0 + 3000),
+      stored(
+        at(2, {
+          auditID: 'knp',
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+        }),
+      ),
+      stored(
+        truncatedMessage(
+          at(3, {
+            auditID: 'big-knp-update',
+            verb: 'update',
+            apiGroup: 'networking.k8s.io',
+            resource: 'networkpolicies',
+            namespace: 'shop',
+          }),
+          700,
+        ),
+        T0 + 3000,
+      ),
     ])
     const result = await run([...WINDOW, '-o', 'json'])
     assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stderr, /^warning: cloudwatch:\/aws\/eks\/prod-eu\/cluster: 1 event was cut short by CloudWatch Logs \(\[Truncated\.\.\.\]\) and cannot be read; audit ID big-knp-update$/m)
+    assert.match(
+      result.stderr,
+      /^warning: cloudwatch:\/aws\/eks\/prod-eu\/cluster: 1 event was cut short by CloudWatch Logs \(\[Truncated\.\.\.\]\) and cannot be read; audit ID big-knp-update$/m,
+    )
   })
 
   // [case, set up the fake, extra arguments, extra env, error, hint]
   const stops: Array<[string, (f: FakeCloudWatch) => void, string[], NodeJS.ProcessEnv, RegExp, RegExp]> = [
-    ['no permission', (f) => {
-      f.denyLogs = true
-    }, [], {}, /^error: not allowed to read the audit log: logs:FilterLogEvents on log group \/aws\/eks\/prod-eu\/cluster \(eu-west-1\) was refused$/, /^hint: ask for an IAM policy that allows logs:FilterLogEvents on arn:aws:logs:eu-west-1:ACCOUNT:log-group:\/aws\/eks\/prod-eu\/cluster:\*$/],
-    ['audit logging never turned on (no log group)', () => {}, [], {}, /^error: log group \/aws\/eks\/prod-eu\/cluster \(eu-west-1\) does not exist: EKS does not send cluster prod-eu's audit log to CloudWatch Logs$/,
-      /^hint: turn it on: aws eks update-cluster-config --region eu-west-1 --name prod-eu --logging '\{"clusterLogging":\[\{"types":\["audit"\],"enabled":true\}\]\}'$/],
-    ['an empty window', (f) => f.addEvents(GROUP, [stored(at(7200, {auditID: 'later', verb: 'get', resource: 'pods'}))]), [], {}, /^error: no EKS audit events in \/aws\/eks\/prod-eu\/cluster \(streams kube-apiserver-audit\*\) from 2026-11-24T10:00:00Z to 2026-11-24T11:00:00Z: /, /^hint: widen --since, or turn the audit log on: /],
-    ['no credentials', (f) => f.group(GROUP), [], {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined}, /^error: no usable AWS credentials for CloudWatch Logs: /, /^hint: sign in as you do for kubectl on this cluster: aws sso login/],
-    ['no cluster to read', () => {}, ['--source', 'cloudwatch'], {KUBECONFIG: '/nonexistent/kubeconfig'}, /^error: cannot tell which EKS cluster's audit log to read: there is no kubeconfig$/, /^hint: name it: --cluster-name NAME --region REGION/],
+    [
+      'no permission',
+      (f) => {
+        f.denyLogs = true
+      },
+      [],
+      {},
+      /^error: not allowed to read the audit log: logs:FilterLogEvents on log group \/aws\/eks\/prod-eu\/cluster \(eu-west-1\) was refused$/,
+      /^hint: ask for an IAM policy that allows logs:FilterLogEvents on arn:aws:logs:eu-west-1:ACCOUNT:log-group:\/aws\/eks\/prod-eu\/cluster:\*$/,
+    ],
+    [
+      'audit logging never turned on (no log group)',
+      () => {},
+      [],
+      {},
+      /^error: log group \/aws\/eks\/prod-eu\/cluster \(eu-west-1\) does not exist: EKS does not send cluster prod-eu's audit log to CloudWatch Logs$/,
+      /^hint: turn it on: aws eks update-cluster-config --region eu-west-1 --name prod-eu --logging '\{"clusterLogging":\[\{"types":\["audit"\],"enabled":true\}\]\}'$/,
+    ],
+    [
+      'an empty window',
+      (f) => f.addEvents(GROUP, [stored(at(7200, {auditID: 'later', verb: 'get', resource: 'pods'}))]),
+      [],
+      {},
+      /^error: no EKS audit events in \/aws\/eks\/prod-eu\/cluster \(streams kube-apiserver-audit\*\) from 2026-11-24T10:00:00Z to 2026-11-24T11:00:00Z: /,
+      /^hint: widen --since, or turn the audit log on: /,
+    ],
+    [
+      'no credentials',
+      (f) => f.group(GROUP),
+      [],
+      {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined},
+      /^error: no usable AWS credentials for CloudWatch Logs: /,
+      /^hint: sign in as you do for kubectl on this cluster: aws sso login/,
+    ],
+    [
+      'no cluster to read',
+      () => {},
+      ['--source', 'cloudwatch'],
+      {KUBECONFIG: '/nonexistent/kubeconfig'},
+      /^error: cannot tell which EKS cluster's audit log to read: there is no kubeconfig$/,
+      /^hint: name it: --cluster-name NAME --region REGION/,
+    ],
   ]
   for (const [name, setUp, args, env, error, hint] of stops) {
     it(`stops with one line and its remedy, exit 2: ${name}`, async () => {

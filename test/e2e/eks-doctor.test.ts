@@ -19,8 +19,25 @@ describe('doctor on an EKS cluster (fake apiserver, loopback AWS)', () => {
   before(async () => {
     apiserver = await startFakeApiserver({
       version: {gitVersion: 'v1.31.4-eks-1a2b3c4', major: '1', minor: '31'},
-      nodes: [{name: 'ip-10-0-1-1.eu-west-1.compute.internal', root: '/nonexistent', labels: {'eks.amazonaws.com/nodegroup': 'ng-1'}}],
-      objects: [{apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: {name: 'v3.projectcalico.org'}, spec: {group: 'projectcalico.org', version: 'v3', service: {namespace: 'calico-apiserver', name: 'calico-api'}}}],
+      nodes: [
+        {
+          name: 'ip-10-0-1-1.eu-west-1.compute.internal',
+          root: '/nonexistent',
+          labels: {'eks.amazonaws.com/nodegroup': 'ng-1'},
+        },
+      ],
+      objects: [
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: {name: 'v3.projectcalico.org'},
+          spec: {
+            group: 'projectcalico.org',
+            version: 'v3',
+            service: {namespace: 'calico-apiserver', name: 'calico-api'},
+          },
+        },
+      ],
     })
     kubeconfig = apiserver.writeKubeconfig({context: ARN})
   })
@@ -38,7 +55,12 @@ describe('doctor on an EKS cluster (fake apiserver, loopback AWS)', () => {
   }
 
   it('reads which log types EKS sends and how long CloudWatch keeps them, with read-only calls', async () => {
-    aws.clusters.set('prod-eu', {logging: [{types: ['api', 'audit'], enabled: true}, {types: ['scheduler'], enabled: false}]})
+    aws.clusters.set('prod-eu', {
+      logging: [
+        {types: ['api', 'audit'], enabled: true},
+        {types: ['scheduler'], enabled: false},
+      ],
+    })
     aws.group(GROUP).retentionInDays = 14
     const {result, check} = await doctor()
     assert.equal(result.code, 0, result.stderr)
@@ -47,7 +69,13 @@ describe('doctor on an EKS cluster (fake apiserver, loopback AWS)', () => {
     assert.equal(check('eks-log-retention').status, 'warn')
     assert.equal(check('eks-audit-policy').status, 'warn', 'Calico is served through its API server: Metadata only')
     assert.match(check('eks-audit-policy').detail, /For Calico: who changed it, yes; what changed, no$/)
-    assert.deepEqual(aws.requests.map((r) => [r.action, r.body.name ?? r.body.logGroupNamePrefix]), [['DescribeCluster', 'prod-eu'], ['DescribeLogGroups', GROUP]])
+    assert.deepEqual(
+      aws.requests.map((r) => [r.action, r.body.name ?? r.body.logGroupNamePrefix]),
+      [
+        ['DescribeCluster', 'prod-eu'],
+        ['DescribeLogGroups', GROUP],
+      ],
+    )
   })
 
   it('fails when the audit log type is off, and says the command that turns it on', async () => {
@@ -55,7 +83,10 @@ describe('doctor on an EKS cluster (fake apiserver, loopback AWS)', () => {
     const {result, check} = await doctor()
     assert.equal(result.code, 1)
     assert.equal(check('eks-audit-logging').status, 'fail')
-    assert.match(check('eks-audit-logging').remedy ?? '', /^turn it on: aws eks update-cluster-config --region eu-west-1 --name prod-eu --logging/)
+    assert.match(
+      check('eks-audit-logging').remedy ?? '',
+      /^turn it on: aws eks update-cluster-config --region eu-west-1 --name prod-eu --logging/,
+    )
   })
 
   it('names the read permission it lacks, and goes on', async () => {
@@ -64,7 +95,10 @@ describe('doctor on an EKS cluster (fake apiserver, loopback AWS)', () => {
     const {result, check} = await doctor()
     assert.equal(result.code, 0)
     assert.equal(check('eks-audit-logging').status, 'skip')
-    assert.match(check('eks-audit-logging').remedy ?? '', /^allow eks:DescribeCluster \(read-only\) on arn:aws:eks:eu-west-1:ACCOUNT:cluster\/prod-eu, or check by hand: aws eks describe-cluster --name prod-eu --region eu-west-1 --query cluster\.logging$/)
+    assert.match(
+      check('eks-audit-logging').remedy ?? '',
+      /^allow eks:DescribeCluster \(read-only\) on arn:aws:eks:eu-west-1:ACCOUNT:cluster\/prod-eu, or check by hand: aws eks describe-cluster --name prod-eu --region eu-west-1 --query cluster\.logging$/,
+    )
     assert.match(check('eks-log-retention').remedy ?? '', /^allow logs:DescribeLogGroups \(read-only\)/)
   })
 

@@ -29,9 +29,28 @@ describe('fake apiserver: REST', () => {
         {name: 'worker-1', root: '/nonexistent', ready: false},
       ],
       objects: [
-        {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'kube-apiserver-cp-1', namespace: 'kube-system', labels: {component: 'kube-apiserver', tier: 'control-plane'}}, spec: {nodeName: 'cp-1'}},
-        {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'coredns-1', namespace: 'kube-system', labels: {'k8s-app': 'kube-dns'}}, spec: {nodeName: 'worker-1'}},
-        {apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: {name: 'v3.projectcalico.org'}, spec: {group: 'projectcalico.org'}},
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'kube-apiserver-cp-1',
+            namespace: 'kube-system',
+            labels: {component: 'kube-apiserver', tier: 'control-plane'},
+          },
+          spec: {nodeName: 'cp-1'},
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {name: 'coredns-1', namespace: 'kube-system', labels: {'k8s-app': 'kube-dns'}},
+          spec: {nodeName: 'worker-1'},
+        },
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: {name: 'v3.projectcalico.org'},
+          spec: {group: 'projectcalico.org'},
+        },
       ],
       version: {gitVersion: 'v1.34.2', major: '1', minor: '34'},
     })
@@ -41,38 +60,58 @@ describe('fake apiserver: REST', () => {
 
   it('serves nodes built from the node list, with readiness', async () => {
     const list = await core.listNode()
-    assert.deepEqual(list.items.map((n) => n.metadata?.name), ['cp-1', 'worker-1'])
+    assert.deepEqual(
+      list.items.map((n) => n.metadata?.name),
+      ['cp-1', 'worker-1'],
+    )
     const ready = list.items.map((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status)
     assert.deepEqual(ready, ['True', 'False'])
   })
 
   it('filters lists by label and field selectors', async () => {
     const byLabel = await core.listPodForAllNamespaces({labelSelector: 'component=kube-apiserver,tier=control-plane'})
-    assert.deepEqual(byLabel.items.map((p) => p.metadata?.name), ['kube-apiserver-cp-1'])
+    assert.deepEqual(
+      byLabel.items.map((p) => p.metadata?.name),
+      ['kube-apiserver-cp-1'],
+    )
     const byField = await core.listNamespacedPod({namespace: 'kube-system', fieldSelector: 'spec.nodeName=worker-1'})
-    assert.deepEqual(byField.items.map((p) => p.metadata?.name), ['coredns-1'])
+    assert.deepEqual(
+      byField.items.map((p) => p.metadata?.name),
+      ['coredns-1'],
+    )
     const none = await core.listNamespacedPod({namespace: 'default'})
     assert.equal(none.items.length, 0)
   })
 
   it('creates, gets and deletes objects, with generateName', async () => {
-    const created = await core.createNamespacedPod({namespace: 'kube-system', body: {metadata: {generateName: 'probe-'}, spec: {containers: [{name: 'c', image: 'busybox'}]}}})
+    const created = await core.createNamespacedPod({
+      namespace: 'kube-system',
+      body: {metadata: {generateName: 'probe-'}, spec: {containers: [{name: 'c', image: 'busybox'}]}},
+    })
     const name = created.metadata?.name ?? ''
     assert.match(name, /^probe-[a-z0-9]{5}$/)
     assert.equal((await core.readNamespacedPod({name, namespace: 'kube-system'})).metadata?.uid, created.metadata?.uid)
     await core.deleteNamespacedPod({name, namespace: 'kube-system'})
-    await assert.rejects(core.readNamespacedPod({name, namespace: 'kube-system'}), (error: k8s.ApiException<string>) => {
-      assert.equal(error.code, 404)
-      assert.equal(JSON.parse(error.body).reason, 'NotFound')
-      return true
-    })
+    await assert.rejects(
+      core.readNamespacedPod({name, namespace: 'kube-system'}),
+      (error: k8s.ApiException<string>) => {
+        assert.equal(error.code, 404)
+        assert.equal(JSON.parse(error.body).reason, 'NotFound')
+        return true
+      },
+    )
   })
 
   it('answers /version and cluster-scoped objects of other groups', async () => {
     const version = await clientFor(fake.kubeconfigPath).makeApiClient(k8s.VersionApi).getCode()
     assert.equal(version.gitVersion, 'v1.34.2')
     const custom = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CustomObjectsApi)
-    const svc = await custom.getClusterCustomObject({group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', name: 'v3.projectcalico.org'}) as {spec: {group: string}}
+    const svc = (await custom.getClusterCustomObject({
+      group: 'apiregistration.k8s.io',
+      version: 'v1',
+      plural: 'apiservices',
+      name: 'v3.projectcalico.org',
+    })) as {spec: {group: string}}
     assert.equal(svc.spec.group, 'projectcalico.org')
   })
 
@@ -81,13 +120,25 @@ describe('fake apiserver: REST', () => {
     await assert.rejects(bad.listNode(), (error: k8s.ApiException<unknown>) => error.code === 401)
     // client-node drops 401 bodies; check the Status itself over plain HTTPS.
     const body = await new Promise<string>((resolve, reject) => {
-      https.get(`${fake.url}/api/v1/nodes`, {ca: fake.caPem}, (res) => {
-        let text = ''
-        res.on('data', (chunk: Buffer) => { text += chunk.toString() })
-        res.on('end', () => resolve(text))
-      }).on('error', reject)
+      https
+        .get(`${fake.url}/api/v1/nodes`, {ca: fake.caPem}, (res) => {
+          let text = ''
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString()
+          })
+          res.on('end', () => resolve(text))
+        })
+        .on('error', reject)
     })
-    assert.deepEqual(JSON.parse(body), {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401})
+    assert.deepEqual(JSON.parse(body), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    })
   })
 
   it('answers configured failures with an RBAC-shaped Status, a limited number of times', async () => {
@@ -96,7 +147,10 @@ describe('fake apiserver: REST', () => {
       const status = JSON.parse(error.body)
       assert.equal(error.code, 403)
       assert.equal(status.reason, 'Forbidden')
-      assert.equal(status.message, 'pods is forbidden: User "fake-user" cannot list resource "pods" in API group "" in the namespace "kube-system"')
+      assert.equal(
+        status.message,
+        'pods is forbidden: User "fake-user" cannot list resource "pods" in API group "" in the namespace "kube-system"',
+      )
       return true
     })
     assert.equal((await core.listNamespacedPod({namespace: 'kube-system'})).items.length, 2)
@@ -112,15 +166,21 @@ describe('fake apiserver: REST', () => {
 })
 
 /** A raw GET through the fake, as the kubelet source does it (node:https + kubeconfig auth). */
-async function rawGet(fake: FakeApiserver, path: string, headers: Record<string, string> = {}): Promise<{status: number; headers: Record<string, unknown>; body: Buffer}> {
+async function rawGet(
+  fake: FakeApiserver,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{status: number; headers: Record<string, unknown>; body: Buffer}> {
   const opts: https.RequestOptions = {headers}
   await clientFor(fake.kubeconfigPath).applyToHTTPSOptions(opts)
   return new Promise((resolve, reject) => {
-    https.get(`${fake.url}${path}`, opts, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks)}))
-    }).on('error', reject)
+    https
+      .get(`${fake.url}${path}`, opts, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks)}))
+      })
+      .on('error', reject)
   })
 }
 
@@ -150,7 +210,9 @@ describe('fake apiserver: node logs and exec', () => {
     assert.equal(part.status, 206)
     assert.equal(part.headers['content-range'], `bytes 10-19/${content.length}`)
     assert.deepEqual(part.body, content.subarray(10, 20))
-    const beyond = await rawGet(fake, '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/audit.log', {Range: `bytes=${content.length}-`})
+    const beyond = await rawGet(fake, '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/audit.log', {
+      Range: `bytes=${content.length}-`,
+    })
     assert.equal(beyond.status, 416)
     assert.equal(beyond.headers['content-range'], `bytes */${content.length}`)
     assert.equal(fake.bytesServed, content.length + 10)
@@ -159,17 +221,20 @@ describe('fake apiserver: node logs and exec', () => {
   it('lists directories like Go http.FileServer, and redirects without the slash', async () => {
     const listing = await rawGet(fake, '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit/')
     assert.equal(listing.status, 200)
-    assert.equal(listing.body.toString(), [
-      '<!doctype html>',
-      '<meta name="viewport" content="width=device-width">',
-      '<pre>',
-      '<a href="a&amp;b%20%3Cc%3E.log">a&amp;b &lt;c&gt;.log</a>',
-      '<a href="audit-2026-01-01T00-00-00.000.log.gz">audit-2026-01-01T00-00-00.000.log.gz</a>',
-      '<a href="audit.log">audit.log</a>',
-      '<a href="old/">old/</a>',
-      '</pre>',
-      '',
-    ].join('\n'))
+    assert.equal(
+      listing.body.toString(),
+      [
+        '<!doctype html>',
+        '<meta name="viewport" content="width=device-width">',
+        '<pre>',
+        '<a href="a&amp;b%20%3Cc%3E.log">a&amp;b &lt;c&gt;.log</a>',
+        '<a href="audit-2026-01-01T00-00-00.000.log.gz">audit-2026-01-01T00-00-00.000.log.gz</a>',
+        '<a href="audit.log">audit.log</a>',
+        '<a href="old/">old/</a>',
+        '</pre>',
+        '',
+      ].join('\n'),
+    )
     const redirect = await rawGet(fake, '/api/v1/nodes/cp-1/proxy/logs/kubernetes/audit')
     assert.equal(redirect.status, 301)
     assert.equal(redirect.headers.location, 'audit/')
@@ -187,14 +252,23 @@ describe('fake apiserver: node logs and exec', () => {
 
   async function runningPod(): Promise<string> {
     const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
-    const pod = await core.createNamespacedPod({namespace: 'kube-system', body: {
-      metadata: {generateName: 'reader-'},
-      spec: {
-        nodeName: 'cp-1',
-        containers: [{name: 'reader', image: 'busybox', volumeMounts: [{name: 'logs', mountPath: '/host/var/log/kubernetes/audit', readOnly: true}]}],
-        volumes: [{name: 'logs', hostPath: {path: '/var/log/kubernetes/audit'}}],
+    const pod = await core.createNamespacedPod({
+      namespace: 'kube-system',
+      body: {
+        metadata: {generateName: 'reader-'},
+        spec: {
+          nodeName: 'cp-1',
+          containers: [
+            {
+              name: 'reader',
+              image: 'busybox',
+              volumeMounts: [{name: 'logs', mountPath: '/host/var/log/kubernetes/audit', readOnly: true}],
+            },
+          ],
+          volumes: [{name: 'logs', hostPath: {path: '/var/log/kubernetes/audit'}}],
+        },
       },
-    }})
+    })
     const name = pod.metadata!.name!
     assert.equal(pod.status?.phase, 'Pending')
     for (;;) {
@@ -204,7 +278,10 @@ describe('fake apiserver: node logs and exec', () => {
     }
   }
 
-  async function exec(pod: string, command: string[]): Promise<{stdout: Buffer; stderr: string; status: k8s.V1Status; protocol: string}> {
+  async function exec(
+    pod: string,
+    command: string[],
+  ): Promise<{stdout: Buffer; stderr: string; status: k8s.V1Status; protocol: string}> {
     const stdout = new PassThrough()
     const stderr = new PassThrough()
     const out: Buffer[] = []
@@ -212,10 +289,22 @@ describe('fake apiserver: node logs and exec', () => {
     stdout.on('data', (c: Buffer) => out.push(c))
     stderr.on('data', (c: Buffer) => err.push(c))
     let resolveStatus!: (s: k8s.V1Status) => void
-    const statusPromise = new Promise<k8s.V1Status>((resolve) => { resolveStatus = resolve })
-    const ws = await new k8s.Exec(clientFor(fake.kubeconfigPath)).exec('kube-system', pod, 'reader', command, stdout, stderr, null, false, resolveStatus)
+    const statusPromise = new Promise<k8s.V1Status>((resolve) => {
+      resolveStatus = resolve
+    })
+    const ws = await new k8s.Exec(clientFor(fake.kubeconfigPath)).exec(
+      'kube-system',
+      pod,
+      'reader',
+      command,
+      stdout,
+      stderr,
+      null,
+      false,
+      resolveStatus,
+    )
     const status = await statusPromise
-    await new Promise((resolve) => ws.readyState === ws.CLOSED ? resolve(undefined) : ws.on('close', resolve))
+    await new Promise((resolve) => (ws.readyState === ws.CLOSED ? resolve(undefined) : ws.on('close', resolve)))
     return {stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString(), status, protocol: ws.protocol}
   }
 
@@ -257,30 +346,80 @@ describe('fake apiserver: node logs and exec', () => {
   it('refuses exec into a pod that is not running', async () => {
     fake.pods.startup = 'pending'
     const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
-    const pod = await core.createNamespacedPod({namespace: 'default', body: {metadata: {name: 'p'}, spec: {nodeName: 'cp-1', containers: [{name: 'reader', image: 'busybox'}]}}})
+    const pod = await core.createNamespacedPod({
+      namespace: 'default',
+      body: {metadata: {name: 'p'}, spec: {nodeName: 'cp-1', containers: [{name: 'reader', image: 'busybox'}]}},
+    })
     await new Promise((resolve) => setTimeout(resolve, 80))
     assert.equal((await core.readNamespacedPod({name: 'p', namespace: 'default'})).status?.phase, 'Pending')
-    await assert.rejects(new k8s.Exec(clientFor(fake.kubeconfigPath)).exec('default', pod.metadata!.name!, 'reader', ['true'], null, null, null, false),
-      (error: {message?: string}) => error.message === 'Unexpected server response: 400')
+    await assert.rejects(
+      new k8s.Exec(clientFor(fake.kubeconfigPath)).exec(
+        'default',
+        pod.metadata!.name!,
+        'reader',
+        ['true'],
+        null,
+        null,
+        null,
+        false,
+      ),
+      (error: {message?: string}) => error.message === 'Unexpected server response: 400',
+    )
   })
 
   it('leaves a pod in ContainerCreating with a FailedMount event when a hostPath Directory is missing on the node', async () => {
     const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
-    await core.createNamespacedPod({namespace: 'default', body: {metadata: {name: 'p'}, spec: {nodeName: 'cp-1',
-      containers: [{name: 'c', image: 'busybox', volumeMounts: [{name: 'a', mountPath: '/a'}, {name: 'b', mountPath: '/b'}]}],
-      volumes: [{name: 'a', hostPath: {path: '/var/log/kubernetes/audit', type: 'Directory'}}, {name: 'b', hostPath: {path: '/var/log/calico/audit', type: 'Directory'}}]}}})
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: {name: 'p'},
+        spec: {
+          nodeName: 'cp-1',
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox',
+              volumeMounts: [
+                {name: 'a', mountPath: '/a'},
+                {name: 'b', mountPath: '/b'},
+              ],
+            },
+          ],
+          volumes: [
+            {name: 'a', hostPath: {path: '/var/log/kubernetes/audit', type: 'Directory'}},
+            {name: 'b', hostPath: {path: '/var/log/calico/audit', type: 'Directory'}},
+          ],
+        },
+      },
+    })
     await new Promise((resolve) => setTimeout(resolve, 150))
     const pod = await core.readNamespacedPod({name: 'p', namespace: 'default'})
     assert.equal(pod.status?.phase, 'Pending')
     assert.equal(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating')
-    const events = await core.listNamespacedEvent({namespace: 'default', fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=p,reason=FailedMount'})
-    assert.deepEqual(events.items.map((e) => [e.type, e.message]),
-      [['Warning', 'MountVolume.SetUp failed for volume "b" : hostPath type check failed: /var/log/calico/audit is not a directory']])
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=p,reason=FailedMount',
+    })
+    assert.deepEqual(
+      events.items.map((e) => [e.type, e.message]),
+      [
+        [
+          'Warning',
+          'MountVolume.SetUp failed for volume "b" : hostPath type check failed: /var/log/calico/audit is not a directory',
+        ],
+      ],
+    )
   })
 
   it('fails pods whose activeDeadlineSeconds ran out', async () => {
     const core = clientFor(fake.kubeconfigPath).makeApiClient(k8s.CoreV1Api)
-    await core.createNamespacedPod({namespace: 'default', body: {metadata: {name: 'p'}, spec: {activeDeadlineSeconds: 1, nodeName: 'cp-1', containers: [{name: 'c', image: 'busybox'}]}}})
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: {name: 'p'},
+        spec: {activeDeadlineSeconds: 1, nodeName: 'cp-1', containers: [{name: 'c', image: 'busybox'}]},
+      },
+    })
     await new Promise((resolve) => setTimeout(resolve, 1100))
     const pod = await core.readNamespacedPod({name: 'p', namespace: 'default'})
     assert.equal(pod.status?.phase, 'Failed')

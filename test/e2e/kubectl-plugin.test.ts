@@ -31,14 +31,25 @@ describe('kubectl plugin discovery', () => {
     bin = mkdtempSync(join(tmpdir(), 'kubectl-audit-bin-'))
     symlinkSync(RUN, join(bin, 'kubectl-audit'))
     // node_modules/.bin first so `#!/usr/bin/env node` finds the project's Node, as under npm scripts.
-    env = {...process.env, NO_COLOR: '1', PATH: [bin, join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter)}
+    env = {
+      ...process.env,
+      NO_COLOR: '1',
+      PATH: [bin, join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
+    }
   })
   after(() => rmSync(bin, {recursive: true, force: true}))
 
   it('runs through a kubectl-audit symlink on PATH, as krew and npm install it', async () => {
-    const {stdout} = await run('kubectl-audit', ['policies', '-f', 'examples/audit.log', '--since', 'all', '-o', 'json'], {cwd: ROOT, env, maxBuffer: 1 << 26})
+    const {stdout} = await run(
+      'kubectl-audit',
+      ['policies', '-f', 'examples/audit.log', '--since', 'all', '-o', 'json'],
+      {cwd: ROOT, env, maxBuffer: 1 << 26},
+    )
     const direct = await runCli(['policies', '-f', 'examples/audit.log', '--since', 'all', '-o', 'json'])
-    assert.deepEqual((JSON.parse(stdout) as PolicyChangeReport).summary, (JSON.parse(direct.stdout) as PolicyChangeReport).summary)
+    assert.deepEqual(
+      (JSON.parse(stdout) as PolicyChangeReport).summary,
+      (JSON.parse(direct.stdout) as PolicyChangeReport).summary,
+    )
   })
 
   it('is found and run by the real kubectl as `kubectl audit` when kubectl is installed', async function () {
@@ -52,7 +63,11 @@ describe('kubectl plugin discovery', () => {
     }
     const list = await run(kubectl, ['plugin', 'list'], {env}).catch((e: {stdout: string}) => e)
     assert.match(list.stdout, /kubectl-audit/)
-    const {stdout} = await run(kubectl, ['audit', 'policies', '-f', 'examples/audit.log', '--since', 'all', '-o', 'json'], {cwd: ROOT, env, maxBuffer: 1 << 26})
+    const {stdout} = await run(
+      kubectl,
+      ['audit', 'policies', '-f', 'examples/audit.log', '--since', 'all', '-o', 'json'],
+      {cwd: ROOT, env, maxBuffer: 1 << 26},
+    )
     const report = JSON.parse(stdout) as PolicyChangeReport
     assert.equal(report.kind, 'PolicyChangeReport')
     assert.ok(report.changes.length > 0)

@@ -11,8 +11,13 @@ import * as k8s from '@kubernetes/client-node'
 import {openPortForward} from '../../src/cluster/port-forward.js'
 import {type FakeApiserver, startFakeApiserver} from '../support/fake-apiserver/index.js'
 
-const POD = {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'db-0', namespace: 'data', uid: '6d1f0c2e-8a3b-4c5d-9e7f-0a1b2c3d4e5f'}, spec: {nodeName: 'worker-1', containers: [{name: 'db'}]},
-  status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]}}
+const POD = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {name: 'db-0', namespace: 'data', uid: '6d1f0c2e-8a3b-4c5d-9e7f-0a1b2c3d4e5f'},
+  spec: {nodeName: 'worker-1', containers: [{name: 'db'}]},
+  status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]},
+}
 
 /** What a stream says until it ends. */
 async function readAll(stream: Duplex): Promise<string> {
@@ -55,7 +60,16 @@ describe('port-forward through the API server', function () {
     stream.write('and bye')
     assert.equal(await readAll(stream), 'HELLO AND BYE')
     const asked = fake.requests.filter((r) => r.path.endsWith('/portforward'))
-    assert.deepEqual(asked.map((r) => [r.path, r.query, r.headers['sec-websocket-protocol']]), [['/api/v1/namespaces/data/pods/db-0/portforward', 'ports=5432', 'v5.channel.k8s.io,v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io']])
+    assert.deepEqual(
+      asked.map((r) => [r.path, r.query, r.headers['sec-websocket-protocol']]),
+      [
+        [
+          '/api/v1/namespaces/data/pods/db-0/portforward',
+          'ports=5432',
+          'v5.channel.k8s.io,v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io',
+        ],
+      ],
+    )
   })
 
   it('keeps reading after this side has ended: the protocol has no half-close, and the pod side still answers', async () => {
@@ -71,13 +85,20 @@ describe('port-forward through the API server', function () {
     second.write('two bye')
     assert.deepEqual(await Promise.all([readAll(first), readAll(second)]), ['ONE BYE', 'TWO BYE'])
     const refused = await openPortForward(kc, {namespace: 'data', pod: 'db-0', port: 9999})
-    await assert.rejects(readAll(refused), /^Error: port-forward to data\/db-0:9999: error forwarding port 9999 to pod 6d1f0c2e-8a3b-4c5d-9e7f-0a1b2c3d4e5f, uid : failed to connect to localhost:9999/)
+    await assert.rejects(
+      readAll(refused),
+      /^Error: port-forward to data\/db-0:9999: error forwarding port 9999 to pod 6d1f0c2e-8a3b-4c5d-9e7f-0a1b2c3d4e5f, uid : failed to connect to localhost:9999/,
+    )
   })
 
   it('is refused as the API server refuses it', async () => {
     fake.fail({path: /\/portforward$/, code: 403, times: 1})
-    await assert.rejects(openPortForward(kc, {namespace: 'data', pod: 'db-0', port: 5432}), {message: 'Unexpected server response: 403'})
-    await assert.rejects(openPortForward(kc, {namespace: 'data', pod: 'no-such-pod', port: 5432}), {message: 'Unexpected server response: 404'})
+    await assert.rejects(openPortForward(kc, {namespace: 'data', pod: 'db-0', port: 5432}), {
+      message: 'Unexpected server response: 403',
+    })
+    await assert.rejects(openPortForward(kc, {namespace: 'data', pod: 'no-such-pod', port: 5432}), {
+      message: 'Unexpected server response: 404',
+    })
   })
 
   it('ends the stream when the run is interrupted', async () => {

@@ -15,7 +15,14 @@ import {textWidth} from '../../src/render/text-width.js'
 import {ROOT, RUN, runCli} from '../support/cli.js'
 
 const POLICIES = ['policies', '-f', 'examples/audit.log', '--since', 'all']
-const DOCTOR = ['doctor', '--offline', '--manifest', 'examples/manifests/kube-apiserver.yaml', '--policy-file', 'examples/policies/recommended.yaml']
+const DOCTOR = [
+  'doctor',
+  '--offline',
+  '--manifest',
+  'examples/manifests/kube-apiserver.yaml',
+  '--policy-file',
+  'examples/policies/recommended.yaml',
+]
 const WIDTHS = [80, 110, 200]
 
 const tmuxFound = spawnSync('tmux', ['-V'], {encoding: 'utf8'}).status === 0
@@ -45,7 +52,10 @@ async function inTerminal(width: number, command: string, env: NodeJS.ProcessEnv
     tmux('new-session', '-d', '-x', String(width), '-y', '50', '-c', ROOT, command)
     while (tmux('list-panes', '-F', '#{pane_dead}').trim() !== '1') await sleep(100)
     const screen = tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-')
-    const lines = screen.split('\n').map((line) => line.trimEnd()).filter((line) => !line.startsWith('Pane is dead'))
+    const lines = screen
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => !line.startsWith('Pane is dead'))
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
     return lines
   } finally {
@@ -60,7 +70,10 @@ function cli(args: readonly string[]): string {
 
 /** The cells of a screen: table cells (two spaces or more apart) and block values (after `key:`). */
 function cells(lines: readonly string[]): string[] {
-  return lines.flatMap((line) => line.replace(/^[a-z-]+:\s+/, '').split(/\s{2,}/)).map((cell) => cell.trim()).filter((cell) => cell !== '')
+  return lines
+    .flatMap((line) => line.replace(/^[a-z-]+:\s+/, '').split(/\s{2,}/))
+    .map((cell) => cell.trim())
+    .filter((cell) => cell !== '')
 }
 
 /** The values a cell can be read as: itself, or, cut with `…`, every value with that start and that end. */
@@ -74,13 +87,21 @@ function readableAs(cell: string, values: readonly string[]): string[] {
  * Every value of `values` is on the screen, whole or cut so that it reads as itself only; and
  * every cut cell on the screen reads as exactly one of `all` (the free text the screen may show).
  */
-function assertToldApart(screen: readonly string[], values: readonly string[], all: readonly string[], what: string): void {
+function assertToldApart(
+  screen: readonly string[],
+  values: readonly string[],
+  all: readonly string[],
+  what: string,
+): void {
   const shown = cells(screen)
   for (const cell of shown.filter((c) => c.includes(ELLIPSIS))) {
     assert.equal(readableAs(cell, all).length, 1, `"${cell}" reads as ${readableAs(cell, all).join(', ') || 'nothing'}`)
   }
   for (const value of values) {
-    assert.ok(shown.some((cell) => readableAs(cell, all).length === 1 && readableAs(cell, all)[0] === value), `${what}: ${value} is not on the screen\n${screen.join('\n')}`)
+    assert.ok(
+      shown.some((cell) => readableAs(cell, all).length === 1 && readableAs(cell, all)[0] === value),
+      `${what}: ${value} is not on the screen\n${screen.join('\n')}`,
+    )
   }
 }
 
@@ -95,7 +116,10 @@ describe('tables that fit the terminal (tmux)', function () {
   before(function () {
     if (tmuxFound) return
     // On CI a missing tmux is a broken test machine, not a reason to pass.
-    if (process.env.CI === 'true') throw new Error('tmux is not installed, and the terminal tests need it: install tmux (apt-get install tmux, brew install tmux)')
+    if (process.env.CI === 'true')
+      throw new Error(
+        'tmux is not installed, and the terminal tests need it: install tmux (apt-get install tmux, brew install tmux)',
+      )
     console.log('      (tmux is not installed here: the terminal tests are not run)')
     this.skip()
   })
@@ -110,7 +134,13 @@ describe('tables that fit the terminal (tmux)', function () {
   /** Every free text the policies screen may show, whole or cut: users (as themselves or acting as another), namespaces, names, tiers. */
   const freeText = () => {
     const users = policies.summary.map((r) => r.user)
-    const changes = policies.changes.flatMap((c) => [c.user, c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user, c.namespace ?? '', c.name ?? '', c.tier ?? ''])
+    const changes = policies.changes.flatMap((c) => [
+      c.user,
+      c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user,
+      c.namespace ?? '',
+      c.name ?? '',
+      c.tier ?? '',
+    ])
     return [...new Set([...users, ...changes])].filter((v) => v !== '')
   }
 
@@ -121,7 +151,14 @@ describe('tables that fit the terminal (tmux)', function () {
       const all = freeText()
       assertToldApart(screen, [...new Set(policies.summary.map((r) => r.user))], all, 'users')
       const listed = Number(/Most recent (\d+) of/.exec(screen.join('\n'))?.[1] ?? policies.changes.length)
-      const names = [...new Set(policies.changes.slice(-listed).map((c) => c.name).filter((n): n is string => n !== null))]
+      const names = [
+        ...new Set(
+          policies.changes
+            .slice(-listed)
+            .map((c) => c.name)
+            .filter((n): n is string => n !== null),
+        ),
+      ]
       assert.ok(names.length > 5)
       assertToldApart(screen, names, all, 'names')
     })
@@ -129,15 +166,24 @@ describe('tables that fit the terminal (tmux)', function () {
     it(`doctor at ${width} columns: nothing wraps; every check and resource can be told apart`, async () => {
       const screen = await inTerminal(width, cli(DOCTOR))
       assertFits(screen, width)
-      for (const check of doctor.checks) assert.ok(screen.some((line) => line.startsWith(check.id) || new RegExp(`^check:\\s+${check.id}$`).test(line)), `${check.id} is not on the screen`)
-      const resources = [...new Set(doctor.coverage.map((r) => `${r.resource}${r.apiGroup === '' ? '' : `.${r.apiGroup}`}`))]
+      for (const check of doctor.checks)
+        assert.ok(
+          screen.some((line) => line.startsWith(check.id) || new RegExp(`^check:\\s+${check.id}$`).test(line)),
+          `${check.id} is not on the screen`,
+        )
+      const resources = [
+        ...new Set(doctor.coverage.map((r) => `${r.resource}${r.apiGroup === '' ? '' : `.${r.apiGroup}`}`)),
+      ]
       // The coverage matrix, as a table (the first cell of each row) or as blocks (`resource:` lines).
       const from = screen.findIndex((line) => line.startsWith('Coverage:'))
       const to = screen.findIndex((line) => line.startsWith('RR RequestResponse'))
       const section = screen.slice(from + 1, to)
-      const rows = section[0]!.startsWith('RESOURCE') ? section.slice(1).map((line) => line.split(/\s{2,}/)[0]!) : cells(section.filter((line) => line.startsWith('resource:')))
+      const rows = section[0]!.startsWith('RESOURCE')
+        ? section.slice(1).map((line) => line.split(/\s{2,}/)[0]!)
+        : cells(section.filter((line) => line.startsWith('resource:')))
       assert.ok(rows.length > 10, section.join('\n'))
-      for (const row of rows) assert.equal(readableAs(row, resources).length, 1, `"${row}" reads as ${readableAs(row, resources).join(', ')}`)
+      for (const row of rows)
+        assert.equal(readableAs(row, resources).length, 1, `"${row}" reads as ${readableAs(row, resources).join(', ')}`)
       assert.equal(new Set(rows.map((row) => readableAs(row, resources)[0])).size, rows.length, 'one row per resource')
     })
   }
@@ -149,13 +195,17 @@ describe('tables that fit the terminal (tmux)', function () {
     const accounts = users.filter((u) => /^system:serviceaccount:.*-controller$/.test(u))
     assert.ok(accounts.length >= 2)
     assertToldApart(screen, accounts, users, 'service accounts')
-    for (const person of users.filter((u) => !accounts.includes(u))) assert.ok(!cells(screen).includes(person), `${person} is not selected`)
+    for (const person of users.filter((u) => !accounts.includes(u)))
+      assert.ok(!cells(screen).includes(person), `${person} is not selected`)
   })
 
   it('takes its width from COLUMNS when it is set', async () => {
     const screen = await inTerminal(200, cli(POLICIES), {COLUMNS: '100'})
     assertFits(screen, 100)
-    assert.ok(screen.some((line) => line.includes(ELLIPSIS)), 'something was cut to fit 100 columns')
+    assert.ok(
+      screen.some((line) => line.includes(ELLIPSIS)),
+      'something was cut to fit 100 columns',
+    )
   })
 
   it('gives a pipe, and -o wide, every value whole', async () => {
@@ -164,7 +214,10 @@ describe('tables that fit the terminal (tmux)', function () {
       const text = screen.join('\n')
       assert.ok(!text.includes(ELLIPSIS), command)
       for (const user of policies.summary.map((r) => r.user)) assert.ok(text.includes(user), `${command}: ${user}`)
-      assert.ok(screen.some((line) => textWidth(line) > 80), 'whole values run past the width (and wrap), as in kubectl')
+      assert.ok(
+        screen.some((line) => textWidth(line) > 80),
+        'whole values run past the width (and wrap), as in kubectl',
+      )
     }
   })
 })

@@ -47,8 +47,10 @@ describe('policies --watch on a cluster', function () {
     return names
   }
   /** The reader pods that exist (the kube-apiserver pods are there too). */
-  const podNames = async (f: FakeApiserver) => ((await getJson(f, '/api/v1/pods')).items as Array<{metadata: {name: string}}>).map((p) => p.metadata.name)
-    .filter((name) => name.startsWith('kubectl-audit-reader-'))
+  const podNames = async (f: FakeApiserver) =>
+    ((await getJson(f, '/api/v1/pods')).items as Array<{metadata: {name: string}}>)
+      .map((p) => p.metadata.name)
+      .filter((name) => name.startsWith('kubectl-audit-reader-'))
 
   afterEach(async () => {
     if (running?.child.exitCode === null) await running.stop('SIGKILL')
@@ -70,14 +72,17 @@ describe('policies --watch on a cluster', function () {
     appendFileSync(logs[0]!, policyWriteNow('last-before-rotation-cp-1'))
     renameSync(logs[0]!, join(logs[0]!, '..', 'audit-2026-12-07T10-00-00.000.log'))
     writeFileSync(logs[0]!, policyWriteNow('first-after-rotation-cp-1'))
-    written.push('last-before-rotation-cp-1', 'first-after-rotation-cp-1', ...await writeInTurn(logs, 'after', 2))
+    written.push('last-before-rotation-cp-1', 'first-after-rotation-cp-1', ...(await writeInTurn(logs, 'after', 2)))
     await running.waitFor(written.at(-1)!)
     const seconds = (Date.now() - startedAt) / 1000
 
     const {code, stdout, stderr} = await running.stop('SIGINT')
     assert.equal(code, 0, stderr)
     assert.deepEqual(namesListed(stdout), ['before-cp-1', 'before-cp-2', ...written])
-    assert.match(stderr, /node\/cp-1:\/var\/log\/kubernetes\/audit\/audit\.log was rotated to audit-2026-12-07T10-00-00\.000\.log: following the new file from its start/)
+    assert.match(
+      stderr,
+      /node\/cp-1:\/var\/log\/kubernetes\/audit\/audit\.log was rotated to audit-2026-12-07T10-00-00\.000\.log: following the new file from its start/,
+    )
     assert.match(stdout, /\nalice +10 +0 +10\n$/)
     for (const name of ['cp-1', 'cp-2']) {
       const sizes = f.requests.filter((r) => r.path === LOG_URL(name) && r.headers.range === 'bytes=0-0')
@@ -85,7 +90,10 @@ describe('policies --watch on a cluster', function () {
       assert.ok(sizes.length <= seconds + 4, `${name} polled ${sizes.length} times in ${seconds.toFixed(1)}s`)
     }
     // cp-2's log only grew: each look read from its offset on (from the byte before it).
-    assert.ok(f.requests.some((r) => r.path === LOG_URL('cp-2') && /^bytes=[1-9]\d*-\d+$/.test(String(r.headers.range))), 'cp-2 read from its offset')
+    assert.ok(
+      f.requests.some((r) => r.path === LOG_URL('cp-2') && /^bytes=[1-9]\d*-\d+$/.test(String(r.headers.range))),
+      'cp-2 read from its offset',
+    )
     assert.ok(!f.requests.some((r) => r.method === 'POST' && r.path.endsWith('/pods')), 'no reader pod was started')
   })
 
@@ -103,7 +111,11 @@ describe('policies --watch on a cluster', function () {
     assert.equal(code, 0, stderr)
     const listed = namesListed(stdout)
     assert.deepEqual([...listed].sort(), ['before-cp-1', 'before-cp-2', ...written].sort())
-    for (const node of ['cp-1', 'cp-2']) assert.deepEqual(listed.filter((name) => name.endsWith(node)), [`before-${node}`, ...written.filter((name) => name.endsWith(node))])
+    for (const node of ['cp-1', 'cp-2'])
+      assert.deepEqual(
+        listed.filter((name) => name.endsWith(node)),
+        [`before-${node}`, ...written.filter((name) => name.endsWith(node))],
+      )
   })
 
   it('follows every node through a reader pod running tail -F, deletes the pods on Ctrl-C', async () => {
@@ -114,7 +126,11 @@ describe('policies --watch on a cluster', function () {
     assert.equal((await podNames(f)).length, 2)
     const written = await writeInTurn(logs, 'grew', 6)
     await running.waitFor(written.at(-1)!)
-    assert.ok(f.requests.some((r) => r.path.endsWith('/exec') && r.query.includes('command=tail') && r.query.includes('command=-F')))
+    assert.ok(
+      f.requests.some(
+        (r) => r.path.endsWith('/exec') && r.query.includes('command=tail') && r.query.includes('command=-F'),
+      ),
+    )
 
     const {code, stdout, stderr} = await running.stop('SIGINT')
     assert.equal(code, 0, stderr)
@@ -148,7 +164,9 @@ async function getJson(f: FakeApiserver, path: string): Promise<{items: unknown[
   return new Promise((resolve, reject) => {
     get(`${f.url}${path}`, {ca: f.caPem, headers: {Authorization: `Bearer ${f.token}`}}, (res) => {
       let text = ''
-      res.on('data', (d: Buffer) => { text += d.toString() })
+      res.on('data', (d: Buffer) => {
+        text += d.toString()
+      })
       res.on('end', () => resolve(JSON.parse(text) as {items: unknown[]}))
     }).on('error', reject)
   })

@@ -19,7 +19,11 @@ const POLICIES = 'test/fixtures/policies'
  * A kubeadm static pod manifest as kubeadm writes it, with the audit recipe from kubernetes.io;
  * the log directory is mounted from `logHostDir` (Kubespray's differs from the container's).
  */
-function kubeadmManifest(policyHostPath: string, extraFlags: string[] = [], logHostDir = '/var/log/kubernetes/audit/'): string {
+function kubeadmManifest(
+  policyHostPath: string,
+  extraFlags: string[] = [],
+  logHostDir = '/var/log/kubernetes/audit/',
+): string {
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -76,9 +80,14 @@ describe('doctor offline (CLI)', () => {
     const result = await runCli(['doctor', '--manifest', manifest, '--policy-file', recommended, '-o', 'json'])
     assert.equal(result.code, 0, result.stdout)
     const report = JSON.parse(result.stdout) as DoctorReport
-    assert.deepEqual(report.checks.filter((c) => c.status === 'fail' || c.status === 'warn'), [])
+    assert.deepEqual(
+      report.checks.filter((c) => c.status === 'fail' || c.status === 'warn'),
+      [],
+    )
     assert.ok(report.coverage.length >= 110)
-    assert.ok(report.coverage.every((row) => row.level === 'RequestResponse' && row.omitStages.join() === 'RequestReceived'))
+    assert.ok(
+      report.coverage.every((row) => row.level === 'RequestResponse' && row.omitStages.join() === 'RequestReceived'),
+    )
     assert.equal(report.target.kubernetesVersion, '1.31', 'read from the image tag')
     assert.equal(report.target.apiservers[0].auditLog?.hostPath, '/var/log/kubernetes/audit/audit.log')
   })
@@ -115,7 +124,10 @@ describe('doctor offline (CLI)', () => {
     const logDir = join(dir, 'audit-logs')
     mkdirSync(logDir)
     const manifest = write('with-log.yaml', kubeadmManifest('/etc/kubernetes/audit-policy.yaml', [], logDir))
-    const fresh = async () => (JSON.parse((await runCli(['doctor', '--manifest', manifest, '-o', 'json'])).stdout) as DoctorReport).checks.find((c) => c.id === 'audit-log-fresh')
+    const fresh = async () =>
+      (JSON.parse((await runCli(['doctor', '--manifest', manifest, '-o', 'json'])).stdout) as DoctorReport).checks.find(
+        (c) => c.id === 'audit-log-fresh',
+      )
     const notHere = await fresh()
     assert.equal(notHere?.status, 'skip')
     assert.equal(notHere?.detail, `offline: ${logDir}/audit.log is not on this machine`)
@@ -126,16 +138,27 @@ describe('doctor offline (CLI)', () => {
     const result = await fresh()
     assert.equal(result?.status, 'warn')
     assert.match(result?.detail ?? '', /^newest event 2h0[01]m old/)
-    assert.ok(result?.detail.endsWith(`(${newest}) in ${logDir}/audit.log: nothing written for over an hour`), result?.detail)
+    assert.ok(
+      result?.detail.endsWith(`(${newest}) in ${logDir}/audit.log: nothing written for over an hour`),
+      result?.detail,
+    )
   })
 
   it('reports "- --audit-log-maxage =30" (one YAML list item), as kube-apiserver would refuse it', async () => {
-    const manifest = write('space.yaml', kubeadmManifest('/etc/kubernetes/audit-policy.yaml', ['--audit-log-maxage =30']))
+    const manifest = write(
+      'space.yaml',
+      kubeadmManifest('/etc/kubernetes/audit-policy.yaml', ['--audit-log-maxage =30']),
+    )
     const result = await runCli(['doctor', '--manifest', manifest, '-o', 'json'])
     const report = JSON.parse(result.stdout) as DoctorReport
     const [apiserver] = report.target.apiservers
-    assert.deepEqual(Object.keys(apiserver!.auditFlags).filter((name) => /\s/.test(name)), [])
-    assert.deepEqual(apiserver!.flagProblems, ['"--audit-log-maxage =30": kube-apiserver does not start: unknown flag "--audit-log-maxage " (a space inside one argument); write --audit-log-maxage=30'])
+    assert.deepEqual(
+      Object.keys(apiserver!.auditFlags).filter((name) => /\s/.test(name)),
+      [],
+    )
+    assert.deepEqual(apiserver!.flagProblems, [
+      '"--audit-log-maxage =30": kube-apiserver does not start: unknown flag "--audit-log-maxage " (a space inside one argument); write --audit-log-maxage=30',
+    ])
     assert.equal(statusOf(report, 'audit-log-retention'), 'fail')
     assert.equal(result.code, 1)
   })
@@ -152,16 +175,32 @@ describe('doctor offline (CLI)', () => {
       const result = await runCli(['doctor', '--manifest', `${PODS}/${file}`, '-o', 'json'])
       assert.equal(result.code, code, result.stderr)
       const report = JSON.parse(result.stdout) as DoctorReport
-      assert.deepEqual(report.checks.filter((c) => c.status === 'fail').map((c) => c.id), failing)
+      assert.deepEqual(
+        report.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+        failing,
+      )
     })
   }
 
   it('reads `kubectl get pods -o yaml` output (a List of several apiservers)', async () => {
-    const pod = JSON.parse(readFileSync(`${PODS}/rke2-args-policy-unmounted.json`, 'utf8')) as {metadata: {name: string}; spec: {nodeName: string}}
-    const second = {...pod, metadata: {...pod.metadata, name: 'kube-apiserver-srv-2'}, spec: {...pod.spec, nodeName: 'srv-2'}}
-    const list = write('list.yaml', `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`)
+    const pod = JSON.parse(readFileSync(`${PODS}/rke2-args-policy-unmounted.json`, 'utf8')) as {
+      metadata: {name: string}
+      spec: {nodeName: string}
+    }
+    const second = {
+      ...pod,
+      metadata: {...pod.metadata, name: 'kube-apiserver-srv-2'},
+      spec: {...pod.spec, nodeName: 'srv-2'},
+    }
+    const list = write(
+      'list.yaml',
+      `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`,
+    )
     const report = JSON.parse((await runCli(['doctor', '--manifest', list, '-o', 'json'])).stdout) as DoctorReport
-    assert.deepEqual(report.target.apiservers.map((a) => a.node), ['srv-1', 'srv-2'])
+    assert.deepEqual(
+      report.target.apiservers.map((a) => a.node),
+      ['srv-1', 'srv-2'],
+    )
   })
 
   it('exits 1 on a policy that records nothing', async () => {
@@ -183,7 +222,10 @@ describe('doctor offline (CLI)', () => {
     assert.match(plain.stdout, /^CHECK\s+STATUS\s+DETAIL$/m)
     assert.match(plain.stdout, /^policy-coverage\s+! warn\s+110 of 110 writes recorded without bodies/m)
     assert.match(plain.stdout, /^\s+→ put a RequestResponse rule/m)
-    assert.match(plain.stdout, /^networkpolicies\.networking\.k8s\.io\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6$/m)
+    assert.match(
+      plain.stdout,
+      /^networkpolicies\.networking\.k8s\.io\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6\s+Meta #6$/m,
+    )
     // extensions stopped serving network policies in 1.16: its one resource is left out.
     assert.match(plain.stdout, /; 1 resource of a group not served here is left out \(see -o wide\)$/m)
     assert.doesNotMatch(plain.stdout, /\u001b\[/, 'no colour when not a terminal (and NO_COLOR is set)')
@@ -194,27 +236,45 @@ describe('doctor offline (CLI)', () => {
   })
 
   it('-o wide lists the probes that differ, and every output says where the lowest level was found', async () => {
-    const policy = write('ns.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n')
+    const policy = write(
+      'ns.yaml',
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  namespaces: [kube-system]\n- level: RequestResponse\n',
+    )
     const result = await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'wide'])
     assert.match(result.stdout, /networkpolicies\.networking\.k8s\.io\s+None #0\*/)
-    assert.match(result.stdout, /^networkpolicies\.networking\.k8s\.io\s+create\s+ns kube-system \(reported\)\s+None\s+0\s+-$/m)
+    assert.match(
+      result.stdout,
+      /^networkpolicies\.networking\.k8s\.io\s+create\s+ns kube-system \(reported\)\s+None\s+0\s+-$/m,
+    )
     assert.match(result.stdout, /ns default\s+RequestResponse\s+1\s+-/)
     // Cluster-scoped resources do not differ: no namespace to name.
     assert.match(result.stdout, /^tiers\.projectcalico\.org\s+create\s+\(reported\)\s+RequestResponse\s+1\s+-$/m)
-    assert.match(result.stdout, /^policy-coverage\s+✗ fail\s+45 of 110 writes not recorded: .* in kube-system at None \(rule 0\)$/m)
-    const report = JSON.parse((await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'json'])).stdout) as DoctorReport
+    assert.match(
+      result.stdout,
+      /^policy-coverage\s+✗ fail\s+45 of 110 writes not recorded: .* in kube-system at None \(rule 0\)$/m,
+    )
+    const report = JSON.parse(
+      (await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'json'])).stdout,
+    ) as DoctorReport
     const row = report.coverage.find((r) => r.apiGroup === 'networking.k8s.io' && r.verb === 'create')
     assert.deepEqual(row?.where, {namespace: 'kube-system', name: null})
   })
 
   it('a policy kube-apiserver refuses gets no coverage verdict and no matrix, only what it would do once it loads', async () => {
-    const policy = write('wildcard-group.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  resources: [{group: "*", resources: ["*"]}]\n- level: Metadata\n')
-    const run = (version: string, ...extra: string[]) => runCli(['doctor', '--offline', '--policy-file', policy, '--kubernetes-version', version, ...extra])
+    const policy = write(
+      'wildcard-group.yaml',
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  resources: [{group: "*", resources: ["*"]}]\n- level: Metadata\n',
+    )
+    const run = (version: string, ...extra: string[]) =>
+      runCli(['doctor', '--offline', '--policy-file', policy, '--kubernetes-version', version, ...extra])
     const refused = JSON.parse((await run('1.35', '-o', 'json')).stdout) as DoctorReport
     assert.equal(statusOf(refused, 'policy-valid'), 'fail')
     const coverage = refused.checks.find((c) => c.id === 'policy-coverage')
     assert.equal(coverage?.status, 'skip')
-    assert.equal(coverage?.detail, 'kube-apiserver would not start with this policy (see policy-valid), so nothing is recorded; once it loads: all 110 writes recorded at RequestResponse')
+    assert.equal(
+      coverage?.detail,
+      'kube-apiserver would not start with this policy (see policy-valid), so nothing is recorded; once it loads: all 110 writes recorded at RequestResponse',
+    )
     assert.deepEqual(refused.coverage, [])
     const table = await run('1.35')
     assert.equal(table.code, 1)
@@ -226,7 +286,10 @@ describe('doctor offline (CLI)', () => {
   })
 
   it('--policy-group adds a group: the user stays in system:authenticated, as the apiserver makes it', async () => {
-    const policy = write('authenticated.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  userGroups: [system:authenticated]\n- level: None\n')
+    const policy = write(
+      'authenticated.yaml',
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n  userGroups: [system:authenticated]\n- level: None\n',
+    )
     const result = await runCli(['doctor', '--offline', '--policy-file', policy, '--policy-group', 'ops', '-o', 'json'])
     const report = JSON.parse(result.stdout) as DoctorReport
     assert.deepEqual(report.target.identity.groups, ['ops', 'system:authenticated'])
@@ -234,7 +297,10 @@ describe('doctor offline (CLI)', () => {
   })
 
   it('never prints terminal control characters from a policy or a manifest', async () => {
-    const policy = write('evil-policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  "bad\\e[2J\\u202efield": 1\n')
+    const policy = write(
+      'evil-policy.yaml',
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  "bad\\e[2J\\u202efield": 1\n',
+    )
     const manifest = write('evil-manifest.yaml', kubeadmManifest('/x', ['"--audit-log-format=\\e]0;owned\\a"']))
     const result = await runCli(['doctor', '--manifest', manifest, '--policy-file', policy])
     assert.doesNotMatch(result.stdout, /[\u001b\u0007\u202e]/)
@@ -244,7 +310,11 @@ describe('doctor offline (CLI)', () => {
   })
 
   it('exits 2 on a manifest whose YAML aliases cannot be resolved, naming the file', async () => {
-    const result = await runCli(['doctor', '--manifest', write('alias.yaml', 'apiVersion: v1\nkind: Pod\nspec: *nowhere\n')])
+    const result = await runCli([
+      'doctor',
+      '--manifest',
+      write('alias.yaml', 'apiVersion: v1\nkind: Pod\nspec: *nowhere\n'),
+    ])
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, /^error: the manifest ".*alias\.yaml" is not valid YAML or JSON: .*alias/)
     assert.equal(result.stdout, '')
@@ -252,7 +322,10 @@ describe('doctor offline (CLI)', () => {
 
   it('refuses a policy that fans one anchor out through 999 aliases, as the apiserver does, at once', async () => {
     const users = Array.from({length: 100_000}, (_, i) => `u${i}`).join(', ')
-    const policy = write('alias-bomb.yaml', `apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: &u [${users}]\n${'- level: Metadata\n  users: *u\n'.repeat(999)}`)
+    const policy = write(
+      'alias-bomb.yaml',
+      `apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  users: &u [${users}]\n${'- level: Metadata\n  users: *u\n'.repeat(999)}`,
+    )
     const result = await runCli(['doctor', '--offline', '--policy-file', policy, '-o', 'json'])
     const report = JSON.parse(result.stdout) as DoctorReport
     const valid = report.checks.find((c) => c.id === 'policy-valid')!
@@ -261,17 +334,29 @@ describe('doctor offline (CLI)', () => {
   })
 
   it('exits 2 on a manifest that is an alias bomb, or larger than 1 MiB; and on a policy file larger than 1 MiB', async () => {
-    const bomb = write('bomb-manifest.yaml', `a: &a [${Array(1000).fill('x').join(', ')}]\nb: [${Array(1000).fill('*a').join(', ')}]\n`)
+    const bomb = write(
+      'bomb-manifest.yaml',
+      `a: &a [${Array(1000).fill('x').join(', ')}]\nb: [${Array(1000).fill('*a').join(', ')}]\n`,
+    )
     const aliased = await runCli(['doctor', '--manifest', bomb])
     assert.equal(aliased.code, 2)
-    assert.match(aliased.stderr, /^error: the manifest ".*bomb-manifest\.yaml" is not valid YAML or JSON: document contains excessive aliasing/)
+    assert.match(
+      aliased.stderr,
+      /^error: the manifest ".*bomb-manifest\.yaml" is not valid YAML or JSON: document contains excessive aliasing/,
+    )
     const huge = write('huge.yaml', `# ${'x'.repeat(1024 * 1024)}\n`)
     const manifest = await runCli(['doctor', '--manifest', huge])
     assert.equal(manifest.code, 2)
-    assert.match(manifest.stderr, /^error: the manifest ".*huge\.yaml" is larger than 1 MiB: a kube-apiserver manifest is a few KiB\nhint: /)
+    assert.match(
+      manifest.stderr,
+      /^error: the manifest ".*huge\.yaml" is larger than 1 MiB: a kube-apiserver manifest is a few KiB\nhint: /,
+    )
     const policy = await runCli(['doctor', '--offline', '--policy-file', huge])
     assert.equal(policy.code, 2)
-    assert.match(policy.stderr, /^error: the policy file ".*huge\.yaml" is larger than 1 MiB: an audit policy is a few KiB\nhint: /)
+    assert.match(
+      policy.stderr,
+      /^error: the policy file ".*huge\.yaml" is larger than 1 MiB: an audit policy is a few KiB\nhint: /,
+    )
   })
 
   it('reads at most 1 MiB of an endless --manifest (/dev/zero), and says so', async function () {
@@ -284,16 +369,40 @@ describe('doctor offline (CLI)', () => {
   // Bad input: one line, exit 2, no stack.
   const bad: Array<[string, string[], RegExp]> = [
     ['a missing manifest', ['--manifest', 'nope.yaml'], /cannot read the manifest "nope\.yaml": no such file/],
-    ['a manifest without an apiserver', ['--manifest', `${POLICIES}/one-metadata-rule.yaml`], /no kube-apiserver Pod in the manifest/],
+    [
+      'a manifest without an apiserver',
+      ['--manifest', `${POLICIES}/one-metadata-rule.yaml`],
+      /no kube-apiserver Pod in the manifest/,
+    ],
     ['a missing policy file', ['--offline', '--policy-file', 'nope.yaml'], /cannot read the policy file "nope\.yaml"/],
-    ['a bad version', ['--offline', '--kubernetes-version', 'latest'], /--kubernetes-version "latest" is not a version/],
+    [
+      'a bad version',
+      ['--offline', '--kubernetes-version', 'latest'],
+      /--kubernetes-version "latest" is not a version/,
+    ],
     ['an ambiguous --resource', ['--offline', '--resource', 'networkpolicies'], /served by several groups/],
     ['an unknown output', ['--offline', '-o', 'xml'], /Expected --output=xml to be one of/],
     ['an empty --policy-group', ['--offline', '--policy-group', ''], /^error: --policy-group is empty$/m],
-    ['--verbs "*"', ['--offline', '--policy-file', `${POLICIES}/known-groups-request-response.yaml`, '--verbs', '*'], /^error: --verbs "\*" is not a verb/m],
-    ['--print-policy with a manifest', ['--print-policy', '--manifest', 'kube-apiserver.yaml'], /^error: --print-policy does not check anything, so it takes no --manifest\nhint: .*--policy-file audit-policy\.yaml$/m],
-    ['--print-policy -o wide', ['--print-policy', '-o', 'wide'], /^error: --print-policy prints YAML, or JSON with -o json: -o wide does not apply$/m],
-    ['--offline with nothing to check', ['--offline'], /^error: --offline needs something to check: neither --manifest nor --policy-file is given\n.*--manifest \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/m],
+    [
+      '--verbs "*"',
+      ['--offline', '--policy-file', `${POLICIES}/known-groups-request-response.yaml`, '--verbs', '*'],
+      /^error: --verbs "\*" is not a verb/m,
+    ],
+    [
+      '--print-policy with a manifest',
+      ['--print-policy', '--manifest', 'kube-apiserver.yaml'],
+      /^error: --print-policy does not check anything, so it takes no --manifest\nhint: .*--policy-file audit-policy\.yaml$/m,
+    ],
+    [
+      '--print-policy -o wide',
+      ['--print-policy', '-o', 'wide'],
+      /^error: --print-policy prints YAML, or JSON with -o json: -o wide does not apply$/m,
+    ],
+    [
+      '--offline with nothing to check',
+      ['--offline'],
+      /^error: --offline needs something to check: neither --manifest nor --policy-file is given\n.*--manifest \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/m,
+    ],
   ]
   for (const [name, args, message] of bad) {
     it(`exits 2 on ${name}`, async () => {

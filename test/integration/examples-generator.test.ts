@@ -20,9 +20,15 @@ describe('examples/generate.ts', () => {
 
   for (const log of ['audit.log', 'tiny.log']) {
     it(`regenerates examples/${log} unchanged`, async () => {
-      const [committed, regenerated] = await Promise.all([readFile(path.join('examples', log)), readFile(path.join(dir, log))])
+      const [committed, regenerated] = await Promise.all([
+        readFile(path.join('examples', log)),
+        readFile(path.join(dir, log)),
+      ])
       assert.ok(committed.length > 0)
-      assert.ok(committed.equals(regenerated), `examples/${log} differs from what examples/generate.ts writes: run \`npx tsx examples/generate.ts\``)
+      assert.ok(
+        committed.equals(regenerated),
+        `examples/${log} differs from what examples/generate.ts writes: run \`npx tsx examples/generate.ts\``,
+      )
     })
   }
 })

@@ -32,13 +32,21 @@ interface OracleReport {
 }
 
 async function countWithJq(log: string, window: {since?: string; until?: string}): Promise<OracleReport> {
-  const args = ['-n', ...Object.entries(window).flatMap(([k, v]) => ['--arg', k, v]), '-f', 'examples/policy-changes.jq', log]
+  const args = [
+    '-n',
+    ...Object.entries(window).flatMap(([k, v]) => ['--arg', k, v]),
+    '-f',
+    'examples/policy-changes.jq',
+    log,
+  ]
   const {stdout} = await run('jq', args, {maxBuffer: MAX_BUFFER})
   return JSON.parse(stdout) as OracleReport
 }
 
 async function report(log: string, args: string[]): Promise<PolicyChangeReport> {
-  const {stdout} = await run(process.execPath, ['bin/run.js', 'policies', '-f', log, ...args, '-o', 'json'], {maxBuffer: MAX_BUFFER})
+  const {stdout} = await run(process.execPath, ['bin/run.js', 'policies', '-f', log, ...args, '-o', 'json'], {
+    maxBuffer: MAX_BUFFER,
+  })
   return JSON.parse(stdout) as PolicyChangeReport
 }
 
@@ -66,7 +74,10 @@ describe('policies on the example logs agrees with jq', () => {
         const asTime = (t: string | null): number | null => (t === null ? null : Date.parse(t))
         assert.deepEqual(
           {since: asTime(ours.window.since), until: asTime(ours.window.until)},
-          {since: c.window.since ? Date.parse(c.window.since) : null, until: c.window.until ? Date.parse(c.window.until) : null},
+          {
+            since: c.window.since ? Date.parse(c.window.since) : null,
+            until: c.window.until ? Date.parse(c.window.until) : null,
+          },
         )
       })
 
@@ -77,8 +88,16 @@ describe('policies on the example logs agrees with jq', () => {
 
       it('has the same changes, in the same order', () => {
         const project = (x: Omit<OracleChange, 'name'>) => ({
-          time: x.time, auditID: x.auditID, user: x.user, impersonatedUser: x.impersonatedUser, verb: x.verb,
-          apiGroup: x.apiGroup, resource: x.resource, namespace: x.namespace, code: x.code, outcome: x.outcome,
+          time: x.time,
+          auditID: x.auditID,
+          user: x.user,
+          impersonatedUser: x.impersonatedUser,
+          verb: x.verb,
+          apiGroup: x.apiGroup,
+          resource: x.resource,
+          namespace: x.namespace,
+          code: x.code,
+          outcome: x.outcome,
         })
         assert.deepEqual(ours.changes.map(project), expected.changes.map(project))
       })
@@ -88,7 +107,8 @@ describe('policies on the example logs agrees with jq', () => {
         const oursByID = new Map(ours.changes.map((x) => [x.auditID, x.name]))
         const named = expected.changes.filter((x) => x.name !== null)
         assert.ok(named.length > 0)
-        for (const x of named) assert.equal(oursByID.get(x.auditID), x.name, `name of ${x.verb} ${x.resource} ${x.auditID}`)
+        for (const x of named)
+          assert.equal(oursByID.get(x.auditID), x.name, `name of ${x.verb} ${x.resource} ${x.auditID}`)
       })
 
       it('marks every change as a real one from this source', () => {
@@ -101,7 +121,13 @@ describe('policies on the example logs agrees with jq', () => {
   }
 
   it('reads every byte and every event of the full log, none malformed', async () => {
-    const [ours, expected, size] = await Promise.all([report('examples/audit.log', ['--since', 'all']), countWithJq('examples/audit.log', {}), stat('examples/audit.log')])
-    assert.deepEqual(ours.sources, [{name: 'examples/audit.log', bytesRead: size.size, events: expected.events, malformed: 0, complete: true}])
+    const [ours, expected, size] = await Promise.all([
+      report('examples/audit.log', ['--since', 'all']),
+      countWithJq('examples/audit.log', {}),
+      stat('examples/audit.log'),
+    ])
+    assert.deepEqual(ours.sources, [
+      {name: 'examples/audit.log', bytesRead: size.size, events: expected.events, malformed: 0, complete: true},
+    ])
   })
 })

@@ -27,7 +27,11 @@ function assertUserError(result: CliResult, error: RegExp, hint: RegExp): void {
 
 function run(node: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, args, {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(node, args, {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1', ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -48,7 +52,11 @@ function oldNode(): {node: string; version: string; preload: string[]} {
     if (olderThan(version, REQUIRED_NODE)) return {node, version, preload: []}
   }
   const version = '20.20.2'
-  return {node: process.execPath, version, preload: ['--import', `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'${version}'})`]}
+  return {
+    node: process.execPath,
+    version,
+    preload: ['--import', `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'${version}'})`],
+  }
 }
 
 describe('the CLI on a Node older than it needs', () => {
@@ -56,13 +64,19 @@ describe('the CLI on a Node older than it needs', () => {
     const {node, version, preload} = oldNode()
     for (const args of [['policies', '-f', EXAMPLE], ['doctor'], ['--help']]) {
       const result = await run(node, [...preload, RUN, ...args])
-      assertUserError(result, new RegExp(`^kubectl-audit needs Node >= ${REQUIRED_NODE.replaceAll('.', '\\.')}; this is Node ${version.replaceAll('.', '\\.')}$`),
-        /^install the self-contained build with krew, which brings its own Node \(https:\/\/github\.com\/kubectl-audit\/kubectl-audit#with-krew\), or a current Node \(https:\/\/nodejs\.org/)
+      assertUserError(
+        result,
+        new RegExp(
+          `^kubectl-audit needs Node >= ${REQUIRED_NODE.replaceAll('.', '\\.')}; this is Node ${version.replaceAll('.', '\\.')}$`,
+        ),
+        /^install the self-contained build with krew, which brings its own Node \(https:\/\/github\.com\/kubectl-audit\/kubectl-audit#with-krew\), or a current Node \(https:\/\/nodejs\.org/,
+      )
     }
   })
 
   it("checks the version package.json's engines names", () => {
-    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {engines: {node: string}}).engines.node
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {engines: {node: string}}).engines
+      .node
     assert.equal(engines, `>=${REQUIRED_NODE}`)
   })
 })
@@ -89,14 +103,18 @@ describe('help wherever it is asked for', () => {
 
   it('the kubeconfig user is --kube-user in both commands, and --user is only the policies filter', async () => {
     const [policies, doctor] = await Promise.all([runCli(['policies', '-h']), runCli(['doctor', '-h'])])
-    for (const help of [policies.stdout, doctor.stdout]) assert.match(help, /--kube-user=<value> +The name of the kubeconfig user to use/)
+    for (const help of [policies.stdout, doctor.stdout])
+      assert.match(help, /--kube-user=<value> +The name of the kubeconfig user to use/)
     assert.match(policies.stdout, /--user=<value>\.\.\. +Only changes by this user/)
     assert.doesNotMatch(doctor.stdout, /^ +--user=/m)
   })
 
   it("doctor's --image help says what its reader pod runs", async () => {
     const result = await runCli(['doctor', '-h'])
-    assert.match(result.stdout.replace(/\s+/g, ' '), /--image=<value> Image of the reader pod; it runs sleep, sh, stat, head, tail\. \[default: docker\.io\/library\/busybox:1\.37\]/)
+    assert.match(
+      result.stdout.replace(/\s+/g, ' '),
+      /--image=<value> Image of the reader pod; it runs sleep, sh, stat, head, tail\. \[default: docker\.io\/library\/busybox:1\.37\]/,
+    )
   })
 
   it('help into a pipe closed early exits 0', async () => {
@@ -111,28 +129,116 @@ describe('help wherever it is asked for', () => {
 
 describe('the first wrong guesses', () => {
   const mistakes: Array<[string, string[], RegExp, RegExp]> = [
-    ['a file without -f', ['policies', EXAMPLE], /^unexpected argument "examples\/audit\.log"$/, /^did you mean -f examples\/audit\.log\?$/],
-    ['a stray word after flags', ['policies', '--since', 'all', 'stray'], /^unexpected argument "stray"$/, /^policies takes flags only; see kubectl audit policies --help$/],
-    ['a file after flags', ['policies', '--since', 'all', './audit.log'], /^unexpected argument "\.\/audit\.log"$/, /^did you mean -f \.\/audit\.log\?$/],
-    ['a word after doctor', ['doctor', 'cluster'], /^unexpected argument "cluster"$/, /^doctor takes flags only; see kubectl audit doctor --help$/],
+    [
+      'a file without -f',
+      ['policies', EXAMPLE],
+      /^unexpected argument "examples\/audit\.log"$/,
+      /^did you mean -f examples\/audit\.log\?$/,
+    ],
+    [
+      'a stray word after flags',
+      ['policies', '--since', 'all', 'stray'],
+      /^unexpected argument "stray"$/,
+      /^policies takes flags only; see kubectl audit policies --help$/,
+    ],
+    [
+      'a file after flags',
+      ['policies', '--since', 'all', './audit.log'],
+      /^unexpected argument "\.\/audit\.log"$/,
+      /^did you mean -f \.\/audit\.log\?$/,
+    ],
+    [
+      'a word after doctor',
+      ['doctor', 'cluster'],
+      /^unexpected argument "cluster"$/,
+      /^doctor takes flags only; see kubectl audit doctor --help$/,
+    ],
     ['a misspelt command', ['polices'], /^unknown command "polices"$/, /^did you mean kubectl audit policies\?$/],
-    ['a misspelt command with flags', ['docter', '-o', 'json'], /^unknown command "docter"$/, /^did you mean kubectl audit doctor\?$/],
-    ['help for a misspelt command', ['help', 'polices'], /^unknown command "polices"$/, /^did you mean kubectl audit policies\?$/],
-    ['an unknown command', ['frobnicate'], /^unknown command "frobnicate"$/, /^the commands are doctor, help, history, policies; see kubectl audit --help$/],
-    ['a flag before the command', ['--since', '1h', 'policies'], /^--since comes before any command$/, /^the command comes first: kubectl audit policies --since 1h$/],
-    ['a flag and no command', ['-o', 'json'], /^-o comes before any command$/, /^the command comes first: kubectl audit policies -o json \(commands: doctor, help, history, policies\)$/],
-    ['a misspelt flag', ['policies', '-f', EXAMPLE, '--namspace', 'prod'], /^unknown flag: --namspace$/, /^did you mean --namespace\? \(see kubectl audit policies --help\)$/],
-    ['a time given to --since', ['policies', '-f', EXAMPLE, '--since', '2026-11-24T09:00:00Z'], /^--since "2026-11-24T09:00:00Z" is not a duration$/,
-      /^--since counts back from now \(30s, 5m, 1h, 2d, or all\); for a point in time, use --since-time 2026-11-24T09:00:00Z$/],
-    ['--since ending after --until-time', ['policies', '-f', EXAMPLE, '--since', '1d', '--until-time', '2026-01-01T00:00:00Z'],
-      /^--until-time 2026-01-01T00:00:00Z is before the start of the window: --since 1d counts back from now, to \S+$/, /--since-time 2025-12-31T00:00:00Z --until-time 2026-01-01T00:00:00Z/],
-    ['bad cluster flags with -f', ['policies', '-f', EXAMPLE, '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''], /^--request-timeout "soon" is not a duration$/, /0 for no overall limit$/],
-    ['a cluster flag with -f', ['policies', '-f', EXAMPLE, '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/, /^drop --context, or drop -f/],
-    ["doctor's old --user", ['doctor', '--user', 'alice'], /^doctor has no --user: it could mean two things$/, /--kube-user alice; .*--policy-user alice$/],
-    ['a connection flag offline', ['doctor', '--offline', '--policy-file', 'examples/audit-policy.yaml', '--kube-user', 'alice'], /^--kube-user is for checking a cluster, which --offline does not contact$/, /^drop --kube-user/],
+    [
+      'a misspelt command with flags',
+      ['docter', '-o', 'json'],
+      /^unknown command "docter"$/,
+      /^did you mean kubectl audit doctor\?$/,
+    ],
+    [
+      'help for a misspelt command',
+      ['help', 'polices'],
+      /^unknown command "polices"$/,
+      /^did you mean kubectl audit policies\?$/,
+    ],
+    [
+      'an unknown command',
+      ['frobnicate'],
+      /^unknown command "frobnicate"$/,
+      /^the commands are doctor, help, history, policies; see kubectl audit --help$/,
+    ],
+    [
+      'a flag before the command',
+      ['--since', '1h', 'policies'],
+      /^--since comes before any command$/,
+      /^the command comes first: kubectl audit policies --since 1h$/,
+    ],
+    [
+      'a flag and no command',
+      ['-o', 'json'],
+      /^-o comes before any command$/,
+      /^the command comes first: kubectl audit policies -o json \(commands: doctor, help, history, policies\)$/,
+    ],
+    [
+      'a misspelt flag',
+      ['policies', '-f', EXAMPLE, '--namspace', 'prod'],
+      /^unknown flag: --namspace$/,
+      /^did you mean --namespace\? \(see kubectl audit policies --help\)$/,
+    ],
+    [
+      'a time given to --since',
+      ['policies', '-f', EXAMPLE, '--since', '2026-11-24T09:00:00Z'],
+      /^--since "2026-11-24T09:00:00Z" is not a duration$/,
+      /^--since counts back from now \(30s, 5m, 1h, 2d, or all\); for a point in time, use --since-time 2026-11-24T09:00:00Z$/,
+    ],
+    [
+      '--since ending after --until-time',
+      ['policies', '-f', EXAMPLE, '--since', '1d', '--until-time', '2026-01-01T00:00:00Z'],
+      /^--until-time 2026-01-01T00:00:00Z is before the start of the window: --since 1d counts back from now, to \S+$/,
+      /--since-time 2025-12-31T00:00:00Z --until-time 2026-01-01T00:00:00Z/,
+    ],
+    [
+      'bad cluster flags with -f',
+      ['policies', '-f', EXAMPLE, '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''],
+      /^--request-timeout "soon" is not a duration$/,
+      /0 for no overall limit$/,
+    ],
+    [
+      'a cluster flag with -f',
+      ['policies', '-f', EXAMPLE, '--context', 'prod'],
+      /^--context is for reading the logs from the cluster, which -f replaces$/,
+      /^drop --context, or drop -f/,
+    ],
+    [
+      "doctor's old --user",
+      ['doctor', '--user', 'alice'],
+      /^doctor has no --user: it could mean two things$/,
+      /--kube-user alice; .*--policy-user alice$/,
+    ],
+    [
+      'a connection flag offline',
+      ['doctor', '--offline', '--policy-file', 'examples/audit-policy.yaml', '--kube-user', 'alice'],
+      /^--kube-user is for checking a cluster, which --offline does not contact$/,
+      /^drop --kube-user/,
+    ],
     ['--as-group without --as', ['doctor', '--as-group', 'ops'], /^--as-group needs --as/, /--as alice --as-group ops/],
-    ['a server without a scheme', ['doctor', '--server', '10.0.0.1:6443'], /^--server "10\.0\.0\.1:6443" is not an http\(s\) URL$/, /https:\/\/10\.0\.0\.1:6443/],
-    ["kubectl's -v=6 with -f", ['policies', '-f', EXAMPLE, '-v=6'], /^--verbose is for reading the logs from the cluster/, /^drop --verbose/],
+    [
+      'a server without a scheme',
+      ['doctor', '--server', '10.0.0.1:6443'],
+      /^--server "10\.0\.0\.1:6443" is not an http\(s\) URL$/,
+      /https:\/\/10\.0\.0\.1:6443/,
+    ],
+    [
+      "kubectl's -v=6 with -f",
+      ['policies', '-f', EXAMPLE, '-v=6'],
+      /^--verbose is for reading the logs from the cluster/,
+      /^drop --verbose/,
+    ],
   ]
   for (const [what, args, error, hint] of mistakes) {
     it(`${what}: ${args.join(' ')}`, async () => assertUserError(await runCli(args), error, hint))
@@ -142,7 +248,11 @@ describe('the first wrong guesses', () => {
 describe('-f - at a terminal', () => {
   it('says once on stderr that it reads standard input and how to end it', async function () {
     // A terminal for stdin: util-linux script(1) runs the CLI on a pseudo-terminal that our pipe feeds.
-    const child = spawn('script', ['-q', '-e', '-c', `'${process.execPath}' '${RUN}' policies -f - --since all --color never`, '/dev/null'], {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(
+      'script',
+      ['-q', '-e', '-c', `'${process.execPath}' '${RUN}' policies -f - --since all --color never`, '/dev/null'],
+      {cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}},
+    )
     let seen = ''
     let ended = false
     child.stdout.on('data', (d: Buffer) => {
@@ -154,7 +264,8 @@ describe('-f - at a terminal', () => {
       }
     })
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-    const notice = 'reading audit events from standard input (the terminal); end with Ctrl-D, or pass a file with -f FILE'
+    const notice =
+      'reading audit events from standard input (the terminal); end with Ctrl-D, or pass a file with -f FILE'
     assert.equal(seen.split(notice).length - 1, 1, seen)
     assert.ok(seen.startsWith(notice), seen)
     assert.match(seen, /No network policy or tier changes/)

@@ -30,12 +30,40 @@ describe('content that is not an audit log', function () {
 
   const padding = readFileSync(EXAMPLE).subarray(0, 4096)
   const kinds: Array<[string, () => Buffer, RegExp]> = [
-    ['audit.log.bz2', () => Buffer.concat([Buffer.from('BZh91AY&SY'), padding]), /it is bzip2-compressed; read it with: bzcat \S+audit\.log\.bz2 \| kubectl audit policies -f -/],
-    ['audit.log.xz', () => Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), padding]), /it is xz-compressed; read it with: xzcat /],
-    ['audit.log.zst', () => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), padding]), /it is zstd-compressed; read it with: zstdcat /],
-    ['utf16-bom.log', () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(EXAMPLE, 'utf8').slice(0, 20_000), 'utf16le')]), /it is UTF-16 text; read it with: iconv -f UTF-16 -t UTF-8 /],
-    ['utf16-no-bom.log', () => Buffer.from(readFileSync(EXAMPLE, 'utf8').slice(0, 20_000), 'utf16le'), /it is UTF-16 text; read it with: iconv -f UTF-16LE -t UTF-8 /],
-    ['nul.log', () => Buffer.alloc(10_000_000), /it holds binary data, not text \(100% of its first 64 KiB are control bytes, NUL among them\)/],
+    [
+      'audit.log.bz2',
+      () => Buffer.concat([Buffer.from('BZh91AY&SY'), padding]),
+      /it is bzip2-compressed; read it with: bzcat \S+audit\.log\.bz2 \| kubectl audit policies -f -/,
+    ],
+    [
+      'audit.log.xz',
+      () => Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), padding]),
+      /it is xz-compressed; read it with: xzcat /,
+    ],
+    [
+      'audit.log.zst',
+      () => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), padding]),
+      /it is zstd-compressed; read it with: zstdcat /,
+    ],
+    [
+      'utf16-bom.log',
+      () =>
+        Buffer.concat([
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(readFileSync(EXAMPLE, 'utf8').slice(0, 20_000), 'utf16le'),
+        ]),
+      /it is UTF-16 text; read it with: iconv -f UTF-16 -t UTF-8 /,
+    ],
+    [
+      'utf16-no-bom.log',
+      () => Buffer.from(readFileSync(EXAMPLE, 'utf8').slice(0, 20_000), 'utf16le'),
+      /it is UTF-16 text; read it with: iconv -f UTF-16LE -t UTF-8 /,
+    ],
+    [
+      'nul.log',
+      () => Buffer.alloc(10_000_000),
+      /it holds binary data, not text \(100% of its first 64 KiB are control bytes, NUL among them\)/,
+    ],
   ]
   for (const [name, bytes, message] of kinds) {
     it(`${name} alone: one line saying how to read it, exit 2`, async () => {
@@ -57,7 +85,13 @@ describe('content that is not an audit log', function () {
     assert.equal(result.code, 3, result.stderr)
     assert.match(result.stderr, /^warning: \S+audit\.log\.bz2: not read: it is bzip2-compressed; read it with: bzcat /m)
     const report = JSON.parse(result.stdout) as PolicyChangeReport
-    assert.deepEqual(report.sources.map((s) => [s.complete, s.reason?.split(';')[0] ?? null]), [[true, null], [false, 'it is bzip2-compressed']])
+    assert.deepEqual(
+      report.sources.map((s) => [s.complete, s.reason?.split(';')[0] ?? null]),
+      [
+        [true, null],
+        [false, 'it is bzip2-compressed'],
+      ],
+    )
     assert.ok(report.changes.length > 0)
   })
 
@@ -71,7 +105,10 @@ describe('content that is not an audit log', function () {
       const beside = await runCli(['policies', '-f', EXAMPLE, '-f', device, '--since', 'all'])
       assert.equal(beside.code, 3)
       assert.match(beside.stderr, new RegExp(`warning: ${device}: not read: it holds binary data`))
-      assert.match(beside.stdout, /Policy changes in the whole input.*\nIncomplete: 1 of 2 sources could not be read to the end/)
+      assert.match(
+        beside.stdout,
+        /Policy changes in the whole input.*\nIncomplete: 1 of 2 sources could not be read to the end/,
+      )
     })
   }
 
@@ -113,14 +150,23 @@ describe('sources read only in part', function () {
     assert.match(yaml.stdout, /complete: false\n\s+reason: gzip stream ends early/)
     const table = await runCli(['policies', '-f', file, '--since', 'all'])
     assert.equal(table.code, 3)
-    assert.equal(table.stdout.split('\n')[1], 'Incomplete: the source could not be read to the end (see the warnings): changes may be missing.')
-    assert.match(table.stderr, /audit\.log\.gz: gzip stream ends early \(truncated \.gz\), after [\d.]+ KiB read; the rest of this source is missing/)
+    assert.equal(
+      table.stdout.split('\n')[1],
+      'Incomplete: the source could not be read to the end (see the warnings): changes may be missing.',
+    )
+    assert.match(
+      table.stderr,
+      /audit\.log\.gz: gzip stream ends early \(truncated \.gz\), after [\d.]+ KiB read; the rest of this source is missing/,
+    )
   })
 
   it('a log read to its end is complete: true, exit 0', async () => {
     const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'json'])
     assert.equal(result.code, 0)
-    assert.deepEqual((JSON.parse(result.stdout) as PolicyChangeReport).sources.map((s) => [s.complete, 'reason' in s]), [[true, false]])
+    assert.deepEqual(
+      (JSON.parse(result.stdout) as PolicyChangeReport).sources.map((s) => [s.complete, 'reason' in s]),
+      [[true, false]],
+    )
   })
 })
 
@@ -141,12 +187,30 @@ describe('odd values and names', function () {
 
   it('a response code that is not an HTTP status (1e999, 4.5, "403", 999) is no code, and the outcome unknown', async () => {
     const file = join(dir, 'codes.log')
-    const lines = ['1e999', '4.5', '"403"', '999', '201'].map((code, i) => auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: `p${i}`, code: 201}).replace('"code":201', `"code":${code}`))
+    const lines = ['1e999', '4.5', '"403"', '999', '201'].map((code, i) =>
+      auditLine({
+        verb: 'create',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'a',
+        name: `p${i}`,
+        code: 201,
+      }).replace('"code":201', `"code":${code}`),
+    )
     writeFileSync(file, lines.join('\n') + '\n')
     const json = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
     assert.equal(json.code, 0, json.stderr)
     const report = JSON.parse(json.stdout) as PolicyChangeReport
-    assert.deepEqual(report.changes.map((c) => [c.name, c.code, c.outcome]), [['p0', null, 'unknown'], ['p1', null, 'unknown'], ['p2', null, 'unknown'], ['p3', null, 'unknown'], ['p4', 201, 'succeeded']])
+    assert.deepEqual(
+      report.changes.map((c) => [c.name, c.code, c.outcome]),
+      [
+        ['p0', null, 'unknown'],
+        ['p1', null, 'unknown'],
+        ['p2', null, 'unknown'],
+        ['p3', null, 'unknown'],
+        ['p4', 201, 'succeeded'],
+      ],
+    )
     const table = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'wide'])
     assert.doesNotMatch(table.stdout, /Infinity|NaN/)
   })
@@ -159,7 +223,11 @@ describe('output that cannot be written', () => {
       let code = 0
       let stderr = ''
       try {
-        execFileSync('sh', ['-c', `"${process.execPath}" bin/run.js policies -f ${EXAMPLE} --since all -o ${output} > /dev/full`], {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe']})
+        execFileSync(
+          'sh',
+          ['-c', `"${process.execPath}" bin/run.js policies -f ${EXAMPLE} --since all -o ${output} > /dev/full`],
+          {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe']},
+        )
       } catch (error) {
         code = (error as {status: number}).status
         stderr = (error as {stderr: string}).stderr

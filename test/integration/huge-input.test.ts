@@ -94,7 +94,11 @@ describe('huge input, through the CLI', function () {
     for (let block = 0; block < count; block += 30) {
       for (let i = block + 29; i >= block && i >= 0; i--) {
         if (i >= count) continue
-        lines.push(changeLine(i, BASE + i * 2000).replace('"alice"', JSON.stringify(users[i % 3])).replace('"code":201', i % 7 === 0 ? '"code":403' : '"code":201'))
+        lines.push(
+          changeLine(i, BASE + i * 2000)
+            .replace('"alice"', JSON.stringify(users[i % 3]))
+            .replace('"code":201', i % 7 === 0 ? '"code":403' : '"code":201'),
+        )
       }
       if (lines.length >= 10_000) {
         writeSync(fd, lines.join('\n') + '\n')
@@ -106,10 +110,18 @@ describe('huge input, through the CLI', function () {
     const tmp = join(dir, 'tmp')
     mkdirSync(tmp)
     const env = {TMPDIR: tmp}
-    const expected = users.map((user, u) => {
-      const mine = Array.from({length: count}, (_, i) => i).filter((i) => i % 3 === u)
-      return {user, verb: 'create', succeeded: mine.filter((i) => i % 7 !== 0).length, failed: mine.filter((i) => i % 7 === 0).length, unknown: 0}
-    }).sort((a, b) => (a.user < b.user ? -1 : 1))
+    const expected = users
+      .map((user, u) => {
+        const mine = Array.from({length: count}, (_, i) => i).filter((i) => i % 3 === u)
+        return {
+          user,
+          verb: 'create',
+          succeeded: mine.filter((i) => i % 7 !== 0).length,
+          failed: mine.filter((i) => i % 7 === 0).length,
+          unknown: 0,
+        }
+      })
+      .sort((a, b) => (a.user < b.user ? -1 : 1))
 
     const json = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'], {env})
     assert.equal(json.code, 0, json.stderr)
@@ -118,13 +130,22 @@ describe('huge input, through the CLI', function () {
     assert.deepEqual(report.summary, expected)
     assert.equal(report.changes.length, count)
     report.changes.forEach((c, i) => assert.equal(c.auditID, `c-${i}`))
-    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')), [])
+    assert.deepEqual(
+      readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')),
+      [],
+    )
 
     const yaml = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'yaml', '--user', 'bob'], {env})
     assert.equal(yaml.code, 0, yaml.stderr)
     const fromYaml = parseYaml(yaml.stdout) as PolicyChangeReport
-    assert.deepEqual(fromYaml.summary, expected.filter((r) => r.user === 'bob'))
-    assert.deepEqual(fromYaml.changes, report.changes.filter((c) => c.user === 'bob'))
+    assert.deepEqual(
+      fromYaml.summary,
+      expected.filter((r) => r.user === 'bob'),
+    )
+    assert.deepEqual(
+      fromYaml.changes,
+      report.changes.filter((c) => c.user === 'bob'),
+    )
 
     const table = await runCli(['policies', '-f', file, '--since', 'all', '--limit', '3'], {env})
     assert.equal(table.code, 0, table.stderr)
@@ -132,11 +153,27 @@ describe('huge input, through the CLI', function () {
     assert.match(table.stdout, /Most recent 3 of 120000 changes/)
     const last = new Date(BASE + (count - 1) * 2000).toISOString().replace('.000Z', 'Z')
     assert.match(table.stdout.trim().split('\n').at(-1)!, new RegExp(`^${last} `))
-    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')), [])
+    assert.deepEqual(
+      readdirSync(tmp).filter((f) => f.startsWith('kubectl-audit-')),
+      [],
+    )
   })
 
   it('reads a doctor --manifest List of 500,000 items (once "Maximum call stack size exceeded")', async () => {
-    const pod = {kind: 'Pod', apiVersion: 'v1', metadata: {name: 'kube-apiserver', namespace: 'kube-system', labels: {component: 'kube-apiserver'}}, spec: {containers: [{name: 'kube-apiserver', image: 'registry.k8s.io/kube-apiserver:v1.31.2', command: ['kube-apiserver', '--audit-log-path=/var/log/audit.log']}]}}
+    const pod = {
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: {name: 'kube-apiserver', namespace: 'kube-system', labels: {component: 'kube-apiserver'}},
+      spec: {
+        containers: [
+          {
+            name: 'kube-apiserver',
+            image: 'registry.k8s.io/kube-apiserver:v1.31.2',
+            command: ['kube-apiserver', '--audit-log-path=/var/log/audit.log'],
+          },
+        ],
+      },
+    }
     const manifest = join(dir, 'pods.json')
     // Under the 1 MiB bound on manifests: two bytes an item.
     writeFileSync(manifest, `{"apiVersion":"v1","kind":"List","items":[${'0,'.repeat(500_000)}${JSON.stringify(pod)}]}`)

@@ -17,7 +17,8 @@ import {auditLine} from '../support/events.js'
 const LOGS = 'test/fixtures/logs'
 const EXAMPLE = 'examples/audit.log'
 
-const jq = (filter: string, file: string, slurp = false): string => execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
+const jq = (filter: string, file: string, slurp = false): string =>
+  execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
 
 async function json(args: string[], stdin?: string | Buffer): Promise<{report: PolicyChangeReport; stderr: string}> {
   const result = await runCli([...args, '-o', 'json'], {stdin})
@@ -30,10 +31,20 @@ describe('policies on logs in every format it reads', () => {
   const cases: Array<[string, () => number, () => number, string]> = [
     ['impersonation.log', () => Number(jq('length', `${LOGS}/impersonation.log`, true)), () => 0, 'jq -s length'],
     ['v1beta1-events.jsonl', () => Number(jq('length', `${LOGS}/v1beta1-events.jsonl`, true)), () => 0, 'jq -s length'],
-    ['webhook-eventlist-v1beta1.json', () => Number(jq('.items | length', `${LOGS}/webhook-eventlist-v1beta1.json`)), () => 0, 'EventList items'],
+    [
+      'webhook-eventlist-v1beta1.json',
+      () => Number(jq('.items | length', `${LOGS}/webhook-eventlist-v1beta1.json`)),
+      () => 0,
+      'EventList items',
+    ],
     ['hostname-prefixed.log', () => 1, () => 0, 'one host-prefixed line'],
     // A SIEM export wraps each event in {"event": …}; two of its records have no verb at all.
-    ['wrapped-events.jsonl', () => Number(jq('map(select(.event.verb != null)) | length', `${LOGS}/wrapped-events.jsonl`, true)), () => Number(jq('map(select(.event.verb == null)) | length', `${LOGS}/wrapped-events.jsonl`, true)), 'jq on .event.verb'],
+    [
+      'wrapped-events.jsonl',
+      () => Number(jq('map(select(.event.verb != null)) | length', `${LOGS}/wrapped-events.jsonl`, true)),
+      () => Number(jq('map(select(.event.verb == null)) | length', `${LOGS}/wrapped-events.jsonl`, true)),
+      'jq on .event.verb',
+    ],
   ]
   for (const [file, events, malformed, how] of cases) {
     it(`reads ${file} (${how})`, async () => {
@@ -50,10 +61,16 @@ describe('policies on logs in every format it reads', () => {
     const files = execFileSync('sh', ['-c', `ls ${LOGS}/captures/*.json | wc -l`], {encoding: 'utf8'}).trim()
     assert.equal(report.sources.length, Number(files))
     const bad = report.sources.filter((s) => s.malformed > 0)
-    assert.deepEqual(bad.map((s) => [s.name.split('/').pop(), s.malformed]), [['malformed.json', 1]])
+    assert.deepEqual(
+      bad.map((s) => [s.name.split('/').pop(), s.malformed]),
+      [['malformed.json', 1]],
+    )
     // Its one document is no event: the file holds none, and the warning says so.
     assert.match(stderr, /malformed\.json holds no audit events \(1 line, not an audit event\)/)
-    assert.equal(report.sources.reduce((n, s) => n + s.events, 0), Number(execFileSync('sh', ['-c', `cat ${LOGS}/captures/*.json | grep -c '"kind":"Event"'`], {encoding: 'utf8'})))
+    assert.equal(
+      report.sources.reduce((n, s) => n + s.events, 0),
+      Number(execFileSync('sh', ['-c', `cat ${LOGS}/captures/*.json | grep -c '"kind":"Event"'`], {encoding: 'utf8'})),
+    )
   })
 
   it('recognises the legacy text format and says how to fix it', async () => {
@@ -99,11 +116,23 @@ describe('policies on the example log', () => {
     const eventList = `${LOGS}/webhook-eventlist-v1beta1.json`
     const legacy = `${LOGS}/legacy-format.log`
     const pretty = join(tmpdir(), `kubectl-audit-pretty-${process.pid}.json`)
-    writeFileSync(pretty, [auditLine({time: '2026-11-24T10:00:05.000000Z'}), auditLine({time: '2026-11-24T09:00:00.000000Z'})].map((l) => JSON.stringify(JSON.parse(l), null, 2)).join('\n'))
+    writeFileSync(
+      pretty,
+      [auditLine({time: '2026-11-24T10:00:05.000000Z'}), auditLine({time: '2026-11-24T09:00:00.000000Z'})]
+        .map((l) => JSON.stringify(JSON.parse(l), null, 2))
+        .join('\n'),
+    )
     const shortTime = (t: string) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z')
-    const legacyTimes = readFileSync(legacy, 'utf8').trim().split('\n').map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
+    const legacyTimes = readFileSync(legacy, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
     const cases: Array<[string, string, string]> = [
-      [eventList, shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)), shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList))],
+      [
+        eventList,
+        shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)),
+        shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList)),
+      ],
       [pretty, '2026-11-24T09:00:00Z', '2026-11-24T10:00:05Z'],
       [legacy, legacyTimes[0], legacyTimes.at(-1)!],
     ]
@@ -111,7 +140,11 @@ describe('policies on the example log', () => {
       for (const [file, first, last] of cases) {
         const result = await runCli(['policies', '-f', file, '--since-time', '2030-01-01T00:00:00Z'])
         assert.equal(result.code, 0)
-        assert.match(result.stdout, new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`), file)
+        assert.match(
+          result.stdout,
+          new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`),
+          file,
+        )
       }
     } finally {
       rmSync(pretty)
@@ -119,10 +152,20 @@ describe('policies on the example log', () => {
   })
 
   it('says how many changes in the window the filters left out, and which filters', async () => {
-    const all = JSON.parse(execFileSync('jq', ['-n', '-f', 'examples/policy-changes.jq', EXAMPLE], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})).changes.length
+    const all = JSON.parse(
+      execFileSync('jq', ['-n', '-f', 'examples/policy-changes.jq', EXAMPLE], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      }),
+    ).changes.length
     const result = await runCli(['policies', '-f', EXAMPLE, '--since', 'all', '--user', 'nobody', '--kind', 'gnp'])
     assert.equal(result.code, 0)
-    assert.match(result.stdout, new RegExp(`\nNo network policy or tier changes in this window match the filters\\.\n${all} changes in this window did not match --user nobody --kind gnp\\.\n$`))
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `\nNo network policy or tier changes in this window match the filters\\.\n${all} changes in this window did not match --user nobody --kind gnp\\.\n$`,
+      ),
+    )
   })
 
   it('gives the same report as YAML and as JSON', async () => {
@@ -142,7 +185,10 @@ describe('policies on the example log', () => {
     const listHeader = lines.find((l) => l.startsWith('TIME'))!
     const codeEnd = listHeader.indexOf('CODE') + 'CODE'.length
     const rows = lines.slice(lines.indexOf(listHeader) + 1).filter((l) => l !== '')
-    assert.deepEqual(rows.map((row) => row.slice(codeEnd - 3, codeEnd)), report.changes.map((c) => (c.code === null ? '   ' : String(c.code))))
+    assert.deepEqual(
+      rows.map((row) => row.slice(codeEnd - 3, codeEnd)),
+      report.changes.map((c) => (c.code === null ? '   ' : String(c.code))),
+    )
     assert.ok(report.changes.some((c) => c.code === 201) && report.changes.some((c) => c.code === 200))
   })
 
@@ -179,7 +225,10 @@ describe('policies input handling', () => {
     writeFileSync(gz, gzipSync(readFileSync(EXAMPLE)))
     const zipped = (await json(['policies', '-f', gz, '--since', 'all'])).report
     assert.deepEqual(zipped.summary, plain.summary)
-    assert.deepEqual(zipped.changes.map((c) => c.auditID), plain.changes.map((c) => c.auditID))
+    assert.deepEqual(
+      zipped.changes.map((c) => c.auditID),
+      plain.changes.map((c) => c.auditID),
+    )
     assert.equal(zipped.sources[0].bytesRead, readFileSync(gz).length)
   })
 
@@ -197,10 +246,16 @@ describe('policies input handling', () => {
       const whole = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
       const bytes = readFileSync(file)
       for (const input of [bytes, gzipSync(bytes)]) {
-        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {stdin: [input.subarray(0, 1), input.subarray(1)]})
+        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {
+          stdin: [input.subarray(0, 1), input.subarray(1)],
+        })
         assert.equal(piped.code, 0, piped.stderr)
         const [a, b] = [JSON.parse(whole.stdout), JSON.parse(piped.stdout)] as PolicyChangeReport[]
-        assert.deepEqual([b.sources[0].events, b.sources[0].malformed, b.changes.length], [a.sources[0].events, a.sources[0].malformed, a.changes.length], file)
+        assert.deepEqual(
+          [b.sources[0].events, b.sources[0].malformed, b.changes.length],
+          [a.sources[0].events, a.sources[0].malformed, a.changes.length],
+          file,
+        )
         assert.equal(piped.stderr, whole.stderr.replaceAll(file, '-'))
       }
     }
@@ -212,42 +267,75 @@ describe('policies input handling', () => {
     const lines = readFileSync(EXAMPLE, 'utf8').trimEnd().split('\n')
     const third = Math.floor(lines.length / 3)
     const parts = [lines.slice(0, third), lines.slice(third, 2 * third), lines.slice(2 * third)]
-    const stamp = (part: string[]) => JSON.parse(part.at(-1)!).stageTimestamp.replace(/:/g, '-').replace(/\.(\d{3})\d*Z$/, '.$1')
+    const stamp = (part: string[]) =>
+      JSON.parse(part.at(-1)!)
+        .stageTimestamp.replace(/:/g, '-')
+        .replace(/\.(\d{3})\d*Z$/, '.$1')
     writeFileSync(join(rotated, `audit-${stamp(parts[0])}.log.gz`), gzipSync(parts[0].join('\n') + '\n'))
     writeFileSync(join(rotated, `audit-${stamp(parts[1])}.log`), parts[1].join('\n') + '\n')
     writeFileSync(join(rotated, 'audit.log'), parts[2].join('\n') + '\n')
     const whole = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
     const fromDir = (await json(['policies', '-f', rotated, '--since', 'all'])).report
-    assert.deepEqual(fromDir.changes.map((c) => c.auditID), whole.changes.map((c) => c.auditID))
-    assert.deepEqual(fromDir.sources.map((s) => s.name.split('/').pop()!.replace(/\d/g, 'N')), ['audit-NNNN-NN-NNTNN-NN-NN.NNN.log.gz', 'audit-NNNN-NN-NNTNN-NN-NN.NNN.log', 'audit.log'])
+    assert.deepEqual(
+      fromDir.changes.map((c) => c.auditID),
+      whole.changes.map((c) => c.auditID),
+    )
+    assert.deepEqual(
+      fromDir.sources.map((s) => s.name.split('/').pop()!.replace(/\d/g, 'N')),
+      ['audit-NNNN-NN-NNTNN-NN-NN.NNN.log.gz', 'audit-NNNN-NN-NNTNN-NN-NN.NNN.log', 'audit.log'],
+    )
     // A window starting after the first file's rotation time (plus the ordering slack) skips it.
     const since = new Date(Date.parse(JSON.parse(parts[1][0]).stageTimestamp) + 10 * 60_000).toISOString()
     const windowed = (await json(['policies', '-f', rotated, '--since-time', since])).report
     assert.equal(windowed.sources[0].bytesRead, 0, 'the first rotated file was not opened')
-    assert.deepEqual(windowed.changes.map((c) => c.auditID), whole.changes.filter((c) => c.time >= since).map((c) => c.auditID))
+    assert.deepEqual(
+      windowed.changes.map((c) => c.auditID),
+      whole.changes.filter((c) => c.time >= since).map((c) => c.auditID),
+    )
   })
 
   it('reads the audit logs of a directory by name, links included, and leaves its other logs alone', async () => {
     const logs = join(dir, 'by-name')
     const elsewhere = join(dir, 'elsewhere.log')
     mkdirSync(logs)
-    const write = (name: string, time: string) => auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, time, code: 201}) + '\n'
+    const write = (name: string, time: string) =>
+      auditLine({
+        verb: 'create',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'a',
+        name,
+        time,
+        code: 201,
+      }) + '\n'
     writeFileSync(elsewhere, write('active', '2026-11-24T10:30:00.000000Z'))
     symlinkSync(elsewhere, join(logs, 'audit.log'))
-    writeFileSync(join(logs, 'audit-2026-11-24T10-00-00.000.log.gz'), gzipSync(write('rotated', '2026-11-24T09:30:00.000000Z')))
+    writeFileSync(
+      join(logs, 'audit-2026-11-24T10-00-00.000.log.gz'),
+      gzipSync(write('rotated', '2026-11-24T09:30:00.000000Z')),
+    )
     writeFileSync(join(logs, 'tsee-audit.log'), write('calico', '2026-11-24T10:15:00.000000Z'))
     writeFileSync(join(logs, 'kube-apiserver.log'), 'I1124 10:00:00.000000       1 server.go:100] starting\n')
     writeFileSync(join(logs, 'config.json'), '{"apiVersion": "v1"}\n')
     symlinkSync(join(dir, 'missing.log'), join(logs, 'audit-2026-11-24T08-00-00.000.log'))
     const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
-    assert.deepEqual(report.sources.map((s) => [s.name.slice(logs.length + 1), s.events, s.malformed]), [
-      ['audit-2026-11-24T10-00-00.000.log.gz', 1, 0],
-      ['audit.log', 1, 0],
-      ['tsee-audit.log', 1, 0],
-    ])
-    assert.deepEqual(report.changes.map((c) => c.name), ['rotated', 'calico', 'active'])
+    assert.deepEqual(
+      report.sources.map((s) => [s.name.slice(logs.length + 1), s.events, s.malformed]),
+      [
+        ['audit-2026-11-24T10-00-00.000.log.gz', 1, 0],
+        ['audit.log', 1, 0],
+        ['tsee-audit.log', 1, 0],
+      ],
+    )
+    assert.deepEqual(
+      report.changes.map((c) => c.name),
+      ['rotated', 'calico', 'active'],
+    )
     // The files left out are counted and named, so a log under another name is not missed unseen.
-    assert.equal(stderr, `warning: ${logs}: left out 2 files whose names do not say audit (config.json, kube-apiserver.log): pass them with -f to read them\n`)
+    assert.equal(
+      stderr,
+      `warning: ${logs}: left out 2 files whose names do not say audit (config.json, kube-apiserver.log): pass them with -f to read them\n`,
+    )
   })
 
   it('reads the JSON-looking files of a directory with no audit log by name, and says which', async () => {
@@ -256,16 +344,35 @@ describe('policies input handling', () => {
     writeFileSync(join(logs, 'events.jsonl'), auditLine() + '\n')
     writeFileSync(join(logs, 'notes.txt'), 'not a log\n')
     const {report, stderr} = await json(['policies', '-f', logs, '--since', 'all'])
-    assert.deepEqual(report.sources.map((s) => s.name), [join(logs, 'events.jsonl')])
-    assert.equal(stderr, `warning: ${logs}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading events.jsonl, leaving out 1 other\n`)
+    assert.deepEqual(
+      report.sources.map((s) => s.name),
+      [join(logs, 'events.jsonl')],
+    )
+    assert.equal(
+      stderr,
+      `warning: ${logs}: no audit log by name (audit.log, audit-<time>.log[.gz]); reading events.jsonl, leaving out 1 other\n`,
+    )
   })
 
   it('reads a file named twice once, and says so once', async () => {
     const once = join(dir, 'once')
     mkdirSync(once)
-    writeFileSync(join(once, 'audit.log'), auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: 'x', code: 201}) + '\n')
+    writeFileSync(
+      join(once, 'audit.log'),
+      auditLine({
+        verb: 'create',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'a',
+        name: 'x',
+        code: 201,
+      }) + '\n',
+    )
     const file = join(once, 'audit.log')
-    for (const args of [['-f', file, '-f', join(once, '.', 'audit.log')], ['-f', once, '-f', file]]) {
+    for (const args of [
+      ['-f', file, '-f', join(once, '.', 'audit.log')],
+      ['-f', once, '-f', file],
+    ]) {
       const {report, stderr} = await json(['policies', ...args, '--since', 'all'])
       assert.equal(report.sources.length, 1, args.join(' '))
       assert.equal(report.changes.length, 1)
@@ -279,11 +386,22 @@ describe('policies input handling', () => {
       mkdirSync(join(dir, copy), {recursive: true})
       writeFileSync(join(dir, copy, 'audit.log'), readFileSync(EXAMPLE))
     }
-    const two = await json(['policies', '-f', join(dir, 'a', 'audit.log'), '-f', join(dir, 'b', 'audit.log'), '--since', 'all'])
+    const two = await json([
+      'policies',
+      '-f',
+      join(dir, 'a', 'audit.log'),
+      '-f',
+      join(dir, 'b', 'audit.log'),
+      '--since',
+      'all',
+    ])
     assert.equal(two.report.sources.length, 2)
     assert.deepEqual(two.report.summary, one.report.summary)
     assert.equal(two.report.changes.length, one.report.changes.length)
-    assert.ok(!two.report.summary.some((row) => /calico-apiserver|tigera-apiserver/.test(row.user)), 'backing writes are joined, not counted')
+    assert.ok(
+      !two.report.summary.some((row) => /calico-apiserver|tigera-apiserver/.test(row.user)),
+      'backing writes are joined, not counted',
+    )
   })
 
   it('reads a process substitution (-f <(zcat …)) as a stream', async function () {
@@ -292,7 +410,11 @@ describe('policies input handling', () => {
     writeFileSync(gz, gzipSync(readFileSync(EXAMPLE)))
     const whole = (await json(['policies', '-f', EXAMPLE, '--since', 'all'])).report
     for (const command of ['zcat', 'cat']) {
-      const result = spawnSync('bash', ['-c', `"$0" "$1" policies -f <(${command} "$2") --since all -o json`, process.execPath, RUN, gz], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}})
+      const result = spawnSync(
+        'bash',
+        ['-c', `"$0" "$1" policies -f <(${command} "$2") --since all -o json`, process.execPath, RUN, gz],
+        {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: {...process.env, NO_COLOR: '1'}},
+      )
       assert.equal(result.status, 0, result.stderr)
       const report = JSON.parse(result.stdout) as PolicyChangeReport
       assert.match(report.sources[0].name, /^\/dev\/fd\/\d+$|^\/proc\//)
@@ -303,24 +425,58 @@ describe('policies input handling', () => {
   it('says when the input ends when every rotated file ends before the window', async () => {
     const old = join(dir, 'all-old')
     mkdirSync(old)
-    writeFileSync(join(old, 'audit-2026-11-24T08-00-00.000.log.gz'), gzipSync(auditLine({time: '2026-11-24T07:59:00.000000Z'}) + '\n'))
-    writeFileSync(join(old, 'audit-2026-11-24T09-00-00.000.log'), auditLine({time: '2026-11-24T08:59:00.000000Z'}) + '\n')
+    writeFileSync(
+      join(old, 'audit-2026-11-24T08-00-00.000.log.gz'),
+      gzipSync(auditLine({time: '2026-11-24T07:59:00.000000Z'}) + '\n'),
+    )
+    writeFileSync(
+      join(old, 'audit-2026-11-24T09-00-00.000.log'),
+      auditLine({time: '2026-11-24T08:59:00.000000Z'}) + '\n',
+    )
     const result = await runCli(['policies', '-f', old, '--since-time', '2026-11-25T00:00:00Z'])
     assert.equal(result.code, 0)
-    assert.match(result.stdout, /\nThe input ends at about 2026-11-24T09:00:00Z \(the time in the newest rotated file's name\)\.\n2 rotated files that end before the window were not read\.\n/)
+    assert.match(
+      result.stdout,
+      /\nThe input ends at about 2026-11-24T09:00:00Z \(the time in the newest rotated file's name\)\.\n2 rotated files that end before the window were not read\.\n/,
+    )
   })
 
   it('reads every rotated file that reaches into --until-time, whatever order -f names them in', async () => {
     const write = (rotatedAt: string, name: string, time: string) => {
       const path = join(dir, `audit-${rotatedAt}.log`)
-      writeFileSync(path, auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, time, code: 201}) + '\n')
+      writeFileSync(
+        path,
+        auditLine({
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'a',
+          name,
+          time,
+          code: 201,
+        }) + '\n',
+      )
       return path
     }
     const older = write('2026-11-24T10-30-00.000', 'in-window', '2026-11-24T10:00:00.000000Z')
     const newer = write('2026-11-24T12-30-00.000', 'after-window', '2026-11-24T12:00:00.000000Z')
-    for (const files of [[older, newer], [newer, older]]) {
-      const {report} = await json(['policies', ...files.flatMap((f) => ['-f', f]), '--since', 'all', '--until-time', '2026-11-24T11:00:00Z'])
-      assert.deepEqual(report.changes.map((c) => c.name), ['in-window'], files.join(' '))
+    for (const files of [
+      [older, newer],
+      [newer, older],
+    ]) {
+      const {report} = await json([
+        'policies',
+        ...files.flatMap((f) => ['-f', f]),
+        '--since',
+        'all',
+        '--until-time',
+        '2026-11-24T11:00:00Z',
+      ])
+      assert.deepEqual(
+        report.changes.map((c) => c.name),
+        ['in-window'],
+        files.join(' '),
+      )
     }
   })
 
@@ -339,10 +495,31 @@ describe('policies input handling', () => {
 
   it('survives garbage: binary bytes, a 30 MB line, CRLF, a BOM, a half-written last line', async () => {
     const file = join(dir, 'messy.log')
-    const change = auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name: 'after-garbage', code: 201})
-    const huge = auditLine({verb: 'update', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'a', name: 'huge', requestObject: {pad: 'x'.repeat(30 * 1024 * 1024)}})
+    const change = auditLine({
+      verb: 'create',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'a',
+      name: 'after-garbage',
+      code: 201,
+    })
+    const huge = auditLine({
+      verb: 'update',
+      apiGroup: 'projectcalico.org',
+      resource: 'networkpolicies',
+      namespace: 'a',
+      name: 'huge',
+      requestObject: {pad: 'x'.repeat(30 * 1024 * 1024)},
+    })
     const binary = Buffer.from(Array.from({length: 4096}, (_, i) => (i * 7919) % 256).filter((b) => b !== 10))
-    writeFileSync(file, Buffer.concat([Buffer.from('\uFEFF'), binary, Buffer.from(`\r\n${huge}\r\n${change}\r\n{"kind":"Event","verb":"cre`)]))
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('\uFEFF'),
+        binary,
+        Buffer.from(`\r\n${huge}\r\n${change}\r\n{"kind":"Event","verb":"cre`),
+      ]),
+    )
     const {report, stderr} = await json(['policies', '-f', file, '--since', 'all'])
     assert.deepEqual(report.changes.map((c) => c.name).sort(), ['after-garbage', 'huge'])
     assert.equal(report.sources[0].malformed, 1)
@@ -352,38 +529,85 @@ describe('policies input handling', () => {
   it('keeps the pretty-printed events after one cut in half, and counts that one malformed', async () => {
     const file = join(dir, 'pretty-damaged.json')
     const {auditEvent} = await import('../support/events.js')
-    const pretty = ['cut', 'a', 'b', 'c', 'd', 'e'].map((name) => JSON.stringify(auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name, code: 201}), null, 2))
+    const pretty = ['cut', 'a', 'b', 'c', 'd', 'e'].map((name) =>
+      JSON.stringify(
+        auditEvent({
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'x',
+          name,
+          code: 201,
+        }),
+        null,
+        2,
+      ),
+    )
     pretty[0] = pretty[0].slice(0, Math.floor(pretty[0].length / 2))
     writeFileSync(file, pretty.join('\n') + '\n')
     const {report, stderr} = await json(['policies', '-f', file, '--since', 'all'])
-    assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c', 'd', 'e'])
+    assert.deepEqual(
+      report.changes.map((c) => c.name),
+      ['a', 'b', 'c', 'd', 'e'],
+    )
     assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [5, 1])
     assert.match(stderr, /skipped 1 malformed line \(first at line 1\)/)
   })
 
   it('keeps the change after a byte-order mark in the middle: two files with one, gzipped one after the other', async () => {
     const file = join(dir, 'members.log.gz')
-    const line = (name: string) => '\uFEFF' + auditLine({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'a', name, code: 201}) + '\n'
+    const line = (name: string) =>
+      '\uFEFF' +
+      auditLine({
+        verb: 'create',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'a',
+        name,
+        code: 201,
+      }) +
+      '\n'
     writeFileSync(file, Buffer.concat([gzipSync(line('first')), gzipSync(line('second'))]))
     const {report} = await json(['policies', '-f', file, '--since', 'all'])
-    assert.deepEqual(report.changes.map((c) => c.name), ['first', 'second'])
+    assert.deepEqual(
+      report.changes.map((c) => c.name),
+      ['first', 'second'],
+    )
     assert.deepEqual([report.sources[0].events, report.sources[0].malformed], [2, 0])
   })
 
   it('counts every item of an EventList written on one line', async () => {
     const file = join(dir, 'eventlist.jsonl')
     const {auditEvent} = await import('../support/events.js')
-    const items = ['a', 'b', 'c'].map((name) => auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name}))
-    writeFileSync(file, JSON.stringify({kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items}) + '\n' + auditLine() + '\n')
+    const items = ['a', 'b', 'c'].map((name) =>
+      auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'x', name}),
+    )
+    writeFileSync(
+      file,
+      JSON.stringify({kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items}) + '\n' + auditLine() + '\n',
+    )
     const {report} = await json(['policies', '-f', file, '--since', 'all'])
     assert.equal(report.sources[0].events, 4)
-    assert.deepEqual(report.changes.map((c) => c.name), ['a', 'b', 'c'])
+    assert.deepEqual(
+      report.changes.map((c) => c.name),
+      ['a', 'b', 'c'],
+    )
   })
 
   it('never prints terminal control characters from the log in a table; JSON and YAML keep them, escaped', async () => {
     const file = join(dir, 'evil.log')
     const evil = 'mallory\u001b[2J\u001b]0;owned\u0007\u202Egnp\u009b2J\u2028'
-    writeFileSync(file, auditLine({verb: 'delete', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: `deny\u001b[31m`, user: evil, code: 200}) + '\n')
+    writeFileSync(
+      file,
+      auditLine({
+        verb: 'delete',
+        apiGroup: 'projectcalico.org',
+        resource: 'globalnetworkpolicies',
+        name: `deny\u001b[31m`,
+        user: evil,
+        code: 200,
+      }) + '\n',
+    )
     const table = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'wide', '--color', 'never'])
     assert.equal(table.code, 0)
     assert.doesNotMatch(table.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028]/)
@@ -398,15 +622,39 @@ describe('policies input handling', () => {
   })
 
   const badRuns: Array<[string, string[], RegExp]> = [
-    ['a missing file', ['-f', 'no/such/audit.log'], /^error: cannot read no\/such\/audit\.log: no such file or directory\n$/],
+    [
+      'a missing file',
+      ['-f', 'no/such/audit.log'],
+      /^error: cannot read no\/such\/audit\.log: no such file or directory\n$/,
+    ],
     ['an empty glob', ['-f', 'no-such-dir/*.log'], /^error: no file matches no-such-dir\/\*\.log\n/],
     ['a bad duration', ['-f', EXAMPLE, '--since', '5x'], /^error: --since "5x" is not a duration\nhint: /],
-    ['an unknown kind', ['-f', EXAMPLE, '--kind', 'pods'], /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /],
+    [
+      'an unknown kind',
+      ['-f', EXAMPLE, '--kind', 'pods'],
+      /^error: --kind pods is not a watched kind\nhint: use one of: gnp, /,
+    ],
     ['a read verb', ['-f', EXAMPLE, '--verb', 'get'], /^error: --verb get is not a write verb/],
-    ['--since with --since-time', ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'], /cannot be used together/],
-    ['an unknown output', ['-f', EXAMPLE, '-o', 'xml'], /^error: Expected --output=xml to be one of: table, wide, json, yaml\nhint: see kubectl audit policies --help\n$/],
-    ['an unknown flag', ['-f', EXAMPLE, '--bogus'], /^error: unknown flag: --bogus\nhint: see kubectl audit policies --help\n$/],
-    ['a flag value out of range', ['-f', EXAMPLE, '--limit', '-1'], /^error: Parsing --limit: Expected an integer greater than or equal to 0 but received: -1\nhint: see kubectl audit policies --help\n$/],
+    [
+      '--since with --since-time',
+      ['-f', EXAMPLE, '--since', '1h', '--since-time', '2026-11-24T00:00:00Z'],
+      /cannot be used together/,
+    ],
+    [
+      'an unknown output',
+      ['-f', EXAMPLE, '-o', 'xml'],
+      /^error: Expected --output=xml to be one of: table, wide, json, yaml\nhint: see kubectl audit policies --help\n$/,
+    ],
+    [
+      'an unknown flag',
+      ['-f', EXAMPLE, '--bogus'],
+      /^error: unknown flag: --bogus\nhint: see kubectl audit policies --help\n$/,
+    ],
+    [
+      'a flag value out of range',
+      ['-f', EXAMPLE, '--limit', '-1'],
+      /^error: Parsing --limit: Expected an integer greater than or equal to 0 but received: -1\nhint: see kubectl audit policies --help\n$/,
+    ],
   ]
   it('exits 2 pointing at -f and the kubeconfig when there is no log and no cluster', async () => {
     const result = await runCli(['policies'], {env: {KUBECONFIG: join(dir, 'missing-kubeconfig'), HOME: dir}})
@@ -430,7 +678,8 @@ describe('policies on a log of impersonated reads rewritten to policy writes', (
   // The impersonation log has impersonated requests and 403s, but only reads.
   // jq turns its resource requests into NetworkPolicy creates (everything else untouched), and
   // computes the expected outcome counts from the rewritten file itself.
-  const rewrite = 'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
+  const rewrite =
+    'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
   let dir: string
   let file: string
   before(() => {
@@ -447,12 +696,18 @@ describe('policies on a log of impersonated reads rewritten to policy writes', (
     const user = jq('.[0].user.username', file, true)
     assert.deepEqual(report.summary, [{user, verb: 'create', succeeded, failed, unknown: 0}])
     const impersonated = jq('map(.impersonatedUser.username) | sort | join(",")', file, true)
-    assert.equal(report.changes.map((c) => c.impersonatedUser).sort().join(','), impersonated)
+    assert.equal(
+      report.changes
+        .map((c) => c.impersonatedUser)
+        .sort()
+        .join(','),
+      impersonated,
+    )
     assert.ok(failed > 0 && report.changes.some((c) => c.code === 403 && c.outcome === 'failed'))
   })
 })
 
-describe('colour of oclif\'s own output (help, flag errors)', () => {
+describe("colour of oclif's own output (help, flag errors)", () => {
   // ansis, oclif's colour library, reads argv and took `--color never` for a bare `--color`.
   const env = {NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color'}
   const ESC = '\u001b'
@@ -476,11 +731,22 @@ describe('policies output into a pipe closed early', () => {
   it('exits 0 quietly when the reader stops (… -o json | head)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-pipe-'))
     const file = join(dir, 'audit.log')
-    const lines = Array.from({length: 3000}, (_, i) => auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time: new Date(Date.parse('2026-11-24T00:00:00Z') + i * 1000).toISOString()}))
+    const lines = Array.from({length: 3000}, (_, i) =>
+      auditLine({
+        verb: 'patch',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'ns',
+        name: `p${i}`,
+        time: new Date(Date.parse('2026-11-24T00:00:00Z') + i * 1000).toISOString(),
+      }),
+    )
     writeFileSync(file, lines.join('\n') + '\n')
     const {spawn} = await import('node:child_process')
     const {RUN} = await import('../support/cli.js')
-    const child = spawn(process.execPath, [RUN, 'policies', '-f', file, '--since', 'all', '-o', 'json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [RUN, 'policies', '-f', file, '--since', 'all', '-o', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.stdout.once('data', () => child.stdout.destroy())

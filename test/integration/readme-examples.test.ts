@@ -14,7 +14,9 @@ describe('README examples', function () {
     assert.ok((readme.match(/^<!-- example: /gm) ?? []).length >= 4, 'the README has its examples')
     assert.equal(await regenerate(readme), readme, 'README.md is out of date: run npm run readme')
     // An example edited by hand is rewritten, so the comparison above catches it.
-    const edited = readme.replace(/\b[\d,]+ events read/, (count) => (count.startsWith('6,015 ') ? '6,016 events read' : '6,015 events read'))
+    const edited = readme.replace(/\b[\d,]+ events read/, (count) =>
+      count.startsWith('6,015 ') ? '6,016 events read' : '6,015 events read',
+    )
     assert.notEqual(edited, readme)
     assert.equal(await regenerate(edited), readme)
   })

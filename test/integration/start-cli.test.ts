@@ -28,7 +28,10 @@ describe('direct start of policies answers as oclif does', () => {
     {args: ['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'json', '--kind', 'gnp', '--outcome', 'failed']},
     {args: ['policies', '--file=examples/audit.log', '--since=all', '-o', 'yaml', '--user', 'alice*']},
     {args: ['policies', '-f', EXAMPLE, '--since', 'all', '--color', 'always']},
-    {args: ['policies', '-f', '-', '--since', 'all', '-o', 'json'], stdin: '{"kind":"Event","apiVersion":"audit.k8s.io/v1"}\n'},
+    {
+      args: ['policies', '-f', '-', '--since', 'all', '-o', 'json'],
+      stdin: '{"kind":"Event","apiVersion":"audit.k8s.io/v1"}\n',
+    },
     {args: ['policies', '-f', EXAMPLE, '--since-time', '2026-11-24T08:00:00Z', '--until-time', '2026-11-24T09:00:00Z']},
     {args: ['policies', '-f', EXAMPLE, '--since', 'yesterday']},
     {args: ['policies', '-f', EXAMPLE, '--limit', 'many']},
@@ -47,7 +50,9 @@ describe('direct start of policies answers as oclif does', () => {
   for (const line of lines) {
     it(line.args.join(' '), async () => {
       const args = line.args.map((arg) => arg.replace('PLACEHOLDER', dir))
-      const env = Object.fromEntries(Object.entries(line.env ?? {}).map(([name, value]) => [name, value?.replace('PLACEHOLDER', dir)]))
+      const env = Object.fromEntries(
+        Object.entries(line.env ?? {}).map(([name, value]) => [name, value?.replace('PLACEHOLDER', dir)]),
+      )
       assert.ok(startsDirectly(args, {}), 'a command line the direct start takes')
       const direct = await runCli(args, {stdin: line.stdin, env})
       const throughOclif = await runCli(args, {stdin: line.stdin, env: {...env, [NO_DIRECT_START]: '1'}})
@@ -65,7 +70,7 @@ describe('compile cache', () => {
   const ours = {NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: undefined}
   const args = ['policies', '-f', EXAMPLE, '--since', 'all', '-o', 'json']
 
-  it('is kept in the cache folder of the user\'s home, made when first needed', async () => {
+  it("is kept in the cache folder of the user's home, made when first needed", async () => {
     const home = join(dir, 'home')
     const result = await runCli(args, {env: {...ours, HOME: home}})
     assert.equal(result.code, 0, result.stderr)
@@ -97,7 +102,11 @@ describe('the scan worker of the bundle', () => {
     // Node logs the worker threads it starts, and an exception that kills one.
     const result = await runCli(['policies', '-f', big, '--since', 'all', '-o', 'json'], {env: {NODE_DEBUG: 'worker'}})
     assert.equal(result.code, 0, result.stderr)
-    assert.equal(result.stderr.match(/^WORKER \d+: \[1\] starts worker script .*\/dist\/scan-worker\.js /gm)?.length, 1, result.stderr)
+    assert.equal(
+      result.stderr.match(/^WORKER \d+: \[1\] starts worker script .*\/dist\/scan-worker\.js /gm)?.length,
+      1,
+      result.stderr,
+    )
     assert.doesNotMatch(result.stderr, /uncaught exception/)
     const report = JSON.parse(result.stdout) as {sources: {events: number; bytesRead: number}[]}
     assert.equal(report.sources[0]!.bytesRead, log.length * (Math.ceil(PARALLEL_MIN_BYTES / log.length) + 1))

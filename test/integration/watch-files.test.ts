@@ -31,7 +31,10 @@ describe('policies --watch on files', function () {
     await running.waitFor('for new changes; Ctrl-C to stop', {stream: 'stderr'})
     await running.waitFor('before-2')
     assert.deepEqual(namesListed(running.stdout()), ['before-1', 'before-2'])
-    assert.match(running.stdout(), /^2 changes since \S+, then new ones as they land:\nTIME +USER +VERB +KIND +NAMESPACE +NAME +TIER +RESULT\n/)
+    assert.match(
+      running.stdout(),
+      /^2 changes since \S+, then new ones as they land:\nTIME +USER +VERB +KIND +NAMESPACE +NAME +TIER +RESULT\n/,
+    )
 
     appendFileSync(log, noiseNow(2) + policyWriteNow('appended'))
     await running.waitFor('appended')
@@ -51,8 +54,18 @@ describe('policies --watch on files', function () {
 
     const {code, stdout, stderr} = await running.stop('SIGINT')
     assert.equal(code, 0, stderr)
-    assert.deepEqual(namesListed(stdout), ['before-1', 'before-2', 'appended', 'last-before-rotation', 'first-after-rotation', 'after-truncation'])
-    assert.match(stdout, /\nPolicy changes since \S+, until the watch ended {2}· {2}1 source, \d+ events read, 6 changes\n/)
+    assert.deepEqual(namesListed(stdout), [
+      'before-1',
+      'before-2',
+      'appended',
+      'last-before-rotation',
+      'first-after-rotation',
+      'after-truncation',
+    ])
+    assert.match(
+      stdout,
+      /\nPolicy changes since \S+, until the watch ended {2}· {2}1 source, \d+ events read, 6 changes\n/,
+    )
     assert.match(stdout, /\nUSER +PATCH +FAILED +TOTAL\nalice +6 +0 +6\n$/)
   })
 
@@ -73,17 +86,33 @@ describe('policies --watch on files', function () {
     await running.waitFor('"a-2"')
     const {code, stdout, stderr} = await running.stop('SIGTERM')
     assert.equal(code, 143, stderr)
-    const lines = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
-    assert.deepEqual(lines.slice(0, -1).map((c) => [c.name, c.source]), [['a-before', a], ...order.map((name) => [name, name.startsWith('a') ? a : b])])
+    const lines = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    assert.deepEqual(
+      lines.slice(0, -1).map((c) => [c.name, c.source]),
+      [['a-before', a], ...order.map((name) => [name, name.startsWith('a') ? a : b])],
+    )
     const summary = lines.at(-1) as unknown as PolicyChangeSummary
     assert.equal(summary.kind, 'PolicyChangeSummary')
     assert.equal(summary.apiVersion, 'kubectl-audit/v1')
     assert.deepEqual(summary.summary, [{user: 'alice', verb: 'patch', succeeded: 5, failed: 0, unknown: 0}])
-    assert.deepEqual(summary.sources.map((s) => [s.name, s.events, s.complete]), [[a, 3, true], [b, 2, true]])
+    assert.deepEqual(
+      summary.sources.map((s) => [s.name, s.events, s.complete]),
+      [
+        [a, 3, true],
+        [b, 2, true],
+      ],
+    )
   })
 
   it('follows stdin to its end, then prints the summary and exits 0', async () => {
-    const pieces = [policyWriteNow('piped-1') + noiseNow(2), policyWriteNow('piped-2'), policyWriteNow('piped-3', {code: 403})]
+    const pieces = [
+      policyWriteNow('piped-1') + noiseNow(2),
+      policyWriteNow('piped-2'),
+      policyWriteNow('piped-3', {code: 403}),
+    ]
     const result = await runCli(['policies', '--watch', '-f', '-'], {stdin: pieces})
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(namesListed(result.stdout), ['piped-1', 'piped-2', 'piped-3'])
@@ -94,8 +123,14 @@ describe('policies --watch on files', function () {
   it('refuses what a watch cannot do, before reading', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--watch-interval', '5s'], /^error: --watch-interval is for --watch\n/],
-      [['--watch', '--watch-interval', '500ms'], /^error: --watch-interval 500ms is too short: each followed log is looked at once a second at most\n/],
-      [['--watch', '--until-time', '2026-12-07T10:00:00Z'], /^error: --watch follows the log from now on, so it has no --until-time\n/],
+      [
+        ['--watch', '--watch-interval', '500ms'],
+        /^error: --watch-interval 500ms is too short: each followed log is looked at once a second at most\n/,
+      ],
+      [
+        ['--watch', '--until-time', '2026-12-07T10:00:00Z'],
+        /^error: --watch follows the log from now on, so it has no --until-time\n/,
+      ],
     ]
     for (const [args, stderr] of cases) {
       const result = await runCli(['policies', '-f', join(dir, 'nope.log'), ...args])

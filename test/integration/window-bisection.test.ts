@@ -21,7 +21,10 @@ const GARBAGE_AT = 80_000
  * Noise with a policy write every 97 lines; every 13th line is a RequestReceived written up to
  * 90 s late; optionally one garbage line, to check line numbers across the split.
  */
-function makeLines(count: number, options: {garbageAt?: number; idPrefix?: string; startSecond?: number} = {}): string[] {
+function makeLines(
+  count: number,
+  options: {garbageAt?: number; idPrefix?: string; startSecond?: number} = {},
+): string[] {
   const {garbageAt, idPrefix = '', startSecond = 0} = options
   const out: string[] = []
   for (let i = 0; i < count; i++) {
@@ -29,9 +32,30 @@ function makeLines(count: number, options: {garbageAt?: number; idPrefix?: strin
     const late = i % 13 === 0 ? ((i * 31) % 90) * 1000 : 0
     const time = new Date(BASE + (startSecond + i) * 1000 - late).toISOString().replace('Z', '123Z')
     if (i % 97 === 0) {
-      out.push(auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time, auditID: `${idPrefix}id-${i}`, stage: late > 0 ? 'RequestReceived' : 'ResponseComplete'}))
+      out.push(
+        auditLine({
+          verb: 'patch',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'ns',
+          name: `p${i}`,
+          time,
+          auditID: `${idPrefix}id-${i}`,
+          stage: late > 0 ? 'RequestReceived' : 'ResponseComplete',
+        }),
+      )
     } else {
-      out.push(auditLine({verb: 'update', resource: 'leases', namespace: 'kube-node-lease', name: `node-${i % 50}`, time, auditID: `${idPrefix}n-${i}`, userAgent: `kubelet/v1.31.0 (linux/amd64) kubernetes/${'f'.repeat(500)}`}))
+      out.push(
+        auditLine({
+          verb: 'update',
+          resource: 'leases',
+          namespace: 'kube-node-lease',
+          name: `node-${i % 50}`,
+          time,
+          auditID: `${idPrefix}n-${i}`,
+          userAgent: `kubelet/v1.31.0 (linux/amd64) kubernetes/${'f'.repeat(500)}`,
+        }),
+      )
     }
   }
   return out
@@ -44,7 +68,10 @@ function makeLog(): string {
 const at = (second: number) => new Date(BASE + second * 1000).toISOString()
 
 /** Reads the file as a seekable source and as stdin (a full, sequential read). */
-async function both(file: string, args: string[]): Promise<{seek: PolicyChangeReport; full: PolicyChangeReport; seekErr: string; fullErr: string}> {
+async function both(
+  file: string,
+  args: string[],
+): Promise<{seek: PolicyChangeReport; full: PolicyChangeReport; seekErr: string; fullErr: string}> {
   const seek = await runCli(['policies', '-f', file, ...args, '-o', 'json'])
   const full = await runCli(['policies', '-f', '-', ...args, '-o', 'json'], {stdin: readFileSync(file)})
   assert.equal(seek.code, 0, seek.stderr)
@@ -71,17 +98,36 @@ describe('time windows on a 28-hour file', function () {
     assert.deepEqual({...seek.sources[0], name: '-'}, full.sources[0])
     assert.equal(seek.sources[0].malformed, 1)
     assert.equal(seek.changes.length, Math.ceil(LINES / 97))
-    assert.deepEqual(seek.changes.map((c) => c.auditID), full.changes.map((c) => c.auditID))
+    assert.deepEqual(
+      seek.changes.map((c) => c.auditID),
+      full.changes.map((c) => c.auditID),
+    )
     assert.match(fullErr, new RegExp(`first at line ${GARBAGE_AT + 1}\\)`))
     assert.equal(seekErr.replace(file, '-'), fullErr)
   })
 
   const cases: Array<[string, string[], (r: PolicyChangeReport) => void]> = [
-    ['the last hour', ['--since-time', at(LINES - 3600)], (r) => assert.ok(r.sources[0].bytesRead < log.length * 0.1, `read ${r.sources[0].bytesRead} of ${log.length}`)],
-    ['an hour in the middle', ['--since-time', at(30_000), '--until-time', at(33_600)], (r) => assert.ok(r.sources[0].bytesRead < log.length * 0.15, `read ${r.sources[0].bytesRead}`)],
-    ['a window before the log', ['--since-time', at(-7200), '--until-time', at(-3600)], (r) => assert.equal(r.changes.length, 0)],
+    [
+      'the last hour',
+      ['--since-time', at(LINES - 3600)],
+      (r) => assert.ok(r.sources[0].bytesRead < log.length * 0.1, `read ${r.sources[0].bytesRead} of ${log.length}`),
+    ],
+    [
+      'an hour in the middle',
+      ['--since-time', at(30_000), '--until-time', at(33_600)],
+      (r) => assert.ok(r.sources[0].bytesRead < log.length * 0.15, `read ${r.sources[0].bytesRead}`),
+    ],
+    [
+      'a window before the log',
+      ['--since-time', at(-7200), '--until-time', at(-3600)],
+      (r) => assert.equal(r.changes.length, 0),
+    ],
     ['a window after the log', ['--since-time', at(LINES + 3600)], (r) => assert.equal(r.changes.length, 0)],
-    ['a window spanning the whole log', ['--since-time', at(-10), '--until-time', at(LINES + 10)], (r) => assert.equal(r.changes.length, Math.ceil(LINES / 97))],
+    [
+      'a window spanning the whole log',
+      ['--since-time', at(-10), '--until-time', at(LINES + 10)],
+      (r) => assert.equal(r.changes.length, Math.ceil(LINES / 97)),
+    ],
     ['a cut right at late-written lines', ['--since-time', at(97 * 13 * 20 - 45)], () => {}],
   ]
   for (const [title, args, check] of cases) {
@@ -119,7 +165,10 @@ describe('time windows on files not in time order', function () {
     before(() => {
       // Two 3-hour logs, ~11 MB together: big enough to be bisected.
       file = join(dir, 'concatenated.log')
-      writeFileSync(file, [...makeLines(7000, {idPrefix: 'a-'}), ...makeLines(7000, {idPrefix: 'b-'})].join('\n') + '\n')
+      writeFileSync(
+        file,
+        [...makeLines(7000, {idPrefix: 'a-'}), ...makeLines(7000, {idPrefix: 'b-'})].join('\n') + '\n',
+      )
     })
     const cases: Array<[string, string[]]> = [
       ['--since-time', ['--since-time', at(3600)]],
@@ -130,9 +179,13 @@ describe('time windows on files not in time order', function () {
       it(`${title}: read whole, same changes as a full read, one warning naming the file`, async () => {
         const {seek, full, seekErr} = await both(file, args)
         assert.deepEqual(withoutSource(seek), withoutSource(full))
-        assert.ok(seek.changes.some((c) => c.auditID.startsWith('a-')) && seek.changes.some((c) => c.auditID.startsWith('b-')))
+        assert.ok(
+          seek.changes.some((c) => c.auditID.startsWith('a-')) && seek.changes.some((c) => c.auditID.startsWith('b-')),
+        )
         assert.deepEqual({...seek.sources[0], name: '-'}, full.sources[0])
-        assert.deepEqual(warning(seekErr), [`warning: ${file}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`])
+        assert.deepEqual(warning(seekErr), [
+          `warning: ${file}: lines are not in time order (logs concatenated or merged?): read whole instead of seeking to the time window`,
+        ])
       })
     }
   })
@@ -153,7 +206,10 @@ describe('time windows on files not in time order', function () {
         const file = join(dir, `blocks-${pastAt}.log`)
         writeFileSync(file, insertAt(insertAt(lines, pastAt, past), probeGap(0), future).join('\n') + '\n')
         const {seek, full, seekErr} = await both(file, ['--since-time', at(3600)])
-        assert.ok(seek.changes.some((c) => c.auditID.startsWith('future-')), 'the early block of later writes is found')
+        assert.ok(
+          seek.changes.some((c) => c.auditID.startsWith('future-')),
+          'the early block of later writes is found',
+        )
         assert.deepEqual(withoutSource(seek), withoutSource(full))
         assert.equal(warning(seekErr).length, 1)
       })

@@ -18,7 +18,15 @@ import {WATCHED_RESOURCE_NAMES, WRITE_VERBS} from '../../src/audit/catalog.js'
 import {cloudWatchRecords} from '../../src/audit/records/cloudwatch.js'
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {runCli} from '../support/cli.js'
-import {AUDIT_STREAM, deliveredPayload, filterLogEventsOutput, type LogEvent, logEvent, s3ExportLine, subscriptionPayload} from '../support/cloudwatch-records.js'
+import {
+  AUDIT_STREAM,
+  deliveredPayload,
+  filterLogEventsOutput,
+  type LogEvent,
+  logEvent,
+  s3ExportLine,
+  subscriptionPayload,
+} from '../support/cloudwatch-records.js'
 import {FakeCloudWatch, storedEvent} from '../support/fake-cloudwatch.js'
 import {LOGS} from './fixtures.js'
 
@@ -31,10 +39,14 @@ describe('CloudWatch Logs shapes on real EKS events', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-real-cw-'))
     // Each real event as its CloudWatch event: the message is the event's JSON, the timestamp its time.
-    events = readFileSync(PANTHER, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as {event: Record<string, unknown>}).event).map((event) => {
-      const time = String(event.stageTimestamp ?? event.requestReceivedTimestamp ?? '2022-11-29 00:00:00')
-      return logEvent(event, {timestamp: Date.parse(`${time.replace(' ', 'T')}Z`)})
-    })
+    events = readFileSync(PANTHER, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as {event: Record<string, unknown>}).event)
+      .map((event) => {
+        const time = String(event.stageTimestamp ?? event.requestReceivedTimestamp ?? '2022-11-29 00:00:00')
+        return logEvent(event, {timestamp: Date.parse(`${time.replace(' ', 'T')}Z`)})
+      })
   })
   after(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -46,13 +58,23 @@ describe('CloudWatch Logs shapes on real EKS events', () => {
     return [report.sources[0]!.events, report.sources[0]!.malformed]
   }
   // Decoded one by one, an event needs a verb and a time; most of Panther's cases have no time.
-  const decodable = () => jq('map(select(.event.verb != null and (.event.stageTimestamp // .event.requestReceivedTimestamp // .event.timestamp) != null)) | length')
+  const decodable = () =>
+    jq(
+      'map(select(.event.verb != null and (.event.stageTimestamp // .event.requestReceivedTimestamp // .event.timestamp) != null)) | length',
+    )
   const all = () => jq('length')
 
   // [shape, file name, what it holds]
   const documents: Array<[string, string, () => string]> = [
     ['`aws logs filter-log-events` output', 'filter-log-events.json', () => filterLogEventsOutput(events)],
-    ['subscription payloads as delivered, 25 events each', 'subscription.b64', () => `${chunks(events, 25).map((c) => deliveredPayload(subscriptionPayload(c))).join('\n')}\n`],
+    [
+      'subscription payloads as delivered, 25 events each',
+      'subscription.b64',
+      () =>
+        `${chunks(events, 25)
+          .map((c) => deliveredPayload(subscriptionPayload(c)))
+          .join('\n')}\n`,
+    ],
   ]
   for (const [shape, name, text] of documents) {
     it(`reads them as ${shape}: the events jq finds with a verb and a time, the rest malformed`, async () => {
@@ -61,7 +83,7 @@ describe('CloudWatch Logs shapes on real EKS events', () => {
     })
   }
 
-  it('reads them as an S3 export object (`<time> <event>` lines, gzipped) as it reads the events\' own lines', async () => {
+  it("reads them as an S3 export object (`<time> <event>` lines, gzipped) as it reads the events' own lines", async () => {
     writeFileSync(join(dir, '000000.gz'), gzipSync(`${events.map(s3ExportLine).join('\n')}\n`))
     writeFileSync(join(dir, 'events.jsonl'), `${events.map((e) => e.message).join('\n')}\n`)
     const [exported, raw] = [await read(join(dir, '000000.gz')), await read(join(dir, 'events.jsonl'))]
@@ -72,21 +94,50 @@ describe('CloudWatch Logs shapes on real EKS events', () => {
   it('a loopback CloudWatch sends back only what the pushed-down pattern matches in the real messages', async () => {
     const fake = await new FakeCloudWatch({perSecond: 5}).start()
     try {
-      fake.addEvents('/aws/eks/panther/cluster', events.map((e) => storedEvent({timestamp: e.timestamp, message: e.message, logStreamName: AUDIT_STREAM})))
-      const result = await runCli(['policies', '--source', 'cloudwatch', '--cluster-name', 'panther', '--region', 'us-east-1', '--since', 'all', '-o', 'json'], {env: fake.env({KUBECONFIG: join(dir, 'none')})})
+      fake.addEvents(
+        '/aws/eks/panther/cluster',
+        events.map((e) => storedEvent({timestamp: e.timestamp, message: e.message, logStreamName: AUDIT_STREAM})),
+      )
+      const result = await runCli(
+        [
+          'policies',
+          '--source',
+          'cloudwatch',
+          '--cluster-name',
+          'panther',
+          '--region',
+          'us-east-1',
+          '--since',
+          'all',
+          '-o',
+          'json',
+        ],
+        {env: fake.env({KUBECONFIG: join(dir, 'none')})},
+      )
       assert.equal(result.code, 0, result.stderr)
       const resources = JSON.stringify(WATCHED_RESOURCE_NAMES)
-      const writes = jq(`map(.event | select((.objectRef.resource as $r | ${resources} | index($r)) and (.verb as $v | ${JSON.stringify(WRITE_VERBS)} | index($v)))) | length`)
+      const writes = jq(
+        `map(.event | select((.objectRef.resource as $r | ${resources} | index($r)) and (.verb as $v | ${JSON.stringify(WRITE_VERBS)} | index($v)))) | length`,
+      )
       const pushedDown = fake.filterRequests().filter((r) => r.body.filterPattern !== '')
-      assert.equal(pushedDown.reduce((n, r) => n + (r.events ?? 0), 0), writes, 'what jq finds among the real events')
+      assert.equal(
+        pushedDown.reduce((n, r) => n + (r.events ?? 0), 0),
+        writes,
+        'what jq finds among the real events',
+      )
       assert.equal((JSON.parse(result.stdout) as PolicyChangeReport).sources[0]!.events, writes)
-      if (writes === 0) assert.equal(fake.filterRequests().at(-1)!.body.filterPattern, '', 'nothing matched: one look at the whole window tells it holds events')
+      if (writes === 0)
+        assert.equal(
+          fake.filterRequests().at(-1)!.body.filterPattern,
+          '',
+          'nothing matched: one look at the whole window tells it holds events',
+        )
     } finally {
       await fake.close()
     }
   })
 
-  it('never takes the other clouds\' real records for CloudWatch ones', () => {
+  it("never takes the other clouds' real records for CloudWatch ones", () => {
     const cloud = `${LOGS}/cloud`
     const records: unknown[] = []
     for (const file of readdirSync(cloud).filter((f) => !f.endsWith('.md'))) {
@@ -96,7 +147,12 @@ describe('CloudWatch Logs shapes on real EKS events', () => {
       else for (const line of text.trim().split('\n')) records.push(JSON.parse(line))
     }
     assert.ok(records.length >= 6)
-    for (const record of records) assert.equal(cloudWatchRecords(record as Record<string, unknown>), undefined, JSON.stringify(record).slice(0, 120))
+    for (const record of records)
+      assert.equal(
+        cloudWatchRecords(record as Record<string, unknown>),
+        undefined,
+        JSON.stringify(record).slice(0, 120),
+      )
   })
 })
 

@@ -30,7 +30,10 @@ describe('the real apiserver pods (kubescape regolibrary fixtures)', () => {
 
   it('maps the minikube certificate directory through its hostPath volume', () => {
     const apiserver = apiserverFromPod(pod('kubescape-test-passed.json'))
-    assert.equal(mapContainerPath(apiserver.mounts, '/var/lib/minikube/certs/ca.crt').hostPath, '/var/lib/minikube/certs/ca.crt')
+    assert.equal(
+      mapContainerPath(apiserver.mounts, '/var/lib/minikube/certs/ca.crt').hostPath,
+      '/var/lib/minikube/certs/ca.crt',
+    )
     // "randomfile" is relative: it names a file inside the container's working directory.
     assert.equal(apiserver.policyFile?.hostPath, null)
   })

@@ -37,16 +37,32 @@ describe('doctor offline on real pods and policies (CLI)', () => {
       const result = await runCli(['doctor', '--manifest', `${PODS}/${file}`, '-o', 'json'])
       assert.equal(result.code, code, result.stderr)
       const report = JSON.parse(result.stdout) as DoctorReport
-      assert.deepEqual(report.checks.filter((c) => c.status === 'fail').map((c) => c.id), failing)
+      assert.deepEqual(
+        report.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+        failing,
+      )
     })
   }
 
   it('reads `kubectl get pods -o yaml` output (a List of several apiservers)', async () => {
-    const pod = JSON.parse(readFileSync(`${PODS}/kubescape-rke2-args.json`, 'utf8')) as {metadata: {name: string}; spec: {nodeName: string}}
-    const second = {...pod, metadata: {...pod.metadata, name: 'kube-apiserver-rke2-server-2'}, spec: {...pod.spec, nodeName: 'rke2-server-2'}}
-    const list = write('list.yaml', `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`)
+    const pod = JSON.parse(readFileSync(`${PODS}/kubescape-rke2-args.json`, 'utf8')) as {
+      metadata: {name: string}
+      spec: {nodeName: string}
+    }
+    const second = {
+      ...pod,
+      metadata: {...pod.metadata, name: 'kube-apiserver-rke2-server-2'},
+      spec: {...pod.spec, nodeName: 'rke2-server-2'},
+    }
+    const list = write(
+      'list.yaml',
+      `apiVersion: v1\nkind: List\nitems:\n${[pod, second].map((p) => `- ${JSON.stringify(p)}`).join('\n')}\n`,
+    )
     const report = JSON.parse((await runCli(['doctor', '--manifest', list, '-o', 'json'])).stdout) as DoctorReport
-    assert.deepEqual(report.target.apiservers.map((a) => a.node), ['rke2-server', 'rke2-server-2'])
+    assert.deepEqual(
+      report.target.apiservers.map((a) => a.node),
+      ['rke2-server', 'rke2-server-2'],
+    )
   })
 
   it('exits 1 on a policy that records nothing (RKE2 default)', async () => {
@@ -68,7 +84,10 @@ describe('doctor offline on real pods and policies (CLI)', () => {
     assert.match(plain.stdout, /^CHECK\s+STATUS\s+DETAIL$/m)
     assert.match(plain.stdout, /^policy-coverage\s+! warn\s+110 of 110 writes recorded without bodies/m)
     assert.match(plain.stdout, /^\s+→ put a RequestResponse rule/m)
-    assert.match(plain.stdout, /^networkpolicies\.networking\.k8s\.io\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8$/m)
+    assert.match(
+      plain.stdout,
+      /^networkpolicies\.networking\.k8s\.io\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8\s+Meta #8$/m,
+    )
     // extensions stopped serving network policies in 1.16: its one resource is left out.
     assert.match(plain.stdout, /; 1 resource of a group not served here is left out \(see -o wide\)$/m)
     assert.doesNotMatch(plain.stdout, /\u001b\[/, 'no colour when not a terminal (and NO_COLOR is set)')
@@ -79,8 +98,16 @@ describe('doctor offline on real pods and policies (CLI)', () => {
   })
 
   for (const [name, args, message] of [
-    ['a manifest without an apiserver', ['--manifest', `${POLICIES}/talos-default.yaml`], /no kube-apiserver Pod in the manifest/],
-    ['--verbs "*"', ['--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`, '--verbs', '*'], /^error: --verbs "\*" is not a verb/m],
+    [
+      'a manifest without an apiserver',
+      ['--manifest', `${POLICIES}/talos-default.yaml`],
+      /no kube-apiserver Pod in the manifest/,
+    ],
+    [
+      '--verbs "*"',
+      ['--offline', '--policy-file', `${POLICIES}/gce-rendered.yaml`, '--verbs', '*'],
+      /^error: --verbs "\*" is not a verb/m,
+    ],
   ] as Array<[string, string[], RegExp]>) {
     it(`exits 2 on ${name}`, async () => {
       const result = await runCli(['doctor', ...args])

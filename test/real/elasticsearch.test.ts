@@ -18,7 +18,9 @@ describe("the Elastic integration's real indexed document", function () {
   this.timeout(60_000)
   const indexed = (JSON.parse(readFileSync(INDEXED, 'utf8')) as {expected: Array<Record<string, unknown>>}).expected[0]!
   // The record the shipper received, kept by it as event.original: AKS's, the Event as a string in properties.log.
-  const original = JSON.parse(JSON.parse((indexed.event as {original: string}).original).properties.log as string) as Record<string, unknown>
+  const original = JSON.parse(
+    JSON.parse((indexed.event as {original: string}).original).properties.log as string,
+  ) as Record<string, unknown>
 
   it('decodes to the Event of the record it was made from', () => {
     const fromIndexed = decodeDocument(indexed)
@@ -26,24 +28,47 @@ describe("the Elastic integration's real indexed document", function () {
     assert.ok('events' in fromIndexed && 'events' in fromOriginal)
     const [a] = fromIndexed.events
     const [b] = fromOriginal.events
-    assert.deepEqual({...a, requestObject: undefined, responseObject: undefined}, {...b, requestObject: undefined, responseObject: undefined})
+    assert.deepEqual(
+      {...a, requestObject: undefined, responseObject: undefined},
+      {...b, requestObject: undefined, responseObject: undefined},
+    )
     assert.equal(a!.user.username, 'aksService')
     assert.equal(a!.objectRef?.resource, 'leases')
   })
 
-  it('is read from the store as the integration\'s data stream, and left out by the push-down', async () => {
+  it("is read from the store as the integration's data stream, and left out by the push-down", async () => {
     const es = await startFakeElasticsearch()
     try {
       es.createDataStream('logs-kubernetes.audit_logs-default', elasticIntegrationMapping())
       es.index('logs-kubernetes.audit_logs-default', [indexed])
-      const run = (...extra: string[]) => runCli(['policies', '--es', es.url, '--es-index', 'logs-kubernetes.audit_logs-*', '--since', 'all', '-o', 'json', ...extra],
-        {env: {ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}})
+      const run = (...extra: string[]) =>
+        runCli(
+          [
+            'policies',
+            '--es',
+            es.url,
+            '--es-index',
+            'logs-kubernetes.audit_logs-*',
+            '--since',
+            'all',
+            '-o',
+            'json',
+            ...extra,
+          ],
+          {env: {ES_USERNAME: '', ES_PASSWORD: '', ES_API_KEY: ''}},
+        )
       const whole = await run('--no-es-push-down')
       assert.equal(whole.code, 0, whole.stderr)
-      assert.deepEqual((JSON.parse(whole.stdout) as PolicyChangeReport).sources.map((s) => [s.events, s.malformed]), [[1, 0]])
+      assert.deepEqual(
+        (JSON.parse(whole.stdout) as PolicyChangeReport).sources.map((s) => [s.events, s.malformed]),
+        [[1, 0]],
+      )
       const pushed = await run()
       assert.equal(pushed.code, 0, pushed.stderr)
-      assert.deepEqual((JSON.parse(pushed.stdout) as PolicyChangeReport).sources.map((s) => [s.events, s.malformed]), [[0, 0]])
+      assert.deepEqual(
+        (JSON.parse(pushed.stdout) as PolicyChangeReport).sources.map((s) => [s.events, s.malformed]),
+        [[0, 0]],
+      )
     } finally {
       await es.close()
     }

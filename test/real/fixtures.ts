@@ -9,7 +9,9 @@ import {ROOT} from '../support/cli.js'
 export const REAL = resolve(ROOT, process.env.KUBECTL_AUDIT_REAL_FIXTURES || '../shared/fixtures/real')
 
 if (!['logs', 'policies', 'apiserver-pods'].every((folder) => existsSync(resolve(REAL, folder)))) {
-  process.stderr.write(`error: npm run test:real needs the real third-party fixtures (logs/, policies/, apiserver-pods/) in ${REAL}; set KUBECTL_AUDIT_REAL_FIXTURES to the folder that holds them\n`)
+  process.stderr.write(
+    `error: npm run test:real needs the real third-party fixtures (logs/, policies/, apiserver-pods/) in ${REAL}; set KUBECTL_AUDIT_REAL_FIXTURES to the folder that holds them\n`,
+  )
   process.exit(2)
 }
 

@@ -25,7 +25,14 @@ describe('GKE entries from real logs', () => {
     const event = decodeYamlFile('gke-khi-pods-create.yaml')
     assert.equal(event.auditID, '85371f7c-2383-4041-96e8-dad63d2d1990')
     assert.equal(event.verb, 'create')
-    assert.deepEqual(event.objectRef, {apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: '', namespace: '1-2-deployment-update', name: 'nginx-deployment-surge-8655b4b8c5-xf5f4'})
+    assert.deepEqual(event.objectRef, {
+      apiGroup: '',
+      apiVersion: 'v1',
+      resource: 'pods',
+      subresource: '',
+      namespace: '1-2-deployment-update',
+      name: 'nginx-deployment-surge-8655b4b8c5-xf5f4',
+    })
     assert.equal(event.user.username, 'system:serviceaccount:kube-system:replicaset-controller')
     assert.equal(event.time, '2024-01-01T01:00:00Z')
     assert.equal(event.code, 200, 'status.code 0')
@@ -60,11 +67,26 @@ describe('GKE entries from real logs', () => {
   })
 
   it('policies -f reads all four as GKE entries: the YAML documents and the JSON line, none a policy change', async () => {
-    const files = ['gke-khi-pods-create.yaml', 'gke-khi-pods-status-patch.yaml', 'gke-khi-pods-status-patch-2.yaml', 'gke-elastic-k8s-nonmatching-resourcename.log']
-    const result = await runCli(['policies', ...files.flatMap((f) => ['-f', `${CLOUD}/${f}`]), '--since', 'all', '-o', 'json'])
+    const files = [
+      'gke-khi-pods-create.yaml',
+      'gke-khi-pods-status-patch.yaml',
+      'gke-khi-pods-status-patch-2.yaml',
+      'gke-elastic-k8s-nonmatching-resourcename.log',
+    ]
+    const result = await runCli([
+      'policies',
+      ...files.flatMap((f) => ['-f', `${CLOUD}/${f}`]),
+      '--since',
+      'all',
+      '-o',
+      'json',
+    ])
     assert.equal(result.code, 0, result.stderr)
     const report = JSON.parse(result.stdout) as PolicyChangeReport
-    assert.deepEqual(report.sources.map((s) => [s.name.split('/').pop(), s.events, s.malformed]), files.map((f) => [f, 1, 0]))
+    assert.deepEqual(
+      report.sources.map((s) => [s.name.split('/').pop(), s.events, s.malformed]),
+      files.map((f) => [f, 1, 0]),
+    )
     assert.deepEqual(report.changes, [])
   })
 })

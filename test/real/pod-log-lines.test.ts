@@ -12,7 +12,11 @@ const T = Date.parse('2026-11-24T10:00:00Z')
 describe('pods/log line filter on real legacy-format lines', () => {
   it('keeps only the events, at every chunk size', () => {
     const legacy = readFileSync(`${LOGS}/k8s-docs-legacy-format.log`, 'utf8').split('\n').filter(Boolean)
-    const noise = [...apiserverStderrNoise(T), klogLine(T, 'I', 'trace.go:236', 'Trace[1]: "Update" url:/api/v1/namespaces/kube-system/endpoints/x'), '']
+    const noise = [
+      ...apiserverStderrNoise(T),
+      klogLine(T, 'I', 'trace.go:236', 'Trace[1]: "Update" url:/api/v1/namespaces/kube-system/endpoints/x'),
+      '',
+    ]
     const lines = legacy.flatMap((line, i) => [noise[i % noise.length]!, line]).concat(noise)
     const input = Buffer.from(lines.map((l) => `${l}\n`).join(''))
     const expected = legacy.map((l) => `${l}\n`).join('')

@@ -13,7 +13,8 @@ import type {PolicyChangeReport} from '../../src/commands/policies.js'
 import {runCli} from '../support/cli.js'
 import {LOGS} from './fixtures.js'
 
-const jq = (filter: string, file: string, slurp = false): string => execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
+const jq = (filter: string, file: string, slurp = false): string =>
+  execFileSync('jq', [...(slurp ? ['-s'] : []), '-r', filter, file], {encoding: 'utf8'}).trim()
 
 async function json(args: string[], stdin?: string | Buffer): Promise<{report: PolicyChangeReport; stderr: string}> {
   const result = await runCli([...args, '-o', 'json'], {stdin})
@@ -27,14 +28,42 @@ describe('policies on real-world logs', () => {
   // [file, expected events, expected malformed, how the expectation was derived]
   const cases: Array<[string, () => number, () => number, string]> = [
     ['audit2rbac-demo.log', () => Number(jq('length', `${LOGS}/audit2rbac-demo.log`, true)), () => 0, 'jq -s length'],
-    ['k8s-docs-v1beta1-events.jsonl', () => Number(jq('length', `${LOGS}/k8s-docs-v1beta1-events.jsonl`, true)), () => 0, 'jq -s length'],
-    ['k8s-docs-webhook-eventlist-v1beta1.json', () => Number(jq('.items | length', `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`)), () => 0, 'EventList items'],
+    [
+      'k8s-docs-v1beta1-events.jsonl',
+      () => Number(jq('length', `${LOGS}/k8s-docs-v1beta1-events.jsonl`, true)),
+      () => 0,
+      'jq -s length',
+    ],
+    [
+      'k8s-docs-webhook-eventlist-v1beta1.json',
+      () => Number(jq('.items | length', `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`)),
+      () => 0,
+      'EventList items',
+    ],
     ['openshift-node-logs-hostname-prefixed.log', () => 1, () => 0, 'one host-prefixed line'],
     // Panther's test cases wrap each event in {"event": …}; seven of them have no verb, and most
     // have no time at all (stageTimestamp, requestReceivedTimestamp and timestamp stripped): an
     // event with no time cannot be placed in a window, so it is not understood, like one with no verb.
-    ['eks-panther-test-events.jsonl', () => Number(jq(`map(select(.event.verb != null and ${PANTHER_TIME} != null)) | length`, `${LOGS}/eks-panther-test-events.jsonl`, true)),
-      () => Number(jq(`map(select(.event.verb == null or ${PANTHER_TIME} == null)) | length`, `${LOGS}/eks-panther-test-events.jsonl`, true)), 'jq on .event.verb and its times'],
+    [
+      'eks-panther-test-events.jsonl',
+      () =>
+        Number(
+          jq(
+            `map(select(.event.verb != null and ${PANTHER_TIME} != null)) | length`,
+            `${LOGS}/eks-panther-test-events.jsonl`,
+            true,
+          ),
+        ),
+      () =>
+        Number(
+          jq(
+            `map(select(.event.verb == null or ${PANTHER_TIME} == null)) | length`,
+            `${LOGS}/eks-panther-test-events.jsonl`,
+            true,
+          ),
+        ),
+      'jq on .event.verb and its times',
+    ],
   ]
   for (const [file, events, malformed, how] of cases) {
     it(`reads ${file} (${how})`, async () => {
@@ -51,7 +80,10 @@ describe('policies on real-world logs', () => {
     const files = execFileSync('sh', ['-c', `ls ${LOGS}/falco/*.json | wc -l`], {encoding: 'utf8'}).trim()
     assert.equal(report.sources.length, Number(files))
     const bad = report.sources.filter((s) => s.malformed > 0)
-    assert.deepEqual(bad.map((s) => [s.name.split('/').pop(), s.malformed]), [['fal_01_003.json', 1]])
+    assert.deepEqual(
+      bad.map((s) => [s.name.split('/').pop(), s.malformed]),
+      [['fal_01_003.json', 1]],
+    )
     // A file of lines none of which is an audit event, beside files that hold some, is named in a warning.
     assert.match(stderr, /fal_01_003\.json holds no audit events \(1 line, not an audit event\)/)
   })
@@ -69,15 +101,26 @@ describe('policies on real EventList and legacy input', () => {
   it('says what time span they cover when the window is empty', async () => {
     const eventList = `${LOGS}/k8s-docs-webhook-eventlist-v1beta1.json`
     const legacy = `${LOGS}/k8s-docs-legacy-format.log`
-    const legacyTimes = readFileSync(legacy, 'utf8').trim().split('\n').map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
+    const legacyTimes = readFileSync(legacy, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => shortTime(line.split(' ')[0].replace(/\.\d+/, '')))
     const cases: Array<[string, string, string]> = [
-      [eventList, shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)), shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList))],
+      [
+        eventList,
+        shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | min', eventList)),
+        shortTime(jq('[.items[] | .stageTimestamp // .timestamp] | max', eventList)),
+      ],
       [legacy, legacyTimes[0], legacyTimes.at(-1)!],
     ]
     for (const [file, first, last] of cases) {
       const result = await runCli(['policies', '-f', file, '--since-time', '2030-01-01T00:00:00Z'])
       assert.equal(result.code, 0)
-      assert.match(result.stdout, new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`), file)
+      assert.match(
+        result.stdout,
+        new RegExp(`No network policy or tier changes in this window\\.\nThe input covers ${first} to ${last}\\.\n`),
+        file,
+      )
     }
   })
 
@@ -88,22 +131,28 @@ describe('policies on real EventList and legacy input', () => {
       const whole = await runCli(['policies', '-f', file, '--since', 'all', '-o', 'json'])
       const bytes = readFileSync(file)
       for (const input of [bytes, gzipSync(bytes)]) {
-        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {stdin: [input.subarray(0, 1), input.subarray(1)]})
+        const piped = await runCli(['policies', '-f', '-', '--since', 'all', '-o', 'json'], {
+          stdin: [input.subarray(0, 1), input.subarray(1)],
+        })
         assert.equal(piped.code, 0, piped.stderr)
         const [a, b] = [JSON.parse(whole.stdout), JSON.parse(piped.stdout)] as PolicyChangeReport[]
-        assert.deepEqual([b.sources[0].events, b.sources[0].malformed, b.changes.length], [a.sources[0].events, a.sources[0].malformed, a.changes.length], file)
+        assert.deepEqual(
+          [b.sources[0].events, b.sources[0].malformed, b.changes.length],
+          [a.sources[0].events, a.sources[0].malformed, a.changes.length],
+          file,
+        )
         assert.equal(piped.stderr, whole.stderr.replaceAll(file, '-'))
       }
     }
   })
-
 })
 
 describe('policies on a real log rewritten to policy writes', () => {
   // audit2rbac's demo log is real apiserver output with impersonation and 403s, but only reads.
   // jq turns its resource requests into NetworkPolicy creates (everything else untouched), and
   // computes the expected outcome counts from the rewritten file itself.
-  const rewrite = 'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
+  const rewrite =
+    'select(.objectRef != null) | .verb = "create" | .objectRef.apiGroup = "networking.k8s.io" | .objectRef.resource = "networkpolicies"'
   let dir: string
   let file: string
   before(() => {
@@ -120,7 +169,13 @@ describe('policies on a real log rewritten to policy writes', () => {
     const user = jq('.[0].user.username', file, true)
     assert.deepEqual(report.summary, [{user, verb: 'create', succeeded, failed, unknown: 0}])
     const impersonated = jq('map(.impersonatedUser.username) | sort | join(",")', file, true)
-    assert.equal(report.changes.map((c) => c.impersonatedUser).sort().join(','), impersonated)
+    assert.equal(
+      report.changes
+        .map((c) => c.impersonatedUser)
+        .sort()
+        .join(','),
+      impersonated,
+    )
     assert.ok(failed > 0 && report.changes.some((c) => c.code === 403 && c.outcome === 'failed'))
   })
 })

@@ -3,16 +3,25 @@
 // AKSAuditAdmin (as the SDK hands it back, as the REST API sends it, as the az CLI prints it) and
 // of AzureDiagnostics.
 
-export const CLUSTER_RESOURCE_ID = '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/shop-rg/providers/Microsoft.ContainerService/managedClusters/shop-prod'
+export const CLUSTER_RESOURCE_ID =
+  '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/shop-rg/providers/Microsoft.ContainerService/managedClusters/shop-prod'
 
 type Event = Record<string, unknown>
 
 /** A diagnostic-settings record around an Event: properties.log as AKS writes it (a string, with a trailing newline) or parsed. */
-export function diagnosticRecord(event: Event, {category = 'kube-audit-admin', logAs = 'string'}: {category?: string; logAs?: 'string' | 'object'} = {}): Record<string, unknown> {
+export function diagnosticRecord(
+  event: Event,
+  {category = 'kube-audit-admin', logAs = 'string'}: {category?: string; logAs?: 'string' | 'object'} = {},
+): Record<string, unknown> {
   return {
     category,
     operationName: 'Microsoft.ContainerService/managedClusters/diagnosticLogs/Read',
-    properties: {log: logAs === 'string' ? `${JSON.stringify(event)}\n` : event, containerID: 'c0ffee', stream: 'stdout', pod: 'kube-apiserver-5d8f7c9b6-x2x7k'},
+    properties: {
+      log: logAs === 'string' ? `${JSON.stringify(event)}\n` : event,
+      containerID: 'c0ffee',
+      stream: 'stdout',
+      pod: 'kube-apiserver-5d8f7c9b6-x2x7k',
+    },
     resourceId: CLUSTER_RESOURCE_ID.toUpperCase(),
     serviceBuild: 'na',
     time: String(event.stageTimestamp),
@@ -86,8 +95,15 @@ export function wireCell(value: unknown, type: string): unknown {
 }
 
 /** The query API's answer (`{tables: [{name, columns, rows}]}`) holding rows of AKSAudit columns. */
-export function queryResponse(rows: ReadonlyArray<Record<string, unknown>>, columns = AKS_AUDIT_COLUMNS): {tables: Array<{name: string; columns: typeof columns; rows: unknown[][]}>} {
-  return {tables: [{name: 'PrimaryResult', columns, rows: rows.map((row) => columns.map((c) => wireCell(row[c.name], c.type)))}]}
+export function queryResponse(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  columns = AKS_AUDIT_COLUMNS,
+): {tables: Array<{name: string; columns: typeof columns; rows: unknown[][]}>} {
+  return {
+    tables: [
+      {name: 'PrimaryResult', columns, rows: rows.map((row) => columns.map((c) => wireCell(row[c.name], c.type)))},
+    ],
+  }
 }
 
 /** `az monitor log-analytics query` output: one object per row, dynamic values as JSON text, plus TableName. */

@@ -52,16 +52,29 @@ export async function startReverseProxy(fake: FakeApiserver, opts: ReverseProxyO
       res.end('404 page not found\n')
       return
     }
-    const forward = httpsRequest({host: upstream.hostname, port: upstream.port, method: req.method, path, headers: headersFor(req), ca: fake.caPem}, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(res)
-      res.on('close', () => answer.destroy())
-    })
+    const forward = httpsRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path,
+        headers: headersFor(req),
+        ca: fake.caPem,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+        res.on('close', () => answer.destroy())
+      },
+    )
     forward.on('error', () => res.destroy())
     req.pipe(forward)
   }
   const certs = testCertificates()
-  const server: Server = opts.protocol === 'https' ? createHttpsServer({cert: certs.certPem, key: certs.keyPem}, handler) : createHttpServer(handler)
+  const server: Server =
+    opts.protocol === 'https'
+      ? createHttpsServer({cert: certs.certPem, key: certs.keyPem}, handler)
+      : createHttpServer(handler)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     seen.push(`${req.method} ${req.url}`)
     sockets.add(socket)
@@ -81,7 +94,10 @@ export async function startReverseProxy(fake: FakeApiserver, opts: ReverseProxyO
       socket.pipe(tls).pipe(socket)
     })
     sockets.add(tls)
-    tls.on('close', () => { sockets.delete(tls); socket.destroy() })
+    tls.on('close', () => {
+      sockets.delete(tls)
+      socket.destroy()
+    })
     tls.on('error', () => socket.destroy())
     socket.on('error', () => tls.destroy())
   })
@@ -115,7 +131,12 @@ export async function startConnectProxy(): Promise<ApiFront> {
   return listen(server, (port) => `http://127.0.0.1:${port}`, seen, sockets)
 }
 
-async function listen(server: Server, urlOf: (port: number) => string, seen: string[], sockets: Set<Duplex>): Promise<ApiFront> {
+async function listen(
+  server: Server,
+  urlOf: (port: number) => string,
+  seen: string[],
+  sockets: Set<Duplex>,
+): Promise<ApiFront> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   if (!address || typeof address === 'string') throw new Error('api proxy: no port')

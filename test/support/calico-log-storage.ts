@@ -6,31 +6,79 @@ import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {type FakeApiserver, type FakeNode, startFakeApiserver} from './fake-apiserver/index.js'
-import {calicoAuditMapping, type FakeElasticsearch, startFakeElasticsearch, type StoreUser} from './fake-elasticsearch/index.js'
+import {
+  calicoAuditMapping,
+  type FakeElasticsearch,
+  startFakeElasticsearch,
+  type StoreUser,
+} from './fake-elasticsearch/index.js'
 
 export const CALICO_ES_NAMESPACE = 'tigera-elasticsearch'
 export const CALICO_ES_POD = 'tigera-secure-es-default-es-0'
 export const ELASTIC_PASSWORD = 'eck-generated-password'
-const ES_LABELS = {'common.k8s.elastic.co/type': 'elasticsearch', 'elasticsearch.k8s.elastic.co/cluster-name': 'tigera-secure'}
+const ES_LABELS = {
+  'common.k8s.elastic.co/type': 'elasticsearch',
+  'elasticsearch.k8s.elastic.co/cluster-name': 'tigera-secure',
+}
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/elasticsearch/${name}`, import.meta.url))
 export const CALICO_KUBE_LOG = fixture('calico-kube-apiserver.jsonl')
 export const CALICO_APISERVER_LOG = fixture('calico-apiserver.jsonl')
 export const MANAGED_KUBE_LOG = fixture('calico-managed-eu-kube-apiserver.jsonl')
 
-export const jsonLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
+export const jsonLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
 
 /** The objects the operator and ECK make for log storage, as far as finding Elasticsearch goes. */
 export function logStorageObjects(caPem: string): object[] {
   return [
     {apiVersion: 'v1', kind: 'Namespace', metadata: {name: CALICO_ES_NAMESPACE}},
-    {apiVersion: 'v1', kind: 'Service', metadata: {name: 'tigera-secure-es-http', namespace: CALICO_ES_NAMESPACE},
-      spec: {selector: ES_LABELS, ports: [{name: 'https', port: 9200, protocol: 'TCP', targetPort: 9200}]}},
-    {apiVersion: 'v1', kind: 'Pod', metadata: {name: CALICO_ES_POD, namespace: CALICO_ES_NAMESPACE, labels: {...ES_LABELS, 'elasticsearch.k8s.elastic.co/node-master': 'true'}, uid: '5f0c2d8e-0e2b-4a47-9f16-3c1d1c6f7a10'},
-      spec: {nodeName: 'worker-1', containers: [{name: 'elasticsearch', image: 'tigera/elasticsearch:v3.22.0', ports: [{name: 'https', containerPort: 9200}, {name: 'transport', containerPort: 9300}]}]},
-      status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]}},
-    {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'tigera-secure-es-elastic-user', namespace: CALICO_ES_NAMESPACE}, type: 'Opaque', data: {elastic: Buffer.from(ELASTIC_PASSWORD).toString('base64')}},
-    {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'tigera-ca-bundle', namespace: CALICO_ES_NAMESPACE}, data: {'tigera-ca-bundle.crt': caPem}},
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {name: 'tigera-secure-es-http', namespace: CALICO_ES_NAMESPACE},
+      spec: {selector: ES_LABELS, ports: [{name: 'https', port: 9200, protocol: 'TCP', targetPort: 9200}]},
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: CALICO_ES_POD,
+        namespace: CALICO_ES_NAMESPACE,
+        labels: {...ES_LABELS, 'elasticsearch.k8s.elastic.co/node-master': 'true'},
+        uid: '5f0c2d8e-0e2b-4a47-9f16-3c1d1c6f7a10',
+      },
+      spec: {
+        nodeName: 'worker-1',
+        containers: [
+          {
+            name: 'elasticsearch',
+            image: 'tigera/elasticsearch:v3.22.0',
+            ports: [
+              {name: 'https', containerPort: 9200},
+              {name: 'transport', containerPort: 9300},
+            ],
+          },
+        ],
+      },
+      status: {phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]},
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {name: 'tigera-secure-es-elastic-user', namespace: CALICO_ES_NAMESPACE},
+      type: 'Opaque',
+      data: {elastic: Buffer.from(ELASTIC_PASSWORD).toString('base64')},
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {name: 'tigera-ca-bundle', namespace: CALICO_ES_NAMESPACE},
+      data: {'tigera-ca-bundle.crt': caPem},
+    },
   ]
 }
 
@@ -56,13 +104,28 @@ export interface CalicoStorageCluster {
 }
 
 /** The store and the cluster around it; `objects` replaces the operator's (none: a cluster without log storage). */
-export async function startCalicoStorageCluster(options: {objects?: object[]; nodes?: FakeNode[]; users?: Record<string, StoreUser>; managed?: boolean} = {}): Promise<CalicoStorageCluster> {
-  const es = await startFakeElasticsearch({tls: true, users: {elastic: {password: ELASTIC_PASSWORD, indices: ['*']}, ...options.users}})
+export async function startCalicoStorageCluster(
+  options: {objects?: object[]; nodes?: FakeNode[]; users?: Record<string, StoreUser>; managed?: boolean} = {},
+): Promise<CalicoStorageCluster> {
+  const es = await startFakeElasticsearch({
+    tls: true,
+    users: {elastic: {password: ELASTIC_PASSWORD, indices: ['*']}, ...options.users},
+  })
   loadCalicoIndices(es, {managed: options.managed})
-  const fake = await startFakeApiserver({objects: options.objects ?? logStorageObjects(es.caPem!), nodes: options.nodes})
-  fake.portForward.targets[`${CALICO_ES_NAMESPACE}/${CALICO_ES_POD}:9200`] = {host: '127.0.0.1', port: Number(new URL(es.url).port)}
-  return {fake, es, close: async () => {
-    await fake.close()
-    await es.close()
-  }}
+  const fake = await startFakeApiserver({
+    objects: options.objects ?? logStorageObjects(es.caPem!),
+    nodes: options.nodes,
+  })
+  fake.portForward.targets[`${CALICO_ES_NAMESPACE}/${CALICO_ES_POD}:9200`] = {
+    host: '127.0.0.1',
+    port: Number(new URL(es.url).port),
+  }
+  return {
+    fake,
+    es,
+    close: async () => {
+      await fake.close()
+      await es.close()
+    },
+  }
 }

@@ -20,11 +20,19 @@ export interface LogEvent {
 let eventCounter = 0
 
 /** One FilterLogEvents event holding `event` (an audit Event object, or a raw message). */
-export function logEvent(event: Record<string, unknown> | string, options: {timestamp?: number; stream?: string; eventId?: string} = {}): LogEvent {
+export function logEvent(
+  event: Record<string, unknown> | string,
+  options: {timestamp?: number; stream?: string; eventId?: string} = {},
+): LogEvent {
   const message = typeof event === 'string' ? event : JSON.stringify(event)
-  const timestamp = options.timestamp ?? (typeof event === 'string' ? Date.parse('2026-11-24T10:00:00Z') : Math.floor(Date.parse(String(event.stageTimestamp))))
+  const timestamp =
+    options.timestamp ??
+    (typeof event === 'string'
+      ? Date.parse('2026-11-24T10:00:00Z')
+      : Math.floor(Date.parse(String(event.stageTimestamp))))
   // eventIds are long decimal strings in real answers: unique, not ordered by anything we rely on.
-  const eventId = options.eventId ?? `3798${String(timestamp).padStart(16, '0')}${String(++eventCounter).padStart(36, '0')}`
+  const eventId =
+    options.eventId ?? `3798${String(timestamp).padStart(16, '0')}${String(++eventCounter).padStart(36, '0')}`
   return {logStreamName: options.stream ?? AUDIT_STREAM, timestamp, message, ingestionTime: timestamp + 1500, eventId}
 }
 

@@ -13,7 +13,9 @@ export const KUBEADM_LOG = '/var/log/kubernetes/audit/audit.log'
 export const RKE2_LOG = '/var/lib/rancher/rke2/server/logs/audit.log'
 
 export function exampleLines(): string[] {
-  return readFileSync(EXAMPLE_LOG, 'utf8').split('\n').filter((line) => line !== '')
+  return readFileSync(EXAMPLE_LOG, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
 }
 
 /** Writes `content` at `hostPath` inside the node folder `root`. */
@@ -73,8 +75,11 @@ export function rotatedName(activeName: string, time: number): string {
 
 /** Moves every RFC3339 timestamp by whole seconds, keeping the microseconds as written. */
 export function shiftTimestamps(text: string, deltaSeconds: number): string {
-  return text.replace(/"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z"/g, (_, base: string, fraction = '') =>
-    `"${new Date(Date.parse(`${base}Z`) + deltaSeconds * 1000).toISOString().slice(0, 19)}${fraction}Z"`)
+  return text.replace(
+    /"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z"/g,
+    (_, base: string, fraction = '') =>
+      `"${new Date(Date.parse(`${base}Z`) + deltaSeconds * 1000).toISOString().slice(0, 19)}${fraction}Z"`,
+  )
 }
 
 /**

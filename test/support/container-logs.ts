@@ -20,7 +20,11 @@ export function criLog(lines: readonly OutputLine[], maxLineBytes = CRI_MAX_LINE
     const time = criTime(timeMs)
     for (let start = 0; start === 0 || start < bytes.length; start += maxLineBytes) {
       const end = Math.min(bytes.length, start + maxLineBytes)
-      records.push(Buffer.from(`${time} ${stream} ${end < bytes.length ? 'P' : 'F'} `), bytes.subarray(start, end), Buffer.from('\n'))
+      records.push(
+        Buffer.from(`${time} ${stream} ${end < bytes.length ? 'P' : 'F'} `),
+        bytes.subarray(start, end),
+        Buffer.from('\n'),
+      )
     }
   }
   return Buffer.concat(records)

@@ -15,9 +15,13 @@ const job = workerData as WorkerJob
 const chunk = new ChunkClaims(job.claims, job.window).takeWhenDue()
 if (chunk !== null) {
   const events: AuditEvent[] = []
-  await scanJsonLines(chunkLines(new FileSource(job.path), job.grid, chunk, {}), (decoded) => {
-    for (const event of decoded) events.push(keptOfWaitingEvent(event, job))
-  }, {...job, continues: true})
+  await scanJsonLines(
+    chunkLines(new FileSource(job.path), job.grid, chunk, {}),
+    (decoded) => {
+      for (const event of decoded) events.push(keptOfWaitingEvent(event, job))
+    },
+    {...job, continues: true},
+  )
   const inTurn = new ChunkClaims(job.claims, 1)
   while (inTurn.tooFarAhead(chunk)) await sleep(5)
   const message: WorkerMessage = {type: 'events', chunk, events: events.slice(0, Math.ceil(events.length / 2))}

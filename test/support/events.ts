@@ -29,7 +29,11 @@ let counter = 0
 export function auditEvent(spec: EventSpec = {}): Record<string, unknown> {
   const stage = spec.stage ?? 'ResponseComplete'
   const time = spec.time ?? '2026-11-24T10:00:00.000000Z'
-  const objectRef: Record<string, string> = {resource: spec.resource ?? 'leases', apiGroup: spec.apiGroup ?? 'coordination.k8s.io', apiVersion: spec.apiVersion ?? 'v1'}
+  const objectRef: Record<string, string> = {
+    resource: spec.resource ?? 'leases',
+    apiGroup: spec.apiGroup ?? 'coordination.k8s.io',
+    apiVersion: spec.apiVersion ?? 'v1',
+  }
   if (spec.namespace) objectRef.namespace = spec.namespace
   if (spec.name) objectRef.name = spec.name
   if (spec.subresource) objectRef.subresource = spec.subresource

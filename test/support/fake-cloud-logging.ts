@@ -68,8 +68,10 @@ export class FakeCloudLogging {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     if (url.pathname.startsWith('/computeMetadata/v1/')) return this.metadata(req, res, url.pathname)
-    if (req.method !== 'POST' || url.pathname !== '/v2/entries:list') return sendError(res, 404, 'NOT_FOUND', `no ${req.method} ${url.pathname} here`)
-    if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`) return sendError(res, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.')
+    if (req.method !== 'POST' || url.pathname !== '/v2/entries:list')
+      return sendError(res, 404, 'NOT_FOUND', `no ${req.method} ${url.pathname} here`)
+    if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`)
+      return sendError(res, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.')
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const request = JSON.parse(Buffer.concat(chunks).toString()) as EntriesListRequest
@@ -78,13 +80,23 @@ export class FakeCloudLogging {
     if (refuse) return sendError(res, refuse.http, refuse.status, refuse.message, refuse.reason)
     if (this.quotaLeft > 0) {
       this.quotaLeft--
-      return sendError(res, 429, 'RESOURCE_EXHAUSTED', "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'logging.googleapis.com'.", 'RATE_LIMIT_EXCEEDED')
+      return sendError(
+        res,
+        429,
+        'RESOURCE_EXHAUSTED',
+        "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'logging.googleapis.com'.",
+        'RATE_LIMIT_EXCEEDED',
+      )
     }
     if ((request.pageSize ?? 50) > 1000) return sendError(res, 400, 'INVALID_ARGUMENT', 'pageSize must be at most 1000')
     let offset = 0
     if (request.pageToken !== undefined) {
       const saved = this.tokens.get(request.pageToken)
-      const same = saved && saved.request.filter === request.filter && saved.request.orderBy === request.orderBy && saved.request.resourceNames.join() === request.resourceNames.join()
+      const same =
+        saved &&
+        saved.request.filter === request.filter &&
+        saved.request.orderBy === request.orderBy &&
+        saved.request.resourceNames.join() === request.resourceNames.join()
       if (!same) return sendError(res, 400, 'INVALID_ARGUMENT', 'page token does not match the request')
       offset = saved.offset
     } else if (this.options.emptyFirstPage) {
@@ -94,7 +106,9 @@ export class FakeCloudLogging {
     try {
       const test = compileFilter(request.filter)
       const project = request.resourceNames.map((name) => /^projects\/([^/]+)$/.exec(name)?.[1])
-      matched = (this.options.entries ?? []).filter((entry) => project.includes(at(entry, 'resource.labels.project_id') as string) && test(entry))
+      matched = (this.options.entries ?? []).filter(
+        (entry) => project.includes(at(entry, 'resource.labels.project_id') as string) && test(entry),
+      )
     } catch (error) {
       return sendError(res, 400, 'INVALID_ARGUMENT', `invalid filter: ${(error as Error).message}`)
     }
@@ -114,9 +128,11 @@ export class FakeCloudLogging {
 
   /** The GCE metadata server, as gcp-metadata asks it: the flavor header both ways, a token for the default account. */
   private metadata(req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (req.headers['metadata-flavor'] !== 'Google') return sendError(res, 403, 'PERMISSION_DENIED', 'Missing Metadata-Flavor: Google')
+    if (req.headers['metadata-flavor'] !== 'Google')
+      return sendError(res, 403, 'PERMISSION_DENIED', 'Missing Metadata-Flavor: Google')
     res.setHeader('Metadata-Flavor', 'Google')
-    if (path === '/computeMetadata/v1/instance' || path === '/computeMetadata/v1/instance/') return sendText(res, 'attributes/\nservice-accounts/\n')
+    if (path === '/computeMetadata/v1/instance' || path === '/computeMetadata/v1/instance/')
+      return sendText(res, 'attributes/\nservice-accounts/\n')
     if (path === '/computeMetadata/v1/instance/service-accounts/default/token') {
       this.tokenRequests++
       return sendJson(res, {access_token: FAKE_TOKEN, expires_in: 3599, token_type: 'Bearer'})
@@ -138,12 +154,22 @@ function sendText(res: ServerResponse, body: string): void {
 
 function sendError(res: ServerResponse, http: number, status: string, message: string, reason?: string): void {
   res.statusCode = http
-  sendJson(res, {error: {code: http, message, status, ...(reason ? {details: [{'@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com'}]} : {})}})
+  sendJson(res, {
+    error: {
+      code: http,
+      message,
+      status,
+      ...(reason
+        ? {details: [{'@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com'}]}
+        : {}),
+    },
+  })
 }
 
 function at(entry: unknown, path: string): unknown {
   let value = entry
-  for (const key of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined
+  for (const key of path.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined
   return value
 }
 
@@ -180,7 +206,9 @@ function compileClause(clause: string): Test {
     const [path, op] = [list[1], list[2]]
     return (entry) => {
       const value = String(at(entry, path) ?? '')
-      return values.some((wanted) => (op === '=' ? value === wanted : value.toLowerCase().includes(wanted.toLowerCase())))
+      return values.some((wanted) =>
+        op === '=' ? value === wanted : value.toLowerCase().includes(wanted.toLowerCase()),
+      )
     }
   }
   const single = new RegExp(`^([\\w.]+)(=~|>=|<=|=)${STRING}$`).exec(clause)

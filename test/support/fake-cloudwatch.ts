@@ -55,7 +55,12 @@ export interface FakeCloudWatchOptions {
 let nextId = 0
 
 /** A stored event from a message given whole. */
-export function storedEvent(event: {timestamp: number; message: string; logStreamName: string; eventId?: string}): StoredEvent {
+export function storedEvent(event: {
+  timestamp: number
+  message: string
+  logStreamName: string
+  eventId?: string
+}): StoredEvent {
   let parsed: unknown
   let tried = false
   return {
@@ -159,7 +164,9 @@ export class FakeCloudWatch {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => reply(res, 500, {__type: 'InternalFailure', message: String(error)}))
+      this.handle(req, res).catch((error: unknown) =>
+        reply(res, 500, {__type: 'InternalFailure', message: String(error)}),
+      )
     })
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     return this
@@ -193,7 +200,8 @@ export class FakeCloudWatch {
     const action = target.replace(/^Logs_20140328\./, '')
     const record: RecordedRequest = {action, body, accessKey, at}
     this.requests.push(record)
-    if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return reply(res, 400, {__type: 'SerializationException', message: `content type ${req.headers['content-type']}`})
+    if (req.headers['content-type'] !== 'application/x-amz-json-1.1')
+      return reply(res, 400, {__type: 'SerializationException', message: `content type ${req.headers['content-type']}`})
     if (action === 'FilterLogEvents') return this.filterLogEvents(body, res, record)
     if (action === 'DescribeLogGroups') return this.describeLogGroups(body, res)
     return reply(res, 400, {__type: 'UnknownOperationException', message: target})
@@ -205,24 +213,39 @@ export class FakeCloudWatch {
       return reply(res, 400, {__type: 'ThrottlingException', message: 'Rate exceeded'})
     }
     if (this.denyLogs) {
-      return reply(res, 400, {__type: 'AccessDeniedException', message: `User: arn:aws:iam::123456789012:user/alice is not authorized to perform: logs:FilterLogEvents on resource: arn:aws:logs:eu-west-1:123456789012:log-group:${String(body.logGroupName)}:log-stream: because no identity-based policy allows the logs:FilterLogEvents action`})
+      return reply(res, 400, {
+        __type: 'AccessDeniedException',
+        message: `User: arn:aws:iam::123456789012:user/alice is not authorized to perform: logs:FilterLogEvents on resource: arn:aws:logs:eu-west-1:123456789012:log-group:${String(body.logGroupName)}:log-stream: because no identity-based policy allows the logs:FilterLogEvents action`,
+      })
     }
     const group = this.groups.get(String(body.logGroupName))
-    if (!group) return reply(res, 400, {__type: 'ResourceNotFoundException', message: 'The specified log group does not exist.'})
+    if (!group)
+      return reply(res, 400, {__type: 'ResourceNotFoundException', message: 'The specified log group does not exist.'})
     if (body.logStreamNamePrefix !== undefined && body.logStreamNames !== undefined) {
-      return reply(res, 400, {__type: 'InvalidParameterException', message: 'logStreamNamePrefix and logStreamNames cannot both be given'})
+      return reply(res, 400, {
+        __type: 'InvalidParameterException',
+        message: 'logStreamNamePrefix and logStreamNames cannot both be given',
+      })
     }
     const pattern = typeof body.filterPattern === 'string' ? body.filterPattern : ''
-    if (pattern.length > 1024) return reply(res, 400, {__type: 'InvalidParameterException', message: 'filterPattern is longer than 1024'})
+    if (pattern.length > 1024)
+      return reply(res, 400, {__type: 'InvalidParameterException', message: 'filterPattern is longer than 1024'})
     let matches: (event: StoredEvent) => boolean
     try {
       matches = compileFilterPattern(pattern)
     } catch (error) {
-      return reply(res, 400, {__type: 'InvalidParameterException', message: `Invalid filter pattern: ${(error as Error).message}`})
+      return reply(res, 400, {
+        __type: 'InvalidParameterException',
+        message: `Invalid filter pattern: ${(error as Error).message}`,
+      })
     }
     let cursor = {pos: 0, empty: this.emptyPagesFirst}
     if (typeof body.nextToken === 'string') {
-      const token = JSON.parse(Buffer.from(body.nextToken, 'base64').toString('utf8')) as {pos: number; empty: number; n: number}
+      const token = JSON.parse(Buffer.from(body.nextToken, 'base64').toString('utf8')) as {
+        pos: number
+        empty: number
+        n: number
+      }
       if (this.refuseTokens.has(token.n) && !this.refused.has(token.n)) {
         this.refused.add(token.n)
         return reply(res, 400, {__type: 'InvalidParameterException', message: 'The specified nextToken has expired.'})
@@ -240,7 +263,13 @@ export class FakeCloudWatch {
     const found: StoredEvent[] = []
     let bytes = 0
     let scanned = 0
-    while (pos < events.length && events[pos]!.timestamp <= end && found.length < limit && scanned < scan && bytes < 1024 * 1024) {
+    while (
+      pos < events.length &&
+      events[pos]!.timestamp <= end &&
+      found.length < limit &&
+      scanned < scan &&
+      bytes < 1024 * 1024
+    ) {
       const event = events[pos++]!
       scanned++
       if (!event.logStreamName.startsWith(prefix) || !matches(event)) continue
@@ -251,10 +280,21 @@ export class FakeCloudWatch {
     return this.page(res, record, found, more ? {pos, empty: 0} : undefined)
   }
 
-  private page(res: ServerResponse, record: RecordedRequest, events: readonly StoredEvent[], next: {pos: number; empty: number} | undefined): void {
+  private page(
+    res: ServerResponse,
+    record: RecordedRequest,
+    events: readonly StoredEvent[],
+    next: {pos: number; empty: number} | undefined,
+  ): void {
     record.events = events.length
     const answer: Record<string, unknown> = {
-      events: events.map((e) => ({logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message(), ingestionTime: e.timestamp + 1500, eventId: e.eventId})),
+      events: events.map((e) => ({
+        logStreamName: e.logStreamName,
+        timestamp: e.timestamp,
+        message: e.message(),
+        ingestionTime: e.timestamp + 1500,
+        eventId: e.eventId,
+      })),
       searchedLogStreams: [],
     }
     if (next) answer.nextToken = Buffer.from(JSON.stringify({...next, n: ++this.tokens})).toString('base64')
@@ -271,27 +311,42 @@ export class FakeCloudWatch {
   }
 
   private describeLogGroups(body: Record<string, unknown>, res: ServerResponse): unknown {
-    if (this.denyLogs) return reply(res, 400, {__type: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: logs:DescribeLogGroups'})
+    if (this.denyLogs)
+      return reply(res, 400, {
+        __type: 'AccessDeniedException',
+        message: 'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: logs:DescribeLogGroups',
+      })
     const prefix = typeof body.logGroupNamePrefix === 'string' ? body.logGroupNamePrefix : ''
-    const logGroups = [...this.groups].filter(([name]) => name.startsWith(prefix)).map(([name, group]) => ({
-      logGroupName: name,
-      creationTime: Date.parse('2026-01-01T00:00:00Z'),
-      ...(group.retentionInDays === undefined ? {} : {retentionInDays: group.retentionInDays}),
-      metricFilterCount: 0,
-      arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}:*`,
-      storedBytes: group.events.length * 1000,
-    }))
+    const logGroups = [...this.groups]
+      .filter(([name]) => name.startsWith(prefix))
+      .map(([name, group]) => ({
+        logGroupName: name,
+        creationTime: Date.parse('2026-01-01T00:00:00Z'),
+        ...(group.retentionInDays === undefined ? {} : {retentionInDays: group.retentionInDays}),
+        metricFilterCount: 0,
+        arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}:*`,
+        storedBytes: group.events.length * 1000,
+      }))
     reply(res, 200, {logGroups})
   }
 
   private describeCluster(name: string, res: ServerResponse): void {
     if (this.denyEks) {
-      return replyRest(res, 403, 'AccessDeniedException', {message: `User: arn:aws:iam::123456789012:user/alice is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:eu-west-1:123456789012:cluster/${name}`})
+      return replyRest(res, 403, 'AccessDeniedException', {
+        message: `User: arn:aws:iam::123456789012:user/alice is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:eu-west-1:123456789012:cluster/${name}`,
+      })
     }
     const cluster = this.clusters.get(name)
-    if (!cluster) return replyRest(res, 404, 'ResourceNotFoundException', {message: `No cluster found for name: ${name}.`})
+    if (!cluster)
+      return replyRest(res, 404, 'ResourceNotFoundException', {message: `No cluster found for name: ${name}.`})
     replyRest(res, 200, undefined, {
-      cluster: {name, arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${name}`, version: '1.31', status: 'ACTIVE', logging: {clusterLogging: cluster.logging}},
+      cluster: {
+        name,
+        arn: `arn:aws:eks:eu-west-1:123456789012:cluster/${name}`,
+        version: '1.31',
+        status: 'ACTIVE',
+        logging: {clusterLogging: cluster.logging},
+      },
     })
   }
 
@@ -330,14 +385,22 @@ function firstAtOrAfter(events: readonly StoredEvent[], time: number): number {
 
 function reply(res: ServerResponse, status: number, body: unknown): number {
   const text = JSON.stringify(body)
-  res.writeHead(status, {'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': 'fake'})
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': 'fake',
+  })
   res.end(text)
   return Buffer.byteLength(text)
 }
 
 function replyRest(res: ServerResponse, status: number, errorType: string | undefined, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(errorType ? {'x-amzn-errortype': errorType} : {})})
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(errorType ? {'x-amzn-errortype': errorType} : {}),
+  })
   res.end(text)
 }
 
@@ -373,7 +436,8 @@ export function compileFilterPattern(pattern: string): (event: StoredEvent) => b
     const selector = list[at++]
     const op = list[at++]
     const literal = list[at++]
-    if (!selector?.startsWith('$.') || (op !== '=' && op !== '!=') || literal === undefined) throw new Error(`bad term near ${selector}`)
+    if (!selector?.startsWith('$.') || (op !== '=' && op !== '!=') || literal === undefined)
+      throw new Error(`bad term near ${selector}`)
     const path = selector.slice(2)
     const value: unknown = literal.startsWith('"') ? literal.slice(1, -1) : Number(literal)
     // A JSON pattern never matches a message that is no JSON.

@@ -83,7 +83,9 @@ export class FakeLoki {
   async start(): Promise<this> {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res)
     const {certPem, keyPem} = this.options.tls ? testCertificates() : {certPem: '', keyPem: ''}
-    this.server = this.options.tls ? createHttpsServer({cert: certPem, key: keyPem}, handler) : createHttpServer(handler)
+    this.server = this.options.tls
+      ? createHttpsServer({cert: certPem, key: keyPem}, handler)
+      : createHttpServer(handler)
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     return this
   }
@@ -97,7 +99,11 @@ export class FakeLoki {
 
   /** A stream of lines, each at its nanosecond (epoch ns), kept in time order. */
   addStream(labels: Labels, entries: ReadonlyArray<{ns: bigint; line: string}>, tenant = SINGLE_TENANT): FakeStream {
-    const stream: FakeStream = {labels, entries: [...entries].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0)), tenant}
+    const stream: FakeStream = {
+      labels,
+      entries: [...entries].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0)),
+      tenant,
+    }
     this.streams.push(stream)
     return stream
   }
@@ -113,7 +119,12 @@ export class FakeLoki {
       const value = req.headers[name]
       return typeof value === 'string' ? value : null
     }
-    const recorded: RecordedLokiRequest = {path: url.pathname, params: Object.fromEntries(url.searchParams), tenant: header('x-scope-orgid'), authorization: header('authorization')}
+    const recorded: RecordedLokiRequest = {
+      path: url.pathname,
+      params: Object.fromEntries(url.searchParams),
+      tenant: header('x-scope-orgid'),
+      authorization: header('authorization'),
+    }
     this.requests.push(recorded)
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       recorded.status = status
@@ -124,8 +135,12 @@ export class FakeLoki {
     if (req.method !== 'GET') return void send(405, 'method not allowed')
     const {auth} = this.options
     if (auth) {
-      const expected = 'token' in auth ? `Bearer ${auth.token}` : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-      if (recorded.authorization !== expected) return void send(401, '<html><body><h1>401 Unauthorized</h1></body></html>', 'text/html')
+      const expected =
+        'token' in auth
+          ? `Bearer ${auth.token}`
+          : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+      if (recorded.authorization !== expected)
+        return void send(401, '<html><body><h1>401 Unauthorized</h1></body></html>', 'text/html')
     }
     let tenant = SINGLE_TENANT
     if (this.options.multiTenant) {
@@ -135,7 +150,13 @@ export class FakeLoki {
     }
     const labelValues = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname)
     if (labelValues) {
-      const values = [...new Set(this.tenantStreams(tenant).map((s) => s.labels[labelValues[1]!]).filter((v): v is string => v !== undefined))].sort()
+      const values = [
+        ...new Set(
+          this.tenantStreams(tenant)
+            .map((s) => s.labels[labelValues[1]!])
+            .filter((v): v is string => v !== undefined),
+        ),
+      ].sort()
       return void send(200, JSON.stringify({status: 'success', data: values}), 'application/json')
     }
     if (url.pathname !== '/loki/api/v1/query_range') return void send(404, '404 page not found\n')
@@ -147,7 +168,8 @@ export class FakeLoki {
       this.unavailableNext--
       return void send(503, '<html><body>503 Service Temporarily Unavailable</body></html>', 'text/html')
     }
-    if (this.failAfter !== null && this.answered >= this.failAfter) return void send(500, 'rpc error: code = Unavailable desc = connection refused\n')
+    if (this.failAfter !== null && this.answered >= this.failAfter)
+      return void send(500, 'rpc error: code = Unavailable desc = connection refused\n')
     let query: LogQuery
     try {
       query = parseLogQuery(url.searchParams.get('query') ?? '')
@@ -157,14 +179,21 @@ export class FakeLoki {
     }
     const limit = Number(url.searchParams.get('limit') ?? 100)
     const maxEntries = this.options.maxEntries ?? 5000
-    if (limit > maxEntries) return void send(400, `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${maxEntries})\n`)
+    if (limit > maxEntries)
+      return void send(
+        400,
+        `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${maxEntries})\n`,
+      )
     const endNs = BigInt(url.searchParams.get('end') ?? `${Date.now()}000000`)
     const startNs = BigInt(url.searchParams.get('start') ?? `${endNs - 3_600_000_000_000n}`)
     const maxLengthMs = this.options.maxQueryLengthMs ?? 721 * 3_600_000
     // Loki rounds the end up to its millisecond before it compares.
     const lengthMs = Number((endNs + 999_999n) / 1_000_000n - startNs / 1_000_000n)
     if (maxLengthMs > 0 && lengthMs > maxLengthMs) {
-      return void send(400, `the query time range exceeds the limit (query length: ${goDuration(lengthMs)}, limit: ${goDuration(maxLengthMs)})\n`)
+      return void send(
+        400,
+        `the query time range exceeds the limit (query length: ${goDuration(lengthMs)}, limit: ${goDuration(maxLengthMs)})\n`,
+      )
     }
     const forward = url.searchParams.get('direction') === 'forward'
     const found: Array<{ns: bigint; line: string; labels: Labels}> = []
@@ -182,7 +211,7 @@ export class FakeLoki {
         taken++
       }
     }
-    found.sort((a, b) => (a.ns === b.ns ? 0 : (a.ns < b.ns) === forward ? -1 : 1))
+    found.sort((a, b) => (a.ns === b.ns ? 0 : a.ns < b.ns === forward ? -1 : 1))
     const kept = found.slice(0, limit)
     const byLabels = new Map<string, {stream: Labels; values: Array<[string, string]>}>()
     for (const entry of kept) {
@@ -194,7 +223,14 @@ export class FakeLoki {
     this.answered++
     recorded.entries = kept.length
     this.entriesSent += kept.length
-    const body = {status: 'success', data: {resultType: 'streams', result: [...byLabels.values()], stats: {summary: {totalEntriesReturned: kept.length}}}}
+    const body = {
+      status: 'success',
+      data: {
+        resultType: 'streams',
+        result: [...byLabels.values()],
+        stats: {summary: {totalEntriesReturned: kept.length}},
+      },
+    }
     this.bytesSent += send(200, JSON.stringify(body), 'application/json')
   }
 
@@ -219,7 +255,7 @@ export function goDuration(ms: number): string {
   const s = Math.floor(ms / 1000)
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
-  const rest = s % 60 + (ms % 1000) / 1000
+  const rest = (s % 60) + (ms % 1000) / 1000
   return h > 0 ? `${h}h${m}m${rest}s` : m > 0 ? `${m}m${rest}s` : `${rest}s`
 }
 
@@ -232,8 +268,10 @@ export function nsOf(time: string): bigint {
 
 /** Audit lines as a shipper sends them: each at its event's stageTimestamp plus `delayMs` (when it was read). */
 export function shippedLines(lines: readonly string[], delayMs = 0): Array<{ns: bigint; line: string}> {
-  return lines.filter((line) => line.trim() !== '').map((line) => {
-    const event = JSON.parse(line) as {stageTimestamp?: string}
-    return {ns: nsOf(String(event.stageTimestamp)) + BigInt(delayMs) * 1_000_000n, line}
-  })
+  return lines
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const event = JSON.parse(line) as {stageTimestamp?: string}
+      return {ns: nsOf(String(event.stageTimestamp)) + BigInt(delayMs) * 1_000_000n, line}
+    })
 }

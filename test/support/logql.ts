@@ -93,7 +93,11 @@ export function parseLogQuery(query: string): LogQuery {
   const peek = () => tokens[i]
   const fail = (what?: string): never => {
     const token = tokens[i]
-    throw parseError(query, token?.at ?? query.length, what ?? (token ? `syntax error: unexpected ${token.text}` : 'syntax error: unexpected end of query'))
+    throw parseError(
+      query,
+      token?.at ?? query.length,
+      what ?? (token ? `syntax error: unexpected ${token.text}` : 'syntax error: unexpected end of query'),
+    )
   }
   const expect = (text: string) => (tokens[i]?.text === text && tokens[i]?.kind !== 'string' ? tokens[i++]! : fail())
   const string = () => (tokens[i]?.kind === 'string' ? tokens[i++]!.text : fail())
@@ -119,7 +123,9 @@ export function parseLogQuery(query: string): LogQuery {
   }
   expect('}')
   if (!selector.some((m) => (m.op === '=' || m.op === '=~') && !matches(m, ''))) {
-    throw new LogQLParseError('parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will')
+    throw new LogQLParseError(
+      'parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+    )
   }
 
   const orFilter = (): LabelFilter => {
@@ -162,7 +168,11 @@ export function parseLogQuery(query: string): LogQuery {
       continue
     }
     expect('|')
-    if (peek()?.kind === 'ident' && peek()!.text === 'json' && !['=', '!=', '=~', '!~'].includes(tokens[i + 1]?.text ?? '')) {
+    if (
+      peek()?.kind === 'ident' &&
+      peek()!.text === 'json' &&
+      !['=', '!=', '=~', '!~'].includes(tokens[i + 1]?.text ?? '')
+    ) {
       i++
       const params: Array<{label: string; path: string}> = []
       if (peek()?.kind === 'ident') {
@@ -193,7 +203,9 @@ function compile(source: string, query?: string, at?: number, anchored = false):
     try {
       re = new RegExp(anchored ? `^(?:${body})$` : body, insensitive ? 'i' : '')
     } catch (error) {
-      throw query === undefined ? error : parseError(query, at ?? 0, `invalid regexp ${source}: ${(error as Error).message}`)
+      throw query === undefined
+        ? error
+        : parseError(query, at ?? 0, `invalid regexp ${source}: ${(error as Error).message}`)
     }
     compiled.set(key, re)
   }
@@ -223,7 +235,8 @@ export function runPipeline(query: LogQuery, labels: Labels, line: string): Labe
   for (const stage of query.stages) {
     switch (stage.kind) {
       case 'line': {
-        const found = stage.op === '|=' || stage.op === '!=' ? line.includes(stage.value) : compile(stage.value).test(line)
+        const found =
+          stage.op === '|=' || stage.op === '!=' ? line.includes(stage.value) : compile(stage.value).test(line)
         if (found !== (stage.op === '|=' || stage.op === '|~')) return undefined
         break
       }
@@ -240,7 +253,9 @@ export function runPipeline(query: LogQuery, labels: Labels, line: string): Labe
 
 function passes(filter: LabelFilter, labels: Labels): boolean {
   if (filter.kind === 'match') return matches(filter.matcher, labels[filter.matcher.name] ?? '')
-  return filter.kind === 'and' ? passes(filter.left, labels) && passes(filter.right, labels) : passes(filter.left, labels) || passes(filter.right, labels)
+  return filter.kind === 'and'
+    ? passes(filter.left, labels) && passes(filter.right, labels)
+    : passes(filter.left, labels) || passes(filter.right, labels)
 }
 
 function jsonLabels(line: string, params: ReadonlyArray<{label: string; path: string}>, existing: Labels): Labels {

@@ -29,7 +29,11 @@ export class MemorySource implements LogSource {
   private readonly seekable: boolean
   private readonly chunkDelayMs: number
 
-  constructor(readonly name: string, readonly bytes: Buffer, options: MemorySourceOptions = {}) {
+  constructor(
+    readonly name: string,
+    readonly bytes: Buffer,
+    options: MemorySourceOptions = {},
+  ) {
     this.rotatedAt = rotationTime(name)
     this.chunkBytes = options.chunkBytes ?? 64 * 1024
     this.seekable = options.seekable ?? true
@@ -42,7 +46,8 @@ export class MemorySource implements LogSource {
   }
 
   async *read(range?: ByteRange, _signal?: AbortSignal, hints?: ReadHints): AsyncIterable<Buffer> {
-    if (range !== undefined && !this.seekable) throw new Error(`${this.name}: a range was asked of a source that cannot seek`)
+    if (range !== undefined && !this.seekable)
+      throw new Error(`${this.name}: a range was asked of a source that cannot seek`)
     this.reads.push(range)
     const pool = hints?.reuseBuffers ? Array.from({length: REUSED_BUFFERS}, () => Buffer.alloc(this.chunkBytes)) : []
     const end = range?.end ?? this.bytes.length

@@ -2,6 +2,8 @@
 import type {PolicyChangeReport} from '../../src/commands/policies.js'
 
 /** Changes without their source, in report order: what must not depend on where bytes came from. */
-export function withoutSource(report: PolicyChangeReport): Array<Omit<PolicyChangeReport['changes'][number], 'source'>> {
+export function withoutSource(
+  report: PolicyChangeReport,
+): Array<Omit<PolicyChangeReport['changes'][number], 'source'>> {
   return report.changes.map(({source: _source, ...rest}) => rest)
 }

@@ -11,7 +11,12 @@ export function integrationDocument(event: Record<string, unknown>): Record<stri
     }
   }
   const annotations = audit.annotations as Record<string, string> | undefined
-  if (annotations) audit.annotations = Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== '').map(([k, v]) => [k.replaceAll('.', '_'), v]))
+  if (annotations)
+    audit.annotations = Object.fromEntries(
+      Object.entries(annotations)
+        .filter(([, v]) => v !== '')
+        .map(([k, v]) => [k.replaceAll('.', '_'), v]),
+    )
   const user = event.user as {username?: string} | undefined
   return {
     '@timestamp': event.stageTimestamp,

@@ -19,11 +19,19 @@ export interface WatchRun {
 }
 
 export function startWatch(args: readonly string[], env: NodeJS.ProcessEnv = {}): WatchRun {
-  const child = spawn(process.execPath, [RUN, 'policies', '--watch', ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [RUN, 'policies', '--watch', ...args], {
+    cwd: ROOT,
+    env: {...process.env, NO_COLOR: '1', ...env},
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
   return {
     child,
@@ -36,7 +44,8 @@ export function startWatch(args: readonly string[], env: NodeJS.ProcessEnv = {})
         return typeof text === 'string' ? seen.includes(text) : text.test(seen)
       }
       while (!holds()) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${stream} never held ${String(text)}; stdout:\n${out}\nstderr:\n${err}`)
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`${stream} never held ${String(text)}; stdout:\n${out}\nstderr:\n${err}`)
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
     },
@@ -59,26 +68,43 @@ function nowTime(): string {
 
 /** A write to a Kubernetes NetworkPolicy, logged now (later than the lines before), with an audit ID of its own. */
 export function policyWriteNow(name: string, spec: {verb?: string; user?: string; code?: number} = {}): string {
-  return auditLine({
-    auditID: randomUUID(),
-    verb: spec.verb ?? 'patch',
-    user: spec.user ?? 'alice',
-    apiGroup: 'networking.k8s.io',
-    resource: 'networkpolicies',
-    namespace: 'shop',
-    name,
-    code: spec.code ?? 200,
-    time: nowTime(),
-  }) + '\n'
+  return (
+    auditLine({
+      auditID: randomUUID(),
+      verb: spec.verb ?? 'patch',
+      user: spec.user ?? 'alice',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'shop',
+      name,
+      code: spec.code ?? 200,
+      time: nowTime(),
+    }) + '\n'
+  )
 }
 
 /** Lines that are not changes, as most of an audit log is. */
 export function noiseNow(count: number): string {
   const time = nowTime()
-  return Array.from({length: count}, (_, i) => auditLine({auditID: randomUUID(), verb: 'update', user: 'system:node:cp-1', resource: 'leases', namespace: 'kube-node-lease', name: `lease-${i}`, time}) + '\n').join('')
+  return Array.from(
+    {length: count},
+    (_, i) =>
+      auditLine({
+        auditID: randomUUID(),
+        verb: 'update',
+        user: 'system:node:cp-1',
+        resource: 'leases',
+        namespace: 'kube-node-lease',
+        name: `lease-${i}`,
+        time,
+      }) + '\n',
+  ).join('')
 }
 
 /** The NAME column of each change row a table printed, in order (the header and other lines left out). */
 export function namesListed(stdout: string): string[] {
-  return stdout.split('\n').filter((line) => /^\d{4}-\d\d-\d\dT/.test(line)).map((line) => line.split(/ {2,}/)[5]!)
+  return stdout
+    .split('\n')
+    .filter((line) => /^\d{4}-\d\d-\d\dT/.test(line))
+    .map((line) => line.split(/ {2,}/)[5]!)
 }

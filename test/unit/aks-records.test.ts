@@ -3,7 +3,13 @@ import assert from 'node:assert/strict'
 
 import {type AuditEvent, decodeDocument} from '../../src/audit/event.js'
 import {AKS_SKIPPED_BODY, hasSkippedBody} from '../../src/audit/records/aks.js'
-import {azCliRows, azureDiagnosticsRow, diagnosticRecord, logAnalyticsRow, queryResponse} from '../support/aks-records.js'
+import {
+  azCliRows,
+  azureDiagnosticsRow,
+  diagnosticRecord,
+  logAnalyticsRow,
+  queryResponse,
+} from '../support/aks-records.js'
 import {auditEvent} from '../support/events.js'
 
 const policyWrite = auditEvent({
@@ -29,7 +35,12 @@ function essentials(event: AuditEvent) {
     stage: event.stage,
     verb: event.verb,
     user: event.user.username,
-    objectRef: event.objectRef && {group: event.objectRef.apiGroup, resource: event.objectRef.resource, namespace: event.objectRef.namespace, name: event.objectRef.name},
+    objectRef: event.objectRef && {
+      group: event.objectRef.apiGroup,
+      resource: event.objectRef.resource,
+      namespace: event.objectRef.namespace,
+      name: event.objectRef.name,
+    },
     code: event.code,
     time: event.time,
   }
@@ -59,9 +70,15 @@ describe('AKS records', () => {
     ['a record whose properties.log a shipper parsed into an object', diagnosticRecord(policyWrite, {logAs: 'object'})],
     ['an Event Hubs message: {"records": [...]}', {records: [diagnosticRecord(policyWrite)]}],
     ['a kube-audit (not -admin) record', diagnosticRecord(policyWrite, {category: 'kube-audit'})],
-    ['an AKSAuditAdmin row as the SDK hands it back (dynamic columns parsed, datetimes as Date)', {...logAnalyticsRow(policyWrite), TimeGenerated: new Date('2026-12-07T10:15:02.124Z')}],
+    [
+      'an AKSAuditAdmin row as the SDK hands it back (dynamic columns parsed, datetimes as Date)',
+      {...logAnalyticsRow(policyWrite), TimeGenerated: new Date('2026-12-07T10:15:02.124Z')},
+    ],
     ['an AKSAudit row with its stage time as text (7 fraction digits)', logAnalyticsRow(policyWrite, 'AKSAudit')],
-    ['the query API answer: {tables: [{columns, rows}]}, dynamic cells as JSON text', queryResponse([logAnalyticsRow(policyWrite)])],
+    [
+      'the query API answer: {tables: [{columns, rows}]}, dynamic cells as JSON text',
+      queryResponse([logAnalyticsRow(policyWrite)]),
+    ],
     ['an AzureDiagnostics row: the Event in log_s', azureDiagnosticsRow(policyWrite)],
   ]
   for (const [what, value] of cases) {
@@ -71,9 +88,14 @@ describe('AKS records', () => {
   }
 
   it('decodes az monitor log-analytics query output (an array of rows, dynamic values as text)', () => {
-    const decoded = decodeDocument(azCliRows([logAnalyticsRow(policyWrite), logAnalyticsRow({...policyWrite, auditID: 'second'})]))
+    const decoded = decodeDocument(
+      azCliRows([logAnalyticsRow(policyWrite), logAnalyticsRow({...policyWrite, auditID: 'second'})]),
+    )
     assert.ok('events' in decoded)
-    assert.deepEqual(decoded.events.map((e) => e.auditID), [EXPECTED.auditID, 'second'])
+    assert.deepEqual(
+      decoded.events.map((e) => e.auditID),
+      [EXPECTED.auditID, 'second'],
+    )
     assert.deepEqual(essentials(decoded.events[0]!), EXPECTED)
   })
 
@@ -108,7 +130,13 @@ describe('AKS records', () => {
   })
 
   it('counts the records of a batch that hold no event, and reads the others', () => {
-    const batch = {records: [diagnosticRecord(policyWrite), {...diagnosticRecord(policyWrite), properties: {log: 'I0101 klog line, not JSON'}}, diagnosticRecord(policyWrite, {category: 'kube-apiserver'})]}
+    const batch = {
+      records: [
+        diagnosticRecord(policyWrite),
+        {...diagnosticRecord(policyWrite), properties: {log: 'I0101 klog line, not JSON'}},
+        diagnosticRecord(policyWrite, {category: 'kube-apiserver'}),
+      ],
+    }
     const decoded = decodeDocument(batch)
     assert.ok('events' in decoded)
     assert.equal(decoded.events.length, 1)

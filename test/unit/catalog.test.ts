@@ -37,6 +37,10 @@ describe('catalog', () => {
     for (const name of WATCHED_RESOURCE_NAMES) assert.ok(name.length > 3)
     // What the scanner really searches for: a resource no needle finds would never be decoded.
     const needles = RESOURCE_NEEDLES.map((n) => n.toString())
-    for (const {resource} of WATCHED_RESOURCES) assert.ok(needles.some((n) => resource.includes(n)), `no needle finds ${resource}`)
+    for (const {resource} of WATCHED_RESOURCES)
+      assert.ok(
+        needles.some((n) => resource.includes(n)),
+        `no needle finds ${resource}`,
+      )
   })
 })

@@ -6,7 +6,21 @@ import assert from 'node:assert/strict'
 
 import {v3Name, namesMatch} from '../../src/audit/calico-names.js'
 import {CALICO_CRD_GROUP, CALICO_GROUP} from '../../src/audit/catalog.js'
-import {CALICO_JOIN_WINDOW_MS, ChangeCollector, type ChangeFilter, type ChangeRecord, compareEncodedRecords, compareRecords, decodeRecord, encodedRecordStore, encodeRecord, MemoryRecordStore, type PolicyChange, type RecordStore, settleChanges} from '../../src/audit/changes.js'
+import {
+  CALICO_JOIN_WINDOW_MS,
+  ChangeCollector,
+  type ChangeFilter,
+  type ChangeRecord,
+  compareEncodedRecords,
+  compareRecords,
+  decodeRecord,
+  encodedRecordStore,
+  encodeRecord,
+  MemoryRecordStore,
+  type PolicyChange,
+  type RecordStore,
+  settleChanges,
+} from '../../src/audit/changes.js'
 import {decodeDocument} from '../../src/audit/event.js'
 import {boundUs} from '../../src/audit/window.js'
 import {ExternalSort} from '../../src/spill/external-sort.js'
@@ -69,8 +83,18 @@ function settleAllAtOnce(records: readonly ChangeRecord[], filter: ChangeFilter)
   let anonymous = 0
   for (const r of records) {
     const c = r.change
-    const key = c.auditID === '' ? `#${anonymous++}` : `${apiserverOf(c.source)}|${c.auditID}|${c.verb}|${c.apiGroup}|${c.resource}|${r.subresource}|${c.namespace ?? ''}`
-    const candidate: Pending = {change: {...c}, timeUs: r.timeUs, stageRank: r.stageRank, tierKnown: r.tierKnown, hasBody: r.hasBody, seq: r.seq}
+    const key =
+      c.auditID === ''
+        ? `#${anonymous++}`
+        : `${apiserverOf(c.source)}|${c.auditID}|${c.verb}|${c.apiGroup}|${c.resource}|${r.subresource}|${c.namespace ?? ''}`
+    const candidate: Pending = {
+      change: {...c},
+      timeUs: r.timeUs,
+      stageRank: r.stageRank,
+      tierKnown: r.tierKnown,
+      hasBody: r.hasBody,
+      seq: r.seq,
+    }
     const existing = pending.get(key)
     if (!existing) pending.set(key, candidate)
     else if (prefer(candidate, existing)) {
@@ -86,12 +110,20 @@ function settleAllAtOnce(records: readonly ChangeRecord[], filter: ChangeFilter)
   const joined = joinCalicoBackingWrites(merged)
   const sinceUs = boundUs(filter.sinceMs)
   const untilUs = boundUs(filter.untilMs)
-  return joined.filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs)).sort(reportOrder).map((p) => p.change)
+  return joined
+    .filter((p) => (sinceUs === null || p.timeUs >= sinceUs) && (untilUs === null || p.timeUs <= untilUs))
+    .sort(reportOrder)
+    .map((p) => p.change)
 }
 
 function reportOrder(a: Pending, b: Pending): number {
   const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0)
-  return a.timeUs - b.timeUs || text(a.change.auditID, b.change.auditID) || text(a.change.source, b.change.source) || a.seq - b.seq
+  return (
+    a.timeUs - b.timeUs ||
+    text(a.change.auditID, b.change.auditID) ||
+    text(a.change.source, b.change.source) ||
+    a.seq - b.seq
+  )
 }
 
 function prefer(candidate: Pending, existing: Pending): boolean {
@@ -142,7 +174,9 @@ const richness = (p: Pending): number => p.stageRank * 2 + (p.hasBody ? 1 : 0)
 
 function joinCalicoBackingWrites(all: Pending[]): Pending[] {
   const requests = all.filter((p) => p.change.apiGroup === CALICO_GROUP)
-  const backings = all.filter((p) => p.change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(p.change.user)).sort((a, b) => a.timeUs - b.timeUs)
+  const backings = all
+    .filter((p) => p.change.apiGroup === CALICO_CRD_GROUP && CALICO_APISERVER_USER.test(p.change.user))
+    .sort((a, b) => a.timeUs - b.timeUs)
   const taken = new Set<Pending>()
   const dropped = new Set<Pending>()
   for (const backing of backings) {
@@ -153,7 +187,8 @@ function joinCalicoBackingWrites(all: Pending[]): Pending[] {
       if (taken.has(r) || distance > CALICO_JOIN_WINDOW_MS * 1000) continue
       if ((r.change.outcome === 'failed') !== (backing.change.outcome === 'failed')) continue
       if (r.change.resource !== backing.change.resource || r.change.namespace !== backing.change.namespace) continue
-      if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name)) continue
+      if (!sameVerbFamily(r.change.verb, backing.change.verb) || !namesMatch(r.change.name, backing.change.name))
+        continue
       const score = (r.change.name === null ? CALICO_JOIN_WINDOW_MS * 1000 : 0) + distance
       if (score < best) {
         best = score
@@ -189,7 +224,8 @@ function random(seed: number): () => number {
   }
 }
 
-const iso = (us: number) => `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`
+const iso = (us: number) =>
+  `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`
 
 /**
  * A log of `requests` requests over `spanS` seconds, dense enough that Calico backing writes
@@ -221,15 +257,35 @@ function generatedLog(seed: number, requests: number, spanS: number): Spec[] {
       const namespace = resource === 'networkpolicies' ? pick(namespaces) : undefined
       const verb = pick(['create', 'patch', 'update', 'delete', 'deletecollection'])
       const tier = resource === 'tiers' ? undefined : pick(tiers)
-      const v3 = resource === 'tiers' ? pick(tiers) : tier === 'default' || rnd() < 0.3 ? pick(names) : `${tier}.${pick(names)}`
+      const v3 =
+        resource === 'tiers' ? pick(tiers) : tier === 'default' || rnd() < 0.3 ? pick(names) : `${tier}.${pick(names)}`
       const name = verb === 'deletecollection' || (verb === 'create' && rnd() < 0.4) ? undefined : v3
       const code = outcome()
       const source = pick(kubeLogs)
-      const base = {apiGroup: CALICO_GROUP, apiVersion: 'v3', resource, namespace, verb, name, auditID, user: pick(['alice', 'bob']), source}
+      const base = {
+        apiGroup: CALICO_GROUP,
+        apiVersion: 'v3',
+        resource,
+        namespace,
+        verb,
+        name,
+        auditID,
+        user: pick(['alice', 'bob']),
+        source,
+      }
       if (withReceived) specs.push({...base, stage: 'RequestReceived', time: at(0)})
       const completeMs = rnd() * 800
       if (rnd() < 0.9) specs.push({...base, stage: 'ResponseComplete', code, time: at(completeMs)})
-      if (rnd() < 0.25) specs.push({...base, source: calicoLog, level: 'RequestResponse', stage: 'ResponseComplete', code, time: at(completeMs - rnd() * 50), requestObject: tier ? {spec: {tier}} : {metadata: {name: v3}}})
+      if (rnd() < 0.25)
+        specs.push({
+          ...base,
+          source: calicoLog,
+          level: 'RequestResponse',
+          stage: 'ResponseComplete',
+          code,
+          time: at(completeMs - rnd() * 50),
+          requestObject: tier ? {spec: {tier}} : {metadata: {name: v3}},
+        })
       // The backing writes: one per object for a deletecollection.
       const crdName = (n: string) => (resource === 'tiers' ? n : n.includes('.') ? n : `default.${n}`)
       const backings = verb === 'deletecollection' ? [crdName(pick(names)), crdName(pick(names))] : [crdName(v3)]
@@ -238,15 +294,49 @@ function generatedLog(seed: number, requests: number, spanS: number): Spec[] {
         const late = rnd() < 0.1 ? 4000 + rnd() * 3000 : rnd() * 400 - 100
         const backingCode = rnd() < 0.1 ? outcome() : code
         const backingVerb = verb === 'patch' ? 'update' : verb === 'deletecollection' ? 'delete' : verb
-        specs.push({apiGroup: CALICO_CRD_GROUP, apiVersion: 'v1', resource, namespace, verb: backingVerb, name: backingName, auditID: `${auditID}-crd-${k}`, user: CALICO_SA, code: backingCode, time: at(completeMs + late), source, level: rnd() < 0.5 ? 'RequestResponse' : 'Metadata', responseObject: rnd() < 0.5 && tier ? {spec: {tier}} : undefined})
+        specs.push({
+          apiGroup: CALICO_CRD_GROUP,
+          apiVersion: 'v1',
+          resource,
+          namespace,
+          verb: backingVerb,
+          name: backingName,
+          auditID: `${auditID}-crd-${k}`,
+          user: CALICO_SA,
+          code: backingCode,
+          time: at(completeMs + late),
+          source,
+          level: rnd() < 0.5 ? 'RequestResponse' : 'Metadata',
+          responseObject: rnd() < 0.5 && tier ? {spec: {tier}} : undefined,
+        })
       }
     } else if (kind < 0.6) {
       // calicoctl straight to the CRDs, as the user.
       const resource = pick(['globalnetworkpolicies', 'networkpolicies'])
-      specs.push({apiGroup: CALICO_CRD_GROUP, apiVersion: 'v1', resource, namespace: resource === 'networkpolicies' ? pick(namespaces) : undefined, verb: pick(['create', 'update', 'delete']), name: `${pick(tiers)}.${pick(names)}`, auditID, user: 'carol', code: outcome(), time: at(0), source: pick(kubeLogs)})
+      specs.push({
+        apiGroup: CALICO_CRD_GROUP,
+        apiVersion: 'v1',
+        resource,
+        namespace: resource === 'networkpolicies' ? pick(namespaces) : undefined,
+        verb: pick(['create', 'update', 'delete']),
+        name: `${pick(tiers)}.${pick(names)}`,
+        auditID,
+        user: 'carol',
+        code: outcome(),
+        time: at(0),
+        source: pick(kubeLogs),
+      })
     } else {
       // Kubernetes network policies, sometimes read from two copies of one log, sometimes without an ID.
-      const base = {apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: pick(namespaces), verb: pick(['create', 'patch', 'delete']), name: pick(names), auditID: rnd() < 0.05 ? '' : auditID, user: pick(['alice', 'dave'])}
+      const base = {
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: pick(namespaces),
+        verb: pick(['create', 'patch', 'delete']),
+        name: pick(names),
+        auditID: rnd() < 0.05 ? '' : auditID,
+        user: pick(['alice', 'dave']),
+      }
       const copies = rnd() < 0.3 ? ['a/audit.log', 'b/audit.log'] : [pick(kubeLogs)]
       const code = outcome()
       const doneMs = rnd() * 1500
@@ -268,7 +358,8 @@ describe('changes as a stream', () => {
   for (let seed = 1; seed <= 40; seed++) {
     it(`settles generated log ${seed} as settling it all at once does`, () => {
       const specs = generatedLog(seed, 150 + seed * 10, 600)
-      const filter: ChangeFilter = seed % 4 === 0 ? {...ALL, sinceMs: BASE_MS + 120_000, untilMs: BASE_MS + 400_000} : ALL
+      const filter: ChangeFilter =
+        seed % 4 === 0 ? {...ALL, sinceMs: BASE_MS + 120_000, untilMs: BASE_MS + 400_000} : ALL
       const recording = new RecordingStore()
       const streamed = collect(specs, filter, recording).finish()
       const expected = settleAllAtOnce(recording.added, filter)
@@ -280,7 +371,10 @@ describe('changes as a stream', () => {
   it('gives the same changes when its records went through sorted runs on disk, on every walk', () => {
     const specs = generatedLog(99, 800, 900)
     const inMemory = collect(specs, ALL, new MemoryRecordStore()).finish()
-    const spill = new ExternalSort<string>({encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords}, {bufferItems: 37, mergeReadBytes: 1})
+    const spill = new ExternalSort<string>(
+      {encode: (line) => line, decode: (line) => line, compare: compareEncodedRecords},
+      {bufferItems: 37, mergeReadBytes: 1},
+    )
     try {
       const collector = collect(specs, ALL, encodedRecordStore(spill))
       assert.ok(spill.spilledRuns > 10, `${spill.spilledRuns} runs`)
@@ -307,12 +401,28 @@ describe('changes as a stream', () => {
     // Before 1970 too, and ties in time.
     records.push(...records.slice(0, 40).map((r, i) => ({...r, timeUs: -r.timeUs + i, seq: r.seq + 10_000})))
     const sign = (n: number) => Math.sign(n)
-    for (const a of records) for (const b of records.slice(0, 60)) assert.equal(sign(compareEncodedRecords(encodeRecord(a), encodeRecord(b))), sign(compareRecords(a, b)))
+    for (const a of records)
+      for (const b of records.slice(0, 60))
+        assert.equal(sign(compareEncodedRecords(encodeRecord(a), encodeRecord(b))), sign(compareRecords(a, b)))
   })
 
   it('keeps an encoded record whole', () => {
     const recording = new RecordingStore()
-    collect([{apiGroup: CALICO_GROUP, resource: 'globalnetworkpolicies', verb: 'create', user: 'al\u2028ice\n"x"\t\\t\\\u0000\r', impersonatedUser: '\\0', source: 'a\tb.log', time: '2026-11-24T10:00:00.123456Z'}], ALL, recording)
+    collect(
+      [
+        {
+          apiGroup: CALICO_GROUP,
+          resource: 'globalnetworkpolicies',
+          verb: 'create',
+          user: 'al\u2028ice\n"x"\t\\t\\\u0000\r',
+          impersonatedUser: '\\0',
+          source: 'a\tb.log',
+          time: '2026-11-24T10:00:00.123456Z',
+        },
+      ],
+      ALL,
+      recording,
+    )
     const [record] = recording.added
     assert.ok(record)
     assert.doesNotMatch(encodeRecord(record), /\n/)
@@ -328,7 +438,25 @@ describe('changes as a stream', () => {
 
 describe('changes as a stream: bounded by log time', () => {
   const k8s = (i: number, us: number, over: Partial<ChangeRecord> = {}): ChangeRecord => ({
-    change: {time: iso(us), auditID: `id-${i}`, user: 'controller', impersonatedUser: null, verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', kind: 'NetworkPolicy', namespace: 'n', name: `p${i % 50}`, tier: 'default', code: 200, outcome: 'succeeded', dryRun: false, userAgent: null, sourceIPs: [], source: 'audit.log'},
+    change: {
+      time: iso(us),
+      auditID: `id-${i}`,
+      user: 'controller',
+      impersonatedUser: null,
+      verb: 'patch',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      kind: 'NetworkPolicy',
+      namespace: 'n',
+      name: `p${i % 50}`,
+      tier: 'default',
+      code: 200,
+      outcome: 'succeeded',
+      dryRun: false,
+      userAgent: null,
+      sourceIPs: [],
+      source: 'audit.log',
+    },
     timeUs: us,
     stageRank: 3,
     tierKnown: false,
@@ -345,7 +473,11 @@ describe('changes as a stream: bounded by log time', () => {
     let pulled = 0
     const out: number[] = []
     let emitted = 0
-    for (const _ of settleChanges(records(() => pulled++), ALL)) out.push(pulled - ++emitted)
+    for (const _ of settleChanges(
+      records(() => pulled++),
+      ALL,
+    ))
+      out.push(pulled - ++emitted)
     return out
   }
 
@@ -379,7 +511,12 @@ describe('changes as a stream: bounded by log time', () => {
   it('takes one audit ID again after the stage bound as another request', () => {
     const got = [...settleChanges([k8s(1, BASE_MS * 1000), {...k8s(1, BASE_MS * 1000 + 301_000_000), seq: 2}], ALL)]
     assert.equal(got.length, 2)
-    const near = [...settleChanges([k8s(1, BASE_MS * 1000, {stageRank: 1}), {...k8s(1, BASE_MS * 1000 + 299_000_000), seq: 2}], ALL)]
+    const near = [
+      ...settleChanges(
+        [k8s(1, BASE_MS * 1000, {stageRank: 1}), {...k8s(1, BASE_MS * 1000 + 299_000_000), seq: 2}],
+        ALL,
+      ),
+    ]
     assert.equal(near.length, 1)
   })
 })

@@ -24,7 +24,17 @@ async function allChunks(source: MemorySource, grid: ChunkGrid): Promise<{text: 
   return {text: perChunk.join(''), perChunk}
 }
 
-const lines = ['{"a":1}', '', 'x'.repeat(50), '{"b":"' + 'y'.repeat(300) + '"}', 'z', '', '', '{"c":3}\r', 'w'.repeat(9)]
+const lines = [
+  '{"a":1}',
+  '',
+  'x'.repeat(50),
+  '{"b":"' + 'y'.repeat(300) + '"}',
+  'z',
+  '',
+  '',
+  '{"c":3}\r',
+  'w'.repeat(9),
+]
 const cases: Array<[string, string]> = [
   ['lines of all lengths, newline at the end', lines.join('\n') + '\n'],
   ['no newline at the end', lines.join('\n')],
@@ -56,7 +66,11 @@ describe('chunkLines', () => {
 
   it('hands on whole lines only, but for the unterminated end of the input', async () => {
     const bytes = Buffer.from(lines.join('\n') + '\nend-without-newline')
-    const {perChunk} = await allChunks(new MemorySource('/logs/audit.log', bytes, {chunkBytes: 16}), {from: 0, size: bytes.length, chunkBytes: 13})
+    const {perChunk} = await allChunks(new MemorySource('/logs/audit.log', bytes, {chunkBytes: 16}), {
+      from: 0,
+      size: bytes.length,
+      chunkBytes: 13,
+    })
     const filled = perChunk.filter((piece) => piece !== '')
     for (const piece of filled.slice(0, -1)) assert.ok(piece.endsWith('\n'), JSON.stringify(piece))
     assert.ok(filled.at(-1)!.endsWith('\nend-without-newline') || filled.at(-1) === 'end-without-newline')
@@ -75,7 +89,10 @@ describe('ChunkClaims', () => {
   it('hands out each chunk once, in order, and none past the stop', () => {
     const claims = ChunkClaims.create(5, 1, 10)
     const other = new ChunkClaims(claims.buffer, 10)
-    assert.deepEqual([claims.take(), other.take(), claims.take(), other.take(), claims.take(), other.take()], [1, 2, 3, 4, null, null])
+    assert.deepEqual(
+      [claims.take(), other.take(), claims.take(), other.take(), claims.take(), other.take()],
+      [1, 2, 3, 4, null, null],
+    )
     assert.equal(claims.handedOut, 5)
   })
 

@@ -8,11 +8,18 @@ import type {QueryFilter} from '../../src/sources/source.js'
 
 const NOW = Date.parse('2026-11-24T12:00:00Z')
 /** The filter policies compiles from these flags. */
-const filterOf = (flags: Record<string, unknown>): QueryFilter => policiesOptions({output: 'table', color: 'never', outcome: 'all', limit: 20, 'pod-timeout': undefined, ...flags} as never, NOW).query
+const filterOf = (flags: Record<string, unknown>): QueryFilter =>
+  policiesOptions(
+    {output: 'table', color: 'never', outcome: 'all', limit: 20, 'pod-timeout': undefined, ...flags} as never,
+    NOW,
+  ).query
 
 describe('FilterLogEvents request from the run filter', () => {
   it('asks for the audit streams, and the window with slack on both sides, in whole milliseconds', () => {
-    const request = filterLogEventsRequest({...filterOf({since: '1h'}), sinceMs: NOW - 3_600_000 + 0.5, untilMs: NOW + 0.25}, '/aws/eks/prod/cluster')
+    const request = filterLogEventsRequest(
+      {...filterOf({since: '1h'}), sinceMs: NOW - 3_600_000 + 0.5, untilMs: NOW + 0.25},
+      '/aws/eks/prod/cluster',
+    )
     assert.equal(request.logGroupName, '/aws/eks/prod/cluster')
     assert.equal(request.logStreamNamePrefix, 'kube-apiserver-audit')
     assert.equal(request.startTime, NOW - 3_600_000 - 60_000)
@@ -23,15 +30,58 @@ describe('FilterLogEvents request from the run filter', () => {
 
   // [flags, what the pattern must say, what it must not]
   const cases: Array<[string, Record<string, unknown>, RegExp[], RegExp[]]> = [
-    ['every watched resource by name, no group needed', {}, [/^\{ \(\$\.objectRef\.resource = "globalnetworkpolicies" \|\| /, /\$\.objectRef\.resource = "tiers"/, /\(\$\.verb = "create" \|\| \$\.verb = "update" \|\| \$\.verb = "patch" \|\| \$\.verb = "delete" \|\| \$\.verb = "deletecollection"\) \}$/], [/apiGroup/]],
-    ['--kind knp: networkpolicies of the Kubernetes groups only', {kind: ['knp']}, [/^\{ \(\$\.objectRef\.resource = "networkpolicies" && \(\$\.objectRef\.apiGroup = "networking\.k8s\.io" \|\| \$\.objectRef\.apiGroup = "extensions"\)\) && /], [/globalnetworkpolicies/]],
-    ['--kind gnp brings the crd.projectcalico.org twin', {kind: ['gnp']}, [/^\{ \$\.objectRef\.resource = "globalnetworkpolicies" && /], [/apiGroup = "projectcalico/]],
-    ['--verb delete on Calico keeps every write of the backing CRDs', {verb: ['delete'], kind: ['gnp']}, [/\(\$\.verb = "delete" \|\| \(\$\.objectRef\.apiGroup = "crd\.projectcalico\.org" && \(\$\.verb = "create" \|\| /], []],
-    ['--verb delete on Kubernetes policies alone: just delete', {verb: ['delete'], kind: ['knp']}, [/ && \$\.verb = "delete" \}$/], [/crd\.projectcalico/]],
-    ['--user is matched as the user or the impersonated user', {user: ['alice'], kind: ['knp']}, [/\(\$\.user\.username = "alice" \|\| \$\.impersonatedUser\.username = "alice"\)/], [/crd\.projectcalico/]],
+    [
+      'every watched resource by name, no group needed',
+      {},
+      [
+        /^\{ \(\$\.objectRef\.resource = "globalnetworkpolicies" \|\| /,
+        /\$\.objectRef\.resource = "tiers"/,
+        /\(\$\.verb = "create" \|\| \$\.verb = "update" \|\| \$\.verb = "patch" \|\| \$\.verb = "delete" \|\| \$\.verb = "deletecollection"\) \}$/,
+      ],
+      [/apiGroup/],
+    ],
+    [
+      '--kind knp: networkpolicies of the Kubernetes groups only',
+      {kind: ['knp']},
+      [
+        /^\{ \(\$\.objectRef\.resource = "networkpolicies" && \(\$\.objectRef\.apiGroup = "networking\.k8s\.io" \|\| \$\.objectRef\.apiGroup = "extensions"\)\) && /,
+      ],
+      [/globalnetworkpolicies/],
+    ],
+    [
+      '--kind gnp brings the crd.projectcalico.org twin',
+      {kind: ['gnp']},
+      [/^\{ \$\.objectRef\.resource = "globalnetworkpolicies" && /],
+      [/apiGroup = "projectcalico/],
+    ],
+    [
+      '--verb delete on Calico keeps every write of the backing CRDs',
+      {verb: ['delete'], kind: ['gnp']},
+      [
+        /\(\$\.verb = "delete" \|\| \(\$\.objectRef\.apiGroup = "crd\.projectcalico\.org" && \(\$\.verb = "create" \|\| /,
+      ],
+      [],
+    ],
+    [
+      '--verb delete on Kubernetes policies alone: just delete',
+      {verb: ['delete'], kind: ['knp']},
+      [/ && \$\.verb = "delete" \}$/],
+      [/crd\.projectcalico/],
+    ],
+    [
+      '--user is matched as the user or the impersonated user',
+      {user: ['alice'], kind: ['knp']},
+      [/\(\$\.user\.username = "alice" \|\| \$\.impersonatedUser\.username = "alice"\)/],
+      [/crd\.projectcalico/],
+    ],
     ['--user glob: left to after decoding', {user: ['system:serviceaccount:*']}, [], [/username/]],
     ['--user with a quote: left to after decoding', {user: ['o"brien']}, [], [/username/]],
-    ['-n', {namespace: ['shop', 'dev']}, [/\(\$\.objectRef\.namespace = "shop" \|\| \$\.objectRef\.namespace = "dev"\) \}$/], []],
+    [
+      '-n',
+      {namespace: ['shop', 'dev']},
+      [/\(\$\.objectRef\.namespace = "shop" \|\| \$\.objectRef\.namespace = "dev"\) \}$/],
+      [],
+    ],
   ]
   for (const [name, flags, says, never] of cases) {
     it(name, () => {

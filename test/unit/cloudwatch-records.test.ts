@@ -22,10 +22,27 @@ import {auditEvent} from '../support/events.js'
 import {MemorySource} from '../support/memory-source.js'
 
 const write = (auditID: string, second: number, spec: {verb?: string; resource?: string; apiGroup?: string} = {}) =>
-  auditEvent({auditID, time: `2026-11-24T10:00:${String(second).padStart(2, '0')}.000000Z`, verb: spec.verb ?? 'create', apiGroup: spec.apiGroup ?? 'networking.k8s.io', resource: spec.resource ?? 'networkpolicies', namespace: 'shop', name: 'web', code: 201})
-const lease = (auditID: string, second: number) => auditEvent({auditID, time: `2026-11-24T10:00:${String(second).padStart(2, '0')}.000000Z`, verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases'})
+  auditEvent({
+    auditID,
+    time: `2026-11-24T10:00:${String(second).padStart(2, '0')}.000000Z`,
+    verb: spec.verb ?? 'create',
+    apiGroup: spec.apiGroup ?? 'networking.k8s.io',
+    resource: spec.resource ?? 'networkpolicies',
+    namespace: 'shop',
+    name: 'web',
+    code: 201,
+  })
+const lease = (auditID: string, second: number) =>
+  auditEvent({
+    auditID,
+    time: `2026-11-24T10:00:${String(second).padStart(2, '0')}.000000Z`,
+    verb: 'update',
+    apiGroup: 'coordination.k8s.io',
+    resource: 'leases',
+  })
 
-const ids = (result: ReturnType<typeof decodeDocument>) => ('error' in result ? result : result.events.map((e) => e.auditID))
+const ids = (result: ReturnType<typeof decodeDocument>) =>
+  'error' in result ? result : result.events.map((e) => e.auditID)
 
 describe('CloudWatch records', () => {
   const events = [logEvent(write('a', 1)), logEvent(lease('b', 2)), logEvent(write('c', 3))]
@@ -37,9 +54,24 @@ describe('CloudWatch records', () => {
     ['`aws logs filter-log-events` output', json(filterLogEventsOutput(events)), ['a', 'b', 'c']],
     ['`aws logs get-log-events` output (no eventId, no stream)', json(getLogEventsOutput(events)), ['a', 'b', 'c']],
     ['a decoded subscription payload', subscriptionPayload(events), ['a', 'b', 'c']],
-    ["a Lambda's subscription event (base64 of gzip)", {awslogs: {data: deliveredPayload(subscriptionPayload(events))}}, ['a', 'b', 'c']],
+    [
+      "a Lambda's subscription event (base64 of gzip)",
+      {awslogs: {data: deliveredPayload(subscriptionPayload(events))}},
+      ['a', 'b', 'c'],
+    ],
     ['a JSON array of events (jq .events)', events, ['a', 'b', 'c']],
-    ['a subscription CONTROL_MESSAGE', {messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.'}]}, []],
+    [
+      'a subscription CONTROL_MESSAGE',
+      {
+        messageType: 'CONTROL_MESSAGE',
+        owner: 'CloudwatchLogs',
+        logGroup: '',
+        logStream: '',
+        subscriptionFilters: [],
+        logEvents: [{id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.'}],
+      },
+      [],
+    ],
     ['a page with nothing in the window', {events: [], searchedLogStreams: []}, []],
   ]
   for (const [shape, value, expected] of shapes) {
@@ -51,16 +83,34 @@ describe('CloudWatch records', () => {
   }
 
   it('leaves what is not a CloudWatch record to the other recognisers', () => {
-    assert.equal(cloudWatchRecords({message: 'hello', timestamp: 1}), undefined, 'a message and a time alone are not enough')
+    assert.equal(
+      cloudWatchRecords({message: 'hello', timestamp: 1}),
+      undefined,
+      'a message and a time alone are not enough',
+    )
     assert.equal(cloudWatchRecords({events: [{kind: 'Event'}]}), undefined)
-    assert.equal(cloudWatchRecords({awslogs: {data: 'bm90IGd6aXA='}})?.notUnderstood, 1, 'a Lambda event whose data is no payload is counted')
+    assert.equal(
+      cloudWatchRecords({awslogs: {data: 'bm90IGd6aXA='}})?.notUnderstood,
+      1,
+      'a Lambda event whose data is no payload is counted',
+    )
   })
 
   it('counts an event CloudWatch cut short and names it by audit ID, keeping the rest of the page', () => {
-    const page = {events: [events[0], logEvent(truncatedMessage(write('cut-1', 4))), logEvent('time="2026-11-24T10:00:05Z" level=info msg="authenticator line"'), events[2]]}
+    const page = {
+      events: [
+        events[0],
+        logEvent(truncatedMessage(write('cut-1', 4))),
+        logEvent('time="2026-11-24T10:00:05Z" level=info msg="authenticator line"'),
+        events[2],
+      ],
+    }
     const decoded = decodeDocument(page)
     assert.ok(!('error' in decoded))
-    assert.deepEqual(decoded.events.map((e) => e.auditID), ['a', 'c'])
+    assert.deepEqual(
+      decoded.events.map((e) => e.auditID),
+      ['a', 'c'],
+    )
     assert.equal(decoded.notUnderstood, 2, 'the cut event and the line that is no event')
     assert.deepEqual(decoded.cut, ['cut-1'])
   })
@@ -70,7 +120,9 @@ describe('CloudWatch records', () => {
     assert.ok('error' in decoded)
     assert.match(decoded.error, /cut short by CloudWatch Logs \(audit ID cut-2\)/)
     assert.deepEqual(decoded.cut, ['cut-2'])
-    const cutBeforeItsID = decodeDocument(logEvent(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Req${'[Truncated...]'}`))
+    const cutBeforeItsID = decodeDocument(
+      logEvent(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Req${'[Truncated...]'}`),
+    )
     assert.deepEqual(cutBeforeItsID.cut, ['?'])
   })
 
@@ -107,32 +159,62 @@ describe('CloudWatch lines (-f)', () => {
       JSON.stringify(logEvent(write('cw-write', 3))),
       JSON.stringify(logEvent(lease('cw-lease', 4))),
       deliveredPayload(subscriptionPayload([logEvent(write('b64-write', 5)), logEvent(lease('b64-lease', 6))])),
-      JSON.stringify(subscriptionPayload([logEvent(write('sub-write', 7, {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', verb: 'patch'}))])),
+      JSON.stringify(
+        subscriptionPayload([
+          logEvent(
+            write('sub-write', 7, {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', verb: 'patch'}),
+          ),
+        ]),
+      ),
       JSON.stringify({awslogs: {data: deliveredPayload(subscriptionPayload([logEvent(write('lambda-write', 8))]))}}),
       s3ExportLine(cut),
       JSON.stringify(cut),
     ]
     for (const gzip of [false, true]) {
       const text = `${lines.join('\n')}\n`
-      const source = new MemorySource(gzip ? 'export.log.gz' : 'export.log', gzip ? gzipSync(text) : Buffer.from(text), {chunkBytes: 333})
+      const source = new MemorySource(
+        gzip ? 'export.log.gz' : 'export.log',
+        gzip ? gzipSync(text) : Buffer.from(text),
+        {chunkBytes: 333},
+      )
       const added: string[] = []
-      const [stats] = await readSources([source], {window: {sinceMs: null, untilMs: null}, sink: {add: (event) => added.push(event.auditID)}})
+      const [stats] = await readSources([source], {
+        window: {sinceMs: null, untilMs: null},
+        sink: {add: (event) => added.push(event.auditID)},
+      })
       // Events the byte prefilter cannot see (escaped, base64) reach the sink whatever their verb: it filters them.
-      assert.deepEqual(added.filter((id) => id.endsWith('write')).sort(), ['b64-write', 'cw-write', 'lambda-write', 's3-write', 'sub-write'], 'every write reaches the sink, whatever carries it')
+      assert.deepEqual(
+        added.filter((id) => id.endsWith('write')).sort(),
+        ['b64-write', 'cw-write', 'lambda-write', 's3-write', 'sub-write'],
+        'every write reaches the sink, whatever carries it',
+      )
       assert.ok(!added.includes('s3-lease'), 'an S3 export line is prefiltered like the log itself')
       assert.equal(stats!.events, 8, 'the leases are counted too')
       assert.equal(stats!.truncated, 2)
       assert.deepEqual(stats!.truncatedIDs, ['cut-3', 'cut-3'])
       assert.equal(stats!.malformed, 2)
       const warnings = sourceWarnings([stats!])
-      assert.deepEqual(warnings, [`${source.name}: 2 events were cut short by CloudWatch Logs ([Truncated...]) and cannot be read; audit IDs cut-3, cut-3`], 'said once, not again as malformed lines')
+      assert.deepEqual(
+        warnings,
+        [
+          `${source.name}: 2 events were cut short by CloudWatch Logs ([Truncated...]) and cannot be read; audit IDs cut-3, cut-3`,
+        ],
+        'said once, not again as malformed lines',
+      )
     }
   })
 
   it('reads `aws logs filter-log-events` output given as a file', async () => {
-    const output = filterLogEventsOutput([logEvent(write('p1', 1)), logEvent(truncatedMessage(write('p-cut', 2))), logEvent(write('p2', 3))])
+    const output = filterLogEventsOutput([
+      logEvent(write('p1', 1)),
+      logEvent(truncatedMessage(write('p-cut', 2))),
+      logEvent(write('p2', 3)),
+    ])
     const added: string[] = []
-    const [stats] = await readSources([new MemorySource('events.json', Buffer.from(output))], {window: {sinceMs: null, untilMs: null}, sink: {add: (event) => added.push(event.auditID)}})
+    const [stats] = await readSources([new MemorySource('events.json', Buffer.from(output))], {
+      window: {sinceMs: null, untilMs: null},
+      sink: {add: (event) => added.push(event.auditID)},
+    })
     assert.deepEqual(added, ['p1', 'p2'])
     assert.equal(stats!.format, 'documents')
     assert.deepEqual([stats!.events, stats!.malformed, stats!.truncated, stats!.truncatedIDs], [2, 1, 1, ['p-cut']])

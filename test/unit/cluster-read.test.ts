@@ -17,6 +17,7 @@ describe('rotated siblings of an audit log', () => {
     ['audit-2026-11-24T10-00-00.000', 'audit', true],
   ]
   for (const [name, active, expected] of cases) {
-    it(`${expected ? 'takes' : 'leaves'} ${name} next to ${active}`, () => assert.equal(isRotatedSibling(name, active), expected))
+    it(`${expected ? 'takes' : 'leaves'} ${name} next to ${active}`, () =>
+      assert.equal(isRotatedSibling(name, active), expected))
   }
 })

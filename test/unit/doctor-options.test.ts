@@ -7,7 +7,12 @@ import {WRITE_VERBS} from '../../src/audit/catalog.js'
 import Doctor from '../../src/commands/doctor.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import {UserError} from '../../src/errors.js'
-import {DEFAULT_POLICY_USER, type DoctorCommandOptions, doctorOptions, type DoctorFlagValues} from '../../src/flags/doctor.js'
+import {
+  DEFAULT_POLICY_USER,
+  type DoctorCommandOptions,
+  doctorOptions,
+  type DoctorFlagValues,
+} from '../../src/flags/doctor.js'
 import {DEFAULT_READER_IMAGE} from '../../src/flags/reader-pod.js'
 
 /** No flags given: oclif fills in only the flags with a default. */
@@ -33,7 +38,10 @@ describe('doctor options', () => {
   })
 
   it('--offline needs a manifest or a policy file: otherwise every check would skip', () => {
-    assert.throws(() => doctorOptions({...base, offline: true}), /^UserError: --offline needs something to check: neither --manifest nor --policy-file is given$/)
+    assert.throws(
+      () => doctorOptions({...base, offline: true}),
+      /^UserError: --offline needs something to check: neither --manifest nor --policy-file is given$/,
+    )
     assert.equal(doctorOptions({...base, offline: true, 'policy-file': 'p.yaml'}).offline, true)
   })
 
@@ -51,12 +59,20 @@ describe('doctor options', () => {
   })
 
   it('--policy-group adds to the groups the apiserver always adds, never replaces them', () => {
-    const groups = (user: string | undefined, named?: string[]) => doctorOptions({...base, 'policy-user': user, 'policy-group': named}).identity.groups
+    const groups = (user: string | undefined, named?: string[]) =>
+      doctorOptions({...base, 'policy-user': user, 'policy-group': named}).identity.groups
     assert.deepEqual(groups('alice', ['ops']), ['ops', 'system:authenticated'])
-    assert.deepEqual(groups('system:serviceaccount:calico-apiserver:calico-apiserver', ['ops']),
-      ['ops', 'system:authenticated', 'system:serviceaccounts', 'system:serviceaccounts:calico-apiserver'])
+    assert.deepEqual(groups('system:serviceaccount:calico-apiserver:calico-apiserver', ['ops']), [
+      'ops',
+      'system:authenticated',
+      'system:serviceaccounts',
+      'system:serviceaccounts:calico-apiserver',
+    ])
     assert.deepEqual(groups('system:anonymous'), ['system:unauthenticated'])
-    assert.throws(() => groups('system:anonymous', ['ops']), /system:anonymous is in no group but system:unauthenticated/)
+    assert.throws(
+      () => groups('system:anonymous', ['ops']),
+      /system:anonymous is in no group but system:unauthenticated/,
+    )
     assert.throws(() => groups('alice', ['']), /--policy-group is empty/)
   })
 
@@ -72,17 +88,31 @@ describe('doctor options', () => {
   })
 
   it('--resource repeated in other spellings makes one row, and none twice with the watched ones', () => {
-    const options = doctorOptions({...base, resource: ['pods', 'Po', 'POD', 'pods/log', 'netpol', 'networkpolicies.networking.k8s.io']})
-    assert.deepEqual(options.extraTargets.map((t) => [t.apiGroup, t.resource, t.subresource]), [
-      ['', 'pods', undefined], ['', 'pods', 'log'], ['networking.k8s.io', 'networkpolicies', undefined],
-    ])
+    const options = doctorOptions({
+      ...base,
+      resource: ['pods', 'Po', 'POD', 'pods/log', 'netpol', 'networkpolicies.networking.k8s.io'],
+    })
+    assert.deepEqual(
+      options.extraTargets.map((t) => [t.apiGroup, t.resource, t.subresource]),
+      [
+        ['', 'pods', undefined],
+        ['', 'pods', 'log'],
+        ['networking.k8s.io', 'networkpolicies', undefined],
+      ],
+    )
     const targets = coverageInputs(options, undefined).targets
-    assert.equal(targets.filter((t) => t.apiGroup === 'networking.k8s.io' && t.resource === 'networkpolicies').length, 1)
+    assert.equal(
+      targets.filter((t) => t.apiGroup === 'networking.k8s.io' && t.resource === 'networkpolicies').length,
+      1,
+    )
   })
 
   it('--print-policy refuses what it would ignore', () => {
     assert.equal(doctorOptions({...base, 'print-policy': true, output: 'json', kubeconfig: 'k'}).printPolicy, true)
-    assert.throws(() => doctorOptions({...base, 'print-policy': true, 'policy-file': 'p.yaml', resource: ['pods']}), /takes no --policy-file, --resource$/)
+    assert.throws(
+      () => doctorOptions({...base, 'print-policy': true, 'policy-file': 'p.yaml', resource: ['pods']}),
+      /takes no --policy-file, --resource$/,
+    )
     assert.throws(() => doctorOptions({...base, 'print-policy': true, offline: true}), /takes no --offline$/)
   })
 })
@@ -102,8 +132,17 @@ describe('doctor options from the command line', () => {
     nodeAccess: true,
     nodeRead: {via: 'auto', image: DEFAULT_READER_IMAGE, namespace: 'kube-system'},
     connection: {
-      kubeconfig: undefined, context: undefined, cluster: undefined, kubeUser: undefined, server: undefined, certificateAuthority: undefined,
-      insecureSkipTlsVerify: false, token: undefined, impersonate: undefined, requestTimeoutMs: 0, verbose: false,
+      kubeconfig: undefined,
+      context: undefined,
+      cluster: undefined,
+      kubeUser: undefined,
+      server: undefined,
+      certificateAuthority: undefined,
+      insecureSkipTlsVerify: false,
+      token: undefined,
+      impersonate: undefined,
+      requestTimeoutMs: 0,
+      verbose: false,
     },
     identity: {name: DEFAULT_POLICY_USER, groups: ['system:authenticated']},
     verbs: [...WRITE_VERBS],
@@ -113,7 +152,9 @@ describe('doctor options from the command line', () => {
     output: 'table',
     color: 'auto',
   }
-  const connection = (changes: Partial<DoctorCommandOptions['connection']>): Partial<DoctorCommandOptions> => ({connection: {...DEFAULTS.connection, ...changes}})
+  const connection = (changes: Partial<DoctorCommandOptions['connection']>): Partial<DoctorCommandOptions> => ({
+    connection: {...DEFAULTS.connection, ...changes},
+  })
 
   it('compiles no flags to the defaults: the current cluster, an ordinary user, the write verbs', async () => {
     assert.deepEqual(await compile([]), DEFAULTS)
@@ -122,13 +163,31 @@ describe('doctor options from the command line', () => {
   // [command line, the options that differ from DEFAULTS]
   const rows: Array<[string[], Partial<DoctorCommandOptions>]> = [
     [['--kube-user', 'admin', '--context', 'prod'], connection({kubeUser: 'admin', context: 'prod'})],
-    [['--kubeconfig', 'kc.yaml', '--cluster', 'c', '--request-timeout', '10s'], connection({kubeconfig: 'kc.yaml', cluster: 'c', requestTimeoutMs: 10_000})],
-    [['--server', 'https://10.0.0.1:6443', '--token', 't0k3n', '--certificate-authority', 'ca.pem'], connection({server: 'https://10.0.0.1:6443', token: 't0k3n', certificateAuthority: 'ca.pem'})],
-    [['--insecure-skip-tls-verify', '--as', 'alice', '--as-group', 'ops', '-v'], connection({insecureSkipTlsVerify: true, impersonate: {user: 'alice', groups: ['ops']}, verbose: true})],
-    [['--via', 'pod', '--image', 'registry.local/busybox', '--pod-namespace', 'audit'], {nodeRead: {via: 'pod', image: 'registry.local/busybox', namespace: 'audit'}}],
+    [
+      ['--kubeconfig', 'kc.yaml', '--cluster', 'c', '--request-timeout', '10s'],
+      connection({kubeconfig: 'kc.yaml', cluster: 'c', requestTimeoutMs: 10_000}),
+    ],
+    [
+      ['--server', 'https://10.0.0.1:6443', '--token', 't0k3n', '--certificate-authority', 'ca.pem'],
+      connection({server: 'https://10.0.0.1:6443', token: 't0k3n', certificateAuthority: 'ca.pem'}),
+    ],
+    [
+      ['--insecure-skip-tls-verify', '--as', 'alice', '--as-group', 'ops', '-v'],
+      connection({insecureSkipTlsVerify: true, impersonate: {user: 'alice', groups: ['ops']}, verbose: true}),
+    ],
+    [
+      ['--via', 'pod', '--image', 'registry.local/busybox', '--pod-namespace', 'audit'],
+      {nodeRead: {via: 'pod', image: 'registry.local/busybox', namespace: 'audit'}},
+    ],
     [['--no-node-access'], {nodeAccess: false}],
-    [['--policy-user', 'alice', '--policy-group', 'ops'], {identity: {name: 'alice', groups: ['ops', 'system:authenticated']}}],
-    [['--manifest', 'kube-apiserver.yaml', '--kubernetes-version', '1.31'], {offline: true, manifest: 'kube-apiserver.yaml', kubernetesVersion: {major: 1, minor: 31}}],
+    [
+      ['--policy-user', 'alice', '--policy-group', 'ops'],
+      {identity: {name: 'alice', groups: ['ops', 'system:authenticated']}},
+    ],
+    [
+      ['--manifest', 'kube-apiserver.yaml', '--kubernetes-version', '1.31'],
+      {offline: true, manifest: 'kube-apiserver.yaml', kubernetesVersion: {major: 1, minor: 31}},
+    ],
     [['--offline', '--policy-file', 'p.yaml', '-o', 'json'], {offline: true, policyFile: 'p.yaml', output: 'json'}],
     [['--print-policy'], {printPolicy: true}],
     [['--cluster-name', 'prod-eu', '--region', 'eu-west-1'], {eks: {clusterName: 'prod-eu', region: 'eu-west-1'}}],
@@ -139,20 +198,43 @@ describe('doctor options from the command line', () => {
 
   // [command line, error, hint]
   const refused: Array<[string[], RegExp, RegExp]> = [
-    [['--user', 'alice'], /^doctor has no --user: it could mean two things$/, /--kube-user alice; .* --policy-user alice$/],
-    [['--offline', '--policy-file', 'p.yaml', '--kube-user', 'alice'], /^--kube-user is for checking a cluster, which --offline does not contact$/, /^drop --kube-user, or drop --offline/],
-    [['--manifest', 'm.yaml', '--context', 'prod', '--image', 'x'], /^--context, --image are for checking a cluster, which --manifest \(which implies --offline\) does not contact$/, /^drop --context --image, or drop --manifest/],
+    [
+      ['--user', 'alice'],
+      /^doctor has no --user: it could mean two things$/,
+      /--kube-user alice; .* --policy-user alice$/,
+    ],
+    [
+      ['--offline', '--policy-file', 'p.yaml', '--kube-user', 'alice'],
+      /^--kube-user is for checking a cluster, which --offline does not contact$/,
+      /^drop --kube-user, or drop --offline/,
+    ],
+    [
+      ['--manifest', 'm.yaml', '--context', 'prod', '--image', 'x'],
+      /^--context, --image are for checking a cluster, which --manifest \(which implies --offline\) does not contact$/,
+      /^drop --context --image, or drop --manifest/,
+    ],
     [['--image', ''], /^--image is empty$/, /name an image/],
     [['--pod-namespace', ' '], /^--pod-namespace is empty$/, /kube-system/],
     [['--request-timeout', 'soon'], /^--request-timeout "soon" is not a duration$/, /0 for no overall limit/],
     [['--as-group', 'ops'], /^--as-group needs --as/, /--as alice --as-group ops/],
     [['--server', 'localhost:6443'], /^--server "localhost:6443" is not an http\(s\) URL$/, /https:\/\/localhost:6443/],
     [['--certificate-authority', 'ca.pem', '--insecure-skip-tls-verify'], /cannot be used together/, /not both/],
-    [['--offline', '--policy-file', 'p.yaml', '--region', 'eu-west-1'], /^--region is for checking a cluster, which --offline does not contact$/, /^drop --region, or drop --offline/],
+    [
+      ['--offline', '--policy-file', 'p.yaml', '--region', 'eu-west-1'],
+      /^--region is for checking a cluster, which --offline does not contact$/,
+      /^drop --region, or drop --offline/,
+    ],
   ]
   for (const [argv, message, hint] of refused) {
     it(`refuses ${argv.join(' ')}`, async () => {
-      await assert.rejects(compile(argv), (error: unknown) => error instanceof UserError && message.test(error.message) && hint.test(error.hint ?? '') && error.exitCode === 2)
+      await assert.rejects(
+        compile(argv),
+        (error: unknown) =>
+          error instanceof UserError &&
+          message.test(error.message) &&
+          hint.test(error.hint ?? '') &&
+          error.exitCode === 2,
+      )
     })
   }
 })

@@ -19,7 +19,13 @@ import {StoreClient, type StoreEndpoint} from '../../src/sources/elasticsearch-h
 import {fileSources} from '../../src/sources/file.js'
 import type {Source} from '../../src/sources/source.js'
 import {auditEvent} from '../support/events.js'
-import {calicoAuditMapping, calicoSingleIndexMapping, elasticIntegrationMapping, type FakeElasticsearch, startFakeElasticsearch} from '../support/fake-elasticsearch/index.js'
+import {
+  calicoAuditMapping,
+  calicoSingleIndexMapping,
+  elasticIntegrationMapping,
+  type FakeElasticsearch,
+  startFakeElasticsearch,
+} from '../support/fake-elasticsearch/index.js'
 import {integrationDocument} from '../support/store-documents.js'
 
 const NOW = Date.parse('2026-11-25T12:00:00Z')
@@ -31,7 +37,11 @@ const EXAMPLE_LOG = 'examples/audit.log'
 const KUBE_INDEX = 'tigera_secure_ee_audit_kube.cluster.fluentd-20261124-000001'
 const EE_INDEX = 'tigera_secure_ee_audit_ee.cluster.fluentd-20261124-000001'
 
-const events = (path: string): Array<Record<string, unknown>> => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
+const events = (path: string): Array<Record<string, unknown>> =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
 
 async function compile(argv: string[]): Promise<PoliciesOptions> {
   const {flags} = await Parser.parse(argv, {flags: Policies.flags, args: {}, strict: true})
@@ -39,24 +49,53 @@ async function compile(argv: string[]): Promise<PoliciesOptions> {
 }
 
 const OPTIONS: ElasticsearchOptions = {
-  cluster: 'cluster', listClusters: false, insecure: false, credentials: null, credentialsFrom: null, pushDown: true, requestTimeoutMs: 10_000, pageSize: 7,
+  cluster: 'cluster',
+  listClusters: false,
+  insecure: false,
+  credentials: null,
+  credentialsFrom: null,
+  pushDown: true,
+  requestTimeoutMs: 10_000,
+  pageSize: 7,
 }
 
-const endpoint = (es: FakeElasticsearch, changes: Partial<StoreEndpoint> = {}): StoreEndpoint =>
-  ({url: es.url, description: `Elasticsearch at ${es.url}`, credentials: null, credentialsFrom: null, insecure: false, requestTimeoutMs: 10_000, ...changes})
+const endpoint = (es: FakeElasticsearch, changes: Partial<StoreEndpoint> = {}): StoreEndpoint => ({
+  url: es.url,
+  description: `Elasticsearch at ${es.url}`,
+  credentials: null,
+  credentialsFrom: null,
+  insecure: false,
+  requestTimeoutMs: 10_000,
+  ...changes,
+})
 
 /** The changes the command would report from these sources, without where each was read. */
-async function changesFrom(sources: Source[], options: PoliciesOptions): Promise<{changes: Array<Omit<PolicyChange, 'source'>>; stats: SourceStats[]}> {
+async function changesFrom(
+  sources: Source[],
+  options: PoliciesOptions,
+): Promise<{changes: Array<Omit<PolicyChange, 'source'>>; stats: SourceStats[]}> {
   const collector = new ChangeCollector(options.filter)
-  const stats = await readSources(sources, {window: options.window, query: options.query, sink: collector, concurrency: 2})
-  return {changes: selectChanges(collector.finish(), options.selection).map(({source: _source, ...rest}) => rest), stats}
+  const stats = await readSources(sources, {
+    window: options.window,
+    query: options.query,
+    sink: collector,
+    concurrency: 2,
+  })
+  return {
+    changes: selectChanges(collector.finish(), options.selection).map(({source: _source, ...rest}) => rest),
+    stats,
+  }
 }
 
 async function fromFiles(paths: string[], options: PoliciesOptions) {
   return changesFrom((await fileSources(paths)).sources, options)
 }
 
-async function fromStore(es: FakeElasticsearch, options: PoliciesOptions, settings: Partial<ElasticsearchOptions> = {}) {
+async function fromStore(
+  es: FakeElasticsearch,
+  options: PoliciesOptions,
+  settings: Partial<ElasticsearchOptions> = {},
+) {
   const store = await openElasticsearch(endpoint(es), {...OPTIONS, ...settings})
   try {
     return {...(await changesFrom(store.sources, options)), store}
@@ -105,14 +144,23 @@ describe('audit logs in Elasticsearch', function () {
         const store = await fromStore(es, options)
         assert.ok(files.changes.length > 0, 'the row selects something')
         assert.deepEqual(store.changes, files.changes)
-        assert.deepEqual(store.stats.map((s) => [s.name, s.error]), [['elasticsearch:tigera_secure_ee_audit_kube.cluster.*', null], ['elasticsearch:tigera_secure_ee_audit_ee.cluster.*', null]])
+        assert.deepEqual(
+          store.stats.map((s) => [s.name, s.error]),
+          [
+            ['elasticsearch:tigera_secure_ee_audit_kube.cluster.*', null],
+            ['elasticsearch:tigera_secure_ee_audit_ee.cluster.*', null],
+          ],
+        )
       })
     }
 
     it("joins the Calico API server's record to the user's request: one change, with its tier and body", async () => {
       const {changes} = await fromStore(es, await compile(['--since', 'all', '--kind', 'gnp,np']))
       const allowDns = changes.filter((c) => c.auditID === 'a1c6d3f2-7e21-4b8f-9d0a-1f2e3d4c5b01')
-      assert.deepEqual(allowDns.map((c) => [c.user, c.verb, c.name, c.tier]), [['alice', 'patch', 'security.allow-dns', 'security']])
+      assert.deepEqual(
+        allowDns.map((c) => [c.user, c.verb, c.name, c.tier]),
+        [['alice', 'patch', 'security.allow-dns', 'security']],
+      )
     })
 
     it('asks only for candidates, and pages through them in time order', async () => {
@@ -121,7 +169,9 @@ describe('audit logs in Elasticsearch', function () {
       const kube = stats[0]!
       assert.ok(kube.records!.received < candidates / 10, `${kube.records!.received} of ${candidates} events travelled`)
       assert.equal(kube.records!.received, kube.records!.total)
-      const searches = es.searches().filter((_, i) => es.requests.filter((r) => r.path.endsWith('/_search'))[i]!.path.includes('audit_kube'))
+      const searches = es
+        .searches()
+        .filter((_, i) => es.requests.filter((r) => r.path.endsWith('/_search'))[i]!.path.includes('audit_kube'))
       assert.equal(searches[0]!.track_total_hits, true)
       assert.ok(searches.slice(1).every((s) => s.track_total_hits === false && Array.isArray(s.search_after)))
       assert.ok(searches.length >= kube.records!.received / 7, 'pages of 7')
@@ -141,28 +191,52 @@ describe('audit logs in Elasticsearch', function () {
 
     it("reads another cluster's logs, and says which the store holds", async () => {
       const {changes} = await fromStore(es, await compile(['--since', 'all']), {cluster: 'managed-eu'})
-      assert.deepEqual(changes.map((c) => [c.user, c.verb, c.kind, c.name]), [['frank', 'delete', 'GlobalNetworkSet', 'threat-feed-ips']])
+      assert.deepEqual(
+        changes.map((c) => [c.user, c.verb, c.kind, c.name]),
+        [['frank', 'delete', 'GlobalNetworkSet', 'threat-feed-ips']],
+      )
       const clusters = await listStoredClusters(endpoint(es), OPTIONS)
       assert.deepEqual(clusters, [
-        {name: 'cluster', layout: 'multi-index', kube: events(EXAMPLE_LOG).length + events(KUBE_LOG).length, ee: events(CALICO_LOG).length},
+        {
+          name: 'cluster',
+          layout: 'multi-index',
+          kube: events(EXAMPLE_LOG).length + events(KUBE_LOG).length,
+          ee: events(CALICO_LOG).length,
+        },
         {name: 'managed-eu', layout: 'multi-index', kube: 1, ee: 0},
       ])
-      await assert.rejects(openElasticsearch(endpoint(es), {...OPTIONS, cluster: 'staging'}), (error: UserError) =>
-        error.message === `Elasticsearch at ${es.url} holds no audit log of cluster "staging"` && error.hint === 'it holds: cluster, managed-eu; choose with --es-cluster NAME')
+      await assert.rejects(
+        openElasticsearch(endpoint(es), {...OPTIONS, cluster: 'staging'}),
+        (error: UserError) =>
+          error.message === `Elasticsearch at ${es.url} holds no audit log of cluster "staging"` &&
+          error.hint === 'it holds: cluster, managed-eu; choose with --es-cluster NAME',
+      )
     })
 
     it("says when a cluster's Calico API server log is not in the store, and reads the rest", async () => {
       const store = await openElasticsearch(endpoint(es), {...OPTIONS, cluster: 'managed-eu'})
       await store.close()
-      assert.deepEqual(store.sources.map((s) => s.name), ['elasticsearch:tigera_secure_ee_audit_kube.managed-eu.*'])
-      assert.match(store.warnings[0]!, /holds no index tigera_secure_ee_audit_ee\.managed-eu\.\*: the Calico API server's audit log of cluster "managed-eu" is not there/)
-      assert.match(store.notices[0]!, /^reading the audit logs of cluster "managed-eu" from Elasticsearch at http:\/\/127\.0\.0\.1:\d+ \(it also holds: cluster; choose with --es-cluster\)$/)
+      assert.deepEqual(
+        store.sources.map((s) => s.name),
+        ['elasticsearch:tigera_secure_ee_audit_kube.managed-eu.*'],
+      )
+      assert.match(
+        store.warnings[0]!,
+        /holds no index tigera_secure_ee_audit_ee\.managed-eu\.\*: the Calico API server's audit log of cluster "managed-eu" is not there/,
+      )
+      assert.match(
+        store.notices[0]!,
+        /^reading the audit logs of cluster "managed-eu" from Elasticsearch at http:\/\/127\.0\.0\.1:\d+ \(it also holds: cluster; choose with --es-cluster\)$/,
+      )
     })
 
     it('keeps what was read before a shard failed, and marks the source incomplete', async () => {
       es.failShard()
       const {stats} = await fromStore(es, await compile(['--since', 'all']))
-      assert.match(stats[0]!.error!, /^1 shard\(s\) of the store failed the search: node_disconnected_exception \[fake-node-2\] disconnected$/)
+      assert.match(
+        stats[0]!.error!,
+        /^1 shard\(s\) of the store failed the search: node_disconnected_exception \[fake-node-2\] disconnected$/,
+      )
     })
   })
 
@@ -177,8 +251,13 @@ describe('audit logs in Elasticsearch', function () {
     const options = await compile(['--since', 'all'])
     const store = await fromStore(es, options)
     assert.deepEqual(store.changes, (await fromFiles([KUBE_LOG, CALICO_LOG], options)).changes)
-    assert.deepEqual(store.stats.map((s) => s.name), ['elasticsearch:calico_auditlogs*[cluster=cluster]'])
-    assert.deepEqual((es.searches().at(-1)!.query as {bool: {filter: object[]}}).bool.filter[0], {term: {cluster: 'cluster'}})
+    assert.deepEqual(
+      store.stats.map((s) => s.name),
+      ['elasticsearch:calico_auditlogs*[cluster=cluster]'],
+    )
+    assert.deepEqual((es.searches().at(-1)!.query as {bool: {filter: object[]}}).bool.filter[0], {
+      term: {cluster: 'cluster'},
+    })
     assert.deepEqual(await listStoredClusters(endpoint(es), OPTIONS), [
       {name: 'cluster', layout: 'single-index', kube: events(KUBE_LOG).length, ee: events(CALICO_LOG).length},
       {name: 'managed-eu', layout: 'single-index', kube: 1, ee: 0},
@@ -196,12 +275,31 @@ describe('audit logs in Elasticsearch', function () {
   })
 
   it("loses the name of an object created without one in the request path: the shipper dropped the body's metadata", async () => {
-    const created = auditEvent({auditID: 'c-1', verb: 'create', user: 'bob', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', code: 201, level: 'RequestResponse',
-      time: '2026-11-24T10:00:00.000001Z', responseObject: {kind: 'NetworkPolicy', metadata: {name: 'allow-web', namespace: 'shop'}, spec: {podSelector: {}}}})
+    const created = auditEvent({
+      auditID: 'c-1',
+      verb: 'create',
+      user: 'bob',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'shop',
+      code: 201,
+      level: 'RequestResponse',
+      time: '2026-11-24T10:00:00.000001Z',
+      responseObject: {
+        kind: 'NetworkPolicy',
+        metadata: {name: 'allow-web', namespace: 'shop'},
+        spec: {podSelector: {}},
+      },
+    })
     es.createDataStream('logs-kubernetes.audit_logs-default', elasticIntegrationMapping())
     es.index('logs-kubernetes.audit_logs-default', [integrationDocument(created)])
-    const {changes} = await fromStore(es, await compile(['--since', 'all']), {index: 'logs-kubernetes.audit_logs-default'})
-    assert.deepEqual(changes.map((c) => [c.user, c.verb, c.namespace, c.name]), [['bob', 'create', 'shop', null]])
+    const {changes} = await fromStore(es, await compile(['--since', 'all']), {
+      index: 'logs-kubernetes.audit_logs-default',
+    })
+    assert.deepEqual(
+      changes.map((c) => [c.user, c.verb, c.namespace, c.name]),
+      [['bob', 'create', 'shop', null]],
+    )
   })
 
   it('reads an index left to dynamic mapping through the keyword twins of its text fields', async () => {
@@ -215,12 +313,37 @@ describe('audit logs in Elasticsearch', function () {
 
   it('pages through a run of hits with one time and audit ID longer than a page', async () => {
     const stages = ['RequestReceived', 'ResponseStarted', 'ResponseComplete'] as const
-    const same = (n: number) => auditEvent({auditID: 'same', stage: stages[n % 3], verb: 'patch', user: `u${n}`, apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'web', time: '2026-11-24T10:00:00.000001Z'})
+    const same = (n: number) =>
+      auditEvent({
+        auditID: 'same',
+        stage: stages[n % 3],
+        verb: 'patch',
+        user: `u${n}`,
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'shop',
+        name: 'web',
+        time: '2026-11-24T10:00:00.000001Z',
+      })
     es.createIndex('audit', calicoAuditMapping())
-    es.index('audit', [...Array.from({length: 9}, (_, n) => same(n)), auditEvent({auditID: 'later', verb: 'create', user: 'alice', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name: 'db', code: 201, time: '2026-11-24T10:00:01Z'})])
+    es.index('audit', [
+      ...Array.from({length: 9}, (_, n) => same(n)),
+      auditEvent({
+        auditID: 'later',
+        verb: 'create',
+        user: 'alice',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'shop',
+        name: 'db',
+        code: 201,
+        time: '2026-11-24T10:00:01Z',
+      }),
+    ])
     const store = await openElasticsearch(endpoint(es), {...OPTIONS, index: 'audit', pageSize: 4})
     const received: unknown[] = []
-    for await (const page of store.sources[0]!.query((await compile(['--since', 'all'])).query)) received.push(...page.records)
+    for await (const page of store.sources[0]!.query((await compile(['--since', 'all'])).query))
+      received.push(...page.records)
     await store.close()
     const ids = received.map((hit) => (hit as {_id: string})._id)
     assert.equal(ids.length, 10)
@@ -231,31 +354,61 @@ describe('audit logs in Elasticsearch', function () {
     it('names the credentials it rejected (401)', async () => {
       const locked = await startFakeElasticsearch({users: {reader: {password: 'right', indices: ['*']}}})
       try {
-        await assert.rejects(openElasticsearch(endpoint(locked, {credentials: {kind: 'basic', username: 'reader', password: 'wrong'}, credentialsFrom: 'ES_USERNAME and ES_PASSWORD'}), OPTIONS), (error: UserError) =>
-          /^Elasticsearch at http:\/\/127\.0\.0\.1:\d+ rejected the credentials from ES_USERNAME and ES_PASSWORD \(401: unable to authenticate user \[reader\] for REST request \[\/.+\/_field_caps\]\)$/.test(error.message)
-          && error.hint === 'set ES_USERNAME and ES_PASSWORD, or ES_API_KEY, to a user of the store that may read the audit indices')
-        await assert.rejects(openElasticsearch(endpoint(locked), OPTIONS), (error: UserError) => error.message.includes('rejected the credentials (none were given) (401: missing authentication credentials'))
+        await assert.rejects(
+          openElasticsearch(
+            endpoint(locked, {
+              credentials: {kind: 'basic', username: 'reader', password: 'wrong'},
+              credentialsFrom: 'ES_USERNAME and ES_PASSWORD',
+            }),
+            OPTIONS,
+          ),
+          (error: UserError) =>
+            /^Elasticsearch at http:\/\/127\.0\.0\.1:\d+ rejected the credentials from ES_USERNAME and ES_PASSWORD \(401: unable to authenticate user \[reader\] for REST request \[\/.+\/_field_caps\]\)$/.test(
+              error.message,
+            ) &&
+            error.hint ===
+              'set ES_USERNAME and ES_PASSWORD, or ES_API_KEY, to a user of the store that may read the audit indices',
+        )
+        await assert.rejects(openElasticsearch(endpoint(locked), OPTIONS), (error: UserError) =>
+          error.message.includes('rejected the credentials (none were given) (401: missing authentication credentials'),
+        )
       } finally {
         await locked.close()
       }
     })
 
     it('says so when OpenSearch rejects them in plain text', async () => {
-      const locked = await startFakeElasticsearch({distribution: 'opensearch', users: {reader: {password: 'right', indices: ['*']}}})
+      const locked = await startFakeElasticsearch({
+        distribution: 'opensearch',
+        users: {reader: {password: 'right', indices: ['*']}},
+      })
       try {
-        await assert.rejects(openElasticsearch(endpoint(locked), OPTIONS), (error: UserError) => error.message.endsWith('rejected the credentials (none were given) (401: Unauthorized)'))
+        await assert.rejects(openElasticsearch(endpoint(locked), OPTIONS), (error: UserError) =>
+          error.message.endsWith('rejected the credentials (none were given) (401: Unauthorized)'),
+        )
       } finally {
         await locked.close()
       }
     })
 
     it('names the privilege an index needs (403), and signs in with an API key', async () => {
-      const locked = await startFakeElasticsearch({apiKeys: {[Buffer.from('id1:secret').toString('base64')]: {indices: ['logs-*']}}})
+      const locked = await startFakeElasticsearch({
+        apiKeys: {[Buffer.from('id1:secret').toString('base64')]: {indices: ['logs-*']}},
+      })
       try {
         locked.index('audit-private', events(KUBE_LOG))
-        await assert.rejects(openElasticsearch(endpoint(locked, {credentials: {kind: 'api-key', key: 'id1:secret'}, credentialsFrom: 'ES_API_KEY'}), {...OPTIONS, index: 'audit-private'}), (error: UserError) =>
-          error.message.includes('refused to let the user read audit-private (403: action [indices:data/read/field_caps] is unauthorized for user [apikey]')
-          && error.hint === 'the user needs the "read" index privilege on audit-private; give another with ES_USERNAME and ES_PASSWORD, or ES_API_KEY')
+        await assert.rejects(
+          openElasticsearch(
+            endpoint(locked, {credentials: {kind: 'api-key', key: 'id1:secret'}, credentialsFrom: 'ES_API_KEY'}),
+            {...OPTIONS, index: 'audit-private'},
+          ),
+          (error: UserError) =>
+            error.message.includes(
+              'refused to let the user read audit-private (403: action [indices:data/read/field_caps] is unauthorized for user [apikey]',
+            ) &&
+            error.hint ===
+              'the user needs the "read" index privilege on audit-private; give another with ES_USERNAME and ES_PASSWORD, or ES_API_KEY',
+        )
         assert.equal(locked.requests[0]!.user, 'apikey')
       } finally {
         await locked.close()
@@ -263,16 +416,33 @@ describe('audit logs in Elasticsearch', function () {
     })
 
     it('says which index does not exist (404), and when a pattern matches none', async () => {
-      await assert.rejects(openElasticsearch(endpoint(es), {...OPTIONS, index: 'no-such-index'}), (error: UserError) =>
-        /has no index no-such-index \(no such index \[no-such-index\]\)$/.test(error.message) && /GET \/_cat\/indices/.test(error.hint!))
-      await assert.rejects(openElasticsearch(endpoint(es), {...OPTIONS, index: 'nothing-*'}), (error: UserError) => /has no index matching nothing-\*$/.test(error.message))
-      await assert.rejects(openElasticsearch(endpoint(es), OPTIONS), (error: UserError) => /holds no Calico Enterprise audit index/.test(error.message) && /may also not read them: that needs the "read" privilege on tigera_secure_ee_audit_\*/.test(error.hint!))
+      await assert.rejects(
+        openElasticsearch(endpoint(es), {...OPTIONS, index: 'no-such-index'}),
+        (error: UserError) =>
+          /has no index no-such-index \(no such index \[no-such-index\]\)$/.test(error.message) &&
+          /GET \/_cat\/indices/.test(error.hint!),
+      )
+      await assert.rejects(openElasticsearch(endpoint(es), {...OPTIONS, index: 'nothing-*'}), (error: UserError) =>
+        /has no index matching nothing-\*$/.test(error.message),
+      )
+      await assert.rejects(
+        openElasticsearch(endpoint(es), OPTIONS),
+        (error: UserError) =>
+          /holds no Calico Enterprise audit index/.test(error.message) &&
+          /may also not read them: that needs the "read" privilege on tigera_secure_ee_audit_\*/.test(error.hint!),
+      )
     })
 
     it('says when an index holds no audit events', async () => {
       es.index('app-logs', [{'@timestamp': '2026-11-24T10:00:00Z', message: 'hello'}])
-      await assert.rejects(openElasticsearch(endpoint(es), {...OPTIONS, index: 'app-logs'}), (error: UserError) =>
-        error.message.startsWith('app-logs in Elasticsearch at') && error.message.includes('does not hold audit events: neither requestReceivedTimestamp nor stageTimestamp is a date field there'))
+      await assert.rejects(
+        openElasticsearch(endpoint(es), {...OPTIONS, index: 'app-logs'}),
+        (error: UserError) =>
+          error.message.startsWith('app-logs in Elasticsearch at') &&
+          error.message.includes(
+            'does not hold audit events: neither requestReceivedTimestamp nor stageTimestamp is a date field there',
+          ),
+      )
     })
   })
 
@@ -288,7 +458,10 @@ describe('audit logs in Elasticsearch', function () {
       assert.equal((answer.json.hits as {hits: unknown[]}).hits.length, 1)
       assert.deepEqual(pauses, [500, 1000])
       es.fail({path: /_search$/, status: 503})
-      await assert.rejects(client.post('/audit/_search', {size: 1}), /^StoreRequestError: 503 cluster_block_exception: blocked by/)
+      await assert.rejects(
+        client.post('/audit/_search', {size: 1}),
+        /^StoreRequestError: 503 cluster_block_exception: blocked by/,
+      )
       assert.deepEqual(pauses.slice(2), [500, 1000, 2000, 4000, 8000])
       await client.close()
     })

@@ -35,8 +35,19 @@ describe('decodeDocument', () => {
   })
 
   it('unrolls an EventList of a million events (a spread of its items once overflowed the call stack)', () => {
-    const event = {kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a', stage: 'ResponseComplete', verb: 'get', stageTimestamp: '2026-11-24T10:00:00.000001Z'}
-    const decoded = decodeDocument({kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: Array.from({length: 1_000_000}, () => event)})
+    const event = {
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      auditID: 'a',
+      stage: 'ResponseComplete',
+      verb: 'get',
+      stageTimestamp: '2026-11-24T10:00:00.000001Z',
+    }
+    const decoded = decodeDocument({
+      kind: 'EventList',
+      apiVersion: 'audit.k8s.io/v1',
+      items: Array.from({length: 1_000_000}, () => event),
+    })
     assert.ok('events' in decoded)
     assert.equal(decoded.events.length, 1_000_000)
   })
@@ -49,7 +60,15 @@ describe('decodeDocument', () => {
   })
 
   it('derives apiGroup from a v1alpha1 objectRef.apiVersion', () => {
-    const result = decodeDocument({kind: 'Event', apiVersion: 'audit.k8s.io/v1alpha1', auditID: 'x', verb: 'create', stage: 'ResponseComplete', timestamp: '2018-01-01T00:00:00Z', objectRef: {resource: 'networkpolicies', apiVersion: 'networking.k8s.io/v1', name: 'a'}})
+    const result = decodeDocument({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1alpha1',
+      auditID: 'x',
+      verb: 'create',
+      stage: 'ResponseComplete',
+      timestamp: '2018-01-01T00:00:00Z',
+      objectRef: {resource: 'networkpolicies', apiVersion: 'networking.k8s.io/v1', name: 'a'},
+    })
     assert.ok('events' in result)
     assert.equal(result.events[0].objectRef?.apiGroup, 'networking.k8s.io')
     assert.equal(result.events[0].objectRef?.apiVersion, 'v1')
@@ -86,6 +105,9 @@ describe('parseTimestamp', () => {
   }
 
   it('keeps microseconds for ordering', () => {
-    assert.equal(parseTimestamp('2026-01-01T00:00:00.000002Z')!.us - parseTimestamp('2026-01-01T00:00:00.000001Z')!.us, 1)
+    assert.equal(
+      parseTimestamp('2026-01-01T00:00:00.000002Z')!.us - parseTimestamp('2026-01-01T00:00:00.000001Z')!.us,
+      1,
+    )
   })
 })

@@ -23,7 +23,10 @@ function items(count: number, seed = 1): Item[] {
   let x = seed
   const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31)
   // Long texts (longer than a read block), multi-byte and line-separator characters inside.
-  return Array.from({length: count}, (_, i) => ({key: next() % 1000, text: i % 97 === 0 ? `long ${'é✓\u2028'.repeat(9000)} ${i}` : `item ${i} ✓`}))
+  return Array.from({length: count}, (_, i) => ({
+    key: next() % 1000,
+    text: i % 97 === 0 ? `long ${'é✓\u2028'.repeat(9000)} ${i}` : `item ${i} ✓`,
+  }))
 }
 
 const sortedCopy = (all: readonly Item[]) => [...all].sort(codec.compare)
@@ -37,7 +40,7 @@ describe('external sort', () => {
     rmSync(dir, {recursive: true, force: true})
   })
 
-  it('keeps a buffer\'s worth in memory, with nothing on disk', () => {
+  it("keeps a buffer's worth in memory, with nothing on disk", () => {
     const sort = new ExternalSort(codec, {bufferItems: 1000, directory: dir})
     const all = items(999)
     for (const item of all) sort.add(item)
@@ -46,7 +49,11 @@ describe('external sort', () => {
     assert.deepEqual(readdirSync(dir), [])
   })
 
-  for (const [count, bufferItems] of [[1000, 10], [5003, 1000], [20_000, 7]] as const) {
+  for (const [count, bufferItems] of [
+    [1000, 10],
+    [5003, 1000],
+    [20_000, 7],
+  ] as const) {
     it(`merges ${count} items from runs of ${bufferItems}, in order, on every walk`, () => {
       const sort = new ExternalSort(codec, {bufferItems, mergeReadBytes: 1, directory: dir})
       const all = items(count, count)
@@ -64,7 +71,12 @@ describe('external sort', () => {
     const sort = new ExternalSort(codec, {bufferItems: 10, directory: join(dir, 'gone')})
     for (const item of items(25)) sort.add(item)
     assert.equal(sort.spilledRuns, 0)
-    for (let i = 0; i < 2; i++) assert.throws(() => sort.sorted(), (error: unknown) => error instanceof UserError && /temporary file/.test(error.message) && /TMPDIR/.test(error.hint ?? ''))
+    for (let i = 0; i < 2; i++)
+      assert.throws(
+        () => sort.sorted(),
+        (error: unknown) =>
+          error instanceof UserError && /temporary file/.test(error.message) && /TMPDIR/.test(error.hint ?? ''),
+      )
   })
 
   it('removes its folder when the process exits, if it was not disposed of', async () => {
@@ -75,7 +87,9 @@ describe('external sort', () => {
       for (let i = 0; i < 10; i++) sort.add(i)
       if (${JSON.stringify(dir)} && !sort.spilledRuns) process.exit(3)
       process.exit(0)`
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8'})
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    })
     assert.equal(result.status, 0, result.stderr)
     assert.ok(existsSync(dir))
     assert.deepEqual(readdirSync(dir), [])

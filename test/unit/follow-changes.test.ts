@@ -8,7 +8,13 @@ import assert from 'node:assert/strict'
 import type {ChangeFilter, ChangeRecord, PolicyChange} from '../../src/audit/changes.js'
 import {ChangeCollector, MemoryRecordStore} from '../../src/audit/changes.js'
 import {decodeDocument} from '../../src/audit/event.js'
-import {FOLLOW_LAG_MS, followChanges, type FollowedLogState, readUpTo, STREAM_QUIET_MS} from '../../src/reading/follow.js'
+import {
+  FOLLOW_LAG_MS,
+  followChanges,
+  type FollowedLogState,
+  readUpTo,
+  STREAM_QUIET_MS,
+} from '../../src/reading/follow.js'
 import type {Followable, FollowedLog, FollowOptions} from '../../src/sources/follow.js'
 import type {LogSource} from '../../src/sources/source.js'
 import {auditEvent, auditLine, type EventSpec} from '../support/events.js'
@@ -16,7 +22,16 @@ import {auditEvent, auditLine, type EventSpec} from '../support/events.js'
 const ALL: ChangeFilter = {sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}
 const T0 = Date.parse('2026-12-07T10:00:00Z')
 const at = (ms: number) => new Date(T0 + ms).toISOString().replace('Z', '000Z')
-const write = (name: string, ms: number, spec: EventSpec = {}) => auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name, time: at(ms), ...spec}) + '\n'
+const write = (name: string, ms: number, spec: EventSpec = {}) =>
+  auditLine({
+    verb: 'patch',
+    apiGroup: 'networking.k8s.io',
+    resource: 'networkpolicies',
+    namespace: 'shop',
+    name,
+    time: at(ms),
+    ...spec,
+  }) + '\n'
 
 /** A followed log whose bytes and progress the test gives by hand. */
 class ScriptedLog implements LogSource, Followable {
@@ -26,7 +41,11 @@ class ScriptedLog implements LogSource, Followable {
   private ended = false
   private wake?: () => void
 
-  constructor(readonly name: string, private readonly streamed = false, readonly isStream = false) {}
+  constructor(
+    readonly name: string,
+    private readonly streamed = false,
+    readonly isStream = false,
+  ) {}
 
   async size(): Promise<number> {
     return 0
@@ -45,7 +64,10 @@ class ScriptedLog implements LogSource, Followable {
           const next = log.queue.shift()
           if (next) yield next
           else if (log.ended) return
-          else await new Promise<void>((resolve) => { log.wake = resolve })
+          else
+            await new Promise<void>((resolve) => {
+              log.wake = resolve
+            })
         }
       })(),
     }
@@ -142,7 +164,13 @@ describe('following changes', () => {
     assert.deepEqual(await run.at(3100), ['a-at-1s'])
     const stats = await run.stop()
     assert.deepEqual(run.names(), ['a-at-1s', 'b-at-2.5s', 'a-at-3s'])
-    assert.deepEqual(stats.map((s) => [s.name, s.events]), [['a', 2], ['b', 1]])
+    assert.deepEqual(
+      stats.map((s) => [s.name, s.events]),
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+    )
   })
 
   it('takes a quiet stream as read up to a second ago, and a busy one up to its latest line', async () => {
@@ -159,10 +187,33 @@ describe('following changes', () => {
     const a = new ScriptedLog('node/cp-1:/var/log/calico/audit/tsee-audit.log')
     const b = new ScriptedLog('node/cp-1:/var/log/kubernetes/audit/audit.log')
     const run = follow([a, b])
-    const calico = {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', namespace: undefined, verb: 'create', auditID: 'req-1', code: 201}
+    const calico = {
+      apiGroup: 'projectcalico.org',
+      resource: 'globalnetworkpolicies',
+      namespace: undefined,
+      verb: 'create',
+      auditID: 'req-1',
+      code: 201,
+    }
     // kube-apiserver logs the user's request at Metadata (no name); the Calico API server writes the CRD as its service account.
-    b.give(write('', 1000, {...calico, name: undefined}) + write('security.allow-dns', 1001, {...calico, apiGroup: 'crd.projectcalico.org', auditID: 'crd-1', user: 'system:serviceaccount:calico-apiserver:calico-apiserver'}), 2000)
-    a.give(write('security.allow-dns', 999, {...calico, level: 'RequestResponse', requestObject: {kind: 'GlobalNetworkPolicy', metadata: {name: 'security.allow-dns'}, spec: {tier: 'security'}}}), 2000)
+    b.give(
+      write('', 1000, {...calico, name: undefined}) +
+        write('security.allow-dns', 1001, {
+          ...calico,
+          apiGroup: 'crd.projectcalico.org',
+          auditID: 'crd-1',
+          user: 'system:serviceaccount:calico-apiserver:calico-apiserver',
+        }),
+      2000,
+    )
+    a.give(
+      write('security.allow-dns', 999, {
+        ...calico,
+        level: 'RequestResponse',
+        requestObject: {kind: 'GlobalNetworkPolicy', metadata: {name: 'security.allow-dns'}, spec: {tier: 'security'}},
+      }),
+      2000,
+    )
     assert.deepEqual(await run.at(2000), ['security.allow-dns'])
     await run.stop()
     assert.equal(run.out[0]!.change.tier, 'security')
@@ -172,8 +223,20 @@ describe('following changes', () => {
     const collector = new ChangeCollector(ALL, new MemoryRecordStore())
     const store = new MemoryRecordStore()
     const keep = new ChangeCollector(ALL, store)
-    for (const [name, ms] of [['old-1', -60_000], ['old-2', -100]] as const) {
-      const decoded = decodeDocument(auditEvent({verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'shop', name, time: at(ms)}))
+    for (const [name, ms] of [
+      ['old-1', -60_000],
+      ['old-2', -100],
+    ] as const) {
+      const decoded = decodeDocument(
+        auditEvent({
+          verb: 'create',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+          name,
+          time: at(ms),
+        }),
+      )
       if ('error' in decoded) throw new Error(decoded.error)
       for (const event of decoded.events) {
         collector.add(event, 'audit.log')
@@ -190,19 +253,42 @@ describe('following changes', () => {
     a.give('', 1500)
     assert.deepEqual(await run.at(1500), ['old-1', 'old-2', 'new'])
     await run.stop()
-    assert.deepEqual(run.out.map((o) => o.following), [false, false, true])
+    assert.deepEqual(
+      run.out.map((o) => o.following),
+      [false, false, true],
+    )
   })
 })
 
 describe('how far followed logs were read', () => {
-  const state = (changes: Partial<FollowedLogState>): FollowedLogState => ({streamed: false, readUpToMs: T0, latestLineMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: T0, up: true, ended: false, ...changes})
+  const state = (changes: Partial<FollowedLogState>): FollowedLogState => ({
+    streamed: false,
+    readUpToMs: T0,
+    latestLineMs: Number.NEGATIVE_INFINITY,
+    lastBytesAtMs: T0,
+    up: true,
+    ended: false,
+    ...changes,
+  })
 
   it('is the earliest of the logs that can be read, less the lag; this clock when none can', () => {
-    assert.equal(readUpTo([state({readUpToMs: T0 + 5000}), state({readUpToMs: T0 + 2000})], T0 + 9000), T0 + 2000 - FOLLOW_LAG_MS)
-    assert.equal(readUpTo([state({readUpToMs: T0 + 5000}), state({readUpToMs: T0 + 2000, up: false})], T0 + 9000), T0 + 5000 - FOLLOW_LAG_MS)
+    assert.equal(
+      readUpTo([state({readUpToMs: T0 + 5000}), state({readUpToMs: T0 + 2000})], T0 + 9000),
+      T0 + 2000 - FOLLOW_LAG_MS,
+    )
+    assert.equal(
+      readUpTo([state({readUpToMs: T0 + 5000}), state({readUpToMs: T0 + 2000, up: false})], T0 + 9000),
+      T0 + 5000 - FOLLOW_LAG_MS,
+    )
     assert.equal(readUpTo([state({ended: true})], T0 + 9000), T0 + 9000 - FOLLOW_LAG_MS)
     assert.equal(readUpTo([state({readUpToMs: T0, latestLineMs: T0 + 3000})], T0 + 9000), T0 + 3000 - FOLLOW_LAG_MS)
-    assert.equal(readUpTo([state({streamed: true, readUpToMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: T0 + 8500})], T0 + 9000), Number.NEGATIVE_INFINITY)
-    assert.equal(readUpTo([state({streamed: true, readUpToMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: T0 + 7000})], T0 + 9000), T0 + 9000 - STREAM_QUIET_MS - FOLLOW_LAG_MS)
+    assert.equal(
+      readUpTo([state({streamed: true, readUpToMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: T0 + 8500})], T0 + 9000),
+      Number.NEGATIVE_INFINITY,
+    )
+    assert.equal(
+      readUpTo([state({streamed: true, readUpToMs: Number.NEGATIVE_INFINITY, lastBytesAtMs: T0 + 7000})], T0 + 9000),
+      T0 + 9000 - STREAM_QUIET_MS - FOLLOW_LAG_MS,
+    )
   })
 })

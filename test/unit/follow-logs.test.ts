@@ -31,7 +31,8 @@ function run(start: (options: FollowOptions) => AsyncIterable<Buffer>) {
   const until = async (what: string, holds: () => boolean) => {
     const deadline = Date.now() + 5000
     while (!holds()) {
-      if (Date.now() > deadline) throw new Error(`never ${what}; text: ${JSON.stringify(seen.text)}, notices: ${JSON.stringify(seen.notices)}`)
+      if (Date.now() > deadline)
+        throw new Error(`never ${what}; text: ${JSON.stringify(seen.text)}, notices: ${JSON.stringify(seen.notices)}`)
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }
@@ -71,7 +72,10 @@ describe('following a local file by name', () => {
     renameSync(log, join(dir, 'audit-2026-12-07T10-00-00.000.log'))
     writeFileSync(log, 'first in new\n')
     await follower.handedOn('one\nlast in old\nfirst in new\n')
-    assert.ok(follower.seen.notices.some((n) => n.includes('was rotated')), follower.seen.notices.join('\n'))
+    assert.ok(
+      follower.seen.notices.some((n) => n.includes('was rotated')),
+      follower.seen.notices.join('\n'),
+    )
     // Truncated, then written again past where it was read: the bytes before the offset changed.
     truncateSync(log, 0)
     appendFileSync(log, 'after truncation, a longer line\n')
@@ -87,7 +91,9 @@ describe('following a local file by name', () => {
     appendFileSync(log, '{"stageTimestamp":"2026-12-07T10:00:00.000001Z"}\n')
     await follower.handedOn('{"stageTimestamp":"2026-12-07T10:00:00.000001Z"}\n')
     writeFileSync(log, '{"stageTimestamp":"2026-12-07T10:00:00.000002Z"}\n')
-    await follower.handedOn('{"stageTimestamp":"2026-12-07T10:00:00.000001Z"}\n{"stageTimestamp":"2026-12-07T10:00:00.000002Z"}\n')
+    await follower.handedOn(
+      '{"stageTimestamp":"2026-12-07T10:00:00.000001Z"}\n{"stageTimestamp":"2026-12-07T10:00:00.000002Z"}\n',
+    )
     await follower.stop()
   })
 
@@ -125,13 +131,14 @@ class MemoryNode {
   readonly ranges: ByteRange[] = []
 
   log(name: string): RangedLog {
-    const read = (file: string) => async function* (this: void, range: ByteRange): AsyncIterable<Buffer> {
-      node.check()
-      if (file === name) node.ranges.push(range)
-      const bytes = node.files.get(file)
-      if (!bytes) throw new Error(`${file}: not found through the kubelet /logs/ handler`)
-      yield bytes.subarray(range.start, range.end)
-    }
+    const read = (file: string) =>
+      async function* (this: void, range: ByteRange): AsyncIterable<Buffer> {
+        node.check()
+        if (file === name) node.ranges.push(range)
+        const bytes = node.files.get(file)
+        if (!bytes) throw new Error(`${file}: not found through the kubelet /logs/ handler`)
+        yield bytes.subarray(range.start, range.end)
+      }
     const node = this
     return {
       name: `node/cp-1:/var/log/audit/${name}`,
@@ -175,7 +182,11 @@ describe('following a node log read by ranges', () => {
     node.files.set('audit-2026-12-07T10-00-00.000.log', node.files.get('audit.log')!)
     node.files.set('audit.log', Buffer.from('three\n'))
     await follower.handedOn('one\ntwo\nthree\n')
-    assert.ok(follower.seen.notices.includes('node/cp-1:/var/log/audit/audit.log was rotated to audit-2026-12-07T10-00-00.000.log: following the new file from its start'))
+    assert.ok(
+      follower.seen.notices.includes(
+        'node/cp-1:/var/log/audit/audit.log was rotated to audit-2026-12-07T10-00-00.000.log: following the new file from its start',
+      ),
+    )
 
     // Rotated and already compressed by the time it is looked at: inflated, and read from the offset.
     node.append('audit.log', 'four\n')
@@ -194,7 +205,11 @@ describe('following a node log read by ranges', () => {
     await follower.handedOn('{"t":"2026-12-07T10:00:00.000001Z"}\n')
     node.files.set('audit.log', Buffer.from('{"t":"2026-12-07T10:00:00.000002Z"}\n{"t":"x"}\n'))
     await follower.handedOn('{"t":"2026-12-07T10:00:00.000001Z"}\n{"t":"2026-12-07T10:00:00.000002Z"}\n{"t":"x"}\n')
-    assert.ok(follower.seen.notices.includes('node/cp-1:/var/log/audit/audit.log was truncated: reading it again from its start'))
+    assert.ok(
+      follower.seen.notices.includes(
+        'node/cp-1:/var/log/audit/audit.log was truncated: reading it again from its start',
+      ),
+    )
     await follower.stop()
   })
 
@@ -207,7 +222,9 @@ describe('following a node log read by ranges', () => {
     await follower.until('said the node is away', () => follower.seen.reachable.includes(false))
     node.append('audit.log', 'b\n')
     await new Promise((resolve) => setTimeout(resolve, 100))
-    assert.deepEqual(follower.seen.notices, ['node/cp-1:/var/log/audit/audit.log: cannot be read now (the kubelet on node cp-1 sent no answer within 30s); trying again every 0.02s'])
+    assert.deepEqual(follower.seen.notices, [
+      'node/cp-1:/var/log/audit/audit.log: cannot be read now (the kubelet on node cp-1 sent no answer within 30s); trying again every 0.02s',
+    ])
     node.away = false
     await follower.handedOn('a\nb\n')
     assert.deepEqual(follower.seen.reachable, [false, true])

@@ -14,14 +14,35 @@ describe('GKE method names', () => {
     ['io.k8s.networking.v1.networkpolicies.patch', 'networking.k8s.io', 'v1', 'networkpolicies', '', 'patch'],
     ['io.k8s.extensions.v1beta1.networkpolicies.update', 'extensions', 'v1beta1', 'networkpolicies', '', 'update'],
     ['io.k8s.apps.v1.deployments.deletecollection', 'apps', 'v1', 'deployments', '', 'deletecollection'],
-    ['io.k8s.networking.policy.v1alpha1.adminnetworkpolicies.delete', 'policy.networking.k8s.io', 'v1alpha1', 'adminnetworkpolicies', '', 'delete'],
+    [
+      'io.k8s.networking.policy.v1alpha1.adminnetworkpolicies.delete',
+      'policy.networking.k8s.io',
+      'v1alpha1',
+      'adminnetworkpolicies',
+      '',
+      'delete',
+    ],
     ['io.k8s.authorization.rbac.v1.roles.create', 'rbac.authorization.k8s.io', 'v1', 'roles', '', 'create'],
     // A CRD group, reversed (audit2rbac#18).
-    ['com.coreos.database.etcd.v1beta2.etcdbackups.create', 'etcd.database.coreos.com', 'v1beta2', 'etcdbackups', '', 'create'],
+    [
+      'com.coreos.database.etcd.v1beta2.etcdbackups.create',
+      'etcd.database.coreos.com',
+      'v1beta2',
+      'etcdbackups',
+      '',
+      'create',
+    ],
     // Calico's groups: the reversed spelling the rule implies, and the forward one.
     ['org.projectcalico.crd.v1.networkpolicies.update', 'crd.projectcalico.org', 'v1', 'networkpolicies', '', 'update'],
     ['crd.projectcalico.org.v1.networkpolicies.update', 'crd.projectcalico.org', 'v1', 'networkpolicies', '', 'update'],
-    ['org.projectcalico.v3.globalnetworkpolicies.patch', 'projectcalico.org', 'v3', 'globalnetworkpolicies', '', 'patch'],
+    [
+      'org.projectcalico.v3.globalnetworkpolicies.patch',
+      'projectcalico.org',
+      'v3',
+      'globalnetworkpolicies',
+      '',
+      'patch',
+    ],
     ['projectcalico.org.v3.tiers.status.update', 'projectcalico.org', 'v3', 'tiers', 'status', 'update'],
     // A non-resource request: the path is in resourceName.
     ['io.k8s.get', '', '', '', '', 'get'],
@@ -29,7 +50,14 @@ describe('GKE method names', () => {
   for (const [method, apiGroup, apiVersion, resource, subresource, verb] of rows) {
     it(method, () => assert.deepEqual(parseMethodName(method), {apiGroup, apiVersion, resource, subresource, verb}))
   }
-  for (const method of ['', 'io.k8s', 'io.k8s.core.v1.pods', 'io.k8s.core.v1.a.b.c.create', 'google.container.v1.ClusterManager.UpdateCluster', 'io..k8s.core.v1.pods.get']) {
+  for (const method of [
+    '',
+    'io.k8s',
+    'io.k8s.core.v1.pods',
+    'io.k8s.core.v1.a.b.c.create',
+    'google.container.v1.ClusterManager.UpdateCluster',
+    'io..k8s.core.v1.pods.get',
+  ]) {
     it(`refuses ${JSON.stringify(method)}`, () => assert.equal(parseMethodName(method), undefined))
   }
 })
@@ -39,20 +67,44 @@ describe('GKE resource names', () => {
   const rows: Array<[string, string, string, string, string]> = [
     ['networking.k8s.io/v1/namespaces/shop/networkpolicies/web', 'networkpolicies', 'shop', 'web', ''],
     ['networking.k8s.io/v1/namespaces/shop/networkpolicies', 'networkpolicies', 'shop', '', ''],
-    ['projectcalico.org/v3/globalnetworkpolicies/security.deny-all', 'globalnetworkpolicies', '', 'security.deny-all', ''],
-    ['core/v1/namespaces/1-2-deployment-update/pods/nginx-8655b4b8c5-xf5f4/status', 'pods', '1-2-deployment-update', 'nginx-8655b4b8c5-xf5f4', 'status'],
+    [
+      'projectcalico.org/v3/globalnetworkpolicies/security.deny-all',
+      'globalnetworkpolicies',
+      '',
+      'security.deny-all',
+      '',
+    ],
+    [
+      'core/v1/namespaces/1-2-deployment-update/pods/nginx-8655b4b8c5-xf5f4/status',
+      'pods',
+      '1-2-deployment-update',
+      'nginx-8655b4b8c5-xf5f4',
+      'status',
+    ],
     ['core/v1/namespaces/shop', 'namespaces', '', 'shop', ''],
     ['HNAP1', '', '', '', ''],
     ['crd.projectcalico.org/v1/somethingelse/x', 'networkpolicies', '', '', ''],
   ]
   for (const [resourceName, resource, namespace, name, subresource] of rows) {
-    it(`${resourceName} (${resource || 'no resource'})`, () => assert.deepEqual(parseResourceName(resourceName, resource), {namespace, name, subresource}))
+    it(`${resourceName} (${resource || 'no resource'})`, () =>
+      assert.deepEqual(parseResourceName(resourceName, resource), {namespace, name, subresource}))
   }
 })
 
 describe('GKE status codes', () => {
   // [gRPC code, HTTP code users know]
-  const rows: Array<[number, number]> = [[0, 200], [3, 400], [5, 404], [6, 409], [7, 403], [8, 429], [10, 409], [13, 500], [14, 503], [16, 401]]
+  const rows: Array<[number, number]> = [
+    [0, 200],
+    [3, 400],
+    [5, 404],
+    [6, 409],
+    [7, 403],
+    [8, 429],
+    [10, 409],
+    [13, 500],
+    [14, 503],
+    [16, 401],
+  ]
   for (const [grpc, http] of rows) {
     it(`gRPC ${grpc} is HTTP ${http}`, () => {
       assert.equal(GRPC_TO_HTTP[grpc], http)
@@ -113,7 +165,14 @@ describe('GKE entries as audit events', () => {
         impersonatedUser: null,
         sourceIPs: ['203.0.113.7'],
         userAgent: 'kubectl/v1.31.0',
-        objectRef: {apiGroup: 'networking.k8s.io', apiVersion: 'v1', resource: 'networkpolicies', subresource: '', namespace: 'shop', name: ''},
+        objectRef: {
+          apiGroup: 'networking.k8s.io',
+          apiVersion: 'v1',
+          resource: 'networkpolicies',
+          subresource: '',
+          namespace: 'shop',
+          name: '',
+        },
         code: 200,
         time: '2026-11-24T10:00:00.123456Z',
         timeUs: Date.parse('2026-11-24T10:00:00.123Z') * 1000 + 456,
@@ -123,7 +182,12 @@ describe('GKE entries as audit events', () => {
       },
     )
     // The bodies stay for diffs, without the `@type` Cloud Logging adds.
-    assert.deepEqual(event.requestObject, {apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: 'web', namespace: 'shop'}, spec: {podSelector: {}, policyTypes: ['Ingress']}})
+    assert.deepEqual(event.requestObject, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: {name: 'web', namespace: 'shop'},
+      spec: {podSelector: {}, policyTypes: ['Ingress']},
+    })
     assert.deepEqual(event.responseObject, event.requestObject)
   })
 
@@ -137,7 +201,9 @@ describe('GKE entries as audit events', () => {
   })
 
   it('reads a non-resource request as an event without an object', () => {
-    const decoded = decodeDocument(gkeEntry({method: 'io.k8s.get', resourceName: 'HNAP1', status: 7, log: 'data_access'}))
+    const decoded = decodeDocument(
+      gkeEntry({method: 'io.k8s.get', resourceName: 'HNAP1', status: 7, log: 'data_access'}),
+    )
     assert.ok('events' in decoded)
     assert.equal(decoded.events[0].objectRef, null)
     assert.equal(decoded.events[0].verb, 'get')
@@ -147,15 +213,28 @@ describe('GKE entries as audit events', () => {
   it('refuses entries of other services and methods it cannot read, naming them', () => {
     const cluster = gkeEntry({method: 'google.container.v1.ClusterManager.UpdateCluster'})
     ;(cluster.protoPayload as Record<string, unknown>).serviceName = 'container.googleapis.com'
-    assert.deepEqual(decodeDocument(cluster), {error: 'a Cloud Audit Logs entry of container.googleapis.com, not of the Kubernetes API'})
-    assert.deepEqual(decodeDocument(gkeEntry({method: 'io.k8s.core.v1'})), {error: 'Cloud Audit Logs method "io.k8s.core.v1" is not a Kubernetes API method'})
-    assert.deepEqual(decodeDocument({insertId: 'x', logName: 'projects/p/logs/syslog', textPayload: 'hello'}), {error: 'a Cloud Logging entry without an audit payload'})
+    assert.deepEqual(decodeDocument(cluster), {
+      error: 'a Cloud Audit Logs entry of container.googleapis.com, not of the Kubernetes API',
+    })
+    assert.deepEqual(decodeDocument(gkeEntry({method: 'io.k8s.core.v1'})), {
+      error: 'Cloud Audit Logs method "io.k8s.core.v1" is not a Kubernetes API method',
+    })
+    assert.deepEqual(decodeDocument({insertId: 'x', logName: 'projects/p/logs/syslog', textPayload: 'hello'}), {
+      error: 'a Cloud Logging entry without an audit payload',
+    })
   })
 
   it('reads a `gcloud logging read --format=json` array, counting entries that are no Kubernetes audit entry', () => {
-    const decoded = decodeDocument([gkeEntry({id: 'a'}), {insertId: 'x', logName: 'projects/p/logs/syslog', textPayload: 'hello'}, gkeEntry({id: 'b'})])
+    const decoded = decodeDocument([
+      gkeEntry({id: 'a'}),
+      {insertId: 'x', logName: 'projects/p/logs/syslog', textPayload: 'hello'},
+      gkeEntry({id: 'b'}),
+    ])
     assert.ok('events' in decoded)
-    assert.deepEqual(decoded.events.map((e) => e.auditID), ['a', 'b'])
+    assert.deepEqual(
+      decoded.events.map((e) => e.auditID),
+      ['a', 'b'],
+    )
     assert.equal(decoded.notUnderstood, 1)
   })
 })
@@ -173,7 +252,8 @@ describe('GKE method name spellings of a group', () => {
   for (const [apiGroup, spellings] of rows) {
     it(`${apiGroup || 'core'}: ${spellings.join(', ')}, each read back as the group`, () => {
       assert.deepEqual(methodGroupSpellings(apiGroup), spellings)
-      for (const spelling of spellings) assert.equal(parseMethodName(`${spelling}.v1.things.create`)?.apiGroup, apiGroup)
+      for (const spelling of spellings)
+        assert.equal(parseMethodName(`${spelling}.v1.things.create`)?.apiGroup, apiGroup)
     })
   }
 })

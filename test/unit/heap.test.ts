@@ -22,7 +22,13 @@ function random(seed: number): () => number {
 }
 
 /** Puts `count` items in (keys: `keyOf`), taking one out now and then; every item taken, and the model's answer. */
-function exercise(queue: {push(item: Item): void; peek(): Item | undefined; size: number}, take: () => Item | undefined, count: number, keyOf: (i: number, rnd: () => number) => number, seed: number) {
+function exercise(
+  queue: {push(item: Item): void; peek(): Item | undefined; size: number},
+  take: () => Item | undefined,
+  count: number,
+  keyOf: (i: number, rnd: () => number) => number,
+  seed: number,
+) {
   const rnd = random(seed)
   const model: Item[] = []
   const got: Item[] = []

@@ -24,20 +24,52 @@ describe('history options', () => {
     assert.deepEqual(o.window, {sinceMs: null, untilMs: null})
     assert.deepEqual(o.input, {from: 'files', files: ['audit.log']})
     assert.deepEqual(o.query.verbs, [...WRITE_VERBS])
-    assert.deepEqual(o.query.resources, [{apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies'}, {apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies'}])
-    const key = objectKey({apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', namespace: null, name: 'security.allow-dns'})
+    assert.deepEqual(o.query.resources, [
+      {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies'},
+      {apiGroup: 'crd.projectcalico.org', resource: 'globalnetworkpolicies'},
+    ])
+    const key = objectKey({
+      apiGroup: 'projectcalico.org',
+      resource: 'globalnetworkpolicies',
+      namespace: null,
+      name: 'security.allow-dns',
+    })
     assert.deepEqual(o.bodies, {objects: [key]})
-    assert.deepEqual([o.object.kind, o.object.name, o.object.namespace, o.object.namespaced], ['GlobalNetworkPolicy', 'security.allow-dns', null, false])
+    assert.deepEqual(
+      [o.object.kind, o.object.name, o.object.namespace, o.object.namespaced],
+      ['GlobalNetworkPolicy', 'security.allow-dns', null, false],
+    )
   })
 
   it('a window, when asked for', async () => {
-    assert.deepEqual((await compile(['tier/security', '-f', 'a.log', '--since', '1h'])).window, {sinceMs: NOW - 3_600_000, untilMs: null})
-    assert.deepEqual((await compile(['tier/security', '-f', 'a.log', '--until-time', '2026-11-24T00:00:00Z'])).window, {sinceMs: null, untilMs: Date.parse('2026-11-24T00:00:00Z')})
+    assert.deepEqual((await compile(['tier/security', '-f', 'a.log', '--since', '1h'])).window, {
+      sinceMs: NOW - 3_600_000,
+      untilMs: null,
+    })
+    assert.deepEqual((await compile(['tier/security', '-f', 'a.log', '--until-time', '2026-11-24T00:00:00Z'])).window, {
+      sinceMs: null,
+      untilMs: Date.parse('2026-11-24T00:00:00Z'),
+    })
   })
 
   it('--user, --verb and --outcome choose what is shown, not what is asked of a store', async () => {
-    const o = await compile(['knp/allow-web', '-n', 'shop', '-f', 'a.log', '--user', 'bob', '--verb', 'patch,update', '--outcome', 'succeeded'])
-    assert.deepEqual([o.selection.users, o.selection.verbs, o.selection.outcome, o.selection.resources, o.selection.namespaces], [['bob'], ['patch', 'update'], 'succeeded', null, []])
+    const o = await compile([
+      'knp/allow-web',
+      '-n',
+      'shop',
+      '-f',
+      'a.log',
+      '--user',
+      'bob',
+      '--verb',
+      'patch,update',
+      '--outcome',
+      'succeeded',
+    ])
+    assert.deepEqual(
+      [o.selection.users, o.selection.verbs, o.selection.outcome, o.selection.resources, o.selection.namespaces],
+      [['bob'], ['patch', 'update'], 'succeeded', null, []],
+    )
     assert.deepEqual([o.query.users, o.query.verbs, o.query.namespaces], [[], [...WRITE_VERBS], ['shop']])
     assert.deepEqual(o.selectionFlags, ['--user bob', '--verb patch,update', '--outcome succeeded'])
   })
@@ -45,12 +77,18 @@ describe('history options', () => {
   it('a namespaced kind without -n keeps the bodies of the name in any namespace', async () => {
     const o = await compile(['knp/allow-web', '-f', 'a.log'])
     assert.equal(o.object.namespace, null)
-    assert.ok(o.bodies.objects!.every((key) => key.includes('|*|allow-web')), String(o.bodies.objects))
+    assert.ok(
+      o.bodies.objects!.every((key) => key.includes('|*|allow-web')),
+      String(o.bodies.objects),
+    )
   })
 
   it('a file after the object or before it: -f takes one value at a time', async () => {
     assert.deepEqual((await compile(['-f', 'a.log', 'tier/security'])).input, {from: 'files', files: ['a.log']})
-    assert.deepEqual((await compile(['-f', 'a.log', '-f', 'b.log', 'tier/security'])).input, {from: 'files', files: ['a.log', 'b.log']})
+    assert.deepEqual((await compile(['-f', 'a.log', '-f', 'b.log', 'tier/security'])).input, {
+      from: 'files',
+      files: ['a.log', 'b.log'],
+    })
   })
 
   const mistakes: Array<[string, string[], RegExp]> = [
@@ -60,7 +98,11 @@ describe('history options', () => {
     ['an unknown kind', ['pods/web', '-f', 'a.log'], /^pods is not a watched kind$/],
     ['-n for a cluster-scoped kind', ['tier/security', '-n', 'x', '-f', 'a.log'], /^-n x: Tier is not namespaced$/],
     ['a bad --verb', ['tier/security', '--verb', 'get', '-f', 'a.log'], /^--verb get is not a write verb$/],
-    ['a cluster flag with -f', ['tier/security', '-f', 'a.log', '--context', 'prod'], /^--context is for reading the logs from the cluster, which -f replaces$/],
+    [
+      'a cluster flag with -f',
+      ['tier/security', '-f', 'a.log', '--context', 'prod'],
+      /^--context is for reading the logs from the cluster, which -f replaces$/,
+    ],
   ]
   for (const [what, argv, message] of mistakes) {
     it(`refuses ${what}`, async () => {
@@ -74,11 +116,18 @@ describe('what-changed options', () => {
   it('--diff, --opens', () => {
     assert.deepEqual(whatChangedOptions({diff: true}), {diff: true, opens: false, showAllFields: false})
     assert.deepEqual(whatChangedOptions({opens: true}), {diff: false, opens: true, showAllFields: false})
-    assert.deepEqual(whatChangedOptions({diff: true, 'show-all-fields': true}), {diff: true, opens: false, showAllFields: true})
+    assert.deepEqual(whatChangedOptions({diff: true, 'show-all-fields': true}), {
+      diff: true,
+      opens: false,
+      showAllFields: true,
+    })
   })
   it('--diff and --opens with --watch: refused, not quietly ignored', () => {
     assert.throws(() => whatChangedOptions({diff: true, watch: true}), /^UserError: --diff does not follow the log yet/)
-    assert.throws(() => whatChangedOptions({opens: true, watch: true}), /^UserError: --opens does not follow the log yet/)
+    assert.throws(
+      () => whatChangedOptions({opens: true, watch: true}),
+      /^UserError: --opens does not follow the log yet/,
+    )
   })
   it('--show-all-fields alone is a mistake', () => {
     assert.throws(() => whatChangedOptions({'show-all-fields': true}), /--show-all-fields is for the diffs of --diff/)

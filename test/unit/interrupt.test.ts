@@ -11,22 +11,38 @@ describe('interrupt', () => {
     const signals = new EventEmitter()
     const exits: number[] = []
     const interrupt = new Interrupt(signals, (code) => exits.push(code))
-    const exited = () => new Promise<void>((resolve) => {
-      const poll = () => (exits.length > 0 ? resolve() : setImmediate(poll))
-      poll()
-    })
+    const exited = () =>
+      new Promise<void>((resolve) => {
+        const poll = () => (exits.length > 0 ? resolve() : setImmediate(poll))
+        poll()
+      })
     return {signals, exits, interrupt, exited}
   }
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as Array<[InterruptSignal, number]>) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as Array<[InterruptSignal, number]>) {
     it(`${signal}: aborts the run, waits for the cleanups, then exits ${code}`, async () => {
       const {signals, exits, interrupt, exited} = setup()
       interrupt.listen()
       const events: string[] = []
       let finish!: () => void
-      interrupt.onCleanup(() => new Promise<void>((resolve) => { finish = () => { events.push('slow cleanup done'); resolve() } }))
-      interrupt.onCleanup(async () => { throw new Error('a failing cleanup does not stop the others') })
-      interrupt.onCleanup(async () => { events.push(`quick cleanup, signal aborted: ${interrupt.signal.aborted}`) })
+      interrupt.onCleanup(
+        () =>
+          new Promise<void>((resolve) => {
+            finish = () => {
+              events.push('slow cleanup done')
+              resolve()
+            }
+          }),
+      )
+      interrupt.onCleanup(async () => {
+        throw new Error('a failing cleanup does not stop the others')
+      })
+      interrupt.onCleanup(async () => {
+        events.push(`quick cleanup, signal aborted: ${interrupt.signal.aborted}`)
+      })
       signals.emit(signal, signal)
       assert.ok(interrupt.interrupted)
       assert.equal((interrupt.signal.reason as Error).message, `interrupted by ${signal}`)
@@ -65,7 +81,9 @@ describe('interrupt', () => {
     interrupt.listen()
     const stopped: InterruptSignal[] = []
     let cleaned = false
-    interrupt.onCleanup(async () => { cleaned = true })
+    interrupt.onCleanup(async () => {
+      cleaned = true
+    })
     assert.ok(!interrupt.finishesOnSignal)
     interrupt.finishOnSignal((signal) => stopped.push(signal))
     assert.ok(interrupt.finishesOnSignal)

@@ -20,10 +20,22 @@ describe('kubelet or reader pod', () => {
     ['auto, kubelet not found (404): a pod', 'auto', LOG, refusal(404), 'pod after: kubelet said 404'],
     ['auto, kubelet handler disabled (405): a pod', 'auto', LOG, refusal(405), 'pod after: kubelet said 405'],
     ['auto, kubelet answers 500: that error', 'auto', LOG, refusal(500), /^kubelet said 500$/],
-    ['auto, no answer at all: that error', 'auto', LOG, new UserError('the API server did not answer in time'), /did not answer in time/],
+    [
+      'auto, no answer at all: that error',
+      'auto',
+      LOG,
+      new UserError('the API server did not answer in time'),
+      /did not answer in time/,
+    ],
     ['kubelet, under /var/log: the kubelet', 'kubelet', LOG, undefined, 'kubelet'],
     ['kubelet, refused: no pod', 'kubelet', LOG, refusal(403), /^kubelet said 403$/],
-    ['kubelet, outside /var/log: refused before asking', 'kubelet', RKE2, undefined, /^\/var\/lib\/rancher\/rke2\/server\/logs\/audit\.log is outside \/var\/log, which is all the kubelet serves; use --via pod or --via auto$/],
+    [
+      'kubelet, outside /var/log: refused before asking',
+      'kubelet',
+      RKE2,
+      undefined,
+      /^\/var\/lib\/rancher\/rke2\/server\/logs\/audit\.log is outside \/var\/log, which is all the kubelet serves; use --via pod or --via auto$/,
+    ],
     ['pod, under /var/log: a pod, the kubelet not asked', 'pod', LOG, undefined, 'pod'],
     ['pod, outside /var/log: a pod', 'pod', RKE2, undefined, 'pod'],
   ]
@@ -38,7 +50,8 @@ describe('kubelet or reader pod', () => {
         },
         readerPod: async (why) => (why ? `pod after: ${why.message}` : 'pod'),
       })
-      if (expected instanceof RegExp) await assert.rejects(read, (error: unknown) => error instanceof UserError && expected.test(error.message))
+      if (expected instanceof RegExp)
+        await assert.rejects(read, (error: unknown) => error instanceof UserError && expected.test(error.message))
       else assert.equal(await read, expected)
       assert.equal(kubeletAsked, via !== 'pod' && path === LOG, 'whether the kubelet was asked')
     })

@@ -9,12 +9,16 @@ import {dirname, join, posix, relative} from 'node:path'
 import {ROOT} from '../support/cli.js'
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, {withFileTypes: true}).flatMap((d) => (d.isDirectory() ? sourceFiles(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []))
+  return readdirSync(dir, {withFileTypes: true}).flatMap((d) =>
+    d.isDirectory() ? sourceFiles(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  )
 }
 
 /** The project files a file imports, static, type-only or dynamic: `src/x/y.ts`. */
 function importsOf(path: string, text: string): string[] {
-  return [...text.matchAll(/(?:\bfrom|\bimport\(|^import)\s*'(\.{1,2}\/[^']+)'/gm)].map((m) => posix.join(dirname(path), m[1]!).replace(/\.js$/, '.ts'))
+  return [...text.matchAll(/(?:\bfrom|\bimport\(|^import)\s*'(\.{1,2}\/[^']+)'/gm)].map((m) =>
+    posix.join(dirname(path), m[1]!).replace(/\.js$/, '.ts'),
+  )
 }
 
 /** The module a file belongs to: its folder under src, or the file itself at the top (`src/errors.ts`). */
@@ -50,22 +54,46 @@ function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | 
 }
 
 describe('layout', () => {
-  const files = sourceFiles(join(ROOT, 'src')).map((path) => ({path: relative(ROOT, path).split('\\').join('/'), text: readFileSync(path, 'utf8')}))
+  const files = sourceFiles(join(ROOT, 'src')).map((path) => ({
+    path: relative(ROOT, path).split('\\').join('/'),
+    text: readFileSync(path, 'utf8'),
+  }))
   const imports = files.flatMap(({path, text}) => importsOf(path, text).map((target) => ({from: path, to: target})))
 
   it('finds the imports it checks', () => {
     const known = new Set(files.map((f) => f.path))
     assert.ok(imports.length > 100)
     for (const {from, to} of imports) assert.ok(known.has(to), `${from} imports ${to}, which is not a source file`)
-    assert.deepEqual(findCycle(new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]])), ['a', 'b', 'c', 'a'])
+    assert.deepEqual(
+      findCycle(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set(['c'])],
+          ['c', new Set(['a'])],
+        ]),
+      ),
+      ['a', 'b', 'c', 'a'],
+    )
   })
 
   // [the modules, what they may not import]
   const forbidden: Array<[RegExp, RegExp, string]> = [
-    [/^src\/(sources|cluster)\//, /^src\/(flags|render|commands|doctor|reading)\//, 'where bytes and the cluster come from know nothing of flags, printing, commands, doctor or reading'],
+    [
+      /^src\/(sources|cluster)\//,
+      /^src\/(flags|render|commands|doctor|reading)\//,
+      'where bytes and the cluster come from know nothing of flags, printing, commands, doctor or reading',
+    ],
     [/^src\/audit\//, /^src\/(?!audit\/)/, 'the audit domain is pure: it imports nothing outside src/audit'],
-    [/^src\/(audit|cluster|doctor|reading|render|sources)\//, /^src\/(flags\/|commands\/|cli\.ts)/, 'nothing below the commands imports them, the flags or the CLI entry'],
-    [/^src\/(?!commands\/|index\.ts|cli\.ts|start\.ts)/, /^src\/(commands\/|index\.ts|cli\.ts)/, 'nothing imports the commands but the CLI entry (start.ts, cli.ts) and the command map'],
+    [
+      /^src\/(audit|cluster|doctor|reading|render|sources)\//,
+      /^src\/(flags\/|commands\/|cli\.ts)/,
+      'nothing below the commands imports them, the flags or the CLI entry',
+    ],
+    [
+      /^src\/(?!commands\/|index\.ts|cli\.ts|start\.ts)/,
+      /^src\/(commands\/|index\.ts|cli\.ts)/,
+      'nothing imports the commands but the CLI entry (start.ts, cli.ts) and the command map',
+    ],
   ]
   for (const [from, to, why] of forbidden) {
     it(why, () => {
@@ -81,7 +109,12 @@ describe('layout', () => {
       graph.set(moduleOf(from), (graph.get(moduleOf(from)) ?? new Set()).add(moduleOf(to)))
     }
     const cycle = findCycle(graph)
-    const through = cycle && cycle.slice(1).map((to, i) => imports.find((imp) => moduleOf(imp.from) === cycle[i] && moduleOf(imp.to) === to)!).map((i) => `${i.from} -> ${i.to}`)
+    const through =
+      cycle &&
+      cycle
+        .slice(1)
+        .map((to, i) => imports.find((imp) => moduleOf(imp.from) === cycle[i] && moduleOf(imp.to) === to)!)
+        .map((i) => `${i.from} -> ${i.to}`)
     assert.equal(cycle, undefined, `${cycle?.join(' -> ')}: ${through?.join(', ')}`)
   })
 

@@ -10,7 +10,13 @@ import {ChangeCollector, MemoryRecordStore, type PolicyChange} from '../../src/a
 import type {AuditEvent} from '../../src/audit/event.js'
 import type {TimeWindow} from '../../src/audit/window.js'
 import {bodiesFor, type BodyKeeping} from '../../src/audit/write-bodies.js'
-import {PARALLEL_SCAN, ParallelScan, type ParallelJob, type WorkerEntry, workerEntry} from '../../src/reading/parallel-scan.js'
+import {
+  PARALLEL_SCAN,
+  ParallelScan,
+  type ParallelJob,
+  type WorkerEntry,
+  workerEntry,
+} from '../../src/reading/parallel-scan.js'
 import {readSources} from '../../src/reading/read.js'
 import {type LinesResult, scanJsonLines} from '../../src/reading/scan-lines.js'
 import type {SourceStats} from '../../src/reading/stats.js'
@@ -32,12 +38,56 @@ function logLines(count: number, {idPrefix = '', startSecond = 0, withBodies = f
     const late = i % 13 === 0 ? ((i * 31) % 90) * 1000 : 0
     const time = new Date(at(startSecond + i) - late).toISOString().replace('Z', '123Z')
     if (i % 1009 === 500) lines.push('{"not": "an event"}')
-    else if (i === 4000) lines.push(auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'ns', name: 'big', time, auditID: `${idPrefix}big`, requestObject: {pad: 'x'.repeat(200 * 1024)}}))
+    else if (i === 4000)
+      lines.push(
+        auditLine({
+          verb: 'create',
+          apiGroup: 'projectcalico.org',
+          resource: 'networkpolicies',
+          namespace: 'ns',
+          name: 'big',
+          time,
+          auditID: `${idPrefix}big`,
+          requestObject: {pad: 'x'.repeat(200 * 1024)},
+        }),
+      )
     else if (i % 53 === 0) {
-      const bodies = withBodies ? {level: 'RequestResponse', requestObject: {spec: {ingress: [{ports: [{port: i}]}]}}, responseObject: {kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', metadata: {name: `p${i}`, namespace: 'ns'}, spec: {ingress: [{ports: [{port: i}]}]}}} : {}
-      lines.push(auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time, auditID: `${idPrefix}w-${i}`, ...bodies}))
-    }
-    else lines.push(auditLine({verb: 'update', resource: 'leases', namespace: 'kube-node-lease', name: `node-${i % 50}`, time, auditID: `${idPrefix}n-${i}`, userAgent: `kubelet/v1.31.0 ${'f'.repeat(150)}`}))
+      const bodies = withBodies
+        ? {
+            level: 'RequestResponse',
+            requestObject: {spec: {ingress: [{ports: [{port: i}]}]}},
+            responseObject: {
+              kind: 'NetworkPolicy',
+              apiVersion: 'networking.k8s.io/v1',
+              metadata: {name: `p${i}`, namespace: 'ns'},
+              spec: {ingress: [{ports: [{port: i}]}]},
+            },
+          }
+        : {}
+      lines.push(
+        auditLine({
+          verb: 'patch',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'ns',
+          name: `p${i}`,
+          time,
+          auditID: `${idPrefix}w-${i}`,
+          ...bodies,
+        }),
+      )
+    } else
+      lines.push(
+        auditLine({
+          verb: 'update',
+          resource: 'leases',
+          namespace: 'kube-node-lease',
+          name: `node-${i % 50}`,
+          time,
+          auditID: `${idPrefix}n-${i}`,
+          userAgent: `kubelet/v1.31.0 ${'f'.repeat(150)}`,
+        }),
+      )
   }
   return lines
 }
@@ -64,7 +114,13 @@ async function read(sources: LogSource[], window: TimeWindow): Promise<Read> {
 const fullRead = (bytes: Buffer, window: TimeWindow) => read([new MemorySource('-', bytes, {seekable: false})], window)
 
 /** What a read counted, for comparing with the oracle's. */
-const counts = (s: SourceStats) => ({events: s.events, malformed: s.malformed, firstMalformedLine: s.firstMalformedLine, unterminated: s.unterminated, lastTimeMs: s.lastTimeMs})
+const counts = (s: SourceStats) => ({
+  events: s.events,
+  malformed: s.malformed,
+  firstMalformedLine: s.firstMalformedLine,
+  unterminated: s.unterminated,
+  lastTimeMs: s.lastTimeMs,
+})
 
 describe('reading a big local file on two threads', function () {
   this.timeout(60_000)
@@ -76,7 +132,8 @@ describe('reading a big local file on two threads', function () {
     return path
   }
   /** The main thread reads slowly (a busy core), so the worker gets its share of the chunks. */
-  const slowLocal = (name: string, bytes: Buffer) => new MemorySource(file(name, bytes), bytes, {localPath: join(dir, name), chunkDelayMs: 10})
+  const slowLocal = (name: string, bytes: Buffer) =>
+    new MemorySource(file(name, bytes), bytes, {localPath: join(dir, name), chunkDelayMs: 10})
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kubectl-audit-parallel-'))
@@ -103,7 +160,10 @@ describe('reading a big local file on two threads', function () {
       // Read to its end, the same counts and line numbers too.
       if (window.untilMs === null) {
         const planned = await read([new MemorySource('/logs/audit.log', ordered)], window)
-        assert.deepEqual([counts(got.stats[0]), got.stats[0].bytesRead], [counts(planned.stats[0]), planned.stats[0].bytesRead])
+        assert.deepEqual(
+          [counts(got.stats[0]), got.stats[0].bytesRead],
+          [counts(planned.stats[0]), planned.stats[0].bytesRead],
+        )
       }
     })
   }
@@ -113,9 +173,16 @@ describe('reading a big local file on two threads', function () {
     // Bisected to the window: what is read is held back until the order is known to hold.
     const window = {sinceMs: at(3600), untilMs: null}
     const responses = async (source: LogSource, bodies: BodyKeeping | undefined) => {
-      const sink = new ChangeCollector({...window, includeDryRun: false, includeSubresources: false}, new MemoryRecordStore(), bodiesFor(bodies))
+      const sink = new ChangeCollector(
+        {...window, includeDryRun: false, includeSubresources: false},
+        new MemoryRecordStore(),
+        bodiesFor(bodies),
+      )
       await readSources([source], {window, sink, bodies})
-      return [...sink.changeWrites()].map((w) => [w.change.auditID, w.bodies?.response === undefined ? null : JSON.parse(w.bodies.response!)])
+      return [...sink.changeWrites()].map((w) => [
+        w.change.auditID,
+        w.bodies?.response === undefined ? null : JSON.parse(w.bodies.response!),
+      ])
     }
     const got = await responses(slowLocal('bodies.log', bytes), {objects: null})
     const want = await responses(new MemorySource('-', bytes, {seekable: false}), {objects: null})
@@ -123,7 +190,10 @@ describe('reading a big local file on two threads', function () {
     assert.deepEqual(got, want)
     // Not asked for: no record holds any.
     const none = await responses(slowLocal('no-bodies.log', bytes), undefined)
-    assert.deepEqual(none, want.map(([id]) => [id, null]))
+    assert.deepEqual(
+      none,
+      want.map(([id]) => [id, null]),
+    )
   })
 
   it('stops after a window where one thread reading the same file stops', async () => {
@@ -136,8 +206,14 @@ describe('reading a big local file on two threads', function () {
       Object.assign(PARALLEL_SCAN, {minBytes: Number.POSITIVE_INFINITY})
       const alone = await read([new FileSource(path)], window)
       assert.deepEqual(got.changes, alone.changes)
-      assert.ok(alone.stats[0].startOffset > 0 && alone.stats[0].bytesRead < ordered.length / 2, JSON.stringify(alone.stats[0]))
-      assert.deepEqual({...counts(got.stats[0]), bytesRead: got.stats[0].bytesRead}, {...counts(alone.stats[0]), bytesRead: alone.stats[0].bytesRead})
+      assert.ok(
+        alone.stats[0].startOffset > 0 && alone.stats[0].bytesRead < ordered.length / 2,
+        JSON.stringify(alone.stats[0]),
+      )
+      assert.deepEqual(
+        {...counts(got.stats[0]), bytesRead: got.stats[0].bytesRead},
+        {...counts(alone.stats[0]), bytesRead: alone.stats[0].bytesRead},
+      )
     } finally {
       Object.assign(PARALLEL_SCAN, {minBytes: 0, chunkBytes: 64 * 1024})
     }
@@ -147,15 +223,18 @@ describe('reading a big local file on two threads', function () {
   // starting one (then only comparing that chunk with the one before finds them).
   const outOfOrder: Array<[string, (lines: string[]) => number]> = [
     ['within a chunk', (lines) => Math.floor(lines.length * 0.3)],
-    ['at the start of a chunk', (lines) => {
-      let offset = 0
-      const boundary = 40 * PARALLEL_SCAN.chunkBytes
-      for (let i = 0; i < lines.length; i++) {
-        if (offset > boundary) return i
-        offset += Buffer.byteLength(lines[i]!) + 1
-      }
-      throw new Error('the log is too short')
-    }],
+    [
+      'at the start of a chunk',
+      (lines) => {
+        let offset = 0
+        const boundary = 40 * PARALLEL_SCAN.chunkBytes
+        for (let i = 0; i < lines.length; i++) {
+          if (offset > boundary) return i
+          offset += Buffer.byteLength(lines[i]!) + 1
+        }
+        throw new Error('the log is too short')
+      },
+    ],
   ]
   for (const [where, position] of outOfOrder) {
     it(`a block out of order ${where}: seen, and the file is read again, whole`, async () => {
@@ -166,12 +245,25 @@ describe('reading a big local file on two threads', function () {
       const window = {sinceMs: null, untilMs: at(3 * 3600)}
       const got = await read([slowLocal('disordered.log', bytes)], window)
       assert.deepEqual(got.changes, (await fullRead(bytes, window)).changes)
-      assert.deepEqual([got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead], [true, 0, bytes.length])
+      assert.deepEqual(
+        [got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead],
+        [true, 0, bytes.length],
+      )
     })
   }
 
   it('an unterminated last line and a last line cut short count as on one thread', async () => {
-    for (const tail of [auditLine({verb: 'delete', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: 'last', time: new Date(at(LINES)).toISOString()}), '{"kind":"Event","verb":"pat']) {
+    for (const tail of [
+      auditLine({
+        verb: 'delete',
+        apiGroup: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'ns',
+        name: 'last',
+        time: new Date(at(LINES)).toISOString(),
+      }),
+      '{"kind":"Event","verb":"pat',
+    ]) {
       const bytes = Buffer.concat([ordered, Buffer.from(tail)])
       const window = {sinceMs: null, untilMs: null}
       const got = await read([slowLocal('tail.log', bytes)], window)
@@ -185,12 +277,25 @@ describe('reading a big local file on two threads', function () {
     // About 260 bytes a line: a 4 MiB chunk holds some 16,000 changes, all held until the read
     // is over (a window trusts the order), and handed on in bounded batches.
     const count = 120_000
-    const lines = Array.from({length: count}, (_, i) => `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"c-${i}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${new Date(at(i / 10)).toISOString()}"}`)
+    const lines = Array.from(
+      {length: count},
+      (_, i) =>
+        `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"c-${i}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${new Date(at(i / 10)).toISOString()}"}`,
+    )
     const bytes = text(lines)
     Object.assign(PARALLEL_SCAN, {chunkBytes: 4 * 1024 * 1024})
     try {
       const window = {sinceMs: at(600), untilMs: null}
-      const got = await read([new MemorySource(file('changes.log', bytes), bytes, {localPath: join(dir, 'changes.log'), chunkBytes: 1024 * 1024, chunkDelayMs: 100})], window)
+      const got = await read(
+        [
+          new MemorySource(file('changes.log', bytes), bytes, {
+            localPath: join(dir, 'changes.log'),
+            chunkBytes: 1024 * 1024,
+            chunkDelayMs: 100,
+          }),
+        ],
+        window,
+      )
       assert.equal(got.changes.length, count - 6000)
       assert.deepEqual([got.stats[0].disordered, got.stats[0].malformed], [false, 0])
     } finally {
@@ -200,7 +305,11 @@ describe('reading a big local file on two threads', function () {
 
   describe('the chunks, scanned on both threads', () => {
     const options = {stopAfter: null, watchOrder: false}
-    const job = (path: string, size: number): ParallelJob => ({path, grid: {from: 0, size, chunkBytes: PARALLEL_SCAN.chunkBytes}, ...options})
+    const job = (path: string, size: number): ParallelJob => ({
+      path,
+      grid: {from: 0, size, chunkBytes: PARALLEL_SCAN.chunkBytes},
+      ...options,
+    })
 
     /** Chunk 0 as the reader scans it, then the rest in order; events, counts and line numbers as one stretch. */
     async function scanInChunks(source: MemorySource, entry?: WorkerEntry) {
@@ -217,7 +326,8 @@ describe('reading a big local file on two threads', function () {
       await scan.scanRest({
         events: add,
         chunk(result: LinesResult) {
-          if (firstMalformedLine === null && result.firstMalformedLine !== null) firstMalformedLine = lines + result.firstMalformedLine
+          if (firstMalformedLine === null && result.firstMalformedLine !== null)
+            firstMalformedLine = lines + result.firstMalformedLine
           lines += result.lineCount
           malformed += result.malformed
           return true
@@ -228,9 +338,13 @@ describe('reading a big local file on two threads', function () {
 
     async function wholeOnOneThread(bytes: Buffer) {
       const ids: string[] = []
-      const result = await scanJsonLines(new MemorySource('-', bytes).read(), (events) => {
-        for (const event of events) ids.push(event.auditID)
-      }, options)
+      const result = await scanJsonLines(
+        new MemorySource('-', bytes).read(),
+        (events) => {
+          for (const event of events) ids.push(event.auditID)
+        },
+        options,
+      )
       return {ids, lines: result.lineCount, malformed: result.malformed, firstMalformedLine: result.firstMalformedLine}
     }
 
@@ -250,7 +364,10 @@ describe('reading a big local file on two threads', function () {
 
     it('a worker that cannot load leaves every chunk to this thread', async () => {
       const broken = {url: new URL('data:text/javascript,throw new Error("cannot load")'), execArgv: []}
-      const {scannedHere, ...got} = await scanInChunks(new MemorySource(file('broken.log', ordered), ordered, {localPath: join(dir, 'broken.log')}), broken)
+      const {scannedHere, ...got} = await scanInChunks(
+        new MemorySource(file('broken.log', ordered), ordered, {localPath: join(dir, 'broken.log')}),
+        broken,
+      )
       assert.deepEqual(got, await wholeOnOneThread(ordered))
       assert.equal(scannedHere, Math.ceil(ordered.length / PARALLEL_SCAN.chunkBytes) - 1)
     })

@@ -11,18 +11,41 @@ const T = Date.parse('2026-11-24T10:00:00Z')
 const LEGACY = readFileSync('test/fixtures/logs/legacy-format.log', 'utf8').split('\n').filter(Boolean)
 
 const events = [
-  auditLine({verb: 'create', resource: 'networkpolicies', apiGroup: 'networking.k8s.io', namespace: 'prod', name: 'deny-all'}),
+  auditLine({
+    verb: 'create',
+    resource: 'networkpolicies',
+    apiGroup: 'networking.k8s.io',
+    namespace: 'prod',
+    name: 'deny-all',
+  }),
   auditLine({verb: 'update', resource: 'leases', name: 'cp-1'}),
   // Long enough to be cut by the end of a chunk several times.
-  auditLine({verb: 'patch', resource: 'globalnetworkpolicies', apiGroup: 'projectcalico.org', name: 'allow-dns', requestObject: {spec: {selector: 'x'.repeat(3000)}}}),
+  auditLine({
+    verb: 'patch',
+    resource: 'globalnetworkpolicies',
+    apiGroup: 'projectcalico.org',
+    name: 'allow-dns',
+    requestObject: {spec: {selector: 'x'.repeat(3000)}},
+  }),
   auditLine({verb: 'delete', resource: 'tiers', apiGroup: 'projectcalico.org', name: 'security'}),
 ]
-const noise = [...apiserverStderrNoise(T), klogLine(T, 'I', 'trace.go:236', 'Trace[1]: "Update" url:/api/v1/namespaces/kube-system/endpoints/x (24-Nov-2026 10:00:00.000)'), '']
+const noise = [
+  ...apiserverStderrNoise(T),
+  klogLine(
+    T,
+    'I',
+    'trace.go:236',
+    'Trace[1]: "Update" url:/api/v1/namespaces/kube-system/endpoints/x (24-Nov-2026 10:00:00.000)',
+  ),
+  '',
+]
 
 /** Audit lines with stderr lines between them, and what must come out. */
 function mixed(audit: readonly string[], stderr: readonly string[]): {input: Buffer; expected: string} {
   const lines: string[] = []
-  audit.forEach((line, i) => lines.push(...stderr.slice(i % Math.max(1, stderr.length), i % Math.max(1, stderr.length) + 1), line))
+  audit.forEach((line, i) =>
+    lines.push(...stderr.slice(i % Math.max(1, stderr.length), (i % Math.max(1, stderr.length)) + 1), line),
+  )
   lines.push(...stderr)
   return {input: Buffer.from(lines.map((l) => `${l}\n`).join('')), expected: audit.map((l) => `${l}\n`).join('')}
 }
@@ -77,15 +100,23 @@ describe('pods/log line filter', () => {
   it('leaves an event cut by a stderr line malformed, and drops its tail', () => {
     // stdout and stderr share the stream: a klog line can land between the pieces of a long event.
     const event = events[2]!
-    const input = Buffer.from(`${event.slice(0, 1000)}${klogLine(T, 'W', 'x.go:1', 'slow')}\n${event.slice(1000)}\n${events[3]}\n`)
-    assert.equal(filterInChunks(input, 100).text, `${event.slice(0, 1000)}${klogLine(T, 'W', 'x.go:1', 'slow')}\n${events[3]}\n`)
+    const input = Buffer.from(
+      `${event.slice(0, 1000)}${klogLine(T, 'W', 'x.go:1', 'slow')}\n${event.slice(1000)}\n${events[3]}\n`,
+    )
+    assert.equal(
+      filterInChunks(input, 100).text,
+      `${event.slice(0, 1000)}${klogLine(T, 'W', 'x.go:1', 'slow')}\n${events[3]}\n`,
+    )
   })
 
   it('gives the reader no empty chunk, and a first chunk holding a whole line', async () => {
     const {input, expected} = mixed(events, noise)
     for (const size of [1, 7, 500]) {
       const chunks = await collect(auditLinesOf(inChunks(input, size)))
-      assert.ok(chunks.every((c) => c.length > 0), `chunk size ${size}`)
+      assert.ok(
+        chunks.every((c) => c.length > 0),
+        `chunk size ${size}`,
+      )
       assert.ok(chunks[0]!.includes('\n'), `chunk size ${size}`)
       assert.equal(Buffer.concat(chunks).toString(), expected)
     }
@@ -93,10 +124,16 @@ describe('pods/log line filter', () => {
   })
 
   it('yields chunks of at least a mebibyte from a long stream', async () => {
-    const {input, expected} = mixed(Array.from({length: 2000}, () => events[2]!), noise)
+    const {input, expected} = mixed(
+      Array.from({length: 2000}, () => events[2]!),
+      noise,
+    )
     const chunks = await collect(auditLinesOf(inChunks(input, 16 * 1024)))
     assert.equal(Buffer.concat(chunks).toString(), expected)
     assert.ok(chunks.length > 1)
-    assert.ok(chunks.slice(0, -1).every((c) => c.length >= 1024 * 1024), chunks.map((c) => c.length).join(' '))
+    assert.ok(
+      chunks.slice(0, -1).every((c) => c.length >= 1024 * 1024),
+      chunks.map((c) => c.length).join(' '),
+    )
   })
 })

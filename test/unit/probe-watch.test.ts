@@ -34,17 +34,41 @@ class GrowingLog implements LogSource {
 
 const now = () => new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 const noise = (bytes: number): string[] => {
-  const line = auditLine({time: now(), verb: 'update', resource: 'leases', name: 'kube-controller-manager', namespace: 'kube-system'})
+  const line = auditLine({
+    time: now(),
+    verb: 'update',
+    resource: 'leases',
+    name: 'kube-controller-manager',
+    namespace: 'kube-system',
+  })
   return Array.from({length: Math.ceil(bytes / (line.length + 1))}, () => line)
 }
-const probeEvents = (auditID: string): string[] => (['RequestReceived', 'ResponseComplete'] as const).map((stage) => auditLine({
-  auditID, stage, time: now(), verb: 'create', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'default', name: 'kubectl-audit-probe-0a1b',
-  level: 'RequestResponse', code: 201, requestURI: '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies?dryRun=All',
-  requestObject: {kind: 'NetworkPolicy'}, responseObject: {kind: 'NetworkPolicy'},
-}))
+const probeEvents = (auditID: string): string[] =>
+  (['RequestReceived', 'ResponseComplete'] as const).map((stage) =>
+    auditLine({
+      auditID,
+      stage,
+      time: now(),
+      verb: 'create',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'default',
+      name: 'kubectl-audit-probe-0a1b',
+      level: 'RequestResponse',
+      code: 201,
+      requestURI: '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies?dryRun=All',
+      requestObject: {kind: 'NetworkPolicy'},
+      responseObject: {kind: 'NetworkPolicy'},
+    }),
+  )
 
 /** Watches for `id` in `log`; `afterRead(n)` runs after the n-th read (from 1), before the next. */
-async function watch(log: GrowingLog, id: string, afterRead: (n: number) => void, found = (records: readonly ProbeRecord[]) => records.length > 0): Promise<{records: ProbeRecord[]; reads: number}> {
+async function watch(
+  log: GrowingLog,
+  id: string,
+  afterRead: (n: number) => void,
+  found = (records: readonly ProbeRecord[]) => records.length > 0,
+): Promise<{records: ProbeRecord[]; reads: number}> {
   let reads = 0
   const enough = (records: readonly ProbeRecord[]) => {
     reads++
@@ -78,12 +102,17 @@ describe('probe reads', () => {
       if (n === 1) log.append([...noise(64 * 1024), ...probeEvents('probe-1'), ...noise(64 * 1024)])
     })
     assert.equal(reads, 2)
-    assert.ok(firstRead >= before / 2, `the first read looks at the log's recent part (${firstRead} of ${before} bytes)`)
+    assert.ok(
+      firstRead >= before / 2,
+      `the first read looks at the log's recent part (${firstRead} of ${before} bytes)`,
+    )
     const second = log.readBytes - firstRead
     assert.ok(second <= 256 * 1024 + (log.bytes.length - before) + 64 * 1024, `the second read took ${second} bytes`)
     assert.equal(records.length, 1)
-    assert.deepEqual([records[0]!.source, records[0]!.level, records[0]!.stages, records[0]!.requestBody, records[0]!.responseBody],
-      [SOURCE, 'RequestResponse', ['RequestReceived', 'ResponseComplete'], true, true])
+    assert.deepEqual(
+      [records[0]!.source, records[0]!.level, records[0]!.stages, records[0]!.requestBody, records[0]!.responseBody],
+      [SOURCE, 'RequestResponse', ['RequestReceived', 'ResponseComplete'], true, true],
+    )
   })
 
   it('a log that shrank (rotated) is read from its start', async () => {
@@ -95,7 +124,10 @@ describe('probe reads', () => {
         log.append(probeEvents('probe-2'))
       }
     })
-    assert.deepEqual(records.map((r) => r.stages), [['RequestReceived', 'ResponseComplete']])
+    assert.deepEqual(
+      records.map((r) => r.stages),
+      [['RequestReceived', 'ResponseComplete']],
+    )
   })
 
   it('an event read again in the margin counts once per stage', async () => {
@@ -103,9 +135,14 @@ describe('probe reads', () => {
     log.append([...noise(1024), probeEvents('probe-3')[0]!])
     // The second stage lands after the first read: the margin reads the first stage again.
     const complete = (records: readonly ProbeRecord[]) => records.some((r) => r.stages.includes('ResponseComplete'))
-    const {records, reads} = await watch(log, 'probe-3', (n) => {
-      if (n === 1) log.append([probeEvents('probe-3')[1]!])
-    }, complete)
+    const {records, reads} = await watch(
+      log,
+      'probe-3',
+      (n) => {
+        if (n === 1) log.append([probeEvents('probe-3')[1]!])
+      },
+      complete,
+    )
     assert.equal(reads, 2)
     assert.equal(records.length, 1)
     assert.deepEqual(records[0]!.stages, ['RequestReceived', 'ResponseComplete'])

@@ -26,8 +26,25 @@ function logLines(count: number, {idPrefix = '', startSecond = 0} = {}): string[
     const stage = late > 0 ? 'RequestReceived' : 'ResponseComplete'
     lines.push(
       i % 97 === 0
-        ? auditLine({verb: 'patch', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'ns', name: `p${i}`, time, auditID: `${idPrefix}w-${i}`, stage})
-        : auditLine({verb: 'update', resource: 'leases', namespace: 'kube-node-lease', name: `node-${i % 50}`, time, auditID: `${idPrefix}n-${i}`, userAgent: `kubelet/v1.31.0 ${'f'.repeat(200)}`}),
+        ? auditLine({
+            verb: 'patch',
+            apiGroup: 'networking.k8s.io',
+            resource: 'networkpolicies',
+            namespace: 'ns',
+            name: `p${i}`,
+            time,
+            auditID: `${idPrefix}w-${i}`,
+            stage,
+          })
+        : auditLine({
+            verb: 'update',
+            resource: 'leases',
+            namespace: 'kube-node-lease',
+            name: `node-${i % 50}`,
+            time,
+            auditID: `${idPrefix}n-${i}`,
+            userAgent: `kubelet/v1.31.0 ${'f'.repeat(200)}`,
+          }),
     )
   }
   return lines
@@ -58,24 +75,48 @@ describe('read plans', function () {
   this.timeout(20_000)
 
   const cases: Array<[string, TimeWindow, (s: SourceStats) => void]> = [
-    ['no window: read whole', {sinceMs: null, untilMs: null}, (s) => {
-      assert.equal(s.startOffset, 0)
-      assert.equal(s.bytesRead, ordered.length)
-    }],
-    ['since the last hour: bisected to the start of the window', {sinceMs: at(7 * 3600), untilMs: null}, (s) => {
-      assert.ok(s.startOffset > ordered.length * 0.8, `started at ${s.startOffset} of ${ordered.length}`)
-      assert.equal(s.bytesRead, ordered.length - s.startOffset)
-    }],
-    ['until the first hour: stopped after the end of the window', {sinceMs: null, untilMs: at(3600)}, (s) => {
-      assert.equal(s.startOffset, 0)
-      assert.ok(s.bytesRead < ordered.length * 0.25, `read ${s.bytesRead} of ${ordered.length}`)
-    }],
-    ['an hour in the middle: bisected and stopped', {sinceMs: at(4 * 3600), untilMs: at(5 * 3600)}, (s) => {
-      assert.ok(s.startOffset > ordered.length * 0.4, `started at ${s.startOffset}`)
-      assert.ok(s.bytesRead < ordered.length * 0.25, `read ${s.bytesRead}`)
-    }],
-    ['a cut among late-written lines', {sinceMs: at(97 * 13 * 20 - 45), untilMs: null}, (s) => assert.ok(s.startOffset > 0)],
-    ['a window after the log', {sinceMs: at(LINES + 3600), untilMs: null}, (s) => assert.ok(s.bytesRead < ordered.length * 0.05)],
+    [
+      'no window: read whole',
+      {sinceMs: null, untilMs: null},
+      (s) => {
+        assert.equal(s.startOffset, 0)
+        assert.equal(s.bytesRead, ordered.length)
+      },
+    ],
+    [
+      'since the last hour: bisected to the start of the window',
+      {sinceMs: at(7 * 3600), untilMs: null},
+      (s) => {
+        assert.ok(s.startOffset > ordered.length * 0.8, `started at ${s.startOffset} of ${ordered.length}`)
+        assert.equal(s.bytesRead, ordered.length - s.startOffset)
+      },
+    ],
+    [
+      'until the first hour: stopped after the end of the window',
+      {sinceMs: null, untilMs: at(3600)},
+      (s) => {
+        assert.equal(s.startOffset, 0)
+        assert.ok(s.bytesRead < ordered.length * 0.25, `read ${s.bytesRead} of ${ordered.length}`)
+      },
+    ],
+    [
+      'an hour in the middle: bisected and stopped',
+      {sinceMs: at(4 * 3600), untilMs: at(5 * 3600)},
+      (s) => {
+        assert.ok(s.startOffset > ordered.length * 0.4, `started at ${s.startOffset}`)
+        assert.ok(s.bytesRead < ordered.length * 0.25, `read ${s.bytesRead}`)
+      },
+    ],
+    [
+      'a cut among late-written lines',
+      {sinceMs: at(97 * 13 * 20 - 45), untilMs: null},
+      (s) => assert.ok(s.startOffset > 0),
+    ],
+    [
+      'a window after the log',
+      {sinceMs: at(LINES + 3600), untilMs: null},
+      (s) => assert.ok(s.bytesRead < ordered.length * 0.05),
+    ],
   ]
   for (const [title, window, check] of cases) {
     it(`${title}: same changes as a full read`, async () => {
@@ -95,9 +136,17 @@ describe('read plans', function () {
     const source = new MemorySource('/logs/audit.log', concatenated)
     const got = await read([source], window)
     assert.deepEqual(got.changes, (await fullRead(concatenated, window)).changes)
-    assert.ok(got.changes.some((c) => c.auditID.startsWith('a-')) && got.changes.some((c) => c.auditID.startsWith('b-')))
-    assert.deepEqual([got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead], [true, 0, concatenated.length])
-    assert.ok(source.reads.every((range) => range === undefined || range.start === 0 || range.end !== undefined), 'only probes seek')
+    assert.ok(
+      got.changes.some((c) => c.auditID.startsWith('a-')) && got.changes.some((c) => c.auditID.startsWith('b-')),
+    )
+    assert.deepEqual(
+      [got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead],
+      [true, 0, concatenated.length],
+    )
+    assert.ok(
+      source.reads.every((range) => range === undefined || range.start === 0 || range.end !== undefined),
+      'only probes seek',
+    )
   })
 
   it('a block out of order between the probes: the scan sees it, and the source is read again, whole', async () => {
@@ -108,16 +157,31 @@ describe('read plans', function () {
     const future = logLines(30, {idPrefix: 'future-', startSecond: 9 * 3600})
     const past = logLines(30, {idPrefix: 'past-'})
     const [early, late] = [betweenProbes(0), betweenProbes(22)]
-    const bytes = text([...lines.slice(0, early), ...future, ...lines.slice(early, late), ...past, ...lines.slice(late)])
+    const bytes = text([
+      ...lines.slice(0, early),
+      ...future,
+      ...lines.slice(early, late),
+      ...past,
+      ...lines.slice(late),
+    ])
     const window = {sinceMs: at(4 * 3600), untilMs: null}
     const source = new MemorySource('/logs/audit.log', bytes)
     const got = await read([source], window)
     const want = await fullRead(bytes, window)
-    assert.ok(want.changes.some((c) => c.auditID.startsWith('future-')), 'the early block of later writes is in the window')
+    assert.ok(
+      want.changes.some((c) => c.auditID.startsWith('future-')),
+      'the early block of later writes is in the window',
+    )
     assert.deepEqual(got.changes, want.changes)
-    assert.deepEqual([got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead], [true, 0, bytes.length])
+    assert.deepEqual(
+      [got.stats[0].disordered, got.stats[0].startOffset, got.stats[0].bytesRead],
+      [true, 0, bytes.length],
+    )
     const scans = source.reads.filter((range) => range?.end === undefined)
-    assert.ok(scans.length === 2 && scans[0]!.start > 0 && scans[1]!.start === 0, `scans from ${scans.map((r) => r?.start)}`)
+    assert.ok(
+      scans.length === 2 && scans[0]!.start > 0 && scans[1]!.start === 0,
+      `scans from ${scans.map((r) => r?.start)}`,
+    )
   })
 
   it('skips rotated files by the time in their name, and reads the rest as a full read does', async () => {
@@ -130,8 +194,14 @@ describe('read plans', function () {
     const got = await read(sources, window)
     assert.deepEqual(got.changes, (await fullRead(Buffer.concat(parts), window)).changes)
     assert.ok(got.changes.length > 0)
-    assert.deepEqual(got.stats.map((s) => s.skipped), [true, true, false, true])
-    assert.deepEqual(sources.map((s) => s.reads.length > 0), [false, false, true, false])
+    assert.deepEqual(
+      got.stats.map((s) => s.skipped),
+      [true, true, false, true],
+    )
+    assert.deepEqual(
+      sources.map((s) => s.reads.length > 0),
+      [false, false, true, false],
+    )
     assert.equal(got.stats[0].lastTimeMs, BASE + 2 * HOUR, 'a skipped file still tells when it ends')
   })
 })

@@ -29,7 +29,12 @@ describe('shortenMiddle', () => {
   const cases: Array<[string, string, number, string]> = [
     ['fits: unchanged', 'alice', 10, 'alice'],
     ['exactly fits: unchanged', 'kubernetes-admin', 16, 'kubernetes-admin'],
-    ['a service account keeps its namespace and the end of its name, cut between words', ARGOCD, 41, 'system:serviceaccount:argocd:…-controller'],
+    [
+      'a service account keeps its namespace and the end of its name, cut between words',
+      ARGOCD,
+      41,
+      'system:serviceaccount:argocd:…-controller',
+    ],
     ['near the middle when no cut between words is close', 'abcdefghijklmnopqrstuvwxyz', 11, 'abcde…vwxyz'],
     ['wide characters count two columns', '日本語のユーザー名です', 9, '日本…です'],
   ]
@@ -75,7 +80,10 @@ describe('shortenDistinct', () => {
     // What tells them apart is the ninth character: a head of 9 and the ellipsis need 11 columns.
     assert.equal(shortenDistinct(['aaaaaaaaXaaaaaaaa', 'aaaaaaaaYaaaaaaaa'], 10), undefined)
     assert.equal(narrowestDistinctWidth(['aaaaaaaaXaaaaaaaa', 'aaaaaaaaYaaaaaaaa'], 5), 11)
-    assert.deepEqual([...shortenDistinct(['aaaaaaaaXaaaaaaaa', 'aaaaaaaaYaaaaaaaa'], 11)!.values()], ['aaaaaaaaX…a', 'aaaaaaaaY…a'])
+    assert.deepEqual(
+      [...shortenDistinct(['aaaaaaaaXaaaaaaaa', 'aaaaaaaaYaaaaaaaa'], 11)!.values()],
+      ['aaaaaaaaX…a', 'aaaaaaaaY…a'],
+    )
   })
 
   it('finds the narrowest width that tells a set apart', () => {
@@ -91,7 +99,9 @@ describe('shortenDistinct', () => {
       return seed % n
     }
     const parts = ['allow', 'deny', 'ingress', 'egress', 'from', 'to', 'monitoring', 'prometheus', 'dns', 'kube-system']
-    const names = Array.from({length: 300}, () => Array.from({length: 2 + random(5)}, () => parts[random(parts.length)]).join('-'))
+    const names = Array.from({length: 300}, () =>
+      Array.from({length: 2 + random(5)}, () => parts[random(parts.length)]).join('-'),
+    )
     const unique = [...new Set(names)]
     for (const width of [12, 16, 24, 40]) {
       const shortened = shortenDistinct(unique, width)
@@ -112,7 +122,12 @@ describe('wrapText', () => {
   const cases: Array<[string, string, number, string[]]> = [
     ['fits', 'one line', 20, ['one line']],
     ['at spaces', 'the quick brown fox jumps', 10, ['the quick', 'brown fox', 'jumps']],
-    ['a word wider than the line is broken', 'see /var/log/kubernetes/audit/audit.log now', 12, ['see', '/var/log/kub', 'ernetes/audi', 't/audit.log', 'now']],
+    [
+      'a word wider than the line is broken',
+      'see /var/log/kubernetes/audit/audit.log now',
+      12,
+      ['see', '/var/log/kub', 'ernetes/audi', 't/audit.log', 'now'],
+    ],
     ['wide characters count two columns', '日本語 日本語', 6, ['日本語', '日本語']],
   ]
   for (const [title, text, width, expected] of cases) {
@@ -133,7 +148,8 @@ describe('terminalWidth', () => {
     ['a terminal that does not say: 80', {isTTY: true}, {}, 80],
     ['never narrower than 20', {isTTY: true, columns: 5}, {}, 20],
   ]
-  for (const [title, stream, env, expected] of cases) it(title, () => assert.equal(terminalWidth(stream, env), expected))
+  for (const [title, stream, env, expected] of cases)
+    it(title, () => assert.equal(terminalWidth(stream, env), expected))
 })
 
 describe('fitTables: what gives way, in order', () => {
@@ -155,64 +171,110 @@ describe('fitTables: what gives way, in order', () => {
     return layout as Extract<Layout, {kind: 'table'}>
   }
 
-  const rows: Array<[string, number, (layout: Extract<Layout, {kind: 'table'}>, users: ReadonlyMap<string, string> | undefined) => void]> = [
-    ['room enough: every column, whole, gaps of three', 94, (l, users) => {
-      assert.deepEqual(l.columns, [0, 1, 2, 3])
-      assert.equal(l.gap, 3)
-      assert.equal(users?.size ?? 0, 0)
-    }],
-    ['first, a verb column that is zero for every row', 93, (l, users) => {
-      assert.deepEqual(l.columns, [0, 1, 3])
-      assert.equal(l.gap, 3)
-      assert.equal(users?.size ?? 0, 0)
-    }],
-    ['… for as long as that is enough', 75, (l, users) => {
-      assert.deepEqual(l.columns, [0, 1, 3])
-      assert.equal(l.gap, 3)
-      assert.equal(users?.size ?? 0, 0)
-    }],
-    ['then, gaps of two', 73, (l, users) => {
-      assert.deepEqual(l.columns, [0, 1, 3])
-      assert.equal(l.gap, 2)
-      assert.equal(users?.size ?? 0, 0)
-    }],
-    ['then, the users, cut in the middle', 50, (l, users) => {
-      assert.deepEqual(l.columns, [0, 1, 3])
-      assert.equal(l.gap, 2)
-      assert.ok(users && users.size === 2)
-      assert.ok(l.widths[0]! <= 50 - 6 - 5 - 4)
-    }],
+  const rows: Array<
+    [string, number, (layout: Extract<Layout, {kind: 'table'}>, users: ReadonlyMap<string, string> | undefined) => void]
+  > = [
+    [
+      'room enough: every column, whole, gaps of three',
+      94,
+      (l, users) => {
+        assert.deepEqual(l.columns, [0, 1, 2, 3])
+        assert.equal(l.gap, 3)
+        assert.equal(users?.size ?? 0, 0)
+      },
+    ],
+    [
+      'first, a verb column that is zero for every row',
+      93,
+      (l, users) => {
+        assert.deepEqual(l.columns, [0, 1, 3])
+        assert.equal(l.gap, 3)
+        assert.equal(users?.size ?? 0, 0)
+      },
+    ],
+    [
+      '… for as long as that is enough',
+      75,
+      (l, users) => {
+        assert.deepEqual(l.columns, [0, 1, 3])
+        assert.equal(l.gap, 3)
+        assert.equal(users?.size ?? 0, 0)
+      },
+    ],
+    [
+      'then, gaps of two',
+      73,
+      (l, users) => {
+        assert.deepEqual(l.columns, [0, 1, 3])
+        assert.equal(l.gap, 2)
+        assert.equal(users?.size ?? 0, 0)
+      },
+    ],
+    [
+      'then, the users, cut in the middle',
+      50,
+      (l, users) => {
+        assert.deepEqual(l.columns, [0, 1, 3])
+        assert.equal(l.gap, 2)
+        assert.ok(users && users.size === 2)
+        assert.ok(l.widths[0]! <= 50 - 6 - 5 - 4)
+      },
+    ],
   ]
   for (const [title, width, check] of rows) {
     it(title, () => {
       const {layouts, shortenings} = fitTables([summary], width)
       const layout = table(layouts[0]!)
       check(layout, shortenings.get('user'))
-      for (const line of lines(tableText(summary, {layout, shortenings}))) assert.ok(textWidth(line) <= width, `${line} (${width})`)
+      for (const line of lines(tableText(summary, {layout, shortenings})))
+        assert.ok(textWidth(line) <= width, `${line} (${width})`)
     })
   }
 
   it('the widest free text gives way first', () => {
-    const spec = tableSpec([{header: 'USER', shorten: 'user'}, {header: 'NAME', shorten: 'name'}], [[ARGOCD, 'allow-prometheus-scrape-from-monitoring']])
+    const spec = tableSpec(
+      [
+        {header: 'USER', shorten: 'user'},
+        {header: 'NAME', shorten: 'name'},
+      ],
+      [[ARGOCD, 'allow-prometheus-scrape-from-monitoring']],
+    )
     const {layouts} = fitTables([spec], 80)
     // 58 + 2 + 39 = 99: the user (58) is cut to the name's width, 19 columns are found there.
     assert.deepEqual(table(layouts[0]!).widths, [39, 39])
   })
 
   it('then prose wraps inside its column', () => {
-    const detail = 'the apiserver writes its audit log to /var/log/kubernetes/audit.log, which is on the node at the same path'
-    const spec = tableSpec([{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL', wrap: true}], [['audit-log-mount', '✓ pass', detail]])
+    const detail =
+      'the apiserver writes its audit log to /var/log/kubernetes/audit.log, which is on the node at the same path'
+    const spec = tableSpec(
+      [{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL', wrap: true}],
+      [['audit-log-mount', '✓ pass', detail]],
+    )
     const {layouts, shortenings} = fitTables([spec], 60)
     const layout = table(layouts[0]!)
     const drawn = lines(tableText(spec, {layout, shortenings}))
     assert.ok(drawn.length > 2, 'the detail takes several lines')
     for (const line of drawn) assert.ok(textWidth(line) <= 60, line)
-    assert.equal(drawn.slice(1).map((l) => l.slice(layout.widths[0]! + layout.widths[1]! + 2 * layout.gap)).join(' '), detail)
+    assert.equal(
+      drawn
+        .slice(1)
+        .map((l) => l.slice(layout.widths[0]! + layout.widths[1]! + 2 * layout.gap))
+        .join(' '),
+      detail,
+    )
   })
 
   it('last, one row per block of key: value lines, when even cut values do not fit', () => {
     const spec = tableSpec(
-      [{header: 'TIME'}, {header: 'USER', shorten: 'user'}, {header: 'VERB'}, {header: 'KIND'}, {header: 'NAMESPACE', shorten: 'namespace', droppable: true}, {header: 'RESULT'}],
+      [
+        {header: 'TIME'},
+        {header: 'USER', shorten: 'user'},
+        {header: 'VERB'},
+        {header: 'KIND'},
+        {header: 'NAMESPACE', shorten: 'namespace', droppable: true},
+        {header: 'RESULT'},
+      ],
       [
         ['2026-11-24T07:15:31Z', ARGOCD, 'deletecollection', 'StagedGlobalNetworkPolicy', '', '403 Forbidden'],
         ['2026-11-24T07:16:00Z', 'alice', 'create', 'NetworkPolicy (k8s)', 'shop', 'ok'],
@@ -245,11 +307,14 @@ describe('fitTables: what gives way, in order', () => {
   })
 
   it('in blocks, a row with nothing in its first column continues the block above', () => {
-    const spec = tableSpec([{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL', wrap: true}], [
-      ['audit-log-fresh', '- skip', 'offline: the log is not on this machine'],
-      ['', '', '→ on the node: sudo tail -n 1 /var/log/kubernetes/audit/audit.log'],
-      ['policy-valid', '✓ pass', '6 rules, valid'],
-    ])
+    const spec = tableSpec(
+      [{header: 'CHECK'}, {header: 'STATUS'}, {header: 'DETAIL', wrap: true}],
+      [
+        ['audit-log-fresh', '- skip', 'offline: the log is not on this machine'],
+        ['', '', '→ on the node: sudo tail -n 1 /var/log/kubernetes/audit/audit.log'],
+        ['policy-valid', '✓ pass', '6 rules, valid'],
+      ],
+    )
     const {layouts, shortenings} = fitTables([spec], 36)
     assert.equal(layouts[0]!.kind, 'blocks')
     assert.equal(
@@ -293,15 +358,22 @@ describe('fitTables: what gives way, in order', () => {
   })
 
   it('colour codes take no room; escape markers take theirs', () => {
-    const spec = tableSpec([{header: 'USER', shorten: 'user'}, {header: 'RESULT'}], [
-      ['mallory\u001b[2Jx', '403 Forbidden'],
-      [ARGOCD, 'ok'],
-    ])
+    const spec = tableSpec(
+      [{header: 'USER', shorten: 'user'}, {header: 'RESULT'}],
+      [
+        ['mallory\u001b[2Jx', '403 Forbidden'],
+        [ARGOCD, 'ok'],
+      ],
+    )
     // The marker is what is shown: `mallory\x1b[2Jx`, 15 columns.
     assert.equal(spec.rows[0]![0], 'mallory\\x1b[2Jx')
     const chalk = new Chalk({level: 1})
     const {layouts, shortenings} = fitTables([spec], 40)
-    const text = tableText(spec, {layout: layouts[0], shortenings, style: (_r, c, t) => (c === 1 ? chalk.red(t) : chalk.bold(t))})
+    const text = tableText(spec, {
+      layout: layouts[0],
+      shortenings,
+      style: (_r, c, t) => (c === 1 ? chalk.red(t) : chalk.bold(t)),
+    })
     assert.match(text, /\u001b\[31m403 Forbidden\u001b\[39m/)
     for (const line of lines(text)) assert.ok(line.replace(ANSI, '').length <= 40, line)
     const plain = lines(text.replace(ANSI, ''))
@@ -313,12 +385,24 @@ describe('fitTables: what gives way, in order', () => {
 
 describe('renderTable', () => {
   it('without a layout: every value whole, kubectl-style', () => {
-    const spec = tableSpec([{header: 'USER'}, {header: 'COUNT', align: 'right'}], [[ARGOCD, 2], ['alice', 10]])
-    assert.equal(tableText(spec), [`USER${' '.repeat(57)}COUNT`, `${ARGOCD}       2`, `alice${' '.repeat(59)}10`, ''].join('\n'))
+    const spec = tableSpec(
+      [{header: 'USER'}, {header: 'COUNT', align: 'right'}],
+      [
+        [ARGOCD, 2],
+        ['alice', 10],
+      ],
+    )
+    assert.equal(
+      tableText(spec),
+      [`USER${' '.repeat(57)}COUNT`, `${ARGOCD}       2`, `alice${' '.repeat(59)}10`, ''].join('\n'),
+    )
   })
 
   it('streams: chunks of whole lines, the header once', () => {
-    const spec = tableSpec([{header: 'N', align: 'right'}], Array.from({length: 250}, (_, i) => [i]))
+    const spec = tableSpec(
+      [{header: 'N', align: 'right'}],
+      Array.from({length: 250}, (_, i) => [i]),
+    )
     const chunks = [...renderTable(spec)]
     assert.ok(chunks.length > 1)
     for (const chunk of chunks) assert.ok(chunk.endsWith('\n'))

@@ -12,7 +12,13 @@ import {ELLIPSIS} from '../../src/render/shorten.js'
 import {textWidth} from '../../src/render/text-width.js'
 
 const ANSI = /\u001b\[[0-9;]*m/g
-const USERS = ['alice', 'bob', 'system:serviceaccount:argocd:argocd-application-controller', 'system:serviceaccount:kube-system:namespace-controller', 'system:serviceaccount:flux-system:kustomize-controller']
+const USERS = [
+  'alice',
+  'bob',
+  'system:serviceaccount:argocd:argocd-application-controller',
+  'system:serviceaccount:kube-system:namespace-controller',
+  'system:serviceaccount:flux-system:kustomize-controller',
+]
 
 function change(i: number): PolicyChange {
   const time = new Date(Date.parse('2026-11-24T00:00:00Z') + i * 1000).toISOString()
@@ -38,10 +44,22 @@ function change(i: number): PolicyChange {
 }
 
 function render(changes: PolicyChange[], view: Partial<PoliciesView>): string[] {
-  const report = buildReport({sinceMs: null, untilMs: null}, [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0, error: null}], changes)
-  const full: PoliciesView = {wide: false, limit: 0, inputSpan: {firstMs: null, lastMs: null, skipped: 0}, unselected: {count: 0, flags: []}, chalk: new Chalk({level: 0}), ...view}
+  const report = buildReport(
+    {sinceMs: null, untilMs: null},
+    [{name: 'audit.log', bytesRead: 1, events: changes.length, malformed: 0, error: null}],
+    changes,
+  )
+  const full: PoliciesView = {
+    wide: false,
+    limit: 0,
+    inputSpan: {firstMs: null, lastMs: null, skipped: 0},
+    unselected: {count: 0, flags: []},
+    chalk: new Chalk({level: 0}),
+    ...view,
+  }
   let text = ''
-  for (const chunk of renderPoliciesTable({...report, recent: report.changes, total: report.changes.length}, full)) text += chunk
+  for (const chunk of renderPoliciesTable({...report, recent: report.changes, total: report.changes.length}, full))
+    text += chunk
   return text.replace(/\n$/, '').split('\n')
 }
 
@@ -58,11 +76,24 @@ describe('policies table, long and narrow', () => {
     const changes = Array.from({length: 100_000}, (_, i) => change(i))
     const {header, rows} = changeLines(render(changes, {}))
     assert.equal(rows.length, changes.length)
-    const starts = ['TIME', 'USER', 'VERB', 'KIND', 'NAMESPACE', 'NAME', 'TIER', 'RESULT'].map((h) => header.search(new RegExp(`\\b${h}\\b`)))
+    const starts = ['TIME', 'USER', 'VERB', 'KIND', 'NAMESPACE', 'NAME', 'TIER', 'RESULT'].map((h) =>
+      header.search(new RegExp(`\\b${h}\\b`)),
+    )
     for (let i = 0; i < rows.length; i += 997) {
       const c = changes[i]!
-      const expected = [c.time.replace(/\.\d+Z$/, 'Z'), c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user, c.verb, 'NetworkPolicy (k8s)', c.namespace!, c.name!, 'default', c.code === 403 ? '403 Forbidden' : 'ok']
-      expected.forEach((value, col) => assert.equal(rows[i]!.slice(starts[col], starts[col]! + value.length), value, `row ${i}, ${value}: ${rows[i]}`))
+      const expected = [
+        c.time.replace(/\.\d+Z$/, 'Z'),
+        c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user,
+        c.verb,
+        'NetworkPolicy (k8s)',
+        c.namespace!,
+        c.name!,
+        'default',
+        c.code === 403 ? '403 Forbidden' : 'ok',
+      ]
+      expected.forEach((value, col) =>
+        assert.equal(rows[i]!.slice(starts[col], starts[col]! + value.length), value, `row ${i}, ${value}: ${rows[i]}`),
+      )
     }
   })
 
@@ -70,11 +101,28 @@ describe('policies table, long and narrow', () => {
     it(`fits ${width} columns, coloured, and shortens users the same way everywhere`, () => {
       const changes = Array.from({length: 300}, (_, i) => change(i))
       const lines = render(changes, {width, limit: 20, chalk: new Chalk({level: 1})})
-      for (const line of lines) assert.ok(textWidth(line.replace(ANSI, '')) <= width, `${textWidth(line.replace(ANSI, ''))} > ${width}: ${line}`)
+      for (const line of lines)
+        assert.ok(
+          textWidth(line.replace(ANSI, '')) <= width,
+          `${textWidth(line.replace(ANSI, ''))} > ${width}: ${line}`,
+        )
       const plain = lines.map((l) => l.replace(ANSI, ''))
       // Each long user is shown one way throughout: in the summary, and in the list (a table or blocks).
       for (const user of USERS.filter((u) => u.length > 40)) {
-        const shown = new Set(plain.flatMap((l) => l.split(/\s{2,}|^user:\s+/).filter((cell) => cell !== '' && (cell === user || (cell.includes(ELLIPSIS) && user.startsWith(cell.split(ELLIPSIS)[0]!) && user.endsWith(cell.split(ELLIPSIS)[1]!))))))
+        const shown = new Set(
+          plain.flatMap((l) =>
+            l
+              .split(/\s{2,}|^user:\s+/)
+              .filter(
+                (cell) =>
+                  cell !== '' &&
+                  (cell === user ||
+                    (cell.includes(ELLIPSIS) &&
+                      user.startsWith(cell.split(ELLIPSIS)[0]!) &&
+                      user.endsWith(cell.split(ELLIPSIS)[1]!))),
+              ),
+          ),
+        )
         assert.equal(shown.size, 1, `${user}: ${[...shown].join(' | ')}`)
       }
     })

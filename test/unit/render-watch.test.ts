@@ -11,25 +11,56 @@ import {textWidth} from '../../src/render/text-width.js'
 
 const chalk = new Chalk({level: 0})
 const change = (changes: Partial<PolicyChange> = {}): PolicyChange => ({
-  time: '2026-12-07T10:00:00.123456Z', auditID: 'a1', user: 'alice', impersonatedUser: null, verb: 'patch', apiGroup: 'networking.k8s.io',
-  resource: 'networkpolicies', kind: 'NetworkPolicy', namespace: 'shop', name: 'allow-web', tier: null, code: 200, outcome: 'succeeded',
-  dryRun: false, userAgent: 'kubectl', sourceIPs: ['10.0.0.1'], source: 'audit.log', ...changes,
+  time: '2026-12-07T10:00:00.123456Z',
+  auditID: 'a1',
+  user: 'alice',
+  impersonatedUser: null,
+  verb: 'patch',
+  apiGroup: 'networking.k8s.io',
+  resource: 'networkpolicies',
+  kind: 'NetworkPolicy',
+  namespace: 'shop',
+  name: 'allow-web',
+  tier: null,
+  code: 200,
+  outcome: 'succeeded',
+  dryRun: false,
+  userAgent: 'kubectl',
+  sourceIPs: ['10.0.0.1'],
+  source: 'audit.log',
+  ...changes,
 })
 
 describe('watch output', () => {
   it('lines rows up under a header, with room for the usual values, on a pipe', () => {
     const lines = new ChangeLines({format: 'table', chalk}, [])
-    assert.equal(lines.header(), 'TIME                   USER               VERB     KIND                  NAMESPACE   NAME                   TIER       RESULT\n')
-    assert.equal(lines.line(change()), '2026-12-07T10:00:00Z   alice              patch    NetworkPolicy (k8s)   shop        allow-web                         ok\n')
+    assert.equal(
+      lines.header(),
+      'TIME                   USER               VERB     KIND                  NAMESPACE   NAME                   TIER       RESULT\n',
+    )
+    assert.equal(
+      lines.line(change()),
+      '2026-12-07T10:00:00Z   alice              patch    NetworkPolicy (k8s)   shop        allow-web                         ok\n',
+    )
     // On a pipe a long value is whole, as kubectl prints it.
-    assert.match(lines.line(change({user: 'system:serviceaccount:argocd:argocd-application-controller'})), /^2026-12-07T10:00:00Z {3}system:serviceaccount:argocd:argocd-application-controller {3}patch/)
+    assert.match(
+      lines.line(change({user: 'system:serviceaccount:argocd:argocd-application-controller'})),
+      /^2026-12-07T10:00:00Z {3}system:serviceaccount:argocd:argocd-application-controller {3}patch/,
+    )
   })
 
   it('fits a terminal once: free text gives way, then optional columns go; a wider value later is cut in the middle', () => {
-    const lines = new ChangeLines({format: 'table', chalk, width: 80}, [change({name: 'a-fairly-long-policy-name-for-web'})])
+    const lines = new ChangeLines({format: 'table', chalk, width: 80}, [
+      change({name: 'a-fairly-long-policy-name-for-web'}),
+    ])
     const header = lines.header()
     assert.ok(textWidth(header.trimEnd()) <= 80, header)
-    const row = lines.line(change({user: 'system:serviceaccount:argocd:argocd-application-controller', name: 'deny-all-egress-from-the-payments-namespace-to-anywhere'}))
+    const row = lines.line(
+      change({
+        user: 'system:serviceaccount:argocd:argocd-application-controller',
+        name: 'deny-all-egress-from-the-payments-namespace-to-anywhere',
+      }),
+    )
     assert.ok(textWidth(row.trimEnd()) <= 80, row)
     assert.match(row, /system:…|…/)
     const wide = new ChangeLines({format: 'table', chalk, width: 115}, [])
@@ -50,10 +81,18 @@ describe('watch output', () => {
   })
 
   it('sums up what was seen as the summary matrix, or says nothing changed', () => {
-    const seen = {window: {since: '2026-12-07T09:00:00.000Z', until: '2026-12-07T10:05:00.250Z'}, sources: [{events: 1200}, {events: 34}],
-      summary: [{user: 'alice', verb: 'patch', succeeded: 2, failed: 1, unknown: 0}]}
-    assert.equal([...renderWatchSummary(seen, {format: 'table', chalk})].join(''),
-      '\nPolicy changes since 2026-12-07T09:00:00Z, until the watch ended  ·  2 sources, 1,234 events read, 3 changes\n\nUSER    PATCH   FAILED   TOTAL\nalice       3        1       3\n')
-    assert.match([...renderWatchSummary({...seen, summary: []}, {format: 'table', chalk})].join(''), /0 changes\nNo network policy or tier changes\.\n$/)
+    const seen = {
+      window: {since: '2026-12-07T09:00:00.000Z', until: '2026-12-07T10:05:00.250Z'},
+      sources: [{events: 1200}, {events: 34}],
+      summary: [{user: 'alice', verb: 'patch', succeeded: 2, failed: 1, unknown: 0}],
+    }
+    assert.equal(
+      [...renderWatchSummary(seen, {format: 'table', chalk})].join(''),
+      '\nPolicy changes since 2026-12-07T09:00:00Z, until the watch ended  ·  2 sources, 1,234 events read, 3 changes\n\nUSER    PATCH   FAILED   TOTAL\nalice       3        1       3\n',
+    )
+    assert.match(
+      [...renderWatchSummary({...seen, summary: []}, {format: 'table', chalk})].join(''),
+      /0 changes\nNo network policy or tier changes\.\n$/,
+    )
   })
 })

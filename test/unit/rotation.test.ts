@@ -10,13 +10,17 @@ describe('rotation names', () => {
     ['audit.log', null],
     ['audit-2024-13-45T99-04-05.678.log', null],
   ]
-  for (const [name, iso] of times) it(`rotation time of ${name}`, () => assert.equal(rotationTime(name)?.toISOString() ?? null, iso))
+  for (const [name, iso] of times)
+    it(`rotation time of ${name}`, () => assert.equal(rotationTime(name)?.toISOString() ?? null, iso))
 
   const streams: Array<[string, string]> = [
     ['/var/log/audit/audit-2024-01-02T03-04-05.678.log.gz', '/var/log/audit/audit.log'],
     ['/var/log/audit/audit-2024-01-02T03-04-05.678.log', '/var/log/audit/audit.log'],
     ['/var/log/audit/audit.log', '/var/log/audit/audit.log'],
-    ['node/cp-1:/var/log/kubernetes/audit/audit-2024-01-02T03-04-05.678.log', 'node/cp-1:/var/log/kubernetes/audit/audit.log'],
+    [
+      'node/cp-1:/var/log/kubernetes/audit/audit-2024-01-02T03-04-05.678.log',
+      'node/cp-1:/var/log/kubernetes/audit/audit.log',
+    ],
     ['-', '-'],
   ]
   for (const [name, stream] of streams) it(`stream of ${name}`, () => assert.equal(logStreamName(name), stream))
@@ -34,5 +38,6 @@ describe('rotation names', () => {
     ['audit-policy.yaml', false],
     ['audit.log.swp', false],
   ]
-  for (const [name, expected] of auditNames) it(`${name} is ${expected ? '' : 'not '}an audit log by name`, () => assert.equal(isAuditLogName(name), expected))
+  for (const [name, expected] of auditNames)
+    it(`${name} is ${expected ? '' : 'not '}an audit log by name`, () => assert.equal(isAuditLogName(name), expected))
 })

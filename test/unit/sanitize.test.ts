@@ -19,7 +19,8 @@ const HOSTILE = [
   'arabic mark\u061c',
 ]
 // What may appear raw in a serialized document: text, plus the document's own line breaks.
-const RAW_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
+const RAW_UNSAFE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/
 
 describe('sanitize', () => {
   const cases: Array<[string, string, string]> = [
@@ -33,7 +34,11 @@ describe('sanitize', () => {
     ['DEL', 'del\u007f', 'del\\x7f'],
     ['bidi override', 'user\u202Etxt.exe', 'user\\u202etxt.exe'],
     ['non-ASCII letters stay', 'José Müller', 'José Müller'],
-    ['zero-width space, joiners and marks', 'a\u200bb\u200cc\u200dd\u200ee\u200ff', 'a\\u200bb\\u200cc\\u200dd\\u200ee\\u200ff'],
+    [
+      'zero-width space, joiners and marks',
+      'a\u200bb\u200cc\u200dd\u200ee\u200ff',
+      'a\\u200bb\\u200cc\\u200dd\\u200ee\\u200ff',
+    ],
     ['word joiner and invisible operators', 'a\u2060b\u2064c', 'a\\u2060b\\u2064c'],
     ['a byte-order mark inside text', 'ali\ufeffce', 'ali\\ufeffce'],
     ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
@@ -46,7 +51,13 @@ describe('sanitize', () => {
 })
 
 describe('documents escape what could drive a terminal, and keep the values', () => {
-  const document = {apiVersion: 'kubectl-audit/v1', users: HOSTILE, byName: Object.fromEntries(HOSTILE.map((h, i) => [h, i])), multiLine: 'one\ntwo\n', plain: 'alice'}
+  const document = {
+    apiVersion: 'kubectl-audit/v1',
+    users: HOSTILE,
+    byName: Object.fromEntries(HOSTILE.map((h, i) => [h, i])),
+    multiLine: 'one\ntwo\n',
+    plain: 'alice',
+  }
 
   it('JSON: \\uNNNN escapes, valid, the same value', () => {
     const text = toJson(document)

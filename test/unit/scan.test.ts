@@ -19,7 +19,12 @@ function scanInChunks(text: string | Buffer, chunkSize: number) {
 }
 
 const noise = auditLine({verb: 'update', resource: 'leases'})
-const gnpPatch = auditLine({verb: 'patch', apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'deny-all'})
+const gnpPatch = auditLine({
+  verb: 'patch',
+  apiGroup: 'projectcalico.org',
+  resource: 'globalnetworkpolicies',
+  name: 'deny-all',
+})
 const knpGet = auditLine({verb: 'get', apiGroup: 'networking.k8s.io', resource: 'networkpolicies', name: 'web'})
 const tierCreate = auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'tiers', name: 'security'})
 
@@ -38,14 +43,24 @@ function variedLines(count: number): string {
     return items[(seed >>> 0) % items.length]!
   }
   const verbs = ['get', 'patch', 'create', 'delete', 'deletecollection', 'update', 'watch', 'list']
-  const resources = ['leases', 'networkpolicies', 'globalnetworkpolicies', 'tiers', 'hostendpoints', 'networksets', 'pods', 'stagedglobalnetworkpolicies']
+  const resources = [
+    'leases',
+    'networkpolicies',
+    'globalnetworkpolicies',
+    'tiers',
+    'hostendpoints',
+    'networksets',
+    'pods',
+    'stagedglobalnetworkpolicies',
+  ]
   const bodies: Array<() => string> = [
     () => auditLine({verb: pick(verbs), resource: pick(resources), name: pick(['a', 'web', 'tiers-x'])}),
     () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb":', '"verb" : '),
     () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb"', '"xverb"'),
     () => auditLine({verb: pick(verbs), resource: pick(resources)}).replace('"verb"', '"ver b"'),
     () => `{"note":"verb","resource":"${pick(resources)}","op":"${pick(verbs)}"}`,
-    () => `{"kind":"EventList","items":[${auditLine({verb: pick(verbs), resource: pick(resources)})},${auditLine({verb: pick(verbs), resource: pick(resources)})}]}`,
+    () =>
+      `{"kind":"EventList","items":[${auditLine({verb: pick(verbs), resource: pick(resources)})},${auditLine({verb: pick(verbs), resource: pick(resources)})}]}`,
     () => `{"verb":"${pick(verbs)}"}`,
     () => `{"resource":"${pick(resources)}","verb"}`,
     () => auditLine({verb: pick(verbs), resource: pick(resources)}).slice(0, -1),
@@ -68,25 +83,31 @@ function oracle(text: string): {candidates: number[]; lines: number; malformed: 
   let malformed = 0
   let firstMalformed: number | null = null
   const writes = new Set(['create', 'update', 'patch', 'delete', 'deletecollection'])
-  text.split('\n').slice(0, -1).forEach((raw, i) => {
-    let line = raw.startsWith('\uFEFF') ? raw.slice(1) : raw
-    if (line.endsWith('\r')) line = line.slice(0, -1)
-    let first = 0
-    let last = line.length - 1
-    while (first < line.length && space(line[first])) first++
-    while (last > first && space(line[last])) last--
-    if (first >= line.length) return
-    lines++
-    const body = line.slice(first, last)
-    const prefixed = line[first] !== '{' && /^[^{]{0,255} \{/.test(line.slice(first, last))
-    const shaped = line[last] === '}' && (line[first] === '{' || prefixed) && body.includes('"verb"')
-    if (!shaped) {
-      malformed++
-      firstMalformed ??= i + 1
-    } else if (/hostendpoints|networkpolicies|networksets|tiers/.test(line) && [...line.matchAll(/"verb"[ :]*"([^"]*)"/g)].some((m) => writes.has(m[1]!))) {
-      candidates.push(i + 1)
-    }
-  })
+  text
+    .split('\n')
+    .slice(0, -1)
+    .forEach((raw, i) => {
+      let line = raw.startsWith('\uFEFF') ? raw.slice(1) : raw
+      if (line.endsWith('\r')) line = line.slice(0, -1)
+      let first = 0
+      let last = line.length - 1
+      while (first < line.length && space(line[first])) first++
+      while (last > first && space(line[last])) last--
+      if (first >= line.length) return
+      lines++
+      const body = line.slice(first, last)
+      const prefixed = line[first] !== '{' && /^[^{]{0,255} \{/.test(line.slice(first, last))
+      const shaped = line[last] === '}' && (line[first] === '{' || prefixed) && body.includes('"verb"')
+      if (!shaped) {
+        malformed++
+        firstMalformed ??= i + 1
+      } else if (
+        /hostendpoints|networkpolicies|networksets|tiers/.test(line) &&
+        [...line.matchAll(/"verb"[ :]*"([^"]*)"/g)].some((m) => writes.has(m[1]!))
+      ) {
+        candidates.push(i + 1)
+      }
+    })
   return {candidates, lines, malformed, firstMalformed}
 }
 
@@ -123,7 +144,14 @@ describe('LineScanner', () => {
     const text = ['\uFEFF' + noise, gnpPatch, '\uFEFF' + tierCreate, '\uFEFF' + noise, '\uFEFF'].join('\n') + '\n'
     for (const size of [1, 5, 64, 1 << 20]) {
       const {scanner, candidates} = scanInChunks(text, size)
-      assert.deepEqual(candidates, [{line: 2, text: gnpPatch}, {line: 3, text: tierCreate}], `chunk size ${size}`)
+      assert.deepEqual(
+        candidates,
+        [
+          {line: 2, text: gnpPatch},
+          {line: 3, text: tierCreate},
+        ],
+        `chunk size ${size}`,
+      )
       assert.deepEqual([scanner.lines, scanner.malformed], [4, 0], `chunk size ${size}`)
     }
   })
@@ -146,7 +174,14 @@ describe('LineScanner', () => {
   })
 
   it('survives a huge line split over many chunks', () => {
-    const huge = auditLine({verb: 'create', apiGroup: 'projectcalico.org', resource: 'networkpolicies', namespace: 'a', name: 'big', requestObject: {pad: 'x'.repeat(20 * 1024 * 1024)}})
+    const huge = auditLine({
+      verb: 'create',
+      apiGroup: 'projectcalico.org',
+      resource: 'networkpolicies',
+      namespace: 'a',
+      name: 'big',
+      requestObject: {pad: 'x'.repeat(20 * 1024 * 1024)},
+    })
     const {candidates, scanner} = scanInChunks(`${noise}\n${huge}\n${noise}\n`, 1024 * 1024)
     assert.equal(candidates.length, 1)
     assert.equal(candidates[0].text.length, huge.length)
@@ -157,7 +192,10 @@ describe('LineScanner', () => {
     const text = variedLines(3000)
     assert.ok(text.length > 3 * 64 * 1024, 'spans several slices')
     const want = oracle(text)
-    assert.ok(want.candidates.length > 100 && want.malformed > 100, `the corpus has both: ${JSON.stringify([want.candidates.length, want.malformed, want.lines])}`)
+    assert.ok(
+      want.candidates.length > 100 && want.malformed > 100,
+      `the corpus has both: ${JSON.stringify([want.candidates.length, want.malformed, want.lines])}`,
+    )
     for (const size of [1 << 20, 65_536, 4093, 97]) {
       const handedOn: number[] = []
       const scanner = new LineScanner((c) => {
@@ -168,7 +206,11 @@ describe('LineScanner', () => {
       for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size))
       scanner.end()
       assert.deepEqual(handedOn, want.candidates, `chunk size ${size}`)
-      assert.deepEqual([scanner.lines, scanner.malformed, scanner.firstMalformedLine], [want.lines, want.malformed, want.firstMalformed], `chunk size ${size}`)
+      assert.deepEqual(
+        [scanner.lines, scanner.malformed, scanner.firstMalformedLine],
+        [want.lines, want.malformed, want.firstMalformed],
+        `chunk size ${size}`,
+      )
     }
   })
 
@@ -193,7 +235,8 @@ describe('detectFormat', () => {
     ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7" ip="127.0.0.1" method="GET"\n', 'legacy'],
   ]
   for (const [input, expected] of cases) {
-    it(`${JSON.stringify(input.slice(0, 30))} is ${expected}`, () => assert.equal(detectFormat(Buffer.from(input)), expected))
+    it(`${JSON.stringify(input.slice(0, 30))} is ${expected}`, () =>
+      assert.equal(detectFormat(Buffer.from(input)), expected))
   }
 })
 
@@ -207,12 +250,16 @@ describe('hasFirstLine', () => {
     ['\n\n{\n', true],
     ['2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939d2a7"\n', true],
   ]
-  for (const [input, expected] of cases) it(`${JSON.stringify(input)}: ${expected}`, () => assert.equal(hasFirstLine(Buffer.from(input)), expected))
+  for (const [input, expected] of cases)
+    it(`${JSON.stringify(input)}: ${expected}`, () => assert.equal(hasFirstLine(Buffer.from(input)), expected))
 })
 
 describe('DocumentSplitter', () => {
   it('splits pretty-printed documents, braces inside strings included, across chunks', () => {
-    const docs = [JSON.stringify({kind: 'Event', note: 'a } and { and \\" quote'}, null, 2), JSON.stringify({kind: 'EventList', items: [{a: 1}]}, null, 4)]
+    const docs = [
+      JSON.stringify({kind: 'Event', note: 'a } and { and \\" quote'}, null, 2),
+      JSON.stringify({kind: 'EventList', items: [{a: 1}]}, null, 4),
+    ]
     const text = docs.join('\n') + '\n'
     for (const size of [1, 5, 1000]) {
       const got: string[] = []
@@ -226,7 +273,9 @@ describe('DocumentSplitter', () => {
 
   const split = (text: string, size: number) => {
     const got: Array<{text: string; line: number; unterminated: boolean}> = []
-    const splitter = new DocumentSplitter((c) => got.push({text: c.bytes.toString(), line: c.line, unterminated: c.unterminated}))
+    const splitter = new DocumentSplitter((c) =>
+      got.push({text: c.bytes.toString(), line: c.line, unterminated: c.unterminated}),
+    )
     for (let i = 0; i < text.length; i += size) splitter.push(Buffer.from(text.slice(i, i + size)))
     splitter.end()
     return got
@@ -239,8 +288,19 @@ describe('DocumentSplitter', () => {
       const text = [broken, event(1), event(2)].join('\n') + '\n'
       for (const size of [1, 7, 1000]) {
         const got = split(text, size)
-        assert.deepEqual(got.map((d) => d.text), [`${broken}\n`, event(1), event(2)], `cut at ${cut}, chunk size ${size}`)
-        assert.deepEqual(got.map((d) => [d.line, d.unterminated]), [[1, false], [broken.split('\n').length + 1, false], [broken.split('\n').length + 1 + event(1).split('\n').length, false]])
+        assert.deepEqual(
+          got.map((d) => d.text),
+          [`${broken}\n`, event(1), event(2)],
+          `cut at ${cut}, chunk size ${size}`,
+        )
+        assert.deepEqual(
+          got.map((d) => [d.line, d.unterminated]),
+          [
+            [1, false],
+            [broken.split('\n').length + 1, false],
+            [broken.split('\n').length + 1 + event(1).split('\n').length, false],
+          ],
+        )
       }
     }
   })
@@ -248,7 +308,10 @@ describe('DocumentSplitter', () => {
   it('does not split where a { at column 0 can be part of the document', () => {
     // Not indented at all (Python's indent=0), and an array whose items start at column 0.
     for (const text of ['{\n"items": [\n{\n"a": 1\n}\n]\n}', '[\n{\n  "a": 1\n},\n{\n  "b": 2\n}\n]']) {
-      assert.deepEqual(split(text + '\n', 3).map((d) => d.text), [text])
+      assert.deepEqual(
+        split(text + '\n', 3).map((d) => d.text),
+        [text],
+      )
     }
   })
 })

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict'
 
 import {ORDER_SLACK_MS} from '../../src/audit/window.js'
 import type {TimeProbe} from '../../src/reading/line-times.js'
-import {BISECT_GRANULARITY, filesInWindow, findWindowStart, isRoughlyOrdered, OrderWatch, windowStartBounds} from '../../src/reading/seek.js'
+import {
+  BISECT_GRANULARITY,
+  filesInWindow,
+  findWindowStart,
+  isRoughlyOrdered,
+  OrderWatch,
+  windowStartBounds,
+} from '../../src/reading/seek.js'
 
 describe('findWindowStart', () => {
   // A log of 1,000,000 "lines" of 100 bytes, one second apart, with times jittered by up to ±2 minutes.
@@ -39,14 +46,17 @@ describe('findWindowStart', () => {
 
   it('never skips a line in the window when started from the bounds that ordered probes give', async () => {
     const size = lines * lineBytes
-    const probes: TimeProbe[] = await Promise.all(Array.from({length: 32}, async (_, i) => ({offset: (size * i) / 32, timeMs: await probe((size * i) / 32)})))
+    const probes: TimeProbe[] = await Promise.all(
+      Array.from({length: 32}, async (_, i) => ({offset: (size * i) / 32, timeMs: await probe((size * i) / 32)})),
+    )
     assert.ok(isRoughlyOrdered(probes))
     for (const targetLine of [0, 31_250, 600_000, 999_000, lines + 5000]) {
       const target = base + targetLine * 1000
       const bounds = windowStartBounds(probes, size, target)
       assert.ok(bounds.hi - bounds.lo <= size / 32, `bounds ${bounds.lo}..${bounds.hi}`)
       const firstRead = Math.ceil((await findWindowStart(size, target, probe, bounds)) / lineBytes)
-      for (let i = 0; i < firstRead; i++) assert.ok(timeOf(i) < target, `line ${i} was skipped but is in the window (target ${targetLine})`)
+      for (let i = 0; i < firstRead; i++)
+        assert.ok(timeOf(i) < target, `line ${i} was skipped but is in the window (target ${targetLine})`)
     }
   })
 
@@ -57,15 +67,21 @@ describe('findWindowStart', () => {
 
 describe('time order', () => {
   const minute = 60_000
-  const probes = (...minutes: Array<number | undefined>): TimeProbe[] => minutes.map((m, i) => ({offset: i * 1000, timeMs: m === undefined ? undefined : m * minute}))
+  const probes = (...minutes: Array<number | undefined>): TimeProbe[] =>
+    minutes.map((m, i) => ({offset: i * 1000, timeMs: m === undefined ? undefined : m * minute}))
   const cases: Array<[string, TimeProbe[], boolean]> = [
     ['rising', probes(0, 10, 20, 30), true],
     ['behind by less than the slack', probes(0, 10, 6, 30), true],
     ['probes without a time are ignored', probes(0, undefined, 20, undefined), true],
     ['two logs of the same hours concatenated', probes(0, 60, 120, 0, 60, 120), false],
-    ['behind an earlier probe, not just the previous one, by more than the slack', probes(0, 30, 28, 26, 24, 22, 40), false],
+    [
+      'behind an earlier probe, not just the previous one, by more than the slack',
+      probes(0, 30, 28, 26, 24, 22, 40),
+      false,
+    ],
   ]
-  for (const [title, input, ordered] of cases) it(`${title}: ${ordered ? 'ordered' : 'not ordered'}`, () => assert.equal(isRoughlyOrdered(input), ordered))
+  for (const [title, input, ordered] of cases)
+    it(`${title}: ${ordered ? 'ordered' : 'not ordered'}`, () => assert.equal(isRoughlyOrdered(input), ordered))
 
   it('OrderWatch stays out of order once a line falls behind', () => {
     const watch = new OrderWatch()
@@ -91,12 +107,23 @@ describe('filesInWindow', () => {
   })
   it('finds where a file starts whatever order the files come in', () => {
     // the same set as above, given newest first: only the active log starts after 03:00
-    assert.deepEqual(filesInWindow([t(6), t(2), t(4), null], {sinceMs: null, untilMs: t(3)}), [false, true, true, false])
+    assert.deepEqual(filesInWindow([t(6), t(2), t(4), null], {sinceMs: null, untilMs: t(3)}), [
+      false,
+      true,
+      true,
+      false,
+    ])
   })
   it('takes the rotation before a file from its own log stream only', () => {
     // two logs in one glob, sorted together: a-04:00 starts at a-02:00, not at b-05:00
     const streams = ['a.log', 'b.log', 'a.log', 'a.log', 'b.log']
-    assert.deepEqual(filesInWindow([t(2), t(5), t(4), null, null], {sinceMs: null, untilMs: t(3)}, streams), [true, true, true, false, false])
+    assert.deepEqual(filesInWindow([t(2), t(5), t(4), null, null], {sinceMs: null, untilMs: t(3)}, streams), [
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
   })
   it('answers for a million rotated files, given in reverse order (once quadratic: 130,000 files took 7 minutes)', () => {
     const count = 1_000_000
@@ -108,7 +135,8 @@ describe('filesInWindow', () => {
     const kept = filesInWindow(rotated, {sinceMs, untilMs})
     // Independently: a file (rotated at end, started at end - 1 min) is kept when it overlaps the window widened by the slack.
     let expected = 0
-    for (const end of rotated) if (end !== null && end >= sinceMs - ORDER_SLACK_MS && end - 60_000 <= untilMs + ORDER_SLACK_MS) expected++
+    for (const end of rotated)
+      if (end !== null && end >= sinceMs - ORDER_SLACK_MS && end - 60_000 <= untilMs + ORDER_SLACK_MS) expected++
     assert.equal(kept.filter(Boolean).length, expected)
     assert.equal(kept.at(-1), false, 'the active log starts after the window')
   })

@@ -26,7 +26,9 @@ describe('direct start of policies', () => {
     [['-f', 'x', 'policies'], false],
     [['Policies', '-f', 'x'], false],
   ]
-  for (const [argv, direct] of rows) it(`${argv.join(' ') || '(nothing)'}: ${direct ? 'direct' : 'through oclif'}`, () => assert.equal(startsDirectly(argv, {}), direct))
+  for (const [argv, direct] of rows)
+    it(`${argv.join(' ') || '(nothing)'}: ${direct ? 'direct' : 'through oclif'}`, () =>
+      assert.equal(startsDirectly(argv, {}), direct))
 
   it("goes through oclif when DEBUG asks for oclif's own logging, or when told to", () => {
     const argv = ['policies', '-f', 'x']
@@ -43,10 +45,16 @@ describe('compile cache folder', () => {
     // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
     ['linux', {XDG_CACHE_HOME: 'cache'}, '/home/ana', '/home/ana/.cache/kubectl-audit/compile-cache'],
     ['darwin', {XDG_CACHE_HOME: '/x'}, '/Users/ana', '/Users/ana/Library/Caches/kubectl-audit/compile-cache'],
-    ['win32', {LOCALAPPDATA: 'C:/Users/ana/AppData/Local'}, 'C:/Users/ana', 'C:/Users/ana/AppData/Local/kubectl-audit/compile-cache'],
+    [
+      'win32',
+      {LOCALAPPDATA: 'C:/Users/ana/AppData/Local'},
+      'C:/Users/ana',
+      'C:/Users/ana/AppData/Local/kubectl-audit/compile-cache',
+    ],
     ['win32', {}, 'C:/Users/ana', 'C:/Users/ana/AppData/Local/kubectl-audit/compile-cache'],
   ]
   for (const [platform, env, home, want] of rows) {
-    it(`${platform} ${JSON.stringify(env)}: ${want}`, () => assert.equal(compileCacheDir(platform, env, home).replaceAll('\\', '/'), want))
+    it(`${platform} ${JSON.stringify(env)}: ${want}`, () =>
+      assert.equal(compileCacheDir(platform, env, home).replaceAll('\\', '/'), want))
   }
 })

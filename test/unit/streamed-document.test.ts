@@ -18,7 +18,15 @@ function change(i: number): Record<string, unknown> {
   return {
     time: `2026-11-24T10:00:${String(i % 60).padStart(2, '0')}.000001Z`,
     auditID: i % 7 === 0 ? '' : `id-${i}`,
-    user: ['alice', 'Meta\u001b[2Jdata', 'user\u202etxt.exe', 'a\u2028b', `${'long '.repeat(40)}\u009b end`, 'multi\nline\n', ''][i % 7],
+    user: [
+      'alice',
+      'Meta\u001b[2Jdata',
+      'user\u202etxt.exe',
+      'a\u2028b',
+      `${'long '.repeat(40)}\u009b end`,
+      'multi\nline\n',
+      '',
+    ][i % 7],
     impersonatedUser: i % 3 === 0 ? null : 'bob',
     verb: 'patch',
     namespace: i % 2 === 0 ? null : 'shop',

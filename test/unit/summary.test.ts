@@ -5,13 +5,43 @@ import {reportWithChanges, tallyChanges} from '../../src/audit/report.js'
 import {compileGlob, selectChanges, type ChangeSelection} from '../../src/audit/select.js'
 import {summarize} from '../../src/audit/summary.js'
 
-function change(user: string, verb: string, outcome: PolicyChange['outcome'], extra: Partial<PolicyChange> = {}): PolicyChange {
-  return {time: '2026-11-24T10:00:00Z', auditID: 'x', user, impersonatedUser: null, verb, apiGroup: 'networking.k8s.io', resource: 'networkpolicies', kind: 'NetworkPolicy', namespace: 'shop', name: 'web', tier: 'default', code: outcome === 'failed' ? 403 : 200, outcome, dryRun: false, userAgent: null, sourceIPs: [], source: 'a.log', ...extra}
+function change(
+  user: string,
+  verb: string,
+  outcome: PolicyChange['outcome'],
+  extra: Partial<PolicyChange> = {},
+): PolicyChange {
+  return {
+    time: '2026-11-24T10:00:00Z',
+    auditID: 'x',
+    user,
+    impersonatedUser: null,
+    verb,
+    apiGroup: 'networking.k8s.io',
+    resource: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    namespace: 'shop',
+    name: 'web',
+    tier: 'default',
+    code: outcome === 'failed' ? 403 : 200,
+    outcome,
+    dryRun: false,
+    userAgent: null,
+    sourceIPs: [],
+    source: 'a.log',
+    ...extra,
+  }
 }
 
 describe('summarize', () => {
   it('counts by user × verb, sorted by total, then user, then verb', () => {
-    const rows = summarize([change('bob', 'patch', 'succeeded'), change('alice', 'create', 'succeeded'), change('alice', 'create', 'failed'), change('bob', 'delete', 'succeeded'), change('carol', 'update', 'unknown')])
+    const rows = summarize([
+      change('bob', 'patch', 'succeeded'),
+      change('alice', 'create', 'succeeded'),
+      change('alice', 'create', 'failed'),
+      change('bob', 'delete', 'succeeded'),
+      change('carol', 'update', 'unknown'),
+    ])
     assert.deepEqual(rows, [
       {user: 'alice', verb: 'create', succeeded: 1, failed: 1, unknown: 0},
       {user: 'bob', verb: 'delete', succeeded: 1, failed: 0, unknown: 0},
@@ -22,7 +52,12 @@ describe('summarize', () => {
 })
 
 describe('tallyChanges: one walk over the changes', () => {
-  const stream = (count: number) => Array.from({length: count}, (_, i) => change(i % 3 === 0 ? 'bob' : 'alice', i % 2 === 0 ? 'patch' : 'create', i % 5 === 0 ? 'failed' : 'succeeded', {auditID: `id-${i}`}))
+  const stream = (count: number) =>
+    Array.from({length: count}, (_, i) =>
+      change(i % 3 === 0 ? 'bob' : 'alice', i % 2 === 0 ? 'patch' : 'create', i % 5 === 0 ? 'failed' : 'succeeded', {
+        auditID: `id-${i}`,
+      }),
+    )
   const isAlice = (c: PolicyChange) => c.user === 'alice'
 
   for (const keep of [0, 1, 20, 1000, Number.POSITIVE_INFINITY]) {
@@ -39,10 +74,19 @@ describe('tallyChanges: one walk over the changes', () => {
 
   it('walks the changes of the whole report only when they are read, and once', () => {
     let walks = 0
-    const report = reportWithChanges({apiVersion: 'kubectl-audit/v1', kind: 'PolicyChangeReport', window: {since: null, until: null}, sources: [], summary: []}, function* () {
-      walks++
-      yield* stream(3)
-    })
+    const report = reportWithChanges(
+      {
+        apiVersion: 'kubectl-audit/v1',
+        kind: 'PolicyChangeReport',
+        window: {since: null, until: null},
+        sources: [],
+        summary: [],
+      },
+      function* () {
+        walks++
+        yield* stream(3)
+      },
+    )
     assert.equal(walks, 0)
     assert.deepEqual(Object.keys(report), ['apiVersion', 'kind', 'window', 'sources', 'summary', 'changes'])
     assert.equal(report.changes.length, 3)
@@ -69,7 +113,11 @@ describe('selectChanges', () => {
     ['resources', {resources: new Set(['networkpolicies.projectcalico.org'])}, ['admin']],
   ]
   for (const [title, selection, users] of cases) {
-    it(`filters by ${title}`, () => assert.deepEqual(selectChanges(all, {...none, ...selection}).map((c) => c.user), users))
+    it(`filters by ${title}`, () =>
+      assert.deepEqual(
+        selectChanges(all, {...none, ...selection}).map((c) => c.user),
+        users,
+      ))
   }
   it('treats glob metacharacters other than * literally', () => {
     assert.equal(compileGlob('a.b')('axb'), false)
@@ -106,7 +154,13 @@ describe('compileGlob', () => {
   ]
   for (const [pattern, text, expected] of rows) {
     it(`${JSON.stringify(pattern)} ${expected ? 'matches' : 'does not match'} ${JSON.stringify(text)}`, () => {
-      const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's')
+      const regex = new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        's',
+      )
       assert.equal(regex.test(text), expected, 'the row itself agrees with the regular expression')
       assert.equal(compileGlob(pattern)(text), expected)
     })

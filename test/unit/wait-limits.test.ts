@@ -5,19 +5,49 @@ import {formatLimit, RequestStall, waitLimits} from '../../src/cluster/wait-limi
 
 describe('wait limits', () => {
   it('bound every wait when --request-timeout is 0 (none)', () => {
-    assert.deepEqual(waitLimits(0), {connectMs: 10_000, firstByteMs: 30_000, idleMs: 60_000, credentialMs: 30_000, requestMs: 0})
+    assert.deepEqual(waitLimits(0), {
+      connectMs: 10_000,
+      firstByteMs: 30_000,
+      idleMs: 60_000,
+      credentialMs: 30_000,
+      requestMs: 0,
+    })
   })
 
   it('take --request-timeout for the answer and the pauses in it, longer or shorter, and cap connecting with it', () => {
-    assert.deepEqual(waitLimits(120_000), {connectMs: 10_000, firstByteMs: 120_000, idleMs: 120_000, credentialMs: 30_000, requestMs: 120_000})
-    assert.deepEqual(waitLimits(2000), {connectMs: 2000, firstByteMs: 2000, idleMs: 2000, credentialMs: 30_000, requestMs: 2000})
+    assert.deepEqual(waitLimits(120_000), {
+      connectMs: 10_000,
+      firstByteMs: 120_000,
+      idleMs: 120_000,
+      credentialMs: 30_000,
+      requestMs: 120_000,
+    })
+    assert.deepEqual(waitLimits(2000), {
+      connectMs: 2000,
+      firstByteMs: 2000,
+      idleMs: 2000,
+      credentialMs: 30_000,
+      requestMs: 2000,
+    })
   })
 
   it('take overrides', () => {
-    assert.deepEqual(waitLimits(0, {idleMs: 5}), {connectMs: 10_000, firstByteMs: 30_000, idleMs: 5, credentialMs: 30_000, requestMs: 0})
+    assert.deepEqual(waitLimits(0, {idleMs: 5}), {
+      connectMs: 10_000,
+      firstByteMs: 30_000,
+      idleMs: 5,
+      credentialMs: 30_000,
+      requestMs: 0,
+    })
   })
 
-  const limits: Array<[number, string]> = [[300, '300ms'], [1000, '1s'], [1500, '1.5s'], [30_000, '30s'], [120_000, '120s']]
+  const limits: Array<[number, string]> = [
+    [300, '300ms'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [30_000, '30s'],
+    [120_000, '120s'],
+  ]
   for (const [ms, text] of limits) it(`write ${ms} ms as ${text}`, () => assert.equal(formatLimit(ms), text))
 
   it('say which wait ran out', () => {

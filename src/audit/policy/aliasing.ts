@@ -54,7 +54,11 @@ function aliasTargets(root: unknown): Map<unknown, Node> {
     }
     if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue
     if (node.anchor) anchors.set(node.anchor, node)
-    const children: unknown[] = isMap(node) ? node.items.flatMap((pair) => [pair.key, pair.value]) : isSeq(node) ? node.items : []
+    const children: unknown[] = isMap(node)
+      ? node.items.flatMap((pair) => [pair.key, pair.value])
+      : isSeq(node)
+        ? node.items
+        : []
     // Reversed onto the stack, so they come off in document order.
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i])
   }

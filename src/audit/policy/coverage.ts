@@ -121,12 +121,16 @@ function toProbe(decision: PolicyDecision, namespace: string, name: string): Cov
 }
 
 function toRow(target: CoverageTarget, verb: string, uncapped: CoverageProbe[], cap: Level | undefined): CoverageRow {
-  const probes = cap === undefined ? uncapped : uncapped.map((p) => (levelRank(p.level) > levelRank(cap) ? {...p, level: cap} : p))
+  const probes =
+    cap === undefined ? uncapped : uncapped.map((p) => (levelRank(p.level) > levelRank(cap) ? {...p, level: cap} : p))
   // The lowest recorded level wins, then the lowest policy level; among equals, the first probe
   // (default namespace, neutral name).
   const rank = (p: CoverageProbe) => levelRank(p.level) * LEVELS.length + levelRank(p.policyLevel)
   const reported = probes.reduce((low, p) => (rank(p) < rank(low) ? p : low))
-  const same = (p: CoverageProbe) => p.policyLevel === reported.policyLevel && p.rule === reported.rule && p.omitStages.join() === reported.omitStages.join()
+  const same = (p: CoverageProbe) =>
+    p.policyLevel === reported.policyLevel &&
+    p.rule === reported.rule &&
+    p.omitStages.join() === reported.omitStages.join()
   return {
     apiGroup: target.apiGroup,
     resource: target.subresource ? `${target.resource}/${target.subresource}` : target.resource,

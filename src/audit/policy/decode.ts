@@ -15,11 +15,21 @@ export interface DecodedPolicy {
 }
 
 /** go-yaml's words, and what they mean for the apiserver. */
-export const EXCESSIVE_ALIASING = "YAML error: document contains excessive aliasing (one anchor fanned out through many aliases): the apiserver's YAML decoder refuses it, so kube-apiserver would not start"
-
+export const EXCESSIVE_ALIASING =
+  "YAML error: document contains excessive aliasing (one anchor fanned out through many aliases): the apiserver's YAML decoder refuses it, so kube-apiserver would not start"
 
 const POLICY_FIELDS = ['apiVersion', 'kind', 'metadata', 'rules', 'omitStages', 'omitManagedFields']
-const RULE_FIELDS = ['level', 'users', 'userGroups', 'verbs', 'resources', 'namespaces', 'nonResourceURLs', 'omitStages', 'omitManagedFields']
+const RULE_FIELDS = [
+  'level',
+  'users',
+  'userGroups',
+  'verbs',
+  'resources',
+  'namespaces',
+  'nonResourceURLs',
+  'omitStages',
+  'omitManagedFields',
+]
 const GROUP_RESOURCES_FIELDS = ['group', 'resources', 'resourceNames']
 
 /** Collects problems while walking the decoded document. */
@@ -89,7 +99,10 @@ class Decoder {
     const group = this.string(join(path, 'group'), object.group)
     const resources = this.strings(join(path, 'resources'), object.resources)
     // A misspelt `resources` (OpenShift's `resource:`) leaves the entry naming no resource at all.
-    const widened = resources.length === 0 ? `this entry then names no resources, so it matches every resource of ${group === '' ? 'the core group' : `the group "${group}"`}` : undefined
+    const widened =
+      resources.length === 0
+        ? `this entry then names no resources, so it matches every resource of ${group === '' ? 'the core group' : `the group "${group}"`}`
+        : undefined
     this.checkFields(path, object, GROUP_RESOURCES_FIELDS, widened)
     return {group, resources, resourceNames: this.strings(join(path, 'resourceNames'), object.resourceNames)}
   }
@@ -116,7 +129,9 @@ class Decoder {
   policy(value: unknown): Policy | undefined {
     if (!isPlainObject(value)) {
       this.failed = true
-      this.problems.push(policyError('', `the file is not a Policy object (found ${describe(value)}): "Object 'Kind' is missing"`))
+      this.problems.push(
+        policyError('', `the file is not a Policy object (found ${describe(value)}): "Object 'Kind' is missing"`),
+      )
       return undefined
     }
     this.checkFields('', value, POLICY_FIELDS)

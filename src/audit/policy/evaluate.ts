@@ -37,7 +37,12 @@ export interface PolicyDecision {
 export function evaluatePolicy(policy: Policy, request: RequestAttributes): PolicyDecision {
   const ruleIndex = policy.rules.findIndex((rule) => ruleMatches(rule, request))
   if (ruleIndex === -1) {
-    return {level: 'None', omitStages: orderStages(policy.omitStages), omitManagedFields: policy.omitManagedFields, ruleIndex: null}
+    return {
+      level: 'None',
+      omitStages: orderStages(policy.omitStages),
+      omitManagedFields: policy.omitManagedFields,
+      ruleIndex: null,
+    }
   }
   const rule = policy.rules[ruleIndex]
   return {

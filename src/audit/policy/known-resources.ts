@@ -9,7 +9,21 @@ export interface KnownResource {
 }
 
 /** Every resource of the core group ("" / v1). This list has been stable for years. */
-const CORE_NAMESPACED = ['bindings', 'configmaps', 'endpoints', 'events', 'limitranges', 'persistentvolumeclaims', 'pods', 'podtemplates', 'replicationcontrollers', 'resourcequotas', 'secrets', 'serviceaccounts', 'services']
+const CORE_NAMESPACED = [
+  'bindings',
+  'configmaps',
+  'endpoints',
+  'events',
+  'limitranges',
+  'persistentvolumeclaims',
+  'pods',
+  'podtemplates',
+  'replicationcontrollers',
+  'resourcequotas',
+  'secrets',
+  'serviceaccounts',
+  'services',
+]
 const CORE_CLUSTER = ['componentstatuses', 'namespaces', 'nodes', 'persistentvolumes']
 
 const NAMED_GROUPS: Record<string, {namespaced: string[]; cluster: string[]}> = {
@@ -18,16 +32,33 @@ const NAMED_GROUPS: Record<string, {namespaced: string[]; cluster: string[]}> = 
   autoscaling: {namespaced: ['horizontalpodautoscalers'], cluster: []},
   policy: {namespaced: ['poddisruptionbudgets'], cluster: []},
   'networking.k8s.io': {namespaced: ['ingresses'], cluster: ['ingressclasses', 'ipaddresses', 'servicecidrs']},
-  'rbac.authorization.k8s.io': {namespaced: ['rolebindings', 'roles'], cluster: ['clusterrolebindings', 'clusterroles']},
+  'rbac.authorization.k8s.io': {
+    namespaced: ['rolebindings', 'roles'],
+    cluster: ['clusterrolebindings', 'clusterroles'],
+  },
   'authentication.k8s.io': {namespaced: [], cluster: ['selfsubjectreviews', 'tokenreviews']},
-  'authorization.k8s.io': {namespaced: ['localsubjectaccessreviews'], cluster: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews']},
+  'authorization.k8s.io': {
+    namespaced: ['localsubjectaccessreviews'],
+    cluster: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews'],
+  },
   'coordination.k8s.io': {namespaced: ['leases'], cluster: []},
   'discovery.k8s.io': {namespaced: ['endpointslices'], cluster: []},
   'events.k8s.io': {namespaced: ['events'], cluster: []},
-  'storage.k8s.io': {namespaced: ['csistoragecapacities'], cluster: ['csidrivers', 'csinodes', 'storageclasses', 'volumeattachments']},
+  'storage.k8s.io': {
+    namespaced: ['csistoragecapacities'],
+    cluster: ['csidrivers', 'csinodes', 'storageclasses', 'volumeattachments'],
+  },
   'apiextensions.k8s.io': {namespaced: [], cluster: ['customresourcedefinitions']},
   'apiregistration.k8s.io': {namespaced: [], cluster: ['apiservices']},
-  'admissionregistration.k8s.io': {namespaced: [], cluster: ['mutatingwebhookconfigurations', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations']},
+  'admissionregistration.k8s.io': {
+    namespaced: [],
+    cluster: [
+      'mutatingwebhookconfigurations',
+      'validatingadmissionpolicies',
+      'validatingadmissionpolicybindings',
+      'validatingwebhookconfigurations',
+    ],
+  },
   'certificates.k8s.io': {namespaced: [], cluster: ['certificatesigningrequests']},
   'scheduling.k8s.io': {namespaced: [], cluster: ['priorityclasses']},
   'node.k8s.io': {namespaced: [], cluster: ['runtimeclasses']},

@@ -26,5 +26,9 @@ export function loadPolicy(text: string, version: KubernetesVersion | undefined)
 
 /** True when the apiserver would refuse to start with this policy. */
 export function isRejected(loaded: LoadedPolicy): boolean {
-  return !loaded.policy || loaded.apiVersionProblem?.severity === 'error' || loaded.problems.some((p) => p.severity === 'error')
+  return (
+    !loaded.policy ||
+    loaded.apiVersionProblem?.severity === 'error' ||
+    loaded.problems.some((p) => p.severity === 'error')
+  )
 }

@@ -29,19 +29,34 @@ export function findPitfalls(policy: Policy): Pitfall[] {
 }
 
 function matchesEverything(rule: PolicyRule): boolean {
-  return [rule.users, rule.userGroups, rule.verbs, rule.resources, rule.namespaces, rule.nonResourceURLs].every((list) => list.length === 0)
+  return [rule.users, rule.userGroups, rule.verbs, rule.resources, rule.namespaces, rule.nonResourceURLs].every(
+    (list) => list.length === 0,
+  )
 }
 
 function literalWildcards(rule: PolicyRule, path: string): Pitfall[] {
-  const fields = {users: rule.users, userGroups: rule.userGroups, verbs: rule.verbs, namespaces: rule.namespaces} as const
+  const fields = {
+    users: rule.users,
+    userGroups: rule.userGroups,
+    verbs: rule.verbs,
+    namespaces: rule.namespaces,
+  } as const
   const pitfalls: Pitfall[] = []
   for (const [field, values] of Object.entries(fields)) {
     const i = values.indexOf('*')
-    if (i !== -1) pitfalls.push({path: `${path}.${field}[${i}]`, message: `"*" is a literal string here, not a wildcard: leave ${field} out to match all`})
+    if (i !== -1)
+      pitfalls.push({
+        path: `${path}.${field}[${i}]`,
+        message: `"*" is a literal string here, not a wildcard: leave ${field} out to match all`,
+      })
   }
   rule.resources.forEach((gr, g) => {
     const i = gr.resourceNames.indexOf('*')
-    if (i !== -1) pitfalls.push({path: `${path}.resources[${g}].resourceNames[${i}]`, message: '"*" is a literal name, not a wildcard: leave resourceNames out to match all'})
+    if (i !== -1)
+      pitfalls.push({
+        path: `${path}.resources[${g}].resourceNames[${i}]`,
+        message: '"*" is a literal name, not a wildcard: leave resourceNames out to match all',
+      })
   })
   return pitfalls
 }
@@ -61,18 +76,29 @@ function resourcePitfalls(rule: PolicyRule, path: string): Pitfall[] {
       const base = res.split('/', 1)[0]
       if (base === '*' || base === '') return
       if (base !== base.toLowerCase()) {
-        pitfalls.push({path: `${at}.resources[${r}]`, message: `"${res}" never matches: resource names are lower-case plurals (e.g. "${base.toLowerCase()}")`})
+        pitfalls.push({
+          path: `${at}.resources[${r}]`,
+          message: `"${res}" never matches: resource names are lower-case plurals (e.g. "${base.toLowerCase()}")`,
+        })
         return
       }
-      const singular = WATCHED_RESOURCES.find((w) => w.kind.toLowerCase() === base && (w.apiGroup === gr.group || gr.group === '*'))
+      const singular = WATCHED_RESOURCES.find(
+        (w) => w.kind.toLowerCase() === base && (w.apiGroup === gr.group || gr.group === '*'),
+      )
       if (singular) {
-        pitfalls.push({path: `${at}.resources[${r}]`, message: `"${base}" never matches: resources are plural ("${singular.resource}")`})
+        pitfalls.push({
+          path: `${at}.resources[${r}]`,
+          message: `"${base}" never matches: resources are plural ("${singular.resource}")`,
+        })
         return
       }
       if (gr.group === '' && !CORE_RESOURCES.includes(base)) {
         const elsewhere = groupsServing(base).filter((group) => group !== '')
         const where = elsewhere.length > 0 ? `; it is served by ${elsewhere.join(', ')}` : ''
-        pitfalls.push({path: `${at}.resources[${r}]`, message: `"${base}" is not in the core group, so this entry never matches it${where}`})
+        pitfalls.push({
+          path: `${at}.resources[${r}]`,
+          message: `"${base}" is not in the core group, so this entry never matches it${where}`,
+        })
       }
     })
   })

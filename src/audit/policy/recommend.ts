@@ -11,7 +11,8 @@ interface RecommendedRule {
 
 function watchedByGroup(): Array<{group: string; resources: string[]}> {
   const groups = new Map<string, string[]>()
-  for (const {apiGroup, resource} of WATCHED_RESOURCES) groups.set(apiGroup, [...(groups.get(apiGroup) ?? []), resource])
+  for (const {apiGroup, resource} of WATCHED_RESOURCES)
+    groups.set(apiGroup, [...(groups.get(apiGroup) ?? []), resource])
   return [...groups].map(([group, resources]) => ({group, resources}))
 }
 

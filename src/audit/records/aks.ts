@@ -25,9 +25,11 @@ export interface AksEvents {
 /** The Events inside an AKS document, or undefined when it is none of AKS's shapes. */
 export function aksEvents(value: Json): AksEvents | undefined {
   if (isDiagnosticRecord(value)) return collect([value], diagnosticRecordEvent)
-  if (Array.isArray(value.records) && value.records.some(isDiagnosticRecord)) return collect(value.records, diagnosticRecordEvent)
+  if (Array.isArray(value.records) && value.records.some(isDiagnosticRecord))
+    return collect(value.records, diagnosticRecordEvent)
   if (isLogAnalyticsRow(value)) return collect([value], logAnalyticsRowEvent)
-  if (Array.isArray(value.tables) && value.tables.some(isQueryTable)) return collect(tableRows(value.tables), logAnalyticsRowEvent)
+  if (Array.isArray(value.tables) && value.tables.some(isQueryTable))
+    return collect(tableRows(value.tables), logAnalyticsRowEvent)
   return undefined
 }
 
@@ -56,7 +58,11 @@ function collect(items: readonly unknown[], map: (item: unknown) => OneEvent): A
 function isDiagnosticRecord(v: unknown): v is Json & {properties: Json} {
   if (!isObject(v) || !isObject(v.properties) || !('log' in v.properties)) return false
   const category = typeof v.category === 'string' ? v.category : ''
-  return category.startsWith('kube-audit') || /Microsoft\.ContainerService/i.test(String(v.operationName ?? '')) || /\/managedClusters\//i.test(String(v.resourceId ?? ''))
+  return (
+    category.startsWith('kube-audit') ||
+    /Microsoft\.ContainerService/i.test(String(v.operationName ?? '')) ||
+    /\/managedClusters\//i.test(String(v.resourceId ?? ''))
+  )
 }
 
 function diagnosticRecordEvent(record: unknown): OneEvent {
@@ -87,7 +93,16 @@ function isLogAnalyticsRow(v: Json): boolean {
 }
 
 /** The columns of AKSAudit and AKSAuditAdmin that Log Analytics types `dynamic`: JSON text when not parsed by a client. */
-const DYNAMIC_COLUMNS = ['User', 'ImpersonatedUser', 'SourceIps', 'ObjectRef', 'ResponseStatus', 'RequestObject', 'ResponseObject', 'Annotations'] as const
+const DYNAMIC_COLUMNS = [
+  'User',
+  'ImpersonatedUser',
+  'SourceIps',
+  'ObjectRef',
+  'ResponseStatus',
+  'RequestObject',
+  'ResponseObject',
+  'Annotations',
+] as const
 
 function logAnalyticsRowEvent(row: unknown): OneEvent {
   if (!isObject(row) || !isLogAnalyticsRow(row)) return {why: 'a Log Analytics row that is no AKS audit record'}
@@ -146,7 +161,12 @@ interface QueryTable {
 }
 
 function isQueryTable(v: unknown): v is QueryTable {
-  return isObject(v) && Array.isArray(v.columns) && v.columns.every((c) => isObject(c) && typeof c.name === 'string') && Array.isArray(v.rows)
+  return (
+    isObject(v) &&
+    Array.isArray(v.columns) &&
+    v.columns.every((c) => isObject(c) && typeof c.name === 'string') &&
+    Array.isArray(v.rows)
+  )
 }
 
 /** The rows of the query API's tables as objects keyed by column name (dynamic cells stay JSON text: read as such). */

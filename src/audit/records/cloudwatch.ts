@@ -36,7 +36,12 @@ export function cloudWatchRecords(value: Json): CloudWatchRecords | undefined {
   if (isLogEvent(value)) return collect([value])
   if (Array.isArray(value.events) && value.events.some(isLogEvent)) return collect(value.events)
   // `aws logs filter-log-events` over a window with nothing in it still prints its shape.
-  if (Array.isArray(value.events) && value.events.length === 0 && ('searchedLogStreams' in value || 'nextForwardToken' in value)) return collect([])
+  if (
+    Array.isArray(value.events) &&
+    value.events.length === 0 &&
+    ('searchedLogStreams' in value || 'nextForwardToken' in value)
+  )
+    return collect([])
   if (typeof value.messageType === 'string' && Array.isArray(value.logEvents)) {
     // A CONTROL_MESSAGE checks that the destination is reachable: its one event is no log line.
     return value.messageType === 'CONTROL_MESSAGE' ? collect([]) : collect(value.logEvents)
@@ -49,8 +54,12 @@ export function cloudWatchRecords(value: Json): CloudWatchRecords | undefined {
 }
 
 function isLogEvent(v: unknown): boolean {
-  return isObject(v) && typeof v.message === 'string' && typeof v.timestamp === 'number' &&
+  return (
+    isObject(v) &&
+    typeof v.message === 'string' &&
+    typeof v.timestamp === 'number' &&
     ('eventId' in v || 'id' in v || 'ingestionTime' in v || 'logStreamName' in v)
+  )
 }
 
 /** Each event's message; an item that is no event, or whose message is no JSON, is not understood. */
@@ -103,7 +112,9 @@ export function subscriptionPayload(data: string): Json | undefined {
   const text = data.trim()
   if (!looksLikeBase64Gzip(text) || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined
   try {
-    const json: unknown = JSON.parse(gunzipSync(Buffer.from(text, 'base64'), {maxOutputLength: MAX_PAYLOAD_BYTES}).toString('utf8'))
+    const json: unknown = JSON.parse(
+      gunzipSync(Buffer.from(text, 'base64'), {maxOutputLength: MAX_PAYLOAD_BYTES}).toString('utf8'),
+    )
     return isObject(json) ? json : undefined
   } catch {
     return undefined

@@ -68,12 +68,20 @@ export function parseMethodName(method: string): GkeMethod | undefined {
   const at = parts.findIndex((part, i) => i > 0 && VERSION.test(part))
   if (at === -1) {
     // A non-resource request: `io.k8s.<verb>`, the path in resourceName.
-    return parts.length === 3 && parts[0] === 'io' && parts[1] === 'k8s' ? {apiGroup: '', apiVersion: '', resource: '', subresource: '', verb: parts[2]} : undefined
+    return parts.length === 3 && parts[0] === 'io' && parts[1] === 'k8s'
+      ? {apiGroup: '', apiVersion: '', resource: '', subresource: '', verb: parts[2]}
+      : undefined
   }
   const rest = parts.slice(at + 1)
   // Kubernetes resource and verb names are lower case: `google.container.v1.ClusterManager.UpdateCluster` is not one.
   if ((rest.length !== 2 && rest.length !== 3) || !rest.every((part) => API_NAME.test(part))) return undefined
-  return {apiGroup: groupOf(parts.slice(0, at)), apiVersion: parts[at], resource: rest[0], subresource: rest.length === 3 ? rest[1] : '', verb: rest.at(-1)!}
+  return {
+    apiGroup: groupOf(parts.slice(0, at)),
+    apiVersion: parts[at],
+    resource: rest[0],
+    subresource: rest.length === 3 ? rest[1] : '',
+    verb: rest.at(-1)!,
+  }
 }
 
 function groupOf(labels: readonly string[]): string {
@@ -98,18 +106,26 @@ export function methodGroupSpellings(apiGroup: string): string[] {
 }
 
 /** Namespace, name and subresource from `<group>/<version>/namespaces/<ns>/<resource>/<name>[/<sub>]` (or without the namespace part). */
-export function parseResourceName(resourceName: string, resource: string): {namespace: string; name: string; subresource: string} {
+export function parseResourceName(
+  resourceName: string,
+  resource: string,
+): {namespace: string; name: string; subresource: string} {
   const none = {namespace: '', name: '', subresource: ''}
   const path = resourceName.split('/').slice(2)
   if (resource === '') return none
-  if (path[0] === 'namespaces' && path.length >= 3 && path[2] === resource) return {namespace: path[1], name: path[3] ?? '', subresource: path[4] ?? ''}
+  if (path[0] === 'namespaces' && path.length >= 3 && path[2] === resource)
+    return {namespace: path[1], name: path[3] ?? '', subresource: path[4] ?? ''}
   if (path[0] === resource) return {namespace: '', name: path[1] ?? '', subresource: path[2] ?? ''}
   return none
 }
 
 /** A Cloud Logging LogEntry: what `gcloud logging read`, entries:list, a sink or Pub/Sub hand out. */
 export function isLogEntry(value: unknown): value is Json {
-  return isObject(value) && (isObject(value.protoPayload) || isObject(value.jsonPayload) || 'textPayload' in value) && (typeof value.logName === 'string' || typeof value.insertId === 'string')
+  return (
+    isObject(value) &&
+    (isObject(value.protoPayload) || isObject(value.jsonPayload) || 'textPayload' in value) &&
+    (typeof value.logName === 'string' || typeof value.insertId === 'string')
+  )
 }
 
 /**
@@ -121,7 +137,8 @@ export function eventOfGkeEntry(value: unknown): {event: Json} | {error: string}
   const payload = value.protoPayload
   if (!isObject(payload)) return {error: 'a Cloud Logging entry without an audit payload'}
   const service = str(payload.serviceName)
-  if (service !== '' && service !== 'k8s.io') return {error: `a Cloud Audit Logs entry of ${service}, not of the Kubernetes API`}
+  if (service !== '' && service !== 'k8s.io')
+    return {error: `a Cloud Audit Logs entry of ${service}, not of the Kubernetes API`}
   const methodName = str(payload.methodName)
   const method = parseMethodName(methodName)
   if (!method) return {error: `Cloud Audit Logs method ${JSON.stringify(methodName)} is not a Kubernetes API method`}
@@ -156,7 +173,13 @@ export function eventOfGkeEntry(value: unknown): {event: Json} | {error: string}
   // An absent status says nothing about the outcome; an empty one is OK (proto3 leaves a 0 code out).
   if (isObject(status)) {
     const code = status.code ?? 0
-    event.responseStatus = {code: typeof code === 'number' && Number.isInteger(code) && code >= 0 && code < GRPC_TO_HTTP.length ? GRPC_TO_HTTP[code] : String(code), message: str(status.message)}
+    event.responseStatus = {
+      code:
+        typeof code === 'number' && Number.isInteger(code) && code >= 0 && code < GRPC_TO_HTTP.length
+          ? GRPC_TO_HTTP[code]
+          : String(code),
+      message: str(status.message),
+    }
   }
   if (payload.request !== undefined) event.requestObject = withoutType(payload.request)
   if (payload.response !== undefined) event.responseObject = withoutType(payload.response)

@@ -27,7 +27,8 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export function lokiRecords(value: Json): LokiRecords | undefined {
   const data = isObject(value.data) ? value.data : value
   if (data.resultType === 'streams' && Array.isArray(data.result)) return collect(data.result)
-  if (Array.isArray(value.streams) && value.streams.length > 0 && value.streams.every(isStream)) return collect(value.streams)
+  if (Array.isArray(value.streams) && value.streams.length > 0 && value.streams.every(isStream))
+    return collect(value.streams)
   if (isStream(value)) return collect([value])
   if (isLogcliLine(value)) return lines([value.line])
   return undefined

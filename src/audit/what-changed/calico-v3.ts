@@ -16,8 +16,21 @@ const crdKinds = new Map(WATCHED_RESOURCES.filter((r) => r.apiGroup === CALICO_C
 
 /** ObjectMeta's field order, which is how the apiserver writes metadata. */
 const OBJECT_META_ORDER = [
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ]
 
 export function isCalicoCrdObject(object: JsonObject): boolean {
@@ -96,7 +109,9 @@ function parseSavedMetadata(raw: unknown): JsonObject | undefined {
 /** Calico rewrites owners of its own kinds to the CRD group when it stores them, and back on reads. */
 function v3OwnerReferences(value: unknown): unknown {
   if (!Array.isArray(value)) return value
-  return value.map((ref) => (isObject(ref) && ref.apiVersion === `${CALICO_CRD_GROUP}/v1` ? {...ref, apiVersion: `${CALICO_GROUP}/v3`} : ref))
+  return value.map((ref) =>
+    isObject(ref) && ref.apiVersion === `${CALICO_CRD_GROUP}/v1` ? {...ref, apiVersion: `${CALICO_GROUP}/v3`} : ref,
+  )
 }
 
 function setOrDrop(metadata: JsonObject, key: string, map: JsonObject): void {

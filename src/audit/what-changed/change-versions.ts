@@ -43,7 +43,10 @@ export class ChangeVersionHistory {
       requestObject: parsed(bodies?.request),
       responseObject: parsed(bodies?.response),
     }
-    return this.versions.record({apiGroup: change.apiGroup, resource: change.resource, namespace: change.namespace, name: change.name}, write)
+    return this.versions.record(
+      {apiGroup: change.apiGroup, resource: change.resource, namespace: change.namespace, name: change.name},
+      write,
+    )
   }
 }
 
@@ -65,16 +68,21 @@ export function shownObject(side: Side, showAllFields: boolean): JsonObject | nu
 
 /** The fields --diff adds to a change. */
 export function changeVersions(change: WhatChanged, showAllFields: boolean): ChangeVersions {
-  const shown = change.after.state === 'known' ? change.after : change.before.state === 'known' ? change.before : undefined
+  const shown =
+    change.after.state === 'known' ? change.after : change.before.state === 'known' ? change.before : undefined
   const version = shown?.state === 'known' ? shown.version : undefined
   return {
     before: shownObject(change.before, showAllFields),
-    after: change.stored || change.notes.includes(NOTES.outcomeUnknown) ? shownObject(change.after, showAllFields) : null,
+    after:
+      change.stored || change.notes.includes(NOTES.outcomeUnknown) ? shownObject(change.after, showAllFields) : null,
     patch: change.patch,
     rules: change.notes.includes(NOTES.failed) ? null : (summarizeChange(change)?.map(summaryLineText) ?? null),
     opens: whatChangeOpens(change),
     // A failed write shows no version: how versions are shown says nothing of it.
-    notes: change.stored || !change.notes.includes(NOTES.failed) ? [...new Set([...change.notes, ...(version?.notes ?? [])])] : [...change.notes],
+    notes:
+      change.stored || !change.notes.includes(NOTES.failed)
+        ? [...new Set([...change.notes, ...(version?.notes ?? [])])]
+        : [...change.notes],
     shape: version?.shape ?? null,
   }
 }

@@ -4,7 +4,14 @@
 import {isObject, type JsonObject} from './json.js'
 
 /** Server-set metadata that changes on every write or says nothing about the policy. */
-export const NOISY_METADATA_FIELDS: readonly string[] = ['resourceVersion', 'uid', 'generation', 'creationTimestamp', 'managedFields', 'selfLink']
+export const NOISY_METADATA_FIELDS: readonly string[] = [
+  'resourceVersion',
+  'uid',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+]
 
 /** kubectl's copy of the whole object as last applied: a second copy of what the diff already shows. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration'

@@ -38,7 +38,12 @@ export interface ObjectHistory {
   readonly namespaces: string[]
 }
 
-export function objectHistory(writes: Iterable<ChangeWrite>, target: HistoryTarget, isShown: (change: PolicyChange) => boolean, showAllFields: boolean): ObjectHistory {
+export function objectHistory(
+  writes: Iterable<ChangeWrite>,
+  target: HistoryTarget,
+  isShown: (change: PolicyChange) => boolean,
+  showAllFields: boolean,
+): ObjectHistory {
   const groups = new Set(target.resources.map((r) => `${r.resource}.${r.apiGroup}`))
   const history = new ChangeVersionHistory()
   const found: Array<{entry: HistoryEntry; shown: boolean}> = []
@@ -53,10 +58,19 @@ export function objectHistory(writes: Iterable<ChangeWrite>, target: HistoryTarg
     const whatChanged = history.record(written)
     if (!collection && change.name === null && !createdTarget(change, whatChanged, target)) continue
     if (!collection && change.namespace !== null) namespaces.add(change.namespace)
-    found.push({entry: {change, whatChanged, versions: changeVersions(whatChanged, showAllFields), mayHaveDeleted: collection}, shown: isShown(change)})
+    found.push({
+      entry: {change, whatChanged, versions: changeVersions(whatChanged, showAllFields), mayHaveDeleted: collection},
+      shown: isShown(change),
+    })
   }
   // A deletecollection counts where the object was: its namespace, or every namespace.
-  const kept = found.filter(({entry}) => !entry.mayHaveDeleted || entry.change.namespace === null || namespaces.size === 0 || namespaces.has(entry.change.namespace))
+  const kept = found.filter(
+    ({entry}) =>
+      !entry.mayHaveDeleted ||
+      entry.change.namespace === null ||
+      namespaces.size === 0 ||
+      namespaces.has(entry.change.namespace),
+  )
   const first = kept.find(({entry}) => !entry.mayHaveDeleted)?.entry.change ?? null
   const firstStored = kept.find(({entry}) => !entry.mayHaveDeleted && entry.change.outcome !== 'failed')?.entry.change
   return {
@@ -70,7 +84,8 @@ export function objectHistory(writes: Iterable<ChangeWrite>, target: HistoryTarg
 
 /** The change names the object (a Calico CRD name `default.foo` is the v3 object `foo`). */
 function sameObject(change: PolicyChange, target: HistoryTarget): boolean {
-  const key = (name: string) => objectKey({apiGroup: change.apiGroup, resource: change.resource, namespace: change.namespace, name})
+  const key = (name: string) =>
+    objectKey({apiGroup: change.apiGroup, resource: change.resource, namespace: change.namespace, name})
   return key(change.name!) === key(target.name)
 }
 

@@ -66,7 +66,8 @@ export function whatOpens(before: JsonObject | null, after: JsonObject | null, o
  */
 export function whatChangeOpens(change: WhatChanged): Finding[] {
   if (change.notes.includes(NOTES.failed) || change.notes.includes(NOTES.dryRun)) return []
-  if (change.after.state === 'unknown' || (change.before.state === 'unknown' && change.after.state === 'none')) return []
+  if (change.after.state === 'unknown' || (change.before.state === 'unknown' && change.after.state === 'none'))
+    return []
   const side = (s: WhatChanged['before']) => (s.state === 'known' ? s.version.object : null)
   return whatOpens(side(change.before), side(change.after), {previousMissing: change.before.state === 'unknown'})
 }
@@ -85,22 +86,38 @@ function ruleFindings(old: PolicyView | null, next: PolicyView | null): Finding[
     }
   }
   for (const r of removed) {
-    if (r.action === 'deny') findings.push({code: 'deny-rule-removed', message: next === null ? 'deny rule removed with the policy' : 'deny rule removed', rule: ruleText(r)})
+    if (r.action === 'deny')
+      findings.push({
+        code: 'deny-rule-removed',
+        message: next === null ? 'deny rule removed with the policy' : 'deny rule removed',
+        rule: ruleText(r),
+      })
   }
   return findings
 }
 
 function openFinding(r: RuleView, policy: PolicyView): Finding {
   const end = r.direction === 'ingress' ? 'from' : 'to'
-  if (r.worldCidrs.length > 0) return {code: 'allow-world-cidr', message: `allows ${end} every address (${r.worldCidrs.join(', ')})`, rule: ruleText(r)}
-  const missing = policy.family === 'kubernetes' ? `the rule has no ${end}` : `the rule's ${r.direction === 'ingress' ? 'source' : 'destination'} names no peer`
+  if (r.worldCidrs.length > 0)
+    return {
+      code: 'allow-world-cidr',
+      message: `allows ${end} every address (${r.worldCidrs.join(', ')})`,
+      rule: ruleText(r),
+    }
+  const missing =
+    policy.family === 'kubernetes'
+      ? `the rule has no ${end}`
+      : `the rule's ${r.direction === 'ingress' ? 'source' : 'destination'} names no peer`
   return {code: 'allow-any-peer', message: `allows ${end} anywhere: ${missing}`, rule: ruleText(r)}
 }
 
 function policyFindings(old: PolicyView | null, next: PolicyView | null): Finding[] {
   const findings: Finding[] = []
   if (next?.appliesToAll && !old?.appliesToAll && next.rules.some((r) => r.action === 'allow' || r.action === 'pass')) {
-    findings.push({code: 'applies-to-all', message: `${old === null ? 'applies' : 'now applies'} to ${next.appliesToAll}`})
+    findings.push({
+      code: 'applies-to-all',
+      message: `${old === null ? 'applies' : 'now applies'} to ${next.appliesToAll}`,
+    })
   }
   for (const direction of old?.denyAll ?? []) {
     if (next !== null && next.denyAll.includes(direction)) continue
@@ -108,8 +125,16 @@ function policyFindings(old: PolicyView | null, next: PolicyView | null): Findin
     if (next !== null && isolates(next, direction)) continue
     findings.push({code: 'default-deny-removed', message: defaultDenyMessage(old!, next, direction)})
   }
-  if (old?.family === 'tier' && next?.family === 'tier' && old.defaultAction?.toLowerCase() === 'deny' && next.defaultAction?.toLowerCase() === 'pass') {
-    findings.push({code: 'deny-replaced', message: 'defaultAction Pass replaces Deny: traffic no policy in the tier decides goes on to the next tier'})
+  if (
+    old?.family === 'tier' &&
+    next?.family === 'tier' &&
+    old.defaultAction?.toLowerCase() === 'deny' &&
+    next.defaultAction?.toLowerCase() === 'pass'
+  ) {
+    findings.push({
+      code: 'deny-replaced',
+      message: 'defaultAction Pass replaces Deny: traffic no policy in the tier decides goes on to the next tier',
+    })
   }
   return findings
 }
@@ -121,7 +146,10 @@ function isolates(policy: PolicyView, direction: Direction): boolean {
 }
 
 function defaultDenyMessage(old: PolicyView, next: PolicyView | null, direction: Direction): string {
-  const denied = old.family === 'kubernetes' ? `denied all ${direction} traffic of the pods it selects` : `sent all ${direction} traffic of the endpoints it selects to its tier's default action (Deny unless the tier says otherwise)`
+  const denied =
+    old.family === 'kubernetes'
+      ? `denied all ${direction} traffic of the pods it selects`
+      : `sent all ${direction} traffic of the endpoints it selects to its tier's default action (Deny unless the tier says otherwise)`
   if (next === null) return `deleted policy ${denied}`
   return `${direction === 'ingress' ? 'Ingress' : 'Egress'} removed from ${old.family === 'kubernetes' ? 'policyTypes' : 'types'}: the policy ${denied}`
 }

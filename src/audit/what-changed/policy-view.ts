@@ -5,8 +5,17 @@
 
 import {arrayField, canonicalJson, isObject, type JsonObject, objectField, stringField} from './json.js'
 import {
-  adminPeerText, adminPortText, calicoEntityText, calicoPortsText, calicoSelectorText, isCalicoAll, isEmptyLabelSelector,
-  isWorldCidr, kubernetesPeerText, kubernetesPortText, labelSelectorText,
+  adminPeerText,
+  adminPortText,
+  calicoEntityText,
+  calicoPortsText,
+  calicoSelectorText,
+  isCalicoAll,
+  isEmptyLabelSelector,
+  isWorldCidr,
+  kubernetesPeerText,
+  kubernetesPortText,
+  labelSelectorText,
 } from './rule-text.js'
 
 export type Direction = 'ingress' | 'egress'
@@ -71,13 +80,16 @@ export function policyView(object: JsonObject): PolicyView | undefined {
   const kind = stringField(object, 'kind') ?? ''
   const spec = objectField(object, 'spec') ?? {}
   const namespace = stringField(objectField(object, 'metadata'), 'namespace')
-  if ((group === 'networking.k8s.io' || group === 'extensions') && kind === 'NetworkPolicy') return kubernetesView(kind, spec, namespace, false)
+  if ((group === 'networking.k8s.io' || group === 'extensions') && kind === 'NetworkPolicy')
+    return kubernetesView(kind, spec, namespace, false)
   if (group === 'projectcalico.org' || group === 'crd.projectcalico.org') {
     if (kind === 'StagedKubernetesNetworkPolicy') return kubernetesView(kind, spec, namespace, true)
     if (kind === 'Tier') return tierView(spec)
-    if (['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy'].includes(kind)) return calicoView(kind, spec, namespace)
+    if (['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy'].includes(kind))
+      return calicoView(kind, spec, namespace)
   }
-  if (group === 'policy.networking.k8s.io' && (kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy')) return adminView(kind, spec)
+  if (group === 'policy.networking.k8s.io' && (kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy'))
+    return adminView(kind, spec)
   return undefined
 }
 
@@ -99,7 +111,9 @@ function stagedField(spec: JsonObject, staged: boolean): FieldView[] {
 
 function kubernetesView(kind: string, spec: JsonObject, namespace: string | undefined, staged: boolean): PolicyView {
   // policyTypes, when not set: Ingress, plus Egress when there are egress rules.
-  const types = listedDirections(arrayField(spec, 'policyTypes')) ?? DIRECTIONS.filter((d) => d === 'ingress' || rulesOf(spec, d).length > 0)
+  const types =
+    listedDirections(arrayField(spec, 'policyTypes')) ??
+    DIRECTIONS.filter((d) => d === 'ingress' || rulesOf(spec, d).length > 0)
   const rules: RuleView[] = []
   for (const direction of DIRECTIONS) {
     rulesOf(spec, direction).forEach((rule, position) => {
@@ -107,10 +121,19 @@ function kubernetesView(kind: string, spec: JsonObject, namespace: string | unde
       const peers = arrayField(rule, peerKey) ?? []
       const ports = (arrayField(rule, 'ports') ?? []).map(kubernetesPortText)
       rules.push({
-        direction, position, name: undefined, action: 'allow', peerKey, content: canonicalJson(rule),
+        direction,
+        position,
+        name: undefined,
+        action: 'allow',
+        peerKey,
+        content: canonicalJson(rule),
         parts: [
           {key: 'ports', text: ports.join(','), unset: 'every port'},
-          {key: peerKey, text: `${peerKey} ${peers.length === 0 ? 'anywhere' : peers.map(kubernetesPeerText).join(' or ')}`, unset: `${peerKey} anywhere`},
+          {
+            key: peerKey,
+            text: `${peerKey} ${peers.length === 0 ? 'anywhere' : peers.map(kubernetesPeerText).join(' or ')}`,
+            unset: `${peerKey} anywhere`,
+          },
         ],
         peerIsAnything: peers.length === 0,
         worldCidrs: peers.map((p) => objectField(p, 'ipBlock')?.cidr).filter(isWorldCidr) as string[],
@@ -118,7 +141,11 @@ function kubernetesView(kind: string, spec: JsonObject, namespace: string | unde
     })
   }
   return {
-    family: 'kubernetes', kind, staged, ordered: false, rules,
+    family: 'kubernetes',
+    kind,
+    staged,
+    ordered: false,
+    rules,
     fields: [
       ...stagedField(spec, staged),
       {key: 'podSelector', text: labelSelectorText(spec.podSelector), essential: true},
@@ -149,27 +176,55 @@ function calicoRule(rule: unknown, direction: Direction, position: number): Rule
   const protocol = isObject(rule) && rule.protocol !== undefined ? String(rule.protocol).toLowerCase() : ''
   const destPorts = arrayField(destination, 'ports') ?? []
   const portText = [
-    destPorts.length > 0 ? (protocol ? `${protocol}/${calicoPortsText(destPorts)}` : `ports ${calicoPortsText(destPorts)}`) : protocol,
+    destPorts.length > 0
+      ? protocol
+        ? `${protocol}/${calicoPortsText(destPorts)}`
+        : `ports ${calicoPortsText(destPorts)}`
+      : protocol,
     isObject(rule) && rule.notProtocol !== undefined ? `not ${String(rule.notProtocol).toLowerCase()}` : '',
-    (arrayField(destination, 'notPorts') ?? []).length > 0 ? `notPorts ${calicoPortsText(arrayField(destination, 'notPorts')!)}` : '',
-  ].filter(Boolean).join(' ')
+    (arrayField(destination, 'notPorts') ?? []).length > 0
+      ? `notPorts ${calicoPortsText(arrayField(destination, 'notPorts')!)}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ')
   const sourceText = calicoEntityText(source, true)
   const destinationText = calicoEntityText(destination, false)
   // The protocol (icmp, icmpv6) is already in the ports part: `icmp type 8 code 0`, `icmpv6 not type 128`.
-  const icmp = [icmpText('', objectField(rule, 'icmp')), icmpText('not', objectField(rule, 'notICMP'))].filter(Boolean).join(' ')
+  const icmp = [icmpText('', objectField(rule, 'icmp')), icmpText('not', objectField(rule, 'notICMP'))]
+    .filter(Boolean)
+    .join(' ')
   const ipVersion = isObject(rule) && rule.ipVersion !== undefined ? `ipv${String(rule.ipVersion)}` : ''
   const http = objectField(rule, 'http')
   const nets = [...(arrayField(peer, 'nets') ?? []), ...(typeof peer?.net === 'string' ? [peer.net] : [])]
   const namesMoreThanNets = peer !== undefined && !calicoNamesNoPeer({...peer, nets: undefined, net: undefined})
   return {
-    direction, position, name: undefined, action: actionOf(rule), peerKey, content: canonicalJson(rule),
+    direction,
+    position,
+    name: undefined,
+    action: actionOf(rule),
+    peerKey,
+    content: canonicalJson(rule),
     parts: [
       {key: 'ipVersion', text: ipVersion, unset: 'any IP version'},
       {key: 'ports', text: portText, unset: 'every protocol and port'},
       {key: 'icmp', text: icmp, unset: 'any ICMP type'},
       // The endpoint the policy selects is the implicit other end: its side is shown only when the rule narrows it.
-      {key: 'from', text: direction === 'ingress' ? `from ${sourceText || 'anywhere'}` : sourceText ? `from ${sourceText}` : '', unset: direction === 'ingress' ? 'from anywhere' : 'from any selected endpoint'},
-      {key: 'to', text: direction === 'egress' ? `to ${destinationText || 'anywhere'}` : destinationText ? `to ${destinationText}` : '', unset: direction === 'egress' ? 'to anywhere' : 'to any selected endpoint'},
+      {
+        key: 'from',
+        text: direction === 'ingress' ? `from ${sourceText || 'anywhere'}` : sourceText ? `from ${sourceText}` : '',
+        unset: direction === 'ingress' ? 'from anywhere' : 'from any selected endpoint',
+      },
+      {
+        key: 'to',
+        text:
+          direction === 'egress'
+            ? `to ${destinationText || 'anywhere'}`
+            : destinationText
+              ? `to ${destinationText}`
+              : '',
+        unset: direction === 'egress' ? 'to anywhere' : 'to any selected endpoint',
+      },
       {key: 'http', text: http ? `http ${canonicalJson(http)}` : '', unset: 'any HTTP request'},
     ],
     peerIsAnything: calicoNamesNoPeer(peer),
@@ -180,7 +235,13 @@ function calicoRule(rule: unknown, direction: Direction, position: number): Rule
 
 function icmpText(label: string, icmp: JsonObject | undefined): string {
   if (!icmp) return ''
-  return [label, icmp.type !== undefined ? `type ${String(icmp.type)}` : '', icmp.code !== undefined ? `code ${String(icmp.code)}` : ''].filter(Boolean).join(' ')
+  return [
+    label,
+    icmp.type !== undefined ? `type ${String(icmp.type)}` : '',
+    icmp.code !== undefined ? `code ${String(icmp.code)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ')
 }
 
 function calicoView(kind: string, spec: JsonObject, namespace: string | undefined): PolicyView {
@@ -189,16 +250,30 @@ function calicoView(kind: string, spec: JsonObject, namespace: string | undefine
   // types, when not set: Ingress unless there are only egress rules; both when there are both.
   const hasIngress = rulesOf(spec, 'ingress').length > 0
   const hasEgress = rulesOf(spec, 'egress').length > 0
-  const types = listedDirections(arrayField(spec, 'types')) ?? (hasEgress ? (hasIngress ? [...DIRECTIONS] : ['egress' as const]) : ['ingress' as const])
+  const types =
+    listedDirections(arrayField(spec, 'types')) ??
+    (hasEgress ? (hasIngress ? [...DIRECTIONS] : ['egress' as const]) : ['ingress' as const])
   const rules = DIRECTIONS.flatMap((d) => rulesOf(spec, d).map((rule, position) => calicoRule(rule, d, position)))
-  const optional = (key: string, text: (v: unknown) => string): FieldView[] => (spec[key] === undefined ? [] : [{key, text: text(spec[key]), essential: true}])
-  const selectsAll = isCalicoAll(spec.selector) && (spec.namespaceSelector === undefined || isCalicoAll(spec.namespaceSelector)) && spec.serviceAccountSelector === undefined
+  const optional = (key: string, text: (v: unknown) => string): FieldView[] =>
+    spec[key] === undefined ? [] : [{key, text: text(spec[key]), essential: true}]
+  const selectsAll =
+    isCalicoAll(spec.selector) &&
+    (spec.namespaceSelector === undefined || isCalicoAll(spec.namespaceSelector)) &&
+    spec.serviceAccountSelector === undefined
   return {
-    family: 'calico', kind, staged, ordered: true, rules,
+    family: 'calico',
+    kind,
+    staged,
+    ordered: true,
+    rules,
     fields: [
       ...stagedField(spec, staged),
       {key: 'tier', text: stringField(spec, 'tier') || 'default', essential: true},
-      {key: 'order', text: spec.order === undefined || spec.order === null ? 'none' : String(spec.order), essential: true},
+      {
+        key: 'order',
+        text: spec.order === undefined || spec.order === null ? 'none' : String(spec.order),
+        essential: true,
+      },
       {key: 'selector', text: calicoSelectorText(spec.selector), essential: true},
       ...optional('namespaceSelector', calicoSelectorText),
       ...optional('serviceAccountSelector', calicoSelectorText),
@@ -217,11 +292,20 @@ function adminRule(rule: unknown, direction: Direction, position: number): RuleV
   const ports = (arrayField(rule, 'ports') ?? []).map(adminPortText)
   const name = stringField(rule, 'name')
   return {
-    direction, position, name, action: actionOf(rule), peerKey, content: canonicalJson(rule),
+    direction,
+    position,
+    name,
+    action: actionOf(rule),
+    peerKey,
+    content: canonicalJson(rule),
     parts: [
       {key: 'name', text: name === undefined ? '' : JSON.stringify(name), unset: 'no name'},
       {key: 'ports', text: ports.join(','), unset: 'every port'},
-      {key: peerKey, text: `${peerKey} ${peers.length === 0 ? 'nothing' : peers.map(adminPeerText).join(' or ')}`, unset: `${peerKey} nothing`},
+      {
+        key: peerKey,
+        text: `${peerKey} ${peers.length === 0 ? 'nothing' : peers.map(adminPeerText).join(' or ')}`,
+        unset: `${peerKey} nothing`,
+      },
     ],
     // The API requires at least one peer: an admin rule always names its other end.
     peerIsAnything: false,
@@ -232,12 +316,19 @@ function adminRule(rule: unknown, direction: Direction, position: number): RuleV
 function adminView(kind: string, spec: JsonObject): PolicyView {
   const subject = objectField(spec, 'subject')
   const pods = objectField(subject, 'pods')
-  const everyone = (subject !== undefined && 'namespaces' in subject && isEmptyLabelSelector(subject.namespaces)) || (pods !== undefined && isEmptyLabelSelector(pods.namespaceSelector) && isEmptyLabelSelector(pods.podSelector))
+  const everyone =
+    (subject !== undefined && 'namespaces' in subject && isEmptyLabelSelector(subject.namespaces)) ||
+    (pods !== undefined && isEmptyLabelSelector(pods.namespaceSelector) && isEmptyLabelSelector(pods.podSelector))
   return {
-    family: 'admin', kind, staged: false, ordered: true,
+    family: 'admin',
+    kind,
+    staged: false,
+    ordered: true,
     rules: DIRECTIONS.flatMap((d) => rulesOf(spec, d).map((rule, position) => adminRule(rule, d, position))),
     fields: [
-      ...(kind === 'AdminNetworkPolicy' ? [{key: 'priority', text: spec.priority === undefined ? 'none' : String(spec.priority), essential: true}] : []),
+      ...(kind === 'AdminNetworkPolicy'
+        ? [{key: 'priority', text: spec.priority === undefined ? 'none' : String(spec.priority), essential: true}]
+        : []),
       {key: 'subject', text: adminPeerText(subject), essential: true},
     ],
     appliesToAll: everyone ? 'every pod in every namespace' : null,
@@ -249,9 +340,17 @@ function adminView(kind: string, spec: JsonObject): PolicyView {
 function tierView(spec: JsonObject): PolicyView {
   const defaultAction = stringField(spec, 'defaultAction') ?? 'Deny'
   return {
-    family: 'tier', kind: 'Tier', staged: false, ordered: true, rules: [],
+    family: 'tier',
+    kind: 'Tier',
+    staged: false,
+    ordered: true,
+    rules: [],
     fields: [
-      {key: 'order', text: spec.order === undefined || spec.order === null ? 'none' : String(spec.order), essential: true},
+      {
+        key: 'order',
+        text: spec.order === undefined || spec.order === null ? 'none' : String(spec.order),
+        essential: true,
+      },
       {key: 'defaultAction', text: defaultAction, essential: spec.defaultAction !== undefined},
     ],
     appliesToAll: null,
@@ -263,5 +362,7 @@ function tierView(spec: JsonObject): PolicyView {
 /** A rule as one line: `ingress allow tcp/22 from 0.0.0.0/0`. */
 export function ruleText(rule: RuleView): string {
   const [named, rest] = [rule.parts.filter((p) => p.key === 'name'), rule.parts.filter((p) => p.key !== 'name')]
-  return [rule.direction, ...named.map((p) => p.text), rule.action, ...rest.map((p) => p.text)].filter(Boolean).join(' ')
+  return [rule.direction, ...named.map((p) => p.text), rule.action, ...rest.map((p) => p.text)]
+    .filter(Boolean)
+    .join(' ')
 }

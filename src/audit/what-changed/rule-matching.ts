@@ -37,9 +37,18 @@ export function pairRules(before: readonly RuleView[], after: readonly RuleView[
     }
 
     const byContent = groupBy(olds, (o) => o.content)
-    for (const n of news) take(n, byContent.get(n.content)?.find((o) => !taken.has(o)))
+    for (const n of news)
+      take(
+        n,
+        byContent.get(n.content)?.find((o) => !taken.has(o)),
+      )
     const byName = groupBy(olds, (o) => o.name)
-    for (const n of news) if (!matched.has(n) && n.name !== undefined) take(n, byName.get(n.name)?.find((o) => !taken.has(o)))
+    for (const n of news)
+      if (!matched.has(n) && n.name !== undefined)
+        take(
+          n,
+          byName.get(n.name)?.find((o) => !taken.has(o)),
+        )
     for (const n of news) {
       const o = olds[n.position]
       if (!matched.has(n) && o && !taken.has(o) && similar(o, n)) take(n, o)
@@ -49,7 +58,13 @@ export function pairRules(before: readonly RuleView[], after: readonly RuleView[
     for (const n of news) {
       const o = matched.get(n)
       if (!o) added.push(n)
-      else pairs.push({before: o, after: n, identical: o.content === n.content, moved: inOrder !== undefined && !inOrder.has(n.position)})
+      else
+        pairs.push({
+          before: o,
+          after: n,
+          identical: o.content === n.content,
+          moved: inOrder !== undefined && !inOrder.has(n.position),
+        })
     }
     for (const o of olds) if (!taken.has(o)) removed.push(o)
   }

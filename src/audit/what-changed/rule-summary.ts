@@ -27,7 +27,8 @@ export function ruleSummary(before: JsonObject | null, after: JsonObject | null)
 
 /** ruleSummary over the versions of one change; undefined when either side is not in the log. */
 export function summarizeChange(change: WhatChanged): SummaryLine[] | undefined {
-  const side = (s: WhatChanged['before']) => (s.state === 'known' ? s.version.object : s.state === 'none' ? null : undefined)
+  const side = (s: WhatChanged['before']) =>
+    s.state === 'known' ? s.version.object : s.state === 'none' ? null : undefined
   const before = side(change.before)
   const after = side(change.after)
   if (before === undefined || after === undefined) return undefined
@@ -59,7 +60,8 @@ function ruleLines(old: PolicyView | null, next: PolicyView | null): SummaryLine
       if (r.direction !== direction) continue
       const pair = pairOf.get(r)
       if (!pair) lines.push({op: '+', text: ruleText(r)})
-      else if (!pair.identical || pair.moved) lines.push({op: '~', text: `${ruleText(r)} (${changedText(pair.before, r, pair.moved)})`})
+      else if (!pair.identical || pair.moved)
+        lines.push({op: '~', text: `${ruleText(r)} (${changedText(pair.before, r, pair.moved)})`})
     }
   }
   return lines
@@ -76,7 +78,10 @@ function changedText(before: RuleView, after: RuleView, moved: boolean): string 
     const b = beforeParts.get(p.key)
     if (p.key !== 'name' && b && b.text !== p.text) was.push(b.text || b.unset)
   }
-  const notes = [...(was.length > 0 ? [`was ${was.join(' ')}`] : []), ...(moved ? [`moved from ${before.position + 1} to ${after.position + 1}`] : [])]
+  const notes = [
+    ...(was.length > 0 ? [`was ${was.join(' ')}`] : []),
+    ...(moved ? [`moved from ${before.position + 1} to ${after.position + 1}`] : []),
+  ]
   // Identical text but different content: a field the line does not show (e.g. Calico rule metadata).
   return notes.length > 0 ? notes.join('; ') : 'changed in a field not shown here'
 }

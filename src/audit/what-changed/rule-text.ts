@@ -4,7 +4,8 @@
 
 import {arrayField, isObject, type JsonObject, objectField, stringField} from './json.js'
 
-const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v) ?? '')
+const str = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? '')
 
 /**
  * A Kubernetes LabelSelector as kubectl prints one: requirements sorted by key, `k=v`,
@@ -14,7 +15,8 @@ const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'numb
 export function labelSelectorText(selector: unknown): string {
   if (!isObject(selector)) return '{}'
   const requirements: Array<[string, string]> = []
-  for (const [key, value] of Object.entries(objectField(selector, 'matchLabels') ?? {})) requirements.push([key, `${key}=${str(value)}`])
+  for (const [key, value] of Object.entries(objectField(selector, 'matchLabels') ?? {}))
+    requirements.push([key, `${key}=${str(value)}`])
   for (const expression of arrayField(selector, 'matchExpressions') ?? []) {
     const key = stringField(expression, 'key') ?? ''
     const values = (arrayField(expression, 'values') ?? []).map(str).sort()
@@ -62,8 +64,12 @@ export function kubernetesPeerText(peer: unknown): string {
     const except = (arrayField(ipBlock, 'except') ?? []).map(str)
     return `${str(ipBlock.cidr)}${except.length > 0 ? ` except ${except.join(',')}` : ''}`
   }
-  const pods = isObject(peer) && 'podSelector' in peer ? `podSelector ${labelSelectorText(peer.podSelector)}` : undefined
-  const namespaces = isObject(peer) && 'namespaceSelector' in peer ? `namespaceSelector ${labelSelectorText(peer.namespaceSelector)}` : undefined
+  const pods =
+    isObject(peer) && 'podSelector' in peer ? `podSelector ${labelSelectorText(peer.podSelector)}` : undefined
+  const namespaces =
+    isObject(peer) && 'namespaceSelector' in peer
+      ? `namespaceSelector ${labelSelectorText(peer.namespaceSelector)}`
+      : undefined
   if (pods && namespaces) return `${pods} in ${namespaces}`
   return pods ?? namespaces ?? '{}'
 }
@@ -89,19 +95,29 @@ export function calicoEntityText(entity: JsonObject | undefined, withPorts: bool
   const parts: string[] = []
   const nets = [...(typeof entity.net === 'string' ? [entity.net] : []), ...(arrayField(entity, 'nets') ?? []).map(str)]
   if (nets.length > 0) parts.push(nets.join(','))
-  const notNets = [...(typeof entity.notNet === 'string' ? [entity.notNet] : []), ...(arrayField(entity, 'notNets') ?? []).map(str)]
+  const notNets = [
+    ...(typeof entity.notNet === 'string' ? [entity.notNet] : []),
+    ...(arrayField(entity, 'notNets') ?? []).map(str),
+  ]
   if (notNets.length > 0) parts.push(`not ${notNets.join(',')}`)
-  if (typeof entity.selector === 'string' && entity.selector.trim() !== '') parts.push(`selector ${entity.selector.trim()}`)
-  if (typeof entity.notSelector === 'string' && entity.notSelector.trim() !== '') parts.push(`notSelector ${entity.notSelector.trim()}`)
-  if (typeof entity.namespaceSelector === 'string' && entity.namespaceSelector.trim() !== '') parts.push(`namespaceSelector ${entity.namespaceSelector.trim()}`)
+  if (typeof entity.selector === 'string' && entity.selector.trim() !== '')
+    parts.push(`selector ${entity.selector.trim()}`)
+  if (typeof entity.notSelector === 'string' && entity.notSelector.trim() !== '')
+    parts.push(`notSelector ${entity.notSelector.trim()}`)
+  if (typeof entity.namespaceSelector === 'string' && entity.namespaceSelector.trim() !== '')
+    parts.push(`namespaceSelector ${entity.namespaceSelector.trim()}`)
   const accounts = objectField(entity, 'serviceAccounts')
   if (accounts) {
     const names = (arrayField(accounts, 'names') ?? []).map(str)
     if (names.length > 0) parts.push(`serviceAccounts ${names.join(',')}`)
-    if (typeof accounts.selector === 'string' && accounts.selector.trim() !== '') parts.push(`serviceAccounts selector ${accounts.selector.trim()}`)
+    if (typeof accounts.selector === 'string' && accounts.selector.trim() !== '')
+      parts.push(`serviceAccounts selector ${accounts.selector.trim()}`)
   }
   const services = objectField(entity, 'services')
-  if (services) parts.push(`service ${[stringField(services, 'namespace'), stringField(services, 'name')].filter(Boolean).join('/')}`)
+  if (services)
+    parts.push(
+      `service ${[stringField(services, 'namespace'), stringField(services, 'name')].filter(Boolean).join('/')}`,
+    )
   if (withPorts) {
     const ports = arrayField(entity, 'ports') ?? []
     if (ports.length > 0) parts.push(`ports ${calicoPortsText(ports)}`)
@@ -126,7 +142,8 @@ export function adminPeerText(peer: unknown): string {
   if (!isObject(peer)) return '{}'
   if ('namespaces' in peer) return `namespaces ${labelSelectorText(peer.namespaces)}`
   const pods = objectField(peer, 'pods')
-  if (pods) return `pods ${labelSelectorText(pods.podSelector)} in namespaces ${labelSelectorText(pods.namespaceSelector)}`
+  if (pods)
+    return `pods ${labelSelectorText(pods.podSelector)} in namespaces ${labelSelectorText(pods.namespaceSelector)}`
   if ('nodes' in peer) return `nodes ${labelSelectorText(peer.nodes)}`
   const networks = arrayField(peer, 'networks')
   if (networks) return networks.map(str).join(',')

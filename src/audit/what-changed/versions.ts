@@ -38,7 +38,8 @@ export interface Patch {
 }
 
 /** One side of a change: no object (before a create, after a delete), not in the log, or a version. */
-export type Side = {readonly state: 'none'} | {readonly state: 'unknown'} | {readonly state: 'known'; readonly version: ObjectVersion}
+export type Side =
+  {readonly state: 'none'} | {readonly state: 'unknown'} | {readonly state: 'known'; readonly version: ObjectVersion}
 
 export const NONE: Side = {state: 'none'}
 export const UNKNOWN: Side = {state: 'unknown'}
@@ -89,7 +90,8 @@ export const NOTES = {
  * the delete returned), anything else against `previous`.
  */
 export function whatChanged(write: ObjectWrite, previous: Side): WhatChanged {
-  if (write.outcome === 'failed') return {before: previous, after: previous, patch: null, stored: false, notes: [NOTES.failed]}
+  if (write.outcome === 'failed')
+    return {before: previous, after: previous, patch: null, stored: false, notes: [NOTES.failed]}
   const notes: string[] = []
   if (write.outcome === 'unknown') notes.push(NOTES.outcomeUnknown)
   if (write.dryRun === true) notes.push(NOTES.dryRun)
@@ -102,7 +104,8 @@ function sides(write: ObjectWrite, previous: Side, notes: string[]): {before: Si
   switch (write.verb) {
     case 'create':
     case 'update': {
-      const after = versionFrom(write.responseObject, 'response', notes) ?? versionFrom(write.requestObject, 'request', notes)
+      const after =
+        versionFrom(write.responseObject, 'response', notes) ?? versionFrom(write.requestObject, 'request', notes)
       if (!after) notes.push(NOTES.noBodies)
       return {before: write.verb === 'create' ? NONE : previous, after: after ? known(after) : UNKNOWN, patch: null}
     }
@@ -148,7 +151,8 @@ export function versionFrom(body: unknown, origin: VersionOrigin, notes: string[
   const originNotes = origin === 'request' ? [NOTES.asSent] : origin === 'delete-response' ? [NOTES.deleteResponse] : []
   if (!isCalicoCrdObject(body)) return {object: body, origin, shape: 'object', notes: originNotes}
   const mapping = calicoV3FromCrd(body)
-  if (mapping.mapped) return {object: mapping.object, origin, shape: 'calico-v3', notes: [...originNotes, NOTES.calicoMapped]}
+  if (mapping.mapped)
+    return {object: mapping.object, origin, shape: 'calico-v3', notes: [...originNotes, NOTES.calicoMapped]}
   return {object: body, origin, shape: 'calico-crd', notes: [...originNotes, NOTES.calicoStored(mapping.reason)]}
 }
 

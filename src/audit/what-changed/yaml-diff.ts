@@ -44,21 +44,32 @@ export async function objectYaml(object: JsonObject): Promise<string> {
  * laid out in `before`'s order so that a different key order is not shown as a change. Empty when
  * the two print the same.
  */
-export async function diffVersions(before: JsonObject | null, after: JsonObject | null, options: DiffOptions = {}): Promise<DiffLine[]> {
+export async function diffVersions(
+  before: JsonObject | null,
+  after: JsonObject | null,
+  options: DiffOptions = {},
+): Promise<DiffLine[]> {
   if ([before, after].some((o) => o !== null && nestedDeeperThan(o, MAX_DEPTH))) return [TOO_DEEP_LINE]
   const quiet = (o: JsonObject | null) => (o === null || options.showAllFields ? o : withoutNoise(o))
   const old = quiet(before)
   const next = quiet(after)
   const oldText = old === null ? '' : await objectYaml(old)
-  const newText = next === null ? '' : await objectYaml(old === null || next === null ? next : (alignKeys(next, old) as JsonObject))
+  const newText =
+    next === null ? '' : await objectYaml(old === null || next === null ? next : (alignKeys(next, old) as JsonObject))
   if (oldText === newText) return []
   const {structuredPatch} = await import('diff')
   const context = options.context ?? DEFAULT_CONTEXT
-  const patch = structuredPatch('', '', oldText, newText, undefined, undefined, {context, maxEditLength: MAX_EDIT_LENGTH})
+  const patch = structuredPatch('', '', oldText, newText, undefined, undefined, {
+    context,
+    maxEditLength: MAX_EDIT_LENGTH,
+  })
   if (patch === undefined) return wholesale(oldText, newText)
   const out: DiffLine[] = []
   for (const hunk of patch.hunks) {
-    out.push({kind: 'hunk', text: `@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`})
+    out.push({
+      kind: 'hunk',
+      text: `@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`,
+    })
     for (const line of hunk.lines) {
       const kind = MARKERS[line[0]]
       // "\ No newline at end of file" cannot happen (YAML ends with one) and is not an object line.

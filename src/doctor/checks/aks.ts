@@ -14,8 +14,14 @@ const lastPart = (id: string) => id.split('/').filter(Boolean).at(-1) ?? id
 
 function destinations(setting: DiagnosticSetting): string[] {
   return [
-    ...(setting.workspace ? [`Log Analytics workspace ${lastPart(setting.workspace)} (${setting.destinationType === 'Dedicated' ? `tables ${setting.auditCategories.map((c) => (c === 'kube-audit' ? 'AKSAudit' : 'AKSAuditAdmin')).join(', ')}` : 'table AzureDiagnostics'})`] : []),
-    ...(setting.storageAccount ? [`storage account ${lastPart(setting.storageAccount)} (PT1H.json blobs: read them with -f)`] : []),
+    ...(setting.workspace
+      ? [
+          `Log Analytics workspace ${lastPart(setting.workspace)} (${setting.destinationType === 'Dedicated' ? `tables ${setting.auditCategories.map((c) => (c === 'kube-audit' ? 'AKSAudit' : 'AKSAuditAdmin')).join(', ')}` : 'table AzureDiagnostics'})`,
+        ]
+      : []),
+    ...(setting.storageAccount
+      ? [`storage account ${lastPart(setting.storageAccount)} (PT1H.json blobs: read them with -f)`]
+      : []),
     ...(setting.eventHub ? [`event hub ${setting.eventHub}`] : []),
     ...(setting.partnerSolution ? [`partner solution ${lastPart(setting.partnerSolution)}`] : []),
   ]
@@ -27,7 +33,8 @@ export const aksAuditLogging: Check = {
   run({aks}) {
     if (!aks) return skip(NOT_AKS)
     const {settings, clusterName, clusterId} = aks
-    if (settings.state === 'unavailable') return skip(`cannot tell (Microsoft.Insights/diagnosticSettings/read): ${settings.reason}`, settings.remedy)
+    if (settings.state === 'unavailable')
+      return skip(`cannot tell (Microsoft.Insights/diagnosticSettings/read): ${settings.reason}`, settings.remedy)
     const sending = settings.settings.filter((s) => s.auditCategories.length > 0 && destinations(s).length > 0)
     if (sending.length === 0) {
       const others = settings.settings.map((s) => s.name)
@@ -36,15 +43,25 @@ export const aksAuditLogging: Check = {
         `send kube-audit-admin (every write, no get or list) to a workspace: ${diagnosticSettingCommand(clusterId)}`,
       )
     }
-    const said = sending.map((s) => `${s.name} sends ${s.auditCategories.join(' and ')} to ${destinations(s).join(', ')}`).join('; ')
+    const said = sending
+      .map((s) => `${s.name} sends ${s.auditCategories.join(' and ')} to ${destinations(s).join(', ')}`)
+      .join('; ')
     const categories = new Set(sending.flatMap((s) => s.auditCategories))
     if (!sending.some((s) => s.workspace !== null)) {
-      return warn(`${said}: kubectl audit policies cannot query those where they are (only Log Analytics); read the exported files with -f`, `to query it where it is, send it to a workspace too: ${diagnosticSettingCommand(clusterId)}`)
+      return warn(
+        `${said}: kubectl audit policies cannot query those where they are (only Log Analytics); read the exported files with -f`,
+        `to query it where it is, send it to a workspace too: ${diagnosticSettingCommand(clusterId)}`,
+      )
     }
     if (categories.has('kube-audit') && categories.has('kube-audit-admin')) {
-      return warn(`${said}: both categories are sent, so every write is stored twice (kube-audit already holds kube-audit-admin's)`, 'keep kube-audit-admin, unless reads (get, list) must be audited too')
+      return warn(
+        `${said}: both categories are sent, so every write is stored twice (kube-audit already holds kube-audit-admin's)`,
+        'keep kube-audit-admin, unless reads (get, list) must be audited too',
+      )
     }
-    return pass(`${said}; kubectl audit policies reads it from Log Analytics (needs Log Analytics Reader on the workspace)`)
+    return pass(
+      `${said}; kubectl audit policies reads it from Log Analytics (needs Log Analytics Reader on the workspace)`,
+    )
   },
 }
 
@@ -53,6 +70,11 @@ export const aksAuditPolicy: Check = {
   title: 'AKS audit policy',
   run(facts) {
     if (!facts.aks) return skip(NOT_AKS)
-    return fixedPolicyVerdict(AKS_AUDIT_POLICY, facts, 'AKS', 'managed by AKS, not read from the cluster: Azure/AKS#1873')
+    return fixedPolicyVerdict(
+      AKS_AUDIT_POLICY,
+      facts,
+      'AKS',
+      'managed by AKS, not read from the cluster: Azure/AKS#1873',
+    )
   },
 }

@@ -12,7 +12,10 @@ export const controlPlaneVisible: Check = {
       return pass(`${apiservers.length} kube-apiserver from ${facts.apiserverSource}: ${names}`)
     }
     if (facts.mode === 'offline') {
-      return skip('offline without --manifest: the apiserver flags are not checked', 'pass --manifest with the kube-apiserver static pod manifest (or `kubectl get pod -o yaml` of it)')
+      return skip(
+        'offline without --manifest: the apiserver flags are not checked',
+        'pass --manifest with the kube-apiserver static pod manifest (or `kubectl get pod -o yaml` of it)',
+      )
     }
     if (facts.managedProvider) {
       const provider = facts.managedProvider

@@ -18,10 +18,13 @@ export const eksAuditLogging: Check = {
   run({eks}) {
     if (!eks) return skip(NOT_EKS)
     const {logging, cluster, region, logGroup} = eks
-    if (logging.state === 'unavailable') return skip(`cannot tell (${DESCRIBE_CLUSTER}): ${logging.reason}`, logging.remedy)
+    if (logging.state === 'unavailable')
+      return skip(`cannot tell (${DESCRIBE_CLUSTER}): ${logging.reason}`, logging.remedy)
     const others = logging.enabledTypes.filter((t) => t !== 'audit')
     if (logging.enabledTypes.includes('audit')) {
-      return pass(`the audit log type of cluster ${cluster} is on: kube-apiserver's audit events go to ${logGroup} (streams kube-apiserver-audit-*), read by kubectl audit policies`)
+      return pass(
+        `the audit log type of cluster ${cluster} is on: kube-apiserver's audit events go to ${logGroup} (streams kube-apiserver-audit-*), read by kubectl audit policies`,
+      )
     }
     return fail(
       `the audit log type of cluster ${cluster} is off${others.length > 0 ? ` (on: ${others.join(', ')})` : ''}: EKS keeps no record of who changed a network policy`,
@@ -36,18 +39,27 @@ export const eksLogRetention: Check = {
   run({eks}) {
     if (!eks) return skip(NOT_EKS)
     const state = eks.logGroupState
-    if (state.state === 'unavailable') return skip(`cannot tell (${DESCRIBE_LOG_GROUPS}): ${state.reason}`, state.remedy)
+    if (state.state === 'unavailable')
+      return skip(`cannot tell (${DESCRIBE_LOG_GROUPS}): ${state.reason}`, state.remedy)
     const auditOn = eks.logging.state === 'read' && eks.logging.enabledTypes.includes('audit')
     if (!state.exists) {
       return auditOn
-        ? warn(`${eks.logGroup} does not exist yet: EKS creates it with the first events it sends`, `look again in a few minutes: aws logs describe-log-groups --log-group-name-prefix ${eks.logGroup}`)
+        ? warn(
+            `${eks.logGroup} does not exist yet: EKS creates it with the first events it sends`,
+            `look again in a few minutes: aws logs describe-log-groups --log-group-name-prefix ${eks.logGroup}`,
+          )
         : skip(`${eks.logGroup} does not exist: no log type is sent to CloudWatch Logs`)
     }
     const days = state.retentionInDays
-    if (days === null) return pass(`${eks.logGroup} keeps events until they are deleted (retention: never expire; CloudWatch bills what it stores)`)
+    if (days === null)
+      return pass(
+        `${eks.logGroup} keeps events until they are deleted (retention: never expire; CloudWatch bills what it stores)`,
+      )
     if (days < MIN_RETENTION_DAYS) {
-      return warn(`${eks.logGroup} keeps events ${days} ${days === 1 ? 'day' : 'days'}: a change older than that can no longer be traced (CIS: at least ${MIN_RETENTION_DAYS})`,
-        `aws logs put-retention-policy --log-group-name ${eks.logGroup} --retention-in-days 90${eks.region ? ` --region ${eks.region}` : ''}`)
+      return warn(
+        `${eks.logGroup} keeps events ${days} ${days === 1 ? 'day' : 'days'}: a change older than that can no longer be traced (CIS: at least ${MIN_RETENTION_DAYS})`,
+        `aws logs put-retention-policy --log-group-name ${eks.logGroup} --retention-in-days 90${eks.region ? ` --region ${eks.region}` : ''}`,
+      )
     }
     return pass(`${eks.logGroup} keeps events ${days} days`)
   },
@@ -61,4 +73,3 @@ export const eksAuditPolicy: Check = {
     return fixedPolicyVerdict(EKS_AUDIT_POLICY, facts, 'EKS', 'not read from the cluster; EKS does not let it change')
   },
 }
-

@@ -8,7 +8,9 @@ import type {DoctorFacts} from '../facts.js'
 import {writesByRecording} from '../recording.js'
 
 export function fixedPolicyVerdict(policy: Policy, facts: DoctorFacts, provider: string, why: string): Verdict {
-  const watchedGroups = new Set(WATCHED_RESOURCES.map((r) => r.apiGroup).filter((g) => facts.coverage.relevantGroups.has(g)))
+  const watchedGroups = new Set(
+    WATCHED_RESOURCES.map((r) => r.apiGroup).filter((g) => facts.coverage.relevantGroups.has(g)),
+  )
   const {rows, partial, none} = writesByRecording(policy, facts.coverage, watchedGroups)
   const full = rows.filter((r) => !partial.includes(r) && !none.includes(r))
   const keys = (subset: typeof rows) => listSome([...new Set(subset.map(resourceKey))], 5)
@@ -21,7 +23,8 @@ export function fixedPolicyVerdict(policy: Policy, facts: DoctorFacts, provider:
   const detail = `${provider}'s audit policy is fixed (${why}): it records ${parts.join('; ')}`
   const calico = facts.calico
   const calicoInstalled = calico !== undefined && (calico.apiService.state !== 'absent' || calico.backingCrds)
-  if (!calicoInstalled || !partial.some((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP)) return pass(detail)
+  if (!calicoInstalled || !partial.some((r) => r.apiGroup === CALICO_GROUP || r.apiGroup === CALICO_CRD_GROUP))
+    return pass(detail)
   return warn(
     `${detail}. For Calico: who changed it, yes; what changed, no`,
     `nothing on ${provider} records Calico's bodies: kubectl audit policies still shows who changed which Calico policy and when; keep the policies in Git to see what changed (Calico Enterprise also keeps its own API server's audit log)`,

@@ -13,7 +13,10 @@ export function flagProblem(apiserver: ApiserverInstance, names: readonly string
 }
 
 function malformed(problem: string): Verdict {
-  return fail(`malformed flag: ${problem}`, 'fix the flag in the kube-apiserver manifest: kube-apiserver reads it differently than intended, or not at all')
+  return fail(
+    `malformed flag: ${problem}`,
+    'fix the flag in the kube-apiserver manifest: kube-apiserver reads it differently than intended, or not at all',
+  )
 }
 
 export const auditPolicyFile: Check = {
@@ -78,14 +81,18 @@ export const auditLogFormat: Check = {
       if (problem) return malformed(problem)
       if (!hasLogFile(apiserver) && apiserver.flags['audit-log-path'] !== '-') return skip('no log backend')
       const format = apiserver.flags['audit-log-format'] ?? 'json'
-      if (format === 'json') return pass(`json${apiserver.flags['audit-log-format'] ? '' : ' (the default)'}: one event per line`)
+      if (format === 'json')
+        return pass(`json${apiserver.flags['audit-log-format'] ? '' : ' (the default)'}: one event per line`)
       if (format === 'legacy') {
         return fail(
           'legacy: one text line per event, without resource, name, API group or bodies; policy changes cannot be read from it',
           'set --audit-log-format=json (the default)',
         )
       }
-      return fail(`--audit-log-format=${format} is not a format: kube-apiserver does not start`, 'set --audit-log-format=json')
+      return fail(
+        `--audit-log-format=${format} is not a format: kube-apiserver does not start`,
+        'set --audit-log-format=json',
+      )
     }),
 }
 
@@ -95,7 +102,11 @@ interface RetentionValue {
 }
 
 /** Retention defaults changed in 1.36 (apiserver options/audit.go, commit 385343a). */
-function retentionDefaults(version: KubernetesVersion | undefined): {maxage: number; maxbackup: number; maxsize: number} {
+function retentionDefaults(version: KubernetesVersion | undefined): {
+  maxage: number
+  maxbackup: number
+  maxsize: number
+} {
   return isAtLeast(version, 1, 36) ? {maxage: 366, maxbackup: 100, maxsize: 100} : {maxage: 0, maxbackup: 0, maxsize: 0}
 }
 
@@ -117,37 +128,67 @@ export const auditLogRetention: Check = {
         if (raw === undefined) {
           values[name] = {value: defaults[key], fromDefault: true}
         } else if (parsed === undefined) {
-          return fail(`--${name}="${raw}" is not a whole number: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+          return fail(
+            `--${name}="${raw}" is not a whole number: kube-apiserver does not start`,
+            `use whole numbers: ${RETENTION_FLAGS}`,
+          )
         } else if (parsed < 0) {
-          return fail(`--${name}=${raw} is negative: kube-apiserver does not start`, `use whole numbers: ${RETENTION_FLAGS}`)
+          return fail(
+            `--${name}=${raw} is negative: kube-apiserver does not start`,
+            `use whole numbers: ${RETENTION_FLAGS}`,
+          )
         } else {
           values[name] = {value: parsed, fromDefault: false}
         }
       }
-      return retentionVerdict(values['audit-log-maxage']!, values['audit-log-maxbackup']!, values['audit-log-maxsize']!, facts.kubernetesVersion)
+      return retentionVerdict(
+        values['audit-log-maxage']!,
+        values['audit-log-maxbackup']!,
+        values['audit-log-maxsize']!,
+        facts.kubernetesVersion,
+      )
     }),
 }
 
-function retentionVerdict(maxage: RetentionValue, maxbackup: RetentionValue, maxsize: RetentionValue, version: KubernetesVersion | undefined): Verdict {
+function retentionVerdict(
+  maxage: RetentionValue,
+  maxbackup: RetentionValue,
+  maxsize: RetentionValue,
+  version: KubernetesVersion | undefined,
+): Verdict {
   const newest = isAtLeast(version, 1, 36)
   const gaps: string[] = []
   const mark = (v: RetentionValue) => (v.fromDefault ? ' (default)' : '')
   // CIS 1.2.x asks for maxage >= 30 and maxbackup >= 10, as benchmark scanners read them: 0 (no
   // removal by age, or no limit on the count, the defaults before 1.36) does not meet it.
   if (maxage.value === 0 && maxbackup.value === 0) {
-    gaps.push(`maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk (CIS: maxage at least 30, maxbackup at least 10)`)
+    gaps.push(
+      `maxage and maxbackup are 0${mark(maxage)}: rotated files are never deleted and fill the disk (CIS: maxage at least 30, maxbackup at least 10)`,
+    )
   } else {
-    if (maxage.value === 0) gaps.push(`maxage 0${mark(maxage)}: rotated files are never deleted by age, only by count (CIS: --audit-log-maxage of at least 30)`)
-    else if (maxage.value < 30) gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
-    if (maxbackup.value === 0) gaps.push(`maxbackup 0${mark(maxbackup)}: no limit on the number of rotated files, only on their age (CIS: --audit-log-maxbackup of at least 10)`)
-    else if (maxbackup.value < 10) gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
+    if (maxage.value === 0)
+      gaps.push(
+        `maxage 0${mark(maxage)}: rotated files are never deleted by age, only by count (CIS: --audit-log-maxage of at least 30)`,
+      )
+    else if (maxage.value < 30)
+      gaps.push(`rotated files are kept ${maxage.value} days${mark(maxage)} (CIS: at least 30)`)
+    if (maxbackup.value === 0)
+      gaps.push(
+        `maxbackup 0${mark(maxbackup)}: no limit on the number of rotated files, only on their age (CIS: --audit-log-maxbackup of at least 10)`,
+      )
+    else if (maxbackup.value < 10)
+      gaps.push(`only ${maxbackup.value} rotated files are kept${mark(maxbackup)} (CIS: at least 10)`)
   }
   // lumberjack reads maxsize 0 as 100 MB; from 1.36 kube-apiserver reads it as "never rotate".
   const size = maxsize.value === 0 && !newest ? 100 : maxsize.value
-  if (maxsize.value === 0 && newest) gaps.push(`maxsize 0${mark(maxsize)} means no rotation from Kubernetes 1.36: one file grows without bound`)
+  if (maxsize.value === 0 && newest)
+    gaps.push(`maxsize 0${mark(maxsize)} means no rotation from Kubernetes 1.36: one file grows without bound`)
   else if (size < 100) gaps.push(`files rotate at ${size} MB${mark(maxsize)} (CIS: at least 100)`)
 
-  const versionNote = !version && [maxage, maxbackup, maxsize].some((v) => v.fromDefault) ? ' (defaults of Kubernetes 1.36+; pass --kubernetes-version for older releases)' : ''
+  const versionNote =
+    !version && [maxage, maxbackup, maxsize].some((v) => v.fromDefault)
+      ? ' (defaults of Kubernetes 1.36+; pass --kubernetes-version for older releases)'
+      : ''
   const summary = `maxage ${maxage.value}d${mark(maxage)}, maxbackup ${maxbackup.value}${mark(maxbackup)}, maxsize ${size} MB${mark(maxsize)}${versionNote}`
   if (gaps.length === 0) return pass(summary)
   return warn(`${gaps.join('; ')}${versionNote}`, `set ${RETENTION_FLAGS}`)

@@ -36,4 +36,8 @@ export function gkeWriteLevel(apiGroup: string): GkeWriteLevel {
 }
 
 /** Writes land in the Admin Activity log: always on, free, kept in the _Required bucket. */
-export const GKE_ADMIN_ACTIVITY = {log: 'cloudaudit.googleapis.com/activity', retentionDays: 400, readRole: 'roles/logging.viewer'} as const
+export const GKE_ADMIN_ACTIVITY = {
+  log: 'cloudaudit.googleapis.com/activity',
+  retentionDays: 400,
+  readRole: 'roles/logging.viewer',
+} as const

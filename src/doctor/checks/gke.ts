@@ -15,7 +15,9 @@ export const gkeAdminActivity: Check = {
   run(facts) {
     if (!isGke(facts)) return skip('not a GKE cluster')
     const {log, retentionDays, readRole} = GKE_ADMIN_ACTIVITY
-    return pass(`Admin Activity audit logs are always on in GKE and cannot be turned off: every write to the watched resources is in the project's ${log} log, kept ${retentionDays} days; kubectl audit policies reads it from Cloud Logging (needs ${readRole})`)
+    return pass(
+      `Admin Activity audit logs are always on in GKE and cannot be turned off: every write to the watched resources is in the project's ${log} log, kept ${retentionDays} days; kubectl audit policies reads it from Cloud Logging (needs ${readRole})`,
+    )
   },
 }
 
@@ -24,7 +26,9 @@ export const gkePolicyWrites: Check = {
   title: 'GKE records policy writes',
   run(facts) {
     if (!isGke(facts)) return skip('not a GKE cluster')
-    const groups = [...new Set(WATCHED_RESOURCES.map((r) => r.apiGroup))].filter((group) => facts.coverage.relevantGroups.has(group))
+    const groups = [...new Set(WATCHED_RESOURCES.map((r) => r.apiGroup))].filter((group) =>
+      facts.coverage.relevantGroups.has(group),
+    )
     const full = groups.filter((group) => gkeWriteLevel(group) === 'RequestResponse')
     const metadata = groups.filter((group) => gkeWriteLevel(group) === 'Metadata')
     const withBodies = full.length > 0 ? `${full.join(', ')} writes with their bodies (who, and what changed)` : ''
@@ -37,7 +41,7 @@ export const gkePolicyWrites: Check = {
     ]
     return warn(
       `GKE's fixed audit policy records ${withBodies ? `${withBodies}, but ` : ''}custom and aggregated groups at Metadata, without bodies: ${parts.join('; ')} (no diff, the tier only from a policy's name)`,
-      'GKE does not let the audit policy change: keep Calico policies in version control to see what changed, or read Calico Enterprise\'s own audit log',
+      "GKE does not let the audit policy change: keep Calico policies in version control to see what changed, or read Calico Enterprise's own audit log",
     )
   },
 }

@@ -25,7 +25,8 @@ export const auditLogFresh: Check = {
   title: 'Audit log being written',
   run: (facts) =>
     perApiserver(facts, (apiserver) => {
-      if (flagProblem(apiserver, ['audit-log-path'])) return skip('the --audit-log-path flag is malformed (see audit-backend)')
+      if (flagProblem(apiserver, ['audit-log-path']))
+        return skip('the --audit-log-path flag is malformed (see audit-backend)')
       const flag = apiserver.flags['audit-log-path']
       if (flag === undefined || flag === '') return skip('no log file')
       const tail = facts.logTails.get(apiserver.name)
@@ -38,14 +39,25 @@ function freshness(tail: AuditLogTail, apiserver: ApiserverInstance): Verdict {
   if (tail.state === 'unavailable') return skip(tail.reason, tail.command)
   const remedy = `check that kube-apiserver runs and what its own log says about audit (${ownLogCommand(apiserver)}); a policy that records nothing also leaves the log empty (see policy-coverage)`
   // kube-apiserver creates the file (0600) when it starts, before any event.
-  if (tail.state === 'missing') return warn(`${tail.location} does not exist: kube-apiserver, which creates it at start, is not running with this path, or its volume maps it elsewhere`, remedy)
+  if (tail.state === 'missing')
+    return warn(
+      `${tail.location} does not exist: kube-apiserver, which creates it at start, is not running with this path, or its volume maps it elsewhere`,
+      remedy,
+    )
   if (tail.bytes === 0 && tail.stdout) return warn(`no audit event in ${tail.location}`, remedy)
   if (tail.bytes === 0) return warn(`${tail.location} is empty: kube-apiserver has written no event to it`, remedy)
-  if (tail.newestMs === null) return warn(`no JSON audit event in the last ${tail.bytes} bytes of ${tail.location} (see audit-log-format)`, remedy)
+  if (tail.newestMs === null)
+    return warn(
+      `no JSON audit event in the last ${tail.bytes} bytes of ${tail.location} (see audit-log-format)`,
+      remedy,
+    )
   const age = tail.readAtMs - tail.newestMs
   const newest = new Date(tail.newestMs).toISOString()
   if (age > STALE_AFTER_MS) {
-    return warn(`newest event ${formatAge(age)} old (${newest}) in ${tail.location}: nothing written for over an hour`, remedy)
+    return warn(
+      `newest event ${formatAge(age)} old (${newest}) in ${tail.location}: nothing written for over an hour`,
+      remedy,
+    )
   }
   const skew = -age > SKEW_NOTE_MS ? ` (dated ${formatAge(-age)} ahead of this machine's clock)` : ''
   return pass(`newest event ${formatAge(age)} ago in ${tail.location}${skew}`)
@@ -58,7 +70,8 @@ function ownLogCommand(apiserver: ApiserverInstance): string {
     const [namespace, pod] = apiserver.name.split('/')
     return `kubectl logs -n ${namespace} ${pod} -c ${apiserver.container} | grep -i audit`
   }
-  if (apiserver.container) return `on ${node}: crictl logs $(crictl ps -q --name ${apiserver.container}) 2>&1 | grep -i audit`
+  if (apiserver.container)
+    return `on ${node}: crictl logs $(crictl ps -q --name ${apiserver.container}) 2>&1 | grep -i audit`
   const unit = apiserver.distribution === 'rke2' ? 'rke2-server' : apiserver.distribution
   return `on ${node}: journalctl -u ${unit} | grep -i audit`
 }

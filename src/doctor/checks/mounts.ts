@@ -7,7 +7,9 @@ import type {MappedPath} from '../../cluster/apiservers.js'
 import {type Check, fail, pass, perApiserver, skip, warn} from '../check.js'
 
 function onNode(mapped: MappedPath): string {
-  return mapped.hostPath === mapped.path ? `${mapped.path} is on the node at the same path` : `${mapped.path} is ${mapped.hostPath} on the node`
+  return mapped.hostPath === mapped.path
+    ? `${mapped.path} is on the node at the same path`
+    : `${mapped.path} is ${mapped.hostPath} on the node`
 }
 
 function notInContainer(mapped: MappedPath, what: string): string {
@@ -24,11 +26,22 @@ export const auditLogMount: Check = {
       if (!apiserver.inContainer) return pass(notInContainer(log, 'the log'))
       const directory = posix.dirname(log.path)
       const mountDirectory = `mount the directory ${directory} from the host (hostPath, type DirectoryOrCreate, writable)`
-      if (!posix.isAbsolute(log.path)) return fail(`--audit-log-path=${log.path} is relative: it resolves inside the container`, `use an absolute path and ${mountDirectory}`)
+      if (!posix.isAbsolute(log.path))
+        return fail(
+          `--audit-log-path=${log.path} is relative: it resolves inside the container`,
+          `use an absolute path and ${mountDirectory}`,
+        )
       if (!log.mount) {
-        return fail(`${log.path} is on no hostPath volume: the log stays inside the container, is lost when it restarts, and cannot be read from the node`, mountDirectory)
+        return fail(
+          `${log.path} is on no hostPath volume: the log stays inside the container, is lost when it restarts, and cannot be read from the node`,
+          mountDirectory,
+        )
       }
-      if (log.mount.readOnly) return fail(`the volume ${log.mount.volume} holding ${log.path} is mounted read-only: kube-apiserver cannot write the log`, mountDirectory)
+      if (log.mount.readOnly)
+        return fail(
+          `the volume ${log.mount.volume} holding ${log.path} is mounted read-only: kube-apiserver cannot write the log`,
+          mountDirectory,
+        )
       if (log.mountedAs === 'file') {
         // Rotation renames the file, which fails on a bind-mounted file; 1.36+ with maxsize 0 never rotates.
         const neverRotates = isAtLeast(facts.kubernetesVersion, 1, 36) && apiserver.flags['audit-log-maxsize'] === '0'
@@ -37,7 +50,9 @@ export const auditLogMount: Check = {
           ? warn(`${detail}, which works only while maxsize 0 turns rotation off`, mountDirectory)
           : fail(`${detail} and fails, so events are lost once it reaches maxsize`, mountDirectory)
       }
-      const reachable = log.hostPath?.startsWith('/var/log/') ? '' : '; outside /var/log, so the kubelet /logs endpoint cannot serve it (a reader pod can)'
+      const reachable = log.hostPath?.startsWith('/var/log/')
+        ? ''
+        : '; outside /var/log, so the kubelet /logs endpoint cannot serve it (a reader pod can)'
       return pass(`${onNode(log)} (hostPath volume ${log.mount.volume}, a directory)${reachable}`)
     }),
 }
@@ -51,8 +66,16 @@ export const auditPolicyMount: Check = {
       if (!policy) return skip('no --audit-policy-file')
       if (!apiserver.inContainer) return pass(notInContainer(policy, 'the policy'))
       const mountIt = `mount ${posix.isAbsolute(policy.path) ? policy.path : 'the policy file'} from the host (hostPath, type File, readOnly)`
-      if (!posix.isAbsolute(policy.path)) return fail(`--audit-policy-file=${policy.path} is relative: it resolves inside the container`, `use an absolute path and ${mountIt}`)
-      if (!policy.mount) return fail(`${policy.path} is on no hostPath volume: kube-apiserver cannot read it unless it is baked into the image`, mountIt)
+      if (!posix.isAbsolute(policy.path))
+        return fail(
+          `--audit-policy-file=${policy.path} is relative: it resolves inside the container`,
+          `use an absolute path and ${mountIt}`,
+        )
+      if (!policy.mount)
+        return fail(
+          `${policy.path} is on no hostPath volume: kube-apiserver cannot read it unless it is baked into the image`,
+          mountIt,
+        )
       return pass(`${onNode(policy)} (hostPath volume ${policy.mount.volume})`)
     }),
 }

@@ -22,7 +22,9 @@ function withPolicy(facts: DoctorFacts, verdictOf: (loaded: LoadedPolicy) => Ver
 
 /** The decoded rules (even when invalid: they show what the rest would do), or why there are none. */
 function withDecoded(facts: DoctorFacts, verdictOf: (policy: Policy, loaded: LoadedPolicy) => Verdict): Verdict {
-  return withPolicy(facts, (loaded) => (loaded.policy ? verdictOf(loaded.policy, loaded) : skip('the policy does not decode (see policy-valid)')))
+  return withPolicy(facts, (loaded) =>
+    loaded.policy ? verdictOf(loaded.policy, loaded) : skip('the policy does not decode (see policy-valid)'),
+  )
 }
 
 export const policyReadable: Check = {
@@ -32,7 +34,10 @@ export const policyReadable: Check = {
     const {policy} = facts
     if (policy.state === 'loaded') return pass(`read from ${policy.location}`)
     if (policy.state === 'unavailable') return skip(policy.reason, policy.command)
-    return skip('no --audit-policy-file and no --policy-file: there is no policy to read', 'check a policy file with --policy-file FILE')
+    return skip(
+      'no --audit-policy-file and no --policy-file: there is no policy to read',
+      'check a policy file with --policy-file FILE',
+    )
   },
 }
 
@@ -61,7 +66,11 @@ export const policyValid: Check = {
           'fix these fields: kube-apiserver does not start with an invalid policy',
         )
       }
-      if (warnings.length > 0) return warn(`loads with warnings: ${warnings.map(formatProblem).join('; ')}`, 'fix or remove these fields: kube-apiserver ignores them')
+      if (warnings.length > 0)
+        return warn(
+          `loads with warnings: ${warnings.map(formatProblem).join('; ')}`,
+          'fix or remove these fields: kube-apiserver ignores them',
+        )
       const count = loaded.policy?.rules.length ?? 0
       return pass(`${count} ${count === 1 ? 'rule' : 'rules'}, valid`)
     }),
@@ -77,7 +86,10 @@ export const policyCoverage: Check = {
       // Nothing is recorded while kube-apiserver refuses to start; what the rules would do once
       // the policy loads is still worth knowing.
       const refusedBy = loaded.apiVersionProblem?.severity === 'error' ? 'policy-api-version' : 'policy-valid'
-      return skip(`kube-apiserver would not start with this policy (see ${refusedBy}), so nothing is recorded; once it loads: ${verdict.detail}`, verdict.remedy ?? null)
+      return skip(
+        `kube-apiserver would not start with this policy (see ${refusedBy}), so nothing is recorded; once it loads: ${verdict.detail}`,
+        verdict.remedy ?? null,
+      )
     }),
 }
 
@@ -91,11 +103,20 @@ function coverageVerdict(policy: Policy, facts: DoctorFacts): Verdict {
     return cap !== undefined && levelRank(r.level) >= levelRank(cap)
   }
   const remedy = [
-    [...none, ...partial].some((r) => !atCap(r)) ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})` : '',
+    [...none, ...partial].some((r) => !atCap(r))
+      ? `put a RequestResponse rule for these writes before the others (see ${PRINT_POLICY})`
+      : '',
     partial.some(atCap) ? aggregatedRemedy(rows) : '',
-  ].filter(Boolean).join('; ')
-  if (none.length > 0) return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
-  if (partial.length > 0) return warn(`${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`, remedy)
+  ]
+    .filter(Boolean)
+    .join('; ')
+  if (none.length > 0)
+    return fail(`${none.length} of ${rows.length} writes not recorded: ${summarizeWrites(none, rows)}`, remedy)
+  if (partial.length > 0)
+    return warn(
+      `${partial.length} of ${rows.length} writes recorded without bodies, so without diffs: ${summarizeWrites(partial, rows)}`,
+      remedy,
+    )
   return pass(`all ${rows.length} writes recorded at RequestResponse`)
 }
 
@@ -123,11 +144,18 @@ export const policySensitive: Check = {
   title: 'Sensitive bodies kept out',
   run: (facts) =>
     withDecoded(facts, (policy) => {
-      const rows = computeCoverage(policy, {user: facts.coverage.user, verbs: SENSITIVE_VERBS, targets: SENSITIVE_TARGETS})
+      const rows = computeCoverage(policy, {
+        user: facts.coverage.user,
+        verbs: SENSITIVE_VERBS,
+        targets: SENSITIVE_TARGETS,
+      })
       // Report the highest level any probe found: one namespace at Request is enough to leak.
       const exposed = new Map<string, string[]>()
       for (const row of rows) {
-        const probes: CoverageProbe[] = [{...row.where, level: row.level, policyLevel: row.policyLevel, omitStages: row.omitStages, rule: row.rule}, ...row.differences]
+        const probes: CoverageProbe[] = [
+          {...row.where, level: row.level, policyLevel: row.policyLevel, omitStages: row.omitStages, rule: row.rule},
+          ...row.differences,
+        ]
         const highest = probes.reduce((hi, p) => (levelRank(p.level) > levelRank(hi.level) ? p : hi))
         if (levelRank(highest.level) <= levelRank('Metadata')) continue
         // The namespace matters only when the probes disagree.
@@ -136,8 +164,13 @@ export const policySensitive: Check = {
         exposed.set(what, [...(exposed.get(what) ?? []), row.verb])
       }
       if (exposed.size === 0) return pass('secrets, configmaps and tokenreviews at Metadata or below')
-      const phrases = [...exposed].map(([what, verbs]) => `${what} for ${verbs.length === SENSITIVE_VERBS.length ? 'every verb' : verbs.join(', ')}`)
-      return warn(`bodies of sensitive resources are logged: ${listSome(phrases, 3)}`, 'log secrets, configmaps and tokenreviews at Metadata, in a rule before the broader ones (CIS 3.2.2)')
+      const phrases = [...exposed].map(
+        ([what, verbs]) => `${what} for ${verbs.length === SENSITIVE_VERBS.length ? 'every verb' : verbs.join(', ')}`,
+      )
+      return warn(
+        `bodies of sensitive resources are logged: ${listSome(phrases, 3)}`,
+        'log secrets, configmaps and tokenreviews at Metadata, in a rule before the broader ones (CIS 3.2.2)',
+      )
     }),
 }
 
@@ -148,7 +181,12 @@ export const policyRequestReceived: Check = {
     withDecoded(facts, (policy) => {
       const emitting = policy.rules
         .map((rule, i) => ({rule, i}))
-        .filter(({rule}) => rule.level !== 'None' && !policy.omitStages.includes('RequestReceived') && !rule.omitStages.includes('RequestReceived'))
+        .filter(
+          ({rule}) =>
+            rule.level !== 'None' &&
+            !policy.omitStages.includes('RequestReceived') &&
+            !rule.omitStages.includes('RequestReceived'),
+        )
         .map(({i}) => i)
       if (emitting.length === 0) return pass('no rule records the RequestReceived stage')
       return warn(

@@ -57,28 +57,50 @@ const LEVELS: readonly FakeAuditLevel[] = ['None', 'Metadata', 'Request', 'Reque
 export class FakeAudit {
   private readonly timers = new Set<NodeJS.Timeout>()
 
-  constructor(readonly settings: FakeAuditSettings, private readonly nodes: ReadonlyMap<string, FakeNode>) {}
+  constructor(
+    readonly settings: FakeAuditSettings,
+    private readonly nodes: ReadonlyMap<string, FakeNode>,
+  ) {}
 
   /** Runs `next` (the request's handler) inside the audit: ID, echo, and the events of what it answered. */
   async serve(req: IncomingMessage, res: ServerResponse, url: URL, next: () => Promise<void>): Promise<void> {
     const given = req.headers['audit-id']
     const sent = Array.isArray(given) ? given[0] : given
     if (sent !== undefined && sent !== '' && (sent.length > MAX_AUDIT_ID || !AUDIT_ID.test(sent))) {
-      return sendJson(res, 400, failureStatus(400, "provided Audit-ID is invalid. Must be less than 256 characters in length and only contain alphanumeric characters separated by hyphens ('-')."))
+      return sendJson(
+        res,
+        400,
+        failureStatus(
+          400,
+          "provided Audit-ID is invalid. Must be less than 256 characters in length and only contain alphanumeric characters separated by hyphens ('-').",
+        ),
+      )
     }
     const auditID = sent || randomUUID()
     if (this.settings.echo) res.setHeader('Audit-ID', auditID)
     if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/selfsubjectreviews') {
       const {username, groups} = this.settings.user
-      return sendJson(res, 201, {kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: {creationTimestamp: null}, status: {userInfo: {username, groups}}})
+      return sendJson(res, 201, {
+        kind: 'SelfSubjectReview',
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: {creationTimestamp: null},
+        status: {userInfo: {username, groups}},
+      })
     }
-    const address = matchNodeLogs(url.pathname) || matchPodLog(url.pathname) ? undefined : parseResourcePath(url.pathname)
+    const address =
+      matchNodeLogs(url.pathname) || matchPodLog(url.pathname) ? undefined : parseResourcePath(url.pathname)
     const verb = address ? verbOf(req, url, address.name) : undefined
-    const decisions = address && verb ? this.settings.logs.map((log) => ({log, ...decide(log, verb, address.group, address.plural)})).filter((d) => d.level !== 'None') : []
+    const decisions =
+      address && verb
+        ? this.settings.logs
+            .map((log) => ({log, ...decide(log, verb, address.group, address.plural)}))
+            .filter((d) => d.level !== 'None')
+        : []
     if (!address || !verb || decisions.length === 0) return next()
 
     const receivedAt = microTime()
-    const requestBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? await bufferBody(req) : undefined
+    const requestBody =
+      req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? await bufferBody(req) : undefined
     const responseBody = captureBody(res)
     res.once('finish', () => {
       const request = parseObject(requestBody)
@@ -92,27 +114,47 @@ export class FakeAudit {
         apiVersion: address.version,
         ...(address.subresource ? {subresource: address.subresource} : {}),
       }
-      const common = {kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID, requestURI: `${url.pathname}${url.search}`, verb, user: this.settings.user, sourceIPs: ['127.0.0.1'], userAgent: req.headers['user-agent'] ?? ''}
+      const common = {
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        auditID,
+        requestURI: `${url.pathname}${url.search}`,
+        verb,
+        user: this.settings.user,
+        sourceIPs: ['127.0.0.1'],
+        userAgent: req.headers['user-agent'] ?? '',
+      }
       const completedAt = microTime()
       for (const {log, level, omitStages} of decisions) {
         const lines: string[] = []
         if (!omitStages.includes('RequestReceived')) {
           // Before the body is decoded: no name yet on a create, no bodies, no status.
           const {name: _name, ...received} = objectRef as typeof objectRef & {name?: string}
-          lines.push(JSON.stringify({...common, level, stage: 'RequestReceived', objectRef: received, requestReceivedTimestamp: receivedAt, stageTimestamp: receivedAt}))
+          lines.push(
+            JSON.stringify({
+              ...common,
+              level,
+              stage: 'RequestReceived',
+              objectRef: received,
+              requestReceivedTimestamp: receivedAt,
+              stageTimestamp: receivedAt,
+            }),
+          )
         }
         if (!omitStages.includes('ResponseComplete')) {
-          lines.push(JSON.stringify({
-            ...common,
-            level,
-            stage: 'ResponseComplete',
-            objectRef,
-            responseStatus: {metadata: {}, code: res.statusCode},
-            ...(level !== 'Metadata' && request !== undefined ? {requestObject: request} : {}),
-            ...(level === 'RequestResponse' && response !== undefined ? {responseObject: response} : {}),
-            requestReceivedTimestamp: receivedAt,
-            stageTimestamp: completedAt,
-          }))
+          lines.push(
+            JSON.stringify({
+              ...common,
+              level,
+              stage: 'ResponseComplete',
+              objectRef,
+              responseStatus: {metadata: {}, code: res.statusCode},
+              ...(level !== 'Metadata' && request !== undefined ? {requestObject: request} : {}),
+              ...(level === 'RequestResponse' && response !== undefined ? {responseObject: response} : {}),
+              requestReceivedTimestamp: receivedAt,
+              stageTimestamp: completedAt,
+            }),
+          )
         }
         if (lines.length > 0) this.append(log, `${lines.join('\n')}\n`)
       }
@@ -144,22 +186,40 @@ export class FakeAudit {
   }
 }
 
-function decide(log: FakeAuditLog, verb: string, group: string, resource: string): {level: FakeAuditLevel; omitStages: string[]} {
-  const rule = log.policy.rules.find((r) => (!r.verbs || r.verbs.includes(verb))
-    && (!r.resources || r.resources.some((gr) => (gr.group ?? '') === group && (!gr.resources || gr.resources.includes(resource)))))
+function decide(
+  log: FakeAuditLog,
+  verb: string,
+  group: string,
+  resource: string,
+): {level: FakeAuditLevel; omitStages: string[]} {
+  const rule = log.policy.rules.find(
+    (r) =>
+      (!r.verbs || r.verbs.includes(verb)) &&
+      (!r.resources ||
+        r.resources.some((gr) => (gr.group ?? '') === group && (!gr.resources || gr.resources.includes(resource)))),
+  )
   if (!rule) return {level: 'None', omitStages: []}
-  const capped = log.aggregatedGroups?.includes(group) && LEVELS.indexOf(rule.level) > LEVELS.indexOf('Metadata') ? 'Metadata' : rule.level
+  const capped =
+    log.aggregatedGroups?.includes(group) && LEVELS.indexOf(rule.level) > LEVELS.indexOf('Metadata')
+      ? 'Metadata'
+      : rule.level
   return {level: capped, omitStages: [...(log.policy.omitStages ?? []), ...(rule.omitStages ?? [])]}
 }
 
 function verbOf(req: IncomingMessage, url: URL, name: string | undefined): string | undefined {
   switch (req.method) {
-    case 'POST': return 'create'
-    case 'PUT': return 'update'
-    case 'PATCH': return 'patch'
-    case 'DELETE': return name ? 'delete' : 'deletecollection'
-    case 'GET': return url.searchParams.get('watch') === 'true' ? 'watch' : name ? 'get' : 'list'
-    default: return undefined
+    case 'POST':
+      return 'create'
+    case 'PUT':
+      return 'update'
+    case 'PATCH':
+      return 'patch'
+    case 'DELETE':
+      return name ? 'delete' : 'deletecollection'
+    case 'GET':
+      return url.searchParams.get('watch') === 'true' ? 'watch' : name ? 'get' : 'list'
+    default:
+      return undefined
   }
 }
 
@@ -168,9 +228,11 @@ async function bufferBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   const body = Buffer.concat(chunks)
-  Object.defineProperty(req, Symbol.asyncIterator, {value: async function* () {
-    yield body
-  }})
+  Object.defineProperty(req, Symbol.asyncIterator, {
+    value: async function* () {
+      yield body
+    },
+  })
   return body.toString('utf8')
 }
 
@@ -178,7 +240,8 @@ async function bufferBody(req: IncomingMessage): Promise<string> {
 function captureBody(res: ServerResponse): Buffer[] {
   const chunks: Buffer[] = []
   const keep = (chunk: unknown) => {
-    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function')
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
   }
   const write = res.write.bind(res) as (...args: unknown[]) => boolean
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse

@@ -13,7 +13,23 @@ import {parsePipeline, type Stage} from './shell.js'
 import type {KubeObject} from './store.js'
 
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/
-const COMMANDS = new Set(['cat', 'tail', 'head', 'zcat', 'gzip', 'grep', 'ls', 'stat', 'wc', 'sleep', 'true', 'false', 'echo', 'test', 'dd'])
+const COMMANDS = new Set([
+  'cat',
+  'tail',
+  'head',
+  'zcat',
+  'gzip',
+  'grep',
+  'ls',
+  'stat',
+  'wc',
+  'sleep',
+  'true',
+  'false',
+  'echo',
+  'test',
+  'dd',
+])
 const STDOUT = 1
 const STDERR = 2
 const STATUS = 3
@@ -50,7 +66,11 @@ export class ExecServer {
   /** The commands running in each pod (`namespace/name`): the kubelet kills them with the container. */
   private readonly byPod = new Map<string, Set<ChildProcess>>()
 
-  constructor(readonly settings: ExecSettings, private readonly containerRoot: string, private readonly countBytes: (n: number) => void) {
+  constructor(
+    readonly settings: ExecSettings,
+    private readonly containerRoot: string,
+    private readonly countBytes: (n: number) => void,
+  ) {
     this.wss = new WebSocketServer({
       noServer: true,
       handleProtocols: (offered) => this.settings.protocols.find((p) => offered.has(p)) ?? false,
@@ -78,18 +98,25 @@ export class ExecServer {
       ws.send(Buffer.concat([Buffer.of(channel), Buffer.from(data)]), done)
     }
     const finish = (exitCode: number) => {
-      const status = exitCode === 0
-        ? {metadata: {}, status: 'Success'}
-        : {metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit status ${exitCode}`,
-            reason: 'NonZeroExitCode', details: {causes: [{reason: 'ExitCode', message: String(exitCode)}]}}
+      const status =
+        exitCode === 0
+          ? {metadata: {}, status: 'Success'}
+          : {
+              metadata: {},
+              status: 'Failure',
+              message: `command terminated with non-zero exit code: exit status ${exitCode}`,
+              reason: 'NonZeroExitCode',
+              details: {causes: [{reason: 'ExitCode', message: String(exitCode)}]},
+            }
       send(STATUS, JSON.stringify(status), () => ws.close(1000))
     }
 
     let stages: Stage[]
     try {
-      stages = command[0] === 'sh' && command[1] === '-c'
-        ? parsePipeline(command[2] ?? '', command.slice(3))
-        : [{argv: command, discardStderr: false}]
+      stages =
+        command[0] === 'sh' && command[1] === '-c'
+          ? parsePipeline(command[2] ?? '', command.slice(3))
+          : [{argv: command, discardStderr: false}]
     } catch (error) {
       send(STDERR, `${(error as Error).message}\n`)
       return finish(2)
@@ -105,7 +132,11 @@ export class ExecServer {
     const inPod = this.byPod.get(podKey) ?? this.byPod.set(podKey, new Set()).get(podKey)!
     const children = stages.map((stage) => {
       const [name, ...args] = stage.argv
-      const child = spawn(name!, args.map((arg) => this.hostPath(arg, mounts)), {stdio: ['pipe', 'pipe', 'pipe']})
+      const child = spawn(
+        name!,
+        args.map((arg) => this.hostPath(arg, mounts)),
+        {stdio: ['pipe', 'pipe', 'pipe']},
+      )
       this.running.add(child)
       inPod.add(child)
       child.on('exit', () => {
@@ -122,7 +153,9 @@ export class ExecServer {
       children[i - 1]!.stdout!.pipe(children[i]!.stdin!)
       children[i]!.stdin!.on('error', () => undefined)
     }
-    ws.on('close', () => { for (const child of children) child.kill('SIGKILL') })
+    ws.on('close', () => {
+      for (const child of children) child.kill('SIGKILL')
+    })
 
     const last = children.at(-1)!
     const cut = this.settings.cutStdout
@@ -135,7 +168,7 @@ export class ExecServer {
       if (cutLeft <= 0) {
         this.countBytes(chunk.length)
         // A stall sends nothing more, the exit status included, and keeps the socket open.
-        send(STDOUT, chunk, () => cut!.stall ? undefined : ws.close(1000))
+        send(STDOUT, chunk, () => (cut!.stall ? undefined : ws.close(1000)))
         return
       }
       this.countBytes(chunk.length)
@@ -148,8 +181,12 @@ export class ExecServer {
         }
       })
     })
-    const exited = new Promise<number>((resolve) => last.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1))))
-    void exited.then((code) => { if (ws.readyState === ws.OPEN && cutLeft > 0) finish(code) })
+    const exited = new Promise<number>((resolve) =>
+      last.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1))),
+    )
+    void exited.then((code) => {
+      if (ws.readyState === ws.OPEN && cutLeft > 0) finish(code)
+    })
   }
 
   /** An absolute container path as the node folder (mounted) or the empty container fs (not). */
@@ -171,7 +208,11 @@ function mountsOf(pod: KubeObject, node: FakeNode): Mount[] {
     containers?: Array<{volumeMounts?: Array<{name: string; mountPath: string}>}>
   }
   const hostPaths = new Map((spec.volumes ?? []).filter((v) => v.hostPath).map((v) => [v.name, v.hostPath!.path]))
-  return (spec.containers ?? []).flatMap((c) => c.volumeMounts ?? [])
+  return (spec.containers ?? [])
+    .flatMap((c) => c.volumeMounts ?? [])
     .filter((m) => hostPaths.has(m.name))
-    .map((m) => ({containerPath: posix.normalize(m.mountPath).replace(/\/$/, ''), hostPath: join(node.root, hostPaths.get(m.name)!)}))
+    .map((m) => ({
+      containerPath: posix.normalize(m.mountPath).replace(/\/$/, ''),
+      hostPath: join(node.root, hostPaths.get(m.name)!),
+    }))
 }

@@ -134,26 +134,38 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
   const stallRules: StallRule[] = []
   /** The stall rule for a request, counting it against the rule's `times`. */
   const stalled = (req: IncomingMessage, pathname: string): StallRule | undefined => {
-    const rule = stallRules.find((r) => (!r.method || r.method === req.method) && r.path.test(pathname) && (r.times === undefined || r.times > 0))
+    const rule = stallRules.find(
+      (r) => (!r.method || r.method === req.method) && r.path.test(pathname) && (r.times === undefined || r.times > 0),
+    )
     if (rule?.times !== undefined) rule.times--
     return rule
   }
   /** Upgrade sockets left unanswered: the server no longer tracks them, so close() ends them. */
   const heldSockets = new Set<Duplex>()
   const pods: PodSettings = {startup: 'running', startDelayMs: 50, createAnswerDelayMs: 0, ...opts.pods}
-  const endPod = (pod: {metadata: {name: string; namespace?: string}}) => execServer.endPod(pod.metadata.namespace ?? 'default', pod.metadata.name)
+  const endPod = (pod: {metadata: {name: string; namespace?: string}}) =>
+    execServer.endPod(pod.metadata.namespace ?? 'default', pod.metadata.name)
   const lifecycle = new PodLifecycle(store, pods, (name) => nodes.get(name)?.root, endPod)
   store.onRemove = (obj) => {
     if (obj.kind === 'Pod') endPod(obj)
   }
   const containerRoot = join(tempDir, 'container-root')
   mkdirSync(containerRoot)
-  const countBytes = (n: number) => { fake.bytesServed += n }
+  const countBytes = (n: number) => {
+    fake.bytesServed += n
+  }
   const logs: NodeLogSettings = {honourRange: true, ...opts.logs}
   const podLogs: Record<string, string> = {...opts.podLogs}
-  const audit = new FakeAudit({user: {username: 'fake-user', groups: ['system:authenticated']}, echo: true, logs: [], ...opts.audit}, nodes)
+  const audit = new FakeAudit(
+    {user: {username: 'fake-user', groups: ['system:authenticated']}, echo: true, logs: [], ...opts.audit},
+    nodes,
+  )
   const portForwardServer = new PortForwardServer({targets: {}}, countBytes)
-  const execServer = new ExecServer({protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, cutStdout: null, ...opts.exec}, containerRoot, countBytes)
+  const execServer = new ExecServer(
+    {protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'], chunkDelayMs: 0, cutStdout: null, ...opts.exec},
+    containerRoot,
+    countBytes,
+  )
   const version = {
     major: opts.version?.major ?? '1',
     minor: opts.version?.minor ?? '35',
@@ -177,9 +189,14 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     token,
     caPem: certs.caPem,
     kubeconfigPath: '',
-    writeKubeconfig: (o = {}) => writeKubeconfigFile(tempDir, `kubeconfig-${randomBytes(4).toString('hex')}.yaml`, {
-      server: o.server ?? fake.url, caPem: certs.caPem, token: o.token === undefined ? token : o.token, context: o.context ?? 'fake', proxyUrl: o.proxyUrl,
-    }),
+    writeKubeconfig: (o = {}) =>
+      writeKubeconfigFile(tempDir, `kubeconfig-${randomBytes(4).toString('hex')}.yaml`, {
+        server: o.server ?? fake.url,
+        caPem: certs.caPem,
+        token: o.token === undefined ? token : o.token,
+        context: o.context ?? 'fake',
+        proxyUrl: o.proxyUrl,
+      }),
     add: (obj) => {
       store.add(obj)
     },
@@ -222,8 +239,9 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
    */
   const refuse = (req: IncomingMessage, pathname: string): Refusal | undefined => {
     if (req.headers.authorization !== `Bearer ${token}`) return jsonRefusal(401, failureStatus(401, 'Unauthorized'))
-    const rule = failRules.find((r) => (!r.method || r.method === req.method) && r.path.test(pathname)
-      && (r.times === undefined || r.times > 0))
+    const rule = failRules.find(
+      (r) => (!r.method || r.method === req.method) && r.path.test(pathname) && (r.times === undefined || r.times > 0),
+    )
     if (!rule) return undefined
     if (rule.times !== undefined) rule.times--
     if (matchNodeLogs(pathname) && (rule.code === 404 || rule.code === 405)) {
@@ -231,12 +249,21 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
       return {code: rule.code, contentType: 'text/plain; charset=utf-8', body: `${text}\n`}
     }
     const message = rule.message ?? defaultFailureMessage(rule.code, req.method ?? 'GET', pathname)
-    return {...jsonRefusal(rule.code, failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code))), retryAfter: rule.retryAfter}
+    return {
+      ...jsonRefusal(rule.code, failureStatus(rule.code, message, rule.reason ?? reasonFor(rule.code))),
+      retryAfter: rule.retryAfter,
+    }
   }
 
   const server: Server = createServer({cert: certs.certPem, key: certs.keyPem}, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
+    fake.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search.slice(1),
+      headers: {...req.headers},
+      impersonation: impersonationOf(req),
+    })
     const stall = stalled(req, url.pathname)
     if (stall?.after === undefined && stall) return
     if (stall?.after === 'headers') {
@@ -247,22 +274,35 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     if (stall?.after) holdBodyAfter(res, stall.after.bodyBytes)
     const refusal = refuse(req, url.pathname)
     if (refusal) {
-      res.writeHead(refusal.code, {'Content-Type': refusal.contentType, 'Content-Length': Buffer.byteLength(refusal.body),
-        ...(refusal.retryAfter === undefined ? {} : {'Retry-After': refusal.retryAfter})})
+      res.writeHead(refusal.code, {
+        'Content-Type': refusal.contentType,
+        'Content-Length': Buffer.byteLength(refusal.body),
+        ...(refusal.retryAfter === undefined ? {} : {'Retry-After': refusal.retryAfter}),
+      })
       res.end(refusal.body)
       return
     }
-    audit.serve(req, res, url, () => handleRequest(state, version, req, res, url)).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, failureStatus(500, String(error)))
-      else res.destroy()
-    })
+    audit
+      .serve(req, res, url, () => handleRequest(state, version, req, res, url))
+      .catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, failureStatus(500, String(error)))
+        else res.destroy()
+      })
   })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-    fake.requests.push({method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers: {...req.headers}, impersonation: impersonationOf(req)})
+    fake.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search.slice(1),
+      headers: {...req.headers},
+      impersonation: impersonationOf(req),
+    })
     const reject = (refusal: Refusal) => {
-      socket.end(`HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n${refusal.retryAfter === undefined ? '' : `Retry-After: ${refusal.retryAfter}\r\n`}`
-        + `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`)
+      socket.end(
+        `HTTP/1.1 ${refusal.code} ${reasonFor(refusal.code)}\r\nContent-Type: ${refusal.contentType}\r\n${refusal.retryAfter === undefined ? '' : `Retry-After: ${refusal.retryAfter}\r\n`}` +
+          `Content-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`,
+      )
     }
     if (stalled(req, url.pathname)) {
       heldSockets.add(socket)
@@ -274,19 +314,42 @@ export async function startFakeApiserver(opts: FakeApiserverOptions = {}): Promi
     const target = forward ?? matchExec(url.pathname)
     if (!target) return reject(jsonRefusal(404, failureStatus(404, 'the server could not find the requested resource')))
     const pod = store.get({group: '', version: 'v1', plural: 'pods', namespace: target.namespace, name: target.pod})
-    if (!pod) return reject(jsonRefusal(404, failureStatus(404, `pods "${target.pod}" not found`, 'NotFound', {name: target.pod, kind: 'pods'})))
+    if (!pod)
+      return reject(
+        jsonRefusal(
+          404,
+          failureStatus(404, `pods "${target.pod}" not found`, 'NotFound', {name: target.pod, kind: 'pods'}),
+        ),
+      )
     const phase = (pod.status as {phase?: string} | undefined)?.phase
     const container = url.searchParams.get('container')
     const containers = (pod.spec as {containers?: Array<{name: string}>} | undefined)?.containers ?? []
     if (forward) {
-      if (phase !== 'Running') return reject(jsonRefusal(400, failureStatus(400, `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`)))
+      if (phase !== 'Running')
+        return reject(
+          jsonRefusal(
+            400,
+            failureStatus(
+              400,
+              `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`,
+            ),
+          ),
+        )
       return portForwardServer.upgrade(req, socket, head, pod, url)
     }
     if (container && !containers.some((c) => c.name === container)) {
       return reject(jsonRefusal(400, failureStatus(400, `container ${container} is not valid for pod ${target.pod}`)))
     }
     if (phase !== 'Running') {
-      return reject(jsonRefusal(400, failureStatus(400, `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`)))
+      return reject(
+        jsonRefusal(
+          400,
+          failureStatus(
+            400,
+            `unable to upgrade connection: pod ${target.pod} is not running (phase ${phase ?? 'unknown'})`,
+          ),
+        ),
+      )
     }
     const node = nodes.get((pod.spec as {nodeName?: string} | undefined)?.nodeName ?? '')
     if (!node) return reject(jsonRefusal(400, failureStatus(400, `pod ${target.pod} does not have a host assigned`)))
@@ -373,10 +436,20 @@ function nodeObject(node: FakeNode): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: {name: node.name, labels: {'kubernetes.io/hostname': node.name, ...node.labels}, annotations: {...node.annotations}},
+    metadata: {
+      name: node.name,
+      labels: {'kubernetes.io/hostname': node.name, ...node.labels},
+      annotations: {...node.annotations},
+    },
     spec: node.providerID ? {providerID: node.providerID} : {},
     status: {
-      conditions: [{type: 'Ready', status: node.ready === false ? 'False' : 'True', reason: node.ready === false ? 'KubeletNotReady' : 'KubeletReady'}],
+      conditions: [
+        {
+          type: 'Ready',
+          status: node.ready === false ? 'False' : 'True',
+          reason: node.ready === false ? 'KubeletNotReady' : 'KubeletReady',
+        },
+      ],
       addresses: [{type: 'Hostname', address: node.name}],
       nodeInfo: {kubeletVersion: 'v1.35.0', osImage: 'Fake Linux', containerRuntimeVersion: 'containerd://2.0.0'},
     },

@@ -17,12 +17,19 @@ export function writeKubeconfigFile(dir: string, fileName: string, spec: Kubecon
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{name: spec.context, cluster: {
-      server: spec.server,
-      // Plain HTTP has no certificate to check.
-      ...(spec.server.startsWith('https:') ? {'certificate-authority-data': Buffer.from(spec.caPem).toString('base64')} : {}),
-      ...(spec.proxyUrl ? {'proxy-url': spec.proxyUrl} : {}),
-    }}],
+    clusters: [
+      {
+        name: spec.context,
+        cluster: {
+          server: spec.server,
+          // Plain HTTP has no certificate to check.
+          ...(spec.server.startsWith('https:')
+            ? {'certificate-authority-data': Buffer.from(spec.caPem).toString('base64')}
+            : {}),
+          ...(spec.proxyUrl ? {'proxy-url': spec.proxyUrl} : {}),
+        },
+      },
+    ],
     users: [{name: spec.context, user: spec.token === null ? {} : {token: spec.token}}],
     contexts: [{name: spec.context, context: {cluster: spec.context, user: spec.context}}],
     'current-context': spec.context,

@@ -21,8 +21,14 @@ export interface NodeLogSettings {
   honourRange: boolean
 }
 
-export async function serveNodeLogs(node: FakeNode, logPath: string, req: IncomingMessage, res: ServerResponse,
-  settings: NodeLogSettings, countBytes: (n: number) => void): Promise<void> {
+export async function serveNodeLogs(
+  node: FakeNode,
+  logPath: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  settings: NodeLogSettings,
+  countBytes: (n: number) => void,
+): Promise<void> {
   // The kubelet mounts the handler at /logs/; /logs itself is redirected there.
   if (logPath === '') return redirect(res, 'logs/')
   const clean = posix.normalize(decodeURIComponent(logPath))
@@ -60,14 +66,23 @@ export async function serveNodeLogs(node: FakeNode, logPath: string, req: Incomi
   const stream = createReadStream(file, {start, end})
   stream.on('data', (chunk) => countBytes(chunk.length))
   await new Promise<void>((resolve) => {
-    stream.on('error', () => { res.destroy(); resolve() })
-    res.on('close', () => { stream.destroy(); resolve() })
+    stream.on('error', () => {
+      res.destroy()
+      resolve()
+    })
+    res.on('close', () => {
+      stream.destroy()
+      resolve()
+    })
     stream.pipe(res)
   })
 }
 
 /** One `bytes=` range, as Go's ServeContent reads it; several ranges are served whole. */
-function parseRange(header: string | undefined, size: number): {start: number; end: number} | 'unsatisfiable' | undefined {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): {start: number; end: number} | 'unsatisfiable' | undefined {
   if (!header?.startsWith('bytes=') || header.includes(',')) return undefined
   const [first, last] = header.slice('bytes='.length).split('-') as [string, string | undefined]
   if (first === '') {
@@ -85,20 +100,35 @@ async function sendListing(res: ServerResponse, dir: string): Promise<void> {
   const entries = await readdir(dir, {withFileTypes: true})
   const names = entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort()
   const lines = names.map((name) => `<a href="${escapeHtml(goUrlPath(name))}">${escapeHtml(name)}</a>`)
-  const body = ['<!doctype html>', '<meta name="viewport" content="width=device-width">', '<pre>', ...lines, '</pre>', ''].join('\n')
+  const body = [
+    '<!doctype html>',
+    '<meta name="viewport" content="width=device-width">',
+    '<pre>',
+    ...lines,
+    '</pre>',
+    '',
+  ].join('\n')
   res.writeHead(200, {'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body)})
   res.end(body)
 }
 
 /** Go's `url.URL{Path: name}.String()`: a few characters escaped, `./` before a colon-bearing name. */
 function goUrlPath(name: string): string {
-  const escaped = name.replace(/[%?# "<>\\^`{|}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  const escaped = name.replace(
+    /[%?# "<>\\^`{|}]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  )
   const firstSegment = escaped.split('/')[0]!
   return firstSegment.includes(':') ? `./${escaped}` : escaped
 }
 
 function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&#34;').replaceAll("'", '&#39;')
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&#34;')
+    .replaceAll("'", '&#39;')
 }
 
 function redirect(res: ServerResponse, location: string): void {

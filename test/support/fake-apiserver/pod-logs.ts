@@ -26,14 +26,25 @@ export function podLogKey(namespace: string, pod: string, container: string): st
   return `${namespace}/${pod}/${container}`
 }
 
-export async function servePodLog(state: ServerState, target: {namespace: string; pod: string}, url: URL, res: ServerResponse): Promise<void> {
+export async function servePodLog(
+  state: ServerState,
+  target: {namespace: string; pod: string},
+  url: URL,
+  res: ServerResponse,
+): Promise<void> {
   const pod = state.store.get({group: '', version: 'v1', plural: 'pods', namespace: target.namespace, name: target.pod})
   if (!pod) return sendStatus(res, 404, `pods "${target.pod}" not found`, {name: target.pod, kind: 'pods'})
-  const containers = ((pod.spec as {containers?: Array<{name: string}>} | undefined)?.containers ?? []).map((c) => c.name)
+  const containers = ((pod.spec as {containers?: Array<{name: string}>} | undefined)?.containers ?? []).map(
+    (c) => c.name,
+  )
   let container = url.searchParams.get('container') ?? undefined
   if (container === undefined) {
     if (containers.length !== 1) {
-      return sendStatus(res, 400, `a container name must be specified for pod ${target.pod}, choose one of: [${containers.join(' ')}]`)
+      return sendStatus(
+        res,
+        400,
+        `a container name must be specified for pod ${target.pod}, choose one of: [${containers.join(' ')}]`,
+      )
     }
     container = containers[0]!
   } else if (!containers.includes(container)) {
@@ -41,7 +52,11 @@ export async function servePodLog(state: ServerState, target: {namespace: string
   }
   const file = state.podLogs[podLogKey(target.namespace, target.pod, container)]
   if (file === undefined) {
-    return sendStatus(res, 400, `container "${container}" in pod "${target.pod}" is waiting to start: ContainerCreating`)
+    return sendStatus(
+      res,
+      400,
+      `container "${container}" in pod "${target.pod}" is waiting to start: ContainerCreating`,
+    )
   }
   const options = logOptions(url.searchParams)
   res.writeHead(200, {'Content-Type': 'text/plain'})
@@ -83,7 +98,12 @@ function logOptions(query: URLSearchParams): LogOptions {
   const limitBytes = query.get('limitBytes')
   const tailLines = query.get('tailLines')
   return {
-    sinceMs: sinceTime !== null ? Date.parse(sinceTime) : sinceSeconds !== null ? Date.now() - Number(sinceSeconds) * 1000 : null,
+    sinceMs:
+      sinceTime !== null
+        ? Date.parse(sinceTime)
+        : sinceSeconds !== null
+          ? Date.now() - Number(sinceSeconds) * 1000
+          : null,
     timestamps: query.get('timestamps') === 'true',
     limitBytes: limitBytes === null ? null : Number(limitBytes),
     tailLines: tailLines === null ? null : Number(tailLines),
@@ -129,5 +149,10 @@ function parseRecord(line: Buffer): {time: string; timeMs: number; partial: bool
   const afterTag = line.indexOf(SPACE, afterStream + 1)
   if (afterTime === -1 || afterStream === -1 || afterTag === -1) return undefined
   const time = line.toString('latin1', 0, afterTime)
-  return {time, timeMs: Date.parse(time), partial: line.toString('latin1', afterStream + 1, afterTag) === 'P', text: line.subarray(afterTag + 1)}
+  return {
+    time,
+    timeMs: Date.parse(time),
+    partial: line.toString('latin1', afterStream + 1, afterTag) === 'P',
+    text: line.subarray(afterTag + 1),
+  }
 }

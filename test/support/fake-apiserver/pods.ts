@@ -26,20 +26,31 @@ export class PodLifecycle {
 
   /** `nodeRoot`: the folder that plays a node's filesystem, undefined for an unknown node. */
   /** `ended`: told when a pod's container stops (its deadline), so what runs in it stops too. */
-  constructor(private readonly store: ObjectStore, readonly settings: PodSettings, private readonly nodeRoot: (node: string) => string | undefined,
-    private readonly ended: (pod: KubeObject) => void = () => {}) {}
+  constructor(
+    private readonly store: ObjectStore,
+    readonly settings: PodSettings,
+    private readonly nodeRoot: (node: string) => string | undefined,
+    private readonly ended: (pod: KubeObject) => void = () => {},
+  ) {}
 
   /** Called with the stored pod right after a create. */
   started(pod: KubeObject): void {
     const now = new Date().toISOString()
-    pod.status = {phase: 'Pending', conditions: [{type: 'PodScheduled', status: 'True', lastTransitionTime: now}]} satisfies PodStatus
+    pod.status = {
+      phase: 'Pending',
+      conditions: [{type: 'PodScheduled', status: 'True', lastTransitionTime: now}],
+    } satisfies PodStatus
     const uid = pod.metadata.uid
     const {startup, startDelayMs} = this.settings
     if (startup !== 'pending') this.later(startDelayMs, uid, (p) => this.progress(p, startup))
     const deadline = (pod.spec as {activeDeadlineSeconds?: number} | undefined)?.activeDeadlineSeconds
     if (deadline) {
       this.later(deadline * 1000, uid, (p) => {
-        p.status = {phase: 'Failed', reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline`}
+        p.status = {
+          phase: 'Failed',
+          reason: 'DeadlineExceeded',
+          message: `Pod was active on the node longer than the specified deadline`,
+        }
         this.ended(p)
       })
     }
@@ -58,7 +69,14 @@ export class PodLifecycle {
     if (unmounted.length > 0) {
       pod.status = {
         phase: 'Pending',
-        containerStatuses: containers.map((c) => ({name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: {waiting: {reason: 'ContainerCreating'}}})),
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: {waiting: {reason: 'ContainerCreating'}},
+        })),
       } satisfies PodStatus
       for (const {volume, message} of unmounted) this.store.add(mountFailedEvent(pod, volume, message))
     } else if (startup === 'running') {
@@ -66,14 +84,29 @@ export class PodLifecycle {
         phase: 'Running',
         startTime: startedAt,
         conditions: [{type: 'Ready', status: 'True'}],
-        containerStatuses: containers.map((c) => ({name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: {running: {startedAt}}})),
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: {running: {startedAt}},
+        })),
       } satisfies PodStatus
     } else {
       pod.status = {
         phase: 'Pending',
         containerStatuses: containers.map((c) => ({
-          name: c.name, image: c.image, ready: false, restartCount: 0,
-          state: {waiting: {reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}": ErrImagePull: failed to pull and unpack image "${c.image}": not found`}},
+          name: c.name,
+          image: c.image,
+          ready: false,
+          restartCount: 0,
+          state: {
+            waiting: {
+              reason: 'ImagePullBackOff',
+              message: `Back-off pulling image "${c.image}": ErrImagePull: failed to pull and unpack image "${c.image}": not found`,
+            },
+          },
         })),
       } satisfies PodStatus
     }
@@ -97,7 +130,8 @@ export class PodLifecycle {
  * makes the directory, as the kubelet does.
  */
 function hostPathFailures(pod: KubeObject, root: string): Array<{volume: string; message: string}> {
-  const volumes = (pod.spec as {volumes?: Array<{name: string; hostPath?: {path: string; type?: string}}>} | undefined)?.volumes ?? []
+  const volumes =
+    (pod.spec as {volumes?: Array<{name: string; hostPath?: {path: string; type?: string}}>} | undefined)?.volumes ?? []
   const failures: Array<{volume: string; message: string}> = []
   for (const {name, hostPath} of volumes) {
     if (!hostPath) continue

@@ -30,8 +30,14 @@ export class PortForwardServer {
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Socket>()
 
-  constructor(readonly settings: PortForwardSettings, private readonly countBytes: (n: number) => void) {
-    this.wss = new WebSocketServer({noServer: true, handleProtocols: (offered) => [...offered].find((p) => PROTOCOLS.includes(p)) ?? false})
+  constructor(
+    readonly settings: PortForwardSettings,
+    private readonly countBytes: (n: number) => void,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => [...offered].find((p) => PROTOCOLS.includes(p)) ?? false,
+    })
   }
 
   /** Upgrades the request and connects; the caller has checked auth and that the pod runs. `?ports=` names one port. */
@@ -60,7 +66,12 @@ export class PortForwardServer {
     const target = this.settings.targets[`${pod.metadata.namespace}/${pod.metadata.name}:${port}`]
     const uid = String((pod.metadata as {uid?: string}).uid ?? pod.metadata.name)
     const refuse = () => {
-      send(ERROR, Buffer.from(`error forwarding port ${port} to pod ${uid}, uid : failed to connect to localhost:${port} inside namespace "${uid}", IPv4: dial tcp 127.0.0.1:${port}: connect: connection refused `))
+      send(
+        ERROR,
+        Buffer.from(
+          `error forwarding port ${port} to pod ${uid}, uid : failed to connect to localhost:${port} inside namespace "${uid}", IPv4: dial tcp 127.0.0.1:${port}: connect: connection refused `,
+        ),
+      )
       ws.close(1000)
     }
     if (!target) return refuse()

@@ -10,18 +10,30 @@ import type {ServerState} from './state.js'
 import {failureStatus, reasonFor} from './status.js'
 import {groupOf, type KubeObject, type ObjectStore, pluralOf, type ResourceAddress} from './store.js'
 
-export async function handleRequest(state: ServerState, version: object, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleRequest(
+  state: ServerState,
+  version: object,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const {pathname} = url
   if (pathname === '/version') return sendJson(res, 200, version)
   const logs = matchNodeLogs(pathname)
   if (logs && (req.method === 'GET' || req.method === 'HEAD')) {
     const node = state.nodes.get(logs.node)
-    if (!node) return sendJson(res, 404, failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}))
+    if (!node)
+      return sendJson(
+        res,
+        404,
+        failureStatus(404, `nodes "${logs.node}" not found`, 'NotFound', {name: logs.node, kind: 'nodes'}),
+      )
     return serveNodeLogs(node, logs.path, req, res, state.logs, state.countBytes)
   }
   const podLog = matchPodLog(pathname)
   if (podLog && req.method === 'GET') return servePodLog(state, podLog, url, res)
-  if (pathname === '/api') return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
+  if (pathname === '/api')
+    return sendJson(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []})
   if (pathname === '/apis') return sendJson(res, 200, apiGroupList(state.store))
 
   const address = parseResourcePath(pathname)
@@ -29,47 +41,95 @@ export async function handleRequest(state: ServerState, version: object, req: In
   return handleResource(state, address, req, res, url)
 }
 
-async function handleResource(state: ServerState, address: ResourceAddress, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function handleResource(
+  state: ServerState,
+  address: ResourceAddress,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const {store} = state
   const method = req.method ?? 'GET'
   const apiVersion = address.group ? `${address.group}/${address.version}` : address.version
   const kind = store.kindOf(address.group, address.plural) ?? guessKind(address.plural)
-  const notFound = () => sendJson(res, 404, failureStatus(404, `${qualified(address)} "${address.name}" not found`, 'NotFound',
-    {name: address.name, group: address.group || undefined, kind: address.plural}))
+  const notFound = () =>
+    sendJson(
+      res,
+      404,
+      failureStatus(404, `${qualified(address)} "${address.name}" not found`, 'NotFound', {
+        name: address.name,
+        group: address.group || undefined,
+        kind: address.plural,
+      }),
+    )
 
-  if (address.subresource) return sendJson(res, 404, failureStatus(404, 'the server could not find the requested resource'))
+  if (address.subresource)
+    return sendJson(res, 404, failureStatus(404, 'the server could not find the requested resource'))
 
   if (method === 'GET' && address.name) {
     const obj = store.get(address)
     return obj ? sendJson(res, 200, obj) : notFound()
   }
   if (method === 'GET') {
-    const items = store.list(address, url.searchParams.get('labelSelector') ?? undefined, url.searchParams.get('fieldSelector') ?? undefined)
+    const items = store.list(
+      address,
+      url.searchParams.get('labelSelector') ?? undefined,
+      url.searchParams.get('fieldSelector') ?? undefined,
+    )
     return sendJson(res, 200, {apiVersion, kind: `${kind}List`, metadata: {resourceVersion: '1'}, items})
   }
   if (method === 'POST' && !address.name) {
     const body = await readJson(req)
     if (!body) return sendJson(res, 400, failureStatus(400, 'the request body is not a JSON object'))
     const metadata = (body.metadata ??= {name: ''}) as KubeObject['metadata']
-    if (!metadata.name && typeof metadata.generateName === 'string') metadata.name = metadata.generateName + randomSuffix()
-    if (!metadata.name) return sendJson(res, 422, failureStatus(422, 'metadata.name: Required value: name or generateName is required', 'Invalid'))
+    if (!metadata.name && typeof metadata.generateName === 'string')
+      metadata.name = metadata.generateName + randomSuffix()
+    if (!metadata.name)
+      return sendJson(
+        res,
+        422,
+        failureStatus(422, 'metadata.name: Required value: name or generateName is required', 'Invalid'),
+      )
     if (address.namespace && metadata.namespace !== undefined && metadata.namespace !== address.namespace) {
-      return sendJson(res, 400, failureStatus(400, 'the namespace of the provided object does not match the namespace sent on the request'))
+      return sendJson(
+        res,
+        400,
+        failureStatus(400, 'the namespace of the provided object does not match the namespace sent on the request'),
+      )
     }
     if (address.namespace) metadata.namespace = address.namespace
     if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-      return sendJson(res, 400, failureStatus(400, `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`))
+      return sendJson(
+        res,
+        400,
+        failureStatus(
+          400,
+          `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
+        ),
+      )
     }
     body.apiVersion ??= apiVersion
     body.kind ??= kind
     if (store.get({...address, name: metadata.name})) {
-      return sendJson(res, 409, failureStatus(409, `${qualified(address)} "${metadata.name}" already exists`, 'AlreadyExists',
-        {name: metadata.name, group: address.group || undefined, kind: address.plural}))
+      return sendJson(
+        res,
+        409,
+        failureStatus(409, `${qualified(address)} "${metadata.name}" already exists`, 'AlreadyExists', {
+          name: metadata.name,
+          group: address.group || undefined,
+          kind: address.plural,
+        }),
+      )
     }
     const dryRun = url.searchParams.getAll('dryRun')
     if (dryRun.length > 0) {
       // As the apiserver: checked and answered like a real create, never stored.
-      if (dryRun.some((value) => value !== 'All')) return sendJson(res, 400, failureStatus(400, `Invalid value: "${dryRun.join(',')}": supported values: "All"`, 'Invalid'))
+      if (dryRun.some((value) => value !== 'All'))
+        return sendJson(
+          res,
+          400,
+          failureStatus(400, `Invalid value: "${dryRun.join(',')}": supported values: "All"`, 'Invalid'),
+        )
       return sendJson(res, 201, dryRunObject(body as KubeObject))
     }
     const stored = store.add(body)
@@ -108,7 +168,10 @@ function dryRunObject(body: KubeObject): KubeObject {
 
 /** `/api/v1/...` or `/apis/GROUP/VERSION/...`, namespaced or cluster-scoped. */
 export function parseResourcePath(pathname: string): ResourceAddress | undefined {
-  const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p))
+  const parts = pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p))
   let group: string
   let version: string
   let rest: string[]
@@ -124,7 +187,14 @@ export function parseResourcePath(pathname: string): ResourceAddress | undefined
     return undefined
   }
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    return {group, version, namespace: rest[1], plural: rest[2]!, name: rest[3], subresource: rest.slice(4).join('/') || undefined}
+    return {
+      group,
+      version,
+      namespace: rest[1],
+      plural: rest[2]!,
+      name: rest[3],
+      subresource: rest.slice(4).join('/') || undefined,
+    }
   }
   return {group, version, plural: rest[0]!, name: rest[1], subresource: rest.slice(2).join('/') || undefined}
 }
@@ -162,11 +232,16 @@ export function defaultFailureMessage(code: number, method: string, pathname: st
 
 function verbOf(method: string, address: ResourceAddress): string {
   switch (method) {
-    case 'POST': return 'create'
-    case 'PUT': return 'update'
-    case 'PATCH': return 'patch'
-    case 'DELETE': return address.name ? 'delete' : 'deletecollection'
-    default: return address.name || address.subresource ? 'get' : 'list'
+    case 'POST':
+      return 'create'
+    case 'PUT':
+      return 'update'
+    case 'PATCH':
+      return 'patch'
+    case 'DELETE':
+      return address.name ? 'delete' : 'deletecollection'
+    default:
+      return address.name || address.subresource ? 'get' : 'list'
   }
 }
 
@@ -190,7 +265,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   for await (const chunk of req) chunks.push(chunk as Buffer)
   try {
     const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }

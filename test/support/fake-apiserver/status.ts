@@ -26,7 +26,12 @@ export function reasonFor(code: number): string {
   return REASONS[code] ?? 'Unknown'
 }
 
-export function failureStatus(code: number, message: string, reason = reasonFor(code), details?: StatusDetails): object {
+export function failureStatus(
+  code: number,
+  message: string,
+  reason = reasonFor(code),
+  details?: StatusDetails,
+): object {
   return {
     kind: 'Status',
     apiVersion: 'v1',

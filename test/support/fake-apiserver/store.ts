@@ -107,8 +107,11 @@ export class ObjectStore {
       if (!fields.every((req) => req.test(fieldValue(obj, req.key)))) continue
       found.push(obj)
     }
-    return found.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '')
-      || a.metadata.name.localeCompare(b.metadata.name))
+    return found.sort(
+      (a, b) =>
+        (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+        a.metadata.name.localeCompare(b.metadata.name),
+    )
   }
 
   /** The kind served at group/plural, when some object of it was ever stored. */
@@ -133,20 +136,23 @@ interface Requirement {
 /** `k=v,k2!=v2,k3` — the equality-based selector syntax (what tests and this tool use). */
 function parseSelector(selector: string | undefined): Requirement[] {
   if (!selector) return []
-  return selector.split(',').filter(Boolean).map((term): Requirement => {
-    const notEqual = term.indexOf('!=')
-    if (notEqual !== -1) {
-      const value = term.slice(notEqual + 2)
-      return {key: term.slice(0, notEqual), test: (v) => v !== value}
-    }
-    const equal = term.indexOf('=')
-    if (equal !== -1) {
-      const value = term.slice(term[equal + 1] === '=' ? equal + 2 : equal + 1)
-      return {key: term.slice(0, equal), test: (v) => v === value}
-    }
-    if (term.startsWith('!')) return {key: term.slice(1), test: (v) => v === undefined}
-    return {key: term, test: (v) => v !== undefined}
-  })
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .map((term): Requirement => {
+      const notEqual = term.indexOf('!=')
+      if (notEqual !== -1) {
+        const value = term.slice(notEqual + 2)
+        return {key: term.slice(0, notEqual), test: (v) => v !== value}
+      }
+      const equal = term.indexOf('=')
+      if (equal !== -1) {
+        const value = term.slice(term[equal + 1] === '=' ? equal + 2 : equal + 1)
+        return {key: term.slice(0, equal), test: (v) => v === value}
+      }
+      if (term.startsWith('!')) return {key: term.slice(1), test: (v) => v === undefined}
+      return {key: term, test: (v) => v !== undefined}
+    })
 }
 
 /** A dotted field path such as `spec.nodeName`, read as a string; "" when unset, as the API does. */

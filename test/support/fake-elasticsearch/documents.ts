@@ -78,7 +78,15 @@ export class ObjectDocuments implements DocumentCollection {
 }
 
 /** The Event fields kept in columns: what the push-down filters and sorts on. */
-const COLUMNS = ['verb', 'auditID', 'objectRef.apiGroup', 'objectRef.resource', 'objectRef.namespace', 'user.username', 'impersonatedUser.username'] as const
+const COLUMNS = [
+  'verb',
+  'auditID',
+  'objectRef.apiGroup',
+  'objectRef.resource',
+  'objectRef.namespace',
+  'user.username',
+  'impersonatedUser.username',
+] as const
 const TIMES = ['requestReceivedTimestamp', 'stageTimestamp'] as const
 const NONE = 0
 
@@ -116,7 +124,8 @@ export class FileDocuments implements DocumentCollection {
       for (;;) {
         const {bytesRead} = await handle.read(chunk, 0, chunk.length, position)
         if (bytesRead === 0) break
-        const data = rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+        const data =
+          rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
         const base = position - rest.length
         let start = 0
         for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {

@@ -112,7 +112,13 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     },
     loadFile: async (name, path, mapping) => {
       const docs = await FileDocuments.load(path)
-      const index: SearchIndex = {name, mapping: mapping ? new Map(mapping) : new Map(), docs, version: 0, orders: new Map()}
+      const index: SearchIndex = {
+        name,
+        mapping: mapping ? new Map(mapping) : new Map(),
+        docs,
+        version: 0,
+        orders: new Map(),
+      }
       if (docs.first !== undefined) mapDynamically(index.mapping, docs.first)
       indices.set(name, index)
       return docs.size
@@ -134,50 +140,92 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     },
   }
 
-  const send = (res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=UTF-8', headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    contentType = 'application/json; charset=UTF-8',
+    headers: Record<string, string> = {},
+  ) => {
     fake.bytesSent += Buffer.byteLength(body)
     res.writeHead(status, {'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers})
     res.end(body)
   }
-  const sendError = (res: ServerResponse, status: number, type: string, reason: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+  const sendError = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    reason: string,
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) => {
     const cause = {type, reason, ...extra}
     send(res, status, JSON.stringify({error: {root_cause: [cause], ...cause}, status}), undefined, headers)
   }
 
   /** Who the request is from, and what it may read; undefined after answering 401. */
-  const authenticate = (req: IncomingMessage, res: ServerResponse, path: string): {user: string | null; may: (index: string) => boolean} | undefined => {
+  const authenticate = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): {user: string | null; may: (index: string) => boolean} | undefined => {
     if (!options.users && !options.apiKeys) return {user: null, may: () => true}
     const header = req.headers.authorization ?? ''
     const refuse = (reason: string) => {
       if (options.distribution === 'opensearch') send(res, 401, 'Unauthorized', 'text/plain; charset=UTF-8')
-      else sendError(res, 401, 'security_exception', reason, {header: {'WWW-Authenticate': ['Basic realm="security" charset="UTF-8"', 'ApiKey']}}, {'www-authenticate': 'Basic realm="security" charset="UTF-8"'})
+      else
+        sendError(
+          res,
+          401,
+          'security_exception',
+          reason,
+          {header: {'WWW-Authenticate': ['Basic realm="security" charset="UTF-8"', 'ApiKey']}},
+          {'www-authenticate': 'Basic realm="security" charset="UTF-8"'},
+        )
       return undefined
     }
     if (header.startsWith('Basic ')) {
       const [name, ...rest] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')
       const user = options.users?.[name!]
-      if (!user || user.password !== rest.join(':')) return refuse(`unable to authenticate user [${name}] for REST request [${path}]`)
+      if (!user || user.password !== rest.join(':'))
+        return refuse(`unable to authenticate user [${name}] for REST request [${path}]`)
       return {user: name!, may: (index) => user.indices.some((p) => globMatch(p, index))}
     }
     if (header.startsWith('ApiKey ')) {
       const key = options.apiKeys?.[header.slice(7)]
-      if (!key) return refuse(`unable to authenticate with provided credentials and anonymous access is not allowed for this request`)
+      if (!key)
+        return refuse(
+          `unable to authenticate with provided credentials and anonymous access is not allowed for this request`,
+        )
       return {user: 'apikey', may: (index) => key.indices.some((p) => globMatch(p, index))}
     }
     return refuse(`missing authentication credentials for REST request [${path}]`)
   }
 
   /** The indices a target names: wildcards quietly skip what the user may not read, names are refused (403) or missing (404). */
-  const resolve = (target: string, query: URLSearchParams, auth: {user: string | null; may: (index: string) => boolean}, action: string): SearchIndex[] => {
+  const resolve = (
+    target: string,
+    query: URLSearchParams,
+    auth: {user: string | null; may: (index: string) => boolean},
+    action: string,
+  ): SearchIndex[] => {
     const ignoreUnavailable = query.get('ignore_unavailable') === 'true'
     const allowNoIndices = query.get('allow_no_indices') !== 'false'
     const found = new Set<SearchIndex>()
     for (const part of target.split(',').map((p) => decodeURIComponent(p))) {
       if (part.includes('*')) {
-        const names = [...dataStreams.keys(), ...[...indices.keys()].filter((n) => ![...dataStreams.values()].includes(n))]
-        const matched = names.filter((n) => globMatch(part, n) && (!n.startsWith('.') || part.startsWith('.'))).map((n) => indices.get(dataStreams.get(n) ?? n)!)
-        const readable = matched.filter((i) => auth.may(i.name) || [...dataStreams].some(([ds, backing]) => backing === i.name && auth.may(ds)))
-        if (readable.length === 0 && !allowNoIndices) throw new SearchError(404, 'index_not_found_exception', `no such index [${part}]`)
+        const names = [
+          ...dataStreams.keys(),
+          ...[...indices.keys()].filter((n) => ![...dataStreams.values()].includes(n)),
+        ]
+        const matched = names
+          .filter((n) => globMatch(part, n) && (!n.startsWith('.') || part.startsWith('.')))
+          .map((n) => indices.get(dataStreams.get(n) ?? n)!)
+        const readable = matched.filter(
+          (i) => auth.may(i.name) || [...dataStreams].some(([ds, backing]) => backing === i.name && auth.may(ds)),
+        )
+        if (readable.length === 0 && !allowNoIndices)
+          throw new SearchError(404, 'index_not_found_exception', `no such index [${part}]`)
         for (const index of readable) found.add(index)
         continue
       }
@@ -187,7 +235,11 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
         throw new SearchError(404, 'index_not_found_exception', `no such index [${part}]`)
       }
       if (!auth.may(part) && !auth.may(index.name)) {
-        throw new SearchError(403, 'security_exception', `action [${action}] is unauthorized for user [${auth.user}] with effective roles [audit_reader] on indices [${part}], this action is granted by the index privileges [read,all]`)
+        throw new SearchError(
+          403,
+          'security_exception',
+          `action [${action}] is unauthorized for user [${auth.user}] with effective roles [audit_reader] on indices [${part}], this action is granted by the index privileges [read,all]`,
+        )
       }
       found.add(index)
     }
@@ -205,7 +257,13 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
         return sendError(res, 400, 'x_content_parse_exception', 'Failed to parse the request body')
       }
     }
-    const record: StoreRequest = {method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, user: null}
+    const record: StoreRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      body,
+      user: null,
+    }
     fake.requests.push(record)
     const auth = authenticate(req, res, url.pathname)
     if (!auth) return
@@ -217,15 +275,35 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     }
     try {
       if (url.pathname === '/') {
-        const distribution = options.distribution === 'opensearch' ? {distribution: 'opensearch', number: '2.17.0'} : {number: '8.15.0'}
-        return send(res, 200, JSON.stringify({name: 'fake-node', cluster_name: 'fake', version: {...distribution, lucene_version: '9.11.1'}, tagline: 'You Know, for Search'}))
+        const distribution =
+          options.distribution === 'opensearch' ? {distribution: 'opensearch', number: '2.17.0'} : {number: '8.15.0'}
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            name: 'fake-node',
+            cluster_name: 'fake',
+            version: {...distribution, lucene_version: '9.11.1'},
+            tagline: 'You Know, for Search',
+          }),
+        )
       }
       const route = /^\/([^/]+)\/(_search|_field_caps)$/.exec(url.pathname)
-      if (!route) return sendError(res, 400, 'illegal_argument_exception', `request [${req.method} ${url.pathname}] contains unrecognized parameters or route`)
+      if (!route)
+        return sendError(
+          res,
+          400,
+          'illegal_argument_exception',
+          `request [${req.method} ${url.pathname}] contains unrecognized parameters or route`,
+        )
       const [, target, action] = route
       if (action === '_field_caps') {
         const targets = resolve(target!, url.searchParams, auth, 'indices:data/read/field_caps')
-        return send(res, 200, JSON.stringify(fieldCaps(targets, (url.searchParams.get('fields') ?? body?.fields ?? '').toString())))
+        return send(
+          res,
+          200,
+          JSON.stringify(fieldCaps(targets, (url.searchParams.get('fields') ?? body?.fields ?? '').toString())),
+        )
       }
       const targets = resolve(target!, url.searchParams, auth, 'indices:data/read/search')
       const result = search(targets, body ?? {})
@@ -235,25 +313,75 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       const response: Record<string, unknown> = {
         took: 1,
         timed_out: false,
-        _shards: {total: targets.length + failed, successful: targets.length, skipped: 0, failed,
-          ...(failed ? {failures: [{shard: 0, index: targets[0]?.name ?? 'x', node: 'fake-node', reason: {type: 'node_disconnected_exception', reason: '[fake-node-2] disconnected'}}]} : {})},
+        _shards: {
+          total: targets.length + failed,
+          successful: targets.length,
+          skipped: 0,
+          failed,
+          ...(failed
+            ? {
+                failures: [
+                  {
+                    shard: 0,
+                    index: targets[0]?.name ?? 'x',
+                    node: 'fake-node',
+                    reason: {type: 'node_disconnected_exception', reason: '[fake-node-2] disconnected'},
+                  },
+                ],
+              }
+            : {}),
+        },
         hits: {
           ...(result.total === null ? {} : {total: {value: result.total, relation: 'eq'}}),
           max_score: null,
-          hits: hits.map((h) => ({_index: h.index.name, _id: h.index.docs.id(h.position), _score: null, _source: new RawJson(h.index.docs.source(h.position)), sort: h.sort})),
+          hits: hits.map((h) => ({
+            _index: h.index.name,
+            _id: h.index.docs.id(h.position),
+            _score: null,
+            _source: new RawJson(h.index.docs.source(h.position)),
+            sort: h.sort,
+          })),
         },
         ...(result.aggregations ? {aggregations: result.aggregations} : {}),
       }
       const filterPath = url.searchParams.get('filter_path')
-      return send(res, 200, serialize(filterPath ? filtered(response, filterPath.split(',')) ?? {} : response))
+      return send(res, 200, serialize(filterPath ? (filtered(response, filterPath.split(',')) ?? {}) : response))
     } catch (error) {
       if (error instanceof SearchError) {
         // A refused search is wrapped as the coordinating node does.
-        if (error.status === 400 && action(url.pathname) === '_search' && error.type !== 'parsing_exception' && error.type !== 'x_content_parse_exception') {
+        if (
+          error.status === 400 &&
+          action(url.pathname) === '_search' &&
+          error.type !== 'parsing_exception' &&
+          error.type !== 'x_content_parse_exception'
+        ) {
           const cause = {type: error.type, reason: error.message}
-          return send(res, 400, JSON.stringify({error: {root_cause: [cause], type: 'search_phase_execution_exception', reason: 'all shards failed', phase: 'query', grouped: true, failed_shards: [{shard: 0, index: 'x', node: 'fake-node', reason: cause}], caused_by: cause}, status: 400}))
+          return send(
+            res,
+            400,
+            JSON.stringify({
+              error: {
+                root_cause: [cause],
+                type: 'search_phase_execution_exception',
+                reason: 'all shards failed',
+                phase: 'query',
+                grouped: true,
+                failed_shards: [{shard: 0, index: 'x', node: 'fake-node', reason: cause}],
+                caused_by: cause,
+              },
+              status: 400,
+            }),
+          )
         }
-        return sendError(res, error.status, error.type, error.message, error.type === 'index_not_found_exception' ? {'resource.type': 'index_or_alias', 'resource.id': error.message.slice(15, -1), index_uuid: '_na_'} : {})
+        return sendError(
+          res,
+          error.status,
+          error.type,
+          error.message,
+          error.type === 'index_not_found_exception'
+            ? {'resource.type': 'index_or_alias', 'resource.id': error.message.slice(15, -1), index_uuid: '_na_'}
+            : {},
+        )
       }
       return sendError(res, 500, 'exception', String(error))
     }
@@ -265,7 +393,9 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       else res.destroy()
     })
   }
-  const server: Server = certs ? createHttpsServer({cert: certs.certPem, key: certs.keyPem}, listener) : createHttpServer(listener)
+  const server: Server = certs
+    ? createHttpsServer({cert: certs.certPem, key: certs.keyPem}, listener)
+    : createHttpServer(listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   if (!address || typeof address === 'string') throw new Error('fake elasticsearch: no port')
@@ -277,23 +407,70 @@ function action(pathname: string): string {
   return pathname.slice(pathname.lastIndexOf('/') + 1)
 }
 
-function sendFailure(res: ServerResponse, status: number, path: string,
-  sendError: (res: ServerResponse, status: number, type: string, reason: string, extra?: Record<string, unknown>) => void,
-  send: (res: ServerResponse, status: number, body: string, contentType?: string) => void): void {
+function sendFailure(
+  res: ServerResponse,
+  status: number,
+  path: string,
+  sendError: (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    reason: string,
+    extra?: Record<string, unknown>,
+  ) => void,
+  send: (res: ServerResponse, status: number, body: string, contentType?: string) => void,
+): void {
   switch (status) {
-    case 401: return sendError(res, 401, 'security_exception', `unable to authenticate user [elastic] for REST request [${path}]`)
-    case 403: return sendError(res, 403, 'security_exception', `action [indices:data/read/search] is unauthorized for user [elastic] with effective roles [] on indices [${path.split('/')[1]}], this action is granted by the index privileges [read,all]`)
-    case 404: return sendError(res, 404, 'index_not_found_exception', `no such index [${path.split('/')[1]}]`, {'resource.type': 'index_or_alias', index_uuid: '_na_'})
-    case 429: return sendError(res, 429, 'es_rejected_execution_exception', 'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=52428800, max_coordinating_and_primary_bytes=52428800]')
-    case 503: return sendError(res, 503, 'cluster_block_exception', 'blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];')
-    case 500: return sendError(res, 500, 'null_pointer_exception', 'Cannot invoke "Object.toString()" because "x" is null')
-    default: return send(res, status, JSON.stringify({error: {root_cause: [], type: 'parsing_exception', reason: 'bad request'}, status}))
+    case 401:
+      return sendError(
+        res,
+        401,
+        'security_exception',
+        `unable to authenticate user [elastic] for REST request [${path}]`,
+      )
+    case 403:
+      return sendError(
+        res,
+        403,
+        'security_exception',
+        `action [indices:data/read/search] is unauthorized for user [elastic] with effective roles [] on indices [${path.split('/')[1]}], this action is granted by the index privileges [read,all]`,
+      )
+    case 404:
+      return sendError(res, 404, 'index_not_found_exception', `no such index [${path.split('/')[1]}]`, {
+        'resource.type': 'index_or_alias',
+        index_uuid: '_na_',
+      })
+    case 429:
+      return sendError(
+        res,
+        429,
+        'es_rejected_execution_exception',
+        'rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=52428800, max_coordinating_and_primary_bytes=52428800]',
+      )
+    case 503:
+      return sendError(
+        res,
+        503,
+        'cluster_block_exception',
+        'blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];',
+      )
+    case 500:
+      return sendError(res, 500, 'null_pointer_exception', 'Cannot invoke "Object.toString()" because "x" is null')
+    default:
+      return send(
+        res,
+        status,
+        JSON.stringify({error: {root_cause: [], type: 'parsing_exception', reason: 'bad request'}, status}),
+      )
   }
 }
 
 /** `_field_caps`: for each asked field (`*` globs too) that some index maps, its type(s), and which indices when they differ. */
 function fieldCaps(targets: readonly SearchIndex[], fields: string): Record<string, unknown> {
-  const asked = fields.split(',').map((f) => f.trim()).filter(Boolean)
+  const asked = fields
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
   const out: Record<string, Record<string, {type: string; indices: string[]}>> = {}
   for (const index of targets) {
     for (const [path, type] of index.mapping) {
@@ -306,9 +483,18 @@ function fieldCaps(targets: readonly SearchIndex[], fields: string): Record<stri
   const result: Record<string, Record<string, unknown>> = {}
   for (const [path, types] of Object.entries(out)) {
     const mixed = Object.keys(types).length > 1
-    result[path] = Object.fromEntries(Object.entries(types).map(([type, {indices}]) => [type, {
-      type, metadata_field: false, searchable: true, aggregatable: type !== 'text', ...(mixed ? {indices} : {}),
-    }]))
+    result[path] = Object.fromEntries(
+      Object.entries(types).map(([type, {indices}]) => [
+        type,
+        {
+          type,
+          metadata_field: false,
+          searchable: true,
+          aggregatable: type !== 'text',
+          ...(mixed ? {indices} : {}),
+        },
+      ]),
+    )
   }
   return {indices: targets.map((i) => i.name), fields: result}
 }
@@ -321,7 +507,10 @@ class RawJson {
 function serialize(value: unknown): string {
   if (value instanceof RawJson) return value.text
   if (Array.isArray(value)) return `[${value.map(serialize).join(',')}]`
-  if (typeof value === 'object' && value !== null) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`).join(',')}}`
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`)
+      .join(',')}}`
   return JSON.stringify(value) ?? 'null'
 }
 
@@ -336,7 +525,11 @@ function filtered(value: unknown, patterns: readonly string[], prefix = ''): unk
   for (const [key, inner] of Object.entries(value)) {
     const path = prefix ? `${prefix}.${key}` : key
     const whole = patterns.some((p) => globMatch(p, path))
-    const under = patterns.some((p) => p.split('.').length > path.split('.').length && globMatch(p.split('.').slice(0, path.split('.').length).join('.'), path))
+    const under = patterns.some(
+      (p) =>
+        p.split('.').length > path.split('.').length &&
+        globMatch(p.split('.').slice(0, path.split('.').length).join('.'), path),
+    )
     if (whole) out[key] = inner
     else if (under) {
       const kept = filtered(inner, patterns, path)
@@ -347,7 +540,12 @@ function filtered(value: unknown, patterns: readonly string[], prefix = ''): unk
 }
 
 export function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  )
   return re.test(text)
 }
 

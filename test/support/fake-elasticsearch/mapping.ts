@@ -16,17 +16,43 @@ export type Mapping = Map<string, FieldType>
  */
 export function calicoAuditMapping(): Mapping {
   return new Map<string, FieldType>([
-    ['apiVersion', 'keyword'], ['kind', 'keyword'], ['level', 'keyword'], ['auditID', 'keyword'], ['stage', 'text'],
-    ['requestURI', 'keyword'], ['verb', 'keyword'],
-    ['user.username', 'keyword'], ['user.uid', 'keyword'], ['user.groups', 'keyword'], ['user.extra', 'disabled'],
-    ['impersonatedUser.username', 'keyword'], ['impersonatedUser.uid', 'keyword'], ['impersonatedUser.groups', 'keyword'], ['impersonatedUser.extra', 'disabled'],
-    ['sourceIPs', 'text'], ['userAgent', 'text'],
-    ['objectRef.resource', 'keyword'], ['objectRef.namespace', 'keyword'], ['objectRef.name', 'keyword'], ['objectRef.uid', 'keyword'],
-    ['objectRef.apiGroup', 'keyword'], ['objectRef.apiVersion', 'keyword'], ['objectRef.resourceVersion', 'keyword'], ['objectRef.subresource', 'keyword'],
-    ['responseStatus.code', 'long'], ['responseStatus.status', 'keyword'], ['responseStatus.message', 'text'], ['responseStatus.reason', 'keyword'],
-    ['requestObject', 'disabled'], ['responseObject', 'disabled'],
-    ['requestReceivedTimestamp', 'date'], ['stageTimestamp', 'date'], ['annotations', 'flattened'],
-    ['name', 'keyword'], ['cluster', 'keyword'], ['generated_time', 'date'],
+    ['apiVersion', 'keyword'],
+    ['kind', 'keyword'],
+    ['level', 'keyword'],
+    ['auditID', 'keyword'],
+    ['stage', 'text'],
+    ['requestURI', 'keyword'],
+    ['verb', 'keyword'],
+    ['user.username', 'keyword'],
+    ['user.uid', 'keyword'],
+    ['user.groups', 'keyword'],
+    ['user.extra', 'disabled'],
+    ['impersonatedUser.username', 'keyword'],
+    ['impersonatedUser.uid', 'keyword'],
+    ['impersonatedUser.groups', 'keyword'],
+    ['impersonatedUser.extra', 'disabled'],
+    ['sourceIPs', 'text'],
+    ['userAgent', 'text'],
+    ['objectRef.resource', 'keyword'],
+    ['objectRef.namespace', 'keyword'],
+    ['objectRef.name', 'keyword'],
+    ['objectRef.uid', 'keyword'],
+    ['objectRef.apiGroup', 'keyword'],
+    ['objectRef.apiVersion', 'keyword'],
+    ['objectRef.resourceVersion', 'keyword'],
+    ['objectRef.subresource', 'keyword'],
+    ['responseStatus.code', 'long'],
+    ['responseStatus.status', 'keyword'],
+    ['responseStatus.message', 'text'],
+    ['responseStatus.reason', 'keyword'],
+    ['requestObject', 'disabled'],
+    ['responseObject', 'disabled'],
+    ['requestReceivedTimestamp', 'date'],
+    ['stageTimestamp', 'date'],
+    ['annotations', 'flattened'],
+    ['name', 'keyword'],
+    ['cluster', 'keyword'],
+    ['generated_time', 'date'],
   ])
 }
 
@@ -41,16 +67,48 @@ export function calicoSingleIndexMapping(): Mapping {
 /** The Elastic integration's `kubernetes.audit_logs` data stream (its fields.yml, the parts read here). */
 export function elasticIntegrationMapping(): Mapping {
   const audit = 'kubernetes.audit.'
-  const keyword = ['apiVersion', 'kind', 'level', 'auditID', 'stage', 'requestURI', 'verb', 'user.username', 'user.uid', 'impersonatedUser.username', 'impersonatedUser.uid',
-    'userAgent', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'objectRef.uid', 'objectRef.apiGroup', 'objectRef.apiVersion', 'objectRef.resourceVersion',
-    'objectRef.subresource', 'responseStatus.status']
+  const keyword = [
+    'apiVersion',
+    'kind',
+    'level',
+    'auditID',
+    'stage',
+    'requestURI',
+    'verb',
+    'user.username',
+    'user.uid',
+    'impersonatedUser.username',
+    'impersonatedUser.uid',
+    'userAgent',
+    'objectRef.resource',
+    'objectRef.namespace',
+    'objectRef.name',
+    'objectRef.uid',
+    'objectRef.apiGroup',
+    'objectRef.apiVersion',
+    'objectRef.resourceVersion',
+    'objectRef.subresource',
+    'responseStatus.status',
+  ]
   return new Map<string, FieldType>([
     ...keyword.map((f) => [`${audit}${f}`, 'keyword'] as [string, FieldType]),
-    [`${audit}user.groups`, 'text'], [`${audit}impersonatedUser.groups`, 'text'], [`${audit}sourceIPs`, 'text'], [`${audit}responseStatus.message`, 'text'],
-    [`${audit}responseStatus.code`, 'long'], [`${audit}requestReceivedTimestamp`, 'date'], [`${audit}stageTimestamp`, 'date'],
-    [`${audit}requestObject`, 'disabled'], [`${audit}responseObject`, 'disabled'], [`${audit}annotations`, 'flattened'],
-    ['@timestamp', 'date'], ['event.action', 'keyword'], ['event.kind', 'keyword'], ['event.outcome', 'keyword'], ['user.name', 'keyword'],
-    ['source.ip', 'keyword'], ['user_agent.original', 'keyword'],
+    [`${audit}user.groups`, 'text'],
+    [`${audit}impersonatedUser.groups`, 'text'],
+    [`${audit}sourceIPs`, 'text'],
+    [`${audit}responseStatus.message`, 'text'],
+    [`${audit}responseStatus.code`, 'long'],
+    [`${audit}requestReceivedTimestamp`, 'date'],
+    [`${audit}stageTimestamp`, 'date'],
+    [`${audit}requestObject`, 'disabled'],
+    [`${audit}responseObject`, 'disabled'],
+    [`${audit}annotations`, 'flattened'],
+    ['@timestamp', 'date'],
+    ['event.action', 'keyword'],
+    ['event.kind', 'keyword'],
+    ['event.outcome', 'keyword'],
+    ['user.name', 'keyword'],
+    ['source.ip', 'keyword'],
+    ['user_agent.original', 'keyword'],
   ])
 }
 
@@ -89,7 +147,10 @@ export function mapDynamically(mapping: Mapping, doc: unknown, prefix = ''): voi
 export function resolveField(mapping: Mapping, field: string): {type: FieldType; path: string} | undefined {
   const type = mapping.get(field)
   if (type === undefined) return undefined
-  const path = field.endsWith('.keyword') && mapping.get(field.slice(0, -'.keyword'.length)) === 'text' ? field.slice(0, -'.keyword'.length) : field
+  const path =
+    field.endsWith('.keyword') && mapping.get(field.slice(0, -'.keyword'.length)) === 'text'
+      ? field.slice(0, -'.keyword'.length)
+      : field
   return {type, path}
 }
 

@@ -9,7 +9,11 @@ import {analyze, dateValue, type FieldType, type Mapping, resolveField} from './
 
 /** A refusal, answered with the status and the error type and reason a real server uses. */
 export class SearchError extends Error {
-  constructor(readonly status: number, readonly type: string, reason: string) {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    reason: string,
+  ) {
     super(reason)
   }
 }
@@ -45,21 +49,47 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 export function search(indices: readonly SearchIndex[], body: Json): SearchResult {
   for (const key of Object.keys(body)) {
-    if (!['query', 'size', 'from', 'sort', 'search_after', 'track_total_hits', 'aggs', 'aggregations', '_source'].includes(key)) {
+    if (
+      ![
+        'query',
+        'size',
+        'from',
+        'sort',
+        'search_after',
+        'track_total_hits',
+        'aggs',
+        'aggregations',
+        '_source',
+      ].includes(key)
+    ) {
       throw new SearchError(400, 'parsing_exception', `Unknown key for a START_OBJECT in [${key}].`)
     }
   }
   const size = body.size === undefined ? 10 : Number(body.size)
   const from = body.from === undefined ? 0 : Number(body.from)
   if (from + size > MAX_RESULT_WINDOW) {
-    throw new SearchError(400, 'illegal_argument_exception', `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${from + size}]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.`)
+    throw new SearchError(
+      400,
+      'illegal_argument_exception',
+      `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${from + size}]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.`,
+    )
   }
   const sort = sortSpec(body.sort)
   const after = body.search_after
   if (after !== undefined) {
     if (!Array.isArray(after)) throw new SearchError(400, 'parsing_exception', '[search_after] must be an array')
-    if (after.length !== sort.length) throw new SearchError(400, 'illegal_argument_exception', `search_after has ${after.length} value(s) but sort has ${sort.length}.`)
-    if (from > 0) throw new SearchError(400, 'illegal_argument_exception', '[from] parameter must be set to 0 when [search_after] is used.')
+    if (after.length !== sort.length)
+      throw new SearchError(
+        400,
+        'illegal_argument_exception',
+        `search_after has ${after.length} value(s) but sort has ${sort.length}.`,
+      )
+    if (from > 0)
+      throw new SearchError(
+        400,
+        'illegal_argument_exception',
+        '[from] parameter must be set to 0 when [search_after] is used.',
+      )
   }
   const track = body.track_total_hits ?? DEFAULT_TRACK
   let total = 0
@@ -81,7 +111,10 @@ export function search(indices: readonly SearchIndex[], body: Json): SearchResul
     pages.push(page)
     if (track !== false) for (let i = 0; i < index.docs.size; i++) if (matches(i)) total++
   }
-  const merged = pages.flat().sort((a, b) => compareKeys(a.sort, b.sort, sort)).slice(from, from + size)
+  const merged = pages
+    .flat()
+    .sort((a, b) => compareKeys(a.sort, b.sort, sort))
+    .slice(from, from + size)
   const aggs = (body.aggs ?? body.aggregations) as Json | undefined
   return {
     total: track === false ? null : typeof track === 'number' ? Math.min(total, track) : total,
@@ -101,7 +134,8 @@ function sortSpec(given: unknown): SortKey[] {
   const list = Array.isArray(given) ? given : [given]
   return list.map((entry) => {
     if (typeof entry === 'string') return {field: entry, desc: false, millis: false}
-    if (!isObject(entry) || Object.keys(entry).length !== 1) throw new SearchError(400, 'parsing_exception', 'malformed sort format')
+    if (!isObject(entry) || Object.keys(entry).length !== 1)
+      throw new SearchError(400, 'parsing_exception', 'malformed sort format')
     const [field, options] = Object.entries(entry)[0]!
     if (typeof options === 'string') return {field, desc: options === 'desc', millis: false}
     if (!isObject(options)) throw new SearchError(400, 'parsing_exception', `malformed sort format for [${field}]`)
@@ -127,15 +161,27 @@ function sortedOrder(index: SearchIndex, sort: readonly SortKey[]): {order: Int3
 
 function sortReader(index: SearchIndex, key: SortKey): (i: number) => unknown {
   const resolved = resolveField(index.mapping, key.field)
-  if (!resolved) throw new SearchError(400, 'query_shard_exception', `No mapping found for [${key.field}] in order to sort on`)
+  if (!resolved)
+    throw new SearchError(400, 'query_shard_exception', `No mapping found for [${key.field}] in order to sort on`)
   const {type, path} = resolved
   if (type === 'text') {
-    throw new SearchError(400, 'illegal_argument_exception', `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${key.field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`)
+    throw new SearchError(
+      400,
+      'illegal_argument_exception',
+      `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${key.field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`,
+    )
   }
-  if (type === 'disabled' || type === 'flattened') throw new SearchError(400, 'illegal_argument_exception', `Field [${key.field}] of type [${type}] does not support sorting`)
+  if (type === 'disabled' || type === 'flattened')
+    throw new SearchError(
+      400,
+      'illegal_argument_exception',
+      `Field [${key.field}] of type [${type}] does not support sorting`,
+    )
   const read = index.docs.reader(path)
   return (i) => {
-    const values = read(i).map((v) => fieldValue(v, type)).filter((v) => v !== undefined)
+    const values = read(i)
+      .map((v) => fieldValue(v, type))
+      .filter((v) => v !== undefined)
     if (values.length === 0) return null
     let best = values[0]
     for (const v of values) if (compareValues(v, best) < 0 !== key.desc) best = v
@@ -189,21 +235,33 @@ function fieldValue(value: unknown, type: FieldType): unknown {
     case 'date_nanos':
       return dateValue(value, type)
     case 'long':
-      return typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : undefined
+      return typeof value === 'number'
+        ? value
+        : typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+          ? Number(value)
+          : undefined
     case 'boolean':
       return typeof value === 'boolean' ? value : value === 'true' ? true : value === 'false' ? false : undefined
     default:
-      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : undefined
   }
 }
 
 /** The query as a test on a document's position. */
 export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCollection): Predicate {
   if (query === undefined) return () => true
-  if (!isObject(query) || Object.keys(query).length !== 1) throw new SearchError(400, 'parsing_exception', '[_na] query malformed, must start with start_object')
+  if (!isObject(query) || Object.keys(query).length !== 1)
+    throw new SearchError(400, 'parsing_exception', '[_na] query malformed, must start with start_object')
   const [type, spec] = Object.entries(query)[0]!
   const field = (): [string, unknown] => {
-    if (!isObject(spec) || Object.keys(spec).length !== 1) throw new SearchError(400, 'parsing_exception', `[${type}] query doesn't support multiple fields, found [${Object.keys(spec as object).join(', ')}]`)
+    if (!isObject(spec) || Object.keys(spec).length !== 1)
+      throw new SearchError(
+        400,
+        'parsing_exception',
+        `[${type}] query doesn't support multiple fields, found [${Object.keys(spec as object).join(', ')}]`,
+      )
     return Object.entries(spec)[0]!
   }
   switch (type) {
@@ -216,13 +274,21 @@ export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCol
     case 'term': {
       const [name, given] = field()
       const value = isObject(given) ? given.value : given
-      return valueTest(name, mapping, docs, (values, t) => values.some((v) => termEquals(v, value, t)), (v, t) => termEquals(v, value, t))
+      return valueTest(
+        name,
+        mapping,
+        docs,
+        (values, t) => values.some((v) => termEquals(v, value, t)),
+        (v, t) => termEquals(v, value, t),
+      )
     }
     case 'terms': {
       const [name, given] = field()
-      if (!Array.isArray(given)) throw new SearchError(400, 'parsing_exception', `[terms] query does not support [${name}]`)
+      if (!Array.isArray(given))
+        throw new SearchError(400, 'parsing_exception', `[terms] query does not support [${name}]`)
       const strings = new Set(given.map(String))
-      const each = (v: unknown, t: FieldType) => (t === 'keyword' ? strings.has(v as string) : given.some((g) => termEquals(v, g, t)))
+      const each = (v: unknown, t: FieldType) =>
+        t === 'keyword' ? strings.has(v as string) : given.some((g) => termEquals(v, g, t))
       return valueTest(name, mapping, docs, (values, t) => values.some((v) => each(v, t)), each)
     }
     case 'match': {
@@ -233,7 +299,9 @@ export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCol
         if (t !== 'text') return values.some((v) => termEquals(v, text, t))
         const words = new Set(values.flatMap((v) => analyze(String(v))))
         const asked = analyze(text)
-        return asked.length > 0 && (operator === 'and' ? asked.every((w) => words.has(w)) : asked.some((w) => words.has(w)))
+        return (
+          asked.length > 0 && (operator === 'and' ? asked.every((w) => words.has(w)) : asked.some((w) => words.has(w)))
+        )
       })
     }
     case 'wildcard':
@@ -241,7 +309,9 @@ export function compileQuery(query: unknown, mapping: Mapping, docs: DocumentCol
       const [name, given] = field()
       const raw = String(isObject(given) ? given.value : given)
       const test = type === 'prefix' ? (s: string) => s.startsWith(raw) : wildcardTest(raw)
-      return valueTest(name, mapping, docs, (values, t) => (t === 'text' ? values.flatMap((v) => analyze(String(v))) : values.map(String)).some(test))
+      return valueTest(name, mapping, docs, (values, t) =>
+        (t === 'text' ? values.flatMap((v) => analyze(String(v))) : values.map(String)).some(test),
+      )
     }
     case 'range': {
       const [name, given] = field()
@@ -268,20 +338,35 @@ function compileBool(spec: unknown, mapping: Mapping, docs: DocumentCollection):
     return (Array.isArray(given) ? given : [given]).map((q) => compileQuery(q, mapping, docs))
   }
   for (const key of Object.keys(spec)) {
-    if (!['filter', 'must', 'should', 'must_not', 'minimum_should_match', 'boost'].includes(key)) throw new SearchError(400, 'parsing_exception', `[bool] query does not support [${key}]`)
+    if (!['filter', 'must', 'should', 'must_not', 'minimum_should_match', 'boost'].includes(key))
+      throw new SearchError(400, 'parsing_exception', `[bool] query does not support [${key}]`)
   }
   const required = [...list('filter'), ...list('must')]
   const excluded = list('must_not')
   const should = list('should')
-  const least = spec.minimum_should_match !== undefined ? Number(spec.minimum_should_match) : required.length === 0 && should.length > 0 ? 1 : 0
-  return (i) => required.every((p) => p(i)) && !excluded.some((p) => p(i)) && (least === 0 || should.filter((p) => p(i)).length >= least)
+  const least =
+    spec.minimum_should_match !== undefined
+      ? Number(spec.minimum_should_match)
+      : required.length === 0 && should.length > 0
+        ? 1
+        : 0
+  return (i) =>
+    required.every((p) => p(i)) &&
+    !excluded.some((p) => p(i)) &&
+    (least === 0 || should.filter((p) => p(i)).length >= least)
 }
 
 /**
  * A test on the values of a field, value by value (or on all of them at once, for text searched by
  * its words); an unmapped or unindexed field matches nothing.
  */
-function valueTest(name: string, mapping: Mapping, docs: DocumentCollection, test: (values: unknown[], type: FieldType) => boolean, each?: (value: unknown, type: FieldType) => boolean): Predicate {
+function valueTest(
+  name: string,
+  mapping: Mapping,
+  docs: DocumentCollection,
+  test: (values: unknown[], type: FieldType) => boolean,
+  each?: (value: unknown, type: FieldType) => boolean,
+): Predicate {
   const resolved = resolveField(mapping, name)
   if (!resolved || resolved.type === 'disabled') return () => false
   const {type, path} = resolved
@@ -298,7 +383,13 @@ function valueTest(name: string, mapping: Mapping, docs: DocumentCollection, tes
   }
   return (i) => {
     const raw = read(i)
-    return raw.length > 0 && test(raw.map((v) => fieldValue(v, type)).filter((v) => v !== undefined), type)
+    return (
+      raw.length > 0 &&
+      test(
+        raw.map((v) => fieldValue(v, type)).filter((v) => v !== undefined),
+        type,
+      )
+    )
   }
 }
 
@@ -319,10 +410,20 @@ function termEquals(indexed: unknown, asked: unknown, type: FieldType): boolean 
 /** A range's bounds, parsed once, as a test on the field's values. */
 function rangeTest(range: Json, type: FieldType): (value: unknown) => boolean {
   if (type === 'text') return () => false
-  const bound = (b: unknown) => (b === undefined ? undefined : type === 'date' || type === 'date_nanos' ? dateValue(b, 'date_nanos') : type === 'long' ? Number(b) : String(b))
+  const bound = (b: unknown) =>
+    b === undefined
+      ? undefined
+      : type === 'date' || type === 'date_nanos'
+        ? dateValue(b, 'date_nanos')
+        : type === 'long'
+          ? Number(b)
+          : String(b)
   const [gte, gt, lte, lt] = [bound(range.gte), bound(range.gt), bound(range.lte), bound(range.lt)]
-  return (value) => (gte === undefined || compareValues(value, gte) >= 0) && (gt === undefined || compareValues(value, gt) > 0)
-    && (lte === undefined || compareValues(value, lte) <= 0) && (lt === undefined || compareValues(value, lt) < 0)
+  return (value) =>
+    (gte === undefined || compareValues(value, gte) >= 0) &&
+    (gt === undefined || compareValues(value, gt) > 0) &&
+    (lte === undefined || compareValues(value, lte) <= 0) &&
+    (lt === undefined || compareValues(value, lt) < 0)
 }
 
 /** `*` any run, `?` one character, `\` escapes the next. */
@@ -342,10 +443,16 @@ function wildcardTest(pattern: string): (s: string) => boolean {
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** `terms` aggregations, nested ones too; `_index` is the index's name. */
-function aggregate(indices: readonly SearchIndex[], matchers: Map<SearchIndex, Predicate>, aggs: Json, within?: (index: SearchIndex, i: number) => boolean): Record<string, unknown> {
+function aggregate(
+  indices: readonly SearchIndex[],
+  matchers: Map<SearchIndex, Predicate>,
+  aggs: Json,
+  within?: (index: SearchIndex, i: number) => boolean,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, spec] of Object.entries(aggs)) {
-    if (!isObject(spec) || !isObject(spec.terms)) throw new SearchError(400, 'parsing_exception', `Unknown aggregation type [${Object.keys(spec as object)[0]}]`)
+    if (!isObject(spec) || !isObject(spec.terms))
+      throw new SearchError(400, 'parsing_exception', `Unknown aggregation type [${Object.keys(spec as object)[0]}]`)
     const field = String(spec.terms.field)
     const size = Number(spec.terms.size ?? 10)
     const counts = new Map<string, number>()
@@ -355,7 +462,12 @@ function aggregate(indices: readonly SearchIndex[], matchers: Map<SearchIndex, P
         if (field === '_index') return [index.name]
         const resolved = resolveField(index.mapping, field)
         if (!resolved) return []
-        if (resolved.type === 'text') throw new SearchError(400, 'illegal_argument_exception', `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`)
+        if (resolved.type === 'text')
+          throw new SearchError(
+            400,
+            'illegal_argument_exception',
+            `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`,
+          )
         return index.docs.values(i, resolved.path).map(String)
       }
       for (let i = 0; i < index.docs.size; i++) {
@@ -371,7 +483,18 @@ function aggregate(indices: readonly SearchIndex[], matchers: Map<SearchIndex, P
       buckets: sorted.slice(0, size).map(([key, count]) => ({
         key,
         doc_count: count,
-        ...(sub ? aggregate(indices, matchers, sub, (index, i) => (within ? within(index, i) : true) && (field === '_index' ? index.name === key : index.docs.values(i, resolveField(index.mapping, field)!.path).map(String).includes(key))) : {}),
+        ...(sub
+          ? aggregate(
+              indices,
+              matchers,
+              sub,
+              (index, i) =>
+                (within ? within(index, i) : true) &&
+                (field === '_index'
+                  ? index.name === key
+                  : index.docs.values(i, resolveField(index.mapping, field)!.path).map(String).includes(key)),
+            )
+          : {}),
       })),
     }
   }

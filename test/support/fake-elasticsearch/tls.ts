@@ -13,8 +13,12 @@ export interface StoreCertificates {
 }
 
 /** The names in the certificate besides 127.0.0.1 and localhost. */
-export const CALICO_ES_NAMES = ['tigera-secure-es-http', 'tigera-secure-es-http.tigera-elasticsearch', 'tigera-secure-es-http.tigera-elasticsearch.svc',
-  'tigera-secure-es-http.tigera-elasticsearch.svc.cluster.local']
+export const CALICO_ES_NAMES = [
+  'tigera-secure-es-http',
+  'tigera-secure-es-http.tigera-elasticsearch',
+  'tigera-secure-es-http.tigera-elasticsearch.svc',
+  'tigera-secure-es-http.tigera-elasticsearch.svc.cluster.local',
+]
 
 let cached: StoreCertificates | undefined
 
@@ -36,17 +40,55 @@ function generate(name: string): StoreCertificates {
   const openssl = (...args: string[]) => execFileSync('openssl', args, {cwd: dir, stdio: 'pipe'})
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   try {
-    openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${name}-ca`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    openssl(
+      'req',
+      '-x509',
+      ...ecKey,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}-ca`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    )
     openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${name}`)
-    writeFileSync(join(dir, 'server.ext'), [
-      `subjectAltName=IP:127.0.0.1,DNS:localhost,${CALICO_ES_NAMES.map((n) => `DNS:${n}`).join(',')}`,
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-    ].join('\n'))
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext')
-    return {caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'), certPem: readFileSync(join(dir, 'server.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'server.key'), 'utf8')}
+    writeFileSync(
+      join(dir, 'server.ext'),
+      [
+        `subjectAltName=IP:127.0.0.1,DNS:localhost,${CALICO_ES_NAMES.map((n) => `DNS:${n}`).join(',')}`,
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+      ].join('\n'),
+    )
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+    )
+    return {
+      caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
+      certPem: readFileSync(join(dir, 'server.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'server.key'), 'utf8'),
+    }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }

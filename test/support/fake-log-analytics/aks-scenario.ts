@@ -36,7 +36,12 @@ export function diagnosticSetting(spec: DiagnosticSettingSpec = {}): Record<stri
       ...(spec.storageAccount ? {storageAccountId: spec.storageAccount} : {}),
       logAnalyticsDestinationType: spec.dedicated === false ? null : 'Dedicated',
       logs: [
-        ...(spec.categories ?? ['kube-audit-admin']).map((category) => ({category, categoryGroup: null, enabled: true, retentionPolicy: {days: 0, enabled: false}})),
+        ...(spec.categories ?? ['kube-audit-admin']).map((category) => ({
+          category,
+          categoryGroup: null,
+          enabled: true,
+          retentionPolicy: {days: 0, enabled: false},
+        })),
         ...(spec.categoryGroup ? [{category: null, categoryGroup: spec.categoryGroup, enabled: true}] : []),
         {category: 'guard', categoryGroup: null, enabled: false},
       ],
@@ -55,11 +60,23 @@ export class AksScenario {
     const bin = join(this.dir, 'bin')
     mkdirSync(bin)
     // What `az account get-access-token --output json --resource R` prints.
-    writeFileSync(join(bin, 'az'), `#!/bin/sh\nprintf '{"accessToken":"${FAKE_TOKEN}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"subscription":"${SUBSCRIPTION}","tenant":"99999999-8888-7777-6666-555555555555","tokenType":"Bearer"}\\n'\n`)
+    writeFileSync(
+      join(bin, 'az'),
+      `#!/bin/sh\nprintf '{"accessToken":"${FAKE_TOKEN}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"subscription":"${SUBSCRIPTION}","tenant":"99999999-8888-7777-6666-555555555555","tokenType":"Bearer"}\\n'\n`,
+    )
     chmodSync(join(bin, 'az'), 0o755)
     const azure = join(this.dir, 'azure')
     mkdirSync(azure)
-    writeFileSync(join(azure, 'azureProfile.json'), `\uFEFF${JSON.stringify({installationId: 'x', subscriptions: [{id: 'aaaaaaaa-0000-0000-0000-000000000000', name: 'other', isDefault: false}, {id: SUBSCRIPTION, name: 'shop', isDefault: true, state: 'Enabled'}]})}`)
+    writeFileSync(
+      join(azure, 'azureProfile.json'),
+      `\uFEFF${JSON.stringify({
+        installationId: 'x',
+        subscriptions: [
+          {id: 'aaaaaaaa-0000-0000-0000-000000000000', name: 'other', isDefault: false},
+          {id: SUBSCRIPTION, name: 'shop', isDefault: true, state: 'Enabled'},
+        ],
+      })}`,
+    )
   }
 
   /** The cluster, its diagnostic settings and the workspace, as ARM serves them. */
@@ -69,10 +86,20 @@ export class AksScenario {
       name: 'shop-prod',
       type: 'Microsoft.ContainerService/ManagedClusters',
       location: 'westeurope',
-      properties: {kubernetesVersion: '1.31.2', dnsPrefix: 'shop-prod-dns', fqdn: AKS_HOST, azurePortalFQDN: `shop-prod-dns-4f2a9c1e.portal.hcp.westeurope.azmk8s.io`},
+      properties: {
+        kubernetesVersion: '1.31.2',
+        dnsPrefix: 'shop-prod-dns',
+        fqdn: AKS_HOST,
+        azurePortalFQDN: `shop-prod-dns-4f2a9c1e.portal.hcp.westeurope.azmk8s.io`,
+      },
     })
     this.fake.armResource(`${CLUSTER_RESOURCE_ID}/providers/Microsoft.Insights/diagnosticSettings`, {value: settings})
-    this.fake.armResource(WORKSPACE_RESOURCE_ID, {id: WORKSPACE_RESOURCE_ID, name: 'shop-logs', location: 'westeurope', properties: {customerId: WORKSPACE_ID, retentionInDays: 30}})
+    this.fake.armResource(WORKSPACE_RESOURCE_ID, {
+      id: WORKSPACE_RESOURCE_ID,
+      name: 'shop-logs',
+      location: 'westeurope',
+      properties: {customerId: WORKSPACE_ID, retentionInDays: 30},
+    })
   }
 
   /** The environment the CLI runs in: the fake's addresses and CA, the Azure CLI credential and its profile. */

@@ -90,7 +90,9 @@ export class FakeLogAnalytics {
     this.server = createServer({cert: certPem, key: keyPem}, (req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => this.answer(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), res))
+      req.on('end', () =>
+        this.answer(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), res),
+      )
     })
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     this.port = (this.server.address() as AddressInfo).port
@@ -107,16 +109,28 @@ export class FakeLogAnalytics {
     return this.requests.map((r) => r.query)
   }
 
-  private answer(method: string, url: string, headers: NodeJS.Dict<string | string[]>, body: string, res: import('node:http').ServerResponse): void {
+  private answer(
+    method: string,
+    url: string,
+    headers: NodeJS.Dict<string | string[]>,
+    body: string,
+    res: import('node:http').ServerResponse,
+  ): void {
     const send = (status: number, value: unknown, extra: Record<string, string> = {}) => {
       const text = JSON.stringify(value)
-      res.writeHead(status, {'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...extra})
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(text)),
+        ...extra,
+      })
       res.end(text)
     }
-    const error = (status: number, code: string, message: string, inner?: {code: string; message: string}) => send(status, {error: {code, message, ...(inner ? {innererror: inner} : {})}})
+    const error = (status: number, code: string, message: string, inner?: {code: string; message: string}) =>
+      send(status, {error: {code, message, ...(inner ? {innererror: inner} : {})}})
     if (method === 'GET' && url.startsWith('/subscriptions/')) return this.answerArm(url, headers, send, error)
     const m = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(url)
-    if (method !== 'POST' || !m) return error(404, 'PathNotFoundError', `The requested path does not exist: ${method} ${url}`)
+    if (method !== 'POST' || !m)
+      return error(404, 'PathNotFoundError', `The requested path does not exist: ${method} ${url}`)
     let parsed: {query?: string; timespan?: string}
     try {
       parsed = JSON.parse(body) as {query?: string; timespan?: string}
@@ -124,45 +138,104 @@ export class FakeLogAnalytics {
       return error(400, 'BadArgumentError', 'The request body is not JSON')
     }
     const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined
-    this.requests.push({workspace: decodeURIComponent(m[1]!), query: parsed.query ?? '', timespan: parsed.timespan, prefer: headers.prefer as string | undefined, authorization})
-    if (authorization !== `Bearer ${FAKE_TOKEN}`) return error(401, 'AuthorizationRequiredError', 'Valid authentication was not provided')
+    this.requests.push({
+      workspace: decodeURIComponent(m[1]!),
+      query: parsed.query ?? '',
+      timespan: parsed.timespan,
+      prefer: headers.prefer as string | undefined,
+      authorization,
+    })
+    if (authorization !== `Bearer ${FAKE_TOKEN}`)
+      return error(401, 'AuthorizationRequiredError', 'Valid authentication was not provided')
     const pause = this.throttle.shift()
-    if (pause !== undefined) return send(429, {error: {code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again later.'}}, {'retry-after': String(pause)})
+    if (pause !== undefined)
+      return send(
+        429,
+        {error: {code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again later.'}},
+        {'retry-after': String(pause)},
+      )
     const workspace = this.workspaces.get(decodeURIComponent(m[1]!))
     if (!workspace) return error(404, 'WorkspaceNotFoundError', `Workspace ${m[1]} not found`)
-    if (workspace.forbidden) return error(403, 'InsufficientAccessError', 'The provided credentials have insufficient access to perform the requested operation')
+    if (workspace.forbidden)
+      return error(
+        403,
+        'InsufficientAccessError',
+        'The provided credentials have insufficient access to perform the requested operation',
+      )
     const within = parseTimespan(parsed.timespan)
     if (!within) return error(400, 'BadArgumentError', `timespan not understood: ${parsed.timespan}`)
-    const tables = new Map([...workspace.tables].map(([name, rows]) => [name, {columns: name === 'AzureDiagnostics' ? AZURE_DIAGNOSTICS_COLUMNS : (AKS_AUDIT_COLUMNS as Array<{name: string; type: ColumnType}>), rows}]))
+    const tables = new Map(
+      [...workspace.tables].map(([name, rows]) => [
+        name,
+        {
+          columns:
+            name === 'AzureDiagnostics'
+              ? AZURE_DIAGNOSTICS_COLUMNS
+              : (AKS_AUDIT_COLUMNS as Array<{name: string; type: ColumnType}>),
+          rows,
+        },
+      ]),
+    )
     let answer
     try {
       answer = runKql(parsed.query ?? '', tables, within)
     } catch (e) {
       if (e instanceof UnknownTable || e instanceof KqlError) {
-        return error(400, 'BadArgumentError', 'The request had some invalid properties', {code: 'SemanticError', message: e.message})
+        return error(400, 'BadArgumentError', 'The request had some invalid properties', {
+          code: 'SemanticError',
+          message: e.message,
+        })
       }
       throw e
     }
     const cut = answer.rows.length > this.rowCap
     const rows = cut ? answer.rows.slice(0, this.rowCap) : answer.rows
-    const table = {name: 'PrimaryResult', columns: answer.columns, rows: rows.map((row) => answer.columns.map((c) => wireCell(row[c.name], c.type)))}
+    const table = {
+      name: 'PrimaryResult',
+      columns: answer.columns,
+      rows: rows.map((row) => answer.columns.map((c) => wireCell(row[c.name], c.type))),
+    }
     const partial = {
       code: 'PartialError',
       message: 'There were some errors when processing your query.',
-      details: [{code: 'EngineError', message: 'Something went wrong processing your query on the server.', innererror: {code: '-2133196797', message: `Query result set has exceeded the internal record count limit ${this.rowCap} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`}}],
+      details: [
+        {
+          code: 'EngineError',
+          message: 'Something went wrong processing your query on the server.',
+          innererror: {
+            code: '-2133196797',
+            message: `Query result set has exceeded the internal record count limit ${this.rowCap} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`,
+          },
+        },
+      ],
     }
     send(200, {tables: [table], ...(cut ? {error: partial} : {})})
   }
 
-  private answerArm(url: string, headers: NodeJS.Dict<string | string[]>, send: (status: number, value: unknown) => void, error: (status: number, code: string, message: string) => void): void {
+  private answerArm(
+    url: string,
+    headers: NodeJS.Dict<string | string[]>,
+    send: (status: number, value: unknown) => void,
+    error: (status: number, code: string, message: string) => void,
+  ): void {
     const parsed = new URL(url, 'https://arm.invalid')
     const path = decodeURIComponent(parsed.pathname).toLowerCase()
     const authorization = typeof headers.authorization === 'string' ? headers.authorization : undefined
     this.arm.requests.push({path, apiVersion: parsed.searchParams.get('api-version'), authorization})
-    if (authorization !== `Bearer ${FAKE_TOKEN}`) return error(401, 'InvalidAuthenticationToken', 'The access token is invalid.')
-    if (!parsed.searchParams.get('api-version')) return error(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.")
+    if (authorization !== `Bearer ${FAKE_TOKEN}`)
+      return error(401, 'InvalidAuthenticationToken', 'The access token is invalid.')
+    if (!parsed.searchParams.get('api-version'))
+      return error(
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      )
     if ([...this.arm.forbidden].some((id) => path.startsWith(id.toLowerCase()))) {
-      return error(403, 'AuthorizationFailed', `The client does not have authorization to perform action over scope '${path}' or the scope is invalid.`)
+      return error(
+        403,
+        'AuthorizationFailed',
+        `The client does not have authorization to perform action over scope '${path}' or the scope is invalid.`,
+      )
     }
     const body = this.arm.resources.get(path)
     if (body === undefined) return error(404, 'ResourceNotFound', `The Resource '${path}' was not found.`)
@@ -179,7 +252,9 @@ function parseTimespan(text: string | undefined): {startMs: number; endMs: numbe
 }
 
 /** An HTTP client for @azure/monitor-query-logs that trusts the fake's CA: the client's own transport, with its TLS settings. */
-export async function trustingHttpClient(caPem: string): Promise<import('../../../src/sources/log-analytics.js').AzureHttpClient> {
+export async function trustingHttpClient(
+  caPem: string,
+): Promise<import('../../../src/sources/log-analytics.js').AzureHttpClient> {
   const {createDefaultHttpClient} = await import('@azure/core-rest-pipeline')
   const inner = createDefaultHttpClient()
   return {
@@ -191,7 +266,10 @@ export async function trustingHttpClient(caPem: string): Promise<import('../../.
 }
 
 /** A credential that hands out the fake's token, counting how often it was asked. */
-export function fakeCredential(): {getToken: () => Promise<{token: string; expiresOnTimestamp: number}>; asked: number} {
+export function fakeCredential(): {
+  getToken: () => Promise<{token: string; expiresOnTimestamp: number}>
+  asked: number
+} {
   const credential = {
     asked: 0,
     async getToken() {

@@ -12,7 +12,10 @@ export interface Answer {
 }
 
 /** The tables a workspace holds: rows keyed by column, datetimes as text with 7 fraction digits, dynamic values as objects. */
-export type Tables = ReadonlyMap<string, {readonly columns: ReadonlyArray<{name: string; type: ColumnType}>; readonly rows: readonly Row[]}>
+export type Tables = ReadonlyMap<
+  string,
+  {readonly columns: ReadonlyArray<{name: string; type: ColumnType}>; readonly rows: readonly Row[]}
+>
 
 export class KqlError extends Error {}
 
@@ -31,7 +34,10 @@ export function runKql(query: string, tables: Tables, within: {startMs: number; 
         unresolved++
       }
     }
-    if (answers.length === 0) throw new UnknownTable(`'union' operator: Failed to resolve table expression named '${unresolved > 0 ? 'all legs' : ''}'`)
+    if (answers.length === 0)
+      throw new UnknownTable(
+        `'union' operator: Failed to resolve table expression named '${unresolved > 0 ? 'all legs' : ''}'`,
+      )
     const columns = answers[0]!.columns
     return {columns, rows: answers.flatMap((a) => a.rows)}
   }
@@ -72,7 +78,11 @@ function summarize(text: string, rows: Row[]): Answer {
   if (text === 'Rows = count(), First = min(TimeGenerated), Last = max(TimeGenerated)') {
     const times = rows.map((r) => String(r.TimeGenerated)).sort((a, b) => timeOf(a) - timeOf(b))
     return {
-      columns: [{name: 'Rows', type: 'long'}, {name: 'First', type: 'datetime'}, {name: 'Last', type: 'datetime'}],
+      columns: [
+        {name: 'Rows', type: 'long'},
+        {name: 'First', type: 'datetime'},
+        {name: 'Last', type: 'datetime'},
+      ],
       rows: [{Rows: rows.length, First: times[0] ?? null, Last: times.at(-1) ?? null}],
     }
   }
@@ -87,8 +97,14 @@ function summarize(text: string, rows: Row[]): Answer {
     bins.set(start, (bins.get(start) ?? 0) + 1)
   }
   return {
-    columns: [{name: 'Start', type: 'datetime'}, {name: 'Rows', type: 'long'}],
-    rows: [...bins].map(([start, count]) => ({Start: `${new Date(start).toISOString().slice(0, -1)}0000Z`, Rows: count})),
+    columns: [
+      {name: 'Start', type: 'datetime'},
+      {name: 'Rows', type: 'long'},
+    ],
+    rows: [...bins].map(([start, count]) => ({
+      Start: `${new Date(start).toISOString().slice(0, -1)}0000Z`,
+      Rows: count,
+    })),
   }
 }
 
@@ -108,7 +124,10 @@ function project(text: string, columns: ReadonlyArray<{name: string; type: Colum
       out.push({name, type, value: expression})
     }
   }
-  return {columns: out.map(({name, type}) => ({name, type})), rows: rows.map((row) => Object.fromEntries(out.map((c) => [c.name, c.value(row)])))}
+  return {
+    columns: out.map(({name, type}) => ({name, type})),
+    rows: rows.map((row) => Object.fromEntries(out.map((c) => [c.name, c.value(row)]))),
+  }
 }
 
 /** A datetime cell or literal in epoch ms, keeping the digits below a millisecond. */
@@ -216,7 +235,10 @@ function comparison(t: Tokens): Evaluate {
     case '=~':
       return (row) => String(left(row) ?? '').toLowerCase() === String(right(row) ?? '').toLowerCase()
     case 'endswith':
-      return (row) => String(left(row) ?? '').toLowerCase().endsWith(String(right(row) ?? '').toLowerCase())
+      return (row) =>
+        String(left(row) ?? '')
+          .toLowerCase()
+          .endsWith(String(right(row) ?? '').toLowerCase())
     case '>=':
       return (row) => timeOf(left(row)) >= timeOf(right(row))
     case '<':
