@@ -150,7 +150,7 @@ describe('huge input, through the CLI', function () {
     const table = await runCli(['policies', '-f', file, '--since', 'all', '--limit', '3'], {env})
     assert.equal(table.code, 0, table.stderr)
     assert.equal(totalOf(table.stdout, 'alice'), count / 3)
-    assert.match(table.stdout, /Most recent 3 of 120000 changes/)
+    assert.match(table.stdout, /Most recent 3 of 120,000 changes/)
     const last = new Date(BASE + (count - 1) * 2000).toISOString().replace('.000Z', 'Z')
     assert.match(table.stdout.trim().split('\n').at(-1)!, new RegExp(`^${last} `))
     assert.deepEqual(
