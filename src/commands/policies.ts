@@ -88,7 +88,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
     // --watch: read, then follow; reader pods stay until it ends.
-    if (options.watch) return watchPolicies(options, opened, run, this.interrupt)
+    if (options.watch) return watchPolicies(options, shows, opened, run, this.interrupt)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
     // Records with bodies are larger: fewer wait in memory before a run goes to disk.

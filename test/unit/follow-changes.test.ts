@@ -102,7 +102,7 @@ function follow(logs: ScriptedLog[], options: {before?: ChangeRecord[]; filter?:
     filter: options.filter ?? ALL,
     intervalMs: 1000,
     signal: controller.signal,
-    onChanges: (changes, following) => out.push(...changes.map((change) => ({name: change.name, following, change}))),
+    onChanges: (writes, following) => out.push(...writes.map(({change}) => ({name: change.name, following, change}))),
     onFollowing: () => followingSaid++,
     onNotice: () => {},
     now: () => clock.ms,
