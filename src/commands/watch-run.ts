@@ -47,8 +47,12 @@ export interface WatchPrinter<Result> {
    * `following`: false for those read before following.
    */
   changes(writes: readonly ChangeWrite[], following: boolean): string | Promise<string>
-  /** What was read before is all handed on: what comes now is new. */
-  following(): string | Promise<string>
+  /**
+   * What was read before is all handed on: what comes now is new. `read`: what was read of each
+   * source before following. May throw a UserError (the read says the question is ambiguous): the
+   * watch ends with it.
+   */
+  following(read: readonly SourceStats[]): string | Promise<string>
   /** What ends the watch (the summary of what was seen), from every source's stats, and the document it is. */
   end(sources: SourceStats[], untilMs: number): {text: string; result: Result}
 }
@@ -119,13 +123,24 @@ async function watch<Result>(
   }
   /** What the printer makes is written in the order asked for, though making it may wait (a diff loads its libraries). */
   let printing: Promise<void> = Promise.resolve()
+  /** What the printer threw: it ends the following, and the run with it. */
+  let failure: unknown
+  const stop = new AbortController()
   const print = (make: () => string | Promise<string>) => {
-    printing = printing.then(async () => write(await make()))
+    printing = printing.then(async () => {
+      if (failure !== undefined) return
+      try {
+        write(await make())
+      } catch (error) {
+        failure = error
+        stop.abort(error)
+      }
+    })
   }
   /** A line on stderr, after what is to be printed before it. */
   const sayInTurn = (line: string) => {
     printing = printing.then(() => {
-      say(line)
+      if (failure === undefined) say(line)
     })
   }
   let stoppedBy: InterruptSignal | undefined
@@ -141,10 +156,10 @@ async function watch<Result>(
     filter: reading.filter,
     bodies: reading.bodies,
     intervalMs: reading.watch.intervalMs,
-    signal: run.signal,
+    signal: AbortSignal.any([run.signal, stop.signal]),
     onChanges: (writes, following) => print(() => printer.changes(writes, following)),
     onFollowing() {
-      print(() => printer.following())
+      print(() => printer.following(stats))
       sayInTurn(
         followed.length === 0
           ? 'nothing to follow: every log given was read whole'
@@ -154,6 +169,7 @@ async function watch<Result>(
     onNotice: sayInTurn,
   })
   await printing
+  if (failure !== undefined) throw failure
 
   if (held !== undefined) await opened.close()
   const all = mergeStats(stats, followStats)
