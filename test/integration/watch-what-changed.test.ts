@@ -263,6 +263,26 @@ describe('what changes did, while following', function () {
     assert.equal(summary.startsMidway, false)
   })
 
+  it('history -w of a name found in two namespaces, without -n: refused once the log is read, as without --watch', async () => {
+    const log = join(dir, 'audit.log')
+    const elsewhere = {...knp(80), metadata: {name: 'allow-web', namespace: 'web'}}
+    writeFileSync(
+      log,
+      knpWrite('create', '2026-12-07T09:00:01.000000Z', knp(8080), 'c-1') +
+        knpWrite('create', '2026-12-07T09:00:02.000000Z', elsewhere, 'c-2').replace(
+          '"namespace":"shop"',
+          '"namespace":"web"',
+        ),
+    )
+    running = startCommand(['history', 'knp/allow-web', '-w', '-f', log])
+    const {code, stdout, stderr} = await new Promise<{code: number | null; stdout: string; stderr: string}>((resolve) =>
+      running!.child.on('close', (code) => resolve({code, stdout: running!.stdout(), stderr: running!.stderr()})),
+    )
+    assert.equal(code, 2, stderr)
+    assert.equal(stdout, '')
+    assert.match(stderr, /^error: knp\/allow-web is in more than one namespace: shop, web\nhint: say which with -n/m)
+  })
+
   it('history -w refuses what a watch cannot do, before reading', async () => {
     const {runCli} = await import('../support/cli.js')
     const file = ['-f', join(dir, 'nope.log')]
