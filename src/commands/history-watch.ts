@@ -2,6 +2,8 @@
 // reads it, then the logs followed (commands/watch-run.ts), each new change of the object printed
 // when it lands with its diff against the version before it (read before or while following:
 // one history of the object, its last version kept); then a line on what was seen.
+import type {ChalkInstance} from 'chalk'
+
 import type {ChangeWrite, PolicyChange} from '../audit/changes.js'
 import {reportHead, type SourceSummary} from '../audit/report.js'
 import {changeMatcher} from '../audit/select.js'
@@ -9,7 +11,6 @@ import {type HistoryEntry, ObjectChanges} from '../audit/what-changed/object-his
 import {UserError} from '../errors.js'
 import type {HistoryObject, HistoryOptions} from '../flags/history.js'
 import type {SourceStats} from '../reading/stats.js'
-import type {ChalkInstance} from 'chalk'
 import {makeChalk} from '../render/color.js'
 import {yamlRenderer} from '../render/document.js'
 import type {ObjectHistoryReport} from '../render/history.js'

@@ -67,6 +67,10 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
         "Follow the control-plane nodes' logs and print each change as it lands, until Ctrl-C (then the summary)",
       command: '<%= config.bin %> <%= command.id %> --watch',
     },
+    {
+      description: 'Follow a log and print each change that opens something as it lands, with what it opened',
+      command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --watch --opens',
+    },
   ]
 
   static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}

@@ -13,8 +13,7 @@ import {
 import type {TimeWindow} from '../audit/window.js'
 import {type BodyKeeping, bodiesFor} from '../audit/write-bodies.js'
 import {UserError} from '../errors.js'
-import type {WatchOptions} from '../flags/watch.js'
-import {storeRefusal} from '../flags/watch.js'
+import {storeRefusal, type WatchOptions} from '../flags/watch.js'
 import {followChanges} from '../reading/follow.js'
 import {planFollowing} from '../reading/follow-plan.js'
 import {readSources} from '../reading/read.js'
@@ -24,7 +23,7 @@ import {sanitize} from '../render/sanitize.js'
 import {holdsNoEvents, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
 import type {RunContext} from '../run-context.js'
 import type {OpenedSources} from '../sources/open.js'
-import {isQuerySource, type LogSource} from '../sources/source.js'
+import {isQuerySource, type LogSource, type QueryFilter} from '../sources/source.js'
 import {ExternalSort} from '../spill/external-sort.js'
 import type {Interrupt, InterruptSignal} from './interrupt.js'
 import {BODY_RECORDS_IN_MEMORY} from './read-changes.js'
@@ -32,7 +31,7 @@ import {BODY_RECORDS_IN_MEMORY} from './read-changes.js'
 export interface WatchReading {
   readonly window: TimeWindow
   readonly filter: ChangeFilter
-  readonly query: Parameters<typeof readSources>[1]['query']
+  readonly query: QueryFilter
   /** Which writes keep their bodies (what changes did is shown); none when absent. */
   readonly bodies?: BodyKeeping
   readonly watch: WatchOptions
