@@ -404,6 +404,15 @@ for (const [command, code] of [
 SPECIAL['policies -f audit/ --since-time 2026-11-24T07:00:00Z --limit 3 --watch'] = async (command) =>
   consoleBlock(command, await runWatchExample(argsOf(command), ROOT, WATCH_COLUMNS))
 
+/** --watch with what changes did: the example log followed while a Calico policy is patched, then Ctrl-C. */
+for (const command of [
+  'history np/allow-frontend -n shop -f audit/ --watch',
+  'policies -f audit/ --since all --limit 2 --watch --opens',
+]) {
+  SPECIAL[command] = async () =>
+    consoleBlock(command, await runWatchExample(argsOf(command), ROOT, WATCH_COLUMNS, 'calico-patch'))
+}
+
 async function render(command: string): Promise<string> {
   const special = SPECIAL[command]
   if (special) return special(command)

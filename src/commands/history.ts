@@ -9,9 +9,11 @@ import {writeDocument} from '../render/document.js'
 import type {ObjectHistoryReport} from '../render/history.js'
 import {BaseCommand} from './base.js'
 import {INCOMPLETE_EXIT} from './policies.js'
-import {readChanges} from './read-changes.js'
+import type {ObjectHistorySummary} from './history-watch.js'
+import {openLogs, readChanges} from './read-changes.js'
 
 export type {ObjectHistoryReport} from '../render/history.js'
+export type {ObjectHistorySummary} from './history-watch.js'
 
 export default class History extends BaseCommand {
   static override summary = 'Every change to one policy or tier, in time order, with a diff of what each did.'
@@ -21,7 +23,9 @@ Versions come from the bodies the log holds: the object after a successful write
 
 The window is the whole log unless --since, --since-time or --until-time say otherwise. --user, --verb and --outcome choose the changes shown; every change of the object still counts for the diffs.
 
-Exit codes: 0 ran; 2 could not run; 3 ran, but a source could not be read to its end.`
+With --watch (-w), after the history in the log, the logs are followed as policies --watch follows them, and each new change of the object is printed as it lands, diffed against the version before it (read before or while following), until Ctrl-C (exit 0) or SIGTERM (exit 143).
+
+Exit codes: 0 ran (with --watch, also when ended by Ctrl-C); 2 could not run; 3 ran, but a source could not be read to its end; 143 a watch ended by SIGTERM.`
 
   static override examples = [
     {
@@ -33,22 +37,33 @@ Exit codes: 0 ran; 2 could not run; 3 ran, but a source could not be read to its
       command: '<%= config.bin %> <%= command.id %> knp/allow-web -n shop -f audit.log -o json',
     },
     {
+      description: 'Follow the log, and print each new change of the object with its diff as it lands, until Ctrl-C',
+      command: '<%= config.bin %> <%= command.id %> gnp/security.allow-dns -f /var/log/kubernetes/audit/ --watch',
+    },
+    {
       description: "Only alice's changes to a tier, from the cluster's logs",
       command: '<%= config.bin %> <%= command.id %> tier/security --user alice',
     },
   ]
 
   static override usage =
-    '<%= command.id %> KIND/NAME [-n NAMESPACE] [-f FILE...] [--since <value>] [--user <value>...] [--verb <value>...] [--outcome succeeded|failed|all] [-o table|wide|json|yaml] [FLAGS]'
+    '<%= command.id %> KIND/NAME [-n NAMESPACE] [-f FILE...] [--since <value>] [--user <value>...] [--verb <value>...] [--outcome succeeded|failed|all] [-o table|wide|json|yaml] [-w] [FLAGS]'
   static override args = historyArgs
   static override flags = {...historyFlags, ...nonGreedy(clusterReadFlags), ...outputFlags}
 
-  async run(): Promise<ObjectHistoryReport> {
+  async run(): Promise<ObjectHistoryReport | ObjectHistorySummary> {
     const {args, flags} = await this.parse(History)
     const options = historyOptions(args.object, flags, Date.now())
     const {object} = options
     const table = options.output === 'table' || options.output === 'wide'
-    const read = await readChanges({...options, progress: table}, this.runContext())
+    const run = this.runContext()
+    // --watch: the history in the log, then each new change of the object as it lands.
+    if (options.watch) {
+      const opened = await openLogs(options, run)
+      const {watchHistory} = await import('./history-watch.js')
+      return watchHistory(options, opened, run, this.interrupt)
+    }
+    const read = await readChanges({...options, progress: table}, run)
 
     const history = objectHistory(
       read.collector.changeWrites(),

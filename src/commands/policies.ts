@@ -67,6 +67,10 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
         "Follow the control-plane nodes' logs and print each change as it lands, until Ctrl-C (then the summary)",
       command: '<%= config.bin %> <%= command.id %> --watch',
     },
+    {
+      description: 'Follow a log and print each change that opens something as it lands, with what it opened',
+      command: '<%= config.bin %> <%= command.id %> -f /var/log/kubernetes/audit/ --watch --opens',
+    },
   ]
 
   static override flags = {...policiesFlags, ...whatChangedFlags, ...clusterReadFlags, ...outputFlags}
@@ -88,7 +92,7 @@ Exit codes: 0 ran; 2 could not run (bad flag, unreadable input, cluster unreacha
     for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
     for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
     // --watch: read, then follow; reader pods stay until it ends.
-    if (options.watch) return watchPolicies(options, opened, run, this.interrupt)
+    if (options.watch) return watchPolicies(options, shows, opened, run, this.interrupt)
 
     // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
     // Records with bodies are larger: fewer wait in memory before a run goes to disk.

@@ -11,7 +11,7 @@ import {makeProgress} from '../render/progress.js'
 import {sanitize} from '../render/sanitize.js'
 import {holdsNoEvents, KLOG_HINT, noEventsMessage, sourceWarnings} from '../render/source-warnings.js'
 import type {RunContext} from '../run-context.js'
-import {type LogInput, openSources} from '../sources/open.js'
+import {type LogInput, type OpenedSources, openSources} from '../sources/open.js'
 import type {QueryFilter} from '../sources/source.js'
 import {ExternalSort} from '../spill/external-sort.js'
 
@@ -38,13 +38,22 @@ export interface ReadChanges {
   incomplete: boolean
 }
 
-export async function readChanges(reading: ChangeReading, run: RunContext): Promise<ReadChanges> {
+/** Opens the sources the input names, saying on stderr what the opening found. */
+export async function openLogs(
+  reading: Pick<ChangeReading, 'input' | 'query'>,
+  run: RunContext,
+): Promise<OpenedSources> {
   const {input} = reading
   if (input.from === 'files') announceTerminalStdin(input.files, process.stdin, process.stderr)
   // Without -f, the log is read where it is; each origin's code loads only then.
   const opened = await openSources(input, run, {query: reading.query})
   for (const line of opened.announcements) process.stderr.write(`${sanitize(line)}\n`)
   for (const notice of opened.notices) process.stderr.write(`warning: ${sanitize(notice)}\n`)
+  return opened
+}
+
+export async function readChanges(reading: ChangeReading, run: RunContext): Promise<ReadChanges> {
+  const opened = await openLogs(reading, run)
 
   // Records of changes wait for the end of reading in memory, and past a bound on disk, sorted.
   const records = new ExternalSort<string>(

@@ -19,6 +19,7 @@ import {elasticsearchFlags} from './elasticsearch.js'
 import {gkeFlags} from './gke.js'
 import type {OutputFormat} from './output.js'
 import {type PoliciesFlagValues, policiesFlags, policiesOptions} from './policies.js'
+import {watchFlags, type WatchOptions} from './watch.js'
 import {whatChangedFlags} from './what-changed.js'
 import {windowFlags} from './window.js'
 
@@ -50,6 +51,7 @@ const historyOwnFlags = {
   verb,
   outcome,
   'show-all-fields': whatChangedFlags['show-all-fields'],
+  ...watchFlags,
   ...eksFlags,
   ...aksFlags,
   ...elasticsearchFlags,
@@ -104,6 +106,8 @@ export interface HistoryOptions {
   output: OutputFormat
   color: ColorMode
   showAllFields: boolean
+  /** --watch: follow the logs after reading them, printing each new change of the object; null without it. */
+  watch: WatchOptions | null
 }
 
 /** Validates and compiles the argument and flags; throws UserError (exit 2) on anything inconsistent. Does no I/O. */
@@ -153,6 +157,7 @@ export function historyOptions(text: string | undefined, flags: HistoryFlagValue
     output: compiled.output,
     color: compiled.color,
     showAllFields: flags['show-all-fields'] ?? false,
+    watch: compiled.watch,
   }
 }
 

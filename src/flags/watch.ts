@@ -15,7 +15,7 @@ export const watchFlags = {
   watch: Flags.boolean({
     char: 'w',
     summary:
-      "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log) and print each new change as it lands, until Ctrl-C; then the summary of what was seen.",
+      "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log) and print each new change as it lands (with what it did: history always, policies with --diff or --opens), until Ctrl-C; then the summary of what was seen.",
     helpGroup: 'WATCH',
   }),
   'watch-interval': Flags.string({

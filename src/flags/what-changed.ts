@@ -26,7 +26,6 @@ export interface WhatChangedFlagValues {
   diff?: boolean
   opens?: boolean
   'show-all-fields'?: boolean
-  watch?: boolean
 }
 
 export interface WhatChangedOptions {
@@ -44,12 +43,5 @@ export function whatChangedOptions(flags: WhatChangedFlagValues): WhatChangedOpt
   const showAllFields = flags['show-all-fields'] ?? false
   if (showAllFields && !diff)
     throw new UserError('--show-all-fields is for the diffs of --diff', {hint: 'add --diff, or drop --show-all-fields'})
-  // Following keeps no bodies yet: said, rather than a --watch that quietly shows no diff.
-  if ((diff || opens) && flags.watch) {
-    const flag = diff ? '--diff' : '--opens'
-    throw new UserError(`${flag} does not follow the log yet: it is for what is read without --watch`, {
-      hint: `drop --watch to see what the changes in the log did (or kubectl audit history KIND/NAME for one object), or drop ${flag} to follow`,
-    })
-  }
   return diff || opens ? {diff, opens, showAllFields} : null
 }

@@ -9,12 +9,14 @@ import {
   ChangeCollector,
   type ChangeFilter,
   type ChangeRecord,
+  type ChangeWrite,
+  changeWriteOf,
   compareRecords,
   FOLLOWED_LOG,
-  type PolicyChange,
   Settler,
 } from '../audit/changes.js'
 import {boundUs} from '../audit/window.js'
+import {type BodyKeeping, bodiesFor} from '../audit/write-bodies.js'
 import {peekHead, tap} from '../sources/byte-streams.js'
 import type {Followable, FollowedLog} from '../sources/follow.js'
 import type {LogSource} from '../sources/source.js'
@@ -47,11 +49,16 @@ export interface FollowPlan {
   /** Every record read before following, sorted (compareRecords): settled first, with the same waits. */
   readonly before: Iterable<ChangeRecord>
   readonly filter: ChangeFilter
+  /** Which writes read while following keep their bodies (what changed is shown); none when absent. */
+  readonly bodies?: BodyKeeping
   readonly intervalMs: number
   /** Ends the following; what is settled by then is let out. */
   readonly signal: AbortSignal
-  /** Changes in the window, in report order, as they settle; `following`: false for those of the records read before. */
-  onChanges(changes: readonly PolicyChange[], following: boolean): void
+  /**
+   * Changes in the window, in report order, as they settle, each with the write that tells what it
+   * did (bodies only as `bodies` keeps them); `following`: false for those of the records read before.
+   */
+  onChanges(changes: readonly ChangeWrite[], following: boolean): void
   /** The records read before are settled (what they let out was handed on): what comes now is new. */
   onFollowing(): void
   /** A line for the user about a log: rotated, truncated, a node gone or back. */
@@ -79,11 +86,15 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   const settler = new Settler(boundUs(plan.filter.sinceMs), boundUs(plan.filter.untilMs), FOLLOWED_LOG)
   let following = false
   const letOut = () => {
-    const changes = settler.takeOut().map((record) => record.change)
+    const changes = settler.takeOut().map(changeWriteOf)
     if (changes.length > 0) plan.onChanges(changes, following)
   }
   const pending: ChangeRecord[] = []
-  const collector = new ChangeCollector(plan.filter, {add: (record) => pending.push(record), sorted: () => []})
+  const collector = new ChangeCollector(
+    plan.filter,
+    {add: (record) => pending.push(record), sorted: () => []},
+    bodiesFor(plan.bodies),
+  )
   const started = now()
   const stats = plan.logs.map((log) => emptyStats(log.source.name))
   const states: FollowedLogState[] = []

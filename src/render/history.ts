@@ -48,38 +48,12 @@ export interface HistoryView {
 
 export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryView): Generator<string> {
   const {chalk, width} = view
-  const prose = (text: string, style: (s: string) => string = (s) => s) =>
-    (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
-  const {object} = report
-  const where = object.namespace === null ? '' : ` in namespace ${object.namespace}`
-  const heading = `History of ${object.kind} ${object.name}${where}`
-  const events = report.sources.reduce((n, s) => n + s.events, 0)
-  const read = `${plural(report.total, 'change')} ${describeWindow(report.window)}  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
-  const title =
-    width === undefined || textWidth(`${heading}  ·  ${read}`) <= width
-      ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)]
-      : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
-  const incomplete = report.sources.filter((s) => !s.complete).length
-  if (incomplete > 0)
-    title.push(
-      ...prose(
-        `Incomplete: ${incomplete} of ${plural(report.sources.length, 'source')} could not be read to the end (see the warnings): changes may be missing.`,
-        chalk.yellow,
-      ),
-    )
+  const prose = (text: string, style: (s: string) => string = (s) => s) => proseLines(text, width, style)
+  const title = historyTitle(report, view)
   if (report.total === 0) {
     const hint = report.window.since === null ? '' : ` Try ${chalk.bold('--since all')} to look at everything.`
     yield [...title, '', ...prose(`No change to ${view.asked} in this window.${hint}`)].join('\n') + '\n'
     return
-  }
-  if (report.startsMidway) {
-    const first = view.firstVerb === undefined ? 'not a create' : `a ${view.firstVerb}, not a create`
-    title.push(
-      ...prose(
-        `The history starts mid-way: its first change in the log is ${first}; the versions before it are not in the log.`,
-        chalk.yellow,
-      ),
-    )
   }
   if (report.changes.length === 0) {
     yield (
@@ -100,6 +74,7 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
           ),
         ]
       : []
+
   const columns: Column[] = [
     {header: 'TIME'},
     {header: 'USER', shorten: 'user'},
@@ -130,6 +105,47 @@ export function* renderHistoryTable(report: ObjectHistoryReport, view: HistoryVi
         : text,
     below: (r) => view.below[r]!,
   })
+}
+
+/** The lines above a history: the object, how many changes in what was read, and where it starts in the log. */
+export function historyTitle(
+  report: Pick<ObjectHistoryReport, 'object' | 'sources' | 'total' | 'window' | 'startsMidway'>,
+  view: Pick<HistoryView, 'chalk' | 'width' | 'firstVerb'>,
+): string[] {
+  const {chalk, width} = view
+  const prose = (text: string, style: (s: string) => string = (s) => s) => proseLines(text, width, style)
+  const {object} = report
+  const where = object.namespace === null ? '' : ` in namespace ${object.namespace}`
+  const heading = `History of ${object.kind} ${object.name}${where}`
+  const events = report.sources.reduce((n, s) => n + s.events, 0)
+  const read = `${plural(report.total, 'change')} ${describeWindow(report.window)}  ·  ${plural(report.sources.length, 'source')}, ${plural(events, 'event')} read`
+  const title =
+    width === undefined || textWidth(`${heading}  ·  ${read}`) <= width
+      ? [chalk.bold(heading) + chalk.dim(`  ·  ${read}`)]
+      : [...prose(heading, chalk.bold), ...prose(read, chalk.dim)]
+  const incomplete = report.sources.filter((s) => !s.complete).length
+  if (incomplete > 0)
+    title.push(
+      ...prose(
+        `Incomplete: ${incomplete} of ${plural(report.sources.length, 'source')} could not be read to the end (see the warnings): changes may be missing.`,
+        chalk.yellow,
+      ),
+    )
+  if (report.total > 0 && report.startsMidway) {
+    const first = view.firstVerb === undefined ? 'not a create' : `a ${view.firstVerb}, not a create`
+    title.push(
+      ...prose(
+        `The history starts mid-way: its first change in the log is ${first}; the versions before it are not in the log.`,
+        chalk.yellow,
+      ),
+    )
+  }
+  return title
+}
+
+/** Text wrapped to the width (whole without one), each line styled. */
+export function proseLines(text: string, width: number | undefined, style: (s: string) => string = (s) => s): string[] {
+  return (width === undefined ? [text] : wrapText(text, width)).map((line) => style(line))
 }
 
 function describeWindow(window: ObjectHistoryReport['window']): string {

@@ -1,8 +1,9 @@
-// What --watch prints: each change as one line when it lands, and at the end the summary of what
-// was seen. A table's columns are fitted once, before the first row (rows to come are not known):
-// on a terminal, to its width, free text cut in the middle where a value is wider than its column;
-// on a pipe, every value whole. JSON is one change per line, YAML one document per change; the
-// summary comes last, as a document of its own.
+// What --watch prints: each change as one line when it lands (with what it did under it, for
+// --diff and --opens), and at the end the summary of what was seen. A table's columns are fitted
+// once, before the first row (rows to come are not known): on a terminal, to its width, free text
+// cut in the middle where a value is wider than its column; on a pipe, every value whole. JSON is
+// one change per line, YAML one document per change; the summary comes last, as a document of its
+// own. `policies -w` shows the columns of its change list, `history -w` those of a history.
 import type {ChalkInstance} from 'chalk'
 
 import type {PolicyChange} from '../audit/changes.js'
@@ -50,9 +51,40 @@ const WIDE_COLUMNS: readonly StreamColumn[] = [
   {header: 'USER-AGENT', usual: 10},
   {header: 'SOURCE', usual: 6},
 ]
-const RESULT_COLUMN = 7
+/** A history's columns: one object, so no namespace, name or tier; where each change was read. */
+const HISTORY_COLUMNS: readonly StreamColumn[] = [
+  {header: 'TIME', usual: 20},
+  {header: 'USER', shortens: 'first', usual: 16},
+  {header: 'VERB', usual: 6},
+  {header: 'KIND', shortens: 'last', droppable: true, usual: 19},
+  {header: 'RESULT', usual: 13},
+  {header: 'SOURCE', shortens: 'first', droppable: true, usual: 12},
+]
 /** A kind cut shorter than this (`NetworkPol…`) hardly says which. */
 const MIN_KIND = 13
+
+/** Which rows: the change list of `policies`, or the history of one object. */
+export type ChangeRows = 'changes' | 'history'
+
+interface RowLayout {
+  columns(wide: boolean): readonly StreamColumn[]
+  cells(change: PolicyChange, wide: boolean): string[]
+  /** The column coloured by the change's outcome. */
+  result: number
+}
+
+const ROW_LAYOUTS: Record<ChangeRows, RowLayout> = {
+  changes: {
+    columns: (wide) => (wide ? [...COLUMNS, ...WIDE_COLUMNS] : COLUMNS),
+    cells: changeCells,
+    result: 7,
+  },
+  history: {
+    columns: () => HISTORY_COLUMNS,
+    cells: historyCells,
+    result: 4,
+  },
+}
 
 /** The cells of a change's row, as the change list of `policies` shows them. */
 export function changeCells(c: PolicyChange, wide: boolean): string[] {
@@ -71,8 +103,15 @@ export function changeCells(c: PolicyChange, wide: boolean): string[] {
   return cells.map((cell) => sanitize(cell))
 }
 
+/** The cells of a change's row in the history of its object, as `history` shows them. */
+export function historyCells(c: PolicyChange): string[] {
+  const [time, user, verb, kind, , , , result] = changeCells(c, false)
+  return [time!, user!, verb!, kind!, result!, sanitize(c.source)]
+}
+
 /** Lines for changes as they land, in one format. */
 export class ChangeLines {
+  private readonly layout: RowLayout
   private readonly columns: readonly StreamColumn[]
   /** Shown columns (indexes into `columns`) and their widths, for tables. */
   private readonly shown: number[] = []
@@ -81,18 +120,20 @@ export class ChangeLines {
 
   /**
    * `first`: changes already known (the log read before following), so columns fit them too;
-   * `yaml`: the YAML renderer (render/document.ts yamlRenderer), for -o yaml.
+   * `yaml`: the YAML renderer (render/document.ts yamlRenderer), for -o yaml; `rows`: which columns.
    */
   constructor(
     private readonly view: WatchView,
     first: readonly PolicyChange[],
     private readonly yaml?: (document: unknown) => string,
+    rows: ChangeRows = 'changes',
   ) {
     const wide = view.format === 'wide'
-    this.columns = wide ? [...COLUMNS, ...WIDE_COLUMNS] : COLUMNS
+    this.layout = ROW_LAYOUTS[rows]
+    this.columns = this.layout.columns(wide)
     if (view.format === 'table' || wide)
       this.fit(
-        first.map((c) => changeCells(c, wide)),
+        first.map((c) => this.layout.cells(c, wide)),
         wide ? undefined : view.width,
       )
   }
@@ -108,25 +149,28 @@ export class ChangeLines {
     )
   }
 
-  /** One change: a row, a JSON line, or a YAML document. */
-  line(change: PolicyChange): string {
+  /**
+   * One change: a row, a JSON line, or a YAML document (which show every field the change has:
+   * what --diff adds too). `below`: the lines a table shows under the row (render/what-changed.ts),
+   * styled and fitted; a blank line closes them, so the next row stands out.
+   */
+  line(change: PolicyChange, below: readonly string[] = []): string {
     if (this.view.format === 'json') return escapeUnsafeInDocument(JSON.stringify(change), 'json') + '\n'
     if (this.yaml) return `---\n${this.yaml(change)}`
-    const cells = changeCells(change, this.view.format === 'wide')
+    const cells = this.layout.cells(change, this.view.format === 'wide')
     const {chalk} = this.view
-    return (
-      this.joinCells(
-        this.shown.map((c) => cells[c] ?? ''),
-        (c, text) => {
-          if (c !== RESULT_COLUMN) return undefined
-          return change.outcome === 'failed'
-            ? chalk.red(text)
-            : change.outcome === 'unknown'
-              ? chalk.yellow(text)
-              : undefined
-        },
-      ) + '\n'
+    const row = this.joinCells(
+      this.shown.map((c) => cells[c] ?? ''),
+      (c, text) => {
+        if (c !== this.layout.result) return undefined
+        return change.outcome === 'failed'
+          ? chalk.red(text)
+          : change.outcome === 'unknown'
+            ? chalk.yellow(text)
+            : undefined
+      },
     )
+    return below.length === 0 ? `${row}\n` : `${row}\n${below.join('\n')}\n\n`
   }
 
   private get isTable(): boolean {

@@ -19,7 +19,12 @@ export interface WatchRun {
 }
 
 export function startWatch(args: readonly string[], env: NodeJS.ProcessEnv = {}): WatchRun {
-  const child = spawn(process.execPath, [RUN, 'policies', '--watch', ...args], {
+  return startCommand(['policies', '--watch', ...args], env)
+}
+
+/** Any command that keeps running (`history KIND/NAME --watch`), as startWatch runs policies. */
+export function startCommand(args: readonly string[], env: NodeJS.ProcessEnv = {}): WatchRun {
+  const child = spawn(process.execPath, [RUN, ...args], {
     cwd: ROOT,
     env: {...process.env, NO_COLOR: '1', ...env},
     stdio: ['pipe', 'pipe', 'pipe'],

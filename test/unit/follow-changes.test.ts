@@ -5,7 +5,7 @@
 // before following comes first.
 import assert from 'node:assert/strict'
 
-import type {ChangeFilter, ChangeRecord, PolicyChange} from '../../src/audit/changes.js'
+import type {ChangeFilter, ChangeRecord, ChangeWrite, PolicyChange} from '../../src/audit/changes.js'
 import {ChangeCollector, MemoryRecordStore} from '../../src/audit/changes.js'
 import {decodeDocument} from '../../src/audit/event.js'
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../src/reading/follow.js'
 import type {Followable, FollowedLog, FollowOptions} from '../../src/sources/follow.js'
 import type {LogSource} from '../../src/sources/source.js'
+import type {BodyKeeping} from '../../src/audit/write-bodies.js'
 import {auditEvent, auditLine, type EventSpec} from '../support/events.js'
 
 const ALL: ChangeFilter = {sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}
@@ -90,19 +91,24 @@ class ScriptedLog implements LogSource, Followable {
 const running = new Set<AbortController>()
 
 /** followChanges on scripted logs, a clock the test moves, and every change as it was let out. */
-function follow(logs: ScriptedLog[], options: {before?: ChangeRecord[]; filter?: ChangeFilter} = {}) {
+function follow(
+  logs: ScriptedLog[],
+  options: {before?: ChangeRecord[]; filter?: ChangeFilter; bodies?: BodyKeeping} = {},
+) {
   const controller = new AbortController()
   running.add(controller)
   const clock = {ms: T0}
-  const out: Array<{name: string | null; following: boolean; change: PolicyChange}> = []
+  const out: Array<{name: string | null; following: boolean; change: PolicyChange; write: ChangeWrite}> = []
   let followingSaid = 0
   const done = followChanges({
     logs: logs.map((source) => ({source, from: 0, readUpToMs: T0, format: 'lines'})),
     before: options.before ?? [],
     filter: options.filter ?? ALL,
+    bodies: options.bodies,
     intervalMs: 1000,
     signal: controller.signal,
-    onChanges: (changes, following) => out.push(...changes.map((change) => ({name: change.name, following, change}))),
+    onChanges: (writes, following) =>
+      out.push(...writes.map((write) => ({name: write.change.name, following, change: write.change, write}))),
     onFollowing: () => followingSaid++,
     onNotice: () => {},
     now: () => clock.ms,
@@ -217,6 +223,44 @@ describe('following changes', () => {
     assert.deepEqual(await run.at(2000), ['security.allow-dns'])
     await run.stop()
     assert.equal(run.out[0]!.change.tier, 'security')
+  })
+
+  it('hands on the bodies of followed writes only when asked, a Calico request with its backing write', async () => {
+    const policy = {kind: 'NetworkPolicy', metadata: {name: 'allow-web', namespace: 'shop'}, spec: {podSelector: {}}}
+    const crd = {kind: 'GlobalNetworkPolicy', metadata: {name: 'default.allow-dns'}, spec: {order: 10}}
+    const calico = {apiGroup: 'projectcalico.org', resource: 'globalnetworkpolicies', namespace: undefined, code: 200}
+    const lines =
+      write('allow-web', 1000, {level: 'RequestResponse', responseObject: policy}) +
+      // The user's request through the aggregated API, at Metadata; the Calico API server's CRD write carries the object.
+      write('allow-dns', 1500, {...calico, verb: 'update', auditID: 'req-2'}) +
+      write('default.allow-dns', 1501, {
+        ...calico,
+        apiGroup: 'crd.projectcalico.org',
+        verb: 'update',
+        auditID: 'crd-2',
+        level: 'RequestResponse',
+        user: 'system:serviceaccount:calico-apiserver:calico-apiserver',
+        responseObject: crd,
+      })
+    const kept = new ScriptedLog('audit.log')
+    const withBodies = follow([kept], {bodies: {objects: null}})
+    kept.give(lines, 3000)
+    assert.deepEqual(await withBodies.at(3000), ['allow-web', 'allow-dns'])
+    await withBodies.stop()
+    const [k8s, v3] = withBodies.out.map((o) => o.write)
+    assert.deepEqual(JSON.parse(k8s!.bodies!.response!), policy)
+    assert.equal(v3!.verb, 'update')
+    assert.deepEqual(JSON.parse(v3!.bodies!.response!), crd)
+
+    const slim = new ScriptedLog('audit.log')
+    const without = follow([slim])
+    slim.give(lines, 3000)
+    assert.deepEqual(await without.at(3000), ['allow-web', 'allow-dns'])
+    await without.stop()
+    assert.deepEqual(
+      without.out.map((o) => o.write.bodies),
+      [undefined, undefined],
+    )
   })
 
   it('lets out what was read before following first, then says following has begun', async () => {

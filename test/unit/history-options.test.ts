@@ -122,13 +122,6 @@ describe('what-changed options', () => {
       showAllFields: true,
     })
   })
-  it('--diff and --opens with --watch: refused, not quietly ignored', () => {
-    assert.throws(() => whatChangedOptions({diff: true, watch: true}), /^UserError: --diff does not follow the log yet/)
-    assert.throws(
-      () => whatChangedOptions({opens: true, watch: true}),
-      /^UserError: --opens does not follow the log yet/,
-    )
-  })
   it('--show-all-fields alone is a mistake', () => {
     assert.throws(() => whatChangedOptions({'show-all-fields': true}), /--show-all-fields is for the diffs of --diff/)
   })

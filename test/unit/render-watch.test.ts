@@ -5,9 +5,12 @@ import assert from 'node:assert/strict'
 import {Chalk} from 'chalk'
 
 import type {PolicyChange} from '../../src/audit/changes.js'
+import {changeVersions} from '../../src/audit/what-changed/change-versions.js'
+import {whatChanged} from '../../src/audit/what-changed/versions.js'
 import {yamlRenderer} from '../../src/render/document.js'
 import {ChangeLines, renderWatchSummary} from '../../src/render/watch.js'
 import {textWidth} from '../../src/render/text-width.js'
+import {changeDetailLines} from '../../src/render/what-changed.js'
 
 const chalk = new Chalk({level: 0})
 const change = (changes: Partial<PolicyChange> = {}): PolicyChange => ({
@@ -78,6 +81,80 @@ describe('watch output', () => {
     assert.equal((JSON.parse(line) as PolicyChange).name, 'evil\u001b[2J\u202e')
     const yaml = new ChangeLines({format: 'yaml', chalk}, [], await yamlRenderer())
     assert.match(yaml.line(change()), /^---\ntime: 2026-12-07T10:00:00.123456Z\nauditID: a1\n/)
+  })
+
+  // The policy as YAML is 14 lines: kind, apiVersion, metadata (3), spec, podSelector, ingress,
+  // `- ports:`, protocol, port (line 11), from, ipBlock, cidr (line 14): one hunk from line 8 to 14,
+  // 3 lines of context on each side of the port.
+  const knp = (port: number) => ({
+    kind: 'NetworkPolicy',
+    apiVersion: 'networking.k8s.io/v1',
+    metadata: {name: 'allow-web', namespace: 'shop'},
+    spec: {podSelector: {}, ingress: [{ports: [{protocol: 'TCP', port}], from: [{ipBlock: {cidr: '10.0.0.0/8'}}]}]},
+  })
+  const update = whatChanged(
+    {verb: 'update', outcome: 'succeeded', responseObject: knp(8443)},
+    {state: 'known', version: {object: knp(8080), origin: 'response', shape: 'object', notes: []}},
+  )
+  const versions = changeVersions(update, false)
+
+  it('--diff: the diff and the rules under a row, closed by a blank line; a row without lines stays one line', async () => {
+    const lines = new ChangeLines({format: 'table', chalk}, [])
+    const below = await changeDetailLines(update, versions, {chalk, diff: true, showAllFields: false})
+    assert.equal(
+      lines.line(change({verb: 'update'}), below),
+      [
+        '2026-12-07T10:00:00Z   alice              update   NetworkPolicy (k8s)   shop        allow-web                         ok',
+        '    @@ -8,7 +8,7 @@',
+        '       ingress:',
+        '       - ports:',
+        '         - protocol: TCP',
+        '    -      port: 8080',
+        '    +      port: 8443',
+        '         from:',
+        '         - ipBlock:',
+        '             cidr: 10.0.0.0/8',
+        '    rules:',
+        '      ~ ingress allow tcp/8443 from 10.0.0.0/8 (was tcp/8080)',
+        '',
+        '',
+      ].join('\n'),
+    )
+    assert.equal(lines.line(change(), []).split('\n').length, 2)
+  })
+
+  it('--diff in JSON and YAML: the change with before, after, patch, rules, opens, notes and shape', async () => {
+    const json = new ChangeLines({format: 'json', chalk}, [])
+    const line = json.line({...change({verb: 'update'}), ...versions} as PolicyChange)
+    assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'))
+    const parsed = JSON.parse(line) as Record<string, unknown>
+    assert.equal(parsed.name, 'allow-web')
+    assert.deepEqual(Object.keys(parsed).slice(-7), ['before', 'after', 'patch', 'rules', 'opens', 'notes', 'shape'])
+    assert.deepEqual((parsed.after as {spec: {ingress: Array<{ports: unknown}>}}).spec.ingress[0]!.ports, [
+      {protocol: 'TCP', port: 8443},
+    ])
+    assert.deepEqual(parsed.rules, ['~ ingress allow tcp/8443 from 10.0.0.0/8 (was tcp/8080)'])
+    const yaml = new ChangeLines({format: 'yaml', chalk}, [], await yamlRenderer())
+    assert.match(
+      yaml.line({...change(), ...versions} as PolicyChange),
+      /\nrules:\n {2}- ~ ingress allow tcp\/8443 from 10\.0\.0\.0\/8 \(was tcp\/8080\)\nopens: \[\]\n/,
+    )
+  })
+
+  it('history rows: the time, user, verb, kind, result and source; the source, then the kind go on a narrow screen', () => {
+    const lines = new ChangeLines({format: 'table', chalk}, [], undefined, 'history')
+    assert.equal(
+      lines.header(),
+      'TIME                   USER               VERB     KIND                  RESULT          SOURCE\n',
+    )
+    assert.equal(
+      lines.line(change({code: 403, outcome: 'failed', source: 'audit/audit.log'})),
+      '2026-12-07T10:00:00Z   alice              patch    NetworkPolicy (k8s)   403 Forbidden   audit/audit.log\n',
+    )
+    const narrow = new ChangeLines({format: 'table', chalk, width: 80}, [], undefined, 'history')
+    assert.match(narrow.header(), /^TIME +USER +VERB +KIND +RESULT$/m)
+    const narrower = new ChangeLines({format: 'table', chalk, width: 60}, [], undefined, 'history')
+    assert.match(narrower.header(), /^TIME +USER +VERB +RESULT$/m)
   })
 
   it('sums up what was seen as the summary matrix, or says nothing changed', () => {

@@ -44,33 +44,14 @@ export function objectHistory(
   isShown: (change: PolicyChange) => boolean,
   showAllFields: boolean,
 ): ObjectHistory {
-  const groups = new Set(target.resources.map((r) => `${r.resource}.${r.apiGroup}`))
-  const history = new ChangeVersionHistory()
+  const changes = new ObjectChanges(target, showAllFields)
   const found: Array<{entry: HistoryEntry; shown: boolean}> = []
-  const namespaces = new Set<string>()
   for (const written of writes) {
-    const {change} = written
-    if (!groups.has(`${change.resource}.${change.apiGroup}`)) continue
-    if (target.namespace !== null && change.namespace !== null && change.namespace !== target.namespace) continue
-    const collection = change.verb === 'deletecollection'
-    // A write with no name may be a create whose name only its body has: recorded, then looked at.
-    if (!collection && change.name !== null && !sameObject(change, target)) continue
-    const whatChanged = history.record(written)
-    if (!collection && change.name === null && !createdTarget(change, whatChanged, target)) continue
-    if (!collection && change.namespace !== null) namespaces.add(change.namespace)
-    found.push({
-      entry: {change, whatChanged, versions: changeVersions(whatChanged, showAllFields), mayHaveDeleted: collection},
-      shown: isShown(change),
-    })
+    const entry = changes.add(written)
+    if (entry) found.push({entry, shown: isShown(entry.change)})
   }
   // A deletecollection counts where the object was: its namespace, or every namespace.
-  const kept = found.filter(
-    ({entry}) =>
-      !entry.mayHaveDeleted ||
-      entry.change.namespace === null ||
-      namespaces.size === 0 ||
-      namespaces.has(entry.change.namespace),
-  )
+  const kept = found.filter(({entry}) => changes.counts(entry))
   const first = kept.find(({entry}) => !entry.mayHaveDeleted)?.entry.change ?? null
   const firstStored = kept.find(({entry}) => !entry.mayHaveDeleted && entry.change.outcome !== 'failed')?.entry.change
   return {
@@ -78,7 +59,57 @@ export function objectHistory(
     total: kept.length,
     startsMidway: firstStored !== undefined && firstStored.verb !== 'create',
     first,
-    namespaces: [...namespaces].sort(),
+    namespaces: changes.namespaces(),
+  }
+}
+
+/**
+ * The changes of one object as they come, in report order: each write of it is recorded in its
+ * history (only the last version is kept) and given with what it did; every other write is passed
+ * over. What a following reader (history -w) and the whole-log history share.
+ */
+export class ObjectChanges {
+  private readonly groups: Set<string>
+  private readonly history = new ChangeVersionHistory()
+  private readonly found = new Set<string>()
+
+  constructor(
+    private readonly target: HistoryTarget,
+    private readonly showAllFields: boolean,
+  ) {
+    this.groups = new Set(target.resources.map((r) => `${r.resource}.${r.apiGroup}`))
+  }
+
+  /** The write as a change of the object, diffed against the one before; undefined when it is not of the object. */
+  add(written: ChangeWrite): HistoryEntry | undefined {
+    const {change} = written
+    const {target} = this
+    if (!this.groups.has(`${change.resource}.${change.apiGroup}`)) return undefined
+    if (target.namespace !== null && change.namespace !== null && change.namespace !== target.namespace)
+      return undefined
+    const collection = change.verb === 'deletecollection'
+    // A write with no name may be a create whose name only its body has: recorded, then looked at.
+    if (!collection && change.name !== null && !sameObject(change, target)) return undefined
+    const whatChanged = this.history.record(written)
+    if (!collection && change.name === null && !createdTarget(change, whatChanged, target)) return undefined
+    if (!collection && change.namespace !== null) this.found.add(change.namespace)
+    return {
+      change,
+      whatChanged,
+      versions: changeVersions(whatChanged, this.showAllFields),
+      mayHaveDeleted: collection,
+    }
+  }
+
+  /** Whether the change counts in the object's history: a deletecollection only where the object was found (so far). */
+  counts(entry: HistoryEntry): boolean {
+    const {namespace} = entry.change
+    return !entry.mayHaveDeleted || namespace === null || this.found.size === 0 || this.found.has(namespace)
+  }
+
+  /** The namespaces the name was found in so far, sorted. */
+  namespaces(): string[] {
+    return [...this.found].sort()
   }
 }
 
