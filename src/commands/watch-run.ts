@@ -13,8 +13,9 @@ import {
 import type {TimeWindow} from '../audit/window.js'
 import {type BodyKeeping, bodiesFor} from '../audit/write-bodies.js'
 import {UserError} from '../errors.js'
-import {storeRefusal, type WatchOptions} from '../flags/watch.js'
+import type {WatchOptions} from '../flags/watch.js'
 import {followChanges} from '../reading/follow.js'
+import {DEFAULT_STORE_PACE, storeInterval} from '../reading/follow-store.js'
 import {planFollowing} from '../reading/follow-plan.js'
 import {readSources} from '../reading/read.js'
 import {isComplete, type SourceStats} from '../reading/stats.js'
@@ -82,10 +83,16 @@ async function watch<Result>(
 ): Promise<Result> {
   const stderr = process.stderr
   const say = (line: string) => stderr.write(`${sanitize(line)}\n`)
-  const store = opened.sources.find(isQuerySource)
-  if (store) throw storeRefusal(store.name)
-  const {readFirst, followed} = await planFollowing(opened.sources as LogSource[], run.signal, say)
+  const stores = opened.sources.filter(isQuerySource)
+  const logs = opened.sources.filter((source): source is LogSource => !isQuerySource(source))
+  const {readFirst, followed} = await planFollowing(logs, run.signal, say)
   run.signal.throwIfAborted()
+  for (const store of stores) {
+    const pace = store.pace ?? DEFAULT_STORE_PACE
+    say(
+      `${store.name}: a log store is asked, not followed: every ${storeInterval(store, reading.watch.intervalMs) / 1000} s, for the last ${pace.lateMs / 60_000} min (records reach it late)`,
+    )
+  }
 
   // What is there: read as the command reads it, the records kept sorted for the settling.
   // Records with bodies are larger: fewer wait in memory before a run goes to disk.
@@ -155,14 +162,16 @@ async function watch<Result>(
     filter: reading.filter,
     bodies: reading.bodies,
     intervalMs: reading.watch.intervalMs,
+    stores: stores.map((source) => ({source, query: reading.query})),
     signal: AbortSignal.any([run.signal, stop.signal]),
     onChanges: (writes, following) => print(() => printer.changes(writes, following)),
     onFollowing() {
       print(() => printer.following(stats))
+      const names = [...followed.map((log) => log.source.name), ...stores.map((store) => store.name)]
       sayInTurn(
-        followed.length === 0
+        names.length === 0
           ? 'nothing to follow: every log given was read whole'
-          : `following ${followed.length === 1 ? followed[0]!.source.name : `${followed.length} logs`} for new changes; Ctrl-C to stop`,
+          : `following ${names.length === 1 ? names[0] : `${names.length} logs`} for new changes; Ctrl-C to stop`,
       )
     },
     onNotice: sayInTurn,

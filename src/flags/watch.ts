@@ -8,18 +8,15 @@ import {DURATION_FORM, parseDuration} from './duration.js'
 export const MIN_WATCH_INTERVAL_MS = 1000
 const DEFAULT_WATCH_INTERVAL = '1s'
 
-/** Where a log is read from a store by queries (a cloud provider's log service, Elasticsearch): nothing to follow. */
-const QUERIED_LOCATIONS = new Set(['cloudwatch', 'cloud-logging', 'log-analytics', 'elasticsearch', 'loki'])
-
 export const watchFlags = {
   watch: Flags.boolean({
     char: 'w',
     summary:
-      "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log) and print each new change as it lands (with what it did: history always, policies with --diff or --opens), until Ctrl-C; then the summary of what was seen.",
+      "After reading the log, keep following it (files by name through rotation, stdin to its end, every control-plane node's log; a log store is asked again each interval) and print each new change as it lands (with what it did: history always, policies with --diff or --opens), until Ctrl-C; then the summary of what was seen.",
     helpGroup: 'WATCH',
   }),
   'watch-interval': Flags.string({
-    summary: `How often each followed log is looked at for new lines, at least 1s. [default: ${DEFAULT_WATCH_INTERVAL}]`,
+    summary: `How often each followed log is looked at for new lines, at least 1s (a log store: at least what its quota allows, 5s for CloudWatch Logs, 10s for Cloud Logging and Log Analytics). [default: ${DEFAULT_WATCH_INTERVAL}]`,
     helpGroup: 'WATCH',
   }),
 }
@@ -28,16 +25,13 @@ export interface WatchFlagValues {
   watch?: boolean
   'watch-interval'?: string
   'until-time'?: string
-  source?: string
-  es?: string
-  loki?: string
 }
 
 export interface WatchOptions {
   intervalMs: number
 }
 
-/** What --watch asks for, or null without it; refuses what cannot be followed. */
+/** What --watch asks for, or null without it. */
 export function watchOptions(flags: WatchFlagValues): WatchOptions | null {
   const interval = flags['watch-interval']
   if (!flags.watch) {
@@ -51,15 +45,6 @@ export function watchOptions(flags: WatchFlagValues): WatchOptions | null {
     throw new UserError('--watch follows the log from now on, so it has no --until-time', {
       hint: 'drop --until-time, or drop --watch to read a window in the past',
     })
-  const store =
-    flags.es !== undefined
-      ? '--es'
-      : flags.loki !== undefined
-        ? '--loki'
-        : flags.source !== undefined && QUERIED_LOCATIONS.has(flags.source)
-          ? `--source ${flags.source}`
-          : undefined
-  if (store !== undefined) throw storeRefusal(store)
   const text = interval ?? DEFAULT_WATCH_INTERVAL
   const intervalMs = parseDuration(text)
   if (intervalMs === undefined)
@@ -69,14 +54,4 @@ export function watchOptions(flags: WatchFlagValues): WatchOptions | null {
       hint: 'use 1s or more',
     })
   return {intervalMs}
-}
-
-/** --watch on a log store: it is queried, not followed (`what`: the flag, or the store found from the context). */
-export function storeRefusal(what: string): UserError {
-  return new UserError(
-    `--watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (${what})`,
-    {
-      hint: 'read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since',
-    },
-  )
 }

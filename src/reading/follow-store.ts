@@ -14,7 +14,7 @@ import {emptyStats, noteTruncated, type SourceStats, widenSpan} from './stats.js
 export const DEFAULT_STORE_PACE: StorePace = {minIntervalMs: 1000, lateMs: 60_000}
 
 export interface StoreFollowOptions {
-  /** What the run asks for; sinceMs is where the first ask starts (null: the store's own bound). */
+  /** What the run asks for (no end: a watch has none); sinceMs is where the first ask starts (null: the store's own bound). */
   readonly filter: QueryFilter
   /** How often the store is asked, raised to its pace's minimum. */
   readonly intervalMs: number
@@ -47,7 +47,8 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
   const interval = storeInterval(source, options.intervalMs)
   /** What was handed on, by identity, with its time (ms): forgotten once no ask can return it. */
   const seen = new Map<string, number>()
-  let sinceMs = options.filter.sinceMs
+  /** The next ask's start; the first is the run's own filter (a store may have begun answering it when it was opened). */
+  let sinceMs: number | null | undefined
   let failing = false
   stats.format = source.format
   while (!signal.aborted) {
@@ -57,7 +58,7 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
     try {
       await readQuery(
         source,
-        {...options.filter, sinceMs, untilMs: null},
+        sinceMs === undefined ? options.filter : {...options.filter, sinceMs, untilMs: null},
         answer,
         (events) => {
           for (const event of events) {

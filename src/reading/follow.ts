@@ -19,8 +19,9 @@ import {boundUs} from '../audit/window.js'
 import {type BodyKeeping, bodiesFor} from '../audit/write-bodies.js'
 import {peekHead, tap} from '../sources/byte-streams.js'
 import type {Followable, FollowedLog} from '../sources/follow.js'
-import type {LogSource} from '../sources/source.js'
+import type {LogSource, QueryFilter, QuerySource} from '../sources/source.js'
 import {contentProblem} from './content-check.js'
+import {followStore} from './follow-store.js'
 import {detectFormat, FORMAT_HEAD_BYTES, hasFirstLine, type LogFormat} from './format.js'
 import {lastLineTime} from './line-times.js'
 import {type AddEvents, scanBytes} from './scan.js'
@@ -61,10 +62,20 @@ export interface FollowPlan {
   onChanges(changes: readonly ChangeWrite[], following: boolean): void
   /** The records read before are settled (what they let out was handed on): what comes now is new. */
   onFollowing(): void
+  /**
+   * Log stores, asked again each interval (follow-store.ts), each with the run's query: the first
+   * ask is the whole window, and what it answers counts as read before following.
+   */
+  readonly stores?: readonly FollowedStore[]
   /** A line for the user about a log: rotated, truncated, a node gone or back. */
   onNotice(line: string): void
   /** This machine's clock (tests). */
   readonly now?: () => number
+}
+
+export interface FollowedStore {
+  readonly source: QuerySource
+  readonly query: QueryFilter
 }
 
 /** How far one followed log has been read, for the watermark. */
@@ -85,6 +96,8 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   const now = plan.now ?? Date.now
   const settler = new Settler(boundUs(plan.filter.sinceMs), boundUs(plan.filter.untilMs), FOLLOWED_LOG)
   let following = false
+  /** Stores not yet asked once: a store answers the whole window at its first ask, what was there before following. */
+  let firstAsks = plan.stores?.length ?? 0
   const letOut = () => {
     const changes = settler.takeOut().map(changeWriteOf)
     if (changes.length > 0) plan.onChanges(changes, following)
@@ -98,15 +111,16 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   const started = now()
   const stats = plan.logs.map((log) => emptyStats(log.source.name))
   const states: FollowedLogState[] = []
+  const newState = (readUpToMs: number | null): FollowedLogState => ({
+    streamed: false,
+    readUpToMs: readUpToMs ?? Number.NEGATIVE_INFINITY,
+    latestLineMs: Number.NEGATIVE_INFINITY,
+    lastBytesAtMs: started,
+    up: true,
+    ended: false,
+  })
   const logs = plan.logs.map((log) => {
-    const state: FollowedLogState = {
-      streamed: false,
-      readUpToMs: log.readUpToMs ?? Number.NEGATIVE_INFINITY,
-      latestLineMs: Number.NEGATIVE_INFINITY,
-      lastBytesAtMs: started,
-      up: true,
-      ended: false,
-    }
+    const state = newState(log.readUpToMs)
     states.push(state)
     // Nothing is read before the scan below asks for the first bytes.
     const followed = log.source.follow(log.from, {
@@ -137,7 +151,7 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
       settler.advance(watermarkUs)
     }
     letOut()
-    if (!following && advancedTo >= beforeSettledUs) {
+    if (!following && firstAsks === 0 && advancedTo >= beforeSettledUs) {
       following = true
       plan.onFollowing()
     }
@@ -148,12 +162,12 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   let beforeSettledUs = Number.NEGATIVE_INFINITY
   for (const record of plan.before) {
     settler.add(record)
-    beforeSettledUs = Math.max(beforeSettledUs, record.timeUs + FOLLOWED_LOG.settleUs + 2 * FOLLOWED_LOG.joinWaitUs)
+    beforeSettledUs = Math.max(beforeSettledUs, settledAfter(record.timeUs))
     if (settler.out.length >= 1000) letOut()
   }
   tick()
 
-  const scans = logs.map(({log, state, followed}, i) =>
+  const scans: Array<Promise<void>> = logs.map(({log, state, followed}, i) =>
     scanFollowed(
       log,
       followed,
@@ -172,6 +186,38 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
         state.ended = true
       }),
   )
+  for (const store of plan.stores ?? []) {
+    const state = newState(null)
+    states.push(state)
+    const storeStats = emptyStats(store.source.name)
+    stats.push(storeStats)
+    let asked = false
+    scans.push(
+      followStore(store.source, {
+        filter: store.query,
+        intervalMs: plan.intervalMs,
+        signal: plan.signal,
+        stats: storeStats,
+        add: (events) => {
+          for (const event of events) {
+            collector.add(event, store.source.name)
+            if (!asked) beforeSettledUs = Math.max(beforeSettledUs, settledAfter(event.timeUs))
+          }
+        },
+        caughtUp: (atMs) => {
+          state.readUpToMs = Math.max(state.readUpToMs, atMs)
+          if (!asked) firstAsks--
+          asked = true
+        },
+        reachable: (up) => {
+          state.up = up
+        },
+        notice: plan.onNotice,
+      }).finally(() => {
+        state.ended = true
+      }),
+    )
+  }
   const ticker = setInterval(tick, TICK_MS)
   try {
     await Promise.all(scans)
@@ -241,4 +287,9 @@ async function scanFollowed(
   stats.firstTimeMs ??= result.firstTimeMs
   if (result.lastTimeMs !== null) stats.lastTimeMs = result.lastTimeMs
   if (result.failure !== undefined) throw result.failure
+}
+
+/** When a record of this time is settled and let out, at the latest, as the watermark goes. */
+function settledAfter(timeUs: number): number {
+  return timeUs + FOLLOWED_LOG.settleUs + 2 * FOLLOWED_LOG.joinWaitUs
 }

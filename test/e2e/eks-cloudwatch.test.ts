@@ -12,6 +12,7 @@ import {runCli} from '../support/cli.js'
 import {AUDIT_STREAM, truncatedMessage} from '../support/cloudwatch-records.js'
 import {auditEvent, type EventSpec} from '../support/events.js'
 import {FakeCloudWatch, storedEvent} from '../support/fake-cloudwatch.js'
+import {startCommand} from '../support/watch.js'
 
 const ARN = 'arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu'
 const GROUP = '/aws/eks/prod-eu/cluster'
@@ -142,27 +143,64 @@ describe('policies on an EKS cluster (loopback CloudWatch Logs)', () => {
     assert.match(String(first!.body.filterPattern), /^\{ \(\$\.objectRef\.resource = "globalnetworkpolicies" \|\| /)
   })
 
-  it('refuses --watch in one line once the context says the log is in CloudWatch Logs: a store is queried, not followed', async () => {
-    fake.addEvents(GROUP, [
+  it('follows CloudWatch Logs with --watch: the window at the first ask, then each write as it reaches the log group, once', async function () {
+    this.timeout(60_000)
+    const write = (auditID: string, ms: number) =>
       stored(
-        at(2, {
-          auditID: 'knp',
-          verb: 'create',
+        auditEvent({
+          auditID,
+          verb: 'patch',
           apiGroup: 'networking.k8s.io',
           resource: 'networkpolicies',
           namespace: 'shop',
+          name: 'allow-web',
+          code: 200,
+          time: new Date(ms).toISOString().replace('Z', '000Z'),
         }),
-      ),
-    ])
-    const result = await run([...WINDOW.slice(0, 2), '--watch'])
-    assert.equal(result.code, 2)
-    assert.equal(
-      result.stderr,
-      'reading EKS audit logs of cluster prod-eu (eu-west-1) from CloudWatch Logs\n' +
-        `error: --watch follows log files (-f, or the control-plane nodes' logs), not a log store queried by time (cloudwatch:${GROUP})\n` +
-        'hint: read the nodes with --source nodes, follow a file with -f, or drop --watch and run again with --since\n',
+      )
+    fake.addEvents(GROUP, [write('before', T0 + 2000)])
+    const watch = startCommand(
+      ['policies', '--since-time', '2026-11-24T10:00:00Z', '--watch', '-o', 'json'],
+      fake.env({KUBECONFIG: kubeconfig}),
     )
-    assert.equal(result.stdout, '')
+    try {
+      await watch.waitFor('"auditID":"before"')
+      await watch.waitFor(/following cloudwatch:\S+ for new changes/, {stream: 'stderr'})
+      fake.addEvents(GROUP, [write('now', Date.now())])
+      await watch.waitFor('"auditID":"now"', {timeoutMs: 20_000})
+      // Written 30 s ago, it reaches CloudWatch only now (delivery is "within minutes"): still shown, once.
+      fake.addEvents(GROUP, [write('late', Date.now() - 30_000)])
+      await watch.waitFor('"auditID":"late"', {timeoutMs: 20_000})
+    } finally {
+      const {code, stdout, stderr} = await watch.stop('SIGINT')
+      assert.equal(code, 0, stderr)
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+      assert.deepEqual(
+        lines.slice(0, -1).map((change) => change.auditID),
+        ['before', 'now', 'late'],
+        'each once, in the order they reached the store',
+      )
+      assert.equal(lines.at(-1)!.kind, 'PolicyChangeSummary')
+      assert.match(stderr, /cloudwatch:\S+: a log store is asked, not followed: every 5 s, for the last 5 min/)
+    }
+    // The first ask is the window; each later one starts 5 minutes before the ask before it, no sooner than 5 s apart.
+    // One ask: the query for the writes (then one for the events CloudWatch cut short).
+    const asks = fake
+      .filterRequests()
+      .filter((r) => r.body.nextToken === undefined && r.body.filterPattern !== '"[Truncated...]"')
+    assert.ok(asks.length >= 2, `${asks.length} asks`)
+    // (The source widens each ask by its own slack.)
+    assert.ok(Number(asks[0]!.body.startTime) <= T0)
+    for (const ask of asks.slice(1))
+      assert.ok(
+        Number(ask.body.startTime) > Date.now() - 7 * 60_000,
+        JSON.stringify(asks.map((r) => [r.body.startTime, r.body.filterPattern?.toString().slice(0, 30)])),
+      )
+    const starts = asks.map((r) => r.at)
+    for (let k = 1; k < starts.length; k++) assert.ok(starts[k]! - starts[k - 1]! >= 4500, `asks ${starts.join(', ')}`)
   })
 
   it('reads another cluster with --source cloudwatch, --cluster-name and --region, with no kubeconfig at all', async () => {

@@ -292,7 +292,6 @@ describe('what changes did, while following', function () {
         [...file, '-w', '--until-time', '2026-12-07T10:00:00Z'],
         /^error: --watch follows the log from now on, so it has no --until-time\n/,
       ],
-      [['-w', '--es', 'http://127.0.0.1:9'], /^error: --watch follows log files .*\(--es\)\n/],
     ]
     for (const [args, stderr] of cases) {
       const result = await runCli(['history', 'gnp/security.allow-dns', ...args])

@@ -341,6 +341,8 @@ describe('policies options', () => {
       },
     ],
     [['-w'], {watch: {intervalMs: 1000}}],
+    // A log store is asked again each interval (no faster than its quota: reading/follow-store.ts).
+    [['-w', '--source', 'cloudwatch'], {...eks('cloudwatch', {}), watch: {intervalMs: 1000}}],
     [
       ['--watch', '--watch-interval', '5s', '-f', 'audit.log'],
       {watch: {intervalMs: 5000}, input: {from: 'files', files: ['audit.log']}},
@@ -360,13 +362,6 @@ describe('policies options', () => {
       /^--watch follows the log from now on, so it has no --until-time$/,
       /^drop --until-time/,
     ],
-    [
-      ['-w', '--source', 'cloudwatch'],
-      /^--watch follows log files \(-f, or the control-plane nodes' logs\), not a log store queried by time \(--source cloudwatch\)$/,
-      /--source nodes/,
-    ],
-    [['-w', '--es', 'https://es:9200'], /not a log store queried by time \(--es\)$/, /--source nodes/],
-    [['-w', '--loki', 'http://loki:3100'], /not a log store queried by time \(--loki\)$/, /--source nodes/],
     [
       ['-f', 'a.log', '--pod-timeout', '5s', '--request-timeout', 'soon', '--image', ''],
       /^--request-timeout "soon" is not a duration$/,
