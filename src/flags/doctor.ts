@@ -115,7 +115,7 @@ export const doctorFlags = {
     helpGroup: 'PROBE',
   }),
   'probe-timeout': Flags.string({
-    summary: `How long to look for the probes in the log. CloudWatch Logs and Cloud Logging can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
+    summary: `How long to look for the probes in the log. CloudWatch Logs, Cloud Logging and Log Analytics can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
     helpGroup: 'PROBE',
   }),
   ...eksFlags,
