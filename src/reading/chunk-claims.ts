@@ -5,6 +5,9 @@
 const NEXT = 0
 const STOP = 1
 const MERGED = 2
+/** Events the worker posted, and how many of them were handed on: the difference waits. */
+const POSTED = 3
+const HANDED = 4
 
 /** How long a thread that ran too far ahead sleeps before it looks at the counters again. */
 const WAIT_MS = 50
@@ -13,7 +16,9 @@ const WAIT_MS = 50
  * Counters in shared memory: the next chunk to hand out, the chunk count (lowered when a chunk
  * ends the read: an early stop, a failure, disorder), and how many chunks were handed on in order.
  * A chunk is only taken while it is less than `window` chunks ahead of those handed on, so what
- * waits to be handed on in order stays bounded.
+ * waits to be handed on in order stays bounded; and the worker starts no chunk but the one in turn
+ * while more than `waitingEvents` of its events wait (a log where most lines are changes). It
+ * counts them as it posts them, so the bound holds however late the main thread reads its messages.
  */
 export class ChunkClaims {
   readonly counters: Int32Array
@@ -21,13 +26,14 @@ export class ChunkClaims {
   constructor(
     readonly buffer: SharedArrayBuffer,
     readonly window: number,
+    readonly waitingEvents = Number.POSITIVE_INFINITY,
   ) {
     this.counters = new Int32Array(buffer)
   }
 
   /** For `count` chunks; the first `taken` are already someone's. */
-  static create(count: number, taken: number, window: number): ChunkClaims {
-    const claims = new ChunkClaims(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT), window)
+  static create(count: number, taken: number, window: number, waitingEvents?: number): ChunkClaims {
+    const claims = new ChunkClaims(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT), window, waitingEvents)
     Atomics.store(claims.counters, NEXT, taken)
     Atomics.store(claims.counters, STOP, count)
     Atomics.store(claims.counters, MERGED, taken)
@@ -65,9 +71,29 @@ export class ChunkClaims {
     for (;;) {
       const merged = Atomics.load(this.counters, MERGED)
       if (index >= this.stop) return null
-      if (index < merged + this.window) return index
+      if (this.due(index, merged)) return index
       Atomics.wait(this.counters, MERGED, merged, WAIT_MS)
     }
+  }
+
+  /** May the worker scan chunk `index` now? The chunk in turn always: what waits is before it. */
+  due(index: number, merged = Atomics.load(this.counters, MERGED)): boolean {
+    return index === merged || (index < merged + this.window && this.waiting() <= this.waitingEvents)
+  }
+
+  /** The worker posted `count` events. */
+  posted(count: number): void {
+    Atomics.add(this.counters, POSTED, count)
+  }
+
+  /** `count` of the worker's events were handed on. */
+  handed(count: number): void {
+    Atomics.add(this.counters, HANDED, count)
+  }
+
+  /** The worker's events posted and not yet handed on (counters wrap as 32-bit integers). */
+  private waiting(): number {
+    return (Atomics.load(this.counters, POSTED) - Atomics.load(this.counters, HANDED)) | 0
   }
 
   /** No chunk at or past `count` is read: the read ends there. */

@@ -23,8 +23,15 @@ import {endsRead, type LinesResult, scanJsonLines} from './scan-lines.js'
  * thread: starting a worker costs about what scanning this much on a second core saves.
  * chunkBytes: what a thread takes at a time. window: how far (in chunks) a thread may run ahead
  * of the chunks handed on in order, which bounds the events waiting to be handed on.
+ * waitingEvents: past this many of the worker's waiting (about a kilobyte each: a log where most
+ * lines are changes), it starts no chunk but the one in turn.
  */
-export const PARALLEL_SCAN = {minBytes: 128 * 1024 * 1024, chunkBytes: 8 * 1024 * 1024, window: 8}
+export const PARALLEL_SCAN = {
+  minBytes: 128 * 1024 * 1024,
+  chunkBytes: 8 * 1024 * 1024,
+  window: 8,
+  waitingEvents: 32_768,
+}
 
 /** Files at least this big are scanned on two threads. */
 export const PARALLEL_MIN_BYTES = PARALLEL_SCAN.minBytes
@@ -48,6 +55,7 @@ export interface ParallelJob {
 export interface WorkerJob extends ParallelJob {
   readonly claims: SharedArrayBuffer
   readonly window: number
+  readonly waitingEvents: number
 }
 
 /** What the worker posts: a chunk's events (in order, in batches), then its counts. */
@@ -137,6 +145,9 @@ export class ParallelScan {
   private readonly buffers = readBuffers()
   /** The chunk whose events are handed on now: all before it were. */
   private handedOn = 1
+  /** Events in `chunks` not yet handed on. */
+  private waitingEvents = 0
+  private mostWaiting = 0
   private workerGone = false
   private wake: (() => void) | null = null
 
@@ -146,8 +157,13 @@ export class ParallelScan {
    */
   static start(source: LogSource, job: ParallelJob, entry: WorkerEntry | null = workerEntry()): ParallelScan | null {
     if (!entry) return null
-    const claims = ChunkClaims.create(chunkCount(job.grid), 1, PARALLEL_SCAN.window)
-    const workerJob: WorkerJob = {...job, claims: claims.buffer, window: claims.window}
+    const claims = ChunkClaims.create(chunkCount(job.grid), 1, PARALLEL_SCAN.window, PARALLEL_SCAN.waitingEvents)
+    const workerJob: WorkerJob = {
+      ...job,
+      claims: claims.buffer,
+      window: claims.window,
+      waitingEvents: claims.waitingEvents,
+    }
     let worker: Worker
     try {
       worker = new Worker(entry.url, {
@@ -174,6 +190,11 @@ export class ParallelScan {
     worker.once('exit', () => this.lose())
   }
 
+  /** The most events that waited to be handed on at once. */
+  get peakWaitingEvents(): number {
+    return this.mostWaiting
+  }
+
   /** Chunks this thread scanned (chunk 0 aside): the rest were the worker's. */
   get scannedHere(): number {
     return this.mine.size
@@ -196,7 +217,10 @@ export class ParallelScan {
     try {
       while (this.handedOn < this.claims.stop) {
         const current = this.chunks.get(this.handedOn)
-        if (current && current.waiting.length > 0) this.handOn(current, handlers)
+        if (current && current.waiting.length > 0) {
+          if (!this.mine.has(this.handedOn)) this.claims.handed(current.waiting.length)
+          this.handOn(current, handlers)
+        }
         if (current?.end) {
           this.chunks.delete(this.handedOn)
           this.claims.merged(++this.handedOn)
@@ -243,9 +267,15 @@ export class ParallelScan {
     const {waiting} = state
     state.waiting = []
     state.handed += waiting.length
+    this.countWaiting(-waiting.length)
     // A chunk of small lines can hold tens of thousands: handed on in batches of bounded size.
     if (waiting.length <= HAND_ON_BATCH) handlers.events(waiting)
     else for (let i = 0; i < waiting.length; i += HAND_ON_BATCH) handlers.events(waiting.slice(i, i + HAND_ON_BATCH))
+  }
+
+  private countWaiting(change: number): void {
+    this.waitingEvents += change
+    this.mostWaiting = Math.max(this.mostWaiting, this.waitingEvents)
   }
 
   private keep(index: number): void {
@@ -260,6 +290,7 @@ export class ParallelScan {
     const inTurn = index === this.handedOn
     // Events a dead worker handed on before it died come again: skip them.
     let skip = state.handed
+    this.countWaiting(-state.waiting.length)
     state.waiting = []
     let bytes = 0
     const owned = tap(
@@ -271,10 +302,12 @@ export class ParallelScan {
     const result = await scanJsonLines(
       owned,
       (events) => {
+        const before = state.waiting.length
         for (const event of events) {
           if (skip > 0) skip--
           else state.waiting.push(inTurn ? event : keptOfWaitingEvent(event, this.job))
         }
+        this.countWaiting(state.waiting.length - before)
         if (inTurn) this.handOn(state, handlers)
       },
       {...this.job, continues: true},
@@ -285,8 +318,10 @@ export class ParallelScan {
 
   private receive(message: WorkerMessage): void {
     const state = this.stateOf(message.chunk)
-    if (message.type === 'events') for (const event of message.events) state.waiting.push(event)
-    else state.end = {result: message.result, bytes: message.bytes}
+    if (message.type === 'events') {
+      for (const event of message.events) state.waiting.push(event)
+      this.countWaiting(message.events.length)
+    } else state.end = {result: message.result, bytes: message.bytes}
     this.poke()
   }
 

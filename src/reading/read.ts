@@ -19,6 +19,7 @@ import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {filesInWindow, OrderWatch} from './seek.js'
+import {HeldEvents} from './held-events.js'
 import {emptyStats, NAMED_TRUNCATED, noteTruncated, type SourceStats} from './stats.js'
 
 /**
@@ -152,17 +153,33 @@ async function readSeekable(
   stats: SourceStats,
   reading: SourceReading,
 ): Promise<boolean> {
+  const held = plan.trustsOrder ? new HeldEvents() : null
+  try {
+    return await readPlanned(source, shape, plan, stats, reading, held)
+  } finally {
+    held?.drop()
+  }
+}
+
+/** readSeekable, with the events held back until the read is over when the plan trusts the time order. */
+async function readPlanned(
+  source: LogSource,
+  shape: Shape,
+  plan: ReadPlan,
+  stats: SourceStats,
+  reading: SourceReading,
+  held: HeldEvents | null,
+): Promise<boolean> {
   const {signal} = reading
   const {size, gzip, format} = shape
   const lines = format === 'lines'
-  const held: AuditEvent[] = []
-  // One at a time: a batch (a worker's whole half) spread into push() overflows the call stack.
-  const add: AddEvents = plan.trustsOrder
+  const sink = sinkFor(reading, source, stats)
+  const add: AddEvents = held
     ? (events) => {
-        for (const event of events) held.push(keptOfEvent(event, reading.bodies))
+        for (const event of events) held.add(keptOfEvent(event, reading.bodies))
       }
-    : sinkFor(reading, source, stats)
-  const commit = () => sinkFor(reading, source, stats)(held)
+    : sink
+  const commit = () => held?.release(sink)
   const parallel =
     lines && source.localPath !== undefined
       ? await startParallelScan(source, source.localPath, plan, size, reading.bodies, signal)

@@ -15,7 +15,7 @@ import {endsRead, scanJsonLines} from './scan-lines.js'
 const BATCH_EVENTS = 512
 
 const job = workerData as WorkerJob
-const claims = new ChunkClaims(job.claims, job.window)
+const claims = new ChunkClaims(job.claims, job.window, job.waitingEvents)
 const file = new FileSource(job.path)
 const buffers = readBuffers()
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
@@ -23,7 +23,10 @@ const post = (message: WorkerMessage) => parentPort!.postMessage(message)
 for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDue()) {
   let batch: AuditEvent[] = []
   const send = () => {
-    if (batch.length > 0) post({type: 'events', chunk, events: batch})
+    if (batch.length > 0) {
+      claims.posted(batch.length)
+      post({type: 'events', chunk, events: batch})
+    }
     batch = []
   }
   let bytes = 0

@@ -66,8 +66,8 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
   const listTitle =
     shown.length === report.total
-      ? `Changes (${report.total})`
-      : `Most recent ${shown.length} of ${report.total} changes (--limit 0 shows all)`
+      ? `Changes (${thousands(report.total)})`
+      : `Most recent ${thousands(shown.length)} of ${thousands(report.total)} changes (--limit 0 shows all)`
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
   const below = view.below
   yield* renderTable(list.spec, {
@@ -137,14 +137,10 @@ export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: Cha
   // As the summary is ordered: by count, then by user.
   totals.sort((a, b) => b.total - a.total || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
   const rows = totals.map(({user, cells, total}) => {
-    const row: Array<string | number> = [
-      user || '(unauthenticated)',
-      ...allVerbs.map((v) => cells.get(v) ?? 0),
-      failed.get(user) ?? 0,
-    ]
-    if (showUnknown) row.push(unknown.get(user) ?? 0)
-    row.push(total)
-    return row
+    const counts = [...allVerbs.map((v) => cells.get(v) ?? 0), failed.get(user) ?? 0]
+    if (showUnknown) counts.push(unknown.get(user) ?? 0)
+    counts.push(total)
+    return [user || '(unauthenticated)', ...counts.map(thousands)]
   })
   const failedCol = allVerbs.length + 1
   return {

@@ -23,6 +23,8 @@ export interface ExternalSortOptions {
   mergeReadBytes?: number
   /** Where the temporary folder goes (default: the system's, TMPDIR). */
   directory?: string
+  /** What the items are, for the error when the file cannot be written (default: changes). */
+  items?: string
 }
 
 const DEFAULTS = {bufferItems: 32_768, mergeReadBytes: 16 * 1024 * 1024}
@@ -50,6 +52,7 @@ export class ExternalSort<T> {
   private failure: Error | null = null
   private readonly bufferItems: number
   private readonly mergeReadBytes: number
+  private readonly items: string
 
   constructor(
     private readonly codec: SpillCodec<T>,
@@ -57,6 +60,7 @@ export class ExternalSort<T> {
   ) {
     this.bufferItems = options.bufferItems ?? DEFAULTS.bufferItems
     this.mergeReadBytes = options.mergeReadBytes ?? DEFAULTS.mergeReadBytes
+    this.items = options.items ?? 'changes'
   }
 
   /** Runs written to disk so far. */
@@ -116,9 +120,9 @@ export class ExternalSort<T> {
       this.runs.push({start, end: file.size})
     } catch (error) {
       this.failure = new UserError(
-        `could not write the temporary file that holds the changes: ${(error as Error).message}`,
+        `could not write the temporary file that holds the ${this.items}: ${(error as Error).message}`,
         {
-          hint: 'there are too many changes to hold in memory; set TMPDIR to a directory with room, or narrow the input (--since, --until, fewer files)',
+          hint: `there are too many ${this.items} to hold in memory; set TMPDIR to a directory with room, or narrow the input (--since, --until, fewer files)`,
           cause: error,
         },
       )

@@ -106,6 +106,19 @@ describe('ChunkClaims', () => {
     assert.equal(claims.takeWhenDue(), 2)
   })
 
+  it('keeps the worker to the chunk in turn while more of its events wait than the bound', () => {
+    const claims = ChunkClaims.create(100, 1, 10, 100)
+    const worker = new ChunkClaims(claims.buffer, 10, 100)
+    assert.deepEqual([worker.due(1), worker.due(2), worker.due(10), worker.due(11)], [true, true, true, false])
+    worker.posted(150)
+    assert.deepEqual([worker.due(1), worker.due(2)], [true, false])
+    claims.handed(50)
+    assert.deepEqual([worker.due(1), worker.due(2)], [true, true])
+    worker.posted(1)
+    claims.merged(3)
+    assert.deepEqual([worker.due(2), worker.due(3), worker.due(4)], [false, true, false])
+  })
+
   it('stops: the stop only comes down, and a waiting taker gives up', () => {
     const claims = ChunkClaims.create(100, 1, 2)
     claims.stopAt(10)

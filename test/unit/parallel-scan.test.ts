@@ -355,6 +355,40 @@ describe('reading a big local file on two threads', function () {
       assert.ok(scannedHere > 0 && scannedHere < chunks - 1, `this thread scanned ${scannedHere} of ${chunks - 1}`)
     })
 
+    it('in a log of nothing but changes, keep the events waiting near the bound, not a window of chunks of them', async () => {
+      // About 250 changes a 64 KiB chunk; this thread reads slowly, so the worker runs ahead. A
+      // window of 40 chunks would let some 10,000 wait; the bound is 1,000.
+      const lines = Array.from(
+        {length: 40_000},
+        (_, i) =>
+          `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"c-${i}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${new Date(at(i / 10)).toISOString()}"}`,
+      )
+      const bytes = text(lines)
+      const perChunk = Math.ceil(lines.length / Math.ceil(bytes.length / PARALLEL_SCAN.chunkBytes))
+      Object.assign(PARALLEL_SCAN, {window: 40, waitingEvents: 1000})
+      try {
+        const source = new MemorySource(file('dense.log', bytes), bytes, {
+          localPath: join(dir, 'dense.log'),
+          chunkDelayMs: 30,
+        })
+        const scan = ParallelScan.start(source, job(source.localPath!, bytes.length))!
+        const ids: string[] = []
+        const add = (events: AuditEvent[]) => {
+          for (const event of events) ids.push(event.auditID)
+        }
+        await scanJsonLines(scan.firstChunk(), add, options)
+        await scan.scanRest({events: add, chunk: () => true})
+        assert.deepEqual(ids, (await wholeOnOneThread(bytes)).ids)
+        assert.ok(scan.scannedHere < 150, `the worker took its share: this thread scanned ${scan.scannedHere}`)
+        assert.ok(
+          scan.peakWaitingEvents > 1000 && scan.peakWaitingEvents <= 1000 + 2 * perChunk,
+          `at most ${scan.peakWaitingEvents} waited (${perChunk} a chunk)`,
+        )
+      } finally {
+        Object.assign(PARALLEL_SCAN, {window: 4, waitingEvents: tuning.waitingEvents})
+      }
+    })
+
     it('a worker that dies half-way through a chunk leaves it, and the rest, to this thread', async () => {
       const dying = workerEntry(new URL('../support/dying-scan-worker.ts', import.meta.url))!
       const {scannedHere, ...got} = await scanInChunks(slowLocal('dying.log', ordered), dying)

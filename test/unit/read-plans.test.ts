@@ -18,14 +18,14 @@ const at = (second: number) => BASE + second * 1000
  * One line a second from `startSecond`: noise, with a policy write every 97th line; every 13th
  * line is a RequestReceived written up to 90 s late (lines are only roughly in time order).
  */
-function logLines(count: number, {idPrefix = '', startSecond = 0} = {}): string[] {
+function logLines(count: number, {idPrefix = '', startSecond = 0, writeEvery = 97} = {}): string[] {
   const lines: string[] = []
   for (let i = 0; i < count; i++) {
     const late = i % 13 === 0 ? ((i * 31) % 90) * 1000 : 0
     const time = new Date(at(startSecond + i) - late).toISOString().replace('Z', '123Z')
     const stage = late > 0 ? 'RequestReceived' : 'ResponseComplete'
     lines.push(
-      i % 97 === 0
+      i % writeEvery === 0
         ? auditLine({
             verb: 'patch',
             apiGroup: 'networking.k8s.io',
@@ -182,6 +182,26 @@ describe('read plans', function () {
       scans.length === 2 && scans[0]!.start > 0 && scans[1]!.start === 0,
       `scans from ${scans.map((r) => r?.start)}`,
     )
+  })
+
+  it('a window of more writes than are held in memory: the same as a full read, ordered or read again whole', async () => {
+    // Every line a write: about 25,000 in the window, more than wait in memory before a bisected
+    // read is over (the rest wait in a temporary file); then the same with a block out of order.
+    const lines = logLines(LINES, {writeEvery: 1})
+    const window = {sinceMs: at(3600), untilMs: null}
+    const past = logLines(30, {idPrefix: 'past-', writeEvery: 1})
+    const cut = Math.round(LINES * 0.9)
+    for (const [bytes, disordered] of [
+      [text(lines), false],
+      [text([...lines.slice(0, cut), ...past, ...lines.slice(cut)]), true],
+    ] as const) {
+      const got = await read([new MemorySource('/logs/audit.log', bytes)], window)
+      const want = await fullRead(bytes, window)
+      assert.ok(want.changes.length > 20_000, `${want.changes.length} changes`)
+      assert.deepEqual(got.changes, want.changes)
+      assert.equal(got.stats[0]!.disordered, disordered)
+      assert.equal(got.stats[0]!.startOffset > 0, !disordered)
+    }
   })
 
   it('skips rotated files by the time in their name, and reads the rest as a full read does', async () => {

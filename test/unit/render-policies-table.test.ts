@@ -97,6 +97,20 @@ describe('policies table, long and narrow', () => {
     }
   })
 
+  it('writes counts of a thousand and more as 1,200: in the summary and above the list', () => {
+    const changes = Array.from({length: 6000}, (_, i) => change(i))
+    const lines = render(changes, {limit: 20})
+    const alice = changes.filter((c) => c.user === 'alice')
+    const failed = alice.filter((c) => c.outcome === 'failed').length
+    const cells = lines
+      .find((l) => l.startsWith('alice '))!
+      .trim()
+      .split(/\s+/)
+    assert.deepEqual(cells.slice(-2), [String(failed), '1,200'])
+    assert.equal(alice.length, 1200)
+    assert.ok(lines.includes('Most recent 20 of 6,000 changes (--limit 0 shows all)'), lines.join('\n'))
+  })
+
   for (const width of [80, 110, 200]) {
     it(`fits ${width} columns, coloured, and shortens users the same way everywhere`, () => {
       const changes = Array.from({length: 300}, (_, i) => change(i))
