@@ -177,10 +177,10 @@ export async function runProbe(
     )
     for (const source of opened.sources) say(`probe:   ${source.name}`)
     const slow = slowServices(opened.sources)
-    if (slow.length > 0)
-      say(
-        `probe: ${slow.join(' and ')} can take minutes to show an event${probe.timeoutMs < SLOW_SERVICE_TIMEOUT_MS ? ': if it times out, try --probe-timeout 5m' : ''}`,
-      )
+    if (slow.length > 0) {
+      say(`probe: ${slow.join(' and ')} can take minutes to show an event`)
+      if (probe.timeoutMs < SLOW_SERVICE_TIMEOUT_MS) say('probe:   if none is found in time, try --probe-timeout 5m')
+    }
     // Where a store does not keep the Audit-ID sent: a create of the probe's kind, namespace and name.
     const ownerOf = (event: AuditEvent): string | undefined => {
       const ref = event.objectRef

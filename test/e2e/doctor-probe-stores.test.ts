@@ -148,9 +148,10 @@ describe('doctor --probe where the log left the nodes (loopback stores)', functi
       )
       assert.match(
         result.stderr,
-        /^probe: Cloud Logging can take minutes to show an event: if it times out, try --probe-timeout 5m$/m,
+        /^probe: Cloud Logging can take minutes to show an event\nprobe: {3}if none is found in time, try --probe-timeout 5m$/m,
       )
       assert.doesNotMatch(result.stderr, /Warning|no audit entry/)
+      for (const line of result.stderr.split('\n')) if (line.startsWith('probe:')) assert.ok(line.length <= 80, line)
       // Asked for the probe's window (the writes, from just before they were sent), and again while waiting.
       const probes = logging.requests.filter((r) => r.filter.includes('networkpolicies'))
       assert.ok(probes.length >= 2, `${probes.length} queries`)

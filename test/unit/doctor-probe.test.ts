@@ -334,6 +334,28 @@ describe('doctor --probe', () => {
         ],
       ],
       [
+        'a store that keeps no level or stage (GKE), matched by the object: recorded with bodies, and that it came is all there is to compare',
+        RR_POLICY,
+        [result([record({level: null, stages: null, matchedBy: 'object', source: 'cloud-logging:p/l/c'})])],
+        {sources: ['cloud-logging:p/l/c'], queried: true, slowServices: ['Cloud Logging']},
+        ['pass', /^the dry-run create recorded with the bodies diffs need, in 1\.2s at most$/],
+        [
+          'pass',
+          /^every event came as the policy read says: networkpolicies\.networking\.k8s\.io recorded \(rule 0; the store keeps no level\)$/,
+        ],
+      ],
+      [
+        'no level, no bodies: recorded without bodies, no level made up',
+        RR_POLICY,
+        [result([record({level: null, stages: null, requestBody: false, responseBody: false})])],
+        {},
+        [
+          'warn',
+          /^networkpolicies\.networking\.k8s\.io: recorded without bodies in node\/cp-1:\S+ after 1\.2s: no diffs$/,
+        ],
+        ['pass', /recorded \(rule 0; the store keeps no level\)$/],
+      ],
+      [
         'not recorded though the policy says RequestResponse',
         RR_POLICY,
         [result([])],
