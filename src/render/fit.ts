@@ -13,6 +13,8 @@ export interface Column {
   droppable?: boolean
   /** Free text that may be cut in the middle; values of one kind (`user`) are cut one way in a whole output. */
   shorten?: string
+  /** How much more than other free text it keeps when cut (users: who did it is what is asked); 1 unless said. */
+  keeps?: number
   /** Prose that may wrap inside its column. */
   wrap?: boolean
 }
@@ -111,11 +113,12 @@ function fitOne(
   const total = () => columns.reduce((sum, c) => sum + widths[c]!, 0) + gap * (columns.length - 1)
   const table = (): TableLayout => ({kind: 'table', columns, widths: columns.map((c) => widths[c]!), gap})
   const header = (c: number) => textWidth(spec.columns[c]!.header)
-  // Narrows the widest of `candidates` a column at a time, none below its floor, until the table fits.
+  // Narrows the widest of `candidates` (for its weight) a column at a time, none below its floor, until the table fits.
+  const weighed = (c: number) => widths[c]! / (spec.columns[c]!.keeps ?? 1)
   const giveWay = (candidates: number[], floor: (c: number) => number) => {
     for (let excess = total() - width; excess > 0; excess--) {
       let widest = -1
-      for (const c of candidates) if (widths[c]! > floor(c) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c
+      for (const c of candidates) if (widths[c]! > floor(c) && (widest < 0 || weighed(c) > weighed(widest))) widest = c
       if (widest < 0) return
       widths[widest]!--
     }

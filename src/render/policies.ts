@@ -2,7 +2,7 @@
 // terminal, -o table is fitted to its width (see fit.ts for what gives way).
 import type {ChalkInstance} from 'chalk'
 
-import {WRITE_VERBS} from '../audit/catalog.js'
+import {findWatchedResource, WRITE_VERBS} from '../audit/catalog.js'
 import type {PolicyChange} from '../audit/changes.js'
 import type {PolicyChangeReport} from '../audit/report.js'
 import {fitTables} from './fit.js'
@@ -60,14 +60,21 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
   }
   const summary = summaryMatrix(report, chalk)
   const shown = view.limit === 0 ? report.recent : report.recent.slice(-view.limit)
-  const list = changeList(shown, view)
-  const fitted = width === undefined ? undefined : fitTables([summary.spec, list.spec], width)
+  let list = changeList(shown, view)
+  let fitted = width === undefined ? undefined : fitTables([summary.spec, list.spec], width)
+  // Before one change per block: the list in short forms (compactChangeList), if that fits as a table.
+  if (width !== undefined && fitted?.layouts[1]?.kind === 'blocks') {
+    const compact = compactChangeList(shown, view)
+    const tried = fitTables([summary.spec, compact.spec], width)
+    if (tried.layouts[1]?.kind === 'table') [list, fitted] = [compact, tried]
+  }
   yield `${title.join('\n')}\n\n`
   yield* renderTable(summary.spec, {layout: fitted?.layouts[0], shortenings: fitted?.shortenings, style: summary.style})
   const listTitle =
-    shown.length === report.total
+    (shown.length === report.total
       ? `Changes (${thousands(report.total)})`
-      : `Most recent ${thousands(shown.length)} of ${thousands(report.total)} changes (--limit 0 shows all)`
+      : `Most recent ${thousands(shown.length)} of ${thousands(report.total)} changes (--limit 0 shows all)`) +
+    (list.day === undefined ? '' : `, on ${list.day} (UTC)`)
   yield `\n${prose(listTitle, chalk.bold).join('\n')}\n`
   const below = view.below
   yield* renderTable(list.spec, {
@@ -76,11 +83,18 @@ export function* renderPoliciesTable(report: PoliciesTable, view: PoliciesView):
     style: list.style,
     below: below && ((r) => below.get(shown[r]!) ?? []),
   })
+  if (list.kinds !== undefined) yield prose(list.kinds, chalk.dim).join('\n') + '\n'
 }
 
 export interface StyledTable {
   spec: TableSpec
   style: CellStyle
+}
+
+/** The list of changes; in short forms, the day its times are on and what its kinds stand for. */
+interface ChangeListTable extends StyledTable {
+  day?: string
+  kinds?: string
 }
 
 function emptyWindow(report: PoliciesTable, view: PoliciesView): string[] {
@@ -153,11 +167,60 @@ export function summaryMatrix(report: Pick<PoliciesTable, 'summary'>, chalk: Cha
   }
 }
 
-function changeList(changes: readonly PolicyChange[], view: PoliciesView): StyledTable {
+/**
+ * The change list in short forms, for a terminal too narrow for the whole one: times without their
+ * day when all are on one (the title says which), kinds by their short names as --kind takes them
+ * (a line under the list says what each stands for), and a failure's result as its code alone.
+ */
+function compactChangeList(changes: readonly PolicyChange[], view: PoliciesView): ChangeListTable {
+  const days = new Set(changes.map((c) => c.time.slice(0, 10)))
+  const day = days.size === 1 ? [...days][0] : undefined
+  const kinds = new Map<string, string>()
+  const list = changeList(changes, view, (c) => {
+    const kind = shortKind(c)
+    // `gnp (crd)` says itself once `gnp` is said.
+    kinds.set(kind.replace(/ \(crd\)$/, ''), displayKind({kind: c.kind, apiGroup: c.apiGroup.replace(/^crd\./, '')}))
+    return {
+      time:
+        day === undefined
+          ? undefined
+          : c.time
+              .slice(11)
+              .replace(/\.\d+Z$/, '')
+              .replace(/Z$/, ''),
+      kind,
+      result: c.code !== null && c.code >= 400 ? String(c.code) : undefined,
+    }
+  })
+  // Each `short = Long Name` kept on one line (no-break spaces) when the legend wraps.
+  const legend = [...kinds]
+    .filter(([short, long]) => short !== long.toLowerCase())
+    .map(([short, long]) => `${short} = ${long}`.replaceAll(' ', '\u00a0'))
+  return {...list, ...(day === undefined ? {} : {day}), ...(legend.length > 0 ? {kinds: legend.join('  ')} : {})}
+}
+
+/** A kind by its first short name (what --kind takes), the CRD group's marked as such. */
+function shortKind(c: Pick<PolicyChange, 'kind' | 'apiGroup' | 'resource'>): string {
+  const short = findWatchedResource(c.apiGroup, c.resource)?.shortNames[0] ?? c.kind
+  return c.apiGroup === 'crd.projectcalico.org' ? `${short} (crd)` : short
+}
+
+/** What a row shows in place of the whole time, kind or result (compactChangeList). */
+interface ShortCells {
+  time?: string | undefined
+  kind?: string | undefined
+  result?: string | undefined
+}
+
+function changeList(
+  changes: readonly PolicyChange[],
+  view: PoliciesView,
+  short: (c: PolicyChange) => ShortCells = () => ({}),
+): ChangeListTable {
   const {chalk, wide} = view
   const columns: Column[] = [
     {header: 'TIME'},
-    {header: 'USER', shorten: 'user'},
+    {header: 'USER', shorten: 'user', keeps: 2},
     {header: 'VERB'},
     {header: 'KIND'},
     {header: 'NAMESPACE', shorten: 'namespace', droppable: true},
@@ -174,15 +237,16 @@ function changeList(changes: readonly PolicyChange[], view: PoliciesView): Style
       {header: 'SOURCE'},
     )
   const rows = changes.map((c) => {
+    const cells = short(c)
     const row = [
-      c.time.replace(/\.\d+Z$/, 'Z'),
+      cells.time ?? c.time.replace(/\.\d+Z$/, 'Z'),
       c.impersonatedUser ? `${c.user} as ${c.impersonatedUser}` : c.user || '(unauthenticated)',
       c.dryRun ? `${c.verb} (dry run)` : c.verb,
-      displayKind(c),
+      cells.kind ?? displayKind(c),
       c.namespace ?? '',
       c.name ?? '',
       c.tier ?? '',
-      changeResult(c),
+      cells.result ?? changeResult(c),
     ]
     if (wide)
       row.push(c.code === null ? '' : String(c.code), c.auditID, c.sourceIPs.at(-1) ?? '', c.userAgent ?? '', c.source)

@@ -76,6 +76,8 @@ export interface CloudWatchCounters {
 export class CloudWatchSource implements QuerySource {
   readonly name: string
   readonly format = 'cloudwatch'
+  /** FilterLogEvents: 5 requests a second per account and region, shared; EKS delivers "within minutes". */
+  readonly pace = {minIntervalMs: 5000, lateMs: 5 * 60_000}
   readonly counters: CloudWatchCounters = {requests: 0, throttled: 0, resumed: 0, events: 0, bytes: 0}
   private sender: Promise<{send: Send; region: string}> | undefined
   private started: {filter: QueryFilter; buffered: QueryPage[]; rest: AsyncIterator<QueryPage>} | undefined
@@ -213,7 +215,7 @@ export class CloudWatchSource implements QuerySource {
   private async send(request: Parameters<Send>[0], signal?: AbortSignal): Promise<Answer> {
     const {send} = await this.client()
     for (let attempt = 1; ; attempt++) {
-      await this.pace(signal)
+      await this.waitForTurn(signal)
       this.counters.requests++
       try {
         const answer = await send(request, signal)
@@ -231,7 +233,7 @@ export class CloudWatchSource implements QuerySource {
   }
 
   /** A little under requestsPerSecond request starts a second: the quota counts arrivals, which jitter. */
-  private async pace(signal?: AbortSignal): Promise<void> {
+  private async waitForTurn(signal?: AbortSignal): Promise<void> {
     const gap = (1000 / this.pacing.requestsPerSecond) * PACING_MARGIN
     const wait = this.lastRequestAt + gap - performance.now()
     if (wait > 0) await sleep(wait, signal)

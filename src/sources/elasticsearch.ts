@@ -351,6 +351,8 @@ interface SourceSettings extends ElasticsearchOptions {
 export class ElasticsearchSource implements QuerySource {
   readonly name: string
   readonly format: string
+  /** fluentd (Calico Enterprise's) and Beats flush every few seconds; an index refreshes every second. */
+  readonly pace = {minIntervalMs: 1000, lateMs: 60_000}
 
   constructor(
     private readonly client: StoreClient,

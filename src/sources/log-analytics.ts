@@ -123,6 +123,8 @@ const timespan = (range: TimeRange): QueryTimeInterval => ({
 
 export class LogAnalyticsSource implements QuerySource {
   readonly format = 'log-analytics'
+  /** 200 queries per 30 s per user; rows reach a workspace minutes after the event (ingestion latency). */
+  readonly pace = {minIntervalMs: 10_000, lateMs: 10 * 60_000}
   readonly name: string
   private readonly rowsPerSlice: number
 

@@ -132,6 +132,8 @@ interface Entry {
 export class LokiSource implements QuerySource {
   readonly name: string
   readonly format = 'loki'
+  /** Shippers push in batches of about a second; Loki takes lines a little out of order. */
+  readonly pace = {minIntervalMs: 1000, lateMs: 60_000}
   readonly counters: LokiCounters = {requests: 0, entries: 0, bytes: 0, splits: 0}
   private readonly client: LokiClient
   private limit: number

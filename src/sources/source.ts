@@ -52,6 +52,15 @@ export interface QuerySource {
   /** What the records are, for sources[].format: `cloudwatch`, `cloud-logging`, `elasticsearch`, … */
   readonly format: string
   query(filter: QueryFilter, signal?: AbortSignal): AsyncIterable<QueryPage>
+  /** How it may be asked again and again (--watch); a second and a minute late when not said. */
+  readonly pace?: StorePace
+}
+
+/** How a followed store is asked: no more often than its quota allows, far enough back for what reaches it late. */
+export interface StorePace {
+  readonly minIntervalMs: number
+  /** How long after its time a record may still reach the store (a shipper's batches, a provider's delivery). */
+  readonly lateMs: number
 }
 
 /**

@@ -142,6 +142,31 @@ describe('policies table, long and narrow', () => {
     })
   }
 
+  it('before blocks, the list in short forms: times of one day without it, kinds by short name, a failure by its code', () => {
+    // Twenty changes a second apart on 2026-11-24, every 13th a 403 (change(0) among them).
+    const changes = Array.from({length: 20}, (_, i) => change(i))
+    const full = render(changes, {width: 200})
+    assert.ok(changeLines(full).rows[0]!.startsWith('2026-11-24T00:00:00Z'), 'wide enough: the whole list')
+    const lines = render(changes, {width: 110})
+    const {header, rows} = changeLines(lines)
+    assert.ok(lines.includes('Changes (20), on 2026-11-24 (UTC)'), lines.join('\n'))
+    assert.match(header, /^TIME +USER +VERB +KIND +NAMESPACE +NAME +TIER +RESULT$/)
+    assert.equal(rows.length, 21, 'a row for each change, and the line that says what the kinds stand for')
+    assert.match(rows[0]!, /^00:00:00 +alice as carol +create +knp +team-0 +allow-…monitoring-0 +default +403$/)
+    assert.match(rows[1]!, /^00:00:01 +\S+ +update +knp +team-1 +\S+ +default +ok$/)
+    assert.equal(rows[20], 'knp\u00a0=\u00a0NetworkPolicy\u00a0(k8s)')
+    for (const line of lines) assert.ok(textWidth(line) <= 110, line)
+    // Changes on two days keep their whole times, and the title names no day.
+    const twoDays = render([...changes, {...change(20), time: '2026-11-25T00:00:00Z'}], {width: 110})
+    assert.ok(twoDays.includes('Changes (21)'), twoDays.join('\n'))
+    assert.match(changeLines(twoDays).rows[20]!, /^2026-11-25T00:00:00Z +alice +create +knp /)
+    // Where even the short forms do not fit: one change per block, with whole values.
+    const blocks = render(changes, {width: 80})
+    assert.ok(blocks.includes('time:      2026-11-24T00:00:00Z'), blocks.join('\n'))
+    assert.ok(blocks.includes('kind:      NetworkPolicy (k8s)'))
+    assert.ok(blocks.includes('result:    403 Forbidden'))
+  })
+
   it('never shortens into a pipe, nor in -o wide', () => {
     const changes = Array.from({length: 30}, (_, i) => change(i))
     for (const view of [{}, {wide: true, width: 80}]) {
