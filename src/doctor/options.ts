@@ -36,6 +36,11 @@ export interface ProbeOptions {
   /** --probe-namespace; undefined: the context's namespace. */
   readonly namespace?: string
   readonly timeoutMs: number
-  /** Where the log is read: what `policies` opens without -f (its window is set when the probe starts). */
-  readonly input: Extract<LogInput, {from: 'cluster'}>
+  /**
+   * Where the log is read: what `policies` opens without -f (its window is set when the probe
+   * starts), or the store --es or --loki names.
+   */
+  readonly input: Exclude<LogInput, {from: 'files'}>
+  /** false (--no-node-access): the log is looked for only where no node is touched (a managed provider's log service, a store). */
+  readonly nodeAccess: boolean
 }

@@ -3,6 +3,7 @@
 // (checks/probe.ts) are pure functions of this.
 import type {DryRunAnswer} from '../cluster/dry-run-create.js'
 import type {Identity} from '../cluster/self-subject.js'
+import {CALICO_EE_PREFIX} from '../sources/elasticsearch-indices.js'
 
 /** One dry-run create to send. */
 export interface ProbeTarget {
@@ -30,6 +31,8 @@ export interface ProbeFacts {
   readonly sources: readonly string[]
   /** Some source is a log service or store (CloudWatch Logs, Cloud Logging, ...): events reach it later. */
   readonly queried: boolean
+  /** Those of the sources that take minutes to show an event (CloudWatch Logs, Cloud Logging, Log Analytics). */
+  readonly slowServices: readonly string[]
   /** The log could not be opened: nothing was sent. */
   readonly unreadable?: {readonly reason: string; readonly hint?: string}
   /** Sources whose last read failed, with why. */
@@ -58,10 +61,13 @@ export type Recorder = 'kube-apiserver' | 'calico-apiserver'
 /**
  * Which server wrote a source, from its name: Calico Enterprise's API server writes a log of its
  * own (on its node under /var/log/calico/audit/, where its operator puts it; in its Elasticsearch,
- * the `ee_audit` indices); everything else `policies` reads is kube-apiserver's.
+ * the tigera_secure_ee_audit_ee indices); everything else `policies` reads is kube-apiserver's.
  */
 export function recorderOf(source: string): Recorder {
-  return /\/calico\/audit\/|ee_audit/.test(source) ? 'calico-apiserver' : 'kube-apiserver'
+  // Not just `ee_audit`: the kube-apiserver's indices are tigera_secure_ee_audit_kube.*.
+  return source.includes('/calico/audit/') || source.includes(`${CALICO_EE_PREFIX}.`)
+    ? 'calico-apiserver'
+    : 'kube-apiserver'
 }
 
 /** The events of one probe in one source. */
@@ -69,10 +75,18 @@ export interface ProbeRecord {
   /** As `policies` names sources: `node/cp-1:/var/log/kubernetes/audit/audit.log`, a log group, an index. */
   readonly source: string
   readonly recorder: Recorder
+  /** The probe's Audit-ID (the one sent, or the one the server answered with). */
   readonly auditID: string
-  readonly level: string
-  /** The stages found, in pipeline order. */
-  readonly stages: readonly string[]
+  /**
+   * `audit-id`: the event carries the probe's Audit-ID. `object`: it does not (a store that keeps
+   * another ID, as GKE's entries may), and it was matched by what it wrote: a create of the probe's
+   * kind, namespace and name, whose random suffix no other write has.
+   */
+  readonly matchedBy: 'audit-id' | 'object'
+  /** null: the store does not keep it (GKE's entries carry no level). */
+  readonly level: string | null
+  /** The stages found, in pipeline order; null: the store does not keep them (GKE writes finished requests only). */
+  readonly stages: readonly string[] | null
   /** The user the event names (the authenticated one, whom the policy is evaluated for). */
   readonly user: Identity
   readonly requestBody: boolean

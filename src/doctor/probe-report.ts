@@ -13,6 +13,8 @@ export interface ProbeReport {
   readonly unreadable: string | null
   /** Sources whose last read failed, with why. */
   readonly readErrors: readonly string[]
+  /** Where events can take minutes to show (CloudWatch Logs, Cloud Logging, Log Analytics). */
+  readonly slowServices: readonly string[]
   readonly results: readonly ProbeResultReport[]
   /** What was not probed, and why. */
   readonly notes: readonly string[]
@@ -39,8 +41,11 @@ export interface ProbeResultReport {
   readonly records: ReadonlyArray<{
     readonly recorder: 'kube-apiserver' | 'calico-apiserver'
     readonly source: string
-    readonly level: string
-    readonly stages: readonly string[]
+    /** How the event was told from others: by the probe's Audit-ID, or (a store that keeps another ID) by its object. */
+    readonly matchedBy: 'audit-id' | 'object'
+    /** null where the store does not keep it (GKE's entries carry neither level nor stage). */
+    readonly level: string | null
+    readonly stages: readonly string[] | null
     readonly requestBody: boolean
     readonly responseBody: boolean
     /** From the write to the read that found it: at most this long. */
@@ -56,6 +61,7 @@ export function probeReport(probe: ProbeFacts): ProbeReport {
     sources: probe.sources,
     unreadable: probe.unreadable?.reason ?? null,
     readErrors: probe.sourceErrors,
+    slowServices: probe.slowServices,
     results: probe.results.map(resultReport),
     notes: probe.notes,
   }
@@ -79,6 +85,7 @@ function resultReport(result: ProbeResult): ProbeResultReport {
     records: result.records.map((r) => ({
       recorder: r.recorder,
       source: r.source,
+      matchedBy: r.matchedBy,
       level: r.level,
       stages: r.stages,
       requestBody: r.requestBody,

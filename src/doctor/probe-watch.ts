@@ -19,9 +19,15 @@ import {
 } from '../sources/source.js'
 import {type ProbeRecord, recorderOf} from './probe-facts.js'
 
-/** Between reads of files on nodes; a log service is asked less often (its delay is minutes anyway). */
-export const POLL_INTERVAL_MS = 2000
-export const QUERY_POLL_INTERVAL_MS = 5000
+/**
+ * Between reads: the first wait, doubled after each read up to the longest. Files on nodes are
+ * read often (each read is only what was added); a log service or store is asked less and less
+ * often (its delay is minutes anyway, and every question counts against a quota).
+ */
+export const POLL_INTERVAL_MS = 1000
+export const MAX_POLL_INTERVAL_MS = 2000
+export const QUERY_POLL_INTERVAL_MS = 2000
+export const MAX_QUERY_POLL_INTERVAL_MS = 30_000
 
 export interface Watch {
   readonly sources: readonly Source[]
@@ -30,11 +36,18 @@ export interface Watch {
   readonly query: QueryFilter
   /** Each audit ID looked for, with when its request was sent. */
   readonly sentAtMs: ReadonlyMap<string, number>
+  /**
+   * The audit ID looked for that an event of another ID stands for, or undefined: a store that does
+   * not carry the Audit-ID sent (GKE's entries may not) is matched by the probe's object instead.
+   */
+  readonly ownerOf?: (event: AuditEvent) => string | undefined
   /** Stop as soon as this holds for what has been found. */
   readonly enough: (records: readonly ProbeRecord[]) => boolean
   readonly timeoutMs: number
-  /** Between reads; default: POLL_INTERVAL_MS, or QUERY_POLL_INTERVAL_MS when a source is a log store. */
+  /** The first wait between reads; default: POLL_INTERVAL_MS, or QUERY_POLL_INTERVAL_MS when a source is a log store. */
   readonly intervalMs?: number
+  /** The longest wait between reads, reached by doubling; default: MAX_POLL_INTERVAL_MS or MAX_QUERY_POLL_INTERVAL_MS. */
+  readonly maxIntervalMs?: number
   readonly signal?: AbortSignal
 }
 
@@ -48,14 +61,23 @@ export interface WatchResult {
 export async function watchForAuditIDs(watch: Watch): Promise<WatchResult> {
   const found = new Map<string, Found>()
   const started = Math.min(...watch.sentAtMs.values())
-  const interval = watch.intervalMs ?? (watch.sources.some(isQuerySource) ? QUERY_POLL_INTERVAL_MS : POLL_INTERVAL_MS)
+  const queried = watch.sources.some(isQuerySource)
+  let interval = watch.intervalMs ?? (queried ? QUERY_POLL_INTERVAL_MS : POLL_INTERVAL_MS)
+  const longest = Math.max(
+    interval,
+    watch.maxIntervalMs ?? (queried ? MAX_QUERY_POLL_INTERVAL_MS : MAX_POLL_INTERVAL_MS),
+  )
   const sources = watch.sources.map((s) => (isQuerySource(s) || s.name.endsWith('.gz') ? s : new UnreadPart(s)))
   const sink: EventSink = {
     add(event, source) {
-      if (!watch.sentAtMs.has(event.auditID)) return
-      const key = `${event.auditID}\u0000${source}`
+      const byID = watch.sentAtMs.has(event.auditID)
+      const auditID = byID ? event.auditID : watch.ownerOf?.(event)
+      if (auditID === undefined || !watch.sentAtMs.has(auditID)) return
+      const key = `${auditID}\u0000${source}`
       const entry =
-        found.get(key) ?? found.set(key, {auditID: event.auditID, source, events: new Map(), foundAtMs: null}).get(key)!
+        found.get(key) ??
+        found.set(key, {auditID, source, events: new Map(), foundAtMs: null, byObject: !byID}).get(key)!
+      if (byID) entry.byObject = false
       // A part read again (a store asked again, the margin of a file) gives the same stage again.
       entry.events.set(event.stage, event)
     },
@@ -76,6 +98,7 @@ export async function watchForAuditIDs(watch: Watch): Promise<WatchResult> {
     const errors = stats.filter((s) => s.error !== null).map((s) => `${s.name}: ${s.error}`)
     if (watch.enough(records) || now - started >= watch.timeoutMs) return {records, errors}
     await sleep(Math.min(interval, started + watch.timeoutMs - now), undefined, {signal: watch.signal})
+    interval = Math.min(longest, interval * 2)
   }
 }
 
@@ -129,6 +152,8 @@ interface Found {
   /** By stage. */
   events: Map<string, AuditEvent>
   foundAtMs: number | null
+  /** Every event of it was matched by the probe's object, none by the Audit-ID. */
+  byObject: boolean
 }
 
 function recordOf(found: Found, sentAtMs: number): ProbeRecord {
@@ -139,8 +164,10 @@ function recordOf(found: Found, sentAtMs: number): ProbeRecord {
     source: found.source,
     recorder: recorderOf(found.source),
     auditID: found.auditID,
-    level: first!.level,
-    stages,
+    matchedBy: found.byObject ? 'object' : 'audit-id',
+    // A store that re-encodes the event (GKE's Cloud Audit Logs) keeps neither.
+    level: first!.level === '' ? null : first!.level,
+    stages: first!.stage === '' ? null : stages,
     user: {name: first!.user.username, groups: first!.user.groups},
     requestBody: events.some((e) => e.requestObject !== undefined),
     responseBody: events.some((e) => e.responseObject !== undefined),

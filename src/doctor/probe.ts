@@ -6,6 +6,7 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 
 import {CALICO_GROUP} from '../audit/catalog.js'
+import type {AuditEvent} from '../audit/event.js'
 import {apiErrorToUserError} from '../cluster/api-errors.js'
 import {type DryRunAnswer, dryRunCreate} from '../cluster/dry-run-create.js'
 import {loadKubeConfig, serverOf} from '../cluster/kubeconfig.js'
@@ -13,7 +14,7 @@ import {whoAmI} from '../cluster/self-subject.js'
 import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import {type OpenedSources, openSources} from '../sources/open.js'
-import {isQuerySource, type QueryFilter} from '../sources/source.js'
+import {isQuerySource, type QueryFilter, type Source} from '../sources/source.js'
 import {resourceKey} from './describe.js'
 import type {DoctorFacts} from './facts.js'
 import type {DoctorOptions, ProbeOptions} from './options.js'
@@ -26,6 +27,30 @@ import {watchForAuditIDs} from './probe-watch.js'
  * machine's (the read itself starts a few minutes earlier still, for lines out of order).
  */
 const LOOKBACK_MS = 60_000
+
+/** With --no-node-access: the probe looks only where no node is touched. */
+const NO_NODE_ACCESS = {
+  reason: 'the audit log is read on the control-plane nodes here, which --no-node-access forbids',
+  hint: 'drop --no-node-access, or read a log store instead (--es URL, --loki URL)',
+}
+
+/** Log services whose events come minutes late: the probe says so, and how long to give them. */
+const SLOW_SERVICES: ReadonlyArray<[format: string, name: string]> = [
+  ['cloudwatch', 'CloudWatch Logs'],
+  ['cloud-logging', 'Cloud Logging'],
+  ['log-analytics', 'Log Analytics'],
+]
+const SLOW_SERVICE_TIMEOUT_MS = 5 * 60_000
+
+export function slowServices(sources: readonly Source[]): string[] {
+  const formats = new Set(sources.filter(isQuerySource).map((s) => s.format))
+  return SLOW_SERVICES.filter(([format]) => formats.has(format)).map(([, name]) => name)
+}
+
+function objectName(body: unknown): string {
+  const name = (body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
+  return typeof name === 'string' ? name : ''
+}
 
 /** `say`: one line for the user (on stderr), as written; whoever prints it makes it safe. */
 export async function runProbe(
@@ -50,6 +75,7 @@ export async function runProbe(
     notes: plan.notes,
     sources: [],
     queried: false,
+    slowServices: [],
     sourceErrors: [],
     results: [],
   }
@@ -69,9 +95,12 @@ export async function runProbe(
   // Opened before anything is sent: a write that cannot be looked for proves nothing.
   let opened: OpenedSources
   try {
-    opened = await openSources({...probe.input, cluster: {...probe.input.cluster, sinceMs}}, run, {
+    const input =
+      probe.input.from === 'cluster' ? {...probe.input, cluster: {...probe.input.cluster, sinceMs}} : probe.input
+    opened = await openSources(input, run, {
       query,
       windowAhead: true,
+      ...(probe.nodeAccess ? {} : {nodes: NO_NODE_ACCESS}),
     })
   } catch (error) {
     if (!(error instanceof UserError)) throw error
@@ -147,12 +176,32 @@ export async function runProbe(
       `probe: looking for ${sent.length === 1 ? 'its audit ID' : 'their audit IDs'} for up to ${Math.round(probe.timeoutMs / 1000)}s in:`,
     )
     for (const source of opened.sources) say(`probe:   ${source.name}`)
+    const slow = slowServices(opened.sources)
+    if (slow.length > 0) {
+      say(`probe: ${slow.join(' and ')} can take minutes to show an event`)
+      if (probe.timeoutMs < SLOW_SERVICE_TIMEOUT_MS) say('probe:   if none is found in time, try --probe-timeout 5m')
+    }
+    // Where a store does not keep the Audit-ID sent: a create of the probe's kind, namespace and name.
+    const ownerOf = (event: AuditEvent): string | undefined => {
+      const ref = event.objectRef
+      if (event.verb !== 'create' || ref === null) return undefined
+      if ((ref.name || objectName(event.requestObject) || objectName(event.responseObject)) !== name) return undefined
+      const match = sent.find(
+        (s) =>
+          s.answer.accepted &&
+          s.target.apiGroup === ref.apiGroup &&
+          s.target.resource === ref.resource &&
+          (s.namespace ?? '') === ref.namespace,
+      )
+      return match?.auditID
+    }
     const watched = await watchForAuditIDs({
       sources: opened.sources,
       concurrency: opened.concurrency,
       window: {sinceMs, untilMs: null},
       query,
       sentAtMs: ids,
+      ownerOf,
       enough,
       timeoutMs: probe.timeoutMs,
       signal: run.signal,
@@ -172,6 +221,7 @@ export async function runProbe(
       sources: opened.sources.map((s) => s.name),
       queried,
       sourceErrors: watched.errors,
+      slowServices: slow,
       results,
     }
   } finally {

@@ -6,6 +6,7 @@ import {type CoverageTarget, sameTarget} from '../audit/policy/coverage.js'
 import {expandShortName, findKnownResource, groupsServing, pluralOf} from '../audit/policy/known-resources.js'
 import {type KubernetesVersion, parseKubernetesVersion} from '../audit/policy/kubernetes-version.js'
 import type {DoctorOptions, ProbeOptions} from '../doctor/options.js'
+import type {LogInput} from '../sources/open.js'
 import type {ProbeKind} from '../doctor/probe-plan.js'
 import {UserError} from '../errors.js'
 import type {ColorMode} from '../render/color-mode.js'
@@ -13,9 +14,15 @@ import {commaList} from './comma-list.js'
 import {aksFlags, type AksFlagValues, aksLogOptions, givenAksFlags} from './aks.js'
 import {DURATION_FORM, parseDuration} from './duration.js'
 import {eksFlags, type EksFlagValues, eksLogOptions, givenEksFlags} from './eks.js'
-import {elasticsearchOptions} from './elasticsearch.js'
+import {
+  elasticsearchFlags,
+  type ElasticsearchFlagValues,
+  elasticsearchOptions,
+  givenElasticsearchFlags,
+} from './elasticsearch.js'
 import {FILE_VALUE} from './help-values.js'
 import {givenKubeFlags, kubeConnectionOptions, kubeFlags, type KubeFlagValues} from './kube.js'
+import {givenLokiFlags, lokiFlags, type LokiFlagValues, lokiInput} from './loki.js'
 import type {OutputFlagValues, OutputFormat} from './output.js'
 import {DEFAULT_POD_NAMESPACE, DEFAULT_READER_IMAGE, imageSummary, POD_NAMESPACE_SUMMARY} from './reader-pod.js'
 
@@ -108,16 +115,31 @@ export const doctorFlags = {
     helpGroup: 'PROBE',
   }),
   'probe-timeout': Flags.string({
-    summary: `How long to look for the probes in the log. CloudWatch Logs and Cloud Logging can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
+    summary: `How long to look for the probes in the log. CloudWatch Logs, Cloud Logging and Log Analytics can take minutes to show an event: give them 5m. [default: ${DEFAULT_PROBE_TIMEOUT}]`,
     helpGroup: 'PROBE',
   }),
   ...eksFlags,
   subscription: aksFlags.subscription,
   'resource-group': aksFlags['resource-group'],
+  // Where --probe looks when the log is in a store `policies` reads by URL (as policies takes them).
+  es: elasticsearchFlags.es,
+  'es-index': elasticsearchFlags['es-index'],
+  'es-cluster': elasticsearchFlags['es-cluster'],
+  'es-ca': elasticsearchFlags['es-ca'],
+  'es-insecure-skip-tls-verify': elasticsearchFlags['es-insecure-skip-tls-verify'],
+  loki: lokiFlags.loki,
+  'loki-selector': lokiFlags['loki-selector'],
+  'loki-tenant': lokiFlags['loki-tenant'],
+  'loki-ca': lokiFlags['loki-ca'],
+  'loki-insecure-skip-tls-verify': lokiFlags['loki-insecure-skip-tls-verify'],
 }
 
+/** The store flags doctor takes: only for --probe. */
+type DoctorStoreFlagValues = Omit<ElasticsearchFlagValues, 'es-clusters' | 'es-push-down'> &
+  Omit<LokiFlagValues, 'loki-push-down'>
+
 export interface DoctorFlagValues
-  extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'> {
+  extends KubeFlagValues, OutputFlagValues, EksFlagValues, Omit<AksFlagValues, 'workspace'>, DoctorStoreFlagValues {
   user?: string
   offline?: boolean
   manifest?: string
@@ -365,23 +387,19 @@ function probeOptions(
   nodeRead: DoctorOptions['nodeRead'],
   managed: Pick<DoctorOptions, 'eks' | 'aks'>,
 ): ProbeOptions | undefined {
-  const given = (['probe-kind', 'probe-namespace', 'probe-timeout'] as const)
-    .filter((name) => flags[name] !== undefined)
-    .map((name) => `--${name}`)
+  const stores = [...givenElasticsearchFlags(flags), ...givenLokiFlags(flags)]
+  const given = [
+    ...(['probe-kind', 'probe-namespace', 'probe-timeout'] as const)
+      .filter((name) => flags[name] !== undefined)
+      .map((name) => `--${name}`),
+    ...stores,
+  ]
   if (!flags.probe) {
     if (given.length > 0)
       throw new UserError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for --probe`, {
         hint: `add --probe (it sends dry-run creates), or drop ${given.join(' ')}`,
       })
     return undefined
-  }
-  if (!flags['node-access']) {
-    throw new UserError(
-      '--probe looks for its writes in the audit log on the control-plane nodes, which --no-node-access forbids',
-      {
-        hint: 'drop --no-node-access, or drop --probe',
-      },
-    )
   }
   const timeout = flags['probe-timeout'] ?? DEFAULT_PROBE_TIMEOUT
   const timeoutMs = parseDuration(timeout)
@@ -398,7 +416,9 @@ function probeOptions(
     kinds,
     ...(namespace === undefined ? {} : {namespace}),
     timeoutMs,
-    input: {
+    // --no-node-access: a managed provider's log service or a store is still looked in; the nodes are not.
+    nodeAccess: flags['node-access'],
+    input: probeInput(flags, connection, {
       from: 'cluster',
       location: 'auto',
       cluster: {
@@ -410,10 +430,31 @@ function probeOptions(
         podTimeoutSeconds: Math.ceil(timeoutMs / 1000) + PROBE_POD_SPARE_SECONDS,
       },
       ...managed,
-      // doctor has no --es flags: as for policies without them, Calico Enterprise's store, found through the cluster.
-      elasticsearch: elasticsearchOptions({}, connection.requestTimeoutMs),
-    },
+      // Without --es, as for policies: Calico Enterprise's store, found through the cluster when no node log can be read.
+      elasticsearch: elasticsearchOptions(flags, connection.requestTimeoutMs),
+    }),
   }
+}
+
+/**
+ * Where the probe looks: the Loki --loki names, the Elasticsearch --es names, or where `policies`
+ * reads without -f. The cluster is still contacted (the probe writes through it): unlike
+ * policies, doctor's connection flags go with --es and --loki.
+ */
+function probeInput(
+  flags: DoctorFlagValues,
+  connection: DoctorOptions['connection'],
+  cluster: Extract<LogInput, {from: 'cluster'}>,
+): ProbeOptions['input'] {
+  const loki = lokiInput(flags, connection.requestTimeoutMs, {kube: [], elsewhere: givenElasticsearchFlags(flags)})
+  if (loki) return loki as Extract<LogInput, {from: 'loki'}>
+  if (flags.es === undefined) return cluster
+  const {elasticsearch} = cluster
+  if (elasticsearch.credentialsProblem)
+    throw new UserError(elasticsearch.credentialsProblem, {
+      hint: 'set ES_USERNAME and ES_PASSWORD, or ES_API_KEY alone',
+    })
+  return {from: 'elasticsearch', elasticsearch}
 }
 
 /** Groups whose kinds the probe writes: Kubernetes' own network policy and Calico's. */

@@ -84,12 +84,18 @@ function detailLines(result: ProbeResultReport, probe: ProbeReport): string[] {
             : 'no bodies'
     // With one source, the heading names it.
     const where = probe.sources.length === 1 && record.source === probe.sources[0] ? '' : `, in ${record.source}`
-    lines.push(
-      `${by}${record.level}, ${record.stages.join(', ')}, ${bodies}, ${seconds(record.foundAfterMs)} after the write${where}`,
-    )
+    // GKE's entries keep neither level nor stage, and perhaps not the Audit-ID sent.
+    const told =
+      record.level === null || record.stages === null
+        ? 'level and stages not kept by the store'
+        : `${record.level}, ${record.stages.join(', ')}`
+    const matched = record.matchedBy === 'object' ? ', matched by its name (the store keeps another ID)' : ''
+    lines.push(`${by}${told}, ${bodies}, ${seconds(record.foundAfterMs)} after the write${where}${matched}`)
   }
   if (result.accepted && result.records.length === 0)
-    lines.push(`audit ID ${result.auditID} not found in ${probe.timeoutSeconds}s`)
+    lines.push(
+      `audit ID ${result.auditID} not found in ${probe.timeoutSeconds}s${probe.slowServices.length > 0 ? ` (${probe.slowServices.join(' and ')} can take minutes: try --probe-timeout 5m)` : ''}`,
+    )
   return lines
 }
 

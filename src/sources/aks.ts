@@ -62,6 +62,7 @@ export async function openAksLog(
   filter: QueryFilter,
   run: RunContext,
   access: AzureAccess = {},
+  {windowAhead = false}: {windowAhead?: boolean} = {},
 ): Promise<AksLog | undefined> {
   const kc = await loadKubeConfig({...connection, verbose: false}).catch((error: unknown) => {
     if (error instanceof NoKubeconfigError) return undefined
@@ -76,7 +77,9 @@ export async function openAksLog(
   const {auditTables, connectLogs, LogAnalyticsSource, logAnalyticsUrl, queryRange} = await import('./log-analytics.js')
   const logs = await connectLogs(credential, logAnalyticsUrl(env), access.httpClient)
   const now = access.now ?? Date.now
-  const range = queryRange(filter, now())
+  // A window still ahead holds nothing yet (doctor --probe opens the log before it writes): which
+  // table holds the cluster's rows is told by the days before it.
+  const range = windowAhead ? recentRange(now()) : queryRange(filter, now())
   const counted = await auditTables(logs.client, where.workspaceId, where.scope, range, run.signal)
   const {read, notices} = tablesToRead(counted, where, range)
   const sources = read.map(
@@ -87,6 +90,13 @@ export async function openAksLog(
     : 'every AKS cluster the workspace holds'
   const announcement = `reading AKS audit logs of ${cluster} from Log Analytics workspace ${where.workspaceId}, table ${read.join(' and ')} (${where.evidence.join('; ')})`
   return {sources, announcement, notices}
+}
+
+/** How far back a window still ahead looks for the cluster's rows. */
+const RECENT_MS = 7 * 24 * 3600_000
+
+function recentRange(nowMs: number): {startMs: number; endMs: number} {
+  return {startMs: nowMs - RECENT_MS, endMs: nowMs + 60_000}
 }
 
 /** Which tables to read: AKSAuditAdmin or else AKSAudit (either holds every write), and AzureDiagnostics when it has rows too. */

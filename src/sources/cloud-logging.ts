@@ -35,6 +35,11 @@ export interface CloudLoggingOptions {
   readonly backoffMs?: number
   /** Tries of one request, the first included. */
   readonly attempts?: number
+  /**
+   * Nothing in a query's window yet is expected (doctor --probe asks before its write lands): an
+   * empty answer is not checked for a cluster without entries (checkHasEntries does that once).
+   */
+  readonly windowAhead?: boolean
 }
 
 /** No wait is unbounded: a request that --request-timeout does not bound gets this long. */
@@ -43,6 +48,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 120_000
 const DEFAULT_BACKOFF_MS = 1000
 const DEFAULT_ATTEMPTS = 7
 const MAX_WAIT_MS = 60_000
+/** How far back a window still ahead looks for the cluster's entries. */
+const RECENT_MS = 24 * 3600_000
 
 export class CloudLoggingSource implements QuerySource {
   readonly name: string
@@ -78,7 +85,25 @@ export class CloudLoggingSource implements QuerySource {
           ? answer.body.nextPageToken
           : undefined
     } while (pageToken !== undefined)
-    if (entries === 0) await this.checkWindowHoldsEntries(filter, signal)
+    if (entries === 0 && !this.options.windowAhead) await this.checkWindowHoldsEntries(filter, signal)
+  }
+
+  /**
+   * Before a window that is still ahead: the cluster has audit entries at all, in the last day
+   * (a GKE cluster writes some every few seconds), so a wrong name or project is said up front.
+   */
+  async checkHasEntries(nowMs: number, signal?: AbortSignal): Promise<void> {
+    const since = nowMs - RECENT_MS
+    const filter = {sinceMs: since, untilMs: nowMs, resources: [], verbs: [], users: [], namespaces: []}
+    try {
+      await this.checkWindowHoldsEntries(filter, signal)
+    } catch (error) {
+      if (error instanceof UserError || signal?.aborted) throw error
+      // Said as the first answer of a run is: one line, here before anything is sent.
+      throw new UserError(`${this.name}: ${(error as Error).message.replace(/, or widen --since$/, '')}`, {
+        cause: error,
+      })
+    }
   }
 
   /**
@@ -257,6 +282,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * missing login is one line before any reading starts.
  */
 export async function googleCredentials(): Promise<RequestHeaders> {
+  quietMetadataLookup()
   const {GoogleAuth} = await import('google-auth-library')
   const auth = new GoogleAuth({scopes: [LOGGING_READ_SCOPE]})
   const headers: RequestHeaders = async () => {
@@ -268,6 +294,29 @@ export async function googleCredentials(): Promise<RequestHeaders> {
   }
   await headers()
   return headers
+}
+
+let quieted = false
+
+/**
+ * google-auth-library asks for a metadata server (gcp-metadata), and when that look fails in a
+ * way it did not expect (a proxy's 403, a DNS error) it calls process.emitWarning, which Node
+ * prints on stderr as `(node:PID) MetadataLookupWarning: …`. Off a Google VM that is no news:
+ * the error this module raises says what is missing, in one line. Other warnings pass.
+ */
+function quietMetadataLookup(): void {
+  if (quieted) return
+  quieted = true
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = ((...args: unknown[]) => {
+    const [warning, options] = args
+    const type =
+      typeof options === 'string'
+        ? options
+        : ((options as {type?: unknown} | undefined)?.type ?? (warning as Error)?.name)
+    if (type === 'MetadataLookupWarning') return
+    emit(...args)
+  }) as typeof process.emitWarning
 }
 
 function credentialsError(error: unknown): UserError {

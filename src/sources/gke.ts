@@ -29,6 +29,7 @@ export async function openGkeSource(
   connection: KubeConnectionOptions,
   flags: GkeClusterFlags,
   env: NodeJS.ProcessEnv = process.env,
+  {windowAhead = false}: {windowAhead?: boolean} = {},
 ): Promise<{source: CloudLoggingSource; said: string} | undefined> {
   const given = Object.values(flags).some((value) => value !== undefined)
   // Under auto, --cluster-name alone does not say GKE: EKS reads it too.
@@ -65,7 +66,9 @@ export async function openGkeSource(
     baseUrl: cloudLoggingUrl(env),
     headers,
     requestTimeoutMs: connection.requestTimeoutMs,
+    windowAhead,
   })
+  if (windowAhead) await source.checkHasEntries(Date.now())
   const from = given
     ? Object.entries(flags)
         .filter(([, value]) => value !== undefined)

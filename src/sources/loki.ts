@@ -39,6 +39,8 @@ export interface LokiOptions {
 /** Most entries Loki sends in one answer by default (max_entries_limit_per_query). */
 export const DEFAULT_LIMIT = 5000
 const QUERY_RANGE = '/loki/api/v1/query_range'
+/** How far back a window still ahead looks for the selector's streams. */
+const RECENT_MS = 24 * 3600_000
 const INSECURE_WARNING =
   "Loki's certificate is not checked (--loki-insecure-skip-tls-verify): anyone on the way can read the audit log and the credentials"
 
@@ -49,7 +51,12 @@ export interface OpenedLoki {
 }
 
 /** The Loki source, opened: its first answer is in, so a wrong URL, credential, tenant or selector is a UserError here. */
-export async function openLoki(options: LokiOptions, filter: QueryFilter, run: RunContext): Promise<OpenedLoki> {
+export async function openLoki(
+  options: LokiOptions,
+  filter: QueryFilter,
+  run: RunContext,
+  {windowAhead = false}: {windowAhead?: boolean} = {},
+): Promise<OpenedLoki> {
   const ca =
     options.caFile === undefined
       ? undefined
@@ -83,7 +90,7 @@ export async function openLoki(options: LokiOptions, filter: QueryFilter, run: R
       : []),
   ]
   try {
-    await source.start(filter, run.signal)
+    await source.start(filter, run.signal, {windowAhead})
   } catch (error) {
     await source.close()
     throw error
@@ -158,7 +165,11 @@ export class LokiSource implements QuerySource {
    * anything was read (no such Loki, credentials, tenant, a bad selector, no stream in the window)
    * is a UserError. The rest is read by query().
    */
-  async start(filter: QueryFilter, signal?: AbortSignal): Promise<void> {
+  async start(
+    filter: QueryFilter,
+    signal?: AbortSignal,
+    {windowAhead = false}: {windowAhead?: boolean} = {},
+  ): Promise<void> {
     const pages = this.pages(filter, signal)[Symbol.asyncIterator]()
     const buffered: QueryPage[] = []
     try {
@@ -168,7 +179,9 @@ export class LokiSource implements QuerySource {
         buffered.push(next.value)
         if (next.value.records.length > 0) break
       }
-      if (buffered.every((p) => p.records.length === 0)) await this.checkStreams(filter, signal)
+      // A window still ahead (doctor --probe, before its write) holds nothing yet: the streams are looked for in the day before.
+      const checked = windowAhead ? {...filter, sinceMs: this.now() - RECENT_MS, untilMs: null} : filter
+      if (buffered.every((p) => p.records.length === 0)) await this.checkStreams(checked, signal)
     } catch (error) {
       throw error instanceof UserError ? error : this.problem(error)
     }

@@ -2,6 +2,7 @@
 // cluster's own log where it is (its control-plane nodes; a managed provider's log service or a
 // log store are sources beside them). Each origin's code loads only when it is used.
 
+import {UserError} from '../errors.js'
 import type {RunContext} from '../run-context.js'
 import type {AksLogOptions} from './aks.js'
 import type {ClusterReadOptions} from './cluster.js'
@@ -59,17 +60,23 @@ export interface OpenOptions {
   readonly query: QueryFilter
   /**
    * Nothing in the query's window yet is expected (doctor --probe opens the log before it writes):
-   * CloudWatch Logs then does not refuse an empty window as a log that is off. Log Analytics still
-   * does: which of its tables is read is decided by their rows in the window.
+   * a log service or store then does not refuse an empty window as a log that is off; it looks
+   * further back instead, for any record at all (Log Analytics, to decide which table to read).
    */
   readonly windowAhead?: boolean
+  /**
+   * Set when the nodes must not be touched (doctor --no-node-access): the log is read only where
+   * it is elsewhere (a managed provider's log service, a store); where it is on the nodes, this
+   * is the error.
+   */
+  readonly nodes?: {readonly reason: string; readonly hint: string}
   readonly stdin?: NodeJS.ReadableStream
 }
 
 export async function openSources(
   input: LogInput,
   run: RunContext,
-  {query, windowAhead = false, stdin = process.stdin}: OpenOptions,
+  {query, windowAhead = false, nodes, stdin = process.stdin}: OpenOptions,
 ): Promise<OpenedSources> {
   if (input.from === 'files') {
     const {fileSources} = await import('./file.js')
@@ -78,7 +85,7 @@ export async function openSources(
   }
   if (input.from === 'loki') {
     const {openLoki} = await import('./loki.js')
-    const loki = await openLoki(input.loki, query, run)
+    const loki = await openLoki(input.loki, query, run, {windowAhead})
     return {
       sources: [loki.source],
       notices: loki.warnings,
@@ -101,7 +108,7 @@ export async function openSources(
   // A GKE context (or --project, --location) first: --cluster-name alone names an EKS cluster too.
   if (input.location === 'auto' || input.location === 'cloud-logging') {
     const {openGkeSource} = await import('./gke.js')
-    const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {})
+    const gke = await openGkeSource(input.location, input.cluster, input.gke ?? {}, process.env, {windowAhead})
     if (gke)
       return {sources: [gke.source], notices: [], announcements: [gke.said], concurrency: 1, close: async () => {}}
   }
@@ -113,6 +120,8 @@ export async function openSources(
       {...input.aks, ...(input.eks.clusterName ? {clusterName: input.eks.clusterName} : {})},
       query,
       run,
+      {},
+      {windowAhead},
     )
     if (aks)
       return {
@@ -136,13 +145,16 @@ export async function openSources(
       }
   }
   const {openClusterSources} = await import('./cluster.js')
-  const cluster = await openClusterSources(input.cluster, run).catch(async (error: unknown) => {
-    if (input.location !== 'auto') throw error
-    const {calicoEnterpriseInstead} = await import('./elasticsearch-open.js')
-    const store = await calicoEnterpriseInstead(input.elasticsearch, input.cluster, error, run)
-    if (!store) throw error
-    return {sources: store.sources, warnings: store.warnings, said: store.said, close: () => store.close()}
-  })
+  const forbidden = nodes && new UserError(nodes.reason, {hint: nodes.hint})
+  const cluster = await (forbidden ? Promise.reject(forbidden) : openClusterSources(input.cluster, run)).catch(
+    async (error: unknown) => {
+      if (input.location !== 'auto') throw error
+      const {calicoEnterpriseInstead} = await import('./elasticsearch-open.js')
+      const store = await calicoEnterpriseInstead(input.elasticsearch, input.cluster, error, run)
+      if (!store) throw error
+      return {sources: store.sources, warnings: store.warnings, said: store.said, close: () => store.close()}
+    },
+  )
   return {
     sources: cluster.sources,
     notices: cluster.warnings,

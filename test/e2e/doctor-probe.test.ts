@@ -133,6 +133,7 @@ describe('doctor --probe (fake apiserver)', function () {
       {
         recorder: 'kube-apiserver',
         source: `node/cp-1:${KUBEADM_LOG}`,
+        matchedBy: 'audit-id',
         level: 'RequestResponse',
         stages: ['ResponseComplete'],
         requestBody: true,

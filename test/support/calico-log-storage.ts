@@ -5,7 +5,7 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-import {type FakeApiserver, type FakeNode, startFakeApiserver} from './fake-apiserver/index.js'
+import {type FakeApiserver, type FakeAuditSettings, type FakeNode, startFakeApiserver} from './fake-apiserver/index.js'
 import {
   calicoAuditMapping,
   type FakeElasticsearch,
@@ -83,9 +83,12 @@ export function logStorageObjects(caPem: string): object[] {
 }
 
 /** Calico Enterprise's two indices of cluster `cluster` (and, with `managed`, one of a managed cluster). */
+export const CALICO_KUBE_INDEX = 'tigera_secure_ee_audit_kube.cluster.fluentd-20261124-000001'
+export const CALICO_EE_INDEX = 'tigera_secure_ee_audit_ee.cluster.fluentd-20261124-000001'
+
 export function loadCalicoIndices(es: FakeElasticsearch, options: {managed?: boolean} = {}): void {
-  const kube = 'tigera_secure_ee_audit_kube.cluster.fluentd-20261124-000001'
-  const ee = 'tigera_secure_ee_audit_ee.cluster.fluentd-20261124-000001'
+  const kube = CALICO_KUBE_INDEX
+  const ee = CALICO_EE_INDEX
   es.createIndex(kube, calicoAuditMapping())
   es.createIndex(ee, calicoAuditMapping())
   es.index(kube, jsonLines(CALICO_KUBE_LOG))
@@ -105,7 +108,16 @@ export interface CalicoStorageCluster {
 
 /** The store and the cluster around it; `objects` replaces the operator's (none: a cluster without log storage). */
 export async function startCalicoStorageCluster(
-  options: {objects?: object[]; nodes?: FakeNode[]; users?: Record<string, StoreUser>; managed?: boolean} = {},
+  options: {
+    objects?: object[]
+    /** Objects besides the operator's. */
+    moreObjects?: object[]
+    nodes?: FakeNode[]
+    users?: Record<string, StoreUser>
+    managed?: boolean
+    /** The fake apiserver's audit (its logs may ship to the store). */
+    audit?: Partial<FakeAuditSettings>
+  } = {},
 ): Promise<CalicoStorageCluster> {
   const es = await startFakeElasticsearch({
     tls: true,
@@ -113,8 +125,9 @@ export async function startCalicoStorageCluster(
   })
   loadCalicoIndices(es, {managed: options.managed})
   const fake = await startFakeApiserver({
-    objects: options.objects ?? logStorageObjects(es.caPem!),
+    objects: [...(options.objects ?? logStorageObjects(es.caPem!)), ...(options.moreObjects ?? [])],
     nodes: options.nodes,
+    ...(options.audit ? {audit: options.audit} : {}),
   })
   fake.portForward.targets[`${CALICO_ES_NAMESPACE}/${CALICO_ES_POD}:9200`] = {
     host: '127.0.0.1',

@@ -29,6 +29,11 @@ export interface FakeCloudLoggingOptions {
   emptyFirstPage?: boolean
   /** Answer every entries:list with this error. */
   refuse?: {http: number; status: string; message: string; reason?: string}
+  /**
+   * The metadata address answers as something that is no metadata server does (a proxy's 403 to
+   * everything): google-auth-library finds no credentials there, in a way it does not expect.
+   */
+  metadataProxy?: boolean
 }
 
 export class FakeCloudLogging {
@@ -40,8 +45,13 @@ export class FakeCloudLogging {
   private readonly tokens = new Map<string, {request: EntriesListRequest; offset: number}>()
   private quotaLeft: number
 
-  constructor(private readonly options: FakeCloudLoggingOptions = {}) {
+  constructor(readonly options: FakeCloudLoggingOptions = {}) {
     this.quotaLeft = options.quotaErrors ?? 0
+  }
+
+  /** Entries that reach the log now (a write shipped late). */
+  add(entries: ReadonlyArray<Record<string, unknown>>): void {
+    ;(this.options.entries ??= []).push(...entries)
   }
 
   async start(): Promise<this> {
@@ -128,6 +138,10 @@ export class FakeCloudLogging {
 
   /** The GCE metadata server, as gcp-metadata asks it: the flavor header both ways, a token for the default account. */
   private metadata(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (this.options.metadataProxy) {
+      res.statusCode = 403
+      return sendText(res, 'Access denied by proxy policy')
+    }
     if (req.headers['metadata-flavor'] !== 'Google')
       return sendError(res, 403, 'PERMISSION_DENIED', 'Missing Metadata-Flavor: Google')
     res.setHeader('Metadata-Flavor', 'Google')

@@ -193,6 +193,25 @@ describe('doctor on EKS', () => {
     })
   }
 
+  it('control-plane-visible: not visible by design on EKS, so no warning; the advice only while the audit log is not known to be on', () => {
+    const eks = {id: 'eks' as const, name: 'Amazon EKS', evidence: 'server version v1.31.4-eks-1a2b3c4'}
+    const on = check({...facts(EKS), managedProvider: eks}, 'control-plane-visible')
+    assert.deepEqual([on.status, on.remedy], ['skip', null])
+    assert.match(
+      on.detail,
+      /^no kube-apiserver to see: Amazon EKS runs the control plane \(server version v1\.31\.4-eks-1a2b3c4\); its audit log is kept by the provider \(see eks-audit-logging\)/,
+    )
+    const off = check(
+      {...facts({...EKS, logging: {state: 'read', enabledTypes: []}}), managedProvider: eks},
+      'control-plane-visible',
+    )
+    assert.equal(off.status, 'skip')
+    assert.match(off.remedy ?? '', /enable the "audit" control plane log type/)
+    const unknown = check({...facts(undefined), managedProvider: eks}, 'control-plane-visible')
+    assert.equal(unknown.status, 'skip')
+    assert.doesNotMatch(unknown.detail, /see eks-audit-logging/, 'no such check is run without the EKS lookups')
+  })
+
   it('fails the run when EKS keeps no audit log', () => {
     assert.equal(exitCodeOf(buildReport(facts({...EKS, logging: {state: 'read', enabledTypes: []}}))), 1)
     assert.equal(exitCodeOf(buildReport(facts(EKS, AGGREGATED))), 0)

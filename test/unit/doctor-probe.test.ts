@@ -7,7 +7,7 @@ import type {DryRunAnswer} from '../../src/cluster/dry-run-create.js'
 import type {CheckResult} from '../../src/doctor/check.js'
 import {coverageInputs} from '../../src/doctor/coverage-inputs.js'
 import type {CalicoFacts, DoctorFacts} from '../../src/doctor/facts.js'
-import type {ProbeFacts, ProbeRecord, ProbeResult} from '../../src/doctor/probe-facts.js'
+import {type ProbeFacts, type ProbeRecord, type ProbeResult, recorderOf} from '../../src/doctor/probe-facts.js'
 import {planProbes, type ProbeKind, probeObject} from '../../src/doctor/probe-plan.js'
 import {buildReport, exitCodeOf} from '../../src/doctor/report.js'
 import {doctorOptions, type DoctorFlagValues, probeKinds} from '../../src/flags/doctor.js'
@@ -28,11 +28,36 @@ describe('doctor --probe', () => {
       assert.equal(probe.kinds, null)
       assert.equal(probe.namespace, undefined)
       assert.equal(probe.timeoutMs, 60_000)
+      assert.equal(probe.input.from, 'cluster')
       assert.deepEqual(
-        [probe.input.from, probe.input.location, probe.input.cluster.via, probe.input.cluster.nodes],
-        ['cluster', 'auto', 'kubelet', []],
+        [probe.input.location, probe.input.cluster.via, probe.input.cluster.nodes, probe.nodeAccess],
+        ['auto', 'kubelet', [], true],
       )
       assert.equal(doctorOptions(base).probe, undefined, 'without --probe there is no probe')
+    })
+
+    it('--no-node-access: the probe looks only where no node is touched', () => {
+      const probe = doctorOptions({...base, probe: true, 'node-access': false}).probe
+      assert.ok(probe)
+      assert.equal(probe.nodeAccess, false)
+      assert.equal(probe.input.from, 'cluster')
+    })
+
+    it('--es and --loki: the probe looks in that store, and still writes through the cluster', () => {
+      const es = doctorOptions({...base, probe: true, es: 'https://es.example:9200/', 'es-index': 'audit-*'}).probe
+      assert.ok(es?.input.from === 'elasticsearch')
+      assert.deepEqual(
+        [es.input.elasticsearch.url, es.input.elasticsearch.index],
+        ['https://es.example:9200', 'audit-*'],
+      )
+      const loki = doctorOptions({
+        ...base,
+        probe: true,
+        loki: 'http://loki:3100',
+        'loki-selector': '{job="audit"}',
+      }).probe
+      assert.ok(loki?.input.from === 'loki')
+      assert.deepEqual([loki.input.loki.url, loki.input.loki.selector], ['http://loki:3100', '{job="audit"}'])
     })
 
     // [flags, the error]
@@ -43,10 +68,13 @@ describe('doctor --probe', () => {
       [{probe: true, 'probe-timeout': '0'}, /^--probe-timeout 0 is out of range$/],
       [{probe: true, 'probe-timeout': '2h'}, /^--probe-timeout 2h is out of range$/],
       [{probe: true, 'probe-namespace': ' '}, /^--probe-namespace is empty$/],
+      [{es: 'https://es.example:9200'}, /^--es is for --probe$/],
+      [{loki: 'http://loki:3100', 'loki-tenant': 'a'}, /^--loki, --loki-tenant are for --probe$/],
       [
-        {probe: true, 'node-access': false},
-        /^--probe looks for its writes in the audit log on the control-plane nodes, which --no-node-access forbids$/,
+        {probe: true, loki: 'http://loki:3100', es: 'https://es.example:9200'},
+        /^--es is for reading the log elsewhere, which --loki replaces$/,
       ],
+      [{probe: true, 'loki-tenant': 'a'}, /^--loki-tenant is for reading Loki$/],
       [
         {probe: true, offline: true, 'policy-file': 'p.yaml'},
         /^--probe is for checking a cluster, which --offline does not contact$/,
@@ -91,6 +119,20 @@ describe('doctor --probe', () => {
         )
       })
     }
+  })
+
+  it("which server wrote a source: the Calico API server's own log and index, kube-apiserver's everything else", () => {
+    const cases: Array<[string, string]> = [
+      ['node/cp-1:/var/log/calico/audit/tsee-audit.log', 'calico-apiserver'],
+      ['elasticsearch:tigera_secure_ee_audit_ee.cluster.*', 'calico-apiserver'],
+      ['elasticsearch:tigera_secure_ee_audit_kube.cluster.*', 'kube-apiserver'],
+      ['node/cp-1:/var/log/kubernetes/audit/audit.log', 'kube-apiserver'],
+      ['cloudwatch:/aws/eks/prod/cluster', 'kube-apiserver'],
+    ]
+    assert.deepEqual(
+      cases.map(([source]) => [source, recorderOf(source)]),
+      cases,
+    )
   })
 
   describe('plan', () => {
@@ -216,6 +258,7 @@ describe('doctor --probe', () => {
       source: 'node/cp-1:/var/log/kubernetes/audit/audit.log',
       recorder: 'kube-apiserver',
       auditID: 'a-1',
+      matchedBy: 'audit-id',
       level: 'RequestResponse',
       stages: ['ResponseComplete'],
       user: {name: 'admin', groups: ['system:masters']},
@@ -244,6 +287,7 @@ describe('doctor --probe', () => {
         timeoutMs: 60_000,
         sources: ['node/cp-1:/var/log/kubernetes/audit/audit.log'],
         queried: false,
+        slowServices: [],
         sourceErrors: [],
         results,
         notes: [],
@@ -288,6 +332,28 @@ describe('doctor --probe', () => {
           'pass',
           /^every event came as the policy read says: networkpolicies\.networking\.k8s\.io at RequestResponse \(rule 0\)$/,
         ],
+      ],
+      [
+        'a store that keeps no level or stage (GKE), matched by the object: recorded with bodies, and that it came is all there is to compare',
+        RR_POLICY,
+        [result([record({level: null, stages: null, matchedBy: 'object', source: 'cloud-logging:p/l/c'})])],
+        {sources: ['cloud-logging:p/l/c'], queried: true, slowServices: ['Cloud Logging']},
+        ['pass', /^the dry-run create recorded with the bodies diffs need, in 1\.2s at most$/],
+        [
+          'pass',
+          /^every event came as the policy read says: networkpolicies\.networking\.k8s\.io recorded \(rule 0; the store keeps no level\)$/,
+        ],
+      ],
+      [
+        'no level, no bodies: recorded without bodies, no level made up',
+        RR_POLICY,
+        [result([record({level: null, stages: null, requestBody: false, responseBody: false})])],
+        {},
+        [
+          'warn',
+          /^networkpolicies\.networking\.k8s\.io: recorded without bodies in node\/cp-1:\S+ after 1\.2s: no diffs$/,
+        ],
+        ['pass', /recorded \(rule 0; the store keeps no level\)$/],
       ],
       [
         'not recorded though the policy says RequestResponse',
@@ -402,11 +468,16 @@ describe('doctor --probe', () => {
       )
     })
 
-    it('a log service: the remedy suggests a longer timeout', () => {
-      const found = checks(facts(RR_POLICY, [result([])], {queried: true}))
+    it('a log service: the remedy names it and suggests a longer timeout; a store: its shipper', () => {
+      const found = checks(facts(RR_POLICY, [result([])], {queried: true, slowServices: ['CloudWatch Logs']}))
       assert.match(
         found['audit-probe']!.remedy ?? '',
-        /CloudWatch Logs and Cloud Logging can take minutes to show an event: try --probe-timeout 5m/,
+        /; CloudWatch Logs can take minutes to show an event: try a longer --probe-timeout \(5m\)$/,
+      )
+      const store = checks(facts(RR_POLICY, [result([])], {queried: true, sources: ['loki:http://loki:3100']}))
+      assert.match(
+        store['audit-probe']!.remedy ?? '',
+        /; check that the log shipper runs and sends the audit log to the store$/,
       )
     })
 

@@ -134,7 +134,7 @@ describe('probe reads', () => {
     const log = new GrowingLog()
     log.append([...noise(1024), probeEvents('probe-3')[0]!])
     // The second stage lands after the first read: the margin reads the first stage again.
-    const complete = (records: readonly ProbeRecord[]) => records.some((r) => r.stages.includes('ResponseComplete'))
+    const complete = (records: readonly ProbeRecord[]) => records.some((r) => r.stages?.includes('ResponseComplete'))
     const {records, reads} = await watch(
       log,
       'probe-3',

@@ -1,6 +1,27 @@
 // control-plane-visible: did we find the kube-apiserver, and if not, where its audit log is.
-import {managedAuditAdvice} from '../../cluster/managed-provider.js'
+import {managedAuditAdvice, type ManagedProviderId} from '../../cluster/managed-provider.js'
 import {type Check, pass, skip, warn} from '../check.js'
+import type {DoctorFacts} from '../facts.js'
+
+/** The check that says whether a managed provider keeps the audit log, when doctor runs it (report.ts). */
+function providerLogCheck(id: ManagedProviderId, facts: DoctorFacts): string | undefined {
+  switch (id) {
+    case 'eks':
+      return facts.eks ? 'eks-audit-logging' : undefined
+    case 'gke':
+      return 'gke-admin-activity'
+    case 'aks':
+      return facts.aks ? 'aks-audit-logging' : undefined
+  }
+}
+
+/** The provider's own configuration says its audit log is sent (then the advice to turn it on is noise). */
+function providerLogOn(id: ManagedProviderId, facts: DoctorFacts): boolean {
+  if (id === 'eks') return facts.eks?.logging.state === 'read' && facts.eks.logging.enabledTypes.includes('audit')
+  if (id === 'aks')
+    return facts.aks?.settings.state === 'read' && facts.aks.settings.settings.some((s) => s.auditCategories.length > 0)
+  return false
+}
 
 export const controlPlaneVisible: Check = {
   id: 'control-plane-visible',
@@ -18,10 +39,12 @@ export const controlPlaneVisible: Check = {
       )
     }
     if (facts.managedProvider) {
+      // Not visible by design, so nothing to warn about: whether the provider keeps the audit log is its own check.
       const provider = facts.managedProvider
-      return warn(
-        `no kube-apiserver visible: ${provider.name} runs the control plane (${provider.evidence}); its audit log is kept by the provider, and Calico CRD writes are recorded there at Metadata only`,
-        managedAuditAdvice(provider),
+      const checkedBy = providerLogCheck(provider.id, facts)
+      return skip(
+        `no kube-apiserver to see: ${provider.name} runs the control plane (${provider.evidence}); its audit log is kept by the provider${checkedBy ? ` (see ${checkedBy})` : ''}, and Calico CRD writes are recorded there at Metadata only`,
+        providerLogOn(provider.id, facts) ? null : managedAuditAdvice(provider),
       )
     }
     const refused = facts.discoveryFailures.find((f) => f.request.startsWith('list pods'))

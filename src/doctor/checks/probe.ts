@@ -118,9 +118,12 @@ function probeVerdict(result: ProbeResult, probe: ProbeFacts): ProbeVerdict {
   if (!answer.accepted) return refusal(result, key)
   const kube = result.records.find((r) => r.recorder === 'kube-apiserver')
   if (!kube) {
-    const later = probe.queried
-      ? 'CloudWatch Logs and Cloud Logging can take minutes to show an event: try --probe-timeout 5m'
-      : "kube-apiserver's own log says why it cannot write its audit log"
+    const later =
+      probe.slowServices.length > 0
+        ? `${probe.slowServices.join(' and ')} can take minutes to show an event: try a longer --probe-timeout (5m)`
+        : probe.queried
+          ? 'check that the log shipper runs and sends the audit log to the store'
+          : "kube-apiserver's own log says why it cannot write its audit log"
     const failed = probe.sourceErrors.length > 0 ? ` (reading failed: ${probe.sourceErrors.join('; ')})` : ''
     return {
       status: 'fail',
@@ -153,7 +156,7 @@ function probeVerdict(result: ProbeResult, probe: ProbeFacts): ProbeVerdict {
   const bodies = kube.requestBody ? 'with the request body only' : 'without bodies'
   return {
     status: 'warn',
-    detail: `${key}: recorded at ${kube.level} ${bodies} ${where}: no diffs`,
+    detail: `${key}: recorded${kube.level === null ? '' : ` at ${kube.level}`} ${bodies} ${where}: no diffs`,
     remedy: `record writes of ${key} at RequestResponse (see ${PRINT_POLICY})`,
   }
 }
@@ -310,7 +313,13 @@ function compareOne(
       )
     return compared('missing', `${key}: ${says}, but nothing came${by} in ${seconds(probe.timeoutMs)}`)
   }
-  if (stages.length === 0) return compared('unexpected', `${key}: recorded${by} at ${record.level}, but ${says}`)
+  const at = record.level === null ? '' : ` at ${record.level}`
+  if (stages.length === 0) return compared('unexpected', `${key}: recorded${by}${at}, but ${says}`)
+  if (record.level === null || record.stages === null) {
+    // The store keeps neither level nor stage (GKE): that it came is all there is to compare.
+    const verdict = `${by.trim() ? `${by.trim()} ` : ''}recorded (${rule}; the store keeps no level)`
+    return compared('agrees', `${key} ${verdict}`, verdict)
+  }
   if (record.level !== level) return compared('level', `${key}: ${says}, but the event came${by} at ${record.level}`)
   const seen = record.stages.filter((s) => (WRITE_STAGES as readonly string[]).includes(s))
   if (seen.join() !== stages.join())
