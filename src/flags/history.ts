@@ -17,6 +17,7 @@ import {aksFlags} from './aks.js'
 import {eksFlags} from './eks.js'
 import {elasticsearchFlags} from './elasticsearch.js'
 import {gkeFlags} from './gke.js'
+import {lokiFlags} from './loki.js'
 import type {OutputFormat} from './output.js'
 import {type PoliciesFlagValues, policiesFlags, policiesOptions} from './policies.js'
 import {watchFlags, type WatchOptions} from './watch.js'
@@ -55,6 +56,7 @@ const historyOwnFlags = {
   ...eksFlags,
   ...aksFlags,
   ...elasticsearchFlags,
+  ...lokiFlags,
 }
 
 /**

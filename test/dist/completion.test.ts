@@ -12,8 +12,8 @@ const SCRIPT = join(ROOT, 'bin', 'kubectl_complete-audit')
 // file names (directive :0); after any other free-form value it offers nothing (:4).
 const FILE_FLAGS: Record<string, string[]> = {
   policies: ['file', 'es-ca', 'loki-ca', 'kubeconfig', 'certificate-authority'],
-  history: ['file', 'es-ca', 'kubeconfig', 'certificate-authority'],
-  doctor: ['kubeconfig', 'certificate-authority', 'manifest', 'policy-file'],
+  history: ['file', 'es-ca', 'loki-ca', 'kubeconfig', 'certificate-authority'],
+  doctor: ['kubeconfig', 'certificate-authority', 'manifest', 'policy-file', 'es-ca', 'loki-ca'],
 }
 
 interface Flag {

@@ -44,6 +44,21 @@ describe('policies --loki (loopback Loki)', () => {
   afterEach(async () => {
     await fake.close()
   })
+  /** What -f finds in the example log from 07:00 on (a watch's window has no end). */
+  let changesFromSeven = 0
+  before(async () => {
+    const fromFile = await runCli([
+      'policies',
+      '-f',
+      join(ROOT, 'examples/audit.log'),
+      '--since-time',
+      '2026-11-24T07:00:00Z',
+      '-o',
+      'json',
+    ])
+    changesFromSeven = (JSON.parse(fromFile.stdout) as PolicyChangeReport).changes.length
+  })
+
   const loki = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     runCli(['policies', '--loki', fake.url, ...args], {env: {...NO_CREDENTIALS, ...env}})
 
@@ -207,6 +222,60 @@ describe('policies --loki (loopback Loki)', () => {
       assert.match(result.stderr, stderr)
     })
   }
+
+  it('gives history the same versions from Loki as from the file', async () => {
+    await serve()
+    const args = ['history', 'gnp/security.allow-dns', ...WINDOW, '-o', 'json']
+    const fromLoki = await runCli([...args, '--loki', fake.url], {env: NO_CREDENTIALS})
+    assert.equal(fromLoki.code, 0, fromLoki.stderr)
+    const fromFile = await runCli([...args, '-f', join(ROOT, 'examples/audit.log')])
+    const changes = (stdout: string) =>
+      (JSON.parse(stdout) as {changes: Array<{source: string}>}).changes.map(({source: _, ...change}) => change)
+    assert.ok(changes(fromFile.stdout).length > 1)
+    assert.deepEqual(changes(fromLoki.stdout), changes(fromFile.stdout))
+  })
+
+  it('--watch asks Loki again each second: the window first, then a write shipped while it watches, once', async function () {
+    this.timeout(30_000)
+    await serve()
+    const {startCommand} = await import('../support/watch.js')
+    const {auditLine} = await import('../support/events.js')
+    const watch = startCommand(
+      ['policies', '--loki', fake.url, '--since-time', '2026-11-24T07:00:00Z', '--watch', '-o', 'json'],
+      NO_CREDENTIALS,
+    )
+    try {
+      await watch.waitFor(/following loki:\S+ for new changes/, {stream: 'stderr'})
+      const now = Date.now()
+      fake.streams[0]!.entries.push({
+        ns: BigInt(now) * 1_000_000n,
+        line: auditLine({
+          auditID: 'shipped-while-watched',
+          verb: 'patch',
+          apiGroup: 'networking.k8s.io',
+          resource: 'networkpolicies',
+          namespace: 'shop',
+          name: 'allow-web',
+          code: 200,
+          time: new Date(now).toISOString().replace('Z', '000Z'),
+        }),
+      })
+      await watch.waitFor('"auditID":"shipped-while-watched"')
+    } finally {
+      const {code, stdout, stderr} = await watch.stop('SIGINT')
+      assert.equal(code, 0, stderr)
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as {auditID?: string; kind?: string})
+      const ids = lines.slice(0, -1).map((change) => change.auditID)
+      assert.equal(ids.length, new Set(ids).size, 'each change once')
+      assert.equal(ids.length, changesFromSeven + 1)
+      assert.equal(ids.at(-1), 'shipped-while-watched')
+      assert.equal(lines.at(-1)!.kind, 'PolicyChangeSummary')
+      assert.match(stderr, /: a log store is asked, not followed: every 1 s, for the last 1 min/)
+    }
+  })
 
   it('reads with -f what users save from Loki: a query_range answer and logcli --output=jsonl lines', async () => {
     await serve({maxEntries: 10_000})
