@@ -15,7 +15,7 @@ import {type BodyKeeping, bodiesFor} from '../audit/write-bodies.js'
 import {UserError} from '../errors.js'
 import type {WatchOptions} from '../flags/watch.js'
 import {followChanges} from '../reading/follow.js'
-import {DEFAULT_STORE_PACE, storeInterval} from '../reading/follow-store.js'
+import {paceOf, storeInterval} from '../reading/follow-store.js'
 import {planFollowing} from '../reading/follow-plan.js'
 import {readSources} from '../reading/read.js'
 import {isComplete, type SourceStats} from '../reading/stats.js'
@@ -88,7 +88,7 @@ async function watch<Result>(
   const {readFirst, followed} = await planFollowing(logs, run.signal, say)
   run.signal.throwIfAborted()
   for (const store of stores) {
-    const pace = store.pace ?? DEFAULT_STORE_PACE
+    const pace = paceOf(store)
     say(
       `${store.name}: a log store is asked, not followed: every ${storeInterval(store, reading.watch.intervalMs) / 1000} s, for the last ${pace.lateMs / 60_000} min (records reach it late)`,
     )
@@ -165,8 +165,8 @@ async function watch<Result>(
     stores: stores.map((source) => ({source, query: reading.query})),
     signal: AbortSignal.any([run.signal, stop.signal]),
     onChanges: (writes, following) => print(() => printer.changes(writes, following)),
-    onFollowing() {
-      print(() => printer.following(stats))
+    onFollowing(storesRead) {
+      print(() => printer.following([...stats, ...storesRead]))
       const names = [...followed.map((log) => log.source.name), ...stores.map((store) => store.name)]
       sayInTurn(
         names.length === 0

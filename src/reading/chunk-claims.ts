@@ -14,7 +14,8 @@ const WAIT_MS = 50
 
 /**
  * Counters in shared memory: the next chunk to hand out, the chunk count (lowered when a chunk
- * ends the read: an early stop, a failure, disorder), and how many chunks were handed on in order.
+ * ends the read: an early stop, a failure, disorder), how many chunks were handed on in order, and
+ * how many events the worker posted and how many of those were handed on.
  * A chunk is only taken while it is less than `window` chunks ahead of those handed on, so what
  * waits to be handed on in order stays bounded; and the worker starts no chunk but the one in turn
  * while more than `waitingEvents` of its events wait (a log where most lines are changes). It

@@ -4,11 +4,13 @@
 // providers deliver "within minutes"), and what it answered before is dropped by its identity.
 // The first ask is the whole window. No store is asked more often than its quota allows.
 
+import {setTimeout as delay} from 'node:timers/promises'
+
 import type {AuditEvent} from '../audit/event.js'
 import type {QueryFilter, QuerySource, StorePace} from '../sources/source.js'
 import {readQuery} from './query.js'
 import type {AddEvents} from './scan.js'
-import {emptyStats, noteTruncated, type SourceStats, widenSpan} from './stats.js'
+import {emptyStats, NAMED_TRUNCATED, type SourceStats, widenSpan} from './stats.js'
 
 /** For a store that does not say: asked at most once a second, records up to a minute late. */
 export const DEFAULT_STORE_PACE: StorePace = {minIntervalMs: 1000, lateMs: 60_000}
@@ -33,9 +35,14 @@ export interface StoreFollowOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
+/** A store's pace, or the default for one that does not say. */
+export function paceOf(source: QuerySource): StorePace {
+  return source.pace ?? DEFAULT_STORE_PACE
+}
+
 /** How often a store is asked while it is followed: the interval asked for, or its quota's minimum. */
 export function storeInterval(source: QuerySource, intervalMs: number): number {
-  return Math.max(intervalMs, (source.pace ?? DEFAULT_STORE_PACE).minIntervalMs)
+  return Math.max(intervalMs, paceOf(source).minIntervalMs)
 }
 
 /** Asks the store until the signal; returns then (a failed ask is said, and asked again). */
@@ -43,7 +50,7 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
   const {signal, stats} = options
   const now = options.now ?? Date.now
   const sleep = options.sleep ?? wait
-  const pace = source.pace ?? DEFAULT_STORE_PACE
+  const pace = paceOf(source)
   const interval = storeInterval(source, options.intervalMs)
   /** What was handed on, by identity, with its time (ms): forgotten once no ask can return it. */
   const seen = new Map<string, number>()
@@ -54,7 +61,9 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
   while (!signal.aborted) {
     const askedAt = now()
     const answer = emptyStats(source.name)
-    const fresh: AuditEvent[] = []
+    // What this ask found that was not handed on before: handed on, and remembered, only once the
+    // ask is answered whole (an ask that fails half-way is asked again).
+    const fresh = new Map<string, AuditEvent>()
     try {
       await readQuery(
         source,
@@ -63,9 +72,7 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
         (events) => {
           for (const event of events) {
             const key = identity(event)
-            if (seen.has(key)) continue
-            seen.set(key, event.timeUs / 1000)
-            fresh.push(event)
+            if (!seen.has(key)) fresh.set(key, event)
           }
         },
         () => {},
@@ -86,13 +93,20 @@ export async function followStore(source: QuerySource, options: StoreFollowOptio
     failing = false
     options.reachable(true)
     stats.bytesRead += answer.bytesRead
-    stats.malformed += answer.malformed
+    // Asks overlap, so what cannot be read is found again and again: the most one ask found is said.
+    stats.malformed = Math.max(stats.malformed, answer.malformed)
     stats.firstMalformedLine ??= answer.firstMalformedLine
-    noteTruncated(stats, answer.truncatedIDs)
-    stats.events += fresh.length
-    for (const event of fresh) widenSpan(stats, event.timeUs / 1000)
-    if (fresh.length > 0) options.add(fresh)
-    options.caughtUp(askedAt)
+    stats.truncated = Math.max(stats.truncated, answer.truncated)
+    for (const id of answer.truncatedIDs)
+      if (!stats.truncatedIDs.includes(id) && stats.truncatedIDs.length < NAMED_TRUNCATED) stats.truncatedIDs.push(id)
+    const events = [...fresh.values()]
+    for (const [key, event] of fresh) seen.set(key, event.timeUs / 1000)
+    stats.events += events.length
+    for (const event of events) widenSpan(stats, event.timeUs / 1000)
+    if (events.length > 0) options.add(events)
+    // What reaches the store within an interval of its time comes out in order with the rest;
+    // what comes later is shown when it comes.
+    options.caughtUp(askedAt - interval)
     // The next ask starts far enough back to find what reaches the store late. A store may bound
     // its asks by another of an event's times (received, not its stage's): identities are kept twice as long.
     sinceMs = askedAt - pace.lateMs
@@ -109,15 +123,7 @@ function identity(event: AuditEvent): string {
     : `${event.auditID}\u0000${event.stage}\u0000${event.timeUs}\u0000${event.verb}`
 }
 
+/** Waits, or less when the signal comes first. */
 async function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
+  await delay(ms, undefined, {signal}).catch(() => {})
 }

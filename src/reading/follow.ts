@@ -60,8 +60,11 @@ export interface FollowPlan {
    * did (bodies only as `bodies` keeps them); `following`: false for those of the records read before.
    */
   onChanges(changes: readonly ChangeWrite[], following: boolean): void
-  /** The records read before are settled (what they let out was handed on): what comes now is new. */
-  onFollowing(): void
+  /**
+   * The records read before are settled (what they let out was handed on): what comes now is new.
+   * `stores`: what the stores' first asks read (their part of what was there before).
+   */
+  onFollowing(stores: readonly SourceStats[]): void
   /**
    * Log stores, asked again each interval (follow-store.ts), each with the run's query: the first
    * ask is the whole window, and what it answers counts as read before following.
@@ -111,6 +114,8 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   const started = now()
   const stats = plan.logs.map((log) => emptyStats(log.source.name))
   const states: FollowedLogState[] = []
+  /** The stores' stats as they are now (they follow the logs' in `stats`). */
+  const storeStats = () => stats.slice(plan.logs.length).map((s) => ({...s}))
   const newState = (readUpToMs: number | null): FollowedLogState => ({
     streamed: false,
     readUpToMs: readUpToMs ?? Number.NEGATIVE_INFINITY,
@@ -153,7 +158,7 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
     letOut()
     if (!following && firstAsks === 0 && advancedTo >= beforeSettledUs) {
       following = true
-      plan.onFollowing()
+      plan.onFollowing(storeStats())
     }
   }
 
@@ -211,8 +216,14 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
         },
         reachable: (up) => {
           state.up = up
+          // A store that cannot be asked at first holds nothing back: what it answers later comes as new.
+          if (!up && !asked) {
+            asked = true
+            firstAsks--
+          }
         },
         notice: plan.onNotice,
+        ...(plan.now ? {now: plan.now} : {}),
       }).finally(() => {
         state.ended = true
       }),
@@ -229,7 +240,7 @@ export async function followChanges(plan: FollowPlan): Promise<SourceStats[]> {
   for (const record of pending) settler.add(record)
   settler.end()
   letOut()
-  if (!following) plan.onFollowing()
+  if (!following) plan.onFollowing(storeStats())
   for (const s of stats) s.finished = true
   return stats
 }

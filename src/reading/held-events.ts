@@ -14,6 +14,8 @@ interface Held {
 
 /** Events in memory before they go to the file; each is about a kilobyte there. */
 const HELD_IN_MEMORY = 16_384
+/** The same, for events that keep their bodies: tens of kilobytes each, some of them. */
+export const HELD_WITH_BODIES = 1024
 /** Events handed on at a time when released. */
 const RELEASE_BATCH = 4096
 

@@ -19,7 +19,7 @@ import {planRead, type ReadPlan, WHOLE} from './plan.js'
 import {readQuery} from './query.js'
 import {type AddEvents, scanBytes, type ScanEnd} from './scan.js'
 import {filesInWindow, OrderWatch} from './seek.js'
-import {HeldEvents} from './held-events.js'
+import {HELD_WITH_BODIES, HeldEvents} from './held-events.js'
 import {emptyStats, NAMED_TRUNCATED, noteTruncated, type SourceStats} from './stats.js'
 
 /**
@@ -153,7 +153,8 @@ async function readSeekable(
   stats: SourceStats,
   reading: SourceReading,
 ): Promise<boolean> {
-  const held = plan.trustsOrder ? new HeldEvents() : null
+  // Events that keep their bodies (a run that shows what changed) can be large: fewer wait in memory.
+  const held = plan.trustsOrder ? new HeldEvents(reading.bodies ? {inMemory: HELD_WITH_BODIES} : {}) : null
   try {
     return await readPlanned(source, shape, plan, stats, reading, held)
   } finally {
@@ -197,8 +198,11 @@ async function readPlanned(
     })
   } catch (error) {
     await parallel?.cancel()
-    // What was read before a failure still counts, as on a source that cannot seek.
-    commit()
+    // What was read before a failure still counts, as on a source that cannot seek; the failure
+    // is what is said, whatever keeping that part met.
+    try {
+      commit()
+    } catch {}
     throw error
   }
   if (first.disordered) {

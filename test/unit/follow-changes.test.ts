@@ -16,8 +16,9 @@ import {
   STREAM_QUIET_MS,
 } from '../../src/reading/follow.js'
 import type {Followable, FollowedLog, FollowOptions} from '../../src/sources/follow.js'
-import type {LogSource} from '../../src/sources/source.js'
+import type {LogSource, QueryFilter, QuerySource} from '../../src/sources/source.js'
 import type {BodyKeeping} from '../../src/audit/write-bodies.js'
+import type {SourceStats} from '../../src/reading/stats.js'
 import {auditEvent, auditLine, type EventSpec} from '../support/events.js'
 
 const ALL: ChangeFilter = {sinceMs: null, untilMs: null, includeDryRun: false, includeSubresources: false}
@@ -93,13 +94,14 @@ const running = new Set<AbortController>()
 /** followChanges on scripted logs, a clock the test moves, and every change as it was let out. */
 function follow(
   logs: ScriptedLog[],
-  options: {before?: ChangeRecord[]; filter?: ChangeFilter; bodies?: BodyKeeping} = {},
+  options: {before?: ChangeRecord[]; filter?: ChangeFilter; bodies?: BodyKeeping; stores?: QuerySource[]} = {},
 ) {
   const controller = new AbortController()
   running.add(controller)
   const clock = {ms: T0}
   const out: Array<{name: string | null; following: boolean; change: PolicyChange; write: ChangeWrite}> = []
   let followingSaid = 0
+  let storesRead: readonly SourceStats[] = []
   const done = followChanges({
     logs: logs.map((source) => ({source, from: 0, readUpToMs: T0, format: 'lines'})),
     before: options.before ?? [],
@@ -109,7 +111,11 @@ function follow(
     signal: controller.signal,
     onChanges: (writes, following) =>
       out.push(...writes.map((write) => ({name: write.change.name, following, change: write.change, write}))),
-    onFollowing: () => followingSaid++,
+    stores: (options.stores ?? []).map((source) => ({source, query: QUERY})),
+    onFollowing: (stores) => {
+      followingSaid++
+      storesRead = stores
+    },
     onNotice: () => {},
     now: () => clock.ms,
   })
@@ -119,6 +125,7 @@ function follow(
     out,
     names,
     followingSaid: () => followingSaid,
+    storesRead: () => storesRead,
     /** Lets the ticks run at the test's time `ms`, then gives the names let out. */
     async at(ms: number) {
       clock.ms = T0 + ms
@@ -128,6 +135,21 @@ function follow(
     async stop() {
       controller.abort()
       return done
+    },
+  }
+}
+
+const QUERY: QueryFilter = {sinceMs: null, untilMs: null, resources: [], verbs: [], users: [], namespaces: []}
+
+/** A log store that answers `records` to every ask (or fails every ask), asked at most once a second. */
+function store(records: unknown[] | Error): QuerySource {
+  return {
+    name: 'store',
+    format: 'fake',
+    pace: {minIntervalMs: 1000, lateMs: 60_000},
+    async *query() {
+      if (records instanceof Error) throw records
+      yield {records, bytes: 100}
     },
   }
 }
@@ -177,6 +199,43 @@ describe('following changes', () => {
         ['b', 1],
       ],
     )
+  })
+
+  it("takes a log store's first answer as what was there before following, and what it answers later as new", async function () {
+    this.timeout(10_000)
+    const answers = [JSON.parse(write('in-the-window', 500)) as unknown]
+    const run = follow([], {stores: [store(answers)]})
+    for (let ms = 3000; run.out.length === 0 && ms < 8000; ms += 250) await run.at(ms)
+    assert.deepEqual(
+      run.out.map((o) => [o.name, o.following]),
+      [['in-the-window', false]],
+    )
+    answers.push(JSON.parse(write('later', 4000)))
+    for (let ms = 6000; run.out.length === 1 && ms < 12_000; ms += 250) await run.at(ms)
+    await run.stop()
+    assert.deepEqual(
+      run.out.map((o) => [o.name, o.following]),
+      [
+        ['in-the-window', false],
+        ['later', true],
+      ],
+      'each once, though every ask answers both',
+    )
+    assert.equal(run.followingSaid(), 1)
+    assert.deepEqual(
+      run.storesRead().map((s) => [s.name, s.events]),
+      [['store', 1]],
+    )
+  })
+
+  it('does not wait for a log store that cannot be asked: following starts, and the logs go on', async () => {
+    const a = new ScriptedLog('a')
+    const run = follow([a], {stores: [store(new Error('503 Service Unavailable'))]})
+    a.give(write('a-at-1s', 1000), 2000)
+    assert.deepEqual(await run.at(2000), ['a-at-1s'])
+    assert.equal(run.followingSaid(), 1, 'following started while the store fails')
+    await run.stop()
+    assert.deepEqual(run.names(), ['a-at-1s'])
   })
 
   it('takes a quiet stream as read up to a second ago, and a busy one up to its latest line', async () => {

@@ -32,6 +32,8 @@ class FakeStore implements QuerySource {
   readonly arrived: Array<Record<string, unknown>> = []
   readonly asked: Array<number | null> = []
   failNext = 0
+  /** The next ask fails after this many pages. */
+  failAfterPage: number | undefined
 
   constructor(readonly pace?: StorePace) {}
 
@@ -44,7 +46,13 @@ class FakeStore implements QuerySource {
     const held = this.arrived.filter(
       (r) => filter.sinceMs === null || Date.parse(r.stageTimestamp as string) >= filter.sinceMs,
     )
-    for (let i = 0; i < held.length; i += 2) yield {records: held.slice(i, i + 2), bytes: 100}
+    for (let i = 0; i < held.length; i += 2) {
+      if (this.failAfterPage !== undefined && i / 2 === this.failAfterPage) {
+        this.failAfterPage = undefined
+        throw new Error('connection reset')
+      }
+      yield {records: held.slice(i, i + 2), bytes: 100}
+    }
   }
 }
 
@@ -108,11 +116,21 @@ describe('following a log store', () => {
     ])
     assert.deepEqual(got.handed, [['a', 'b', 'c'], ['d'], [], ['e', 'f']])
     assert.deepEqual(store.asked, [FILTER.sinceMs, T0 - 60_000, T0 + 1000 - 60_000, T0 + 2000 - 60_000])
-    assert.deepEqual(got.caughtUp, [T0, T0 + 1000, T0 + 2000, T0 + 3000])
+    // Caught up to an interval before each ask: what reaches the store within it comes in order.
+    assert.deepEqual(got.caughtUp, [T0 - 1000, T0, T0 + 1000, T0 + 2000])
     assert.equal(got.stats.events, 6)
     // Every answer counts, repeats and all: asks overlap by the lateness.
     assert.equal(got.stats.bytesRead, 100 * (2 + 2 + 2 + 3))
     assert.equal(got.stats.finished, true)
+  })
+
+  it('hands on nothing of an ask that fails half-way: the next ask finds it all again', async () => {
+    const store = new FakeStore()
+    store.arrived.push(write('a', T0 - 3000), write('b', T0 - 2000), write('c', T0 - 1000))
+    store.failAfterPage = 1
+    const got = await follow(store, [() => {}])
+    assert.deepEqual(got.handed, [[], ['a', 'b', 'c']])
+    assert.equal(got.stats.events, 3)
   })
 
   it('asks no more often than the store allows', async () => {
