@@ -4,29 +4,7 @@
 // lower reads and writes of system components (kube-proxy, the kubelet, events, secrets and
 // configmaps, endpoints, namespaces), which are no network policy resources.
 import type {Policy, PolicyRule} from '../audit/policy/types.js'
-
-/** The API groups the policy knows: their writes are recorded with bodies. Calico's are not among them. */
-export const EKS_KNOWN_GROUPS = [
-  '',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'apps',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'autoscaling',
-  'batch',
-  'certificates.k8s.io',
-  'extensions',
-  'metrics.k8s.io',
-  'networking.k8s.io',
-  'node.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'scheduling.k8s.io',
-  'settings.k8s.io',
-  'storage.k8s.io',
-] as const
+import {GCE_KNOWN_API_GROUPS} from './gce-known-apis.js'
 
 const rule = (over: Partial<PolicyRule> & Pick<PolicyRule, 'level'>): PolicyRule => ({
   users: [],
@@ -38,7 +16,7 @@ const rule = (over: Partial<PolicyRule> & Pick<PolicyRule, 'level'>): PolicyRule
   omitStages: ['RequestReceived'],
   ...over,
 })
-const known = EKS_KNOWN_GROUPS.map((group) => ({group, resources: [], resourceNames: []}))
+const known = GCE_KNOWN_API_GROUPS.map((group) => ({group, resources: [], resourceNames: []}))
 
 export const EKS_AUDIT_POLICY: Policy = {
   apiVersion: 'audit.k8s.io/v1',

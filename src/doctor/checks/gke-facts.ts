@@ -1,32 +1,10 @@
 // What GKE records of Kubernetes API writes, fixed by Google and the same in every cluster: its
 // Kubernetes audit policy (the one kubernetes/cluster/gce/gci/configure-helper.sh writes,
 // create-master-audit-policy) and where Cloud Audit Logs keeps the entries.
+import {GCE_KNOWN_API_GROUPS} from '../gce-known-apis.js'
 
-/**
- * The "known APIs" whose writes the policy records at RequestResponse (who, and the bodies: what
- * changed). Every other group, custom resources and aggregated APIs included, falls to its last
- * rule: Metadata (who changed which object, no bodies).
- */
-export const GKE_REQUEST_RESPONSE_GROUPS: ReadonlySet<string> = new Set([
-  '',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'apps',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'autoscaling',
-  'batch',
-  'certificates.k8s.io',
-  'extensions',
-  'metrics.k8s.io',
-  'networking.k8s.io',
-  'node.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'scheduling.k8s.io',
-  'storage.k8s.io',
-])
+/** The groups whose writes GKE records with their bodies (who, and what changed); the rest at Metadata. */
+const GKE_REQUEST_RESPONSE_GROUPS: ReadonlySet<string> = new Set(GCE_KNOWN_API_GROUPS)
 
 export type GkeWriteLevel = 'RequestResponse' | 'Metadata'
 
