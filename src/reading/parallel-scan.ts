@@ -343,6 +343,7 @@ export class ParallelScan {
   }
 }
 
-function failureMessage(failure: unknown): string | undefined {
+/** What a scan's failure says, as it crosses from the worker. */
+export function failureMessage(failure: unknown): string | undefined {
   return failure === undefined ? undefined : failure instanceof Error ? failure.message : String(failure)
 }

@@ -8,7 +8,7 @@ import {tap} from '../sources/byte-streams.js'
 import {FileSource} from '../sources/file.js'
 import {ChunkClaims} from './chunk-claims.js'
 import {chunkLines} from './chunk-lines.js'
-import {keptOfWaitingEvent, readBuffers, type WorkerJob, type WorkerMessage} from './parallel-scan.js'
+import {failureMessage, keptOfWaitingEvent, readBuffers, type WorkerJob, type WorkerMessage} from './parallel-scan.js'
 import {endsRead, scanJsonLines} from './scan-lines.js'
 
 /** Events per message: each structured clone stays small, and the main thread gets them early. */
@@ -46,11 +46,5 @@ for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDu
   )
   send()
   if (endsRead(result)) claims.stopAt(chunk + 1)
-  const failure =
-    result.failure === undefined
-      ? undefined
-      : result.failure instanceof Error
-        ? result.failure.message
-        : String(result.failure)
-  post({type: 'done', chunk, result: {...result, failure}, bytes})
+  post({type: 'done', chunk, result: {...result, failure: failureMessage(result.failure)}, bytes})
 }

@@ -14,7 +14,7 @@ import {readSources} from '../../src/reading/read.js'
 import {CloudWatchSource, type CloudWatchPacing, type CloudWatchTarget} from '../../src/sources/cloudwatch.js'
 import type {QueryFilter} from '../../src/sources/source.js'
 import {AUDIT_STREAM, truncatedMessage} from '../support/cloudwatch-records.js'
-import {auditEvent, type EventSpec} from '../support/events.js'
+import {eventsAfter} from '../support/events.js'
 import {FakeCloudWatch, storedEvent} from '../support/fake-cloudwatch.js'
 
 const GROUP = '/aws/eks/prod-eu/cluster'
@@ -30,32 +30,12 @@ const FILTER: QueryFilter = {
   namespaces: [],
 }
 
-const at = (second: number, spec: EventSpec) =>
-  auditEvent({time: new Date(T0 + second * 1000).toISOString().replace('Z', '000Z'), code: 200, ...spec})
+const {at, knp, lease} = eventsAfter(T0)
 const stored = (event: Record<string, unknown> | string, options: {timestamp?: number; stream?: string} = {}) =>
   storedEvent({
     timestamp: options.timestamp ?? Date.parse(String((event as Record<string, unknown>).stageTimestamp)),
     message: typeof event === 'string' ? event : JSON.stringify(event),
     logStreamName: options.stream ?? AUDIT_STREAM,
-  })
-const knp = (second: number, auditID: string, spec: EventSpec = {}) =>
-  at(second, {
-    auditID,
-    verb: 'create',
-    apiGroup: 'networking.k8s.io',
-    resource: 'networkpolicies',
-    namespace: 'shop',
-    name: 'web',
-    ...spec,
-  })
-const lease = (second: number, auditID: string) =>
-  at(second, {
-    auditID,
-    verb: 'update',
-    apiGroup: 'coordination.k8s.io',
-    resource: 'leases',
-    namespace: 'kube-system',
-    name: 'kube-scheduler',
   })
 
 describe('CloudWatch Logs query source (loopback CloudWatch)', () => {

@@ -12,7 +12,7 @@ import type {LokiEndpoint} from '../../src/sources/loki-http.js'
 import {lokiQuery} from '../../src/sources/loki-query.js'
 import {LokiSource, type LokiSourceSettings} from '../../src/sources/loki.js'
 import type {QueryFilter} from '../../src/sources/source.js'
-import {auditEvent, type EventSpec} from '../support/events.js'
+import {eventsAfter} from '../support/events.js'
 import {FakeLoki, type FakeLokiOptions, nsOf} from '../support/fake-loki.js'
 
 const T0 = Date.parse('2026-11-24T10:00:00Z')
@@ -29,27 +29,7 @@ const SELECTOR = '{job="integrations/kubernetes-audit"}'
 const LABELS = {job: 'integrations/kubernetes-audit', cluster: 'prod'}
 const FAST: LokiSourceSettings = {retries: {retries: 3, backoffMs: 5}, now: () => T0 + 10 * 3_600_000}
 
-const at = (second: number, spec: EventSpec) =>
-  auditEvent({time: new Date(T0 + second * 1000).toISOString().replace('Z', '000Z'), code: 200, ...spec})
-const knp = (second: number, auditID: string, spec: EventSpec = {}) =>
-  at(second, {
-    auditID,
-    verb: 'create',
-    apiGroup: 'networking.k8s.io',
-    resource: 'networkpolicies',
-    namespace: 'shop',
-    name: 'web',
-    ...spec,
-  })
-const lease = (second: number, auditID: string) =>
-  at(second, {
-    auditID,
-    verb: 'update',
-    apiGroup: 'coordination.k8s.io',
-    resource: 'leases',
-    namespace: 'kube-system',
-    name: 'kube-scheduler',
-  })
+const {at, knp, lease} = eventsAfter(T0)
 /** An entry as promtail ships it: the line, at its event's time (or `ns`). */
 const entry = (event: Record<string, unknown>, ns?: bigint) => ({
   ns: ns ?? nsOf(String(event.stageTimestamp)),

@@ -62,3 +62,32 @@ export function auditEvent(spec: EventSpec = {}): Record<string, unknown> {
 export function auditLine(spec: EventSpec = {}): string {
   return JSON.stringify(auditEvent(spec))
 }
+
+/**
+ * Events `second`s after `t0` (epoch ms), answered 200: any event (`at`), a NetworkPolicy create
+ * in shop (`knp`), and a lease update, the noise a store also holds (`lease`).
+ */
+export function eventsAfter(t0: number) {
+  const at = (second: number, spec: EventSpec) =>
+    auditEvent({time: new Date(t0 + second * 1000).toISOString().replace('Z', '000Z'), code: 200, ...spec})
+  const knp = (second: number, auditID: string, spec: EventSpec = {}) =>
+    at(second, {
+      auditID,
+      verb: 'create',
+      apiGroup: 'networking.k8s.io',
+      resource: 'networkpolicies',
+      namespace: 'shop',
+      name: 'web',
+      ...spec,
+    })
+  const lease = (second: number, auditID: string) =>
+    at(second, {
+      auditID,
+      verb: 'update',
+      apiGroup: 'coordination.k8s.io',
+      resource: 'leases',
+      namespace: 'kube-system',
+      name: 'kube-scheduler',
+    })
+  return {at, knp, lease}
+}
