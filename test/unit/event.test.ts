@@ -111,3 +111,43 @@ describe('parseTimestamp', () => {
     )
   })
 })
+
+describe('parseTimestamp on the apiserver form', () => {
+  // The general path (an offset of +00:00 takes it) is the oracle for the fast one (a Z).
+  const general = (text: string) => parseTimestamp(text.replace(/Z$/, '+00:00'))
+  const inputs = [
+    '2026-11-23T16:00:00.007745Z',
+    '2026-11-23T16:00:00Z',
+    '2026-11-23T16:00:00.1Z',
+    '2026-11-23T16:00:00.12345Z',
+    '1999-12-31T23:59:59.999999Z',
+    '2000-02-29T12:00:00Z',
+    '2100-02-29T12:00:00Z',
+    '2024-02-29T00:00:00.5Z',
+    '2023-02-29T00:00:00Z',
+    '2026-04-31T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-01-00T00:00:00Z',
+    '2026-01-01T23:60:00Z',
+    '2026-01-01T00:00:60Z',
+    '2026-01-01T-1:00:00Z',
+    '2026-01-01T00:00:00.Z',
+    '2026-01-01T00:00:00.00000aZ',
+    '2026-01-01T00:00:00.0000001Z',
+    '0999-01-01T00:00:00Z',
+  ]
+  for (const input of inputs) {
+    it(input, () => {
+      assert.deepEqual(parseTimestamp(input), general(input))
+    })
+  }
+
+  it('agrees with the general path on every day of four years, at a varying time', () => {
+    for (let day = 0; day < 4 * 366; day++) {
+      const at = Date.UTC(2027, 0, 1) + day * 86_400_000 + ((day * 7_919_993) % 86_400_000)
+      const input = `${new Date(at).toISOString().slice(0, 19)}.${String((day * 104_729) % 1_000_000).padStart(6, '0')}Z`
+      assert.deepEqual(parseTimestamp(input), general(input), input)
+    }
+  })
+})
