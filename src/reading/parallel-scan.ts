@@ -25,12 +25,19 @@ import {endsRead, type LinesResult, scanJsonLines} from './scan-lines.js'
  * of the chunks handed on in order, which bounds the events waiting to be handed on.
  * waitingEvents: past this many of the worker's waiting (about a kilobyte each: a log where most
  * lines are changes), it starts no chunk but the one in turn.
+ * denseEventsPerMiB: once the chunks handed on hold more events than this per MiB, the worker is
+ * stopped and this thread reads the rest. Where a good part of the lines are changes, this
+ * thread's work on each event (the collector) is the bottleneck, and every event the worker
+ * decodes crosses as a structured clone that both threads pay for: on 800 MB of nothing but
+ * changes, two threads took as long as one, with 1.6 times the CPU and 2.3 times the peak RSS.
+ * A plain log holds a few events per MiB.
  */
 export const PARALLEL_SCAN = {
   minBytes: 128 * 1024 * 1024,
   chunkBytes: 8 * 1024 * 1024,
   window: 8,
   waitingEvents: 32_768,
+  denseEventsPerMiB: 128,
 }
 
 /** Files at least this big are scanned on two threads. */
@@ -148,7 +155,11 @@ export class ParallelScan {
   /** Events in `chunks` not yet handed on. */
   private waitingEvents = 0
   private mostWaiting = 0
+  /** Events and bytes of the chunks handed on so far (chunk 0 aside): how dense the log is in changes. */
+  private handedEvents = 0
+  private handedBytes = 0
   private workerGone = false
+  private workerRetired = false
   private wake: (() => void) | null = null
 
   /**
@@ -195,6 +206,11 @@ export class ParallelScan {
     return this.mostWaiting
   }
 
+  /** The log turned out dense in changes, and this thread read on alone (denseEventsPerMiB). */
+  get retiredWorker(): boolean {
+    return this.workerRetired
+  }
+
   /** Chunks this thread scanned (chunk 0 aside): the rest were the worker's. */
   get scannedHere(): number {
     return this.mine.size
@@ -224,6 +240,7 @@ export class ParallelScan {
         if (current?.end) {
           this.chunks.delete(this.handedOn)
           this.claims.merged(++this.handedOn)
+          this.weighDensity(current.handed, current.end.bytes)
           if (!handlers.chunk(current.end.result, current.end.bytes) || endsRead(current.end.result)) return
           continue
         }
@@ -252,6 +269,16 @@ export class ParallelScan {
   async cancel(): Promise<void> {
     this.claims.stopAt(0)
     await this.worker.terminate()
+  }
+
+  /** Stops the worker once the log proves dense in changes: its chunks come back here (lose). */
+  private weighDensity(events: number, bytes: number): void {
+    this.handedEvents += events
+    this.handedBytes += bytes
+    if (this.workerGone || this.workerRetired) return
+    if (this.handedEvents * 1024 * 1024 <= PARALLEL_SCAN.denseEventsPerMiB * this.handedBytes) return
+    this.workerRetired = true
+    void this.worker.terminate()
   }
 
   private stateOf(index: number): ChunkState {

@@ -333,7 +333,7 @@ describe('reading a big local file on two threads', function () {
           return true
         },
       })
-      return {ids, lines, malformed, firstMalformedLine, scannedHere: scan.scannedHere}
+      return {ids, lines, malformed, firstMalformedLine, scannedHere: scan.scannedHere, retired: scan.retiredWorker}
     }
 
     async function wholeOnOneThread(bytes: Buffer) {
@@ -349,23 +349,38 @@ describe('reading a big local file on two threads', function () {
     }
 
     it('hand on every event once, in file order, and share the chunks', async () => {
-      const {scannedHere, ...got} = await scanInChunks(slowLocal('chunks.log', ordered))
+      const {scannedHere, retired, ...got} = await scanInChunks(slowLocal('chunks.log', ordered))
       assert.deepEqual(got, await wholeOnOneThread(ordered))
+      assert.equal(retired, false, 'a policy write every 53 lines is not dense')
       const chunks = Math.ceil(ordered.length / PARALLEL_SCAN.chunkBytes)
       assert.ok(scannedHere > 0 && scannedHere < chunks - 1, `this thread scanned ${scannedHere} of ${chunks - 1}`)
     })
 
-    it('in a log of nothing but changes, keep the events waiting near the bound, not a window of chunks of them', async () => {
-      // About 250 changes a 64 KiB chunk; this thread reads slowly, so the worker runs ahead. A
-      // window of 40 chunks would let some 10,000 wait; the bound is 1,000.
-      const lines = Array.from(
-        {length: 40_000},
+    const changeLines = (count: number) =>
+      Array.from(
+        {length: count},
         (_, i) =>
           `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"c-${i}","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"networkpolicies","namespace":"n","name":"p${i}","apiGroup":"networking.k8s.io"},"responseStatus":{"code":201},"stageTimestamp":"${new Date(at(i / 10)).toISOString()}"}`,
       )
+
+    it('in a log of nothing but changes, stop the worker and read the rest on this thread', async () => {
+      // About 250 changes a 64 KiB chunk, some 4,000 a MiB: far past the density where a worker helps.
+      const bytes = text(changeLines(20_000))
+      const chunks = Math.ceil(bytes.length / PARALLEL_SCAN.chunkBytes)
+      const {scannedHere, retired, ...got} = await scanInChunks(slowLocal('all-changes.log', bytes))
+      assert.deepEqual(got, await wholeOnOneThread(bytes))
+      assert.equal(retired, true)
+      assert.ok(scannedHere > chunks / 2, `this thread scanned ${scannedHere} of ${chunks - 1}`)
+    })
+
+    it('in a log of nothing but changes, keep the events waiting near the bound, not a window of chunks of them', async () => {
+      // About 250 changes a 64 KiB chunk; this thread reads slowly, so the worker runs ahead (it is
+      // kept on for this test however dense the log). A window of 40 chunks would let some 10,000
+      // wait; the bound is 1,000.
+      const lines = changeLines(40_000)
       const bytes = text(lines)
       const perChunk = Math.ceil(lines.length / Math.ceil(bytes.length / PARALLEL_SCAN.chunkBytes))
-      Object.assign(PARALLEL_SCAN, {window: 40, waitingEvents: 1000})
+      Object.assign(PARALLEL_SCAN, {window: 40, waitingEvents: 1000, denseEventsPerMiB: Infinity})
       try {
         const source = new MemorySource(file('dense.log', bytes), bytes, {
           localPath: join(dir, 'dense.log'),
@@ -385,23 +400,29 @@ describe('reading a big local file on two threads', function () {
           `at most ${scan.peakWaitingEvents} waited (${perChunk} a chunk)`,
         )
       } finally {
-        Object.assign(PARALLEL_SCAN, {window: 4, waitingEvents: tuning.waitingEvents})
+        Object.assign(PARALLEL_SCAN, {
+          window: 4,
+          waitingEvents: tuning.waitingEvents,
+          denseEventsPerMiB: tuning.denseEventsPerMiB,
+        })
       }
     })
 
     it('a worker that dies half-way through a chunk leaves it, and the rest, to this thread', async () => {
       const dying = workerEntry(new URL('../support/dying-scan-worker.ts', import.meta.url))!
-      const {scannedHere, ...got} = await scanInChunks(slowLocal('dying.log', ordered), dying)
+      const {scannedHere, retired, ...got} = await scanInChunks(slowLocal('dying.log', ordered), dying)
+      assert.equal(retired, false)
       assert.deepEqual(got, await wholeOnOneThread(ordered))
       assert.equal(scannedHere, Math.ceil(ordered.length / PARALLEL_SCAN.chunkBytes) - 1)
     })
 
     it('a worker that cannot load leaves every chunk to this thread', async () => {
       const broken = {url: new URL('data:text/javascript,throw new Error("cannot load")'), execArgv: []}
-      const {scannedHere, ...got} = await scanInChunks(
+      const {scannedHere, retired, ...got} = await scanInChunks(
         new MemorySource(file('broken.log', ordered), ordered, {localPath: join(dir, 'broken.log')}),
         broken,
       )
+      assert.equal(retired, false)
       assert.deepEqual(got, await wholeOnOneThread(ordered))
       assert.equal(scannedHere, Math.ceil(ordered.length / PARALLEL_SCAN.chunkBytes) - 1)
     })
