@@ -150,7 +150,7 @@ export class LineScanner {
   ): void {
     this.lines++
     let verdict: Verdict
-    const plain = isApiserverLine(text, start)
+    const plain = isApiserverLine(text, start, end)
     // Events the prefilter cannot see (escaped in a string, base64 of gzip) are decoded and handed on.
     const hidden = !plain && holdsHiddenEvents(text, start, end)
     const candidate = (handOn: boolean) =>
@@ -273,12 +273,12 @@ function isBlank(text: string, start: number, end: number): boolean {
   return true
 }
 
-/** In kube-apiserver's own shape, after a host-name prefix too (`oc adm node-logs`). */
-function isApiserverLine(text: string, start: number): boolean {
+/** In kube-apiserver's own shape, after a host-name prefix too (`oc adm node-logs`), in text[start, end). */
+function isApiserverLine(text: string, start: number, end: number): boolean {
   if (text.startsWith(APISERVER_LINE, start)) return true
   if (text.charCodeAt(start) === 0x7b) return false
-  // Searched within the prefix only, never on through the rest of the slice.
-  const brace = text.substring(start, start + 258).indexOf(' {')
+  // Searched within the prefix only, never on into the next lines of the slice.
+  const brace = text.substring(start, Math.min(end, start + 258)).indexOf(' {')
   return brace !== -1 && text.startsWith(APISERVER_LINE, start + brace + 1)
 }
 

@@ -214,6 +214,19 @@ describe('LineScanner', () => {
     }
   })
 
+  it('looks for a host-name prefix within the line, never in the line after it', () => {
+    // A short line whose brace follows a tab, then a host-prefixed event: the first is not in
+    // kube-apiserver's shape, so it is decoded to be counted, not taken for an event.
+    const decoded: number[] = []
+    const scanner = new LineScanner((c) => {
+      decoded.push(c.line)
+      return 'malformed'
+    })
+    scanner.push(Buffer.from(`\t{"verb":1}\nmaster-0 ${noise}\n`))
+    assert.deepEqual(decoded, [1])
+    assert.equal(scanner.malformed, 1)
+  })
+
   it('finds candidates behind a host-name prefix', () => {
     const prefixed = `master-0.example.internal ${gnpPatch}`
     const {candidates, scanner} = scanInChunks(prefixed + '\n', 100)
