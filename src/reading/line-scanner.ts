@@ -1,9 +1,11 @@
 // Finds the few JSON lines worth decoding in a stream of audit-log bytes, without turning the
-// noise into strings it keeps: the prefilter (src/audit/prefilter.ts) runs on the bytes as latin1.
+// noise into strings it keeps: the prefilter (src/audit/prefilter.ts) runs on the bytes as latin1,
+// after a WebAssembly classifier (line-classes.ts) has counted the lines that plainly need none.
 
-import {findVerbKey, hasWriteVerb, RESOURCE_PATTERN, VERB_KEY} from '../audit/prefilter.js'
+import {findVerbKey, hasWriteVerb, RESOURCE_NEEDLES, RESOURCE_PATTERN, VERB_KEY} from '../audit/prefilter.js'
 import {CR, isSpace, NEWLINE} from './bytes.js'
 import {type Candidate, MAX_LINE_BYTES} from './decode.js'
+import {LineClasses, type PlainLines} from './line-classes.js'
 import {lineTime} from './line-times.js'
 
 /** What decoding a candidate found: events, nothing understood, or a last line cut short (being written). */
@@ -18,6 +20,31 @@ const APISERVER_LINE = '{"kind":"Event","apiVersion":"audit.k8s.io/'
 
 /** Text is searched this much at a time: small strings are cheap to make and to collect. */
 const SLICE_BYTES = 64 * 1024
+
+export interface LineScannerOptions {
+  /**
+   * Let the WebAssembly SIMD classifier count kube-apiserver's plain events (true by default; it
+   * is used where it loads). False: every line is judged by this file's code, as the classifier's
+   * tests compare.
+   */
+  readonly simd?: boolean
+}
+
+/**
+ * The lines that judge() counts as events without decoding them: kube-apiserver's shape from the
+ * first byte (no BOM, no host name), a "verb" key, `}` last, and no resource needle. Nearly every
+ * line of a real log is one; the classifier finds them 16 bytes at a time and hands every other
+ * line back to be judged here.
+ */
+export const PLAIN_EVENT_LINES: PlainLines = {prefix: APISERVER_LINE, key: VERB_KEY, needles: RESOURCE_NEEDLES}
+
+/** The classifier of PLAIN_EVENT_LINES: made once per thread, when a scanner first wants it. */
+let plainEvents: LineClasses | null | undefined
+
+function plainEventClasses(): LineClasses | null {
+  if (plainEvents === undefined) plainEvents = LineClasses.create(PLAIN_EVENT_LINES)
+  return plainEvents
+}
 
 /**
  * JSON-lines scanner. Push chunks; it calls `onCandidate` for each line that contains a watched
@@ -48,8 +75,19 @@ export class LineScanner {
    * with its lines, not once per line, and a line without one costs no search of the rest.
    */
   private verbKey = -1
+  private readonly classes: LineClasses | null
 
-  constructor(private readonly onCandidate: (candidate: Candidate) => Verdict) {}
+  constructor(
+    private readonly onCandidate: (candidate: Candidate) => Verdict,
+    {simd = true}: LineScannerOptions = {},
+  ) {
+    this.classes = simd ? plainEventClasses() : null
+  }
+
+  /** The WebAssembly classifier counts plain events here (it loaded, and was not turned off). */
+  get simd(): boolean {
+    return this.classes !== null
+  }
 
   /** Lines seen so far, blank and unterminated ones included. */
   get lineCount(): number {
@@ -119,7 +157,16 @@ export class LineScanner {
 
   /** A line assembled across chunks (or the unterminated last one): searched on its own. */
   private scanOneLine(line: Buffer, unterminated: boolean): void {
-    const text = line.toString('latin1')
+    this.judgeAlone(line, line.toString('latin1'), 0, unterminated)
+    this.noteLastEvent()
+  }
+
+  /**
+   * Judges one line on its own: `text` is chunk[base, base + text.length), the whole line without
+   * its newline. As scanSlice would, whatever surrounds it. `needle`: the line is known to hold a
+   * resource needle (the classifier found one).
+   */
+  private judgeAlone(chunk: Buffer, text: string, base: number, unterminated: boolean, needle = false): void {
     const start = bomLength(text, 0)
     const end = text.length > start && text.charCodeAt(text.length - 1) === CR ? text.length - 1 : text.length
     if (isBlank(text, start, end)) return
@@ -129,10 +176,9 @@ export class LineScanner {
       this.unterminated = true
       return
     }
-    const wanted = RESOURCE_PATTERN.test(text.substring(start, end)) && hasWriteVerb(text, start, end)
+    const wanted = (needle || RESOURCE_PATTERN.test(text.substring(start, end))) && hasWriteVerb(text, start, end)
     this.verbKey = -1
-    this.judge(line, text, 0, start, end, wanted, unterminated)
-    this.noteLastEvent()
+    this.judge(chunk, text, base, start, end, wanted, unterminated)
   }
 
   /**
@@ -182,9 +228,11 @@ export class LineScanner {
    * as latin1 text, a slice at a time: one byte is one character, so offsets stay byte offsets,
    * and V8's string search and regular expressions cost far less per call than Buffer.indexOf.
    * One regular expression finds every resource needle in a single pass; lines between matches
-   * are only counted and shape-checked.
+   * are only counted and shape-checked. With the classifier, only the lines it hands back become
+   * strings (scanClassified); the slices stay the same, and so does when a slice's last time is read.
    */
   private scanLines(chunk: Buffer, from: number, to: number): void {
+    const {classes} = this
     let sliceStart = from
     while (sliceStart < to) {
       let sliceEnd = Math.min(to, sliceStart + SLICE_BYTES)
@@ -192,9 +240,49 @@ export class LineScanner {
         const nl = chunk.indexOf(NEWLINE, sliceEnd - 1)
         sliceEnd = nl === -1 || nl >= to ? to : nl + 1
       }
-      this.scanSlice(chunk, sliceStart, chunk.toString('latin1', sliceStart, sliceEnd))
+      if (classes !== null && !classes.busy && sliceEnd - sliceStart <= classes.capacity)
+        this.scanClassified(classes, chunk, sliceStart, sliceEnd)
+      else this.scanSlice(chunk, sliceStart, chunk.toString('latin1', sliceStart, sliceEnd))
       this.noteLastEvent()
       sliceStart = sliceEnd
+    }
+  }
+
+  /**
+   * Scans the lines of chunk[from, to) as scanSlice does, with the classifier: its plain lines are
+   * only counted, as judge() would count them; every other line is judged on its own, in order.
+   * Only lines judged here become strings.
+   */
+  private scanClassified(classes: LineClasses, chunk: Buffer, from: number, to: number): void {
+    const firstLine = this.lineNo
+    // Lines of the slice accounted for, and where the next of them starts.
+    let counted = 0
+    let next = from
+    classes.classify(chunk, from, to, (line, start, newline, needle) => {
+      this.countPlainEvents(chunk, next, line - counted)
+      this.lineNo = firstLine + line
+      this.judgeAlone(chunk, chunk.toString('latin1', start, newline), start, false, needle)
+      this.lineNo++
+      counted = line + 1
+      next = newline + 1
+    })
+    this.countPlainEvents(chunk, next, classes.lines - counted)
+    this.lineNo = firstLine + classes.lines
+    const last = classes.lastPlainStart
+    if (last !== -1 && (this.lastEvent === null || last > this.lastEvent.from))
+      this.lastEvent = {chunk, from: last, to: withoutCR(chunk, last, classes.lastPlainNewline)}
+  }
+
+  /**
+   * Counts `count` plain events, the lines from chunk[from] on. Their times are read only while
+   * no event has given the first time, as judge() reads them.
+   */
+  private countPlainEvents(chunk: Buffer, from: number, count: number): void {
+    this.lines += count
+    for (let i = 0, start = from; i < count && this.firstEventMs === null; i++) {
+      const newline = chunk.indexOf(NEWLINE, start)
+      this.firstEventMs = lineTime(chunk.subarray(start, withoutCR(chunk, start, newline))) ?? null
+      start = newline + 1
     }
   }
 
@@ -266,6 +354,11 @@ function bomLength(text: string, lineStart: number): number {
     text.charCodeAt(lineStart + 2) === 0xbf
     ? 3
     : 0
+}
+
+/** Where the line chunk[start, newline) ends without a CR before its newline. */
+function withoutCR(chunk: Buffer, start: number, newline: number): number {
+  return newline > start && chunk[newline - 1] === CR ? newline - 1 : newline
 }
 
 function isBlank(text: string, start: number, end: number): boolean {

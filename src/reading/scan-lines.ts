@@ -2,7 +2,7 @@
 import type {AuditEvent} from '../audit/event.js'
 import {NEWLINE} from './bytes.js'
 import {noLineBreak} from './content-check.js'
-import {decodeCandidate, INVALID_JSON} from './decode.js'
+import {type Candidate, decodeCandidate, INVALID_JSON} from './decode.js'
 import {LineScanner, type Verdict} from './line-scanner.js'
 import {lastLineTime} from './line-times.js'
 import {OrderWatch} from './seek.js'
@@ -54,6 +54,8 @@ export interface LinesScanOptions {
    * first line is not the input's, and one too long to hold is malformed, as anywhere else.
    */
   readonly continues?: boolean
+  /** False: every line judged without the WebAssembly classifier (LineScannerOptions). */
+  readonly simd?: boolean
 }
 
 /**
@@ -63,7 +65,7 @@ export interface LinesScanOptions {
 export async function scanJsonLines(
   bytes: AsyncIterable<Buffer>,
   onEvents: (events: AuditEvent[]) => void,
-  {stopAfter, watchOrder, continues = false}: LinesScanOptions,
+  {stopAfter, watchOrder, continues = false, simd}: LinesScanOptions,
 ): Promise<LinesResult> {
   const watch = watchOrder ? new OrderWatch() : null
   let earliestMs: number | null = null
@@ -83,7 +85,7 @@ export async function scanJsonLines(
   let extraEvents = 0
   let notUnderstood = 0
   const truncated = {truncated: 0, truncatedIDs: [] as string[]}
-  const scanner: LineScanner = new LineScanner((candidate): Verdict => {
+  const judgeCandidate = (candidate: Candidate): Verdict => {
     const decoded = decodeCandidate(candidate)
     if (decoded.cut) noteTruncated(truncated, decoded.cut)
     // Cut short while being written; a whole document that is no event is malformed, even last.
@@ -98,7 +100,8 @@ export async function scanJsonLines(
     for (let i = 0; i < all.length; i += EVENT_BATCH)
       onEvents(all.length <= EVENT_BATCH ? all : all.slice(i, i + EVENT_BATCH))
     return 'event'
-  })
+  }
+  const scanner = new LineScanner(judgeCandidate, {simd})
   let stoppedEarly = false
   let failure: unknown
   try {

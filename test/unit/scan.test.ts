@@ -217,14 +217,19 @@ describe('LineScanner', () => {
   it('looks for a host-name prefix within the line, never in the line after it', () => {
     // A short line whose brace follows a tab, then a host-prefixed event: the first is not in
     // kube-apiserver's shape, so it is decoded to be counted, not taken for an event.
-    const decoded: number[] = []
-    const scanner = new LineScanner((c) => {
-      decoded.push(c.line)
-      return 'malformed'
-    })
-    scanner.push(Buffer.from(`\t{"verb":1}\nmaster-0 ${noise}\n`))
-    assert.deepEqual(decoded, [1])
-    assert.equal(scanner.malformed, 1)
+    for (const simd of [true, false]) {
+      const decoded: number[] = []
+      const scanner = new LineScanner(
+        (c) => {
+          decoded.push(c.line)
+          return 'malformed'
+        },
+        {simd},
+      )
+      scanner.push(Buffer.from(`\t{"verb":1}\nmaster-0 ${noise}\n`))
+      assert.deepEqual(decoded, [1], `simd: ${simd}`)
+      assert.equal(scanner.malformed, 1)
+    }
   })
 
   it('finds candidates behind a host-name prefix', () => {
