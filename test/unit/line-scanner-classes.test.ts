@@ -85,6 +85,38 @@ describe('line scanner: with the classifier and without it, the same answer', ()
     for (const pieces of [[1 << 20], [8 << 20], [65_536 + 7]]) await assertSameAnswer(bytes, pieces)
   })
 
+  it("a scanner run from inside another's callback: both answer as without the classifier", () => {
+    const inner = Buffer.from(hostileLines().slice(0, 400).join(''), 'latin1')
+    const outer = Buffer.from(
+      [
+        auditLine(),
+        auditLine({...WRITE, resource: 'tiers'}),
+        auditLine(),
+        auditLine({...WRITE, resource: 'tiers'}),
+      ].join('\n') + '\n',
+    )
+    const run = (simd: boolean) => {
+      const innerCounts: unknown[] = []
+      const scanner = new LineScanner(
+        () => {
+          // The classifier is busy with the outer slice: the inner scanner judges its lines itself.
+          const nested = new LineScanner(() => 'malformed', {simd})
+          nested.push(inner)
+          nested.end()
+          innerCounts.push([nested.lines, nested.malformed, nested.firstMalformedLine, nested.lastEventMs])
+          return 'event'
+        },
+        {simd},
+      )
+      scanner.push(outer)
+      scanner.end()
+      return {innerCounts, outer: [scanner.lines, scanner.malformed, scanner.firstEventMs, scanner.lastEventMs]}
+    }
+    const withClassifier = run(true)
+    assert.equal(withClassifier.innerCounts.length, 2)
+    assert.deepEqual(withClassifier, run(false))
+  })
+
   it('an unterminated last line, plain or not', async () => {
     for (const last of [auditLine(), auditLine({verb: 'patch', resource: 'tiers'}), auditLine().slice(0, 200), ''])
       for (const pieces of [[1 << 20], [100]])
