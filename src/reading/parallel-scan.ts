@@ -25,8 +25,8 @@ import {endsRead, type LinesResult, scanJsonLines} from './scan-lines.js'
  * of the chunks handed on in order, which bounds the events waiting to be handed on.
  * waitingEvents: past this many of the worker's waiting (about a kilobyte each: a log where most
  * lines are changes), it starts no chunk but the one in turn.
- * denseEventsPerMiB: once the chunks handed on hold more events than this per MiB, the worker is
- * stopped and this thread reads the rest. Where a good part of the lines are changes, this
+ * denseEventsPerMiB: once the chunks the worker scanned hold more events than this per MiB, it
+ * stops, and this thread reads the rest. Where a good part of the lines are changes, this
  * thread's work on each event (the collector) is the bottleneck, and every event the worker
  * decodes crosses as a structured clone that both threads pay for: on 800 MB of nothing but
  * changes, two threads took as long as one, with 1.6 times the CPU and 2.3 times the peak RSS.
@@ -63,12 +63,17 @@ export interface WorkerJob extends ParallelJob {
   readonly claims: SharedArrayBuffer
   readonly window: number
   readonly waitingEvents: number
+  readonly denseEventsPerMiB: number
 }
 
-/** What the worker posts: a chunk's events (in order, in batches), then its counts. */
+/**
+ * What the worker posts: a chunk's events (in order, in batches), then its counts; `dense` before
+ * it stops because the log is dense in changes (denseEventsPerMiB).
+ */
 export type WorkerMessage =
   | {type: 'events'; chunk: number; events: AuditEvent[]}
   | {type: 'done'; chunk: number; result: LinesResult; bytes: number}
+  | {type: 'dense'}
 
 /** What the caller is handed, in file order: each chunk's events, then its counts (lines numbered from 1). */
 export interface ChunkHandlers {
@@ -155,9 +160,6 @@ export class ParallelScan {
   /** Events in `chunks` not yet handed on. */
   private waitingEvents = 0
   private mostWaiting = 0
-  /** Events and bytes of the chunks handed on so far (chunk 0 aside): how dense the log is in changes. */
-  private handedEvents = 0
-  private handedBytes = 0
   private workerGone = false
   private workerRetired = false
   private wake: (() => void) | null = null
@@ -174,6 +176,7 @@ export class ParallelScan {
       claims: claims.buffer,
       window: claims.window,
       waitingEvents: claims.waitingEvents,
+      denseEventsPerMiB: PARALLEL_SCAN.denseEventsPerMiB,
     }
     let worker: Worker
     try {
@@ -240,7 +243,6 @@ export class ParallelScan {
         if (current?.end) {
           this.chunks.delete(this.handedOn)
           this.claims.merged(++this.handedOn)
-          this.weighDensity(current.handed, current.end.bytes)
           if (!handlers.chunk(current.end.result, current.end.bytes) || endsRead(current.end.result)) return
           continue
         }
@@ -269,16 +271,6 @@ export class ParallelScan {
   async cancel(): Promise<void> {
     this.claims.stopAt(0)
     await this.worker.terminate()
-  }
-
-  /** Stops the worker once the log proves dense in changes: its chunks come back here (lose). */
-  private weighDensity(events: number, bytes: number): void {
-    this.handedEvents += events
-    this.handedBytes += bytes
-    if (this.workerGone || this.workerRetired) return
-    if (this.handedEvents * 1024 * 1024 <= PARALLEL_SCAN.denseEventsPerMiB * this.handedBytes) return
-    this.workerRetired = true
-    void this.worker.terminate()
   }
 
   private stateOf(index: number): ChunkState {
@@ -344,6 +336,10 @@ export class ParallelScan {
   }
 
   private receive(message: WorkerMessage): void {
+    if (message.type === 'dense') {
+      this.workerRetired = true
+      return
+    }
     const state = this.stateOf(message.chunk)
     if (message.type === 'events') {
       for (const event of message.events) state.waiting.push(event)

@@ -19,11 +19,15 @@ const claims = new ChunkClaims(job.claims, job.window, job.waitingEvents)
 const file = new FileSource(job.path)
 const buffers = readBuffers()
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
+// Events posted and bytes scanned so far: past job.denseEventsPerMiB, the main thread reads on alone.
+let postedEvents = 0
+let scannedBytes = 0
 
 for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDue()) {
   let batch: AuditEvent[] = []
   const send = () => {
     if (batch.length > 0) {
+      postedEvents += batch.length
       claims.posted(batch.length)
       post({type: 'events', chunk, events: batch})
     }
@@ -47,4 +51,9 @@ for (let chunk = claims.takeWhenDue(); chunk !== null; chunk = claims.takeWhenDu
   send()
   if (endsRead(result)) claims.stopAt(chunk + 1)
   post({type: 'done', chunk, result: {...result, failure: failureMessage(result.failure)}, bytes})
+  scannedBytes += bytes
+  if (postedEvents * 1024 * 1024 > job.denseEventsPerMiB * scannedBytes) {
+    post({type: 'dense'})
+    break
+  }
 }
