@@ -2,7 +2,14 @@
 // noise into strings it keeps: the prefilter (src/audit/prefilter.ts) runs on the bytes as latin1,
 // after a WebAssembly classifier (line-classes.ts) has counted the lines that plainly need none.
 
-import {findVerbKey, hasWriteVerb, RESOURCE_NEEDLES, RESOURCE_PATTERN, VERB_KEY} from '../audit/prefilter.js'
+import {
+  findVerbKey,
+  hasWriteVerb,
+  readOnlyVerbKey,
+  RESOURCE_NEEDLES,
+  RESOURCE_PATTERN,
+  VERB_KEY,
+} from '../audit/prefilter.js'
 import {CR, isSpace, NEWLINE} from './bytes.js'
 import {type Candidate, MAX_LINE_BYTES} from './decode.js'
 import {LineClasses, type PlainLines} from './line-classes.js'
@@ -17,6 +24,7 @@ export type Verdict = 'event' | 'malformed' | 'partial'
  * the same whatever it holds.
  */
 const APISERVER_LINE = '{"kind":"Event","apiVersion":"audit.k8s.io/'
+const APISERVER_LINE_BYTES = Buffer.from(APISERVER_LINE, 'latin1')
 
 /** Text is searched this much at a time: small strings are cheap to make and to collect. */
 const SLICE_BYTES = 64 * 1024
@@ -258,7 +266,16 @@ export class LineScanner {
     // Lines of the slice accounted for, and where the next of them starts.
     let counted = 0
     let next = from
+    // The last line with a needle that is only counted, as a plain line is.
+    let readOnly = -1
+    let readOnlyNewline = -1
     classes.classify(chunk, from, to, (line, start, newline, needle) => {
+      // Left to be counted with the plain lines around it.
+      if (needle && onlyCounted(chunk, start, newline)) {
+        readOnly = start
+        readOnlyNewline = newline
+        return
+      }
       this.countPlainEvents(chunk, next, line - counted)
       this.lineNo = firstLine + line
       this.judgeAlone(chunk, chunk.toString('latin1', start, newline), start, false, needle)
@@ -268,9 +285,12 @@ export class LineScanner {
     })
     this.countPlainEvents(chunk, next, classes.lines - counted)
     this.lineNo = firstLine + classes.lines
-    const last = classes.lastPlainStart
+    const [last, lastNewline] =
+      readOnly > classes.lastPlainStart
+        ? [readOnly, readOnlyNewline]
+        : [classes.lastPlainStart, classes.lastPlainNewline]
     if (last !== -1 && (this.lastEvent === null || last > this.lastEvent.from))
-      this.lastEvent = {chunk, from: last, to: withoutCR(chunk, last, classes.lastPlainNewline)}
+      this.lastEvent = {chunk, from: last, to: withoutCR(chunk, last, lastNewline)}
   }
 
   /**
@@ -354,6 +374,20 @@ function bomLength(text: string, lineStart: number): number {
     text.charCodeAt(lineStart + 2) === 0xbf
     ? 3
     : 0
+}
+
+/**
+ * A line the classifier handed back for its resource needle, that judge() would still only count:
+ * in kube-apiserver's shape from its first byte, `}` last, and a "verb" key, none holding a write
+ * verb (hasWriteVerb false; a key before a last `}` is all looksLikeEvent asks). Read on the bytes:
+ * most lines with a needle only read (a get, list or watch of network policies).
+ */
+function onlyCounted(chunk: Buffer, start: number, newline: number): boolean {
+  const prefix = APISERVER_LINE_BYTES.length
+  if (newline - start < prefix || APISERVER_LINE_BYTES.compare(chunk, start, start + prefix) !== 0) return false
+  let last = newline - 1
+  while (last > start && isSpace(chunk[last])) last--
+  return chunk[last] === 0x7d /* } */ && readOnlyVerbKey(chunk, start, withoutCR(chunk, start, newline)) !== -1
 }
 
 /** Where the line chunk[start, newline) ends without a CR before its newline. */

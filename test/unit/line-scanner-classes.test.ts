@@ -195,6 +195,16 @@ function hostileLines(): string[] {
         auditLine({verb: 'get', name: 'x'.repeat(pad) + needle.slice(0, -1)}),
       ]).flat(),
     ),
+    // Reads with a needle, counted on their bytes: every "verb" key read as hasWriteVerb reads it.
+    auditLine({verb: 'get', resource: 'tiers'}).slice(0, -1) + ',"spec":{"verb":"create"}}',
+    auditLine({verb: 'list', resource: 'networkpolicies'}).replace('"verb":"list"', '"verb" : : "list"'),
+    auditLine({verb: 'list', resource: 'networkpolicies'}).replace('"verb":"list"', '"verb" :"update"'),
+    auditLine({verb: 'get', resource: 'tiers'}).replace('"verb":"get"', '"verb":get'),
+    auditLine({verb: 'get', resource: 'tiers'}).replace('"verb":"get"', '"verb":"deletecollection"'),
+    auditLine({verb: 'watch', resource: 'hostendpoints'}).slice(0, -1) + ',"x":"verb":"patch"}',
+    auditLine({verb: 'get', resource: 'networksets'}).slice(0, -1) + ',"verb":"patch}',
+    auditLine({verb: 'get', resource: 'networksets'}).slice(0, -1) + ',"verb":"Patch"}',
+    auditLine({verb: 'get', resource: 'tiers'}) + ' "verb":"create"',
     // A needle in the prefix, or straight after it.
     auditLine().replace('audit.k8s.io/v1', 'audit.k8s.io/tiers'),
     auditLine({...WRITE, resource: 'tiers'}).replace('audit.k8s.io/v1', 'audit.k8s.io/networksets'),
