@@ -57,27 +57,26 @@ const METHOD_KEY = '"methodName"'
 const VERB_KEY_BYTES = Buffer.from(VERB_KEY, 'latin1')
 
 /**
- * Where the first "verb" key of the line bytes[start, end) starts, when none of its "verb" keys
- * holds a write verb, read as hasWriteVerb reads them (so hasWriteVerb would say false); -1 when
- * one holds a write verb, or the line has no "verb" key. On the bytes: a line that holds a
- * resource needle but only reads (a get, list or watch of network policies: most such lines) is
- * told apart without becoming a string.
+ * True when the line bytes[start, end) has a "verb" key and none of its "verb" keys holds a write
+ * verb, read as hasWriteVerb reads them (so hasWriteVerb would say false). On the bytes: a line
+ * that holds a resource needle but only reads (a get, list or watch of network policies: most
+ * such lines) is told apart without becoming a string.
  */
-export function readOnlyVerbKey(bytes: Buffer, start: number, end: number): number {
-  let first = -1
+export function onlyReadVerbs(bytes: Buffer, start: number, end: number): boolean {
+  let verbs = 0
   for (
     let key = bytes.indexOf(VERB_KEY_BYTES, start);
     key !== -1 && key + VERB_KEY.length <= end;
     key = bytes.indexOf(VERB_KEY_BYTES, key + VERB_KEY.length)
   ) {
-    if (first === -1) first = key
+    verbs++
     let i = key + VERB_KEY.length
     while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x3a)) i++
     if (i >= end || bytes[i] !== 0x22) continue
     const close = bytes.indexOf(0x22, i + 1)
-    if (close !== -1 && close < end && WRITE_VERB_SET.has(bytes.toString('latin1', i + 1, close))) return -1
+    if (close !== -1 && close < end && WRITE_VERB_SET.has(bytes.toString('latin1', i + 1, close))) return false
   }
-  return first
+  return verbs > 0
 }
 
 /** The string value that follows a key ending at `at` (`: "value"`), or undefined. */

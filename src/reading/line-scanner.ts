@@ -5,7 +5,7 @@
 import {
   findVerbKey,
   hasWriteVerb,
-  readOnlyVerbKey,
+  onlyReadVerbs,
   RESOURCE_NEEDLES,
   RESOURCE_PATTERN,
   VERB_KEY,
@@ -387,7 +387,7 @@ function onlyCounted(chunk: Buffer, start: number, newline: number): boolean {
   if (newline - start < prefix || APISERVER_LINE_BYTES.compare(chunk, start, start + prefix) !== 0) return false
   let last = newline - 1
   while (last > start && isSpace(chunk[last])) last--
-  return chunk[last] === 0x7d /* } */ && readOnlyVerbKey(chunk, start, withoutCR(chunk, start, newline)) !== -1
+  return chunk[last] === 0x7d /* } */ && onlyReadVerbs(chunk, start, withoutCR(chunk, start, newline))
 }
 
 /** Where the line chunk[start, newline) ends without a CR before its newline. */
